@@ -1,0 +1,232 @@
+"""The ``assign`` command: parse options, call the library, show progress, set exit codes.
+
+Exit codes: 0 success; 2 bad input (a file, a value, an option: one line on
+stderr says what and what to do); 1 the problem cannot be solved as asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from optimizer import datasets, settings
+from optimizer.errors import InfeasibleError, InputError, NetworkError, OptimizerError, SolverError
+from optimizer.inputs import HeadOffice, parse_lonlat, read_agents, read_telecentres
+from optimizer.network import load_network
+from optimizer.pipeline import run
+from optimizer.report import APPROXIMATE_WARNING, write_outputs
+
+EXIT_INPUT = 2
+EXIT_UNSOLVABLE = 1
+
+
+class _Steps:
+    """Step-by-step progress on stderr, with the time each step took; silent when quiet."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started = time.perf_counter()
+        self._step_started: float | None = None
+        self._message = ""
+
+    def __call__(self, message: str) -> None:
+        self.finish()
+        self._message = message
+        self._step_started = time.perf_counter()
+        if not self.quiet:
+            click.echo(f"  {message} ...", err=True)
+
+    def finish(self) -> None:
+        if self._step_started is not None and not self.quiet:
+            took = time.perf_counter() - self._step_started
+            if took >= 1.0:
+                click.echo(f"    ({self._message}: {took:.1f} s)", err=True)
+        self._step_started = None
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"assign: error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--agents",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Volunteers: CSV (agent_id, lon, lat, telework_days[, commune]), GeoPackage or "
+    "GeoJSON. Default: the embedded synthetic Lozère roster.",
+)
+@click.option(
+    "--telecentres",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Telecentres: CSV (telecentre_id, name, lon, lat, capacity) or a point layer. "
+    "Default: the 7 SoLozère telecentres with ILLUSTRATIVE capacities.",
+)
+@click.option(
+    "--head-office",
+    "head_office",
+    metavar="LON,LAT",
+    default=None,
+    help="Head office, WGS84 degrees, longitude first. Default: Hôtel du Département, Mende.",
+)
+@click.option(
+    "--network",
+    "network_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Road network: OSM XML (.osm, .osm.bz2, .osm.gz) or GraphML. Default: the embedded "
+    "offline APPROXIMATION of Lozère's roads.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("assignment"),
+    show_default=True,
+    help="Folder for allocation.csv, telecentres.csv, travel_times.csv and summary.json.",
+)
+@click.option(
+    "--select",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="K",
+    help="Assign at most K agents (those who save the most: the scheme's choice by distance).",
+)
+@click.option(
+    "--max-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="M",
+    help="Longest acceptable one-way drive from home to a telecentre, minutes.",
+)
+@click.option(
+    "--min-saving",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="M",
+    help="Round-trip minutes a day below which moving to a telecentre is not worth it.",
+)
+@click.option(
+    "--objective",
+    type=click.Choice(["minutes", "km"]),
+    default="minutes",
+    show_default=True,
+    help="Maximise round-trip minutes saved a week, or km saved a week (CO2).",
+)
+@click.option(
+    "--speed-profile",
+    type=click.Choice(sorted(settings.SPEED_PROFILES)),
+    default=settings.DEFAULT_SPEED_PROFILE,
+    show_default=True,
+    help="Speeds for roads without a maxspeed tag: French legal limits, Lozère (90 km/h on "
+    "departmental roads since 2020) or Lozère at 80 km/h.",
+)
+@click.option(
+    "--crs",
+    default=None,
+    metavar="CRS",
+    help="CRS of the coordinates in CSV inputs when not WGS84 lon/lat, e.g. EPSG:2154.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print the library's log messages.")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    agents: Path | None,
+    telecentres: Path | None,
+    head_office: str | None,
+    network_path: Path | None,
+    out: Path,
+    select: int | None,
+    max_minutes: float | None,
+    min_saving: float,
+    objective: str,
+    speed_profile: str,
+    crs: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Assign telework volunteers to telecentres, optimally, on a road network.
+
+    With no option, runs on the embedded Lozère default (a synthetic roster, the
+    SoLozère telecentres, an approximate offline road network) and writes
+    ./assignment/.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    steps = _Steps(quiet=quiet)
+    try:
+        agents_src = agents if agents is not None else datasets.path(datasets.AGENTS_FILE)
+        tc_src = (
+            telecentres if telecentres is not None else datasets.path(datasets.TELECENTRES_FILE)
+        )
+        net_src = network_path if network_path is not None else datasets.path(datasets.NETWORK_FILE)
+        ho = (
+            HeadOffice(*parse_lonlat(head_office), name="head office (--head-office)")
+            if head_office is not None
+            else datasets.head_office()
+        )
+        steps("reading agents and telecentres")
+        agent_table = read_agents(agents_src, crs=crs)
+        tc_table = read_telecentres(tc_src, crs=crs)
+        network = load_network(net_src, speed_profile=speed_profile, progress=steps)
+        result = run(
+            agent_table,
+            tc_table,
+            ho,
+            network,
+            select=select,
+            max_minutes=max_minutes,
+            min_saving=min_saving,
+            objective="km" if objective == "km" else "minutes",
+            sources={
+                "agents_file": str(agents_src),
+                "telecentres_file": str(tc_src),
+                "network_file": str(net_src),
+            },
+            progress=steps,
+        )
+        steps(f"writing results to {out}")
+        written = write_outputs(result, out, extra_timings={"total_s": steps.elapsed})
+        steps.finish()
+    except (InputError, NetworkError) as exc:
+        _fail(str(exc), EXIT_INPUT)
+        return
+    except (InfeasibleError, SolverError, OptimizerError) as exc:
+        _fail(str(exc), EXIT_UNSOLVABLE)
+        return
+    if quiet:
+        return
+    assigned = int(result.assignment.assigned.sum())
+    weekly = result.assignment.objective_value
+    unit = "minutes" if result.problem.objective == "minutes" else "km"
+    click.echo(
+        f"{result.problem.n_agents} agents: {assigned} assigned, "
+        f"{result.problem.n_agents - assigned} not assigned "
+        f"({int(result.problem.capacities.sum())} desks); "
+        f"{weekly:,.0f} {unit} saved a week (round trips), optimal."
+    )
+    if network.approximate:
+        click.echo(f"WARNING: {APPROXIMATE_WARNING}")
+    click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

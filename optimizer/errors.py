@@ -1,0 +1,29 @@
+"""The package's exception hierarchy.
+
+Every error the library raises on purpose derives from :class:`OptimizerError`,
+so that a caller (the ``assign`` command, a notebook) can catch them all in one
+place and show the message, which is written for the user: it names the file,
+the row and the value at fault, and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class OptimizerError(Exception):
+    """Base class of every error raised on purpose by this package."""
+
+
+class InputError(OptimizerError, ValueError):
+    """Bad input: a file, a column, a value or a combination of options."""
+
+
+class NetworkError(OptimizerError):
+    """The road network cannot be built, read or used."""
+
+
+class InfeasibleError(OptimizerError):
+    """The constraints cannot all hold at once; the message says which clash."""
+
+
+class SolverError(OptimizerError):
+    """The solver failed or stopped without a usable answer."""

@@ -1,0 +1,448 @@
+"""Reading and validating agents, telecentres and the head office.
+
+Inputs come from CSV files exported by spreadsheets and HR software (``,`` or
+``;`` separated, decimal comma, UTF-8 with or without BOM, or cp1252), from
+GeoPackage / GeoJSON point layers, or from (Geo)DataFrames built in a notebook.
+Whatever the source, the readers return a plain :class:`pandas.DataFrame` with
+the canonical columns below and WGS84 longitudes and latitudes, or raise
+:class:`~optimizer.errors.InputError` with a message that names the file, the
+row, the column and the value at fault.
+
+Agents: ``agent_id`` (str), ``lon``, ``lat`` (float, EPSG:4326),
+``telework_days`` (int, 1-5; 1 if the column is absent), ``commune`` (str, may
+be empty).
+
+Telecentres: ``telecentre_id`` (str), ``name`` (str), ``lon``, ``lat``,
+``capacity`` (int >= 0, the number of agents it can host).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from optimizer import settings
+from optimizer.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+Source = str | Path | pd.DataFrame
+
+AGENT_ALIASES: dict[str, tuple[str, ...]] = {
+    "agent_id": ("agent_id", "id", "agent", "matricule", "identifiant"),
+    "lon": ("lon", "lng", "longitude", "long", "x"),
+    "lat": ("lat", "latitude", "y"),
+    "telework_days": ("telework_days", "days", "jours", "jours_teletravail", "nb_jours"),
+    "commune": ("commune", "town", "ville", "nom_commune"),
+}
+TELECENTRE_ALIASES: dict[str, tuple[str, ...]] = {
+    "telecentre_id": ("telecentre_id", "site_id", "id", "telecentre", "site"),
+    "name": ("name", "nom", "label"),
+    "lon": AGENT_ALIASES["lon"],
+    "lat": AGENT_ALIASES["lat"],
+    "capacity": ("capacity", "capacite", "capacité", "desks", "places", "postes"),
+}
+_GEO_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb"}
+
+
+@dataclass(frozen=True)
+class HeadOffice:
+    """The place every agent drives to when not teleworking.
+
+    Parameters
+    ----------
+    lon, lat
+        WGS84 coordinates.
+    name
+        A label for reports.
+    """
+
+    lon: float
+    lat: float
+    name: str = "head_office"
+
+
+def parse_lonlat(text: str, *, what: str = "--head-office") -> tuple[float, float]:
+    """Parse ``"LON,LAT"`` (WGS84 degrees) into a pair of floats.
+
+    Parameters
+    ----------
+    text
+        Two numbers separated by a comma (or a semicolon), longitude first.
+    what
+        Name of the option or field, for the error message.
+
+    Returns
+    -------
+    tuple of float
+        ``(lon, lat)``.
+    """
+    parts = [p.strip() for p in text.replace(";", ",").split(",")]
+    if len(parts) != 2:
+        msg = (
+            f"{what}: '{text}' is not LON,LAT (two numbers, longitude first, e.g. 3.5012,44.5178)."
+        )
+        raise InputError(msg)
+    try:
+        lon, lat = float(parts[0]), float(parts[1])
+    except ValueError:
+        msg = (
+            f"{what}: '{text}' is not LON,LAT (two numbers, longitude first, e.g. 3.5012,44.5178)."
+        )
+        raise InputError(msg) from None
+    _check_lonlat(lon, lat, where=what)
+    return lon, lat
+
+
+def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
+    """Read and validate the volunteer agents.
+
+    Parameters
+    ----------
+    source
+        A CSV, GeoPackage or GeoJSON path, or a (Geo)DataFrame.
+    crs
+        CRS of the coordinates in a CSV or DataFrame when they are not WGS84
+        lon/lat (e.g. ``"EPSG:2154"`` for Lambert-93). Point layers carry
+        their own CRS.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``agent_id, lon, lat, telework_days, commune``, in input order.
+    """
+    table, name = _load_table(source, crs=crs)
+    cols = _resolve_columns(table, AGENT_ALIASES, required=("agent_id", "lon", "lat"), name=name)
+    out = pd.DataFrame({"agent_id": _ids(table, cols["agent_id"], name)})
+    out["lon"], out["lat"] = _coordinates(table, cols, name, crs=crs)
+    if "telework_days" in cols:
+        out["telework_days"] = _integers(table, cols["telework_days"], name, low=1, high=5)
+    else:
+        out["telework_days"] = 1
+    out["commune"] = table[cols["commune"]].astype(str).str.strip() if "commune" in cols else ""
+    if out.empty:
+        msg = f"{name}: no agents in the file. Give at least one row under the header."
+        raise InputError(msg)
+    logger.info("read %d agents from %s", len(out), name)
+    return out
+
+
+def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
+    """Read and validate the telecentres.
+
+    Parameters
+    ----------
+    source
+        A CSV, GeoPackage or GeoJSON path, or a (Geo)DataFrame.
+    crs
+        CRS of the coordinates when they are not WGS84 lon/lat.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``telecentre_id, name, lon, lat, capacity``, in input order.
+    """
+    table, name = _load_table(source, crs=crs)
+    cols = _resolve_columns(
+        table,
+        TELECENTRE_ALIASES,
+        required=("telecentre_id", "lon", "lat", "capacity"),
+        name=name,
+    )
+    out = pd.DataFrame({"telecentre_id": _ids(table, cols["telecentre_id"], name)})
+    reserved = out["telecentre_id"].str.lower() == "head_office"
+    if reserved.any():
+        row = _row_label(int(np.flatnonzero(reserved.to_numpy())[0]))
+        msg = (
+            f"{name}: {row}: 'head_office' is reserved for the head office; rename the telecentre."
+        )
+        raise InputError(msg)
+    out["name"] = (
+        table[cols["name"]].astype(str).str.strip() if "name" in cols else out["telecentre_id"]
+    )
+    out["lon"], out["lat"] = _coordinates(table, cols, name, crs=crs)
+    out["capacity"] = _integers(table, cols["capacity"], name, low=0, high=None)
+    if out.empty:
+        msg = f"{name}: no telecentres in the file. Give at least one row under the header."
+        raise InputError(msg)
+    logger.info("read %d telecentres from %s", len(out), name)
+    return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _load_table(source: Source, *, crs: str | None) -> tuple[pd.DataFrame, str]:
+    """Return the raw table (strings, or numbers from a DataFrame) and a name for messages."""
+    if isinstance(source, gpd.GeoDataFrame):
+        return _points_to_columns(source, "the GeoDataFrame"), "the GeoDataFrame"
+    if isinstance(source, pd.DataFrame):
+        return source.reset_index(drop=True), "the DataFrame"
+    path = Path(source)
+    name = str(path)
+    if not path.exists():
+        msg = f"{name}: file not found. Check the path."
+        raise InputError(msg)
+    if path.is_dir():
+        msg = f"{name}: is a folder, not a file. Give the path of a CSV or GeoPackage file."
+        raise InputError(msg)
+    if path.suffix.lower() in _GEO_SUFFIXES:
+        if crs is not None:
+            msg = f"{name}: --crs applies to CSV files only; a point layer carries its own CRS."
+            raise InputError(msg)
+        try:
+            layer = gpd.read_file(path)
+        except Exception as exc:
+            msg = f"{name}: cannot be read as a point layer ({exc}). Check that it is a valid file."
+            raise InputError(msg) from None
+        return _points_to_columns(layer, name), name
+    return _read_csv(path), name
+
+
+def _points_to_columns(layer: gpd.GeoDataFrame, name: str) -> pd.DataFrame:
+    if layer.crs is None:
+        msg = f"{name}: the layer has no CRS. Set one (e.g. EPSG:4326) before reading it."
+        raise InputError(msg)
+    geom = layer.geometry
+    bad = ~(geom.geom_type == "Point") | geom.is_empty
+    if bad.any():
+        row = _row_label(int(np.flatnonzero(bad.to_numpy())[0]))
+        msg = f"{name}: {row}: geometry is not a point. Give one point per feature."
+        raise InputError(msg)
+    wgs = geom.to_crs(settings.INPUT_CRS)
+    table = pd.DataFrame(layer.drop(columns=layer.geometry.name)).reset_index(drop=True)
+    table = table.drop(columns=[c for c in table.columns if str(c).lower() in {"lon", "lat"}])
+    table["lon"] = wgs.x.to_numpy()
+    table["lat"] = wgs.y.to_numpy()
+    return table
+
+
+def _decode(raw: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    msg = f"{name}: cannot decode the file as UTF-8 or cp1252. Save it as UTF-8 CSV."
+    raise InputError(msg)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    name = str(path)
+    text = _decode(path.read_bytes(), name)
+    if not text.strip():
+        msg = f"{name}: the file is empty. Give a header line and one row per item."
+        raise InputError(msg)
+    first = text.lstrip().splitlines()[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    try:
+        table = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        msg = f"{name}: not a readable CSV table ({exc}). Check the separators and quotes."
+        raise InputError(msg) from None
+    table.columns = [str(c).strip() for c in table.columns]
+    table.attrs["decimal_comma"] = delimiter != ","
+    return table
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _resolve_columns(
+    table: pd.DataFrame,
+    aliases: dict[str, tuple[str, ...]],
+    *,
+    required: Sequence[str],
+    name: str,
+) -> dict[str, str]:
+    by_lower: dict[str, str] = {}
+    for column in table.columns:
+        by_lower.setdefault(str(column).strip().lower(), column)
+    found: dict[str, str] = {}
+    for canonical, names in aliases.items():
+        for alias in names:
+            if alias in by_lower:
+                found[canonical] = by_lower[alias]
+                break
+    missing = [c for c in required if c not in found]
+    if missing:
+        have = ", ".join(str(c) for c in table.columns) or "(none)"
+        wanted = "; ".join(f"'{c}' (or {', '.join(aliases[c][1:])})" for c in missing)
+        msg = f"{name}: missing column {wanted}. The file has: {have}."
+        raise InputError(msg)
+    return found
+
+
+def _row_label(index: int) -> str:
+    """Human row number: the header is line 1, so data row ``index`` is line ``index + 2``."""
+    return f"row {index + 2}"
+
+
+def _cell_strings(table: pd.DataFrame, column: str) -> list[str]:
+    return ["" if _is_missing(v) else str(v).strip() for v in table[column].tolist()]
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _ids(table: pd.DataFrame, column: str, name: str) -> pd.Series:
+    values = _cell_strings(table, column)
+    seen: dict[str, int] = {}
+    for i, value in enumerate(values):
+        if not value:
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': the id is empty. "
+                "Give every row an id."
+            )
+            raise InputError(msg)
+        if value in seen:
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': id '{value}' is already used on "
+                f"{_row_label(seen[value])}. Ids must be unique."
+            )
+            raise InputError(msg)
+        seen[value] = i
+    return pd.Series(values, dtype=str)
+
+
+def _numbers(table: pd.DataFrame, column: str, name: str) -> np.ndarray:
+    decimal_comma = bool(table.attrs.get("decimal_comma", False))
+    out = np.empty(len(table), dtype=float)
+    for i, raw in enumerate(table[column].tolist()):
+        if isinstance(raw, (int, float, np.integer, np.floating)) and not _is_missing(raw):
+            out[i] = float(raw)
+            continue
+        text = "" if _is_missing(raw) else str(raw).strip()
+        if decimal_comma:
+            text = text.replace(",", ".")
+        try:
+            value = float(text)
+        except ValueError:
+            shown = "" if _is_missing(raw) else str(raw)
+            what = "is empty" if not text else f"'{shown}' is not a number"
+            msg = f"{name}: {_row_label(i)}, column '{column}': {what}. Give a number."
+            raise InputError(msg) from None
+        if not math.isfinite(value):
+            msg = f"{name}: {_row_label(i)}, column '{column}': '{raw}' is not a finite number."
+            raise InputError(msg)
+        out[i] = value
+    return out
+
+
+def _integers(
+    table: pd.DataFrame, column: str, name: str, *, low: int, high: int | None
+) -> np.ndarray:
+    values = _numbers(table, column, name)
+    raw = table[column].tolist()
+    for i, value in enumerate(values):
+        span = f"{low} to {high}" if high is not None else f"{low} or more"
+        if value != round(value) or value < low or (high is not None and value > high):
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': '{raw[i]}' is not a whole number "
+                f"from {span}."
+            )
+            raise InputError(msg)
+    return values.astype(np.int64)
+
+
+def _coordinates(
+    table: pd.DataFrame, cols: dict[str, str], name: str, *, crs: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    xs = _numbers(table, cols["lon"], name)
+    ys = _numbers(table, cols["lat"], name)
+    if crs is not None:
+        try:
+            source_crs = CRS.from_user_input(crs)
+        except CRSError:
+            msg = f"--crs: '{crs}' is not a known CRS. Give e.g. EPSG:2154 (Lambert-93)."
+            raise InputError(msg) from None
+        if not source_crs.equals(CRS.from_user_input(settings.INPUT_CRS)):
+            to_wgs = Transformer.from_crs(source_crs, settings.INPUT_CRS, always_xy=True)
+            xs, ys = to_wgs.transform(xs, ys)
+            xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        _check_lonlat(
+            float(x), float(y), where=f"{name}: {_row_label(i)}", projected_hint=crs is None
+        )
+    return xs, ys
+
+
+def _check_lonlat(lon: float, lat: float, *, where: str, projected_hint: bool = True) -> None:
+    if abs(lon) > 180 or abs(lat) > 90:
+        hint = (
+            " They look projected: give --crs (e.g. EPSG:2154 for Lambert-93)."
+            if projected_hint and (abs(lon) > 1000 or abs(lat) > 1000)
+            else ""
+        )
+        msg = f"{where}: ({lon}, {lat}) is not a longitude/latitude pair in degrees.{hint}"
+        raise InputError(msg)
+
+
+def check_in_area(
+    frame: pd.DataFrame,
+    bounds: tuple[float, float, float, float],
+    *,
+    name: str,
+    id_column: str,
+    margin_deg: float = 0.5,
+) -> None:
+    """Raise if points lie far outside the network's area, naming swapped coordinates.
+
+    Parameters
+    ----------
+    frame
+        Canonical table with ``lon`` and ``lat``.
+    bounds
+        ``(min_lon, min_lat, max_lon, max_lat)`` of the road network.
+    name
+        File or table name for the message.
+    id_column
+        Column holding the ids, named in the message.
+    margin_deg
+        Tolerance around the bounds, in degrees.
+    """
+    west, south, east, north = bounds
+    lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+    inside = (
+        (lon >= west - margin_deg)
+        & (lon <= east + margin_deg)
+        & (lat >= south - margin_deg)
+        & (lat <= north + margin_deg)
+    )
+    if inside.all():
+        return
+    i = int(np.flatnonzero(~inside)[0])
+    swapped_inside = (
+        west - margin_deg <= lat[i] <= east + margin_deg
+        and south - margin_deg <= lon[i] <= north + margin_deg
+    )
+    hint = (
+        " Longitude and latitude look swapped: check which column is which."
+        if swapped_inside
+        else " Check the coordinates, or give a road network that covers them."
+    )
+    msg = (
+        f"{name}: {_row_label(i)} ({id_column} '{frame[id_column].iloc[i]}'): point "
+        f"({lon[i]:.5f}, {lat[i]:.5f}) lies outside the road network's area "
+        f"(lon {west:.2f}..{east:.2f}, lat {south:.2f}..{north:.2f}).{hint}"
+    )
+    raise InputError(msg)

@@ -1,0 +1,481 @@
+"""The road network: reading it, timing its edges, and compiling it for routing.
+
+A network comes from a local OSM XML file (``.osm``, ``.osm.bz2``, ``.osm.gz``;
+the embedded offline approximation is one of these) or a GraphML file saved by
+osmnx or by this package, and is read through osmnx. Every edge then gets a
+speed (a usable ``maxspeed`` tag wins, French implicit values such as
+``FR:rural`` included; otherwise the speed of its ``highway`` class in the
+chosen profile, see :mod:`optimizer.settings`) and a travel time. Only the
+largest strongly connected part is kept, so that every kept node can reach
+every other, and what was dropped is reported.
+
+The osmnx ``MultiDiGraph`` stays the exchange format (GraphML, plots). Routing
+runs on :class:`RoutingArrays`: the best (fastest) edge between each pair of
+nodes, as sorted arrays ready for :mod:`scipy.sparse.csgraph`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import shapely
+from pyproj import Transformer
+from scipy import sparse
+
+from optimizer import settings
+from optimizer.errors import InputError, NetworkError
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+#: Marker written in the ``generator`` attribute of OSM XML files that are approximations.
+APPROXIMATION_MARKER = "approximation"
+_XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz")
+_MPH = 1.609344
+_MIN_EDGE_SECONDS = 1e-3
+
+
+@dataclass(frozen=True)
+class RoutingArrays:
+    """The network compiled for shortest paths.
+
+    Edges are the fastest edge of each ordered node pair, sorted by
+    ``(tail, head)``; ``indptr`` makes them a CSR matrix of the forward graph.
+
+    Attributes
+    ----------
+    node_ids
+        OSM node id of each matrix index.
+    x, y
+        Node coordinates in the working CRS (metres).
+    tail, head
+        Matrix indices of each edge's ends.
+    seconds, metres
+        Travel time and length of each edge.
+    geometry
+        Each edge's line in the working CRS.
+    """
+
+    node_ids: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
+    seconds: np.ndarray
+    metres: np.ndarray
+    geometry: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.node_ids.size)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of (deduplicated) directed edges."""
+        return int(self.tail.size)
+
+
+@dataclass(frozen=True)
+class RoadNetwork:
+    """A timed road network ready for routing.
+
+    Build one with :func:`load_network` or :func:`prepare_network`.
+
+    Attributes
+    ----------
+    graph
+        The osmnx graph (WGS84), each edge with ``speed_kph`` and ``travel_time`` (s).
+    routing
+        The compiled arrays used for shortest paths.
+    source
+        Where the network came from (a path or a description).
+    approximate
+        True when the network is not real road data (the offline default).
+    speed_profile
+        Name of the speed profile used for edges without a usable ``maxspeed``.
+    dropped_nodes
+        Nodes left out because they are not in the largest strongly connected part.
+    """
+
+    graph: nx.MultiDiGraph
+    routing: RoutingArrays
+    source: str
+    approximate: bool
+    speed_profile: str
+    dropped_nodes: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(min_lon, min_lat, max_lon, max_lat)`` of the nodes."""
+        xs = [d["x"] for _, d in self.graph.nodes(data=True)]
+        ys = [d["y"] for _, d in self.graph.nodes(data=True)]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+
+def load_network(
+    path: str | Path,
+    *,
+    speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
+    progress: Progress | None = None,
+) -> RoadNetwork:
+    """Read a road network from an OSM XML or GraphML file and prepare it for routing.
+
+    Parameters
+    ----------
+    path
+        ``.osm``, ``.osm.bz2``, ``.osm.gz`` (OSM XML) or ``.graphml``.
+    speed_profile
+        Name of a profile in :data:`optimizer.settings.SPEED_PROFILES`, or a
+        table of km/h per ``highway`` class.
+    progress
+        Called with a short message before each step.
+
+    Returns
+    -------
+    RoadNetwork
+        The timed network, its largest strongly connected part only.
+    """
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: network file not found. Check the path."
+        raise InputError(msg)
+    name = path.name.lower()
+    started = time.perf_counter()
+    if progress:
+        progress(f"reading road network {path.name}")
+    if name.endswith(".graphml"):
+        try:
+            graph = ox.load_graphml(path)
+        except Exception as exc:
+            msg = f"{path}: cannot be read as GraphML ({exc}). Is the file complete?"
+            raise NetworkError(msg) from None
+        approximate = str(graph.graph.get("approximate", "False")) == "True"
+    elif name.endswith(_XML_SUFFIXES):
+        approximate = _xml_is_approximation(path)
+        try:
+            graph = ox.graph_from_xml(path, simplify=True, retain_all=True)
+        except Exception as exc:
+            msg = f"{path}: cannot be read as OSM XML ({type(exc).__name__}: {exc})."
+            raise NetworkError(msg) from None
+    else:
+        msg = (
+            f"{path}: unknown network format. Give an OSM XML file (.osm, .osm.bz2, .osm.gz) "
+            "or a GraphML file (.graphml)."
+        )
+        raise InputError(msg)
+    read_s = time.perf_counter() - started
+    net = prepare_network(
+        graph, source=str(path), approximate=approximate, speed_profile=speed_profile
+    )
+    net.timings["read_s"] = read_s
+    return net
+
+
+def prepare_network(
+    graph: nx.MultiDiGraph,
+    *,
+    source: str = "graph",
+    approximate: bool = False,
+    speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
+) -> RoadNetwork:
+    """Time every edge, keep the largest strongly connected part, and compile it.
+
+    Parameters
+    ----------
+    graph
+        An osmnx-style graph in WGS84 (nodes with ``x``, ``y``; edges with
+        ``length`` in metres and optionally ``highway``, ``maxspeed``,
+        ``geometry``). It is not modified.
+    source
+        Description kept for reports.
+    approximate
+        Whether the network is an approximation of the real roads.
+    speed_profile
+        Profile name or table of km/h per ``highway`` class.
+
+    Returns
+    -------
+    RoadNetwork
+        The prepared network.
+    """
+    started = time.perf_counter()
+    if graph.number_of_edges() == 0:
+        msg = f"{source}: the network has no drivable road (0 edges). Check the extract."
+        raise NetworkError(msg)
+    speeds, profile_name = _resolve_profile(speed_profile)
+    timed = graph.copy()
+    add_travel_times(timed, speeds)
+    n_before = timed.number_of_nodes()
+    largest = max(nx.strongly_connected_components(timed), key=len)
+    if len(largest) < n_before:
+        timed = nx.MultiDiGraph(timed.subgraph(largest))
+    dropped = n_before - timed.number_of_nodes()
+    if dropped:
+        logger.info(
+            "kept the largest strongly connected part: %d of %d nodes (%d dropped)",
+            timed.number_of_nodes(),
+            n_before,
+            dropped,
+        )
+    timed.graph["approximate"] = approximate
+    timed.graph["speed_profile"] = profile_name
+    routing = compile_routing(timed)
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "network %s: %d nodes, %d edges (%d routing edges), prepared in %.2f s",
+        source,
+        timed.number_of_nodes(),
+        timed.number_of_edges(),
+        routing.n_edges,
+        elapsed,
+    )
+    return RoadNetwork(
+        graph=timed,
+        routing=routing,
+        source=source,
+        approximate=approximate,
+        speed_profile=profile_name,
+        dropped_nodes=dropped,
+        timings={"prepare_s": elapsed},
+    )
+
+
+def save_network(network: RoadNetwork, path: str | Path) -> Path:
+    """Save the timed graph as GraphML (read it back with :func:`load_network`).
+
+    Parameters
+    ----------
+    network
+        The network to save.
+    path
+        Target ``.graphml`` file; folders are created.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ox.save_graphml(network.graph, path)
+    return path
+
+
+# --------------------------------------------------------------------------- speeds
+
+
+def _resolve_profile(profile: str | Mapping[str, float]) -> tuple[Mapping[str, float], str]:
+    if isinstance(profile, str):
+        if profile not in settings.SPEED_PROFILES:
+            known = ", ".join(settings.SPEED_PROFILES)
+            msg = f"speed profile '{profile}' is unknown. Choose one of: {known}."
+            raise InputError(msg)
+        return settings.SPEED_PROFILES[profile], profile
+    for road_class, kmh in profile.items():
+        if not (isinstance(kmh, (int, float)) and 0 < kmh <= 200):
+            msg = f"speed table: '{road_class}' has speed {kmh!r}; give km/h between 0 and 200."
+            raise InputError(msg)
+    return profile, "custom"
+
+
+def parse_maxspeed(value: object) -> float | None:
+    """Turn an OSM ``maxspeed`` value into km/h, or None when it is not usable.
+
+    Handles plain numbers, ``"km/h"`` and ``"mph"`` units, several values
+    (``"50;30"``: the lowest wins) and the implicit values of
+    :data:`optimizer.settings.IMPLICIT_MAXSPEEDS` (``FR:rural`` ...).
+
+    Parameters
+    ----------
+    value
+        The tag value (a string, a number, or a list after osmnx simplification:
+        then the mean of the usable values).
+
+    Returns
+    -------
+    float or None
+        Speed in km/h.
+    """
+    if isinstance(value, (list, tuple)):
+        parsed = [s for s in (parse_maxspeed(v) for v in value) if s is not None]
+        return sum(parsed) / len(parsed) if parsed else None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) and value > 0 else None
+    if not isinstance(value, str):
+        return None
+    speeds = [_parse_one_speed(part) for part in re.split(r"[;|]", value)]
+    usable = [s for s in speeds if s is not None]
+    return min(usable) if usable else None
+
+
+def _parse_one_speed(text: str) -> float | None:
+    text = text.strip().lower()
+    if text in settings.IMPLICIT_MAXSPEEDS:
+        return settings.IMPLICIT_MAXSPEEDS[text]
+    match = re.fullmatch(r"(\d+(?:[.,]\d+)?)\s*(km/h|kmh|kph|mph)?", text)
+    if not match:
+        return None
+    speed = float(match.group(1).replace(",", "."))
+    if match.group(2) == "mph":
+        speed *= _MPH
+    return speed if speed > 0 else None
+
+
+def _class_speed(highway: object, speeds: Mapping[str, float]) -> float:
+    if isinstance(highway, (list, tuple)):
+        known = [speeds[h] for h in highway if isinstance(h, str) and h in speeds]
+        return sum(known) / len(known) if known else settings.FALLBACK_SPEED_KMH
+    if isinstance(highway, str) and highway in speeds:
+        return speeds[highway]
+    return settings.FALLBACK_SPEED_KMH
+
+
+def add_travel_times(graph: nx.MultiDiGraph, speeds: Mapping[str, float]) -> None:
+    """Set ``speed_kph`` and ``travel_time`` (seconds) on every edge, in place.
+
+    A usable ``maxspeed`` tag wins; otherwise the speed of the edge's
+    ``highway`` class in ``speeds``; otherwise
+    :data:`optimizer.settings.FALLBACK_SPEED_KMH`. No speed exceeds the
+    French motorway limit of 130 km/h.
+
+    Parameters
+    ----------
+    graph
+        Graph whose edges carry ``length`` in metres.
+    speeds
+        km/h per ``highway`` class.
+    """
+    for u, v, data in graph.edges(data=True):
+        length = data.get("length")
+        if length is None or not math.isfinite(float(length)) or float(length) < 0:
+            msg = f"edge {u}->{v} has no valid length ({length!r}); the network file is damaged."
+            raise NetworkError(msg)
+        speed = parse_maxspeed(data.get("maxspeed"))
+        if speed is None:
+            speed = _class_speed(data.get("highway"), speeds)
+        speed = min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"])
+        data["speed_kph"] = speed
+        data["travel_time"] = float(length) / (speed / 3.6)
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
+    """Compile a timed graph into sorted edge arrays (fastest edge per node pair).
+
+    Parameters
+    ----------
+    graph
+        Graph whose nodes have ``x``, ``y`` (WGS84) and edges ``travel_time``
+        and ``length``.
+
+    Returns
+    -------
+    RoutingArrays
+        The arrays, coordinates projected to the working CRS.
+    """
+    node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    lon = np.array([graph.nodes[n]["x"] for n in graph.nodes], dtype=float)
+    lat = np.array([graph.nodes[n]["y"] for n in graph.nodes], dtype=float)
+    to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
+    x, y = (np.asarray(a, dtype=float) for a in to_metric.transform(lon, lat))
+
+    m = graph.number_of_edges()
+    tail = np.empty(m, dtype=np.int64)
+    head = np.empty(m, dtype=np.int64)
+    seconds = np.empty(m, dtype=float)
+    metres = np.empty(m, dtype=float)
+    lines: list[Any] = []
+    for k, (u, v, data) in enumerate(graph.edges(data=True)):
+        tail[k], head[k] = index[u], index[v]
+        seconds[k] = max(float(data["travel_time"]), _MIN_EDGE_SECONDS)
+        metres[k] = float(data["length"])
+        lines.append(data.get("geometry"))
+    # fastest edge of each (tail, head) pair, in (tail, head) order
+    order = np.lexsort((seconds, head, tail))
+    keep = np.ones(m, dtype=bool)
+    keep[1:] = (np.diff(tail[order]) != 0) | (np.diff(head[order]) != 0)
+    chosen = order[keep]
+    geometry = np.empty(chosen.size, dtype=object)
+    for j, k in enumerate(chosen):
+        line = lines[k]
+        if line is None:
+            geometry[j] = shapely.LineString([(x[tail[k]], y[tail[k]]), (x[head[k]], y[head[k]])])
+        else:
+            coords = np.asarray(line.coords)
+            px, py = to_metric.transform(coords[:, 0], coords[:, 1])
+            geometry[j] = shapely.LineString(np.column_stack([px, py]))
+    return RoutingArrays(
+        node_ids=node_ids,
+        x=x,
+        y=y,
+        tail=tail[chosen],
+        head=head[chosen],
+        seconds=seconds[chosen],
+        metres=metres[chosen],
+        geometry=geometry,
+    )
+
+
+def csr(n: int, tail: np.ndarray, head: np.ndarray, *weights: np.ndarray) -> list[sparse.csr_array]:
+    """Build CSR matrices sharing one structure, one per weight array.
+
+    Edges must be unique per ``(tail, head)``. The matrices have sorted indices,
+    so ``tail * n + head`` of their stored entries is increasing.
+
+    Parameters
+    ----------
+    n
+        Number of nodes.
+    tail, head
+        Edge ends.
+    *weights
+        One array per matrix wanted, aligned with the edges.
+
+    Returns
+    -------
+    list of scipy.sparse.csr_array
+        One matrix per weight array.
+    """
+    order = np.lexsort((head, tail))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
+    indices = head[order]
+    return [sparse.csr_array((w[order], indices, indptr), shape=(n, n)) for w in weights]
+
+
+def _xml_is_approximation(path: Path) -> bool:
+    """Tell whether an OSM XML file says, in its header, that it is an approximation."""
+    import bz2
+    import gzip
+
+    opener: Callable[..., Any]
+    if path.suffix == ".bz2":
+        opener = bz2.open
+    elif path.suffix == ".gz":
+        opener = gzip.open
+    else:
+        opener = open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            head = handle.read(2000)
+    except OSError as exc:
+        msg = f"{path}: cannot be read ({exc})."
+        raise NetworkError(msg) from None
+    match = re.search(r"<osm\b[^>]*generator=\"([^\"]*)\"", head)
+    return bool(match and APPROXIMATION_MARKER in match.group(1).lower())

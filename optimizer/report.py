@@ -1,0 +1,312 @@
+"""Result tables and the files the ``assign`` command writes.
+
+Every table keeps every input agent, in input order, with a status and a
+reason. No table carries home coordinates. Files are written atomically (a
+temporary file in the same folder, then a rename), and only once every table
+has been computed, so a run that fails leaves the previous results whole.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.model import HEAD_OFFICE
+from optimizer.pipeline import RunResult
+
+logger = logging.getLogger(__name__)
+
+ALLOCATION_FILE = "allocation.csv"
+TELECENTRES_FILE = "telecentres.csv"
+TRAVEL_FILE = "travel_times.csv"
+SUMMARY_FILE = "summary.json"
+
+APPROXIMATE_WARNING = (
+    "APPROXIMATE road network: not real roads (communes linked to their neighbours, "
+    "lengths from a detour factor). Use a real OpenStreetMap network for decisions."
+)
+
+
+def allocation_table(result: RunResult) -> pd.DataFrame:
+    """One row per input agent, in input order: where it goes and what it saves.
+
+    Columns: ``agent_id, status, telecentre_id, minutes_to_telecentre,
+    km_to_telecentre, minutes_to_head_office, km_to_head_office,
+    minutes_saved_per_day, km_saved_per_day, telework_days, reason``. Minutes
+    and km are one way, home to destination; savings are round trip.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+    """
+    problem, assignment = result.problem, result.assignment
+    rows = np.arange(problem.n_agents)
+    chosen = assignment.telecentre
+    has = chosen >= 0
+    col = np.where(has, chosen, 0)
+
+    def pick(matrix: np.ndarray) -> np.ndarray:
+        return np.where(has, matrix[rows, col], np.nan)
+
+    tc_ids = np.array(problem.telecentre_ids, dtype=object)
+    return pd.DataFrame(
+        {
+            "agent_id": list(problem.agent_ids),
+            "status": np.where(has, "assigned", "not_assigned"),
+            "telecentre_id": np.where(has, tc_ids[col], ""),
+            "minutes_to_telecentre": pick(problem.minutes_to).round(1),
+            "km_to_telecentre": pick(problem.km_to).round(2),
+            "minutes_to_head_office": problem.head_office_minutes_to.round(1),
+            "km_to_head_office": problem.head_office_km_to.round(2),
+            "minutes_saved_per_day": pick(problem.saving_minutes()).round(1),
+            "km_saved_per_day": pick(problem.saving_km()).round(2),
+            "telework_days": problem.days,
+            "reason": list(assignment.reasons),
+        }
+    )
+
+
+def telecentre_table(result: RunResult) -> pd.DataFrame:
+    """One row per telecentre: ``telecentre_id, name, capacity, assigned, utilisation``.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table; utilisation is assigned / capacity (empty when capacity is 0).
+    """
+    load = result.assignment.load()
+    capacity = result.problem.capacities.astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilisation = np.where(capacity > 0, load / np.maximum(capacity, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "telecentre_id": list(result.problem.telecentre_ids),
+            "name": result.telecentres["name"].to_numpy(),
+            "capacity": capacity,
+            "assigned": load,
+            "utilisation": utilisation.round(3),
+        }
+    )
+
+
+def travel_times_table(result: RunResult) -> pd.DataFrame:
+    """One row per agent and destination (``head_office`` for the head office).
+
+    Columns: ``agent_id, destination_id, minutes_to, km_to, minutes_back,
+    km_back, reason`` (the reason is empty where the pair is routed).
+
+    Parameters
+    ----------
+    result
+        A run's result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+    """
+    table = result.travel.table.rename(columns={"origin_id": "agent_id"}).copy()
+    for column in ("minutes_to", "minutes_back"):
+        table[column] = table[column].round(2)
+    for column in ("km_to", "km_back"):
+        table[column] = table[column].round(3)
+    return table
+
+
+def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Describe the run for JSON: inputs, network, solver, totals, timings.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    allocation
+        The allocation table, if already computed.
+
+    Returns
+    -------
+    dict
+        The summary.
+    """
+    allocation = allocation_table(result) if allocation is None else allocation
+    problem, assignment, network = result.problem, result.assignment, result.network
+    assigned = allocation["status"] == "assigned"
+    weekly_min, weekly_km = weekly_savings(result)
+    reasons = allocation.loc[~assigned, "reason"].value_counts().sort_index()
+    snaps = result.travel.origins["snap_m"]
+    return {
+        "inputs": {
+            **result.sources,
+            "agents": int(problem.n_agents),
+            "telecentres": int(problem.n_telecentres),
+            "head_office": {
+                "name": result.head_office.name,
+                "lon": result.head_office.lon,
+                "lat": result.head_office.lat,
+            },
+        },
+        "network": {
+            "source": network.source,
+            "approximate": network.approximate,
+            "warning": APPROXIMATE_WARNING if network.approximate else "",
+            "speed_profile": network.speed_profile,
+            "nodes": network.graph.number_of_nodes(),
+            "edges": network.graph.number_of_edges(),
+            "dropped_nodes_not_strongly_connected": network.dropped_nodes,
+            "access_leg_m": {"median": _r(snaps.median()), "max": _r(snaps.max())},
+        },
+        "options": {
+            "select": problem.select,
+            "max_minutes": problem.max_minutes,
+            "min_saving": problem.min_saving,
+            "objective": problem.objective,
+        },
+        "solver": {
+            "engine": assignment.engine,
+            "status": assignment.status,
+            "objective": (
+                "round-trip minutes saved per week"
+                if problem.objective == "minutes"
+                else "round-trip km saved per week"
+            ),
+            "objective_value": round(assignment.objective_value, 2),
+            "solve_seconds": round(assignment.solve_seconds, 4),
+        },
+        "totals": {
+            "agents": int(problem.n_agents),
+            "assigned": int(assigned.sum()),
+            "not_assigned": int((~assigned).sum()),
+            "not_assigned_by_reason": {str(k): int(v) for k, v in reasons.items()},
+            "desks": int(problem.capacities.sum()),
+            "minutes_saved_per_week": round(weekly_min, 1),
+            "hours_saved_per_week": round(weekly_min / 60.0, 2),
+            "km_saved_per_week": round(weekly_km, 1),
+        },
+        "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
+    }
+
+
+def weekly_savings(result: RunResult) -> tuple[float, float]:
+    """Round-trip minutes and km saved a week by the assigned agents (unrounded).
+
+    Parameters
+    ----------
+    result
+        A run's result.
+
+    Returns
+    -------
+    tuple of float
+        ``(minutes, km)``.
+    """
+    problem, chosen = result.problem, result.assignment.telecentre
+    agents = np.flatnonzero(chosen >= 0)
+    days = problem.days[agents]
+    minutes = float((problem.saving_minutes()[agents, chosen[agents]] * days).sum())
+    km = float((problem.saving_km()[agents, chosen[agents]] * days).sum())
+    return minutes, km
+
+
+def _r(value: float) -> float | None:
+    return None if pd.isna(value) else round(float(value), 1)
+
+
+def write_outputs(
+    result: RunResult, out_dir: str | Path, *, extra_timings: Mapping[str, float] | None = None
+) -> dict[str, Path]:
+    """Write ``allocation.csv``, ``telecentres.csv``, ``travel_times.csv`` and ``summary.json``.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    out_dir
+        Folder to write into (created if needed).
+    extra_timings
+        More timings for the summary (e.g. the command's wall time so far).
+
+    Returns
+    -------
+    dict
+        File kind to path written.
+    """
+    allocation = allocation_table(result)
+    tables = {
+        ALLOCATION_FILE: allocation,
+        TELECENTRES_FILE: telecentre_table(result),
+        TRAVEL_FILE: travel_times_table(result),
+    }
+    info = summary(result, allocation)
+    if extra_timings:
+        info["timings_s"].update({k: round(v, 4) for k, v in extra_timings.items()})
+    contents = {
+        name: frame.to_csv(index=False, lineterminator="\n") for name, frame in tables.items()
+    }
+    contents[SUMMARY_FILE] = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, text in contents.items():
+        written[name] = write_atomic(folder / name, text)
+    logger.info("wrote %d files to %s", len(written), folder)
+    return written
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename.
+
+    Parameters
+    ----------
+    path
+        Target file.
+    text
+        Content.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+__all__ = [
+    "ALLOCATION_FILE",
+    "HEAD_OFFICE",
+    "SUMMARY_FILE",
+    "TELECENTRES_FILE",
+    "TRAVEL_FILE",
+    "allocation_table",
+    "summary",
+    "telecentre_table",
+    "travel_times_table",
+    "write_atomic",
+    "write_outputs",
+]
