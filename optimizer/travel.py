@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 _MIN_SECONDS = 1e-3
+#: A point that joins a one-way edge this close to one of its ends joins that node.
+_AT_NODE_M = 1.0
 
 
 @dataclass(frozen=True)
@@ -172,15 +174,22 @@ def _augment(
     tw = twins[e]
     two_way = tw >= 0
     last_two = last & two_way
-    tails += [me[two_way], routing.head[e[last_two]]]
-    heads += [prev_node[two_way], me[last_two]]
+    # on a one-way edge, a point at one of its ends is that node, reachable both ways
+    at_tail = ~two_way & (a * routing.metres[e] <= _AT_NODE_M)
+    at_head = ~two_way & ((1.0 - a) * routing.metres[e] <= _AT_NODE_M)
+    tails += [me[two_way], routing.head[e[last_two]], me[at_tail], routing.head[e[at_head]]]
+    heads += [prev_node[two_way], me[last_two], routing.tail[e[at_tail]], me[at_head]]
     secs += [
         step[two_way] * routing.seconds[tw[two_way]],
         (1.0 - a[last_two]) * routing.seconds[tw[last_two]],
+        a[at_tail] * routing.seconds[e[at_tail]],
+        (1.0 - a[at_head]) * routing.seconds[e[at_head]],
     ]
     mets += [
         step[two_way] * routing.metres[tw[two_way]],
         (1.0 - a[last_two]) * routing.metres[tw[last_two]],
+        a[at_tail] * routing.metres[e[at_tail]],
+        (1.0 - a[at_head]) * routing.metres[e[at_head]],
     ]
     return (
         np.concatenate(tails),

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import json
+
+import click
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from optimizer import datasets
+from optimizer.cli import main
+from optimizer.report import ALLOCATION_FILE, SUMMARY_FILE, TELECENTRES_FILE, TRAVEL_FILE
+
+OUTPUTS = (ALLOCATION_FILE, TELECENTRES_FILE, TRAVEL_FILE, SUMMARY_FILE)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> tuple[str, object]:
+    out = tmp_path_factory.mktemp("default") / "assignment"
+    result = CliRunner().invoke(main, ["--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return result.output, out
+
+
+def test_default_run_writes_the_four_files(default_run) -> None:
+    output, out = default_run
+    for name in OUTPUTS:
+        assert (out / name).is_file()
+    assert "APPROXIMATE road network" in output
+    assert "optimal" in output
+
+
+def test_every_agent_once_in_input_order(default_run) -> None:
+    _, out = default_run
+    roster = datasets.agents()
+    allocation = pd.read_csv(out / ALLOCATION_FILE, keep_default_na=False)
+    assert allocation["agent_id"].tolist() == roster["agent_id"].tolist()
+    assert set(allocation["status"]) <= {"assigned", "not_assigned"}
+    missing = allocation[allocation["status"] == "not_assigned"]
+    assert (missing["reason"] != "").all()
+    assert (missing["telecentre_id"] == "").all()
+
+
+def test_capacities_hold_and_assigned_agents_save_time(default_run) -> None:
+    _, out = default_run
+    allocation = pd.read_csv(out / ALLOCATION_FILE)
+    centres = pd.read_csv(out / TELECENTRES_FILE)
+    counts = allocation["telecentre_id"].value_counts()
+    for row in centres.itertuples():
+        assert counts.get(row.telecentre_id, 0) == row.assigned <= row.capacity
+    assigned = allocation[allocation["status"] == "assigned"]
+    assert len(assigned) > 0
+    assert (assigned["minutes_saved_per_day"] > 0).all()
+    saving = 2 * (assigned["minutes_to_head_office"] - assigned["minutes_to_telecentre"])
+    assert (saving - assigned["minutes_saved_per_day"]).abs().max() <= 0.2 + 1e-9
+
+
+def test_travel_times_has_every_agent_and_destination(default_run) -> None:
+    _, out = default_run
+    travel = pd.read_csv(out / TRAVEL_FILE, keep_default_na=False)
+    n_agents = len(datasets.agents())
+    n_dest = len(datasets.telecentres()) + 1
+    assert len(travel) == n_agents * n_dest
+    assert set(travel["destination_id"]) == {*datasets.telecentres()["telecentre_id"], "head_office"}
+    assert list(travel.columns[:6]) == ["agent_id", "destination_id", "minutes_to", "km_to", "minutes_back", "km_back"]
+
+
+def test_summary_says_approximate_and_totals_add_up(default_run) -> None:
+    _, out = default_run
+    info = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
+    allocation = pd.read_csv(out / ALLOCATION_FILE)
+    assert info["network"]["approximate"] is True
+    assert info["solver"]["status"] == "optimal"
+    assert info["totals"]["agents"] == len(allocation)
+    assert info["totals"]["assigned"] == int((allocation["status"] == "assigned").sum())
+    assert sum(info["totals"]["not_assigned_by_reason"].values()) == info["totals"]["not_assigned"]
+    weekly = (allocation["minutes_saved_per_day"] * allocation["telework_days"]).sum()
+    assert info["totals"]["minutes_saved_per_week"] == pytest.approx(weekly, abs=1.0)
+    assert info["solver"]["objective_value"] == pytest.approx(weekly, abs=1.0)
+
+
+def test_outputs_carry_no_home_coordinates(default_run) -> None:
+    _, out = default_run
+    roster = datasets.agents()
+    for name in (ALLOCATION_FILE, TRAVEL_FILE, TELECENTRES_FILE):
+        columns = {c.lower() for c in pd.read_csv(out / name, nrows=1).columns}
+        assert not columns & {"lon", "lat", "x", "y", "longitude", "latitude"}
+    text = (out / ALLOCATION_FILE).read_text() + (out / TRAVEL_FILE).read_text()
+    assert f"{roster['lon'].iloc[0]:.6f}" not in text
+
+
+def test_select_assigns_at_most_k_the_furthest_savers(runner, tmp_path) -> None:
+    result = runner.invoke(main, ["--select", "8", "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    allocation = pd.read_csv(tmp_path / ALLOCATION_FILE, keep_default_na=False)
+    assert (allocation["status"] == "assigned").sum() == 8
+    assert (allocation["reason"].str.startswith("not selected")).any()
+
+
+def test_max_minutes_and_min_saving_hold(runner, tmp_path) -> None:
+    result = runner.invoke(main, ["--max-minutes", "15", "--min-saving", "20", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    allocation = pd.read_csv(tmp_path / ALLOCATION_FILE)
+    assigned = allocation[allocation["status"] == "assigned"]
+    assert (assigned["minutes_to_telecentre"] <= 15.05).all()
+    assert (assigned["minutes_saved_per_day"] >= 19.95).all()
+
+
+def test_explicit_inputs_match_the_default(runner, tmp_path) -> None:
+    args = [
+        "--agents", str(datasets.path(datasets.AGENTS_FILE)),
+        "--telecentres", str(datasets.path(datasets.TELECENTRES_FILE)),
+        "--network", str(datasets.path(datasets.NETWORK_FILE)),
+        "--head-office", "3.501172,44.517817",
+        "--out", str(tmp_path / "a"),
+    ]
+    assert runner.invoke(main, args).exit_code == 0
+    assert runner.invoke(main, ["--out", str(tmp_path / "b")]).exit_code == 0
+    a = pd.read_csv(tmp_path / "a" / ALLOCATION_FILE)
+    b = pd.read_csv(tmp_path / "b" / ALLOCATION_FILE)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--agents", "nowhere.csv"], "nowhere.csv: file not found"),
+        (["--head-office", "3.5"], "--head-office: '3.5' is not LON,LAT"),
+        (["--network", "nowhere.osm"], "nowhere.osm: network file not found"),
+        (["--head-office", "44.5178,3.5012"], "outside the road network's area"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(runner, tmp_path, args, match) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 2
+    assert match in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("assign: error")]
+    assert len(lines) == 1
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_bad_csv_names_file_row_column_and_value(runner, tmp_path) -> None:
+    bad = tmp_path / "agents.csv"
+    bad.write_text("agent_id,lon,lat,telework_days\nA1,3.5,44.5,1\nA2,abc,44.6,2\n", encoding="utf-8")
+    result = runner.invoke(main, ["--agents", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert f"{bad}: row 3, column 'lon': 'abc' is not a number" in result.output
+
+
+def test_every_option_has_help() -> None:
+    for param in main.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"option {param.name} has no help text"
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for flag in ("--agents", "--telecentres", "--head-office", "--network", "--out", "--select", "--max-minutes", "--min-saving"):
+        assert flag in result.output
+
+
+def test_python_dash_m_runs(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "optimizer", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert "Usage: assign" in done.stdout
