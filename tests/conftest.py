@@ -41,7 +41,13 @@ def five_node_graph() -> nx.MultiDiGraph:
     - 4-5: 1000 m unclassified (80 km/h) -> 45 s
     """
     g = nx.MultiDiGraph(crs="epsg:4326")
-    for node, (x, y) in {1: (0, 0), 2: (1000, 0), 3: (1000, 1000), 4: (2000, 1000), 5: (3000, 1000)}.items():
+    for node, (x, y) in {
+        1: (0, 0),
+        2: (1000, 0),
+        3: (1000, 1000),
+        4: (2000, 1000),
+        5: (3000, 1000),
+    }.items():
         g.add_node(node, **lambert_node(x, y))
     two_way = [
         (1, 2, {"length": 1000.0, "highway": "primary"}),

@@ -66,8 +66,18 @@ def test_travel_times_has_every_agent_and_destination(default_run) -> None:
     n_agents = len(datasets.agents())
     n_dest = len(datasets.telecentres()) + 1
     assert len(travel) == n_agents * n_dest
-    assert set(travel["destination_id"]) == {*datasets.telecentres()["telecentre_id"], "head_office"}
-    assert list(travel.columns[:6]) == ["agent_id", "destination_id", "minutes_to", "km_to", "minutes_back", "km_back"]
+    assert set(travel["destination_id"]) == {
+        *datasets.telecentres()["telecentre_id"],
+        "head_office",
+    }
+    assert list(travel.columns[:6]) == [
+        "agent_id",
+        "destination_id",
+        "minutes_to",
+        "km_to",
+        "minutes_back",
+        "km_back",
+    ]
 
 
 def test_summary_says_approximate_and_totals_add_up(default_run) -> None:
@@ -104,7 +114,9 @@ def test_select_assigns_at_most_k_the_furthest_savers(runner, tmp_path) -> None:
 
 
 def test_max_minutes_and_min_saving_hold(runner, tmp_path) -> None:
-    result = runner.invoke(main, ["--max-minutes", "15", "--min-saving", "20", "--out", str(tmp_path)])
+    result = runner.invoke(
+        main, ["--max-minutes", "15", "--min-saving", "20", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     allocation = pd.read_csv(tmp_path / ALLOCATION_FILE)
     assigned = allocation[allocation["status"] == "assigned"]
@@ -114,11 +126,16 @@ def test_max_minutes_and_min_saving_hold(runner, tmp_path) -> None:
 
 def test_explicit_inputs_match_the_default(runner, tmp_path) -> None:
     args = [
-        "--agents", str(datasets.path(datasets.AGENTS_FILE)),
-        "--telecentres", str(datasets.path(datasets.TELECENTRES_FILE)),
-        "--network", str(datasets.path(datasets.NETWORK_FILE)),
-        "--head-office", "3.501172,44.517817",
-        "--out", str(tmp_path / "a"),
+        "--agents",
+        str(datasets.path(datasets.AGENTS_FILE)),
+        "--telecentres",
+        str(datasets.path(datasets.TELECENTRES_FILE)),
+        "--network",
+        str(datasets.path(datasets.NETWORK_FILE)),
+        "--head-office",
+        "3.501172,44.517817",
+        "--out",
+        str(tmp_path / "a"),
     ]
     assert runner.invoke(main, args).exit_code == 0
     assert runner.invoke(main, ["--out", str(tmp_path / "b")]).exit_code == 0
@@ -149,7 +166,9 @@ def test_bad_input_is_one_line_and_exit_2(runner, tmp_path, args, match) -> None
 
 def test_bad_csv_names_file_row_column_and_value(runner, tmp_path) -> None:
     bad = tmp_path / "agents.csv"
-    bad.write_text("agent_id,lon,lat,telework_days\nA1,3.5,44.5,1\nA2,abc,44.6,2\n", encoding="utf-8")
+    bad.write_text(
+        "agent_id,lon,lat,telework_days\nA1,3.5,44.5,1\nA2,abc,44.6,2\n", encoding="utf-8"
+    )
     result = runner.invoke(main, ["--agents", str(bad), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert f"{bad}: row 3, column 'lon': 'abc' is not a number" in result.output
@@ -161,7 +180,16 @@ def test_every_option_has_help() -> None:
             assert param.help, f"option {param.name} has no help text"
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for flag in ("--agents", "--telecentres", "--head-office", "--network", "--out", "--select", "--max-minutes", "--min-saving"):
+    for flag in (
+        "--agents",
+        "--telecentres",
+        "--head-office",
+        "--network",
+        "--out",
+        "--select",
+        "--max-minutes",
+        "--min-saving",
+    ):
         assert flag in result.output
 
 

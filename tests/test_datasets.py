@@ -33,7 +33,10 @@ def test_roster_is_synthetic_and_spread_by_population() -> None:
     assert set(roster["telework_days"]) <= {1, 2, 3}
     assert set(roster["commune"]) <= set(communes["nom"])
     share = (roster["commune"] == "Mende").mean()
-    expected = communes.loc[communes["nom"] == "Mende", "population_cog2026"].iloc[0] / communes["population_cog2026"].sum()
+    expected = (
+        communes.loc[communes["nom"] == "Mende", "population_cog2026"].iloc[0]
+        / communes["population_cog2026"].sum()
+    )
     assert abs(share - expected) < 0.08  # Mende holds about 16 % of the population
 
 
@@ -43,7 +46,10 @@ def test_homes_lie_in_their_commune() -> None:
     import geopandas as gpd
 
     points = gpd.GeoSeries(gpd.points_from_xy(roster["lon"], roster["lat"]), crs="EPSG:4326")
-    inside = [communes.geometry[c].buffer(1e-6).contains(p) for c, p in zip(roster["commune"], points, strict=True)]
+    inside = [
+        communes.geometry[c].buffer(1e-6).contains(p)
+        for c, p in zip(roster["commune"], points, strict=True)
+    ]
     assert np.mean(inside) == 1.0
 
 

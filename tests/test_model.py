@@ -180,9 +180,13 @@ def _milp_optimum(problem: AssignmentProblem) -> int:
     k = pi.size
     if k == 0:
         return 0
-    rows = np.concatenate([pi, problem.n_agents + pj, np.full(k, problem.n_agents + problem.n_telecentres)])
+    rows = np.concatenate(
+        [pi, problem.n_agents + pj, np.full(k, problem.n_agents + problem.n_telecentres)]
+    )
     cols = np.tile(np.arange(k), 3)
-    a = coo_array((np.ones(3 * k), (rows, cols)), shape=(problem.n_agents + problem.n_telecentres + 1, k))
+    a = coo_array(
+        (np.ones(3 * k), (rows, cols)), shape=(problem.n_agents + problem.n_telecentres + 1, k)
+    )
     limit = problem.n_agents if problem.select is None else problem.select
     upper = np.concatenate([np.ones(problem.n_agents), problem.capacities, [limit]])
     res = milp(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -66,7 +68,9 @@ def test_far_points_are_missing_with_a_reason(five_node_network) -> None:
     origins = pd.concat(
         [
             node_points(five_node_network, [1], "o"),
-            pd.DataFrame([{"id": "far", **dict(zip(("lon", "lat"), _lonlat(0, 50_000), strict=True))}]),
+            pd.DataFrame(
+                [{"id": "far", **dict(zip(("lon", "lat"), _lonlat(0, 50_000), strict=True))}]
+            ),
         ],
         ignore_index=True,
     )
@@ -111,7 +115,9 @@ def test_matches_networkx_both_directions_with_one_ways(seed: int) -> None:
     rng = np.random.default_rng(seed)
     origin_nodes = [int(n) for n in rng.choice(nodes, size=25, replace=False)]
     dest_nodes = [int(n) for n in rng.choice(nodes, size=4, replace=False)]
-    result = travel_table(net, node_points(net, origin_nodes, "o"), node_points(net, dest_nodes, "d"))
+    result = travel_table(
+        net, node_points(net, origin_nodes, "o"), node_points(net, dest_nodes, "d")
+    )
     got = _pairs(result)
     for d in dest_nodes:
         to_d, to_paths = nx.single_source_dijkstra(g.reverse(copy=False), d, weight="travel_time")
@@ -128,7 +134,7 @@ def test_matches_networkx_both_directions_with_one_ways(seed: int) -> None:
 
 def _path_length(g: nx.MultiDiGraph, path: list[int]) -> float:
     total = 0.0
-    for u, v in zip(path, path[1:], strict=False):
+    for u, v in itertools.pairwise(path):
         best = min(g[u][v].values(), key=lambda d: d["travel_time"])
         total += best["length"]
     return total
@@ -141,7 +147,9 @@ def test_time_never_beats_the_straight_line_at_top_speed(lozere_network) -> None
     sites = datasets.telecentres().rename(columns={"telecentre_id": "id"})
     result = travel_table(lozere_network, agents, sites)
     table = result.table.merge(agents[["id", "lon", "lat"]], left_on="origin_id", right_on="id")
-    table = table.merge(sites[["id", "lon", "lat"]], left_on="destination_id", right_on="id", suffixes=("_o", "_d"))
+    table = table.merge(
+        sites[["id", "lon", "lat"]], left_on="destination_id", right_on="id", suffixes=("_o", "_d")
+    )
     from pyproj import Geod
 
     _, _, straight = Geod(ellps="WGS84").inv(table.lon_o, table.lat_o, table.lon_d, table.lat_d)
