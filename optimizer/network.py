@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,6 @@ Progress = Callable[[str], None]
 APPROXIMATION_MARKER = "approximation"
 _XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz")
 _MPH = 1.609344
-_MIN_EDGE_SECONDS = 1e-3
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class RoutingArrays:
     """The network compiled for shortest paths.
 
     Edges are the fastest edge of each ordered node pair, sorted by
-    ``(tail, head)``; ``indptr`` makes them a CSR matrix of the forward graph.
+    ``(tail, head)``, so that :func:`csr` turns them into sparse matrices.
 
     Attributes
     ----------
@@ -75,6 +75,24 @@ class RoutingArrays:
     seconds: np.ndarray
     metres: np.ndarray
     geometry: np.ndarray
+
+    @cached_property
+    def twins(self) -> np.ndarray:
+        """Index of each edge's reverse edge when it is the same road (same length), else -1."""
+        n = self.n_nodes
+        keys = self.tail * n + self.head  # increasing: edges are in (tail, head) order
+        reverse = self.head * n + self.tail
+        pos = np.minimum(np.searchsorted(keys, reverse), keys.size - 1)
+        found = keys[pos] == reverse
+        same_road = np.abs(self.metres[pos] - self.metres) <= 0.01 * self.metres + 1.0
+        return np.where(found & same_road, pos, -1)
+
+    @cached_property
+    def snap_index(self) -> tuple[np.ndarray, shapely.STRtree]:
+        """Edges that points snap to (each two-way road once) and their spatial index."""
+        candidates = np.flatnonzero((self.twins < 0) | (self.tail < self.head))
+        # small nodes make nearest-road queries about twice as fast as the default (10)
+        return candidates, shapely.STRtree(self.geometry[candidates], node_capacity=3)
 
     @property
     def n_nodes(self) -> int:
@@ -190,6 +208,7 @@ def prepare_network(
     source: str = "graph",
     approximate: bool = False,
     speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
+    keep_times: bool = False,
 ) -> RoadNetwork:
     """Time every edge, keep the largest strongly connected part, and compile it.
 
@@ -205,6 +224,9 @@ def prepare_network(
         Whether the network is an approximation of the real roads.
     speed_profile
         Profile name or table of km/h per ``highway`` class.
+    keep_times
+        Keep the ``travel_time`` (seconds) that edges already carry; only
+        edges without one are timed from their speed.
 
     Returns
     -------
@@ -217,7 +239,7 @@ def prepare_network(
         raise NetworkError(msg)
     speeds, profile_name = _resolve_profile(speed_profile)
     timed = graph.copy()
-    add_travel_times(timed, speeds)
+    add_travel_times(timed, speeds, keep_times=keep_times)
     n_before = timed.number_of_nodes()
     largest = max(nx.strongly_connected_components(timed), key=len)
     if len(largest) < n_before:
@@ -343,13 +365,16 @@ def _class_speed(highway: object, speeds: Mapping[str, float]) -> float:
     return settings.FALLBACK_SPEED_KMH
 
 
-def add_travel_times(graph: nx.MultiDiGraph, speeds: Mapping[str, float]) -> None:
+def add_travel_times(
+    graph: nx.MultiDiGraph, speeds: Mapping[str, float], *, keep_times: bool = False
+) -> None:
     """Set ``speed_kph`` and ``travel_time`` (seconds) on every edge, in place.
 
     A usable ``maxspeed`` tag wins; otherwise the speed of the edge's
     ``highway`` class in ``speeds``; otherwise
     :data:`optimizer.settings.FALLBACK_SPEED_KMH`. No speed exceeds the
-    French motorway limit of 130 km/h.
+    French motorway limit of 130 km/h. Times are rounded to the millisecond,
+    the resolution of routing (see :mod:`optimizer.travel`).
 
     Parameters
     ----------
@@ -357,8 +382,14 @@ def add_travel_times(graph: nx.MultiDiGraph, speeds: Mapping[str, float]) -> Non
         Graph whose edges carry ``length`` in metres.
     speeds
         km/h per ``highway`` class.
+    keep_times
+        Keep the ``travel_time`` an edge already has (rounded to the millisecond).
     """
     for u, v, data in graph.edges(data=True):
+        given = data.get("travel_time")
+        if keep_times and given is not None and math.isfinite(float(given)) and float(given) >= 0:
+            data["travel_time"] = round(float(given), 3)
+            continue
         length = data.get("length")
         if length is None or not math.isfinite(float(length)) or float(length) < 0:
             msg = f"edge {u}->{v} has no valid length ({length!r}); the network file is damaged."
@@ -368,7 +399,7 @@ def add_travel_times(graph: nx.MultiDiGraph, speeds: Mapping[str, float]) -> Non
             speed = _class_speed(data.get("highway"), speeds)
         speed = min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"])
         data["speed_kph"] = speed
-        data["travel_time"] = float(length) / (speed / 3.6)
+        data["travel_time"] = round(float(length) / (speed / 3.6), 3)
 
 
 # --------------------------------------------------------------------------- compiling
@@ -403,11 +434,11 @@ def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
     lines: list[Any] = []
     for k, (u, v, data) in enumerate(graph.edges(data=True)):
         tail[k], head[k] = index[u], index[v]
-        seconds[k] = max(float(data["travel_time"]), _MIN_EDGE_SECONDS)
+        seconds[k] = float(data["travel_time"])
         metres[k] = float(data["length"])
         lines.append(data.get("geometry"))
-    # fastest edge of each (tail, head) pair, in (tail, head) order
-    order = np.lexsort((seconds, head, tail))
+    # fastest edge of each (tail, head) pair (shortest among equally fast), in (tail, head) order
+    order = np.lexsort((metres, seconds, head, tail))
     keep = np.ones(m, dtype=bool)
     keep[1:] = (np.diff(tail[order]) != 0) | (np.diff(head[order]) != 0)
     chosen = order[keep]

@@ -40,8 +40,9 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
 
     Columns: ``agent_id, status, telecentre_id, minutes_to_telecentre,
     km_to_telecentre, minutes_to_head_office, km_to_head_office,
-    minutes_saved_per_day, km_saved_per_day, telework_days, reason``. Minutes
-    and km are one way, home to destination; savings are round trip.
+    minutes_saved_per_day, km_saved_per_day, telework_days, snap_m, reason``.
+    Minutes and km are one way, home to destination; savings are round trip;
+    ``snap_m`` is the straight access leg from home to the nearest road.
 
     Parameters
     ----------
@@ -75,13 +76,14 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
             "minutes_saved_per_day": pick(problem.saving_minutes()).round(1),
             "km_saved_per_day": pick(problem.saving_km()).round(2),
             "telework_days": problem.days,
+            "snap_m": result.travel.origins["snap_m"].to_numpy().round(0),
             "reason": list(assignment.reasons),
         }
     )
 
 
 def telecentre_table(result: RunResult) -> pd.DataFrame:
-    """One row per telecentre: ``telecentre_id, name, capacity, assigned, utilisation``.
+    """One row per telecentre: ``telecentre_id, name, capacity, assigned, utilisation, snap_m``.
 
     Parameters
     ----------
@@ -104,6 +106,7 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
             "capacity": capacity,
             "assigned": load,
             "utilisation": utilisation.round(3),
+            "snap_m": result.travel.destinations["snap_m"].to_numpy()[: len(load)].round(0),
         }
     )
 

@@ -1,19 +1,32 @@
 """Travel times and distances between points, on a prepared road network.
 
-Points (homes, telecentres, the head office) are snapped to the nearest road
-of the network: the nearest point of the nearest edge, found with a spatial
-index in the working CRS (Lambert-93). The point joins the road by a straight
-access leg driven at :data:`optimizer.settings.ACCESS_SPEED_KMH`, whose length
-is reported (``snap_m``); a point further than ``max_snap_m`` from any road is
-not routed and comes out as unreachable, with the reason.
+Snapping
+    Points (homes, telecentres, the head office) join the nearest point of the
+    nearest road, found with a spatial index in the working CRS (Lambert-93).
+    The straight access leg between the point and the road is driven at
+    :data:`optimizer.settings.ACCESS_SPEED_KMH` and its length is reported
+    (``snap_m``); a point further than ``max_snap_m`` from any road is not
+    routed and comes out as unreachable, with the reason.
 
-Each snapped point becomes a node of the routing graph, splitting its edge
-(and the edge's twin in the other direction, for a two-way road), so that
-times are exact whatever the position of the point along the road. Then one
-Dijkstra per destination on the reversed graph gives every origin's time to
-that destination, and one on the forward graph gives the way back: the number
-of searches grows with destinations, never with origins. The distance is the
-length of the fastest route, read from the same shortest-path tree.
+Routing
+    Each snapped point becomes a node that splits its edge (and the edge's
+    twin in the other direction, for a two-way road), so times are exact
+    wherever the point lies along the road. One Dijkstra per destination on the
+    reversed graph gives every origin's way there, and one on the forward graph
+    the way back: the number of searches grows with destinations, never with
+    origins.
+
+Exact times and the distance of the fastest route, from one search
+    Edge weights are whole milliseconds and whole decimetres packed into one
+    integer, ``ms * 2**24 + dm``, which float64 holds exactly. The search
+    therefore minimises time first and, among equally fast routes, length; the
+    distance of the route found is the low part of the same sum, with no
+    second search and no walk up the tree. Sums stay exact while a route is
+    shorter than 1,677 km and faster than 149 h; beyond that the packing
+    switches to whole metres (134,217 km, 18.6 h), and past that an error says
+    so. Edge times are rounded to the millisecond when the network is
+    prepared (:func:`optimizer.network.add_travel_times`), so routing is exact
+    on the network's own times.
 
 Unreachable pairs are a missing value (NaN) with a reason, never a sentinel.
 """
@@ -25,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -32,15 +46,22 @@ from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
 from optimizer import settings
-from optimizer.errors import InputError
-from optimizer.network import RoadNetwork, RoutingArrays, csr
+from optimizer.errors import InputError, NetworkError
+from optimizer.network import RoadNetwork, RoutingArrays, csr, prepare_network
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-_MIN_SECONDS = 1e-3
+
 #: A point that joins a one-way edge this close to one of its ends joins that node.
 _AT_NODE_M = 1.0
+#: (length unit in metres, bits for the length) tried in turn when packing weights.
+_PACKINGS = ((0.1, 24), (1.0, 27))
+_EXACT_BITS = 53
+
+REASON_HOME_FAR = "home further than the snapping limit from any road"
+REASON_DESTINATION_FAR = "destination further than the snapping limit from any road"
+REASON_NO_ROUTE = "no road route between home and destination"
 
 
 @dataclass(frozen=True)
@@ -72,7 +93,7 @@ class TravelTable:
     Attributes
     ----------
     table
-        Long table, one row per origin and destination, origins in input
+        Long table, one row per origin and destination, origin-major in input
         order: ``origin_id, destination_id, minutes_to, km_to, minutes_back,
         km_back, reason`` (``reason`` is empty where the pair is routed).
     origins
@@ -87,18 +108,6 @@ class TravelTable:
     origins: pd.DataFrame
     destinations: pd.DataFrame
     seconds: float
-
-
-def _twins(routing: RoutingArrays) -> np.ndarray:
-    """Index of each edge's reverse edge when it is the same road, else -1."""
-    n = routing.n_nodes
-    keys = routing.tail * n + routing.head  # sorted: edges are in (tail, head) order
-    reverse = routing.head * n + routing.tail
-    pos = np.searchsorted(keys, reverse)
-    pos = np.minimum(pos, keys.size - 1)
-    found = keys[pos] == reverse
-    same_road = np.abs(routing.metres[pos] - routing.metres) <= 0.01 * routing.metres + 1.0
-    return np.where(found & same_road, pos, -1)
 
 
 def snap_points(
@@ -126,103 +135,94 @@ def snap_points(
     """
     to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
     x, y = to_metric.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    points = shapely.points(np.asarray(x), np.asarray(y))
-    twins = _twins(routing)
-    # index each two-way road once (its lower-tail direction); one-way edges always
-    candidates = np.flatnonzero((twins < 0) | (routing.tail < routing.head))
-    tree = shapely.STRtree(routing.geometry[candidates])
-    hits, distances = tree.query_nearest(points, return_distance=True, all_matches=False)
-    point_index, cand_index = hits
+    x, y = np.asarray(x), np.asarray(y)
+    # query in a spatial order (1 km cells): neighbouring queries share tree nodes
+    order = np.lexsort((np.floor(x / 1000.0), np.floor(y / 1000.0)))
+    points = shapely.points(x, y)
+    candidates, tree = routing.snap_index
+    (point_index, cand_index), distances = tree.query_nearest(
+        points[order], return_distance=True, all_matches=False
+    )
     edge = np.empty(len(points), dtype=np.int64)
     snap_m = np.empty(len(points), dtype=float)
-    edge[point_index] = candidates[cand_index]
-    snap_m[point_index] = distances
+    edge[order[point_index]] = candidates[cand_index]
+    snap_m[order[point_index]] = distances
     fraction = shapely.line_locate_point(routing.geometry[edge], points, normalized=True)
-    fraction = np.nan_to_num(np.asarray(fraction, dtype=float), nan=0.0)
+    fraction = np.clip(np.nan_to_num(np.asarray(fraction, dtype=float), nan=0.0), 0.0, 1.0)
     return Snap(edge=edge, fraction=fraction, snap_m=snap_m, ok=snap_m <= max_snap_m)
 
 
 def _augment(
-    routing: RoutingArrays, snap: Snap
+    routing: RoutingArrays, snap: Snap, length_unit: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Add one node per snapped point, splitting its edge and that edge's twin.
+    """Add one node per routed point, splitting its edge and that edge's twin.
 
-    Returns the edge arrays of the augmented graph (tail, head, seconds, metres)
-    and the node index of each point (-1 where it is not routed).
+    Works in whole milliseconds and whole length units, rounding the position
+    of each point along its edge so that the pieces of an edge add up exactly
+    to the edge. Returns the augmented graph's edges (tail, head, ms, length
+    units) and the node index of each point (-1 where it is not routed).
     """
     n = routing.n_nodes
-    twins = _twins(routing)
-    k = snap.edge.size
-    node = np.full(k, -1, dtype=np.int64)
+    ms = np.rint(routing.seconds * 1000.0).astype(np.int64)
+    units = np.rint(routing.metres / length_unit).astype(np.int64)
+    twins = routing.twins
+    node = np.full(snap.edge.size, -1, dtype=np.int64)
     routed = np.flatnonzero(snap.ok)
     node[routed] = n + np.arange(routed.size)
     order = routed[np.lexsort((snap.fraction[routed], snap.edge[routed]))]
-    e = snap.edge[order]
-    a = snap.fraction[order]
-    me = node[order]
+    e, a, me = snap.edge[order], snap.fraction[order], node[order]
     first = np.ones(order.size, dtype=bool)
     first[1:] = e[1:] != e[:-1]
     last = np.ones(order.size, dtype=bool)
     last[:-1] = e[1:] != e[:-1]
     prev_node = np.where(first, routing.tail[e], np.roll(me, 1))
-    prev_a = np.where(first, 0.0, np.roll(a, 1))
-    step = a - prev_a
+
+    def chain(
+        weight: np.ndarray, edge: np.ndarray, along: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cost from the previous stop to each point, and from each last point to the end."""
+        pos = np.rint(along * weight[edge]).astype(np.int64)
+        prev = np.where(first, 0, np.roll(pos, 1))
+        return pos - prev, (weight[edge] - pos)
+
     tails = [routing.tail, prev_node, me[last]]
     heads = [routing.head, me, routing.head[e[last]]]
-    secs = [routing.seconds, step * routing.seconds[e], (1.0 - a[last]) * routing.seconds[e[last]]]
-    mets = [routing.metres, step * routing.metres[e], (1.0 - a[last]) * routing.metres[e[last]]]
-    tw = twins[e]
-    two_way = tw >= 0
+    fwd_ms, fwd_ms_end = chain(ms, e, a)
+    fwd_u, fwd_u_end = chain(units, e, a)
+    costs_ms = [ms, fwd_ms, fwd_ms_end[last]]
+    costs_u = [units, fwd_u, fwd_u_end[last]]
+
+    two_way = twins[e] >= 0
+    tw = np.where(two_way, twins[e], e)
+    # along the twin (head -> tail), a point at fraction a from the tail is at 1 - a
+    back_ms, back_ms_end = chain(ms, tw, a)
+    back_u, back_u_end = chain(units, tw, a)
     last_two = last & two_way
+    tails += [me[two_way], routing.head[e[last_two]]]
+    heads += [prev_node[two_way], me[last_two]]
+    costs_ms += [back_ms[two_way], back_ms_end[last_two]]
+    costs_u += [back_u[two_way], back_u_end[last_two]]
+
     # on a one-way edge, a point at one of its ends is that node, reachable both ways
     at_tail = ~two_way & (a * routing.metres[e] <= _AT_NODE_M)
     at_head = ~two_way & ((1.0 - a) * routing.metres[e] <= _AT_NODE_M)
-    tails += [me[two_way], routing.head[e[last_two]], me[at_tail], routing.head[e[at_head]]]
-    heads += [prev_node[two_way], me[last_two], routing.tail[e[at_tail]], me[at_head]]
-    secs += [
-        step[two_way] * routing.seconds[tw[two_way]],
-        (1.0 - a[last_two]) * routing.seconds[tw[last_two]],
-        a[at_tail] * routing.seconds[e[at_tail]],
-        (1.0 - a[at_head]) * routing.seconds[e[at_head]],
-    ]
-    mets += [
-        step[two_way] * routing.metres[tw[two_way]],
-        (1.0 - a[last_two]) * routing.metres[tw[last_two]],
-        a[at_tail] * routing.metres[e[at_tail]],
-        (1.0 - a[at_head]) * routing.metres[e[at_head]],
-    ]
+    pos_ms = np.rint(a * ms[e]).astype(np.int64)
+    pos_u = np.rint(a * units[e]).astype(np.int64)
+    tails += [me[at_tail], routing.head[e[at_head]]]
+    heads += [routing.tail[e[at_tail]], me[at_head]]
+    costs_ms += [pos_ms[at_tail], (ms[e] - pos_ms)[at_head]]
+    costs_u += [pos_u[at_tail], (units[e] - pos_u)[at_head]]
     return (
         np.concatenate(tails),
         np.concatenate(heads),
-        np.maximum(np.concatenate(secs), _MIN_SECONDS),
-        np.concatenate(mets),
+        np.concatenate(costs_ms),
+        np.concatenate(costs_u),
         node,
     )
 
 
-def _tree_lengths(pred: np.ndarray, keys: np.ndarray, metres: np.ndarray, n: int) -> np.ndarray:
-    """Length of the tree path from each node back to the root, for each row of ``pred``.
-
-    ``pred`` is scipy's predecessor matrix (-9999 at roots and unreached nodes),
-    ``keys`` the sorted ``tail * n + head`` of the searched matrix's entries and
-    ``metres`` their lengths. Uses pointer jumping: log2(depth) vectorised passes.
-    """
-    cols = pred.shape[1]
-    has = pred >= 0
-    parent = np.where(has, pred, np.arange(cols)[None, :]).astype(np.int64)
-    acc = np.zeros(pred.shape, dtype=float)
-    query = parent[has] * n + np.broadcast_to(np.arange(cols), pred.shape)[has]
-    acc[has] = metres[np.searchsorted(keys, query)]
-    while True:
-        grand = np.take_along_axis(parent, parent, axis=1)
-        if np.array_equal(grand, parent):
-            return acc
-        acc = acc + np.take_along_axis(acc, parent, axis=1)
-        parent = grand
-
-
 def travel_table(
-    network: RoadNetwork,
+    network: RoadNetwork | nx.MultiDiGraph,
     origins: pd.DataFrame,
     destinations: pd.DataFrame,
     *,
@@ -235,10 +235,12 @@ def travel_table(
     Parameters
     ----------
     network
-        A prepared road network.
+        A prepared road network (:func:`optimizer.network.load_network`), or an
+        osmnx-style networkx graph in WGS84 (nodes with ``x``, ``y``; edges with
+        ``length`` in metres and optionally ``travel_time`` in seconds, kept
+        where given, else timed from ``maxspeed`` / ``highway``).
     origins, destinations
-        Tables with columns ``id``, ``lon``, ``lat`` (WGS84). Ids must be
-        unique within each table.
+        Tables with columns ``id``, ``lon``, ``lat`` (WGS84).
     max_snap_m
         Points further than this from any road are not routed.
     access_speed_kmh
@@ -250,6 +252,15 @@ def travel_table(
     -------
     TravelTable
         The long table and the snapping report.
+
+    Examples
+    --------
+    >>> from optimizer import datasets, load_network, travel_table
+    >>> net = load_network(datasets.path(datasets.NETWORK_FILE))
+    >>> homes = datasets.agents().rename(columns={"agent_id": "id"}).head(3)
+    >>> sites = datasets.telecentres().rename(columns={"telecentre_id": "id"})
+    >>> travel_table(net, homes, sites).table.shape
+    (21, 7)
     """
     started = time.perf_counter()
     for frame, what in ((origins, "origins"), (destinations, "destinations")):
@@ -257,8 +268,9 @@ def travel_table(
         if missing:
             msg = f"travel_table: {what} lack column(s) {sorted(missing)}."
             raise InputError(msg)
+    if isinstance(network, nx.Graph):
+        network = prepare_network(nx.MultiDiGraph(network), source="graph", keep_times=True)
     routing = network.routing
-    n = routing.n_nodes
     n_orig, n_dest = len(origins), len(destinations)
     if progress:
         progress(f"snapping {n_orig + n_dest} points to the road network")
@@ -268,86 +280,169 @@ def travel_table(
         np.concatenate([origins["lat"].to_numpy(float), destinations["lat"].to_numpy(float)]),
         max_snap_m=max_snap_m,
     )
-    tail, head, seconds, metres, node = _augment(routing, snap)
-    size = n + int(snap.ok.sum())
-    forward_s, forward_m = csr(size, tail, head, seconds, metres)
-    backward_s, backward_m = csr(size, head, tail, seconds, metres)
-    forward_keys = np.sort(tail * size + head)
-    backward_keys = np.sort(head * size + tail)
-    orig_nodes, dest_nodes = node[:n_orig], node[n_orig:]
-    routed_dest = np.flatnonzero(dest_nodes >= 0)
-    access_s = snap.snap_m / (access_speed_kmh / 3.6)
-
     if progress:
-        progress(f"shortest paths from {routed_dest.size} destinations, both directions")
-    to_s = np.full((n_dest, n_orig), np.nan)
-    to_m = np.full((n_dest, n_orig), np.nan)
-    back_s = np.full((n_dest, n_orig), np.nan)
-    back_m = np.full((n_dest, n_orig), np.nan)
-    if routed_dest.size:
-        sources = dest_nodes[routed_dest]
-        cols = np.where(orig_nodes >= 0, orig_nodes, 0)
-        ok = orig_nodes >= 0
-        for matrix, lengths, keys, out_s, out_m in (
-            (backward_s, backward_m, backward_keys, to_s, to_m),
-            (forward_s, forward_m, forward_keys, back_s, back_m),
-        ):
-            dist, pred = dijkstra(matrix, directed=True, indices=sources, return_predecessors=True)
-            km = _tree_lengths(pred, keys, lengths.data, size)
-            rows_s = np.where(ok[None, :], dist[:, cols], np.nan)
-            rows_m = np.where(ok[None, :] & np.isfinite(rows_s), km[:, cols], np.nan)
-            out_s[routed_dest] = rows_s
-            out_m[routed_dest] = rows_m
-    orig_access = access_s[:n_orig][None, :] + access_s[n_orig:][:, None]
-    orig_access_m = snap.snap_m[:n_orig][None, :] + snap.snap_m[n_orig:][:, None]
-    with np.errstate(invalid="ignore"):
-        to_s = np.where(np.isinf(to_s), np.nan, to_s) + orig_access
-        back_s = np.where(np.isinf(back_s), np.nan, back_s) + orig_access
-        to_m = to_m + orig_access_m
-        back_m = back_m + orig_access_m
+        progress(f"shortest paths from {n_dest} destinations, both directions")
+    to_s, to_m, back_s, back_m = _route(routing, snap, n_orig)
 
-    reason = np.full((n_dest, n_orig), "", dtype=object)
-    no_route = np.isnan(to_s) | np.isnan(back_s)
-    reason[no_route] = "no road route between home and destination"
-    far_dest = ~snap.ok[n_orig:]
-    far_orig = ~snap.ok[:n_orig]
-    reason[far_dest, :] = "destination further than the snapping limit from any road"
-    reason[:, far_orig] = "home further than the snapping limit from any road"
+    access_s = snap.snap_m / (access_speed_kmh / 3.6)
+    leg_s = access_s[:n_orig, None] + access_s[None, n_orig:]
+    leg_m = snap.snap_m[:n_orig, None] + snap.snap_m[None, n_orig:]
+    reason = np.full((n_orig, n_dest), "", dtype=object)
+    reason[np.isnan(to_s) | np.isnan(back_s)] = REASON_NO_ROUTE
+    reason[:, ~snap.ok[n_orig:]] = REASON_DESTINATION_FAR
+    reason[~snap.ok[:n_orig], :] = REASON_HOME_FAR
     table = pd.DataFrame(
         {
-            "origin_id": np.tile(origins["id"].astype(str).to_numpy(), n_dest),
-            "destination_id": np.repeat(destinations["id"].astype(str).to_numpy(), n_orig),
-            "minutes_to": (to_s / 60.0).ravel(),
-            "km_to": (to_m / 1000.0).ravel(),
-            "minutes_back": (back_s / 60.0).ravel(),
-            "km_back": (back_m / 1000.0).ravel(),
+            "origin_id": np.repeat(origins["id"].astype(str).to_numpy(), n_dest),
+            "destination_id": np.tile(destinations["id"].astype(str).to_numpy(), n_orig),
+            "minutes_to": ((to_s + leg_s) / 60.0).ravel(),
+            "km_to": ((to_m + leg_m) / 1000.0).ravel(),
+            "minutes_back": ((back_s + leg_s) / 60.0).ravel(),
+            "km_back": ((back_m + leg_m) / 1000.0).ravel(),
             "reason": reason.ravel(),
         }
     )
-    # origin-major order: all destinations of the first origin, then the next ...
-    table = table.iloc[np.argsort(np.tile(np.arange(n_orig), n_dest), kind="stable")]
-    table = table.reset_index(drop=True)
     snaps = pd.DataFrame({"snap_m": snap.snap_m, "routed": snap.ok})
     elapsed = time.perf_counter() - started
-    logger.info(
-        "travel table %d origins x %d destinations on %d nodes in %.3f s",
-        n_orig,
-        n_dest,
-        size,
-        elapsed,
-    )
+    logger.info("travel table %d origins x %d destinations in %.3f s", n_orig, n_dest, elapsed)
     return TravelTable(
         table=table,
-        origins=pd.concat(
-            [origins[["id"]].reset_index(drop=True), snaps.iloc[:n_orig].reset_index(drop=True)],
-            axis=1,
-        ),
-        destinations=pd.concat(
-            [
-                destinations[["id"]].reset_index(drop=True),
-                snaps.iloc[n_orig:].reset_index(drop=True),
-            ],
-            axis=1,
-        ),
+        origins=_snap_report(origins, snaps.iloc[:n_orig]),
+        destinations=_snap_report(destinations, snaps.iloc[n_orig:]),
         seconds=elapsed,
     )
+
+
+def _snap_report(points: pd.DataFrame, snaps: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([points[["id"]].reset_index(drop=True), snaps.reset_index(drop=True)], axis=1)
+
+
+def _origin_links(
+    routing: RoutingArrays,
+    snap: Snap,
+    n_orig: int,
+    node: np.ndarray,
+    length_unit: float,
+    bits: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How each origin leaves and rejoins the graph split by the destinations.
+
+    An origin lies on a piece of its edge between two stops (the edge's ends, or
+    destinations on the same edge). Going out, it drives forward to the next
+    stop and, on a two-way road, back along the twin to the previous one;
+    coming home, the reverse. Returns, per origin, the two exit nodes and their
+    packed costs, then the two entry nodes and their packed costs (cost -1:
+    no such link).
+    """
+    ms = np.rint(routing.seconds * 1000.0).astype(np.int64)
+    units = np.rint(routing.metres / length_unit).astype(np.int64)
+    e = snap.edge[:n_orig]
+    a = snap.fraction[:n_orig]
+    dest = np.flatnonzero(node[n_orig:] >= 0) + n_orig
+    dest = dest[np.lexsort((snap.fraction[dest], snap.edge[dest]))]
+    dest_key = snap.edge[dest] * 2.0 + snap.fraction[dest]
+    after = np.searchsorted(dest_key, e * 2.0 + a, side="right")
+    prev = np.clip(after - 1, 0, max(dest.size - 1, 0))
+    has_prev = (after > 0) & (snap.edge[dest[prev]] == e) if dest.size else np.zeros_like(e, bool)
+    nxt = np.clip(after, 0, max(dest.size - 1, 0))
+    has_next = (
+        (after < dest.size) & (snap.edge[dest[nxt]] == e) if dest.size else np.zeros_like(e, bool)
+    )
+    prev_node = np.where(has_prev, node[dest[prev]], routing.tail[e])
+    next_node = np.where(has_next, node[dest[nxt]], routing.head[e])
+    prev_a = np.where(has_prev, snap.fraction[dest[prev]], 0.0)
+    next_a = np.where(has_next, snap.fraction[dest[nxt]], 1.0)
+
+    def packed(edge: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Packed cost along ``edge`` between fractions ``lo`` <= ``hi`` (as the chains round)."""
+        t = np.rint(hi * ms[edge]) - np.rint(lo * ms[edge])
+        u = np.rint(hi * units[edge]) - np.rint(lo * units[edge])
+        return np.asarray(t * float(2**bits) + u)
+
+    twins = routing.twins[e]
+    two_way = twins >= 0
+    tw = np.where(two_way, twins, e)
+    # on a one-way road, an origin at the very spot of a stop is at that stop
+    at_prev = ~two_way & ((a - prev_a) * routing.metres[e] <= _AT_NODE_M)
+    at_next = ~two_way & ((next_a - a) * routing.metres[e] <= _AT_NODE_M)
+    out_cost_1 = packed(e, a, next_a)
+    out_cost_2 = np.where(two_way, packed(tw, prev_a, a), packed(e, prev_a, a))
+    out_cost_2 = np.where(two_way | at_prev, out_cost_2, -1)
+    in_cost_1 = packed(e, prev_a, a)
+    in_cost_2 = np.where(two_way, packed(tw, a, next_a), packed(e, a, next_a))
+    in_cost_2 = np.where(two_way | at_next, in_cost_2, -1)
+    return (
+        np.stack([next_node, prev_node]),
+        np.stack([out_cost_1, out_cost_2]),
+        np.stack([prev_node, next_node]),
+        np.stack([in_cost_1, in_cost_2]),
+        np.asarray(snap.ok[:n_orig]),
+        np.asarray(e),
+    )
+
+
+def _route(
+    routing: RoutingArrays, snap: Snap, n_orig: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seconds and metres on the road, ``(n_orig, n_dest)``, to each destination and back.
+
+    Only the destinations become nodes of the searched graph; each origin is
+    read off the two ends of its piece of road. NaN where a point is not
+    routed or no route exists.
+    """
+    n_dest = snap.edge.size - n_orig
+    out = [np.full((n_orig, n_dest), np.nan) for _ in range(4)]
+    dest_only = Snap(
+        edge=snap.edge,
+        fraction=snap.fraction,
+        snap_m=snap.snap_m,
+        ok=np.concatenate([np.zeros(n_orig, dtype=bool), snap.ok[n_orig:]]),
+    )
+    top_speed = float(np.max(routing.metres / np.maximum(routing.seconds, 1e-3)))
+    for length_unit, bits in _PACKINGS:
+        tail, head, ms, units, node = _augment(routing, dest_only, length_unit)
+        size = routing.n_nodes + int(dest_only.ok.sum())
+        packed = ms.astype(float) * float(2**bits) + units.astype(float)
+        forward, backward = csr(size, tail, head, packed)[0], csr(size, head, tail, packed)[0]
+        routed_dest = np.flatnonzero(node[n_orig:] >= 0)
+        routed_orig = np.flatnonzero(snap.ok[:n_orig])
+        if routed_dest.size == 0 or routed_orig.size == 0:
+            break
+        exits, exit_cost, entries, entry_cost, _, _ = _origin_links(
+            routing, snap, n_orig, node, length_unit, bits
+        )
+        sources = node[n_orig:][routed_dest]
+        fits = True
+        for matrix, nodes, costs, (secs, metres) in (
+            (backward, exits, exit_cost, out[:2]),
+            (forward, entries, entry_cost, out[2:]),
+        ):
+            dist = dijkstra(matrix, directed=True, indices=sources)
+            best = np.full((routed_orig.size, routed_dest.size), np.inf)
+            for k in range(2):
+                cost = costs[k, routed_orig]
+                via = dist[:, nodes[k, routed_orig]].T + cost[:, None]
+                via[cost < 0] = np.inf
+                np.minimum(best, via, out=best)
+            finite = np.isfinite(best)
+            whole = np.where(finite, best, 0.0).astype(np.int64)
+            ms_part = whole >> bits
+            longest_ms = int(ms_part.max(initial=0))
+            if longest_ms / 1000.0 * top_speed >= (2**bits) * length_unit or longest_ms >= 2 ** (
+                _EXACT_BITS - bits
+            ):
+                fits = False
+                break
+            block = np.ix_(routed_orig, routed_dest)
+            secs[block] = np.where(finite, ms_part / 1000.0, np.nan)
+            metres[block] = np.where(finite, (whole & ((1 << bits) - 1)) * length_unit, np.nan)
+        if fits:
+            return out[0], out[1], out[2], out[3]
+        logger.info("routes too long for %.1f m packing; trying a coarser unit", length_unit)
+    else:
+        msg = (
+            "routes on this network are longer than the router handles exactly "
+            "(over 134,000 km or 18 h); split the network."
+        )
+        raise NetworkError(msg)
+    return out[0], out[1], out[2], out[3]
