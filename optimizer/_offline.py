@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +28,7 @@ import shapely
 from pyproj import Transformer
 
 from optimizer import settings
+from optimizer._osm import Node, Way, write_osm_xml
 from optimizer.network import APPROXIMATION_MARKER
 
 logger = logging.getLogger(__name__)
@@ -164,13 +164,11 @@ def write_offline_network(
     names = metric["nom"].astype(str).to_numpy()
     town_ids = [_TOWN_NODE_BASE + int(code) for code in metric["code"]]
 
-    node_lines: list[str] = []
-    way_lines: list[str] = []
-    for i, (lon, lat) in enumerate(lonlat):
-        node_lines.append(
-            f'  <node id="{town_ids[i]}" version="1" lat="{lat:.7f}" lon="{lon:.7f}">\n'
-            f'    <tag k="name" v={quoteattr(str(names[i]))}/>\n  </node>'
-        )
+    nodes: list[Node] = [
+        (town_ids[i], float(lon), float(lat), {"name": str(names[i])})
+        for i, (lon, lat) in enumerate(lonlat)
+    ]
+    ways: list[Way] = []
     next_node = _ROAD_NODE_BASE
     pairs = neighbour_pairs(metric)
     for way_id, (a, b) in enumerate(pairs, start=1):
@@ -178,33 +176,24 @@ def write_offline_network(
         lon, lat = to_wgs.transform(points[:, 0], points[:, 1])
         refs = [town_ids[a]]
         for plon, plat in zip(lon, lat, strict=True):
-            node_lines.append(
-                f'  <node id="{next_node}" version="1" lat="{plat:.7f}" lon="{plon:.7f}"/>'
-            )
+            nodes.append((next_node, float(plon), float(plat), {}))
             refs.append(next_node)
             next_node += 1
         refs.append(town_ids[b])
-        nds = "\n".join(f'    <nd ref="{r}"/>' for r in refs)
-        label = quoteattr(f"{names[a]} - {names[b]} (approximate link)")
-        way_lines.append(
-            f'  <way id="{way_id}" version="1">\n{nds}\n'
-            f'    <tag k="highway" v="{road_class(population[a], population[b])}"/>\n'
-            f'    <tag k="name" v={label}/>\n  </way>'
-        )
+        tags = {
+            "highway": road_class(population[a], population[b]),
+            "name": f"{names[a]} - {names[b]} (approximate link)",
+        }
+        ways.append((way_id, refs, tags))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = (
-        "<?xml version='1.0' encoding='UTF-8'?>\n"
-        f'<osm version="0.6" generator="lozere-optimizer offline {APPROXIMATION_MARKER}: '
-        f'not real roads; communes linked to their neighbours, detour factor {detour}">'
+    write_osm_xml(
+        path,
+        nodes,
+        ways,
+        generator=f"lozere-optimizer offline {APPROXIMATION_MARKER}: not real roads; "
+        f"communes linked to their neighbours, detour factor {detour}",
     )
-    body = "\n".join([header, *node_lines, *way_lines, "</osm>"]) + "\n"
-    path.write_text(body, encoding="utf-8")
-    counts = {
-        "towns": len(town_ids),
-        "links": len(pairs),
-        "nodes": len(node_lines),
-        "ways": len(way_lines),
-    }
+    counts = {"towns": len(town_ids), "links": len(pairs), "nodes": len(nodes), "ways": len(ways)}
     logger.info("wrote offline network %s: %s", path, counts)
     return counts

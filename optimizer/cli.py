@@ -15,8 +15,15 @@ import click
 
 from optimizer import datasets, settings
 from optimizer.errors import InfeasibleError, InputError, NetworkError, OptimizerError, SolverError
-from optimizer.inputs import HeadOffice, parse_lonlat, read_agents, read_telecentres
-from optimizer.network import load_network
+from optimizer.inputs import (
+    HeadOffice,
+    parse_lonlat,
+    read_agents,
+    read_area,
+    read_speed_table,
+    read_telecentres,
+)
+from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
 from optimizer.pipeline import run
 from optimizer.report import APPROXIMATE_WARNING, write_outputs
 
@@ -57,6 +64,28 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+SPEED_PROFILE_OPTION = click.option(
+    "--speed-profile",
+    default=settings.DEFAULT_SPEED_PROFILE,
+    show_default=True,
+    metavar="NAME|CSV",
+    help="Speeds of roads without a maxspeed tag: 'lozere' (90 km/h on departmental roads "
+    "since 2020), 'lozere80' (the 80 km/h regime), 'france' (legal limits), or a CSV file "
+    "of your own with columns highway,kmh.",
+)
+
+
+def _speed_profile(value: str) -> str | dict[str, float]:
+    """Return the profile name, or the table read from a CSV file."""
+    if value in settings.SPEED_PROFILES:
+        return value
+    if value.lower().endswith((".csv", ".txt")):
+        return read_speed_table(value)
+    known = ", ".join(sorted(settings.SPEED_PROFILES))
+    msg = f"--speed-profile: '{value}' is neither a profile ({known}) nor a .csv file."
+    raise InputError(msg)
+
+
 @click.group(
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -87,8 +116,8 @@ def _fail(message: str, code: int) -> None:
     "network_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Road network: OSM XML (.osm, .osm.bz2, .osm.gz) or GraphML. Default: the embedded "
-    "offline APPROXIMATION of Lozère's roads.",
+    help="Road network: an OpenStreetMap extract (.osm.pbf, .osm, .osm.bz2, .osm.gz) or a GraphML "
+    "file (from 'assign network'). Default: the embedded offline APPROXIMATION of Lozère's roads.",
 )
 @click.option(
     "--out",
@@ -126,14 +155,7 @@ def _fail(message: str, code: int) -> None:
     show_default=True,
     help="Maximise round-trip minutes saved a week, or km saved a week (CO2).",
 )
-@click.option(
-    "--speed-profile",
-    type=click.Choice(sorted(settings.SPEED_PROFILES)),
-    default=settings.DEFAULT_SPEED_PROFILE,
-    show_default=True,
-    help="Speeds for roads without a maxspeed tag: French legal limits, Lozère (90 km/h on "
-    "departmental roads since 2020) or Lozère at 80 km/h.",
-)
+@SPEED_PROFILE_OPTION
 @click.option(
     "--crs",
     default=None,
@@ -186,7 +208,7 @@ def main(
         steps("reading agents and telecentres")
         agent_table = read_agents(agents_src, crs=crs)
         tc_table = read_telecentres(tc_src, crs=crs)
-        network = load_network(net_src, speed_profile=speed_profile, progress=steps)
+        network = load_network(net_src, speed_profile=_speed_profile(speed_profile), progress=steps)
         result = run(
             agent_table,
             tc_table,
@@ -226,6 +248,96 @@ def main(
     if network.approximate:
         click.echo(f"WARNING: {APPROXIMATE_WARNING}")
     click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
+
+
+@main.command("network")
+@click.option(
+    "--place", default=None, help="Download the roads of this place, e.g. 'Lozère, France'."
+)
+@click.option(
+    "--polygon",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Download the roads inside the area of this GeoPackage / GeoJSON file.",
+)
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Build from a local OpenStreetMap extract (.osm.pbf, .osm, .osm.bz2) instead.",
+)
+@click.option(
+    "--buffer-km",
+    type=float,
+    default=DEFAULT_BUFFER_KM,
+    show_default=True,
+    help="Border added around --place or --polygon, so that routes leaving the area are kept.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="GraphML file to write; give it to 'assign --network'.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help=f"Where downloads are cached (default {settings.CACHE_DIR}).",
+)
+@SPEED_PROFILE_OPTION
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def network_command(
+    place: str | None,
+    polygon: Path | None,
+    from_file: Path | None,
+    buffer_km: float,
+    out: Path,
+    cache_dir: Path | None,
+    speed_profile: str,
+    quiet: bool,
+) -> None:
+    """Build a road network from OpenStreetMap and save it as GraphML.
+
+    Either download it (--place or --polygon; needs internet, cached) or read a
+    local extract (--from-file; works offline). Only drivable roads are kept,
+    and only the largest part in which every road can reach every other.
+    """
+    steps = _Steps(quiet=quiet)
+    try:
+        if sum(x is not None for x in (place, polygon, from_file)) != 1:
+            msg = "give --place or --from-file (or --polygon): exactly one source."
+            raise InputError(msg)
+        if out.suffix.lower() != ".graphml":
+            msg = f"--out must end in .graphml, got '{out}'."
+            raise InputError(msg)
+        profile = _speed_profile(speed_profile)
+        if from_file is not None:
+            net = load_network(from_file, speed_profile=profile, progress=steps)
+        else:
+            area = read_area(polygon) if polygon is not None else None
+            net = download_network(
+                place,
+                polygon=area,
+                buffer_km=buffer_km,
+                cache_dir=cache_dir,
+                speed_profile=profile,
+                progress=steps,
+            )
+        steps(f"saving {out}")
+        save_network(net, out)
+        steps.finish()
+    except (InputError, NetworkError) as exc:
+        _fail(str(exc), EXIT_INPUT)
+        return
+    if not quiet:
+        g = net.graph
+        click.echo(
+            f"{net.source}: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges "
+            f"({net.dropped_nodes:,} nodes dropped: not reachable both ways); "
+            f"saved {out} in {steps.elapsed:.1f} s."
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,6 +29,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
@@ -446,3 +447,71 @@ def check_in_area(
         f"(lon {west:.2f}..{east:.2f}, lat {south:.2f}..{north:.2f}).{hint}"
     )
     raise InputError(msg)
+
+
+def read_speed_table(path: str | Path) -> dict[str, float]:
+    """Read a planner's speed table: a CSV with columns ``highway, kmh``.
+
+    Parameters
+    ----------
+    path
+        The CSV file (same dialects as the other inputs).
+
+    Returns
+    -------
+    dict
+        km/h per OSM ``highway`` class, for
+        :func:`optimizer.network.load_network`'s ``speed_profile``.
+    """
+    table, name = _load_table(Path(path), crs=None)
+    cols = _resolve_columns(
+        table,
+        {
+            "highway": ("highway", "road_class", "class"),
+            "kmh": ("kmh", "speed", "km/h", "speed_kmh"),
+        },
+        required=("highway", "kmh"),
+        name=name,
+    )
+    classes = _ids(table, cols["highway"], name)
+    speeds = _numbers(table, cols["kmh"], name)
+    for i, kmh in enumerate(speeds):
+        if not 0 < kmh <= 130:
+            msg = (
+                f"{name}: {_row_label(i)}, column '{cols['kmh']}': {kmh:g} km/h is not a speed "
+                "between 0 and 130."
+            )
+            raise InputError(msg)
+    return dict(zip(classes, (float(v) for v in speeds), strict=True))
+
+
+def read_area(path: str | Path) -> shapely.Polygon | shapely.MultiPolygon:
+    """Read an area (the union of a GeoPackage / GeoJSON layer's polygons), in WGS84.
+
+    Parameters
+    ----------
+    path
+        A polygon layer.
+
+    Returns
+    -------
+    shapely.Polygon or shapely.MultiPolygon
+        The area.
+    """
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: file not found. Check the path."
+        raise InputError(msg)
+    try:
+        layer = gpd.read_file(path)
+    except Exception as exc:
+        msg = f"{path}: cannot be read as a polygon layer ({exc})."
+        raise InputError(msg) from None
+    if layer.crs is None:
+        msg = f"{path}: the layer has no CRS. Set one (e.g. EPSG:4326)."
+        raise InputError(msg)
+    polygons = layer[layer.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polygons.empty:
+        msg = f"{path}: no polygon in the layer. Give the area as polygons."
+        raise InputError(msg)
+    return polygons.to_crs(settings.INPUT_CRS).union_all()

@@ -16,24 +16,32 @@ nodes, as sorted arrays ready for :mod:`scipy.sparse.csgraph`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import re
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
+import requests
 import shapely
+from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 from pyproj import Transformer
 from scipy import sparse
 
 from optimizer import settings
+from optimizer._osm import drivable_to_xml
 from optimizer.errors import InputError, NetworkError
 
 logger = logging.getLogger(__name__)
@@ -43,6 +51,12 @@ Progress = Callable[[str], None]
 #: Marker written in the ``generator`` attribute of OSM XML files that are approximations.
 APPROXIMATION_MARKER = "approximation"
 _XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz")
+#: File endings read as OpenStreetMap data.
+OSM_SUFFIXES = (*_XML_SUFFIXES, ".pbf")
+#: Edge attribute listing what a simplified edge is made of (see :func:`simplify`).
+SEGMENTS = "segments"
+#: Default border added around a downloaded area, km.
+DEFAULT_BUFFER_KM = 10.0
 _MPH = 1.609344
 
 
@@ -149,12 +163,14 @@ def load_network(
     speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
     progress: Progress | None = None,
 ) -> RoadNetwork:
-    """Read a road network from an OSM XML or GraphML file and prepare it for routing.
+    """Read a road network from a local file and prepare it for routing.
 
     Parameters
     ----------
     path
-        ``.osm``, ``.osm.bz2``, ``.osm.gz`` (OSM XML) or ``.graphml``.
+        An OpenStreetMap extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``,
+        ``.osm.gz``), of which the drivable roads are kept (osmnx's ``"drive"``
+        rules), or a GraphML file saved by osmnx or by :func:`save_network`.
     speed_profile
         Name of a profile in :data:`optimizer.settings.SPEED_PROFILES`, or a
         table of km/h per ``highway`` class.
@@ -170,6 +186,9 @@ def load_network(
     if not path.exists():
         msg = f"{path}: network file not found. Check the path."
         raise InputError(msg)
+    if path.is_dir():
+        msg = f"{path}: is a folder. Give a network file (.osm.pbf, .osm, .graphml)."
+        raise InputError(msg)
     name = path.name.lower()
     started = time.perf_counter()
     if progress:
@@ -178,20 +197,16 @@ def load_network(
         try:
             graph = ox.load_graphml(path)
         except Exception as exc:
-            msg = f"{path}: cannot be read as GraphML ({exc}). Is the file complete?"
+            msg = f"{path}: cannot be read as GraphML ({type(exc).__name__}: {exc})."
             raise NetworkError(msg) from None
         approximate = str(graph.graph.get("approximate", "False")) == "True"
-    elif name.endswith(_XML_SUFFIXES):
-        approximate = _xml_is_approximation(path)
-        try:
-            graph = ox.graph_from_xml(path, simplify=True, retain_all=True)
-        except Exception as exc:
-            msg = f"{path}: cannot be read as OSM XML ({type(exc).__name__}: {exc})."
-            raise NetworkError(msg) from None
+    elif name.endswith(OSM_SUFFIXES):
+        approximate = name.endswith(_XML_SUFFIXES) and _xml_is_approximation(path)
+        graph = graph_from_osm_file(path)
     else:
         msg = (
-            f"{path}: unknown network format. Give an OSM XML file (.osm, .osm.bz2, .osm.gz) "
-            "or a GraphML file (.graphml)."
+            f"{path}: unknown network format. Give an OpenStreetMap extract (.osm.pbf, .osm, "
+            ".osm.bz2, .osm.gz) or a GraphML file (.graphml)."
         )
         raise InputError(msg)
     read_s = time.perf_counter() - started
@@ -200,6 +215,245 @@ def load_network(
     )
     net.timings["read_s"] = read_s
     return net
+
+
+def graph_from_osm_file(path: str | Path) -> nx.MultiDiGraph:
+    """Build the drivable-road graph of a local OpenStreetMap file with osmnx.
+
+    The drivable ways (osmnx's ``"drive"`` rules: no footways, tracks, service
+    roads or private roads) are copied with pyosmium to a temporary OSM XML
+    file, which :func:`osmnx.graph_from_xml` turns into a simplified graph.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.osm.gz``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The raw osmnx graph (edges not yet timed).
+    """
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="lozere-osm-") as folder:
+        xml = Path(folder) / "drivable.osm"
+        try:
+            counts = drivable_to_xml(path, xml)
+        except (RuntimeError, ValueError, OSError) as exc:
+            msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
+            raise NetworkError(msg) from None
+        if counts["ways_kept"] == 0:
+            msg = (
+                f"{path}: no drivable road in this extract ({counts['ways_read']} ways read). "
+                "Check that it covers the area and holds roads (highway=*)."
+            )
+            raise NetworkError(msg)
+        try:
+            raw = ox.graph_from_xml(xml, simplify=False, retain_all=True)
+        except Exception as exc:
+            msg = f"{path}: osmnx cannot build a graph from it ({type(exc).__name__}: {exc})."
+            raise NetworkError(msg) from None
+    graph = simplify(raw)
+    logger.info("%s: %s -> %d nodes, %d edges", path, counts, len(graph), graph.number_of_edges())
+    return graph
+
+
+def simplify(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Simplify an unsimplified osmnx graph, keeping what each merged edge is made of.
+
+    osmnx's simplification merges chains of OSM segments into one edge and
+    keeps only the distinct values of their tags, so the speed of a merged
+    edge can no longer be known exactly (osmnx averages ``maxspeed`` lists).
+    Here every segment's ``highway``, ``maxspeed`` and length are kept in the
+    merged edge's ``segments`` attribute (JSON), from which
+    :func:`add_travel_times` times the edge exactly, under any speed profile,
+    also after a GraphML round trip.
+
+    Parameters
+    ----------
+    raw
+        An osmnx graph that is not yet simplified (left unchanged).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The simplified graph.
+    """
+    annotated = raw.copy()
+    for _, _, data in annotated.edges(data=True):
+        data[SEGMENTS] = json.dumps(
+            [[_plain(data.get("highway")), _plain(data.get("maxspeed")), float(data["length"])]]
+        )
+    return ox.simplify_graph(annotated, edge_attr_aggs={"length": sum, SEGMENTS: _join_segments})
+
+
+def _plain(value: object) -> object:
+    """Return a tag value that JSON can hold (osmnx may give lists)."""
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return None if value is None else str(value)
+
+
+def _join_segments(values: list[str]) -> str:
+    """Concatenate JSON lists of segments, in path order."""
+    return "[" + ",".join(value[1:-1] for value in values) + "]"
+
+
+def _segments(text: str) -> list[tuple[object, object, float]]:
+    """Parse a ``segments`` attribute: a JSON list of ``[highway, maxspeed, length]``."""
+    return [(hw, speed, float(length)) for hw, speed, length in json.loads(text)]
+
+
+def download_network(
+    place: str | None = None,
+    *,
+    polygon: shapely.Polygon | shapely.MultiPolygon | None = None,
+    buffer_km: float = DEFAULT_BUFFER_KM,
+    cache_dir: str | Path | None = None,
+    speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
+    progress: Progress | None = None,
+) -> RoadNetwork:
+    """Download the drivable roads of a place or polygon from OpenStreetMap, with a border.
+
+    The area is the place's boundary (geocoded by Nominatim) or the polygon
+    (WGS84), widened by ``buffer_km`` so that routes that leave it and come
+    back (through a neighbouring département, say) are kept. The raw graph is
+    cached as GraphML under a key made from the query and the options; a
+    second call with the same arguments reads the cache and needs no network.
+
+    Parameters
+    ----------
+    place
+        A place name, e.g. ``"Lozère, France"``.
+    polygon
+        An area in WGS84, instead of a place.
+    buffer_km
+        Width of the border added around the area, km.
+    cache_dir
+        Folder of the cache (default :data:`optimizer.settings.CACHE_DIR`).
+    speed_profile
+        Profile name or table of km/h per ``highway`` class.
+    progress
+        Called with a short message before each step.
+
+    Returns
+    -------
+    RoadNetwork
+        The prepared network (not approximate).
+    """
+    if (place is None) == (polygon is None):
+        msg = "give a place name or a polygon (one of the two)."
+        raise InputError(msg)
+    if not buffer_km >= 0:
+        msg = f"--buffer-km must be 0 or more, got {buffer_km}."
+        raise InputError(msg)
+    folder = Path(cache_dir) if cache_dir is not None else settings.CACHE_DIR
+    query = place if place is not None else shapely.to_wkt(polygon, rounding_precision=7)
+    key = hashlib.sha256(
+        json.dumps(
+            {"query": query, "buffer_km": buffer_km, "network": "drive", "osmnx": ox.__version__},
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:20]
+    cached = folder / f"osm-drive-{key}.graphml"
+    label = f"OpenStreetMap: {place or 'polygon'} + {buffer_km:g} km border"
+    if cached.exists():
+        if progress:
+            progress(f"reading cached network {cached.name}")
+        net = load_network(cached, speed_profile=speed_profile)
+        return _relabel(net, f"{label} (cache {cached})")
+    folder.mkdir(parents=True, exist_ok=True)
+    with _osmnx_http_cache(folder / "http"):
+        if place is not None:
+            if progress:
+                progress(f"finding '{place}' (Nominatim)")
+            area = _geocode(place)
+        else:
+            area = polygon
+        if progress:
+            progress(f"downloading drivable roads (Overpass), {buffer_km:g} km border")
+        graph = _download_graph(_buffered(area, buffer_km), label)
+    ox.save_graphml(graph, cached)
+    logger.info("cached %s as %s", label, cached)
+    return prepare_network(graph, source=label, approximate=False, speed_profile=speed_profile)
+
+
+def _relabel(net: RoadNetwork, source: str) -> RoadNetwork:
+    return RoadNetwork(
+        graph=net.graph,
+        routing=net.routing,
+        source=source,
+        approximate=net.approximate,
+        speed_profile=net.speed_profile,
+        dropped_nodes=net.dropped_nodes,
+        timings=net.timings,
+    )
+
+
+@contextmanager
+def _osmnx_http_cache(folder: Path) -> Iterator[None]:
+    """Keep osmnx's HTTP cache in our cache folder (not the working directory) for a call."""
+    before = ox.settings.cache_folder
+    ox.settings.cache_folder = folder
+    try:
+        yield
+    finally:
+        ox.settings.cache_folder = before
+
+
+_OFFLINE_HINT = (
+    "To work offline, get a département extract (e.g. lozere.osm.pbf) where there is "
+    "internet and run: assign network --from-file lozere.osm.pbf --out lozere.graphml"
+)
+
+
+def _geocode(place: str) -> shapely.Polygon | shapely.MultiPolygon:
+    try:
+        found = ox.geocode_to_gdf(place)
+    except InsufficientResponseError:
+        msg = f"place '{place}' was not found by OpenStreetMap's geocoder. Check the spelling."
+        raise InputError(msg) from None
+    except TypeError:
+        msg = f"place '{place}' is not an area in OpenStreetMap. Give a commune, département..."
+        raise InputError(msg) from None
+    except requests.exceptions.RequestException as exc:
+        msg = f"cannot reach OpenStreetMap's geocoder ({type(exc).__name__}). {_OFFLINE_HINT}"
+        raise NetworkError(msg) from None
+    except ResponseStatusCodeError as exc:
+        msg = f"OpenStreetMap's geocoder refused the request ({exc}). Try again later."
+        raise NetworkError(msg) from None
+    geometry = found.geometry.iloc[0]
+    if not isinstance(geometry, (shapely.Polygon, shapely.MultiPolygon)):
+        msg = f"place '{place}' is a {geometry.geom_type}, not an area. Give an area's name."
+        raise InputError(msg)
+    return geometry
+
+
+def _buffered(
+    area: shapely.Polygon | shapely.MultiPolygon, buffer_km: float
+) -> shapely.Polygon | shapely.MultiPolygon:
+    """``area`` (WGS84) widened by ``buffer_km``, computed in the working CRS."""
+    if buffer_km == 0:
+        return area
+    series = gpd.GeoSeries([area], crs=settings.INPUT_CRS).to_crs(settings.WORKING_CRS)
+    return series.buffer(buffer_km * 1000.0).to_crs(settings.INPUT_CRS).iloc[0]
+
+
+def _download_graph(area: shapely.Polygon | shapely.MultiPolygon, label: str) -> nx.MultiDiGraph:
+    try:
+        raw = ox.graph_from_polygon(
+            area, network_type="drive", simplify=False, retain_all=True, truncate_by_edge=True
+        )
+    except requests.exceptions.RequestException as exc:
+        msg = f"cannot reach the OpenStreetMap servers ({type(exc).__name__}). {_OFFLINE_HINT}"
+        raise NetworkError(msg) from None
+    except ResponseStatusCodeError as exc:
+        msg = f"the OpenStreetMap server refused the request ({exc}). Try again later."
+        raise NetworkError(msg) from None
+    except InsufficientResponseError:
+        msg = f"{label}: OpenStreetMap has no drivable road in this area."
+        raise NetworkError(msg) from None
+    return simplify(raw)
 
 
 def prepare_network(
@@ -394,12 +648,26 @@ def add_travel_times(
         if length is None or not math.isfinite(float(length)) or float(length) < 0:
             msg = f"edge {u}->{v} has no valid length ({length!r}); the network file is damaged."
             raise NetworkError(msg)
-        speed = parse_maxspeed(data.get("maxspeed"))
-        if speed is None:
-            speed = _class_speed(data.get("highway"), speeds)
-        speed = min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"])
-        data["speed_kph"] = speed
-        data["travel_time"] = round(float(length) / (speed / 3.6), 3)
+        parts = (
+            _segments(data[SEGMENTS])
+            if isinstance(data.get(SEGMENTS), str)
+            else [(data.get("highway"), data.get("maxspeed"), float(length))]
+        )
+        seconds = sum(part / (_speed(hw, tag, speeds) / 3.6) for hw, tag, part in parts)
+        data["travel_time"] = round(seconds, 3)
+        first_highway, first_tag, _ = parts[0]
+        effective = float(length) / seconds * 3.6 if seconds > 0 else None
+        data["speed_kph"] = (
+            round(effective, 3) if effective else _speed(first_highway, first_tag, speeds)
+        )
+
+
+def _speed(highway: object, maxspeed: object, speeds: Mapping[str, float]) -> float:
+    """km/h of one segment: its usable ``maxspeed`` tag, else its class's, capped at 130."""
+    speed = parse_maxspeed(maxspeed)
+    if speed is None:
+        speed = _class_speed(highway, speeds)
+    return min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"])
 
 
 # --------------------------------------------------------------------------- compiling

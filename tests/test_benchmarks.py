@@ -11,7 +11,22 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 def test_matrix_benchmark_runs_on_a_tiny_graph() -> None:
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "matrix.py"), "--nodes", "400", "--agents", "50", "--destinations", "3", "--pair-samples", "2", "--nx-samples", "1", "--repeat", "1"],
+        [
+            sys.executable,
+            str(BENCHMARKS / "matrix.py"),
+            "--nodes",
+            "400",
+            "--agents",
+            "50",
+            "--destinations",
+            "3",
+            "--pair-samples",
+            "2",
+            "--nx-samples",
+            "1",
+            "--repeat",
+            "1",
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -134,12 +134,22 @@ def test_real_osm_xml_is_not_approximate(tmp_path) -> None:
     assert net.graph.edges[1, 2, 0]["travel_time"] == pytest.approx(length / 25.0)
 
 
+FOOTWAYS_ONLY = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+  <node id="1" lat="44.5" lon="3.5"/><node id="2" lat="44.5" lon="3.51"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/></way>
+</osm>
+"""
+
+
 @pytest.mark.parametrize(
     ("name", "content", "error", "match"),
     [
         ("missing.osm", None, InputError, "not found"),
         ("roads.shp", "x", InputError, "unknown network format"),
-        ("broken.osm", "<osm><node id=", NetworkError, "cannot be read as OSM XML"),
+        ("broken.osm", "<osm><node id=", NetworkError, "cannot be read as OpenStreetMap data"),
+        ("broken.osm.pbf", "not a pbf", NetworkError, "cannot be read as OpenStreetMap data"),
+        ("paths.osm", FOOTWAYS_ONLY, NetworkError, "no drivable road in this extract"),
         ("broken.graphml", "<graphml>", NetworkError, "cannot be read as GraphML"),
     ],
 )

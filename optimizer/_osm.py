@@ -1,0 +1,212 @@
+"""OpenStreetMap files: the drivable-road filter, and OSM XML writing.
+
+Local extracts (``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.osm.gz``) are read
+with pyosmium (the ``osmium`` package: Python bindings of libosmium, the C++
+library maintained by OpenStreetMap developers). It reads every OSM file format
+as a stream, so a whole département's PBF extract goes through in seconds with
+little memory. It was chosen over pyrosm, which also reads PBF, because pyrosm
+turns the data into GeoDataFrames of its own design, where we need OSM
+elements to hand to osmnx; osmnx itself reads no PBF.
+
+The drivable ways and their nodes are written to a temporary OSM XML file that
+osmnx then reads with :func:`osmnx.graph_from_xml`, so that local files and
+downloads share osmnx's own graph building (one-way rules, simplification).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import osmium
+
+logger = logging.getLogger(__name__)
+
+#: ``highway`` values that are not roads for cars (osmnx's ``"drive"`` network).
+NOT_DRIVABLE = frozenset(
+    {
+        "abandoned",
+        "bridleway",
+        "bus_guideway",
+        "construction",
+        "corridor",
+        "cycleway",
+        "elevator",
+        "escalator",
+        "footway",
+        "no",
+        "path",
+        "pedestrian",
+        "planned",
+        "platform",
+        "proposed",
+        "raceway",
+        "razed",
+        "service",
+        "steps",
+        "track",
+        "bus_stop",
+        "rest_area",
+        "services",
+    }
+)
+#: ``service`` values excluded even if the way is kept (osmnx's ``"drive"`` filter).
+NOT_DRIVABLE_SERVICE = frozenset(
+    {"alley", "driveway", "emergency_access", "parking", "parking_aisle", "private"}
+)
+#: Way tags carried over to the graph.
+WAY_TAGS = (
+    "highway",
+    "maxspeed",
+    "oneway",
+    "junction",
+    "name",
+    "ref",
+    "lanes",
+    "access",
+    "bridge",
+    "tunnel",
+)
+NODE_TAGS = ("highway", "ref", "name")
+
+
+def is_drivable(tags: Mapping[str, str]) -> bool:
+    """Tell whether a way with these tags is a road for cars (osmnx's ``"drive"`` rules).
+
+    Parameters
+    ----------
+    tags
+        The way's OSM tags.
+
+    Returns
+    -------
+    bool
+        True for a public drivable road.
+    """
+    highway = tags.get("highway")
+    if not highway or highway in NOT_DRIVABLE:
+        return False
+    if tags.get("area") == "yes":
+        return False
+    if tags.get("motor_vehicle") == "no" or tags.get("motorcar") == "no":
+        return False
+    if tags.get("access") == "private":
+        return False
+    return tags.get("service") not in NOT_DRIVABLE_SERVICE
+
+
+Node = tuple[int, float, float, Mapping[str, str]]
+Way = tuple[int, list[int], Mapping[str, str]]
+
+
+def write_osm_xml(
+    path: Path, nodes: Iterable[Node], ways: Iterable[Way], *, generator: str
+) -> None:
+    """Write nodes ``(id, lon, lat, tags)`` and ways ``(id, node ids, tags)`` as OSM XML.
+
+    Parameters
+    ----------
+    path
+        Target file.
+    nodes, ways
+        The elements, written in the order given.
+    generator
+        The ``generator`` attribute of the root element.
+    """
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write("<?xml version='1.0' encoding='UTF-8'?>\n")
+        out.write(f'<osm version="0.6" generator={quoteattr(generator)}>\n')
+        for node_id, lon, lat, tags in nodes:
+            head = f'  <node id="{node_id}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"'
+            if tags:
+                out.write(head + ">\n")
+                out.writelines(
+                    f"    <tag k={quoteattr(k)} v={quoteattr(str(v))}/>\n" for k, v in tags.items()
+                )
+                out.write("  </node>\n")
+            else:
+                out.write(head + "/>\n")
+        for way_id, refs, tags in ways:
+            out.write(f'  <way id="{way_id}" version="1">\n')
+            out.writelines(f'    <nd ref="{ref}"/>\n' for ref in refs)
+            out.writelines(
+                f"    <tag k={quoteattr(k)} v={quoteattr(str(v))}/>\n" for k, v in tags.items()
+            )
+            out.write("  </way>\n")
+        out.write("</osm>\n")
+
+
+def drivable_to_xml(source: Path, target: Path) -> dict[str, int]:
+    """Copy the drivable roads of an OSM file (any format osmium reads) to OSM XML.
+
+    Parameters
+    ----------
+    source
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.osm.gz``.
+    target
+        The OSM XML file to write.
+
+    Returns
+    -------
+    dict
+        Counts: ``ways_read``, ``ways_kept``, ``nodes_kept``.
+
+    Raises
+    ------
+    RuntimeError, ValueError
+        From osmium, when the file is not a readable OSM file.
+    """
+    needed = osmium.index.IdSet()
+    ways: list[Way] = []
+    read = 0
+    for way in osmium.FileProcessor(str(source), osmium.osm.WAY):
+        if not isinstance(way, osmium.osm.Way):
+            continue
+        read += 1
+        tags = {tag.k: tag.v for tag in way.tags}
+        if not is_drivable(tags):
+            continue
+        refs = [node.ref for node in way.nodes]
+        if len(refs) < 2:
+            continue
+        for ref in refs:
+            needed.set(ref)
+        ways.append((way.id, refs, {k: tags[k] for k in WAY_TAGS if k in tags}))
+    nodes: list[Node] = []
+    for node in osmium.FileProcessor(str(source), osmium.osm.NODE):
+        if isinstance(node, osmium.osm.Node) and needed.get(node.id) and node.location.valid():
+            node_tags = {tag.k: tag.v for tag in node.tags if tag.k in NODE_TAGS}
+            nodes.append((node.id, node.location.lon, node.location.lat, node_tags))
+    present = {node[0] for node in nodes}
+    # a way cut by the extract's border is split into its runs of nodes inside the extract
+    complete: list[Way] = []
+    next_piece = -1
+    for way_id, refs, way_tags in ways:
+        for k, piece in enumerate(_runs(refs, present)):
+            if k == 0:
+                complete.append((way_id, piece, way_tags))
+            else:
+                complete.append((next_piece, piece, way_tags))
+                next_piece -= 1
+    write_osm_xml(target, nodes, complete, generator="lozere-optimizer drivable roads")
+    counts = {"ways_read": read, "ways_kept": len(complete), "nodes_kept": len(nodes)}
+    logger.info("%s: %s", source, counts)
+    return counts
+
+
+def _runs(refs: list[int], present: set[int]) -> list[list[int]]:
+    """Split a way's node list into runs of consecutive nodes that are present (2 or more)."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for ref in refs:
+        if ref in present:
+            current.append(ref)
+            continue
+        if len(current) >= 2:
+            runs.append(current)
+        current = []
+    if len(current) >= 2:
+        runs.append(current)
+    return runs
