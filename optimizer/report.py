@@ -70,9 +70,11 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
             "status": np.where(has, "assigned", "not_assigned"),
             "telecentre_id": np.where(has, tc_ids[col], ""),
             "minutes_to_telecentre": pick(problem.minutes_to).round(1),
-            "km_to_telecentre": pick(problem.km_to).round(2),
+            "km_to_telecentre": pick(_or_nan(problem.km_to, problem.minutes_to)).round(2),
             "minutes_to_head_office": problem.head_office_minutes_to.round(1),
-            "km_to_head_office": problem.head_office_km_to.round(2),
+            "km_to_head_office": _or_nan(
+                problem.head_office_km_to, problem.head_office_minutes_to
+            ).round(2),
             "minutes_saved_per_day": pick(problem.saving_minutes()).round(1),
             "km_saved_per_day": pick(problem.saving_km()).round(2),
             "telework_days": problem.days,
@@ -80,6 +82,10 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
             "reason": list(assignment.reasons),
         }
     )
+
+
+def _or_nan(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
+    return np.full(like.shape, np.nan) if values is None else values
 
 
 def telecentre_table(result: RunResult) -> pd.DataFrame:
