@@ -28,7 +28,9 @@ def instance(n: int, m: int, seed: int = 0) -> AssignmentProblem:
     minutes = np.empty((n, m))
     for lo in range(0, n, 10_000):
         block = agents[lo : lo + 10_000]
-        minutes[lo : lo + 10_000] = np.hypot(*(block[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)) * 1.3
+        minutes[lo : lo + 10_000] = (
+            np.hypot(*(block[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)) * 1.3
+        )
     head = np.hypot(*(agents - 60.0).T) * 1.3
     capacities = rng.integers(max(1, n // (4 * m)), max(2, n // m), size=m)
     return AssignmentProblem.from_cost_matrix(
@@ -74,14 +76,29 @@ def main() -> None:
         n, m, engine = int(args.case[0]), int(args.case[1]), args.case[2]
         print(json.dumps(run_case(n, m, engine, args.time_limit)))
         return
-    print(f"{'agents':>8} {'centres':>7} {'engine':>7} {'status':>8} {'objective (min/wk)':>19} {'gap':>7} {'assigned':>8} {'build s':>7} {'solve s':>7} {'max RSS MB':>10}")
+    print(
+        f"{'agents':>8} {'centres':>7} {'engine':>7} {'status':>8} {'objective (min/wk)':>19} {'gap':>7} {'assigned':>8} {'build s':>7} {'solve s':>7} {'max RSS MB':>10}"
+    )
     for n, m, engine in CASES:
         done = subprocess.run(
-            [sys.executable, __file__, "--case", str(n), str(m), engine, "--time-limit", str(args.time_limit)],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                __file__,
+                "--case",
+                str(n),
+                str(m),
+                engine,
+                "--time-limit",
+                str(args.time_limit),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{r['agents']:>8} {r['telecentres']:>7} {r['engine']:>7} {r['status']:>8} {r['objective']:>19,.1f} {r['gap']:>7} {r['assigned']:>8} {r['build_s']:>7} {r['solve_s']:>7} {r['max_rss_mb']:>10}")
+        print(
+            f"{r['agents']:>8} {r['telecentres']:>7} {r['engine']:>7} {r['status']:>8} {r['objective']:>19,.1f} {r['gap']:>7} {r['assigned']:>8} {r['build_s']:>7} {r['solve_s']:>7} {r['max_rss_mb']:>10}"
+        )
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ from optimizer.inputs import (
     read_speed_table,
     read_telecentres,
 )
+from optimizer.model import Objective
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
 from optimizer.pipeline import run
-from optimizer.report import APPROXIMATE_WARNING, write_outputs
+from optimizer.report import APPROXIMATE_WARNING, ranking_table, weekly_savings, write_outputs
 
 EXIT_INPUT = 2
 EXIT_UNSOLVABLE = 1
@@ -57,6 +58,10 @@ class _Steps:
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+
+def _objective(name: str) -> Objective:
+    return "km" if name == "km" else "travel" if name == "travel" else "minutes"
 
 
 def _fail(message: str, code: int) -> None:
@@ -150,10 +155,11 @@ def _speed_profile(value: str) -> str | dict[str, float]:
 )
 @click.option(
     "--objective",
-    type=click.Choice(["minutes", "km"]),
+    type=click.Choice(["minutes", "km", "travel"]),
     default="minutes",
     show_default=True,
-    help="Maximise round-trip minutes saved a week, or km saved a week (CO2).",
+    help="Maximise round-trip minutes saved a week, or km saved a week (CO2), or minimise "
+    "the minutes all agents drive a week (same plan as 'minutes').",
 )
 @SPEED_PROFILE_OPTION
 @click.option(
@@ -161,6 +167,37 @@ def _speed_profile(value: str) -> str | dict[str, float]:
     default=None,
     metavar="CRS",
     help="CRS of the coordinates in CSV inputs when not WGS84 lon/lat, e.g. EPSG:2154.",
+)
+@click.option(
+    "--preference-bonus",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    metavar="M",
+    help="Bonus, in minutes a week, for sending an agent to the telecentre named in its "
+    "preferred_telecentre column: a preferred telecentre wins unless another saves more.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["flow", "cp-sat"]),
+    default="flow",
+    show_default=True,
+    help="Solver: OR-Tools min-cost flow (exact, fast) or CP-SAT (exact within --time-limit).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=settings.SOLVER_TIME_LIMIT_S,
+    show_default=True,
+    metavar="S",
+    help="Seconds CP-SAT may search; the best plan found by then is written with its gap.",
+)
+@click.option(
+    "--rank",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Also print the N volunteers with the longest commute (all are in ranking.csv).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the library's log messages.")
@@ -178,6 +215,10 @@ def main(
     objective: str,
     speed_profile: str,
     crs: str | None,
+    preference_bonus: float,
+    engine: str,
+    time_limit: float,
+    rank: int,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -217,7 +258,10 @@ def main(
             select=select,
             max_minutes=max_minutes,
             min_saving=min_saving,
-            objective="km" if objective == "km" else "minutes",
+            objective=_objective(objective),
+            preference_bonus=preference_bonus,
+            engine="cp-sat" if engine == "cp-sat" else "flow",
+            time_limit_s=time_limit,
             sources={
                 "agents_file": str(agents_src),
                 "telecentres_file": str(tc_src),
@@ -236,15 +280,24 @@ def main(
         return
     if quiet:
         return
-    assigned = int(result.assignment.assigned.sum())
-    weekly = result.assignment.objective_value
-    unit = "minutes" if result.problem.objective == "minutes" else "km"
+    assignment = result.assignment
+    assigned = int(assignment.assigned.sum())
+    minutes, km = weekly_savings(result)
+    quality = (
+        "optimal"
+        if assignment.status == "optimal"
+        else f"best found in {time_limit:g} s, within {assignment.gap:.2%} of the optimum"
+    )
     click.echo(
         f"{result.problem.n_agents} agents: {assigned} assigned, "
         f"{result.problem.n_agents - assigned} not assigned "
         f"({int(result.problem.capacities.sum())} desks); "
-        f"{weekly:,.0f} {unit} saved a week (round trips), optimal."
+        f"{minutes:,.0f} minutes and {km:,.0f} km saved a week (round trips); {quality}."
     )
+    if rank:
+        table = ranking_table(result).head(rank)
+        click.echo(f"Longest commutes to the head office (top {len(table)}):")
+        click.echo(table.to_string(index=False))
     if network.approximate:
         click.echo(f"WARNING: {APPROXIMATE_WARNING}")
     click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")

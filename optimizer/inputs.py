@@ -22,6 +22,7 @@ import csv
 import io
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,9 @@ AGENT_ALIASES: dict[str, tuple[str, ...]] = {
     "lat": ("lat", "latitude", "y"),
     "telework_days": ("telework_days", "days", "jours", "jours_teletravail", "nb_jours"),
     "commune": ("commune", "town", "ville", "nom_commune"),
+    "must_assign": ("must_assign", "must", "obligatoire", "force"),
+    "preferred_telecentre": ("preferred_telecentre", "preferred", "prefere", "préféré"),
+    "forbidden_telecentres": ("forbidden_telecentres", "forbidden", "exclus", "excluded"),
 }
 TELECENTRE_ALIASES: dict[str, tuple[str, ...]] = {
     "telecentre_id": ("telecentre_id", "site_id", "id", "telecentre", "site"),
@@ -121,7 +125,12 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``agent_id, lon, lat, telework_days, commune``, in input order.
+        Columns ``agent_id, lon, lat, telework_days, commune, must_assign,
+        preferred_telecentre, forbidden_telecentres`` (ids joined by ``|``),
+        in input order. Optional columns of the file: ``telework_days``
+        (default 1), ``commune``, ``must_assign`` (yes/no, true/false, 1/0,
+        oui/non), ``preferred_telecentre`` (one id), ``forbidden_telecentres``
+        (ids separated by ``|`` or spaces).
     """
     table, name = _load_table(source, crs=crs)
     cols = _resolve_columns(table, AGENT_ALIASES, required=("agent_id", "lon", "lat"), name=name)
@@ -132,6 +141,19 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     else:
         out["telework_days"] = 1
     out["commune"] = table[cols["commune"]].astype(str).str.strip() if "commune" in cols else ""
+    out["must_assign"] = (
+        _flags(table, cols["must_assign"], name) if "must_assign" in cols else False
+    )
+    out["preferred_telecentre"] = (
+        _cell_strings(table, cols["preferred_telecentre"]) if "preferred_telecentre" in cols else ""
+    )
+    out["forbidden_telecentres"] = (
+        ["|".join(_split_ids(v)) for v in _cell_strings(table, cols["forbidden_telecentres"])]
+        if "forbidden_telecentres" in cols
+        else ""
+    )
+    out.attrs["columns"] = cols
+    out.attrs["name"] = name
     if out.empty:
         msg = f"{name}: no agents in the file. Give at least one row under the header."
         raise InputError(msg)
@@ -323,6 +345,55 @@ def _ids(table: pd.DataFrame, column: str, name: str) -> pd.Series:
             raise InputError(msg)
         seen[value] = i
     return pd.Series(values, dtype=str)
+
+
+_TRUE = {"1", "yes", "y", "true", "oui", "o", "x", "vrai"}
+_FALSE = {"", "0", "no", "n", "false", "non", "faux"}
+
+
+def _flags(table: pd.DataFrame, column: str, name: str) -> list[bool]:
+    out = []
+    for i, value in enumerate(_cell_strings(table, column)):
+        low = value.lower()
+        if low not in _TRUE | _FALSE:
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': '{value}' is not yes or no. "
+                "Write yes/no (or 1/0, true/false, oui/non)."
+            )
+            raise InputError(msg)
+        out.append(low in _TRUE)
+    return out
+
+
+def _split_ids(text: str) -> list[str]:
+    return [part for part in re.split(r"[|\s]+", text.strip()) if part]
+
+
+def check_telecentre_refs(agents: pd.DataFrame, telecentres: pd.DataFrame) -> None:
+    """Raise if an agent names a telecentre id that is not in the telecentres table.
+
+    Parameters
+    ----------
+    agents
+        From :func:`read_agents`.
+    telecentres
+        From :func:`read_telecentres`.
+    """
+    known = set(telecentres["telecentre_id"])
+    cols: dict[str, str] = agents.attrs.get("columns", {})
+    name = agents.attrs.get("name", "agents")
+    for field in ("preferred_telecentre", "forbidden_telecentres"):
+        if field not in agents:
+            continue
+        for i, value in enumerate(agents[field].astype(str)):
+            for ref in _split_ids(value.replace("|", " ")):
+                if ref not in known:
+                    shown = ", ".join(sorted(known))
+                    msg = (
+                        f"{name}: {_row_label(i)}, column '{cols.get(field, field)}': "
+                        f"'{ref}' is not a telecentre id. Known ids: {shown}."
+                    )
+                    raise InputError(msg)
 
 
 def _numbers(table: pd.DataFrame, column: str, name: str) -> np.ndarray:

@@ -11,13 +11,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from optimizer import settings
 from optimizer.errors import InputError
-from optimizer.inputs import HeadOffice, check_in_area
-from optimizer.model import HEAD_OFFICE, Assignment, AssignmentProblem, Objective
+from optimizer.inputs import HeadOffice, check_in_area, check_telecentre_refs
+from optimizer.model import HEAD_OFFICE, Assignment, AssignmentProblem, Engine, Objective
 from optimizer.network import RoadNetwork
 from optimizer.travel import TravelTable, travel_table
 
@@ -71,6 +73,9 @@ def run(
     max_minutes: float | None = None,
     min_saving: float = 0.0,
     objective: Objective = "minutes",
+    preference_bonus: float = 0.0,
+    engine: Engine = "flow",
+    time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
     max_snap_m: float = settings.MAX_SNAP_M,
     sources: dict[str, str] | None = None,
     progress: Progress | None = None,
@@ -86,8 +91,12 @@ def run(
         The head office.
     network
         A prepared road network.
-    select, max_minutes, min_saving, objective
-        Rules of the assignment (see :class:`optimizer.model.AssignmentProblem`).
+    select, max_minutes, min_saving, objective, preference_bonus
+        Rules of the assignment (see :class:`optimizer.model.AssignmentProblem`);
+        the agents table's ``must_assign``, ``preferred_telecentre`` and
+        ``forbidden_telecentres`` columns give the per-agent rules.
+    engine, time_limit_s
+        Solver (``"flow"`` or ``"cp-sat"``) and CP-SAT's time limit.
     max_snap_m
         Homes further than this from any road are reported unreachable.
     sources
@@ -101,6 +110,7 @@ def run(
         The inputs, travel table, problem and solution.
     """
     timings: dict[str, float] = dict(network.timings)
+    check_telecentre_refs(agents, telecentres)
     bounds = network.bounds
     check_in_area(agents, bounds, name=_name(sources, "agents"), id_column="agent_id")
     check_in_area(
@@ -149,8 +159,10 @@ def run(
         max_minutes=max_minutes,
         min_saving=min_saving,
         objective=objective,
+        preference_bonus=preference_bonus,
+        **agent_rules(agents, telecentres),
     )
-    assignment = problem.solve()
+    assignment = problem.solve(engine, time_limit_s=time_limit_s)
     timings["solve_s"] = time.perf_counter() - started
     return RunResult(
         agents=agents,
@@ -163,6 +175,42 @@ def run(
         timings=timings,
         sources=dict(sources or {}),
     )
+
+
+def agent_rules(agents: pd.DataFrame, telecentres: pd.DataFrame) -> dict[str, Any]:
+    """Turn the agents' rule columns into :class:`AssignmentProblem` arguments.
+
+    Parameters
+    ----------
+    agents
+        From :func:`optimizer.inputs.read_agents` (``must_assign``,
+        ``preferred_telecentre``, ``forbidden_telecentres``).
+    telecentres
+        From :func:`optimizer.inputs.read_telecentres`.
+
+    Returns
+    -------
+    dict
+        ``must_assign``, ``preferred`` and ``forbidden``.
+    """
+    index = {tc: j for j, tc in enumerate(telecentres["telecentre_id"])}
+    preferred: tuple[list[int], list[int]] = ([], [])
+    forbidden: tuple[list[int], list[int]] = ([], [])
+    for i, value in enumerate(agents.get("preferred_telecentre", pd.Series(dtype=str))):
+        if value:
+            preferred[0].append(i)
+            preferred[1].append(index[value])
+    for i, value in enumerate(agents.get("forbidden_telecentres", pd.Series(dtype=str))):
+        for ref in str(value).split("|"):
+            if ref:
+                forbidden[0].append(i)
+                forbidden[1].append(index[ref])
+    must = agents["must_assign"].to_numpy(bool) if "must_assign" in agents else None
+    return {
+        "must_assign": must,
+        "preferred": (np.array(preferred[0], int), np.array(preferred[1], int)),
+        "forbidden": (np.array(forbidden[0], int), np.array(forbidden[1], int)),
+    }
 
 
 def _name(sources: dict[str, str] | None, key: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer.model import HEAD_OFFICE
+from optimizer.model import HEAD_OFFICE, candidate_ranking
 from optimizer.pipeline import RunResult
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,13 @@ ALLOCATION_FILE = "allocation.csv"
 TELECENTRES_FILE = "telecentres.csv"
 TRAVEL_FILE = "travel_times.csv"
 SUMMARY_FILE = "summary.json"
+RANKING_FILE = "ranking.csv"
+
+OBJECTIVE_TEXT = {
+    "minutes": "round-trip minutes saved per week (preference bonus included)",
+    "km": "round-trip km saved per week (preference bonus included)",
+    "travel": "minutes driven per week by all agents (preference bonus deducted)",
+}
 
 APPROXIMATE_WARNING = (
     "APPROXIMATE road network: not real roads (communes linked to their neighbours, "
@@ -141,6 +148,22 @@ def travel_times_table(result: RunResult) -> pd.DataFrame:
     return table
 
 
+def ranking_table(result: RunResult) -> pd.DataFrame:
+    """Rank volunteers by commute to the head office (:func:`optimizer.model.candidate_ranking`).
+
+    Parameters
+    ----------
+    result
+        A run's result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ranking, longest commute first.
+    """
+    return candidate_ranking(result.problem)
+
+
 def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[str, Any]:
     """Describe the run for JSON: inputs, network, solver, totals, timings.
 
@@ -188,16 +211,22 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "max_minutes": problem.max_minutes,
             "min_saving": problem.min_saving,
             "objective": problem.objective,
+            "must_assign": int(problem.must.sum()),
+            "preferred_pairs": int(np.asarray(problem.preferred[0]).size)
+            if problem.preferred
+            else 0,
+            "forbidden_pairs": int(np.asarray(problem.forbidden[0]).size)
+            if problem.forbidden
+            else 0,
+            "preference_bonus": problem.preference_bonus,
         },
         "solver": {
             "engine": assignment.engine,
             "status": assignment.status,
-            "objective": (
-                "round-trip minutes saved per week"
-                if problem.objective == "minutes"
-                else "round-trip km saved per week"
-            ),
+            "objective": OBJECTIVE_TEXT[problem.objective],
             "objective_value": round(assignment.objective_value, 2),
+            "best_bound": round(assignment.best_bound, 2),
+            "gap": round(assignment.gap, 6),
             "solve_seconds": round(assignment.solve_seconds, 4),
         },
         "totals": {
@@ -242,7 +271,7 @@ def _r(value: float) -> float | None:
 def write_outputs(
     result: RunResult, out_dir: str | Path, *, extra_timings: Mapping[str, float] | None = None
 ) -> dict[str, Path]:
-    """Write ``allocation.csv``, ``telecentres.csv``, ``travel_times.csv`` and ``summary.json``.
+    """Write the result files: allocation, telecentres, travel times, ranking, summary.
 
     Parameters
     ----------
@@ -263,6 +292,7 @@ def write_outputs(
         ALLOCATION_FILE: allocation,
         TELECENTRES_FILE: telecentre_table(result),
         TRAVEL_FILE: travel_times_table(result),
+        RANKING_FILE: ranking_table(result),
     }
     info = summary(result, allocation)
     if extra_timings:
@@ -309,10 +339,12 @@ def write_atomic(path: Path, text: str) -> Path:
 __all__ = [
     "ALLOCATION_FILE",
     "HEAD_OFFICE",
+    "RANKING_FILE",
     "SUMMARY_FILE",
     "TELECENTRES_FILE",
     "TRAVEL_FILE",
     "allocation_table",
+    "ranking_table",
     "summary",
     "telecentre_table",
     "travel_times_table",

@@ -202,3 +202,95 @@ def test_python_dash_m_runs(tmp_path) -> None:
     )
     assert done.returncode == 0
     assert "Usage: assign" in done.stdout
+
+
+# ----------------------------------------------------------------------------- rules and engines
+
+
+def _roster_with_rules(tmp_path, **columns) -> str:
+    roster = pd.read_csv(datasets.path(datasets.AGENTS_FILE))
+    for name, values in columns.items():
+        roster[name] = values
+    path = tmp_path / "agents_rules.csv"
+    roster.to_csv(path, index=False)
+    return str(path)
+
+
+def test_engines_agree_on_the_default(runner, tmp_path) -> None:
+    for engine in ("flow", "cp-sat"):
+        result = runner.invoke(main, ["--engine", engine, "--out", str(tmp_path / engine), "-q"])
+        assert result.exit_code == 0, result.output
+    a = json.loads((tmp_path / "flow" / SUMMARY_FILE).read_text())
+    b = json.loads((tmp_path / "cp-sat" / SUMMARY_FILE).read_text())
+    assert b["solver"]["engine"] == "ortools-cp-sat" and b["solver"]["status"] == "optimal"
+    assert a["solver"]["objective_value"] == pytest.approx(b["solver"]["objective_value"])
+
+
+def test_rule_columns_are_obeyed(runner, tmp_path) -> None:
+    n = len(datasets.agents())
+    must = ["no"] * n
+    must[0] = "yes"  # A001 lives in Mende: no telecentre saves it time, so this cannot hold
+    preferred = [""] * n
+    forbidden = [""] * n
+    preferred[2] = "fournels"  # A003 saves most at saint-chely; a large bonus tips it to fournels
+    forbidden[12] = "villefort"  # A013 goes to villefort by default
+    agents = _roster_with_rules(
+        tmp_path, preferred_telecentre=preferred, forbidden_telecentres=forbidden
+    )
+    result = runner.invoke(
+        main, ["--agents", agents, "--preference-bonus", "600", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    allocation = pd.read_csv(tmp_path / "o" / ALLOCATION_FILE, keep_default_na=False).set_index(
+        "agent_id"
+    )
+    assert allocation.loc["A003", "telecentre_id"] == "fournels"
+    assert allocation.loc["A013", "telecentre_id"] != "villefort"
+    infeasible = _roster_with_rules(tmp_path, must_assign=must)
+    result = runner.invoke(main, ["--agents", infeasible, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    assert "agent 'A001' must be assigned but no telecentre is open to it" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_must_assign_column_forces_an_agent_in(runner, tmp_path) -> None:
+    n = len(datasets.agents())
+    must = ["0"] * n
+    must[1] = "1"  # A002: capacity full by default
+    agents = _roster_with_rules(tmp_path, must_assign=must)
+    result = runner.invoke(main, ["--agents", agents, "--out", str(tmp_path / "o"), "-q"])
+    assert result.exit_code == 0, result.output
+    allocation = pd.read_csv(tmp_path / "o" / ALLOCATION_FILE, keep_default_na=False).set_index(
+        "agent_id"
+    )
+    assert allocation.loc["A002", "status"] == "assigned"
+
+
+def test_unknown_telecentre_in_rules_names_row_and_value(runner, tmp_path) -> None:
+    n = len(datasets.agents())
+    preferred = [""] * n
+    preferred[4] = "florac"
+    agents = _roster_with_rules(tmp_path, preferred_telecentre=preferred)
+    result = runner.invoke(main, ["--agents", agents, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert (
+        f"{agents}: row 6, column 'preferred_telecentre': 'florac' is not a telecentre id"
+        in result.output
+    )
+
+
+def test_ranking_file_lists_everyone_longest_first(default_run) -> None:
+    _, out = default_run
+    ranking = pd.read_csv(out / "ranking.csv", keep_default_na=False)
+    assert sorted(ranking["agent_id"]) == sorted(datasets.agents()["agent_id"])
+    assert ranking["minutes_to_head_office"].is_monotonic_decreasing
+    assert ranking["rank"].tolist() == list(range(1, len(ranking) + 1))
+
+
+def test_rank_option_prints_the_top(runner, tmp_path) -> None:
+    result = runner.invoke(main, ["--rank", "8", "--out", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "Longest commutes to the head office (top 8)" in result.output
+    ranking = pd.read_csv(tmp_path / "ranking.csv")
+    for agent in ranking["agent_id"].head(8):
+        assert agent in result.output

@@ -135,14 +135,18 @@ def _brute_force(problem: AssignmentProblem) -> int:
     eligible = problem.eligible()
     limit = problem.n_agents if problem.select is None else problem.select
     options = [[-1, *np.flatnonzero(eligible[i]).tolist()] for i in range(problem.n_agents)]
-    best = 0
+    best = None
+    must = problem.must
     for choice in itertools.product(*options):
         chosen = [j for j in choice if j >= 0]
         if len(chosen) > limit:
             continue
+        if any(must[i] and j < 0 for i, j in enumerate(choice)):
+            continue
         if np.any(np.bincount(chosen, minlength=problem.n_telecentres) > problem.capacities):
             continue
-        best = max(best, sum(int(gain[i, j]) for i, j in enumerate(choice) if j >= 0))
+        value = sum(int(gain[i, j]) for i, j in enumerate(choice) if j >= 0)
+        best = value if best is None else max(best, value)
     return best
 
 
@@ -238,3 +242,222 @@ def test_same_input_same_output() -> None:
     first = problem.solve().telecentre
     for _ in range(3):
         assert np.array_equal(problem.solve().telecentre, first)
+
+
+# ----------------------------------------------------------------------------- issue 5 rules
+
+from optimizer import model as model_module  # noqa: E402
+from optimizer.errors import InfeasibleError  # noqa: E402
+from optimizer.model import REASON_FORBIDDEN, candidate_ranking, is_optimal  # noqa: E402
+
+
+def _rich_problem(rng: np.random.Generator, n: int, m: int) -> AssignmentProblem:
+    """Random problems with every rule: days, limit, drive, saving, must, forbidden, preferred."""
+    base = _random_problem(rng, n, m)
+    eligible = base.eligible()
+    must = np.zeros(n, dtype=bool)
+    # a few must-assign agents among those with an eligible telecentre (may still clash)
+    candidates = np.flatnonzero(eligible.any(axis=1))
+    if candidates.size:
+        must[
+            rng.choice(
+                candidates, size=min(candidates.size, int(rng.integers(0, 3))), replace=False
+            )
+        ] = True
+    pairs = rng.random((n, m))
+    forbidden = np.nonzero(pairs < 0.15)
+    preferred = np.nonzero(pairs > 0.85)
+    return base.with_rules(
+        must_assign=must,
+        forbidden=forbidden,
+        preferred=preferred,
+        preference_bonus=float(rng.choice([0.0, 10.0, 60.0])),
+        select=None if base.select is None else max(base.select, int(must.sum())),
+    )
+
+
+def _total(problem: AssignmentProblem, telecentre: np.ndarray) -> int:
+    gain = problem.weekly_gain()
+    return sum(int(gain[i, j]) for i, j in enumerate(telecentre) if j >= 0)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_all_rules_against_brute_force_and_cp_sat(seed: int) -> None:
+    rng = np.random.default_rng(500 + seed)
+    problem = _rich_problem(rng, int(rng.integers(1, 7)), int(rng.integers(1, 4)))
+    exact = _brute_force(problem)
+    if exact is None:
+        with pytest.raises(InfeasibleError):
+            problem.solve()
+        with pytest.raises(InfeasibleError):
+            problem.solve("cp-sat")
+        return
+    for engine in ("flow", "cp-sat"):
+        result = problem.solve(engine)
+        assert result.status == "optimal"
+        assert _total(problem, result.telecentre) == exact, engine
+        assert result.assigned[problem.must].all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_flow_and_cp_sat_agree_on_larger_instances(seed: int) -> None:
+    rng = np.random.default_rng(900 + seed)
+    problem = _rich_problem(rng, 150, 8)
+    try:
+        flow = problem.solve("flow")
+    except InfeasibleError:
+        with pytest.raises(InfeasibleError):
+            problem.solve("cp-sat")
+        return
+    sat = problem.solve("cp-sat", time_limit_s=30)
+    assert sat.status == "optimal"
+    assert flow.gain_total() == sat.gain_total()
+    assert flow.objective_value == pytest.approx(sat.objective_value)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pricing_from_one_candidate_reaches_the_full_optimum(seed: int, monkeypatch) -> None:
+    rng = np.random.default_rng(1300 + seed)
+    problem = _random_problem(rng, 300, 12).with_rules(select=None, max_minutes=None)
+    monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 1)
+    pruned = problem.solve()
+    monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 12)
+    full = problem.solve()
+    assert pruned.gain_total() == full.gain_total() == _milp_optimum(problem)
+
+
+def test_certificate_rejects_a_suboptimal_assignment() -> None:
+    problem = AssignmentProblem.from_cost_matrix(MINUTES, HEAD, np.ones(4))
+    best = problem.solve().telecentre
+    assert is_optimal(problem, best)
+    assert not is_optimal(problem, np.array([1, 0, 3]))  # agents 0 and 1 swapped: worse
+    assert not is_optimal(problem, np.array([0, 1, -1]))  # agent 2 left out with a free desk
+
+
+def test_must_assign_places_an_agent_it_would_not_pick() -> None:
+    # one desk; agent 1 saves less than agent 0 but must go
+    p = AssignmentProblem.from_cost_matrix(
+        np.array([[5.0], [20.0]]),
+        np.array([30.0, 30.0]),
+        np.array([1]),
+        must_assign=np.array([False, True]),
+    )
+    assert p.solve().telecentre.tolist() == [-1, 0]
+    assert p.with_rules(must_assign=None).solve().telecentre.tolist() == [0, -1]
+
+
+def test_forbidden_pair_is_never_used() -> None:
+    p = AssignmentProblem.from_cost_matrix(
+        MINUTES, HEAD, np.ones(4), forbidden=(np.array([1]), np.array([1]))
+    )
+    r = p.solve()
+    # agent 1 may not use t1 (its best, 50): best now is 0 -> t1 (20), 1 -> t0 (36), 2 -> t3 (44)
+    assert r.telecentre.tolist() == [1, 0, 3]
+    assert r.objective_value == pytest.approx(100)
+    only = AssignmentProblem.from_cost_matrix(
+        np.array([[10.0, 50.0]]),
+        np.array([30.0]),
+        np.ones(2),
+        forbidden=(np.array([0]), np.array([0])),
+    )
+    result = only.solve()
+    assert result.telecentre.tolist() == [-1]
+    assert result.reasons == (REASON_FORBIDDEN,)
+
+
+def test_preference_bonus_tips_the_choice_and_its_weight_matters() -> None:
+    # agent 0 saves 40 min/week at telecentre 0 and 30 at telecentre 1 (one day a week)
+    minutes = np.array([[10.0, 15.0]])
+    prefer_1 = (np.array([0]), np.array([1]))
+    small = AssignmentProblem.from_cost_matrix(
+        minutes, np.array([30.0]), np.ones(2), preferred=prefer_1, preference_bonus=5.0
+    )
+    large = small.with_rules(preference_bonus=15.0)
+    assert small.solve().telecentre.tolist() == [0]  # 30 + 5 < 40
+    assert large.solve().telecentre.tolist() == [1]  # 30 + 15 > 40
+
+
+def test_travel_objective_same_choice_reported_as_weekly_driving() -> None:
+    minutes_p = AssignmentProblem.from_cost_matrix(MINUTES, HEAD, np.ones(4))
+    travel_p = minutes_p.with_rules(objective="travel")
+    a, b = minutes_p.solve(), travel_p.solve()
+    assert a.telecentre.tolist() == b.telecentre.tolist()
+    # 3 agents x 5 days x 60 min round trip, minus the 134 minutes saved
+    assert b.objective_value == pytest.approx(3 * 5 * 60 - 134)
+
+
+def test_infeasible_must_assign_beyond_select() -> None:
+    p = AssignmentProblem.from_cost_matrix(
+        MINUTES, HEAD, np.ones(4), must_assign=np.ones(3, bool), select=2
+    )
+    with pytest.raises(
+        InfeasibleError, match="3 agents must be assigned but --select allows only 2"
+    ):
+        p.solve()
+
+
+def test_infeasible_must_assign_without_open_telecentre() -> None:
+    p = AssignmentProblem.from_cost_matrix(
+        MINUTES, HEAD, np.ones(4), must_assign=np.array([True, False, False]), max_minutes=5.0
+    )
+    with pytest.raises(
+        InfeasibleError, match="agent '0' must be assigned but no telecentre is open to it"
+    ):
+        p.solve()
+
+
+def test_infeasible_names_the_group_and_the_desks() -> None:
+    # 12 agents must go; within 45 minutes only telecentres a (5 desks) and b (4 desks) are open
+    rng = np.random.default_rng(3)
+    minutes = np.column_stack([rng.uniform(10, 40, 12), rng.uniform(10, 40, 12), np.full(12, 80.0)])
+    p = AssignmentProblem.from_cost_matrix(
+        minutes,
+        np.full(12, 90.0),
+        np.array([5, 4, 20]),
+        telecentre_ids=["a", "b", "far"],
+        must_assign=np.ones(12, bool),
+        max_minutes=45.0,
+    )
+    with pytest.raises(InfeasibleError) as info:
+        p.solve()
+    message = str(info.value)
+    assert (
+        "12 agents must be assigned but the telecentres open to them (within 45 minutes) hold 9 desks"
+        in message
+    )
+    assert "a (5)" in message and "b (4)" in message and "far" not in message
+
+
+def test_cp_sat_reports_status_bound_and_gap() -> None:
+    rng = np.random.default_rng(11)
+    problem = _random_problem(rng, 60, 5)
+    result = problem.solve("cp-sat")
+    assert result.status == "optimal"
+    assert result.gap == 0.0
+    assert result.best_bound == pytest.approx(result.objective_value)
+    assert result.engine == "ortools-cp-sat"
+
+
+def test_unknown_engine_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="engine"):
+        AssignmentProblem.from_cost_matrix(MINUTES, HEAD, np.ones(4)).solve("simplex")  # type: ignore[arg-type]
+
+
+def test_candidate_ranking_orders_by_commute_with_best_option() -> None:
+    p = AssignmentProblem.from_cost_matrix(
+        MINUTES,
+        np.array([30.0, 50.0, 10.0]),
+        np.ones(4),
+        km=MINUTES * 1.5,
+        head_office_km=np.array([45.0, 75.0, 15.0]),
+        agent_ids=["a", "b", "c"],
+        telecentre_ids=["t0", "t1", "t2", "t3"],
+    )
+    table = candidate_ranking(p)
+    assert table["agent_id"].tolist() == ["b", "a", "c"]
+    assert table["rank"].tolist() == [1, 2, 3]
+    b = table.iloc[0]
+    assert b.best_telecentre_id == "t1" and b.minutes_saved_per_day == pytest.approx(90.0)
+    assert b.km_saved_per_day == pytest.approx(2 * (75 - 7.5))
+    c = table.iloc[2]
+    assert c.best_telecentre_id == "t3" and c.minutes_saved_per_day == pytest.approx(4.0)
