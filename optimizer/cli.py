@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,7 +27,13 @@ from optimizer.inputs import (
 from optimizer.model import Objective
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
 from optimizer.pipeline import run
-from optimizer.report import APPROXIMATE_WARNING, ranking_table, weekly_savings, write_outputs
+from optimizer.report import (
+    APPROXIMATE_WARNING,
+    pseudonym,
+    ranking_table,
+    weekly_savings,
+    write_outputs,
+)
 
 EXIT_INPUT = 2
 EXIT_UNSOLVABLE = 1
@@ -91,7 +98,27 @@ def _speed_profile(value: str) -> str | dict[str, float]:
     raise InputError(msg)
 
 
+class _OneLineErrors(click.Group):
+    """A group whose usage errors are one line (``assign: error: ...``) and exit code 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:  # pragma: no cover - not configured
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            sys.exit(0)
+        except click.ClickException as exc:
+            hint = " (see assign --help)" if isinstance(exc, click.UsageError) else ""
+            _fail(f"{exc.format_message()}{hint}", EXIT_INPUT)
+        except click.Abort:
+            click.echo("assign: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 @click.group(
+    cls=_OneLineErrors,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
@@ -166,7 +193,8 @@ def _speed_profile(value: str) -> str | dict[str, float]:
     "--crs",
     default=None,
     metavar="CRS",
-    help="CRS of the coordinates in CSV inputs when not WGS84 lon/lat, e.g. EPSG:2154.",
+    help="CRS of the coordinates in the CSV files you give (--agents, --telecentres) when "
+    "they are not WGS84 lon/lat, e.g. EPSG:2154 for Lambert-93.",
 )
 @click.option(
     "--preference-bonus",
@@ -199,6 +227,14 @@ def _speed_profile(value: str) -> str | dict[str, float]:
     metavar="N",
     help="Also print the N volunteers with the longest commute (all are in ranking.csv).",
 )
+@click.option(
+    "--pseudonymise",
+    "salt",
+    default=None,
+    metavar="SALT",
+    help="Replace agent ids in every output by stable pseudonyms (salted SHA-256): the same "
+    "SALT gives the same pseudonyms; keep it secret.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the library's log messages.")
 @click.pass_context
@@ -219,6 +255,7 @@ def main(
     engine: str,
     time_limit: float,
     rank: int,
+    salt: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -246,9 +283,12 @@ def main(
             if head_office is not None
             else datasets.head_office()
         )
+        if salt is not None and not salt.strip():
+            msg = "--pseudonymise needs a non-empty salt (a secret phrase of your own)."
+            raise InputError(msg)
         steps("reading agents and telecentres")
         agent_table = read_agents(agents_src, crs=crs)
-        tc_table = read_telecentres(tc_src, crs=crs)
+        tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
         network = load_network(net_src, speed_profile=_speed_profile(speed_profile), progress=steps)
         result = run(
             agent_table,
@@ -270,7 +310,9 @@ def main(
             progress=steps,
         )
         steps(f"writing results to {out}")
-        written = write_outputs(result, out, extra_timings={"total_s": steps.elapsed})
+        written = write_outputs(
+            result, out, extra_timings={"total_s": steps.elapsed}, pseudonymise_salt=salt
+        )
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
@@ -296,6 +338,8 @@ def main(
     )
     if rank:
         table = ranking_table(result).head(rank)
+        if salt is not None:
+            table["agent_id"] = [pseudonym(a, salt) for a in table["agent_id"]]
         click.echo(f"Longest commutes to the head office (top {len(table)}):")
         click.echo(table.to_string(index=False))
     if network.approximate:

@@ -426,11 +426,11 @@ def _integers(
     values = _numbers(table, column, name)
     raw = table[column].tolist()
     for i, value in enumerate(values):
-        span = f"{low} to {high}" if high is not None else f"{low} or more"
+        span = f"from {low} to {high}" if high is not None else f"of {low} or more"
         if value != round(value) or value < low or (high is not None and value > high):
             msg = (
                 f"{name}: {_row_label(i)}, column '{column}': '{raw[i]}' is not a whole number "
-                f"from {span}."
+                f"{span}."
             )
             raise InputError(msg)
     return values.astype(np.int64)

@@ -141,13 +141,6 @@ def run(
             f"(limit {max_snap_m / 1000:.1f} km). Check its coordinates or the network."
         )
         raise InputError(msg)
-    ho_rows = travel.table[travel.table["destination_id"] == HEAD_OFFICE]
-    if ho_rows["minutes_to"].isna().all():
-        msg = (
-            "the head office cannot be reached from any agent's home on this network. "
-            "Check --head-office and the network."
-        )
-        raise InputError(msg)
     if progress:
         progress("solving the assignment")
     started = time.perf_counter()

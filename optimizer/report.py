@@ -8,6 +8,7 @@ has been computed, so a run that fails leaves the previous results whole.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer.errors import InputError
 from optimizer.model import HEAD_OFFICE, candidate_ranking
 from optimizer.pipeline import RunResult
 
@@ -269,9 +271,17 @@ def _r(value: float) -> float | None:
 
 
 def write_outputs(
-    result: RunResult, out_dir: str | Path, *, extra_timings: Mapping[str, float] | None = None
+    result: RunResult,
+    out_dir: str | Path,
+    *,
+    extra_timings: Mapping[str, float] | None = None,
+    pseudonymise_salt: str | None = None,
 ) -> dict[str, Path]:
     """Write the result files: allocation, telecentres, travel times, ranking, summary.
+
+    Every table is computed first; then each file is written to a temporary
+    file in ``out_dir``, and only when all are written are they renamed into
+    place. A run that fails leaves the previous results whole.
 
     Parameters
     ----------
@@ -281,11 +291,14 @@ def write_outputs(
         Folder to write into (created if needed).
     extra_timings
         More timings for the summary (e.g. the command's wall time so far).
+    pseudonymise_salt
+        When given, agent ids are replaced by :func:`pseudonym` of the id with
+        this salt in every file.
 
     Returns
     -------
     dict
-        File kind to path written.
+        File name to path written.
     """
     allocation = allocation_table(result)
     tables = {
@@ -295,19 +308,80 @@ def write_outputs(
         RANKING_FILE: ranking_table(result),
     }
     info = summary(result, allocation)
+    info["privacy"] = {
+        "home_coordinates_in_outputs": False,
+        "agent_ids_pseudonymised": pseudonymise_salt is not None,
+    }
     if extra_timings:
         info["timings_s"].update({k: round(v, 4) for k, v in extra_timings.items()})
+    if pseudonymise_salt is not None:
+        for name in (ALLOCATION_FILE, TRAVEL_FILE, RANKING_FILE):
+            frame = tables[name].copy()
+            frame["agent_id"] = [pseudonym(a, pseudonymise_salt) for a in frame["agent_id"]]
+            tables[name] = frame
     contents = {
         name: frame.to_csv(index=False, lineterminator="\n") for name, frame in tables.items()
     }
     contents[SUMMARY_FILE] = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
     folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        msg = f"--out: '{folder}' is a file, not a folder. Give a folder for the results."
+        raise InputError(msg)
     folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for name, text in contents.items():
-        written[name] = write_atomic(folder / name, text)
+    written = write_all_atomic({folder / name: text for name, text in contents.items()})
     logger.info("wrote %d files to %s", len(written), folder)
-    return written
+    return {path.name: path for path in written}
+
+
+def pseudonym(agent_id: str, salt: str) -> str:
+    """Return a stable pseudonym of ``agent_id``: ``P`` + 12 hex digits of SHA-256(salt, id).
+
+    The same salt gives the same pseudonym run after run, so results can be
+    compared; without the salt, the id cannot be recovered from it.
+
+    Parameters
+    ----------
+    agent_id
+        The id.
+    salt
+        The planner's secret.
+
+    Returns
+    -------
+    str
+        The pseudonym.
+    """
+    digest = hashlib.sha256(f"{salt}\x00{agent_id}".encode()).hexdigest()
+    return f"P{digest[:12]}"
+
+
+def write_all_atomic(contents: Mapping[Path, str]) -> list[Path]:
+    """Write several files so that either all are replaced or none is.
+
+    Parameters
+    ----------
+    contents
+        Path to text (UTF-8).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The paths written.
+    """
+    temporary: dict[Path, Path] = {}
+    try:
+        for path, text in contents.items():
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temporary[path] = Path(name)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+    except BaseException:
+        for leftover in temporary.values():
+            leftover.unlink(missing_ok=True)
+        raise
+    for path, done in temporary.items():
+        done.replace(path)
+    return list(contents)
 
 
 def write_atomic(path: Path, text: str) -> Path:
@@ -325,15 +399,7 @@ def write_atomic(path: Path, text: str) -> Path:
     pathlib.Path
         ``path``.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_all_atomic({path: text})[0]
 
 
 __all__ = [
@@ -344,10 +410,12 @@ __all__ = [
     "TELECENTRES_FILE",
     "TRAVEL_FILE",
     "allocation_table",
+    "pseudonym",
     "ranking_table",
     "summary",
     "telecentre_table",
     "travel_times_table",
+    "write_all_atomic",
     "write_atomic",
     "write_outputs",
 ]
