@@ -16,6 +16,7 @@ import click
 
 from optimizer import datasets, settings
 from optimizer.errors import InfeasibleError, InputError, NetworkError, OptimizerError, SolverError
+from optimizer.fairness import frontier
 from optimizer.inputs import (
     HeadOffice,
     parse_lonlat,
@@ -27,6 +28,7 @@ from optimizer.inputs import (
 from optimizer.model import Objective
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
 from optimizer.pipeline import run
+from optimizer.replan import read_previous_allocation
 from optimizer.report import (
     APPROXIMATE_WARNING,
     pseudonym,
@@ -228,6 +230,56 @@ class _OneLineErrors(click.Group):
     help="Also print the N volunteers with the longest commute (all are in ranking.csv).",
 )
 @click.option(
+    "--minimax",
+    is_flag=True,
+    help="Fairness first: as many agents as the best plan, the shortest possible longest drive "
+    "to a telecentre, then the most saving.",
+)
+@click.option(
+    "--allow-worse-off",
+    is_flag=True,
+    help="Allow sending an agent to a telecentre further (one way) than the head office "
+    "(refused by default).",
+)
+@click.option(
+    "--frontier",
+    "write_frontier",
+    is_flag=True,
+    help="Also write frontier.csv: the best saving for each limit on the longest drive.",
+)
+@click.option(
+    "--max-open",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="P",
+    help="Choose which telecentres to open: at most P (an opening_cost column in the "
+    "telecentres file, minutes a week, also chooses).",
+)
+@click.option(
+    "--day-bonus",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    metavar="M",
+    help="Weekly plans (telecentres with mon..fri desks): minutes a week each granted "
+    "preferred weekday is worth.",
+)
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Re-plan from this earlier allocation.csv, moving as few agents as is worth it; "
+    "writes changes.csv.",
+)
+@click.option(
+    "--move-penalty",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    metavar="M",
+    help="With --previous: minutes a week a move must gain to be made.",
+)
+@click.option(
     "--pseudonymise",
     "salt",
     default=None,
@@ -255,6 +307,13 @@ def main(
     engine: str,
     time_limit: float,
     rank: int,
+    minimax: bool,
+    allow_worse_off: bool,
+    write_frontier: bool,
+    max_open: int | None,
+    day_bonus: float,
+    previous: Path | None,
+    move_penalty: float,
     salt: str | None,
     quiet: bool,
     verbose: bool,
@@ -300,6 +359,12 @@ def main(
             min_saving=min_saving,
             objective=_objective(objective),
             preference_bonus=preference_bonus,
+            no_worse_off=not allow_worse_off,
+            minimax=minimax,
+            max_open=max_open,
+            day_bonus=day_bonus,
+            previous=read_previous_allocation(previous) if previous is not None else None,
+            move_penalty=move_penalty,
             engine="cp-sat" if engine == "cp-sat" else "flow",
             time_limit_s=time_limit,
             sources={
@@ -310,8 +375,16 @@ def main(
             progress=steps,
         )
         steps(f"writing results to {out}")
+        curve = None
+        if write_frontier:
+            steps("tracing the saving / longest-drive frontier")
+            curve = frontier(result.problem)
         written = write_outputs(
-            result, out, extra_timings={"total_s": steps.elapsed}, pseudonymise_salt=salt
+            result,
+            out,
+            extra_timings={"total_s": steps.elapsed},
+            pseudonymise_salt=salt,
+            frontier=curve,
         )
         steps.finish()
     except (InputError, NetworkError) as exc:

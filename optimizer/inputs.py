@@ -57,6 +57,33 @@ TELECENTRE_ALIASES: dict[str, tuple[str, ...]] = {
     "lon": AGENT_ALIASES["lon"],
     "lat": AGENT_ALIASES["lat"],
     "capacity": ("capacity", "capacite", "capacité", "desks", "places", "postes"),
+    "opening_cost": ("opening_cost", "cost", "cout", "coût", "rent"),
+    "mon": ("mon", "monday", "lundi", "desks_mon"),
+    "tue": ("tue", "tuesday", "mardi", "desks_tue"),
+    "wed": ("wed", "wednesday", "mercredi", "desks_wed"),
+    "thu": ("thu", "thursday", "jeudi", "desks_thu"),
+    "fri": ("fri", "friday", "vendredi", "desks_fri"),
+}
+AGENT_ALIASES["preferred_days"] = ("preferred_days", "jours_preferes", "jours_préférés")
+AGENT_ALIASES["impossible_days"] = ("impossible_days", "jours_impossibles")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+_DAY_NAMES = {
+    **{d: d for d in WEEKDAYS},
+    "monday": "mon",
+    "tuesday": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "friday": "fri",
+    "lundi": "mon",
+    "mardi": "tue",
+    "mercredi": "wed",
+    "jeudi": "thu",
+    "vendredi": "fri",
+    "lun": "mon",
+    "mar": "tue",
+    "mer": "wed",
+    "jeu": "thu",
+    "ven": "fri",
 }
 _GEO_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb"}
 
@@ -152,6 +179,14 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         if "forbidden_telecentres" in cols
         else ""
     )
+    for field in ("preferred_days", "impossible_days"):
+        if field in cols:
+            out[field] = [
+                "|".join(_weekdays(v, name=name, row=i, column=cols[field]))
+                for i, v in enumerate(_cell_strings(table, cols[field]))
+            ]
+        else:
+            out[field] = ""
     out.attrs["columns"] = cols
     out.attrs["name"] = name
     if out.empty:
@@ -174,13 +209,16 @@ def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``telecentre_id, name, lon, lat, capacity``, in input order.
+        Columns ``telecentre_id, name, lon, lat, capacity``, in input order;
+        with desks per weekday (file columns ``mon`` .. ``fri``), also
+        ``desks_mon`` .. ``desks_fri`` (``capacity`` then defaults to the
+        busiest day); with ``opening_cost`` (minutes a week), that column.
     """
     table, name = _load_table(source, crs=crs)
     cols = _resolve_columns(
         table,
         TELECENTRE_ALIASES,
-        required=("telecentre_id", "lon", "lat", "capacity"),
+        required=("telecentre_id", "lon", "lat"),
         name=name,
     )
     out = pd.DataFrame({"telecentre_id": _ids(table, cols["telecentre_id"], name)})
@@ -195,7 +233,29 @@ def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         table[cols["name"]].astype(str).str.strip() if "name" in cols else out["telecentre_id"]
     )
     out["lon"], out["lat"] = _coordinates(table, cols, name, crs=crs)
-    out["capacity"] = _integers(table, cols["capacity"], name, low=0, high=None)
+    days = [d for d in WEEKDAYS if d in cols]
+    if days and len(days) < len(WEEKDAYS):
+        missing = ", ".join(d for d in WEEKDAYS if d not in cols)
+        msg = f"{name}: desks per weekday need all five columns mon..fri; missing: {missing}."
+        raise InputError(msg)
+    for day in days:
+        out[f"desks_{day}"] = _integers(table, cols[day], name, low=0, high=None)
+    if "capacity" in cols:
+        out["capacity"] = _integers(table, cols["capacity"], name, low=0, high=None)
+    elif days:
+        out["capacity"] = out[[f"desks_{d}" for d in WEEKDAYS]].max(axis=1)
+    else:
+        _resolve_columns(table, TELECENTRE_ALIASES, required=("capacity",), name=name)
+    if "opening_cost" in cols:
+        costs = _numbers(table, cols["opening_cost"], name)
+        bad = np.flatnonzero(costs < 0)
+        if bad.size:
+            msg = (
+                f"{name}: {_row_label(int(bad[0]))}, column '{cols['opening_cost']}': "
+                f"{costs[bad[0]]:g} is negative. Give a cost of 0 or more (minutes a week)."
+            )
+            raise InputError(msg)
+        out["opening_cost"] = costs
     if out.empty:
         msg = f"{name}: no telecentres in the file. Give at least one row under the header."
         raise InputError(msg)
@@ -363,6 +423,30 @@ def _flags(table: pd.DataFrame, column: str, name: str) -> list[bool]:
             raise InputError(msg)
         out.append(low in _TRUE)
     return out
+
+
+def _weekdays(text: str, *, name: str, row: int, column: str) -> list[str]:
+    out = []
+    for part in _split_ids(text.replace(",", " ").replace(";", " ")):
+        day = _DAY_NAMES.get(part.lower())
+        if day is None:
+            msg = (
+                f"{name}: {_row_label(row)}, column '{column}': '{part}' is not a weekday. "
+                "Write mon, tue, wed, thu, fri (or lundi..vendredi), separated by |."
+            )
+            raise InputError(msg)
+        out.append(day)
+    return out
+
+
+def day_mask(values: pd.Series) -> np.ndarray:
+    """``(n, 5)`` booleans from ``|``-joined weekday codes (as :func:`read_agents` gives them)."""
+    mask = np.zeros((len(values), 5), dtype=bool)
+    for i, text in enumerate(values.astype(str)):
+        for day in text.split("|"):
+            if day:
+                mask[i, WEEKDAYS.index(day)] = True
+    return mask
 
 
 def _split_ids(text: str) -> list[str]:

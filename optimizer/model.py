@@ -66,6 +66,9 @@ REASON_NO_TELECENTRE_ROUTE = "unreachable: no road route to any telecentre"
 REASON_NO_SAVING = "no saving: no telecentre is nearer than the head office"
 REASON_BELOW_MIN = "saving too small: below the minimum saving per day"
 REASON_TOO_FAR = "too far: every telecentre that saves time is beyond the longest acceptable drive"
+REASON_WORSE_OFF = (
+    "worse off: the telecentres that save time are further than the head office (one way)"
+)
 REASON_FORBIDDEN = "forbidden: the telecentres that would save time are excluded for this agent"
 REASON_FULL = "capacity full: the telecentres that would save time are full"
 REASON_NOT_SELECTED = "not selected: the limit on the number of agents was reached"
@@ -128,6 +131,15 @@ class AssignmentProblem:
         Bonus of a preferred pair, in objective units a week (minutes, or km
         for the ``km`` objective): a preferred telecentre wins over another
         unless the other saves more than this.
+    no_worse_off
+        No agent is sent to a telecentre further (one way, minutes) than the
+        head office (default True).
+    incumbent
+        ``(agent indices, telecentre indices)`` of a previous plan, for re-plans.
+    move_penalty
+        Cost of moving an agent away from its incumbent telecentre (or
+        dropping it), in objective units a week: a re-plan moves someone only
+        when that gains more than this.
     """
 
     agent_ids: tuple[str, ...]
@@ -150,6 +162,9 @@ class AssignmentProblem:
     forbidden: tuple[np.ndarray, np.ndarray] | None = None
     preferred: tuple[np.ndarray, np.ndarray] | None = None
     preference_bonus: float = 0.0
+    no_worse_off: bool = True
+    incumbent: tuple[np.ndarray, np.ndarray] | None = None
+    move_penalty: float = 0.0
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ building
@@ -321,7 +336,7 @@ class AssignmentProblem:
         if self.must_assign is not None and np.asarray(self.must_assign).shape != (n,):
             msg = f"must_assign must have one flag per agent ({n})."
             raise InputError(msg)
-        for name in ("forbidden", "preferred"):
+        for name in ("forbidden", "preferred", "incumbent"):
             rows, cols = _pairs(getattr(self, name))
             if rows.shape != cols.shape or np.any(
                 (rows < 0) | (rows >= n) | (cols < 0) | (cols >= m)
@@ -330,6 +345,9 @@ class AssignmentProblem:
                 raise InputError(msg)
         if not self.preference_bonus >= 0:
             msg = f"the preference bonus must be 0 or more, got {self.preference_bonus}."
+            raise InputError(msg)
+        if not self.move_penalty >= 0:
+            msg = f"the move penalty must be 0 or more, got {self.move_penalty}."
             raise InputError(msg)
         return self
 
@@ -395,6 +413,8 @@ class AssignmentProblem:
             ok = (saving > 0) & (saving >= np.rint(self.min_saving * 60.0))
             if self.max_minutes is not None:
                 ok &= self.minutes_to[lo:hi] <= self.max_minutes
+            if self.no_worse_off:
+                ok &= self.minutes_to[lo:hi] <= self.head_office_minutes_to[lo:hi, None]
             ok &= np.isfinite(self.head_office_minutes_to[lo:hi, None]) & np.isfinite(
                 self.minutes_to[lo:hi]
             )
@@ -407,12 +427,16 @@ class AssignmentProblem:
         inside = (rows >= lo) & (rows < hi)
         ok[rows[inside] - lo, cols[inside]] = False
         gain = np.where(ok, per_day, 0.0) * self.days[lo:hi, None]
-        rows, cols = _pairs(self.preferred)
-        inside = (rows >= lo) & (rows < hi)
-        bonus = round(self.preference_bonus * self.objective_unit)
-        gain[rows[inside] - lo, cols[inside]] += np.where(
-            ok[rows[inside] - lo, cols[inside]], bonus, 0
-        )
+        for pairs, weight in (
+            (self.preferred, self.preference_bonus),
+            (self.incumbent, self.move_penalty),
+        ):
+            rows, cols = _pairs(pairs)
+            inside = (rows >= lo) & (rows < hi)
+            bonus = round(weight * self.objective_unit)
+            gain[rows[inside] - lo, cols[inside]] += np.where(
+                ok[rows[inside] - lo, cols[inside]], bonus, 0
+            )
         return ok, gain.astype(np.int64)
 
     def blocks(self) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
@@ -909,12 +933,28 @@ def _pair_gains(problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray) 
 
 # ----------------------------------------------------------------------------- CP-SAT
 
+#: CP-SAT models with up to this many variables are searched by one worker.
+SMALL_MODEL = 2_000
+
+
+def cp_workers(n_vars: int) -> int:
+    """Search workers for a CP-SAT model: one for small models (fastest on them), else 8."""
+    return 1 if n_vars <= SMALL_MODEL else 8
+
+
+def configure(solver: cp_model.CpSolver, time_limit_s: float, workers: int) -> None:
+    """Set the time limit and a reproducible search (fixed seed, interleaved workers)."""
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = workers
+    solver.parameters.interleave_search = workers > 1
+    solver.parameters.random_seed = 2015
+
 
 def solve_cp_sat(
     problem: AssignmentProblem,
     *,
     time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
-    workers: int = 8,
+    workers: int | None = None,
 ) -> Assignment:
     """Solve ``problem`` with OR-Tools CP-SAT over all eligible pairs.
 
@@ -926,7 +966,7 @@ def solve_cp_sat(
         Wall-clock limit; the best solution found by then is returned with
         status ``"feasible"`` and its gap.
     workers
-        Search workers (run interleaved, so results are reproducible).
+        Search workers (default: :func:`cp_workers`).
 
     Returns
     -------
@@ -954,10 +994,7 @@ def solve_cp_sat(
         model.add(sum(x) <= problem.limit)
     model.maximize(sum(int(g) * v for g, v in zip(gains.tolist(), x, strict=True)))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.num_workers = workers
-    solver.parameters.interleave_search = True
-    solver.parameters.random_seed = 2015
+    configure(solver, time_limit_s, workers if workers is not None else cp_workers(len(x)))
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         check_feasible(problem)
@@ -986,8 +1023,9 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
     """Say why each agent left out is left out ("" for assigned agents).
 
     The first reason that applies, in this order: unreachable; no telecentre
-    saves time; the saving is below the minimum; every telecentre that saves
-    enough is beyond the longest acceptable drive; those left are forbidden;
+    saves time; the saving is below the minimum; those left are forbidden;
+    those left are further than the head office (the no-one-worse-off rule);
+    every telecentre that saves enough is beyond the longest acceptable drive;
     the agent could go to a telecentre with a free place but the limit on
     agents was reached; the telecentres that would save time are full.
 
@@ -1017,6 +1055,7 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
             REASON_TOO_FAR,
             REASON_NOT_SELECTED,
             REASON_FULL,
+            REASON_WORSE_OFF,
         ],
         dtype=object,
     )
@@ -1031,6 +1070,11 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
             within = enough
             if problem.max_minutes is not None:
                 within = enough & (problem.minutes_to[rows] <= problem.max_minutes)
+            fair = within
+            if problem.no_worse_off:
+                fair = within & (
+                    problem.minutes_to[rows] <= problem.head_office_minutes_to[rows, None]
+                )
         ho_ok = np.isfinite(problem.head_office_minutes_to[rows]) & np.isfinite(
             problem.head_office_minutes_back[rows]
         )
@@ -1041,11 +1085,12 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
                 ~reachable,
                 ~positive.any(axis=1),
                 ~enough.any(axis=1),
+                ~ok.any(axis=1) & fair.any(axis=1),
                 ~ok.any(axis=1) & within.any(axis=1),
                 ~ok.any(axis=1),
                 (ok & (free > 0)[None, :]).any(axis=1),
             ],
-            [0, 1, 2, 3, 4, 5, 6, 7],
+            [0, 1, 2, 3, 4, 5, 9, 6, 7],
             default=8,
         )
     reasons = labels[codes].tolist()

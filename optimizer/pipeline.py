@@ -18,9 +18,20 @@ import pandas as pd
 
 from optimizer import settings
 from optimizer.errors import InputError
-from optimizer.inputs import HeadOffice, check_in_area, check_telecentre_refs
-from optimizer.model import HEAD_OFFICE, Assignment, AssignmentProblem, Engine, Objective
+from optimizer.facilities import choose_telecentres
+from optimizer.fairness import solve_minimax
+from optimizer.inputs import WEEKDAYS, HeadOffice, check_in_area, check_telecentre_refs, day_mask
+from optimizer.model import (
+    HEAD_OFFICE,
+    Assignment,
+    AssignmentProblem,
+    Engine,
+    Objective,
+    check_feasible,
+)
 from optimizer.network import RoadNetwork
+from optimizer.replan import incumbent_pairs
+from optimizer.schedule import WeeklyPlan, solve_weekly
 from optimizer.travel import TravelTable, travel_table
 
 logger = logging.getLogger(__name__)
@@ -50,6 +61,14 @@ class RunResult:
         Seconds per stage.
     sources
         Where the inputs came from, for the summary.
+    plan
+        The weekly desk plan, when telecentres give desks per weekday.
+    open_telecentres
+        Which telecentres are open, when they were chosen.
+    previous
+        The previous allocation of a re-plan.
+    mode
+        ``"assignment"``, ``"weekly"``, ``"minimax"`` or ``"choose"``.
     """
 
     agents: pd.DataFrame
@@ -61,6 +80,10 @@ class RunResult:
     assignment: Assignment
     timings: dict[str, float] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    plan: WeeklyPlan | None = None
+    open_telecentres: np.ndarray | None = None
+    previous: pd.DataFrame | None = None
+    mode: str = "assignment"
 
 
 def run(
@@ -74,6 +97,12 @@ def run(
     min_saving: float = 0.0,
     objective: Objective = "minutes",
     preference_bonus: float = 0.0,
+    no_worse_off: bool = True,
+    minimax: bool = False,
+    max_open: int | None = None,
+    day_bonus: float = 0.0,
+    previous: pd.DataFrame | None = None,
+    move_penalty: float = 60.0,
     engine: Engine = "flow",
     time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
     max_snap_m: float = settings.MAX_SNAP_M,
@@ -95,6 +124,18 @@ def run(
         Rules of the assignment (see :class:`optimizer.model.AssignmentProblem`);
         the agents table's ``must_assign``, ``preferred_telecentre`` and
         ``forbidden_telecentres`` columns give the per-agent rules.
+    no_worse_off
+        Never send an agent to a telecentre further than the head office.
+    minimax
+        Shortest longest drive first (:func:`optimizer.fairness.solve_minimax`).
+    max_open
+        Choose at most this many telecentres (with the telecentres'
+        ``opening_cost`` column, if any: :func:`optimizer.facilities.choose_telecentres`).
+    day_bonus
+        Weekly plans: bonus per preferred weekday granted (minutes a week).
+    previous, move_penalty
+        Re-plan: the previous allocation (:func:`optimizer.replan.read_previous_allocation`)
+        and what keeping an agent where it was is worth (minutes a week).
     engine, time_limit_s
         Solver (``"flow"`` or ``"cp-sat"``) and CP-SAT's time limit.
     max_snap_m
@@ -111,6 +152,9 @@ def run(
     """
     timings: dict[str, float] = dict(network.timings)
     check_telecentre_refs(agents, telecentres)
+    weekly = all(f"desks_{d}" in telecentres for d in WEEKDAYS)
+    choosing = max_open is not None or "opening_cost" in telecentres
+    _check_combination(weekly=weekly, choosing=choosing, minimax=minimax, engine=engine)
     bounds = network.bounds
     check_in_area(agents, bounds, name=_name(sources, "agents"), id_column="agent_id")
     check_in_area(
@@ -153,9 +197,52 @@ def run(
         min_saving=min_saving,
         objective=objective,
         preference_bonus=preference_bonus,
+        no_worse_off=no_worse_off,
+        move_penalty=move_penalty if previous is not None else 0.0,
+        incumbent=(
+            incumbent_pairs(
+                previous, agents["agent_id"].tolist(), telecentres["telecentre_id"].tolist()
+            )
+            if previous is not None
+            else None
+        ),
         **agent_rules(agents, telecentres),
     )
-    assignment = problem.solve(engine, time_limit_s=time_limit_s)
+    plan: WeeklyPlan | None = None
+    opened: np.ndarray | None = None
+    if weekly:
+        mode = "weekly"
+        plan = solve_weekly(
+            problem,
+            telecentres[[f"desks_{d}" for d in WEEKDAYS]].to_numpy(),
+            allowed_days=~day_mask(agents["impossible_days"])
+            if "impossible_days" in agents
+            else None,
+            preferred_days=day_mask(agents["preferred_days"])
+            if "preferred_days" in agents
+            else None,
+            day_bonus=day_bonus,
+            time_limit_s=time_limit_s,
+        )
+        assignment = plan.assignment
+    elif choosing:
+        mode = "choose"
+        assignment, opened = choose_telecentres(
+            problem,
+            max_open=max_open,
+            opening_cost=telecentres["opening_cost"].to_numpy()
+            if "opening_cost" in telecentres
+            else None,
+            time_limit_s=time_limit_s,
+        )
+    elif minimax:
+        mode = "minimax"
+        check_feasible(problem)
+        assignment = solve_minimax(problem)
+    else:
+        mode = "assignment"
+        assignment = problem.solve(engine, time_limit_s=time_limit_s)
+    problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
     return RunResult(
         agents=agents,
@@ -167,7 +254,30 @@ def run(
         assignment=assignment,
         timings=timings,
         sources=dict(sources or {}),
+        plan=plan,
+        open_telecentres=opened,
+        previous=previous,
+        mode=mode,
     )
+
+
+def _check_combination(*, weekly: bool, choosing: bool, minimax: bool, engine: str) -> None:
+    """Refuse combinations of modes that the solvers do not handle together."""
+    clash = None
+    if weekly and choosing:
+        clash = (
+            "a weekly desk plan (desks per weekday) and choosing telecentres "
+            "(--max-open, opening_cost)"
+        )
+    elif weekly and minimax:
+        clash = "a weekly desk plan (desks per weekday) and --minimax"
+    elif choosing and minimax:
+        clash = "choosing telecentres (--max-open, opening_cost) and --minimax"
+    elif minimax and engine == "cp-sat":
+        clash = "--minimax (solved by flows) and --engine cp-sat"
+    if clash:
+        msg = f"cannot combine {clash}. Run them one at a time."
+        raise InputError(msg)
 
 
 def agent_rules(agents: pd.DataFrame, telecentres: pd.DataFrame) -> dict[str, Any]:

@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
+from optimizer.inputs import WEEKDAYS
 from optimizer.model import HEAD_OFFICE, candidate_ranking
 from optimizer.pipeline import RunResult
+from optimizer.replan import changes_table
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,9 @@ TELECENTRES_FILE = "telecentres.csv"
 TRAVEL_FILE = "travel_times.csv"
 SUMMARY_FILE = "summary.json"
 RANKING_FILE = "ranking.csv"
+SCHEDULE_FILE = "schedule.csv"
+CHANGES_FILE = "changes.csv"
+FRONTIER_FILE = "frontier.csv"
 
 OBJECTIVE_TEXT = {
     "minutes": "round-trip minutes saved per week (preference bonus included)",
@@ -100,6 +105,9 @@ def _or_nan(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
 def telecentre_table(result: RunResult) -> pd.DataFrame:
     """One row per telecentre: ``telecentre_id, name, capacity, assigned, utilisation, snap_m``.
 
+    Choosing telecentres adds ``open``; a weekly plan adds ``desks_mon`` ..
+    ``desks_fri`` and the agents present each day, ``present_mon`` .. ``present_fri``.
+
     Parameters
     ----------
     result
@@ -114,7 +122,7 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
     capacity = result.problem.capacities.astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         utilisation = np.where(capacity > 0, load / np.maximum(capacity, 1), np.nan)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "telecentre_id": list(result.problem.telecentre_ids),
             "name": result.telecentres["name"].to_numpy(),
@@ -124,6 +132,19 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
             "snap_m": result.travel.destinations["snap_m"].to_numpy()[: len(load)].round(0),
         }
     )
+    if result.open_telecentres is not None:
+        table["open"] = np.where(result.open_telecentres, "yes", "no")
+    if result.plan is not None:
+        occupancy = result.plan.occupancy()
+        desk_days = result.plan.desks.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["utilisation"] = np.where(
+                desk_days > 0, occupancy.sum(axis=1) / np.maximum(desk_days, 1), np.nan
+            ).round(3)  # desk-days used / desk-days offered
+        for d, day in enumerate(WEEKDAYS):
+            table[f"desks_{day}"] = result.plan.desks[:, d]
+            table[f"present_{day}"] = occupancy[:, d]
+    return table
 
 
 def travel_times_table(result: RunResult) -> pd.DataFrame:
@@ -221,7 +242,15 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             if problem.forbidden
             else 0,
             "preference_bonus": problem.preference_bonus,
+            "no_worse_off": problem.no_worse_off,
+            "move_penalty": problem.move_penalty,
         },
+        "mode": result.mode,
+        "open_telecentres": (
+            [t for t, o in zip(problem.telecentre_ids, result.open_telecentres, strict=True) if o]
+            if result.open_telecentres is not None
+            else None
+        ),
         "solver": {
             "engine": assignment.engine,
             "status": assignment.status,
@@ -237,6 +266,9 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "not_assigned": int((~assigned).sum()),
             "not_assigned_by_reason": {str(k): int(v) for k, v in reasons.items()},
             "desks": int(problem.capacities.sum()),
+            "desk_days_per_week": (
+                int(result.plan.desks.sum()) if result.plan is not None else None
+            ),
             "minutes_saved_per_week": round(weekly_min, 1),
             "hours_saved_per_week": round(weekly_min / 60.0, 2),
             "km_saved_per_week": round(weekly_km, 1),
@@ -276,6 +308,7 @@ def write_outputs(
     *,
     extra_timings: Mapping[str, float] | None = None,
     pseudonymise_salt: str | None = None,
+    frontier: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write the result files: allocation, telecentres, travel times, ranking, summary.
 
@@ -294,6 +327,9 @@ def write_outputs(
     pseudonymise_salt
         When given, agent ids are replaced by :func:`pseudonym` of the id with
         this salt in every file.
+    frontier
+        A saving/fairness frontier (:func:`optimizer.fairness.frontier`) to write
+        as ``frontier.csv``.
 
     Returns
     -------
@@ -307,6 +343,17 @@ def write_outputs(
         TRAVEL_FILE: travel_times_table(result),
         RANKING_FILE: ranking_table(result),
     }
+    if result.plan is not None:
+        tables[SCHEDULE_FILE] = result.plan.schedule_table()
+    if result.previous is not None:
+        tables[CHANGES_FILE] = changes_table(
+            result.previous,
+            allocation,
+            result.telecentres,
+            move_penalty=result.problem.move_penalty,
+        )
+    if frontier is not None:
+        tables[FRONTIER_FILE] = frontier
     info = summary(result, allocation)
     info["privacy"] = {
         "home_coordinates_in_outputs": False,
@@ -315,7 +362,9 @@ def write_outputs(
     if extra_timings:
         info["timings_s"].update({k: round(v, 4) for k, v in extra_timings.items()})
     if pseudonymise_salt is not None:
-        for name in (ALLOCATION_FILE, TRAVEL_FILE, RANKING_FILE):
+        for name in (ALLOCATION_FILE, TRAVEL_FILE, RANKING_FILE, SCHEDULE_FILE, CHANGES_FILE):
+            if name not in tables:
+                continue
             frame = tables[name].copy()
             frame["agent_id"] = [pseudonym(a, pseudonymise_salt) for a in frame["agent_id"]]
             tables[name] = frame

@@ -1,0 +1,156 @@
+"""Fairness: the no-one-worse-off rule, minimax plans, and the saving/fairness frontier.
+
+The no-one-worse-off rule (no agent sent to a telecentre further than the
+head office) is a rule of :class:`optimizer.model.AssignmentProblem`, on by
+default. This module adds:
+
+- :func:`solve_minimax`: keep as many agents assigned as the plan that saves
+  the most, make the longest drive to a telecentre as short as possible, then
+  save as much as possible at that level;
+- :func:`frontier`: for a range of limits on the longest drive, the best total
+  saving, as a table a notebook can plot.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+from ortools.graph.python import max_flow
+
+from optimizer.errors import SolverError
+from optimizer.model import Assignment, AssignmentProblem, _candidates, _flow_on, _result
+
+logger = logging.getLogger(__name__)
+
+
+def max_assignable(problem: AssignmentProblem) -> int:
+    """Most agents that can be assigned at once under the problem's rules (a max-flow).
+
+    Parameters
+    ----------
+    problem
+        The problem.
+
+    Returns
+    -------
+    int
+        The largest number of agents assignable.
+    """
+    n, m = problem.n_agents, problem.n_telecentres
+    rows, cols = np.nonzero(problem.eligible())
+    source, hub, sink = n + m, n + m + 1, n + m + 2
+    flow = max_flow.SimpleMaxFlow()
+    flow.add_arcs_with_capacity(
+        np.concatenate([np.full(n, source), rows, n + np.arange(m), [hub]]).astype(np.int32),
+        np.concatenate([np.arange(n), n + cols, np.full(m, hub), [sink]]).astype(np.int32),
+        np.concatenate(
+            [np.ones(n), np.ones(rows.size), problem.capacities, [problem.limit]]
+        ).astype(np.int64),
+    )
+    if flow.solve(source, sink) != flow.OPTIMAL:
+        msg = "max-flow failed; please report this."
+        raise SolverError(msg)
+    return int(flow.optimal_flow())
+
+
+def _longest_drive(problem: AssignmentProblem, telecentre: np.ndarray) -> float:
+    agents = np.flatnonzero(telecentre >= 0)
+    if agents.size == 0:
+        return 0.0
+    return float(problem.minutes_to[agents, telecentre[agents]].max())
+
+
+def solve_minimax(problem: AssignmentProblem) -> Assignment:
+    """Shortest longest drive for as many agents as the best plan assigns, then most saving.
+
+    The number of agents assigned is that of the plan that saves the most
+    (the problem's own optimum). Among plans assigning that many, the longest
+    one-way drive to a telecentre is made as short as possible (binary search
+    over the drive times, each step a max-flow); then, at that limit, the
+    saving is maximised with that many agents (min-cost flow with the count
+    first).
+
+    Parameters
+    ----------
+    problem
+        The problem.
+
+    Returns
+    -------
+    Assignment
+        The minimax plan; its problem carries the limit found as ``max_minutes``.
+    """
+    started = time.perf_counter()
+    best = problem.solve()
+    count = int(best.assigned.sum())
+    if count == 0:
+        return best
+    drives = np.unique(problem.minutes_to[problem.eligible()])
+    lo, hi = 0, drives.size - 1  # drives[hi] is always enough (no extra limit)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if max_assignable(problem.with_rules(max_minutes=float(drives[mid]))) >= count:
+            hi = mid
+        else:
+            lo = mid + 1
+    limited = problem.with_rules(max_minutes=float(drives[lo]), select=count)
+    rows, cols, gains = _candidates(limited, limited.n_telecentres)
+    heavy = int(max(1, np.abs(gains).sum() + 1))  # one more agent beats any saving
+    telecentre, _ = _flow_on(limited, rows, cols, gains + heavy)
+    result = _result(
+        limited,
+        telecentre,
+        bound_gain=float(best.gain_total()),
+        status="optimal",
+        engine="ortools-max-flow + min-cost-flow (minimax)",
+        started=started,
+    )
+    logger.info(
+        "minimax: %d agents, longest drive %.1f min (was %.1f), saving %.1f (was %.1f)",
+        count,
+        drives[lo],
+        _longest_drive(problem, best.telecentre),
+        result.objective_value,
+        best.objective_value,
+    )
+    return result
+
+
+def frontier(problem: AssignmentProblem, *, points: int = 20) -> pd.DataFrame:
+    """Trace the trade-off between total saving and the longest drive to a telecentre.
+
+    For each limit on the one-way drive (``points`` limits spread over the
+    drive times of eligible pairs), the plan that saves the most under it.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    points
+        Number of limits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``max_minutes, longest_drive, assigned, objective`` (the objective in
+        its unit: minutes saved a week by default), longest limit last.
+    """
+    drives = np.unique(problem.minutes_to[problem.eligible()])
+    if drives.size == 0:
+        return pd.DataFrame(columns=["max_minutes", "longest_drive", "assigned", "objective"])
+    limits = np.unique(np.quantile(drives, np.linspace(0, 1, points), method="higher"))
+    rows = []
+    for limit in limits:
+        result = problem.with_rules(max_minutes=float(limit)).solve()
+        rows.append(
+            {
+                "max_minutes": float(limit),
+                "longest_drive": _longest_drive(problem, result.telecentre),
+                "assigned": int(result.assigned.sum()),
+                "objective": result.objective_value,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,326 @@
+r"""Weekly desk plans: which telecentre, and which weekdays.
+
+A telecentre has desks per weekday (some days closed: 0 desks); an agent
+teleworks :math:`d_i` days a week, all at one telecentre, on weekdays it can
+(and preferably wants to) telework. The plan never puts more agents on a day
+than the telecentre has desks that day.
+
+With one telework day each, the plan is a transportation problem and is
+solved exactly by min-cost flow (agent -> (telecentre, day) -> hub -> sink).
+Otherwise CP-SAT solves it, with :math:`y_{ij}` (agent at telecentre) and
+:math:`z_{ijd}` (agent there on day :math:`d`):
+
+.. math::
+
+    \max \sum_{ij} g_{ij} y_{ij} + b \sum_{ijd} [d \text{ preferred by } i] z_{ijd}
+    \;\text{s.t.}\;
+    \sum_j y_{ij} \le 1,\;
+    \sum_d z_{ijd} = d_i y_{ij},\;
+    \sum_i z_{ijd} \le \text{desks}_{jd},\;
+    \sum_{ij} y_{ij} \le K.
+
+Each agent's CP-SAT model keeps its best telecentres only, so its optimum is
+checked against an upper bound valid for the whole problem: the same plan
+where an agent may split its days between telecentres, a transportation
+problem solved exactly by min-cost flow. The gap reported is against that
+bound; when the two meet, the plan is proven optimal.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from ortools.graph.python import min_cost_flow
+from ortools.sat.python import cp_model
+
+from optimizer import settings
+from optimizer.errors import InfeasibleError, InputError, SolverError
+from optimizer.model import (
+    Assignment,
+    AssignmentProblem,
+    _result,
+    check_feasible,
+    configure,
+    cp_workers,
+)
+
+logger = logging.getLogger(__name__)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+#: Telecentres per agent kept in the CP-SAT model.
+CANDIDATES = 8
+_SCALE = 60  # divisible by every number of days 1..5: per-day values stay whole
+
+
+@dataclass(frozen=True)
+class WeeklyPlan:
+    """A weekly plan.
+
+    Attributes
+    ----------
+    assignment
+        Who goes to which telecentre (status, bound and reasons included).
+    days
+        ``(n_agents, 5)`` booleans: the weekdays each agent teleworks.
+    desks
+        ``(n_telecentres, 5)`` desks per weekday.
+    day_bonus_total
+        Preferred-weekday bonus earned, in the objective's unit.
+    """
+
+    assignment: Assignment
+    days: np.ndarray
+    desks: np.ndarray
+    day_bonus_total: float = 0.0
+
+    def occupancy(self) -> np.ndarray:
+        """``(n_telecentres, 5)`` agents present per telecentre and weekday."""
+        out = np.zeros(self.desks.shape, dtype=np.int64)
+        chosen = self.assignment.telecentre
+        for i in np.flatnonzero(chosen >= 0):
+            out[chosen[i]] += self.days[i].astype(np.int64)
+        return out
+
+    def schedule_table(self) -> pd.DataFrame:
+        """One row per agent and telework day: ``agent_id, weekday, telecentre_id``."""
+        problem = self.assignment.problem
+        rows = [
+            (problem.agent_ids[i], WEEKDAYS[d], problem.telecentre_ids[j])
+            for i, j in enumerate(self.assignment.telecentre.tolist())
+            if j >= 0
+            for d in np.flatnonzero(self.days[i])
+        ]
+        return pd.DataFrame(rows, columns=["agent_id", "weekday", "telecentre_id"])
+
+
+def solve_weekly(
+    problem: AssignmentProblem,
+    desks: np.ndarray,
+    *,
+    allowed_days: np.ndarray | None = None,
+    preferred_days: np.ndarray | None = None,
+    day_bonus: float = 0.0,
+    time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
+) -> WeeklyPlan:
+    """Plan telecentres and weekdays for every agent.
+
+    Parameters
+    ----------
+    problem
+        The assignment problem (its ``days`` are the telework days a week;
+        its ``capacities`` are not used: ``desks`` replace them).
+    desks
+        ``(n_telecentres, 5)`` desks per weekday, Monday to Friday.
+    allowed_days
+        ``(n_agents, 5)`` booleans: weekdays the agent can telework (default all).
+    preferred_days
+        ``(n_agents, 5)`` booleans: weekdays the agent prefers.
+    day_bonus
+        Bonus per preferred weekday granted, in the objective's unit a week.
+    time_limit_s
+        CP-SAT's time limit.
+
+    Returns
+    -------
+    WeeklyPlan
+        The plan.
+    """
+    started = time.perf_counter()
+    n, m = problem.n_agents, problem.n_telecentres
+    desks = np.asarray(desks, dtype=np.int64)
+    if desks.shape != (m, 5) or np.any(desks < 0):
+        msg = f"desks must be whole numbers >= 0, one per telecentre and weekday ({m} x 5)."
+        raise InputError(msg)
+    allowed = np.ones((n, 5), bool) if allowed_days is None else np.asarray(allowed_days, bool)
+    preferred = (
+        np.zeros((n, 5), bool) if preferred_days is None else np.asarray(preferred_days, bool)
+    )
+    if allowed.shape != (n, 5) or preferred.shape != (n, 5):
+        msg = f"allowed and preferred days must be {n} x 5 booleans."
+        raise InputError(msg)
+    if np.any(problem.days > 5):
+        msg = "telework days must be 5 or fewer for a weekly plan."
+        raise InputError(msg)
+    # at most max(desks) agents a telecentre: the capacity used for checks and reasons
+    weekly = problem.with_rules(capacities=desks.max(axis=1))
+    check_feasible(weekly)
+    bonus = round(day_bonus * problem.objective_unit)
+    eligible, gain = weekly.eligible(), weekly.weekly_gain()
+    usable = allowed[:, None, :] & (desks > 0)[None, :, :]  # (n, m, 5)
+    enough_days = usable.sum(axis=2) >= problem.days[:, None]
+    eligible &= enough_days
+    bound, flow_plan = _split_days_bound(weekly, eligible, gain, usable, preferred, desks, bonus)
+    if np.all(problem.days == 1):
+        telecentre, days, total = flow_plan
+        status, engine = "optimal", "ortools-min-cost-flow (weekly)"
+    else:
+        telecentre, days, total, proven = _cp_sat_plan(
+            weekly, eligible, gain, usable, preferred, desks, bonus, time_limit_s
+        )
+        status = "optimal" if proven or total >= bound else "feasible"
+        engine = "ortools-cp-sat (weekly)"
+    day_bonus_total = float(bonus * (days & preferred).sum()) / problem.objective_unit
+    assignment = _result(
+        weekly,
+        telecentre,
+        bound_gain=bound - bonus * float((days & preferred).sum()),
+        status=status,
+        engine=engine,
+        started=started,
+    )
+    logger.info(
+        "weekly plan: %d agents x %d telecentres, %s, objective %.1f, bound %.1f, %.2f s",
+        n,
+        m,
+        status,
+        total / problem.objective_unit,
+        bound / problem.objective_unit,
+        assignment.solve_seconds,
+    )
+    return WeeklyPlan(
+        assignment=assignment, days=days, desks=desks, day_bonus_total=day_bonus_total
+    )
+
+
+def _split_days_bound(
+    problem: AssignmentProblem,
+    eligible: np.ndarray,
+    gain: np.ndarray,
+    usable: np.ndarray,
+    preferred: np.ndarray,
+    desks: np.ndarray,
+    bonus: int,
+) -> tuple[float, tuple[np.ndarray, np.ndarray, float]]:
+    """Upper bound by min-cost flow when agents may split their days (exact with one day each).
+
+    Returns the bound (objective units x unit) and the flow's plan read as
+    (telecentre, days, total), which is a valid plan when every agent has one day.
+    """
+    n, m = problem.n_agents, problem.n_telecentres
+    d = problem.days.astype(np.int64)
+    one_day = bool(np.all(d == 1))
+    i_idx, j_idx, day_idx = np.nonzero(eligible[:, :, None] & usable)
+    value = gain[i_idx, j_idx] * (_SCALE // d[i_idx]) + _SCALE * bonus * preferred[i_idx, day_idx]
+    slots = m * 5
+    source, hub, sink, stay = n + slots, n + slots + 1, n + slots + 2, n + slots + 3
+    slot = n + j_idx * 5 + day_idx
+    free = ~problem.must if one_day else np.ones(n, bool)
+    # one agent per unit with one day each; otherwise the K agents with most days
+    limit = problem.limit if one_day else int(np.sort(d)[::-1][: problem.limit].sum())
+    agents = np.arange(n)
+    tails = np.concatenate(
+        [np.full(n, source), i_idx, agents[free], n + np.arange(slots), [hub, stay]]
+    )
+    heads = np.concatenate(
+        [agents, slot, np.full(int(free.sum()), stay), np.full(slots, hub), [sink, sink]]
+    )
+    caps = np.concatenate([d, np.ones(i_idx.size), d[free], desks.ravel(), [limit, d.sum()]])
+    costs = np.concatenate([np.zeros(n), -value, np.zeros(int(free.sum()) + slots + 2)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32),
+        heads.astype(np.int32),
+        caps.astype(np.int64),
+        costs.astype(np.int64),
+    )
+    supplies = np.zeros(n + slots + 4, dtype=np.int64)
+    supplies[source], supplies[sink] = d.sum(), -d.sum()
+    flow.set_nodes_supplies(np.arange(n + slots + 4, dtype=np.int32), supplies)
+    status = flow.solve()
+    if status == flow.INFEASIBLE:
+        msg = "the agents who must be assigned cannot all get desks on their days."
+        raise InfeasibleError(msg)
+    if status != flow.OPTIMAL:
+        msg = f"weekly min-cost flow stopped with status {status}; please report this."
+        raise SolverError(msg)
+    used = flow.flows(np.arange(n, n + i_idx.size, dtype=np.int32)) > 0
+    telecentre = np.full(n, -1, dtype=np.int64)
+    days = np.zeros((n, 5), dtype=bool)
+    telecentre[i_idx[used]] = j_idx[used]
+    days[i_idx[used], day_idx[used]] = True
+    bound = -flow.optimal_cost() / _SCALE
+    return bound, (telecentre, days, bound)
+
+
+def _cp_sat_plan(
+    problem: AssignmentProblem,
+    eligible: np.ndarray,
+    gain: np.ndarray,
+    usable: np.ndarray,
+    preferred: np.ndarray,
+    desks: np.ndarray,
+    bonus: int,
+    time_limit_s: float,
+) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    n, m = problem.n_agents, problem.n_telecentres
+    score = np.where(eligible, gain, -1)
+    width = min(CANDIDATES, m)
+    top = (
+        np.argpartition(-score, width - 1, axis=1)[:, :width]
+        if width < m
+        else np.tile(np.arange(m), (n, 1))
+    )
+    model = cp_model.CpModel()
+    y: dict[tuple[int, int], cp_model.IntVar] = {}
+    z: dict[tuple[int, int, int], cp_model.IntVar] = {}
+    for i in range(n):
+        for j in top[i].tolist():
+            if not eligible[i, j]:
+                continue
+            y[i, j] = model.new_bool_var("")
+            for day in np.flatnonzero(usable[i, j]).tolist():
+                z[i, j, day] = model.new_bool_var("")
+    by_agent: dict[int, list[cp_model.IntVar]] = {}
+    for (i, j), var in y.items():
+        by_agent.setdefault(i, []).append(var)
+        model.add(
+            sum(z[i, j, day] for day in range(5) if (i, j, day) in z) == int(problem.days[i]) * var
+        )
+    must = problem.must
+    for i, vars_ in by_agent.items():
+        if must[i]:
+            model.add_exactly_one(vars_)
+        else:
+            model.add_at_most_one(vars_)
+    if any(must[i] and i not in by_agent for i in range(n)):
+        msg = "an agent who must be assigned has no telecentre open on enough of its days."
+        raise InfeasibleError(msg)
+    per_slot: dict[tuple[int, int], list[cp_model.IntVar]] = {}
+    for (_, j, day), var in z.items():
+        per_slot.setdefault((j, day), []).append(var)
+    for (j, day), vars_ in per_slot.items():
+        model.add(sum(vars_) <= int(desks[j, day]))
+    if problem.limit < n:
+        model.add(sum(y.values()) <= problem.limit)
+    terms = list(y.values()) + [v for (i, _, day), v in z.items() if preferred[i, day]]
+    coefficients = [int(gain[i, j]) for (i, j) in y] + [
+        bonus for (i, _, day) in z if preferred[i, day]
+    ]
+    model.maximize(cp_model.LinearExpr.weighted_sum(terms, coefficients))
+    solver = cp_model.CpSolver()
+    configure(solver, time_limit_s, cp_workers(len(y) + len(z)))
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        msg = "the agents who must be assigned cannot all get desks on their days."
+        raise InfeasibleError(msg)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        msg = f"CP-SAT found no weekly plan within {time_limit_s:g} s; raise the time limit."
+        raise SolverError(msg)
+    telecentre = np.full(n, -1, dtype=np.int64)
+    days = np.zeros((n, 5), dtype=bool)
+    for (i, j), var in y.items():
+        if solver.boolean_value(var):
+            telecentre[i] = j
+    for (i, _, day), var in z.items():
+        if solver.boolean_value(var):
+            days[i, day] = True
+    return (
+        telecentre,
+        days,
+        float(solver.objective_value),
+        status == cp_model.OPTIMAL and width >= m,
+    )

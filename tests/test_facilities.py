@@ -1,0 +1,155 @@
+"""The CP-SAT core against OR-Library's published optima (GAP and single-source CFLP)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimizer.errors import InfeasibleError, InputError
+from optimizer.facilities import choose_telecentres, solve_core
+from optimizer.model import AssignmentProblem
+from optimizer.orlib import read_cflp, read_gap
+
+ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
+needs_orlib = pytest.mark.skipif(not ORLIB.is_dir(), reason="../shared/benchmarks/orlib is absent")
+
+GAP_FILES = [f"gap{k}" for k in range(1, 13)]
+CFLP_TESTED = [
+    "cap41", "cap42", "cap43", "cap44", "cap51", "cap61", "cap62", "cap63", "cap64",
+    "cap71", "cap72", "cap73", "cap74", "cap81", "cap82", "cap83", "cap84",
+    "cap91", "cap92", "cap93", "cap94", "cap101", "cap102", "cap103", "cap104",
+    "cap111", "cap112", "cap113", "cap114", "cap121", "cap122", "cap123", "cap124",
+    "cap131", "cap132", "cap133", "cap134",
+]  # fmt: skip
+
+
+def _gap_optima() -> pd.DataFrame:
+    return pd.read_csv(ORLIB / "gap" / "optima.csv").set_index(["instance", "sense"])
+
+
+@needs_orlib
+@pytest.mark.parametrize("name", GAP_FILES)
+def test_gap_published_optima_both_senses(name: str) -> None:
+    optima = _gap_optima()
+    for instance in read_gap(ORLIB / "gap" / f"{name}.txt"):
+        m, n = instance.costs.shape
+        jobs, agents = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+        for sense in ("max", "min"):
+            solution = solve_core(
+                jobs,
+                agents,
+                instance.costs.T.ravel(),
+                instance.resources.T.ravel(),
+                instance.capacities,
+                n_rows=n,
+                required=np.ones(n, bool),
+                maximise=sense == "max",
+                time_limit_s=60,
+            )
+            assert solution.status == "optimal", instance.name
+            assert round(solution.objective) == optima.loc[(instance.name, sense), "optimal_value"]
+            chosen_agents = agents[solution.chosen]
+            assert np.bincount(jobs[solution.chosen], minlength=n).tolist() == [1] * n
+            used = np.bincount(
+                chosen_agents, weights=instance.resources.T.ravel()[solution.chosen], minlength=m
+            )
+            assert np.all(used <= instance.capacities)
+
+
+@needs_orlib
+@pytest.mark.parametrize("name", CFLP_TESTED)
+def test_single_source_cflp_published_optima(name: str) -> None:
+    optima = pd.read_csv(ORLIB / "cap" / "optima.csv").set_index("instance")
+    (instance,) = read_cflp(ORLIB / "cap" / f"{name}.txt")
+    n, m = instance.costs.shape
+    customers, facilities = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    expected = optima.loc[name, "ss_optimal_value"]
+
+    def solve():
+        return solve_core(
+            customers,
+            facilities,
+            np.rint(instance.costs.ravel() * 1000).astype(np.int64),
+            np.repeat(instance.demands.astype(np.int64), m),
+            instance.capacities.astype(np.int64),
+            n_rows=n,
+            required=np.ones(n, bool),
+            fixed_costs=np.rint(instance.fixed_costs * 1000).astype(np.int64),
+            maximise=False,
+            time_limit_s=60,
+        )
+
+    if expected == "infeasible":  # one customer's demand exceeds every capacity
+        assert instance.demands.max() > instance.capacities.max()
+        with pytest.raises(InfeasibleError):
+            solve()
+        return
+    solution = solve()
+    assert solution.status == "optimal"
+    # published single-source values are rounded to the cent (898266.075 is given as .08)
+    assert solution.objective / 1000 == pytest.approx(float(expected), abs=0.0101)
+    served = facilities[solution.chosen]
+    assert np.all(solution.open[served])
+    load = np.bincount(served, weights=instance.demands[customers[solution.chosen]], minlength=m)
+    assert np.all(load <= instance.capacities + 1e-9)
+
+
+# ----------------------------------------------------------------------------- planner level
+
+
+def _small(seed: int, n: int = 7, m: int = 4) -> AssignmentProblem:
+    rng = np.random.default_rng(seed)
+    return AssignmentProblem.from_cost_matrix(
+        rng.uniform(5, 60, (n, m)).round(1),
+        rng.uniform(30, 80, n).round(1),
+        rng.integers(1, 3, m),
+        days=rng.integers(1, 4, n),
+    )
+
+
+def _brute_choose(problem: AssignmentProblem, max_open: int | None, cost: np.ndarray | None) -> int:
+    eligible, gain = problem.eligible(), problem.weekly_gain()
+    n, m = eligible.shape
+    fixed = np.zeros(m) if cost is None else np.rint(cost * 60)
+    best = None
+    for choice in itertools.product(
+        *[[-1, *np.flatnonzero(eligible[i]).tolist()] for i in range(n)]
+    ):
+        used = [j for j in choice if j >= 0]
+        opened = set(used)
+        if max_open is not None and len(opened) > max_open:
+            continue
+        load = np.zeros(m)
+        for i, j in enumerate(choice):
+            if j >= 0:
+                load[j] += problem.days[i]
+        if np.any(load > 5 * problem.capacities):
+            continue
+        value = (
+            sum(int(gain[i, j]) for i, j in enumerate(choice) if j >= 0) - fixed[list(opened)].sum()
+        )
+        best = value if best is None else max(best, value)
+    return int(best)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_choose_telecentres_matches_brute_force(seed: int) -> None:
+    problem = _small(seed)
+    cost = np.random.default_rng(seed).uniform(0, 40, problem.n_telecentres).round(1)
+    for max_open, opening in ((1, None), (2, None), (None, cost), (2, cost)):
+        result, opened = choose_telecentres(problem, max_open=max_open, opening_cost=opening)
+        assert result.status == "optimal"
+        fixed = 0 if opening is None else int(np.rint(opening * 60)[opened].sum())
+        assert result.gain_total() - fixed == _brute_choose(problem, max_open, opening)
+        if max_open is not None:
+            assert opened.sum() <= max_open
+        assert set(result.telecentre[result.assigned]) <= set(np.flatnonzero(opened))
+
+
+def test_choose_needs_a_rule() -> None:
+    with pytest.raises(InputError, match="max_open or opening_cost"):
+        choose_telecentres(_small(0))

@@ -1,0 +1,301 @@
+"""Weekly desk plans, fairness rules, minimax, frontier and re-plans."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from optimizer import datasets
+from optimizer.cli import main
+from optimizer.fairness import frontier, max_assignable, solve_minimax
+from optimizer.model import REASON_WORSE_OFF, AssignmentProblem
+from optimizer.replan import changes_table, read_previous_allocation
+from optimizer.report import ALLOCATION_FILE, SUMMARY_FILE
+from optimizer.schedule import solve_weekly
+
+
+def _problem(seed: int, n: int, m: int, *, days_max: int = 3) -> AssignmentProblem:
+    rng = np.random.default_rng(seed)
+    return AssignmentProblem.from_cost_matrix(
+        rng.uniform(5, 50, (n, m)).round(1),
+        rng.uniform(20, 70, n).round(1),
+        np.ones(m, dtype=np.int64),
+        days=rng.integers(1, days_max + 1, n),
+    )
+
+
+def _brute_weekly(problem, desks, allowed, preferred, bonus_s) -> int:
+    eligible, gain = problem.eligible(), problem.weekly_gain()
+    n, m = eligible.shape
+    options = []
+    for i in range(n):
+        choices = [(-1, ())]
+        for j in np.flatnonzero(eligible[i]):
+            choices.extend(
+                (int(j), days)
+                for days in itertools.combinations(range(5), int(problem.days[i]))
+                if all(allowed[i, d] and desks[j, d] > 0 for d in days)
+            )
+        options.append(choices)
+    best = 0
+    for plan in itertools.product(*options):
+        use = np.zeros((m, 5), int)
+        value = 0
+        for i, (j, days) in enumerate(plan):
+            if j < 0:
+                continue
+            value += int(gain[i, j]) + bonus_s * sum(preferred[i, d] for d in days)
+            for d in days:
+                use[j, d] += 1
+        if np.all(use <= desks):
+            best = max(best, value)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_weekly_plan_is_optimal_on_small_cases(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+    problem = _problem(seed, n, m, days_max=2 if seed % 2 else 1)
+    desks = rng.integers(0, 2, (m, 5))
+    allowed = rng.random((n, 5)) > 0.2
+    preferred = rng.random((n, 5)) > 0.6
+    plan = solve_weekly(
+        problem, desks, allowed_days=allowed, preferred_days=preferred, day_bonus=2.0
+    )
+    total = plan.assignment.gain_total() + 120 * int((plan.days & preferred).sum())
+    assert total == _brute_weekly(problem, desks, allowed, preferred, 120)
+    assert plan.assignment.status == "optimal"
+    _check_plan(plan, problem, desks, allowed)
+
+
+def _check_plan(plan, problem, desks, allowed) -> None:
+    assert np.all(plan.occupancy() <= desks)  # never more agents than desks, any day
+    for i, j in enumerate(plan.assignment.telecentre):
+        if j < 0:
+            assert not plan.days[i].any()
+        else:
+            assert plan.days[i].sum() == problem.days[i]  # all its days ...
+            assert np.all(allowed[i][plan.days[i]])  # ... on days it can ...
+            assert np.all(desks[j][plan.days[i]] > 0)  # ... at one open telecentre
+    table = plan.schedule_table()
+    assert (table.groupby("agent_id")["telecentre_id"].nunique() <= 1).all()
+
+
+def test_weekly_plan_at_scale_respects_every_day() -> None:
+    rng = np.random.default_rng(3)
+    problem = _problem(3, 300, 12)
+    desks = rng.integers(0, 6, (12, 5))
+    allowed = rng.random((300, 5)) > 0.1
+    plan = solve_weekly(problem, desks, allowed_days=allowed, time_limit_s=30)
+    _check_plan(plan, problem, desks, allowed)
+    assert plan.assignment.best_bound >= plan.assignment.objective_value - 1e-9
+    assert plan.assignment.assigned.sum() > 0
+
+
+def test_one_day_weekly_plan_uses_the_exact_flow() -> None:
+    problem = _problem(4, 200, 8, days_max=1)
+    desks = np.random.default_rng(4).integers(0, 4, (8, 5))
+    plan = solve_weekly(problem, desks)
+    assert "min-cost-flow" in plan.assignment.engine
+    assert plan.assignment.status == "optimal"
+    _check_plan(plan, problem, desks, np.ones((200, 5), bool))
+
+
+def test_no_one_worse_off_rule() -> None:
+    # one way out 40 min (HO 30) but back 5 min: the round trip saves time, the rule refuses it
+    problem = AssignmentProblem(
+        agent_ids=("a",),
+        telecentre_ids=("t",),
+        minutes_to=np.array([[40.0]]),
+        minutes_back=np.array([[5.0]]),
+        head_office_minutes_to=np.array([30.0]),
+        head_office_minutes_back=np.array([30.0]),
+        capacities=np.array([1]),
+        days=np.array([1]),
+    ).validated()
+    result = problem.solve()
+    assert result.telecentre.tolist() == [-1]
+    assert result.reasons == (REASON_WORSE_OFF,)
+    assert problem.with_rules(no_worse_off=False).solve().telecentre.tolist() == [0]
+
+
+def _longest(problem, telecentre) -> float:
+    idx = np.flatnonzero(telecentre >= 0)
+    return float(problem.minutes_to[idx, telecentre[idx]].max()) if idx.size else 0.0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_minimax_gives_the_smallest_longest_drive(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(2, 6)), int(rng.integers(1, 4))
+    problem = _problem(seed, n, m).with_rules(capacities=rng.integers(1, 3, m))
+    count = int(problem.solve().assigned.sum())
+    result = solve_minimax(problem)
+    assert int(result.assigned.sum()) == count
+    eligible = problem.eligible()
+    best = np.inf
+    for choice in itertools.product(
+        *[[-1, *np.flatnonzero(eligible[i]).tolist()] for i in range(n)]
+    ):
+        used = [j for j in choice if j >= 0]
+        if len(used) != count or np.any(np.bincount(used, minlength=m) > problem.capacities):
+            continue
+        best = min(best, _longest(problem, np.array(choice)))
+    assert _longest(problem, result.telecentre) == pytest.approx(best if count else 0.0)
+
+
+def test_frontier_is_monotone_and_ends_at_the_optimum() -> None:
+    problem = _problem(7, 60, 5).with_rules(capacities=np.full(5, 4))
+    table = frontier(problem, points=10)
+    assert table["objective"].is_monotonic_increasing
+    assert (table["longest_drive"] <= table["max_minutes"] + 1e-9).all()
+    assert table["objective"].iloc[-1] == pytest.approx(problem.solve().objective_value)
+    assert max_assignable(problem) >= table["assigned"].max()
+
+
+# ----------------------------------------------------------------------------- re-plans
+
+
+def _run(args, out) -> None:
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+
+
+def test_replan_with_nothing_changed_moves_nobody(tmp_path) -> None:
+    _run([], tmp_path / "first")
+    _run(
+        ["--previous", str(tmp_path / "first" / ALLOCATION_FILE), "--move-penalty", "1000"],
+        tmp_path / "again",
+    )
+    changes = pd.read_csv(tmp_path / "again" / "changes.csv")
+    assert changes.empty
+    a = pd.read_csv(tmp_path / "first" / ALLOCATION_FILE)
+    b = pd.read_csv(tmp_path / "again" / ALLOCATION_FILE)
+    assert a["telecentre_id"].fillna("").tolist() == b["telecentre_id"].fillna("").tolist()
+
+
+def test_replan_after_a_closure_moves_only_who_must(tmp_path) -> None:
+    _run([], tmp_path / "first")
+    sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
+    closed = sites[sites["telecentre_id"] != "villefort"]
+    closed.to_csv(tmp_path / "sites.csv", index=False)
+    previous = tmp_path / "first" / ALLOCATION_FILE
+    _run(
+        [
+            "--telecentres",
+            str(tmp_path / "sites.csv"),
+            "--previous",
+            str(previous),
+            "--move-penalty",
+            "10000",
+        ],
+        tmp_path / "after",
+    )
+    changes = pd.read_csv(tmp_path / "after" / "changes.csv", keep_default_na=False)
+    before = pd.read_csv(previous, keep_default_na=False)
+    at_villefort = set(before.loc[before["telecentre_id"] == "villefort", "agent_id"])
+    assert at_villefort
+    assert set(changes["agent_id"]) >= at_villefort
+    moved_for_closure = changes[changes["agent_id"].isin(at_villefort)]
+    assert (
+        moved_for_closure["why"]
+        .str.contains("villefort is no longer in the telecentres file")
+        .all()
+    )
+    # with a huge penalty, everybody else keeps their telecentre
+    others = changes[~changes["agent_id"].isin(at_villefort)]
+    assert (others["change"] == "added").all()
+
+
+def test_changes_table_explains_join_leave_and_capacity() -> None:
+    previous = pd.DataFrame({"agent_id": ["a", "b", "c"], "telecentre_id": ["t1", "t1", ""]})
+    allocation = pd.DataFrame(
+        {
+            "agent_id": ["a", "b", "d"],
+            "telecentre_id": ["t1", "", "t1"],
+            "reason": ["", "capacity full: ...", ""],
+        }
+    )
+    sites = pd.DataFrame({"telecentre_id": ["t1"], "capacity": [1]})
+    table = changes_table(previous, allocation, sites, move_penalty=60).set_index("agent_id")
+    assert table.loc["b", "change"] == "removed"
+    assert "capacity of t1 cut from at least 2 to 1" in table.loc["b", "why"]
+    assert table.loc["c", "change"] == "left"
+    assert table.loc["d", "change"] == "joined"
+    assert "a" not in table.index
+
+
+def test_previous_allocation_must_be_ours(tmp_path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("id,site\n1,a\n")
+    from optimizer.errors import InputError
+
+    with pytest.raises(InputError, match=r"is it an allocation\.csv"):
+        read_previous_allocation(path)
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def test_assign_writes_a_schedule_for_desks_per_weekday(tmp_path) -> None:
+    sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
+    for day in ("mon", "tue", "wed", "thu", "fri"):
+        sites[day] = sites["capacity"]
+    sites.loc[sites["telecentre_id"] == "villefort", "wed"] = 0  # closed on Wednesdays
+    sites.drop(columns=["capacity"]).to_csv(tmp_path / "weekly.csv", index=False)
+    roster = pd.read_csv(datasets.path(datasets.AGENTS_FILE))
+    roster["impossible_days"] = ""
+    roster.loc[:20, "impossible_days"] = "lundi|fri"
+    roster.to_csv(tmp_path / "agents.csv", index=False)
+    _run(
+        ["--telecentres", str(tmp_path / "weekly.csv"), "--agents", str(tmp_path / "agents.csv")],
+        tmp_path / "out",
+    )
+    schedule = pd.read_csv(tmp_path / "out" / "schedule.csv")
+    allocation = pd.read_csv(tmp_path / "out" / ALLOCATION_FILE).set_index("agent_id")
+    assert set(schedule.columns) == {"agent_id", "weekday", "telecentre_id"}
+    per_day = schedule.groupby(["telecentre_id", "weekday"]).size()
+    desks = sites.set_index("telecentre_id")
+    for (centre, day), count in per_day.items():
+        assert count <= desks.loc[centre, day]
+    assert not ((schedule["telecentre_id"] == "villefort") & (schedule["weekday"] == "wed")).any()
+    early = set(roster.loc[:20, "agent_id"])
+    assert not (schedule["agent_id"].isin(early) & schedule["weekday"].isin(["mon", "fri"])).any()
+    days = schedule.groupby("agent_id").size()
+    for agent, count in days.items():
+        assert count == allocation.loc[agent, "telework_days"]
+    info = pd.read_json(tmp_path / "out" / SUMMARY_FILE, typ="series")
+    assert info["mode"] == "weekly"
+
+
+def test_assign_minimax_frontier_and_max_open(tmp_path) -> None:
+    _run(["--minimax", "--frontier"], tmp_path / "m")
+    curve = pd.read_csv(tmp_path / "m" / "frontier.csv")
+    assert curve["objective"].is_monotonic_increasing
+    _run(["--max-open", "2"], tmp_path / "o")
+    centres = pd.read_csv(tmp_path / "o" / "telecentres.csv")
+    assert (centres["open"] == "yes").sum() <= 2
+    assert (centres.loc[centres["open"] == "no", "assigned"] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--minimax", "--max-open", "2"], "cannot combine choosing telecentres"),
+        (["--minimax", "--engine", "cp-sat"], "cannot combine --minimax"),
+        (["--previous", "{tmp}/missing.csv"], "previous allocation not found"),
+    ],
+)
+def test_impossible_combinations_are_one_line(args, match, tmp_path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [*(a.replace("{tmp}", str(tmp_path)) for a in args), "--out", str(tmp_path / "o"), "-q"],
+    )
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert match in result.output
