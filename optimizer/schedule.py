@@ -51,8 +51,12 @@ from optimizer.model import (
 logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
-#: Telecentres per agent kept in the CP-SAT model.
+#: Telecentres per agent kept in the CP-SAT model (besides those the bound's flow uses).
 CANDIDATES = 8
+#: Above this many agent-telecentre pairs, CP-SAT only sees the agents the bound's flow uses.
+FOCUS_PAIRS = 20_000
+#: Telecentres per agent (besides those the flow uses) when the model is focused.
+FOCUS_CANDIDATES = 3
 _SCALE = 60  # divisible by every number of days 1..5: per-day values stay whole
 
 
@@ -153,13 +157,15 @@ def solve_weekly(
     usable = allowed[:, None, :] & (desks > 0)[None, :, :]  # (n, m, 5)
     enough_days = usable.sum(axis=2) >= problem.days[:, None]
     eligible &= enough_days
-    bound, flow_plan = _split_days_bound(weekly, eligible, gain, usable, preferred, desks, bonus)
+    bound, flow_plan, units = _split_days_bound(
+        weekly, eligible, gain, usable, preferred, desks, bonus
+    )
     if np.all(problem.days == 1):
         telecentre, days, total = flow_plan
         status, engine = "optimal", "ortools-min-cost-flow (weekly)"
     else:
         telecentre, days, total, proven = _cp_sat_plan(
-            weekly, eligible, gain, usable, preferred, desks, bonus, time_limit_s
+            weekly, eligible, gain, usable, preferred, desks, bonus, time_limit_s, units
         )
         status = "optimal" if proven or total >= bound else "feasible"
         engine = "ortools-cp-sat (weekly)"
@@ -194,11 +200,12 @@ def _split_days_bound(
     preferred: np.ndarray,
     desks: np.ndarray,
     bonus: int,
-) -> tuple[float, tuple[np.ndarray, np.ndarray, float]]:
+) -> tuple[float, tuple[np.ndarray, np.ndarray, float], np.ndarray]:
     """Upper bound by min-cost flow when agents may split their days (exact with one day each).
 
-    Returns the bound (objective units x unit) and the flow's plan read as
-    (telecentre, days, total), which is a valid plan when every agent has one day.
+    Returns the bound (objective units x unit), the flow's plan read as
+    (telecentre, days, total), which is a valid plan when every agent has one
+    day, and the days each agent spends at each telecentre in that flow.
     """
     n, m = problem.n_agents, problem.n_telecentres
     d = problem.days.astype(np.int64)
@@ -243,7 +250,9 @@ def _split_days_bound(
     telecentre[i_idx[used]] = j_idx[used]
     days[i_idx[used], day_idx[used]] = True
     bound = -flow.optimal_cost() / _SCALE
-    return bound, (telecentre, days, bound)
+    units = np.zeros((n, m), dtype=np.int64)
+    np.add.at(units, (i_idx[used], j_idx[used]), 1)
+    return bound, (telecentre, days, bound), units
 
 
 def _cp_sat_plan(
@@ -255,8 +264,23 @@ def _cp_sat_plan(
     desks: np.ndarray,
     bonus: int,
     time_limit_s: float,
+    units: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """CP-SAT on the agents and telecentres the split-days bound points to.
+
+    An agent gets variables for its best telecentres and those where the
+    bound's flow put some of its days; on problems larger than
+    :data:`FOCUS_PAIRS` pairs, agents to whom that flow gave no day are left
+    out of the model (they would displace better agents). The returned flag
+    says whether the optimum of the model is an optimum of the whole problem.
+    """
     n, m = problem.n_agents, problem.n_telecentres
+    focus = n * m > FOCUS_PAIRS
+    eligible = eligible & ~(focus & (units.sum(axis=1) == 0) & ~problem.must)[:, None]
+    eligible = eligible & (
+        (units > 0)
+        | _top_mask(np.where(eligible, gain, -1), FOCUS_CANDIDATES if focus else CANDIDATES)
+    )
     score = np.where(eligible, gain, -1)
     width = min(CANDIDATES, m)
     top = (
@@ -301,9 +325,22 @@ def _cp_sat_plan(
         bonus for (i, _, day) in z if preferred[i, day]
     ]
     model.maximize(cp_model.LinearExpr.weighted_sum(terms, coefficients))
+    hint_centre, hint_days = _greedy_plan(problem, gain, top, eligible, usable, preferred, desks)
+    for (i, j), var in y.items():
+        model.add_hint(var, int(hint_centre[i] == j))
+    for (i, j, day), var in z.items():
+        model.add_hint(var, int(hint_centre[i] == j and hint_days[i, day]))
     solver = cp_model.CpSolver()
     configure(solver, time_limit_s, cp_workers(len(y) + len(z)))
     status = solver.solve(model)
+    logger.info(
+        "weekly CP-SAT: %d + %d variables, objective %.0f, its bound %.0f, %s",
+        len(y),
+        len(z),
+        solver.objective_value,
+        solver.best_objective_bound,
+        solver.status_name(status),
+    )
     if status == cp_model.INFEASIBLE:
         msg = "the agents who must be assigned cannot all get desks on their days."
         raise InfeasibleError(msg)
@@ -322,5 +359,58 @@ def _cp_sat_plan(
         telecentre,
         days,
         float(solver.objective_value),
-        status == cp_model.OPTIMAL and width >= m,
+        status == cp_model.OPTIMAL and width >= m and not focus,
     )
+
+
+def _top_mask(score: np.ndarray, width: int) -> np.ndarray:
+    """Booleans marking each row's ``width`` largest scores."""
+    if width >= score.shape[1]:
+        return np.ones(score.shape, dtype=bool)
+    top = np.argpartition(-score, width - 1, axis=1)[:, :width]
+    mask = np.zeros(score.shape, dtype=bool)
+    np.put_along_axis(mask, top, values=True, axis=1)
+    return mask
+
+
+def _greedy_plan(
+    problem: AssignmentProblem,
+    gain: np.ndarray,
+    top: np.ndarray,
+    eligible: np.ndarray,
+    usable: np.ndarray,
+    preferred: np.ndarray,
+    desks: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Build a first plan for CP-SAT: agents by saving per desk-day, each to its best room.
+
+    Must-assign agents go first. Each agent takes its best candidate
+    telecentre with enough free desks on its allowed days, preferring its
+    preferred weekdays, then the emptiest days.
+    """
+    n = problem.n_agents
+    free = desks.copy()
+    centre = np.full(n, -1, dtype=np.int64)
+    days = np.zeros((n, 5), dtype=bool)
+    per_day = np.where(eligible, gain, -1) / problem.days[:, None]
+    best = per_day.max(axis=1)
+    order = np.lexsort((-best, ~problem.must))
+    placed = 0
+    for i in order.tolist():
+        if placed >= problem.limit or best[i] < 0:
+            break
+        need = int(problem.days[i])
+        for j in sorted(top[i].tolist(), key=lambda c: -gain[i, c]):
+            if not eligible[i, j]:
+                continue
+            open_days = np.flatnonzero(usable[i, j] & (free[j] > 0))
+            if open_days.size < need:
+                continue
+            rank = np.lexsort((-free[j, open_days], ~preferred[i, open_days]))
+            chosen = open_days[rank[:need]]
+            centre[i] = j
+            days[i, chosen] = True
+            free[j, chosen] -= 1
+            placed += 1
+            break
+    return centre, days
