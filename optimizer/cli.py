@@ -279,6 +279,7 @@ class _OneLineErrors(click.Group):
     metavar="M",
     help="With --previous: minutes a week a move must gain to be made.",
 )
+@click.option("--no-maps", is_flag=True, help="Do not draw map.png and map.html.")
 @click.option(
     "--pseudonymise",
     "salt",
@@ -314,6 +315,7 @@ def main(
     day_bonus: float,
     previous: Path | None,
     move_penalty: float,
+    no_maps: bool,
     salt: str | None,
     quiet: bool,
     verbose: bool,
@@ -385,6 +387,7 @@ def main(
             extra_timings={"total_s": steps.elapsed},
             pseudonymise_salt=salt,
             frontier=curve,
+            maps=not no_maps,
         )
         steps.finish()
     except (InputError, NetworkError) as exc:

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.inputs import WEEKDAYS
-from optimizer.model import HEAD_OFFICE, candidate_ranking
+from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking
 from optimizer.pipeline import RunResult
 from optimizer.replan import changes_table
 
@@ -78,7 +79,10 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
         return np.where(has, matrix[rows, col], np.nan)
 
     tc_ids = np.array(problem.telecentre_ids, dtype=object)
-    return pd.DataFrame(
+    minutes_day = pick(problem.saving_minutes())
+    km_day = pick(problem.saving_km())
+    benefits = weekly_benefits(minutes_day, km_day, problem.days)
+    table = pd.DataFrame(
         {
             "agent_id": list(problem.agent_ids),
             "status": np.where(has, "assigned", "not_assigned"),
@@ -89,13 +93,148 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
             "km_to_head_office": _or_nan(
                 problem.head_office_km_to, problem.head_office_minutes_to
             ).round(2),
-            "minutes_saved_per_day": pick(problem.saving_minutes()).round(1),
-            "km_saved_per_day": pick(problem.saving_km()).round(2),
+            "minutes_saved_per_day": minutes_day.round(1),
+            "km_saved_per_day": km_day.round(2),
             "telework_days": problem.days,
             "snap_m": result.travel.origins["snap_m"].to_numpy().round(0),
             "reason": list(assignment.reasons),
         }
     )
+    for name, values in benefits.items():
+        table[name] = values.round(2)
+    table["explanation"] = explanations(problem, chosen)
+    return table
+
+
+BENEFIT_COLUMNS = (
+    "hours_saved_per_week",
+    "km_saved_per_week",
+    "kg_co2_saved_per_week",
+    "eur_saved_per_week",
+    "hours_saved_per_year",
+    "km_saved_per_year",
+    "kg_co2_saved_per_year",
+    "eur_saved_per_year",
+)
+
+
+def mileage_eur(km_per_year: np.ndarray) -> np.ndarray:
+    """Value of kilometres a year at the civil-service mileage rates, band by band.
+
+    Parameters
+    ----------
+    km_per_year
+        Kilometres a year (NaN stays NaN).
+
+    Returns
+    -------
+    numpy.ndarray
+        Euros a year (:data:`optimizer.settings.MILEAGE_TIERS`).
+    """
+    km = np.asarray(km_per_year, dtype=float)
+    out = np.zeros_like(km)
+    lower = 0.0
+    for upper, rate in settings.MILEAGE_TIERS:
+        out += np.clip(km - lower, 0.0, upper - lower) * rate
+        lower = upper
+    return np.where(np.isnan(km), np.nan, out)
+
+
+def weekly_benefits(
+    minutes_per_day: np.ndarray, km_per_day: np.ndarray, days: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Hours, km, kgCO2e and euros saved per week and per year, per agent.
+
+    Per week: the round-trip saving per telework day times the telework days.
+    Per year: times :data:`optimizer.settings.WORKING_WEEKS_PER_YEAR`. CO2 at
+    :data:`optimizer.settings.CO2_KG_PER_KM` (ADEME); euros at the
+    civil-service mileage rates (:func:`mileage_eur`, on the yearly km).
+
+    Parameters
+    ----------
+    minutes_per_day, km_per_day
+        Round-trip saving per telework day (NaN when not assigned).
+    days
+        Telework days a week.
+
+    Returns
+    -------
+    dict
+        Column name to values (:data:`BENEFIT_COLUMNS`).
+    """
+    weeks = settings.WORKING_WEEKS_PER_YEAR
+    km_week = km_per_day * days
+    km_year = km_week * weeks
+    eur_year = mileage_eur(km_year)
+    return {
+        "hours_saved_per_week": minutes_per_day * days / 60.0,
+        "km_saved_per_week": km_week,
+        "kg_co2_saved_per_week": km_week * settings.CO2_KG_PER_KM,
+        "eur_saved_per_week": eur_year / weeks,
+        "hours_saved_per_year": minutes_per_day * days / 60.0 * weeks,
+        "km_saved_per_year": km_year,
+        "kg_co2_saved_per_year": km_year * settings.CO2_KG_PER_KM,
+        "eur_saved_per_year": eur_year,
+    }
+
+
+def explanations(problem: AssignmentProblem, chosen: np.ndarray) -> list[str]:
+    """One line per agent: why this telecentre and what the next best option was.
+
+    Parameters
+    ----------
+    problem
+        The problem solved.
+    chosen
+        Each agent's telecentre index (-1: none).
+
+    Returns
+    -------
+    list of str
+        The explanations.
+    """
+    saving = problem.saving_minutes()
+    eligible = problem.eligible()
+    ids = problem.telecentre_ids
+    lines = []
+    for i, j in enumerate(chosen.tolist()):
+        options = np.where(eligible[i], saving[i], -np.inf)
+        ranked = [int(k) for k in np.argsort(-options, kind="stable") if np.isfinite(options[k])]
+        if j >= 0:
+            others = [k for k in ranked if k != j]
+            line = (
+                f"{ids[j]} saves {saving[i, j]:.0f} min a day (round trip) against the head office"
+            )
+            if others:
+                k = others[0]
+                line += f"; next best {ids[k]} would save {saving[i, k]:.0f} min"
+            else:
+                line += "; no other telecentre saves time"
+        elif ranked:
+            k = ranked[0]
+            line = f"not assigned; best option was {ids[k]} ({saving[i, k]:.0f} min a day)"
+        else:
+            line = "not assigned; no telecentre is open to this agent"
+        lines.append(line)
+    return lines
+
+
+def _communes_served(result: RunResult) -> list[str]:
+    """Per telecentre, the communes its agents come from: ``Mende (3); Badaroux (1)``."""
+    communes = (
+        result.agents["commune"].replace("", "unknown commune")
+        if "commune" in result.agents
+        else None
+    )
+    out = []
+    for j in range(result.problem.n_telecentres):
+        members = result.assignment.telecentre == j
+        if communes is None or not members.any():
+            out.append("")
+            continue
+        counts = communes[members].value_counts()
+        out.append("; ".join(f"{name} ({count})" for name, count in counts.items()))
+    return out
 
 
 def _or_nan(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
@@ -132,6 +271,7 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
             "snap_m": result.travel.destinations["snap_m"].to_numpy()[: len(load)].round(0),
         }
     )
+    table["communes"] = _communes_served(result)
     if result.open_telecentres is not None:
         table["open"] = np.where(result.open_telecentres, "yes", "no")
     if result.plan is not None:
@@ -272,6 +412,20 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "minutes_saved_per_week": round(weekly_min, 1),
             "hours_saved_per_week": round(weekly_min / 60.0, 2),
             "km_saved_per_week": round(weekly_km, 1),
+            **{
+                name: round(float(allocation[name].sum()), 1)
+                for name in BENEFIT_COLUMNS
+                if name.startswith(("kg_co2", "eur", "hours_saved_per_year", "km_saved_per_year"))
+            },
+        },
+        "factors": {
+            "co2_kg_per_km": settings.CO2_KG_PER_KM,
+            "co2_source": "ADEME Base Carbone, average car, fuel production and combustion",
+            "mileage_eur_per_km_by_band": [list(t) for t in settings.MILEAGE_TIERS[:-1]]
+            + [["beyond", settings.MILEAGE_TIERS[-1][1]]],
+            "mileage_source": "civil-service mileage allowance, car of 5 CV or less "
+            "(arrêté of 3 July 2006 as amended 14 March 2022)",
+            "working_weeks_per_year": settings.WORKING_WEEKS_PER_YEAR,
         },
         "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
     }
@@ -309,6 +463,7 @@ def write_outputs(
     extra_timings: Mapping[str, float] | None = None,
     pseudonymise_salt: str | None = None,
     frontier: pd.DataFrame | None = None,
+    maps: bool = True,
 ) -> dict[str, Path]:
     """Write the result files: allocation, telecentres, travel times, ranking, summary.
 
@@ -330,6 +485,8 @@ def write_outputs(
     frontier
         A saving/fairness frontier (:func:`optimizer.fairness.frontier`) to write
         as ``frontier.csv``.
+    maps
+        Also draw ``map.png`` and ``map.html`` (:mod:`optimizer.maps`).
 
     Returns
     -------
@@ -372,12 +529,18 @@ def write_outputs(
         name: frame.to_csv(index=False, lineterminator="\n") for name, frame in tables.items()
     }
     contents[SUMMARY_FILE] = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
+    files: dict[str, str | bytes] = dict(contents)
+    if maps:
+        from optimizer.maps import MAP_HTML, MAP_PNG, render_html, render_png
+
+        files[MAP_PNG] = render_png(result)
+        files[MAP_HTML] = render_html(result)
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         msg = f"--out: '{folder}' is a file, not a folder. Give a folder for the results."
         raise InputError(msg)
     folder.mkdir(parents=True, exist_ok=True)
-    written = write_all_atomic({folder / name: text for name, text in contents.items()})
+    written = write_all_atomic({folder / name: data for name, data in files.items()})
     logger.info("wrote %d files to %s", len(written), folder)
     return {path.name: path for path in written}
 
@@ -404,13 +567,13 @@ def pseudonym(agent_id: str, salt: str) -> str:
     return f"P{digest[:12]}"
 
 
-def write_all_atomic(contents: Mapping[Path, str]) -> list[Path]:
+def write_all_atomic(contents: Mapping[Path, str | bytes]) -> list[Path]:
     """Write several files so that either all are replaced or none is.
 
     Parameters
     ----------
     contents
-        Path to text (UTF-8).
+        Path to text (written as UTF-8) or bytes.
 
     Returns
     -------
@@ -419,11 +582,11 @@ def write_all_atomic(contents: Mapping[Path, str]) -> list[Path]:
     """
     temporary: dict[Path, Path] = {}
     try:
-        for path, text in contents.items():
+        for path, data in contents.items():
             fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             temporary[path] = Path(name)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
     except BaseException:
         for leftover in temporary.values():
             leftover.unlink(missing_ok=True)

@@ -46,6 +46,10 @@ CO2_KG_PER_KM : float
 MILEAGE_EUR_PER_KM : float
     0.32 EUR/km: civil-service mileage allowance, car of 5 CV or less, first
     2,000 km a year (arrêté of 3 July 2006 as amended 14 March 2022).
+MILEAGE_TIERS : tuple of (float, float)
+    The same allowance by band of km a year: up to 2,000 km 0.32 EUR/km,
+    2,001 to 10,000 km 0.40, beyond 10,000 km 0.23. Savings are valued at
+    these rates, each km at the rate of its band.
 WORKING_WEEKS_PER_YEAR : int
     Weeks a year over which weekly savings are counted: 45.
 SOLVER_TIME_LIMIT_S : float
@@ -115,6 +119,11 @@ OFFLINE_DETOUR_FACTOR: Final[float] = 1.4
 
 CO2_KG_PER_KM: Final[float] = 0.193
 MILEAGE_EUR_PER_KM: Final[float] = 0.32
+MILEAGE_TIERS: Final[tuple[tuple[float, float], ...]] = (
+    (2_000.0, 0.32),
+    (10_000.0, 0.40),
+    (float("inf"), 0.23),
+)
 WORKING_WEEKS_PER_YEAR: Final[int] = 45
 
 SOLVER_TIME_LIMIT_S: Final[float] = 60.0

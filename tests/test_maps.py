@@ -1,0 +1,119 @@
+"""Reports and maps: benefits by hand, map files, and the HTML map in headless Chromium offline."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from optimizer import datasets, settings
+from optimizer.cli import main
+from optimizer.report import mileage_eur, weekly_benefits
+
+
+def test_co2_and_euros_by_hand() -> None:
+    # 2 agents: 40 km saved a day over 3 days, 10 km over 1 day; 45 weeks a year
+    got = weekly_benefits(np.array([60.0, 20.0]), np.array([40.0, 10.0]), np.array([3, 1]))
+    assert got["km_saved_per_week"].tolist() == [120.0, 10.0]
+    assert got["hours_saved_per_week"].tolist() == [3.0, pytest.approx(1 / 3)]
+    assert got["kg_co2_saved_per_week"].tolist() == pytest.approx([120 * 0.193, 10 * 0.193])
+    assert got["km_saved_per_year"].tolist() == [5400.0, 450.0]
+    # 5,400 km a year: 2,000 at 0.32 + 3,400 at 0.40 = 640 + 1,360 = 2,000 EUR
+    assert got["eur_saved_per_year"].tolist() == pytest.approx([2000.0, 450 * 0.32])
+    assert got["eur_saved_per_week"][0] == pytest.approx(2000.0 / 45)
+    assert got["kg_co2_saved_per_year"][0] == pytest.approx(5400 * 0.193)
+
+
+def test_mileage_bands() -> None:
+    assert mileage_eur(np.array([0.0, 2000.0, 10000.0, 12000.0])).tolist() == pytest.approx(
+        [0.0, 640.0, 640.0 + 3200.0, 640.0 + 3200.0 + 2000 * 0.23]
+    )
+    assert settings.MILEAGE_TIERS[0] == (2000.0, 0.32)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("maps") / "out"
+    result = CliRunner().invoke(main, ["--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_allocation_carries_benefits_and_explanations(run_dir) -> None:
+    allocation = pd.read_csv(run_dir / "allocation.csv")
+    assigned = allocation[allocation["status"] == "assigned"]
+    row = assigned.iloc[0]
+    km_week = row.km_saved_per_day * row.telework_days
+    assert row.km_saved_per_week == pytest.approx(km_week, abs=0.02)
+    assert row.kg_co2_saved_per_week == pytest.approx(km_week * 0.193, abs=0.02)
+    assert row.explanation.startswith(f"{row.telecentre_id} saves")
+    assert "next best" in " ".join(assigned["explanation"])
+    centres = pd.read_csv(run_dir / "telecentres.csv", keep_default_na=False)
+    langogne = centres.set_index("telecentre_id").loc["langogne", "communes"]
+    assert re.fullmatch(r"([^;()]+ \(\d+\)(; )?)+", langogne)
+
+
+def test_map_files_hold_no_home_coordinates(run_dir) -> None:
+    assert (run_dir / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (run_dir / "map.html").read_text(encoding="utf-8")
+    roster = datasets.agents()
+    for lon, lat in zip(roster["lon"].head(30), roster["lat"].head(30), strict=True):
+        assert f"{lat:.6f}" not in page and f"{lon:.6f}" not in page
+    # nothing fetched from the internet but the background tiles
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=\"http", page)
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+def test_html_map_renders_offline_in_headless_chromium(run_dir) -> None:
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: .ci/run installs it")
+        pytest.skip("no chromium on this machine (bash .ci/run installs it)")
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--host-resolver-rules=MAP * ~NOTFOUND",  # networking off
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                (run_dir / "map.html").as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    dom = done.stdout
+    errors = [line for line in done.stderr.splitlines() if "CONSOLE" in line and "Uncaught" in line]
+    assert not errors, errors
+    assert "leaflet-container" in dom
+    n_sites = len(datasets.telecentres())
+    # communes (polygons and circles), telecentres and the head office are SVG paths
+    assert dom.count("leaflet-interactive") >= n_sites + 1 + 50
+    assert "APPROXIMATE road network" in dom
