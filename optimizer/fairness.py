@@ -18,10 +18,15 @@ import time
 
 import numpy as np
 import pandas as pd
-from ortools.graph.python import max_flow
 
-from optimizer.errors import SolverError
-from optimizer.model import Assignment, AssignmentProblem, _candidates, _flow_on, _result
+from optimizer.model import (
+    Assignment,
+    AssignmentProblem,
+    _candidates,
+    _flow_on,
+    _result,
+    bipartite_max_flow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,20 +44,7 @@ def max_assignable(problem: AssignmentProblem) -> int:
     int
         The largest number of agents assignable.
     """
-    n, m = problem.n_agents, problem.n_telecentres
-    rows, cols = np.nonzero(problem.eligible())
-    source, hub, sink = n + m, n + m + 1, n + m + 2
-    flow = max_flow.SimpleMaxFlow()
-    flow.add_arcs_with_capacity(
-        np.concatenate([np.full(n, source), rows, n + np.arange(m), [hub]]).astype(np.int32),
-        np.concatenate([np.arange(n), n + cols, np.full(m, hub), [sink]]).astype(np.int32),
-        np.concatenate(
-            [np.ones(n), np.ones(rows.size), problem.capacities, [problem.limit]]
-        ).astype(np.int64),
-    )
-    if flow.solve(source, sink) != flow.OPTIMAL:
-        msg = "max-flow failed; please report this."
-        raise SolverError(msg)
+    flow = bipartite_max_flow(problem.eligible(), problem.capacities, limit=problem.limit)
     return int(flow.optimal_flow())
 
 

@@ -637,18 +637,8 @@ def check_feasible(problem: AssignmentProblem) -> None:
             f"({reasons[first]}); {stranded.size} such agent(s) in all."
         )
         raise InfeasibleError(msg)
-    flow = max_flow.SimpleMaxFlow()
     k, m = must.size, problem.n_telecentres
-    source, sink = k + m, k + m + 1
-    rows, cols = np.nonzero(eligible)
-    flow.add_arcs_with_capacity(
-        np.concatenate([np.full(k, source), rows, k + np.arange(m)]).astype(np.int32),
-        np.concatenate([np.arange(k), k + cols, np.full(m, sink)]).astype(np.int32),
-        np.concatenate([np.ones(k), np.ones(rows.size), problem.capacities]).astype(np.int64),
-    )
-    if flow.solve(source, sink) != flow.OPTIMAL:
-        msg = "the feasibility check failed; please report this."
-        raise SolverError(msg)
+    flow = bipartite_max_flow(eligible, problem.capacities)
     if flow.optimal_flow() >= k:
         return
     side = set(flow.get_source_side_min_cut())
@@ -674,6 +664,51 @@ def check_feasible(problem: AssignmentProblem) -> None:
 
 
 # ----------------------------------------------------------------------------- min-cost flow
+
+
+def bipartite_max_flow(
+    eligible: np.ndarray, capacities: np.ndarray, *, limit: int | None = None
+) -> max_flow.SimpleMaxFlow:
+    """Most agents placeable: source -> agent -> eligible telecentre -> (hub ->) sink.
+
+    Node numbering: agents ``0..k-1``, telecentres ``k..k+m-1``, then the
+    source, the sink and the hub; with ``limit`` the hub caps the total.
+
+    Parameters
+    ----------
+    eligible
+        ``(k, m)`` booleans.
+    capacities
+        ``(m,)`` places per telecentre.
+    limit
+        At most this many agents in all.
+
+    Returns
+    -------
+    SimpleMaxFlow
+        Solved (read ``optimal_flow`` and ``get_source_side_min_cut``).
+    """
+    k, m = eligible.shape
+    source, sink, hub = k + m, k + m + 1, k + m + 2
+    rows, cols = np.nonzero(eligible)
+    exit_node = sink if limit is None else hub
+    tails = [np.full(k, source), rows, k + np.arange(m)]
+    heads = [np.arange(k), k + cols, np.full(m, exit_node)]
+    caps = [np.ones(k), np.ones(rows.size), capacities]
+    if limit is not None:
+        tails.append(np.array([hub]))
+        heads.append(np.array([sink]))
+        caps.append(np.array([limit]))
+    flow = max_flow.SimpleMaxFlow()
+    flow.add_arcs_with_capacity(
+        np.concatenate(tails).astype(np.int32),
+        np.concatenate(heads).astype(np.int32),
+        np.concatenate(caps).astype(np.int64),
+    )
+    if flow.solve(source, sink) != flow.OPTIMAL:
+        msg = "max-flow failed; please report this."
+        raise SolverError(msg)
+    return flow
 
 
 def _candidates(
@@ -706,42 +741,85 @@ def _candidates(
     return rows, cols, _pair_gains(problem, rows, cols)
 
 
-def _flow_on(
-    problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray, gains: np.ndarray
-) -> tuple[np.ndarray, int]:
-    n, m = problem.n_agents, problem.n_telecentres
-    source, hub, sink, stay = n + m, n + m + 1, n + m + 2, n + m + 3
-    agents = np.arange(n)
-    free = ~problem.must
-    tails = np.concatenate([np.full(n, source), rows, agents[free], n + np.arange(m), [hub, stay]])
-    heads = np.concatenate(
-        [agents, n + cols, np.full(int(free.sum()), stay), np.full(m, hub), [sink, sink]]
-    )
-    caps = np.concatenate(
-        [
-            np.ones(n),
-            np.ones(rows.size),
-            np.ones(int(free.sum())),
-            problem.capacities,
-            [problem.limit, n],
-        ]
-    )
-    costs = np.concatenate([np.zeros(n), -gains, np.zeros(int(free.sum()) + m + 2)])
+def solve_flow(
+    tails: np.ndarray,
+    heads: np.ndarray,
+    capacities: np.ndarray,
+    costs: np.ndarray,
+    *,
+    n_nodes: int,
+    source: int,
+    sink: int,
+    amount: int,
+) -> min_cost_flow.SimpleMinCostFlow | None:
+    """Send ``amount`` units from ``source`` to ``sink`` at least cost (OR-Tools).
+
+    Parameters
+    ----------
+    tails, heads, capacities, costs
+        The arcs, integer costs.
+    n_nodes
+        Number of nodes.
+    source, sink
+        Where the flow starts and ends.
+    amount
+        Units to send.
+
+    Returns
+    -------
+    SimpleMinCostFlow or None
+        The solved flow (read ``flows`` and ``optimal_cost``), or None when
+        the amount cannot be sent.
+    """
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
         tails.astype(np.int32),
         heads.astype(np.int32),
-        caps.astype(np.int64),
+        capacities.astype(np.int64),
         costs.astype(np.int64),
     )
-    supplies = np.zeros(n + m + 4, dtype=np.int64)
-    supplies[source], supplies[sink] = n, -n
-    flow.set_nodes_supplies(np.arange(n + m + 4, dtype=np.int32), supplies)
+    supplies = np.zeros(n_nodes, dtype=np.int64)
+    supplies[source], supplies[sink] = amount, -amount
+    flow.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
     status = flow.solve()
     if status == flow.INFEASIBLE:
-        return np.full(n, -2, dtype=np.int64), 0
+        return None
     if status != flow.OPTIMAL:
         msg = f"min-cost flow stopped with status {status}; please report this."
+        raise SolverError(msg)
+    return flow
+
+
+def _flow_on(
+    problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray, gains: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Solve the assignment flow on the given pairs: each agent's telecentre and the gain."""
+    n, m = problem.n_agents, problem.n_telecentres
+    source, hub, sink, stay = n + m, n + m + 1, n + m + 2, n + m + 3
+    agents = np.arange(n)
+    free = ~problem.must
+    n_free = int(free.sum())
+    flow = solve_flow(
+        np.concatenate([np.full(n, source), rows, agents[free], n + np.arange(m), [hub, stay]]),
+        np.concatenate([agents, n + cols, np.full(n_free, stay), np.full(m, hub), [sink, sink]]),
+        np.concatenate(
+            [
+                np.ones(n),
+                np.ones(rows.size),
+                np.ones(n_free),
+                problem.capacities,
+                [problem.limit, n],
+            ]
+        ),
+        np.concatenate([np.zeros(n), -gains, np.zeros(n_free + m + 2)]),
+        n_nodes=n + m + 4,
+        source=source,
+        sink=sink,
+        amount=n,
+    )
+    if flow is None:
+        check_feasible(problem)  # says why, in words
+        msg = "min-cost flow found the problem infeasible; please report this."
         raise SolverError(msg)
     used = flow.flows(np.arange(n, n + rows.size, dtype=np.int32)) > 0
     telecentre = np.full(n, -1, dtype=np.int64)
@@ -888,10 +966,6 @@ def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
     while True:
         rounds += 1
         telecentre, gain = _flow_on(problem, rows, cols, gains)
-        if telecentre[0:1].tolist() == [-2]:
-            check_feasible(problem)
-            msg = "min-cost flow found the problem infeasible; please report this."
-            raise SolverError(msg)
         more_rows, more_cols = _price_out(problem, telecentre, (rows, cols))
         if more_rows.size == 0:
             break

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
 from optimizer import settings
@@ -46,6 +45,7 @@ from optimizer.model import (
     check_feasible,
     configure,
     cp_workers,
+    solve_flow,
 )
 
 logger = logging.getLogger(__name__)
@@ -225,25 +225,19 @@ def _split_days_bound(
     heads = np.concatenate(
         [agents, slot, np.full(int(free.sum()), stay), np.full(slots, hub), [sink, sink]]
     )
-    caps = np.concatenate([d, np.ones(i_idx.size), d[free], desks.ravel(), [limit, d.sum()]])
-    costs = np.concatenate([np.zeros(n), -value, np.zeros(int(free.sum()) + slots + 2)])
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32),
-        heads.astype(np.int32),
-        caps.astype(np.int64),
-        costs.astype(np.int64),
+    flow = solve_flow(
+        tails,
+        heads,
+        np.concatenate([d, np.ones(i_idx.size), d[free], desks.ravel(), [limit, d.sum()]]),
+        np.concatenate([np.zeros(n), -value, np.zeros(int(free.sum()) + slots + 2)]),
+        n_nodes=n + slots + 4,
+        source=source,
+        sink=sink,
+        amount=int(d.sum()),
     )
-    supplies = np.zeros(n + slots + 4, dtype=np.int64)
-    supplies[source], supplies[sink] = d.sum(), -d.sum()
-    flow.set_nodes_supplies(np.arange(n + slots + 4, dtype=np.int32), supplies)
-    status = flow.solve()
-    if status == flow.INFEASIBLE:
+    if flow is None:
         msg = "the agents who must be assigned cannot all get desks on their days."
         raise InfeasibleError(msg)
-    if status != flow.OPTIMAL:
-        msg = f"weekly min-cost flow stopped with status {status}; please report this."
-        raise SolverError(msg)
     used = flow.flows(np.arange(n, n + i_idx.size, dtype=np.int32)) > 0
     telecentre = np.full(n, -1, dtype=np.int64)
     days = np.zeros((n, 5), dtype=bool)
