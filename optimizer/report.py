@@ -581,12 +581,14 @@ def write_all_atomic(contents: Mapping[Path, str | bytes]) -> list[Path]:
         The paths written.
     """
     temporary: dict[Path, Path] = {}
+    mode = 0o666 & ~_umask()  # what a plain open() would give, not mkstemp's 0600
     try:
         for path, data in contents.items():
             fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             temporary[path] = Path(name)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            Path(name).chmod(mode)
     except BaseException:
         for leftover in temporary.values():
             leftover.unlink(missing_ok=True)
@@ -594,6 +596,12 @@ def write_all_atomic(contents: Mapping[Path, str | bytes]) -> list[Path]:
     for path, done in temporary.items():
         done.replace(path)
     return list(contents)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_atomic(path: Path, text: str) -> Path:

@@ -365,6 +365,19 @@ def test_a_failed_run_leaves_previous_results_whole(tmp_path) -> None:
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+def test_results_are_readable_like_any_file(tmp_path) -> None:
+    import os
+    import stat
+
+    assert (
+        CliRunner().invoke(main, ["--out", str(tmp_path / "out"), "-q", "--no-maps"]).exit_code == 0
+    )
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (tmp_path / "out").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name
+
+
 def test_a_write_failure_midway_replaces_nothing(tmp_path, monkeypatch) -> None:
     out = tmp_path / "out"
     assert CliRunner().invoke(main, ["--out", str(out), "-q"]).exit_code == 0
