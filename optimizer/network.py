@@ -46,6 +46,7 @@ from optimizer.errors import InputError, NetworkError
 
 logger = logging.getLogger(__name__)
 
+#: A progress callback: called with a short message before each step of long work.
 Progress = Callable[[str], None]
 
 #: Marker written in the ``generator`` attribute of OSM XML files that are approximations.

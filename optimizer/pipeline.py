@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,14 +28,12 @@ from optimizer.model import (
     Objective,
     check_feasible,
 )
-from optimizer.network import RoadNetwork
+from optimizer.network import Progress, RoadNetwork
 from optimizer.replan import incumbent_pairs
 from optimizer.schedule import WeeklyPlan, solve_weekly
 from optimizer.travel import TravelTable, travel_table
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -604,24 +604,6 @@ def _umask() -> int:
     return current
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename.
-
-    Parameters
-    ----------
-    path
-        Target file.
-    text
-        Content.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-    """
-    return write_all_atomic({path: text})[0]
-
-
 __all__ = [
     "ALLOCATION_FILE",
     "HEAD_OFFICE",
@@ -636,6 +618,5 @@ __all__ = [
     "telecentre_table",
     "travel_times_table",
     "write_all_atomic",
-    "write_atomic",
     "write_outputs",
 ]

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -47,11 +46,9 @@ from scipy.sparse.csgraph import dijkstra
 
 from optimizer import settings
 from optimizer.errors import InputError, NetworkError
-from optimizer.network import RoadNetwork, RoutingArrays, csr, prepare_network
+from optimizer.network import Progress, RoadNetwork, RoutingArrays, csr, prepare_network
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[str], None]
 
 #: A point that joins a one-way edge this close to one of its ends joins that node.
 _AT_NODE_M = 1.0
