@@ -376,11 +376,11 @@ def main(
             },
             progress=steps,
         )
-        steps(f"writing results to {out}")
         curve = None
         if write_frontier:
             steps("tracing the saving / longest-drive frontier")
             curve = frontier(result.problem)
+        steps(f"writing results to {out}")
         written = write_outputs(
             result,
             out,
@@ -404,12 +404,16 @@ def main(
     quality = (
         "optimal"
         if assignment.status == "optimal"
-        else f"best found in {time_limit:g} s, within {assignment.gap:.2%} of the optimum"
+        else f"best found in {time_limit:g} s, at most {assignment.gap:.2%} below the best possible"
+    )
+    places = (
+        f"{int(result.plan.desks.sum())} desk-days a week"
+        if result.plan is not None
+        else f"{int(result.problem.capacities.sum())} desks"
     )
     click.echo(
         f"{result.problem.n_agents} agents: {assigned} assigned, "
-        f"{result.problem.n_agents - assigned} not assigned "
-        f"({int(result.problem.capacities.sum())} desks); "
+        f"{result.problem.n_agents - assigned} not assigned ({places}); "
         f"{minutes:,.0f} minutes and {km:,.0f} km saved a week (round trips); {quality}."
     )
     if rank:
