@@ -158,7 +158,8 @@ class _OneLineErrors(click.Group):
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("assignment"),
     show_default=True,
-    help="Folder for allocation.csv, telecentres.csv, travel_times.csv and summary.json.",
+    help="Folder for the results: allocation.csv, telecentres.csv, travel_times.csv, "
+    "ranking.csv, summary.json, map.png, map.html (and schedule.csv, changes.csv, frontier.csv).",
 )
 @click.option(
     "--select",
