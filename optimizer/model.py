@@ -1012,15 +1012,22 @@ SMALL_MODEL = 2_000
 
 
 def cp_workers(n_vars: int) -> int:
-    """Search workers for a CP-SAT model: one for small models (fastest on them), else 8."""
+    """Search workers for a CP-SAT model: one for small models, else 8 in parallel.
+
+    One worker is the fastest on small models and fully reproducible. Larger
+    models get CP-SAT's parallel portfolio, which finds far better plans
+    within a time limit (on a 2,000 x 30 x 5 weekly plan: 0.6 % from the
+    bound in 60 s, against 5.5 % for the same workers run interleaved) but
+    may, between runs, return another of several equally good plans, or
+    another best-found plan when stopped by the time limit.
+    """
     return 1 if n_vars <= SMALL_MODEL else 8
 
 
 def configure(solver: cp_model.CpSolver, time_limit_s: float, workers: int) -> None:
-    """Set the time limit and a reproducible search (fixed seed, interleaved workers)."""
+    """Set the time limit, the workers (see :func:`cp_workers`) and a fixed seed."""
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = workers
-    solver.parameters.interleave_search = workers > 1
     solver.parameters.random_seed = 2015
 
 
