@@ -14,9 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.facilities import solve_core
 from optimizer.model import AssignmentProblem
-from optimizer.orlib import read_gap
+from optimizer.orlib import read_gap, solve_gap
 from optimizer.schedule import solve_weekly
 
 ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
@@ -61,21 +60,8 @@ def gap(types: str, limit: float) -> None:
     for kind in types:
         for size, instance in zip(SIZES, read_gap(ORLIB / "gap" / f"gap{kind}.txt"), strict=True):
             name = f"{kind}{size}"
-            m, n = instance.costs.shape
-            jobs, agents = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
             start = time.perf_counter()
-            sol = solve_core(
-                jobs,
-                agents,
-                instance.costs.T.ravel(),
-                instance.resources.T.ravel(),
-                instance.capacities,
-                n_rows=n,
-                required=np.ones(n, bool),
-                maximise=False,
-                time_limit_s=limit,
-                workers=8,
-            )
+            sol = solve_gap(instance, maximise=False, time_limit_s=limit, workers=8)
             best = float(optima.loc[(name, "min"), "optimal_value"])
             above = (sol.objective - best) / best
             gaps.append((kind, above))

@@ -29,8 +29,8 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from optimizer import settings
-from optimizer.errors import InfeasibleError, InputError, SolverError
-from optimizer.model import Assignment, AssignmentProblem, _result, configure, cp_workers
+from optimizer.errors import InfeasibleError, InputError
+from optimizer.model import Assignment, AssignmentProblem, _result, cp_workers, run_cp_sat
 
 logger = logging.getLogger(__name__)
 
@@ -165,15 +165,14 @@ def solve_core(
         model.maximize(objective)
     else:
         model.minimize(objective)
-    solver = cp_model.CpSolver()
-    configure(solver, time_limit_s, workers if workers is not None else cp_workers(rows.size))
-    status = solver.solve(model)
-    if status == cp_model.INFEASIBLE:
-        msg = "no solution satisfies all the constraints (capacities, required rows, open limit)."
-        raise InfeasibleError(msg)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        msg = f"CP-SAT found no solution within {time_limit_s:g} s; raise the time limit."
-        raise SolverError(msg)
+    solver, proven = run_cp_sat(
+        model,
+        time_limit_s=time_limit_s,
+        workers=workers if workers is not None else cp_workers(rows.size),
+        what="solution",
+        infeasible="no solution satisfies all the constraints (capacities, required rows, "
+        "open limit).",
+    )
     chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
     opened = (
         np.array([solver.boolean_value(v) for v in y], dtype=bool)
@@ -185,7 +184,7 @@ def solve_core(
         open=opened,
         objective=float(solver.objective_value),
         bound=float(solver.best_objective_bound),
-        status="optimal" if status == cp_model.OPTIMAL else "feasible",
+        status="optimal" if proven else "feasible",
         seconds=time.perf_counter() - started,
     )
 

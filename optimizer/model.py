@@ -1024,6 +1024,43 @@ def cp_workers(n_vars: int) -> int:
     return 1 if n_vars <= SMALL_MODEL else 8
 
 
+def run_cp_sat(
+    model: cp_model.CpModel,
+    *,
+    time_limit_s: float,
+    workers: int,
+    what: str,
+    infeasible: str,
+) -> tuple[cp_model.CpSolver, bool]:
+    """Solve a CP-SAT model with the project's settings; failures become our errors.
+
+    Parameters
+    ----------
+    model
+        The model.
+    time_limit_s, workers
+        See :func:`configure`.
+    what
+        What is sought, for the message when nothing is found in time.
+    infeasible
+        The message when the model has no solution.
+
+    Returns
+    -------
+    tuple
+        The solver (read values from it) and whether the solution is proven optimal.
+    """
+    solver = cp_model.CpSolver()
+    configure(solver, time_limit_s, workers)
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        raise InfeasibleError(infeasible)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        msg = f"CP-SAT found no {what} within {time_limit_s:g} s; raise the time limit."
+        raise SolverError(msg)
+    return solver, status == cp_model.OPTIMAL
+
+
 def configure(solver: cp_model.CpSolver, time_limit_s: float, workers: int) -> None:
     """Set the time limit, the workers (see :func:`cp_workers`) and a fixed seed."""
     solver.parameters.max_time_in_seconds = float(time_limit_s)
@@ -1074,16 +1111,14 @@ def solve_cp_sat(
     if problem.limit < problem.n_agents:
         model.add(sum(x) <= problem.limit)
     model.maximize(sum(int(g) * v for g, v in zip(gains.tolist(), x, strict=True)))
-    solver = cp_model.CpSolver()
-    configure(solver, time_limit_s, workers if workers is not None else cp_workers(len(x)))
-    status = solver.solve(model)
-    if status == cp_model.INFEASIBLE:
-        check_feasible(problem)
-        msg = "CP-SAT found the problem infeasible; please report this."
-        raise SolverError(msg)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        msg = f"CP-SAT found no assignment within {time_limit_s:g} s; raise the time limit."
-        raise SolverError(msg)
+    solver, proven = run_cp_sat(
+        model,
+        time_limit_s=time_limit_s,
+        workers=workers if workers is not None else cp_workers(len(x)),
+        what="assignment",
+        infeasible="CP-SAT found the problem infeasible after the feasibility check passed; "
+        "please report this.",
+    )
     values = np.array([solver.value(v) for v in x], dtype=bool) if x else np.zeros(0, bool)
     telecentre = np.full(problem.n_agents, -1, dtype=np.int64)
     telecentre[rows[values]] = cols[values]
@@ -1091,7 +1126,7 @@ def solve_cp_sat(
         problem,
         telecentre,
         bound_gain=float(solver.best_objective_bound) if x else 0.0,
-        status="optimal" if status == cp_model.OPTIMAL else "feasible",
+        status="optimal" if proven else "feasible",
         engine="ortools-cp-sat",
         started=started,
     )

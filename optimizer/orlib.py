@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from optimizer.facilities import CoreSolution, solve_core
+
 #: Capacities substituted for the word ``capacity`` in capa/capb/capc, per instance.
 CAPACITY_SUBSTITUTES = {
     "capa": (8000, 10000, 12000, 14000),
@@ -118,3 +120,81 @@ def read_cflp(path: str | Path) -> list[CflpInstance]:
             for k, cap in enumerate(CAPACITY_SUBSTITUTES[path.stem], start=1)
         ]
     return [CflpInstance(path.stem, np.array(raw_caps, dtype=float), fixed, demands, costs)]
+
+
+def solve_gap(
+    instance: GapInstance,
+    *,
+    maximise: bool,
+    time_limit_s: float = 60.0,
+    workers: int | None = None,
+) -> CoreSolution:
+    """Solve a GAP instance with the CP-SAT core (every job to exactly one agent).
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    maximise
+        OR-Library's convention (True) or the minimisation one.
+    time_limit_s, workers
+        Passed to :func:`optimizer.facilities.solve_core`.
+
+    Returns
+    -------
+    CoreSolution
+        Rows are jobs, columns agents (pairs job-major).
+    """
+    m, n = instance.costs.shape
+    jobs, agents = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    return solve_core(
+        jobs,
+        agents,
+        instance.costs.T.ravel(),
+        instance.resources.T.ravel(),
+        instance.capacities,
+        n_rows=n,
+        required=np.ones(n, bool),
+        maximise=maximise,
+        time_limit_s=time_limit_s,
+        workers=workers,
+    )
+
+
+#: CFLP costs have three decimals: scaled by this to whole numbers.
+CFLP_SCALE = 1000
+
+
+def solve_cflp(
+    instance: CflpInstance, *, time_limit_s: float = 60.0, workers: int | None = None
+) -> CoreSolution:
+    """Solve a CFLP instance single-source (each customer served by one facility), minimising.
+
+    Parameters
+    ----------
+    instance
+        The instance.
+    time_limit_s, workers
+        Passed to :func:`optimizer.facilities.solve_core`.
+
+    Returns
+    -------
+    CoreSolution
+        Rows are customers, columns facilities (pairs customer-major); the
+        objective is in cost units times :data:`CFLP_SCALE`.
+    """
+    n, m = instance.costs.shape
+    customers, facilities = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    return solve_core(
+        customers,
+        facilities,
+        np.rint(instance.costs.ravel() * CFLP_SCALE).astype(np.int64),
+        np.repeat(instance.demands.astype(np.int64), m),
+        instance.capacities.astype(np.int64),
+        n_rows=n,
+        required=np.ones(n, bool),
+        fixed_costs=np.rint(instance.fixed_costs * CFLP_SCALE).astype(np.int64),
+        maximise=False,
+        time_limit_s=time_limit_s,
+        workers=workers,
+    )

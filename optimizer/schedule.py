@@ -37,14 +37,14 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from optimizer import settings
-from optimizer.errors import InfeasibleError, InputError, SolverError
+from optimizer.errors import InfeasibleError, InputError
 from optimizer.model import (
     Assignment,
     AssignmentProblem,
     _result,
     check_feasible,
-    configure,
     cp_workers,
+    run_cp_sat,
     solve_flow,
 )
 
@@ -324,23 +324,20 @@ def _cp_sat_plan(
         model.add_hint(var, int(hint_centre[i] == j))
     for (i, j, day), var in z.items():
         model.add_hint(var, int(hint_centre[i] == j and hint_days[i, day]))
-    solver = cp_model.CpSolver()
-    configure(solver, time_limit_s, cp_workers(len(y) + len(z)))
-    status = solver.solve(model)
+    solver, proven = run_cp_sat(
+        model,
+        time_limit_s=time_limit_s,
+        workers=cp_workers(len(y) + len(z)),
+        what="weekly plan",
+        infeasible="the agents who must be assigned cannot all get desks on their days.",
+    )
     logger.info(
-        "weekly CP-SAT: %d + %d variables, objective %.0f, its bound %.0f, %s",
+        "weekly CP-SAT: %d + %d variables, objective %.0f, its bound %.0f",
         len(y),
         len(z),
         solver.objective_value,
         solver.best_objective_bound,
-        solver.status_name(status),
     )
-    if status == cp_model.INFEASIBLE:
-        msg = "the agents who must be assigned cannot all get desks on their days."
-        raise InfeasibleError(msg)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        msg = f"CP-SAT found no weekly plan within {time_limit_s:g} s; raise the time limit."
-        raise SolverError(msg)
     telecentre = np.full(n, -1, dtype=np.int64)
     days = np.zeros((n, 5), dtype=bool)
     for (i, j), var in y.items():
@@ -353,7 +350,7 @@ def _cp_sat_plan(
         telecentre,
         days,
         float(solver.objective_value),
-        status == cp_model.OPTIMAL and width >= m and not focus,
+        proven and width >= m and not focus,
     )
 
 

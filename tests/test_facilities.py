@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from optimizer.errors import InfeasibleError, InputError
-from optimizer.facilities import choose_telecentres, solve_core
+from optimizer.facilities import choose_telecentres
 from optimizer.model import AssignmentProblem
-from optimizer.orlib import read_cflp, read_gap
+from optimizer.orlib import CFLP_SCALE, read_cflp, read_gap, solve_cflp, solve_gap
 
 ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
 needs_orlib = pytest.mark.skipif(not ORLIB.is_dir(), reason="../shared/benchmarks/orlib is absent")
@@ -39,17 +39,7 @@ def test_gap_published_optima_both_senses(name: str) -> None:
         m, n = instance.costs.shape
         jobs, agents = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
         for sense in ("max", "min"):
-            solution = solve_core(
-                jobs,
-                agents,
-                instance.costs.T.ravel(),
-                instance.resources.T.ravel(),
-                instance.capacities,
-                n_rows=n,
-                required=np.ones(n, bool),
-                maximise=sense == "max",
-                time_limit_s=60,
-            )
+            solution = solve_gap(instance, maximise=sense == "max")
             assert solution.status == "optimal", instance.name
             assert round(solution.objective) == optima.loc[(instance.name, sense), "optimal_value"]
             chosen_agents = agents[solution.chosen]
@@ -70,18 +60,7 @@ def test_single_source_cflp_published_optima(name: str) -> None:
     expected = optima.loc[name, "ss_optimal_value"]
 
     def solve():
-        return solve_core(
-            customers,
-            facilities,
-            np.rint(instance.costs.ravel() * 1000).astype(np.int64),
-            np.repeat(instance.demands.astype(np.int64), m),
-            instance.capacities.astype(np.int64),
-            n_rows=n,
-            required=np.ones(n, bool),
-            fixed_costs=np.rint(instance.fixed_costs * 1000).astype(np.int64),
-            maximise=False,
-            time_limit_s=60,
-        )
+        return solve_cflp(instance)
 
     if expected == "infeasible":  # one customer's demand exceeds every capacity
         assert instance.demands.max() > instance.capacities.max()
@@ -91,7 +70,7 @@ def test_single_source_cflp_published_optima(name: str) -> None:
     solution = solve()
     assert solution.status == "optimal"
     # published single-source values are rounded to the cent (898266.075 is given as .08)
-    assert solution.objective / 1000 == pytest.approx(float(expected), abs=0.0101)
+    assert solution.objective / CFLP_SCALE == pytest.approx(float(expected), abs=0.0101)
     served = facilities[solution.chosen]
     assert np.all(solution.open[served])
     load = np.bincount(served, weights=instance.demands[customers[solution.chosen]], minlength=m)
