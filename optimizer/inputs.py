@@ -284,13 +284,17 @@ def _load_table(source: Source, *, crs: str | None) -> tuple[pd.DataFrame, str]:
         if crs is not None:
             msg = f"{name}: --crs applies to CSV files only; a point layer carries its own CRS."
             raise InputError(msg)
-        try:
-            layer = gpd.read_file(path)
-        except Exception as exc:
-            msg = f"{name}: cannot be read as a point layer ({exc}). Check that it is a valid file."
-            raise InputError(msg) from None
-        return _points_to_columns(layer, name), name
+        return _points_to_columns(_read_layer(path, "point"), name), name
     return _read_csv(path), name
+
+
+def _read_layer(path: Path, kind: str) -> gpd.GeoDataFrame:
+    """Read a GeoPackage / GeoJSON layer; an unreadable file is an :class:`InputError`."""
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:
+        msg = f"{path}: cannot be read as a {kind} layer ({exc}). Check that it is a valid file."
+        raise InputError(msg) from None
 
 
 def _points_to_columns(layer: gpd.GeoDataFrame, name: str) -> pd.DataFrame:
@@ -657,11 +661,7 @@ def read_area(path: str | Path) -> shapely.Polygon | shapely.MultiPolygon:
     if not path.exists():
         msg = f"{path}: file not found. Check the path."
         raise InputError(msg)
-    try:
-        layer = gpd.read_file(path)
-    except Exception as exc:
-        msg = f"{path}: cannot be read as a polygon layer ({exc})."
-        raise InputError(msg) from None
+    layer = _read_layer(path, "polygon")
     if layer.crs is None:
         msg = f"{path}: the layer has no CRS. Set one (e.g. EPSG:4326)."
         raise InputError(msg)

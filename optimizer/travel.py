@@ -321,7 +321,7 @@ def _origin_links(
     node: np.ndarray,
     length_unit: float,
     bits: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """How each origin leaves and rejoins the graph split by the destinations.
 
     An origin lies on a piece of its edge between two stops (the edge's ends, or
@@ -373,8 +373,6 @@ def _origin_links(
         np.stack([out_cost_1, out_cost_2]),
         np.stack([prev_node, next_node]),
         np.stack([in_cost_1, in_cost_2]),
-        np.asarray(snap.ok[:n_orig]),
-        np.asarray(e),
     )
 
 
@@ -405,7 +403,7 @@ def _route(
         routed_orig = np.flatnonzero(snap.ok[:n_orig])
         if routed_dest.size == 0 or routed_orig.size == 0:
             break
-        exits, exit_cost, entries, entry_cost, _, _ = _origin_links(
+        exits, exit_cost, entries, entry_cost = _origin_links(
             routing, snap, n_orig, node, length_unit, bits
         )
         sources = node[n_orig:][routed_dest]
