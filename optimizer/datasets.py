@@ -6,6 +6,7 @@ The files live in the repository's ``data/`` folder; a wheel carries them as
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -55,7 +56,13 @@ def path(name: str) -> Path:
 
 
 def communes() -> gpd.GeoDataFrame:
-    """Return the 152 communes of Lozère with boundaries (EPSG:4326)."""
+    """Return the 152 communes of Lozère with boundaries (EPSG:4326), a fresh copy each call."""
+    return _communes().copy()
+
+
+@functools.cache
+def _communes() -> gpd.GeoDataFrame:
+    # read once per process: maps and reports ask for it several times a run
     return gpd.read_file(path(COMMUNES_FILE))
 
 
