@@ -15,8 +15,8 @@ Run from the repository root: ``python data/build.py``. The output is determinis
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,7 +25,7 @@ import pandas as pd
 
 from optimizer import datasets
 from optimizer._offline import town_points, write_offline_network
-from optimizer.calibration import POOLED, calibrate
+from optimizer.calibration import calibrate
 from optimizer.network import load_network
 from optimizer.speed_model import speed_model
 
