@@ -32,7 +32,7 @@ from scipy.optimize import least_squares
 from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.network import Progress, RoadNetwork, retime
-from optimizer.speed_model import GROUPS, OTHER_GROUP, SpeedModel, time_edges
+from optimizer.speed_model import GROUPS, OTHER_GROUP, SpeedModel, speed_model, time_edges
 from optimizer.travel import travel_table
 
 logger = logging.getLogger(__name__)
@@ -100,8 +100,9 @@ def calibrate(
     Parameters
     ----------
     network
-        A prepared network (its speed model is the starting point; a
-        ``free-flow`` network is calibrated as ``realistic``).
+        A prepared network. The errors "before" are those of its own speed
+        model; the fit starts from that model (from ``realistic`` with its
+        documented defaults when the network is ``free-flow``).
     trips
         ``from_lon, from_lat, to_lon, to_lat, minutes`` and optionally ``km``
         and ``label`` (see :func:`optimizer.inputs.read_reference_trips`).
@@ -126,11 +127,8 @@ def calibrate(
     if network.pieces is None:
         msg = "calibrate needs a network prepared by this package (load_network)."
         raise InputError(msg)
-    base = network.speed_model
-    if base.name == "free-flow":
-        from optimizer.speed_model import speed_model
-
-        base = speed_model("realistic")
+    own = network.speed_model
+    base = speed_model("realistic") if own.name == "free-flow" else own
     pieces = network.pieces
     n = len(trips)
     origins = pd.DataFrame(
@@ -155,7 +153,7 @@ def calibrate(
 
     if progress:
         progress(f"routing {n} reference trips")
-    before, _ = minutes_under(base)
+    before, _ = minutes_under(own)
     unrouted = np.flatnonzero(~np.isfinite(before))
     if unrouted.size:
         i = int(unrouted[0])

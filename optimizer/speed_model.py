@@ -323,7 +323,8 @@ def edge_pieces(
     speeds
         km/h per ``highway`` class (the profile), for untagged pieces.
     model
-        The speed model (its built-up rule needs the graph's junctions).
+        The speed model: the radius and count of its built-up rule (the flags
+        are computed whatever the model, so that any model can time the pieces).
 
     Returns
     -------
@@ -394,7 +395,7 @@ def edge_pieces(
     classes, codes = np.unique(np.asarray(names, dtype=object).astype(str), return_inverse=True)
     edge = np.asarray(edge_of, dtype=np.int64)
     built_up = np.zeros(edge.size, dtype=bool)
-    if model.urban and edge.size:
+    if edge.size:  # always known, so that any model can time these pieces
         start = np.arange(edge.size) + edge  # vertex index of each piece's start
         mx, my = (vx[start] + vx[start + 1]) / 2.0, (vy[start] + vy[start + 1]) / 2.0
         nodes = list(graph.nodes)
