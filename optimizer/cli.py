@@ -1,7 +1,8 @@
 """The ``assign`` command: parse options, call the library, show progress, set exit codes.
 
 Exit codes: 0 success; 2 bad input (a file, a value, an option: one line on
-stderr says what and what to do); 1 the problem cannot be solved as asked.
+stderr says what and what to do); 1 the problem cannot be solved as asked;
+3 another run is writing to the same ``--out`` folder.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import Any
 import click
 
 from optimizer import datasets, settings
-from optimizer.errors import InfeasibleError, InputError, NetworkError, OptimizerError, SolverError
+from optimizer.errors import (
+    BusyError,
+    InfeasibleError,
+    InputError,
+    NetworkError,
+    OptimizerError,
+    SolverError,
+)
 from optimizer.fairness import frontier
 from optimizer.inputs import (
     HeadOffice,
@@ -28,9 +36,11 @@ from optimizer.inputs import (
 from optimizer.model import Objective
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
 from optimizer.pipeline import run
+from optimizer.publish import OutputFolder
 from optimizer.replan import read_previous_allocation
 from optimizer.report import (
     APPROXIMATE_WARNING,
+    OWN_FILES,
     pseudonym,
     ranking_table,
     weekly_savings,
@@ -39,6 +49,7 @@ from optimizer.report import (
 
 EXIT_INPUT = 2
 EXIT_UNSOLVABLE = 1
+EXIT_BUSY = 3
 
 
 class _Steps:
@@ -334,6 +345,7 @@ def main(
         format="%(levelname)s %(name)s: %(message)s",
     )
     steps = _Steps(quiet=quiet)
+    folder: OutputFolder | None = None
     try:
         agents_src = agents if agents is not None else datasets.path(datasets.AGENTS_FILE)
         tc_src = (
@@ -348,6 +360,8 @@ def main(
         if salt is not None and not salt.strip():
             msg = "--pseudonymise needs a non-empty salt (a secret phrase of your own)."
             raise InputError(msg)
+        folder = OutputFolder(out, own_names=OWN_FILES)
+        folder.acquire()  # fail now, not after the solve, if another run holds --out
         steps("reading agents and telecentres")
         agent_table = read_agents(agents_src, crs=crs)
         tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
@@ -384,7 +398,7 @@ def main(
         steps(f"writing results to {out}")
         written = write_outputs(
             result,
-            out,
+            folder,
             extra_timings={"total_s": steps.elapsed},
             pseudonymise_salt=salt,
             frontier=curve,
@@ -394,9 +408,15 @@ def main(
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
         return
+    except BusyError as exc:
+        _fail(str(exc), EXIT_BUSY)
+        return
     except (InfeasibleError, SolverError, OptimizerError) as exc:
         _fail(str(exc), EXIT_UNSOLVABLE)
         return
+    finally:
+        if folder is not None:
+            folder.release()
     if quiet:
         return
     assignment = result.assignment

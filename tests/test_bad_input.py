@@ -384,19 +384,22 @@ def test_a_write_failure_midway_replaces_nothing(tmp_path, monkeypatch) -> None:
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     import os
 
-    real_fdopen = os.fdopen
+    real_fsync = os.fsync
     calls = {"n": 0}
 
-    def failing(fd, *args, **kwargs):
+    def failing(fd):
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError(28, "No space left on device")
-        return real_fdopen(fd, *args, **kwargs)
+        return real_fsync(fd)
 
-    monkeypatch.setattr("optimizer.report.os.fdopen", failing)
+    monkeypatch.setattr("optimizer.publish.os.fsync", failing)
     result = CliRunner().invoke(main, ["--out", str(out), "--select", "3", "-q"])
-    assert result.exit_code != 0
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary left either
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output
+    assert "the previous results are unchanged" in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]  # no temporary
 
 
 # ----------------------------------------------------------------------------- dialects
