@@ -301,16 +301,12 @@ class OutputFolder:
     def _dispose(self, folder: Path) -> None:
         """Delete a run folder that is not the current one, keeping the user's files."""
         for entry in list(folder.iterdir()):
-            name = entry.name
-            target = self.path / name
-            if (name in self.own_names or self._leftover.match(name)) and not entry.is_dir():
+            if (
+                entry.name in self.own_names or self._leftover.match(entry.name)
+            ) and not entry.is_dir():
                 entry.unlink(missing_ok=True)
-            elif os.path.lexists(target):
-                if not entry.is_dir() and _same(entry, target):
-                    entry.unlink()  # a hard link of a file the current run also holds
             elif self.path.is_dir():
-                entry.rename(target)  # the user's, left behind by an interrupted run
-                logger.warning("moved %s back into %s", name, self.path)
+                _merge_back(entry, self.path / entry.name)
         try:
             folder.rmdir()
         except OSError:
@@ -368,19 +364,9 @@ class OutputFolder:
 
     def _carry_over(self, run: Path) -> None:
         for entry in list(self.path.iterdir()):
-            name = entry.name
-            if name in self.own_names or self._leftover.match(name):
+            if entry.name in self.own_names or self._leftover.match(entry.name):
                 continue
-            target = run / name
-            if entry.is_symlink():
-                target.symlink_to(entry.readlink())
-            elif entry.is_dir():
-                entry.rename(target)
-            else:
-                try:
-                    target.hardlink_to(entry)
-                except OSError:
-                    shutil.copy2(entry, target)
+            _link_copy(entry, run / entry.name)
             _crash_point()
 
     def _swap(self, run: Path) -> bool:
@@ -396,6 +382,44 @@ class OutputFolder:
         run.rename(self.path)
         old.rename(run)
         return True
+
+
+def _link_copy(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` as hard links (folders recreated, symlinks kept)."""
+    if source.is_symlink():
+        target.symlink_to(source.readlink())
+    elif source.is_dir():
+        target.mkdir()
+        target.chmod(source.stat().st_mode & 0o7777)
+        for child in source.iterdir():
+            _link_copy(child, target / child.name)
+    else:
+        try:
+            target.hardlink_to(source)
+        except OSError:
+            shutil.copy2(source, target)
+
+
+def _merge_back(entry: Path, target: Path) -> None:
+    """Remove ``entry`` where ``target`` holds the same; move it to ``target`` where it is missing.
+
+    Nothing of the user's is deleted: a file is only removed when ``target``
+    is a hard link of it (or the same symlink).
+    """
+    if not os.path.lexists(target):
+        entry.rename(target)
+        logger.warning("moved %s back into %s", entry.name, target.parent)
+    elif entry.is_dir() and not entry.is_symlink():
+        if target.is_dir() and not target.is_symlink():
+            for child in list(entry.iterdir()):
+                _merge_back(child, target / child.name)
+            with contextlib.suppress(OSError):
+                entry.rmdir()
+    elif entry.is_symlink():
+        if target.is_symlink() and entry.readlink() == target.readlink():
+            entry.unlink()
+    elif _same(entry, target):
+        entry.unlink()
 
 
 def _same(a: Path, b: Path) -> bool:
