@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -412,11 +413,13 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
         ),
         "solver": {
             "engine": assignment.engine,
-            "status": assignment.status,
             "objective": OBJECTIVE_TEXT[problem.objective],
-            "objective_value": round(assignment.objective_value, 2),
-            "best_bound": round(assignment.best_bound, 2),
-            "gap": round(assignment.gap, 6),
+            **solver_outcome(
+                assignment.status,
+                assignment.objective_value,
+                assignment.best_bound,
+                minimise=problem.objective == "travel",
+            ),
             "solve_seconds": round(assignment.solve_seconds, 4),
         },
         "totals": {
@@ -447,6 +450,46 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "working_weeks_per_year": settings.WORKING_WEEKS_PER_YEAR,
         },
         "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
+    }
+
+
+def solver_outcome(status: str, value: float, bound: float, *, minimise: bool) -> dict[str, Any]:
+    """Status, objective, bound and gap that never contradict one another.
+
+    ``optimal`` means the bound equals the objective and the gap is 0; a
+    plan that reaches its bound is optimal; otherwise the bound lies beyond
+    the objective (above when maximising) and the gap is their relative
+    distance. A bound on the wrong side is no bound: it is reported as
+    missing (``null``), with the gap.
+
+    Parameters
+    ----------
+    status
+        The solver's status (``optimal`` or ``feasible``).
+    value
+        The plan's objective value.
+    bound
+        The best bound the solver proved.
+    minimise
+        Whether the objective is minimised (``travel``).
+
+    Returns
+    -------
+    dict
+        ``status, objective_value, best_bound, gap`` (rounded as written).
+    """
+    value_r, bound_r = round(value, 2), round(bound, 2)
+    beyond = bound_r < value_r if minimise else bound_r > value_r
+    if status == "optimal" or bound_r == value_r:
+        return {"status": "optimal", "objective_value": value_r, "best_bound": value_r, "gap": 0.0}
+    if not beyond or not math.isfinite(bound):
+        return {"status": status, "objective_value": value_r, "best_bound": None, "gap": None}
+    gap = abs(bound_r - value_r) / max(1.0, abs(bound_r))
+    return {
+        "status": status,
+        "objective_value": value_r,
+        "best_bound": bound_r,
+        "gap": round(gap, 6),
     }
 
 
@@ -632,6 +675,7 @@ __all__ = [
     "neutralise_formulas",
     "pseudonym",
     "ranking_table",
+    "solver_outcome",
     "summary",
     "telecentre_table",
     "travel_times_table",
