@@ -8,6 +8,7 @@ stderr says what and what to do); 1 the problem cannot be solved as asked;
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ from optimizer.errors import (
 )
 from optimizer.fairness import frontier
 from optimizer.inputs import (
+    NUMBER,
     HeadOffice,
     parse_lonlat,
     read_agents,
@@ -43,6 +45,7 @@ from optimizer.report import (
     OWN_FILES,
     pseudonym,
     ranking_table,
+    solver_outcome,
     weekly_savings,
     write_outputs,
 )
@@ -85,8 +88,34 @@ def _objective(name: str) -> Objective:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"assign: error: {message}", err=True)
+    line = " ".join("".join(c if c.isprintable() else " " for c in message).split())
+    click.echo(f"assign: error: {line}", err=True)  # always one line
     sys.exit(code)
+
+
+MINUTES_A_DAY = 24 * 60
+MINUTES_A_WEEK = 7 * MINUTES_A_DAY
+MAX_COUNT = 10_000_000
+
+
+class _Finite(click.FloatRange):
+    """A number option: a plain finite number within its range (no nan, inf, 1_0)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            if not NUMBER.fullmatch(value.strip()):
+                self.fail(f"'{value}' is not a number. Give {self._span()}.", param, ctx)
+            if not math.isfinite(float(value)):
+                self.fail(f"'{value}' is too large. Give {self._span()}.", param, ctx)
+        number = super().convert(value, param, ctx)
+        return number
+
+    def _span(self) -> str:
+        low = "more than" if self.min_open else "from"
+        return f"a number {low} {self.min:g} to {self.max:g}"
+
+    def _describe_range(self) -> str:
+        return f"{'>' if self.min_open else ''}{self.min:g}..{self.max:g}"
 
 
 SPEED_PROFILE_OPTION = click.option(
@@ -166,29 +195,29 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("assignment"),
+    type=click.Path(file_okay=False),  # a str: '' must not become '.'
+    default="assignment",
     show_default=True,
     help="Folder for the results: allocation.csv, telecentres.csv, travel_times.csv, "
     "ranking.csv, summary.json, map.png, map.html (and schedule.csv, changes.csv, frontier.csv).",
 )
 @click.option(
     "--select",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_COUNT),
     default=None,
     metavar="K",
     help="Assign at most K agents (those who save the most: the scheme's choice by distance).",
 )
 @click.option(
     "--max-minutes",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_Finite(min=0, max=MINUTES_A_DAY, min_open=True),
     default=None,
     metavar="M",
     help="Longest acceptable one-way drive from home to a telecentre, minutes.",
 )
 @click.option(
     "--min-saving",
-    type=click.FloatRange(min=0),
+    type=_Finite(min=0, max=MINUTES_A_DAY),
     default=0.0,
     show_default=True,
     metavar="M",
@@ -212,7 +241,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--preference-bonus",
-    type=click.FloatRange(min=0),
+    type=_Finite(min=0, max=MINUTES_A_WEEK),
     default=30.0,
     show_default=True,
     metavar="M",
@@ -228,7 +257,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_Finite(min=0, max=7 * 86400, min_open=True),
     default=settings.SOLVER_TIME_LIMIT_S,
     show_default=True,
     metavar="S",
@@ -236,7 +265,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--rank",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_COUNT),
     default=0,
     metavar="N",
     help="Also print the N volunteers with the longest commute (all are in ranking.csv).",
@@ -261,7 +290,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--max-open",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_COUNT),
     default=None,
     metavar="P",
     help="Choose which telecentres to open: at most P (an opening_cost column in the "
@@ -269,7 +298,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--day-bonus",
-    type=click.FloatRange(min=0),
+    type=_Finite(min=0, max=MINUTES_A_WEEK),
     default=5.0,
     show_default=True,
     metavar="M",
@@ -285,7 +314,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--move-penalty",
-    type=click.FloatRange(min=0),
+    type=_Finite(min=0, max=MINUTES_A_WEEK),
     default=60.0,
     show_default=True,
     metavar="M",
@@ -309,7 +338,7 @@ def main(
     telecentres: Path | None,
     head_office: str | None,
     network_path: Path | None,
-    out: Path,
+    out: str,
     select: int | None,
     max_minutes: float | None,
     min_saving: float,
@@ -422,10 +451,17 @@ def main(
     assignment = result.assignment
     assigned = int(assignment.assigned.sum())
     minutes, km = weekly_savings(result)
+    outcome = solver_outcome(
+        assignment.status,
+        assignment.objective_value,
+        assignment.best_bound,
+        minimise=result.problem.objective == "travel",
+    )  # the same words as summary.json
     quality = (
         "optimal"
-        if assignment.status == "optimal"
-        else f"best found in {time_limit:g} s, at most {assignment.gap:.2%} below the best possible"
+        if outcome["status"] == "optimal"
+        else f"best found in {time_limit:g} s"
+        + (f", at most {outcome['gap']:.2%} from the best possible" if outcome["gap"] else "")
     )
     places = (
         f"{int(result.plan.desks.sum())} desk-days a week"
@@ -467,7 +503,7 @@ def main(
 )
 @click.option(
     "--buffer-km",
-    type=float,
+    type=_Finite(min=0, max=500),
     default=DEFAULT_BUFFER_KM,
     show_default=True,
     help="Border added around --place or --polygon, so that routes leaving the area are kept.",
