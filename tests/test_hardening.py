@@ -189,3 +189,39 @@ def test_any_option_value_ends_in_a_result_or_one_line(option, value, tmp_path) 
     if result.exit_code:
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("assign: error: "), lines
+
+
+def test_library_warnings_do_not_reach_the_user(tmp_path, monkeypatch) -> None:
+    import warnings
+
+    def noisy(*args, **kwargs):
+        warnings.warn("driver GeoJSON: something odd at line 3", RuntimeWarning, stacklevel=1)
+        msg = "Failed to read GeoJSON data"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr("optimizer.inputs.gpd.read_file", noisy)
+    path = tmp_path / "agents.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--agents", str(path), "--out", str(tmp_path / "o"), "-q"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"assign: error: {path}: cannot be read as a point layer (Failed to read GeoJSON data). "
+        "Check that it is a valid file."
+    ]
+
+
+def test_an_out_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch) -> None:
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("optimizer.publish.os.open", refuse)
+    code, output = _invoke("--out", str(tmp_path / "out"))
+    assert code == 2
+    assert output.strip() == (
+        f"assign: error: --out: cannot write in '{tmp_path}' (Permission denied). "
+        "Choose a folder you can write to."
+    )
