@@ -35,7 +35,7 @@ def hostile_run(tmp_path_factory) -> Path:
     sites["name"] = names
     agents = datasets.agents()
     agents.loc[: len(FORMULA_IDS) - 1, "agent_id"] = FORMULA_IDS
-    agents.loc[0, "commune"] = "=cmd|' /C calc'!A0"
+    agents.loc[0, "commune"] = "-cmd|' /C calc'!A"
     sites.to_csv(folder / "sites.csv", index=False)
     agents.to_csv(folder / "agents.csv", index=False)
     out = folder / "out"
