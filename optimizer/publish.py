@@ -15,8 +15,10 @@ that this run does not write (``schedule.csv`` of a weekly plan, then a plain
 run) disappears with the previous run.
 
 Runs on one folder are serialised by a lock file, ``.<out>.lock`` beside the
-folder (``fcntl.flock``, released by the kernel when the process ends, however
-it ends): a second run fails at once with :class:`~optimizer.errors.BusyError`.
+folder, present while a run holds it (``fcntl.flock``, released by the kernel
+when the process ends, however it ends; a killed run leaves the empty file,
+which the next run reuses): a second run fails at once with
+:class:`~optimizer.errors.BusyError`.
 The run holding the lock removes what dead runs left: their unfinished run
 folders, the previous folder of a run killed just after the swap, and hidden
 ``.NAME.xxxx.tmp`` files of the earlier file-by-file writer.
@@ -227,26 +229,33 @@ class OutputFolder:
         if self._lock_fd is not None:
             return
         parent = self.path.parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as exc:
-            msg = (
-                f"--out: cannot write in '{parent}' ({exc.strerror}). "
-                "Choose a folder you can write to."
-            )
-            raise InputError(msg) from None
-        if sys.platform != "win32":
+        for _ in range(10):  # the holder may remove the file between our open and our lock
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
-                os.close(fd)
+                parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:
                 msg = (
-                    f"another assign run is writing to {self.given} (pid {holder}); "
-                    "wait for it or choose another --out."
+                    f"--out: cannot write in '{parent}' ({exc.strerror}). "
+                    "Choose a folder you can write to."
                 )
-                raise BusyError(msg) from None
+                raise InputError(msg) from None
+            if sys.platform != "win32":
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+                    os.close(fd)
+                    msg = (
+                        f"another assign run is writing to {self.given} (pid {holder}); "
+                        "wait for it or choose another --out."
+                    )
+                    raise BusyError(msg) from None
+            if _same_inode(fd, self.lock_path):
+                break
+            os.close(fd)  # locked a file its holder had just removed: take the new one
+        else:  # pragma: no cover - ten removals in a row
+            msg = f"--out: cannot lock '{self.lock_path}'. Try again."
+            raise BusyError(msg)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         self._lock_fd = fd
@@ -259,8 +268,10 @@ class OutputFolder:
             raise InputError(msg)
 
     def unlock(self) -> None:
-        """Release the lock (the lock file stays, empty of meaning)."""
+        """Release the lock and remove the lock file (a killed run leaves it: harmless)."""
         if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                self.lock_path.unlink()  # while still holding the lock: see lock()
             os.close(self._lock_fd)
             self._lock_fd = None
 
@@ -420,6 +431,13 @@ def _merge_back(entry: Path, target: Path) -> None:
             entry.unlink()
     elif _same(entry, target):
         entry.unlink()
+
+
+def _same_inode(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), path.stat())
+    except OSError:
+        return False
 
 
 def _same(a: Path, b: Path) -> bool:

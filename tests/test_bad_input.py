@@ -655,7 +655,7 @@ def test_a_write_failure_midway_replaces_nothing(tmp_path, monkeypatch) -> None:
     assert "No space left on device" in result.output
     assert "the previous results are unchanged" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]  # no temporary
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary
 
 
 # ----------------------------------------------------------------------------- dialects

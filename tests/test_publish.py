@@ -63,7 +63,7 @@ def test_a_run_replaces_the_tool_files_and_keeps_the_users(tmp_path) -> None:
     assert (out / "mine" / "draft.csv").read_text(encoding="utf-8") == "a,b\n"
     files = _own(out)
     assert _listed(files) == set(files)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_a_second_run_on_a_locked_folder_says_who_holds_it(tmp_path) -> None:
@@ -77,6 +77,25 @@ def test_a_second_run_on_a_locked_folder_says_who_holds_it(tmp_path) -> None:
     ]
     assert not out.exists()
     assert CliRunner().invoke(main, ["--out", str(out), "-q", "--no-maps"]).exit_code == 0
+
+
+def test_without_an_atomic_exchange_two_renames_and_a_restore(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("optimizer.publish._exchange", lambda a, b: False)
+    out = tmp_path / "out"
+    folder = OutputFolder(out, own_names=OWN_FILES)
+    folder.publish({"allocation.csv": "old\n", "summary.json": "{}\n"})
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    folder.publish({"allocation.csv": "new\n"})
+    assert sorted(p.name for p in out.iterdir()) == ["allocation.csv", "notes.txt"]
+    assert (out / "allocation.csv").read_text() == "new\n"
+    # a run killed between the two renames: no folder, the old run beside it
+    out.rename(tmp_path / ".out.old-999999999-dead")
+    (tmp_path / ".out.run-999999999-dead").mkdir()
+    (tmp_path / ".out.run-999999999-dead" / "allocation.csv").write_text("newer\n")
+    with OutputFolder(out, own_names=OWN_FILES):
+        assert (out / "allocation.csv").read_text() == "new\n"  # the old run, whole
+        assert (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_kill_9_at_every_step_of_publishing_leaves_one_whole_run(tmp_path) -> None:
@@ -116,12 +135,7 @@ def test_kill_9_at_every_step_of_publishing_leaves_one_whole_run(tmp_path) -> No
     assert len(outcomes) >= 10  # files, user entries, the swap and the cleanup
     assert "old" in outcomes and "new" in outcomes
     # once a run ends, nothing is left of the killed ones
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".out.lock",
-        ".reference.lock",
-        "out",
-        "reference",
-    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "reference"]
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -156,4 +170,4 @@ def test_two_concurrent_runs_with_different_options_leave_one_whole_run(tmp_path
     with_maps = "map.html" in files
     assert (FRONTIER_FILE in files) == with_maps  # one run's options, never a mix
     assert (summary["options"]["select"] == 3) == (not with_maps)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
