@@ -340,6 +340,10 @@ class OutputFolder:
         list of pathlib.Path
             The paths of the files, in the folder.
         """
+        strangers = sorted(set(files) - self.own_names)
+        if strangers:
+            msg = f"not the tool's own file names: {', '.join(strangers)}"
+            raise ValueError(msg)
         with self:
             run = self.path.parent / f"{self._prefix('run')}{os.getpid()}-{secrets.token_hex(4)}"
             swapped = False
@@ -390,7 +394,11 @@ class OutputFolder:
         old = self.path.parent / f"{self._prefix('old')}{os.getpid()}-{secrets.token_hex(4)}"
         self.path.rename(old)
         _crash_point()
-        run.rename(self.path)
+        try:
+            run.rename(self.path)
+        except OSError:
+            old.rename(self.path)
+            raise
         old.rename(run)
         return True
 
