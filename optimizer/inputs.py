@@ -172,7 +172,8 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         Columns ``agent_id, lon, lat, telework_days, commune, must_assign,
         preferred_telecentre, forbidden_telecentres`` (ids joined by ``|``),
         in input order. Optional columns of the file: ``telework_days``
-        (default 1), ``commune``, ``must_assign`` (yes/no, true/false, 1/0,
+        (default 1), ``commune`` (a name: no digit, comma or semicolon, at most 60
+        characters; an address is refused), ``must_assign`` (yes/no, true/false, 1/0,
         oui/non), ``preferred_telecentre`` (one id), ``forbidden_telecentres``
         (ids separated by ``|`` or spaces).
     """
@@ -602,7 +603,7 @@ def _one_id_each(table: pd.DataFrame, column: str, name: str) -> list[str]:
 def _communes(table: pd.DataFrame, column: str, name: str) -> list[str]:
     values = _cell_strings(table, column)
     for i, value in enumerate(values):
-        if len(value) > 60 or re.search(r"\d", value):
+        if len(value) > 60 or re.search(r"[\d,;]", value):
             msg = (
                 f"{name}: {_row_label(i)}, column '{column}': '{value}' is not a commune name "
                 "(an address?). Give the commune's name only: this column is copied into "

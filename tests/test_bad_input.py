@@ -409,6 +409,15 @@ CATALOGUE: list[tuple[str, object, object, list[str], str]] = [
         "row 2, column 'telecentre_id': id 'saint chely' holds a space or '|'",
     ),
     (
+        "an address without a number as commune",
+        _agents(
+            'A1,3.5,44.5,1,"rue des Écoles, Mende"', header="agent_id,lon,lat,telework_days,commune"
+        ),
+        SITES_OK,
+        [],
+        "column 'commune': 'rue des Écoles, Mende' is not a commune name (an address?)",
+    ),
+    (
         "an address as commune",
         _agents(
             "A1,3.5,44.5,1,12 rue des Écoles Mende", header="agent_id,lon,lat,telework_days,commune"
