@@ -7,8 +7,9 @@ boundaries touch are linked by a two-way road; the road zigzags so that its
 length is the straight line times :data:`optimizer.settings.OFFLINE_DETOUR_FACTOR`
 (mountain roads wind), which also gives routing a point every few hundred
 metres to snap homes to. The road class comes from the populations of the two
-towns linked (both of 2,000 or more: ``primary``; one of 500 or more:
-``secondary``; otherwise ``tertiary``), and its speed from the speed profile.
+towns linked (both of 2,000 or more: ``primary``; both of 500 or more:
+``secondary``; otherwise ``tertiary``: a road to a hamlet is a small road), and
+its speed from the speed profile.
 
 The file says it is an approximation in its ``generator`` attribute, which
 :func:`optimizer.network.load_network` reads, so that every result computed on
@@ -76,7 +77,7 @@ def road_class(pop_a: int, pop_b: int) -> str:
     """Return the OSM ``highway`` class of the link between two towns."""
     if min(pop_a, pop_b) >= PRIMARY_POPULATION:
         return "primary"
-    if max(pop_a, pop_b) >= SECONDARY_POPULATION:
+    if min(pop_a, pop_b) >= SECONDARY_POPULATION:
         return "secondary"
     return "tertiary"
 

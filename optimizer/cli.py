@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 
 from optimizer import datasets, settings
+from optimizer.calibration import calibrate, write_profile
 from optimizer.errors import (
     BusyError,
     InfeasibleError,
@@ -29,9 +31,12 @@ from optimizer.fairness import frontier
 from optimizer.inputs import (
     NUMBER,
     HeadOffice,
+    check_in_area,
     parse_lonlat,
     read_agents,
     read_area,
+    read_reference_trips,
+    read_speed_factors,
     read_speed_table,
     read_telecentres,
 )
@@ -48,6 +53,13 @@ from optimizer.report import (
     solver_outcome,
     weekly_savings,
     write_outputs,
+)
+from optimizer.speed_model import (
+    DEFAULT_SPEED_MODEL,
+    GROUPS,
+    SPEED_MODELS,
+    SpeedModel,
+    speed_model,
 )
 
 EXIT_INPUT = 2
@@ -129,6 +141,18 @@ SPEED_PROFILE_OPTION = click.option(
 )
 
 
+SPEED_MODEL_OPTION = click.option(
+    "--speed-model",
+    "speed_model_name",
+    type=click.Choice(SPEED_MODELS),
+    default=DEFAULT_SPEED_MODEL,
+    show_default=True,
+    help="How roads are timed: 'realistic' (a car's speed: below the limit, slower in bends, "
+    "delays at junctions, signals and stops, town speeds in built-up areas) or 'free-flow' "
+    "(every road at its speed limit, no delay).",
+)
+
+
 def _speed_profile(value: str) -> str | dict[str, float]:
     """Return the profile name, or the table read from a CSV file."""
     if value in settings.SPEED_PROFILES:
@@ -138,6 +162,19 @@ def _speed_profile(value: str) -> str | dict[str, float]:
     known = ", ".join(sorted(settings.SPEED_PROFILES))
     msg = f"--speed-profile: '{value}' is neither a profile ({known}) nor a .csv file."
     raise InputError(msg)
+
+
+def _speed_setup(profile: str, model_name: str) -> tuple[str | dict[str, float], SpeedModel]:
+    """Return the profile and the speed model: a profile CSV's ``factor`` column calibrates it."""
+    speeds = _speed_profile(profile)
+    model = speed_model(model_name)
+    if model.name == "free-flow":
+        return speeds, model
+    if isinstance(speeds, dict):
+        factors, params = read_speed_factors(profile)
+        if factors or params:
+            return speeds, model.with_factors(factors, source=f"profile {profile}", **params)
+    return speeds, model
 
 
 class _OneLineErrors(click.Group):
@@ -232,6 +269,7 @@ class _OneLineErrors(click.Group):
     "the minutes all agents drive a week (same plan as 'minutes').",
 )
 @SPEED_PROFILE_OPTION
+@SPEED_MODEL_OPTION
 @click.option(
     "--crs",
     default=None,
@@ -344,6 +382,7 @@ def main(
     min_saving: float,
     objective: str,
     speed_profile: str,
+    speed_model_name: str,
     crs: str | None,
     preference_bonus: float,
     engine: str,
@@ -394,7 +433,8 @@ def main(
         steps("reading agents and telecentres")
         agent_table = read_agents(agents_src, crs=crs)
         tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
-        network = load_network(net_src, speed_profile=_speed_profile(speed_profile), progress=steps)
+        speeds, model = _speed_setup(speed_profile, speed_model_name)
+        network = load_network(net_src, speed_profile=speeds, speed_model=model, progress=steps)
         result = run(
             agent_table,
             tc_table,
@@ -521,6 +561,7 @@ def main(
     help=f"Where downloads are cached (default {settings.CACHE_DIR}).",
 )
 @SPEED_PROFILE_OPTION
+@SPEED_MODEL_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def network_command(
     place: str | None,
@@ -530,6 +571,7 @@ def network_command(
     out: Path,
     cache_dir: Path | None,
     speed_profile: str,
+    speed_model_name: str,
     quiet: bool,
 ) -> None:
     """Build a road network from OpenStreetMap and save it as GraphML.
@@ -546,9 +588,9 @@ def network_command(
         if out.suffix.lower() != ".graphml":
             msg = f"--out must end in .graphml, got '{out}'."
             raise InputError(msg)
-        profile = _speed_profile(speed_profile)
+        profile, model = _speed_setup(speed_profile, speed_model_name)
         if from_file is not None:
-            net = load_network(from_file, speed_profile=profile, progress=steps)
+            net = load_network(from_file, speed_profile=profile, speed_model=model, progress=steps)
         else:
             area = read_area(polygon) if polygon is not None else None
             net = download_network(
@@ -557,6 +599,7 @@ def network_command(
                 buffer_km=buffer_km,
                 cache_dir=cache_dir,
                 speed_profile=profile,
+                speed_model=model,
                 progress=steps,
             )
         steps(f"saving {out}")
@@ -572,6 +615,98 @@ def network_command(
             f"({net.dropped_nodes:,} nodes dropped: not reachable both ways); "
             f"saved {out} in {steps.elapsed:.1f} s."
         )
+
+
+@main.command("calibrate")
+@click.option(
+    "--reference",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Reference trips: CSV with from_lon, from_lat, to_lon, to_lat, minutes[, km, label] "
+    "(mileage claims, times read off a route planner).",
+)
+@click.option(
+    "--network",
+    "network_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Road network (default: the embedded approximate Lozère network).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Profile CSV to write (highway, kmh, factor); give it to 'assign --speed-profile'.",
+)
+@click.option(
+    "--fit-junction-delay",
+    is_flag=True,
+    help="Also fit the delay at junctions (on a coarse network of towns: crossing a village).",
+)
+@SPEED_PROFILE_OPTION
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def calibrate_command(
+    reference: Path,
+    network_path: Path | None,
+    out: Path,
+    fit_junction_delay: bool,
+    speed_profile: str,
+    quiet: bool,
+) -> None:
+    """Fit the realistic speed model's factors to reference trips, and write a profile.
+
+    Prints the error on the reference trips before and after (median and worst,
+    in % and minutes). Use the profile with: assign --speed-profile PROFILE.csv
+    """
+    steps = _Steps(quiet=quiet)
+    try:
+        if out.suffix.lower() != ".csv":
+            msg = f"--out must end in .csv, got '{out}'."
+            raise InputError(msg)
+        trips = read_reference_trips(reference)
+        speeds = _speed_profile(speed_profile)
+        src = network_path if network_path is not None else datasets.path(datasets.NETWORK_FILE)
+        net = load_network(src, speed_profile=speeds, speed_model="realistic", progress=steps)
+        check_in_area(
+            pd.DataFrame(
+                {"id": trips["label"], "lon": trips["from_lon"], "lat": trips["from_lat"]}
+            ),
+            net.bounds,
+            name=f"{reference} (from_lon, from_lat)",
+            id_column="id",
+        )
+        check_in_area(
+            pd.DataFrame({"id": trips["label"], "lon": trips["to_lon"], "lat": trips["to_lat"]}),
+            net.bounds,
+            name=f"{reference} (to_lon, to_lat)",
+            id_column="id",
+        )
+        table = speeds if isinstance(speeds, dict) else dict(settings.SPEED_PROFILES[speeds])
+        result = calibrate(
+            net, trips, speeds=table, fit_junction_delay=fit_junction_delay, progress=steps
+        )
+        steps(f"writing {out}")
+        write_profile(result, out)
+        steps.finish()
+    except (InputError, NetworkError) as exc:
+        _fail(str(exc), EXIT_INPUT)
+        return
+    if quiet:
+        return
+    for which in ("before", "after"):
+        e = result.errors(which)
+        click.echo(
+            f"{which:>6}: median error {e['median_pct']:.1f} % ({e['median_min']:.1f} min), "
+            f"worst {e['worst_pct']:.1f} % ({e['worst_min']:.1f} min) on {len(trips)} trips"
+        )
+    fitted = (
+        ", ".join(f"{g} {v:.3f}" for g, v in result.factors.items() if g in GROUPS or g == "all")
+        or "none"
+    )
+    click.echo(f"Fitted factors (fraction of the speed limit): {fitted}.")
+    if fit_junction_delay:
+        click.echo(f"Fitted junction delay: {result.model.junction_delay_s:.1f} s.")
+    click.echo(f"Wrote {out}; use it with: assign --speed-profile {out}")
 
 
 if __name__ == "__main__":  # pragma: no cover

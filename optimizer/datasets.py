@@ -28,6 +28,11 @@ TELECENTRES_FILE = "telecentres_solozere.csv"
 HEAD_OFFICE_FILE = "head_office.csv"
 AGENTS_FILE = "agents_demo.csv"
 NETWORK_FILE = "lozere_offline.osm"
+#: Cruising factors of the realistic speed model for the offline network, calibrated on
+#: the public reference trips of ``REFERENCE_TRIPS_FILE`` (``data/build.py`` writes it).
+NETWORK_FACTORS_FILE = "lozere_offline_factors.csv"
+#: Public reference trips between Lozère towns, with their sources.
+REFERENCE_TRIPS_FILE = "reference_trips.csv"
 
 #: Seed of the demo roster: the year the scheme opened.
 DEMO_SEED = 2015

@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,15 @@ from scipy import sparse
 from optimizer import settings
 from optimizer._osm import drivable_to_xml
 from optimizer.errors import InputError, NetworkError
+from optimizer.speed_model import (
+    DEFAULT_SPEED_MODEL,
+    EdgePieces,
+    EdgeTimes,
+    SpeedModel,
+    edge_pieces,
+    speed_model,
+    time_edges,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +65,8 @@ _XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz")
 OSM_SUFFIXES = (*_XML_SUFFIXES, ".pbf")
 #: Edge attribute listing what a simplified edge is made of (see :func:`simplify`).
 SEGMENTS = "segments"
+#: Node ``highway`` values that delay traffic (kept on the segments of merged edges).
+NODE_CONTROLS = frozenset({"traffic_signals", "stop", "give_way"})
 #: Default border added around a downloaded area, km.
 DEFAULT_BUFFER_KM = 10.0
 _MPH = 1.609344
@@ -80,6 +91,8 @@ class RoutingArrays:
         Travel time and length of each edge.
     geometry
         Each edge's line in the working CRS.
+    edge_source
+        Position in ``graph.edges`` of the graph edge each routing edge is.
     """
 
     node_ids: np.ndarray
@@ -90,6 +103,7 @@ class RoutingArrays:
     seconds: np.ndarray
     metres: np.ndarray
     geometry: np.ndarray
+    edge_source: np.ndarray
 
     @cached_property
     def twins(self) -> np.ndarray:
@@ -140,6 +154,13 @@ class RoadNetwork:
         Name of the speed profile used for edges without a usable ``maxspeed``.
     dropped_nodes
         Nodes left out because they are not in the largest strongly connected part.
+    timings
+        Seconds taken by reading and preparing.
+    speed_model
+        The speed model the edges were timed with.
+    pieces, edge_times
+        The edges' road pieces and times (``graph.edges`` order), kept for
+        re-timing (:func:`retime`).
     """
 
     graph: nx.MultiDiGraph
@@ -149,6 +170,9 @@ class RoadNetwork:
     speed_profile: str
     dropped_nodes: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    speed_model: SpeedModel = field(default_factory=lambda: speed_model(DEFAULT_SPEED_MODEL))
+    pieces: EdgePieces | None = None
+    edge_times: EdgeTimes | None = None
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -162,6 +186,7 @@ def load_network(
     path: str | Path,
     *,
     speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str | SpeedModel = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
 ) -> RoadNetwork:
     """Read a road network from a local file and prepare it for routing.
@@ -175,6 +200,12 @@ def load_network(
     speed_profile
         Name of a profile in :data:`optimizer.settings.SPEED_PROFILES`, or a
         table of km/h per ``highway`` class.
+    speed_model
+        ``"realistic"`` (default) or ``"free-flow"``, or a
+        :class:`~optimizer.speed_model.SpeedModel` (see :mod:`optimizer.speed_model`).
+        A GraphML file is re-timed under it from what each edge is made of.
+        The embedded offline approximation uses factors calibrated on public
+        reference trips unless the model already carries a calibration.
     progress
         Called with a short message before each step.
 
@@ -211,8 +242,14 @@ def load_network(
         )
         raise InputError(msg)
     read_s = time.perf_counter() - started
+    if approximate:
+        speed_model = _offline_calibration(speed_model)
     net = prepare_network(
-        graph, source=str(path), approximate=approximate, speed_profile=speed_profile
+        graph,
+        source=str(path),
+        approximate=approximate,
+        speed_profile=speed_profile,
+        speed_model=speed_model,
     )
     net.timings["read_s"] = read_s
     return net
@@ -264,11 +301,14 @@ def simplify(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
     osmnx's simplification merges chains of OSM segments into one edge and
     keeps only the distinct values of their tags, so the speed of a merged
-    edge can no longer be known exactly (osmnx averages ``maxspeed`` lists).
-    Here every segment's ``highway``, ``maxspeed`` and length are kept in the
+    edge can no longer be known exactly (osmnx averages ``maxspeed`` lists),
+    and the nodes it removes (a traffic signal along a road) are lost. Here
+    every segment's ``highway``, ``maxspeed``, length and the control at its
+    end (``traffic_signals``, ``stop``, ``give_way`` or null) are kept in the
     merged edge's ``segments`` attribute (JSON), from which
-    :func:`add_travel_times` times the edge exactly, under any speed profile,
-    also after a GraphML round trip.
+    :func:`add_travel_times` times the edge exactly, under any speed model and
+    profile, also after a GraphML round trip; the edge's ``geometry`` keeps
+    the segments' points, which the bends are read from.
 
     Parameters
     ----------
@@ -281,9 +321,17 @@ def simplify(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
         The simplified graph.
     """
     annotated = raw.copy()
-    for _, _, data in annotated.edges(data=True):
+    for _, v, data in annotated.edges(data=True):
+        control = raw.nodes[v].get("highway")
         data[SEGMENTS] = json.dumps(
-            [[_plain(data.get("highway")), _plain(data.get("maxspeed")), float(data["length"])]]
+            [
+                [
+                    _plain(data.get("highway")),
+                    _plain(data.get("maxspeed")),
+                    float(data["length"]),
+                    control if control in NODE_CONTROLS else None,
+                ]
+            ]
         )
     return ox.simplify_graph(annotated, edge_attr_aggs={"length": sum, SEGMENTS: _join_segments})
 
@@ -300,11 +348,6 @@ def _join_segments(values: list[str]) -> str:
     return "[" + ",".join(value[1:-1] for value in values) + "]"
 
 
-def _segments(text: str) -> list[tuple[object, object, float]]:
-    """Parse a ``segments`` attribute: a JSON list of ``[highway, maxspeed, length]``."""
-    return [(hw, speed, float(length)) for hw, speed, length in json.loads(text)]
-
-
 def download_network(
     place: str | None = None,
     *,
@@ -312,6 +355,7 @@ def download_network(
     buffer_km: float = DEFAULT_BUFFER_KM,
     cache_dir: str | Path | None = None,
     speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str | SpeedModel = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
 ) -> RoadNetwork:
     """Download the drivable roads of a place or polygon from OpenStreetMap, with a border.
@@ -334,6 +378,8 @@ def download_network(
         Folder of the cache (default :data:`optimizer.settings.CACHE_DIR`).
     speed_profile
         Profile name or table of km/h per ``highway`` class.
+    speed_model
+        Speed model or its name (see :mod:`optimizer.speed_model`).
     progress
         Called with a short message before each step.
 
@@ -361,7 +407,7 @@ def download_network(
     if cached.exists():
         if progress:
             progress(f"reading cached network {cached.name}")
-        net = load_network(cached, speed_profile=speed_profile)
+        net = load_network(cached, speed_profile=speed_profile, speed_model=speed_model)
         return _relabel(net, f"{label} (cache {cached})")
     folder.mkdir(parents=True, exist_ok=True)
     with _osmnx_http_cache(folder / "http"):
@@ -376,19 +422,17 @@ def download_network(
         graph = _download_graph(_buffered(area, buffer_km), label)
     ox.save_graphml(graph, cached)
     logger.info("cached %s as %s", label, cached)
-    return prepare_network(graph, source=label, approximate=False, speed_profile=speed_profile)
+    return prepare_network(
+        graph,
+        source=label,
+        approximate=False,
+        speed_profile=speed_profile,
+        speed_model=speed_model,
+    )
 
 
 def _relabel(net: RoadNetwork, source: str) -> RoadNetwork:
-    return RoadNetwork(
-        graph=net.graph,
-        routing=net.routing,
-        source=source,
-        approximate=net.approximate,
-        speed_profile=net.speed_profile,
-        dropped_nodes=net.dropped_nodes,
-        timings=net.timings,
-    )
+    return replace(net, source=source)
 
 
 @contextmanager
@@ -463,9 +507,10 @@ def prepare_network(
     source: str = "graph",
     approximate: bool = False,
     speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str | SpeedModel = DEFAULT_SPEED_MODEL,
     keep_times: bool = False,
 ) -> RoadNetwork:
-    """Time every edge, keep the largest strongly connected part, and compile it.
+    """Keep the largest strongly connected part, time every edge, and compile it.
 
     Parameters
     ----------
@@ -479,6 +524,9 @@ def prepare_network(
         Whether the network is an approximation of the real roads.
     speed_profile
         Profile name or table of km/h per ``highway`` class.
+    speed_model
+        ``"realistic"`` (default), ``"free-flow"`` or a
+        :class:`~optimizer.speed_model.SpeedModel`.
     keep_times
         Keep the ``travel_time`` (seconds) that edges already carry; only
         edges without one are timed from their speed.
@@ -493,12 +541,11 @@ def prepare_network(
         msg = f"{source}: the network has no drivable road (0 edges). Check the extract."
         raise NetworkError(msg)
     speeds, profile_name = _resolve_profile(speed_profile)
-    timed = graph.copy()
-    add_travel_times(timed, speeds, keep_times=keep_times)
-    n_before = timed.number_of_nodes()
-    largest = max(nx.strongly_connected_components(timed), key=len)
-    if len(largest) < n_before:
-        timed = nx.MultiDiGraph(timed.subgraph(largest))
+    model = _speed_model(speed_model)
+    n_before = graph.number_of_nodes()
+    largest = max(nx.strongly_connected_components(graph), key=len)
+    timed = nx.MultiDiGraph(graph.subgraph(largest)) if len(largest) < n_before else graph.copy()
+    pieces, times = add_travel_times(timed, speeds, model=model, keep_times=keep_times)
     dropped = n_before - timed.number_of_nodes()
     if dropped:
         logger.info(
@@ -509,6 +556,7 @@ def prepare_network(
         )
     timed.graph["approximate"] = approximate
     timed.graph["speed_profile"] = profile_name
+    timed.graph["speed_model"] = model.name
     routing = compile_routing(timed)
     elapsed = time.perf_counter() - started
     logger.info(
@@ -527,6 +575,63 @@ def prepare_network(
         speed_profile=profile_name,
         dropped_nodes=dropped,
         timings={"prepare_s": elapsed},
+        speed_model=model,
+        pieces=pieces,
+        edge_times=times,
+    )
+
+
+def _speed_model(model: str | SpeedModel) -> SpeedModel:
+    return speed_model(model)
+
+
+def _offline_calibration(model: str | SpeedModel) -> str | SpeedModel:
+    """Give the offline approximation its calibrated factors (realistic model, not calibrated).
+
+    The approximate network's roads are made up from communes, so their
+    factors cannot come from road data: they were fitted on public reference
+    trips (``data/reference_trips.csv``) and ship beside it.
+    """
+    chosen = speed_model(model)
+    if chosen.name != "realistic" or chosen.calibration:
+        return model
+    from optimizer import datasets  # datasets reads inputs, which needs this module
+    from optimizer.inputs import read_speed_factors
+
+    file = datasets.path(datasets.NETWORK_FACTORS_FILE)
+    factors, params = read_speed_factors(file)
+    source = f"calibrated on public reference trips ({file.name})"
+    return chosen.with_factors(factors, source=source, **params)
+
+
+def retime(network: RoadNetwork, times: EdgeTimes | np.ndarray, *, source: str = "") -> RoadNetwork:
+    """Return ``network`` with other edge times (same roads, same graph).
+
+    Used for calibration and drive-time scenarios: the routing arrays get the
+    new times; the fastest of parallel edges stays the one chosen at
+    preparation.
+
+    Parameters
+    ----------
+    network
+        A prepared network.
+    times
+        New seconds per graph edge (``graph.edges`` order), or :class:`EdgeTimes`.
+    source
+        A word for reports (default: the network's own).
+
+    Returns
+    -------
+    RoadNetwork
+        A network sharing the graph, with its own routing arrays.
+    """
+    seconds = times.seconds if isinstance(times, EdgeTimes) else np.asarray(times, dtype=float)
+    routing = replace(network.routing, seconds=np.round(seconds[network.routing.edge_source], 3))
+    return replace(
+        network,
+        routing=routing,
+        source=source or network.source,
+        edge_times=times if isinstance(times, EdgeTimes) else network.edge_times,
     )
 
 
@@ -611,7 +716,8 @@ def _parse_one_speed(text: str) -> float | None:
     return speed if speed > 0 else None
 
 
-def _class_speed(highway: object, speeds: Mapping[str, float]) -> float:
+def class_speed(highway: object, speeds: Mapping[str, float]) -> float:
+    """km/h of a ``highway`` class in ``speeds`` (mean over a list; else the fallback speed)."""
     if isinstance(highway, (list, tuple)):
         known = [speeds[h] for h in highway if isinstance(h, str) and h in speeds]
         return sum(known) / len(known) if known else settings.FALLBACK_SPEED_KMH
@@ -621,15 +727,22 @@ def _class_speed(highway: object, speeds: Mapping[str, float]) -> float:
 
 
 def add_travel_times(
-    graph: nx.MultiDiGraph, speeds: Mapping[str, float], *, keep_times: bool = False
-) -> None:
+    graph: nx.MultiDiGraph,
+    speeds: Mapping[str, float],
+    *,
+    model: str | SpeedModel = DEFAULT_SPEED_MODEL,
+    keep_times: bool = False,
+) -> tuple[EdgePieces, EdgeTimes]:
     """Set ``speed_kph`` and ``travel_time`` (seconds) on every edge, in place.
 
-    A usable ``maxspeed`` tag wins; otherwise the speed of the edge's
-    ``highway`` class in ``speeds``; otherwise
-    :data:`optimizer.settings.FALLBACK_SPEED_KMH`. No speed exceeds the
-    French motorway limit of 130 km/h. Times are rounded to the millisecond,
-    the resolution of routing (see :mod:`optimizer.travel`).
+    Each road piece's limit is its usable ``maxspeed`` tag, otherwise the
+    speed of its ``highway`` class in ``speeds``, otherwise
+    :data:`optimizer.settings.FALLBACK_SPEED_KMH`, never above 130 km/h; the
+    speed model (:mod:`optimizer.speed_model`) turns limits into times
+    (``free-flow``: at the limit; ``realistic``: cruising factor, bends,
+    delays at nodes, built-up areas). ``speed_kph`` is the edge's resulting
+    mean speed. Times are rounded to the millisecond, the resolution of
+    routing (see :mod:`optimizer.travel`).
 
     Parameters
     ----------
@@ -637,37 +750,59 @@ def add_travel_times(
         Graph whose edges carry ``length`` in metres.
     speeds
         km/h per ``highway`` class.
+    model
+        Speed model or its name.
     keep_times
         Keep the ``travel_time`` an edge already has (rounded to the millisecond).
+
+    Returns
+    -------
+    tuple of EdgePieces and EdgeTimes
+        The pieces (for re-timing) and the times, in ``graph.edges`` order.
     """
     for u, v, data in graph.edges(data=True):
-        given = data.get("travel_time")
-        if keep_times and given is not None and math.isfinite(float(given)) and float(given) >= 0:
-            data["travel_time"] = round(float(given), 3)
-            continue
         length = data.get("length")
-        if length is None or not math.isfinite(float(length)) or float(length) < 0:
+        try:
+            ok = length is not None and math.isfinite(float(length)) and float(length) >= 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
             msg = f"edge {u}->{v} has no valid length ({length!r}); the network file is damaged."
             raise NetworkError(msg)
-        parts = (
-            _segments(data[SEGMENTS])
-            if isinstance(data.get(SEGMENTS), str)
-            else [(data.get("highway"), data.get("maxspeed"), float(length))]
+    chosen = speed_model(model)
+    pieces = edge_pieces(graph, speeds, chosen)
+    times = time_edges(pieces, chosen)
+    seconds = times.seconds
+    if keep_times:
+        given = np.array(
+            [_finite_or_nan(d.get("travel_time")) for _, _, d in graph.edges(data=True)]
         )
-        seconds = sum(part / (_speed(hw, tag, speeds) / 3.6) for hw, tag, part in parts)
-        data["travel_time"] = round(seconds, 3)
-        first_highway, first_tag, _ = parts[0]
-        effective = float(length) / seconds * 3.6 if seconds > 0 else None
-        data["speed_kph"] = (
-            round(effective, 3) if effective else _speed(first_highway, first_tag, speeds)
-        )
+        keep = np.isfinite(given) & (given >= 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(seconds > 0, given / seconds, 0.0)
+        times.by_group[keep] *= ratio[keep, None]
+        seconds = np.where(keep, given, seconds)
+        times = EdgeTimes(seconds=seconds, by_group=times.by_group)
+    for k, (_, _, data) in enumerate(graph.edges(data=True)):
+        data["travel_time"] = round(float(seconds[k]), 3)
+        length = float(data["length"])
+        data["speed_kph"] = round(length / seconds[k] * 3.6, 3) if seconds[k] > 0 else 0.0
+    return pieces, times
+
+
+def _finite_or_nan(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return number if math.isfinite(number) else math.nan
 
 
 def _speed(highway: object, maxspeed: object, speeds: Mapping[str, float]) -> float:
     """km/h of one segment: its usable ``maxspeed`` tag, else its class's, capped at 130."""
     speed = parse_maxspeed(maxspeed)
     if speed is None:
-        speed = _class_speed(highway, speeds)
+        speed = class_speed(highway, speeds)
     return min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"])
 
 
@@ -729,6 +864,7 @@ def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
         seconds=seconds[chosen],
         metres=metres[chosen],
         geometry=geometry,
+        edge_source=chosen,
     )
 
 

@@ -52,6 +52,45 @@ MILEAGE_TIERS : tuple of (float, float)
     these rates, each km at the rate of its band.
 WORKING_WEEKS_PER_YEAR : int
     Weeks a year over which weekly savings are counted: 45.
+REALISTIC_LIMIT_FACTOR : float
+    Under the ``realistic`` speed model, a car cruises at this fraction of the
+    speed limit on a straight, open road: 0.8, the ``speed_reduction`` that
+    OSRM's car profile (``profiles/car.lua``, Project-OSRM) applies to tagged
+    limits. IGN's BD TOPO gives rural single-carriageway roads 58-67 km/h by
+    importance class against their 80-90 km/h limits (0.7-0.8 of the limit,
+    bends and junctions included). A calibrated profile replaces it per class.
+LATERAL_ACCEL_MS2 : float
+    Lateral acceleration a driver accepts in a bend: 2.5 m/s² (about 0.25 g),
+    so a bend of radius R is taken at ``sqrt(2.5 R)`` m/s (30 m: 31 km/h,
+    100 m: 57 km/h, 250 m: 90 km/h). This is the order of superelevation plus
+    side friction that road design guides allow at 40-80 km/h (AASHTO's
+    "Green Book", SETRA's ARP for French rural roads).
+ACCEL_MS2, DECEL_MS2 : float
+    Comfortable acceleration out of a bend (1.0 m/s²) and braking into one
+    (3.0 m/s², under the 3.4 m/s² that AASHTO's stopping-sight-distance rule
+    takes as comfortable braking).
+BEND_CHORD_M : float
+    A bend's radius is read through the points 30 m before and after it
+    along the road (or the nearest drawn points beyond): OpenStreetMap draws
+    roads with a point every few metres, each a metre or so off, and three
+    close points would show false sharp bends on a straight motorway.
+MIN_BEND_SPEED_KMH : float
+    No bend is taken slower than 15 km/h (a hairpin), whatever its radius
+    computes to from noisy geometry.
+SIGNAL_DELAY_S, STOP_DELAY_S, GIVE_WAY_DELAY_S : float
+    Delay at a node tagged ``highway=traffic_signals`` (2 s, OSRM's
+    ``traffic_signal_penalty``), ``highway=stop`` (6 s: braking to a halt and
+    pulling away from 30 km/h at the rates above, plus a look) and
+    ``highway=give_way`` (3 s).
+JUNCTION_DELAY_S : float
+    Delay for crossing a junction where three roads or more meet: 1 s. OSRM
+    charges about 2 s for a right-angle turn and nothing for going straight;
+    a route turns at about half of the junctions it crosses.
+URBAN_RADIUS_M, URBAN_MIN_NODES : float, int
+    Built-up rule of the ``realistic`` model: a road piece with at least 8
+    junctions or road ends within 250 m of its middle is in a built-up area,
+    where a road with no ``maxspeed`` tag is limited to ``FR:urban`` (50 km/h).
+    Villages of Lozère pass it; open country does not.
 SOLVER_TIME_LIMIT_S : float
     Time limit for CP-SAT solves: 60 s.
 CACHE_DIR : pathlib.Path
@@ -125,6 +164,19 @@ MILEAGE_TIERS: Final[tuple[tuple[float, float], ...]] = (
     (float("inf"), 0.23),
 )
 WORKING_WEEKS_PER_YEAR: Final[int] = 45
+
+REALISTIC_LIMIT_FACTOR: Final[float] = 0.8
+LATERAL_ACCEL_MS2: Final[float] = 2.5
+ACCEL_MS2: Final[float] = 1.0
+DECEL_MS2: Final[float] = 3.0
+MIN_BEND_SPEED_KMH: Final[float] = 15.0
+BEND_CHORD_M: Final[float] = 30.0
+SIGNAL_DELAY_S: Final[float] = 2.0
+STOP_DELAY_S: Final[float] = 6.0
+GIVE_WAY_DELAY_S: Final[float] = 3.0
+JUNCTION_DELAY_S: Final[float] = 1.0
+URBAN_RADIUS_M: Final[float] = 250.0
+URBAN_MIN_NODES: Final[int] = 8
 
 SOLVER_TIME_LIMIT_S: Final[float] = 60.0
 

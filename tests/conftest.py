@@ -65,7 +65,7 @@ def five_node_graph() -> nx.MultiDiGraph:
 
 @pytest.fixture
 def five_node_network() -> RoadNetwork:
-    return prepare_network(five_node_graph(), source="five-node fixture")
+    return prepare_network(five_node_graph(), source="five-node fixture", speed_model="free-flow")
 
 
 def node_points(net: RoadNetwork, nodes: list[int], prefix: str) -> pd.DataFrame:

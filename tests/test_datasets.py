@@ -21,7 +21,12 @@ def _load_build():
 
 def test_generated_files_are_reproducible(tmp_path) -> None:
     _load_build().build(tmp_path)
-    for name in (datasets.AGENTS_FILE, datasets.NETWORK_FILE):
+    for name in (
+        datasets.AGENTS_FILE,
+        datasets.NETWORK_FILE,
+        datasets.REFERENCE_TRIPS_FILE,
+        datasets.NETWORK_FACTORS_FILE,
+    ):
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
 
 

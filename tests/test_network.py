@@ -3,7 +3,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from optimizer import settings
+from optimizer import datasets, settings
 from optimizer.errors import InputError, NetworkError
 from optimizer.network import load_network, parse_maxspeed, prepare_network, save_network
 
@@ -52,10 +52,12 @@ def test_five_node_edge_times_match_hand_computation(five_node_network) -> None:
 
 
 def test_profile_changes_class_speeds_not_tagged_ones() -> None:
-    net = prepare_network(five_node_graph(), speed_profile="lozere80")
+    net = prepare_network(five_node_graph(), speed_profile="lozere80", speed_model="free-flow")
     assert net.graph.edges[1, 2, 0]["travel_time"] == pytest.approx(45.0)  # 80 km/h
     assert net.graph.edges[1, 3, 0]["travel_time"] == pytest.approx(180.0)  # tagged 30
-    custom = prepare_network(five_node_graph(), speed_profile={"primary": 60.0})
+    custom = prepare_network(
+        five_node_graph(), speed_profile={"primary": 60.0}, speed_model="free-flow"
+    )
     assert custom.graph.edges[1, 2, 0]["travel_time"] == pytest.approx(60.0)
     assert custom.speed_profile == "custom"
 
@@ -63,7 +65,7 @@ def test_profile_changes_class_speeds_not_tagged_ones() -> None:
 def test_no_speed_above_motorway_limit() -> None:
     g = five_node_graph()
     g.edges[1, 2, 0]["maxspeed"] = "200"
-    net = prepare_network(g)
+    net = prepare_network(g, speed_model="free-flow")
     assert net.graph.edges[1, 2, 0]["speed_kph"] == 130.0
 
 
@@ -76,7 +78,7 @@ def test_largest_strongly_connected_part_is_kept_and_drop_reported() -> None:
     g = five_node_graph()
     g.add_node(9, x=3.6, y=44.6)
     g.add_edge(5, 9, length=100.0, highway="service")  # 9 can be reached but not left
-    net = prepare_network(g)
+    net = prepare_network(g, speed_model="free-flow")
     assert 9 not in net.graph
     assert net.dropped_nodes == 1
     assert net.routing.n_nodes == 5
@@ -92,7 +94,7 @@ def test_empty_graph_is_a_network_error() -> None:
 def test_routing_keeps_fastest_parallel_edge() -> None:
     g = five_node_graph()
     g.add_edge(1, 2, length=1000.0, highway="residential")  # slower parallel edge
-    net = prepare_network(g)
+    net = prepare_network(g, speed_model="free-flow")
     r = net.routing
     k = [i for i in range(r.n_edges) if r.node_ids[r.tail[i]] == 1 and r.node_ids[r.head[i]] == 2]
     assert len(k) == 1
@@ -108,10 +110,11 @@ def test_graphml_round_trip_keeps_times_and_approximate_flag(lozere_network, tmp
     assert sorted(again.routing.seconds) == pytest.approx(sorted(lozere_network.routing.seconds))
 
 
-def test_offline_network_is_marked_approximate(lozere_network) -> None:
-    assert lozere_network.approximate is True
-    assert lozere_network.dropped_nodes == 0
-    speeds = {d["speed_kph"] for _, _, d in lozere_network.graph.edges(data=True)}
+def test_offline_network_is_marked_approximate() -> None:
+    net = load_network(datasets.path(datasets.NETWORK_FILE), speed_model="free-flow")
+    assert net.approximate is True
+    assert net.dropped_nodes == 0
+    speeds = {d["speed_kph"] for _, _, d in net.graph.edges(data=True)}
     assert speeds <= set(settings.SPEED_PROFILES["lozere"].values())
 
 
@@ -127,7 +130,7 @@ def test_real_osm_xml_is_not_approximate(tmp_path) -> None:
 """,
         encoding="utf-8",
     )
-    net = load_network(path)
+    net = load_network(path, speed_model="free-flow")
     assert net.approximate is False
     length = net.graph.edges[1, 2, 0]["length"]
     assert 790 < length < 800  # 0.01 degree of longitude at 44.5 N

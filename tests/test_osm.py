@@ -109,7 +109,7 @@ def _covers_every_segment_once(net) -> None:
 
 
 def test_hand_fixture_speeds_and_times() -> None:
-    net = load_network(SMALL)
+    net = load_network(SMALL, speed_model="free-flow")
     assert net.approximate is False
     _covers_every_segment_once(net)
     for data, path in _raw_paths(net):
@@ -124,18 +124,20 @@ def test_hand_fixture_speeds_and_times() -> None:
 def test_hand_fixture_profiles_after_simplification_and_graphml(tmp_path) -> None:
     # the untagged secondary 2-3 follows the profile even inside a merged edge
     slow = {**HAND_SPEEDS, (2, 3): 80.0, (3, 2): 80.0}
-    net80 = load_network(SMALL, speed_profile="lozere80")
+    net80 = load_network(SMALL, speed_profile="lozere80", speed_model="free-flow")
     custom_speeds = {**HAND_SPEEDS, (2, 3): 55.0, (3, 2): 55.0, (6, 3): 20.0, (3, 6): 20.0}
-    custom = load_network(SMALL, speed_profile={"secondary": 55.0, "residential": 20.0})
-    saved = save_network(load_network(SMALL), tmp_path / "small.graphml")
-    reloaded80 = load_network(saved, speed_profile="lozere80")
+    custom = load_network(
+        SMALL, speed_profile={"secondary": 55.0, "residential": 20.0}, speed_model="free-flow"
+    )
+    saved = save_network(load_network(SMALL, speed_model="free-flow"), tmp_path / "small.graphml")
+    reloaded80 = load_network(saved, speed_profile="lozere80", speed_model="free-flow")
     for net, speeds in ((net80, slow), (custom, custom_speeds), (reloaded80, slow)):
         for data, path in _raw_paths(net):
             assert data["travel_time"] == pytest.approx(_hand_seconds(path, speeds), abs=0.001)
 
 
 def test_hand_fixture_one_way_routing() -> None:
-    net = load_network(SMALL)
+    net = load_network(SMALL, speed_model="free-flow")
     reference = nx.DiGraph()
     for a, b in HAND_SPEEDS:
         reference.add_edge(a, b, t=_hand_seconds([a, b]))
@@ -390,7 +392,9 @@ def fake_osm(monkeypatch):
 
 
 def test_download_builds_and_caches(fake_osm, tmp_path) -> None:
-    net = download_network("Test place, Lozère", buffer_km=1.0, cache_dir=tmp_path)
+    net = download_network(
+        "Test place, Lozère", buffer_km=1.0, cache_dir=tmp_path, speed_model="free-flow"
+    )
     _covers_every_segment_once(net)
     for data, path in _raw_paths(net):
         assert data["travel_time"] == pytest.approx(_hand_seconds(path), abs=0.001)
@@ -512,7 +516,9 @@ def test_cli_speed_table_csv_and_polygon_download(fake_osm, tmp_path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    net = load_network(out, speed_profile={"secondary": 55.0, "residential": 20.0})
+    net = load_network(
+        out, speed_profile={"secondary": 55.0, "residential": 20.0}, speed_model="free-flow"
+    )
     custom = {**HAND_SPEEDS, (2, 3): 55.0, (3, 2): 55.0, (6, 3): 20.0, (3, 6): 20.0}
     for data, path in _raw_paths(net):
         assert data["travel_time"] == pytest.approx(_hand_seconds(path, custom), abs=0.001)
@@ -527,3 +533,58 @@ def test_bad_speed_table_names_row_and_value(tmp_path) -> None:
     result = CliRunner().invoke(main, ["--speed-profile", "fast", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "'fast' is neither a profile" in result.output
+
+
+def _edge_times(net) -> dict[tuple[int, int, int], float]:
+    return {(u, v, k): d["travel_time"] for u, v, k, d in net.graph.edges(keys=True, data=True)}
+
+
+@pytest.mark.parametrize("model", ["free-flow", "realistic"])
+def test_graphml_from_assign_network_times_like_the_extract(model: str, tmp_path) -> None:
+    """The README's workflow: `assign network --from-file X` then `assign --network n.graphml`.
+
+    Helsinki has chains of segments with different maxspeed tags, merged into one
+    edge: after the GraphML round trip every edge must be timed as from the extract.
+    """
+    extract = _extract("Helsinki.osm.pbf")
+    graphml = tmp_path / "helsinki.graphml"
+    done = CliRunner().invoke(
+        main,
+        ["network", "--from-file", str(extract), "--out", str(graphml), "--speed-model", model],
+    )
+    assert done.exit_code == 0, done.output
+    direct = load_network(extract, speed_model=model)
+    mixed = [
+        d
+        for _, _, d in direct.graph.edges(data=True)
+        if len({str(s[1]) for s in json.loads(d["segments"])}) > 1
+    ]
+    assert len(mixed) >= 10  # the extract does have mixed-speed chains
+    again = load_network(graphml, speed_model=model)
+    assert _edge_times(again) == pytest.approx(_edge_times(direct), abs=1e-9)
+    # and through the command, as a planner meets it: the same travel table
+    agents, sites, head = _roster_inside(direct, tmp_path)
+    tables = []
+    for source in (extract, graphml):
+        out = tmp_path / f"out-{source.suffix}"
+        done = CliRunner().invoke(
+            main,
+            [
+                "--network",
+                str(source),
+                "--agents",
+                str(agents),
+                "--telecentres",
+                str(sites),
+                "--head-office",
+                head,
+                "--out",
+                str(out),
+                "--no-maps",
+                "--speed-model",
+                model,
+            ],
+        )
+        assert done.exit_code == 0, done.output
+        tables.append(pd.read_csv(out / TRAVEL_FILE, keep_default_na=False))
+    pd.testing.assert_frame_equal(tables[0], tables[1])

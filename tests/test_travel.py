@@ -90,7 +90,7 @@ def test_no_route_is_missing_with_a_reason() -> None:
     g = five_node_graph()
     g.add_node(6, **lambert_node(4000, 1000))
     g.add_edge(5, 6, length=1000.0, highway="primary", travel_time=40.0)
-    timed = prepare_network(five_node_graph())
+    timed = prepare_network(five_node_graph(), speed_model="free-flow")
     for u, v, data in timed.graph.edges(data=True):
         g.edges[u, v, 0]["travel_time"] = data["travel_time"]
     net = RoadNetwork(
@@ -245,7 +245,7 @@ def test_ties_go_to_the_shorter_route() -> None:
     g.add_edge(7, 1, length=1050.0, highway="primary", maxspeed="94.5")
     g.add_edge(7, 3, length=1050.0, highway="primary", maxspeed="94.5")
     g.add_edge(3, 7, length=1050.0, highway="primary", maxspeed="94.5")
-    net = prepare_network(g)
+    net = prepare_network(g, speed_model="free-flow")
     assert net.graph.edges[1, 7, 0]["travel_time"] == pytest.approx(40.0)
     row = travel_table(net, node_points(net, [1], "o"), node_points(net, [3], "d")).table.iloc[0]
     assert row.minutes_to * 60 == pytest.approx(80.0)
@@ -258,7 +258,7 @@ def test_very_long_routes_switch_to_a_coarser_packing() -> None:
     g.add_node(2, **lambert_node(5000, 0))
     for u, v in ((1, 2), (2, 1)):
         g.add_edge(u, v, length=2_000_000.0, highway="motorway")  # 2,000 km at 130 km/h
-    net = prepare_network(g)
+    net = prepare_network(g, speed_model="free-flow")
     row = travel_table(net, node_points(net, [1], "o"), node_points(net, [2], "d")).table.iloc[0]
     assert row.km_to == pytest.approx(2000.0)
     assert row.minutes_to == pytest.approx(2_000_000 / (130 / 3.6) / 60, abs=1e-3)

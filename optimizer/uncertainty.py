@@ -1,0 +1,251 @@
+"""Plans that survive the error in drive times.
+
+Modelled drive times are never exact. :func:`assess` takes a plan solved on
+the network's times and asks two questions under other plausible times
+(:func:`scenarios`: every road slower or faster by ``P``, main roads and
+small roads in opposite directions, and random draws per road-class group):
+
+- does each agent keep its telecentre when the plan is solved again under
+  those times? (the plan *holds* for that agent when it does in every
+  scenario);
+- what does the plan as decided save a week under those times? (the range,
+  per agent and in total).
+
+A scenario scales the part of every road's time driven on each road-class
+group (:data:`optimizer.speed_model.GROUPS`) and the delays at nodes, so the
+roads and routes stay those of the network; routes may change where a
+scenario makes another way faster.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import InputError
+from optimizer.network import Progress, RoadNetwork, retime
+from optimizer.speed_model import GROUPS
+
+logger = logging.getLogger(__name__)
+
+#: Groups counted as main roads in the opposite-direction scenarios.
+MAIN_GROUPS = ("motorway", "primary", "secondary")
+#: Random scenarios drawn besides the four structured ones.
+SAMPLED_SCENARIOS = 8
+#: Largest uncertainty accepted, as a fraction.
+MAX_UNCERTAINTY = 0.5
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Multipliers of drive time per road-class group and for delays.
+
+    Attributes
+    ----------
+    name
+        A short description.
+    multipliers
+        ``len(GROUPS) + 1`` factors on time: one per group, then the delays.
+    """
+
+    name: str
+    multipliers: np.ndarray
+
+
+def scenarios(
+    uncertainty: float, *, sampled: int = SAMPLED_SCENARIOS, seed: int = 0
+) -> list[Scenario]:
+    """Return the drive-time scenarios for an uncertainty of ``uncertainty`` (a fraction).
+
+    Parameters
+    ----------
+    uncertainty
+        How far times may be off, e.g. ``0.15`` for 15 %.
+    sampled
+        Random scenarios added (each group's factor drawn uniformly in
+        ``[1 - P, 1 + P]``, seeded: the same every run).
+    seed
+        Seed of the draws.
+
+    Returns
+    -------
+    list of Scenario
+        Every road slower, every road faster, main roads slower and small roads
+        faster, the reverse, then the random draws.
+    """
+    p = float(uncertainty)
+    if not 0 < p <= MAX_UNCERTAINTY:
+        msg = (
+            f"--speed-uncertainty must be a percentage above 0 and at most "
+            f"{MAX_UNCERTAINTY:.0%}, got {p:.0%}."
+        )
+        raise InputError(msg)
+    width = len(GROUPS) + 1
+    main = np.array([g in MAIN_GROUPS for g in GROUPS] + [False])
+    out = [
+        Scenario(f"every road {p:.0%} slower", np.full(width, 1 + p)),
+        Scenario(f"every road {p:.0%} faster", np.full(width, 1 - p)),
+        Scenario(f"main roads {p:.0%} slower, small roads faster", np.where(main, 1 + p, 1 - p)),
+        Scenario(f"main roads {p:.0%} faster, small roads slower", np.where(main, 1 - p, 1 + p)),
+    ]
+    rng = np.random.default_rng(seed)
+    out += [
+        Scenario(f"random draw {k + 1}", rng.uniform(1 - p, 1 + p, width)) for k in range(sampled)
+    ]
+    return out
+
+
+def scenario_network(network: RoadNetwork, scenario: Scenario) -> RoadNetwork:
+    """Return ``network`` with its edge times scaled as ``scenario`` says.
+
+    Parameters
+    ----------
+    network
+        A prepared network (with its edge times split by group).
+    scenario
+        The multipliers.
+
+    Returns
+    -------
+    RoadNetwork
+        The network re-timed.
+    """
+    if network.edge_times is None:
+        msg = "drive-time scenarios need a network prepared by this package (load_network)."
+        raise InputError(msg)
+    seconds = network.edge_times.by_group @ scenario.multipliers
+    return retime(network, seconds, source=f"{network.source} ({scenario.name})")
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """Result of :func:`assess`.
+
+    Attributes
+    ----------
+    agents
+        One row per agent, in input order: ``agent_id``, ``holds`` (the agent
+        gets the same telecentre, or stays at the head office, in every
+        scenario), ``scenarios_same`` (in how many), ``saving_week_low`` and
+        ``saving_week_high`` (minutes a week the plan as decided saves for the
+        agent, lowest and highest over the scenarios and the plan's own times).
+    scenarios
+        One row per scenario: ``scenario, assigned, agents_same,
+        plan_saving_week, best_saving_week`` (what the plan as decided saves,
+        and what the plan solved again for those times would save).
+    uncertainty
+        The fraction used.
+    """
+
+    agents: pd.DataFrame
+    scenarios: pd.DataFrame
+    uncertainty: float
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _plan_saving(problem: Any, telecentre: np.ndarray) -> np.ndarray:
+    """Round-trip minutes a week each agent saves with ``telecentre`` (index, -1: none)."""
+    n = telecentre.size
+    saving = np.zeros(n)
+    chosen = np.flatnonzero(telecentre >= 0)
+    t = telecentre[chosen]
+    day = (
+        problem.head_office_minutes_to[chosen]
+        + problem.head_office_minutes_back[chosen]
+        - problem.minutes_to[chosen, t]
+        - problem.minutes_back[chosen, t]
+    )
+    saving[chosen] = np.nan_to_num(day) * problem.days[chosen]
+    return saving
+
+
+def assess(
+    result: Any,
+    solve: Callable[[RoadNetwork], Any],
+    uncertainty: float,
+    *,
+    progress: Progress | None = None,
+) -> Robustness:
+    """Solve the plan again under drive-time scenarios and measure what holds.
+
+    Parameters
+    ----------
+    result
+        The run to assess (a :class:`optimizer.pipeline.RunResult`).
+    solve
+        Runs the same plan on another network and returns its result (the
+        command passes :func:`optimizer.pipeline.run` with the same options).
+    uncertainty
+        How far drive times may be off, a fraction (``0.15``).
+    progress
+        Called with a short message before each scenario.
+
+    Returns
+    -------
+    Robustness
+        Per agent and per scenario.
+    """
+    base = result.assignment.telecentre
+    ids = list(result.problem.agent_ids)
+    same = np.zeros(base.size, dtype=int)
+    own = _plan_saving(result.problem, base)
+    low, high = own.copy(), own.copy()
+    rows = []
+    cases = scenarios(uncertainty)
+    for k, case in enumerate(cases):
+        if progress:
+            progress(f"drive-time scenario {k + 1} of {len(cases)}: {case.name}")
+        other = solve(scenario_network(result.network, case))
+        if list(other.problem.agent_ids) != ids:  # pragma: no cover - same inputs, same order
+            msg = "a scenario's plan lists other agents; this is a bug."
+            raise RuntimeError(msg)
+        kept = other.assignment.telecentre == base
+        same += kept
+        saving = _plan_saving(other.problem, base)
+        low, high = np.minimum(low, saving), np.maximum(high, saving)
+        rows.append(
+            {
+                "scenario": case.name,
+                "assigned": int((other.assignment.telecentre >= 0).sum()),
+                "agents_same": int(kept.sum()),
+                "plan_saving_week": round(float(saving.sum()), 1),
+                "best_saving_week": round(
+                    float(_plan_saving(other.problem, other.assignment.telecentre).sum()), 1
+                ),
+            }
+        )
+    agents = pd.DataFrame(
+        {
+            "agent_id": ids,
+            "holds": same == len(cases),
+            "scenarios_same": same,
+            "saving_week_low": low.round(1),
+            "saving_week_high": high.round(1),
+        }
+    )
+    table = pd.DataFrame(rows)
+    assigned = base >= 0
+    summary = {
+        "uncertainty": uncertainty,
+        "scenarios": len(cases),
+        "agents_holding": int(agents["holds"].sum()),
+        "assigned_agents_holding": int((agents["holds"] & assigned).sum()),
+        "assigned_agents": int(assigned.sum()),
+        "plan_saving_week": round(float(own.sum()), 1),
+        "plan_saving_week_low": round(float(table["plan_saving_week"].min()), 1),
+        "plan_saving_week_high": round(float(table["plan_saving_week"].max()), 1),
+        "per_scenario": rows,
+    }
+    logger.info(
+        "drive-time uncertainty %.0f%%: %d of %d agents keep their plan in all %d scenarios",
+        uncertainty * 100,
+        summary["agents_holding"],
+        base.size,
+        len(cases),
+    )
+    return Robustness(agents=agents, scenarios=table, uncertainty=uncertainty, summary=summary)
