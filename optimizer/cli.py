@@ -1,12 +1,14 @@
 """The ``assign`` command: parse options, call the library, show progress, set exit codes.
 
 Exit codes: 0 success; 2 bad input (a file, a value, an option: one line on
-stderr says what and what to do); 1 the problem cannot be solved as asked.
+stderr says what and what to do); 1 the problem cannot be solved as asked;
+3 another run is writing to the same ``--out`` folder.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from pathlib import Path
@@ -17,9 +19,17 @@ import pandas as pd
 
 from optimizer import datasets, settings
 from optimizer.calibration import calibrate, write_profile
-from optimizer.errors import InfeasibleError, InputError, NetworkError, OptimizerError, SolverError
+from optimizer.errors import (
+    BusyError,
+    InfeasibleError,
+    InputError,
+    NetworkError,
+    OptimizerError,
+    SolverError,
+)
 from optimizer.fairness import frontier
 from optimizer.inputs import (
+    NUMBER,
     HeadOffice,
     check_in_area,
     parse_lonlat,
@@ -33,11 +43,14 @@ from optimizer.inputs import (
 from optimizer.model import Objective
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
 from optimizer.pipeline import run
+from optimizer.publish import OutputFolder
 from optimizer.replan import read_previous_allocation
 from optimizer.report import (
     APPROXIMATE_WARNING,
+    OWN_FILES,
     pseudonym,
     ranking_table,
+    solver_outcome,
     weekly_savings,
     write_outputs,
 )
@@ -51,6 +64,7 @@ from optimizer.speed_model import (
 
 EXIT_INPUT = 2
 EXIT_UNSOLVABLE = 1
+EXIT_BUSY = 3
 
 
 class _Steps:
@@ -86,8 +100,34 @@ def _objective(name: str) -> Objective:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"assign: error: {message}", err=True)
+    line = " ".join("".join(c if c.isprintable() else " " for c in message).split())
+    click.echo(f"assign: error: {line}", err=True)  # always one line
     sys.exit(code)
+
+
+MINUTES_A_DAY = 24 * 60
+MINUTES_A_WEEK = 7 * MINUTES_A_DAY
+MAX_COUNT = 10_000_000
+
+
+class _Finite(click.FloatRange):
+    """A number option: a plain finite number within its range (no nan, inf, 1_0)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            if not NUMBER.fullmatch(value.strip()):
+                self.fail(f"'{value}' is not a number. Give {self._span()}.", param, ctx)
+            if not math.isfinite(float(value)):
+                self.fail(f"'{value}' is too large. Give {self._span()}.", param, ctx)
+        number = super().convert(value, param, ctx)
+        return number
+
+    def _span(self) -> str:
+        low = "more than" if self.min_open else "from"
+        return f"a number {low} {self.min:g} to {self.max:g}"
+
+    def _describe_range(self) -> str:
+        return f"{'>' if self.min_open else ''}{self.min:g}..{self.max:g}"
 
 
 SPEED_PROFILE_OPTION = click.option(
@@ -192,29 +232,29 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("assignment"),
+    type=click.Path(file_okay=False),  # a str: '' must not become '.'
+    default="assignment",
     show_default=True,
     help="Folder for the results: allocation.csv, telecentres.csv, travel_times.csv, "
     "ranking.csv, summary.json, map.png, map.html (and schedule.csv, changes.csv, frontier.csv).",
 )
 @click.option(
     "--select",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_COUNT),
     default=None,
     metavar="K",
     help="Assign at most K agents (those who save the most: the scheme's choice by distance).",
 )
 @click.option(
     "--max-minutes",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_Finite(min=0, max=MINUTES_A_DAY, min_open=True),
     default=None,
     metavar="M",
     help="Longest acceptable one-way drive from home to a telecentre, minutes.",
 )
 @click.option(
     "--min-saving",
-    type=click.FloatRange(min=0),
+    type=_Finite(min=0, max=MINUTES_A_DAY),
     default=0.0,
     show_default=True,
     metavar="M",
@@ -239,7 +279,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--preference-bonus",
-    type=click.FloatRange(min=0),
+    type=_Finite(min=0, max=MINUTES_A_WEEK),
     default=30.0,
     show_default=True,
     metavar="M",
@@ -255,7 +295,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_Finite(min=0, max=7 * 86400, min_open=True),
     default=settings.SOLVER_TIME_LIMIT_S,
     show_default=True,
     metavar="S",
@@ -263,7 +303,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--rank",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_COUNT),
     default=0,
     metavar="N",
     help="Also print the N volunteers with the longest commute (all are in ranking.csv).",
@@ -288,7 +328,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--max-open",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_COUNT),
     default=None,
     metavar="P",
     help="Choose which telecentres to open: at most P (an opening_cost column in the "
@@ -296,7 +336,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--day-bonus",
-    type=click.FloatRange(min=0),
+    type=_Finite(min=0, max=MINUTES_A_WEEK),
     default=5.0,
     show_default=True,
     metavar="M",
@@ -312,7 +352,7 @@ class _OneLineErrors(click.Group):
 )
 @click.option(
     "--move-penalty",
-    type=click.FloatRange(min=0),
+    type=_Finite(min=0, max=MINUTES_A_WEEK),
     default=60.0,
     show_default=True,
     metavar="M",
@@ -336,7 +376,7 @@ def main(
     telecentres: Path | None,
     head_office: str | None,
     network_path: Path | None,
-    out: Path,
+    out: str,
     select: int | None,
     max_minutes: float | None,
     min_saving: float,
@@ -373,6 +413,7 @@ def main(
         format="%(levelname)s %(name)s: %(message)s",
     )
     steps = _Steps(quiet=quiet)
+    folder: OutputFolder | None = None
     try:
         agents_src = agents if agents is not None else datasets.path(datasets.AGENTS_FILE)
         tc_src = (
@@ -387,6 +428,8 @@ def main(
         if salt is not None and not salt.strip():
             msg = "--pseudonymise needs a non-empty salt (a secret phrase of your own)."
             raise InputError(msg)
+        folder = OutputFolder(out, own_names=OWN_FILES)
+        folder.acquire()  # fail now, not after the solve, if another run holds --out
         steps("reading agents and telecentres")
         agent_table = read_agents(agents_src, crs=crs)
         tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
@@ -424,7 +467,7 @@ def main(
         steps(f"writing results to {out}")
         written = write_outputs(
             result,
-            out,
+            folder,
             extra_timings={"total_s": steps.elapsed},
             pseudonymise_salt=salt,
             frontier=curve,
@@ -434,18 +477,31 @@ def main(
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
         return
+    except BusyError as exc:
+        _fail(str(exc), EXIT_BUSY)
+        return
     except (InfeasibleError, SolverError, OptimizerError) as exc:
         _fail(str(exc), EXIT_UNSOLVABLE)
         return
+    finally:
+        if folder is not None:
+            folder.release()
     if quiet:
         return
     assignment = result.assignment
     assigned = int(assignment.assigned.sum())
     minutes, km = weekly_savings(result)
+    outcome = solver_outcome(
+        assignment.status,
+        assignment.objective_value,
+        assignment.best_bound,
+        minimise=result.problem.objective == "travel",
+    )  # the same words as summary.json
     quality = (
         "optimal"
-        if assignment.status == "optimal"
-        else f"best found in {time_limit:g} s, at most {assignment.gap:.2%} below the best possible"
+        if outcome["status"] == "optimal"
+        else f"best found in {time_limit:g} s"
+        + (f", at most {outcome['gap']:.2%} from the best possible" if outcome["gap"] else "")
     )
     places = (
         f"{int(result.plan.desks.sum())} desk-days a week"
@@ -487,7 +543,7 @@ def main(
 )
 @click.option(
     "--buffer-km",
-    type=float,
+    type=_Finite(min=0, max=500),
     default=DEFAULT_BUFFER_KM,
     show_default=True,
     help="Border added around --place or --polygon, so that routes leaving the area are kept.",

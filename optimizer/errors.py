@@ -27,3 +27,7 @@ class InfeasibleError(OptimizerError):
 
 class SolverError(OptimizerError):
     """The solver failed or stopped without a usable answer."""
+
+
+class BusyError(OptimizerError):
+    """Another run holds the output folder's lock; the message names it."""

@@ -136,7 +136,8 @@ def frontier(problem: AssignmentProblem, *, points: int = 20) -> pd.DataFrame:
     limits = np.unique(np.quantile(drives, np.linspace(0, 1, points), method="higher"))
     rows = []
     for limit in limits:
-        result = problem.with_rules(max_minutes=float(limit)).solve()
+        # a limit of 0 (an agent living on a telecentre's point) is a tiny positive one
+        result = problem.with_rules(max_minutes=max(float(limit), 1e-6)).solve()
         rows.append(
             {
                 "max_minutes": float(limit),

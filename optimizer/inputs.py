@@ -23,6 +23,7 @@ import io
 import logging
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,23 @@ _DAY_NAMES = {
     "ven": "fri",
 }
 _GEO_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb"}
+MAX_INPUT_BYTES = 200 * 1024 * 1024
+"""Largest input file read (200 MB: about 3 million agent rows); larger is an error."""
+MAX_DESKS = 100_000
+"""Largest capacity (desks) of one telecentre, and desks on one weekday."""
+MAX_OPENING_COST = 1_000_000.0
+"""Largest ``opening_cost``, minutes a week."""
+MIN_KMH, MAX_KMH = 5.0, 130.0
+"""Speeds a planner's speed table may give, km/h."""
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+"""A plain decimal number (no ``_``, no ``nan``/``inf``, ASCII digits only)."""
+_BINARY_STARTS = {
+    b"PK\x03\x04": "a zip archive (an Excel .xlsx or .ods workbook?)",
+    b"\x1f\x8b": "gzip-compressed",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook",
+    b"SQLite format 3": "a GeoPackage or SQLite database (name it .gpkg)",
+    b"%PDF": "a PDF document",
+}
 
 
 @dataclass(frozen=True)
@@ -126,13 +144,12 @@ def parse_lonlat(text: str, *, what: str = "--head-office") -> tuple[float, floa
             f"{what}: '{text}' is not LON,LAT (two numbers, longitude first, e.g. 3.5012,44.5178)."
         )
         raise InputError(msg)
-    try:
-        lon, lat = float(parts[0]), float(parts[1])
-    except ValueError:
+    if not all(NUMBER.fullmatch(p) for p in parts):
         msg = (
             f"{what}: '{text}' is not LON,LAT (two numbers, longitude first, e.g. 3.5012,44.5178)."
         )
-        raise InputError(msg) from None
+        raise InputError(msg)
+    lon, lat = float(parts[0]), float(parts[1])
     _check_lonlat(lon, lat, where=what)
     return lon, lat
 
@@ -155,7 +172,8 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         Columns ``agent_id, lon, lat, telework_days, commune, must_assign,
         preferred_telecentre, forbidden_telecentres`` (ids joined by ``|``),
         in input order. Optional columns of the file: ``telework_days``
-        (default 1), ``commune``, ``must_assign`` (yes/no, true/false, 1/0,
+        (default 1), ``commune`` (a name: no digit, comma or semicolon, at most 60
+        characters; an address is refused), ``must_assign`` (yes/no, true/false, 1/0,
         oui/non), ``preferred_telecentre`` (one id), ``forbidden_telecentres``
         (ids separated by ``|`` or spaces).
     """
@@ -167,12 +185,14 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         out["telework_days"] = _integers(table, cols["telework_days"], name, low=1, high=5)
     else:
         out["telework_days"] = 1
-    out["commune"] = table[cols["commune"]].astype(str).str.strip() if "commune" in cols else ""
+    out["commune"] = _communes(table, cols["commune"], name) if "commune" in cols else ""
     out["must_assign"] = (
         _flags(table, cols["must_assign"], name) if "must_assign" in cols else False
     )
     out["preferred_telecentre"] = (
-        _cell_strings(table, cols["preferred_telecentre"]) if "preferred_telecentre" in cols else ""
+        _one_id_each(table, cols["preferred_telecentre"], name)
+        if "preferred_telecentre" in cols
+        else ""
     )
     out["forbidden_telecentres"] = (
         ["|".join(_split_ids(v)) for v in _cell_strings(table, cols["forbidden_telecentres"])]
@@ -222,6 +242,15 @@ def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         name=name,
     )
     out = pd.DataFrame({"telecentre_id": _ids(table, cols["telecentre_id"], name)})
+    spaced = out["telecentre_id"].str.contains(r"[\s|]", regex=True)
+    if spaced.any():
+        i = int(np.flatnonzero(spaced.to_numpy())[0])
+        msg = (
+            f"{name}: {_row_label(i)}, column '{cols['telecentre_id']}': id "
+            f"'{out['telecentre_id'].iloc[i]}' holds a space or '|', which separate ids in "
+            "forbidden_telecentres. Use '-' or '_' instead."
+        )
+        raise InputError(msg)
     reserved = out["telecentre_id"].str.lower() == "head_office"
     if reserved.any():
         row = _row_label(int(np.flatnonzero(reserved.to_numpy())[0]))
@@ -239,26 +268,29 @@ def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         msg = f"{name}: desks per weekday need all five columns mon..fri; missing: {missing}."
         raise InputError(msg)
     for day in days:
-        out[f"desks_{day}"] = _integers(table, cols[day], name, low=0, high=None)
+        out[f"desks_{day}"] = _integers(table, cols[day], name, low=0, high=MAX_DESKS)
     if "capacity" in cols:
-        out["capacity"] = _integers(table, cols["capacity"], name, low=0, high=None)
+        out["capacity"] = _integers(table, cols["capacity"], name, low=0, high=MAX_DESKS)
     elif days:
         out["capacity"] = out[[f"desks_{d}" for d in WEEKDAYS]].max(axis=1)
     else:
         _resolve_columns(table, TELECENTRE_ALIASES, required=("capacity",), name=name)
     if "opening_cost" in cols:
         costs = _numbers(table, cols["opening_cost"], name)
-        bad = np.flatnonzero(costs < 0)
+        bad = np.flatnonzero((costs < 0) | (costs > MAX_OPENING_COST))
         if bad.size:
             msg = (
                 f"{name}: {_row_label(int(bad[0]))}, column '{cols['opening_cost']}': "
-                f"{costs[bad[0]]:g} is negative. Give a cost of 0 or more (minutes a week)."
+                f"{costs[bad[0]]:g} is not a cost from 0 to {MAX_OPENING_COST:,.0f} "
+                "(minutes a week)."
             )
             raise InputError(msg)
         out["opening_cost"] = costs
     if out.empty:
         msg = f"{name}: no telecentres in the file. Give at least one row under the header."
         raise InputError(msg)
+    out.attrs["columns"] = cols
+    out.attrs["name"] = name
     logger.info("read %d telecentres from %s", len(out), name)
     return out
 
@@ -272,29 +304,89 @@ def _load_table(source: Source, *, crs: str | None) -> tuple[pd.DataFrame, str]:
         return _points_to_columns(source, "the GeoDataFrame"), "the GeoDataFrame"
     if isinstance(source, pd.DataFrame):
         return source.reset_index(drop=True), "the DataFrame"
-    path = Path(source)
-    name = str(path)
+    path, layer = split_layer(source)
+    name = str(source)
     if not path.exists():
         msg = f"{name}: file not found. Check the path."
         raise InputError(msg)
     if path.is_dir():
         msg = f"{name}: is a folder, not a file. Give the path of a CSV or GeoPackage file."
         raise InputError(msg)
+    if path.is_file() and path.stat().st_size > MAX_INPUT_BYTES:
+        msg = (
+            f"{name}: {path.stat().st_size / 2**20:,.0f} MB is more than the "
+            f"{MAX_INPUT_BYTES // 2**20} MB an input may hold. Split the roster or give only "
+            "the columns needed."
+        )
+        raise InputError(msg)
     if path.suffix.lower() in _GEO_SUFFIXES:
         if crs is not None:
             msg = f"{name}: --crs applies to CSV files only; a point layer carries its own CRS."
             raise InputError(msg)
-        return _points_to_columns(_read_layer(path, "point"), name), name
+        return _points_to_columns(_read_layer(path, "point", layer=layer), name), name
     return _read_csv(path), name
 
 
-def _read_layer(path: Path, kind: str) -> gpd.GeoDataFrame:
+def split_layer(source: str | Path) -> tuple[Path, str | None]:
+    """Split ``file.gpkg:layer`` into the file and the layer name.
+
+    Parameters
+    ----------
+    source
+        A path, optionally followed by ``:`` and a layer name when the file is
+        a GeoPackage (or another multi-layer format) that does not exist
+        under the whole name.
+
+    Returns
+    -------
+    tuple
+        ``(path, layer)``; ``layer`` is None when none is named.
+    """
+    path = Path(source)
+    text = str(source)
+    if not path.exists() and ":" in text:
+        head, _, layer = text.rpartition(":")
+        if Path(head).suffix.lower() in _GEO_SUFFIXES and layer:
+            return Path(head), layer
+    return path, None
+
+
+def _read_layer(path: Path, kind: str, *, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read a GeoPackage / GeoJSON layer; an unreadable file is an :class:`InputError`."""
-    try:
-        return gpd.read_file(path)
-    except Exception as exc:
-        msg = f"{path}: cannot be read as a {kind} layer ({exc}). Check that it is a valid file."
-        raise InputError(msg) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            layers = [str(n) for n in gpd.list_layers(path)["name"]]
+            if layer is None and len(layers) > 1:
+                msg = (
+                    f"{path}: holds {len(layers)} layers ({', '.join(layers)}). Name the one "
+                    f"to read: {path}:{layers[0]}"
+                )
+                raise InputError(msg)
+            if layer is not None and layer not in layers:
+                msg = (
+                    f"{path}: no layer '{layer}'; the file holds: {', '.join(layers)}. "
+                    f"Give {path}:LAYER with one of them."
+                )
+                raise InputError(msg)
+            frame = gpd.read_file(path, layer=layer)
+        except InputError:
+            raise
+        except Exception as exc:
+            msg = (
+                f"{path}: cannot be read as a {kind} layer ({_one_line(str(exc))}). "
+                "Check that it is a valid file."
+            )
+            raise InputError(msg) from None
+    for warning in caught:
+        logger.info("%s: %s", path, warning.message)
+    return frame
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    """Printable one-line text, cut at ``limit`` characters (for library messages in ours)."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _points_to_columns(layer: gpd.GeoDataFrame, name: str) -> pd.DataFrame:
@@ -325,14 +417,56 @@ def _decode(raw: bytes, name: str) -> str:
     raise InputError(msg)
 
 
+def read_input_bytes(path: Path) -> bytes:
+    """Read an input text file, refusing what is too large or binary.
+
+    At most :data:`MAX_INPUT_BYTES` are read (a device or a pipe may never
+    end); a workbook, an archive or other binary data is an
+    :class:`~optimizer.errors.InputError` naming what the file looks like.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    bytes
+        Its content.
+    """
+    name = str(path)
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        msg = f"{name}: cannot be read ({exc.strerror}). Check the path and its permissions."
+        raise InputError(msg) from None
+    if len(raw) > MAX_INPUT_BYTES:
+        msg = (
+            f"{name}: more than the {MAX_INPUT_BYTES // 2**20} MB an input may hold. "
+            "Split the roster or give only the columns needed."
+        )
+        raise InputError(msg)
+    for start, what in _BINARY_STARTS.items():
+        if raw.startswith(start):
+            msg = f"{name}: is {what}, not a CSV text file. Save it as CSV (UTF-8) first."
+            raise InputError(msg)
+    if b"\x00" in raw:
+        msg = f"{name}: holds binary data, not CSV text. Save it as CSV (UTF-8) first."
+        raise InputError(msg)
+    return raw
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     name = str(path)
-    text = _decode(path.read_bytes(), name)
+    text = _decode(read_input_bytes(path), name)
     if not text.strip():
         msg = f"{name}: the file is empty. Give a header line and one row per item."
         raise InputError(msg)
     first = text.lstrip().splitlines()[0]
-    delimiter = max((";", ",", "\t"), key=first.count)
+    unquoted = re.sub(r'"[^"]*"', "", first)  # separators inside quoted names do not count
+    delimiter = max((";", ",", "\t"), key=unquoted.count)
+    _check_shape(text, delimiter, name)
     try:
         table = pd.read_csv(
             io.StringIO(text),
@@ -343,11 +477,54 @@ def _read_csv(path: Path) -> pd.DataFrame:
             quoting=csv.QUOTE_MINIMAL,
         )
     except (pd.errors.ParserError, ValueError) as exc:
-        msg = f"{name}: not a readable CSV table ({exc}). Check the separators and quotes."
+        msg = (
+            f"{name}: not a readable CSV table ({_one_line(str(exc))}). "
+            "Check the separators and quotes."
+        )
         raise InputError(msg) from None
     table.columns = [str(c).strip() for c in table.columns]
     table.attrs["decimal_comma"] = delimiter != ","
     return table
+
+
+def _check_shape(text: str, delimiter: str, name: str) -> None:
+    """Refuse duplicated header names and rows with more or fewer cells than the header."""
+    try:
+        rows = csv.reader(io.StringIO(text.lstrip()), delimiter=delimiter, skipinitialspace=True)
+        header = next(rows)
+        labels = [c.strip() for c in header]
+        seen: dict[str, int] = {}
+        for j, label in enumerate(labels):
+            key = label.lower()
+            if key and key in seen:
+                msg = (
+                    f"{name}: the header has column '{labels[seen[key]]}' (column "
+                    f"{seen[key] + 1}) and '{label}' (column {j + 1}): one name, two columns. "
+                    "Keep one, or rename the other."
+                )
+                raise InputError(msg)
+            seen[key] = j
+        for i, row in enumerate(rows):
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line
+            if any("\n" in cell for cell in row):
+                return  # an unbalanced quote: pandas says so
+            if len(row) != len(header):
+                extra = len(row) > len(header)
+                hint = (
+                    "a separator too many (a trailing one, or one inside an unquoted value?)"
+                    if extra
+                    else "cells missing"
+                )
+                last = labels[-1] if labels else ""
+                msg = (
+                    f"{name}: {_row_label(i)} has {len(row)} cells but the header has "
+                    f"{len(header)} columns ({', '.join(labels)}): {hint}. Make every row "
+                    f"match the header, whose last column is '{last}'."
+                )
+                raise InputError(msg)
+    except csv.Error:
+        return  # pandas says what is wrong with the quoting
 
 
 # --------------------------------------------------------------------------- columns
@@ -409,6 +586,31 @@ def _ids(table: pd.DataFrame, column: str, name: str) -> pd.Series:
             raise InputError(msg)
         seen[value] = i
     return pd.Series(values, dtype=str)
+
+
+def _one_id_each(table: pd.DataFrame, column: str, name: str) -> list[str]:
+    values = _cell_strings(table, column)
+    for i, value in enumerate(values):
+        if len(_split_ids(value)) > 1:
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': '{value}' names several "
+                "telecentres; give one id (forbidden_telecentres takes several, separated by |)."
+            )
+            raise InputError(msg)
+    return values
+
+
+def _communes(table: pd.DataFrame, column: str, name: str) -> list[str]:
+    values = _cell_strings(table, column)
+    for i, value in enumerate(values):
+        if len(value) > 60 or re.search(r"[\d,;]", value):
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': '{value}' is not a commune name "
+                "(an address?). Give the commune's name only: this column is copied into "
+                "telecentres.csv and home addresses are personal data."
+            )
+            raise InputError(msg)
+    return values
 
 
 _TRUE = {"1", "yes", "y", "true", "oui", "o", "x", "vrai"}
@@ -490,19 +692,24 @@ def _numbers(table: pd.DataFrame, column: str, name: str) -> np.ndarray:
     for i, raw in enumerate(table[column].tolist()):
         if isinstance(raw, (int, float, np.integer, np.floating)) and not _is_missing(raw):
             out[i] = float(raw)
+            if not math.isfinite(out[i]):
+                msg = f"{name}: {_row_label(i)}, column '{column}': {raw} is not a finite number."
+                raise InputError(msg)
             continue
         text = "" if _is_missing(raw) else str(raw).strip()
         if decimal_comma:
             text = text.replace(",", ".")
-        try:
-            value = float(text)
-        except ValueError:
+        if not NUMBER.fullmatch(text):
             shown = "" if _is_missing(raw) else str(raw)
             what = "is empty" if not text else f"'{shown}' is not a number"
             msg = f"{name}: {_row_label(i)}, column '{column}': {what}. Give a number."
-            raise InputError(msg) from None
+            raise InputError(msg)
+        value = float(text)
         if not math.isfinite(value):
-            msg = f"{name}: {_row_label(i)}, column '{column}': '{raw}' is not a finite number."
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': '{raw}' is too large. "
+                "Give a finite number."
+            )
             raise InputError(msg)
         out[i] = value
     return out
@@ -580,6 +787,7 @@ def check_in_area(
     margin_deg
         Tolerance around the bounds, in degrees.
     """
+    name = str(frame.attrs.get("name") or name)
     west, south, east, north = bounds
     lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
     inside = (
@@ -635,10 +843,10 @@ def read_speed_table(path: str | Path) -> dict[str, float]:
     classes = _ids(table, cols["highway"], name)
     speeds = _numbers(table, cols["kmh"], name)
     for i, kmh in enumerate(speeds):
-        if not 0 < kmh <= 130:
+        if not MIN_KMH <= kmh <= MAX_KMH:
             msg = (
                 f"{name}: {_row_label(i)}, column '{cols['kmh']}': {kmh:g} km/h is not a speed "
-                "between 0 and 130."
+                f"from {MIN_KMH:g} to {MAX_KMH:g}."
             )
             raise InputError(msg)
     return dict(zip(classes, (float(v) for v in speeds), strict=True))

@@ -81,6 +81,28 @@ def agents_by_commune(result: RunResult) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
 
 
+def _text(value: object) -> str:
+    """Escape a text for the page: HTML, and the JavaScript template literals folium puts it in.
+
+    Parameters
+    ----------
+    value
+        Any text shown on the page (ids, names, communes).
+
+    Returns
+    -------
+    str
+        The text with ``& < > " '`` and the backtick, ``$`` and backslash as
+        HTML entities: shown as written, never run.
+    """
+    return (
+        html.escape(str(value), quote=True)
+        .replace("`", "&#96;")
+        .replace("$", "&#36;")
+        .replace("\\", "&#92;")
+    )
+
+
 def _sites(result: RunResult) -> pd.DataFrame:
     load = result.assignment.load()
     return result.telecentres.assign(assigned=load)[
@@ -166,6 +188,7 @@ def render_png(result: RunResult) -> bytes:
             textcoords="offset points",
             fontsize=8,
             zorder=5,
+            parse_math=False,  # an id with '$' is text, not mathtext
         )
     ho = result.head_office
     ax.scatter(
@@ -265,7 +288,7 @@ def render_html(result: RunResult) -> str:
                 fill_color="#7fbf6a",
                 fill_opacity=0.8,
                 popup=folium.Popup(
-                    f"<b>{html.escape(row.commune)}</b><br>{row.agents} agents, "
+                    f"<b>{_text(row.commune)}</b><br>{row.agents} agents, "
                     f"{row.assigned} assigned<br>median drive to the head office "
                     f"{row.minutes_to_head_office:.0f} min",
                     max_width=260,
@@ -283,11 +306,10 @@ def render_html(result: RunResult) -> str:
             fill_color="#1f5fa8",
             fill_opacity=0.7,
             popup=folium.Popup(
-                f"<b>{html.escape(str(site['name']))}</b><br>"
-                f"{site['assigned']} of {site['capacity']} places",
+                f"<b>{_text(site['name'])}</b><br>{site['assigned']} of {site['capacity']} places",
                 max_width=260,
             ),
-            tooltip=str(site["telecentre_id"]),
+            tooltip=_text(site["telecentre_id"]),
         ).add_to(centres)
     centres.add_to(fmap)
     folium.CircleMarker(
@@ -296,7 +318,7 @@ def render_html(result: RunResult) -> str:
         color="#c0392b",
         fill=True,
         fill_color="#c0392b",
-        popup=folium.Popup(html.escape(ho.name), max_width=260),
+        popup=folium.Popup(_text(ho.name), max_width=260),
         tooltip="head office",
     ).add_to(fmap)
     if result.network.approximate:

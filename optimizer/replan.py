@@ -9,12 +9,14 @@ that. :func:`changes_table` then says who moves, from where, to where, and why.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
+from optimizer.inputs import read_input_bytes
 
 CHANGES_COLUMNS = ["agent_id", "change", "previous_telecentre_id", "telecentre_id", "why"]
 
@@ -36,20 +38,27 @@ def read_previous_allocation(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         msg = f"{path}: previous allocation not found. Give the allocation.csv of an earlier run."
         raise InputError(msg)
+    raw = read_input_bytes(path)  # bounded; a workbook or an archive is refused by name
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8")
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        msg = f"{path}: not a readable allocation.csv ({exc})."
+        shown = " ".join(str(exc).split())[:160]
+        msg = f"{path}: not a readable allocation.csv ({shown})."
         raise InputError(msg) from None
     missing = {"agent_id", "status", "telecentre_id"} - set(table.columns)
     if missing:
         msg = f"{path}: missing column(s) {', '.join(sorted(missing))}: is it an allocation.csv?"
         raise InputError(msg)
     assigned = table["status"].str.strip() == "assigned"
+    # ids the report neutralised for spreadsheets ('=1+1) are read back as given (=1+1)
+    ids = {
+        column: table[column].str.strip().str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
+        for column in ("agent_id", "telecentre_id")
+    }
     return pd.DataFrame(
         {
-            "agent_id": table["agent_id"].str.strip(),
-            "telecentre_id": np.where(assigned, table["telecentre_id"].str.strip(), ""),
+            "agent_id": ids["agent_id"],
+            "telecentre_id": np.where(assigned, ids["telecentre_id"], ""),
         }
     )
 

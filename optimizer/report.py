@@ -1,9 +1,14 @@
 """Result tables and the files the ``assign`` command writes.
 
 Every table keeps every input agent, in input order, with a status and a
-reason. No table carries home coordinates. Files are written atomically (a
-temporary file in the same folder, then a rename), and only once every table
-has been computed, so a run that fails leaves the previous results whole.
+reason. No table carries home coordinates. Every table is computed first;
+then the files are published as one whole run (:mod:`optimizer.publish`), so
+the output folder holds the previous run or the new one, never a mix.
+
+CSV cells that a spreadsheet would run as a formula (text starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are neutralised by a
+leading apostrophe, as OWASP advises for CSV injection; numbers are written
+as numbers (a negative saving stays ``-4.5``).
 """
 
 from __future__ import annotations
@@ -11,8 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from optimizer import settings
-from optimizer.errors import InputError
 from optimizer.inputs import WEEKDAYS
 from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking
 from optimizer.pipeline import RunResult
+from optimizer.publish import OutputFolder
 from optimizer.replan import changes_table
 
 logger = logging.getLogger(__name__)
@@ -37,6 +41,22 @@ RANKING_FILE = "ranking.csv"
 SCHEDULE_FILE = "schedule.csv"
 CHANGES_FILE = "changes.csv"
 FRONTIER_FILE = "frontier.csv"
+MAP_PNG = "map.png"
+MAP_HTML = "map.html"
+OWN_FILES = (
+    ALLOCATION_FILE,
+    TELECENTRES_FILE,
+    TRAVEL_FILE,
+    RANKING_FILE,
+    SCHEDULE_FILE,
+    CHANGES_FILE,
+    FRONTIER_FILE,
+    SUMMARY_FILE,
+    MAP_PNG,
+    MAP_HTML,
+)
+"""Every file name the tool writes in ``--out``: the only ones a new run removes."""
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 OBJECTIVE_TEXT = {
     "minutes": "round-trip minutes saved per week (preference bonus included)",
@@ -393,11 +413,13 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
         ),
         "solver": {
             "engine": assignment.engine,
-            "status": assignment.status,
             "objective": OBJECTIVE_TEXT[problem.objective],
-            "objective_value": round(assignment.objective_value, 2),
-            "best_bound": round(assignment.best_bound, 2),
-            "gap": round(assignment.gap, 6),
+            **solver_outcome(
+                assignment.status,
+                assignment.objective_value,
+                assignment.best_bound,
+                minimise=problem.objective == "travel",
+            ),
             "solve_seconds": round(assignment.solve_seconds, 4),
         },
         "totals": {
@@ -431,6 +453,46 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
     }
 
 
+def solver_outcome(status: str, value: float, bound: float, *, minimise: bool) -> dict[str, Any]:
+    """Status, objective, bound and gap that never contradict one another.
+
+    ``optimal`` means the bound equals the objective and the gap is 0; a
+    plan that reaches its bound is optimal; otherwise the bound lies beyond
+    the objective (above when maximising) and the gap is their relative
+    distance. A bound on the wrong side is no bound: it is reported as
+    missing (``null``), with the gap.
+
+    Parameters
+    ----------
+    status
+        The solver's status (``optimal`` or ``feasible``).
+    value
+        The plan's objective value.
+    bound
+        The best bound the solver proved.
+    minimise
+        Whether the objective is minimised (``travel``).
+
+    Returns
+    -------
+    dict
+        ``status, objective_value, best_bound, gap`` (rounded as written).
+    """
+    value_r, bound_r = round(value, 2), round(bound, 2)
+    beyond = bound_r < value_r if minimise else bound_r > value_r
+    if status == "optimal" or bound_r == value_r:
+        return {"status": "optimal", "objective_value": value_r, "best_bound": value_r, "gap": 0.0}
+    if not beyond or not math.isfinite(bound):
+        return {"status": status, "objective_value": value_r, "best_bound": None, "gap": None}
+    gap = abs(bound_r - value_r) / max(1.0, abs(bound_r))
+    return {
+        "status": status,
+        "objective_value": value_r,
+        "best_bound": bound_r,
+        "gap": round(gap, 6),
+    }
+
+
 def weekly_savings(result: RunResult) -> tuple[float, float]:
     """Round-trip minutes and km saved a week by the assigned agents (unrounded).
 
@@ -456,9 +518,39 @@ def _r(value: float) -> float | None:
     return None if pd.isna(value) else round(float(value), 1)
 
 
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with text cells a spreadsheet would execute made inert.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return gets a leading apostrophe (``'=1+1``), which spreadsheets show as
+    text and never run (OWASP, CSV injection). Numeric columns are unchanged.
+
+    Parameters
+    ----------
+    frame
+        A table about to be written as CSV.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the text cells neutralised (``frame`` itself if none needed it).
+    """
+    out = frame
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue
+        text = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+        if text.any():
+            if out is frame:
+                out = frame.copy()
+            out[column] = [f"'{v}" if hit else v for v, hit in zip(values, text, strict=True)]
+    return out
+
+
 def write_outputs(
     result: RunResult,
-    out_dir: str | Path,
+    out_dir: str | Path | OutputFolder,
     *,
     extra_timings: Mapping[str, float] | None = None,
     pseudonymise_salt: str | None = None,
@@ -467,16 +559,19 @@ def write_outputs(
 ) -> dict[str, Path]:
     """Write the result files: allocation, telecentres, travel times, ranking, summary.
 
-    Every table is computed first; then each file is written to a temporary
-    file in ``out_dir``, and only when all are written are they renamed into
-    place. A run that fails leaves the previous results whole.
+    Every table is computed first; then the files are published as one whole
+    run (:class:`optimizer.publish.OutputFolder`): the folder holds the
+    previous run or this one, never a mix, and files of the tool's own names
+    (:data:`OWN_FILES`) that this run does not write are gone. Files the user
+    put in the folder stay.
 
     Parameters
     ----------
     result
         A run's result.
     out_dir
-        Folder to write into (created if needed).
+        Folder to write into (created if needed), or an
+        :class:`~optimizer.publish.OutputFolder` whose lock the caller holds.
     extra_timings
         More timings for the summary (e.g. the command's wall time so far).
     pseudonymise_salt
@@ -493,6 +588,9 @@ def write_outputs(
     dict
         File name to path written.
     """
+    folder = (
+        out_dir if isinstance(out_dir, OutputFolder) else OutputFolder(out_dir, own_names=OWN_FILES)
+    )
     allocation = allocation_table(result)
     tables = {
         ALLOCATION_FILE: allocation,
@@ -525,23 +623,21 @@ def write_outputs(
             frame = tables[name].copy()
             frame["agent_id"] = [pseudonym(a, pseudonymise_salt) for a in frame["agent_id"]]
             tables[name] = frame
+    names = [*tables, SUMMARY_FILE, *((MAP_PNG, MAP_HTML) if maps else ())]
+    info["files"] = names
     contents = {
-        name: frame.to_csv(index=False, lineterminator="\n") for name, frame in tables.items()
+        name: neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
+        for name, frame in tables.items()
     }
     contents[SUMMARY_FILE] = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
     files: dict[str, str | bytes] = dict(contents)
     if maps:
-        from optimizer.maps import MAP_HTML, MAP_PNG, render_html, render_png
+        from optimizer.maps import render_html, render_png
 
         files[MAP_PNG] = render_png(result)
         files[MAP_HTML] = render_html(result)
-    folder = Path(out_dir)
-    if folder.exists() and not folder.is_dir():
-        msg = f"--out: '{folder}' is a file, not a folder. Give a folder for the results."
-        raise InputError(msg)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = write_all_atomic({folder / name: data for name, data in files.items()})
-    logger.info("wrote %d files to %s", len(written), folder)
+    written = folder.publish({name: files[name] for name in names})
+    logger.info("wrote %d files to %s", len(written), folder.path)
     return {path.name: path for path in written}
 
 
@@ -567,56 +663,21 @@ def pseudonym(agent_id: str, salt: str) -> str:
     return f"P{digest[:12]}"
 
 
-def write_all_atomic(contents: Mapping[Path, str | bytes]) -> list[Path]:
-    """Write several files so that either all are replaced or none is.
-
-    Parameters
-    ----------
-    contents
-        Path to text (written as UTF-8) or bytes.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The paths written.
-    """
-    temporary: dict[Path, Path] = {}
-    mode = 0o666 & ~_umask()  # what a plain open() would give, not mkstemp's 0600
-    try:
-        for path, data in contents.items():
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            temporary[path] = Path(name)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-            Path(name).chmod(mode)
-    except BaseException:
-        for leftover in temporary.values():
-            leftover.unlink(missing_ok=True)
-        raise
-    for path, done in temporary.items():
-        done.replace(path)
-    return list(contents)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
 __all__ = [
     "ALLOCATION_FILE",
     "HEAD_OFFICE",
+    "OWN_FILES",
     "RANKING_FILE",
     "SUMMARY_FILE",
     "TELECENTRES_FILE",
     "TRAVEL_FILE",
     "allocation_table",
+    "neutralise_formulas",
     "pseudonym",
     "ranking_table",
+    "solver_outcome",
     "summary",
     "telecentre_table",
     "travel_times_table",
-    "write_all_atomic",
     "write_outputs",
 ]

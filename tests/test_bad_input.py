@@ -171,14 +171,14 @@ CATALOGUE: list[tuple[str, object, object, list[str], str]] = [
         AGENTS_OK,
         _sites("m,M,3.29,44.55,-1"),
         [],
-        "'-1' is not a whole number of 0 or more",
+        "'-1' is not a whole number from 0 to 100000",
     ),
     (
         "capacity not whole",
         AGENTS_OK,
         _sites("m,M,3.29,44.55,2.5"),
         [],
-        "'2.5' is not a whole number of 0 or more",
+        "'2.5' is not a whole number from 0 to 100000",
     ),
     (
         "duplicate telecentre id",
@@ -295,6 +295,260 @@ CATALOGUE: list[tuple[str, object, object, list[str], str]] = [
     ),
     ("--select negative", AGENTS_OK, SITES_OK, ["--select", "-1"], "Invalid value for '--select'"),
     ("unknown option", AGENTS_OK, SITES_OK, ["--agent", "x.csv"], "No such option '--agent'"),
+    # ---- issue 14: options take finite numbers in sane ranges
+    (
+        "--preference-bonus inf",
+        AGENTS_OK,
+        SITES_OK,
+        ["--preference-bonus", "inf"],
+        "Invalid value for '--preference-bonus': 'inf' is not a number. Give a number from 0",
+    ),
+    (
+        "--preference-bonus 1e300",
+        AGENTS_OK,
+        SITES_OK,
+        ["--preference-bonus", "1e300"],
+        "Invalid value for '--preference-bonus': 1e+300 is not in the range 0..10080",
+    ),
+    (
+        "--move-penalty inf",
+        AGENTS_OK,
+        SITES_OK,
+        ["--move-penalty", "inf"],
+        "Invalid value for '--move-penalty': 'inf' is not a number",
+    ),
+    (
+        "--day-bonus nan",
+        AGENTS_OK,
+        SITES_OK,
+        ["--day-bonus", "nan"],
+        "Invalid value for '--day-bonus': 'nan' is not a number",
+    ),
+    (
+        "--time-limit nan",
+        AGENTS_OK,
+        SITES_OK,
+        ["--time-limit", "nan"],
+        "Invalid value for '--time-limit': 'nan' is not a number. Give a number more than 0",
+    ),
+    (
+        "--max-minutes 1e400",
+        AGENTS_OK,
+        SITES_OK,
+        ["--max-minutes", "1e400"],
+        "Invalid value for '--max-minutes': '1e400' is too large",
+    ),
+    (
+        "--min-saving with an underscore",
+        AGENTS_OK,
+        SITES_OK,
+        ["--min-saving", "1_0"],
+        "Invalid value for '--min-saving': '1_0' is not a number",
+    ),
+    (
+        "--select beyond any roster",
+        AGENTS_OK,
+        SITES_OK,
+        ["--select", str(10**30)],
+        "Invalid value for '--select'",
+    ),
+    (
+        "--head-office nan",
+        AGENTS_OK,
+        SITES_OK,
+        ["--head-office", "nan,44.5"],
+        "--head-office: 'nan,44.5' is not LON,LAT",
+    ),
+    # ---- issue 14: columns
+    (
+        "opening_cost 1e300",
+        AGENTS_OK,
+        _sites(
+            "marvejols,Marvejols,3.2895,44.5504,2,1e300",
+            header="telecentre_id,name,lon,lat,capacity,opening_cost",
+        ),
+        [],
+        "row 2, column 'opening_cost': 1e+300 is not a cost from 0 to 1,000,000",
+    ),
+    (
+        "capacity 1e19",
+        AGENTS_OK,
+        _sites("marvejols,Marvejols,3.2895,44.5504,1e19"),
+        [],
+        "sites.csv: row 2, column 'capacity': '1e19' is not a whole number from 0 to 100000",
+    ),
+    (
+        "telework days 1e400",
+        _agents("A1,3.5,44.5,1e400"),
+        SITES_OK,
+        [],
+        "row 2, column 'telework_days': '1e400' is too large. Give a finite number",
+    ),
+    (
+        "underscore inside a number",
+        _agents("A1,3.6_84059,44.5,1"),
+        SITES_OK,
+        [],
+        "row 2, column 'lon': '3.6_84059' is not a number",
+    ),
+    (
+        "two preferred telecentres",
+        _agents(
+            "A1,3.5,44.5,1,marvejols|langogne",
+            header="agent_id,lon,lat,telework_days,preferred_telecentre",
+        ),
+        SITES_OK,
+        [],
+        "row 2, column 'preferred_telecentre': 'marvejols|langogne' names several telecentres",
+    ),
+    (
+        "telecentre id with a space",
+        AGENTS_OK,
+        _sites("saint chely,Saint-Chély,3.2895,44.5504,2"),
+        [],
+        "row 2, column 'telecentre_id': id 'saint chely' holds a space or '|'",
+    ),
+    (
+        "an address without a number as commune",
+        _agents(
+            'A1,3.5,44.5,1,"rue des Écoles, Mende"', header="agent_id,lon,lat,telework_days,commune"
+        ),
+        SITES_OK,
+        [],
+        "column 'commune': 'rue des Écoles, Mende' is not a commune name (an address?)",
+    ),
+    (
+        "an address as commune",
+        _agents(
+            "A1,3.5,44.5,1,12 rue des Écoles Mende", header="agent_id,lon,lat,telework_days,commune"
+        ),
+        SITES_OK,
+        [],
+        "column 'commune': '12 rue des Écoles Mende' is not a commune name (an address?)",
+    ),
+    (
+        "speed table at 1e-5 km/h",
+        AGENTS_OK,
+        SITES_OK,
+        ["--speed-profile", "{tmp}/slow_speeds.csv"],
+        "row 2, column 'kmh': 1e-05 km/h is not a speed from 5 to 130",
+    ),
+    (
+        "agent outside the area names the file",
+        _agents("A1,3.5,44.5,1", "A2,2.35,48.85,1"),
+        SITES_OK,
+        [],
+        "agents.csv: row 3 (agent_id 'A2'): point (2.35000, 48.85000) lies outside",
+    ),
+    (
+        "telecentre outside the area names the file",
+        AGENTS_OK,
+        _sites("paris,Paris,2.35,48.85,2"),
+        [],
+        "sites.csv: row 2 (telecentre_id 'paris'): point",
+    ),
+    # ---- issue 14: file shapes
+    (
+        "duplicated header lat,lat",
+        "agent_id,lon,lat,lat\nA1,3.5,44.5,44.6\n",
+        SITES_OK,
+        [],
+        "the header has column 'lat' (column 3) and 'lat' (column 4): one name, two columns",
+    ),
+    (
+        "duplicated header lat,LAT",
+        "agent_id,lon,lat,LAT\nA1,3.5,44.5,44.6\n",
+        SITES_OK,
+        [],
+        "the header has column 'lat' (column 3) and 'LAT' (column 4)",
+    ),
+    (
+        "two agent_id columns",
+        "agent_id,lon,lat,agent_id\nA1,3.5,44.5,B1\n",
+        SITES_OK,
+        [],
+        "the header has column 'agent_id' (column 1) and 'agent_id' (column 4)",
+    ),
+    (
+        "trailing comma on data rows only",
+        "agent_id,lon,lat,telework_days\nA1,3.5,44.5,1,\nA2,3.6,44.6,1,\n",
+        SITES_OK,
+        [],
+        "row 2 has 5 cells but the header has 4 columns (agent_id, lon, lat, telework_days): "
+        "a separator too many",
+    ),
+    (
+        "a row with cells missing",
+        "agent_id,lon,lat,telework_days\nA1,3.5,44.5,1\nA2,3.6\n",
+        SITES_OK,
+        [],
+        "row 3 has 2 cells but the header has 4 columns",
+    ),
+    (
+        "an Excel workbook as agents",
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb5U0#\xf4\x00\x00\x00",
+        SITES_OK,
+        [],
+        "agents.csv: is a zip archive (an Excel .xlsx or .ods workbook?), not a CSV text file",
+    ),
+    (
+        "a gzip file as agents",
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcb\x48\xcd\xc9\xc9\x07\x00",
+        SITES_OK,
+        [],
+        "agents.csv: is gzip-compressed, not a CSV text file",
+    ),
+    (
+        "binary data as agents",
+        b"agent_id,lon,lat\nA1\x00\x00\x07,3.5,44.5\n",
+        SITES_OK,
+        [],
+        "agents.csv: holds binary data, not CSV text",
+    ),
+    (
+        "/dev/zero as agents",
+        None,
+        SITES_OK,
+        ["--agents", "/dev/zero"],
+        "/dev/zero: more than the 200 MB an input may hold",
+    ),
+    (
+        "corrupt --previous",
+        AGENTS_OK,
+        SITES_OK,
+        ["--previous", "{tmp}/previous.csv.gz"],
+        "previous.csv.gz: is gzip-compressed, not a CSV text file",
+    ),
+    (
+        "GeoPackage with two layers",
+        "{gpkg2}",
+        SITES_OK,
+        [],
+        "agents.gpkg: holds 2 layers (roster_2023, roster_2024). Name the one to read: ",
+    ),
+    (
+        "GeoPackage layer that does not exist",
+        "{gpkg2}:roster_2025",
+        SITES_OK,
+        [],
+        "agents.gpkg: no layer 'roster_2025'; the file holds: roster_2023, roster_2024",
+    ),
+    # ---- issue 14: the output folder
+    ("--out empty", AGENTS_OK, SITES_OK, ["--out", ""], "--out: the folder name is empty"),
+    (
+        "--out under a file",
+        AGENTS_OK,
+        SITES_OK,
+        ["--out", "{tmp}/a_file.txt/sub"],
+        "--out: '{tmp}/a_file.txt/sub': '{tmp}/a_file.txt' is a file, not a folder.",
+    ),
+    (
+        "--out the current folder",
+        AGENTS_OK,
+        SITES_OK,
+        ["--out", "."],
+        "--out: '.' is the current folder or holds it",
+    ),
 ]
 
 
@@ -312,8 +566,18 @@ def test_catalogue_case(case, agents, sites, args, expected, tmp_path) -> None:
     (tmp_path / "broken.osm.pbf").write_bytes(b"not a pbf at all")
     (tmp_path / "roads.shp").write_text("x")
     (tmp_path / "a_file.txt").write_text("x")
+    (tmp_path / "slow_speeds.csv").write_text("highway,kmh\nprimary,1e-5\n")
+    (tmp_path / "previous.csv.gz").write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(256)))
     argv = []
-    if agents == "{gpkg}":
+    if isinstance(agents, str) and agents.startswith("{gpkg2}"):
+        import geopandas as gpd
+
+        for layer, lon in (("roster_2023", 3.5), ("roster_2024", 3.6)):
+            gpd.GeoDataFrame(
+                {"agent_id": ["A1"]}, geometry=gpd.points_from_xy([lon], [44.5]), crs="EPSG:4326"
+            ).to_file(tmp_path / "agents.gpkg", layer=layer)
+        argv += ["--agents", str(tmp_path / "agents.gpkg") + agents[len("{gpkg2}") :]]
+    elif agents == "{gpkg}":
         import geopandas as gpd
 
         layer = gpd.GeoDataFrame(
@@ -336,13 +600,14 @@ def test_catalogue_case(case, agents, sites, args, expected, tmp_path) -> None:
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("assign: error: ")
-    assert expected in lines[0], lines[0]
+    assert expected.replace("{tmp}", str(tmp_path)) in lines[0], lines[0]
     assert "Traceback" not in result.output
     assert not out.exists()
+    assert not [p.name for p in tmp_path.iterdir() if ".run-" in p.name]
 
 
 def test_catalogue_is_large_enough() -> None:
-    assert len(CATALOGUE) >= 30
+    assert len(CATALOGUE) >= 75
 
 
 def test_error_names_the_file_row_and_value(tmp_path) -> None:
@@ -384,19 +649,22 @@ def test_a_write_failure_midway_replaces_nothing(tmp_path, monkeypatch) -> None:
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     import os
 
-    real_fdopen = os.fdopen
+    real_fsync = os.fsync
     calls = {"n": 0}
 
-    def failing(fd, *args, **kwargs):
+    def failing(fd):
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError(28, "No space left on device")
-        return real_fdopen(fd, *args, **kwargs)
+        return real_fsync(fd)
 
-    monkeypatch.setattr("optimizer.report.os.fdopen", failing)
+    monkeypatch.setattr("optimizer.publish.os.fsync", failing)
     result = CliRunner().invoke(main, ["--out", str(out), "--select", "3", "-q"])
-    assert result.exit_code != 0
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary left either
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output
+    assert "the previous results are unchanged" in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary
 
 
 # ----------------------------------------------------------------------------- dialects

@@ -529,9 +529,7 @@ def test_bad_speed_table_names_row_and_value(tmp_path) -> None:
     table.write_text("highway,kmh\nsecondary,55\nresidential,500\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["--speed-profile", str(table), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
-    assert (
-        f"{table}: row 3, column 'kmh': 500 km/h is not a speed between 0 and 130." in result.output
-    )
+    assert f"{table}: row 3, column 'kmh': 500 km/h is not a speed from 5 to 130." in result.output
     result = CliRunner().invoke(main, ["--speed-profile", "fast", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "'fast' is neither a profile" in result.output
