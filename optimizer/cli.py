@@ -16,7 +16,6 @@ import click
 
 from optimizer import datasets, settings
 from optimizer.errors import InfeasibleError, InputError, NetworkError, OptimizerError, SolverError
-from optimizer.fairness import frontier
 from optimizer.inputs import (
     HeadOffice,
     parse_lonlat,
@@ -27,12 +26,20 @@ from optimizer.inputs import (
 )
 from optimizer.model import Objective
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
-from optimizer.pipeline import run
+from optimizer.options import (
+    DEFAULT_DAY_BONUS,
+    DEFAULT_MIN_SAVING,
+    DEFAULT_MOVE_PENALTY,
+    DEFAULT_PREFERENCE_BONUS,
+    PlanOptions,
+)
+from optimizer.pipeline import plan_frontier, run
 from optimizer.replan import read_previous_allocation
 from optimizer.report import (
     APPROXIMATE_WARNING,
     pseudonym,
     ranking_table,
+    telecentre_table,
     weekly_savings,
     write_outputs,
 )
@@ -71,6 +78,11 @@ class _Steps:
 
 def _objective(name: str) -> Objective:
     return "km" if name == "km" else "travel" if name == "travel" else "minutes"
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 agent``, ``2 agents``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _fail(message: str, code: int) -> None:
@@ -166,7 +178,17 @@ class _OneLineErrors(click.Group):
     type=click.IntRange(min=0),
     default=None,
     metavar="K",
-    help="Assign at most K agents (those who save the most: the scheme's choice by distance).",
+    help="Assign at most K agents, chosen as --select-by says (default: the plan that saves "
+    "the most with K agents).",
+)
+@click.option(
+    "--select-by",
+    type=click.Choice(["saving", "commute"]),
+    default="saving",
+    show_default=True,
+    help="How --select chooses: 'saving' (the K who make the plan save the most) or 'commute' "
+    "(the K longest commutes to the head office among those a telecentre saves time, as the "
+    "2015 scheme chose).",
 )
 @click.option(
     "--max-minutes",
@@ -178,10 +200,11 @@ class _OneLineErrors(click.Group):
 @click.option(
     "--min-saving",
     type=click.FloatRange(min=0),
-    default=0.0,
+    default=DEFAULT_MIN_SAVING,
     show_default=True,
     metavar="M",
-    help="Round-trip minutes a day below which moving to a telecentre is not worth it.",
+    help="Round-trip minutes a day below which moving to a telecentre is not worth it "
+    "(default: 10, the French tiers-lieux studies' threshold).",
 )
 @click.option(
     "--objective",
@@ -202,7 +225,7 @@ class _OneLineErrors(click.Group):
 @click.option(
     "--preference-bonus",
     type=click.FloatRange(min=0),
-    default=30.0,
+    default=DEFAULT_PREFERENCE_BONUS,
     show_default=True,
     metavar="M",
     help="Bonus, in minutes a week, for sending an agent to the telecentre named in its "
@@ -213,7 +236,9 @@ class _OneLineErrors(click.Group):
     type=click.Choice(["flow", "cp-sat"]),
     default="flow",
     show_default=True,
-    help="Solver: OR-Tools min-cost flow (exact, fast) or CP-SAT (exact within --time-limit).",
+    help="Solver: 'flow' uses OR-Tools min-cost flow wherever it is exact (one telework day "
+    "each, or --dedicated-desks) and CP-SAT otherwise; 'cp-sat' uses CP-SAT always "
+    "(exact within --time-limit).",
 )
 @click.option(
     "--time-limit",
@@ -257,13 +282,18 @@ class _OneLineErrors(click.Group):
     "telecentres file, minutes a week, also chooses).",
 )
 @click.option(
+    "--dedicated-desks",
+    is_flag=True,
+    help="One desk per agent for the whole week (schemes that rent desks full time) instead "
+    "of desks shared by weekday: capacity is then the number of agents a telecentre hosts.",
+)
+@click.option(
     "--day-bonus",
     type=click.FloatRange(min=0),
-    default=5.0,
+    default=DEFAULT_DAY_BONUS,
     show_default=True,
     metavar="M",
-    help="Weekly plans (telecentres with mon..fri desks): minutes a week each granted "
-    "preferred weekday is worth.",
+    help="Minutes a week each granted preferred weekday (agents' preferred_days column) is worth.",
 )
 @click.option(
     "--previous",
@@ -275,7 +305,7 @@ class _OneLineErrors(click.Group):
 @click.option(
     "--move-penalty",
     type=click.FloatRange(min=0),
-    default=60.0,
+    default=DEFAULT_MOVE_PENALTY,
     show_default=True,
     metavar="M",
     help="With --previous: minutes a week a move must gain to be made.",
@@ -300,6 +330,7 @@ def main(
     network_path: Path | None,
     out: Path,
     select: int | None,
+    select_by: str,
     max_minutes: float | None,
     min_saving: float,
     objective: str,
@@ -313,6 +344,7 @@ def main(
     allow_worse_off: bool,
     write_frontier: bool,
     max_open: int | None,
+    dedicated_desks: bool,
     day_bonus: float,
     previous: Path | None,
     move_penalty: float,
@@ -352,12 +384,9 @@ def main(
         agent_table = read_agents(agents_src, crs=crs)
         tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
         network = load_network(net_src, speed_profile=_speed_profile(speed_profile), progress=steps)
-        result = run(
-            agent_table,
-            tc_table,
-            ho,
-            network,
+        options = PlanOptions(
             select=select,
+            select_by="commute" if select_by == "commute" else "saving",
             max_minutes=max_minutes,
             min_saving=min_saving,
             objective=_objective(objective),
@@ -366,10 +395,18 @@ def main(
             minimax=minimax,
             max_open=max_open,
             day_bonus=day_bonus,
-            previous=read_previous_allocation(previous) if previous is not None else None,
             move_penalty=move_penalty,
+            dedicated_desks=dedicated_desks,
             engine="cp-sat" if engine == "cp-sat" else "flow",
             time_limit_s=time_limit,
+        )
+        result = run(
+            agent_table,
+            tc_table,
+            ho,
+            network,
+            options,
+            previous=read_previous_allocation(previous) if previous is not None else None,
             sources={
                 "agents_file": str(agents_src),
                 "telecentres_file": str(tc_src),
@@ -380,7 +417,7 @@ def main(
         curve = None
         if write_frontier:
             steps("tracing the saving / longest-drive frontier")
-            curve = frontier(result.problem)
+            curve = plan_frontier(result)
         steps(f"writing results to {out}")
         written = write_outputs(
             result,
@@ -407,15 +444,14 @@ def main(
         if assignment.status == "optimal"
         else f"best found in {time_limit:g} s, at most {assignment.gap:.2%} below the best possible"
     )
-    places = (
-        f"{int(result.plan.desks.sum())} desk-days a week"
-        if result.plan is not None
-        else f"{int(result.problem.capacities.sum())} desks"
-    )
+    centres = telecentre_table(result)
+    used, offered = int(centres["desk_days_used"].sum()), int(centres["desk_days_offered"].sum())
+    policy = "dedicated desks" if result.options.dedicated_desks else "desks shared by weekday"
     click.echo(
-        f"{result.problem.n_agents} agents: {assigned} assigned, "
-        f"{result.problem.n_agents - assigned} not assigned ({places}); "
-        f"{minutes:,.0f} minutes and {km:,.0f} km saved a week (round trips); {quality}."
+        f"{_count(result.problem.n_agents, 'agent')}: {assigned} assigned, "
+        f"{result.problem.n_agents - assigned} not assigned; {used} of {offered} desk-days "
+        f"used ({policy}); {minutes:,.0f} minutes and {km:,.0f} km saved a week "
+        f"(round trips); {quality}."
     )
     if rank:
         table = ranking_table(result).head(rank)

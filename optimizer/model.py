@@ -72,6 +72,9 @@ REASON_WORSE_OFF = (
 REASON_FORBIDDEN = "forbidden: the telecentres that would save time are excluded for this agent"
 REASON_FULL = "capacity full: the telecentres that would save time are full"
 REASON_NOT_SELECTED = "not selected: the limit on the number of agents was reached"
+REASON_SHORTER_COMMUTE = (
+    "not selected: the limit on the number of agents went to longer commutes (--select-by commute)"
+)
 
 _BLOCK = 4096
 #: Problems with at most this many agent-telecentre pairs keep their pair matrices in memory.
@@ -140,6 +143,10 @@ class AssignmentProblem:
         Cost of moving an agent away from its incumbent telecentre (or
         dropping it), in objective units a week: a re-plan moves someone only
         when that gains more than this.
+    excluded
+        ``(n_agents,)`` True for agents left out of the candidates (choosing
+        by commute, :class:`optimizer.options.PlanOptions`): they may go to no
+        telecentre and are reported "not selected".
     """
 
     agent_ids: tuple[str, ...]
@@ -165,6 +172,7 @@ class AssignmentProblem:
     no_worse_off: bool = True
     incumbent: tuple[np.ndarray, np.ndarray] | None = None
     move_penalty: float = 0.0
+    excluded: np.ndarray | None = None
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ building
@@ -336,6 +344,9 @@ class AssignmentProblem:
         if self.must_assign is not None and np.asarray(self.must_assign).shape != (n,):
             msg = f"must_assign must have one flag per agent ({n})."
             raise InputError(msg)
+        if self.excluded is not None and np.asarray(self.excluded).shape != (n,):
+            msg = f"excluded must have one flag per agent ({n})."
+            raise InputError(msg)
         for name in ("forbidden", "preferred", "incumbent"):
             rows, cols = _pairs(getattr(self, name))
             if rows.shape != cols.shape or np.any(
@@ -426,6 +437,8 @@ class AssignmentProblem:
         rows, cols = _pairs(self.forbidden)
         inside = (rows >= lo) & (rows < hi)
         ok[rows[inside] - lo, cols[inside]] = False
+        if self.excluded is not None:
+            ok[np.asarray(self.excluded, dtype=bool)[lo:hi]] = False
         gain = np.where(ok, per_day, 0.0) * self.days[lo:hi, None]
         for pairs, weight in (
             (self.preferred, self.preference_bonus),
@@ -1172,6 +1185,7 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
             REASON_NOT_SELECTED,
             REASON_FULL,
             REASON_WORSE_OFF,
+            REASON_SHORTER_COMMUTE,
         ],
         dtype=object,
     )
@@ -1209,6 +1223,8 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
             [0, 1, 2, 3, 4, 5, 9, 6, 7],
             default=8,
         )
+    if problem.excluded is not None:
+        codes[np.asarray(problem.excluded, dtype=bool) & (telecentre < 0)] = 10
     reasons = labels[codes].tolist()
     return tuple(reasons)
 

@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -242,10 +243,14 @@ def _or_nan(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
 
 
 def telecentre_table(result: RunResult) -> pd.DataFrame:
-    """One row per telecentre: ``telecentre_id, name, capacity, assigned, utilisation, snap_m``.
+    """One row per telecentre: its desks, the agents it hosts and the desk-days used.
 
-    Choosing telecentres adds ``open``; a weekly plan adds ``desks_mon`` ..
-    ``desks_fri`` and the agents present each day, ``present_mon`` .. ``present_fri``.
+    Columns: ``telecentre_id, name, capacity`` (desks each weekday; with
+    dedicated desks, agents hosted all week), ``assigned`` (agents),
+    ``desk_days_offered, desk_days_used, utilisation`` (used / offered, never
+    above 1; empty when nothing is offered), ``snap_m, communes``, then
+    ``desks_mon`` .. ``desks_fri`` and ``used_mon`` .. ``used_fri`` (desks
+    taken each weekday). Choosing telecentres adds ``open``.
 
     Parameters
     ----------
@@ -255,18 +260,33 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The table; utilisation is assigned / capacity (empty when capacity is 0).
+        The table.
     """
     load = result.assignment.load()
-    capacity = result.problem.capacities.astype(np.int64)
+    plan = result.plan
+    if plan is None:  # a hand-made result: one desk per agent, every day
+        capacity = result.problem.capacities.astype(np.int64)
+        desks = np.repeat(capacity[:, None], 5, axis=1)
+        used = np.repeat(load[:, None], 5, axis=1)
+    else:
+        desks = plan.desks
+        used = plan.desk_days_used()
+        capacity = (
+            result.problem.capacities.astype(np.int64)
+            if plan.dedicated
+            else result.telecentres["capacity"].to_numpy(np.int64)
+        )
+    offered, taken = desks.sum(axis=1), used.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        utilisation = np.where(capacity > 0, load / np.maximum(capacity, 1), np.nan)
+        utilisation = np.where(offered > 0, taken / np.maximum(offered, 1), np.nan)
     table = pd.DataFrame(
         {
             "telecentre_id": list(result.problem.telecentre_ids),
             "name": result.telecentres["name"].to_numpy(),
             "capacity": capacity,
             "assigned": load,
+            "desk_days_offered": offered,
+            "desk_days_used": taken,
             "utilisation": utilisation.round(3),
             "snap_m": result.travel.destinations["snap_m"].to_numpy()[: len(load)].round(0),
         }
@@ -274,16 +294,10 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
     table["communes"] = _communes_served(result)
     if result.open_telecentres is not None:
         table["open"] = np.where(result.open_telecentres, "yes", "no")
-    if result.plan is not None:
-        occupancy = result.plan.occupancy()
-        desk_days = result.plan.desks.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table["utilisation"] = np.where(
-                desk_days > 0, occupancy.sum(axis=1) / np.maximum(desk_days, 1), np.nan
-            ).round(3)  # desk-days used / desk-days offered
-        for d, day in enumerate(WEEKDAYS):
-            table[f"desks_{day}"] = result.plan.desks[:, d]
-            table[f"present_{day}"] = occupancy[:, d]
+    for d, day in enumerate(WEEKDAYS):
+        table[f"desks_{day}"] = desks[:, d]
+    for d, day in enumerate(WEEKDAYS):
+        table[f"used_{day}"] = used[:, d]
     return table
 
 
@@ -348,6 +362,7 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
     weekly_min, weekly_km = weekly_savings(result)
     reasons = allocation.loc[~assigned, "reason"].value_counts().sort_index()
     snaps = result.travel.origins["snap_m"]
+    centres = telecentre_table(result)
     return {
         "inputs": {
             **result.sources,
@@ -370,6 +385,12 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "access_leg_m": {"median": _r(snaps.median()), "max": _r(snaps.max())},
         },
         "options": {
+            **{
+                name: value
+                for name, value in asdict(result.options).items()
+                if name not in ("select", "max_minutes")
+            },
+            "capacity_policy": result.options.capacity_policy,
             "select": problem.select,
             "max_minutes": problem.max_minutes,
             "min_saving": problem.min_saving,
@@ -398,6 +419,7 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "objective_value": round(assignment.objective_value, 2),
             "best_bound": round(assignment.best_bound, 2),
             "gap": round(assignment.gap, 6),
+            "proven_optimal": assignment.status == "optimal",
             "solve_seconds": round(assignment.solve_seconds, 4),
         },
         "totals": {
@@ -405,10 +427,9 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "assigned": int(assigned.sum()),
             "not_assigned": int((~assigned).sum()),
             "not_assigned_by_reason": {str(k): int(v) for k, v in reasons.items()},
-            "desks": int(problem.capacities.sum()),
-            "desk_days_per_week": (
-                int(result.plan.desks.sum()) if result.plan is not None else None
-            ),
+            "desks_each_weekday": int(centres["capacity"].sum()),
+            "desk_days_offered": int(centres["desk_days_offered"].sum()),
+            "desk_days_used": int(centres["desk_days_used"].sum()),
             "minutes_saved_per_week": round(weekly_min, 1),
             "hours_saved_per_week": round(weekly_min / 60.0, 2),
             "km_saved_per_week": round(weekly_km, 1),

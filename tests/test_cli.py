@@ -50,9 +50,17 @@ def test_capacities_hold_and_assigned_agents_save_time(default_run) -> None:
     _, out = default_run
     allocation = pd.read_csv(out / ALLOCATION_FILE)
     centres = pd.read_csv(out / TELECENTRES_FILE)
+    schedule = pd.read_csv(out / "schedule.csv")
     counts = allocation["telecentre_id"].value_counts()
+    per_day = schedule.groupby(["telecentre_id", "weekday"]).size()
     for row in centres.itertuples():
-        assert counts.get(row.telecentre_id, 0) == row.assigned <= row.capacity
+        assert counts.get(row.telecentre_id, 0) == row.assigned
+        for day in ("mon", "tue", "wed", "thu", "fri"):  # capacity: desks each weekday
+            used = per_day.get((row.telecentre_id, day), 0)
+            assert used == getattr(row, f"used_{day}") <= getattr(row, f"desks_{day}")
+            assert getattr(row, f"desks_{day}") == row.capacity
+        assert row.desk_days_used == (schedule["telecentre_id"] == row.telecentre_id).sum()
+        assert row.utilisation <= 1
     assigned = allocation[allocation["status"] == "assigned"]
     assert len(assigned) > 0
     assert (assigned["minutes_saved_per_day"] > 0).all()
@@ -216,13 +224,21 @@ def _roster_with_rules(tmp_path, **columns) -> str:
     return str(path)
 
 
-def test_engines_agree_on_the_default(runner, tmp_path) -> None:
+@pytest.mark.parametrize("policy", ["shared", "dedicated"])
+def test_engines_agree_on_the_default(runner, tmp_path, policy) -> None:
+    # one telework day each: the shared-desk plan is a min-cost flow too
+    args = ["--agents", _roster_with_rules(tmp_path, telework_days=1)]
+    if policy == "dedicated":
+        args = ["--dedicated-desks"]
     for engine in ("flow", "cp-sat"):
-        result = runner.invoke(main, ["--engine", engine, "--out", str(tmp_path / engine), "-q"])
+        result = runner.invoke(
+            main, [*args, "--engine", engine, "--out", str(tmp_path / engine), "-q"]
+        )
         assert result.exit_code == 0, result.output
     a = json.loads((tmp_path / "flow" / SUMMARY_FILE).read_text())
     b = json.loads((tmp_path / "cp-sat" / SUMMARY_FILE).read_text())
-    assert b["solver"]["engine"] == "ortools-cp-sat" and b["solver"]["status"] == "optimal"
+    assert "min-cost-flow" in a["solver"]["engine"]
+    assert b["solver"]["engine"].startswith("ortools-cp-sat") and b["solver"]["status"] == "optimal"
     assert a["solver"]["objective_value"] == pytest.approx(b["solver"]["objective_value"])
 
 
@@ -256,14 +272,14 @@ def test_rule_columns_are_obeyed(runner, tmp_path) -> None:
 def test_must_assign_column_forces_an_agent_in(runner, tmp_path) -> None:
     n = len(datasets.agents())
     must = ["0"] * n
-    must[1] = "1"  # A002: capacity full by default
+    must[3] = "1"  # A004: capacity full by default
     agents = _roster_with_rules(tmp_path, must_assign=must)
     result = runner.invoke(main, ["--agents", agents, "--out", str(tmp_path / "o"), "-q"])
     assert result.exit_code == 0, result.output
     allocation = pd.read_csv(tmp_path / "o" / ALLOCATION_FILE, keep_default_na=False).set_index(
         "agent_id"
     )
-    assert allocation.loc["A002", "status"] == "assigned"
+    assert allocation.loc["A004", "status"] == "assigned"
 
 
 def test_unknown_telecentre_in_rules_names_row_and_value(runner, tmp_path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
@@ -270,7 +271,7 @@ def test_assign_writes_a_schedule_for_desks_per_weekday(tmp_path) -> None:
     for agent, count in days.items():
         assert count == allocation.loc[agent, "telework_days"]
     info = pd.read_json(tmp_path / "out" / SUMMARY_FILE, typ="series")
-    assert info["mode"] == "weekly"
+    assert info["options"]["capacity_policy"] == "shared desks by weekday"
 
 
 def test_assign_minimax_frontier_and_max_open(tmp_path) -> None:
@@ -287,7 +288,7 @@ def test_assign_minimax_frontier_and_max_open(tmp_path) -> None:
     ("args", "match"),
     [
         (["--minimax", "--max-open", "2"], "cannot combine choosing telecentres"),
-        (["--minimax", "--engine", "cp-sat"], "cannot combine --minimax"),
+        (["--minimax", "--dedicated-desks", "--engine", "cp-sat"], "cannot combine --minimax"),
         (["--previous", "{tmp}/missing.csv"], "previous allocation not found"),
     ],
 )
@@ -299,3 +300,148 @@ def test_impossible_combinations_are_one_line(args, match, tmp_path) -> None:
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1
     assert match in result.output
+
+
+# ----------------------------------------------------------------------------- one meaning of capacity
+
+WEEK = ("mon", "tue", "wed", "thu", "fri")
+
+
+def _brute_open(problem, desks, max_open) -> int:
+    """Best weekly plan value when at most ``max_open`` telecentres may be used."""
+    m = problem.n_telecentres
+    best = 0
+    for size in range(max_open + 1):
+        for opened in itertools.combinations(range(m), size):
+            shut = desks.copy()
+            shut[[j for j in range(m) if j not in opened]] = 0
+            allowed = np.ones((problem.n_agents, 5), bool)
+            best = max(best, _brute_weekly(problem, shut, allowed, np.zeros_like(allowed), 0))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_choosing_telecentres_with_shared_desks_is_optimal(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    problem = _problem(seed, int(rng.integers(2, 4)), 3, days_max=2)
+    desks = rng.integers(0, 2, (3, 5))
+    for max_open in (1, 2):
+        plan = solve_weekly(problem, desks, max_open=max_open)
+        assert plan.assignment.status == "optimal"
+        assert plan.assignment.gain_total() == _brute_open(problem, desks, max_open)
+        assert plan.open_telecentres is not None and plan.open_telecentres.sum() <= max_open
+        used = set(plan.assignment.telecentre[plan.assignment.assigned].tolist())
+        assert used <= set(np.flatnonzero(plan.open_telecentres).tolist())
+        _check_plan(plan, problem, desks, np.ones((problem.n_agents, 5), bool))
+
+
+def _costly_sites(tmp_path) -> str:
+    sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
+    sites["opening_cost"] = 300.0
+    path = tmp_path / "costly.csv"
+    sites.to_csv(path, index=False)
+    return str(path)
+
+
+MODES = [
+    [],
+    ["--select", "8"],
+    ["--select", "20", "--select-by", "commute"],
+    ["--max-open", "3"],
+    ["--telecentres", "{costly}"],
+    ["--minimax"],
+    ["--frontier"],
+    ["--previous", "{previous}"],
+    ["--engine", "cp-sat"],
+    ["--dedicated-desks"],
+    ["--dedicated-desks", "--max-open", "3"],
+    ["--dedicated-desks", "--minimax"],
+]
+
+
+@pytest.fixture(scope="module")
+def previous_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("previous")
+    _run(["--no-maps"], out)
+    return out / ALLOCATION_FILE
+
+
+@pytest.mark.parametrize("args", MODES, ids=lambda a: " ".join(a) or "plain")
+def test_no_mode_exceeds_the_desks_of_any_weekday(args, tmp_path, previous_run) -> None:
+    args = [
+        a.replace("{costly}", _costly_sites(tmp_path)).replace("{previous}", str(previous_run))
+        for a in args
+    ]
+    _run([*args, "--no-maps"], tmp_path / "o")
+    out = tmp_path / "o"
+    schedule = pd.read_csv(out / "schedule.csv")
+    allocation = pd.read_csv(out / ALLOCATION_FILE, keep_default_na=False).set_index("agent_id")
+    centres = pd.read_csv(out / "telecentres.csv").set_index("telecentre_id")
+    assigned = allocation[allocation["status"] == "assigned"]
+    assert len(assigned) > 0
+    # every assigned agent does all its telework days at its telecentre, on distinct days
+    days = schedule.groupby("agent_id")["weekday"].nunique()
+    assert days.reindex(assigned.index).tolist() == assigned["telework_days"].tolist()
+    assert (
+        schedule["telecentre_id"] == assigned.loc[schedule["agent_id"], "telecentre_id"].to_numpy()
+    ).all()
+    present = schedule.groupby(["telecentre_id", "weekday"]).size()
+    dedicated = "--dedicated-desks" in args
+    for centre, row in centres.iterrows():
+        for day in WEEK:
+            here = present.get((centre, day), 0)
+            assert here <= row[f"desks_{day}"]  # never more agents than desks, any day
+            assert row[f"used_{day}"] <= row[f"desks_{day}"]
+            if not dedicated:
+                assert row[f"used_{day}"] == here
+        if dedicated:
+            assert row["assigned"] <= row["capacity"]  # a desk per agent, all week
+        assert row["desk_days_used"] <= row["desk_days_offered"]
+        assert pd.isna(row["utilisation"]) or row["utilisation"] <= 1.0
+    info = json.loads((out / SUMMARY_FILE).read_text())
+    assert info["totals"]["desk_days_used"] == int(centres["desk_days_used"].sum())
+    assert info["options"]["capacity_policy"] == (
+        "dedicated desks" if dedicated else "shared desks by weekday"
+    )
+
+
+@pytest.mark.parametrize("policy", [[], ["--dedicated-desks"]])
+def test_max_open_all_gives_the_plain_plan_value(policy, tmp_path) -> None:
+    n_sites = len(datasets.telecentres())
+    _run([*policy, "--no-maps"], tmp_path / "plain")
+    _run([*policy, "--no-maps", "--max-open", str(n_sites)], tmp_path / "all")
+    plain = json.loads((tmp_path / "plain" / SUMMARY_FILE).read_text())
+    everything = json.loads((tmp_path / "all" / SUMMARY_FILE).read_text())
+    assert everything["solver"]["status"] == plain["solver"]["status"] == "optimal"
+    assert everything["solver"]["objective_value"] == pytest.approx(
+        plain["solver"]["objective_value"]
+    )
+
+
+def test_dedicated_desks_reproduce_one_desk_per_agent_all_week(lozere_network) -> None:
+    from optimizer import PlanOptions, run
+
+    agents, sites = datasets.agents(), datasets.telecentres()
+    options = PlanOptions(dedicated_desks=True, min_saving=0.0)
+    result = run(agents, sites, datasets.head_office(), lozere_network, options)
+    # independent: the plain transportation problem, capacity = agents per telecentre
+    expected = result.problem.with_rules(capacities=sites["capacity"].to_numpy()).solve("cp-sat")
+    assert result.assignment.objective_value == pytest.approx(expected.objective_value)
+    assert np.all(result.assignment.load() <= sites["capacity"].to_numpy())
+    # the figures before shared desks: 23 agents, 2,802 minutes a week
+    assert int(result.assignment.assigned.sum()) == 23
+    assert result.assignment.objective_value == pytest.approx(2801.8, abs=0.1)
+    shared = run(agents, sites, datasets.head_office(), lozere_network, min_saving=0.0)
+    assert shared.assignment.objective_value > result.assignment.objective_value
+
+
+def test_select_by_commute_takes_the_longest_commutes_who_gain(tmp_path) -> None:
+    _run(["--no-maps", "--select", "5", "--select-by", "commute", "--rank", "0"], tmp_path / "c")
+    allocation = pd.read_csv(tmp_path / "c" / ALLOCATION_FILE, keep_default_na=False)
+    ranking = pd.read_csv(tmp_path / "c" / "ranking.csv", keep_default_na=False)
+    gainers = ranking[ranking["minutes_saved_per_day"].replace("", np.nan).astype(float) >= 10]
+    chosen = set(allocation.loc[allocation["status"] == "assigned", "agent_id"])
+    assert chosen == set(gainers["agent_id"].head(5))
+    left = allocation[allocation["reason"].str.contains("longer commutes")]
+    assert len(left) == len(gainers) - 5
+    assert (allocation["explanation"][allocation["status"] == "not_assigned"] != "").all()
