@@ -13,7 +13,7 @@ Agents: ``agent_id`` (str), ``lon``, ``lat`` (float, EPSG:4326),
 be empty).
 
 Telecentres: ``telecentre_id`` (str), ``name`` (str), ``lon``, ``lat``,
-``capacity`` (int >= 0, the number of agents it can host).
+``capacity`` (int >= 0, desks each weekday).
 """
 
 from __future__ import annotations
