@@ -36,7 +36,7 @@ from optimizer.options import (
 from optimizer.pipeline import plan_frontier, run
 from optimizer.replan import read_previous_allocation
 from optimizer.report import (
-    APPROXIMATE_WARNING,
+    made_up,
     pseudonym,
     ranking_table,
     telecentre_table,
@@ -411,6 +411,13 @@ def main(
                 "agents_file": str(agents_src),
                 "telecentres_file": str(tc_src),
                 "network_file": str(net_src),
+                "agents": str(agents) if agents is not None else f"embedded roster {agents_src}",
+                "telecentres": str(telecentres)
+                if telecentres is not None
+                else f"embedded telecentres {tc_src}",
+                "head_office": "--head-office"
+                if head_office is not None
+                else f"embedded head office {datasets.path(datasets.HEAD_OFFICE_FILE)}",
             },
             progress=steps,
         )
@@ -459,8 +466,8 @@ def main(
             table["agent_id"] = [pseudonym(a, salt) for a in table["agent_id"]]
         click.echo(f"Longest commutes to the head office (top {len(table)}):")
         click.echo(table.to_string(index=False))
-    if network.approximate:
-        click.echo(f"WARNING: {APPROXIMATE_WARNING}")
+    for warning in made_up(result):
+        click.echo(f"WARNING: {warning}")
     click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
 
 

@@ -23,6 +23,7 @@ from branca.element import Figure
 
 from optimizer import datasets
 from optimizer.pipeline import RunResult
+from optimizer.report import made_up
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +176,8 @@ def render_png(result: RunResult) -> bytes:
         [], [], s=25 * 3, color="#b7d7a8", edgecolor="#3d3d3d", label="agents per commune (size)"
     )
     title = f"{int(result.assignment.assigned.sum())} of {result.problem.n_agents} agents assigned"
-    if result.network.approximate:
-        title += "\nAPPROXIMATE road network: not for decisions"
+    for warning in made_up(result):
+        title += "\n" + warning.split(":")[0] + ": not for decisions"
     ax.set_title(title)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
@@ -299,8 +300,9 @@ def render_html(result: RunResult) -> str:
         popup=folium.Popup(html.escape(ho.name), max_width=260),
         tooltip="head office",
     ).add_to(fmap)
-    if result.network.approximate:
-        note = "APPROXIMATE road network: figures not for decisions"
+    if made_up(result):
+        note = html.escape("; ".join(w.split(":")[0] for w in made_up(result)))
+        note += ": figures not for decisions"
         root.html.add_child(
             folium.Element(
                 '<div style="position:fixed;top:10px;left:50px;z-index:1000;background:#fff3cd;'

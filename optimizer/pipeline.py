@@ -187,7 +187,7 @@ def run(
     check_in_area(
         pd.DataFrame({"id": [HEAD_OFFICE], "lon": [head_office.lon], "lat": [head_office.lat]}),
         bounds,
-        name="--head-office",
+        name=_name(sources, "head_office", "--head-office"),
         id_column="id",
     )
     destinations = pd.concat(
@@ -514,5 +514,5 @@ def agent_rules(agents: pd.DataFrame, telecentres: pd.DataFrame) -> dict[str, An
     }
 
 
-def _name(sources: dict[str, str] | None, key: str) -> str:
-    return (sources or {}).get(key, key)
+def _name(sources: dict[str, str] | None, key: str, default: str | None = None) -> str:
+    return (sources or {}).get(key, default or key)

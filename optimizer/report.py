@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer import settings
+from optimizer import datasets, settings
 from optimizer.errors import InputError
 from optimizer.inputs import WEEKDAYS
 from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking
@@ -49,6 +49,45 @@ APPROXIMATE_WARNING = (
     "APPROXIMATE road network: not real roads (communes linked to their neighbours, "
     "lengths from a detour factor). Use a real OpenStreetMap network for decisions."
 )
+
+
+SYNTHETIC_WARNING = (
+    "SYNTHETIC roster: the agents are the embedded demo, made up (no real person). "
+    "Give --agents with the real volunteers."
+)
+ILLUSTRATIVE_WARNING = (
+    "ILLUSTRATIVE capacities: the embedded telecentres' desk counts are assumptions "
+    "(real counts unknown). Give --telecentres with the real desks."
+)
+
+
+def made_up(result: RunResult) -> list[str]:
+    """Warnings about made-up inputs: the approximate network, the synthetic roster, the capacities.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+
+    Returns
+    -------
+    list of str
+        One warning per made-up input (empty when all are real).
+    """
+    warnings = [APPROXIMATE_WARNING] if result.network.approximate else []
+    if _embedded(result, "agents", datasets.AGENTS_FILE):
+        warnings.append(SYNTHETIC_WARNING)
+    if _embedded(result, "telecentres", datasets.TELECENTRES_FILE):
+        warnings.append(ILLUSTRATIVE_WARNING)
+    return warnings
+
+
+def _embedded(result: RunResult, key: str, name: str) -> bool:
+    table = result.agents if key == "agents" else result.telecentres
+    if table.attrs.get("embedded"):
+        return True
+    given = result.sources.get(f"{key}_file")
+    return given is not None and Path(given).resolve() == datasets.path(name).resolve()
 
 
 def allocation_table(result: RunResult) -> pd.DataFrame:
@@ -363,9 +402,13 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
     reasons = allocation.loc[~assigned, "reason"].value_counts().sort_index()
     snaps = result.travel.origins["snap_m"]
     centres = telecentre_table(result)
+    warnings = made_up(result)
     return {
+        "warnings": warnings,
         "inputs": {
             **result.sources,
+            "synthetic_roster": SYNTHETIC_WARNING in warnings,
+            "illustrative_capacities": ILLUSTRATIVE_WARNING in warnings,
             "agents": int(problem.n_agents),
             "telecentres": int(problem.n_telecentres),
             "head_office": {

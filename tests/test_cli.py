@@ -310,3 +310,23 @@ def test_rank_option_prints_the_top(runner, tmp_path) -> None:
     ranking = pd.read_csv(tmp_path / "ranking.csv")
     for agent in ranking["agent_id"].head(8):
         assert agent in result.output
+
+
+def test_made_up_inputs_are_flagged(default_run, runner, tmp_path) -> None:
+    output, out = default_run
+    info = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
+    assert "SYNTHETIC roster" in output and "ILLUSTRATIVE capacities" in output
+    assert info["inputs"]["synthetic_roster"] is True
+    assert info["inputs"]["illustrative_capacities"] is True
+    assert any(w.startswith("ILLUSTRATIVE") for w in info["warnings"])
+    # own agents, embedded telecentres: told the capacities are illustrative, not the roster
+    roster = tmp_path / "mine.csv"
+    datasets.agents().head(20).to_csv(roster, index=False)
+    result = runner.invoke(main, ["--agents", str(roster), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "ILLUSTRATIVE capacities" in result.output
+    assert "SYNTHETIC roster" not in result.output
+    info = json.loads((tmp_path / "o" / SUMMARY_FILE).read_text(encoding="utf-8"))
+    assert info["inputs"]["synthetic_roster"] is False
+    assert info["inputs"]["illustrative_capacities"] is True
+    assert "ILLUSTRATIVE" in (tmp_path / "o" / "map.html").read_text(encoding="utf-8")
