@@ -34,11 +34,12 @@ from optimizer.options import (
     PlanOptions,
 )
 from optimizer.pipeline import plan_frontier, run
-from optimizer.replan import read_previous_allocation
+from optimizer.replan import match_previous, read_previous_allocation
 from optimizer.report import (
     made_up,
     pseudonym,
     ranking_table,
+    replan_summary,
     telecentre_table,
     weekly_savings,
     write_outputs,
@@ -406,11 +407,18 @@ def main(
             ho,
             network,
             options,
-            previous=read_previous_allocation(previous) if previous is not None else None,
+            previous=match_previous(
+                read_previous_allocation(previous),
+                agent_table["agent_id"].tolist(),
+                pseudonymise=(lambda a: pseudonym(a, salt)) if salt is not None else None,
+            )
+            if previous is not None
+            else None,
             sources={
                 "agents_file": str(agents_src),
                 "telecentres_file": str(tc_src),
                 "network_file": str(net_src),
+                **({"previous_file": str(previous)} if previous is not None else {}),
                 "agents": str(agents) if agents is not None else f"embedded roster {agents_src}",
                 "telecentres": str(telecentres)
                 if telecentres is not None
@@ -460,6 +468,16 @@ def main(
         f"used ({policy}); {minutes:,.0f} minutes and {km:,.0f} km saved a week "
         f"(round trips); {quality}."
     )
+    replan = replan_summary(result)
+    if replan is not None:
+        click.echo(
+            f"Re-plan from {replan['previous_file']}: {replan['stayed']} stayed, "
+            f"{replan['moved']} moved, {replan['added']} newly placed, {replan['removed']} "
+            f"no longer placed, {replan['joined']} joined, {replan['left']} left "
+            f"(move penalty {replan['move_penalty']:g} min a week)."
+        )
+        if replan["warning"]:
+            click.echo(f"WARNING: {replan['warning']}")
     if rank:
         table = ranking_table(result).head(rank)
         if salt is not None:

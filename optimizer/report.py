@@ -26,7 +26,7 @@ from optimizer.errors import InputError
 from optimizer.inputs import WEEKDAYS
 from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking
 from optimizer.pipeline import RunResult
-from optimizer.replan import changes_table
+from optimizer.replan import changes_table, no_match_warning, replan_counts
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,43 @@ def made_up(result: RunResult) -> list[str]:
     if _embedded(result, "telecentres", datasets.TELECENTRES_FILE):
         warnings.append(ILLUSTRATIVE_WARNING)
     return warnings
+
+
+def replan_summary(
+    result: RunResult, allocation: pd.DataFrame | None = None
+) -> dict[str, Any] | None:
+    """Say what a re-plan changed: the previous file; how many agents stayed, moved, joined, left.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    allocation
+        The allocation table, if already computed.
+
+    Returns
+    -------
+    dict or None
+        ``previous_file, move_penalty, matched, stayed, moved, added, removed,
+        joined, left`` and ``warning`` (when no agent matched), or None when
+        the run is not a re-plan.
+    """
+    if result.previous is None:
+        return None
+    allocation = allocation_table(result) if allocation is None else allocation
+    changes = changes_table(
+        result.previous,
+        allocation,
+        result.telecentres,
+        move_penalty=result.problem.move_penalty,
+    )
+    source = result.sources.get("previous_file", "given")
+    return {
+        "previous_file": source,
+        "move_penalty": result.problem.move_penalty,
+        **replan_counts(changes, result.previous, allocation),
+        "warning": no_match_warning(result.previous, list(result.problem.agent_ids), source),
+    }
 
 
 def _embedded(result: RunResult, key: str, name: str) -> bool:
@@ -403,8 +440,9 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
     snaps = result.travel.origins["snap_m"]
     centres = telecentre_table(result)
     warnings = made_up(result)
+    replan = replan_summary(result, allocation)
     return {
-        "warnings": warnings,
+        "warnings": warnings + ([replan["warning"]] if replan and replan["warning"] else []),
         "inputs": {
             **result.sources,
             "synthetic_roster": SYNTHETIC_WARNING in warnings,
@@ -450,6 +488,7 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "move_penalty": problem.move_penalty,
         },
         "mode": result.mode,
+        "replan": replan,
         "open_telecentres": (
             [t for t, o in zip(problem.telecentre_ids, result.open_telecentres, strict=True) if o]
             if result.open_telecentres is not None

@@ -445,3 +445,33 @@ def test_select_by_commute_takes_the_longest_commutes_who_gain(tmp_path) -> None
     left = allocation[allocation["reason"].str.contains("longer commutes")]
     assert len(left) == len(gainers) - 5
     assert (allocation["explanation"][allocation["status"] == "not_assigned"] != "").all()
+
+
+def test_replan_matches_pseudonyms_with_the_same_salt(tmp_path) -> None:
+    salt = ["--pseudonymise", "s3cret", "--no-maps"]
+    _run(salt, tmp_path / "first")
+    previous = tmp_path / "first" / ALLOCATION_FILE
+    sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
+    sites[sites["telecentre_id"] != "villefort"].to_csv(tmp_path / "sites.csv", index=False)
+    args = ["--telecentres", str(tmp_path / "sites.csv"), "--previous", str(previous)]
+    _run([*salt, *args, "--move-penalty", "10000"], tmp_path / "after")
+    before = pd.read_csv(previous, keep_default_na=False)
+    changes = pd.read_csv(tmp_path / "after" / "changes.csv", keep_default_na=False)
+    at_villefort = set(before.loc[before["telecentre_id"] == "villefort", "agent_id"])
+    assert at_villefort and set(changes["agent_id"]) >= at_villefort
+    assert (changes.loc[~changes["agent_id"].isin(at_villefort), "change"] == "added").all()
+    info = json.loads((tmp_path / "after" / SUMMARY_FILE).read_text())
+    replan = info["replan"]
+    assert replan["previous_file"] == str(previous)
+    assert replan["matched"] == len(before)
+    placed = (before["status"] == "assigned").sum()
+    assert replan["stayed"] == placed - len(at_villefort)
+    assert replan["joined"] == replan["left"] == 0
+    assert not any("matches" in w for w in info["warnings"])
+    # without the salt nobody matches: said in the console and the summary
+    result = CliRunner().invoke(main, [*args, "--no-maps", "--out", str(tmp_path / "nosalt")])
+    assert result.exit_code == 0, result.output
+    assert "no agent id of the previous allocation" in result.output
+    assert "--pseudonymise SALT" in result.output
+    info = json.loads((tmp_path / "nosalt" / SUMMARY_FILE).read_text())
+    assert info["replan"]["matched"] == 0 and info["replan"]["warning"]
