@@ -24,7 +24,7 @@ import pandas as pd
 from optimizer import datasets, settings
 from optimizer.errors import InputError
 from optimizer.inputs import WEEKDAYS
-from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking
+from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, explain
 from optimizer.pipeline import RunResult
 from optimizer.replan import changes_table, no_match_warning, replan_counts
 
@@ -179,7 +179,12 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
     )
     for name, values in benefits.items():
         table[name] = values.round(2)
-    table["explanation"] = explanations(problem, chosen)
+    table["explanation"] = explanations(
+        problem,
+        chosen,
+        reasons=assignment.reasons,
+        days=result.plan.days if result.plan is not None else None,
+    )
     return table
 
 
@@ -255,8 +260,18 @@ def weekly_benefits(
     }
 
 
-def explanations(problem: AssignmentProblem, chosen: np.ndarray) -> list[str]:
+def explanations(
+    problem: AssignmentProblem,
+    chosen: np.ndarray,
+    *,
+    reasons: tuple[str, ...] | None = None,
+    days: np.ndarray | None = None,
+) -> list[str]:
     """One line per agent: why this telecentre and what the next best option was.
+
+    An agent left out is explained by its reason (the ``reason`` column), and
+    the telecentre that would save it the most, when one saves time at all,
+    so the two never contradict each other.
 
     Parameters
     ----------
@@ -264,6 +279,10 @@ def explanations(problem: AssignmentProblem, chosen: np.ndarray) -> list[str]:
         The problem solved.
     chosen
         Each agent's telecentre index (-1: none).
+    reasons
+        Each agent's reason (default: :func:`optimizer.model.explain`).
+    days
+        ``(n_agents, 5)`` booleans: the weekdays of each agent, when planned.
 
     Returns
     -------
@@ -273,25 +292,34 @@ def explanations(problem: AssignmentProblem, chosen: np.ndarray) -> list[str]:
     saving = problem.saving_minutes()
     eligible = problem.eligible()
     ids = problem.telecentre_ids
+    reasons = explain(problem, chosen) if reasons is None else reasons
     lines = []
     for i, j in enumerate(chosen.tolist()):
-        options = np.where(eligible[i], saving[i], -np.inf)
-        ranked = [int(k) for k in np.argsort(-options, kind="stable") if np.isfinite(options[k])]
         if j >= 0:
-            others = [k for k in ranked if k != j]
+            options = np.where(eligible[i], saving[i], -np.inf)
+            others = [
+                int(k)
+                for k in np.argsort(-options, kind="stable")
+                if np.isfinite(options[k]) and k != j
+            ]
             line = (
                 f"{ids[j]} saves {saving[i, j]:.0f} min a day (round trip) against the head office"
             )
+            if days is not None and days[i].any():
+                line += " on " + ", ".join(WEEKDAYS[d] for d in np.flatnonzero(days[i]))
             if others:
                 k = others[0]
                 line += f"; next best {ids[k]} would save {saving[i, k]:.0f} min"
             else:
-                line += "; no other telecentre saves time"
-        elif ranked:
-            k = ranked[0]
-            line = f"not assigned; best option was {ids[k]} ({saving[i, k]:.0f} min a day)"
+                line += "; no other telecentre is open to this agent"
         else:
-            line = "not assigned; no telecentre is open to this agent"
+            line = f"not assigned ({reasons[i].split(':')[0]})"
+            row = np.where(np.isfinite(saving[i]), saving[i], -np.inf)
+            k = int(np.argmax(row))
+            if row[k] > 0:
+                line += (
+                    f"; the telecentre saving the most would be {ids[k]} ({row[k]:.0f} min a day)"
+                )
         lines.append(line)
     return lines
 

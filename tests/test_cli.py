@@ -330,3 +330,40 @@ def test_made_up_inputs_are_flagged(default_run, runner, tmp_path) -> None:
     assert info["inputs"]["synthetic_roster"] is False
     assert info["inputs"]["illustrative_capacities"] is True
     assert "ILLUSTRATIVE" in (tmp_path / "o" / "map.html").read_text(encoding="utf-8")
+
+
+def test_explanations_agree_with_reasons(default_run) -> None:
+    _, out = default_run
+    allocation = pd.read_csv(out / ALLOCATION_FILE, keep_default_na=False)
+    for row in allocation.itertuples():
+        if row.status == "assigned":
+            assert row.reason == ""
+            assert row.explanation.startswith(f"{row.telecentre_id} saves")
+        else:
+            assert row.explanation.startswith(f"not assigned ({row.reason.split(':')[0]})")
+            assert "no telecentre is open" not in row.explanation
+
+
+def test_command_and_library_share_defaults() -> None:
+    from optimizer import PlanOptions
+
+    defaults = PlanOptions()
+    given = {p.name: p.default for p in main.params}
+    for option in (
+        "select",
+        "select_by",
+        "max_minutes",
+        "min_saving",
+        "objective",
+        "preference_bonus",
+        "minimax",
+        "max_open",
+        "day_bonus",
+        "move_penalty",
+        "dedicated_desks",
+        "engine",
+    ):
+        assert given[option] == getattr(defaults, option), option
+    assert given["time_limit"] == defaults.time_limit_s
+    assert given["allow_worse_off"] is (not defaults.no_worse_off)
+    assert defaults.min_saving == 10.0  # the tiers-lieux threshold, documented
