@@ -24,7 +24,7 @@ from optimizer.inputs import (
     read_speed_table,
     read_telecentres,
 )
-from optimizer.model import Objective
+from optimizer.model import Objective, counted
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
 from optimizer.options import (
     DEFAULT_DAY_BONUS,
@@ -79,11 +79,6 @@ class _Steps:
 
 def _objective(name: str) -> Objective:
     return "km" if name == "km" else "travel" if name == "travel" else "minutes"
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 agent``, ``2 agents``."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _fail(message: str, code: int) -> None:
@@ -463,7 +458,7 @@ def main(
     used, offered = int(centres["desk_days_used"].sum()), int(centres["desk_days_offered"].sum())
     policy = "dedicated desks" if result.options.dedicated_desks else "desks shared by weekday"
     click.echo(
-        f"{_count(result.problem.n_agents, 'agent')}: {assigned} assigned, "
+        f"{counted(result.problem.n_agents, 'agent')}: {assigned} assigned, "
         f"{result.problem.n_agents - assigned} not assigned; {used} of {offered} desk-days "
         f"used ({policy}); {minutes:,.0f} minutes and {km:,.0f} km saved a week "
         f"(round trips); {quality}."

@@ -617,7 +617,12 @@ def _result(
 # ----------------------------------------------------------------------------- feasibility
 
 
-def check_feasible(problem: AssignmentProblem) -> None:
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """Say ``1 agent``, ``2 agents`` (``plural`` when adding an s is wrong)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
+
+
+def check_feasible(problem: AssignmentProblem, *, places: str = "desk") -> None:
     """Raise :class:`InfeasibleError`, in words and numbers, if the rules cannot all hold.
 
     Only agents who must be assigned can make the problem infeasible: too many
@@ -629,6 +634,8 @@ def check_feasible(problem: AssignmentProblem) -> None:
     ----------
     problem
         The problem.
+    places
+        What a unit of capacity is, for the message (``"desk"``, ``"desk-day"``).
     """
     must = np.flatnonzero(problem.must)
     if must.size == 0:
@@ -636,7 +643,8 @@ def check_feasible(problem: AssignmentProblem) -> None:
     ids = problem.agent_ids
     if must.size > problem.limit:
         msg = (
-            f"{must.size} agents must be assigned but --select allows only {problem.limit}. "
+            f"{counted(must.size, 'agent')} must be assigned but --select allows only "
+            f"{problem.limit}. "
             "Raise --select or assign fewer agents by force."
         )
         raise InfeasibleError(msg)
@@ -647,7 +655,7 @@ def check_feasible(problem: AssignmentProblem) -> None:
         first = stranded[0]
         msg = (
             f"agent '{ids[first]}' must be assigned but no telecentre is open to it "
-            f"({reasons[first]}); {stranded.size} such agent(s) in all."
+            f"({reasons[first]}); {counted(stranded.size, 'such agent')} in all."
         )
         raise InfeasibleError(msg)
     k, m = must.size, problem.n_telecentres
@@ -669,8 +677,8 @@ def check_feasible(problem: AssignmentProblem) -> None:
     )
     agents = ", ".join(ids[i] for i in group[:10]) + (" ..." if len(group) > 10 else "")
     msg = (
-        f"{len(group)} agents must be assigned but the telecentres open to them{rule_text} "
-        f"hold {desks} desks: {names or 'none'}. Agents: {agents}. "
+        f"{counted(len(group), 'agent')} must be assigned but the telecentres open to "
+        f"them{rule_text} hold {counted(desks, places)}: {names or 'none'}. Agents: {agents}. "
         "Add desks, relax the rules, or assign fewer agents by force."
     )
     raise InfeasibleError(msg)

@@ -205,7 +205,8 @@ def solve_weekly(
         raise InputError(msg)
     # at most max(desks) agents a telecentre: the capacity used for checks and reasons
     weekly = problem.with_rules(capacities=desks.max(axis=1))
-    check_feasible(weekly)
+    # each agent takes at least one desk-day: a necessary condition, worded in desk-days
+    check_feasible(weekly.with_rules(capacities=desks.sum(axis=1)), places="desk-day")
     bonus = round(day_bonus * problem.objective_unit)
     eligible, gain = weekly.eligible(), weekly.weekly_gain()
     usable = allowed[:, None, :] & (desks > 0)[None, :, :]  # (n, m, 5)

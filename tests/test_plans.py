@@ -475,3 +475,19 @@ def test_replan_matches_pseudonyms_with_the_same_salt(tmp_path) -> None:
     assert "--pseudonymise SALT" in result.output
     info = json.loads((tmp_path / "nosalt" / SUMMARY_FILE).read_text())
     assert info["replan"]["matched"] == 0 and info["replan"]["warning"]
+
+
+def test_must_assign_counts_desk_days_with_shared_desks() -> None:
+    from optimizer.errors import InfeasibleError
+
+    def problem(n: int) -> AssignmentProblem:
+        return AssignmentProblem.from_cost_matrix(
+            np.full((n, 1), 10.0), np.full(n, 30.0), np.array([1]), must_assign=np.ones(n, bool)
+        )
+
+    # one desk shared by weekday hosts five one-day agents, one a day
+    plan = solve_weekly(problem(5), np.ones((1, 5), dtype=np.int64))
+    assert plan.assignment.assigned.all()
+    assert plan.occupancy().tolist() == [[1, 1, 1, 1, 1]]
+    with pytest.raises(InfeasibleError, match=r"6 agents must be assigned .* hold 5 desk-days"):
+        solve_weekly(problem(6), np.ones((1, 5), dtype=np.int64))
