@@ -342,6 +342,44 @@ def _communes_served(result: RunResult) -> list[str]:
     return out
 
 
+#: A telecentre this close to the head office (metres) is said to stand at its point.
+AT_HEAD_OFFICE_M = 1_000.0
+
+
+def _empty_notes(result: RunResult, load: np.ndarray) -> list[str]:
+    """Why a telecentre hosts nobody ("" for those that host agents)."""
+    problem = result.problem
+    saving = problem.saving_minutes()
+    ho = result.head_office
+    lon, lat = result.telecentres["lon"].to_numpy(), result.telecentres["lat"].to_numpy()
+    metres = 6_371_000.0 * np.hypot(
+        np.radians(lon - ho.lon) * np.cos(np.radians(ho.lat)), np.radians(lat - ho.lat)
+    )
+    notes = []
+    for j in range(problem.n_telecentres):
+        with np.errstate(invalid="ignore"):
+            gains = saving[:, j] > 0
+            enough = saving[:, j] >= max(problem.min_saving, 1e-9)
+        if load[j] > 0:
+            notes.append("")
+        elif result.open_telecentres is not None and not result.open_telecentres[j]:
+            notes.append("not opened: the plan does better with the telecentres it opens")
+        elif not gains.any() and metres[j] <= AT_HEAD_OFFICE_M:
+            notes.append(
+                f"saves no agent time: it stands at the head office's point "
+                f"({metres[j]:.0f} m away), so driving there is driving to the head office"
+            )
+        elif not gains.any():
+            notes.append("saves no agent time: the head office is nearer for every agent")
+        elif not enough.any():
+            notes.append(
+                f"no agent saves the minimum saving ({problem.min_saving:g} min a day) here"
+            )
+        else:
+            notes.append("the agents it would save time save more elsewhere, or were not chosen")
+    return notes
+
+
 def _or_nan(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
     return np.full(like.shape, np.nan) if values is None else values
 
@@ -396,6 +434,7 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
         }
     )
     table["communes"] = _communes_served(result)
+    table["note"] = _empty_notes(result, load)
     if result.open_telecentres is not None:
         table["open"] = np.where(result.open_telecentres, "yes", "no")
     for d, day in enumerate(WEEKDAYS):

@@ -367,3 +367,11 @@ def test_command_and_library_share_defaults() -> None:
     assert given["time_limit"] == defaults.time_limit_s
     assert given["allow_worse_off"] is (not defaults.no_worse_off)
     assert defaults.min_saving == 10.0  # the tiers-lieux threshold, documented
+
+
+def test_polen_explains_why_it_hosts_nobody(default_run) -> None:
+    _, out = default_run
+    centres = pd.read_csv(out / TELECENTRES_FILE, keep_default_na=False).set_index("telecentre_id")
+    assert centres.loc["mende-polen", "assigned"] == 0
+    assert "stands at the head office's point" in centres.loc["mende-polen", "note"]
+    assert (centres.loc[centres["assigned"] > 0, "note"] == "").all()
