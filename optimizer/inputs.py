@@ -52,7 +52,7 @@ AGENT_ALIASES: dict[str, tuple[str, ...]] = {
     "forbidden_telecentres": ("forbidden_telecentres", "forbidden", "exclus", "excluded"),
 }
 TELECENTRE_ALIASES: dict[str, tuple[str, ...]] = {
-    "telecentre_id": ("telecentre_id", "site_id", "id", "telecentre", "site"),
+    "telecentre_id": ("telecentre_id", "site_id", "id", "telecentre", "site", "identifiant"),
     "name": ("name", "nom", "label"),
     "lon": AGENT_ALIASES["lon"],
     "lat": AGENT_ALIASES["lat"],
@@ -346,6 +346,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
         msg = f"{name}: not a readable CSV table ({exc}). Check the separators and quotes."
         raise InputError(msg) from None
     table.columns = [str(c).strip() for c in table.columns]
+    # trailing blank rows (';;;;' as spreadsheets save them) are not items
+    filled = table.apply(lambda column: column.str.strip() != "").any(axis=1).to_numpy()
+    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+    table = table.iloc[:last]
     table.attrs["decimal_comma"] = delimiter != ","
     return table
 
