@@ -376,10 +376,6 @@ def main(
         if salt is not None and not salt.strip():
             msg = "--pseudonymise needs a non-empty salt (a secret phrase of your own)."
             raise InputError(msg)
-        steps("reading agents and telecentres")
-        agent_table = read_agents(agents_src, crs=crs)
-        tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
-        network = load_network(net_src, speed_profile=_speed_profile(speed_profile), progress=steps)
         options = PlanOptions(
             select=select,
             select_by="commute" if select_by == "commute" else "saving",
@@ -396,6 +392,10 @@ def main(
             engine="cp-sat" if engine == "cp-sat" else "flow",
             time_limit_s=time_limit,
         )
+        steps("reading agents and telecentres")
+        agent_table = read_agents(agents_src, crs=crs)
+        tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
+        network = load_network(net_src, speed_profile=_speed_profile(speed_profile), progress=steps)
         result = run(
             agent_table,
             tc_table,

@@ -101,6 +101,11 @@ class PlanOptions:
         checks = [
             (self.select is None or self.select >= 0, "select must be 0 or more"),
             (self.select_by in SELECT_BY, f"select_by must be one of {', '.join(SELECT_BY)}"),
+            (
+                self.select_by == "saving" or self.select is not None,
+                "--select-by commute chooses the --select K longest commutes: give --select K "
+                "too (select_by='commute' needs select)",
+            ),
             (self.max_minutes is None or self.max_minutes > 0, "max_minutes must be positive"),
             (self.min_saving >= 0, "min_saving must be 0 or more"),
             (self.objective in OBJECTIVES, f"objective must be one of {', '.join(OBJECTIVES)}"),
@@ -114,7 +119,7 @@ class PlanOptions:
         ]
         for ok, text in checks:
             if not ok:
-                msg = f"PlanOptions: {text}."
+                msg = f"{text}."
                 raise InputError(msg)
 
     @property

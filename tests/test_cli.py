@@ -375,3 +375,40 @@ def test_polen_explains_why_it_hosts_nobody(default_run) -> None:
     assert centres.loc["mende-polen", "assigned"] == 0
     assert "stands at the head office's point" in centres.loc["mende-polen", "note"]
     assert (centres.loc[centres["assigned"] > 0, "note"] == "").all()
+
+
+def test_select_by_commute_needs_select(runner, tmp_path) -> None:
+    result = runner.invoke(main, ["--select-by", "commute", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "give --select K too" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_embedded_default_is_named_as_such(runner, tmp_path) -> None:
+    import networkx as nx
+
+    from optimizer.network import prepare_network, save_network
+
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for a in range(4):
+        for b in range(4):
+            g.add_node(a * 4 + b, x=24.90 + a * 0.01, y=60.16 + b * 0.01)  # Helsinki
+    for u in range(16):
+        for v in (u + 1, u + 4):
+            if v < 16 and (v != u + 1 or v % 4):
+                g.add_edge(u, v, length=700.0, highway="secondary")
+                g.add_edge(v, u, length=700.0, highway="secondary")
+    save_network(prepare_network(g, source="grid"), tmp_path / "grid.graphml")
+    (tmp_path / "a.csv").write_text("agent_id,lon,lat\nA1,24.91,60.17\n", encoding="utf-8")
+    (tmp_path / "t.csv").write_text(
+        "telecentre_id,lon,lat,capacity\nT1,24.92,60.18,1\n", encoding="utf-8"
+    )
+    args = ["--network", str(tmp_path / "grid.graphml"), "--agents", str(tmp_path / "a.csv")]
+    result = runner.invoke(
+        main, [*args, "--telecentres", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "embedded head office" in result.output and "--head-office" not in result.output
+    result = runner.invoke(main, [*args, "--head-office", "24.93,60.17", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "embedded telecentres" in result.output
