@@ -72,6 +72,10 @@ REASON_WORSE_OFF = (
 REASON_FORBIDDEN = "forbidden: the telecentres that would save time are excluded for this agent"
 REASON_FULL = "capacity full: the telecentres that would save time are full"
 REASON_NOT_SELECTED = "not selected: the limit on the number of agents was reached"
+REASON_CLOSED_DAYS = (
+    "closed on its days: the telecentres that would save time are not open on enough of the "
+    "days it can telework"
+)
 REASON_SHORTER_COMMUTE = (
     "not selected: the limit on the number of agents went to longer commutes (--select-by commute)"
 )

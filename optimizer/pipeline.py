@@ -21,6 +21,7 @@ from optimizer.fairness import frontier, solve_minimax, solve_minimax_weekly
 from optimizer.inputs import WEEKDAYS, HeadOffice, check_in_area, check_telecentre_refs, day_mask
 from optimizer.model import (
     HEAD_OFFICE,
+    REASON_CLOSED_DAYS,
     Assignment,
     AssignmentProblem,
     check_feasible,
@@ -224,10 +225,6 @@ def run(
     )
     usable = usable_pairs(desks, allowed, days)
     rules = agent_rules(agents, telecentres)
-    if opts.dedicated_desks:
-        # a desk held all week: the desks there every open day; only telecentres open on
-        # enough of the agent's days
-        rules["forbidden"] = _with_pairs(rules["forbidden"], np.nonzero(~usable))
     problem = AssignmentProblem.from_travel_times(
         travel.table,
         agents,
@@ -248,8 +245,14 @@ def run(
         ),
         **rules,
     )
+    eligible = problem.eligible()  # before the weekdays count
     if opts.dedicated_desks:
-        problem = problem.with_rules(capacities=dedicated_capacities(desks))
+        # a desk held all week: the desks there every open day; only telecentres open on
+        # enough of the agent's days
+        problem = problem.with_rules(
+            capacities=dedicated_capacities(desks),
+            forbidden=_with_pairs(rules["forbidden"], np.nonzero(~usable)),
+        )
     if opts.select is not None and opts.select_by == "commute":
         problem = problem.with_rules(excluded=by_commute(problem, opts.select, usable))
     mode = "minimax" if opts.minimax else "choose" if choosing else "assignment"
@@ -271,6 +274,7 @@ def run(
             max_open=opts.max_open,
             opening_cost=opening_cost,
         )
+    plan = replace(plan, assignment=_closed_days_reasons(plan.assignment, eligible, usable))
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
@@ -443,6 +447,19 @@ def by_commute(problem: AssignmentProblem, select: int, usable: np.ndarray) -> n
     picked = [i for i in order.tolist() if gains[i] or problem.must[i]][:select]
     chosen[picked] = True
     return np.asarray(gains & ~chosen)
+
+
+def _closed_days_reasons(
+    assignment: Assignment, eligible: np.ndarray, usable: np.ndarray
+) -> Assignment:
+    """Say "closed on its days" for agents left out because no telecentre opens on enough days."""
+    stuck = (assignment.telecentre < 0) & eligible.any(axis=1) & ~(eligible & usable).any(axis=1)
+    if not stuck.any():
+        return assignment
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero(stuck).tolist():
+        reasons[i] = REASON_CLOSED_DAYS
+    return replace(assignment, reasons=tuple(reasons))
 
 
 def _weekly_arguments(

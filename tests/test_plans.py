@@ -491,3 +491,21 @@ def test_must_assign_counts_desk_days_with_shared_desks() -> None:
     assert plan.occupancy().tolist() == [[1, 1, 1, 1, 1]]
     with pytest.raises(InfeasibleError, match=r"6 agents must be assigned .* hold 5 desk-days"):
         solve_weekly(problem(6), np.ones((1, 5), dtype=np.int64))
+
+
+@pytest.mark.parametrize("policy", [[], ["--dedicated-desks"]])
+def test_agents_left_out_by_closed_days_are_told_so(policy, tmp_path) -> None:
+    sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
+    for day in WEEK:
+        sites[day] = sites["capacity"] if day == "mon" else 0  # open on Mondays only
+    sites.drop(columns=["capacity"]).to_csv(tmp_path / "mondays.csv", index=False)
+    _run([*policy, "--telecentres", str(tmp_path / "mondays.csv"), "--no-maps"], tmp_path / "o")
+    allocation = pd.read_csv(tmp_path / "o" / ALLOCATION_FILE, keep_default_na=False)
+    several = allocation[allocation["telework_days"] >= 2]
+    assert (several["status"] == "not_assigned").all()
+    gainers = several[~several["reason"].str.startswith(("no saving", "saving too small"))]
+    assert len(gainers) > 0
+    assert gainers["reason"].str.startswith("closed on its days").all()
+    assert gainers["explanation"].str.startswith("not assigned (closed on its days)").all()
+    schedule = pd.read_csv(tmp_path / "o" / "schedule.csv")
+    assert set(schedule["weekday"]) == {"mon"}
