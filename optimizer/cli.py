@@ -143,7 +143,8 @@ class _OneLineErrors(click.Group):
     "--telecentres",
     type=click.Path(path_type=Path),
     default=None,
-    help="Telecentres: CSV (telecentre_id, name, lon, lat, capacity) or a point layer. "
+    help="Telecentres: CSV (telecentre_id, name, lon, lat, capacity: desks each weekday; or "
+    "desks per day in columns mon..fri / lundi..vendredi) or a point layer. "
     "Default: the 7 SoLozère telecentres with ILLUSTRATIVE capacities.",
 )
 @click.option(
@@ -167,7 +168,7 @@ class _OneLineErrors(click.Group):
     default=Path("assignment"),
     show_default=True,
     help="Folder for the results: allocation.csv, telecentres.csv, travel_times.csv, "
-    "ranking.csv, summary.json, map.png, map.html (and schedule.csv, changes.csv, frontier.csv).",
+    "ranking.csv, schedule.csv, summary.json, map.png, map.html (and changes.csv, frontier.csv).",
 )
 @click.option(
     "--select",
@@ -281,7 +282,8 @@ class _OneLineErrors(click.Group):
     "--dedicated-desks",
     is_flag=True,
     help="One desk per agent for the whole week (schemes that rent desks full time) instead "
-    "of desks shared by weekday: capacity is then the number of agents a telecentre hosts.",
+    "of desks shared by weekday: each agent holds one of the telecentre's desks every day, so "
+    "it hosts at most capacity agents.",
 )
 @click.option(
     "--day-bonus",
