@@ -269,17 +269,21 @@ def test_rule_columns_are_obeyed(runner, tmp_path) -> None:
     assert not (tmp_path / "x").exists()
 
 
-def test_must_assign_column_forces_an_agent_in(runner, tmp_path) -> None:
-    n = len(datasets.agents())
-    must = ["0"] * n
-    must[3] = "1"  # A004: capacity full by default
+def test_must_assign_column_forces_an_agent_in(runner, tmp_path, default_run) -> None:
+    _, out = default_run
+    before = pd.read_csv(out / ALLOCATION_FILE, keep_default_na=False)
+    full = before.index[before["reason"].str.startswith("capacity full")]
+    assert len(full) > 0
+    agent = before.loc[full[0], "agent_id"]  # left out by default: the desks are taken
+    must = ["0"] * len(before)
+    must[int(full[0])] = "1"
     agents = _roster_with_rules(tmp_path, must_assign=must)
     result = runner.invoke(main, ["--agents", agents, "--out", str(tmp_path / "o"), "-q"])
     assert result.exit_code == 0, result.output
     allocation = pd.read_csv(tmp_path / "o" / ALLOCATION_FILE, keep_default_na=False).set_index(
         "agent_id"
     )
-    assert allocation.loc["A004", "status"] == "assigned"
+    assert allocation.loc[agent, "status"] == "assigned"
 
 
 def test_unknown_telecentre_in_rules_names_row_and_value(runner, tmp_path) -> None:
