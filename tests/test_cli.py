@@ -98,8 +98,10 @@ def test_summary_says_approximate_and_totals_add_up(default_run) -> None:
     assert info["totals"]["assigned"] == int((allocation["status"] == "assigned").sum())
     assert sum(info["totals"]["not_assigned_by_reason"].values()) == info["totals"]["not_assigned"]
     weekly = (allocation["minutes_saved_per_day"] * allocation["telework_days"]).sum()
-    assert info["totals"]["minutes_saved_per_week"] == pytest.approx(weekly, abs=1.0)
-    assert info["solver"]["objective_value"] == pytest.approx(weekly, abs=1.0)
+    # per-day savings are rounded to 0.1 min in the file, seconds in the solver
+    rounding = 0.05 * allocation.loc[allocation["status"] == "assigned", "telework_days"].sum()
+    assert info["totals"]["minutes_saved_per_week"] == pytest.approx(weekly, abs=rounding)
+    assert info["solver"]["objective_value"] == pytest.approx(weekly, abs=rounding)
 
 
 def test_outputs_carry_no_home_coordinates(default_run) -> None:
