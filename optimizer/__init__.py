@@ -7,10 +7,11 @@ The stages, each usable on its own:
 - :mod:`optimizer.travel`: snapping and the agent x destination table, both ways;
 - :mod:`optimizer.model`: the assignment problem and its exact solution (min-cost flow, CP-SAT);
 - :mod:`optimizer.schedule`: weekly desk plans (telecentre and weekdays);
-- :mod:`optimizer.fairness`: minimax plans and the saving / longest-drive frontier;
+- :mod:`optimizer.fairness`: minimax plans (desks per agent or shared) and the frontier;
 - :mod:`optimizer.facilities`: choosing telecentres; the CP-SAT core checked on OR-Library;
 - :mod:`optimizer.replan`: re-plans that move few agents, and what changed;
 - :mod:`optimizer.report`, :mod:`optimizer.maps`: tables, files and maps;
+- :mod:`optimizer.options`: a plan's options and their defaults (:class:`PlanOptions`);
 - :mod:`optimizer.pipeline`: inputs to solution in one call;
 - :mod:`optimizer.datasets`: the embedded Lozère default;
 - :mod:`optimizer.orlib`: readers of the OR-Library benchmark instances.
@@ -38,6 +39,7 @@ from optimizer.network import (
     prepare_network,
     save_network,
 )
+from optimizer.options import PlanOptions
 from optimizer.pipeline import RunResult, run
 from optimizer.schedule import WeeklyPlan, solve_weekly
 from optimizer.travel import TravelTable, travel_table
@@ -54,6 +56,7 @@ __all__ = [
     "InputError",
     "NetworkError",
     "OptimizerError",
+    "PlanOptions",
     "RoadNetwork",
     "RunResult",
     "SolverError",

@@ -27,7 +27,6 @@ from optimizer.errors import (
     OptimizerError,
     SolverError,
 )
-from optimizer.fairness import frontier
 from optimizer.inputs import (
     NUMBER,
     HeadOffice,
@@ -40,17 +39,26 @@ from optimizer.inputs import (
     read_speed_table,
     read_telecentres,
 )
-from optimizer.model import Objective
+from optimizer.model import Objective, counted
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
-from optimizer.pipeline import run
+from optimizer.options import (
+    DEFAULT_DAY_BONUS,
+    DEFAULT_MIN_SAVING,
+    DEFAULT_MOVE_PENALTY,
+    DEFAULT_PREFERENCE_BONUS,
+    PlanOptions,
+)
+from optimizer.pipeline import plan_frontier, run
 from optimizer.publish import OutputFolder
-from optimizer.replan import read_previous_allocation
+from optimizer.replan import match_previous, read_previous_allocation
 from optimizer.report import (
-    APPROXIMATE_WARNING,
     OWN_FILES,
+    made_up,
     pseudonym,
     ranking_table,
+    replan_summary,
     solver_outcome,
+    telecentre_table,
     weekly_savings,
     write_outputs,
 )
@@ -212,7 +220,8 @@ class _OneLineErrors(click.Group):
     "--telecentres",
     type=click.Path(path_type=Path),
     default=None,
-    help="Telecentres: CSV (telecentre_id, name, lon, lat, capacity) or a point layer. "
+    help="Telecentres: CSV (telecentre_id, name, lon, lat, capacity: desks each weekday; or "
+    "desks per day in columns mon..fri / lundi..vendredi) or a point layer. "
     "Default: the 7 SoLozère telecentres with ILLUSTRATIVE capacities.",
 )
 @click.option(
@@ -236,14 +245,24 @@ class _OneLineErrors(click.Group):
     default="assignment",
     show_default=True,
     help="Folder for the results: allocation.csv, telecentres.csv, travel_times.csv, "
-    "ranking.csv, summary.json, map.png, map.html (and schedule.csv, changes.csv, frontier.csv).",
+    "ranking.csv, schedule.csv, summary.json, map.png, map.html (and changes.csv, frontier.csv).",
 )
 @click.option(
     "--select",
     type=click.IntRange(min=0, max=MAX_COUNT),
     default=None,
     metavar="K",
-    help="Assign at most K agents (those who save the most: the scheme's choice by distance).",
+    help="Assign at most K agents, chosen as --select-by says (default: the plan that saves "
+    "the most with K agents).",
+)
+@click.option(
+    "--select-by",
+    type=click.Choice(["saving", "commute"]),
+    default="saving",
+    show_default=True,
+    help="How --select chooses: 'saving' (the K who make the plan save the most) or 'commute' "
+    "(the K longest commutes to the head office among those a telecentre saves time, as the "
+    "2015 scheme chose).",
 )
 @click.option(
     "--max-minutes",
@@ -255,10 +274,11 @@ class _OneLineErrors(click.Group):
 @click.option(
     "--min-saving",
     type=_Finite(min=0, max=MINUTES_A_DAY),
-    default=0.0,
+    default=DEFAULT_MIN_SAVING,
     show_default=True,
     metavar="M",
-    help="Round-trip minutes a day below which moving to a telecentre is not worth it.",
+    help="Round-trip minutes a day below which moving to a telecentre is not worth it "
+    "(default: 10, the French tiers-lieux studies' threshold).",
 )
 @click.option(
     "--objective",
@@ -280,7 +300,7 @@ class _OneLineErrors(click.Group):
 @click.option(
     "--preference-bonus",
     type=_Finite(min=0, max=MINUTES_A_WEEK),
-    default=30.0,
+    default=DEFAULT_PREFERENCE_BONUS,
     show_default=True,
     metavar="M",
     help="Bonus, in minutes a week, for sending an agent to the telecentre named in its "
@@ -291,7 +311,9 @@ class _OneLineErrors(click.Group):
     type=click.Choice(["flow", "cp-sat"]),
     default="flow",
     show_default=True,
-    help="Solver: OR-Tools min-cost flow (exact, fast) or CP-SAT (exact within --time-limit).",
+    help="Solver: 'flow' uses OR-Tools min-cost flow wherever it is exact (one telework day "
+    "each, or --dedicated-desks) and CP-SAT otherwise; 'cp-sat' uses CP-SAT always "
+    "(exact within --time-limit).",
 )
 @click.option(
     "--time-limit",
@@ -335,13 +357,19 @@ class _OneLineErrors(click.Group):
     "telecentres file, minutes a week, also chooses).",
 )
 @click.option(
+    "--dedicated-desks",
+    is_flag=True,
+    help="One desk per agent for the whole week (schemes that rent desks full time) instead "
+    "of desks shared by weekday: each agent holds one of the telecentre's desks every day, so "
+    "it hosts at most capacity agents.",
+)
+@click.option(
     "--day-bonus",
     type=_Finite(min=0, max=MINUTES_A_WEEK),
-    default=5.0,
+    default=DEFAULT_DAY_BONUS,
     show_default=True,
     metavar="M",
-    help="Weekly plans (telecentres with mon..fri desks): minutes a week each granted "
-    "preferred weekday is worth.",
+    help="Minutes a week each granted preferred weekday (agents' preferred_days column) is worth.",
 )
 @click.option(
     "--previous",
@@ -353,7 +381,7 @@ class _OneLineErrors(click.Group):
 @click.option(
     "--move-penalty",
     type=_Finite(min=0, max=MINUTES_A_WEEK),
-    default=60.0,
+    default=DEFAULT_MOVE_PENALTY,
     show_default=True,
     metavar="M",
     help="With --previous: minutes a week a move must gain to be made.",
@@ -378,6 +406,7 @@ def main(
     network_path: Path | None,
     out: str,
     select: int | None,
+    select_by: str,
     max_minutes: float | None,
     min_saving: float,
     objective: str,
@@ -392,6 +421,7 @@ def main(
     allow_worse_off: bool,
     write_frontier: bool,
     max_open: int | None,
+    dedicated_desks: bool,
     day_bonus: float,
     previous: Path | None,
     move_penalty: float,
@@ -428,6 +458,22 @@ def main(
         if salt is not None and not salt.strip():
             msg = "--pseudonymise needs a non-empty salt (a secret phrase of your own)."
             raise InputError(msg)
+        options = PlanOptions(
+            select=select,
+            select_by="commute" if select_by == "commute" else "saving",
+            max_minutes=max_minutes,
+            min_saving=min_saving,
+            objective=_objective(objective),
+            preference_bonus=preference_bonus,
+            no_worse_off=not allow_worse_off,
+            minimax=minimax,
+            max_open=max_open,
+            day_bonus=day_bonus,
+            move_penalty=move_penalty,
+            dedicated_desks=dedicated_desks,
+            engine="cp-sat" if engine == "cp-sat" else "flow",
+            time_limit_s=time_limit,
+        )
         folder = OutputFolder(out, own_names=OWN_FILES)
         folder.acquire()  # fail now, not after the solve, if another run holds --out
         steps("reading agents and telecentres")
@@ -440,30 +486,33 @@ def main(
             tc_table,
             ho,
             network,
-            select=select,
-            max_minutes=max_minutes,
-            min_saving=min_saving,
-            objective=_objective(objective),
-            preference_bonus=preference_bonus,
-            no_worse_off=not allow_worse_off,
-            minimax=minimax,
-            max_open=max_open,
-            day_bonus=day_bonus,
-            previous=read_previous_allocation(previous) if previous is not None else None,
-            move_penalty=move_penalty,
-            engine="cp-sat" if engine == "cp-sat" else "flow",
-            time_limit_s=time_limit,
+            options,
+            previous=match_previous(
+                read_previous_allocation(previous),
+                agent_table["agent_id"].tolist(),
+                pseudonymise=(lambda a: pseudonym(a, salt)) if salt is not None else None,
+            )
+            if previous is not None
+            else None,
             sources={
                 "agents_file": str(agents_src),
                 "telecentres_file": str(tc_src),
                 "network_file": str(net_src),
+                **({"previous_file": str(previous)} if previous is not None else {}),
+                "agents": str(agents) if agents is not None else f"embedded roster {agents_src}",
+                "telecentres": str(telecentres)
+                if telecentres is not None
+                else f"embedded telecentres {tc_src}",
+                "head_office": "--head-office"
+                if head_office is not None
+                else f"embedded head office {datasets.path(datasets.HEAD_OFFICE_FILE)}",
             },
             progress=steps,
         )
         curve = None
         if write_frontier:
             steps("tracing the saving / longest-drive frontier")
-            curve = frontier(result.problem)
+            curve = plan_frontier(result)
         steps(f"writing results to {out}")
         written = write_outputs(
             result,
@@ -503,24 +552,33 @@ def main(
         else f"best found in {time_limit:g} s"
         + (f", at most {outcome['gap']:.2%} from the best possible" if outcome["gap"] else "")
     )
-    places = (
-        f"{int(result.plan.desks.sum())} desk-days a week"
-        if result.plan is not None
-        else f"{int(result.problem.capacities.sum())} desks"
-    )
+    centres = telecentre_table(result)
+    used, offered = int(centres["desk_days_used"].sum()), int(centres["desk_days_offered"].sum())
+    policy = "dedicated desks" if result.options.dedicated_desks else "desks shared by weekday"
     click.echo(
-        f"{result.problem.n_agents} agents: {assigned} assigned, "
-        f"{result.problem.n_agents - assigned} not assigned ({places}); "
-        f"{minutes:,.0f} minutes and {km:,.0f} km saved a week (round trips); {quality}."
+        f"{counted(result.problem.n_agents, 'agent')}: {assigned} assigned, "
+        f"{result.problem.n_agents - assigned} not assigned; {used} of {offered} desk-days "
+        f"used ({policy}); {minutes:,.0f} minutes and {km:,.0f} km saved a week "
+        f"(round trips); {quality}."
     )
+    replan = replan_summary(result)
+    if replan is not None:
+        click.echo(
+            f"Re-plan from {replan['previous_file']}: {replan['stayed']} stayed, "
+            f"{replan['moved']} moved, {replan['added']} newly placed, {replan['removed']} "
+            f"no longer placed, {replan['joined']} joined, {replan['left']} left "
+            f"(move penalty {replan['move_penalty']:g} min a week)."
+        )
+        if replan["warning"]:
+            click.echo(f"WARNING: {replan['warning']}")
     if rank:
         table = ranking_table(result).head(rank)
         if salt is not None:
             table["agent_id"] = [pseudonym(a, salt) for a in table["agent_id"]]
         click.echo(f"Longest commutes to the head office (top {len(table)}):")
         click.echo(table.to_string(index=False))
-    if network.approximate:
-        click.echo(f"WARNING: {APPROXIMATE_WARNING}")
+    for warning in made_up(result):
+        click.echo(f"WARNING: {warning}")
     click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
 
 

@@ -73,12 +73,16 @@ def _communes() -> gpd.GeoDataFrame:
 
 def telecentres() -> pd.DataFrame:
     """Return the seven SoLozère telecentres, with illustrative capacities."""
-    return read_telecentres(path(TELECENTRES_FILE))
+    table = read_telecentres(path(TELECENTRES_FILE))
+    table.attrs["embedded"] = "illustrative capacities"
+    return table
 
 
 def agents() -> pd.DataFrame:
     """Return the synthetic demo roster (no real person)."""
-    return read_agents(path(AGENTS_FILE))
+    table = read_agents(path(AGENTS_FILE))
+    table.attrs["embedded"] = "synthetic roster"
+    return table
 
 
 def head_office() -> HeadOffice:

@@ -1,6 +1,6 @@
 r"""Choosing telecentres and weighted assignment: CP-SAT models.
 
-Where agents weigh differently (telework days use desk-days) or telecentres
+Where agents weigh differently (e.g. by resource use) or telecentres
 must be chosen (at most :math:`p` open, or a cost to open each), the problem is
 no longer a flow: it is a generalised assignment problem, or with opening
 decisions a single-source capacitated facility location problem, solved here
@@ -196,12 +196,14 @@ def choose_telecentres(
     opening_cost: np.ndarray | None = None,
     time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
 ) -> tuple[Assignment, np.ndarray]:
-    """Decide which telecentres to open, and who goes where.
+    """Decide which telecentres to open, and who goes where, with dedicated desks.
 
-    Agents weigh their telework days: a telecentre of capacity :math:`c`
-    offers :math:`5c` desk-days a week, and an agent teleworking :math:`d`
-    days uses :math:`d` of them. All the problem's rules hold (eligibility,
-    must-assign, limit on agents, preferences).
+    Each agent holds one desk for the whole week (a telecentre of capacity
+    :math:`c` hosts at most :math:`c` agents), as in
+    :meth:`AssignmentProblem.solve`; with desks shared by weekday,
+    :func:`optimizer.schedule.solve_weekly` chooses telecentres instead. All
+    the problem's rules hold (eligibility, must-assign, limit on agents,
+    preferences).
 
     Parameters
     ----------
@@ -244,8 +246,8 @@ def choose_telecentres(
         rows,
         cols,
         np.concatenate(values) if values else np.empty(0, np.int64),
-        problem.days[rows].astype(np.int64),
-        5 * problem.capacities.astype(np.int64),
+        np.ones(rows.size, dtype=np.int64),
+        problem.capacities.astype(np.int64),
         n_rows=problem.n_agents,
         required=problem.must,
         fixed_costs=fixed,

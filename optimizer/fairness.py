@@ -7,6 +7,7 @@ default. This module adds:
 - :func:`solve_minimax`: keep as many agents assigned as the plan that saves
   the most, make the longest drive to a telecentre as short as possible, then
   save as much as possible at that level;
+- :func:`solve_minimax_weekly`: the same with desks shared by weekday;
 - :func:`frontier`: for a range of limits on the longest drive, the best total
   saving, as a table a notebook can plot.
 """
@@ -15,6 +16,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +31,7 @@ from optimizer.model import (
     _result,
     bipartite_max_flow,
 )
+from optimizer.schedule import WeeklyPlan, solve_weekly
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +116,79 @@ def solve_minimax(problem: AssignmentProblem) -> Assignment:
     return result
 
 
-def frontier(problem: AssignmentProblem, *, points: int = 20) -> pd.DataFrame:
+def solve_minimax_weekly(
+    problem: AssignmentProblem, desks: np.ndarray, **weekly: Any
+) -> WeeklyPlan:
+    """:func:`solve_minimax` with desks shared by weekday (:func:`optimizer.schedule.solve_weekly`).
+
+    The number of agents is that of the weekly plan that saves the most; the
+    longest one-way drive is made as short as possible by a binary search
+    over the drive times (each step a weekly plan that places as many agents
+    as it can within the limit); then the saving is maximised at that limit.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    desks
+        ``(n_telecentres, 5)`` desks per weekday.
+    **weekly
+        Passed to :func:`optimizer.schedule.solve_weekly` (days, bonus, engine,
+        time limit).
+
+    Returns
+    -------
+    WeeklyPlan
+        The minimax plan; it is reported optimal only when every step was.
+    """
+    started = time.perf_counter()
+    best = solve_weekly(problem, desks, **weekly)
+    count = int(best.assignment.assigned.sum())
+    if count == 0:
+        return best
+    proven = best.assignment.status == "optimal"
+    drives = np.unique(problem.minutes_to[problem.eligible()])
+    lo, hi = 0, drives.size - 1
+    steps: dict[int, WeeklyPlan] = {}
+    while lo < hi:
+        mid = (lo + hi) // 2
+        step = solve_weekly(
+            problem.with_rules(max_minutes=float(drives[mid])), desks, count_first=True, **weekly
+        )
+        steps[mid] = step
+        proven &= step.assignment.status == "optimal"
+        if int(step.assignment.assigned.sum()) >= count:
+            hi = mid
+        else:
+            lo = mid + 1
+    plan = steps.get(lo, best)
+    if int(plan.assignment.assigned.sum()) != count:  # more agents fit: keep the best plan's count
+        limited = problem.with_rules(max_minutes=float(drives[lo]), select=count)
+        plan = solve_weekly(limited, desks, count_first=True, **weekly)
+        proven &= plan.assignment.status == "optimal"
+    assignment = _result(
+        plan.assignment.problem,
+        plan.assignment.telecentre,
+        bound_gain=float(best.assignment.gain_total()),
+        status="optimal" if proven else "feasible",
+        engine=f"{plan.assignment.engine} (minimax)",
+        started=started,
+    )
+    logger.info(
+        "weekly minimax: %d agents, longest drive %.1f min (was %.1f)",
+        count,
+        drives[lo],
+        _longest_drive(problem, best.assignment.telecentre),
+    )
+    return replace(plan, assignment=assignment)
+
+
+def frontier(
+    problem: AssignmentProblem,
+    *,
+    points: int = 20,
+    solve: Callable[[AssignmentProblem], Assignment] | None = None,
+) -> pd.DataFrame:
     """Trace the trade-off between total saving and the longest drive to a telecentre.
 
     For each limit on the one-way drive (``points`` limits spread over the
@@ -123,6 +200,10 @@ def frontier(problem: AssignmentProblem, *, points: int = 20) -> pd.DataFrame:
         The problem.
     points
         Number of limits.
+    solve
+        Solves one problem (default: :meth:`AssignmentProblem.solve`, a desk
+        per agent); a weekly plan's solver gives the frontier with desks
+        shared by weekday.
 
     Returns
     -------
@@ -137,7 +218,8 @@ def frontier(problem: AssignmentProblem, *, points: int = 20) -> pd.DataFrame:
     rows = []
     for limit in limits:
         # a limit of 0 (an agent living on a telecentre's point) is a tiny positive one
-        result = problem.with_rules(max_minutes=max(float(limit), 1e-6)).solve()
+        limited = problem.with_rules(max_minutes=max(float(limit), 1e-6))
+        result = limited.solve() if solve is None else solve(limited)
         rows.append(
             {
                 "max_minutes": float(limit),

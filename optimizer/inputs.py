@@ -13,7 +13,7 @@ Agents: ``agent_id`` (str), ``lon``, ``lat`` (float, EPSG:4326),
 be empty).
 
 Telecentres: ``telecentre_id`` (str), ``name`` (str), ``lon``, ``lat``,
-``capacity`` (int >= 0, the number of agents it can host).
+``capacity`` (int >= 0, desks each weekday).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ AGENT_ALIASES: dict[str, tuple[str, ...]] = {
     "forbidden_telecentres": ("forbidden_telecentres", "forbidden", "exclus", "excluded"),
 }
 TELECENTRE_ALIASES: dict[str, tuple[str, ...]] = {
-    "telecentre_id": ("telecentre_id", "site_id", "id", "telecentre", "site"),
+    "telecentre_id": ("telecentre_id", "site_id", "id", "telecentre", "site", "identifiant"),
     "name": ("name", "nom", "label"),
     "lon": AGENT_ALIASES["lon"],
     "lat": AGENT_ALIASES["lat"],
@@ -483,6 +483,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
         )
         raise InputError(msg) from None
     table.columns = [str(c).strip() for c in table.columns]
+    # trailing blank rows (';;;;' as spreadsheets save them) are not items
+    filled = table.apply(lambda column: column.str.strip() != "").any(axis=1).to_numpy()
+    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+    table = table.iloc[:last]
     table.attrs["decimal_comma"] = delimiter != ","
     return table
 

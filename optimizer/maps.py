@@ -23,6 +23,7 @@ from branca.element import Figure
 
 from optimizer import datasets
 from optimizer.pipeline import RunResult
+from optimizer.report import made_up, telecentre_table
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ def agents_by_commune(result: RunResult) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
 
 
+#: Colour map of the communes' share of agents assigned, in both maps.
+SHARE_CMAP = "YlGn"
+#: Smallest span of a map's axes, degrees (a single point still gets a readable map).
+MIN_SPAN_DEG = 0.02
+
+
 def _text(value: object) -> str:
     """Escape a text for the page: HTML, and the JavaScript template literals folium puts it in.
 
@@ -104,10 +111,38 @@ def _text(value: object) -> str:
 
 
 def _sites(result: RunResult) -> pd.DataFrame:
-    load = result.assignment.load()
-    return result.telecentres.assign(assigned=load)[
-        ["telecentre_id", "name", "lon", "lat", "capacity", "assigned"]
-    ]
+    table = telecentre_table(result)
+    return table.assign(
+        lon=result.telecentres["lon"].to_numpy(), lat=result.telecentres["lat"].to_numpy()
+    )
+
+
+def _share_colour(share: float) -> str:
+    """Hex colour of a share of agents assigned, as in ``map.png``."""
+    import matplotlib as mpl
+    from matplotlib.colors import to_hex
+
+    return str(to_hex(mpl.colormaps[SHARE_CMAP](float(np.clip(share, 0.0, 1.0)))))
+
+
+def _extent(result: RunResult, by_commune: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` the maps show: the département, or the network's area.
+
+    The département (the embedded communes) when agents live in it;
+    otherwise the road network's area with the telecentres and the head
+    office, never narrower than :data:`MIN_SPAN_DEG` either way.
+    """
+    if not by_commune.empty:
+        west, south, east, north = (float(v) for v in datasets.communes().total_bounds)
+    else:
+        lons = [*result.telecentres["lon"], result.head_office.lon]
+        lats = [*result.telecentres["lat"], result.head_office.lat]
+        w, s, e, n = result.network.bounds
+        west, east = min(w, *lons), max(e, *lons)
+        south, north = min(s, *lats), max(n, *lats)
+    pad_x = max(MIN_SPAN_DEG - (east - west), 0.0) / 2 + 0.05 * (east - west)
+    pad_y = max(MIN_SPAN_DEG - (north - south), 0.0) / 2 + 0.05 * (north - south)
+    return west - pad_x, south - pad_y, east + pad_x, north + pad_y
 
 
 def static_map(result: RunResult, path: str | Path) -> Path:
@@ -151,6 +186,7 @@ def render_png(result: RunResult) -> bytes:
     communes = datasets.communes()
     by_commune = agents_by_commune(result)
     sites = _sites(result)
+    west, south, east, north = _extent(result, by_commune)
     fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
     if not by_commune.empty:
         communes.plot(ax=ax, facecolor="#f4f1ea", edgecolor="#c9c2b5", linewidth=0.4)
@@ -161,7 +197,7 @@ def render_png(result: RunResult) -> bytes:
             by_commune["label_lat"],
             s=25 * by_commune["agents"],
             c=share,
-            cmap="YlGn",
+            cmap=SHARE_CMAP,
             vmin=0,
             vmax=1,
             edgecolor="#3d3d3d",
@@ -169,11 +205,13 @@ def render_png(result: RunResult) -> bytes:
             alpha=0.85,
             zorder=3,
         )
-        fig.colorbar(points, ax=ax, shrink=0.5, label="share of the commune's agents assigned")
+        fig.colorbar(
+            points, ax=ax, shrink=0.5, pad=0.1, label="share of the commune's agents assigned"
+        )
     ax.scatter(
         sites["lon"],
         sites["lat"],
-        s=60 + 80 * sites["assigned"],
+        s=40 + 8 * sites["assigned"],
         marker="s",
         color="#1f5fa8",
         edgecolor="white",
@@ -182,29 +220,39 @@ def render_png(result: RunResult) -> bytes:
     )
     for row in sites.itertuples():
         ax.annotate(
-            f"{row.telecentre_id} {row.assigned}/{row.capacity}",
+            f"{row.telecentre_id}\n{row.assigned} agents, "
+            f"{row.desk_days_used}/{row.desk_days_offered} desk-days",
             (row.lon, row.lat),
             xytext=(6, 6),
             textcoords="offset points",
-            fontsize=8,
+            fontsize=7,
             zorder=5,
             parse_math=False,  # an id with '$' is text, not mathtext
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "lw": 0},
         )
     ho = result.head_office
     ax.scatter(
         [ho.lon], [ho.lat], s=260, marker="*", color="#c0392b", zorder=5, label="head office"
     )
-    ax.scatter(
-        [], [], s=25 * 3, color="#b7d7a8", edgecolor="#3d3d3d", label="agents per commune (size)"
-    )
+    if not by_commune.empty:
+        ax.scatter(
+            [],
+            [],
+            s=25 * 3,
+            color="#b7d7a8",
+            edgecolor="#3d3d3d",
+            label="agents per commune (size; colour: share assigned)",
+        )
     title = f"{int(result.assignment.assigned.sum())} of {result.problem.n_agents} agents assigned"
-    if result.network.approximate:
-        title += "\nAPPROXIMATE road network: not for decisions"
+    for warning in made_up(result):
+        title += "\n" + warning.split(":")[0] + ": not for decisions"
     ax.set_title(title)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
-    ax.set_aspect(1 / np.cos(np.radians(float(sites["lat"].mean()))))
-    ax.legend(loc="lower left", fontsize=8)
+    ax.set_xlim(west, east)
+    ax.set_ylim(south, north)
+    ax.set_aspect(1 / np.cos(np.radians((south + north) / 2)), adjustable="box")
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.08), fontsize=8, ncol=2, frameon=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
@@ -257,9 +305,15 @@ def render_html(result: RunResult) -> str:
 
     sites = _sites(result)
     ho = result.head_office
+    by_commune = agents_by_commune(result)
+    west, south, east, north = _extent(result, by_commune)
     fmap = OfflineMap(
-        location=[ho.lat, ho.lon], zoom_start=9, tiles="OpenStreetMap", control_scale=True
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=9,
+        tiles="OpenStreetMap",
+        control_scale=True,
     )
+    fmap.fit_bounds([[south, west], [north, east]])
     root = fmap.get_root()
     if not isinstance(root, Figure):  # pragma: no cover - folium roots every map in a Figure
         msg = "folium map without a figure"
@@ -270,8 +324,13 @@ def render_html(result: RunResult) -> str:
         ("jquery_js", "script", _static("jquery", "jquery.min.js")),
     ):
         root.header.add_child(folium.Element(f"<{tag}>{content}</{tag}>"), name=name)
-    by_commune = agents_by_commune(result)
     if not by_commune.empty:
+        outline = datasets.communes()[["geometry"]].dissolve()
+        folium.GeoJson(
+            outline.boundary.to_frame("geometry").set_geometry("geometry"),
+            name="département outline",
+            style_function=lambda _: {"color": "#6b6255", "weight": 2.5, "fill": False},
+        ).add_to(fmap)
         communes = folium.FeatureGroup(name="agents per commune")
         folium.GeoJson(
             by_commune[["commune", "agents", "assigned", "geometry"]],
@@ -285,8 +344,8 @@ def render_html(result: RunResult) -> str:
                 color="#3d3d3d",
                 weight=1,
                 fill=True,
-                fill_color="#7fbf6a",
-                fill_opacity=0.8,
+                fill_color=_share_colour(row.assigned / max(row.agents, 1)),
+                fill_opacity=0.85,
                 popup=folium.Popup(
                     f"<b>{_text(row.commune)}</b><br>{row.agents} agents, "
                     f"{row.assigned} assigned<br>median drive to the head office "
@@ -306,8 +365,13 @@ def render_html(result: RunResult) -> str:
             fill_color="#1f5fa8",
             fill_opacity=0.7,
             popup=folium.Popup(
-                f"<b>{_text(site['name'])}</b><br>{site['assigned']} of {site['capacity']} places",
-                max_width=260,
+                f"<b>{_text(site['telecentre_id'])}</b>: "
+                f"{_text(site['name'])}<br>"
+                f"{site['assigned']} agents; {site['desk_days_used']} of "
+                f"{site['desk_days_offered']} desk-days used a week "
+                f"({site['capacity']} desks each weekday)"
+                + (f"<br><i>{_text(site['note'])}</i>" if site["note"] else ""),
+                max_width=300,
             ),
             tooltip=_text(site["telecentre_id"]),
         ).add_to(centres)
@@ -321,13 +385,38 @@ def render_html(result: RunResult) -> str:
         popup=folium.Popup(_text(ho.name), max_width=260),
         tooltip="head office",
     ).add_to(fmap)
-    if result.network.approximate:
-        note = "APPROXIMATE road network: figures not for decisions"
+    if made_up(result):
+        note = _text("; ".join(w.split(":")[0] for w in made_up(result)))
+        note += ": figures not for decisions"
         root.html.add_child(
             folium.Element(
                 '<div style="position:fixed;top:10px;left:50px;z-index:1000;background:#fff3cd;'
                 f'padding:4px 8px;border:1px solid #c9a227;font:13px sans-serif">{note}</div>'
             )
         )
+    root.html.add_child(folium.Element(_legend_html(empty=by_commune.empty)))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return str(root.render())
+
+
+def _legend_html(*, empty: bool) -> str:
+    """Build the HTML map legend: telecentres, head office, communes coloured as in map.png."""
+    swatch = "display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:4px;"
+    ramp = ", ".join(_share_colour(v) for v in (0.0, 0.25, 0.5, 0.75, 1.0))
+    rows = [
+        f'<span style="{swatch}background:#1f5fa8"></span>telecentre (size: agents hosted)',
+        f'<span style="{swatch}background:#c0392b"></span>head office',
+    ]
+    if not empty:
+        rows += [
+            f'<span style="{swatch}background:#b7d7a8;border:1px solid #3d3d3d"></span>'
+            "agents per commune (size: agents)",
+            "share of the commune's agents assigned:<br>"
+            f'<span style="display:inline-block;width:120px;height:10px;'
+            f'background:linear-gradient(to right, {ramp})"></span> 0 to 100 %',
+        ]
+    return (
+        '<div style="position:fixed;bottom:24px;left:10px;z-index:1000;background:white;'
+        'padding:6px 8px;border:1px solid #999;font:12px sans-serif;line-height:18px">'
+        "<b>Legend</b><br>" + "<br>".join(rows) + "</div>"
+    )

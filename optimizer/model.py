@@ -72,6 +72,13 @@ REASON_WORSE_OFF = (
 REASON_FORBIDDEN = "forbidden: the telecentres that would save time are excluded for this agent"
 REASON_FULL = "capacity full: the telecentres that would save time are full"
 REASON_NOT_SELECTED = "not selected: the limit on the number of agents was reached"
+REASON_CLOSED_DAYS = (
+    "closed on its days: the telecentres that would save time are not open on enough of the "
+    "days it can telework"
+)
+REASON_SHORTER_COMMUTE = (
+    "not selected: the limit on the number of agents went to longer commutes (--select-by commute)"
+)
 
 _BLOCK = 4096
 #: Problems with at most this many agent-telecentre pairs keep their pair matrices in memory.
@@ -140,6 +147,10 @@ class AssignmentProblem:
         Cost of moving an agent away from its incumbent telecentre (or
         dropping it), in objective units a week: a re-plan moves someone only
         when that gains more than this.
+    excluded
+        ``(n_agents,)`` True for agents left out of the candidates (choosing
+        by commute, :class:`optimizer.options.PlanOptions`): they may go to no
+        telecentre and are reported "not selected".
     """
 
     agent_ids: tuple[str, ...]
@@ -165,6 +176,7 @@ class AssignmentProblem:
     no_worse_off: bool = True
     incumbent: tuple[np.ndarray, np.ndarray] | None = None
     move_penalty: float = 0.0
+    excluded: np.ndarray | None = None
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ building
@@ -336,6 +348,9 @@ class AssignmentProblem:
         if self.must_assign is not None and np.asarray(self.must_assign).shape != (n,):
             msg = f"must_assign must have one flag per agent ({n})."
             raise InputError(msg)
+        if self.excluded is not None and np.asarray(self.excluded).shape != (n,):
+            msg = f"excluded must have one flag per agent ({n})."
+            raise InputError(msg)
         for name in ("forbidden", "preferred", "incumbent"):
             rows, cols = _pairs(getattr(self, name))
             if rows.shape != cols.shape or np.any(
@@ -426,6 +441,8 @@ class AssignmentProblem:
         rows, cols = _pairs(self.forbidden)
         inside = (rows >= lo) & (rows < hi)
         ok[rows[inside] - lo, cols[inside]] = False
+        if self.excluded is not None:
+            ok[np.asarray(self.excluded, dtype=bool)[lo:hi]] = False
         gain = np.where(ok, per_day, 0.0) * self.days[lo:hi, None]
         for pairs, weight in (
             (self.preferred, self.preference_bonus),
@@ -604,7 +621,12 @@ def _result(
 # ----------------------------------------------------------------------------- feasibility
 
 
-def check_feasible(problem: AssignmentProblem) -> None:
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """Say ``1 agent``, ``2 agents`` (``plural`` when adding an s is wrong)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
+
+
+def check_feasible(problem: AssignmentProblem, *, places: str = "desk") -> None:
     """Raise :class:`InfeasibleError`, in words and numbers, if the rules cannot all hold.
 
     Only agents who must be assigned can make the problem infeasible: too many
@@ -616,6 +638,8 @@ def check_feasible(problem: AssignmentProblem) -> None:
     ----------
     problem
         The problem.
+    places
+        What a unit of capacity is, for the message (``"desk"``, ``"desk-day"``).
     """
     must = np.flatnonzero(problem.must)
     if must.size == 0:
@@ -623,7 +647,8 @@ def check_feasible(problem: AssignmentProblem) -> None:
     ids = problem.agent_ids
     if must.size > problem.limit:
         msg = (
-            f"{must.size} agents must be assigned but --select allows only {problem.limit}. "
+            f"{counted(must.size, 'agent')} must be assigned but --select allows only "
+            f"{problem.limit}. "
             "Raise --select or assign fewer agents by force."
         )
         raise InfeasibleError(msg)
@@ -634,7 +659,7 @@ def check_feasible(problem: AssignmentProblem) -> None:
         first = stranded[0]
         msg = (
             f"agent '{ids[first]}' must be assigned but no telecentre is open to it "
-            f"({reasons[first]}); {stranded.size} such agent(s) in all."
+            f"({reasons[first]}); {counted(stranded.size, 'such agent')} in all."
         )
         raise InfeasibleError(msg)
     k, m = must.size, problem.n_telecentres
@@ -656,8 +681,8 @@ def check_feasible(problem: AssignmentProblem) -> None:
     )
     agents = ", ".join(ids[i] for i in group[:10]) + (" ..." if len(group) > 10 else "")
     msg = (
-        f"{len(group)} agents must be assigned but the telecentres open to them{rule_text} "
-        f"hold {desks} desks: {names or 'none'}. Agents: {agents}. "
+        f"{counted(len(group), 'agent')} must be assigned but the telecentres open to "
+        f"them{rule_text} hold {counted(desks, places)}: {names or 'none'}. Agents: {agents}. "
         "Add desks, relax the rules, or assign fewer agents by force."
     )
     raise InfeasibleError(msg)
@@ -1172,6 +1197,7 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
             REASON_NOT_SELECTED,
             REASON_FULL,
             REASON_WORSE_OFF,
+            REASON_SHORTER_COMMUTE,
         ],
         dtype=object,
     )
@@ -1209,6 +1235,8 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
             [0, 1, 2, 3, 4, 5, 9, 6, 7],
             default=8,
         )
+    if problem.excluded is not None:
+        codes[np.asarray(problem.excluded, dtype=bool) & (telecentre < 0)] = 10
     reasons = labels[codes].tolist()
     return tuple(reasons)
 

@@ -9,28 +9,27 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.facilities import choose_telecentres
-from optimizer.fairness import solve_minimax
+from optimizer.fairness import frontier, solve_minimax, solve_minimax_weekly
 from optimizer.inputs import WEEKDAYS, HeadOffice, check_in_area, check_telecentre_refs, day_mask
 from optimizer.model import (
     HEAD_OFFICE,
+    REASON_CLOSED_DAYS,
     Assignment,
     AssignmentProblem,
-    Engine,
-    Objective,
     check_feasible,
 )
 from optimizer.network import Progress, RoadNetwork
+from optimizer.options import PlanOptions
 from optimizer.replan import incumbent_pairs
-from optimizer.schedule import WeeklyPlan, solve_weekly
+from optimizer.schedule import WeeklyPlan, dedicated_plan, solve_weekly, usable_pairs
 from optimizer.travel import TravelTable, travel_table
 
 logger = logging.getLogger(__name__)
@@ -59,13 +58,15 @@ class RunResult:
     sources
         Where the inputs came from, for the summary.
     plan
-        The weekly desk plan, when telecentres give desks per weekday.
+        The weekly plan: who teleworks where on which weekday (every run has one).
     open_telecentres
         Which telecentres are open, when they were chosen.
     previous
         The previous allocation of a re-plan.
     mode
-        ``"assignment"``, ``"weekly"``, ``"minimax"`` or ``"choose"``.
+        ``"assignment"``, ``"minimax"`` or ``"choose"``.
+    options
+        The plan's options.
     """
 
     agents: pd.DataFrame
@@ -81,6 +82,50 @@ class RunResult:
     open_telecentres: np.ndarray | None = None
     previous: pd.DataFrame | None = None
     mode: str = "assignment"
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+
+def plan_options(options: PlanOptions | None = None, **changes: Any) -> PlanOptions:
+    """Return ``options`` (default :class:`PlanOptions`) with some options changed.
+
+    Parameters
+    ----------
+    options
+        The starting options (default: the defaults).
+    **changes
+        Option names and values (e.g. ``select=8``).
+
+    Returns
+    -------
+    PlanOptions
+        The options.
+    """
+    unknown = sorted(set(changes) - set(PlanOptions.names()))
+    if unknown:
+        msg = (
+            f"unknown plan option(s) {', '.join(unknown)}; "
+            f"the options are {', '.join(PlanOptions.names())}."
+        )
+        raise TypeError(msg)
+    return replace(options or PlanOptions(), **changes)
+
+
+def desks_per_day(telecentres: pd.DataFrame) -> np.ndarray:
+    """``(n_telecentres, 5)`` desks each weekday: ``desks_mon`` .. or ``capacity`` every day.
+
+    Parameters
+    ----------
+    telecentres
+        From :func:`optimizer.inputs.read_telecentres`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Whole numbers >= 0.
+    """
+    if all(f"desks_{d}" in telecentres for d in WEEKDAYS):
+        return telecentres[[f"desks_{d}" for d in WEEKDAYS]].to_numpy(np.int64)
+    return np.repeat(telecentres["capacity"].to_numpy(np.int64)[:, None], 5, axis=1)
 
 
 def run(
@@ -88,70 +133,53 @@ def run(
     telecentres: pd.DataFrame,
     head_office: HeadOffice,
     network: RoadNetwork,
+    options: PlanOptions | None = None,
     *,
-    select: int | None = None,
-    max_minutes: float | None = None,
-    min_saving: float = 0.0,
-    objective: Objective = "minutes",
-    preference_bonus: float = 0.0,
-    no_worse_off: bool = True,
-    minimax: bool = False,
-    max_open: int | None = None,
-    day_bonus: float = 0.0,
     previous: pd.DataFrame | None = None,
-    move_penalty: float = 60.0,
-    engine: Engine = "flow",
-    time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
-    max_snap_m: float = settings.MAX_SNAP_M,
     sources: dict[str, str] | None = None,
     progress: Progress | None = None,
+    **changes: Any,
 ) -> RunResult:
-    """Compute travel times and the optimal assignment.
+    """Compute travel times and the optimal plan.
+
+    Capacity means desks each weekday: every agent does its telework days at
+    one telecentre, on days with a free desk (``options.dedicated_desks``:
+    one desk per agent all week instead). Every mode gives a weekly plan.
 
     Parameters
     ----------
     agents, telecentres
         Validated tables from :func:`optimizer.inputs.read_agents` and
-        :func:`optimizer.inputs.read_telecentres`.
+        :func:`optimizer.inputs.read_telecentres`; the agents table's
+        ``must_assign``, ``preferred_telecentre``, ``forbidden_telecentres``,
+        ``impossible_days`` and ``preferred_days`` columns give per-agent rules.
     head_office
         The head office.
     network
         A prepared road network.
-    select, max_minutes, min_saving, objective, preference_bonus
-        Rules of the assignment (see :class:`optimizer.model.AssignmentProblem`);
-        the agents table's ``must_assign``, ``preferred_telecentre`` and
-        ``forbidden_telecentres`` columns give the per-agent rules.
-    no_worse_off
-        Never send an agent to a telecentre further than the head office.
-    minimax
-        Shortest longest drive first (:func:`optimizer.fairness.solve_minimax`).
-    max_open
-        Choose at most this many telecentres (with the telecentres'
-        ``opening_cost`` column, if any: :func:`optimizer.facilities.choose_telecentres`).
-    day_bonus
-        Weekly plans: bonus per preferred weekday granted (minutes a week).
-    previous, move_penalty
-        Re-plan: the previous allocation (:func:`optimizer.replan.read_previous_allocation`)
-        and what keeping an agent where it was is worth (minutes a week).
-    engine, time_limit_s
-        Solver (``"flow"`` or ``"cp-sat"``) and CP-SAT's time limit.
-    max_snap_m
-        Homes further than this from any road are reported unreachable.
+    options
+        The plan's options (default :class:`PlanOptions`, the same defaults as
+        the ``assign`` command).
+    previous
+        Re-plan: the previous allocation (:func:`optimizer.replan.read_previous_allocation`);
+        keeping an agent where it was is worth ``options.move_penalty``.
     sources
         Descriptions of where the inputs came from, copied into the result.
     progress
         Called with a short message before each step.
+    **changes
+        Options to change from ``options`` by name (e.g. ``select=8``).
 
     Returns
     -------
     RunResult
         The inputs, travel table, problem and solution.
     """
+    opts = plan_options(options, **changes)
     timings: dict[str, float] = dict(network.timings)
     check_telecentre_refs(agents, telecentres)
-    weekly = all(f"desks_{d}" in telecentres for d in WEEKDAYS)
-    choosing = max_open is not None or "opening_cost" in telecentres
-    _check_combination(weekly=weekly, choosing=choosing, minimax=minimax, engine=engine)
+    choosing = opts.max_open is not None or "opening_cost" in telecentres
+    _check_combination(choosing=choosing, options=opts)
     bounds = network.bounds
     check_in_area(agents, bounds, name=_name(sources, "agents"), id_column="agent_id")
     check_in_area(
@@ -160,7 +188,7 @@ def run(
     check_in_area(
         pd.DataFrame({"id": [HEAD_OFFICE], "lon": [head_office.lon], "lat": [head_office.lat]}),
         bounds,
-        name="--head-office",
+        name=_name(sources, "head_office", "--head-office"),
         id_column="id",
     )
     destinations = pd.concat(
@@ -171,7 +199,9 @@ def run(
         ignore_index=True,
     )
     origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
-    travel = travel_table(network, origins, destinations, max_snap_m=max_snap_m, progress=progress)
+    travel = travel_table(
+        network, origins, destinations, max_snap_m=opts.max_snap_m, progress=progress
+    )
     timings["travel_s"] = travel.seconds
     unrouted = travel.destinations[~travel.destinations["routed"]]
     if not unrouted.empty:
@@ -179,23 +209,33 @@ def run(
         what = "the head office" if first["id"] == HEAD_OFFICE else f"telecentre '{first['id']}'"
         msg = (
             f"{what} is {first['snap_m'] / 1000:.1f} km from the nearest road of the network "
-            f"(limit {max_snap_m / 1000:.1f} km). Check its coordinates or the network."
+            f"(limit {opts.max_snap_m / 1000:.1f} km). Check its coordinates or the network."
         )
         raise InputError(msg)
     if progress:
         progress("solving the assignment")
     started = time.perf_counter()
+    desks = desks_per_day(telecentres)
+    allowed = ~day_mask(agents["impossible_days"]) if "impossible_days" in agents else None
+    preferred = day_mask(agents["preferred_days"]) if "preferred_days" in agents else None
+    days = (
+        agents["telework_days"].to_numpy(np.int64)
+        if "telework_days" in agents
+        else np.ones(len(agents), np.int64)
+    )
+    usable = usable_pairs(desks, allowed, days)
+    rules = agent_rules(agents, telecentres)
     problem = AssignmentProblem.from_travel_times(
         travel.table,
         agents,
         telecentres,
-        select=select,
-        max_minutes=max_minutes,
-        min_saving=min_saving,
-        objective=objective,
-        preference_bonus=preference_bonus,
-        no_worse_off=no_worse_off,
-        move_penalty=move_penalty if previous is not None else 0.0,
+        select=opts.select,
+        max_minutes=opts.max_minutes,
+        min_saving=opts.min_saving,
+        objective=opts.objective,
+        preference_bonus=opts.preference_bonus,
+        no_worse_off=opts.no_worse_off,
+        move_penalty=opts.move_penalty if previous is not None else 0.0,
         incumbent=(
             incumbent_pairs(
                 previous, agents["agent_id"].tolist(), telecentres["telecentre_id"].tolist()
@@ -203,42 +243,39 @@ def run(
             if previous is not None
             else None
         ),
-        **agent_rules(agents, telecentres),
+        **rules,
     )
-    plan: WeeklyPlan | None = None
-    opened: np.ndarray | None = None
-    if weekly:
-        mode = "weekly"
-        plan = solve_weekly(
-            problem,
-            telecentres[[f"desks_{d}" for d in WEEKDAYS]].to_numpy(),
-            allowed_days=~day_mask(agents["impossible_days"])
-            if "impossible_days" in agents
-            else None,
-            preferred_days=day_mask(agents["preferred_days"])
-            if "preferred_days" in agents
-            else None,
-            day_bonus=day_bonus,
-            time_limit_s=time_limit_s,
+    eligible = problem.eligible()  # before the weekdays count
+    if opts.dedicated_desks:
+        # a desk held all week: the desks there every open day; only telecentres open on
+        # enough of the agent's days
+        problem = problem.with_rules(
+            capacities=dedicated_capacities(desks),
+            forbidden=_with_pairs(rules["forbidden"], np.nonzero(~usable)),
         )
-        assignment = plan.assignment
-    elif choosing:
-        mode = "choose"
-        assignment, opened = choose_telecentres(
-            problem,
-            max_open=max_open,
-            opening_cost=telecentres["opening_cost"].to_numpy()
-            if "opening_cost" in telecentres
-            else None,
-            time_limit_s=time_limit_s,
-        )
-    elif minimax:
-        mode = "minimax"
+    if opts.select is not None and opts.select_by == "commute":
+        problem = problem.with_rules(excluded=by_commute(problem, opts.select, usable))
+    mode = "minimax" if opts.minimax else "choose" if choosing else "assignment"
+    opening_cost = telecentres["opening_cost"].to_numpy() if "opening_cost" in telecentres else None
+    if opts.minimax and not opts.dedicated_desks:
+        plan = solve_minimax_weekly(problem, desks, **_weekly_arguments(opts, allowed, preferred))
+    elif opts.minimax:
         check_feasible(problem)
-        assignment = solve_minimax(problem)
+        plan = dedicated_plan(
+            solve_minimax(problem), desks, allowed_days=allowed, preferred_days=preferred
+        )
     else:
-        mode = "assignment"
-        assignment = problem.solve(engine, time_limit_s=time_limit_s)
+        plan = solve_plan(
+            problem,
+            desks,
+            opts,
+            allowed_days=allowed,
+            preferred_days=preferred,
+            max_open=opts.max_open,
+            opening_cost=opening_cost,
+        )
+    plan = replace(plan, assignment=_closed_days_reasons(plan.assignment, eligible, usable))
+    assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
     return RunResult(
@@ -252,26 +289,207 @@ def run(
         timings=timings,
         sources=dict(sources or {}),
         plan=plan,
-        open_telecentres=opened,
+        open_telecentres=plan.open_telecentres,
         previous=previous,
         mode=mode,
+        options=opts,
     )
 
 
-def _check_combination(*, weekly: bool, choosing: bool, minimax: bool, engine: str) -> None:
+def solve_plan(
+    problem: AssignmentProblem,
+    desks: np.ndarray,
+    options: PlanOptions,
+    *,
+    allowed_days: np.ndarray | None = None,
+    preferred_days: np.ndarray | None = None,
+    max_open: int | None = None,
+    opening_cost: np.ndarray | None = None,
+) -> WeeklyPlan:
+    """Solve one problem under the options' capacity policy (not minimax).
+
+    Desks shared by weekday: :func:`optimizer.schedule.solve_weekly`.
+    Dedicated desks: :meth:`AssignmentProblem.solve` (or
+    :func:`optimizer.facilities.choose_telecentres`), then
+    :func:`optimizer.schedule.dedicated_plan` for the weekdays.
+
+    Parameters
+    ----------
+    problem
+        The problem (with dedicated desks, its capacities are the desks).
+    desks
+        ``(n_telecentres, 5)`` desks per weekday.
+    options
+        The plan's options (policy, engine, day bonus, time limit).
+    allowed_days, preferred_days
+        ``(n_agents, 5)`` booleans, or None.
+    max_open, opening_cost
+        Choose telecentres (see :func:`optimizer.schedule.solve_weekly`).
+
+    Returns
+    -------
+    WeeklyPlan
+        The plan.
+    """
+    choosing = max_open is not None or opening_cost is not None
+    if not options.dedicated_desks:
+        return solve_weekly(
+            problem,
+            desks,
+            max_open=max_open,
+            opening_cost=opening_cost,
+            **_weekly_arguments(options, allowed_days, preferred_days),
+        )
+    opened: np.ndarray | None = None
+    if choosing:
+        assignment, opened = choose_telecentres(
+            problem,
+            max_open=max_open,
+            opening_cost=opening_cost,
+            time_limit_s=options.time_limit_s,
+        )
+    else:
+        assignment = problem.solve(options.engine, time_limit_s=options.time_limit_s)
+    return dedicated_plan(
+        assignment,
+        desks,
+        allowed_days=allowed_days,
+        preferred_days=preferred_days,
+        open_telecentres=opened,
+    )
+
+
+def plan_frontier(result: RunResult, *, points: int = 20) -> pd.DataFrame:
+    """Trace the saving / longest-drive frontier of a run, under its capacity policy.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    points
+        Number of limits on the longest drive.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`optimizer.fairness.frontier`.
+    """
+    opts = result.options
+    desks = desks_per_day(result.telecentres)
+    agents = result.agents
+    allowed = ~day_mask(agents["impossible_days"]) if "impossible_days" in agents else None
+    preferred = day_mask(agents["preferred_days"]) if "preferred_days" in agents else None
+    opening_cost = (
+        result.telecentres["opening_cost"].to_numpy()
+        if "opening_cost" in result.telecentres
+        else None
+    )
+
+    def solve(limited: AssignmentProblem) -> Assignment:
+        return solve_plan(
+            limited,
+            desks,
+            opts,
+            allowed_days=allowed,
+            preferred_days=preferred,
+            max_open=opts.max_open,
+            opening_cost=opening_cost,
+        ).assignment
+
+    return frontier(result.problem, points=points, solve=solve)
+
+
+def dedicated_capacities(desks: np.ndarray) -> np.ndarray:
+    """Dedicated desks of each telecentre: the desks it has on every day it is open.
+
+    Parameters
+    ----------
+    desks
+        ``(n_telecentres, 5)`` desks per weekday.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_telecentres,)`` agents each can host all week (0 when never open).
+    """
+    desks = np.asarray(desks, dtype=np.int64)
+    open_days = np.where(desks > 0, desks, np.iinfo(np.int64).max)
+    return np.asarray(np.where((desks > 0).any(axis=1), open_days.min(axis=1), 0))
+
+
+def by_commute(problem: AssignmentProblem, select: int, usable: np.ndarray) -> np.ndarray:
+    """Agents left out when the ``select`` longest commutes among those who gain are chosen.
+
+    An agent gains when some telecentre is eligible for it (under the
+    problem's rules) and open on enough of its days. Agents who must be
+    assigned are chosen first; then the longest one-way drives to the head
+    office (ties: input order).
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    select
+        How many agents to choose.
+    usable
+        ``(n_agents, n_telecentres)`` booleans: the telecentre is open on
+        enough of the agent's days.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_agents,)`` True for gainers left out.
+    """
+    gains = (problem.eligible() & usable).any(axis=1)
+    commute = np.nan_to_num(problem.head_office_minutes_to, nan=-np.inf)
+    order = np.lexsort((np.arange(problem.n_agents), -commute, ~problem.must))
+    chosen = np.zeros(problem.n_agents, dtype=bool)
+    picked = [i for i in order.tolist() if gains[i] or problem.must[i]][:select]
+    chosen[picked] = True
+    return np.asarray(gains & ~chosen)
+
+
+def _closed_days_reasons(
+    assignment: Assignment, eligible: np.ndarray, usable: np.ndarray
+) -> Assignment:
+    """Say "closed on its days" for agents left out because no telecentre opens on enough days."""
+    stuck = (assignment.telecentre < 0) & eligible.any(axis=1) & ~(eligible & usable).any(axis=1)
+    if not stuck.any():
+        return assignment
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero(stuck).tolist():
+        reasons[i] = REASON_CLOSED_DAYS
+    return replace(assignment, reasons=tuple(reasons))
+
+
+def _weekly_arguments(
+    options: PlanOptions, allowed: np.ndarray | None, preferred: np.ndarray | None
+) -> dict[str, Any]:
+    return {
+        "allowed_days": allowed,
+        "preferred_days": preferred,
+        "day_bonus": options.day_bonus,
+        "engine": options.engine,
+        "time_limit_s": options.time_limit_s,
+    }
+
+
+def _with_pairs(
+    pairs: tuple[np.ndarray, np.ndarray], more: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        np.concatenate([pairs[0], more[0]]).astype(int),
+        np.concatenate([pairs[1], more[1]]).astype(int),
+    )
+
+
+def _check_combination(*, choosing: bool, options: PlanOptions) -> None:
     """Refuse combinations of modes that the solvers do not handle together."""
     clash = None
-    if weekly and choosing:
-        clash = (
-            "a weekly desk plan (desks per weekday) and choosing telecentres "
-            "(--max-open, opening_cost)"
-        )
-    elif weekly and minimax:
-        clash = "a weekly desk plan (desks per weekday) and --minimax"
-    elif choosing and minimax:
+    if choosing and options.minimax:
         clash = "choosing telecentres (--max-open, opening_cost) and --minimax"
-    elif minimax and engine == "cp-sat":
-        clash = "--minimax (solved by flows) and --engine cp-sat"
+    elif options.minimax and options.dedicated_desks and options.engine == "cp-sat":
+        clash = "--minimax with --dedicated-desks (solved by flows) and --engine cp-sat"
     if clash:
         msg = f"cannot combine {clash}. Run them one at a time."
         raise InputError(msg)
@@ -313,5 +531,5 @@ def agent_rules(agents: pd.DataFrame, telecentres: pd.DataFrame) -> dict[str, An
     }
 
 
-def _name(sources: dict[str, str] | None, key: str) -> str:
-    return (sources or {}).get(key, key)
+def _name(sources: dict[str, str] | None, key: str, default: str | None = None) -> str:
+    return (sources or {}).get(key, default or key)

@@ -10,6 +10,8 @@ that. :func:`changes_table` then says who moves, from where, to where, and why.
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,109 @@ def read_previous_allocation(path: str | Path) -> pd.DataFrame:
             "telecentre_id": np.where(assigned, ids["telecentre_id"], ""),
         }
     )
+
+
+_PSEUDONYM = re.compile(r"^P[0-9a-f]{12}$")
+
+
+def match_previous(
+    previous: pd.DataFrame,
+    agent_ids: list[str],
+    *,
+    pseudonymise: Callable[[str], str] | None = None,
+) -> pd.DataFrame:
+    """Match a previous allocation's agents to the current ones, pseudonyms included.
+
+    When the previous run pseudonymised its ids (``assign --pseudonymise``),
+    ``pseudonymise`` (the same salt) turns each current id into its
+    pseudonym, and the previous rows are given back the current ids, so
+    incumbents and move penalties apply.
+
+    Parameters
+    ----------
+    previous
+        From :func:`read_previous_allocation`.
+    agent_ids
+        The current agents' ids.
+    pseudonymise
+        Maps a current id to its pseudonym (e.g. ``lambda a: pseudonym(a, salt)``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The previous allocation with current ids where pseudonyms matched;
+        ``attrs["matched"]`` is how many of its agents are current agents.
+    """
+    current = set(agent_ids)
+    out = previous.copy()
+    if pseudonymise is not None:
+        back = {pseudonymise(a): a for a in agent_ids}
+        if out["agent_id"].isin(back).sum() > out["agent_id"].isin(current).sum():
+            out["agent_id"] = [back.get(a, a) for a in out["agent_id"]]
+    out.attrs["matched"] = int(out["agent_id"].isin(current).sum())
+    out.attrs["pseudonyms"] = bool(out["agent_id"].map(lambda a: bool(_PSEUDONYM.match(a))).any())
+    return out
+
+
+def no_match_warning(previous: pd.DataFrame, agent_ids: list[str], source: str) -> str:
+    """Warn when no agent of a previous allocation is a current agent ("" otherwise).
+
+    Parameters
+    ----------
+    previous
+        The previous allocation (after :func:`match_previous`).
+    agent_ids
+        The current agents' ids.
+    source
+        Where the previous allocation came from, for the message.
+
+    Returns
+    -------
+    str
+        The warning, or "".
+    """
+    if previous.empty or previous["agent_id"].isin(set(agent_ids)).any():
+        return ""
+    hint = (
+        "its ids look like pseudonyms: give the same --pseudonymise SALT as the earlier run"
+        if previous["agent_id"].map(lambda a: bool(_PSEUDONYM.match(a))).any()
+        else "check that it is the allocation.csv of the same roster"
+    )
+    return (
+        f"no agent id of the previous allocation {source} matches the current agents, so "
+        f"nobody keeps a place by the move penalty; {hint}."
+    )
+
+
+def replan_counts(
+    changes: pd.DataFrame, previous: pd.DataFrame, allocation: pd.DataFrame
+) -> dict[str, int]:
+    """How many agents stayed, moved, were added or removed, joined and left.
+
+    Parameters
+    ----------
+    changes
+        From :func:`changes_table`.
+    previous
+        The previous allocation.
+    allocation
+        The new allocation table.
+
+    Returns
+    -------
+    dict
+        ``stayed`` (same telecentre), ``moved``, ``added`` (newly given a
+        telecentre), ``removed`` (no longer given one), ``joined``, ``left``
+        and ``matched`` (agents in both plans).
+    """
+    before = dict(zip(previous["agent_id"], previous["telecentre_id"], strict=True))
+    now = dict(zip(allocation["agent_id"], allocation["telecentre_id"].fillna(""), strict=True))
+    counts = changes["change"].value_counts()
+    return {
+        "matched": sum(a in now for a in before),
+        "stayed": sum(1 for a, t in before.items() if t and now.get(a) == t),
+        **{k: int(counts.get(k, 0)) for k in ("moved", "added", "removed", "joined", "left")},
+    }
 
 
 def incumbent_pairs(

@@ -18,18 +18,19 @@ import json
 import logging
 import math
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from optimizer import settings
+from optimizer import datasets, settings
 from optimizer.inputs import WEEKDAYS
-from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking
+from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, explain
 from optimizer.pipeline import RunResult
 from optimizer.publish import OutputFolder
-from optimizer.replan import changes_table
+from optimizer.replan import changes_table, no_match_warning, replan_counts
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,82 @@ APPROXIMATE_WARNING = (
     "APPROXIMATE road network: not real roads (communes linked to their neighbours, "
     "lengths from a detour factor). Use a real OpenStreetMap network for decisions."
 )
+
+
+SYNTHETIC_WARNING = (
+    "SYNTHETIC roster: the agents are the embedded demo, made up (no real person). "
+    "Give --agents with the real volunteers."
+)
+ILLUSTRATIVE_WARNING = (
+    "ILLUSTRATIVE capacities: the embedded telecentres' desk counts are assumptions "
+    "(real counts unknown). Give --telecentres with the real desks."
+)
+
+
+def made_up(result: RunResult) -> list[str]:
+    """Warnings about made-up inputs: the approximate network, the synthetic roster, the capacities.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+
+    Returns
+    -------
+    list of str
+        One warning per made-up input (empty when all are real).
+    """
+    warnings = [APPROXIMATE_WARNING] if result.network.approximate else []
+    if _embedded(result, "agents", datasets.AGENTS_FILE):
+        warnings.append(SYNTHETIC_WARNING)
+    if _embedded(result, "telecentres", datasets.TELECENTRES_FILE):
+        warnings.append(ILLUSTRATIVE_WARNING)
+    return warnings
+
+
+def replan_summary(
+    result: RunResult, allocation: pd.DataFrame | None = None
+) -> dict[str, Any] | None:
+    """Say what a re-plan changed: the previous file; how many agents stayed, moved, joined, left.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    allocation
+        The allocation table, if already computed.
+
+    Returns
+    -------
+    dict or None
+        ``previous_file, move_penalty, matched, stayed, moved, added, removed,
+        joined, left`` and ``warning`` (when no agent matched), or None when
+        the run is not a re-plan.
+    """
+    if result.previous is None:
+        return None
+    allocation = allocation_table(result) if allocation is None else allocation
+    changes = changes_table(
+        result.previous,
+        allocation,
+        result.telecentres,
+        move_penalty=result.problem.move_penalty,
+    )
+    source = result.sources.get("previous_file", "given")
+    return {
+        "previous_file": source,
+        "move_penalty": result.problem.move_penalty,
+        **replan_counts(changes, result.previous, allocation),
+        "warning": no_match_warning(result.previous, list(result.problem.agent_ids), source),
+    }
+
+
+def _embedded(result: RunResult, key: str, name: str) -> bool:
+    table = result.agents if key == "agents" else result.telecentres
+    if table.attrs.get("embedded"):
+        return True
+    given = result.sources.get(f"{key}_file")
+    return given is not None and Path(given).resolve() == datasets.path(name).resolve()
 
 
 def allocation_table(result: RunResult) -> pd.DataFrame:
@@ -122,7 +199,12 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
     )
     for name, values in benefits.items():
         table[name] = values.round(2)
-    table["explanation"] = explanations(problem, chosen)
+    table["explanation"] = explanations(
+        problem,
+        chosen,
+        reasons=assignment.reasons,
+        days=result.plan.days if result.plan is not None else None,
+    )
     return table
 
 
@@ -198,8 +280,18 @@ def weekly_benefits(
     }
 
 
-def explanations(problem: AssignmentProblem, chosen: np.ndarray) -> list[str]:
+def explanations(
+    problem: AssignmentProblem,
+    chosen: np.ndarray,
+    *,
+    reasons: tuple[str, ...] | None = None,
+    days: np.ndarray | None = None,
+) -> list[str]:
     """One line per agent: why this telecentre and what the next best option was.
+
+    An agent left out is explained by its reason (the ``reason`` column), and
+    the telecentre that would save it the most, when one saves time at all,
+    so the two never contradict each other.
 
     Parameters
     ----------
@@ -207,6 +299,10 @@ def explanations(problem: AssignmentProblem, chosen: np.ndarray) -> list[str]:
         The problem solved.
     chosen
         Each agent's telecentre index (-1: none).
+    reasons
+        Each agent's reason (default: :func:`optimizer.model.explain`).
+    days
+        ``(n_agents, 5)`` booleans: the weekdays of each agent, when planned.
 
     Returns
     -------
@@ -216,25 +312,34 @@ def explanations(problem: AssignmentProblem, chosen: np.ndarray) -> list[str]:
     saving = problem.saving_minutes()
     eligible = problem.eligible()
     ids = problem.telecentre_ids
+    reasons = explain(problem, chosen) if reasons is None else reasons
     lines = []
     for i, j in enumerate(chosen.tolist()):
-        options = np.where(eligible[i], saving[i], -np.inf)
-        ranked = [int(k) for k in np.argsort(-options, kind="stable") if np.isfinite(options[k])]
         if j >= 0:
-            others = [k for k in ranked if k != j]
+            options = np.where(eligible[i], saving[i], -np.inf)
+            others = [
+                int(k)
+                for k in np.argsort(-options, kind="stable")
+                if np.isfinite(options[k]) and k != j
+            ]
             line = (
                 f"{ids[j]} saves {saving[i, j]:.0f} min a day (round trip) against the head office"
             )
+            if days is not None and days[i].any():
+                line += " on " + ", ".join(WEEKDAYS[d] for d in np.flatnonzero(days[i]))
             if others:
                 k = others[0]
                 line += f"; next best {ids[k]} would save {saving[i, k]:.0f} min"
             else:
-                line += "; no other telecentre saves time"
-        elif ranked:
-            k = ranked[0]
-            line = f"not assigned; best option was {ids[k]} ({saving[i, k]:.0f} min a day)"
+                line += "; no other telecentre is open to this agent"
         else:
-            line = "not assigned; no telecentre is open to this agent"
+            line = f"not assigned ({reasons[i].split(':')[0]})"
+            row = np.where(np.isfinite(saving[i]), saving[i], -np.inf)
+            k = int(np.argmax(row))
+            if row[k] > 0:
+                line += (
+                    f"; the telecentre saving the most would be {ids[k]} ({row[k]:.0f} min a day)"
+                )
         lines.append(line)
     return lines
 
@@ -257,15 +362,57 @@ def _communes_served(result: RunResult) -> list[str]:
     return out
 
 
+#: A telecentre this close to the head office (metres) is said to stand at its point.
+AT_HEAD_OFFICE_M = 1_000.0
+
+
+def _empty_notes(result: RunResult, load: np.ndarray) -> list[str]:
+    """Why a telecentre hosts nobody ("" for those that host agents)."""
+    problem = result.problem
+    saving = problem.saving_minutes()
+    ho = result.head_office
+    lon, lat = result.telecentres["lon"].to_numpy(), result.telecentres["lat"].to_numpy()
+    metres = 6_371_000.0 * np.hypot(
+        np.radians(lon - ho.lon) * np.cos(np.radians(ho.lat)), np.radians(lat - ho.lat)
+    )
+    notes = []
+    for j in range(problem.n_telecentres):
+        with np.errstate(invalid="ignore"):
+            gains = saving[:, j] > 0
+            enough = saving[:, j] >= max(problem.min_saving, 1e-9)
+        if load[j] > 0:
+            notes.append("")
+        elif result.open_telecentres is not None and not result.open_telecentres[j]:
+            notes.append("not opened: the plan does better with the telecentres it opens")
+        elif not gains.any() and metres[j] <= AT_HEAD_OFFICE_M:
+            notes.append(
+                f"saves no agent time: it stands at the head office's point "
+                f"({metres[j]:.0f} m away), so driving there is driving to the head office"
+            )
+        elif not gains.any():
+            notes.append("saves no agent time: the head office is nearer for every agent")
+        elif not enough.any():
+            notes.append(
+                f"no agent saves the minimum saving ({problem.min_saving:g} min a day) here"
+            )
+        else:
+            notes.append("the agents it would save time save more elsewhere, or were not chosen")
+    return notes
+
+
 def _or_nan(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
     return np.full(like.shape, np.nan) if values is None else values
 
 
 def telecentre_table(result: RunResult) -> pd.DataFrame:
-    """One row per telecentre: ``telecentre_id, name, capacity, assigned, utilisation, snap_m``.
+    """One row per telecentre: its desks, the agents it hosts and the desk-days used.
 
-    Choosing telecentres adds ``open``; a weekly plan adds ``desks_mon`` ..
-    ``desks_fri`` and the agents present each day, ``present_mon`` .. ``present_fri``.
+    Columns: ``telecentre_id, name, capacity`` (desks each weekday; with
+    dedicated desks, agents hosted all week), ``assigned`` (agents),
+    ``desk_days_offered, desk_days_used, utilisation`` (used / offered, never
+    above 1; empty when nothing is offered), ``snap_m, communes``, then
+    ``desks_mon`` .. ``desks_fri`` and ``used_mon`` .. ``used_fri`` (desks
+    taken each weekday). Choosing telecentres adds ``open``.
 
     Parameters
     ----------
@@ -275,35 +422,45 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The table; utilisation is assigned / capacity (empty when capacity is 0).
+        The table.
     """
     load = result.assignment.load()
-    capacity = result.problem.capacities.astype(np.int64)
+    plan = result.plan
+    if plan is None:  # a hand-made result: one desk per agent, every day
+        capacity = result.problem.capacities.astype(np.int64)
+        desks = np.repeat(capacity[:, None], 5, axis=1)
+        used = np.repeat(load[:, None], 5, axis=1)
+    else:
+        desks = plan.desks
+        used = plan.desk_days_used()
+        capacity = (
+            result.problem.capacities.astype(np.int64)
+            if plan.dedicated
+            else result.telecentres["capacity"].to_numpy(np.int64)
+        )
+    offered, taken = desks.sum(axis=1), used.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        utilisation = np.where(capacity > 0, load / np.maximum(capacity, 1), np.nan)
+        utilisation = np.where(offered > 0, taken / np.maximum(offered, 1), np.nan)
     table = pd.DataFrame(
         {
             "telecentre_id": list(result.problem.telecentre_ids),
             "name": result.telecentres["name"].to_numpy(),
             "capacity": capacity,
             "assigned": load,
+            "desk_days_offered": offered,
+            "desk_days_used": taken,
             "utilisation": utilisation.round(3),
             "snap_m": result.travel.destinations["snap_m"].to_numpy()[: len(load)].round(0),
         }
     )
     table["communes"] = _communes_served(result)
+    table["note"] = _empty_notes(result, load)
     if result.open_telecentres is not None:
         table["open"] = np.where(result.open_telecentres, "yes", "no")
-    if result.plan is not None:
-        occupancy = result.plan.occupancy()
-        desk_days = result.plan.desks.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table["utilisation"] = np.where(
-                desk_days > 0, occupancy.sum(axis=1) / np.maximum(desk_days, 1), np.nan
-            ).round(3)  # desk-days used / desk-days offered
-        for d, day in enumerate(WEEKDAYS):
-            table[f"desks_{day}"] = result.plan.desks[:, d]
-            table[f"present_{day}"] = occupancy[:, d]
+    for d, day in enumerate(WEEKDAYS):
+        table[f"desks_{day}"] = desks[:, d]
+    for d, day in enumerate(WEEKDAYS):
+        table[f"used_{day}"] = used[:, d]
     return table
 
 
@@ -368,9 +525,21 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
     weekly_min, weekly_km = weekly_savings(result)
     reasons = allocation.loc[~assigned, "reason"].value_counts().sort_index()
     snaps = result.travel.origins["snap_m"]
+    centres = telecentre_table(result)
+    warnings = made_up(result)
+    replan = replan_summary(result, allocation)
+    outcome = solver_outcome(
+        assignment.status,
+        assignment.objective_value,
+        assignment.best_bound,
+        minimise=problem.objective == "travel",
+    )
     return {
+        "warnings": warnings + ([replan["warning"]] if replan and replan["warning"] else []),
         "inputs": {
             **result.sources,
+            "synthetic_roster": SYNTHETIC_WARNING in warnings,
+            "illustrative_capacities": ILLUSTRATIVE_WARNING in warnings,
             "agents": int(problem.n_agents),
             "telecentres": int(problem.n_telecentres),
             "head_office": {
@@ -384,12 +553,19 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "approximate": network.approximate,
             "warning": APPROXIMATE_WARNING if network.approximate else "",
             "speed_profile": network.speed_profile,
+            "speed_model": network.speed_model.describe(),
             "nodes": network.graph.number_of_nodes(),
             "edges": network.graph.number_of_edges(),
             "dropped_nodes_not_strongly_connected": network.dropped_nodes,
             "access_leg_m": {"median": _r(snaps.median()), "max": _r(snaps.max())},
         },
         "options": {
+            **{
+                name: value
+                for name, value in asdict(result.options).items()
+                if name not in ("select", "max_minutes")
+            },
+            "capacity_policy": result.options.capacity_policy,
             "select": problem.select,
             "max_minutes": problem.max_minutes,
             "min_saving": problem.min_saving,
@@ -406,6 +582,7 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "move_penalty": problem.move_penalty,
         },
         "mode": result.mode,
+        "replan": replan,
         "open_telecentres": (
             [t for t, o in zip(problem.telecentre_ids, result.open_telecentres, strict=True) if o]
             if result.open_telecentres is not None
@@ -414,12 +591,8 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
         "solver": {
             "engine": assignment.engine,
             "objective": OBJECTIVE_TEXT[problem.objective],
-            **solver_outcome(
-                assignment.status,
-                assignment.objective_value,
-                assignment.best_bound,
-                minimise=problem.objective == "travel",
-            ),
+            **outcome,
+            "proven_optimal": outcome["status"] == "optimal",
             "solve_seconds": round(assignment.solve_seconds, 4),
         },
         "totals": {
@@ -427,10 +600,9 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "assigned": int(assigned.sum()),
             "not_assigned": int((~assigned).sum()),
             "not_assigned_by_reason": {str(k): int(v) for k, v in reasons.items()},
-            "desks": int(problem.capacities.sum()),
-            "desk_days_per_week": (
-                int(result.plan.desks.sum()) if result.plan is not None else None
-            ),
+            "desks_each_weekday": int(centres["capacity"].sum()),
+            "desk_days_offered": int(centres["desk_days_offered"].sum()),
+            "desk_days_used": int(centres["desk_days_used"].sum()),
             "minutes_saved_per_week": round(weekly_min, 1),
             "hours_saved_per_week": round(weekly_min / 60.0, 2),
             "km_saved_per_week": round(weekly_km, 1),

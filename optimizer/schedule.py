@@ -24,6 +24,14 @@ checked against an upper bound valid for the whole problem: the same plan
 where an agent may split its days between telecentres, a transportation
 problem solved exactly by min-cost flow. The gap reported is against that
 bound; when the two meet, the plan is proven optimal.
+
+Choosing telecentres (at most :math:`p` open, or a cost :math:`f_j` to open
+each) adds :math:`o_j` (telecentre open) to the CP-SAT model:
+:math:`y_{ij} \le o_j`, :math:`\sum_j o_j \le p`, and
+:math:`-\sum_j f_j o_j` in the objective.
+
+:func:`dedicated_plan` gives the weekdays of a plan with dedicated desks (one
+desk per agent for the whole week), so that every plan has a schedule.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from optimizer.errors import InfeasibleError, InputError
 from optimizer.model import (
     Assignment,
     AssignmentProblem,
+    Engine,
     _result,
     check_feasible,
     cp_workers,
@@ -74,12 +83,19 @@ class WeeklyPlan:
         ``(n_telecentres, 5)`` desks per weekday.
     day_bonus_total
         Preferred-weekday bonus earned, in the objective's unit.
+    dedicated
+        True when each agent holds its desk all week (dedicated desks), False
+        when desks are shared by weekday.
+    open_telecentres
+        ``(n_telecentres,)`` booleans when telecentres were chosen, else None.
     """
 
     assignment: Assignment
     days: np.ndarray
     desks: np.ndarray
     day_bonus_total: float = 0.0
+    dedicated: bool = False
+    open_telecentres: np.ndarray | None = None
 
     def occupancy(self) -> np.ndarray:
         """``(n_telecentres, 5)`` agents present per telecentre and weekday."""
@@ -88,6 +104,17 @@ class WeeklyPlan:
         for i in np.flatnonzero(chosen >= 0):
             out[chosen[i]] += self.days[i].astype(np.int64)
         return out
+
+    def desk_days_used(self) -> np.ndarray:
+        """``(n_telecentres, 5)`` desks taken per telecentre and weekday.
+
+        With shared desks, the agents present; with dedicated desks, every
+        agent holds a desk on every day its telecentre is open.
+        """
+        if not self.dedicated:
+            return self.occupancy()
+        load = self.assignment.load()
+        return load[:, None] * (self.desks > 0).astype(np.int64)
 
     def schedule_table(self) -> pd.DataFrame:
         """One row per agent and telework day: ``agent_id, weekday, telecentre_id``."""
@@ -108,9 +135,13 @@ def solve_weekly(
     allowed_days: np.ndarray | None = None,
     preferred_days: np.ndarray | None = None,
     day_bonus: float = 0.0,
+    engine: Engine = "flow",
+    max_open: int | None = None,
+    opening_cost: np.ndarray | None = None,
+    count_first: bool = False,
     time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
 ) -> WeeklyPlan:
-    """Plan telecentres and weekdays for every agent.
+    """Plan telecentres and weekdays for every agent, desks shared by weekday.
 
     Parameters
     ----------
@@ -125,6 +156,17 @@ def solve_weekly(
         ``(n_agents, 5)`` booleans: weekdays the agent prefers.
     day_bonus
         Bonus per preferred weekday granted, in the objective's unit a week.
+    engine
+        ``"flow"``: min-cost flow where it is exact (every agent teleworks one
+        day and no telecentre is chosen), CP-SAT otherwise; ``"cp-sat"``:
+        CP-SAT always. Both are exact where both apply.
+    max_open
+        Choose telecentres: at most this many open.
+    opening_cost
+        ``(n_telecentres,)`` cost of opening each telecentre, in the
+        objective's unit a week; with it (or ``max_open``) telecentres are chosen.
+    count_first
+        Place as many agents as possible first, then save the most (minimax plans).
     time_limit_s
         CP-SAT's time limit.
 
@@ -149,33 +191,62 @@ def solve_weekly(
     if np.any(problem.days > 5):
         msg = "telework days must be 5 or fewer for a weekly plan."
         raise InputError(msg)
+    choosing = max_open is not None or opening_cost is not None
+    if max_open is not None and max_open < 0:
+        msg = f"max_open must be 0 or more, got {max_open}."
+        raise InputError(msg)
+    fixed = (
+        None
+        if opening_cost is None
+        else np.rint(np.asarray(opening_cost, float) * problem.objective_unit).astype(np.int64)
+    )
+    if fixed is not None and (fixed.shape != (m,) or np.any(fixed < 0)):
+        msg = f"opening costs must be {m} numbers >= 0, one per telecentre."
+        raise InputError(msg)
     # at most max(desks) agents a telecentre: the capacity used for checks and reasons
     weekly = problem.with_rules(capacities=desks.max(axis=1))
-    check_feasible(weekly)
+    # each agent takes at least one desk-day: a necessary condition, worded in desk-days
+    check_feasible(weekly.with_rules(capacities=desks.sum(axis=1)), places="desk-day")
     bonus = round(day_bonus * problem.objective_unit)
     eligible, gain = weekly.eligible(), weekly.weekly_gain()
     usable = allowed[:, None, :] & (desks > 0)[None, :, :]  # (n, m, 5)
     enough_days = usable.sum(axis=2) >= problem.days[:, None]
     eligible &= enough_days
+    # count first: one more agent placed is worth more than any saving
+    heavy = int(np.abs(gain).sum() + bonus * 5 * n + 1) if count_first else 0
+    gain = np.where(eligible, gain + heavy, 0)
     bound, flow_plan, units = _split_days_bound(
         weekly, eligible, gain, usable, preferred, desks, bonus
     )
-    if np.all(problem.days == 1):
+    opened: np.ndarray | None = None
+    if np.all(problem.days == 1) and engine == "flow" and not choosing:
         telecentre, days, total = flow_plan
-        status, engine = "optimal", "ortools-min-cost-flow (weekly)"
+        status, label = "optimal", "ortools-min-cost-flow (weekly)"
     else:
-        telecentre, days, total, proven = _cp_sat_plan(
-            weekly, eligible, gain, usable, preferred, desks, bonus, time_limit_s, units
+        telecentre, days, total, proven, opened = _cp_sat_plan(
+            weekly,
+            eligible,
+            gain,
+            usable,
+            preferred,
+            desks,
+            bonus,
+            time_limit_s,
+            units,
+            max_open=max_open if choosing else None,
+            fixed=fixed,
+            deciding=choosing,
         )
         status = "optimal" if proven or total >= bound else "feasible"
-        engine = "ortools-cp-sat (weekly)"
-    day_bonus_total = float(bonus * (days & preferred).sum()) / problem.objective_unit
+        label = "ortools-cp-sat (weekly" + (", choosing telecentres)" if choosing else ")")
+    granted = float((days & preferred).sum())
+    day_bonus_total = float(bonus * granted) / problem.objective_unit
     assignment = _result(
         weekly,
         telecentre,
-        bound_gain=bound - bonus * float((days & preferred).sum()),
+        bound_gain=bound - bonus * granted - heavy * float((telecentre >= 0).sum()),
         status=status,
-        engine=engine,
+        engine=label,
         started=started,
     )
     logger.info(
@@ -188,8 +259,88 @@ def solve_weekly(
         assignment.solve_seconds,
     )
     return WeeklyPlan(
-        assignment=assignment, days=days, desks=desks, day_bonus_total=day_bonus_total
+        assignment=assignment,
+        days=days,
+        desks=desks,
+        day_bonus_total=day_bonus_total,
+        open_telecentres=opened,
     )
+
+
+def dedicated_plan(
+    assignment: Assignment,
+    desks: np.ndarray,
+    *,
+    allowed_days: np.ndarray | None = None,
+    preferred_days: np.ndarray | None = None,
+    open_telecentres: np.ndarray | None = None,
+) -> WeeklyPlan:
+    """Give the weekdays of a plan with dedicated desks (a desk per agent all week).
+
+    Each assigned agent teleworks on its preferred days first, then the
+    earliest others, among the days it can and its telecentre is open.
+
+    Parameters
+    ----------
+    assignment
+        The plan (its problem's capacities are the dedicated desks).
+    desks
+        ``(n_telecentres, 5)`` desks per weekday (0: closed that day).
+    allowed_days, preferred_days
+        ``(n_agents, 5)`` booleans, as for :func:`solve_weekly`.
+    open_telecentres
+        Which telecentres are open, when they were chosen.
+
+    Returns
+    -------
+    WeeklyPlan
+        The plan, marked dedicated.
+    """
+    problem = assignment.problem
+    n = problem.n_agents
+    allowed = np.ones((n, 5), bool) if allowed_days is None else np.asarray(allowed_days, bool)
+    preferred = (
+        np.zeros((n, 5), bool) if preferred_days is None else np.asarray(preferred_days, bool)
+    )
+    desks = np.asarray(desks, dtype=np.int64)
+    days = np.zeros((n, 5), dtype=bool)
+    for i in np.flatnonzero(assignment.telecentre >= 0).tolist():
+        j = int(assignment.telecentre[i])
+        usable = np.flatnonzero(allowed[i] & (desks[j] > 0))
+        order = usable[np.lexsort((usable, ~preferred[i, usable]))]
+        days[i, order[: int(problem.days[i])]] = True
+    return WeeklyPlan(
+        assignment=assignment,
+        days=days,
+        desks=desks,
+        dedicated=True,
+        open_telecentres=open_telecentres,
+    )
+
+
+def usable_pairs(
+    desks: np.ndarray, allowed_days: np.ndarray | None, days: np.ndarray
+) -> np.ndarray:
+    """``(n_agents, n_telecentres)`` booleans: the telecentre is open on enough of the agent's days.
+
+    Parameters
+    ----------
+    desks
+        ``(n_telecentres, 5)`` desks per weekday.
+    allowed_days
+        ``(n_agents, 5)`` booleans (None: every day).
+    days
+        ``(n_agents,)`` telework days a week.
+
+    Returns
+    -------
+    numpy.ndarray
+        The mask.
+    """
+    n = days.shape[0]
+    allowed = np.ones((n, 5), bool) if allowed_days is None else np.asarray(allowed_days, bool)
+    usable = allowed[:, None, :] & (np.asarray(desks) > 0)[None, :, :]
+    return np.asarray(usable.sum(axis=2) >= days[:, None])
 
 
 def _split_days_bound(
@@ -259,7 +410,11 @@ def _cp_sat_plan(
     bonus: int,
     time_limit_s: float,
     units: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    *,
+    max_open: int | None = None,
+    fixed: np.ndarray | None = None,
+    deciding: bool = False,
+) -> tuple[np.ndarray, np.ndarray, float, bool, np.ndarray | None]:
     """CP-SAT on the agents and telecentres the split-days bound points to.
 
     An agent gets variables for its best telecentres and those where the
@@ -267,6 +422,8 @@ def _cp_sat_plan(
     :data:`FOCUS_PAIRS` pairs, agents to whom that flow gave no day are left
     out of the model (they would displace better agents). The returned flag
     says whether the optimum of the model is an optimum of the whole problem.
+    When ``deciding``, telecentres are opened by decision (at most
+    ``max_open``, each at its ``fixed`` cost) and the open ones are returned.
     """
     n, m = problem.n_agents, problem.n_telecentres
     focus = n * m > FOCUS_PAIRS
@@ -318,12 +475,25 @@ def _cp_sat_plan(
     coefficients = [int(gain[i, j]) for (i, j) in y] + [
         bonus for (i, _, day) in z if preferred[i, day]
     ]
+    is_open = [model.new_bool_var(f"open{j}") for j in range(m)] if deciding else []
+    if deciding:
+        for (_, j), var in y.items():
+            model.add_implication(var, is_open[j])
+        if max_open is not None:
+            model.add(sum(is_open) <= max_open)
+        if fixed is not None:
+            terms += is_open
+            coefficients += [-int(f) for f in fixed.tolist()]
     model.maximize(cp_model.LinearExpr.weighted_sum(terms, coefficients))
-    hint_centre, hint_days = _greedy_plan(problem, gain, top, eligible, usable, preferred, desks)
+    hint_centre, hint_days = _greedy_plan(
+        problem, gain, top, eligible, usable, preferred, desks, max_open=max_open
+    )
     for (i, j), var in y.items():
         model.add_hint(var, int(hint_centre[i] == j))
     for (i, j, day), var in z.items():
         model.add_hint(var, int(hint_centre[i] == j and hint_days[i, day]))
+    for j, var in enumerate(is_open):
+        model.add_hint(var, int((hint_centre == j).any()))
     solver, proven = run_cp_sat(
         model,
         time_limit_s=time_limit_s,
@@ -346,11 +516,13 @@ def _cp_sat_plan(
     for (i, _, day), var in z.items():
         if solver.boolean_value(var):
             days[i, day] = True
+    opened = np.array([solver.boolean_value(v) for v in is_open], dtype=bool) if deciding else None
     return (
         telecentre,
         days,
         float(solver.objective_value),
         proven and width >= m and not focus,
+        opened,
     )
 
 
@@ -372,12 +544,15 @@ def _greedy_plan(
     usable: np.ndarray,
     preferred: np.ndarray,
     desks: np.ndarray,
+    *,
+    max_open: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Build a first plan for CP-SAT: agents by saving per desk-day, each to its best room.
 
     Must-assign agents go first. Each agent takes its best candidate
     telecentre with enough free desks on its allowed days, preferring its
-    preferred weekdays, then the emptiest days.
+    preferred weekdays, then the emptiest days; no more than ``max_open``
+    telecentres are used.
     """
     n = problem.n_agents
     free = desks.copy()
@@ -386,6 +561,7 @@ def _greedy_plan(
     per_day = np.where(eligible, gain, -1) / problem.days[:, None]
     best = per_day.max(axis=1)
     order = np.lexsort((-best, ~problem.must))
+    used = np.zeros(desks.shape[0], dtype=bool)
     placed = 0
     for i in order.tolist():
         if placed >= problem.limit or best[i] < 0:
@@ -394,12 +570,15 @@ def _greedy_plan(
         for j in sorted(top[i].tolist(), key=lambda c: -gain[i, c]):
             if not eligible[i, j]:
                 continue
+            if max_open is not None and not used[j] and used.sum() >= max_open:
+                continue
             open_days = np.flatnonzero(usable[i, j] & (free[j] > 0))
             if open_days.size < need:
                 continue
             rank = np.lexsort((-free[j, open_days], ~preferred[i, open_days]))
             chosen = open_days[rank[:need]]
             centre[i] = j
+            used[j] = True
             days[i, chosen] = True
             free[j, chosen] -= 1
             placed += 1

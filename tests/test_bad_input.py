@@ -862,7 +862,9 @@ def test_random_rosters_every_agent_once_capacities_hold_outputs_parse(
     assert (allocation.loc[allocation["status"] == "not_assigned", "reason"] != "").all()
     counts = allocation[allocation["status"] == "assigned"]["telecentre_id"].value_counts()
     for row in centres.itertuples():
-        assert counts.get(row.telecentre_id, 0) == row.assigned <= row.capacity
+        assert counts.get(row.telecentre_id, 0) == row.assigned
+        for day in ("mon", "tue", "wed", "thu", "fri"):  # capacity: desks each weekday
+            assert getattr(row, f"used_{day}") <= getattr(row, f"desks_{day}") == row.capacity
     assert len(travel) == n_agents * (n_sites + 1)
     unrouted = travel[travel["minutes_to"] == ""]
     assert (unrouted["reason"] != "").all()

@@ -103,10 +103,10 @@ def _brute_choose(problem: AssignmentProblem, max_open: int | None, cost: np.nda
         if max_open is not None and len(opened) > max_open:
             continue
         load = np.zeros(m)
-        for i, j in enumerate(choice):
+        for j in choice:
             if j >= 0:
-                load[j] += problem.days[i]
-        if np.any(load > 5 * problem.capacities):
+                load[j] += 1  # dedicated desks: one per agent, all week
+        if np.any(load > problem.capacities):
             continue
         value = (
             sum(int(gain[i, j]) for i, j in enumerate(choice) if j >= 0) - fixed[list(opened)].sum()

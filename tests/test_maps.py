@@ -117,3 +117,69 @@ def test_html_map_renders_offline_in_headless_chromium(run_dir) -> None:
     # communes (polygons and circles), telecentres and the head office are SVG paths
     assert dom.count("leaflet-interactive") >= n_sites + 1 + 50
     assert "APPROXIMATE road network" in dom
+
+
+def test_html_map_fits_the_departement_with_outline_legend_and_told_apart_sites(run_dir) -> None:
+    page = (run_dir / "map.html").read_text(encoding="utf-8")
+    fit = re.search(r"\.fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]", page)
+    assert fit is not None
+    south, west, north, east = (float(v) for v in fit.groups())
+    cw, cs, ce, cn = datasets.communes().total_bounds
+    assert west <= cw < ce <= east and south <= cs < cn <= north
+    assert east - west < 1.5 and north - south < 1.5  # the département, not the world
+    assert "partement outline" in page and "Legend" in page  # the name may be \u-escaped
+    assert "share of the commune" in page
+    # two telecentres share the name "Télécentre (commune), created 2013": ids tell them apart
+    for site in ("saint-chely", "marvejols"):
+        assert f"<b>{site}</b>: Télécentre (commune)" in page
+    assert "desk-days used a week" in page
+    # communes coloured like map.png (YlGn by share assigned), not one flat colour
+    fills = set(re.findall(r'"fillColor": "(#[0-9a-f]{6})"', page))
+    assert len(fills) >= 3
+
+
+def _grid_network_outside_lozere():
+    import networkx as nx
+
+    from optimizer.network import prepare_network
+
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for a in range(8):
+        for b in range(8):
+            g.add_node(a * 8 + b, x=24.90 + a * 0.01, y=60.16 + b * 0.005)  # Helsinki
+    for a in range(8):
+        for b in range(8):
+            u = a * 8 + b
+            for v in ([u + 8] if a < 7 else []) + ([u + 1] if b < 7 else []):
+                g.add_edge(u, v, length=600.0, highway="secondary")
+                g.add_edge(v, u, length=600.0, highway="secondary")
+    return prepare_network(g, source="grid near Helsinki")
+
+
+def test_maps_of_a_network_outside_lozere_show_its_area() -> None:
+    from optimizer import HeadOffice, read_agents, read_telecentres, run
+    from optimizer.maps import _extent, agents_by_commune, render_html, render_png
+
+    net = _grid_network_outside_lozere()
+    rng = np.random.default_rng(1)
+    agents = read_agents(
+        pd.DataFrame(
+            {
+                "agent_id": [f"A{i}" for i in range(12)],
+                "lon": rng.uniform(24.90, 24.97, 12),
+                "lat": rng.uniform(60.16, 60.195, 12),
+                "telework_days": 1,
+            }
+        )
+    )
+    # one telecentre at the head office's latitude: a single row of points
+    sites = read_telecentres(
+        pd.DataFrame({"telecentre_id": ["t1"], "lon": [24.91], "lat": [60.175], "capacity": [2]})
+    )
+    result = run(agents, sites, HeadOffice(24.96, 60.175), net, min_saving=0.0)
+    west, south, east, north = _extent(result, agents_by_commune(result))
+    assert north - south >= 0.02 and east - west >= 0.02  # never a zero-width axis
+    assert west <= 24.90 and east >= 24.97 and south <= 60.16 and north >= 60.195
+    assert render_png(result)[:8] == b"\x89PNG\r\n\x1a\n"
+    page = render_html(result)
+    assert "60.1" in re.search(r"\.fitBounds\(\s*(\[\[[^\]]+\], \[[^\]]+\]\])", page).group(1)

@@ -1,0 +1,47 @@
+"""Files as French Excel saves them: cp1252, ';', decimal comma, French headers, blank rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from optimizer.errors import InputError
+from optimizer.inputs import read_agents, read_telecentres
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
+    return path
+
+
+def test_french_telecentre_headers_and_trailing_blank_rows(tmp_path) -> None:
+    path = _write(
+        tmp_path / "sites.csv",
+        "Identifiant;Nom;Longitude;Latitude;Capacité\n"
+        "marv;Marvejols;3,28952;44,5504;5\n"
+        "stc;Saint-Chély;3,275655;44,802772;4\n"
+        ";;;;\n;;;;\n",
+    )
+    sites = read_telecentres(path)
+    assert sites["telecentre_id"].tolist() == ["marv", "stc"]
+    assert sites["name"].tolist() == ["Marvejols", "Saint-Chély"]
+    assert sites["capacity"].tolist() == [5, 4]
+    assert sites["lon"].tolist() == pytest.approx([3.28952, 3.275655])
+
+
+def test_trailing_blank_rows_of_agents_are_ignored(tmp_path) -> None:
+    path = _write(
+        tmp_path / "agents.csv",
+        "Identifiant;Longitude;Latitude;Jours\nA1;3,5;44,5;2\nA2;3,6;44,6;1\n;;;\n;;;\n",
+    )
+    assert read_agents(path)["agent_id"].tolist() == ["A1", "A2"]
+
+
+def test_a_blank_row_inside_the_table_is_still_reported(tmp_path) -> None:
+    path = _write(
+        tmp_path / "agents.csv",
+        "agent_id;lon;lat;telework_days\nA1;3,5;44,5;2\n;;;\nA2;3,6;44,6;1\n",
+    )
+    with pytest.raises(InputError, match="row 3"):
+        read_agents(path)
