@@ -69,6 +69,7 @@ from optimizer.speed_model import (
     SpeedModel,
     speed_model,
 )
+from optimizer.uncertainty import assess
 
 EXIT_INPUT = 2
 EXIT_UNSOLVABLE = 1
@@ -316,6 +317,14 @@ class _OneLineErrors(click.Group):
     "(exact within --time-limit).",
 )
 @click.option(
+    "--speed-uncertainty",
+    type=_Finite(min=0, max=50, min_open=True),
+    default=None,
+    metavar="P",
+    help="Drive times may be P %% off: solve again under slower and faster drive-time scenarios "
+    "and report, per agent, whether the plan holds in every one and the range of its saving.",
+)
+@click.option(
     "--time-limit",
     type=_Finite(min=0, max=7 * 86400, min_open=True),
     default=settings.SOLVER_TIME_LIMIT_S,
@@ -412,6 +421,7 @@ def main(
     objective: str,
     speed_profile: str,
     speed_model_name: str,
+    speed_uncertainty: float | None,
     crs: str | None,
     preference_bonus: float,
     engine: str,
@@ -481,19 +491,22 @@ def main(
         tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
         speeds, model = _speed_setup(speed_profile, speed_model_name)
         network = load_network(net_src, speed_profile=speeds, speed_model=model, progress=steps)
+        earlier = (
+            match_previous(
+                read_previous_allocation(previous),
+                agent_table["agent_id"].tolist(),
+                pseudonymise=(lambda a: pseudonym(a, salt)) if salt is not None else None,
+            )
+            if previous is not None
+            else None
+        )
         result = run(
             agent_table,
             tc_table,
             ho,
             network,
             options,
-            previous=match_previous(
-                read_previous_allocation(previous),
-                agent_table["agent_id"].tolist(),
-                pseudonymise=(lambda a: pseudonym(a, salt)) if salt is not None else None,
-            )
-            if previous is not None
-            else None,
+            previous=earlier,
             sources={
                 "agents_file": str(agents_src),
                 "telecentres_file": str(tc_src),
@@ -509,6 +522,14 @@ def main(
             },
             progress=steps,
         )
+        robust = None
+        if speed_uncertainty is not None:
+            robust = assess(
+                result,
+                lambda other: run(agent_table, tc_table, ho, other, options, previous=earlier),
+                speed_uncertainty / 100.0,
+                progress=steps,
+            )
         curve = None
         if write_frontier:
             steps("tracing the saving / longest-drive frontier")
@@ -521,6 +542,7 @@ def main(
             pseudonymise_salt=salt,
             frontier=curve,
             maps=not no_maps,
+            robustness=robust,
         )
         steps.finish()
     except (InputError, NetworkError) as exc:
@@ -577,6 +599,16 @@ def main(
             table["agent_id"] = [pseudonym(a, salt) for a in table["agent_id"]]
         click.echo(f"Longest commutes to the head office (top {len(table)}):")
         click.echo(table.to_string(index=False))
+    if robust is not None:
+        info = robust.summary
+        holding = counted(info["assigned_agents"], "assigned agent")
+        click.echo(
+            f"Drive times {speed_uncertainty:g} % off ({info['scenarios']} scenarios): "
+            f"{info['assigned_agents_holding']} of {holding} "
+            f"keep their telecentre in every scenario; the plan saves "
+            f"{info['plan_saving_week_low']:,.0f} to {info['plan_saving_week_high']:,.0f} minutes "
+            "a week."
+        )
     for warning in made_up(result):
         click.echo(f"WARNING: {warning}")
     click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")

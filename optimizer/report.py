@@ -31,6 +31,7 @@ from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, e
 from optimizer.pipeline import RunResult
 from optimizer.publish import OutputFolder
 from optimizer.replan import changes_table, no_match_warning, replan_counts
+from optimizer.uncertainty import Robustness
 
 logger = logging.getLogger(__name__)
 
@@ -720,6 +721,33 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def with_robustness(allocation: pd.DataFrame, robustness: Robustness) -> pd.DataFrame:
+    """Add the drive-time scenario columns to an allocation table (same agents, same order).
+
+    Parameters
+    ----------
+    allocation
+        :func:`allocation_table` of the run.
+    robustness
+        The run's drive-time scenarios.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with ``plan_holds`` (yes / no), ``scenarios_same``,
+        ``saving_week_low`` and ``saving_week_high``.
+    """
+    extra = robustness.agents
+    if list(extra["agent_id"]) != list(allocation["agent_id"]):
+        msg = "drive-time scenarios and the allocation list other agents; this is a bug."
+        raise RuntimeError(msg)
+    out = allocation.copy()
+    out["plan_holds"] = np.where(extra["holds"].to_numpy(), "yes", "no")
+    for column in ("scenarios_same", "saving_week_low", "saving_week_high"):
+        out[column] = extra[column].to_numpy()
+    return out
+
+
 def write_outputs(
     result: RunResult,
     out_dir: str | Path | OutputFolder,
@@ -728,6 +756,7 @@ def write_outputs(
     pseudonymise_salt: str | None = None,
     frontier: pd.DataFrame | None = None,
     maps: bool = True,
+    robustness: Robustness | None = None,
 ) -> dict[str, Path]:
     """Write the result files: allocation, telecentres, travel times, ranking, summary.
 
@@ -754,6 +783,11 @@ def write_outputs(
         as ``frontier.csv``.
     maps
         Also draw ``map.png`` and ``map.html`` (:mod:`optimizer.maps`).
+    robustness
+        Drive-time scenarios (:func:`optimizer.uncertainty.assess`): adds
+        ``plan_holds``, ``scenarios_same``, ``saving_week_low`` and
+        ``saving_week_high`` to ``allocation.csv`` and a
+        ``drive_time_uncertainty`` section to ``summary.json``.
 
     Returns
     -------
@@ -764,6 +798,8 @@ def write_outputs(
         out_dir if isinstance(out_dir, OutputFolder) else OutputFolder(out_dir, own_names=OWN_FILES)
     )
     allocation = allocation_table(result)
+    if robustness is not None:
+        allocation = with_robustness(allocation, robustness)
     tables = {
         ALLOCATION_FILE: allocation,
         TELECENTRES_FILE: telecentre_table(result),
@@ -786,6 +822,8 @@ def write_outputs(
         "home_coordinates_in_outputs": False,
         "agent_ids_pseudonymised": pseudonymise_salt is not None,
     }
+    if robustness is not None:
+        info["drive_time_uncertainty"] = robustness.summary
     if extra_timings:
         info["timings_s"].update({k: round(v, 4) for k, v in extra_timings.items()})
     if pseudonymise_salt is not None:
