@@ -791,7 +791,10 @@ def check_in_area(
     margin_deg
         Tolerance around the bounds, in degrees.
     """
-    name = str(frame.attrs.get("name") or name)
+    file = str(frame.attrs.get("name") or "")
+    # the file read wins over a generic label, but not over a label that names that file
+    # (``embedded telecentres <path>``)
+    name = name if file and file in name else (file or name)
     west, south, east, north = bounds
     lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
     inside = (
