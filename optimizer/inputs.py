@@ -10,7 +10,11 @@ row, the column and the value at fault.
 
 Agents: ``agent_id`` (str), ``lon``, ``lat`` (float, EPSG:4326),
 ``telework_days`` (int, 1-5; 1 if the column is absent), ``commune`` (str, may
-be empty).
+be empty), ``location`` (``coordinates`` or ``commune``: how the point was
+found), ``location_precision_m`` (NaN for coordinates; for a commune, how far a
+home in it may lie from its town hall) and ``insee`` (the commune's code where
+the point is a commune's). A row without coordinates is placed at its commune
+(``commune``, ``insee`` or ``code_postal``, see :mod:`optimizer.places`).
 
 Telecentres: ``telecentre_id`` (str), ``name`` (str), ``lon``, ``lat``,
 ``capacity`` (int >= 0, desks each weekday).
@@ -47,7 +51,10 @@ AGENT_ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "lng", "longitude", "long", "x"),
     "lat": ("lat", "latitude", "y"),
     "telework_days": ("telework_days", "days", "jours", "jours_teletravail", "nb_jours"),
-    "commune": ("commune", "town", "ville", "nom_commune"),
+    "commune": ("commune", "town", "ville", "nom_commune", "commune_residence"),
+    "insee": ("insee", "code_insee", "code_commune", "codgeo", "insee_code", "cog"),
+    "code_postal": ("code_postal", "postcode", "cp", "postal_code", "zip", "code postal"),
+    "departement": ("departement", "département", "dep", "code_departement", "dept"),
     "must_assign": ("must_assign", "must", "obligatoire", "force"),
     "preferred_telecentre": ("preferred_telecentre", "preferred", "prefere", "préféré"),
     "forbidden_telecentres": ("forbidden_telecentres", "forbidden", "exclus", "excluded"),
@@ -169,23 +176,53 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``agent_id, lon, lat, telework_days, commune, must_assign,
-        preferred_telecentre, forbidden_telecentres`` (ids joined by ``|``),
-        in input order. Optional columns of the file: ``telework_days``
+        Columns ``agent_id, commune, lon, lat, location, location_precision_m,
+        insee, telework_days, must_assign, preferred_telecentre,
+        forbidden_telecentres`` (ids joined by ``|``), in input order. A row
+        without ``lon``/``lat`` is placed at the town hall of its commune,
+        given by ``commune`` (a name), ``insee`` (``code_insee``,
+        ``code_commune``) or ``code_postal``, any commune of France; a
+        ``departement`` column tells homonyms apart (:mod:`optimizer.places`).
+        Optional columns of the file: ``telework_days``
         (default 1), ``commune`` (a name: no digit, comma or semicolon, at most 60
         characters; an address is refused), ``must_assign`` (yes/no, true/false, 1/0,
         oui/non), ``preferred_telecentre`` (one id), ``forbidden_telecentres``
         (ids separated by ``|`` or spaces).
     """
     table, name = _load_table(source, crs=crs)
-    cols = _resolve_columns(table, AGENT_ALIASES, required=("agent_id", "lon", "lat"), name=name)
+    cols = _resolve_columns(table, AGENT_ALIASES, required=("agent_id",), name=name)
+    places = [c for c in PLACE_COLUMNS if c in cols]
+    if not places:
+        try:
+            _resolve_columns(table, AGENT_ALIASES, required=("lon", "lat"), name=name)
+        except InputError as exc:
+            msg = (
+                f"{exc} Give each agent's home as lon, lat, or its commune of residence as "
+                "commune (a name), insee (INSEE code) or code_postal."
+            )
+            raise InputError(msg) from None
     out = pd.DataFrame({"agent_id": _ids(table, cols["agent_id"], name)})
-    out["lon"], out["lat"] = _coordinates(table, cols, name, crs=crs)
+    out["commune"] = _communes(table, cols["commune"], name) if "commune" in cols else ""
+    by_commune = _without_coordinates(table, cols, places, name)
+    coords = table
+    if by_commune.any():  # rows placed at their commune: read the others' coordinates
+        coords = table.copy()
+        for key in ("lon", "lat"):
+            if key not in cols:
+                cols[key] = key
+                coords[key] = "0"
+            coords[cols[key]] = coords[cols[key]].astype(object)
+            coords.loc[by_commune, cols[key]] = "0"
+    out["lon"], out["lat"] = _coordinates(coords, cols, name, crs=crs)
+    out["location"] = "coordinates"
+    out["location_precision_m"] = np.nan
+    out["insee"] = ""
+    if by_commune.any():
+        _place_at_communes(out, table, cols, places, by_commune, name)
     if "telework_days" in cols:
         out["telework_days"] = _integers(table, cols["telework_days"], name, low=1, high=5)
     else:
         out["telework_days"] = 1
-    out["commune"] = _communes(table, cols["commune"], name) if "commune" in cols else ""
     out["must_assign"] = (
         _flags(table, cols["must_assign"], name) if "must_assign" in cols else False
     )
@@ -207,13 +244,86 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
             ]
         else:
             out[field] = ""
-    out.attrs["columns"] = cols
+    first = ["agent_id", "lon", "lat", "telework_days", "commune"]
+    out = out[first + [c for c in out.columns if c not in first]]
+    out.attrs["columns"] = {k: v for k, v in cols.items() if v in table.columns}
     out.attrs["name"] = name
     if out.empty:
         msg = f"{name}: no agents in the file. Give at least one row under the header."
         raise InputError(msg)
     logger.info("read %d agents from %s", len(out), name)
     return out
+
+
+PLACE_COLUMNS = ("commune", "insee", "code_postal")
+"""Columns that place an agent at its commune when the row has no coordinates."""
+
+
+def _without_coordinates(
+    table: pd.DataFrame, cols: dict[str, str], places: list[str], name: str
+) -> np.ndarray:
+    """Rows to place at their commune: no lon/lat given, and a place column filled."""
+    n = len(table)
+    lon = _cell_strings(table, cols["lon"]) if "lon" in cols else [""] * n
+    lat = _cell_strings(table, cols["lat"]) if "lat" in cols else [""] * n
+    empty = np.array([not x and not y for x, y in zip(lon, lat, strict=True)], dtype=bool)
+    if not places:
+        return np.zeros(n, dtype=bool)
+    filled = np.zeros(n, dtype=bool)
+    for key in places:
+        filled |= np.array([bool(v) for v in _cell_strings(table, cols[key])], dtype=bool)
+    stranded = np.flatnonzero(empty & ~filled)
+    if stranded.size:
+        i = int(stranded[0])
+        given = ", ".join(cols[k] for k in places)
+        msg = (
+            f"{name}: {_row_label(i)}: no coordinates and no commune ({given} empty). Give the "
+            "home's lon and lat, or its commune."
+        )
+        raise InputError(msg)
+    return empty & filled
+
+
+def _place_at_communes(
+    out: pd.DataFrame,
+    table: pd.DataFrame,
+    cols: dict[str, str],
+    places: list[str],
+    rows: np.ndarray,
+    name: str,
+) -> None:
+    """Put the ``rows`` without coordinates at their commune's town hall (in place)."""
+    from optimizer.places import PlaceError, locate_communes
+
+    picked = table[rows].reset_index(drop=True)
+    index = np.flatnonzero(rows)
+
+    def column(key: str) -> list[str]:
+        return _cell_strings(picked, cols[key]) if key in cols else [""] * len(picked)
+
+    try:
+        found = locate_communes(
+            column("commune"),
+            insee=column("insee"),
+            postcodes=column("code_postal"),
+            departements=column("departement"),
+        )
+    except PlaceError as exc:
+        at = exc.row if exc.row is not None else 0
+        i = int(index[at])
+        key = next(
+            (k for k in ("insee", "commune", "code_postal") if k in places and column(k)[at]),
+            places[0],
+        )
+        msg = f"{name}: {_row_label(i)}, column '{cols[key]}': {exc}"
+        raise InputError(msg) from None
+    out.loc[rows, "lon"] = found["lon"].to_numpy()
+    out.loc[rows, "lat"] = found["lat"].to_numpy()
+    out.loc[rows, "commune"] = found["commune"].to_numpy()
+    out.loc[rows, "insee"] = found["insee"].to_numpy()
+    out.loc[rows, "location"] = "commune"
+    out.loc[rows, "location_precision_m"] = found["extent_m"].to_numpy()
+    logger.info("placed %d agents at their commune's town hall", int(rows.sum()))
 
 
 def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:

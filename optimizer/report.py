@@ -153,9 +153,13 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
 
     Columns: ``agent_id, status, telecentre_id, minutes_to_telecentre,
     km_to_telecentre, minutes_to_head_office, km_to_head_office,
-    minutes_saved_per_day, km_saved_per_day, telework_days, snap_m, reason``.
-    Minutes and km are one way, home to destination; savings are round trip;
-    ``snap_m`` is the straight access leg from home to the nearest road.
+    minutes_saved_per_day, km_saved_per_day, telework_days, snap_m, location,
+    location_precision_m, reason``. Minutes and km are one way, home to
+    destination; savings are round trip; ``snap_m`` is the straight access leg
+    from home to the nearest road; ``location`` says how the home was placed
+    (``coordinates``, or ``commune``: at its town hall, with
+    ``location_precision_m`` the largest distance from there to the commune's
+    boundary).
 
     Parameters
     ----------
@@ -195,6 +199,8 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
             "km_saved_per_day": km_day.round(2),
             "telework_days": problem.days,
             "snap_m": result.travel.origins["snap_m"].to_numpy().round(0),
+            "location": _column(result.agents, "location", "coordinates"),
+            "location_precision_m": _column(result.agents, "location_precision_m", np.nan),
             "reason": list(assignment.reasons),
         }
     )
@@ -399,6 +405,13 @@ def _empty_notes(result: RunResult, load: np.ndarray) -> list[str]:
         else:
             notes.append("the agents it would save time save more elsewhere, or were not chosen")
     return notes
+
+
+def _column(table: pd.DataFrame, name: str, default: object) -> np.ndarray:
+    """Return a column of ``table`` as an array, or ``default`` on every row if absent."""
+    if name in table:
+        return table[name].to_numpy()
+    return np.full(len(table), default, dtype=object if isinstance(default, str) else float)
 
 
 def _or_nan(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
