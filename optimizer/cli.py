@@ -62,6 +62,7 @@ from optimizer.report import (
     weekly_savings,
     write_outputs,
 )
+from optimizer.sharing import check_key_file, write_key_file
 from optimizer.speed_model import (
     DEFAULT_SPEED_MODEL,
     GROUPS,
@@ -401,8 +402,18 @@ class _OneLineErrors(click.Group):
     "salt",
     default=None,
     metavar="SALT",
-    help="Replace agent ids in every output by stable pseudonyms (salted SHA-256): the same "
-    "SALT gives the same pseudonyms; keep it secret.",
+    help="Make the outputs fit to share: agent ids replaced by stable pseudonyms (salted "
+    "SHA-256; the same SALT gives the same pseudonyms, keep it secret), rows sorted by "
+    "pseudonym, per-agent times and km from a point 0.8-1.6 km from the home (whole minutes and "
+    "km), no commune of fewer than 3 agents shown on its own.",
+)
+@click.option(
+    "--key-file",
+    "key_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="With --pseudonymise: write the table of ids and pseudonyms (agent_id, pseudonym) to "
+    "this file, which may not be in --out (never written otherwise).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the library's log messages.")
@@ -437,6 +448,7 @@ def main(
     move_penalty: float,
     no_maps: bool,
     salt: str | None,
+    key_file: Path | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -468,6 +480,11 @@ def main(
         if salt is not None and not salt.strip():
             msg = "--pseudonymise needs a non-empty salt (a secret phrase of your own)."
             raise InputError(msg)
+        if key_file is not None and salt is None:
+            msg = "--key-file holds the ids behind the pseudonyms: give --pseudonymise SALT too."
+            raise InputError(msg)
+        if key_file is not None:
+            check_key_file(key_file, out_dir=out)
         options = PlanOptions(
             select=select,
             select_by="commute" if select_by == "commute" else "saving",
@@ -544,6 +561,13 @@ def main(
             maps=not no_maps,
             robustness=robust,
         )
+        if key_file is not None and salt is not None:
+            ids = agent_table["agent_id"].astype(str)
+            write_key_file(
+                pd.DataFrame({"agent_id": ids, "pseudonym": [pseudonym(a, salt) for a in ids]}),
+                key_file,
+                out_dir=out,
+            )
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
