@@ -83,19 +83,15 @@ def attack(
         network,
         pd.DataFrame({"id": np.arange(xs.size).astype(str), "lon": lon, "lat": lat}),
         destinations,
-    ).table
+    )
     dest_ids = list(destinations["id"])
     shape = (xs.size, len(dest_ids))
-    model = {m: grid[m].to_numpy(float).reshape(shape) for m in MEASURES}
-    leg_model = grid["km_to"].to_numpy(float).reshape(shape) * 0.0  # legs of the grid points
-    snap_grid = travel_table(
-        network,
-        pd.DataFrame({"id": np.arange(xs.size).astype(str), "lon": lon, "lat": lat}),
-        destinations.iloc[:0],
-    ).origins["snap_m"].to_numpy(float)
-    for m in MEASURES:  # the grid points lie on the roads; remove what is left of their legs
+    snap_grid = grid.origins["snap_m"].to_numpy(float)  # the grid points lie on the roads
+    model = {}
+    for m in MEASURES:  # figures from the road itself: remove what is left of the grid's legs
         per_km = 1.0 if m.startswith("km") else 60.0 / settings.ACCESS_SPEED_KMH
-        model[m] = model[m] - (snap_grid / 1000.0 * per_km)[:, None] + leg_model
+        values = grid.table[m].to_numpy(float).reshape(shape)
+        model[m] = values - (snap_grid / 1000.0 * per_km)[:, None]
     guesses = []
     for agent, rows in travel.groupby("agent_id", sort=False):
         rows = rows.set_index("destination_id").reindex(dest_ids)
