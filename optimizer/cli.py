@@ -38,6 +38,7 @@ from optimizer.inputs import (
     read_speed_factors,
     read_speed_table,
     read_telecentres,
+    read_workplaces,
 )
 from optimizer.model import Objective, counted
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
@@ -225,6 +226,14 @@ class _OneLineErrors(click.Group):
     help="Telecentres: CSV (telecentre_id, name, lon, lat, capacity: desks each weekday; or "
     "desks per day in columns mon..fri / lundi..vendredi) or a point layer. "
     "Default: the 7 SoLozère telecentres with ILLUSTRATIVE capacities.",
+)
+@click.option(
+    "--workplaces",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Workplaces other than the head office: CSV (workplace_id, name, lon, lat) or a point "
+    "layer. An agent's workplace_id column names its own (empty: the head office); its "
+    "savings are counted against it.",
 )
 @click.option(
     "--head-office",
@@ -422,6 +431,7 @@ def main(
     ctx: click.Context,
     agents: Path | None,
     telecentres: Path | None,
+    workplaces: Path | None,
     head_office: str | None,
     network_path: Path | None,
     out: str,
@@ -506,6 +516,7 @@ def main(
         steps("reading agents and telecentres")
         agent_table = read_agents(agents_src, crs=crs)
         tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
+        work_table = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
         speeds, model = _speed_setup(speed_profile, speed_model_name)
         network = load_network(net_src, speed_profile=speeds, speed_model=model, progress=steps)
         earlier = (
@@ -529,6 +540,7 @@ def main(
                 "telecentres_file": str(tc_src),
                 "network_file": str(net_src),
                 **({"previous_file": str(previous)} if previous is not None else {}),
+                **({"workplaces": str(workplaces)} if workplaces is not None else {}),
                 "agents": str(agents) if agents is not None else f"embedded roster {agents_src}",
                 "telecentres": str(telecentres)
                 if telecentres is not None
@@ -538,12 +550,21 @@ def main(
                 else f"embedded head office {datasets.path(datasets.HEAD_OFFICE_FILE)}",
             },
             progress=steps,
+            workplaces=work_table,
         )
         robust = None
         if speed_uncertainty is not None:
             robust = assess(
                 result,
-                lambda other: run(agent_table, tc_table, ho, other, options, previous=earlier),
+                lambda other: run(
+                    agent_table,
+                    tc_table,
+                    ho,
+                    other,
+                    options,
+                    previous=earlier,
+                    workplaces=work_table,
+                ),
                 speed_uncertainty / 100.0,
                 progress=steps,
             )

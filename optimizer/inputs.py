@@ -55,6 +55,13 @@ AGENT_ALIASES: dict[str, tuple[str, ...]] = {
     "insee": ("insee", "code_insee", "code_commune", "codgeo", "insee_code", "cog"),
     "code_postal": ("code_postal", "postcode", "cp", "postal_code", "zip", "code postal"),
     "departement": ("departement", "département", "dep", "code_departement", "dept"),
+    "workplace_id": (
+        "workplace_id",
+        "workplace",
+        "lieu_de_travail",
+        "site_de_travail",
+        "affectation",
+    ),
     "must_assign": ("must_assign", "must", "obligatoire", "force"),
     "preferred_telecentre": ("preferred_telecentre", "preferred", "prefere", "préféré"),
     "forbidden_telecentres": ("forbidden_telecentres", "forbidden", "exclus", "excluded"),
@@ -236,6 +243,9 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         if "forbidden_telecentres" in cols
         else ""
     )
+    out["workplace_id"] = (
+        _one_id_each(table, cols["workplace_id"], name) if "workplace_id" in cols else ""
+    )
     for field in ("preferred_days", "impossible_days"):
         if field in cols:
             out[field] = [
@@ -324,6 +334,101 @@ def _place_at_communes(
     out.loc[rows, "location"] = "commune"
     out.loc[rows, "location_precision_m"] = found["extent_m"].to_numpy()
     logger.info("placed %d agents at their commune's town hall", int(rows.sum()))
+
+
+WORKPLACE_ALIASES: dict[str, tuple[str, ...]] = {
+    "workplace_id": ("workplace_id", "id", "workplace", "site_id", "identifiant"),
+    "name": ("name", "nom", "label"),
+    "lon": AGENT_ALIASES["lon"],
+    "lat": AGENT_ALIASES["lat"],
+}
+
+
+def read_workplaces(source: Source, *, crs: str | None = None) -> pd.DataFrame:
+    """Read the workplaces agents drive to when they do not telework.
+
+    Parameters
+    ----------
+    source
+        A CSV, GeoPackage or GeoJSON path, or a (Geo)DataFrame:
+        ``workplace_id, name, lon, lat``.
+    crs
+        CRS of the coordinates when they are not WGS84 lon/lat.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``workplace_id, name, lon, lat``, in input order. The id
+        ``head_office`` is reserved for the head office, every agent's
+        workplace by default.
+    """
+    table, name = _load_table(source, crs=crs)
+    cols = _resolve_columns(
+        table, WORKPLACE_ALIASES, required=("workplace_id", "lon", "lat"), name=name
+    )
+    out = pd.DataFrame({"workplace_id": _ids(table, cols["workplace_id"], name)})
+    spaced = out["workplace_id"].str.contains(r"[\s|]", regex=True)
+    reserved = out["workplace_id"].str.lower() == "head_office"
+    for bad, what in (
+        (spaced, "holds a space or '|'"),
+        (reserved, "is reserved for the head office"),
+    ):
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            msg = (
+                f"{name}: {_row_label(i)}, column '{cols['workplace_id']}': id "
+                f"'{out['workplace_id'].iloc[i]}' {what}. Rename the workplace."
+            )
+            raise InputError(msg)
+    out["name"] = (
+        table[cols["name"]].astype(str).str.strip() if "name" in cols else out["workplace_id"]
+    )
+    out["lon"], out["lat"] = _coordinates(table, cols, name, crs=crs)
+    if out.empty:
+        msg = f"{name}: no workplaces in the file. Give at least one row under the header."
+        raise InputError(msg)
+    out.attrs["columns"] = cols
+    out.attrs["name"] = name
+    logger.info("read %d workplaces from %s", len(out), name)
+    return out
+
+
+def check_workplace_refs(
+    agents: pd.DataFrame, workplaces: pd.DataFrame | None, telecentres: pd.DataFrame
+) -> None:
+    """Raise if an agent names an unknown workplace, or a workplace id is a telecentre's.
+
+    Parameters
+    ----------
+    agents
+        From :func:`read_agents` (``workplace_id``: empty or ``head_office`` for
+        the head office).
+    workplaces
+        From :func:`read_workplaces`, or None when there is none.
+    telecentres
+        From :func:`read_telecentres`.
+    """
+    known = set(workplaces["workplace_id"]) if workplaces is not None else set()
+    clash = known & set(telecentres["telecentre_id"])
+    if clash:
+        msg = (
+            f"workplace id '{sorted(clash)[0]}' is also a telecentre id. Give workplaces ids "
+            "of their own."
+        )
+        raise InputError(msg)
+    if "workplace_id" not in agents:
+        return
+    cols: dict[str, str] = agents.attrs.get("columns", {})
+    name = agents.attrs.get("name", "agents")
+    for i, ref in enumerate(agents["workplace_id"].astype(str)):
+        if ref and ref != "head_office" and ref not in known:
+            shown = ", ".join(["head_office", *sorted(known)])
+            hint = "" if workplaces is not None else " Give the workplaces file with --workplaces."
+            msg = (
+                f"{name}: {_row_label(i)}, column '{cols.get('workplace_id', 'workplace_id')}': "
+                f"'{ref}' is not a workplace id. Known ids: {shown}.{hint}"
+            )
+            raise InputError(msg)
 
 
 def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:

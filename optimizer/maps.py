@@ -254,6 +254,16 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
     ax.scatter(
         [ho.lon], [ho.lat], s=260, marker="*", color="#c0392b", zorder=5, label="head office"
     )
+    if result.workplaces is not None:
+        ax.scatter(
+            result.workplaces["lon"],
+            result.workplaces["lat"],
+            s=140,
+            marker="*",
+            color="#7b1d12",
+            zorder=5,
+            label="other workplace",
+        )
     if not by_commune.empty:
         ax.scatter(
             [],
@@ -414,6 +424,18 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
         popup=folium.Popup(_text(ho.name), max_width=260),
         tooltip="head office",
     ).add_to(fmap)
+    for place in result.workplaces.to_dict("records") if result.workplaces is not None else []:
+        folium.CircleMarker(
+            location=[float(place["lat"]), float(place["lon"])],
+            radius=7,
+            color="#7b1d12",
+            fill=True,
+            fill_color="#7b1d12",
+            popup=folium.Popup(
+                f"<b>{_text(place['workplace_id'])}</b>: {_text(place['name'])}", max_width=260
+            ),
+            tooltip="workplace",
+        ).add_to(fmap)
     if made_up(result):
         note = _text("; ".join(w.split(":")[0] for w in made_up(result)))
         note += ": figures not for decisions"

@@ -33,6 +33,7 @@ from optimizer.publish import OutputFolder
 from optimizer.replan import changes_table, no_match_warning, replan_counts
 from optimizer.sharing import (
     MIN_CELL,
+    SHARED_EXTENT_STEP_M,
     SNAP_STEP_M,
     group_small_cells,
     precision_note,
@@ -212,6 +213,13 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
             "reason": list(assignment.reasons),
         }
     )
+    if result.workplaces is not None:  # savings are against each agent's own workplace
+        place = _column(result.agents, "workplace_id", "").astype(str)
+        table.insert(
+            list(table.columns).index("minutes_to_head_office"),
+            "workplace_id",
+            np.where(place == "", HEAD_OFFICE, place),
+        )
     for name, values in benefits.items():
         table[name] = values.round(2)
     table["explanation"] = explanations(
@@ -220,6 +228,10 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
         reasons=assignment.reasons,
         days=result.plan.days if result.plan is not None else None,
     )
+    if result.workplaces is not None:
+        table["explanation"] = table["explanation"].str.replace(
+            "against the head office", "against its workplace", regex=False
+        )
     return table
 
 
@@ -522,6 +534,8 @@ def travel_times_table(result: RunResult) -> pd.DataFrame:
 def ranking_table(result: RunResult) -> pd.DataFrame:
     """Rank volunteers by commute to the head office (:func:`optimizer.model.candidate_ranking`).
 
+    With workplaces, the commute is to each agent's own workplace (``workplace_id``).
+
     Parameters
     ----------
     result
@@ -532,7 +546,21 @@ def ranking_table(result: RunResult) -> pd.DataFrame:
     pandas.DataFrame
         The ranking, longest commute first.
     """
-    return candidate_ranking(result.problem)
+    table = candidate_ranking(result.problem)
+    if result.workplaces is not None:
+        place = dict(
+            zip(
+                result.agents["agent_id"].astype(str),
+                _column(result.agents, "workplace_id", "").astype(str),
+                strict=True,
+            )
+        )
+        table.insert(
+            list(table.columns).index("minutes_to_head_office"),
+            "workplace_id",
+            [place.get(a) or HEAD_OFFICE for a in table["agent_id"].astype(str)],
+        )
+    return table
 
 
 def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -848,6 +876,11 @@ def write_outputs(
             allocation = with_robustness(allocation, robustness).drop(
                 columns=["saving_week_low", "saving_week_high"]
             )
+        # a commune's exact extent would name it: whole 5 km only
+        allocation["location_precision_m"] = (
+            np.ceil(allocation["location_precision_m"] / SHARED_EXTENT_STEP_M)
+            * SHARED_EXTENT_STEP_M
+        )
         snaps = shown.travel.origins["snap_m"]
         info["network"]["access_leg_m"] = {
             "median": _r(_step(snaps.median(), SNAP_STEP_M)),

@@ -38,7 +38,7 @@ from pyproj import Transformer
 from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.model import HEAD_OFFICE
-from optimizer.pipeline import RunResult
+from optimizer.pipeline import RunResult, destination_table, own_workplace_times
 from optimizer.travel import TravelTable, travel_table
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ MAX_OFFSET_M = 1_600.0
 MINUTES_STEP = 1.0
 KM_STEP = 1.0
 SNAP_STEP_M = 100.0
+#: Shared ``location_precision_m`` (a commune's extent) is rounded up to this step.
+SHARED_EXTENT_STEP_M = 5_000.0
 #: A commune with fewer agents than this is grouped with the others ("other communes").
 MIN_CELL = 3
 #: Label of the grouped small communes.
@@ -116,14 +118,7 @@ def shared_result(result: RunResult, salt: str) -> RunResult:
     dx, dy = offsets(agents["agent_id"].astype(str).tolist(), salt)
     lon, lat = to_wgs.transform(np.asarray(x) + dx, np.asarray(y) + dy)
     origins = pd.DataFrame({"id": agents["agent_id"].astype(str), "lon": lon, "lat": lat})
-    ho = result.head_office
-    destinations = pd.concat(
-        [
-            result.telecentres.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
-            pd.DataFrame({"id": [HEAD_OFFICE], "lon": [ho.lon], "lat": [ho.lat]}),
-        ],
-        ignore_index=True,
-    )
+    destinations = destination_table(result.telecentres, result.head_office, result.workplaces)
     moved = travel_table(
         result.network, origins, destinations, max_snap_m=result.options.max_snap_m
     )
@@ -144,8 +139,9 @@ def shared_result(result: RunResult, salt: str) -> RunResult:
         seconds=moved.seconds,
     )
     n, tc_ids = len(agents), list(result.problem.telecentre_ids)
+    own = own_workplace_times(table, agents)
     wide = {
-        column: table.pivot(index="origin_id", columns="destination_id", values=column).reindex(
+        column: own.pivot(index="origin_id", columns="destination_id", values=column).reindex(
             index=agents["agent_id"].astype(str).tolist(), columns=[*tc_ids, HEAD_OFFICE]
         )
         for column in ("minutes_to", "minutes_back", "km_to", "km_back")
@@ -218,6 +214,7 @@ def precision_note() -> dict[str, object]:
         "minutes_step": MINUTES_STEP,
         "km_step": KM_STEP,
         "access_leg_step_m": SNAP_STEP_M,
+        "location_precision_step_m": SHARED_EXTENT_STEP_M,
         "smallest_commune_cell": MIN_CELL,
         "small_communes_grouped_as": OTHER_COMMUNES,
         "rows_sorted_by": "pseudonym",
@@ -291,6 +288,7 @@ __all__ = [
     "MIN_CELL",
     "MIN_OFFSET_M",
     "OTHER_COMMUNES",
+    "SHARED_EXTENT_STEP_M",
     "SNAP_STEP_M",
     "check_key_file",
     "group_small_cells",
