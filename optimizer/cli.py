@@ -27,6 +27,7 @@ from optimizer.errors import (
     OptimizerError,
     SolverError,
 )
+from optimizer.geocode import BAN_URL, MIN_SCORE, geocode_roster
 from optimizer.inputs import (
     NUMBER,
     HeadOffice,
@@ -37,6 +38,7 @@ from optimizer.inputs import (
     read_reference_trips,
     read_speed_factors,
     read_speed_table,
+    read_table,
     read_telecentres,
     read_workplaces,
 )
@@ -55,6 +57,7 @@ from optimizer.replan import match_previous, read_previous_allocation
 from optimizer.report import (
     OWN_FILES,
     made_up,
+    neutralise_formulas,
     pseudonym,
     ranking_table,
     replan_summary,
@@ -750,6 +753,88 @@ def network_command(
             f"({net.dropped_nodes:,} nodes dropped: not reachable both ways); "
             f"saved {out} in {steps.elapsed:.1f} s."
         )
+
+
+@main.command("geocode")
+@click.argument("roster", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Roster CSV to write: the roster with lon, lat and the match of each row; give it "
+    "to 'assign --agents'.",
+)
+@click.option(
+    "--min-score",
+    type=_Finite(min=0, max=1),
+    default=MIN_SCORE,
+    show_default=True,
+    help="Matches scoring below this get no coordinates and are flagged 'low score'.",
+)
+@click.option(
+    "--url",
+    default=BAN_URL,
+    show_default=True,
+    help="The address service (France's national address base, BAN).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help=f"Where answers are cached (default {settings.CACHE_DIR}/ban).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def geocode_command(
+    roster: Path, out: Path, min_score: float, url: str, cache_dir: Path | None, quiet: bool
+) -> None:
+    """Geocode the roster's adresse column with the BAN (needs a connection; cached).
+
+    Only the addresses (and postcodes) are sent. Rows the service cannot place
+    well are flagged; offline, give communes instead (columns commune, insee or
+    code_postal), which need no connection.
+    """
+    steps = _Steps(quiet=quiet)
+    try:
+        if out.suffix.lower() != ".csv":
+            msg = f"--out must end in .csv, got '{out}'."
+            raise InputError(msg)
+        if out.resolve() == roster.resolve():
+            msg = f"--out '{out}' is the roster itself. Write the geocoded roster to another file."
+            raise InputError(msg)
+        table, name = read_table(roster)
+        steps(f"geocoding {len(table)} rows with {url}")
+        coded = geocode_roster(
+            table, name=name, min_score=min_score, base_url=url, cache_dir=cache_dir
+        )
+        temporary = out.with_name(f".{out.name}.tmp")
+        temporary.write_text(
+            neutralise_formulas(coded).to_csv(index=False, lineterminator="\n"), encoding="utf-8"
+        )
+        temporary.replace(out)
+        steps.finish()
+    except (InputError, NetworkError) as exc:
+        _fail(str(exc), EXIT_INPUT)
+        return
+    except OSError as exc:
+        _fail(f"--out: cannot write '{out}' ({exc.strerror}).", EXIT_UNSOLVABLE)
+        return
+    if quiet:
+        return
+    counts = coded["geocode_status"].value_counts()
+    click.echo(
+        f"{counts.get('ok', 0)} of {len(coded)} rows placed at their address; "
+        f"{counts.get('low score', 0)} low score, {counts.get('not found', 0)} not found, "
+        f"{counts.get('no address', 0)} without address."
+    )
+    flagged = coded[coded["geocode_status"].isin(["low score", "not found"])]
+    for i, row in zip(
+        flagged.index.tolist()[:10], flagged.head(10).to_dict("records"), strict=True
+    ):
+        click.echo(
+            f"  row {i + 2}: {row['geocode_status']} ({row['geocode_score']:g}: "
+            f"{row['geocode_label'] or 'nothing'}); check it, or give its commune."
+        )
+    click.echo(f"Wrote {out}; use it with: assign --agents {out}")
 
 
 @main.command("calibrate")

@@ -62,6 +62,8 @@ AGENT_ALIASES: dict[str, tuple[str, ...]] = {
         "site_de_travail",
         "affectation",
     ),
+    "location": ("location",),
+    "location_precision_m": ("location_precision_m",),
     "must_assign": ("must_assign", "must", "obligatoire", "force"),
     "preferred_telecentre": ("preferred_telecentre", "preferred", "prefere", "préféré"),
     "forbidden_telecentres": ("forbidden_telecentres", "forbidden", "exclus", "excluded"),
@@ -205,7 +207,8 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         except InputError as exc:
             msg = (
                 f"{exc} Give each agent's home as lon, lat, or its commune of residence as "
-                "commune (a name), insee (INSEE code) or code_postal."
+                "commune (a name), insee (INSEE code) or code_postal (an adresse column: "
+                "geocode it first with 'assign geocode')."
             )
             raise InputError(msg) from None
     out = pd.DataFrame({"agent_id": _ids(table, cols["agent_id"], name)})
@@ -224,6 +227,15 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     out["location"] = "coordinates"
     out["location_precision_m"] = np.nan
     out["insee"] = ""
+    if "location" in cols:  # a roster from 'assign geocode': rows placed at their address
+        given = np.array([v.lower() == "address" for v in _cell_strings(table, cols["location"])])
+        given &= ~by_commune
+        out.loc[given, "location"] = "address"
+        if "location_precision_m" in cols:
+            cells = _cell_strings(table, cols["location_precision_m"])
+            for i in np.flatnonzero(given).tolist():
+                value = float(cells[i]) if NUMBER.fullmatch(cells[i]) else np.nan
+                out.loc[i, "location_precision_m"] = value
     if by_commune.any():
         _place_at_communes(out, table, cols, places, by_commune, name)
     if "telework_days" in cols:
@@ -511,6 +523,22 @@ def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- loading
+
+
+def read_table(source: Source) -> tuple[pd.DataFrame, str]:
+    """Read any input table as it is (every column, text cells), with a name for messages.
+
+    Parameters
+    ----------
+    source
+        A CSV, GeoPackage or GeoJSON path, or a (Geo)DataFrame.
+
+    Returns
+    -------
+    tuple
+        ``(table, name)``.
+    """
+    return _load_table(source, crs=None)
 
 
 def _load_table(source: Source, *, crs: str | None) -> tuple[pd.DataFrame, str]:
