@@ -903,6 +903,8 @@ def write_outputs(
         )
     if frontier is not None:
         tables[FRONTIER_FILE] = frontier
+        if pseudonymise_salt is not None and "longest_drive" in frontier:  # one agent's drive
+            tables[FRONTIER_FILE] = frontier.assign(longest_drive=frontier["longest_drive"].round())
     info["privacy"] = {
         "home_coordinates_in_outputs": False,
         "agent_ids_pseudonymised": pseudonymise_salt is not None,
