@@ -2,7 +2,9 @@
 
 The stages, each usable on its own:
 
-- :mod:`optimizer.inputs`: read and validate agents, telecentres, the head office;
+- :mod:`optimizer.inputs`: read and validate agents, telecentres, workplaces, the head office;
+- :mod:`optimizer.places`: communes of France by name, INSEE code or postcode (town halls);
+- :mod:`optimizer.geocode`: addresses geocoded with the BAN (France's address base);
 - :mod:`optimizer.network`: the road network from OSM XML or GraphML, timed and compiled;
 - :mod:`optimizer.travel`: snapping and the agent x destination table, both ways;
 - :mod:`optimizer.model`: the assignment problem and its exact solution (min-cost flow, CP-SAT);
@@ -11,6 +13,7 @@ The stages, each usable on its own:
 - :mod:`optimizer.facilities`: choosing telecentres; the CP-SAT core checked on OR-Library;
 - :mod:`optimizer.replan`: re-plans that move few agents, and what changed;
 - :mod:`optimizer.report`, :mod:`optimizer.maps`: tables, files and maps;
+- :mod:`optimizer.sharing`: what a shared (``--pseudonymise``) run may publish;
 - :mod:`optimizer.options`: a plan's options and their defaults (:class:`PlanOptions`);
 - :mod:`optimizer.pipeline`: inputs to solution in one call;
 - :mod:`optimizer.datasets`: the embedded Lozère default;

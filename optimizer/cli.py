@@ -27,6 +27,7 @@ from optimizer.errors import (
     OptimizerError,
     SolverError,
 )
+from optimizer.geocode import BAN_URL, MIN_SCORE, geocode_roster
 from optimizer.inputs import (
     NUMBER,
     HeadOffice,
@@ -37,7 +38,9 @@ from optimizer.inputs import (
     read_reference_trips,
     read_speed_factors,
     read_speed_table,
+    read_table,
     read_telecentres,
+    read_workplaces,
 )
 from optimizer.model import Objective, counted
 from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
@@ -54,6 +57,7 @@ from optimizer.replan import match_previous, read_previous_allocation
 from optimizer.report import (
     OWN_FILES,
     made_up,
+    neutralise_formulas,
     pseudonym,
     ranking_table,
     replan_summary,
@@ -62,6 +66,7 @@ from optimizer.report import (
     weekly_savings,
     write_outputs,
 )
+from optimizer.sharing import check_key_file, write_key_file
 from optimizer.speed_model import (
     DEFAULT_SPEED_MODEL,
     GROUPS,
@@ -224,6 +229,14 @@ class _OneLineErrors(click.Group):
     help="Telecentres: CSV (telecentre_id, name, lon, lat, capacity: desks each weekday; or "
     "desks per day in columns mon..fri / lundi..vendredi) or a point layer. "
     "Default: the 7 SoLozère telecentres with ILLUSTRATIVE capacities.",
+)
+@click.option(
+    "--workplaces",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Workplaces other than the head office: CSV (workplace_id, name, lon, lat) or a point "
+    "layer. An agent's workplace_id column names its own (empty: the head office); its "
+    "savings are counted against it.",
 )
 @click.option(
     "--head-office",
@@ -401,8 +414,18 @@ class _OneLineErrors(click.Group):
     "salt",
     default=None,
     metavar="SALT",
-    help="Replace agent ids in every output by stable pseudonyms (salted SHA-256): the same "
-    "SALT gives the same pseudonyms; keep it secret.",
+    help="Make the outputs fit to share: agent ids replaced by stable pseudonyms (salted "
+    "SHA-256; the same SALT gives the same pseudonyms, keep it secret), rows sorted by "
+    "pseudonym, per-agent times and km from a point 0.8-1.6 km from the home (whole minutes and "
+    "km), no commune of fewer than 3 agents shown on its own.",
+)
+@click.option(
+    "--key-file",
+    "key_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="With --pseudonymise: write the table of ids and pseudonyms (agent_id, pseudonym) to "
+    "this file, which may not be in --out (never written otherwise).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the library's log messages.")
@@ -411,6 +434,7 @@ def main(
     ctx: click.Context,
     agents: Path | None,
     telecentres: Path | None,
+    workplaces: Path | None,
     head_office: str | None,
     network_path: Path | None,
     out: str,
@@ -437,6 +461,7 @@ def main(
     move_penalty: float,
     no_maps: bool,
     salt: str | None,
+    key_file: Path | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -468,6 +493,11 @@ def main(
         if salt is not None and not salt.strip():
             msg = "--pseudonymise needs a non-empty salt (a secret phrase of your own)."
             raise InputError(msg)
+        if key_file is not None and salt is None:
+            msg = "--key-file holds the ids behind the pseudonyms: give --pseudonymise SALT too."
+            raise InputError(msg)
+        if key_file is not None:
+            check_key_file(key_file, out_dir=out)
         options = PlanOptions(
             select=select,
             select_by="commute" if select_by == "commute" else "saving",
@@ -489,6 +519,7 @@ def main(
         steps("reading agents and telecentres")
         agent_table = read_agents(agents_src, crs=crs)
         tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
+        work_table = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
         speeds, model = _speed_setup(speed_profile, speed_model_name)
         network = load_network(net_src, speed_profile=speeds, speed_model=model, progress=steps)
         earlier = (
@@ -512,6 +543,7 @@ def main(
                 "telecentres_file": str(tc_src),
                 "network_file": str(net_src),
                 **({"previous_file": str(previous)} if previous is not None else {}),
+                **({"workplaces": str(workplaces)} if workplaces is not None else {}),
                 "agents": str(agents) if agents is not None else f"embedded roster {agents_src}",
                 "telecentres": str(telecentres)
                 if telecentres is not None
@@ -521,12 +553,21 @@ def main(
                 else f"embedded head office {datasets.path(datasets.HEAD_OFFICE_FILE)}",
             },
             progress=steps,
+            workplaces=work_table,
         )
         robust = None
         if speed_uncertainty is not None:
             robust = assess(
                 result,
-                lambda other: run(agent_table, tc_table, ho, other, options, previous=earlier),
+                lambda other: run(
+                    agent_table,
+                    tc_table,
+                    ho,
+                    other,
+                    options,
+                    previous=earlier,
+                    workplaces=work_table,
+                ),
                 speed_uncertainty / 100.0,
                 progress=steps,
             )
@@ -544,6 +585,13 @@ def main(
             maps=not no_maps,
             robustness=robust,
         )
+        if key_file is not None and salt is not None:
+            ids = agent_table["agent_id"].astype(str)
+            write_key_file(
+                pd.DataFrame({"agent_id": ids, "pseudonym": [pseudonym(a, salt) for a in ids]}),
+                key_file,
+                out_dir=out,
+            )
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
@@ -705,6 +753,88 @@ def network_command(
             f"({net.dropped_nodes:,} nodes dropped: not reachable both ways); "
             f"saved {out} in {steps.elapsed:.1f} s."
         )
+
+
+@main.command("geocode")
+@click.argument("roster", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Roster CSV to write: the roster with lon, lat and the match of each row; give it "
+    "to 'assign --agents'.",
+)
+@click.option(
+    "--min-score",
+    type=_Finite(min=0, max=1),
+    default=MIN_SCORE,
+    show_default=True,
+    help="Matches scoring below this get no coordinates and are flagged 'low score'.",
+)
+@click.option(
+    "--url",
+    default=BAN_URL,
+    show_default=True,
+    help="The address service (France's national address base, BAN).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help=f"Where answers are cached (default {settings.CACHE_DIR}/ban).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def geocode_command(
+    roster: Path, out: Path, min_score: float, url: str, cache_dir: Path | None, quiet: bool
+) -> None:
+    """Geocode the roster's adresse column with the BAN (needs a connection; cached).
+
+    Only the addresses (and postcodes) are sent. Rows the service cannot place
+    well are flagged; offline, give communes instead (columns commune, insee or
+    code_postal), which need no connection.
+    """
+    steps = _Steps(quiet=quiet)
+    try:
+        if out.suffix.lower() != ".csv":
+            msg = f"--out must end in .csv, got '{out}'."
+            raise InputError(msg)
+        if out.resolve() == roster.resolve():
+            msg = f"--out '{out}' is the roster itself. Write the geocoded roster to another file."
+            raise InputError(msg)
+        table, name = read_table(roster)
+        steps(f"geocoding {len(table)} rows with {url}")
+        coded = geocode_roster(
+            table, name=name, min_score=min_score, base_url=url, cache_dir=cache_dir
+        )
+        temporary = out.with_name(f".{out.name}.tmp")
+        temporary.write_text(
+            neutralise_formulas(coded).to_csv(index=False, lineterminator="\n"), encoding="utf-8"
+        )
+        temporary.replace(out)
+        steps.finish()
+    except (InputError, NetworkError) as exc:
+        _fail(str(exc), EXIT_INPUT)
+        return
+    except OSError as exc:
+        _fail(f"--out: cannot write '{out}' ({exc.strerror}).", EXIT_UNSOLVABLE)
+        return
+    if quiet:
+        return
+    counts = coded["geocode_status"].value_counts()
+    click.echo(
+        f"{counts.get('ok', 0)} of {len(coded)} rows placed at their address; "
+        f"{counts.get('low score', 0)} low score, {counts.get('not found', 0)} not found, "
+        f"{counts.get('no address', 0)} without address."
+    )
+    flagged = coded[coded["geocode_status"].isin(["low score", "not found"])]
+    for i, row in zip(
+        flagged.index.tolist()[:10], flagged.head(10).to_dict("records"), strict=True
+    ):
+        click.echo(
+            f"  row {i + 2}: {row['geocode_status']} ({row['geocode_score']:g}: "
+            f"{row['geocode_label'] or 'nothing'}); check it, or give its commune."
+        )
+    click.echo(f"Wrote {out}; use it with: assign --agents {out}")
 
 
 @main.command("calibrate")

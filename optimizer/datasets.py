@@ -24,6 +24,8 @@ from optimizer.inputs import HeadOffice, read_agents, read_telecentres
 logger = logging.getLogger(__name__)
 
 COMMUNES_FILE = "lozere_communes_2026.gpkg"
+#: Every commune of France (INSEE code, name, postcodes, town-hall point, extent), gzip CSV.
+FRANCE_COMMUNES_FILE = "communes_france.csv.gz"
 TELECENTRES_FILE = "telecentres_solozere.csv"
 HEAD_OFFICE_FILE = "head_office.csv"
 AGENTS_FILE = "agents_demo.csv"

@@ -10,7 +10,11 @@ row, the column and the value at fault.
 
 Agents: ``agent_id`` (str), ``lon``, ``lat`` (float, EPSG:4326),
 ``telework_days`` (int, 1-5; 1 if the column is absent), ``commune`` (str, may
-be empty).
+be empty), ``location`` (``coordinates`` or ``commune``: how the point was
+found), ``location_precision_m`` (NaN for coordinates; for a commune, how far a
+home in it may lie from its town hall) and ``insee`` (the commune's code where
+the point is a commune's). A row without coordinates is placed at its commune
+(``commune``, ``insee`` or ``code_postal``, see :mod:`optimizer.places`).
 
 Telecentres: ``telecentre_id`` (str), ``name`` (str), ``lon``, ``lat``,
 ``capacity`` (int >= 0, desks each weekday).
@@ -47,7 +51,19 @@ AGENT_ALIASES: dict[str, tuple[str, ...]] = {
     "lon": ("lon", "lng", "longitude", "long", "x"),
     "lat": ("lat", "latitude", "y"),
     "telework_days": ("telework_days", "days", "jours", "jours_teletravail", "nb_jours"),
-    "commune": ("commune", "town", "ville", "nom_commune"),
+    "commune": ("commune", "town", "ville", "nom_commune", "commune_residence"),
+    "insee": ("insee", "code_insee", "code_commune", "codgeo", "insee_code", "cog"),
+    "code_postal": ("code_postal", "postcode", "cp", "postal_code", "zip", "code postal"),
+    "departement": ("departement", "département", "dep", "code_departement", "dept"),
+    "workplace_id": (
+        "workplace_id",
+        "workplace",
+        "lieu_de_travail",
+        "site_de_travail",
+        "affectation",
+    ),
+    "location": ("location",),
+    "location_precision_m": ("location_precision_m",),
     "must_assign": ("must_assign", "must", "obligatoire", "force"),
     "preferred_telecentre": ("preferred_telecentre", "preferred", "prefere", "préféré"),
     "forbidden_telecentres": ("forbidden_telecentres", "forbidden", "exclus", "excluded"),
@@ -169,23 +185,63 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``agent_id, lon, lat, telework_days, commune, must_assign,
-        preferred_telecentre, forbidden_telecentres`` (ids joined by ``|``),
-        in input order. Optional columns of the file: ``telework_days``
+        Columns ``agent_id, commune, lon, lat, location, location_precision_m,
+        insee, telework_days, must_assign, preferred_telecentre,
+        forbidden_telecentres`` (ids joined by ``|``), in input order. A row
+        without ``lon``/``lat`` is placed at the town hall of its commune,
+        given by ``commune`` (a name), ``insee`` (``code_insee``,
+        ``code_commune``) or ``code_postal``, any commune of France; a
+        ``departement`` column tells homonyms apart (:mod:`optimizer.places`).
+        Optional columns of the file: ``telework_days``
         (default 1), ``commune`` (a name: no digit, comma or semicolon, at most 60
         characters; an address is refused), ``must_assign`` (yes/no, true/false, 1/0,
         oui/non), ``preferred_telecentre`` (one id), ``forbidden_telecentres``
         (ids separated by ``|`` or spaces).
     """
     table, name = _load_table(source, crs=crs)
-    cols = _resolve_columns(table, AGENT_ALIASES, required=("agent_id", "lon", "lat"), name=name)
+    cols = _resolve_columns(table, AGENT_ALIASES, required=("agent_id",), name=name)
+    places = [c for c in PLACE_COLUMNS if c in cols]
+    if not places:
+        try:
+            _resolve_columns(table, AGENT_ALIASES, required=("lon", "lat"), name=name)
+        except InputError as exc:
+            msg = (
+                f"{exc} Give each agent's home as lon, lat, or its commune of residence as "
+                "commune (a name), insee (INSEE code) or code_postal (an adresse column: "
+                "geocode it first with 'assign geocode')."
+            )
+            raise InputError(msg) from None
     out = pd.DataFrame({"agent_id": _ids(table, cols["agent_id"], name)})
-    out["lon"], out["lat"] = _coordinates(table, cols, name, crs=crs)
+    out["commune"] = _communes(table, cols["commune"], name) if "commune" in cols else ""
+    by_commune = _without_coordinates(table, cols, places, name)
+    coords = table
+    if by_commune.any():  # rows placed at their commune: read the others' coordinates
+        coords = table.copy()
+        for key in ("lon", "lat"):
+            if key not in cols:
+                cols[key] = key
+                coords[key] = "0"
+            coords[cols[key]] = coords[cols[key]].astype(object)
+            coords.loc[by_commune, cols[key]] = "0"
+    out["lon"], out["lat"] = _coordinates(coords, cols, name, crs=crs)
+    out["location"] = "coordinates"
+    out["location_precision_m"] = np.nan
+    out["insee"] = ""
+    if "location" in cols:  # a roster from 'assign geocode': rows placed at their address
+        given = np.array([v.lower() == "address" for v in _cell_strings(table, cols["location"])])
+        given &= ~by_commune
+        out.loc[given, "location"] = "address"
+        if "location_precision_m" in cols:
+            cells = _cell_strings(table, cols["location_precision_m"])
+            for i in np.flatnonzero(given).tolist():
+                value = float(cells[i]) if NUMBER.fullmatch(cells[i]) else np.nan
+                out.loc[i, "location_precision_m"] = value
+    if by_commune.any():
+        _place_at_communes(out, table, cols, places, by_commune, name)
     if "telework_days" in cols:
         out["telework_days"] = _integers(table, cols["telework_days"], name, low=1, high=5)
     else:
         out["telework_days"] = 1
-    out["commune"] = _communes(table, cols["commune"], name) if "commune" in cols else ""
     out["must_assign"] = (
         _flags(table, cols["must_assign"], name) if "must_assign" in cols else False
     )
@@ -199,6 +255,9 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         if "forbidden_telecentres" in cols
         else ""
     )
+    out["workplace_id"] = (
+        _one_id_each(table, cols["workplace_id"], name) if "workplace_id" in cols else ""
+    )
     for field in ("preferred_days", "impossible_days"):
         if field in cols:
             out[field] = [
@@ -207,13 +266,181 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
             ]
         else:
             out[field] = ""
-    out.attrs["columns"] = cols
+    first = ["agent_id", "lon", "lat", "telework_days", "commune"]
+    out = out[first + [c for c in out.columns if c not in first]]
+    out.attrs["columns"] = {k: v for k, v in cols.items() if v in table.columns}
     out.attrs["name"] = name
     if out.empty:
         msg = f"{name}: no agents in the file. Give at least one row under the header."
         raise InputError(msg)
     logger.info("read %d agents from %s", len(out), name)
     return out
+
+
+PLACE_COLUMNS = ("commune", "insee", "code_postal")
+"""Columns that place an agent at its commune when the row has no coordinates."""
+
+
+def _without_coordinates(
+    table: pd.DataFrame, cols: dict[str, str], places: list[str], name: str
+) -> np.ndarray:
+    """Rows to place at their commune: no lon/lat given, and a place column filled."""
+    n = len(table)
+    lon = _cell_strings(table, cols["lon"]) if "lon" in cols else [""] * n
+    lat = _cell_strings(table, cols["lat"]) if "lat" in cols else [""] * n
+    empty = np.array([not x and not y for x, y in zip(lon, lat, strict=True)], dtype=bool)
+    if not places:
+        return np.zeros(n, dtype=bool)
+    filled = np.zeros(n, dtype=bool)
+    for key in places:
+        filled |= np.array([bool(v) for v in _cell_strings(table, cols[key])], dtype=bool)
+    stranded = np.flatnonzero(empty & ~filled)
+    if stranded.size:
+        i = int(stranded[0])
+        given = ", ".join(cols[k] for k in places)
+        msg = (
+            f"{name}: {_row_label(i)}: no coordinates and no commune ({given} empty). Give the "
+            "home's lon and lat, or its commune."
+        )
+        raise InputError(msg)
+    return empty & filled
+
+
+def _place_at_communes(
+    out: pd.DataFrame,
+    table: pd.DataFrame,
+    cols: dict[str, str],
+    places: list[str],
+    rows: np.ndarray,
+    name: str,
+) -> None:
+    """Put the ``rows`` without coordinates at their commune's town hall (in place)."""
+    from optimizer.places import PlaceError, locate_communes
+
+    picked = table[rows].reset_index(drop=True)
+    index = np.flatnonzero(rows)
+
+    def column(key: str) -> list[str]:
+        return _cell_strings(picked, cols[key]) if key in cols else [""] * len(picked)
+
+    try:
+        found = locate_communes(
+            column("commune"),
+            insee=column("insee"),
+            postcodes=column("code_postal"),
+            departements=column("departement"),
+        )
+    except PlaceError as exc:
+        at = exc.row if exc.row is not None else 0
+        i = int(index[at])
+        key = next(
+            (k for k in ("insee", "commune", "code_postal") if k in places and column(k)[at]),
+            places[0],
+        )
+        msg = f"{name}: {_row_label(i)}, column '{cols[key]}': {exc}"
+        raise InputError(msg) from None
+    out.loc[rows, "lon"] = found["lon"].to_numpy()
+    out.loc[rows, "lat"] = found["lat"].to_numpy()
+    out.loc[rows, "commune"] = found["commune"].to_numpy()
+    out.loc[rows, "insee"] = found["insee"].to_numpy()
+    out.loc[rows, "location"] = "commune"
+    out.loc[rows, "location_precision_m"] = found["extent_m"].to_numpy()
+    logger.info("placed %d agents at their commune's town hall", int(rows.sum()))
+
+
+WORKPLACE_ALIASES: dict[str, tuple[str, ...]] = {
+    "workplace_id": ("workplace_id", "id", "workplace", "site_id", "identifiant"),
+    "name": ("name", "nom", "label"),
+    "lon": AGENT_ALIASES["lon"],
+    "lat": AGENT_ALIASES["lat"],
+}
+
+
+def read_workplaces(source: Source, *, crs: str | None = None) -> pd.DataFrame:
+    """Read the workplaces agents drive to when they do not telework.
+
+    Parameters
+    ----------
+    source
+        A CSV, GeoPackage or GeoJSON path, or a (Geo)DataFrame:
+        ``workplace_id, name, lon, lat``.
+    crs
+        CRS of the coordinates when they are not WGS84 lon/lat.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``workplace_id, name, lon, lat``, in input order. The id
+        ``head_office`` is reserved for the head office, every agent's
+        workplace by default.
+    """
+    table, name = _load_table(source, crs=crs)
+    cols = _resolve_columns(
+        table, WORKPLACE_ALIASES, required=("workplace_id", "lon", "lat"), name=name
+    )
+    out = pd.DataFrame({"workplace_id": _ids(table, cols["workplace_id"], name)})
+    spaced = out["workplace_id"].str.contains(r"[\s|]", regex=True)
+    reserved = out["workplace_id"].str.lower() == "head_office"
+    for bad, what in (
+        (spaced, "holds a space or '|'"),
+        (reserved, "is reserved for the head office"),
+    ):
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            msg = (
+                f"{name}: {_row_label(i)}, column '{cols['workplace_id']}': id "
+                f"'{out['workplace_id'].iloc[i]}' {what}. Rename the workplace."
+            )
+            raise InputError(msg)
+    out["name"] = (
+        table[cols["name"]].astype(str).str.strip() if "name" in cols else out["workplace_id"]
+    )
+    out["lon"], out["lat"] = _coordinates(table, cols, name, crs=crs)
+    if out.empty:
+        msg = f"{name}: no workplaces in the file. Give at least one row under the header."
+        raise InputError(msg)
+    out.attrs["columns"] = cols
+    out.attrs["name"] = name
+    logger.info("read %d workplaces from %s", len(out), name)
+    return out
+
+
+def check_workplace_refs(
+    agents: pd.DataFrame, workplaces: pd.DataFrame | None, telecentres: pd.DataFrame
+) -> None:
+    """Raise if an agent names an unknown workplace, or a workplace id is a telecentre's.
+
+    Parameters
+    ----------
+    agents
+        From :func:`read_agents` (``workplace_id``: empty or ``head_office`` for
+        the head office).
+    workplaces
+        From :func:`read_workplaces`, or None when there is none.
+    telecentres
+        From :func:`read_telecentres`.
+    """
+    known = set(workplaces["workplace_id"]) if workplaces is not None else set()
+    clash = known & set(telecentres["telecentre_id"])
+    if clash:
+        msg = (
+            f"workplace id '{sorted(clash)[0]}' is also a telecentre id. Give workplaces ids "
+            "of their own."
+        )
+        raise InputError(msg)
+    if "workplace_id" not in agents:
+        return
+    cols: dict[str, str] = agents.attrs.get("columns", {})
+    name = agents.attrs.get("name", "agents")
+    for i, ref in enumerate(agents["workplace_id"].astype(str)):
+        if ref and ref != "head_office" and ref not in known:
+            shown = ", ".join(["head_office", *sorted(known)])
+            hint = "" if workplaces is not None else " Give the workplaces file with --workplaces."
+            msg = (
+                f"{name}: {_row_label(i)}, column '{cols.get('workplace_id', 'workplace_id')}': "
+                f"'{ref}' is not a workplace id. Known ids: {shown}.{hint}"
+            )
+            raise InputError(msg)
 
 
 def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
@@ -296,6 +523,22 @@ def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- loading
+
+
+def read_table(source: Source) -> tuple[pd.DataFrame, str]:
+    """Read any input table as it is (every column, text cells), with a name for messages.
+
+    Parameters
+    ----------
+    source
+        A CSV, GeoPackage or GeoJSON path, or a (Geo)DataFrame.
+
+    Returns
+    -------
+    tuple
+        ``(table, name)``.
+    """
+    return _load_table(source, crs=None)
 
 
 def _load_table(source: Source, *, crs: str | None) -> tuple[pd.DataFrame, str]:

@@ -31,7 +31,7 @@ MAP_PNG = "map.png"
 MAP_HTML = "map.html"
 
 
-def agents_by_commune(result: RunResult) -> gpd.GeoDataFrame:
+def agents_by_commune(result: RunResult, *, min_cell: int = 1) -> gpd.GeoDataFrame:
     """Agents counted per commune, with the commune's boundary and a point inside it.
 
     The commune is the agents file's ``commune`` column where it names a
@@ -42,6 +42,9 @@ def agents_by_commune(result: RunResult) -> gpd.GeoDataFrame:
     ----------
     result
         A run's result.
+    min_cell
+        Communes with fewer agents are left out (shared runs: 3); the number
+        of agents left out is in ``attrs["other_agents"]``.
 
     Returns
     -------
@@ -75,11 +78,26 @@ def agents_by_commune(result: RunResult) -> gpd.GeoDataFrame:
         assigned=("assigned", "sum"),
         minutes_to_head_office=("minutes", "median"),
     )
+    small = grouped["agents"] < min_cell
+    other = int(grouped.loc[small, "agents"].sum())
+    grouped = grouped[~small]
     merged = communes.merge(grouped, left_on="nom", right_index=True, how="inner")
     merged = merged.rename(
         columns={"nom": "commune", "rep_lon": "label_lon", "rep_lat": "label_lat"}
     )
-    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+    out = gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+    out.attrs["other_agents"] = other
+    out.attrs["min_cell"] = min_cell
+    return out
+
+
+def _others_note(by_commune: gpd.GeoDataFrame) -> str:
+    """``12 agents in other communes (fewer than 3 each), not shown``, or ""."""
+    other = int(by_commune.attrs.get("other_agents", 0))
+    if not other:
+        return ""
+    cell = int(by_commune.attrs.get("min_cell", 1))
+    return f"{other} agents in other communes (fewer than {cell} each), not shown"
 
 
 #: Colour map of the communes' share of agents assigned, in both maps.
@@ -110,8 +128,8 @@ def _text(value: object) -> str:
     )
 
 
-def _sites(result: RunResult) -> pd.DataFrame:
-    table = telecentre_table(result)
+def _sites(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
+    table = telecentre_table(result, min_cell=min_cell)
     return table.assign(
         lon=result.telecentres["lon"].to_numpy(), lat=result.telecentres["lat"].to_numpy()
     )
@@ -165,13 +183,15 @@ def static_map(result: RunResult, path: str | Path) -> Path:
     return path
 
 
-def render_png(result: RunResult) -> bytes:
+def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
     """Draw the run as PNG bytes: communes, telecentres, head office, agents per commune.
 
     Parameters
     ----------
     result
         A run's result.
+    min_cell
+        Communes with fewer agents are not drawn (grouped in a note).
 
     Returns
     -------
@@ -184,8 +204,8 @@ def render_png(result: RunResult) -> bytes:
     import matplotlib.pyplot as plt
 
     communes = datasets.communes()
-    by_commune = agents_by_commune(result)
-    sites = _sites(result)
+    by_commune = agents_by_commune(result, min_cell=min_cell)
+    sites = _sites(result, min_cell=min_cell)
     west, south, east, north = _extent(result, by_commune)
     fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
     if not by_commune.empty:
@@ -234,6 +254,16 @@ def render_png(result: RunResult) -> bytes:
     ax.scatter(
         [ho.lon], [ho.lat], s=260, marker="*", color="#c0392b", zorder=5, label="head office"
     )
+    if result.workplaces is not None:
+        ax.scatter(
+            result.workplaces["lon"],
+            result.workplaces["lat"],
+            s=140,
+            marker="*",
+            color="#7b1d12",
+            zorder=5,
+            label="other workplace",
+        )
     if not by_commune.empty:
         ax.scatter(
             [],
@@ -244,6 +274,8 @@ def render_png(result: RunResult) -> bytes:
             label="agents per commune (size; colour: share assigned)",
         )
     title = f"{int(result.assignment.assigned.sum())} of {result.problem.n_agents} agents assigned"
+    if _others_note(by_commune):
+        title += f"\n{_others_note(by_commune)}"
     for warning in made_up(result):
         title += "\n" + warning.split(":")[0] + ": not for decisions"
     ax.set_title(title)
@@ -284,13 +316,16 @@ def interactive_map(result: RunResult, path: str | Path) -> Path:
     return path
 
 
-def render_html(result: RunResult) -> str:
+def render_html(result: RunResult, *, min_cell: int = 1) -> str:
     """Build the interactive map page (folium, Leaflet inlined) as HTML text.
 
     Parameters
     ----------
     result
         A run's result.
+    min_cell
+        Communes with fewer agents are not drawn (grouped in a note); above 1,
+        popups give no drive time (a median of a few agents is one agent's).
 
     Returns
     -------
@@ -303,9 +338,9 @@ def render_html(result: RunResult) -> str:
         default_js: list[tuple[str, str]] = []  # noqa: RUF012
         default_css: list[tuple[str, str]] = []  # noqa: RUF012
 
-    sites = _sites(result)
+    sites = _sites(result, min_cell=min_cell)
     ho = result.head_office
-    by_commune = agents_by_commune(result)
+    by_commune = agents_by_commune(result, min_cell=min_cell)
     west, south, east, north = _extent(result, by_commune)
     fmap = OfflineMap(
         location=[(south + north) / 2, (west + east) / 2],
@@ -348,8 +383,12 @@ def render_html(result: RunResult) -> str:
                 fill_opacity=0.85,
                 popup=folium.Popup(
                     f"<b>{_text(row.commune)}</b><br>{row.agents} agents, "
-                    f"{row.assigned} assigned<br>median drive to the head office "
-                    f"{row.minutes_to_head_office:.0f} min",
+                    f"{row.assigned} assigned"
+                    + (
+                        f"<br>median drive to the head office {row.minutes_to_head_office:.0f} min"
+                        if min_cell <= 1
+                        else ""
+                    ),
                     max_width=260,
                 ),
             ).add_to(communes)
@@ -385,6 +424,18 @@ def render_html(result: RunResult) -> str:
         popup=folium.Popup(_text(ho.name), max_width=260),
         tooltip="head office",
     ).add_to(fmap)
+    for place in result.workplaces.to_dict("records") if result.workplaces is not None else []:
+        folium.CircleMarker(
+            location=[float(place["lat"]), float(place["lon"])],
+            radius=7,
+            color="#7b1d12",
+            fill=True,
+            fill_color="#7b1d12",
+            popup=folium.Popup(
+                f"<b>{_text(place['workplace_id'])}</b>: {_text(place['name'])}", max_width=260
+            ),
+            tooltip="workplace",
+        ).add_to(fmap)
     if made_up(result):
         note = _text("; ".join(w.split(":")[0] for w in made_up(result)))
         note += ": figures not for decisions"
@@ -394,12 +445,14 @@ def render_html(result: RunResult) -> str:
                 f'padding:4px 8px;border:1px solid #c9a227;font:13px sans-serif">{note}</div>'
             )
         )
-    root.html.add_child(folium.Element(_legend_html(empty=by_commune.empty)))
+    root.html.add_child(
+        folium.Element(_legend_html(empty=by_commune.empty, note=_others_note(by_commune)))
+    )
     folium.LayerControl(collapsed=False).add_to(fmap)
     return str(root.render())
 
 
-def _legend_html(*, empty: bool) -> str:
+def _legend_html(*, empty: bool, note: str = "") -> str:
     """Build the HTML map legend: telecentres, head office, communes coloured as in map.png."""
     swatch = "display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:4px;"
     ramp = ", ".join(_share_colour(v) for v in (0.0, 0.25, 0.5, 0.75, 1.0))
@@ -415,6 +468,8 @@ def _legend_html(*, empty: bool) -> str:
             f'<span style="display:inline-block;width:120px;height:10px;'
             f'background:linear-gradient(to right, {ramp})"></span> 0 to 100 %',
         ]
+    if note:
+        rows.append(_text(note))
     return (
         '<div style="position:fixed;bottom:24px;left:10px;z-index:1000;background:white;'
         'padding:6px 8px;border:1px solid #999;font:12px sans-serif;line-height:18px">'

@@ -18,7 +18,14 @@ import pandas as pd
 from optimizer.errors import InputError
 from optimizer.facilities import choose_telecentres
 from optimizer.fairness import frontier, solve_minimax, solve_minimax_weekly
-from optimizer.inputs import WEEKDAYS, HeadOffice, check_in_area, check_telecentre_refs, day_mask
+from optimizer.inputs import (
+    WEEKDAYS,
+    HeadOffice,
+    check_in_area,
+    check_telecentre_refs,
+    check_workplace_refs,
+    day_mask,
+)
 from optimizer.model import (
     HEAD_OFFICE,
     REASON_CLOSED_DAYS,
@@ -67,6 +74,9 @@ class RunResult:
         ``"assignment"``, ``"minimax"`` or ``"choose"``.
     options
         The plan's options.
+    workplaces
+        The workplaces other than the head office (``workplace_id, name, lon,
+        lat``), or None.
     """
 
     agents: pd.DataFrame
@@ -83,6 +93,7 @@ class RunResult:
     previous: pd.DataFrame | None = None
     mode: str = "assignment"
     options: PlanOptions = field(default_factory=PlanOptions)
+    workplaces: pd.DataFrame | None = None
 
 
 def plan_options(options: PlanOptions | None = None, **changes: Any) -> PlanOptions:
@@ -138,6 +149,7 @@ def run(
     previous: pd.DataFrame | None = None,
     sources: dict[str, str] | None = None,
     progress: Progress | None = None,
+    workplaces: pd.DataFrame | None = None,
     **changes: Any,
 ) -> RunResult:
     """Compute travel times and the optimal plan.
@@ -167,6 +179,11 @@ def run(
         Descriptions of where the inputs came from, copied into the result.
     progress
         Called with a short message before each step.
+    workplaces
+        Workplaces other than the head office (:func:`optimizer.inputs.read_workplaces`):
+        an agent whose ``workplace_id`` names one drives there when not
+        teleworking, and its savings are counted against it (the problem's
+        "head office" times are each agent's own workplace's).
     **changes
         Options to change from ``options`` by name (e.g. ``select=8``).
 
@@ -178,6 +195,7 @@ def run(
     opts = plan_options(options, **changes)
     timings: dict[str, float] = dict(network.timings)
     check_telecentre_refs(agents, telecentres)
+    check_workplace_refs(agents, workplaces, telecentres)
     choosing = opts.max_open is not None or "opening_cost" in telecentres
     _check_combination(choosing=choosing, options=opts)
     bounds = network.bounds
@@ -191,13 +209,11 @@ def run(
         name=_name(sources, "head_office", "--head-office"),
         id_column="id",
     )
-    destinations = pd.concat(
-        [
-            telecentres.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
-            pd.DataFrame({"id": [HEAD_OFFICE], "lon": [head_office.lon], "lat": [head_office.lat]}),
-        ],
-        ignore_index=True,
-    )
+    if workplaces is not None:
+        check_in_area(
+            workplaces, bounds, name=_name(sources, "workplaces"), id_column="workplace_id"
+        )
+    destinations = destination_table(telecentres, head_office, workplaces)
     origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
     travel = travel_table(
         network, origins, destinations, max_snap_m=opts.max_snap_m, progress=progress
@@ -206,7 +222,8 @@ def run(
     unrouted = travel.destinations[~travel.destinations["routed"]]
     if not unrouted.empty:
         first = unrouted.iloc[0]
-        what = "the head office" if first["id"] == HEAD_OFFICE else f"telecentre '{first['id']}'"
+        kind = "telecentre" if first["id"] in set(telecentres["telecentre_id"]) else "workplace"
+        what = "the head office" if first["id"] == HEAD_OFFICE else f"{kind} '{first['id']}'"
         msg = (
             f"{what} is {first['snap_m'] / 1000:.1f} km from the nearest road of the network "
             f"(limit {opts.max_snap_m / 1000:.1f} km). Check its coordinates or the network."
@@ -226,7 +243,7 @@ def run(
     usable = usable_pairs(desks, allowed, days)
     rules = agent_rules(agents, telecentres)
     problem = AssignmentProblem.from_travel_times(
-        travel.table,
+        own_workplace_times(travel.table, agents),
         agents,
         telecentres,
         select=opts.select,
@@ -293,6 +310,75 @@ def run(
         previous=previous,
         mode=mode,
         options=opts,
+        workplaces=workplaces,
+    )
+
+
+def destination_table(
+    telecentres: pd.DataFrame, head_office: HeadOffice, workplaces: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Return the places agents drive to: telecentres, the head office, then other workplaces.
+
+    Parameters
+    ----------
+    telecentres
+        From :func:`optimizer.inputs.read_telecentres`.
+    head_office
+        The head office (id ``head_office``).
+    workplaces
+        From :func:`optimizer.inputs.read_workplaces`, or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, lon, lat`` for :func:`optimizer.travel.travel_table`.
+    """
+    parts = [
+        telecentres.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
+        pd.DataFrame({"id": [HEAD_OFFICE], "lon": [head_office.lon], "lat": [head_office.lat]}),
+    ]
+    if workplaces is not None:
+        parts.append(workplaces.rename(columns={"workplace_id": "id"})[["id", "lon", "lat"]])
+    return pd.concat(parts, ignore_index=True)
+
+
+def own_workplace_times(table: pd.DataFrame, agents: pd.DataFrame) -> pd.DataFrame:
+    """Return the travel table with each agent's own workplace as its ``head_office`` rows.
+
+    Savings are counted against the place each agent drives to when not
+    teleworking: the head office, or the workplace its ``workplace_id``
+    names. The rows of the other workplaces are dropped.
+
+    Parameters
+    ----------
+    table
+        From :func:`optimizer.travel.travel_table` (``origin_id, destination_id``, ...).
+    agents
+        ``agent_id`` and optionally ``workplace_id`` (empty: the head office).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table for :meth:`optimizer.model.AssignmentProblem.from_travel_times`.
+    """
+    if "workplace_id" not in agents or not (agents["workplace_id"].astype(str) != "").any():
+        return table
+    work = dict(
+        zip(agents["agent_id"].astype(str), agents["workplace_id"].astype(str), strict=True)
+    )
+    place = table["origin_id"].map(work).replace("", HEAD_OFFICE).fillna(HEAD_OFFICE)
+    places = set(place)
+    own = table[table["destination_id"] == place].copy()
+    own["destination_id"] = HEAD_OFFICE
+    kept = table[~table["destination_id"].isin(places | {HEAD_OFFICE})]
+    order = {d: k for k, d in enumerate(dict.fromkeys(table["destination_id"]))}
+    out = pd.concat([kept, own], ignore_index=True)
+    rank = out["origin_id"].map({a: k for k, a in enumerate(work)})
+    out = out.assign(_a=rank, _d=out["destination_id"].map(order))
+    return (
+        out.sort_values(["_a", "_d"], kind="stable")
+        .drop(columns=["_a", "_d"])
+        .reset_index(drop=True)
     )
 
 

