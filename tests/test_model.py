@@ -246,9 +246,9 @@ def test_same_input_same_output() -> None:
 
 # ----------------------------------------------------------------------------- issue 5 rules
 
-from optimizer import model as model_module  # noqa: E402
 from optimizer.errors import InfeasibleError  # noqa: E402
 from optimizer.model import REASON_FORBIDDEN, candidate_ranking, is_optimal  # noqa: E402
+from optimizer.model import flow as model_module  # noqa: E402
 
 
 def _rich_problem(rng: np.random.Generator, n: int, m: int) -> AssignmentProblem:
