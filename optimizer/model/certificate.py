@@ -31,7 +31,7 @@ def _compressed_residual(
     count as moves: the residual network of the pruned problem.
     """
     m = problem.n_telecentres
-    stay, hub, sink = m, m + 1, m + 2
+    stay = m
     best = np.full((m + 1, m + 1), np.inf)
     must = problem.must
     for lo, hi, ok, gain in problem.blocks():
@@ -45,6 +45,20 @@ def _compressed_residual(
         order = np.argsort(position, kind="stable")
         groups, starts = np.unique(position[order], return_index=True)
         np.minimum.at(best, groups, np.minimum.reduceat(moves[order], starts, axis=0))
+    return _residual_arcs(problem, telecentre, best)
+
+
+def _residual_arcs(
+    problem: AssignmentProblem, telecentre: np.ndarray, best: np.ndarray
+) -> sparse.csr_array:
+    """Assemble the compressed residual network from its cheapest moves ``best``.
+
+    ``best`` is ``(m + 1, m + 1)``: the cheapest move of an agent between
+    telecentres and "stays"; the zero-cost arcs of free desks, room under the
+    limit on agents and agents assigned or staying are added here.
+    """
+    m = problem.n_telecentres
+    stay, hub, sink = m, m + 1, m + 2
     np.fill_diagonal(best, np.inf)
     load = np.bincount(telecentre[telecentre >= 0], minlength=m)
     assigned = int(load.sum())

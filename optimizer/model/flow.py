@@ -4,44 +4,81 @@ Source -> agent (capacity 1) -> telecentre (cost
 :math:`-(d_i s_{ij} + b[ij \in P])`) -> hub (capacity :math:`c_j`) -> sink
 (capacity :math:`K`), plus agent -> "stays at the head office" -> sink at no
 cost (no such arc for an agent who must be assigned). Costs are whole seconds
-(or metres), so the optimum is exact. Each agent first gets arcs to its best
-few telecentres only; the solution is then priced against all pairs with the
-potentials of :mod:`optimizer.model.certificate`, and the arcs widened until
-no pair left out could improve it, which proves it optimal.
+(or metres), so the optimum is exact.
+
+The flow first sees candidate pairs from both sides: each agent's best few
+telecentres, and each telecentre's best agents, several times its desks (the
+competition for scarce desks). The node potentials of its optimum, read from
+the residual network compressed to the telecentres
+(:mod:`optimizer.model.certificate`), price every pair left out; each agent's
+most improving pairs are added and the flow solved again, until no pair has a
+negative reduced cost, which proves the assignment optimal for all pairs (LP
+duality).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from scipy import sparse
 from scipy.sparse.csgraph import floyd_warshall
 
 from optimizer.errors import SolverError
-from optimizer.model.certificate import _candidate_mask, _compressed_residual
+from optimizer.model.certificate import _candidate_mask, _residual_arcs
 from optimizer.model.feasibility import check_feasible
-from optimizer.model.problem import AssignmentProblem
+from optimizer.model.problem import AssignmentProblem, _pairs
 from optimizer.model.result import Assignment, _result
 
 logger = logging.getLogger(__name__)
 
 #: Telecentres per agent in the first min-cost flow solve (pricing adds more where needed).
-_FIRST_CANDIDATES = 6
+_FIRST_CANDIDATES = 3
+#: Telecentres per agent at the prices of a sample (large problems, :func:`_sample_potentials`).
+_VALUED_CANDIDATES = 3
+#: Each telecentre's best agents in the first solve: this many per desk ...
+_DESK_DEPTH = 2.0
+#: ... plus this many.
+_DESK_EXTRA = 16
+#: Pairs pricing adds per agent and round (its most improving ones).
+_PRICED_PER_AGENT = 2
+#: Above this many agents, the first candidates use potentials estimated on a sample ...
+_SAMPLE_ABOVE = 20_000
+#: ... of this share of the agents.
+_SAMPLE_SHARE = 0.125
 
 
 def _candidates(
-    problem: AssignmentProblem, width: int
+    problem: AssignmentProblem,
+    width: int,
+    *,
+    depth: float = 0.0,
+    values: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each agent's ``width`` best eligible telecentres: ``(agent, telecentre, gain)``.
+    """Candidate pairs ``(agent, telecentre, gain)``, sorted by agent then telecentre.
 
-    Sorted by agent then telecentre.
+    Each agent's ``width`` best eligible telecentres; with ``values``
+    (``(n_telecentres,)``, added to the gains: estimated node potentials), also
+    its ``width`` best by gain plus value; with ``depth`` > 0, each
+    telecentre's ``depth x desks + _DESK_EXTRA`` best eligible agents (by
+    gain), kept in one pass over the blocks.
     """
-    m = problem.n_telecentres
+    n, m = problem.n_agents, problem.n_telecentres
     rows_out: list[np.ndarray] = []
     cols_out: list[np.ndarray] = []
-    for lo, _, ok, gain in problem.blocks():
+    want = (
+        np.minimum(
+            np.ceil(depth * problem.capacities.astype(float)).astype(np.int64) + _DESK_EXTRA, n
+        )
+        if depth > 0
+        else np.zeros(m, dtype=np.int64)
+    )
+    pool_score = [np.empty(0, dtype=np.int64) for _ in range(m)]
+    pool_agent = [np.empty(0, dtype=np.int64) for _ in range(m)]
+    for lo, hi, ok, gain in problem.blocks():
         score = np.where(ok, gain, -1)
         if width < m:
             top = np.argpartition(-score, width - 1, axis=1)[:, :width]
@@ -51,6 +88,28 @@ def _candidates(
         local_rows = np.broadcast_to(np.arange(score.shape[0])[:, None], top.shape)
         rows_out.append(local_rows[keep] + lo)
         cols_out.append(top[keep])
+        if values is not None and m > _VALUED_CANDIDATES:
+            valued = np.where(ok, gain + values[None, :], -np.inf)
+            top = np.argpartition(-valued, _VALUED_CANDIDATES - 1, axis=1)[:, :_VALUED_CANDIDATES]
+            keep = np.isfinite(np.take_along_axis(valued, top, axis=1))
+            local_rows = np.broadcast_to(np.arange(score.shape[0])[:, None], top.shape)
+            rows_out.append(local_rows[keep] + lo)
+            cols_out.append(top[keep])
+        if depth > 0:
+            by_centre = np.ascontiguousarray(score.T)
+            agents = np.arange(lo, hi)
+            for j in np.flatnonzero(want > 0).tolist():
+                pooled = np.concatenate([pool_score[j], by_centre[j]])
+                who = np.concatenate([pool_agent[j], agents])
+                r = int(want[j])
+                if pooled.size > r:
+                    part = np.argpartition(-pooled, r - 1)[:r]
+                    pooled, who = pooled[part], who[part]
+                pool_score[j], pool_agent[j] = pooled, who
+    for j in range(m):
+        good = pool_score[j] >= 0
+        rows_out.append(pool_agent[j][good])
+        cols_out.append(np.full(int(good.sum()), j, dtype=np.int64))
     if not rows_out:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
@@ -147,21 +206,56 @@ def _flow_on(
     return telecentre, -int(flow.optimal_cost())
 
 
+def _pruned_residual(
+    problem: AssignmentProblem,
+    telecentre: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    gains: np.ndarray,
+) -> sparse.csr_array:
+    """Build the compressed residual network of the pruned problem from its pairs alone.
+
+    The same network as :func:`optimizer.model.certificate._compressed_residual`
+    with candidates, built in time proportional to the candidate pairs.
+    """
+    m = problem.n_telecentres
+    stay = m
+    own = np.zeros(problem.n_agents, dtype=np.int64)
+    used = telecentre[rows] == cols
+    own[rows[used]] = gains[used]
+    position = np.where(telecentre >= 0, telecentre, stay)
+    tails = position[rows]
+    moving = tails != cols
+    best = np.full((m + 1) * (m + 1), np.inf)
+    np.minimum.at(
+        best,
+        tails[moving] * (m + 1) + cols[moving],
+        (own[rows[moving]] - gains[moving]).astype(float),
+    )
+    leaving = np.flatnonzero((telecentre >= 0) & ~problem.must)
+    np.minimum.at(best, position[leaving] * (m + 1) + stay, own[leaving].astype(float))
+    return _residual_arcs(problem, telecentre, best.reshape(m + 1, m + 1))
+
+
 def _price_out(
     problem: AssignmentProblem,
     telecentre: np.ndarray,
-    candidates: tuple[np.ndarray, np.ndarray],
-) -> tuple[np.ndarray, np.ndarray]:
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    per_agent: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs left out of ``candidates`` that could improve the pruned optimum.
 
     Node potentials of the pruned problem's residual network (shortest
-    distances from a virtual root) give every pair a reduced cost; left-out
-    pairs with a negative one are returned. None left: the reduced costs of
-    all pairs are non-negative, which proves the assignment optimal for the
-    whole problem (LP duality).
+    distances from a virtual root) give every pair a reduced cost; pairs with
+    a negative one are returned (at most ``per_agent`` per agent, the most
+    negative). None left: the reduced costs of all pairs are non-negative,
+    which proves the assignment optimal for the whole problem (LP duality).
+    The potentials are returned last.
     """
     m = problem.n_telecentres
-    dist = floyd_warshall(_compressed_residual(problem, telecentre, candidates), directed=True)
+    rows, cols, gains = candidates
+    dist = floyd_warshall(_pruned_residual(problem, telecentre, rows, cols, gains), directed=True)
     potential = np.minimum(dist.min(axis=0), 0.0)
     stay = m
     found_rows, found_cols = [], []
@@ -169,20 +263,29 @@ def _price_out(
         where = telecentre[lo:hi]
         position = np.where(where >= 0, where, stay)
         own = np.where(where >= 0, gain[np.arange(hi - lo), np.maximum(where, 0)], 0)
-        reduced = own[:, None] - gain + potential[position][:, None] - potential[None, :m]
-        better = ok & (reduced < 0) & ~_candidate_mask(candidates, lo, hi, m)
-        r, c = np.nonzero(better)
+        reduced = own[:, None] - gain + (potential[position][:, None] - potential[None, :m])
+        reduced = np.where(ok & ~_candidate_mask((rows, cols), lo, hi, m), reduced, np.inf)
+        if per_agent is not None and per_agent < m:
+            top = np.argpartition(reduced, per_agent - 1, axis=1)[:, :per_agent]
+            values = np.take_along_axis(reduced, top, axis=1)
+            r, k = np.nonzero(values < 0)
+            c = top[r, k]
+        else:
+            r, c = np.nonzero(reduced < 0)
         found_rows.append(r + lo)
         found_cols.append(c)
-    return np.concatenate(found_rows), np.concatenate(found_cols)
+    return np.concatenate(found_rows), np.concatenate(found_cols), potential
 
 
 def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
     """Solve ``problem`` exactly as a min-cost flow (see the module docstring).
 
-    Each agent first gets arcs to its few best telecentres; after each solve,
-    pairs whose reduced cost shows they could improve the result are added,
-    until none is left, which proves the result optimal for all pairs.
+    The first solve sees each agent's few best telecentres and each
+    telecentre's best agents (on large problems, also each agent's best at
+    the prices of a sample, :func:`_sample_potentials`); after each solve, the
+    pairs whose reduced cost shows they could improve the result are added (a
+    few per agent), until none is left, which proves the result optimal for
+    all pairs.
 
     Parameters
     ----------
@@ -195,20 +298,7 @@ def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
         An optimal assignment, proven so.
     """
     started = time.perf_counter()
-    rows, cols, gains = _candidates(problem, min(_FIRST_CANDIDATES, problem.n_telecentres))
-    rounds = 0
-    while True:
-        rounds += 1
-        telecentre, gain = _flow_on(problem, rows, cols, gains)
-        more_rows, more_cols = _price_out(problem, telecentre, (rows, cols))
-        if more_rows.size == 0:
-            break
-        logger.info("pricing added %d pairs; solving again", more_rows.size)
-        rows = np.concatenate([rows, more_rows])
-        cols = np.concatenate([cols, more_cols])
-        order = np.lexsort((cols, rows))
-        rows, cols = rows[order], cols[order]
-        gains = _pair_gains(problem, rows, cols)
+    telecentre, gain, arcs, rounds = _priced_flow(problem)[:4]
     result = _result(
         problem,
         telecentre,
@@ -222,13 +312,106 @@ def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
         "objective %.1f, %.3f s",
         problem.n_agents,
         problem.n_telecentres,
-        rows.size,
+        arcs,
         rounds,
         int(result.assigned.sum()),
         result.objective_value,
         result.solve_seconds,
     )
     return result
+
+
+def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int, np.ndarray]:
+    """Solve on candidate pairs and price until optimal.
+
+    Returns each agent's telecentre, the gain, the arcs used, the rounds and
+    the final node potentials.
+    """
+    m = problem.n_telecentres
+    values = _sample_potentials(problem)
+    rows, cols, gains = _candidates(
+        problem, min(_FIRST_CANDIDATES, m), depth=_DESK_DEPTH, values=values
+    )
+    rounds = 0
+    while True:
+        rounds += 1
+        telecentre, gain = _flow_on(problem, rows, cols, gains)
+        more_rows, more_cols, potential = _price_out(
+            problem, telecentre, (rows, cols, gains), per_agent=_PRICED_PER_AGENT
+        )
+        if more_rows.size == 0:
+            return telecentre, gain, int(rows.size), rounds, potential
+        logger.info("pricing added %d pairs; solving again", more_rows.size)
+        rows = np.concatenate([rows, more_rows])
+        cols = np.concatenate([cols, more_cols])
+        order = np.lexsort((cols, rows))
+        rows, cols = rows[order], cols[order]
+        gains = _pair_gains(problem, rows, cols)
+
+
+def _sample_potentials(problem: AssignmentProblem) -> np.ndarray | None:
+    """Estimate the telecentres' node potentials on a sample of the agents (large problems).
+
+    A random :data:`_SAMPLE_SHARE` of the agents, with the desks and the
+    limit on agents scaled alike, is solved exactly (itself from a sample when
+    still large); its potentials are what a desk at each telecentre is worth,
+    close to those of the whole problem. Only the first candidates depend on
+    them, never the optimum or its proof.
+    """
+    n = problem.n_agents
+    if n <= _SAMPLE_ABOVE:
+        return None
+    rng = np.random.default_rng(2015)
+    chosen = np.sort(rng.choice(n, size=max(1, int(n * _SAMPLE_SHARE)), replace=False))
+    share = chosen.size / n
+    sample = _agents_subset(
+        problem,
+        chosen,
+        capacities=np.round(problem.capacities * share).astype(np.int64),
+        select=None if problem.select is None else round(problem.limit * share),
+    )
+    potential = _priced_flow(sample)[4]
+    return np.asarray(potential[: problem.n_telecentres])
+
+
+def _agents_subset(
+    problem: AssignmentProblem, chosen: np.ndarray, *, capacities: np.ndarray, select: int | None
+) -> AssignmentProblem:
+    """Restrict the problem to agents ``chosen`` (sorted): other desks and limit, none forced."""
+    position = np.full(problem.n_agents, -1, dtype=np.int64)
+    position[chosen] = np.arange(chosen.size)
+
+    def pairs(given: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
+        if given is None:
+            return None
+        rows, cols = _pairs(given)
+        inside = position[rows] >= 0
+        return position[rows[inside]], cols[inside]
+
+    def rows_of(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else np.asarray(values)[chosen]
+
+    return replace(
+        problem,
+        agent_ids=tuple(problem.agent_ids[i] for i in chosen.tolist()),
+        minutes_to=problem.minutes_to[chosen],
+        minutes_back=problem.minutes_back[chosen],
+        head_office_minutes_to=problem.head_office_minutes_to[chosen],
+        head_office_minutes_back=problem.head_office_minutes_back[chosen],
+        km_to=rows_of(problem.km_to),
+        km_back=rows_of(problem.km_back),
+        head_office_km_to=rows_of(problem.head_office_km_to),
+        head_office_km_back=rows_of(problem.head_office_km_back),
+        capacities=capacities,
+        days=problem.days[chosen],
+        select=select,
+        must_assign=None,
+        forbidden=pairs(problem.forbidden),
+        preferred=pairs(problem.preferred),
+        incumbent=pairs(problem.incumbent),
+        excluded=rows_of(problem.excluded),
+        _cache={},
+    )
 
 
 def _pair_gains(problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
