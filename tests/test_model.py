@@ -319,6 +319,7 @@ def test_flow_and_cp_sat_agree_on_larger_instances(seed: int) -> None:
 def test_pricing_from_one_candidate_reaches_the_full_optimum(seed: int, monkeypatch) -> None:
     rng = np.random.default_rng(1300 + seed)
     problem = _random_problem(rng, 300, 12).with_rules(select=None, max_minutes=None)
+    monkeypatch.setattr(model_module, "_ALL_PAIRS", 0)
     monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 1)
     pruned = problem.solve()
     monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 12)
@@ -500,15 +501,17 @@ SHAPES = ["uniform-plentiful", "uniform-scarce", "clustered-plentiful", "cluster
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("select", [False, True])
 @pytest.mark.parametrize("ties", [False, True])
-@pytest.mark.parametrize("sample", [False, True])
+@pytest.mark.parametrize("path", ["all pairs", "pruned", "sampled"])
 def test_flow_equals_an_integer_program_on_every_shape(
-    shape: str, select: bool, ties: bool, sample: bool, monkeypatch
+    shape: str, select: bool, ties: bool, path: str, monkeypatch
 ) -> None:
-    rng = np.random.default_rng(len(shape) * 100 + 10 * select + 2 * ties + sample)
+    rng = np.random.default_rng(len(shape) * 100 + 10 * select + 2 * ties + len(path))
     problem = _shaped_problem(rng, shape, 300, 10, select=select, ties=ties)
-    if sample:  # the large-problem path: first candidates from a sample's potentials
-        monkeypatch.setattr(model_module, "_SAMPLE_ABOVE", 40)
+    if path != "all pairs":  # the large-problem paths: pruned, then priced
+        monkeypatch.setattr(model_module, "_ALL_PAIRS", 0)
         monkeypatch.setattr(model_module, "_DESK_EXTRA", 0)
+    if path == "sampled":  # first candidates from a sample's potentials
+        monkeypatch.setattr(model_module, "_SAMPLE_ABOVE", 40)
     result = problem.solve()
     assert result.status == "optimal"
     assert result.gain_total() == _milp_optimum(problem)
@@ -520,6 +523,7 @@ def test_flow_equals_an_integer_program_on_every_shape(
 def test_pricing_from_poor_first_candidates_still_reaches_the_optimum(monkeypatch) -> None:
     rng = np.random.default_rng(15)
     problem = _shaped_problem(rng, "clustered-scarce", 400, 12, select=False, ties=False)
+    monkeypatch.setattr(model_module, "_ALL_PAIRS", 0)
     monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 1)
     monkeypatch.setattr(model_module, "_DESK_DEPTH", 0.0)
     monkeypatch.setattr(model_module, "_PRICED_PER_AGENT", 1)

@@ -45,6 +45,8 @@ _DESK_DEPTH = 2.0
 _DESK_EXTRA = 16
 #: Pairs pricing adds per agent and round (its most improving ones).
 _PRICED_PER_AGENT = 2
+#: Up to this many agent-telecentre pairs, the flow takes every eligible pair in one solve.
+_ALL_PAIRS = 1_000_000
 #: Above this many agents, the first candidates use potentials estimated on a sample ...
 _SAMPLE_ABOVE = 20_000
 #: ... of this share of the agents.
@@ -328,10 +330,13 @@ def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int,
     the final node potentials.
     """
     m = problem.n_telecentres
-    values = _sample_potentials(problem)
-    rows, cols, gains = _candidates(
-        problem, min(_FIRST_CANDIDATES, m), depth=_DESK_DEPTH, values=values
-    )
+    if problem.n_agents * m <= _ALL_PAIRS:
+        rows, cols, gains = _candidates(problem, m)
+    else:
+        values = _sample_potentials(problem)
+        rows, cols, gains = _candidates(
+            problem, min(_FIRST_CANDIDATES, m), depth=_DESK_DEPTH, values=values
+        )
     rounds = 0
     while True:
         rounds += 1
