@@ -45,6 +45,8 @@ _DESK_DEPTH = 2.0
 _DESK_EXTRA = 16
 #: Pairs pricing adds per agent and round (its most improving ones).
 _PRICED_PER_AGENT = 2
+#: Pricing also adds pairs whose reduced cost is below this share of the mean gain of a pair.
+_MARGIN = 0.05
 #: Up to this many agent-telecentre pairs, the flow takes every eligible pair in one solve.
 _ALL_PAIRS = 1_000_000
 #: Above this many agents, the first candidates use potentials estimated on a sample ...
@@ -78,8 +80,8 @@ def _candidates(
         if depth > 0
         else np.zeros(m, dtype=np.int64)
     )
-    pool_score = [np.empty(0, dtype=np.int64) for _ in range(m)]
-    pool_agent = [np.empty(0, dtype=np.int64) for _ in range(m)]
+    pool_score: list[np.ndarray] = []
+    pool_agent: list[np.ndarray] = []
     for lo, hi, ok, gain in problem.blocks():
         score = np.where(ok, gain, -1)
         if width < m:
@@ -97,27 +99,31 @@ def _candidates(
             local_rows = np.broadcast_to(np.arange(score.shape[0])[:, None], top.shape)
             rows_out.append(local_rows[keep] + lo)
             cols_out.append(top[keep])
-        if depth > 0:
+        if depth > 0:  # each telecentre's best of this block, merged after the pass
             by_centre = np.ascontiguousarray(score.T)
-            agents = np.arange(lo, hi)
-            for j in np.flatnonzero(want > 0).tolist():
-                pooled = np.concatenate([pool_score[j], by_centre[j]])
-                who = np.concatenate([pool_agent[j], agents])
-                r = int(want[j])
-                if pooled.size > r:
-                    part = np.argpartition(-pooled, r - 1)[:r]
-                    pooled, who = pooled[part], who[part]
-                pool_score[j], pool_agent[j] = pooled, who
-    for j in range(m):
-        good = pool_score[j] >= 0
-        rows_out.append(pool_agent[j][good])
-        cols_out.append(np.full(int(good.sum()), j, dtype=np.int64))
+            r = int(min(want.max(), hi - lo))
+            best = np.argpartition(-by_centre, r - 1, axis=1)[:, :r] if r < hi - lo else None
+            if best is None:
+                pool_score.append(by_centre)
+                pool_agent.append(np.broadcast_to(np.arange(lo, hi), by_centre.shape))
+            else:
+                pool_score.append(np.take_along_axis(by_centre, best, axis=1))
+                pool_agent.append(best + lo)
+    if pool_score:
+        scores, agents = np.concatenate(pool_score, axis=1), np.concatenate(pool_agent, axis=1)
+        for j in range(m):
+            r = int(want[j])
+            part = np.argpartition(-scores[j], r - 1)[:r] if r < scores.shape[1] else slice(None)
+            good = scores[j][part] >= 0
+            rows_out.append(agents[j][part][good])
+            cols_out.append(np.full(int(good.sum()), j, dtype=np.int64))
     if not rows_out:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
-    keys = np.unique(
-        np.concatenate(rows_out).astype(np.int64) * m + np.concatenate(cols_out).astype(np.int64)
-    )  # sorted by agent then telecentre: a fixed arc order, so the same input, the same answer
+    # one flag per pair, read in order: sorted by agent then telecentre, a fixed arc order
+    flags = np.zeros(n * m, dtype=bool)
+    flags[np.concatenate(rows_out).astype(np.int64) * m + np.concatenate(cols_out)] = True
+    keys = np.flatnonzero(flags)
     rows, cols = keys // m, keys % m
     return rows, cols, _pair_gains(problem, rows, cols)
 
@@ -245,7 +251,8 @@ def _price_out(
     candidates: tuple[np.ndarray, np.ndarray, np.ndarray],
     *,
     per_agent: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    margin: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """Pairs left out of ``candidates`` that could improve the pruned optimum.
 
     Node potentials of the pruned problem's residual network (shortest
@@ -261,6 +268,7 @@ def _price_out(
     potential = np.minimum(dist.min(axis=0), 0.0)
     stay = m
     found_rows, found_cols = [], []
+    improving = False
     for lo, hi, ok, gain in problem.blocks():
         where = telecentre[lo:hi]
         position = np.where(where >= 0, where, stay)
@@ -270,13 +278,15 @@ def _price_out(
         if per_agent is not None and per_agent < m:
             top = np.argpartition(reduced, per_agent - 1, axis=1)[:, :per_agent]
             values = np.take_along_axis(reduced, top, axis=1)
-            r, k = np.nonzero(values < 0)
+            improving = improving or bool((values < 0).any())
+            r, k = np.nonzero(values < margin)
             c = top[r, k]
         else:
-            r, c = np.nonzero(reduced < 0)
+            improving = improving or bool((reduced < 0).any())
+            r, c = np.nonzero(reduced < margin)
         found_rows.append(r + lo)
         found_cols.append(c)
-    return np.concatenate(found_rows), np.concatenate(found_cols), potential
+    return np.concatenate(found_rows), np.concatenate(found_cols), potential, improving
 
 
 def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
@@ -341,10 +351,14 @@ def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int,
     while True:
         rounds += 1
         telecentre, gain = _flow_on(problem, rows, cols, gains)
-        more_rows, more_cols, potential = _price_out(
-            problem, telecentre, (rows, cols, gains), per_agent=_PRICED_PER_AGENT
+        more_rows, more_cols, potential, improving = _price_out(
+            problem,
+            telecentre,
+            (rows, cols, gains),
+            per_agent=_PRICED_PER_AGENT,
+            margin=_MARGIN * float(gains.mean()) if gains.size else 0.0,
         )
-        if more_rows.size == 0:
+        if not improving:
             return telecentre, gain, int(rows.size), rounds, potential
         logger.info("pricing added %d pairs; solving again", more_rows.size)
         rows = np.concatenate([rows, more_rows])
