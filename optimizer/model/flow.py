@@ -45,6 +45,9 @@ _DESK_DEPTH = 2.0
 _DESK_EXTRA = 16
 #: Pairs pricing adds per agent and round (its most improving ones).
 _PRICED_PER_AGENT = 2
+#: Agents whose best pair at the sample's prices is below this share of the largest gain
+#: start outside the flow (pricing brings them back if they matter).
+_OUT_OF_REACH = 0.002
 #: Pricing also adds pairs whose reduced cost is below this share of the mean gain of a pair.
 _MARGIN = 0.05
 #: Up to this many agent-telecentre pairs, the flow takes every eligible pair in one solve.
@@ -82,7 +85,11 @@ def _candidates(
     )
     pool_score: list[np.ndarray] = []
     pool_agent: list[np.ndarray] = []
+    must = problem.must
     for lo, hi, ok, gain in problem.blocks():
+        if values is not None:  # agents far from a desk at the sample's prices start out
+            reach = np.where(ok, gain + values[None, :m], -np.inf).max(axis=1, initial=-np.inf)
+            ok = ok & ((reach > -_OUT_OF_REACH * float(gain.max(initial=0))) | must[lo:hi])[:, None]
         score = np.where(ok, gain, -1)
         if width < m:
             top = np.argpartition(-score, width - 1, axis=1)[:, :width]
@@ -93,7 +100,7 @@ def _candidates(
         rows_out.append(local_rows[keep] + lo)
         cols_out.append(top[keep])
         if values is not None and m > _VALUED_CANDIDATES:
-            valued = np.where(ok, gain + values[None, :], -np.inf)
+            valued = np.where(ok, gain + values[None, :m], -np.inf)
             top = np.argpartition(-valued, _VALUED_CANDIDATES - 1, axis=1)[:, :_VALUED_CANDIDATES]
             keep = np.isfinite(np.take_along_axis(valued, top, axis=1))
             local_rows = np.broadcast_to(np.arange(score.shape[0])[:, None], top.shape)
@@ -180,14 +187,26 @@ def solve_flow(
 def _flow_on(
     problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray, gains: np.ndarray
 ) -> tuple[np.ndarray, int]:
-    """Solve the assignment flow on the given pairs: each agent's telecentre and the gain."""
-    n, m = problem.n_agents, problem.n_telecentres
+    """Solve the assignment flow on the given pairs: each agent's telecentre and the gain.
+
+    Only agents with a pair (or who must be assigned) are nodes; the others stay.
+    """
+    n_all, m = problem.n_agents, problem.n_telecentres
+    must_all = problem.must
+    present = np.zeros(n_all, dtype=bool)
+    present[rows] = True
+    present |= must_all
+    agents_in = np.flatnonzero(present)
+    compact = np.full(n_all, -1, dtype=np.int64)
+    compact[agents_in] = np.arange(agents_in.size)
+    n = agents_in.size
+    rows_c = compact[rows]
     source, hub, sink, stay = n + m, n + m + 1, n + m + 2, n + m + 3
     agents = np.arange(n)
-    free = ~problem.must
+    free = ~must_all[agents_in]
     n_free = int(free.sum())
     flow = solve_flow(
-        np.concatenate([np.full(n, source), rows, agents[free], n + np.arange(m), [hub, stay]]),
+        np.concatenate([np.full(n, source), rows_c, agents[free], n + np.arange(m), [hub, stay]]),
         np.concatenate([agents, n + cols, np.full(n_free, stay), np.full(m, hub), [sink, sink]]),
         np.concatenate(
             [
@@ -209,7 +228,7 @@ def _flow_on(
         msg = "min-cost flow found the problem infeasible; please report this."
         raise SolverError(msg)
     used = flow.flows(np.arange(n, n + rows.size, dtype=np.int32)) > 0
-    telecentre = np.full(n, -1, dtype=np.int64)
+    telecentre = np.full(n_all, -1, dtype=np.int64)
     telecentre[rows[used]] = cols[used]
     return telecentre, -int(flow.optimal_cost())
 
@@ -278,12 +297,14 @@ def _price_out(
         if per_agent is not None and per_agent < m:
             top = np.argpartition(reduced, per_agent - 1, axis=1)[:, :per_agent]
             values = np.take_along_axis(reduced, top, axis=1)
-            improving = improving or bool((values < 0).any())
-            r, k = np.nonzero(values < margin)
+            moving = np.asarray((values < 0).any(axis=1))
+            improving = improving or bool(moving.any())
+            r, k = np.nonzero((values < margin) & moving[:, None])
             c = top[r, k]
         else:
-            improving = improving or bool((reduced < 0).any())
-            r, c = np.nonzero(reduced < margin)
+            moving = np.asarray((reduced < 0).any(axis=1))
+            improving = improving or bool(moving.any())
+            r, c = np.nonzero((reduced < margin) & moving[:, None])
         found_rows.append(r + lo)
         found_cols.append(c)
     return np.concatenate(found_rows), np.concatenate(found_cols), potential, improving
@@ -390,7 +411,8 @@ def _sample_potentials(problem: AssignmentProblem) -> np.ndarray | None:
         select=None if problem.select is None else round(problem.limit * share),
     )
     potential = _priced_flow(sample)[4]
-    return np.asarray(potential[: problem.n_telecentres])
+    m = problem.n_telecentres
+    return np.asarray(potential[:m] - potential[m])  # relative to staying
 
 
 def _agents_subset(
