@@ -28,11 +28,12 @@ Min-cost flow: source -> agent (capacity 1) -> telecentre (cost
 :math:`-(d_i s_{ij} + b[ij \in P])`) -> hub (capacity :math:`c_j`) -> sink
 (capacity :math:`K`), plus agent -> "stays at the head office" -> sink at no
 cost (no such arc for an agent who must be assigned). Costs are whole seconds
-(or metres), so the optimum is exact. On large problems each agent first gets
-arcs to its best few telecentres only; the solution is then checked against
-all arcs with a negative-cycle test on the residual network compressed to
-the telecentres (an optimality certificate), and the arcs widened until it
-holds.
+(or metres), so the optimum is exact. On large problems the flow first sees
+candidate pairs only (each agent's best telecentres, each telecentre's best
+agents, each agent's best at the prices of a sample); the solution is then
+priced against all pairs with the potentials of the residual network
+compressed to the telecentres (an optimality certificate), and the arcs
+widened until no pair could improve it (:mod:`optimizer.model.flow`).
 
 The solvers are a package, one responsibility a file:
 

@@ -6,14 +6,21 @@ Source -> agent (capacity 1) -> telecentre (cost
 cost (no such arc for an agent who must be assigned). Costs are whole seconds
 (or metres), so the optimum is exact.
 
-The flow first sees candidate pairs from both sides: each agent's best few
-telecentres, and each telecentre's best agents, several times its desks (the
-competition for scarce desks). The node potentials of its optimum, read from
-the residual network compressed to the telecentres
-(:mod:`optimizer.model.certificate`), price every pair left out; each agent's
-most improving pairs are added and the flow solved again, until no pair has a
-negative reduced cost, which proves the assignment optimal for all pairs (LP
-duality).
+Up to :data:`_ALL_PAIRS` pairs, the flow takes every eligible pair in one
+solve. Larger problems start from candidate pairs from both sides: each
+agent's best few telecentres, and each telecentre's best agents, several
+times its desks (the competition for scarce desks); above
+:data:`_SAMPLE_ABOVE` agents, a random eighth of the agents with an eighth of
+the desks is solved first, and its node potentials (what a desk at each
+telecentre is worth) add each agent's best telecentres at those prices and
+leave out agents far from any desk at them. Only agents with a pair are nodes
+of the flow. The node potentials of the optimum, read from the residual
+network compressed to the telecentres (:mod:`optimizer.model.certificate`),
+price every pair left out; each moving agent's most improving pairs (and its
+near-competitive ones) are added and the flow solved again, until no pair has
+a negative reduced cost, which proves the assignment optimal for all pairs
+(LP duality). The sample and the candidates only decide how fast the proof
+comes, never the optimum.
 """
 
 from __future__ import annotations
