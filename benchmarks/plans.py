@@ -8,6 +8,7 @@ GAP instances are read from ``../shared/benchmarks/orlib/``.
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 from pathlib import Path
 
@@ -49,7 +50,8 @@ def weekly(n: int, m: int, limit: float) -> None:
         f"weekly plan {n} agents x {m} telecentres x 5 days: {a.status}, "
         f"{int(a.assigned.sum())} assigned, objective {a.objective_value:,.1f} min/week, "
         f"bound {a.best_bound:,.1f}, gap {a.gap:.3%}, {took:.1f} s "
-        f"(desk-days {int(desks.sum())}, used {int(plan.occupancy().sum())})"
+        f"(desk-days {int(desks.sum())}, used {int(plan.occupancy().sum())}), "
+        f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"
     )
 
 

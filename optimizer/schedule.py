@@ -21,9 +21,10 @@ Otherwise CP-SAT solves it, with :math:`y_{ij}` (agent at telecentre) and
 
 Each agent's CP-SAT model keeps its best telecentres only, so its optimum is
 checked against an upper bound valid for the whole problem: the same plan
-where an agent may split its days between telecentres, a transportation
-problem solved exactly by min-cost flow. The gap reported is against that
-bound; when the two meet, the plan is proven optimal.
+where an agent may split its days between telecentres (still one desk a
+weekday at most), a transportation problem solved exactly by min-cost flow.
+The gap reported is against that bound; when the two meet, the plan is
+proven optimal.
 
 Choosing telecentres (at most :math:`p` open, or a cost :math:`f_j` to open
 each) adds :math:`o_j` (telecentre open) to the CP-SAT model:
@@ -354,6 +355,9 @@ def _split_days_bound(
 ) -> tuple[float, tuple[np.ndarray, np.ndarray, float], np.ndarray]:
     """Upper bound by min-cost flow when agents may split their days (exact with one day each).
 
+    An agent may spread its days over telecentres, but takes at most one desk a
+    weekday (agent -> (agent, weekday) -> (telecentre, weekday) slot).
+
     Returns the bound (objective units x unit), the flow's plan read as
     (telecentre, days, total), which is a valid plan when every agent has one
     day, and the days each agent spends at each telecentre in that flow.
@@ -363,33 +367,47 @@ def _split_days_bound(
     one_day = bool(np.all(d == 1))
     i_idx, j_idx, day_idx = np.nonzero(eligible[:, :, None] & usable)
     value = gain[i_idx, j_idx] * (_SCALE // d[i_idx]) + _SCALE * bonus * preferred[i_idx, day_idx]
+    # agent -> (agent, weekday) -> (telecentre, weekday): one desk a day at most for each agent
+    agent_day = n + np.arange(5 * n)
     slots = m * 5
-    source, hub, sink, stay = n + slots, n + slots + 1, n + slots + 2, n + slots + 3
-    slot = n + j_idx * 5 + day_idx
+    first_slot = 6 * n
+    source, hub, sink, stay = first_slot + slots + np.arange(4)
+    slot = first_slot + j_idx * 5 + day_idx
     free = ~problem.must if one_day else np.ones(n, bool)
     # one agent per unit with one day each; otherwise the K agents with most days
     limit = problem.limit if one_day else int(np.sort(d)[::-1][: problem.limit].sum())
     agents = np.arange(n)
+    n_free = int(free.sum())
     tails = np.concatenate(
-        [np.full(n, source), i_idx, agents[free], n + np.arange(slots), [hub, stay]]
+        [
+            np.full(n, source),
+            np.repeat(agents, 5),
+            n + i_idx * 5 + day_idx,
+            agents[free],
+            first_slot + np.arange(slots),
+            [hub, stay],
+        ]
     )
     heads = np.concatenate(
-        [agents, slot, np.full(int(free.sum()), stay), np.full(slots, hub), [sink, sink]]
+        [agents, agent_day, slot, np.full(n_free, stay), np.full(slots, hub), [sink, sink]]
     )
     flow = solve_flow(
         tails,
         heads,
-        np.concatenate([d, np.ones(i_idx.size), d[free], desks.ravel(), [limit, d.sum()]]),
-        np.concatenate([np.zeros(n), -value, np.zeros(int(free.sum()) + slots + 2)]),
-        n_nodes=n + slots + 4,
-        source=source,
-        sink=sink,
+        np.concatenate(
+            [d, np.ones(5 * n), np.ones(i_idx.size), d[free], desks.ravel(), [limit, d.sum()]]
+        ),
+        np.concatenate([np.zeros(6 * n), -value, np.zeros(n_free + slots + 2)]),
+        n_nodes=first_slot + slots + 4,
+        source=int(source),
+        sink=int(sink),
         amount=int(d.sum()),
     )
     if flow is None:
         msg = "the agents who must be assigned cannot all get desks on their days."
         raise InfeasibleError(msg)
-    used = flow.flows(np.arange(n, n + i_idx.size, dtype=np.int32)) > 0
+    first = 6 * n  # the (agent, weekday) -> slot arcs follow the 6n arcs before them
+    used = flow.flows(np.arange(first, first + i_idx.size, dtype=np.int32)) > 0
     telecentre = np.full(n, -1, dtype=np.int64)
     days = np.zeros((n, 5), dtype=bool)
     telecentre[i_idx[used]] = j_idx[used]

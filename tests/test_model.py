@@ -246,9 +246,9 @@ def test_same_input_same_output() -> None:
 
 # ----------------------------------------------------------------------------- issue 5 rules
 
-from optimizer import model as model_module  # noqa: E402
 from optimizer.errors import InfeasibleError  # noqa: E402
 from optimizer.model import REASON_FORBIDDEN, candidate_ranking, is_optimal  # noqa: E402
+from optimizer.model import flow as model_module  # noqa: E402
 
 
 def _rich_problem(rng: np.random.Generator, n: int, m: int) -> AssignmentProblem:
@@ -319,6 +319,7 @@ def test_flow_and_cp_sat_agree_on_larger_instances(seed: int) -> None:
 def test_pricing_from_one_candidate_reaches_the_full_optimum(seed: int, monkeypatch) -> None:
     rng = np.random.default_rng(1300 + seed)
     problem = _random_problem(rng, 300, 12).with_rules(select=None, max_minutes=None)
+    monkeypatch.setattr(model_module, "_ALL_PAIRS", 0)
     monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 1)
     pruned = problem.solve()
     monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 12)
@@ -461,3 +462,82 @@ def test_candidate_ranking_orders_by_commute_with_best_option() -> None:
     assert b.km_saved_per_day == pytest.approx(2 * (75 - 7.5))
     c = table.iloc[2]
     assert c.best_telecentre_id == "t3" and c.minutes_saved_per_day == pytest.approx(4.0)
+
+
+# ----------------------------------------------------------------------------- issue 15 shapes
+
+
+def _shaped_problem(
+    rng: np.random.Generator, shape: str, n: int, m: int, *, select: bool, ties: bool
+) -> AssignmentProblem:
+    """Homes uniform or in a few towns, desks plentiful or scarce, optionally many ties."""
+    homes, desks = shape.split("-")
+    if homes == "uniform":
+        agents = rng.uniform(0, 60, (n, 2))
+        office = np.array([30.0, 30.0])
+    else:
+        towns = rng.uniform(0, 60, (5, 2))
+        agents = towns[rng.choice(5, n, p=[0.5, 0.2, 0.1, 0.1, 0.1])] + rng.normal(0, 1.5, (n, 2))
+        office = np.array([10.0, 45.0])
+    if ties:
+        agents = agents.round(-1)  # homes on a 10 km grid: identical rows, equal savings
+    centres = rng.uniform(0, 60, (m, 2))
+    minutes = np.hypot(*(agents[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)).round()
+    head = np.hypot(*(agents - office).T).round()
+    share = 0.6 if desks == "plentiful" else 0.3
+    capacities = rng.integers(0, max(2, round(2 * share * n / m)), m)
+    return AssignmentProblem.from_cost_matrix(
+        minutes,
+        head,
+        capacities,
+        days=rng.integers(1, 4, n),
+        select=n // 5 if select else None,
+    )
+
+
+SHAPES = ["uniform-plentiful", "uniform-scarce", "clustered-plentiful", "clustered-scarce"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("select", [False, True])
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("path", ["all pairs", "pruned", "sampled"])
+def test_flow_equals_an_integer_program_on_every_shape(
+    shape: str, select: bool, ties: bool, path: str, monkeypatch
+) -> None:
+    rng = np.random.default_rng(len(shape) * 100 + 10 * select + 2 * ties + len(path))
+    problem = _shaped_problem(rng, shape, 300, 10, select=select, ties=ties)
+    if path != "all pairs":  # the large-problem paths: pruned, then priced
+        monkeypatch.setattr(model_module, "_ALL_PAIRS", 0)
+        monkeypatch.setattr(model_module, "_DESK_EXTRA", 0)
+    if path == "sampled":  # first candidates from a sample's potentials
+        monkeypatch.setattr(model_module, "_SAMPLE_ABOVE", 40)
+    result = problem.solve()
+    assert result.status == "optimal"
+    assert result.gain_total() == _milp_optimum(problem)
+    assert np.all(result.load() <= problem.capacities)
+    assert int(result.assigned.sum()) <= problem.limit
+    assert is_optimal(problem, result.telecentre)
+
+
+def test_pricing_from_poor_first_candidates_still_reaches_the_optimum(monkeypatch) -> None:
+    rng = np.random.default_rng(15)
+    problem = _shaped_problem(rng, "clustered-scarce", 400, 12, select=False, ties=False)
+    monkeypatch.setattr(model_module, "_ALL_PAIRS", 0)
+    monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 1)
+    monkeypatch.setattr(model_module, "_DESK_DEPTH", 0.0)
+    monkeypatch.setattr(model_module, "_PRICED_PER_AGENT", 1)
+    assert problem.solve().gain_total() == _milp_optimum(problem)
+
+
+def test_certificate_rejects_a_suboptimal_plan_on_a_shaped_instance() -> None:
+    rng = np.random.default_rng(16)
+    problem = _shaped_problem(rng, "uniform-scarce", 200, 8, select=False, ties=False)
+    best = problem.solve().telecentre
+    gain = problem.weekly_gain()
+    assigned = np.flatnonzero(best >= 0)
+    worse = best.copy()
+    worse[assigned[0]] = -1  # one agent sent back to the head office: a desk left free
+    assert gain[assigned[0], best[assigned[0]]] > 0
+    assert is_optimal(problem, best)
+    assert not is_optimal(problem, worse)

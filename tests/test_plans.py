@@ -98,6 +98,22 @@ def test_weekly_plan_at_scale_respects_every_day() -> None:
     assert plan.assignment.assigned.sum() > 0
 
 
+def test_weekly_bound_never_puts_an_agent_on_two_desks_the_same_day() -> None:
+    # X (2 days, Mon/Tue) saves 80 min a day at A or B; Y and W (Tue only) save 110 each.
+    # Best plan: X at A on Mon and Tue, Y at B on Tue: 270 min a week. A bound letting X
+    # take both Monday desks (A and B) once Y and W hold Tuesday would say 380; one desk a
+    # day for each agent caps it at 300 (Y, W, and X on one Monday).
+    minutes = np.array([[20.0, 20.0], [5.0, 5.0], [5.0, 5.0]])
+    problem = AssignmentProblem.from_cost_matrix(
+        minutes, np.full(3, 60.0), np.ones(2), days=np.array([2, 1, 1])
+    )
+    desks = np.array([[1, 1, 0, 0, 0], [1, 1, 0, 0, 0]])
+    allowed = np.array([[1, 1, 0, 0, 0], [0, 1, 0, 0, 0], [0, 1, 0, 0, 0]], dtype=bool)
+    plan = solve_weekly(problem, desks, allowed_days=allowed)
+    assert plan.assignment.objective_value == pytest.approx(270.0)
+    assert plan.assignment.best_bound == pytest.approx(300.0)
+
+
 def test_one_day_weekly_plan_uses_the_exact_flow() -> None:
     problem = _problem(4, 200, 8, days_max=1)
     desks = np.random.default_rng(4).integers(0, 4, (8, 5))

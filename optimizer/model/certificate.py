@@ -1,0 +1,116 @@
+"""The optimality certificate: no negative cycle in the compressed residual network.
+
+An assignment is optimal over all eligible pairs when its residual network,
+compressed to the telecentres, "stays at the head office", the hub and the
+sink, has no negative cycle (no improving exchange of agents). The same
+network of a pruned problem gives node potentials, hence reduced costs for
+the pairs left out (pricing, :mod:`optimizer.model.flow`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import NegativeCycleError, floyd_warshall
+
+from optimizer.model.problem import AssignmentProblem
+
+
+def _compressed_residual(
+    problem: AssignmentProblem,
+    telecentre: np.ndarray,
+    candidates: tuple[np.ndarray, np.ndarray] | None = None,
+) -> sparse.csr_array:
+    """Build the residual network of an assignment, compressed to telecentres and 3 nodes.
+
+    Nodes: the telecentres ``0..m-1``, "stays" ``m``, the hub ``m+1`` and the
+    sink ``m+2``. Moving an agent from X to Y costs ``gain[i, X] - gain[i, Y]``
+    (the cheapest such agent gives the arc); a free desk, room under the limit
+    on agents, and agents assigned or staying give zero-cost arcs. With
+    ``candidates`` (agent, telecentre pairs sorted by agent), only those pairs
+    count as moves: the residual network of the pruned problem.
+    """
+    m = problem.n_telecentres
+    stay = m
+    best = np.full((m + 1, m + 1), np.inf)
+    must = problem.must
+    for lo, hi, ok, gain in problem.blocks():
+        allowed = ok if candidates is None else ok & _candidate_mask(candidates, lo, hi, m)
+        where = telecentre[lo:hi]
+        position = np.where(where >= 0, where, stay)
+        own = np.where(where >= 0, gain[np.arange(hi - lo), np.maximum(where, 0)], 0)
+        moves = np.full((hi - lo, m + 1), np.inf)
+        moves[:, :m] = np.where(allowed, own[:, None] - gain, np.inf)
+        moves[:, stay] = np.where(must[lo:hi], np.inf, own)
+        order = np.argsort(position, kind="stable")
+        groups, starts = np.unique(position[order], return_index=True)
+        np.minimum.at(best, groups, np.minimum.reduceat(moves[order], starts, axis=0))
+    return _residual_arcs(problem, telecentre, best)
+
+
+def _residual_arcs(
+    problem: AssignmentProblem, telecentre: np.ndarray, best: np.ndarray
+) -> sparse.csr_array:
+    """Assemble the compressed residual network from its cheapest moves ``best``.
+
+    ``best`` is ``(m + 1, m + 1)``: the cheapest move of an agent between
+    telecentres and "stays"; the zero-cost arcs of free desks, room under the
+    limit on agents and agents assigned or staying are added here.
+    """
+    m = problem.n_telecentres
+    stay, hub, sink = m, m + 1, m + 2
+    np.fill_diagonal(best, np.inf)
+    load = np.bincount(telecentre[telecentre >= 0], minlength=m)
+    assigned = int(load.sum())
+    x, y = np.nonzero(np.isfinite(best))
+    arcs: list[tuple[int, int, float]] = list(
+        zip(x.tolist(), y.tolist(), best[x, y].tolist(), strict=True)
+    )
+    for j in range(m):
+        if load[j] < problem.capacities[j]:
+            arcs.append((j, hub, 0.0))  # a free desk at j
+        if load[j] > 0:
+            arcs.append((hub, j, 0.0))
+    if assigned < problem.limit:
+        arcs.append((hub, sink, 0.0))  # room under the limit on agents
+    if assigned > 0:
+        arcs += [(sink, hub, 0.0), (stay, sink, 0.0)]
+    if assigned < problem.n_agents:
+        arcs.append((sink, stay, 0.0))
+    tails, heads, costs = (list(column) for column in zip(*arcs, strict=True))
+    return sparse.csr_array((costs, (tails, heads)), shape=(m + 3, m + 3))
+
+
+def _candidate_mask(
+    candidates: tuple[np.ndarray, np.ndarray], lo: int, hi: int, m: int
+) -> np.ndarray:
+    rows, cols = candidates
+    first, last = np.searchsorted(rows, [lo, hi])
+    mask = np.zeros((hi - lo, m), dtype=bool)
+    mask[rows[first:last] - lo, cols[first:last]] = True
+    return mask
+
+
+def is_optimal(problem: AssignmentProblem, telecentre: np.ndarray) -> bool:
+    """Certify that a feasible assignment is optimal over all eligible pairs.
+
+    Looks for a negative cycle (an improving exchange of agents) in the
+    compressed residual network with Floyd-Warshall: none means optimal.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    telecentre
+        A feasible assignment (index per agent, -1 for none).
+
+    Returns
+    -------
+    bool
+        True when optimal.
+    """
+    try:
+        floyd_warshall(_compressed_residual(problem, telecentre), directed=True)
+    except NegativeCycleError:
+        return False
+    return True

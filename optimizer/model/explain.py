@@ -1,0 +1,167 @@
+"""Why each agent left out is left out, and the ranking of volunteers by commute."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.model.problem import AssignmentProblem
+
+REASON_UNREACHABLE = "unreachable: no road route to the head office"
+REASON_NO_TELECENTRE_ROUTE = "unreachable: no road route to any telecentre"
+REASON_NO_SAVING = "no saving: no telecentre is nearer than the head office"
+REASON_BELOW_MIN = "saving too small: below the minimum saving per day"
+REASON_TOO_FAR = "too far: every telecentre that saves time is beyond the longest acceptable drive"
+REASON_WORSE_OFF = (
+    "worse off: the telecentres that save time are further than the head office (one way)"
+)
+REASON_FORBIDDEN = "forbidden: the telecentres that would save time are excluded for this agent"
+REASON_FULL = "capacity full: the telecentres that would save time are full"
+REASON_NOT_SELECTED = "not selected: the limit on the number of agents was reached"
+REASON_CLOSED_DAYS = (
+    "closed on its days: the telecentres that would save time are not open on enough of the "
+    "days it can telework"
+)
+REASON_SHORTER_COMMUTE = (
+    "not selected: the limit on the number of agents went to longer commutes (--select-by commute)"
+)
+
+
+def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ...]:
+    """Say why each agent left out is left out ("" for assigned agents).
+
+    The first reason that applies, in this order: unreachable; no telecentre
+    saves time; the saving is below the minimum; those left are forbidden;
+    those left are further than the head office (the no-one-worse-off rule);
+    every telecentre that saves enough is beyond the longest acceptable drive;
+    the agent could go to a telecentre with a free place but the limit on
+    agents was reached; the telecentres that would save time are full.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    telecentre
+        Each agent's telecentre index, -1 when not assigned.
+
+    Returns
+    -------
+    tuple of str
+        One reason per agent.
+    """
+    free = problem.capacities - np.bincount(
+        telecentre[telecentre >= 0], minlength=problem.n_telecentres
+    )
+    labels = np.array(
+        [
+            "",
+            REASON_UNREACHABLE,
+            REASON_NO_TELECENTRE_ROUTE,
+            REASON_NO_SAVING,
+            REASON_BELOW_MIN,
+            REASON_FORBIDDEN,
+            REASON_TOO_FAR,
+            REASON_NOT_SELECTED,
+            REASON_FULL,
+            REASON_WORSE_OFF,
+            REASON_SHORTER_COMMUTE,
+        ],
+        dtype=object,
+    )
+    codes = np.empty(problem.n_agents, dtype=np.int64)
+    for lo, hi, ok, _ in problem.blocks():
+        rows = slice(lo, hi)
+        saving = np.rint(problem.saving_minutes(rows) * 60.0)
+        with np.errstate(invalid="ignore"):
+            reachable = np.isfinite(saving).any(axis=1)
+            positive = saving > 0
+            enough = positive & (saving >= np.rint(problem.min_saving * 60.0))
+            within = enough
+            if problem.max_minutes is not None:
+                within = enough & (problem.minutes_to[rows] <= problem.max_minutes)
+            fair = within
+            if problem.no_worse_off:
+                fair = within & (
+                    problem.minutes_to[rows] <= problem.head_office_minutes_to[rows, None]
+                )
+        ho_ok = np.isfinite(problem.head_office_minutes_to[rows]) & np.isfinite(
+            problem.head_office_minutes_back[rows]
+        )
+        codes[rows] = np.select(
+            [
+                telecentre[rows] >= 0,
+                ~ho_ok,
+                ~reachable,
+                ~positive.any(axis=1),
+                ~enough.any(axis=1),
+                ~ok.any(axis=1) & fair.any(axis=1),
+                ~ok.any(axis=1) & within.any(axis=1),
+                ~ok.any(axis=1),
+                (ok & (free > 0)[None, :]).any(axis=1),
+            ],
+            [0, 1, 2, 3, 4, 5, 9, 6, 7],
+            default=8,
+        )
+    if problem.excluded is not None:
+        codes[np.asarray(problem.excluded, dtype=bool) & (telecentre < 0)] = 10
+    reasons = labels[codes].tolist()
+    return tuple(reasons)
+
+
+# ----------------------------------------------------------------------------- ranking
+
+
+def candidate_ranking(problem: AssignmentProblem) -> pd.DataFrame:
+    """Volunteers ranked by their commute to the head office, longest first.
+
+    For each agent: one-way minutes and km to the head office, the best
+    reachable telecentre (largest saving, capacities ignored, the longest
+    acceptable drive respected) with its one-way minutes and the round-trip
+    saving per day. This is the table the scheme's planners used to pick
+    candidates by distance.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank, agent_id, minutes_to_head_office, km_to_head_office,
+        best_telecentre_id, minutes_to_best_telecentre, minutes_saved_per_day,
+        km_saved_per_day, telework_days``.
+    """
+    saving = problem.saving_minutes()
+    if problem.max_minutes is not None:
+        saving = np.where(problem.minutes_to <= problem.max_minutes, saving, np.nan)
+    has = ~np.isnan(saving).all(axis=1)
+    best = np.where(has, np.argmax(np.nan_to_num(saving, nan=-np.inf), axis=1), -1)
+    rows = np.arange(problem.n_agents)
+    col = np.maximum(best, 0)
+    pick_saving = np.where(has, saving[rows, col], np.nan)
+    km_saving = problem.saving_km()
+    table = pd.DataFrame(
+        {
+            "agent_id": list(problem.agent_ids),
+            "minutes_to_head_office": problem.head_office_minutes_to.round(1),
+            "km_to_head_office": (
+                problem.head_office_km_to.round(2)
+                if problem.head_office_km_to is not None
+                else np.nan
+            ),
+            "best_telecentre_id": [
+                problem.telecentre_ids[j] if j >= 0 else "" for j in best.tolist()
+            ],
+            "minutes_to_best_telecentre": np.where(
+                has, problem.minutes_to[rows, col], np.nan
+            ).round(1),
+            "minutes_saved_per_day": pick_saving.round(1),
+            "km_saved_per_day": np.where(has, km_saving[rows, col], np.nan).round(2),
+            "telework_days": problem.days,
+        }
+    )
+    order = np.lexsort((rows, -np.nan_to_num(problem.head_office_minutes_to, nan=-np.inf)))
+    table = table.iloc[order].reset_index(drop=True)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table

@@ -1,0 +1,470 @@
+r"""The min-cost flow engine (OR-Tools ``SimpleMinCostFlow``).
+
+Source -> agent (capacity 1) -> telecentre (cost
+:math:`-(d_i s_{ij} + b[ij \in P])`) -> hub (capacity :math:`c_j`) -> sink
+(capacity :math:`K`), plus agent -> "stays at the head office" -> sink at no
+cost (no such arc for an agent who must be assigned). Costs are whole seconds
+(or metres), so the optimum is exact.
+
+Up to :data:`_ALL_PAIRS` pairs, the flow takes every eligible pair in one
+solve. Larger problems start from candidate pairs from both sides: each
+agent's best few telecentres, and each telecentre's best agents, several
+times its desks (the competition for scarce desks); above
+:data:`_SAMPLE_ABOVE` agents, a random eighth of the agents with an eighth of
+the desks is solved first, and its node potentials (what a desk at each
+telecentre is worth) add each agent's best telecentres at those prices and
+leave out agents far from any desk at them. Only agents with a pair are nodes
+of the flow. The node potentials of the optimum, read from the residual
+network compressed to the telecentres (:mod:`optimizer.model.certificate`),
+price every pair left out; each moving agent's most improving pairs (and its
+near-competitive ones) are added and the flow solved again, until no pair has
+a negative reduced cost, which proves the assignment optimal for all pairs
+(LP duality). The sample and the candidates only decide how fast the proof
+comes, never the optimum.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+from scipy import sparse
+from scipy.sparse.csgraph import floyd_warshall
+
+from optimizer.errors import SolverError
+from optimizer.model.certificate import _candidate_mask, _residual_arcs
+from optimizer.model.feasibility import check_feasible
+from optimizer.model.problem import AssignmentProblem, _pairs
+from optimizer.model.result import Assignment, _result
+
+logger = logging.getLogger(__name__)
+
+#: Telecentres per agent in the first min-cost flow solve (pricing adds more where needed).
+_FIRST_CANDIDATES = 3
+#: Telecentres per agent at the prices of a sample (large problems, :func:`_sample_potentials`).
+_VALUED_CANDIDATES = 3
+#: Each telecentre's best agents in the first solve: this many per desk ...
+_DESK_DEPTH = 2.0
+#: ... plus this many.
+_DESK_EXTRA = 16
+#: Pairs pricing adds per agent and round (its most improving ones).
+_PRICED_PER_AGENT = 2
+#: Agents whose best pair at the sample's prices is below this share of the largest gain
+#: start outside the flow (pricing brings them back if they matter).
+_OUT_OF_REACH = 0.002
+#: Pricing also adds pairs whose reduced cost is below this share of the mean gain of a pair.
+_MARGIN = 0.05
+#: Up to this many agent-telecentre pairs, the flow takes every eligible pair in one solve.
+_ALL_PAIRS = 1_000_000
+#: Above this many agents, the first candidates use potentials estimated on a sample ...
+_SAMPLE_ABOVE = 20_000
+#: ... of this share of the agents.
+_SAMPLE_SHARE = 0.125
+
+
+def _candidates(
+    problem: AssignmentProblem,
+    width: int,
+    *,
+    depth: float = 0.0,
+    values: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate pairs ``(agent, telecentre, gain)``, sorted by agent then telecentre.
+
+    Each agent's ``width`` best eligible telecentres; with ``values``
+    (``(n_telecentres,)``, added to the gains: estimated node potentials), also
+    its ``width`` best by gain plus value; with ``depth`` > 0, each
+    telecentre's ``depth x desks + _DESK_EXTRA`` best eligible agents (by
+    gain), kept in one pass over the blocks.
+    """
+    n, m = problem.n_agents, problem.n_telecentres
+    rows_out: list[np.ndarray] = []
+    cols_out: list[np.ndarray] = []
+    want = (
+        np.minimum(
+            np.ceil(depth * problem.capacities.astype(float)).astype(np.int64) + _DESK_EXTRA, n
+        )
+        if depth > 0
+        else np.zeros(m, dtype=np.int64)
+    )
+    pool_score: list[np.ndarray] = []
+    pool_agent: list[np.ndarray] = []
+    must = problem.must
+    for lo, hi, ok, gain in problem.blocks():
+        if values is not None:  # agents far from a desk at the sample's prices start out
+            reach = np.where(ok, gain + values[None, :m], -np.inf).max(axis=1, initial=-np.inf)
+            ok = ok & ((reach > -_OUT_OF_REACH * float(gain.max(initial=0))) | must[lo:hi])[:, None]
+        score = np.where(ok, gain, -1)
+        if width < m:
+            top = np.argpartition(-score, width - 1, axis=1)[:, :width]
+        else:
+            top = np.broadcast_to(np.arange(m), score.shape)
+        keep = np.take_along_axis(score, top, axis=1) >= 0
+        local_rows = np.broadcast_to(np.arange(score.shape[0])[:, None], top.shape)
+        rows_out.append(local_rows[keep] + lo)
+        cols_out.append(top[keep])
+        if values is not None and m > _VALUED_CANDIDATES:
+            valued = np.where(ok, gain + values[None, :m], -np.inf)
+            top = np.argpartition(-valued, _VALUED_CANDIDATES - 1, axis=1)[:, :_VALUED_CANDIDATES]
+            keep = np.isfinite(np.take_along_axis(valued, top, axis=1))
+            local_rows = np.broadcast_to(np.arange(score.shape[0])[:, None], top.shape)
+            rows_out.append(local_rows[keep] + lo)
+            cols_out.append(top[keep])
+        if depth > 0:  # each telecentre's best of this block, merged after the pass
+            by_centre = np.ascontiguousarray(score.T)
+            r = int(min(want.max(), hi - lo))
+            best = np.argpartition(-by_centre, r - 1, axis=1)[:, :r] if r < hi - lo else None
+            if best is None:
+                pool_score.append(by_centre)
+                pool_agent.append(np.broadcast_to(np.arange(lo, hi), by_centre.shape))
+            else:
+                pool_score.append(np.take_along_axis(by_centre, best, axis=1))
+                pool_agent.append(best + lo)
+    if pool_score:
+        scores, agents = np.concatenate(pool_score, axis=1), np.concatenate(pool_agent, axis=1)
+        for j in range(m):
+            r = int(want[j])
+            part = np.argpartition(-scores[j], r - 1)[:r] if r < scores.shape[1] else slice(None)
+            good = scores[j][part] >= 0
+            rows_out.append(agents[j][part][good])
+            cols_out.append(np.full(int(good.sum()), j, dtype=np.int64))
+    if not rows_out:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    # one flag per pair, read in order: sorted by agent then telecentre, a fixed arc order
+    flags = np.zeros(n * m, dtype=bool)
+    flags[np.concatenate(rows_out).astype(np.int64) * m + np.concatenate(cols_out)] = True
+    keys = np.flatnonzero(flags)
+    rows, cols = keys // m, keys % m
+    return rows, cols, _pair_gains(problem, rows, cols)
+
+
+def solve_flow(
+    tails: np.ndarray,
+    heads: np.ndarray,
+    capacities: np.ndarray,
+    costs: np.ndarray,
+    *,
+    n_nodes: int,
+    source: int,
+    sink: int,
+    amount: int,
+) -> min_cost_flow.SimpleMinCostFlow | None:
+    """Send ``amount`` units from ``source`` to ``sink`` at least cost (OR-Tools).
+
+    Parameters
+    ----------
+    tails, heads, capacities, costs
+        The arcs, integer costs.
+    n_nodes
+        Number of nodes.
+    source, sink
+        Where the flow starts and ends.
+    amount
+        Units to send.
+
+    Returns
+    -------
+    SimpleMinCostFlow or None
+        The solved flow (read ``flows`` and ``optimal_cost``), or None when
+        the amount cannot be sent.
+    """
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32),
+        heads.astype(np.int32),
+        capacities.astype(np.int64),
+        costs.astype(np.int64),
+    )
+    supplies = np.zeros(n_nodes, dtype=np.int64)
+    supplies[source], supplies[sink] = amount, -amount
+    flow.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
+    status = flow.solve()
+    if status == flow.INFEASIBLE:
+        return None
+    if status != flow.OPTIMAL:
+        msg = f"min-cost flow stopped with status {status}; please report this."
+        raise SolverError(msg)
+    return flow
+
+
+def _flow_on(
+    problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray, gains: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Solve the assignment flow on the given pairs: each agent's telecentre and the gain.
+
+    Only agents with a pair (or who must be assigned) are nodes; the others stay.
+    """
+    n_all, m = problem.n_agents, problem.n_telecentres
+    must_all = problem.must
+    present = np.zeros(n_all, dtype=bool)
+    present[rows] = True
+    present |= must_all
+    agents_in = np.flatnonzero(present)
+    compact = np.full(n_all, -1, dtype=np.int64)
+    compact[agents_in] = np.arange(agents_in.size)
+    n = agents_in.size
+    rows_c = compact[rows]
+    source, hub, sink, stay = n + m, n + m + 1, n + m + 2, n + m + 3
+    agents = np.arange(n)
+    free = ~must_all[agents_in]
+    n_free = int(free.sum())
+    flow = solve_flow(
+        np.concatenate([np.full(n, source), rows_c, agents[free], n + np.arange(m), [hub, stay]]),
+        np.concatenate([agents, n + cols, np.full(n_free, stay), np.full(m, hub), [sink, sink]]),
+        np.concatenate(
+            [
+                np.ones(n),
+                np.ones(rows.size),
+                np.ones(n_free),
+                problem.capacities,
+                [problem.limit, n],
+            ]
+        ),
+        np.concatenate([np.zeros(n), -gains, np.zeros(n_free + m + 2)]),
+        n_nodes=n + m + 4,
+        source=source,
+        sink=sink,
+        amount=n,
+    )
+    if flow is None:
+        check_feasible(problem)  # says why, in words
+        msg = "min-cost flow found the problem infeasible; please report this."
+        raise SolverError(msg)
+    used = flow.flows(np.arange(n, n + rows.size, dtype=np.int32)) > 0
+    telecentre = np.full(n_all, -1, dtype=np.int64)
+    telecentre[rows[used]] = cols[used]
+    return telecentre, -int(flow.optimal_cost())
+
+
+def _pruned_residual(
+    problem: AssignmentProblem,
+    telecentre: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    gains: np.ndarray,
+) -> sparse.csr_array:
+    """Build the compressed residual network of the pruned problem from its pairs alone.
+
+    The same network as :func:`optimizer.model.certificate._compressed_residual`
+    with candidates, built in time proportional to the candidate pairs.
+    """
+    m = problem.n_telecentres
+    stay = m
+    own = np.zeros(problem.n_agents, dtype=np.int64)
+    used = telecentre[rows] == cols
+    own[rows[used]] = gains[used]
+    position = np.where(telecentre >= 0, telecentre, stay)
+    tails = position[rows]
+    moving = tails != cols
+    best = np.full((m + 1) * (m + 1), np.inf)
+    np.minimum.at(
+        best,
+        tails[moving] * (m + 1) + cols[moving],
+        (own[rows[moving]] - gains[moving]).astype(float),
+    )
+    leaving = np.flatnonzero((telecentre >= 0) & ~problem.must)
+    np.minimum.at(best, position[leaving] * (m + 1) + stay, own[leaving].astype(float))
+    return _residual_arcs(problem, telecentre, best.reshape(m + 1, m + 1))
+
+
+def _price_out(
+    problem: AssignmentProblem,
+    telecentre: np.ndarray,
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    per_agent: int | None = None,
+    margin: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Pairs left out of ``candidates`` that could improve the pruned optimum.
+
+    Node potentials of the pruned problem's residual network (shortest
+    distances from a virtual root) give every pair a reduced cost; pairs with
+    a negative one are returned (at most ``per_agent`` per agent, the most
+    negative). None left: the reduced costs of all pairs are non-negative,
+    which proves the assignment optimal for the whole problem (LP duality).
+    The potentials are returned last.
+    """
+    m = problem.n_telecentres
+    rows, cols, gains = candidates
+    dist = floyd_warshall(_pruned_residual(problem, telecentre, rows, cols, gains), directed=True)
+    potential = np.minimum(dist.min(axis=0), 0.0)
+    stay = m
+    found_rows, found_cols = [], []
+    improving = False
+    for lo, hi, ok, gain in problem.blocks():
+        where = telecentre[lo:hi]
+        position = np.where(where >= 0, where, stay)
+        own = np.where(where >= 0, gain[np.arange(hi - lo), np.maximum(where, 0)], 0)
+        reduced = own[:, None] - gain + (potential[position][:, None] - potential[None, :m])
+        reduced = np.where(ok & ~_candidate_mask((rows, cols), lo, hi, m), reduced, np.inf)
+        if per_agent is not None and per_agent < m:
+            top = np.argpartition(reduced, per_agent - 1, axis=1)[:, :per_agent]
+            values = np.take_along_axis(reduced, top, axis=1)
+            moving = np.asarray((values < 0).any(axis=1))
+            improving = improving or bool(moving.any())
+            r, k = np.nonzero((values < margin) & moving[:, None])
+            c = top[r, k]
+        else:
+            moving = np.asarray((reduced < 0).any(axis=1))
+            improving = improving or bool(moving.any())
+            r, c = np.nonzero((reduced < margin) & moving[:, None])
+        found_rows.append(r + lo)
+        found_cols.append(c)
+    return np.concatenate(found_rows), np.concatenate(found_cols), potential, improving
+
+
+def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
+    """Solve ``problem`` exactly as a min-cost flow (see the module docstring).
+
+    The first solve sees each agent's few best telecentres and each
+    telecentre's best agents (on large problems, also each agent's best at
+    the prices of a sample, :func:`_sample_potentials`); after each solve, the
+    pairs whose reduced cost shows they could improve the result are added (a
+    few per agent), until none is left, which proves the result optimal for
+    all pairs.
+
+    Parameters
+    ----------
+    problem
+        The problem (assumed feasible: see :func:`check_feasible`).
+
+    Returns
+    -------
+    Assignment
+        An optimal assignment, proven so.
+    """
+    started = time.perf_counter()
+    telecentre, gain, arcs, rounds = _priced_flow(problem)[:4]
+    result = _result(
+        problem,
+        telecentre,
+        bound_gain=gain,
+        status="optimal",
+        engine="ortools-min-cost-flow",
+        started=started,
+    )
+    logger.info(
+        "min-cost flow: %d agents x %d telecentres, %d arcs, %d round(s), %d assigned, "
+        "objective %.1f, %.3f s",
+        problem.n_agents,
+        problem.n_telecentres,
+        arcs,
+        rounds,
+        int(result.assigned.sum()),
+        result.objective_value,
+        result.solve_seconds,
+    )
+    return result
+
+
+def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int, np.ndarray]:
+    """Solve on candidate pairs and price until optimal.
+
+    Returns each agent's telecentre, the gain, the arcs used, the rounds and
+    the final node potentials.
+    """
+    m = problem.n_telecentres
+    if problem.n_agents * m <= _ALL_PAIRS:
+        rows, cols, gains = _candidates(problem, m)
+    else:
+        values = _sample_potentials(problem)
+        rows, cols, gains = _candidates(
+            problem, min(_FIRST_CANDIDATES, m), depth=_DESK_DEPTH, values=values
+        )
+    rounds = 0
+    while True:
+        rounds += 1
+        telecentre, gain = _flow_on(problem, rows, cols, gains)
+        more_rows, more_cols, potential, improving = _price_out(
+            problem,
+            telecentre,
+            (rows, cols, gains),
+            per_agent=_PRICED_PER_AGENT,
+            margin=_MARGIN * float(gains.mean()) if gains.size else 0.0,
+        )
+        if not improving:
+            return telecentre, gain, int(rows.size), rounds, potential
+        logger.info("pricing added %d pairs; solving again", more_rows.size)
+        rows = np.concatenate([rows, more_rows])
+        cols = np.concatenate([cols, more_cols])
+        order = np.lexsort((cols, rows))
+        rows, cols = rows[order], cols[order]
+        gains = _pair_gains(problem, rows, cols)
+
+
+def _sample_potentials(problem: AssignmentProblem) -> np.ndarray | None:
+    """Estimate the telecentres' node potentials on a sample of the agents (large problems).
+
+    A random :data:`_SAMPLE_SHARE` of the agents, with the desks and the
+    limit on agents scaled alike, is solved exactly (itself from a sample when
+    still large); its potentials are what a desk at each telecentre is worth,
+    close to those of the whole problem. Only the first candidates depend on
+    them, never the optimum or its proof.
+    """
+    n = problem.n_agents
+    if n <= _SAMPLE_ABOVE:
+        return None
+    rng = np.random.default_rng(2015)
+    chosen = np.sort(rng.choice(n, size=max(1, int(n * _SAMPLE_SHARE)), replace=False))
+    share = chosen.size / n
+    sample = _agents_subset(
+        problem,
+        chosen,
+        capacities=np.round(problem.capacities * share).astype(np.int64),
+        select=None if problem.select is None else round(problem.limit * share),
+    )
+    potential = _priced_flow(sample)[4]
+    m = problem.n_telecentres
+    return np.asarray(potential[:m] - potential[m])  # relative to staying
+
+
+def _agents_subset(
+    problem: AssignmentProblem, chosen: np.ndarray, *, capacities: np.ndarray, select: int | None
+) -> AssignmentProblem:
+    """Restrict the problem to agents ``chosen`` (sorted): other desks and limit, none forced."""
+    position = np.full(problem.n_agents, -1, dtype=np.int64)
+    position[chosen] = np.arange(chosen.size)
+
+    def pairs(given: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
+        if given is None:
+            return None
+        rows, cols = _pairs(given)
+        inside = position[rows] >= 0
+        return position[rows[inside]], cols[inside]
+
+    def rows_of(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else np.asarray(values)[chosen]
+
+    return replace(
+        problem,
+        agent_ids=tuple(problem.agent_ids[i] for i in chosen.tolist()),
+        minutes_to=problem.minutes_to[chosen],
+        minutes_back=problem.minutes_back[chosen],
+        head_office_minutes_to=problem.head_office_minutes_to[chosen],
+        head_office_minutes_back=problem.head_office_minutes_back[chosen],
+        km_to=rows_of(problem.km_to),
+        km_back=rows_of(problem.km_back),
+        head_office_km_to=rows_of(problem.head_office_km_to),
+        head_office_km_back=rows_of(problem.head_office_km_back),
+        capacities=capacities,
+        days=problem.days[chosen],
+        select=select,
+        must_assign=None,
+        forbidden=pairs(problem.forbidden),
+        preferred=pairs(problem.preferred),
+        incumbent=pairs(problem.incumbent),
+        excluded=rows_of(problem.excluded),
+        _cache={},
+    )
+
+
+def _pair_gains(problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    out = np.empty(rows.size, dtype=np.int64)
+    for lo, hi, _, gain in problem.blocks():
+        first, last = np.searchsorted(rows, [lo, hi])
+        out[first:last] = gain[rows[first:last] - lo, cols[first:last]]
+    return out
