@@ -415,3 +415,94 @@ def test_more_than_one_telework_day_is_refused_not_approximated(instance, source
     two = agents.head(20).assign(telework_days=2)
     with pytest.raises(InputError, match="20 agents telework more than one day"):
         plan_national(two, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+
+
+def _write_country_osm(path: Path) -> None:
+    """The synthetic country as an OSM XML file (one way per street)."""
+    from optimizer._osm import write_osm_xml
+
+    graph, _ = COUNTRY.graph()
+    nodes = [(n, d["x"], d["y"], {}) for n, d in graph.nodes(data=True)]
+    ways, seen = [], set()
+    for k, (u, v, data) in enumerate(graph.edges(data=True)):
+        if data.get("oneway"):
+            ways.append((k + 1, [u, v], {"highway": data["highway"], "oneway": "yes"}))
+        elif (v, u) not in seen:
+            seen.add((u, v))
+            ways.append((k + 1, [u, v], {"highway": data["highway"]}))
+    write_osm_xml(path, nodes, ways, generator="test country")
+
+
+def test_split_osm_reads_once_and_routes_like_the_merged_file(tmp_path, monkeypatch, instance):
+    import osmium
+
+    from optimizer.national import pbf
+    from optimizer.network import load_network
+
+    country_file = tmp_path / "country.osm"
+    _write_country_osm(country_file)
+    opened = []
+    real = osmium.FileProcessor
+
+    def counting(*args, **kwargs):
+        opened.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pbf.osmium, "FileProcessor", counting)
+    extracts = pbf.split_osm(country_file, COUNTRY.areas(), tmp_path / "split", buffer_km=BUFFER_KM)
+    monkeypatch.undo()
+    assert opened == [str(country_file)]  # one pass over the file
+    assert sorted(extracts) == COUNTRY.codes
+    sources = pbf.osm_sources(
+        extracts, COUNTRY.areas(), buffer_km=BUFFER_KM, cache_dir=tmp_path / "cache"
+    )
+    # D00's buffer ends inside D01: its extract has a cut
+    assert sources["D00"].load().cut.size > 0
+    agents, sites, wlon, wlat = instance
+    plan = plan_national(
+        agents, sites, COUNTRY.areas(), sources, work_dir=tmp_path / "w", options=OPTIONS
+    )
+    # the same plan as one process on the whole file
+    whole = load_network(country_file)
+    origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
+    destinations = pd.concat(
+        [
+            sites.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
+            pd.DataFrame({"id": [f"w{k}" for k in range(wlon.size)], "lon": wlon, "lat": wlat}),
+        ],
+        ignore_index=True,
+    )
+    table = travel_table(whole, origins, destinations).table
+    wide = {
+        col: table.pivot(index="origin_id", columns="destination_id", values=col).reindex(
+            agents["agent_id"]
+        )
+        for col in ("minutes_to", "minutes_back")
+    }
+    work = [
+        f"w{int(np.flatnonzero((wlon == a) & (wlat == b))[0])}"
+        for a, b in zip(agents["workplace_lon"], agents["workplace_lat"], strict=True)
+    ]
+    rows = np.arange(len(agents))
+    ids = sites["telecentre_id"].tolist()
+    problem = AssignmentProblem(
+        agent_ids=tuple(agents["agent_id"]),
+        telecentre_ids=tuple(ids),
+        minutes_to=wide["minutes_to"][ids].to_numpy(),
+        minutes_back=wide["minutes_back"][ids].to_numpy(),
+        head_office_minutes_to=wide["minutes_to"].to_numpy()[
+            rows, [wide["minutes_to"].columns.get_loc(w) for w in work]
+        ],
+        head_office_minutes_back=wide["minutes_back"].to_numpy()[
+            rows, [wide["minutes_back"].columns.get_loc(w) for w in work]
+        ],
+        capacities=np.ones(len(ids), dtype=np.int64),
+        days=np.ones(len(agents), dtype=np.int64),
+        max_minutes=OPTIONS.max_minutes,
+        min_saving=OPTIONS.min_saving,
+    ).validated()
+    single = solve_weekly(
+        problem, sites[list(DAYS)].to_numpy(), allowed_days=~day_mask(agents["impossible_days"])
+    )
+    assert plan.exact
+    assert plan.gain_seconds == single.assignment.gain_total() > 0
