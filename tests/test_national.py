@@ -433,36 +433,19 @@ def _write_country_osm(path: Path) -> None:
     write_osm_xml(path, nodes, ways, generator="test country")
 
 
-def test_split_osm_reads_once_and_routes_like_the_merged_file(tmp_path, monkeypatch, instance):
-    import osmium
+@pytest.fixture(scope="module")
+def country_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("osm") / "country.osm"
+    _write_country_osm(path)
+    return path
 
-    from optimizer.national import pbf
+
+@pytest.fixture(scope="module")
+def file_reference(country_file, instance):
+    """Single-process optimum on the whole OSM file (osmnx graph, simplified), agent by agent."""
     from optimizer.network import load_network
 
-    country_file = tmp_path / "country.osm"
-    _write_country_osm(country_file)
-    opened = []
-    real = osmium.FileProcessor
-
-    def counting(*args, **kwargs):
-        opened.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(pbf.osmium, "FileProcessor", counting)
-    extracts = pbf.split_osm(country_file, COUNTRY.areas(), tmp_path / "split", buffer_km=BUFFER_KM)
-    monkeypatch.undo()
-    assert opened == [str(country_file)]  # one pass over the file
-    assert sorted(extracts) == COUNTRY.codes
-    sources = pbf.osm_sources(
-        extracts, COUNTRY.areas(), buffer_km=BUFFER_KM, cache_dir=tmp_path / "cache"
-    )
-    # D00's buffer ends inside D01: its extract has a cut
-    assert sources["D00"].load().cut.size > 0
     agents, sites, wlon, wlat = instance
-    plan = plan_national(
-        agents, sites, COUNTRY.areas(), sources, work_dir=tmp_path / "w", options=OPTIONS
-    )
-    # the same plan as one process on the whole file
     whole = load_network(country_file)
     origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
     destinations = pd.concat(
@@ -504,5 +487,89 @@ def test_split_osm_reads_once_and_routes_like_the_merged_file(tmp_path, monkeypa
     single = solve_weekly(
         problem, sites[list(DAYS)].to_numpy(), allowed_days=~day_mask(agents["impossible_days"])
     )
+    return single.assignment.gain_total()
+
+
+def test_split_osm_reads_once_and_routes_like_the_merged_file(
+    tmp_path, monkeypatch, instance, country_file, file_reference
+):
+    import osmium
+
+    from optimizer.national import pbf
+
+    opened = []
+    real = osmium.FileProcessor
+
+    def counting(*args, **kwargs):
+        opened.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pbf.osmium, "FileProcessor", counting)
+    extracts = pbf.split_osm(country_file, COUNTRY.areas(), tmp_path / "split", buffer_km=BUFFER_KM)
+    monkeypatch.undo()
+    assert opened == [str(country_file)]  # one pass over the file
+    assert sorted(extracts) == COUNTRY.codes
+    sources = pbf.osm_sources(
+        extracts, COUNTRY.areas(), buffer_km=BUFFER_KM, cache_dir=tmp_path / "cache"
+    )
+    # D00's buffer ends inside D01: its extract has a cut
+    assert sources["D00"].load().cut.size > 0
+    agents, sites, _, _ = instance
+    plan = plan_national(
+        agents, sites, COUNTRY.areas(), sources, work_dir=tmp_path / "w", options=OPTIONS
+    )
     assert plan.exact
-    assert plan.gain_seconds == single.assignment.gain_total() > 0
+    assert plan.gain_seconds == file_reference > 0
+
+
+def test_assign_scheduler_runs_the_national_plan(tmp_path, instance, file_reference):
+    """``assign --scheduler local:2`` on a national folder (boundaries + one file to split)."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    _write_country_osm(folder / "country.osm")
+    agents.to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    out = tmp_path / "out"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        result = CliRunner().invoke(
+            main,
+            [
+                "--scheduler",
+                "local:2",
+                "--agents",
+                str(tmp_path / "agents.csv"),
+                "--telecentres",
+                str(tmp_path / "sites.csv"),
+                "--network",
+                str(folder),
+                "--max-minutes",
+                str(OPTIONS.max_minutes),
+                "--out",
+                str(out),
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["exact"]
+    assert round(summary["saving_minutes_week"] * 60) == file_reference
+    allocation = pd.read_csv(out / "allocation.csv")
+    assert len(allocation) == len(agents)
+    assert (folder / "extracts" / "D01.osm").exists()  # the big file was split once
+
+
+def test_assign_scheduler_refuses_a_bad_value(tmp_path):
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    result = CliRunner().invoke(main, ["--scheduler", "mars:2", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "--scheduler" in result.output

@@ -106,7 +106,10 @@ class Extract:
 class NetworkSource(Protocol):
     """Anything that gives a département's extract on a worker (picklable)."""
 
-    code: str
+    @property
+    def code(self) -> str:
+        """The département's code."""
+        ...
 
     def load(self) -> Extract:
         """Return the extract (reading or building its cache)."""

@@ -129,9 +129,11 @@ class NationalPlan:
 
 
 def site_desks(sites: pd.DataFrame) -> np.ndarray:
-    """``(n_sites, 5)`` desks per weekday: columns ``mon..fri``, else ``capacity`` every day."""
+    """``(n_sites, 5)`` desks per weekday: ``mon..fri`` (or ``desks_mon..``), else ``capacity``."""
     if all(d in sites for d in WEEKDAYS):
         values = sites[list(WEEKDAYS)].to_numpy(float)
+    elif all(f"desks_{d}" in sites for d in WEEKDAYS):
+        values = sites[[f"desks_{d}" for d in WEEKDAYS]].to_numpy(float)
     elif "capacity" in sites:
         values = np.repeat(sites["capacity"].to_numpy(float)[:, None], 5, axis=1)
     else:
