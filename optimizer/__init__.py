@@ -16,6 +16,7 @@ The stages, each usable on its own:
 - :mod:`optimizer.sharing`: what a shared (``--pseudonymise``) run may publish;
 - :mod:`optimizer.options`: a plan's options and their defaults (:class:`PlanOptions`);
 - :mod:`optimizer.pipeline`: inputs to solution in one call;
+- :mod:`optimizer.national`: every département in one exact plan, on Dask (extra ``national``);
 - :mod:`optimizer.datasets`: the embedded Lozère default;
 - :mod:`optimizer.orlib`: readers of the OR-Library benchmark instances.
 """

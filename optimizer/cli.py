@@ -427,6 +427,14 @@ class _OneLineErrors(click.Group):
     help="With --pseudonymise: write the table of ids and pseudonyms (agent_id, pseudonym) to "
     "this file, which may not be in --out (never written otherwise).",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="local[:N]|tcp://HOST:8786",
+    help="National run on Dask: every département in one exact plan. local:N starts N worker "
+    "processes here; tcp://HOST:8786 uses a running cluster. --network is then a folder "
+    "(département boundaries and OSM files, see README). Without it, one process as usual.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the library's log messages.")
 @click.pass_context
@@ -462,6 +470,7 @@ def main(
     no_maps: bool,
     salt: str | None,
     key_file: Path | None,
+    scheduler: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -478,6 +487,44 @@ def main(
         format="%(levelname)s %(name)s: %(message)s",
     )
     steps = _Steps(quiet=quiet)
+    if scheduler is not None:
+        unsupported = [
+            name
+            for name, given in (
+                ("--select", select is not None),
+                ("--minimax", minimax),
+                ("--frontier", write_frontier),
+                ("--max-open", max_open is not None),
+                ("--dedicated-desks", dedicated_desks),
+                ("--previous", previous is not None),
+                ("--pseudonymise", salt is not None),
+                ("--key-file", key_file is not None),
+                ("--workplaces", workplaces is not None),
+                ("--speed-uncertainty", speed_uncertainty is not None),
+            )
+            if given
+        ]
+        if unsupported:
+            _fail(
+                f"--scheduler (a national run) does not take {', '.join(unsupported)} yet; "
+                "run without it on one département's network for those.",
+                EXIT_INPUT,
+            )
+            return
+        _national(
+            scheduler,
+            agents,
+            telecentres,
+            head_office,
+            network_path,
+            out,
+            crs,
+            steps,
+            max_minutes=max_minutes,
+            min_saving=min_saving,
+            worse_off=allow_worse_off,
+        )
+        return
     folder: OutputFolder | None = None
     try:
         agents_src = agents if agents is not None else datasets.path(datasets.AGENTS_FILE)
@@ -927,6 +974,64 @@ def calibrate_command(
     if fit_junction_delay:
         click.echo(f"Fitted junction delay: {result.model.junction_delay_s:.1f} s.")
     click.echo(f"Wrote {out}; use it with: assign --speed-profile {out}")
+
+
+def _national(
+    scheduler: str,
+    agents: Path | None,
+    telecentres: Path | None,
+    head_office: str | None,
+    network: Path | None,
+    out: str,
+    crs: str | None,
+    steps: _Steps,
+    *,
+    max_minutes: float | None,
+    min_saving: float,
+    worse_off: bool,
+) -> None:
+    """Run ``assign --scheduler``: the national layer on Dask, errors as one line."""
+    from optimizer.national.files import run_national_files
+    from optimizer.national.plan import DEFAULT_MAX_MINUTES, NationalOptions
+
+    try:
+        if agents is None or telecentres is None or network is None:
+            msg = "--scheduler needs --agents, --telecentres and --network (a national folder)."
+            raise InputError(msg)
+        plan = run_national_files(
+            agents,
+            telecentres,
+            network,
+            Path(out),
+            scheduler=scheduler,
+            head_office=HeadOffice(*parse_lonlat(head_office), name="head office")
+            if head_office is not None
+            else None,
+            options=NationalOptions(
+                max_minutes=max_minutes or DEFAULT_MAX_MINUTES,
+                min_saving=min_saving,
+                no_worse_off=not worse_off,
+            ),
+            crs=crs,
+            progress=steps,
+        )
+        steps.finish()
+    except (InputError, NetworkError) as exc:
+        _fail(str(exc), EXIT_INPUT)
+        return
+    except OptimizerError as exc:
+        _fail(str(exc), EXIT_UNSOLVABLE)
+        return
+    placed = plan.summary["placed"]
+    click.echo(
+        f"{counted(len(plan.allocation), 'agent')} in {plan.summary['groups']} groups: "
+        f"{placed} assigned; {plan.saving_minutes_week:,.0f} minutes saved a week; "
+        + (
+            "optimal (every usable pair certified)."
+            if plan.exact
+            else "optimal on the certified pairs only (the buffer is too small: see summary.json)."
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,3 +31,7 @@ class SolverError(OptimizerError):
 
 class BusyError(OptimizerError):
     """Another run holds the output folder's lock; the message names it."""
+
+
+class ClusterError(OptimizerError):
+    """A distributed run failed (a worker kept dying, the cluster is unreachable)."""

@@ -1,0 +1,145 @@
+"""National benchmark: a synthetic France planned in one exact plan, with 1 and 2 Dask workers.
+
+Run by hand (about 45 minutes at full size for both runs on 2 shared cores)::
+
+    python benchmarks/national.py                 # 96 départements, 1M agents, 1 then 2 workers
+    python benchmarks/national.py --scale 0.1 --workers 1   # a quick look
+
+Full size: 96 département-like road grids of 177 x 177 nodes (31,329 nodes each,
+3.0 million in all, 430 m apart: a département about 76 km wide), a 10 km
+buffer (each extract about 48,000 nodes), 1,000,000 agents in 35,000 origin
+groups (a home, a workplace near the département's centre, allowed days),
+3,500 sites with 1 to 8 desks a weekday, a 60-minute limit. Each run starts
+from an empty extract cache, so it prepares every network. Prints wall time,
+each worker's peak memory, the scale-out ratio and the plan's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+from optimizer.national import NationalOptions, SyntheticFrance, connect, plan_national
+
+
+def instance(scale: float) -> tuple[SyntheticFrance, pd.DataFrame, pd.DataFrame]:
+    n_dep = max(3, round(96 * scale))
+    cols = min(12, n_dep)
+    rows = int(np.ceil(n_dep / cols))
+    country = SyntheticFrance(cols=cols, rows=rows, side=177, spacing_m=430.0, seed=1)
+    rng = np.random.default_rng(0)
+    n_groups = round(35_000 * scale)
+    n_agents = round(1_000_000 * scale)
+    codes = country.codes
+    # workplaces: 20 per département, within 10 km of its centre
+    work_lon, work_lat, work_code = [], [], []
+    for k, code in enumerate(codes):
+        c, r = k % cols, k // cols
+        col = c * 177 + 88 + rng.integers(-23, 24, 20)
+        row = r * 177 + 88 + rng.integers(-23, 24, 20)
+        x, y = country._xy(row * country.width + col)
+        from pyproj import Transformer
+
+        lon, lat = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True).transform(x, y)
+        work_lon += list(np.round(lon, 7))
+        work_lat += list(np.round(lat, 7))
+        work_code += [code] * 20
+    work_lon_a, work_lat_a = np.array(work_lon), np.array(work_lat)
+    home_code_idx = rng.integers(0, len(codes), n_groups)
+    home_lon = np.empty(n_groups)
+    home_lat = np.empty(n_groups)
+    for k, code in enumerate(codes):
+        where = np.flatnonzero(home_code_idx == k)
+        if where.size:
+            home_lon[where], home_lat[where] = country.points(
+                where.size, seed=100 + k, codes=[code]
+            )
+    work = home_code_idx * 20 + rng.integers(0, 20, n_groups)
+    sizes = rng.multinomial(n_agents - n_groups, np.full(n_groups, 1.0 / n_groups)) + 1
+    membership = np.repeat(np.arange(n_groups), sizes)
+    impossible = np.array(["", "mon", "fri", "wed|fri"])[rng.integers(0, 4, n_groups)]
+    agents = pd.DataFrame(
+        {
+            "agent_id": np.char.add("a", np.arange(n_agents).astype(str)),
+            "lon": home_lon[membership],
+            "lat": home_lat[membership],
+            "workplace_lon": work_lon_a[work][membership],
+            "workplace_lat": work_lat_a[work][membership],
+            "impossible_days": impossible[membership],
+        }
+    )
+    sites = country.sites(round(3_500 * scale), seed=5, desks=(1, 8))
+    return country, agents, sites
+
+
+def run(country, agents, sites, workers: int, buffer_km: float, limit: float) -> dict:
+    cache = tempfile.mkdtemp(prefix="national-cache-")
+    work = tempfile.mkdtemp(prefix="national-work-")
+    sources = {c: country.source(c, buffer_km=buffer_km, cache_dir=cache) for c in country.codes}
+    options = NationalOptions(max_minutes=limit, buffer_km=buffer_km)
+    started = time.perf_counter()
+    with connect(f"local:{workers}", progress=print) as client:
+        plan = plan_national(
+            agents,
+            sites,
+            country.areas(),
+            sources,
+            work_dir=work,
+            options=options,
+            client=client,
+            progress=lambda m: print(f"  {time.perf_counter() - started:7.1f}s {m}", flush=True),
+        )
+    wall = time.perf_counter() - started
+    tasks = pd.DataFrame(plan.summary["tasks"])
+    peak = tasks.groupby("pid")["peak_rss_mb"].max()
+    out = {k: v for k, v in plan.summary.items() if k not in ("tasks", "work_dir")}
+    out.update(
+        workers=workers,
+        wall_s=round(wall, 1),
+        peak_rss_mb_per_worker=peak.round(0).tolist(),
+        extract_nodes_mean=int(tasks["nodes"].mean()),
+        extract_nodes_total=int(tasks["nodes"].sum()),
+        task_s_mean=round(float(tasks["seconds"].mean()), 2),
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="share of the full size")
+    parser.add_argument("--workers", default="1,2", help="worker counts to run, e.g. 1,2")
+    parser.add_argument("--buffer-km", type=float, default=10.0)
+    parser.add_argument("--max-minutes", type=float, default=60.0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    t = time.perf_counter()
+    country, agents, sites = instance(args.scale)
+    print(
+        f"instance: {len(country.codes)} départements x {country.side**2:,} nodes "
+        f"= {len(country.codes) * country.side**2:,} nodes, {len(agents):,} agents, "
+        f"{len(sites):,} sites ({time.perf_counter() - t:.1f} s)",
+        flush=True,
+    )
+    results = []
+    for workers in (int(w) for w in args.workers.split(",")):
+        result = run(country, agents, sites, workers, args.buffer_km, args.max_minutes)
+        print(json.dumps(result, indent=1), flush=True)
+        results.append(result)
+    if len(results) == 2:
+        print(
+            f"scale-out ratio (1 -> 2 workers): {results[0]['wall_s'] / results[1]['wall_s']:.2f}"
+        )
+        print(
+            f"same objective: {results[0]['saving_minutes_week'] == results[1]['saving_minutes_week']}"
+        )
+
+
+if __name__ == "__main__":
+    main()

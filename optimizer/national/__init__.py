@@ -1,0 +1,50 @@
+"""National scale: every département in one exact plan, routed on Dask.
+
+A layer above the stages (network, travel, model): it cuts the work by
+département, runs the same stages as tasks (in this process or on
+``dask.distributed`` workers), gathers their tables (Parquet) and solves the
+whole country as one min-cost flow. The stages know nothing of it.
+
+- :mod:`.groups`: interchangeable agents grouped; points located in départements;
+- :mod:`.extracts`: buffered département networks, their cut and certificate, the cache;
+- :mod:`.pbf`: one pass over a large PBF into département extracts;
+- :mod:`.tasks`: the per-département task and its Parquet tables;
+- :mod:`.solve`: the exact group flow over (site, weekday);
+- :mod:`.cluster`: ``local[:N]`` or ``tcp://`` schedulers;
+- :mod:`.plan`: :func:`plan_national`, the whole chain;
+- :mod:`.synthetic`: a synthetic France for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+from optimizer.national.cluster import connect, parse_scheduler
+from optimizer.national.extracts import (
+    CachedExtract,
+    Extract,
+    NetworkSource,
+    load_extract,
+    prepare_extract,
+    save_extract,
+)
+from optimizer.national.groups import group_agents, locate
+from optimizer.national.plan import NationalOptions, NationalPlan, plan_national
+from optimizer.national.solve import solve_groups
+from optimizer.national.synthetic import SyntheticFrance
+
+__all__ = [
+    "CachedExtract",
+    "Extract",
+    "NationalOptions",
+    "NationalPlan",
+    "NetworkSource",
+    "SyntheticFrance",
+    "connect",
+    "group_agents",
+    "load_extract",
+    "locate",
+    "parse_scheduler",
+    "plan_national",
+    "prepare_extract",
+    "save_extract",
+    "solve_groups",
+]

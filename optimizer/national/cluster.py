@@ -1,0 +1,89 @@
+"""Where the tasks run: in this process, on a ``LocalCluster``, or on a running cluster.
+
+``scheduler`` strings: ``None`` (this process), ``"local"`` or ``"local:N"``
+(a ``dask.distributed.LocalCluster`` of N worker processes, one thread
+each, default 2), or a scheduler address ``"tcp://HOST:8786"`` (a cluster
+started with ``dask scheduler`` and ``dask worker``). Worker processes
+inherit this process's environment, so ``PYTHONPATH`` reaches them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from optimizer.errors import ClusterError, InputError
+from optimizer.network import Progress
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LOCAL_WORKERS = 2
+
+
+def parse_scheduler(scheduler: str) -> tuple[str, int | str]:
+    """Split a ``--scheduler`` value into ``("local", workers)`` or ``("address", address)``.
+
+    Raises
+    ------
+    InputError
+        When the value is neither ``local[:N]`` nor a ``tcp://`` (or ``tls://``) address.
+    """
+    text = scheduler.strip()
+    if text == "local" or text.startswith("local:"):
+        count = text.partition(":")[2] or str(DEFAULT_LOCAL_WORKERS)
+        if not count.isdigit() or int(count) < 1:
+            msg = f"--scheduler {scheduler}: give local:N with N workers >= 1 (e.g. local:2)."
+            raise InputError(msg)
+        return "local", int(count)
+    if text.startswith(("tcp://", "tls://", "inproc://")):
+        return "address", text
+    msg = (
+        f"--scheduler {scheduler}: give local[:N] (a cluster of N processes here) or a "
+        "scheduler address such as tcp://HOST:8786."
+    )
+    raise InputError(msg)
+
+
+@contextmanager
+def connect(scheduler: str | None, *, progress: Progress | None = None) -> Iterator[Any]:
+    """Yield a ``dask.distributed.Client`` for ``scheduler`` (None: yield None, no Dask).
+
+    A ``LocalCluster`` started here is closed on exit.
+    """
+    if scheduler is None:
+        yield None
+        return
+    kind, value = parse_scheduler(scheduler)
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    try:
+        if kind == "local":
+            cluster = LocalCluster(
+                n_workers=int(value),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.WARNING,
+            )
+            client = Client(cluster)
+        else:
+            client = Client(str(value), timeout="10s")
+    except OSError as exc:
+        if cluster is not None:
+            cluster.close()
+        msg = f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})."
+        raise ClusterError(msg) from None
+    workers = len(client.scheduler_info().get("workers", {}))
+    link = client.dashboard_link
+    logger.info("Dask: %d workers, dashboard %s", workers, link)
+    if progress:
+        progress(f"Dask cluster: {workers} workers; dashboard {link}")
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

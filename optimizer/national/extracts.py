@@ -1,0 +1,231 @@
+"""Département road extracts: a buffered network, where it is cut, and its cache.
+
+A département is routed on its own road network plus a border buffer (an
+*extract*). A route found in an extract is the merged network's route unless
+the best route leaves the extract, or uses a road timed differently because
+the cut changed its neighbourhood (junction counts, built-up areas, road
+ends: the speed model looks up to 250 m around a road). Both can only happen
+through the *cut nodes*: nodes of the extract with a road to a node outside
+it (or to a node dropped with the small disconnected parts), and every node
+within :data:`CUT_MARGIN_M` of one.
+
+Certificate
+    Let :math:`h^{to}_d` be the drive time from the nearest cut node to the
+    destination :math:`d` and :math:`h^{back}_d` from :math:`d` to the nearest
+    cut node, both in the extract. A route to :math:`d` in the merged network
+    that touches a cut node costs at least :math:`h^{to}_d` (its part after the
+    last cut node lies in the extract, timed as in the merged network), so a
+    time found in the extract that is at most :math:`h^{to}_d` is the merged
+    network's time; the same holds for the way back with :math:`h^{back}_d`.
+    A pair not routed in the extract (its origin lies outside) costs at least
+    :math:`h^{to}_d` too: if that is beyond the longest acceptable drive, the
+    pair is certainly not eligible.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import networkx as nx
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from optimizer import settings
+from optimizer.errors import NetworkError
+from optimizer.network import RoadNetwork, RoutingArrays, csr, prepare_network
+from optimizer.speed_model import DEFAULT_SPEED_MODEL, SpeedModel
+
+logger = logging.getLogger(__name__)
+
+#: Nodes this close to a cut (metres) may be timed differently from the merged network.
+CUT_MARGIN_M = 500.0
+#: Format version of cached extracts (bump when :class:`Extract` changes).
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Extract:
+    """A département's buffered road network, compiled for routing.
+
+    Attributes
+    ----------
+    code
+        The département's code.
+    routing
+        The compiled network (see :class:`optimizer.network.RoutingArrays`).
+    cut
+        Indices of the cut nodes (see the module docstring).
+    source
+        Where the extract came from.
+    """
+
+    code: str
+    routing: RoutingArrays
+    cut: np.ndarray
+    source: str = ""
+
+    def network(self) -> RoadNetwork:
+        """Return the extract as a :class:`~optimizer.network.RoadNetwork` for routing."""
+        return RoadNetwork(
+            graph=nx.MultiDiGraph(),
+            routing=self.routing,
+            source=self.source or self.code,
+            approximate=False,
+            speed_profile="",
+        )
+
+    def horizons(self) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from the nearest cut node to each node, and from each node to the nearest.
+
+        Returns
+        -------
+        to_node, from_node : numpy.ndarray
+            ``(n_nodes,)`` seconds (inf where no cut node is connected).
+        """
+        routing = self.routing
+        n = routing.n_nodes
+        if self.cut.size == 0:
+            return np.full(n, np.inf), np.full(n, np.inf)
+        forward, backward = (
+            csr(n, routing.tail, routing.head, routing.seconds)[0],
+            csr(n, routing.head, routing.tail, routing.seconds)[0],
+        )
+        to_node = dijkstra(forward, directed=True, indices=self.cut, min_only=True)
+        from_node = dijkstra(backward, directed=True, indices=self.cut, min_only=True)
+        return np.asarray(to_node), np.asarray(from_node)
+
+
+class NetworkSource(Protocol):
+    """Anything that gives a département's extract on a worker (picklable)."""
+
+    @property
+    def code(self) -> str:
+        """The département's code."""
+        ...
+
+    def load(self) -> Extract:
+        """Return the extract (reading or building its cache)."""
+        ...
+
+
+def prepare_extract(
+    graph: nx.MultiDiGraph,
+    *,
+    code: str,
+    boundary: set[int] | frozenset[int],
+    source: str = "",
+    speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str | SpeedModel = DEFAULT_SPEED_MODEL,
+) -> Extract:
+    """Prepare a buffered département graph with :func:`prepare_network` and find its cut.
+
+    Parameters
+    ----------
+    graph
+        The drivable roads inside the buffered département (osmnx-style, WGS84).
+    code
+        The département's code.
+    boundary
+        OSM ids of the graph's nodes that had a road leaving the buffered area.
+    source
+        Description kept for reports.
+    speed_profile, speed_model
+        As for :func:`optimizer.network.prepare_network`.
+
+    Returns
+    -------
+    Extract
+        The compiled extract and its cut nodes.
+    """
+    net = prepare_network(
+        graph,
+        source=source or f"département {code}",
+        speed_profile=speed_profile,
+        speed_model=speed_model,
+    )
+    routing = net.routing
+    kept = set(routing.node_ids.tolist())
+    cut_ids = {node for node in boundary if node in kept}
+    if len(kept) < graph.number_of_nodes():
+        # a dropped part may join the merged network's main part only through the border
+        dropped = graph.subgraph(node for node in graph.nodes if node not in kept)
+        opened = {
+            node
+            for part in nx.weakly_connected_components(dropped)
+            if not part.isdisjoint(boundary)
+            for node in part
+        }
+        for u, v in graph.edges():
+            if u in opened and v in kept:
+                cut_ids.add(v)
+            elif v in opened and u in kept:
+                cut_ids.add(u)
+    position = {node: i for i, node in enumerate(routing.node_ids.tolist())}
+    seeds = np.array(sorted(position[node] for node in cut_ids), dtype=np.int64)
+    cut = seeds
+    if seeds.size:
+        tree = cKDTree(np.column_stack([routing.x, routing.y]))
+        near = tree.query_ball_point(
+            np.column_stack([routing.x[seeds], routing.y[seeds]]), CUT_MARGIN_M
+        )
+        cut = np.unique(np.concatenate([seeds, *(np.asarray(n, np.int64) for n in near)]))
+    logger.info(
+        "extract %s: %d nodes, %d cut nodes (%d on the border)",
+        code,
+        routing.n_nodes,
+        cut.size,
+        seeds.size,
+    )
+    return Extract(code=code, routing=routing, cut=cut, source=net.source)
+
+
+def save_extract(extract: Extract, path: str | Path) -> Path:
+    """Write an extract to a cache file, atomically (read it back with :func:`load_extract`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        pickle.dump((CACHE_VERSION, extract), out, protocol=pickle.HIGHEST_PROTOCOL)
+    Path(temp).replace(path)
+    return path
+
+
+def load_extract(path: str | Path) -> Extract:
+    """Read an extract written by :func:`save_extract` (this package's own cache files only).
+
+    Raises
+    ------
+    NetworkError
+        When the file is missing or was written by another version.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            version, extract = pickle.load(handle)  # our own cache files
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+        msg = f"{path}: cannot read the cached extract ({exc}). Delete it to rebuild."
+        raise NetworkError(msg) from None
+    if version != CACHE_VERSION or not isinstance(extract, Extract):
+        msg = f"{path}: cached extract of another version. Delete it to rebuild."
+        raise NetworkError(msg)
+    return extract
+
+
+@dataclass(frozen=True)
+class CachedExtract:
+    """A source that reads an extract cached by :func:`save_extract`."""
+
+    code: str
+    path: str
+
+    def load(self) -> Extract:
+        """Read the cached extract."""
+        return load_extract(self.path)

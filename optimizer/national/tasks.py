@@ -1,0 +1,179 @@
+"""The per-département task: route its destinations in its buffered extract, write Parquet.
+
+One task per département (run by Dask on a worker, or in the calling
+process): it loads the département's extract, routes every home inside the
+buffer to the département's own sites and workplaces (one shortest-path
+search per destination and direction, :func:`optimizer.travel.travel_table`),
+certifies each time against the extract's cut (:mod:`.extracts`) and writes
+
+- ``travel/departement=CODE/part.parquet``: ``origin_id, destination_id,
+  kind ("site" or "workplace"), minutes_to, km_to, minutes_back, km_back,
+  certified``: site pairs within the longest acceptable drive, and each
+  home's own workplace;
+- ``horizons/departement=CODE/part.parquet``: ``destination_id, kind,
+  horizon_to, horizon_back`` (minutes from/to the nearest cut node).
+
+It returns a small summary; the tables stay on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.national.extracts import NetworkSource
+from optimizer.travel import snap_points, travel_table
+
+logger = logging.getLogger(__name__)
+
+TRAVEL = "travel"
+HORIZONS = "horizons"
+
+
+@dataclass(frozen=True)
+class DepartementTask:
+    """What one département's task routes.
+
+    Attributes
+    ----------
+    code
+        The département.
+    source
+        Gives the buffered extract on the worker.
+    origins
+        ``id, lon, lat``: distinct homes inside the buffer.
+    sites
+        ``id, lon, lat``: sites located in the département.
+    workplaces
+        ``id, lon, lat``: workplaces located in the département.
+    commutes
+        ``origin_id, destination_id``: the (home, workplace) pairs wanted.
+    max_minutes
+        Longest acceptable one-way drive to a site; longer site pairs are not kept.
+    out_dir
+        Folder of the Parquet tables.
+    """
+
+    code: str
+    source: NetworkSource
+    origins: pd.DataFrame
+    sites: pd.DataFrame
+    workplaces: pd.DataFrame
+    commutes: pd.DataFrame
+    max_minutes: float
+    out_dir: str
+
+
+def route_departement(task: DepartementTask) -> dict[str, Any]:
+    """Route one département and write its Parquet tables.
+
+    Parameters
+    ----------
+    task
+        The work.
+
+    Returns
+    -------
+    dict
+        ``code, origins, destinations, pairs, uncertified, nodes, load_s,
+        seconds, pid`` (the worker process) and ``peak_rss_mb`` (the peak
+        memory of that process so far).
+    """
+    started = time.perf_counter()
+    extract = task.source.load()
+    loaded = time.perf_counter() - started
+    routing = extract.routing
+    destinations = pd.concat(
+        [task.sites.assign(kind="site"), task.workplaces.assign(kind="workplace")],
+        ignore_index=True,
+    )
+    table = travel_table(extract.network(), task.origins, destinations[["id", "lon", "lat"]]).table
+    table["kind"] = np.tile(destinations["kind"].to_numpy(), len(task.origins))
+
+    # certificate: the origin's road does not touch the cut, and the times stay under the horizons
+    in_cut = np.zeros(routing.n_nodes, dtype=bool)
+    in_cut[extract.cut] = True
+    to_cut, from_cut = extract.horizons()
+    snap_d = snap_points(routing, destinations["lon"].to_numpy(), destinations["lat"].to_numpy())
+    tail, head = routing.tail[snap_d.edge], routing.head[snap_d.edge]
+    h_to = np.minimum(to_cut[tail], to_cut[head]) / 60.0
+    h_back = np.minimum(from_cut[tail], from_cut[head]) / 60.0
+    snap_o = snap_points(routing, task.origins["lon"].to_numpy(), task.origins["lat"].to_numpy())
+    origin_clear = ~(in_cut[routing.tail[snap_o.edge]] | in_cut[routing.head[snap_o.edge]])
+    n_dest = len(destinations)
+    certified = (
+        np.repeat(origin_clear, n_dest)
+        & (table["minutes_to"].to_numpy() <= np.tile(h_to, len(task.origins)))
+        & (table["minutes_back"].to_numpy() <= np.tile(h_back, len(task.origins)))
+    )
+    table["certified"] = certified
+
+    is_site = table["kind"].to_numpy() == "site"
+    with np.errstate(invalid="ignore"):
+        keep_site = is_site & (table["minutes_to"].to_numpy() <= task.max_minutes)
+    wanted = pd.MultiIndex.from_frame(task.commutes[["origin_id", "destination_id"]])
+    keep_work = ~is_site & pd.MultiIndex.from_frame(table[["origin_id", "destination_id"]]).isin(
+        wanted
+    )
+    kept = table.loc[
+        keep_site | keep_work,
+        [
+            "origin_id",
+            "destination_id",
+            "kind",
+            "minutes_to",
+            "km_to",
+            "minutes_back",
+            "km_back",
+            "certified",
+        ],
+    ].reset_index(drop=True)
+    horizons = pd.DataFrame(
+        {
+            "destination_id": destinations["id"].astype(str).to_numpy(),
+            "kind": destinations["kind"].to_numpy(),
+            "horizon_to": h_to,
+            "horizon_back": h_back,
+        }
+    )
+    _write(kept, Path(task.out_dir) / TRAVEL / f"departement={task.code}")
+    _write(horizons, Path(task.out_dir) / HORIZONS / f"departement={task.code}")
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "département %s: %d homes x %d destinations, %d pairs kept in %.2f s",
+        task.code,
+        len(task.origins),
+        n_dest,
+        len(kept),
+        elapsed,
+    )
+    return {
+        "code": task.code,
+        "origins": len(task.origins),
+        "destinations": n_dest,
+        "pairs": len(kept),
+        "uncertified": int((~kept["certified"]).sum()),
+        "nodes": routing.n_nodes,
+        "load_s": round(loaded, 3),
+        "seconds": round(elapsed, 3),
+        "pid": os.getpid(),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+    }
+
+
+def _write(frame: pd.DataFrame, folder: Path) -> None:
+    """Write ``part.parquet`` in ``folder`` atomically (a retried task overwrites it whole)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    os.close(handle)
+    frame.to_parquet(temp, index=False)
+    Path(temp).replace(folder / "part.parquet")

@@ -1,0 +1,639 @@
+"""National layer: distributed plan on a real LocalCluster (2 processes) against one process.
+
+The instance: three département-like grids side by side (2,700 nodes in
+all), 900 agents in a few hundred groups, workplaces in the middle
+département, sites everywhere, a 10 km buffer and a 8-minute limit (so that
+every pair the plan may use is certified). The single-process reference
+routes the merged network with :func:`travel_table` and solves the agents one
+by one with :func:`solve_weekly`, the library's exact path for one day each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimizer.errors import ClusterError, InputError
+from optimizer.inputs import day_mask
+from optimizer.model import AssignmentProblem
+from optimizer.national import (
+    NationalOptions,
+    SyntheticFrance,
+    connect,
+    group_agents,
+    parse_scheduler,
+    plan_national,
+    solve_groups,
+)
+from optimizer.national.extracts import Extract
+from optimizer.national.plan import (
+    REASON_FULL,
+    REASON_NO_COMMUTE,
+    REASON_WORKPLACE_OUTSIDE,
+)
+from optimizer.national.synthetic import SyntheticSource
+from optimizer.network import prepare_network
+from optimizer.schedule import solve_weekly
+from optimizer.travel import travel_table
+
+COUNTRY = SyntheticFrance(cols=3, rows=1, side=30, seed=3)
+BUFFER_KM = 10.0
+OPTIONS = NationalOptions(max_minutes=8.0, min_saving=10.0, buffer_km=BUFFER_KM)
+N_AGENTS = 900
+DAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+def _instance() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    lon, lat = COUNTRY.points(60, seed=11)
+    wlon, wlat = COUNTRY.points(4, seed=12, codes=["D01"])
+    home = rng.integers(0, 60, N_AGENTS)
+    work = (home + rng.integers(0, 2, N_AGENTS)) % 4
+    impossible = rng.choice(["", "", "", "mon", "fri|wed"], N_AGENTS)
+    agents = pd.DataFrame(
+        {
+            "agent_id": [f"a{i:04d}" for i in range(N_AGENTS)],
+            "lon": lon[home],
+            "lat": lat[home],
+            "workplace_lon": wlon[work],
+            "workplace_lat": wlat[work],
+            "impossible_days": impossible,
+        }
+    )
+    sites = COUNTRY.sites(15, seed=13, desks=(0, 3))
+    return agents, sites, wlon, wlat
+
+
+@pytest.fixture(scope="module")
+def instance():
+    return _instance()
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("extracts")
+
+
+@pytest.fixture(scope="module")
+def sources(cache):
+    return {c: COUNTRY.source(c, buffer_km=BUFFER_KM, cache_dir=cache) for c in COUNTRY.codes}
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), connect("local:2") as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def merged(instance):
+    """The merged network's travel table, agents x (sites + workplaces)."""
+    agents, sites, wlon, wlat = instance
+    graph, boundary = COUNTRY.graph()
+    assert boundary == set()
+    net = prepare_network(graph)
+    destinations = pd.concat(
+        [
+            sites.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
+            pd.DataFrame({"id": [f"w{k}" for k in range(wlon.size)], "lon": wlon, "lat": wlat}),
+        ],
+        ignore_index=True,
+    )
+    origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
+    return travel_table(net, origins, destinations).table
+
+
+@pytest.fixture(scope="module")
+def reference(instance, merged):
+    """Single process, agent by agent: AssignmentProblem + solve_weekly (exact flow, one day)."""
+    agents, sites, wlon, wlat = instance
+    wide = {
+        col: merged.pivot(index="origin_id", columns="destination_id", values=col).reindex(
+            agents["agent_id"]
+        )
+        for col in ("minutes_to", "minutes_back")
+    }
+    work = [
+        f"w{int(np.flatnonzero((wlon == a) & (wlat == b))[0])}"
+        for a, b in zip(agents["workplace_lon"], agents["workplace_lat"], strict=True)
+    ]
+    rows = np.arange(len(agents))
+    ids = sites["telecentre_id"].tolist()
+
+    def at_work(col):
+        frame = wide[col]
+        return frame.to_numpy()[rows, [frame.columns.get_loc(w) for w in work]]
+
+    problem = AssignmentProblem(
+        agent_ids=tuple(agents["agent_id"]),
+        telecentre_ids=tuple(ids),
+        minutes_to=wide["minutes_to"][ids].to_numpy(),
+        minutes_back=wide["minutes_back"][ids].to_numpy(),
+        head_office_minutes_to=at_work("minutes_to"),
+        head_office_minutes_back=at_work("minutes_back"),
+        capacities=np.ones(len(ids), dtype=np.int64),
+        days=np.ones(len(agents), dtype=np.int64),
+        max_minutes=OPTIONS.max_minutes,
+        min_saving=OPTIONS.min_saving,
+    ).validated()
+    allowed = ~day_mask(agents["impossible_days"])
+    plan = solve_weekly(problem, sites[list(DAYS)].to_numpy(), allowed_days=allowed)
+    assert plan.assignment.status == "optimal"
+    return plan
+
+
+@pytest.fixture(scope="module")
+def distributed_plan(instance, sources, client, tmp_path_factory):
+    agents, sites, _, _ = instance
+    messages: list[str] = []
+    plan = plan_national(
+        agents,
+        sites,
+        COUNTRY.areas(),
+        sources,
+        work_dir=tmp_path_factory.mktemp("work"),
+        options=OPTIONS,
+        client=client,
+        progress=messages.append,
+    )
+    return plan, messages
+
+
+def test_grouping_makes_fewer_groups_than_agents(instance):
+    agents = instance[0]
+    groups, membership = group_agents(agents)
+    assert len(groups) < len(agents) / 2
+    assert groups["size"].sum() == len(agents)
+    assert np.array_equal(np.bincount(membership), groups["size"].to_numpy())
+    # agents of one group share everything that decides their plan
+    first = agents.groupby(membership).first()
+    assert np.allclose(first["lon"].round(7), groups["lon"])
+
+
+def test_distributed_plan_equals_single_process(distributed_plan, reference, instance):
+    plan, messages = distributed_plan
+    agents, sites, _, _ = instance
+    assert plan.exact
+    assert plan.summary["uncertified_pairs"] == 0
+    assert plan.gain_seconds == reference.assignment.gain_total()
+    assert plan.gain_seconds > 0
+    placed = plan.allocation["status"] == "assigned"
+    assert placed.sum() == (reference.assignment.telecentre >= 0).sum()
+    # every agent given in comes out once, each placed one on an allowed, open day
+    assert plan.allocation["agent_id"].tolist() == agents["agent_id"].tolist()
+    allowed = ~day_mask(agents["impossible_days"])
+    day = plan.allocation["weekday"].map({d: k for k, d in enumerate(DAYS)})
+    assert allowed[np.flatnonzero(placed), day[placed].astype(int)].all()
+    # never more agents on a day than desks
+    load = plan.allocation[placed].groupby(["telecentre_id", "weekday"]).size()
+    desks = sites.set_index("telecentre_id")[list(DAYS)].stack()
+    assert (load <= desks.reindex(load.index)).all()
+    assert any("D01 routed" in m for m in messages)
+
+
+def test_plan_value_recomputed_on_the_merged_network(distributed_plan, merged, instance):
+    """Each placed agent's saving, read from the merged network, adds up to the objective."""
+    plan, _ = distributed_plan
+    agents, _, wlon, wlat = instance
+    table = merged.set_index(["origin_id", "destination_id"])
+    total = 0
+    placed = plan.allocation[plan.allocation["status"] == "assigned"]
+    work = {
+        a: f"w{int(np.flatnonzero((wlon == x) & (wlat == y))[0])}"
+        for a, x, y in agents[["agent_id", "workplace_lon", "workplace_lat"]].itertuples(
+            index=False
+        )
+    }
+    for agent, site in placed[["agent_id", "telecentre_id"]].itertuples(index=False):
+        w = table.loc[(agent, work[agent])]
+        s = table.loc[(agent, site)]
+        total += round(
+            (w["minutes_to"] + w["minutes_back"] - s["minutes_to"] - s["minutes_back"]) * 60
+        )
+    assert total == plan.gain_seconds
+
+
+def test_in_process_run_equals_distributed(distributed_plan, instance, sources, tmp_path):
+    agents, sites, _, _ = instance
+    alone = plan_national(
+        agents, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS
+    )
+    assert alone.gain_seconds == distributed_plan[0].gain_seconds
+    assert alone.summary["placed"] == distributed_plan[0].summary["placed"]
+
+
+def test_cross_border_times_equal_the_merged_network(distributed_plan, merged, instance, tmp_path):
+    plan, _ = distributed_plan
+    agents, _, wlon, wlat = instance
+    work_dir = Path(plan.summary["work_dir"])
+    routed = pd.concat(
+        pd.read_parquet(f).assign(departement=f.parent.name.split("=")[1])
+        for f in (work_dir / "travel").glob("departement=*/part.parquet")
+    )
+    groups = plan.groups
+    first_agent = (
+        plan.allocation.groupby("group")["agent_id"].first().reindex(groups["group"]).to_numpy()
+    )
+    agent_of_home = dict(zip(groups["home_id"], first_agent, strict=True))
+    work_name = {
+        w: f"w{int(np.flatnonzero((wlon == x) & (wlat == y))[0])}"
+        for w, x, y in groups[["workplace_id", "workplace_lon", "workplace_lat"]].itertuples(
+            index=False
+        )
+    }
+    routed["agent"] = routed["origin_id"].map(agent_of_home)
+    routed["dest"] = routed["destination_id"].map(lambda d: work_name.get(d, d))
+    both = routed.merge(merged, left_on=["agent", "dest"], right_on=["origin_id", "destination_id"])
+    assert len(both) == len(routed)
+    home_code = COUNTRY.areas()
+    from optimizer.national.groups import locate
+
+    agent_lonlat = agents.set_index("agent_id").loc[both["agent"], ["lon", "lat"]]
+    both["home_code"] = locate(
+        agent_lonlat["lon"].to_numpy(), agent_lonlat["lat"].to_numpy(), home_code
+    )
+    cross = both[both["home_code"] != both["departement"]]
+    assert len(cross) > 50  # homes routed in a neighbour's buffer
+    assert both["certified"].all()
+    for col in ("minutes_to", "minutes_back", "km_to", "km_back"):
+        # equal up to equidistant snapping ties (a point at a node may join either road: ms)
+        assert np.allclose(both[col + "_x"], both[col + "_y"], atol=1e-4, rtol=0), col
+
+
+def test_certificate_flags_a_buffer_too_small(instance, tmp_path):
+    """With a 1 km buffer, the 8-minute reach of some sites is not covered: not called exact."""
+    agents, sites, _, _ = instance
+    small = {c: COUNTRY.source(c, buffer_km=1.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes}
+    plan = plan_national(
+        agents,
+        sites,
+        COUNTRY.areas(),
+        small,
+        work_dir=tmp_path / "w",
+        options=NationalOptions(max_minutes=8.0, buffer_km=1.0),
+    )
+    assert not plan.exact
+    assert plan.summary["sites_reach_beyond_buffer"] > 0
+    assert len(plan.allocation) == len(agents)
+
+
+@dataclass(frozen=True)
+class DyingSource:
+    """Kills its worker process while loading, the first time (or every time)."""
+
+    code: str
+    inner: SyntheticSource
+    marker: str
+    always: bool = False
+
+    def load(self) -> Extract:
+        if self.always or not Path(self.marker).exists():
+            Path(self.marker).touch()
+            os._exit(1)
+        return self.inner.load()
+
+
+def test_worker_killed_mid_run_the_run_completes(instance, sources, client, reference, tmp_path):
+    agents, sites, _, _ = instance
+    marker = tmp_path / "killed-once"
+    dying = dict(sources)
+    dying["D01"] = DyingSource("D01", sources["D01"], str(marker))
+    plan = plan_national(
+        agents,
+        sites,
+        COUNTRY.areas(),
+        dying,
+        work_dir=tmp_path / "w",
+        options=OPTIONS,
+        client=client,
+    )
+    assert marker.exists()  # a worker did die
+    assert plan.gain_seconds == reference.assignment.gain_total()
+
+
+def test_worker_always_killed_ends_with_one_clear_error(instance, sources, client, tmp_path):
+    agents, sites, _, _ = instance
+    dying = dict(sources)
+    dying["D02"] = DyingSource("D02", sources["D02"], str(tmp_path / "m"), always=True)
+    with pytest.raises(ClusterError, match=r"D02.*died"):
+        plan_national(
+            agents,
+            sites,
+            COUNTRY.areas(),
+            dying,
+            work_dir=tmp_path / "w",
+            options=OPTIONS,
+            client=client,
+        )
+
+
+def test_site_outside_every_departement_is_one_line_error(instance, sources, tmp_path):
+    agents, sites, _, _ = instance
+    far = sites.copy()
+    far.loc[3, ["lon", "lat"]] = (10.0, 50.0)
+    with pytest.raises(InputError, match=r"1 site\(s\) lie outside every département.*S00003"):
+        plan_national(agents, far, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+
+
+def test_departement_without_network_is_one_line_error(instance, sources, tmp_path):
+    agents, sites, _, _ = instance
+    partial = {c: s for c, s in sources.items() if c != "D02"}
+    with pytest.raises(InputError, match="D02 have sites or workplaces but no road network"):
+        plan_national(agents, sites, COUNTRY.areas(), partial, work_dir=tmp_path, options=OPTIONS)
+
+
+def test_unreachable_or_outside_workplaces_get_a_reason(instance, sources, tmp_path):
+    agents, sites, _, _ = instance
+    odd = agents.head(40).copy()
+    odd.loc[:9, ["workplace_lon", "workplace_lat"]] = (10.0, 50.0)  # outside every département
+    plan = plan_national(odd, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    reasons = plan.allocation["reason"]
+    assert (reasons.iloc[:10] == REASON_WORKPLACE_OUTSIDE).all()
+    assert len(plan.allocation) == 40
+    assert REASON_NO_COMMUTE not in set(reasons.iloc[10:])
+
+
+def test_solve_groups_by_hand():
+    """Two groups of 3 and 1 agents, one site with 2 desks on Monday, 1 on Tuesday.
+
+    Group 0 (Monday only) gains 10 a head, group 1 (any day) gains 50: the
+    optimum places group 1's agent (50) and two of group 0 on Monday (20),
+    Tuesday then holds group 1: 70 in all.
+    """
+    plan = solve_groups(
+        sizes=np.array([3, 1]),
+        patterns=np.array([0b00001, 0b11111]),
+        pair_group=np.array([0, 1]),
+        pair_site=np.array([0, 0]),
+        pair_gain=np.array([10, 50]),
+        desks=np.array([[2, 1, 0, 0, 0]]),
+    )
+    assert plan.gain == 70
+    by = plan.placements.groupby(["group", "weekday"])["agents"].sum().to_dict()
+    assert by == {(0, 0): 2, (1, 1): 1}
+
+
+def test_capacity_full_reason(instance, sources, tmp_path):
+    agents, sites, _, _ = instance
+    one_desk = sites.copy()
+    one_desk[list(DAYS)] = 0
+    one_desk.loc[:, "mon"] = 1
+    plan = plan_national(
+        agents, one_desk, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS
+    )
+    placed = plan.allocation["status"] == "assigned"
+    assert placed.sum() <= len(sites)
+    assert (plan.allocation.loc[~placed, "reason"] == REASON_FULL).any()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("local", ("local", 2)),
+        ("local:3", ("local", 3)),
+        ("tcp://h:8786", ("address", "tcp://h:8786")),
+    ],
+)
+def test_parse_scheduler(text, expected):
+    assert parse_scheduler(text) == expected
+
+
+@pytest.mark.parametrize("text", ["local:0", "local:x", "h:8786", ""])
+def test_parse_scheduler_refuses(text):
+    with pytest.raises(InputError, match="--scheduler"):
+        parse_scheduler(text)
+
+
+def test_more_than_one_telework_day_is_refused_not_approximated(instance, sources, tmp_path):
+    agents, sites, _, _ = instance
+    two = agents.head(20).assign(telework_days=2)
+    with pytest.raises(InputError, match="20 agents telework more than one day"):
+        plan_national(two, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+
+
+def _write_country_osm(path: Path) -> None:
+    """The synthetic country as an OSM XML file (one way per street)."""
+    from optimizer._osm import write_osm_xml
+
+    graph, _ = COUNTRY.graph()
+    nodes = [(n, d["x"], d["y"], {}) for n, d in graph.nodes(data=True)]
+    ways, seen = [], set()
+    for k, (u, v, data) in enumerate(graph.edges(data=True)):
+        if data.get("oneway"):
+            ways.append((k + 1, [u, v], {"highway": data["highway"], "oneway": "yes"}))
+        elif (v, u) not in seen:
+            seen.add((u, v))
+            ways.append((k + 1, [u, v], {"highway": data["highway"]}))
+    write_osm_xml(path, nodes, ways, generator="test country")
+
+
+@pytest.fixture(scope="module")
+def country_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("osm") / "country.osm"
+    _write_country_osm(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def file_reference(country_file, instance):
+    """Single-process optimum on the whole OSM file (osmnx graph, simplified), agent by agent."""
+    from optimizer.network import load_network
+
+    agents, sites, wlon, wlat = instance
+    whole = load_network(country_file)
+    origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
+    destinations = pd.concat(
+        [
+            sites.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
+            pd.DataFrame({"id": [f"w{k}" for k in range(wlon.size)], "lon": wlon, "lat": wlat}),
+        ],
+        ignore_index=True,
+    )
+    table = travel_table(whole, origins, destinations).table
+    wide = {
+        col: table.pivot(index="origin_id", columns="destination_id", values=col).reindex(
+            agents["agent_id"]
+        )
+        for col in ("minutes_to", "minutes_back")
+    }
+    work = [
+        f"w{int(np.flatnonzero((wlon == a) & (wlat == b))[0])}"
+        for a, b in zip(agents["workplace_lon"], agents["workplace_lat"], strict=True)
+    ]
+    rows = np.arange(len(agents))
+    ids = sites["telecentre_id"].tolist()
+    problem = AssignmentProblem(
+        agent_ids=tuple(agents["agent_id"]),
+        telecentre_ids=tuple(ids),
+        minutes_to=wide["minutes_to"][ids].to_numpy(),
+        minutes_back=wide["minutes_back"][ids].to_numpy(),
+        head_office_minutes_to=wide["minutes_to"].to_numpy()[
+            rows, [wide["minutes_to"].columns.get_loc(w) for w in work]
+        ],
+        head_office_minutes_back=wide["minutes_back"].to_numpy()[
+            rows, [wide["minutes_back"].columns.get_loc(w) for w in work]
+        ],
+        capacities=np.ones(len(ids), dtype=np.int64),
+        days=np.ones(len(agents), dtype=np.int64),
+        max_minutes=OPTIONS.max_minutes,
+        min_saving=OPTIONS.min_saving,
+    ).validated()
+    single = solve_weekly(
+        problem, sites[list(DAYS)].to_numpy(), allowed_days=~day_mask(agents["impossible_days"])
+    )
+    return single.assignment.gain_total()
+
+
+def test_split_osm_reads_once_and_routes_like_the_merged_file(
+    tmp_path, monkeypatch, instance, country_file, file_reference
+):
+    import osmium
+
+    from optimizer.national import pbf
+
+    opened = []
+    real = osmium.FileProcessor
+
+    def counting(*args, **kwargs):
+        opened.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pbf.osmium, "FileProcessor", counting)
+    extracts = pbf.split_osm(country_file, COUNTRY.areas(), tmp_path / "split", buffer_km=BUFFER_KM)
+    monkeypatch.undo()
+    assert opened == [str(country_file)]  # one pass over the file
+    assert sorted(extracts) == COUNTRY.codes
+    sources = pbf.osm_sources(
+        extracts, COUNTRY.areas(), buffer_km=BUFFER_KM, cache_dir=tmp_path / "cache"
+    )
+    # D00's buffer ends inside D01: its extract has a cut
+    assert sources["D00"].load().cut.size > 0
+    agents, sites, _, _ = instance
+    plan = plan_national(
+        agents, sites, COUNTRY.areas(), sources, work_dir=tmp_path / "w", options=OPTIONS
+    )
+    assert plan.exact
+    assert plan.gain_seconds == file_reference > 0
+
+
+def test_assign_scheduler_runs_the_national_plan(tmp_path, instance, file_reference):
+    """``assign --scheduler local:2`` on a national folder (boundaries + one file to split)."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    _write_country_osm(folder / "country.osm")
+    agents.to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    out = tmp_path / "out"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        result = CliRunner().invoke(
+            main,
+            [
+                "--scheduler",
+                "local:2",
+                "--agents",
+                str(tmp_path / "agents.csv"),
+                "--telecentres",
+                str(tmp_path / "sites.csv"),
+                "--network",
+                str(folder),
+                "--max-minutes",
+                str(OPTIONS.max_minutes),
+                "--out",
+                str(out),
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["exact"]
+    assert round(summary["saving_minutes_week"] * 60) == file_reference
+    allocation = pd.read_csv(out / "allocation.csv")
+    assert len(allocation) == len(agents)
+    assert (folder / "extracts" / "D01.osm").exists()  # the big file was split once
+
+
+def test_assign_scheduler_refuses_a_bad_value(tmp_path):
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    result = CliRunner().invoke(main, ["--scheduler", "mars:2", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "--scheduler" in result.output
+
+
+def test_split_of_a_real_pbf_keeps_every_drivable_way(tmp_path):
+    """pyrosm's small real extract, cut in two halves: every drivable way lands in a half."""
+    import geopandas as gpd
+    import osmium
+    import pyrosm
+    import shapely
+
+    from optimizer._osm import is_drivable
+    from optimizer.national.pbf import split_osm
+
+    source = Path(pyrosm.get_data("test_pbf"))
+    drivable = {  # drivable ways with at least two of their nodes in the file
+        w.id
+        for w in osmium.FileProcessor(
+            str(source), osmium.osm.NODE | osmium.osm.WAY
+        ).with_locations()
+        if isinstance(w, osmium.osm.Way)
+        and is_drivable({t.k: t.v for t in w.tags})
+        and sum(n.location.valid() for n in w.nodes) >= 2
+    }
+    lons, lats = [], []
+    for n in osmium.FileProcessor(str(source), osmium.osm.NODE):
+        if isinstance(n, osmium.osm.Node) and n.location.valid():
+            lons.append(n.location.lon)
+            lats.append(n.location.lat)
+    mid = float(np.median(lons))
+    west = shapely.box(min(lons) - 0.01, min(lats) - 0.01, mid, max(lats) + 0.01)
+    east = shapely.box(mid, min(lats) - 0.01, max(lons) + 0.01, max(lats) + 0.01)
+    areas = gpd.GeoDataFrame({"code": ["W", "E"]}, geometry=[west, east], crs="EPSG:4326")
+    extracts = split_osm(source, areas, tmp_path, buffer_km=0.2)
+    kept: dict[str, set[int]] = {}
+    for code, path in extracts.items():
+        kept[code] = {w.id for w in osmium.FileProcessor(str(path), osmium.osm.WAY) if w.id > 0}
+    assert drivable
+    assert set().union(*kept.values()) == drivable
+    assert kept["W"] & kept["E"]  # roads across the cut are in both extracts
+    border = json.loads((tmp_path / "W.border.json").read_text())
+    assert border  # nodes outside the western buffer, where the eastern roads join
+
+
+def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    done = CliRunner().invoke(
+        main,
+        [
+            "--scheduler",
+            "local:1",
+            "--pseudonymise",
+            "salt",
+            "--minimax",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert done.exit_code == 2
+    assert done.output.count("\n") == 1
+    assert "--minimax, --pseudonymise" in done.output
+    assert not (tmp_path / "o").exists()
