@@ -232,9 +232,7 @@ def run(
     if progress:
         progress("solving the assignment")
     started = time.perf_counter()
-    desks = desks_per_day(telecentres)
-    allowed = ~day_mask(agents["impossible_days"]) if "impossible_days" in agents else None
-    preferred = day_mask(agents["preferred_days"]) if "preferred_days" in agents else None
+    desks, allowed, preferred, opening_cost = _plan_inputs(agents, telecentres)
     days = (
         agents["telework_days"].to_numpy(np.int64)
         if "telework_days" in agents
@@ -273,7 +271,6 @@ def run(
     if opts.select is not None and opts.select_by == "commute":
         problem = problem.with_rules(excluded=by_commute(problem, opts.select, usable))
     mode = "minimax" if opts.minimax else "choose" if choosing else "assignment"
-    opening_cost = telecentres["opening_cost"].to_numpy() if "opening_cost" in telecentres else None
     if opts.minimax and not opts.dedicated_desks:
         plan = solve_minimax_weekly(problem, desks, **_weekly_arguments(opts, allowed, preferred))
     elif opts.minimax:
@@ -461,15 +458,7 @@ def plan_frontier(result: RunResult, *, points: int = 20) -> pd.DataFrame:
         See :func:`optimizer.fairness.frontier`.
     """
     opts = result.options
-    desks = desks_per_day(result.telecentres)
-    agents = result.agents
-    allowed = ~day_mask(agents["impossible_days"]) if "impossible_days" in agents else None
-    preferred = day_mask(agents["preferred_days"]) if "preferred_days" in agents else None
-    opening_cost = (
-        result.telecentres["opening_cost"].to_numpy()
-        if "opening_cost" in result.telecentres
-        else None
-    )
+    desks, allowed, preferred, opening_cost = _plan_inputs(result.agents, result.telecentres)
 
     def solve(limited: AssignmentProblem) -> Assignment:
         return solve_plan(
@@ -546,6 +535,16 @@ def _closed_days_reasons(
     for i in np.flatnonzero(stuck).tolist():
         reasons[i] = REASON_CLOSED_DAYS
     return replace(assignment, reasons=tuple(reasons))
+
+
+def _plan_inputs(
+    agents: pd.DataFrame, telecentres: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Desks per weekday, allowed and preferred days, opening costs: what every plan reads."""
+    allowed = ~day_mask(agents["impossible_days"]) if "impossible_days" in agents else None
+    preferred = day_mask(agents["preferred_days"]) if "preferred_days" in agents else None
+    opening_cost = telecentres["opening_cost"].to_numpy() if "opening_cost" in telecentres else None
+    return desks_per_day(telecentres), allowed, preferred, opening_cost
 
 
 def _weekly_arguments(
