@@ -798,14 +798,6 @@ def _finite_or_nan(value: object) -> float:
     return number if math.isfinite(number) else math.nan
 
 
-def _speed(highway: object, maxspeed: object, speeds: Mapping[str, float]) -> float:
-    """km/h of one segment: its usable ``maxspeed`` tag, else its class's, capped at 130."""
-    speed = parse_maxspeed(maxspeed)
-    if speed is None:
-        speed = class_speed(highway, speeds)
-    return min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"])
-
-
 # --------------------------------------------------------------------------- compiling
 
 

@@ -22,14 +22,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
+from optimizer.model import AssignmentProblem
 from optimizer.network import Progress, RoadNetwork, retime
 from optimizer.speed_model import GROUPS
+
+if TYPE_CHECKING:
+    from optimizer.pipeline import RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -148,25 +152,18 @@ class Robustness:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _plan_saving(problem: Any, telecentre: np.ndarray) -> np.ndarray:
+def _plan_saving(problem: AssignmentProblem, telecentre: np.ndarray) -> np.ndarray:
     """Round-trip minutes a week each agent saves with ``telecentre`` (index, -1: none)."""
-    n = telecentre.size
-    saving = np.zeros(n)
+    saving = np.zeros(telecentre.size)
     chosen = np.flatnonzero(telecentre >= 0)
-    t = telecentre[chosen]
-    day = (
-        problem.head_office_minutes_to[chosen]
-        + problem.head_office_minutes_back[chosen]
-        - problem.minutes_to[chosen, t]
-        - problem.minutes_back[chosen, t]
-    )
+    day = problem.saving_minutes(chosen)[np.arange(chosen.size), telecentre[chosen]]
     saving[chosen] = np.nan_to_num(day) * problem.days[chosen]
     return saving
 
 
 def assess(
-    result: Any,
-    solve: Callable[[RoadNetwork], Any],
+    result: RunResult,
+    solve: Callable[[RoadNetwork], RunResult],
     uncertainty: float,
     *,
     progress: Progress | None = None,
