@@ -230,27 +230,27 @@ def _roster_inside(net, tmp_path: Path) -> tuple[Path, Path, str]:
     return agents, sites, f"{west + 0.5 * (east - west)},{south + 0.1 * (north - south)}"
 
 
+def _assign_inside(net, source: Path, out: Path, tmp_path: Path, *extra: str):
+    """Run `assign` on ``source`` with the roster of :func:`_roster_inside` ``net``.
+
+    Returns the command's result and the roster's files (agents, sites, head office).
+    """
+    agents, sites, head = _roster_inside(net, tmp_path)
+    return (agents, sites, head), CliRunner().invoke(
+        main,
+        [
+            "--network", str(source), "--agents", str(agents), "--telecentres", str(sites),
+            "--head-office", head, "--out", str(out), *extra,
+        ],
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("name", REAL_EXTRACTS)
 def test_assign_on_a_real_extract(name: str, tmp_path) -> None:
     extract = _extract(name)
     net = load_network(extract)
-    agents, sites, head = _roster_inside(net, tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        main,
-        [
-            "--network",
-            str(extract),
-            "--agents",
-            str(agents),
-            "--telecentres",
-            str(sites),
-            "--head-office",
-            head,
-            "--out",
-            str(out),
-        ],
-    )
+    (agents, sites, head), result = _assign_inside(net, extract, out, tmp_path)
     assert result.exit_code == 0, result.output
     assert "APPROXIMATE" not in result.output
     allocation = pd.read_csv(out / ALLOCATION_FILE)
@@ -563,28 +563,10 @@ def test_graphml_from_assign_network_times_like_the_extract(model: str, tmp_path
     again = load_network(graphml, speed_model=model)
     assert _edge_times(again) == pytest.approx(_edge_times(direct), abs=1e-9)
     # and through the command, as a planner meets it: the same travel table
-    agents, sites, head = _roster_inside(direct, tmp_path)
     tables = []
     for source in (extract, graphml):
         out = tmp_path / f"out-{source.suffix}"
-        done = CliRunner().invoke(
-            main,
-            [
-                "--network",
-                str(source),
-                "--agents",
-                str(agents),
-                "--telecentres",
-                str(sites),
-                "--head-office",
-                head,
-                "--out",
-                str(out),
-                "--no-maps",
-                "--speed-model",
-                model,
-            ],
-        )
+        _, done = _assign_inside(direct, source, out, tmp_path, "--no-maps", "--speed-model", model)
         assert done.exit_code == 0, done.output
         tables.append(pd.read_csv(out / TRAVEL_FILE, keep_default_na=False))
     pd.testing.assert_frame_equal(tables[0], tables[1])
