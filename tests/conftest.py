@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import networkx as nx
@@ -109,3 +112,42 @@ def random_road_graph(n_nodes: int, seed: int, *, one_way_share: float = 0.3) ->
                 g.add_edge(k, nb, **data)
                 g.add_edge(nb, k, **data)
     return g
+
+
+def chromium() -> str | None:
+    """The headless browser of the page tests (``bash .ci/run`` installs Debian's chromium)."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+def render_offline(browser: str, page: Path) -> subprocess.CompletedProcess[str]:
+    """Open ``page`` in headless ``browser`` with every host unresolvable; the DOM on stdout.
+
+    The browser's console goes to stderr (``CONSOLE`` lines), for checking that no script failed.
+    """
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--host-resolver-rules=MAP * ~NOTFOUND",  # networking off
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )

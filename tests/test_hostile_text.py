@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +12,8 @@ from click.testing import CliRunner
 from optimizer import datasets
 from optimizer.cli import main
 from optimizer.report import neutralise_formulas
-from tests.test_maps import _chromium
+
+from .conftest import chromium, render_offline
 
 FORMULA_IDS = ["=1+1", "+33612345678", "-2+3", "@SUM(1)"]
 SCRIPT_ID = "`+document.body.setAttribute('data-pwned','backtick')+`"
@@ -87,28 +86,10 @@ def test_map_page_shows_hostile_ids_and_names_as_text(hostile_run) -> None:
 
 
 def test_hostile_ids_run_nothing_in_headless_chromium(hostile_run) -> None:
-    browser = _chromium()
+    browser = chromium()
     if browser is None:
         pytest.skip("no chromium on this machine (bash .ci/run installs it)")
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [
-                browser,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--virtual-time-budget=5000",
-                "--dump-dom",
-                (hostile_run / "map.html").as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    done = render_offline(browser, hostile_run / "map.html")
     dom = done.stdout
     assert "leaflet-container" in dom  # the page ran
     assert "data-pwned" not in dom.split("<body", 1)[1].split(">", 1)[0]

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +14,8 @@ from click.testing import CliRunner
 from optimizer import datasets, settings
 from optimizer.cli import main
 from optimizer.report import mileage_eur, weekly_benefits
+
+from .conftest import chromium, render_offline
 
 
 def test_co2_and_euros_by_hand() -> None:
@@ -72,43 +71,13 @@ def test_map_files_hold_no_home_coordinates(run_dir) -> None:
     assert not re.search(r"<link[^>]+href=\"http", page)
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    return None
-
-
 def test_html_map_renders_offline_in_headless_chromium(run_dir) -> None:
-    browser = _chromium()
+    browser = chromium()
     if browser is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: .ci/run installs it")
         pytest.skip("no chromium on this machine (bash .ci/run installs it)")
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [
-                browser,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--host-resolver-rules=MAP * ~NOTFOUND",  # networking off
-                "--enable-logging=stderr",
-                "--v=0",
-                "--virtual-time-budget=5000",
-                "--dump-dom",
-                (run_dir / "map.html").as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    done = render_offline(browser, run_dir / "map.html")
     dom = done.stdout
     errors = [line for line in done.stderr.splitlines() if "CONSOLE" in line and "Uncaught" in line]
     assert not errors, errors
