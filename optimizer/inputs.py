@@ -850,6 +850,13 @@ def _one_id_each(table: pd.DataFrame, column: str, name: str) -> list[str]:
 def _communes(table: pd.DataFrame, column: str, name: str) -> list[str]:
     values = _cell_strings(table, column)
     for i, value in enumerate(values):
+        if re.fullmatch(r"\d[\dAB]\d{3}", value):
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': '{value}' is a code, not a commune "
+                "name. Put INSEE codes in a code_insee column and postcodes in a code_postal "
+                "column."
+            )
+            raise InputError(msg)
         if len(value) > 60 or re.search(r"[\d,;]", value):
             msg = (
                 f"{name}: {_row_label(i)}, column '{column}': '{value}' is not a commune name "

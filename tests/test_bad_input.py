@@ -427,6 +427,14 @@ CATALOGUE: list[tuple[str, object, object, list[str], str]] = [
         "column 'commune': '12 rue des Écoles Mende' is not a commune name (an address?)",
     ),
     (
+        "an INSEE code in the commune column",
+        _agents("A1,3.5,44.5,1,48095", header="agent_id,lon,lat,telework_days,commune"),
+        SITES_OK,
+        [],
+        "column 'commune': '48095' is a code, not a commune name. Put INSEE codes in a "
+        "code_insee column",
+    ),
+    (
         "speed table at 1e-5 km/h",
         AGENTS_OK,
         SITES_OK,
