@@ -27,6 +27,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
 from optimizer.errors import ClusterError, InputError, OptimizerError
 from optimizer.national.extracts import NetworkSource
@@ -35,6 +36,7 @@ from optimizer.national.solve import solve_groups
 from optimizer.national.tasks import HORIZONS, TRAVEL, DepartementTask, route_departement
 from optimizer.network import Progress
 from optimizer.options import DEFAULT_MIN_SAVING
+from optimizer.settings import ACCESS_SPEED_KMH, INPUT_CRS, WORKING_CRS
 
 logger = logging.getLogger(__name__)
 
@@ -235,15 +237,22 @@ def plan_national(
         groups, homes, works, work_code, sites, site_code, inside, sources, opts, work_dir
     )
     say(f"{len(agents)} agents in {len(groups)} groups; {len(tasks)} départements to route")
+    prepared_s = time.perf_counter() - started
     results = _run(tasks, client, say)
     routed_s = time.perf_counter() - started
     travel = _read(Path(work_dir) / TRAVEL, [t.code for t in tasks])
     horizons = _read(Path(work_dir) / HORIZONS, [t.code for t in tasks])
 
+    read_s = time.perf_counter() - started - routed_s
     commute = _commutes(groups, travel, work_code_of, inside)
     pairs, counts = _pairs(groups, commute, travel, site_ids, opts)
-    site_h = horizons[horizons["kind"] == "site"].set_index("destination_id")["horizon_to"]
-    reach_open = int((site_h.reindex(site_ids).fillna(0.0) <= opts.max_minutes).sum())
+    site_h = horizons[horizons["kind"] == "site"].set_index("destination_id")
+    reach_open = int((site_h["horizon_to"].reindex(site_ids).fillna(0.0) <= opts.max_minutes).sum())
+    top_kmh = max([float(r.get("top_speed_kmh", 0.0)) for r in results] + [ACCESS_SPEED_KMH])
+    unknown = _unknown_pairs(
+        groups, commute, travel, sites, site_ids, site_h.reindex(site_ids), top_kmh, opts
+    )
+    pairs_s = time.perf_counter() - started - routed_s - read_s
     say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
     plan = solve_groups(
         groups["size"].to_numpy(np.int64),
@@ -254,7 +263,13 @@ def plan_national(
         desks,
     )
     allocation = _allocation(agents, membership, groups, commute, pairs, plan.placements, site_ids)
-    exact = counts["uncertified_pairs"] == 0 and reach_open == 0
+    reasons = commute["reason"].to_numpy()
+    commutes_unknown = int(
+        groups["size"]
+        .to_numpy()[np.isin(reasons, [REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE])]
+        .sum()
+    )
+    exact = counts["uncertified_pairs"] == 0 and unknown == 0 and commutes_unknown == 0
     summary = {
         "agents": len(agents),
         "groups": len(groups),
@@ -263,12 +278,20 @@ def plan_national(
         "eligible_pairs": len(pairs),
         **counts,
         "sites_reach_beyond_buffer": reach_open,
+        "unknown_pairs": unknown,
+        "agents_commute_unknown": commutes_unknown,
+        "top_speed_kmh": round(top_kmh, 3),
         "exact": exact,
         "placed": int((allocation["status"] == "assigned").sum()),
         "saving_minutes_week": plan.gain / 60.0,
         "flow_arcs": plan.arcs,
         "solve_s": round(plan.seconds, 3),
-        "route_s": round(routed_s, 3),
+        "prepare_s": round(prepared_s, 3),
+        "route_s": round(routed_s - prepared_s, 3),
+        "read_s": round(read_s, 3),
+        "pairs_s": round(pairs_s, 3),
+        "task_cpu_s": round(sum(float(r.get("cpu_s", 0.0)) for r in results), 3),
+        "task_s": round(sum(float(r.get("seconds", 0.0)) for r in results), 3),
         "total_s": round(time.perf_counter() - started, 3),
         "work_dir": str(work_dir),
         "tasks": results,
@@ -356,6 +379,8 @@ def _run(tasks: list[DepartementTask], client: Any, say: Progress) -> list[dict[
     from distributed.scheduler import KilledWorker
 
     token = uuid.uuid4().hex[:8]
+    # the largest first (homes in the buffer stand for the extract's size): a shorter tail
+    tasks = sorted(tasks, key=lambda t: -len(t.origins))
     futures = client.map(
         route_departement,
         tasks,
@@ -466,6 +491,97 @@ def _pairs(
         }
     )
     return pairs, counts
+
+
+def _unknown_pairs(
+    groups: pd.DataFrame,
+    commute: pd.DataFrame,
+    travel: pd.DataFrame,
+    sites: pd.DataFrame,
+    site_ids: np.ndarray,
+    horizon: pd.DataFrame,
+    top_kmh: float,
+    opts: NationalOptions,
+) -> int:
+    """Count (group, site) pairs whose time is not known exactly and that may be eligible.
+
+    A pair is known when its site's task routed it and certified it. Any
+    other pair's merged-network time is at least a lower bound, each way:
+    ``min(t, h)`` when it was routed in ``t`` but not certified, ``h`` (the
+    site's horizon) when its home lies outside the buffer or beyond the
+    search limit, and in every case the straight distance at the fastest
+    speed of any extract or access leg (see :mod:`.extracts`). The pair may be
+    eligible when those bounds pass the rules of :func:`_pairs`; none may,
+    for the plan to be optimal on the merged network.
+    """
+    usable = np.flatnonzero(commute["reason"].to_numpy() == "")
+    if usable.size == 0 or len(site_ids) == 0:
+        return 0
+    to_metric = Transformer.from_crs(INPUT_CRS, WORKING_CRS, always_xy=True)
+    gx, gy = (
+        np.asarray(a)
+        for a in to_metric.transform(
+            groups["lon"].to_numpy(float)[usable], groups["lat"].to_numpy(float)[usable]
+        )
+    )
+    sx, sy = (
+        np.asarray(a)
+        for a in to_metric.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
+    )
+    # minutes per metre at the top speed; 1 % for the projection's scale error
+    per_m = 60.0 / (top_kmh * 1000.0) / 1.01
+    wp_to = commute["minutes_to"].to_numpy(float)[usable]
+    wp_sum = wp_to + commute["minutes_back"].to_numpy(float)[usable]
+    floor_s = max(1.0, float(np.rint(opts.min_saving * 60.0)))
+    h_to = horizon["horizon_to"].fillna(0.0).to_numpy(float)
+    h_back = horizon["horizon_back"].fillna(0.0).to_numpy(float)
+
+    def may_be_eligible(
+        lb_to: np.ndarray, lb_back: np.ndarray, w_to: np.ndarray, w_sum: np.ndarray
+    ) -> np.ndarray:
+        ok = lb_to <= opts.max_minutes
+        if opts.no_worse_off:
+            ok &= lb_to <= w_to
+        ok &= np.rint((w_sum - lb_to - lb_back) * 60.0) >= floor_s
+        return np.asarray(ok)
+
+    # the pairs routed by the sites' tasks (usable groups only)
+    rows = travel[travel["kind"] == "site"]
+    position = pd.Series(np.arange(usable.size), index=usable)
+    merged = groups.iloc[usable][["group", "home_id"]].merge(
+        rows, left_on="home_id", right_on="origin_id", how="inner"
+    )
+    r_g = position.reindex(merged["group"].to_numpy()).to_numpy(np.int64)
+    r_j = (
+        pd.Series(np.arange(site_ids.size), index=site_ids)
+        .reindex(merged["destination_id"].to_numpy())
+        .to_numpy(np.int64)
+    )
+    count = 0
+    # routed but not certified: bounded by min(t, h) and the straight line
+    loose = ~merged["certified"].to_numpy(bool)
+    if loose.any():
+        g, j = r_g[loose], r_j[loose]
+        line = np.hypot(gx[g] - sx[j], gy[g] - sy[j]) * per_m
+        lb_to = np.maximum(np.minimum(merged["minutes_to"].to_numpy(float)[loose], h_to[j]), line)
+        lb_back = np.maximum(
+            np.minimum(merged["minutes_back"].to_numpy(float)[loose], h_back[j]), line
+        )
+        count += int(may_be_eligible(lb_to, lb_back, wp_to[g], wp_sum[g]).sum())
+    # not routed: bounded by the horizon and the straight line, site block by site block
+    have = r_g * site_ids.size + r_j
+    step = max(1, 2_000_000 // usable.size)
+    for lo in range(0, site_ids.size, step):
+        j = np.arange(lo, min(lo + step, site_ids.size))
+        line = np.hypot(gx[:, None] - sx[None, j], gy[:, None] - sy[None, j]) * per_m
+        lb_to = np.maximum(h_to[None, j], line)
+        lb_back = np.maximum(h_back[None, j], line)
+        mask = may_be_eligible(lb_to, lb_back, wp_to[:, None], wp_sum[:, None])
+        g_idx, j_idx = np.nonzero(mask)
+        if g_idx.size:
+            key = g_idx * site_ids.size + j[j_idx]
+            count += int((~np.isin(key, have)).sum())
+    return count
 
 
 def _allocation(
