@@ -499,7 +499,6 @@ def main(
                 ("--previous", previous is not None),
                 ("--pseudonymise", salt is not None),
                 ("--key-file", key_file is not None),
-                ("--workplaces", workplaces is not None),
                 ("--speed-uncertainty", speed_uncertainty is not None),
             )
             if given
@@ -515,6 +514,7 @@ def main(
             scheduler,
             agents,
             telecentres,
+            workplaces,
             head_office,
             network_path,
             out,
@@ -980,6 +980,7 @@ def _national(
     scheduler: str,
     agents: Path | None,
     telecentres: Path | None,
+    workplaces: Path | None,
     head_office: str | None,
     network: Path | None,
     out: str,
@@ -1007,6 +1008,7 @@ def _national(
             head_office=HeadOffice(*parse_lonlat(head_office), name="head office")
             if head_office is not None
             else None,
+            workplaces=workplaces,
             options=NationalOptions(
                 max_minutes=max_minutes or DEFAULT_MAX_MINUTES,
                 min_saving=min_saving,
