@@ -1030,8 +1030,11 @@ def _national(
         f"{placed} assigned; {plan.saving_minutes_week:,.0f} minutes saved a week; "
         + (
             "optimal (every usable pair certified)."
-            if plan.exact
+            if plan.exact and plan.proven
             else "optimal on the certified pairs only (the buffer is too small: see summary.json)."
+            if plan.proven
+            else f"best plan found, within {plan.summary['gap']:.2%} of the bound (not proven)"
+            + ("." if plan.exact else "; not every usable pair certified (see summary.json).")
         )
     )
 

@@ -111,10 +111,8 @@ def merged(instance):
     return travel_table(net, origins, destinations).table
 
 
-@pytest.fixture(scope="module")
-def reference(instance, merged):
-    """Single process, agent by agent: AssignmentProblem + solve_weekly (exact flow, one day)."""
-    agents, sites, wlon, wlat = instance
+def _merged_problem(agents, sites, wlon, wlat, merged, days):
+    """The agents' AssignmentProblem on the merged network's times, and their allowed days."""
     wide = {
         col: merged.pivot(index="origin_id", columns="destination_id", values=col).reindex(
             agents["agent_id"]
@@ -140,12 +138,24 @@ def reference(instance, merged):
         head_office_minutes_to=at_work("minutes_to"),
         head_office_minutes_back=at_work("minutes_back"),
         capacities=np.ones(len(ids), dtype=np.int64),
-        days=np.ones(len(agents), dtype=np.int64),
+        days=np.asarray(days, dtype=np.int64),
         max_minutes=OPTIONS.max_minutes,
         min_saving=OPTIONS.min_saving,
     ).validated()
-    allowed = ~day_mask(agents["impossible_days"])
-    plan = solve_weekly(problem, sites[list(DAYS)].to_numpy(), allowed_days=allowed)
+    return problem, ~day_mask(agents["impossible_days"])
+
+
+def _merged_reference(agents, sites, wlon, wlat, merged, days):
+    """Single process, agent by agent: AssignmentProblem + solve_weekly on the merged network."""
+    problem, allowed = _merged_problem(agents, sites, wlon, wlat, merged, days)
+    return solve_weekly(problem, sites[list(DAYS)].to_numpy(), allowed_days=allowed)
+
+
+@pytest.fixture(scope="module")
+def reference(instance, merged):
+    """Single process, agent by agent: AssignmentProblem + solve_weekly (exact flow, one day)."""
+    agents, sites, wlon, wlat = instance
+    plan = _merged_reference(agents, sites, wlon, wlat, merged, np.ones(len(agents)))
     assert plan.assignment.status == "optimal"
     return plan
 
@@ -433,11 +443,58 @@ def test_parse_scheduler_refuses(text):
         parse_scheduler(text)
 
 
-def test_more_than_one_telework_day_is_refused_not_approximated(instance, sources, tmp_path):
+def test_multi_day_distributed_plan_equals_single_process(
+    instance, merged, sources, client, tmp_path
+):
+    """300 agents teleworking 1 to 3 days: the weekly model on groups (Dask, 2 processes) equals
+    the single-process plan of the agents one by one on the merged network (the same model on
+    agent-level pairs, proven), and lies within the single-process CP-SAT plan and its bound."""
+    from optimizer.model.weekly import solve_weekly_pairs
+
+    agents, sites, wlon, wlat = instance
+    few = agents.head(300).assign(telework_days=np.random.default_rng(17).integers(1, 4, 300))
+    problem, allowed = _merged_problem(few, sites, wlon, wlat, merged, few["telework_days"])
+    agent, site = np.nonzero(problem.eligible())
+    single = solve_weekly_pairs(
+        agent,
+        site,
+        np.rint(problem.weekly_gain()[agent, site]).astype(np.int64),
+        counts=None,
+        days=problem.days,
+        allowed=allowed,
+        preferred=np.zeros_like(allowed),
+        bonus=0,
+        desks=sites[list(DAYS)].to_numpy(),
+    )
+    assert single.proven
+    cp_sat = solve_weekly(problem, sites[list(DAYS)].to_numpy(), allowed_days=allowed).assignment
+    plan = plan_national(
+        few, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS, client=client
+    )
+    assert plan.exact
+    assert plan.proven
+    assert plan.summary["solver"] == "weekly configuration model"
+    assert plan.summary["gap"] == 0
+    assert plan.gain_seconds == single.objective > 0
+    assert cp_sat.gain_total() <= plan.gain_seconds <= cp_sat.best_bound * 60 + 1e-6
+    # each placed agent: its number of days, all allowed, one site; desks never exceeded
+    schedule = plan.schedule_table()
+    days = schedule.groupby("agent_id").size()
+    wanted = few.set_index("agent_id")["telework_days"]
+    assert (days == wanted.reindex(days.index)).all()
+    assert schedule.groupby("agent_id")["telecentre_id"].nunique().max() == 1
+    ok = pd.DataFrame(allowed, index=few["agent_id"], columns=list(DAYS))
+    assert all(ok.loc[a, d] for a, d in schedule[["agent_id", "weekday"]].itertuples(index=False))
+    load = schedule.groupby(["telecentre_id", "weekday"]).size()
+    desks = sites.set_index("telecentre_id")[list(DAYS)].stack()
+    assert (load <= desks.reindex(load.index)).all()
+
+
+def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path):
     agents, sites, _, _ = instance
-    two = agents.head(20).assign(telework_days=2)
-    with pytest.raises(InputError, match="20 agents telework more than one day"):
-        plan_national(two, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    six = agents.head(20).assign(telework_days=6)
+    with pytest.raises(InputError, match=r"row 1 \(a0000\): telework_days must be 1 to 5"):
+        plan_national(six, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
 def _write_country_osm(path: Path) -> None:

@@ -32,7 +32,7 @@ from pyproj import Transformer
 from optimizer.errors import ClusterError, InputError, OptimizerError
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import WEEKDAYS, Resolver, group_agents, locate, within_buffers
-from optimizer.national.solve import solve_groups
+from optimizer.national.solve import solve_groups, solve_weekly_groups
 from optimizer.national.tasks import HORIZONS, TRAVEL, DepartementTask, route_departement
 from optimizer.network import Progress
 from optimizer.options import DEFAULT_MIN_SAVING
@@ -44,6 +44,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_BUFFER_KM = 30.0
 #: Default longest acceptable one-way drive to a site, minutes.
 DEFAULT_MAX_MINUTES = 60.0
+
+#: Weekday names of each 5-bit mask, ``|``-separated (``"mon|thu"``).
+_DAY_NAMES = np.array(
+    ["|".join(d for k, d in enumerate(WEEKDAYS) if (mask >> k) & 1) for mask in range(32)],
+    dtype=object,
+)
 
 REASON_WORKPLACE_OUTSIDE = "workplace outside every département"
 REASON_HOME_OUTSIDE = "home outside the buffer of its workplace's département"
@@ -72,12 +78,15 @@ class NationalOptions:
         No agent goes to a site further (one way) than its workplace.
     buffer_km
         Border around each département's network (homes within it are routed there).
+    time_limit_s
+        Time for the weekly model when agents telework more than one day.
     """
 
     max_minutes: float = DEFAULT_MAX_MINUTES
     min_saving: float = DEFAULT_MIN_SAVING
     no_worse_off: bool = True
     buffer_km: float = DEFAULT_BUFFER_KM
+    time_limit_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.max_minutes > 0:
@@ -99,13 +108,18 @@ class NationalPlan:
     ----------
     allocation
         One row per agent (input order): ``agent_id, group, telecentre_id,
-        weekday, minutes_to_site, minutes_to_work, saving_minutes_week,
-        status ("assigned" / "not assigned"), reason``.
+        weekday`` (``|``-separated when several), ``minutes_to_site,
+        minutes_to_work, saving_minutes_week, status ("assigned" / "not
+        assigned"), reason``.
     gain_seconds
         Objective: round-trip seconds saved a week, whole.
     exact
         True when every pair the plan could use was certified (see
-        :mod:`.extracts`): the plan is then optimal on the merged network.
+        :mod:`.extracts`): the plan is then optimal on the merged network
+        if it is ``proven``.
+    proven
+        True when the solve proved its plan optimal (always for one telework
+        day each; the weekly model may stop with a bound, ``summary["gap"]``).
     summary
         Figures: groups, pairs, uncertified pairs, sites whose reach is not
         covered by the buffer, per-département task figures, timings.
@@ -116,6 +130,7 @@ class NationalPlan:
     allocation: pd.DataFrame
     gain_seconds: int
     exact: bool
+    proven: bool = True
     summary: dict[str, Any] = field(default_factory=dict)
     groups: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -125,9 +140,12 @@ class NationalPlan:
         return self.gain_seconds / 60.0
 
     def schedule_table(self) -> pd.DataFrame:
-        """``agent_id, weekday, telecentre_id`` of every placed agent."""
+        """``agent_id, weekday, telecentre_id``: one row per placed agent and weekday."""
         placed = self.allocation[self.allocation["status"] == "assigned"]
-        return placed[["agent_id", "weekday", "telecentre_id"]].reset_index(drop=True)
+        rows = placed[["agent_id", "weekday", "telecentre_id"]].assign(
+            weekday=placed["weekday"].str.split("|")
+        )
+        return rows.explode("weekday").reset_index(drop=True)
 
 
 def site_desks(sites: pd.DataFrame) -> np.ndarray:
@@ -193,7 +211,7 @@ def plan_national(
     ------
     InputError
         Sites outside every département; a département with sites or
-        workplaces but no network; agents with more than one telework day.
+        workplaces but no network; telework days outside 1-5.
     ClusterError
         A task's worker kept dying: no plan is returned.
     """
@@ -201,13 +219,6 @@ def plan_national(
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     groups, membership = group_agents(agents, resolver=resolver)
-    if np.any(groups["days"] != 1):
-        count = int(groups.loc[groups["days"] != 1, "size"].sum())
-        msg = (
-            f"{count} agents telework more than one day a week: national plans are exact for "
-            "one day each (see README, National scale); plan the others per département."
-        )
-        raise InputError(msg)
     for column in ("telecentre_id", "lon", "lat"):
         if column not in sites:
             msg = f"sites lack column {column!r}."
@@ -254,14 +265,24 @@ def plan_national(
     )
     pairs_s = time.perf_counter() - started - routed_s - read_s
     say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
-    plan = solve_groups(
-        groups["size"].to_numpy(np.int64),
-        groups["pattern"].to_numpy(np.int64),
+    arrays = (
         pairs["group"].to_numpy(np.int64),
         pairs["site"].to_numpy(np.int64),
         pairs["gain"].to_numpy(np.int64),
         desks,
     )
+    sizes, patterns = groups["size"].to_numpy(np.int64), groups["pattern"].to_numpy(np.int64)
+    one_day = bool(np.all(groups["days"].to_numpy() == 1))
+    if one_day:
+        plan = solve_groups(sizes, patterns, *arrays)
+    else:
+        plan = solve_weekly_groups(
+            sizes,
+            groups["days"].to_numpy(np.int64),
+            patterns,
+            *arrays,
+            time_limit_s=opts.time_limit_s,
+        )
     allocation = _allocation(agents, membership, groups, commute, pairs, plan.placements, site_ids)
     reasons = commute["reason"].to_numpy()
     commutes_unknown = int(
@@ -284,6 +305,11 @@ def plan_national(
         "exact": exact,
         "placed": int((allocation["status"] == "assigned").sum()),
         "saving_minutes_week": plan.gain / 60.0,
+        "solver": "group min-cost flow" if one_day else "weekly configuration model",
+        "status": plan.status,
+        "proven": plan.proven,
+        "bound_minutes_week": plan.bound / 60.0,
+        "gap": round(plan.gap, 6),
         "flow_arcs": plan.arcs,
         "solve_s": round(plan.seconds, 3),
         "prepare_s": round(prepared_s, 3),
@@ -304,7 +330,12 @@ def plan_national(
         exact,
     )
     return NationalPlan(
-        allocation=allocation, gain_seconds=plan.gain, exact=exact, summary=summary, groups=groups
+        allocation=allocation,
+        gain_seconds=plan.gain,
+        exact=exact,
+        proven=plan.proven,
+        summary=summary,
+        groups=groups,
     )
 
 
@@ -596,13 +627,11 @@ def _allocation(
     """Hand each group's placements to its agents (first in input order) and give reasons."""
     n = len(agents)
     site = np.full(n, -1, dtype=np.int64)
-    weekday = np.full(n, -1, dtype=np.int64)
+    weekday = np.zeros(n, dtype=np.int64)  # 5-bit masks
     order = np.argsort(membership, kind="stable")
     starts = np.searchsorted(membership[order], np.arange(len(groups)))
     taken = np.zeros(len(groups), dtype=np.int64)
-    for g, j, d, count in placements[["group", "site", "weekday", "agents"]].itertuples(
-        index=False
-    ):
+    for g, j, d, count in placements[["group", "site", "days", "agents"]].itertuples(index=False):
         lo = starts[g] + taken[g]
         members = order[lo : lo + count]
         site[members], weekday[members] = j, d
@@ -625,7 +654,7 @@ def _allocation(
             "agent_id": agents["agent_id"].astype(str).to_numpy(),
             "group": membership,
             "telecentre_id": np.where(placed, site_ids[np.maximum(site, 0)], ""),
-            "weekday": np.where(placed, np.array(WEEKDAYS)[np.maximum(weekday, 0)], ""),
+            "weekday": np.where(placed, _DAY_NAMES[weekday], ""),
             "minutes_to_site": to_site,
             "minutes_to_work": commute["minutes_to"].to_numpy()[membership],
             "saving_minutes_week": saving,
