@@ -901,3 +901,98 @@ def test_travel_limit_keeps_every_pair_within_it_exact():
     assert bounded.loc[within, cols].equals(free.loc[within, cols])
     assert bounded.loc[~within, cols].isna().all().all()
     assert (bounded.loc[~within, "reason"] == REASON_BEYOND_LIMIT).all()
+
+
+def _grid_points(cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 points 20 m off the synthetic country's grid nodes at ``cols, rows``."""
+    from pyproj import Transformer
+
+    x, y = COUNTRY._xy(rows * COUNTRY.width + cols)
+    to_wgs = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+    lon, lat = to_wgs.transform(x + 20.0, y + 20.0)
+    return np.round(np.asarray(lon), 7), np.round(np.asarray(lat), 7)
+
+
+def test_unknown_pairs_cover_every_eligible_pair_the_buffers_miss(tmp_path):
+    """3 km buffers; 200 agents living 3-4 km west of D01 (outside its buffer), working at
+    D00's western edge; sites just inside D01. Every (agent, site) pair eligible on the merged
+    network is either certified by a task or in ``plan.unknown`` (its agent's commute unknown
+    aside), and some are not routed at all."""
+    from optimizer.national.plan import REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE
+
+    rng = np.random.default_rng(41)
+    lon, lat = _grid_points(rng.integers(17, 20, 200), rng.integers(0, 30, 200))
+    wlon, wlat = _grid_points(np.array([0, 1]), np.array([8, 21]))
+    slon, slat = _grid_points(rng.integers(30, 33, 12), rng.integers(0, 30, 12))
+    sites = pd.DataFrame({"telecentre_id": [f"T{k:02d}" for k in range(12)], "lon": slon})
+    sites["lat"] = slat
+    for day in DAYS:
+        sites[day] = 3
+    work = np.arange(200) % 2
+    agents = pd.DataFrame(
+        {
+            "agent_id": [f"b{i:03d}" for i in range(200)],
+            "lon": lon,
+            "lat": lat,
+            "workplace_lon": wlon[work],
+            "workplace_lat": wlat[work],
+        }
+    )
+    small = {c: COUNTRY.source(c, buffer_km=3.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes}
+    plan = plan_national(
+        agents,
+        sites,
+        COUNTRY.areas(),
+        small,
+        work_dir=tmp_path / "w",
+        options=NationalOptions(max_minutes=8.0, min_saving=2.0, buffer_km=3.0),
+    )
+    assert plan.summary["groups"] <= len(agents)
+    # the merged network's eligible pairs, by the rules of the plan
+    net = prepare_network(COUNTRY.graph()[0])
+    places = pd.concat(
+        [
+            sites.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
+            pd.DataFrame({"id": ["w0", "w1"], "lon": wlon, "lat": wlat}),
+        ],
+        ignore_index=True,
+    )
+    table = travel_table(net, agents.rename(columns={"agent_id": "id"}), places).table
+    wide = {
+        c: table.pivot(index="origin_id", columns="destination_id", values=c)
+        for c in ("minutes_to", "minutes_back")
+    }
+    ids = agents["agent_id"].to_numpy()
+    own = [f"w{w}" for w in work]
+    wp_to = np.array([wide["minutes_to"].loc[a, w] for a, w in zip(ids, own, strict=True)])
+    wp_back = np.array([wide["minutes_back"].loc[a, w] for a, w in zip(ids, own, strict=True)])
+    s_to = wide["minutes_to"].loc[ids, sites["telecentre_id"]].to_numpy()
+    s_back = wide["minutes_back"].loc[ids, sites["telecentre_id"]].to_numpy()
+    saving = np.rint((wp_to[:, None] + wp_back[:, None] - s_to - s_back) * 60)
+    eligible = (saving > 0) & (saving >= 120) & (s_to <= 8.0) & (s_to <= wp_to[:, None])
+    reasons = plan.allocation.set_index("agent_id").loc[ids, "reason"].to_numpy()
+    unknown_commute = np.isin(reasons, [REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE])
+    # the pairs the tasks certified, and the pairs the plan calls unknown
+    routed = pd.concat(
+        pd.read_parquet(f) for f in (tmp_path / "w" / "travel").glob("departement=*/part.parquet")
+    )
+    certified = set(
+        routed.loc[routed["certified"], ["origin_id", "destination_id"]].itertuples(index=False)
+    )
+    group_of = plan.allocation.set_index("agent_id")["group"]
+    home_of = plan.groups.set_index("group")["home_id"]
+    unknown = set(plan.unknown.itertuples(index=False))
+    agent_idx, site_idx = np.nonzero(eligible & ~unknown_commute[:, None])
+    routed_pairs = set(routed[["origin_id", "destination_id"]].itertuples(index=False))
+    missed = not_routed = 0
+    for a, j in zip(agent_idx.tolist(), site_idx.tolist(), strict=True):
+        g = int(group_of[ids[a]])
+        site = sites["telecentre_id"].iloc[j]
+        if (home_of[g], site) in certified:
+            continue
+        missed += 1
+        not_routed += (home_of[g], site) not in routed_pairs
+        assert (g, site) in unknown, (ids[a], site)
+    assert not_routed > 0  # eligible pairs whose home lies outside the site's buffer
+    assert plan.summary["unknown_pairs"] == len(plan.unknown) > 0
+    assert not plan.exact

@@ -125,6 +125,9 @@ class NationalPlan:
         covered by the buffer, per-département task figures, timings.
     groups
         The groups (see :func:`.groups.group_agents`).
+    unknown
+        ``group, telecentre_id``: the pairs counted in ``unknown_pairs`` (not
+        certified or not routed, and possibly eligible): where to widen.
     """
 
     allocation: pd.DataFrame
@@ -133,6 +136,7 @@ class NationalPlan:
     proven: bool = True
     summary: dict[str, Any] = field(default_factory=dict)
     groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unknown: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def saving_minutes_week(self) -> float:
@@ -290,7 +294,7 @@ def plan_national(
         .to_numpy()[np.isin(reasons, [REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE])]
         .sum()
     )
-    exact = counts["uncertified_pairs"] == 0 and unknown == 0 and commutes_unknown == 0
+    exact = counts["uncertified_pairs"] == 0 and len(unknown) == 0 and commutes_unknown == 0
     summary = {
         "agents": len(agents),
         "groups": len(groups),
@@ -299,7 +303,7 @@ def plan_national(
         "eligible_pairs": len(pairs),
         **counts,
         "sites_reach_beyond_buffer": reach_open,
-        "unknown_pairs": unknown,
+        "unknown_pairs": len(unknown),
         "agents_commute_unknown": commutes_unknown,
         "top_speed_kmh": round(top_kmh, 3),
         "exact": exact,
@@ -336,6 +340,9 @@ def plan_national(
         proven=plan.proven,
         summary=summary,
         groups=groups,
+        unknown=unknown.assign(telecentre_id=site_ids[unknown["site"].to_numpy()])[
+            ["group", "telecentre_id"]
+        ],
     )
 
 
@@ -533,8 +540,8 @@ def _unknown_pairs(
     horizon: pd.DataFrame,
     top_kmh: float,
     opts: NationalOptions,
-) -> int:
-    """Count (group, site) pairs whose time is not known exactly and that may be eligible.
+) -> pd.DataFrame:
+    """Find the (group, site) pairs whose time is not known exactly and that may be eligible.
 
     A pair is known when its site's task routed it and certified it. Any
     other pair's merged-network time is at least a lower bound, each way:
@@ -544,10 +551,14 @@ def _unknown_pairs(
     speed of any extract or access leg (see :mod:`.extracts`). The pair may be
     eligible when those bounds pass the rules of :func:`_pairs`; none may,
     for the plan to be optimal on the merged network.
+
+    Returns ``group, site`` (indices), one row per such pair.
     """
     usable = np.flatnonzero(commute["reason"].to_numpy() == "")
+    found_g: list[np.ndarray] = [np.zeros(0, np.int64)]
+    found_j: list[np.ndarray] = [np.zeros(0, np.int64)]
     if usable.size == 0 or len(site_ids) == 0:
-        return 0
+        return pd.DataFrame({"group": found_g[0], "site": found_j[0]})
     to_metric = Transformer.from_crs(INPUT_CRS, WORKING_CRS, always_xy=True)
     gx, gy = (
         np.asarray(a)
@@ -588,7 +599,6 @@ def _unknown_pairs(
         .reindex(merged["destination_id"].to_numpy())
         .to_numpy(np.int64)
     )
-    count = 0
     # routed but not certified: bounded by min(t, h) and the straight line
     loose = ~merged["certified"].to_numpy(bool)
     if loose.any():
@@ -598,7 +608,9 @@ def _unknown_pairs(
         lb_back = np.maximum(
             np.minimum(merged["minutes_back"].to_numpy(float)[loose], h_back[j]), line
         )
-        count += int(may_be_eligible(lb_to, lb_back, wp_to[g], wp_sum[g]).sum())
+        hit = may_be_eligible(lb_to, lb_back, wp_to[g], wp_sum[g])
+        found_g.append(usable[g[hit]])
+        found_j.append(j[hit])
     # not routed: bounded by the horizon and the straight line, site block by site block
     have = r_g * site_ids.size + r_j
     step = max(1, 2_000_000 // usable.size)
@@ -611,8 +623,10 @@ def _unknown_pairs(
         g_idx, j_idx = np.nonzero(mask)
         if g_idx.size:
             key = g_idx * site_ids.size + j[j_idx]
-            count += int((~np.isin(key, have)).sum())
-    return count
+            new = ~np.isin(key, have)
+            found_g.append(usable[g_idx[new]])
+            found_j.append(j[j_idx[new]])
+    return pd.DataFrame({"group": np.concatenate(found_g), "site": np.concatenate(found_j)})
 
 
 def _allocation(
