@@ -116,19 +116,31 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
         ignore_index=True,
     )
 
-    # certificate: the origin's road does not touch the cut, and the times stay under the horizons
+    # certificate: the points join the same roads as in the merged network, the origin's road
+    # does not touch the cut, and the times stay under the horizons
     in_cut = np.zeros(routing.n_nodes, dtype=bool)
     in_cut[extract.cut] = True
     to_cut, from_cut = extract.horizons()
-    snap_d = snap_points(routing, destinations["lon"].to_numpy(), destinations["lat"].to_numpy())
+    d_lon, d_lat = destinations["lon"].to_numpy(), destinations["lat"].to_numpy()
+    snap_d = snap_points(routing, d_lon, d_lat)
     tail, head = routing.tail[snap_d.edge], routing.head[snap_d.edge]
-    h_to = np.minimum(to_cut[tail], to_cut[head]) / 60.0
-    h_back = np.minimum(from_cut[tail], from_cut[head]) / 60.0
-    snap_o = snap_points(routing, task.origins["lon"].to_numpy(), task.origins["lat"].to_numpy())
-    origin_clear = pd.Series(
-        ~(in_cut[routing.tail[snap_o.edge]] | in_cut[routing.head[snap_o.edge]]),
+    # a destination that may join another road in the merged network certifies nothing
+    alike = extract.snaps_alike(d_lon, d_lat, snap_d.snap_m)
+    h_to = np.where(alike, np.minimum(to_cut[tail], to_cut[head]) / 60.0, 0.0)
+    h_back = np.where(alike, np.minimum(from_cut[tail], from_cut[head]) / 60.0, 0.0)
+    o_lon, o_lat = task.origins["lon"].to_numpy(), task.origins["lat"].to_numpy()
+    snap_o = snap_points(routing, o_lon, o_lat)
+    o_tail, o_head = routing.tail[snap_o.edge], routing.head[snap_o.edge]
+    origin = pd.DataFrame(
+        {
+            "clear": ~(in_cut[o_tail] | in_cut[o_head])
+            & extract.snaps_alike(o_lon, o_lat, snap_o.snap_m),
+            # from the origin to the nearest cut node, and from the nearest cut node to it
+            "out": np.minimum(from_cut[o_tail], from_cut[o_head]) / 60.0,
+            "in": np.minimum(to_cut[o_tail], to_cut[o_head]) / 60.0,
+        },
         index=task.origins["id"].astype(str).to_numpy(),
-    )
+    ).reindex(table["origin_id"].to_numpy())
     horizon = pd.DataFrame(
         {"h_to": h_to, "h_back": h_back},
         index=pd.MultiIndex.from_arrays(
@@ -137,10 +149,14 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
     )
     key = pd.MultiIndex.from_arrays([table["kind"].to_numpy(), table["destination_id"].to_numpy()])
     limits = horizon.reindex(key)
+    # a route through the cut drives from the origin to the cut, then from the cut here
     certified = (
-        origin_clear.reindex(table["origin_id"].to_numpy()).to_numpy(bool)
-        & (table["minutes_to"].to_numpy() <= limits["h_to"].to_numpy())
-        & (table["minutes_back"].to_numpy() <= limits["h_back"].to_numpy())
+        origin["clear"].to_numpy(bool)
+        & (table["minutes_to"].to_numpy() <= origin["out"].to_numpy() + limits["h_to"].to_numpy())
+        & (
+            table["minutes_back"].to_numpy()
+            <= limits["h_back"].to_numpy() + origin["in"].to_numpy()
+        )
     )
     table["certified"] = certified
 
