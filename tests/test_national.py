@@ -1002,8 +1002,8 @@ def test_certified_times_equal_the_merged_network_on_a_sparse_country(tmp_path):
     """A sparse grid (60 % of the streets, 20 % one-way) and 1 km buffers: many routes differ
     from the merged network's; every time the tasks certify is the merged network's.
 
-    (A stronger certificate, origin -> cut + cut -> destination, certified 2 wrong times here
-    and was dropped.)"""
+    (Without the check that both points join the same road as in the merged network, the
+    origin -> cut + cut -> destination certificate certified 2 wrong times here.)"""
     country = SyntheticFrance(cols=3, rows=1, side=30, seed=3, keep=0.6, one_way=0.2)
     lon, lat = country.points(150, seed=11)
     wlon, wlat = country.points(4, seed=12, codes=["D01"])
