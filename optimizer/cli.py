@@ -343,7 +343,8 @@ class _OneLineErrors(click.Group):
     default=settings.SOLVER_TIME_LIMIT_S,
     show_default=True,
     metavar="S",
-    help="Seconds CP-SAT may search; the best plan found by then is written with its gap.",
+    help="Seconds CP-SAT may search (with --scheduler, the weekly model of multi-day agents); "
+    "the best plan found by then is written with its gap.",
 )
 @click.option(
     "--rank",
@@ -523,6 +524,7 @@ def main(
             max_minutes=max_minutes,
             min_saving=min_saving,
             worse_off=allow_worse_off,
+            time_limit=time_limit,
         )
         return
     folder: OutputFolder | None = None
@@ -990,6 +992,7 @@ def _national(
     max_minutes: float | None,
     min_saving: float,
     worse_off: bool,
+    time_limit: float,
 ) -> None:
     """Run ``assign --scheduler``: the national layer on Dask, errors as one line."""
     from optimizer.national.files import run_national_files
@@ -1013,6 +1016,7 @@ def _national(
                 max_minutes=max_minutes or DEFAULT_MAX_MINUTES,
                 min_saving=min_saving,
                 no_worse_off=not worse_off,
+                time_limit_s=time_limit,
             ),
             crs=crs,
             progress=steps,
