@@ -4,6 +4,7 @@ Run by hand (about 45 minutes at full size for both runs on 2 shared cores)::
 
     python benchmarks/national.py                 # 96 départements, 1M agents, 1 then 2 workers
     python benchmarks/national.py --scale 0.1 --workers 1   # a quick look
+    python benchmarks/national.py --departements 12         # a 4 x 3 slice: a 2-4 minute profile
 
 Full size: 96 département-like road grids of 177 x 177 nodes (31,329 nodes each,
 3.0 million in all, 430 m apart: a département about 76 km wide), a 10 km
