@@ -12,7 +12,9 @@ buffer (each extract about 48,000 nodes), 1,000,000 agents in 35,000 origin
 groups (a home, a workplace near the département's centre, allowed days),
 3,500 sites with 1 to 8 desks a weekday, a 60-minute limit. Each run starts
 from an empty extract cache, so it prepares every network. Prints wall time,
-each worker's peak memory, the scale-out ratio and the plan's figures.
+each worker's peak memory, the load average, the time of each phase, the
+tasks' wall and CPU seconds (their ratio is 1 when each worker had its core),
+the scale-out ratio and the plan's figures (exactness included).
 """
 
 from __future__ import annotations
