@@ -4,6 +4,7 @@ Run by hand (about 45 minutes at full size for both runs on 2 shared cores)::
 
     python benchmarks/national.py                 # 96 départements, 1M agents, 1 then 2 workers
     python benchmarks/national.py --scale 0.1 --workers 1   # a quick look
+    python benchmarks/national.py --departements 12         # a 4 x 3 slice: a 2-4 minute profile
 
 Full size: 96 département-like road grids of 177 x 177 nodes (31,329 nodes each,
 3.0 million in all, 430 m apart: a département about 76 km wide), a 10 km
@@ -11,7 +12,9 @@ buffer (each extract about 48,000 nodes), 1,000,000 agents in 35,000 origin
 groups (a home, a workplace near the département's centre, allowed days),
 3,500 sites with 1 to 8 desks a weekday, a 60-minute limit. Each run starts
 from an empty extract cache, so it prepares every network. Prints wall time,
-each worker's peak memory, the scale-out ratio and the plan's figures.
+each worker's peak memory, the load average, the time of each phase, the
+tasks' wall and CPU seconds (their ratio is 1 when each worker had its core),
+the scale-out ratio and the plan's figures (exactness included).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import tempfile
 import time
 
@@ -28,21 +32,33 @@ import pandas as pd
 from optimizer.national import NationalOptions, SyntheticFrance, connect, plan_national
 
 
-def instance(scale: float) -> tuple[SyntheticFrance, pd.DataFrame, pd.DataFrame]:
-    n_dep = max(3, round(96 * scale))
-    cols = min(12, n_dep)
+def instance(
+    scale: float, *, departements: int | None = None, side: int = 177
+) -> tuple[SyntheticFrance, pd.DataFrame, pd.DataFrame]:
+    """The synthetic France: ``scale`` of the agents, groups and sites; 96 x scale départements.
+
+    ``departements`` overrides the count (laid out 12 across, or in a square
+    when fewer: every département then has neighbours on several sides, as at
+    full size); ``side`` is the nodes along a département's side.
+    """
+    n_dep = departements or max(3, round(96 * scale))
+    if departements is not None:
+        scale = departements / 96
+    cols = min(12, n_dep) if departements is None else min(12, int(np.ceil(np.sqrt(n_dep))))
     rows = int(np.ceil(n_dep / cols))
-    country = SyntheticFrance(cols=cols, rows=rows, side=177, spacing_m=430.0, seed=1)
+    country = SyntheticFrance(cols=cols, rows=rows, side=side, spacing_m=430.0, seed=1)
+    half = side // 2
+    spread = max(1, round(23 * side / 177))
     rng = np.random.default_rng(0)
     n_groups = round(35_000 * scale)
     n_agents = round(1_000_000 * scale)
-    codes = country.codes
+    codes = country.codes[:n_dep]
     # workplaces: 20 per département, within 10 km of its centre
     work_lon, work_lat, work_code = [], [], []
     for k, code in enumerate(codes):
         c, r = k % cols, k // cols
-        col = c * 177 + 88 + rng.integers(-23, 24, 20)
-        row = r * 177 + 88 + rng.integers(-23, 24, 20)
+        col = c * side + half + rng.integers(-spread, spread + 1, 20)
+        row = r * side + half + rng.integers(-spread, spread + 1, 20)
         x, y = country._xy(row * country.width + col)
         from pyproj import Transformer
 
@@ -75,14 +91,24 @@ def instance(scale: float) -> tuple[SyntheticFrance, pd.DataFrame, pd.DataFrame]
         }
     )
     sites = country.sites(round(3_500 * scale), seed=5, desks=(1, 8))
+    sites = sites[np.isin(locate_codes(country, sites), codes)].reset_index(drop=True)
     return country, agents, sites
+
+
+def locate_codes(country: SyntheticFrance, sites: pd.DataFrame) -> np.ndarray:
+    """Département of each site."""
+    from optimizer.national import locate
+
+    return locate(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), country.areas())
 
 
 def run(country, agents, sites, workers: int, buffer_km: float, limit: float) -> dict:
     cache = tempfile.mkdtemp(prefix="national-cache-")
     work = tempfile.mkdtemp(prefix="national-work-")
-    sources = {c: country.source(c, buffer_km=buffer_km, cache_dir=cache) for c in country.codes}
+    codes = sorted(set(locate_codes(country, sites)))
+    sources = {c: country.source(c, buffer_km=buffer_km, cache_dir=cache) for c in codes}
     options = NationalOptions(max_minutes=limit, buffer_km=buffer_km)
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with connect(f"local:{workers}", progress=print) as client:
         plan = plan_national(
@@ -102,10 +128,16 @@ def run(country, agents, sites, workers: int, buffer_km: float, limit: float) ->
     out.update(
         workers=workers,
         wall_s=round(wall, 1),
+        load_before=load_before,
+        load_after=os.getloadavg()[0],
         peak_rss_mb_per_worker=peak.round(0).tolist(),
         extract_nodes_mean=int(tasks["nodes"].mean()),
         extract_nodes_total=int(tasks["nodes"].sum()),
         task_s_mean=round(float(tasks["seconds"].mean()), 2),
+        task_load_s_mean=round(float(tasks["load_s"].mean()), 2),
+        task_route_s_mean=round(float(tasks["route_s"].mean()), 2),
+        # task wall / task CPU: 1.0 when each worker had its core to itself
+        task_wall_over_cpu=round(float(tasks["seconds"].sum() / tasks["cpu_s"].sum()), 3),
     )
     return out
 
@@ -113,6 +145,14 @@ def run(country, agents, sites, workers: int, buffer_km: float, limit: float) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="share of the full size")
+    parser.add_argument(
+        "--departements",
+        type=int,
+        default=None,
+        help="this many départements (in a square), agents, groups and sites in proportion "
+        "(a profile run: --departements 12)",
+    )
+    parser.add_argument("--side", type=int, default=177, help="nodes along a département's side")
     parser.add_argument("--workers", default="1,2", help="worker counts to run, e.g. 1,2")
     parser.add_argument("--buffer-km", type=float, default=10.0)
     parser.add_argument("--max-minutes", type=float, default=60.0)
@@ -120,10 +160,11 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("distributed").setLevel(logging.WARNING)
     t = time.perf_counter()
-    country, agents, sites = instance(args.scale)
+    country, agents, sites = instance(args.scale, departements=args.departements, side=args.side)
+    n_dep = len(set(locate_codes(country, sites)))
     print(
-        f"instance: {len(country.codes)} départements x {country.side**2:,} nodes "
-        f"= {len(country.codes) * country.side**2:,} nodes, {len(agents):,} agents, "
+        f"instance: {n_dep} départements x {country.side**2:,} nodes "
+        f"= {n_dep * country.side**2:,} nodes, {len(agents):,} agents, "
         f"{len(sites):,} sites ({time.perf_counter() - t:.1f} s)",
         flush=True,
     )

@@ -343,7 +343,8 @@ class _OneLineErrors(click.Group):
     default=settings.SOLVER_TIME_LIMIT_S,
     show_default=True,
     metavar="S",
-    help="Seconds CP-SAT may search; the best plan found by then is written with its gap.",
+    help="Seconds CP-SAT may search (with --scheduler, the weekly model of multi-day agents); "
+    "the best plan found by then is written with its gap.",
 )
 @click.option(
     "--rank",
@@ -499,7 +500,6 @@ def main(
                 ("--previous", previous is not None),
                 ("--pseudonymise", salt is not None),
                 ("--key-file", key_file is not None),
-                ("--workplaces", workplaces is not None),
                 ("--speed-uncertainty", speed_uncertainty is not None),
             )
             if given
@@ -515,6 +515,7 @@ def main(
             scheduler,
             agents,
             telecentres,
+            workplaces,
             head_office,
             network_path,
             out,
@@ -523,6 +524,7 @@ def main(
             max_minutes=max_minutes,
             min_saving=min_saving,
             worse_off=allow_worse_off,
+            time_limit=time_limit,
         )
         return
     folder: OutputFolder | None = None
@@ -980,6 +982,7 @@ def _national(
     scheduler: str,
     agents: Path | None,
     telecentres: Path | None,
+    workplaces: Path | None,
     head_office: str | None,
     network: Path | None,
     out: str,
@@ -989,6 +992,7 @@ def _national(
     max_minutes: float | None,
     min_saving: float,
     worse_off: bool,
+    time_limit: float,
 ) -> None:
     """Run ``assign --scheduler``: the national layer on Dask, errors as one line."""
     from optimizer.national.files import run_national_files
@@ -1007,10 +1011,12 @@ def _national(
             head_office=HeadOffice(*parse_lonlat(head_office), name="head office")
             if head_office is not None
             else None,
+            workplaces=workplaces,
             options=NationalOptions(
                 max_minutes=max_minutes or DEFAULT_MAX_MINUTES,
                 min_saving=min_saving,
                 no_worse_off=not worse_off,
+                time_limit_s=time_limit,
             ),
             crs=crs,
             progress=steps,
@@ -1028,8 +1034,11 @@ def _national(
         f"{placed} assigned; {plan.saving_minutes_week:,.0f} minutes saved a week; "
         + (
             "optimal (every usable pair certified)."
-            if plan.exact
+            if plan.exact and plan.proven
             else "optimal on the certified pairs only (the buffer is too small: see summary.json)."
+            if plan.proven
+            else f"best plan found, within {plan.summary['gap']:.2%} of the bound (not proven)"
+            + ("." if plan.exact else "; not every usable pair certified (see summary.json).")
         )
     )
 

@@ -59,6 +59,9 @@ _EXACT_BITS = 53
 REASON_HOME_FAR = "home further than the snapping limit from any road"
 REASON_DESTINATION_FAR = "destination further than the snapping limit from any road"
 REASON_NO_ROUTE = "no road route between home and destination"
+REASON_BEYOND_LIMIT = "drive to the destination longer than the limit"
+#: With ``limit``, the way back is first searched up to this many times the limit.
+BACK_LIMIT_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,7 @@ def travel_table(
     *,
     max_snap_m: float = settings.MAX_SNAP_M,
     access_speed_kmh: float = settings.ACCESS_SPEED_KMH,
+    limit: float | None = None,
     progress: Progress | None = None,
 ) -> TravelTable:
     """Compute minutes and km from every origin to every destination and back.
@@ -242,6 +246,14 @@ def travel_table(
         Points further than this from any road are not routed.
     access_speed_kmh
         Speed on the straight leg between a point and its road.
+    limit
+        Longest drive to a destination wanted, minutes (None: no limit). The
+        searches to the destinations stop there, so a large network costs
+        what the limit reaches; a pair whose drive there is longer comes out
+        unrouted (NaN both ways, reason "longer than the limit"). A pair
+        within the limit has exactly its unbounded times, both ways: the way
+        back is searched up to :data:`BACK_LIMIT_FACTOR` times the limit,
+        then without bound for the destinations that still miss one.
     progress
         Called with a short message before each step.
 
@@ -260,6 +272,9 @@ def travel_table(
     (21, 7)
     """
     started = time.perf_counter()
+    if limit is not None and not limit > 0:
+        msg = f"travel_table: limit must be positive minutes, got {limit}."
+        raise InputError(msg)
     for frame, what in ((origins, "origins"), (destinations, "destinations")):
         missing = {"id", "lon", "lat"} - set(frame.columns)
         if missing:
@@ -279,13 +294,21 @@ def travel_table(
     )
     if progress:
         progress(f"shortest paths from {n_dest} destinations, both directions")
-    to_s, to_m, back_s, back_m = _route(routing, snap, n_orig)
+    limit_s = None if limit is None else limit * 60.0
+    to_s, to_m, back_s, back_m = _route(routing, snap, n_orig, limit_s=limit_s)
 
     access_s = snap.snap_m / (access_speed_kmh / 3.6)
     leg_s = access_s[:n_orig, None] + access_s[None, n_orig:]
     leg_m = snap.snap_m[:n_orig, None] + snap.snap_m[None, n_orig:]
     reason = np.full((n_orig, n_dest), "", dtype=object)
     reason[np.isnan(to_s) | np.isnan(back_s)] = REASON_NO_ROUTE
+    if limit_s is not None:
+        with np.errstate(invalid="ignore"):
+            beyond = ~((to_s + leg_s) <= limit_s)
+        beyond &= snap.ok[:n_orig, None] & snap.ok[None, n_orig:]
+        for values in (to_s, to_m, back_s, back_m):
+            values[beyond] = np.nan
+        reason[beyond] = REASON_BEYOND_LIMIT
     reason[:, ~snap.ok[n_orig:]] = REASON_DESTINATION_FAR
     reason[~snap.ok[:n_orig], :] = REASON_HOME_FAR
     table = pd.DataFrame(
@@ -377,13 +400,15 @@ def _origin_links(
 
 
 def _route(
-    routing: RoutingArrays, snap: Snap, n_orig: int
+    routing: RoutingArrays, snap: Snap, n_orig: int, *, limit_s: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Seconds and metres on the road, ``(n_orig, n_dest)``, to each destination and back.
 
     Only the destinations become nodes of the searched graph; each origin is
     read off the two ends of its piece of road. NaN where a point is not
-    routed or no route exists.
+    routed or no route exists. With ``limit_s``, the searches to the
+    destinations stop beyond it (pairs further may come out NaN), and the way
+    back is exact wherever the way there is within the limit.
     """
     n_dest = snap.edge.size - n_orig
     out = [np.full((n_orig, n_dest), np.nan) for _ in range(4)]
@@ -408,17 +433,25 @@ def _route(
         )
         sources = node[n_orig:][routed_dest]
         fits = True
-        for matrix, nodes, costs, (secs, metres) in (
-            (backward, exits, exit_cost, out[:2]),
-            (forward, entries, entry_cost, out[2:]),
+        reached = np.ones((routed_orig.size, routed_dest.size), dtype=bool)
+        for matrix, nodes, costs, (secs, metres), factor in (
+            (backward, exits, exit_cost, out[:2], 1.0),
+            (forward, entries, entry_cost, out[2:], BACK_LIMIT_FACTOR),
         ):
-            dist = dijkstra(matrix, directed=True, indices=sources)
-            best = np.full((routed_orig.size, routed_dest.size), np.inf)
-            for k in range(2):
-                cost = costs[k, routed_orig]
-                via = dist[:, nodes[k, routed_orig]].T + cost[:, None]
-                via[cost < 0] = np.inf
-                np.minimum(best, via, out=best)
+            bound = (
+                np.inf
+                if limit_s is None
+                else (np.floor(limit_s * factor * 1000.0) + 1.0) * float(2**bits) - 1.0
+            )
+            best = _from_origins(matrix, sources, bound, nodes, costs, routed_orig)
+            if factor != 1.0:
+                # the way back of a pair reached within the limit, searched without bound
+                again = np.flatnonzero((reached & ~np.isfinite(best)).any(axis=0))
+                if again.size:
+                    best[:, again] = _from_origins(
+                        matrix, sources[again], np.inf, nodes, costs, routed_orig
+                    )
+            reached = np.isfinite(best)
             finite = np.isfinite(best)
             whole = np.where(finite, best, 0.0).astype(np.int64)
             ms_part = whole >> bits
@@ -441,3 +474,22 @@ def _route(
         )
         raise NetworkError(msg)
     return out[0], out[1], out[2], out[3]
+
+
+def _from_origins(
+    matrix: object,
+    sources: np.ndarray,
+    bound: float,
+    nodes: np.ndarray,
+    costs: np.ndarray,
+    routed_orig: np.ndarray,
+) -> np.ndarray:
+    """Packed cost ``(origins, sources)``: one search per source, read at the origins' links."""
+    dist = dijkstra(matrix, directed=True, indices=sources, limit=bound)
+    best = np.full((routed_orig.size, sources.size), np.inf)
+    for k in range(2):
+        cost = costs[k, routed_orig]
+        via = dist[:, nodes[k, routed_orig]].T + cost[:, None]
+        via[cost < 0] = np.inf
+        np.minimum(best, via, out=best)
+    return best

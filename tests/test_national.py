@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dask
+import distributed  # noqa: F401  (its config defaults, before any dask.config.set)
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,10 +111,8 @@ def merged(instance):
     return travel_table(net, origins, destinations).table
 
 
-@pytest.fixture(scope="module")
-def reference(instance, merged):
-    """Single process, agent by agent: AssignmentProblem + solve_weekly (exact flow, one day)."""
-    agents, sites, wlon, wlat = instance
+def _merged_problem(agents, sites, wlon, wlat, merged, days):
+    """The agents' AssignmentProblem on the merged network's times, and their allowed days."""
     wide = {
         col: merged.pivot(index="origin_id", columns="destination_id", values=col).reindex(
             agents["agent_id"]
@@ -139,12 +138,24 @@ def reference(instance, merged):
         head_office_minutes_to=at_work("minutes_to"),
         head_office_minutes_back=at_work("minutes_back"),
         capacities=np.ones(len(ids), dtype=np.int64),
-        days=np.ones(len(agents), dtype=np.int64),
+        days=np.asarray(days, dtype=np.int64),
         max_minutes=OPTIONS.max_minutes,
         min_saving=OPTIONS.min_saving,
     ).validated()
-    allowed = ~day_mask(agents["impossible_days"])
-    plan = solve_weekly(problem, sites[list(DAYS)].to_numpy(), allowed_days=allowed)
+    return problem, ~day_mask(agents["impossible_days"])
+
+
+def _merged_reference(agents, sites, wlon, wlat, merged, days):
+    """Single process, agent by agent: AssignmentProblem + solve_weekly on the merged network."""
+    problem, allowed = _merged_problem(agents, sites, wlon, wlat, merged, days)
+    return solve_weekly(problem, sites[list(DAYS)].to_numpy(), allowed_days=allowed)
+
+
+@pytest.fixture(scope="module")
+def reference(instance, merged):
+    """Single process, agent by agent: AssignmentProblem + solve_weekly (exact flow, one day)."""
+    agents, sites, wlon, wlat = instance
+    plan = _merged_reference(agents, sites, wlon, wlat, merged, np.ones(len(agents)))
     assert plan.assignment.status == "optimal"
     return plan
 
@@ -281,6 +292,27 @@ def test_certificate_flags_a_buffer_too_small(instance, tmp_path):
     )
     assert not plan.exact
     assert plan.summary["sites_reach_beyond_buffer"] > 0
+    # pairs that may be eligible but were not routed, or not certified, are counted
+    assert plan.summary["agents_commute_unknown"] > 0
+
+
+def test_uncertified_commutes_make_the_plan_not_exact(instance, tmp_path):
+    """7 km buffers: every site's 8-minute reach is covered and every site pair certified, but
+    some commutes are not: those agents cannot be planned, so the plan is not called exact."""
+    agents, sites, _, _ = instance
+    seven = {c: COUNTRY.source(c, buffer_km=7.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes}
+    plan = plan_national(
+        agents,
+        sites,
+        COUNTRY.areas(),
+        seven,
+        work_dir=tmp_path / "w",
+        options=NationalOptions(max_minutes=8.0, buffer_km=7.0),
+    )
+    assert plan.summary["sites_reach_beyond_buffer"] == 0
+    assert plan.summary["uncertified_pairs"] == 0
+    assert plan.summary["agents_commute_unknown"] > 0
+    assert not plan.exact
     assert len(plan.allocation) == len(agents)
 
 
@@ -411,11 +443,58 @@ def test_parse_scheduler_refuses(text):
         parse_scheduler(text)
 
 
-def test_more_than_one_telework_day_is_refused_not_approximated(instance, sources, tmp_path):
+def test_multi_day_distributed_plan_equals_single_process(
+    instance, merged, sources, client, tmp_path
+):
+    """300 agents teleworking 1 to 3 days: the weekly model on groups (Dask, 2 processes) equals
+    the single-process plan of the agents one by one on the merged network (the same model on
+    agent-level pairs, proven), and lies within the single-process CP-SAT plan and its bound."""
+    from optimizer.model.weekly import solve_weekly_pairs
+
+    agents, sites, wlon, wlat = instance
+    few = agents.head(300).assign(telework_days=np.random.default_rng(17).integers(1, 4, 300))
+    problem, allowed = _merged_problem(few, sites, wlon, wlat, merged, few["telework_days"])
+    agent, site = np.nonzero(problem.eligible())
+    single = solve_weekly_pairs(
+        agent,
+        site,
+        np.rint(problem.weekly_gain()[agent, site]).astype(np.int64),
+        counts=None,
+        days=problem.days,
+        allowed=allowed,
+        preferred=np.zeros_like(allowed),
+        bonus=0,
+        desks=sites[list(DAYS)].to_numpy(),
+    )
+    assert single.proven
+    cp_sat = solve_weekly(problem, sites[list(DAYS)].to_numpy(), allowed_days=allowed).assignment
+    plan = plan_national(
+        few, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS, client=client
+    )
+    assert plan.exact
+    assert plan.proven
+    assert plan.summary["solver"] == "weekly configuration model"
+    assert plan.summary["gap"] == 0
+    assert plan.gain_seconds == single.objective > 0
+    assert cp_sat.gain_total() <= plan.gain_seconds <= cp_sat.best_bound * 60 + 1e-6
+    # each placed agent: its number of days, all allowed, one site; desks never exceeded
+    schedule = plan.schedule_table()
+    days = schedule.groupby("agent_id").size()
+    wanted = few.set_index("agent_id")["telework_days"]
+    assert (days == wanted.reindex(days.index)).all()
+    assert schedule.groupby("agent_id")["telecentre_id"].nunique().max() == 1
+    ok = pd.DataFrame(allowed, index=few["agent_id"], columns=list(DAYS))
+    assert all(ok.loc[a, d] for a, d in schedule[["agent_id", "weekday"]].itertuples(index=False))
+    load = schedule.groupby(["telecentre_id", "weekday"]).size()
+    desks = sites.set_index("telecentre_id")[list(DAYS)].stack()
+    assert (load <= desks.reindex(load.index)).all()
+
+
+def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path):
     agents, sites, _, _ = instance
-    two = agents.head(20).assign(telework_days=2)
-    with pytest.raises(InputError, match="20 agents telework more than one day"):
-        plan_national(two, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    six = agents.head(20).assign(telework_days=6)
+    with pytest.raises(InputError, match=r"row 1 \(a0000\): telework_days must be 1 to 5"):
+        plan_national(six, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
 def _write_country_osm(path: Path) -> None:
@@ -442,44 +521,50 @@ def country_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def file_reference(country_file, instance):
-    """Single-process optimum on the whole OSM file (osmnx graph, simplified), agent by agent."""
+def whole_network(country_file):
+    """The whole OSM file as one network (osmnx graph, simplified): the single process."""
     from optimizer.network import load_network
 
-    agents, sites, wlon, wlat = instance
-    whole = load_network(country_file)
+    return load_network(country_file)
+
+
+def _single_process_gain(network, agents: pd.DataFrame, sites: pd.DataFrame) -> int:
+    """Optimum of the agents (``lon, lat, workplace_lon, workplace_lat``) one by one, one process.
+
+    Routes agents x (sites + distinct workplaces) on ``network`` and solves
+    with :func:`solve_weekly` (the library's exact path for one day each).
+    """
+    work = agents[["workplace_lon", "workplace_lat"]].drop_duplicates().reset_index(drop=True)
+    work["id"] = [f"w{k}" for k in range(len(work))]
+    work_of = agents.merge(work, on=["workplace_lon", "workplace_lat"], how="left")["id"].tolist()
     origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
     destinations = pd.concat(
         [
             sites.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
-            pd.DataFrame({"id": [f"w{k}" for k in range(wlon.size)], "lon": wlon, "lat": wlat}),
+            work.rename(columns={"workplace_lon": "lon", "workplace_lat": "lat"}),
         ],
         ignore_index=True,
     )
-    table = travel_table(whole, origins, destinations).table
+    table = travel_table(network, origins, destinations).table
     wide = {
         col: table.pivot(index="origin_id", columns="destination_id", values=col).reindex(
             agents["agent_id"]
         )
         for col in ("minutes_to", "minutes_back")
     }
-    work = [
-        f"w{int(np.flatnonzero((wlon == a) & (wlat == b))[0])}"
-        for a, b in zip(agents["workplace_lon"], agents["workplace_lat"], strict=True)
-    ]
     rows = np.arange(len(agents))
     ids = sites["telecentre_id"].tolist()
+
+    def at_work(col: str) -> np.ndarray:
+        return wide[col].to_numpy()[rows, [wide[col].columns.get_loc(w) for w in work_of]]
+
     problem = AssignmentProblem(
         agent_ids=tuple(agents["agent_id"]),
         telecentre_ids=tuple(ids),
         minutes_to=wide["minutes_to"][ids].to_numpy(),
         minutes_back=wide["minutes_back"][ids].to_numpy(),
-        head_office_minutes_to=wide["minutes_to"].to_numpy()[
-            rows, [wide["minutes_to"].columns.get_loc(w) for w in work]
-        ],
-        head_office_minutes_back=wide["minutes_back"].to_numpy()[
-            rows, [wide["minutes_back"].columns.get_loc(w) for w in work]
-        ],
+        head_office_minutes_to=at_work("minutes_to"),
+        head_office_minutes_back=at_work("minutes_back"),
         capacities=np.ones(len(ids), dtype=np.int64),
         days=np.ones(len(agents), dtype=np.int64),
         max_minutes=OPTIONS.max_minutes,
@@ -488,7 +573,14 @@ def file_reference(country_file, instance):
     single = solve_weekly(
         problem, sites[list(DAYS)].to_numpy(), allowed_days=~day_mask(agents["impossible_days"])
     )
-    return single.assignment.gain_total()
+    return int(single.assignment.gain_total())
+
+
+@pytest.fixture(scope="module")
+def file_reference(whole_network, instance):
+    """Single-process optimum of the instance on the whole OSM file."""
+    agents, sites, _, _ = instance
+    return _single_process_gain(whole_network, agents, sites)
 
 
 def test_split_osm_reads_once_and_routes_like_the_merged_file(
@@ -637,3 +729,336 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
     assert done.output.count("\n") == 1
     assert "--minimax, --pseudonymise" in done.output
     assert not (tmp_path / "o").exists()
+
+
+#: Communes whose town hall lies inside the synthetic country (data/communes_france.csv.gz).
+COMMUNES = {"12069": "Combret", "12186": "Pousthomy", "81161": "Massals", "81221": "Rayssac"}
+
+
+def test_roster_by_commune_and_workplaces_file_equals_single_process(
+    tmp_path, instance, whole_network
+):
+    """``assign --scheduler local:2`` on a roster by commune / INSEE code / postcode + names of
+    workplaces (``--workplaces``, ``--head-office``) equals the single-process plan of the same
+    agents placed by hand at their town halls and workplaces."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+    from optimizer.places import commune_table
+
+    agents, sites, wlon, wlat = instance
+    n = 160
+    roster = agents.head(n)[["agent_id", "lon", "lat", "impossible_days"]].astype(object)
+    roster["commune"] = roster["code_insee"] = roster["code_postal"] = ""
+    halls = commune_table().set_index("insee")
+    codes = list(COMMUNES)
+    for k in range(40, n):  # 40 by coordinates, then by name, INSEE code, name + postcode
+        code = codes[k % len(codes)]
+        roster.loc[k, ["lon", "lat"]] = ""
+        way = (k - 40) // 40
+        if way == 0:
+            roster.loc[k, "commune"] = COMMUNES[code]
+        elif way == 1:
+            roster.loc[k, "code_insee"] = code
+        else:
+            roster.loc[k, "commune"] = COMMUNES[code]
+            roster.loc[k, "code_postal"] = halls.loc[code, "postcodes"].split("|")[0]
+    work = np.arange(n) % 5  # 0-3: a workplace of the file; 4: the head office (no id)
+    roster["workplace_id"] = np.where(work < 4, [f"W{w}" for w in work], "")
+    roster.to_csv(tmp_path / "agents.csv", index=False)
+    pd.DataFrame({"workplace_id": [f"W{w}" for w in range(4)], "lon": wlon, "lat": wlat}).to_csv(
+        tmp_path / "workplaces.csv", index=False
+    )
+    office = COUNTRY.points(1, seed=21, codes=["D01"])
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    _write_country_osm(folder / "country.osm")
+    out = tmp_path / "out"
+    args = ["--scheduler", "local:2", "--agents", str(tmp_path / "agents.csv")]
+    args += ["--workplaces", str(tmp_path / "workplaces.csv")]
+    args += ["--head-office", f"{office[0][0]},{office[1][0]}"]
+    args += ["--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)]
+    args += ["--max-minutes", str(OPTIONS.max_minutes), "--out", str(out)]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+
+    # the same agents, placed by hand
+    points = agents.head(n)[["agent_id", "lon", "lat", "impossible_days"]].copy()
+    for k in range(40, n):
+        code = codes[k % len(codes)]
+        points.loc[k, ["lon", "lat"]] = halls.loc[code, ["lon", "lat"]].to_numpy(float)
+    points["workplace_lon"] = np.where(work < 4, wlon[np.minimum(work, 3)], office[0][0])
+    points["workplace_lat"] = np.where(work < 4, wlat[np.minimum(work, 3)], office[1][0])
+    expected = _single_process_gain(whole_network, points, sites)
+    assert summary["exact"]
+    assert expected > 0
+    assert round(summary["saving_minutes_week"] * 60) == expected
+    allocation = pd.read_csv(out / "allocation.csv")
+    assert allocation["agent_id"].tolist() == points["agent_id"].tolist()
+
+
+def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():
+    from optimizer.inputs import HeadOffice
+    from optimizer.national.files import roster_resolver
+
+    roster = pd.DataFrame(
+        {
+            "agent_id": ["a", "b", "c"],
+            "lon": [2.5, np.nan, np.nan],
+            "lat": [43.85, np.nan, np.nan],
+            "commune": ["", "Rayssac", ""],
+            "insee": ["", "", "12069"],
+            "workplace_id": ["W0", "", "head_office"],
+        }
+    )
+    places = pd.DataFrame({"workplace_id": ["W0"], "lon": [2.6], "lat": [43.84]})
+    resolve = roster_resolver(workplaces=places, head_office=HeadOffice(2.55, 43.83, name="x"))
+    done = resolve(roster)
+    assert done[["lon", "lat"]].to_numpy().tolist() == [
+        [2.5, 43.85],
+        [2.41425, 43.81789],
+        [2.67364, 43.84284],
+    ]
+    assert done["workplace_lon"].tolist() == [2.6, 2.55, 2.55]
+    with pytest.raises(InputError, match=r"row 2 \(b\): workplace 'W9' is not in the workplaces"):
+        resolve(roster.assign(workplace_id=["W0", "W9", ""]))
+    with pytest.raises(InputError, match=r"row 2 \(b\) names no workplace.*--head-office"):
+        roster_resolver(workplaces=places)(roster)
+
+
+def _square_graph():
+    """Four one-way roads round a 1 km square: 1 -> 2 in 60 s, then 2 -> 3 -> 4 -> 1 in 600 s each.
+
+    Returns the graph and a function giving WGS84 points at metres from node 1.
+    """
+    import networkx as nx
+    from pyproj import Transformer
+
+    to_wgs = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        lon, lat = to_wgs.transform(650_000.0 + x, 6_300_000.0 + y)
+        return float(lon), float(lat)
+
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    corners = {1: (0, 0), 2: (1000, 0), 3: (1000, 1000), 4: (0, 1000)}
+    for node, (x, y) in corners.items():
+        lon, lat = at(x, y)
+        graph.add_node(node, x=lon, y=lat)
+    for u, v, seconds in ((1, 2, 60.0), (2, 3, 600.0), (3, 4, 600.0), (4, 1, 600.0)):
+        graph.add_edge(u, v, length=1000.0, travel_time=seconds, highway="residential")
+    return graph, at
+
+
+def test_travel_limit_by_hand():
+    """The origin drives 48 s to d1 and about 30 min back (round the square); d2 is 16 min away.
+
+    With a 2-minute limit: d1 keeps its unbounded times both ways (the way back,
+    beyond twice the limit, is searched again without bound); d2 is beyond.
+    """
+    from optimizer.travel import BACK_LIMIT_FACTOR, REASON_BEYOND_LIMIT
+
+    graph, at = _square_graph()
+    o = pd.DataFrame([{"id": "o", "lon": at(100, 20)[0], "lat": at(100, 20)[1]}])
+    d = pd.DataFrame(
+        [
+            {"id": "d1", "lon": at(900, 20)[0], "lat": at(900, 20)[1]},
+            {"id": "d2", "lon": at(500, 980)[0], "lat": at(500, 980)[1]},
+        ]
+    )
+    free = travel_table(graph, o, d).table.set_index("destination_id")
+    bounded = travel_table(graph, o, d, limit=2.0).table.set_index("destination_id")
+    assert free.loc["d1", "minutes_to"] == pytest.approx(48 / 60 + 2 * 2.4 / 60, abs=0.01)
+    assert free.loc["d1", "minutes_back"] > 2.0 * BACK_LIMIT_FACTOR  # found by the second search
+    cols = ["minutes_to", "km_to", "minutes_back", "km_back"]
+    assert bounded.loc["d1", cols].tolist() == free.loc["d1", cols].tolist()
+    assert free.loc["d2", "minutes_to"] == pytest.approx(954 / 60 + 2 * 2.4 / 60, abs=0.01)
+    assert bounded.loc["d2", cols].isna().all()
+    assert bounded.loc["d2", "reason"] == REASON_BEYOND_LIMIT
+    with pytest.raises(InputError, match="limit must be positive"):
+        travel_table(graph, o, d, limit=0.0)
+
+
+def test_travel_limit_keeps_every_pair_within_it_exact():
+    """On a grid with 30 % one-way streets: pairs within the limit are the unbounded ones."""
+    from optimizer.travel import REASON_BEYOND_LIMIT
+
+    country = SyntheticFrance(cols=3, rows=1, side=30, seed=3, one_way=0.3)
+    net = prepare_network(country.graph()[0])
+    lon, lat = country.points(80, seed=1)
+    origins = pd.DataFrame({"id": range(80), "lon": lon, "lat": lat})
+    lon, lat = country.points(30, seed=2)
+    destinations = pd.DataFrame({"id": range(30), "lon": lon, "lat": lat})
+    free = travel_table(net, origins, destinations).table
+    bounded = travel_table(net, origins, destinations, limit=6.0).table
+    within = (free["minutes_to"] <= 6.0).to_numpy()
+    assert 100 < within.sum() < len(free) - 100
+    cols = ["minutes_to", "km_to", "minutes_back", "km_back"]
+    assert bounded.loc[within, cols].equals(free.loc[within, cols])
+    assert bounded.loc[~within, cols].isna().all().all()
+    assert (bounded.loc[~within, "reason"] == REASON_BEYOND_LIMIT).all()
+
+
+def _grid_points(cols: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 points 20 m off the synthetic country's grid nodes at ``cols, rows``."""
+    from pyproj import Transformer
+
+    x, y = COUNTRY._xy(rows * COUNTRY.width + cols)
+    to_wgs = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+    lon, lat = to_wgs.transform(x + 20.0, y + 20.0)
+    return np.round(np.asarray(lon), 7), np.round(np.asarray(lat), 7)
+
+
+def test_unknown_pairs_cover_every_eligible_pair_the_buffers_miss(tmp_path):
+    """3 km buffers; 200 agents living 3-4 km west of D01 (outside its buffer), working at
+    D00's western edge; sites just inside D01. Every (agent, site) pair eligible on the merged
+    network is either certified by a task or in ``plan.unknown`` (its agent's commute unknown
+    aside), and some are not routed at all."""
+    from optimizer.national.plan import REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE
+
+    rng = np.random.default_rng(41)
+    lon, lat = _grid_points(rng.integers(17, 20, 200), rng.integers(0, 30, 200))
+    wlon, wlat = _grid_points(np.array([0, 1]), np.array([8, 21]))
+    slon, slat = _grid_points(rng.integers(30, 33, 12), rng.integers(0, 30, 12))
+    sites = pd.DataFrame({"telecentre_id": [f"T{k:02d}" for k in range(12)], "lon": slon})
+    sites["lat"] = slat
+    for day in DAYS:
+        sites[day] = 3
+    work = np.arange(200) % 2
+    agents = pd.DataFrame(
+        {
+            "agent_id": [f"b{i:03d}" for i in range(200)],
+            "lon": lon,
+            "lat": lat,
+            "workplace_lon": wlon[work],
+            "workplace_lat": wlat[work],
+        }
+    )
+    small = {c: COUNTRY.source(c, buffer_km=3.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes}
+    plan = plan_national(
+        agents,
+        sites,
+        COUNTRY.areas(),
+        small,
+        work_dir=tmp_path / "w",
+        options=NationalOptions(max_minutes=8.0, min_saving=2.0, buffer_km=3.0),
+    )
+    assert plan.summary["groups"] <= len(agents)
+    # the merged network's eligible pairs, by the rules of the plan
+    net = prepare_network(COUNTRY.graph()[0])
+    places = pd.concat(
+        [
+            sites.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
+            pd.DataFrame({"id": ["w0", "w1"], "lon": wlon, "lat": wlat}),
+        ],
+        ignore_index=True,
+    )
+    table = travel_table(net, agents.rename(columns={"agent_id": "id"}), places).table
+    wide = {
+        c: table.pivot(index="origin_id", columns="destination_id", values=c)
+        for c in ("minutes_to", "minutes_back")
+    }
+    ids = agents["agent_id"].to_numpy()
+    own = [f"w{w}" for w in work]
+    wp_to = np.array([wide["minutes_to"].loc[a, w] for a, w in zip(ids, own, strict=True)])
+    wp_back = np.array([wide["minutes_back"].loc[a, w] for a, w in zip(ids, own, strict=True)])
+    s_to = wide["minutes_to"].loc[ids, sites["telecentre_id"]].to_numpy()
+    s_back = wide["minutes_back"].loc[ids, sites["telecentre_id"]].to_numpy()
+    saving = np.rint((wp_to[:, None] + wp_back[:, None] - s_to - s_back) * 60)
+    eligible = (saving > 0) & (saving >= 120) & (s_to <= 8.0) & (s_to <= wp_to[:, None])
+    reasons = plan.allocation.set_index("agent_id").loc[ids, "reason"].to_numpy()
+    unknown_commute = np.isin(reasons, [REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE])
+    # the pairs the tasks certified, and the pairs the plan calls unknown
+    routed = pd.concat(
+        pd.read_parquet(f) for f in (tmp_path / "w" / "travel").glob("departement=*/part.parquet")
+    )
+    certified = set(
+        routed.loc[routed["certified"], ["origin_id", "destination_id"]].itertuples(index=False)
+    )
+    group_of = plan.allocation.set_index("agent_id")["group"]
+    home_of = plan.groups.set_index("group")["home_id"]
+    unknown = set(plan.unknown.itertuples(index=False))
+    agent_idx, site_idx = np.nonzero(eligible & ~unknown_commute[:, None])
+    routed_pairs = set(routed[["origin_id", "destination_id"]].itertuples(index=False))
+    missed = not_routed = 0
+    for a, j in zip(agent_idx.tolist(), site_idx.tolist(), strict=True):
+        g = int(group_of[ids[a]])
+        site = sites["telecentre_id"].iloc[j]
+        if (home_of[g], site) in certified:
+            continue
+        missed += 1
+        not_routed += (home_of[g], site) not in routed_pairs
+        assert (g, site) in unknown, (ids[a], site)
+    assert not_routed > 0  # eligible pairs whose home lies outside the site's buffer
+    assert plan.summary["unknown_pairs"] == len(plan.unknown) > 0
+    assert not plan.exact
+
+
+def test_certified_times_equal_the_merged_network_on_a_sparse_country(tmp_path):
+    """A sparse grid (60 % of the streets, 20 % one-way) and 1 km buffers: many routes differ
+    from the merged network's; every time the tasks certify is the merged network's.
+
+    (Without the check that both points join the same road as in the merged network, the
+    origin -> cut + cut -> destination certificate certified 2 wrong times here.)"""
+    country = SyntheticFrance(cols=3, rows=1, side=30, seed=3, keep=0.6, one_way=0.2)
+    lon, lat = country.points(150, seed=11)
+    wlon, wlat = country.points(4, seed=12, codes=["D01"])
+    work = np.random.default_rng(2).integers(0, 4, 150)
+    agents = pd.DataFrame(
+        {
+            "agent_id": [f"a{i}" for i in range(150)],
+            "lon": lon,
+            "lat": lat,
+            "workplace_lon": wlon[work],
+            "workplace_lat": wlat[work],
+        }
+    )
+    sites = country.sites(15, seed=13, desks=(0, 3))
+    places = pd.concat(
+        [
+            sites.rename(columns={"telecentre_id": "id"})[["id", "lon", "lat"]],
+            pd.DataFrame({"id": [f"w{k}" for k in range(4)], "lon": wlon, "lat": wlat}),
+        ],
+        ignore_index=True,
+    )
+    merged = travel_table(
+        prepare_network(country.graph()[0]), agents.rename(columns={"agent_id": "id"}), places
+    ).table
+    small = {c: country.source(c, buffer_km=1.0, cache_dir=tmp_path / "c") for c in country.codes}
+    plan = plan_national(
+        agents,
+        sites,
+        country.areas(),
+        small,
+        work_dir=tmp_path / "w",
+        options=NationalOptions(max_minutes=8.0, buffer_km=1.0),
+    )
+    routed = pd.concat(
+        pd.read_parquet(f) for f in (tmp_path / "w" / "travel").glob("departement=*/part.parquet")
+    )
+    groups = plan.groups
+    first_agent = (
+        plan.allocation.groupby("group")["agent_id"].first().reindex(groups["group"]).to_numpy()
+    )
+    agent_of_home = dict(zip(groups["home_id"], first_agent, strict=True))
+    work_name = {
+        w: f"w{int(np.flatnonzero((wlon == x) & (wlat == y))[0])}"
+        for w, x, y in groups[["workplace_id", "workplace_lon", "workplace_lat"]].itertuples(
+            index=False
+        )
+    }
+    routed["agent"] = routed["origin_id"].map(agent_of_home)
+    routed["dest"] = routed["destination_id"].map(lambda d: work_name.get(d, d))
+    both = routed.merge(merged, left_on=["agent", "dest"], right_on=["origin_id", "destination_id"])
+    assert len(both) == len(routed)
+    same = np.isclose(both["minutes_to_x"], both["minutes_to_y"], atol=1e-4, rtol=0) & np.isclose(
+        both["minutes_back_x"], both["minutes_back_y"], atol=1e-4, rtol=0
+    )
+    cert = both["certified"].to_numpy(bool)
+    assert cert.sum() > 50
+    assert (~same).sum() > 10  # the small buffers do change many times
+    assert same[cert].all()

@@ -7,7 +7,10 @@ the cut changed its neighbourhood (junction counts, built-up areas, road
 ends: the speed model looks up to 250 m around a road). Both can only happen
 through the *cut nodes*: nodes of the extract with a road to a node outside
 it (or to a node dropped with the small disconnected parts), and every node
-within :data:`CUT_MARGIN_M` of one.
+within :data:`CUT_MARGIN_M` of one. A point (a home, a site) must also join the
+same road in the extract as in the merged network: it is certified only when
+its road in the extract is nearer than every road the extract lacks
+(:meth:`Extract.snaps_alike`).
 
 Certificate
     Let :math:`h^{to}_d` be the drive time from the nearest cut node to the
@@ -29,12 +32,14 @@ import os
 import pickle
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import networkx as nx
 import numpy as np
+import shapely
+from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
@@ -48,7 +53,7 @@ logger = logging.getLogger(__name__)
 #: Nodes this close to a cut (metres) may be timed differently from the merged network.
 CUT_MARGIN_M = 500.0
 #: Format version of cached extracts (bump when :class:`Extract` changes).
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -65,12 +70,36 @@ class Extract:
         Indices of the cut nodes (see the module docstring).
     source
         Where the extract came from.
+    missing
+        Roads of the area that the extract lacks, in the working CRS (shapely
+        lines, and points at the border nodes where roads leave it): a point
+        nearer to one of them than to its road in the extract may snap to
+        another road in the merged network (see :meth:`snaps_alike`).
     """
 
     code: str
     routing: RoutingArrays
     cut: np.ndarray
     source: str = ""
+    missing: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+
+    def snaps_alike(self, lon: np.ndarray, lat: np.ndarray, snap_m: np.ndarray) -> np.ndarray:
+        """Whether each point's road here is surely its road in the merged network.
+
+        True where the point is nearer to its road in the extract (``snap_m``)
+        than to every road the extract lacks (:attr:`missing`).
+        """
+        if self.missing.size == 0:
+            return np.ones(len(snap_m), dtype=bool)
+        to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
+        x, y = to_metric.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        points = shapely.points(np.asarray(x), np.asarray(y))
+        (index, _), distance = shapely.STRtree(self.missing).query_nearest(
+            points, return_distance=True, all_matches=False
+        )
+        nearest = np.full(len(points), np.inf)
+        nearest[index] = distance
+        return np.asarray(np.asarray(snap_m, dtype=float) < nearest)
 
     def network(self) -> RoadNetwork:
         """Return the extract as a :class:`~optimizer.network.RoadNetwork` for routing."""
@@ -184,7 +213,46 @@ def prepare_extract(
         cut.size,
         seeds.size,
     )
-    return Extract(code=code, routing=routing, cut=cut, source=net.source)
+    return Extract(
+        code=code,
+        routing=routing,
+        cut=cut,
+        source=net.source,
+        missing=_missing_roads(graph, kept, boundary),
+    )
+
+
+def _missing_roads(
+    graph: nx.MultiDiGraph, kept: set[int], boundary: set[int] | frozenset[int]
+) -> np.ndarray:
+    """List the roads of ``graph`` with an end not ``kept``, and the border nodes (metres)."""
+    to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
+    shapes: list[shapely.Geometry] = []
+    for u, v, data in graph.edges(data=True):
+        if u in kept and v in kept:
+            continue
+        line = data.get("geometry")
+        if line is not None:
+            coords = np.asarray(line.coords)
+        else:
+            coords = np.array(
+                [
+                    [graph.nodes[u]["x"], graph.nodes[u]["y"]],
+                    [graph.nodes[v]["x"], graph.nodes[v]["y"]],
+                ]
+            )
+        x, y = to_metric.transform(coords[:, 0], coords[:, 1])
+        shapes.append(shapely.LineString(np.column_stack([x, y])))
+    ends = [n for n in boundary if n in graph]
+    if ends:
+        x, y = to_metric.transform(
+            np.array([graph.nodes[n]["x"] for n in ends], dtype=float),
+            np.array([graph.nodes[n]["y"] for n in ends], dtype=float),
+        )
+        shapes.extend(shapely.points(np.asarray(x), np.asarray(y)).tolist())
+    out = np.empty(len(shapes), dtype=object)
+    out[:] = shapes
+    return out
 
 
 def save_extract(extract: Extract, path: str | Path) -> Path:

@@ -7,10 +7,15 @@ either one OpenStreetMap file per département (``CODE.osm.pbf``,
 ``*.osm.pbf``), split once into buffered extracts in ``extracts/`` (reused
 while newer than the file). Prepared extracts are cached in ``cache/``.
 
-Agents are read like any roster (:func:`optimizer.inputs.read_agents`); their
-workplace is ``workplace_lon, workplace_lat`` when the file has them, else the
-head office. The results are ``allocation.csv``, ``schedule.csv`` and
-``summary.json`` in the output folder.
+Agents are read like any roster (:func:`optimizer.inputs.read_agents`): a
+home by coordinates, or by commune, INSEE code or postcode (placed at the
+town hall, :mod:`optimizer.places`). Each agent's workplace is its
+``workplace_lon, workplace_lat`` when the file has them, else the workplace
+its ``workplace_id`` names in the workplaces file (``--workplaces``), else
+the head office. :func:`roster_resolver` does the placing for
+:func:`.plan.plan_national` (its ``resolver`` hook), so a roster given as a
+table is read the same way. The results are ``allocation.csv``,
+``schedule.csv`` and ``summary.json`` in the output folder.
 """
 
 from __future__ import annotations
@@ -25,9 +30,16 @@ import pandas as pd
 import shapely
 
 from optimizer.errors import InputError
-from optimizer.inputs import HeadOffice, read_agents, read_telecentres
+from optimizer.inputs import (
+    HeadOffice,
+    check_workplace_refs,
+    read_agents,
+    read_telecentres,
+    read_workplaces,
+)
 from optimizer.national.cluster import connect
 from optimizer.national.extracts import NetworkSource
+from optimizer.national.groups import Resolver
 from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
 from optimizer.national.plan import NationalOptions, NationalPlan, plan_national
 from optimizer.network import OSM_SUFFIXES, Progress
@@ -115,6 +127,119 @@ def national_sources(
     return dict(osm_sources(extracts, areas, buffer_km=buffer_km, cache_dir=cache))
 
 
+def roster_resolver(
+    *, workplaces: pd.DataFrame | None = None, head_office: HeadOffice | None = None
+) -> Resolver:
+    """Make the resolver that gives a roster's rows their home and workplace points.
+
+    Parameters
+    ----------
+    workplaces
+        ``workplace_id, lon, lat`` (:func:`optimizer.inputs.read_workplaces`),
+        the workplaces a ``workplace_id`` column may name.
+    head_office
+        The workplace of rows naming none (empty ``workplace_id`` or
+        ``head_office``).
+
+    Returns
+    -------
+    Resolver
+        Takes the roster and returns a copy where rows without ``lon, lat``
+        sit at the town hall of their ``commune`` / ``insee`` /
+        ``code_postal`` (with ``departement`` for homonyms), and rows without
+        ``workplace_lon, workplace_lat`` at the workplace they name.
+
+    Raises
+    ------
+    InputError
+        (When called.) A commune not found or ambiguous, a workplace id not
+        in ``workplaces``, or a row naming no workplace without a head office.
+    """
+    known = (
+        workplaces.set_index(workplaces["workplace_id"].astype(str))[["lon", "lat"]]
+        if workplaces is not None
+        else pd.DataFrame(columns=["lon", "lat"], dtype=float)
+    )
+
+    def resolve(agents: pd.DataFrame) -> pd.DataFrame:
+        out = agents.copy()
+        for column in ("lon", "lat", "workplace_lon", "workplace_lat"):
+            if column not in out:
+                out[column] = np.nan
+        homeless = out[["lon", "lat"]].isna().any(axis=1).to_numpy()
+        if homeless.any():
+            _place_at_communes(out, homeless)
+        lost = out[["workplace_lon", "workplace_lat"]].isna().any(axis=1).to_numpy()
+        if lost.any():
+            ids = (
+                out["workplace_id"].fillna("").astype(str).str.strip()
+                if "workplace_id" in out
+                else pd.Series("", index=out.index)
+            )
+            named = ids.to_numpy()[lost]
+            at_office = np.isin(named, ["", "head_office"])
+            unknown = ~at_office & ~np.isin(named, known.index.to_numpy())
+            if unknown.any():
+                k = int(np.flatnonzero(lost)[np.flatnonzero(unknown)[0]])
+                msg = (
+                    f"agents row {k + 1} ({out['agent_id'].iloc[k]}): workplace "
+                    f"'{ids.iloc[k]}' is not in the workplaces file (--workplaces)."
+                )
+                raise InputError(msg)
+            if at_office.any() and head_office is None:
+                k = int(np.flatnonzero(lost)[np.flatnonzero(at_office)[0]])
+                msg = (
+                    f"agents row {k + 1} ({out['agent_id'].iloc[k]}) names no workplace: give "
+                    "workplace_id (with --workplaces), workplace_lon/workplace_lat, or "
+                    "--head-office."
+                )
+                raise InputError(msg)
+            points = known.reindex(named).to_numpy(float).copy()
+            if head_office is not None:
+                points[at_office] = (head_office.lon, head_office.lat)
+            for k, column in enumerate(("workplace_lon", "workplace_lat")):
+                values = out[column].to_numpy(float).copy()
+                values[lost] = points[:, k]
+                out[column] = values
+        return out
+
+    return resolve
+
+
+def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
+    """Put ``rows`` (without points) at their commune's town hall, in place."""
+    from optimizer.places import PlaceError, locate_communes
+
+    def cells(name: str) -> list[str] | None:
+        if name not in out:
+            return None
+        return [str(v) for v in out.loc[rows, name].fillna("").astype(str).str.strip()]
+
+    given = {k: cells(k) for k in ("commune", "insee", "code_postal", "departement")}
+    if all(given[k] is None for k in ("commune", "insee", "code_postal")):
+        k = int(np.flatnonzero(rows)[0])
+        msg = (
+            f"agents row {k + 1} ({out['agent_id'].iloc[k]}): no coordinates and no commune: "
+            "give lon, lat or commune / insee / code_postal."
+        )
+        raise InputError(msg)
+    try:
+        found = locate_communes(
+            given["commune"],
+            insee=given["insee"],
+            postcodes=given["code_postal"],
+            departements=given["departement"],
+        )
+    except PlaceError as exc:
+        k = int(np.flatnonzero(rows)[exc.row or 0])
+        msg = f"agents row {k + 1} ({out['agent_id'].iloc[k]}): {exc}"
+        raise InputError(msg) from None
+    for axis in ("lon", "lat"):
+        values = out[axis].to_numpy(float).copy()
+        values[rows] = found[axis].to_numpy(float)
+        out[axis] = values
+
+
 def run_national_files(
     agents_file: Path,
     telecentres_file: Path,
@@ -123,6 +248,7 @@ def run_national_files(
     *,
     scheduler: str,
     head_office: HeadOffice | None = None,
+    workplaces: Path | None = None,
     options: NationalOptions | None = None,
     crs: str | None = None,
     progress: Progress | None = None,
@@ -141,6 +267,9 @@ def run_national_files(
         ``local[:N]`` or a scheduler address (see :mod:`.cluster`).
     head_office
         The workplace of agents whose file gives none.
+    workplaces
+        The workplaces file (``workplace_id, lon, lat``) a ``workplace_id``
+        column names.
     options
         The rules.
     crs
@@ -155,15 +284,19 @@ def run_national_files(
     """
     opts = options or NationalOptions()
     agents = read_agents(agents_file, crs=crs)
+    places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
     raw = _raw_columns(agents_file, ("workplace_lon", "workplace_lat"))
     if raw is not None:
         agents["workplace_lon"], agents["workplace_lat"] = raw[0], raw[1]
-    elif head_office is not None:
-        agents["workplace_lon"], agents["workplace_lat"] = head_office.lon, head_office.lat
-    else:
-        msg = f"{agents_file}: give workplace_lon, workplace_lat columns or --head-office."
+    elif head_office is None and places is None:
+        msg = (
+            f"{agents_file}: give workplace_lon, workplace_lat columns, workplace_id with "
+            "--workplaces, or --head-office."
+        )
         raise InputError(msg)
     sites = read_telecentres(telecentres_file, crs=crs)
+    if raw is None:
+        check_workplace_refs(agents, places, sites)
     areas = read_departements(network)
     sources = national_sources(network, areas, buffer_km=opts.buffer_km, progress=progress)
     folder = OutputFolder(out, own_names=OWN_FILES)
@@ -179,6 +312,7 @@ def run_national_files(
                 work_dir=tables,
                 options=opts,
                 client=client,
+                resolver=roster_resolver(workplaces=places, head_office=head_office),
                 progress=progress,
             )
         summary = {k: v for k, v in plan.summary.items() if k != "tasks"}

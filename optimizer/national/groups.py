@@ -90,6 +90,14 @@ def group_agents(
             "pattern": allowed_pattern(agents),
         }
     )
+    out_of_week = (frame["days"] < 1) | (frame["days"] > 5)
+    if out_of_week.any():
+        k = int(np.flatnonzero(out_of_week.to_numpy())[0])
+        msg = (
+            f"agents row {k + 1} ({agents['agent_id'].iloc[k]}): telework_days must be 1 to 5, "
+            f"got {frame['days'].iloc[k]}."
+        )
+        raise InputError(msg)
     bad = ~np.isfinite(frame[["lon", "lat", "workplace_lon", "workplace_lat"]].to_numpy()).all(1)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])

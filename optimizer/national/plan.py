@@ -27,14 +27,16 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
 from optimizer.errors import ClusterError, InputError, OptimizerError
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import WEEKDAYS, Resolver, group_agents, locate, within_buffers
-from optimizer.national.solve import solve_groups
+from optimizer.national.solve import solve_groups, solve_weekly_groups
 from optimizer.national.tasks import HORIZONS, TRAVEL, DepartementTask, route_departement
 from optimizer.network import Progress
 from optimizer.options import DEFAULT_MIN_SAVING
+from optimizer.settings import ACCESS_SPEED_KMH, INPUT_CRS, WORKING_CRS
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_BUFFER_KM = 30.0
 #: Default longest acceptable one-way drive to a site, minutes.
 DEFAULT_MAX_MINUTES = 60.0
+
+#: Weekday names of each 5-bit mask, ``|``-separated (``"mon|thu"``).
+_DAY_NAMES = np.array(
+    ["|".join(d for k, d in enumerate(WEEKDAYS) if (mask >> k) & 1) for mask in range(32)],
+    dtype=object,
+)
 
 REASON_WORKPLACE_OUTSIDE = "workplace outside every département"
 REASON_HOME_OUTSIDE = "home outside the buffer of its workplace's département"
@@ -70,12 +78,15 @@ class NationalOptions:
         No agent goes to a site further (one way) than its workplace.
     buffer_km
         Border around each département's network (homes within it are routed there).
+    time_limit_s
+        Time for the weekly model when agents telework more than one day.
     """
 
     max_minutes: float = DEFAULT_MAX_MINUTES
     min_saving: float = DEFAULT_MIN_SAVING
     no_worse_off: bool = True
     buffer_km: float = DEFAULT_BUFFER_KM
+    time_limit_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.max_minutes > 0:
@@ -97,25 +108,35 @@ class NationalPlan:
     ----------
     allocation
         One row per agent (input order): ``agent_id, group, telecentre_id,
-        weekday, minutes_to_site, minutes_to_work, saving_minutes_week,
-        status ("assigned" / "not assigned"), reason``.
+        weekday`` (``|``-separated when several), ``minutes_to_site,
+        minutes_to_work, saving_minutes_week, status ("assigned" / "not
+        assigned"), reason``.
     gain_seconds
         Objective: round-trip seconds saved a week, whole.
     exact
         True when every pair the plan could use was certified (see
-        :mod:`.extracts`): the plan is then optimal on the merged network.
+        :mod:`.extracts`): the plan is then optimal on the merged network
+        if it is ``proven``.
+    proven
+        True when the solve proved its plan optimal (always for one telework
+        day each; the weekly model may stop with a bound, ``summary["gap"]``).
     summary
         Figures: groups, pairs, uncertified pairs, sites whose reach is not
         covered by the buffer, per-département task figures, timings.
     groups
         The groups (see :func:`.groups.group_agents`).
+    unknown
+        ``group, telecentre_id``: the pairs counted in ``unknown_pairs`` (not
+        certified or not routed, and possibly eligible): where to widen.
     """
 
     allocation: pd.DataFrame
     gain_seconds: int
     exact: bool
+    proven: bool = True
     summary: dict[str, Any] = field(default_factory=dict)
     groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unknown: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def saving_minutes_week(self) -> float:
@@ -123,9 +144,12 @@ class NationalPlan:
         return self.gain_seconds / 60.0
 
     def schedule_table(self) -> pd.DataFrame:
-        """``agent_id, weekday, telecentre_id`` of every placed agent."""
+        """``agent_id, weekday, telecentre_id``: one row per placed agent and weekday."""
         placed = self.allocation[self.allocation["status"] == "assigned"]
-        return placed[["agent_id", "weekday", "telecentre_id"]].reset_index(drop=True)
+        rows = placed[["agent_id", "weekday", "telecentre_id"]].assign(
+            weekday=placed["weekday"].str.split("|")
+        )
+        return rows.explode("weekday").reset_index(drop=True)
 
 
 def site_desks(sites: pd.DataFrame) -> np.ndarray:
@@ -191,7 +215,7 @@ def plan_national(
     ------
     InputError
         Sites outside every département; a département with sites or
-        workplaces but no network; agents with more than one telework day.
+        workplaces but no network; telework days outside 1-5.
     ClusterError
         A task's worker kept dying: no plan is returned.
     """
@@ -199,13 +223,6 @@ def plan_national(
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     groups, membership = group_agents(agents, resolver=resolver)
-    if np.any(groups["days"] != 1):
-        count = int(groups.loc[groups["days"] != 1, "size"].sum())
-        msg = (
-            f"{count} agents telework more than one day a week: national plans are exact for "
-            "one day each (see README, National scale); plan the others per département."
-        )
-        raise InputError(msg)
     for column in ("telecentre_id", "lon", "lat"):
         if column not in sites:
             msg = f"sites lack column {column!r}."
@@ -235,26 +252,49 @@ def plan_national(
         groups, homes, works, work_code, sites, site_code, inside, sources, opts, work_dir
     )
     say(f"{len(agents)} agents in {len(groups)} groups; {len(tasks)} départements to route")
+    prepared_s = time.perf_counter() - started
     results = _run(tasks, client, say)
     routed_s = time.perf_counter() - started
     travel = _read(Path(work_dir) / TRAVEL, [t.code for t in tasks])
     horizons = _read(Path(work_dir) / HORIZONS, [t.code for t in tasks])
 
+    read_s = time.perf_counter() - started - routed_s
     commute = _commutes(groups, travel, work_code_of, inside)
     pairs, counts = _pairs(groups, commute, travel, site_ids, opts)
-    site_h = horizons[horizons["kind"] == "site"].set_index("destination_id")["horizon_to"]
-    reach_open = int((site_h.reindex(site_ids).fillna(0.0) <= opts.max_minutes).sum())
+    site_h = horizons[horizons["kind"] == "site"].set_index("destination_id")
+    reach_open = int((site_h["horizon_to"].reindex(site_ids).fillna(0.0) <= opts.max_minutes).sum())
+    top_kmh = max([float(r.get("top_speed_kmh", 0.0)) for r in results] + [ACCESS_SPEED_KMH])
+    unknown = _unknown_pairs(
+        groups, commute, travel, sites, site_ids, site_h.reindex(site_ids), top_kmh, opts
+    )
+    pairs_s = time.perf_counter() - started - routed_s - read_s
     say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
-    plan = solve_groups(
-        groups["size"].to_numpy(np.int64),
-        groups["pattern"].to_numpy(np.int64),
+    arrays = (
         pairs["group"].to_numpy(np.int64),
         pairs["site"].to_numpy(np.int64),
         pairs["gain"].to_numpy(np.int64),
         desks,
     )
+    sizes, patterns = groups["size"].to_numpy(np.int64), groups["pattern"].to_numpy(np.int64)
+    one_day = bool(np.all(groups["days"].to_numpy() == 1))
+    if one_day:
+        plan = solve_groups(sizes, patterns, *arrays)
+    else:
+        plan = solve_weekly_groups(
+            sizes,
+            groups["days"].to_numpy(np.int64),
+            patterns,
+            *arrays,
+            time_limit_s=opts.time_limit_s,
+        )
     allocation = _allocation(agents, membership, groups, commute, pairs, plan.placements, site_ids)
-    exact = counts["uncertified_pairs"] == 0 and reach_open == 0
+    reasons = commute["reason"].to_numpy()
+    commutes_unknown = int(
+        groups["size"]
+        .to_numpy()[np.isin(reasons, [REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE])]
+        .sum()
+    )
+    exact = counts["uncertified_pairs"] == 0 and len(unknown) == 0 and commutes_unknown == 0
     summary = {
         "agents": len(agents),
         "groups": len(groups),
@@ -263,12 +303,25 @@ def plan_national(
         "eligible_pairs": len(pairs),
         **counts,
         "sites_reach_beyond_buffer": reach_open,
+        "unknown_pairs": len(unknown),
+        "agents_commute_unknown": commutes_unknown,
+        "top_speed_kmh": round(top_kmh, 3),
         "exact": exact,
         "placed": int((allocation["status"] == "assigned").sum()),
         "saving_minutes_week": plan.gain / 60.0,
+        "solver": "group min-cost flow" if one_day else "weekly configuration model",
+        "status": plan.status,
+        "proven": plan.proven,
+        "bound_minutes_week": plan.bound / 60.0,
+        "gap": round(plan.gap, 6),
         "flow_arcs": plan.arcs,
         "solve_s": round(plan.seconds, 3),
-        "route_s": round(routed_s, 3),
+        "prepare_s": round(prepared_s, 3),
+        "route_s": round(routed_s - prepared_s, 3),
+        "read_s": round(read_s, 3),
+        "pairs_s": round(pairs_s, 3),
+        "task_cpu_s": round(sum(float(r.get("cpu_s", 0.0)) for r in results), 3),
+        "task_s": round(sum(float(r.get("seconds", 0.0)) for r in results), 3),
         "total_s": round(time.perf_counter() - started, 3),
         "work_dir": str(work_dir),
         "tasks": results,
@@ -281,7 +334,15 @@ def plan_national(
         exact,
     )
     return NationalPlan(
-        allocation=allocation, gain_seconds=plan.gain, exact=exact, summary=summary, groups=groups
+        allocation=allocation,
+        gain_seconds=plan.gain,
+        exact=exact,
+        proven=plan.proven,
+        summary=summary,
+        groups=groups,
+        unknown=unknown.assign(telecentre_id=site_ids[unknown["site"].to_numpy()])[
+            ["group", "telecentre_id"]
+        ],
     )
 
 
@@ -356,6 +417,8 @@ def _run(tasks: list[DepartementTask], client: Any, say: Progress) -> list[dict[
     from distributed.scheduler import KilledWorker
 
     token = uuid.uuid4().hex[:8]
+    # the largest first (homes in the buffer stand for the extract's size): a shorter tail
+    tasks = sorted(tasks, key=lambda t: -len(t.origins))
     futures = client.map(
         route_departement,
         tasks,
@@ -468,6 +531,104 @@ def _pairs(
     return pairs, counts
 
 
+def _unknown_pairs(
+    groups: pd.DataFrame,
+    commute: pd.DataFrame,
+    travel: pd.DataFrame,
+    sites: pd.DataFrame,
+    site_ids: np.ndarray,
+    horizon: pd.DataFrame,
+    top_kmh: float,
+    opts: NationalOptions,
+) -> pd.DataFrame:
+    """Find the (group, site) pairs whose time is not known exactly and that may be eligible.
+
+    A pair is known when its site's task routed it and certified it. Any
+    other pair's merged-network time is at least a lower bound, each way:
+    ``min(t, h)`` when it was routed in ``t`` but not certified, ``h`` (the
+    site's horizon) when its home lies outside the buffer or beyond the
+    search limit, and in every case the straight distance at the fastest
+    speed of any extract or access leg (see :mod:`.extracts`). The pair may be
+    eligible when those bounds pass the rules of :func:`_pairs`; none may,
+    for the plan to be optimal on the merged network.
+
+    Returns ``group, site`` (indices), one row per such pair.
+    """
+    usable = np.flatnonzero(commute["reason"].to_numpy() == "")
+    found_g: list[np.ndarray] = [np.zeros(0, np.int64)]
+    found_j: list[np.ndarray] = [np.zeros(0, np.int64)]
+    if usable.size == 0 or len(site_ids) == 0:
+        return pd.DataFrame({"group": found_g[0], "site": found_j[0]})
+    to_metric = Transformer.from_crs(INPUT_CRS, WORKING_CRS, always_xy=True)
+    gx, gy = (
+        np.asarray(a)
+        for a in to_metric.transform(
+            groups["lon"].to_numpy(float)[usable], groups["lat"].to_numpy(float)[usable]
+        )
+    )
+    sx, sy = (
+        np.asarray(a)
+        for a in to_metric.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
+    )
+    # minutes per metre at the top speed; 1 % for the projection's scale error
+    per_m = 60.0 / (top_kmh * 1000.0) / 1.01
+    wp_to = commute["minutes_to"].to_numpy(float)[usable]
+    wp_sum = wp_to + commute["minutes_back"].to_numpy(float)[usable]
+    floor_s = max(1.0, float(np.rint(opts.min_saving * 60.0)))
+    h_to = horizon["horizon_to"].fillna(0.0).to_numpy(float)
+    h_back = horizon["horizon_back"].fillna(0.0).to_numpy(float)
+
+    def may_be_eligible(
+        lb_to: np.ndarray, lb_back: np.ndarray, w_to: np.ndarray, w_sum: np.ndarray
+    ) -> np.ndarray:
+        ok = lb_to <= opts.max_minutes
+        if opts.no_worse_off:
+            ok &= lb_to <= w_to
+        ok &= np.rint((w_sum - lb_to - lb_back) * 60.0) >= floor_s
+        return np.asarray(ok)
+
+    # the pairs routed by the sites' tasks (usable groups only)
+    rows = travel[travel["kind"] == "site"]
+    position = pd.Series(np.arange(usable.size), index=usable)
+    merged = groups.iloc[usable][["group", "home_id"]].merge(
+        rows, left_on="home_id", right_on="origin_id", how="inner"
+    )
+    r_g = position.reindex(merged["group"].to_numpy()).to_numpy(np.int64)
+    r_j = (
+        pd.Series(np.arange(site_ids.size), index=site_ids)
+        .reindex(merged["destination_id"].to_numpy())
+        .to_numpy(np.int64)
+    )
+    # routed but not certified: bounded by min(t, h) and the straight line
+    loose = ~merged["certified"].to_numpy(bool)
+    if loose.any():
+        g, j = r_g[loose], r_j[loose]
+        line = np.hypot(gx[g] - sx[j], gy[g] - sy[j]) * per_m
+        lb_to = np.maximum(np.minimum(merged["minutes_to"].to_numpy(float)[loose], h_to[j]), line)
+        lb_back = np.maximum(
+            np.minimum(merged["minutes_back"].to_numpy(float)[loose], h_back[j]), line
+        )
+        hit = may_be_eligible(lb_to, lb_back, wp_to[g], wp_sum[g])
+        found_g.append(usable[g[hit]])
+        found_j.append(j[hit])
+    # not routed: bounded by the horizon and the straight line, site block by site block
+    have = r_g * site_ids.size + r_j
+    step = max(1, 2_000_000 // usable.size)
+    for lo in range(0, site_ids.size, step):
+        j = np.arange(lo, min(lo + step, site_ids.size))
+        line = np.hypot(gx[:, None] - sx[None, j], gy[:, None] - sy[None, j]) * per_m
+        lb_to = np.maximum(h_to[None, j], line)
+        lb_back = np.maximum(h_back[None, j], line)
+        mask = may_be_eligible(lb_to, lb_back, wp_to[:, None], wp_sum[:, None])
+        g_idx, j_idx = np.nonzero(mask)
+        if g_idx.size:
+            key = g_idx * site_ids.size + j[j_idx]
+            new = ~np.isin(key, have)
+            found_g.append(usable[g_idx[new]])
+            found_j.append(j[j_idx[new]])
+    return pd.DataFrame({"group": np.concatenate(found_g), "site": np.concatenate(found_j)})
+
+
 def _allocation(
     agents: pd.DataFrame,
     membership: np.ndarray,
@@ -480,13 +641,11 @@ def _allocation(
     """Hand each group's placements to its agents (first in input order) and give reasons."""
     n = len(agents)
     site = np.full(n, -1, dtype=np.int64)
-    weekday = np.full(n, -1, dtype=np.int64)
+    weekday = np.zeros(n, dtype=np.int64)  # 5-bit masks
     order = np.argsort(membership, kind="stable")
     starts = np.searchsorted(membership[order], np.arange(len(groups)))
     taken = np.zeros(len(groups), dtype=np.int64)
-    for g, j, d, count in placements[["group", "site", "weekday", "agents"]].itertuples(
-        index=False
-    ):
+    for g, j, d, count in placements[["group", "site", "days", "agents"]].itertuples(index=False):
         lo = starts[g] + taken[g]
         members = order[lo : lo + count]
         site[members], weekday[members] = j, d
@@ -509,7 +668,7 @@ def _allocation(
             "agent_id": agents["agent_id"].astype(str).to_numpy(),
             "group": membership,
             "telecentre_id": np.where(placed, site_ids[np.maximum(site, 0)], ""),
-            "weekday": np.where(placed, np.array(WEEKDAYS)[np.maximum(weekday, 0)], ""),
+            "weekday": np.where(placed, _DAY_NAMES[weekday], ""),
             "minutes_to_site": to_site,
             "minutes_to_work": commute["minutes_to"].to_numpy()[membership],
             "saving_minutes_week": saving,

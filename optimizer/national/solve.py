@@ -28,6 +28,13 @@ splitting each group into its agents gives the same optimum as
 :func:`optimizer.schedule.solve_weekly` on the agents (a test checks it).
 Agents of one group are interchangeable: which of them are placed (the first
 in input order) is a tie.
+
+Agents teleworking more than one day a week (:func:`solve_weekly_groups`):
+a day pattern per agent is no longer a flow (an agent takes one site on
+several days at once), so the plan is the configuration model of
+:func:`optimizer.model.weekly.solve_weekly_pairs` on the same pairs and
+groups (one-day groups included: the desks are shared), with a valid bound
+and a proven or feasible status.
 """
 
 from __future__ import annotations
@@ -52,20 +59,37 @@ class GroupPlan:
     Attributes
     ----------
     placements
-        ``group, site, weekday, agents``: how many agents of each group go
-        where, on which weekday (site and weekday as indices).
+        ``group, site, days, agents``: how many agents of each group go
+        where, on which weekdays (site as an index, ``days`` a 5-bit mask,
+        bit 0 Monday); the flow's also give ``weekday`` (its one day).
     gain
         Objective, whole seconds a week.
     seconds
         Solve time.
     arcs
-        Arcs in the flow network.
+        Arcs in the flow network (pairs, for the weekly model).
+    bound
+        A valid upper bound on every plan's gain (the gain when proven).
+    status
+        ``"optimal"`` (proven) or ``"feasible"``.
     """
 
     placements: pd.DataFrame
     gain: int
     seconds: float
     arcs: int
+    bound: int = 0
+    status: str = "optimal"
+
+    @property
+    def proven(self) -> bool:
+        """True when the plan is proven optimal."""
+        return self.status == "optimal"
+
+    @property
+    def gap(self) -> float:
+        """Relative distance between the gain and the bound."""
+        return (self.bound - self.gain) / max(1.0, abs(self.bound))
 
 
 def solve_groups(
@@ -164,7 +188,87 @@ def solve_groups(
         gain,
         elapsed,
     )
-    return GroupPlan(placements=placements, gain=gain, seconds=elapsed, arcs=int(tails.size))
+    return GroupPlan(
+        placements=placements, gain=gain, seconds=elapsed, arcs=int(tails.size), bound=gain
+    )
+
+
+def solve_weekly_groups(
+    sizes: np.ndarray,
+    days: np.ndarray,
+    patterns: np.ndarray,
+    pair_group: np.ndarray,
+    pair_site: np.ndarray,
+    pair_gain: np.ndarray,
+    desks: np.ndarray,
+    *,
+    time_limit_s: float = 60.0,
+) -> GroupPlan:
+    """Plan groups teleworking one to five days a week (the configuration model).
+
+    Parameters
+    ----------
+    sizes
+        ``(n_groups,)`` agents per group.
+    days
+        ``(n_groups,)`` telework days a week of the group's agents.
+    patterns
+        ``(n_groups,)`` allowed weekdays as 5-bit masks (bit 0 Monday).
+    pair_group, pair_site, pair_gain
+        Eligible pairs and their whole weekly gain (> 0).
+    desks
+        ``(n_sites, 5)`` desks per weekday.
+    time_limit_s
+        Time for the solve and its proof.
+
+    Returns
+    -------
+    GroupPlan
+        The plan, its bound and status (see
+        :func:`optimizer.model.weekly.solve_weekly_pairs`).
+    """
+    from optimizer.model.weekly import solve_weekly_pairs
+
+    started = time.perf_counter()
+    allowed = ((np.asarray(patterns)[:, None] >> np.arange(5)) & 1) > 0
+    result = solve_weekly_pairs(
+        np.asarray(pair_group, dtype=np.int64),
+        np.asarray(pair_site, dtype=np.int64),
+        np.asarray(pair_gain, dtype=np.int64),
+        counts=np.asarray(sizes, dtype=np.int64),
+        days=np.asarray(days, dtype=np.int64),
+        allowed=allowed,
+        preferred=np.zeros_like(allowed),
+        bonus=0,
+        desks=np.asarray(desks, dtype=np.int64),
+        time_limit_s=time_limit_s,
+    )
+    placements = pd.DataFrame(
+        {
+            "group": result.group.astype(np.int64),
+            "site": result.site.astype(np.int64),
+            "days": result.mask.astype(np.int64),
+            "agents": result.count.astype(np.int64),
+        }
+    )
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "national weekly model: %d groups, %d pairs, gain %d s, bound %d s (%s), %.2f s",
+        sizes.size,
+        pair_group.size,
+        result.objective,
+        result.bound,
+        result.status,
+        elapsed,
+    )
+    return GroupPlan(
+        placements=placements,
+        gain=int(result.objective),
+        seconds=elapsed,
+        arcs=int(pair_group.size),
+        bound=int(result.bound),
+        status=result.status,
+    )
 
 
 def _to_days(
@@ -203,4 +307,6 @@ def _to_days(
                 days[cursor][1] -= take
                 if days[cursor][1] == 0:
                     cursor += 1
-    return pd.DataFrame(rows, columns=["group", "site", "weekday", "agents"])
+    out = pd.DataFrame(rows, columns=["group", "site", "weekday", "agents"])
+    out.insert(3, "days", np.left_shift(1, out["weekday"].to_numpy(np.int64)))
+    return out

@@ -2,9 +2,11 @@
 
 One task per département (run by Dask on a worker, or in the calling
 process): it loads the département's extract, routes every home inside the
-buffer to the département's own sites and workplaces (one shortest-path
-search per destination and direction, :func:`optimizer.travel.travel_table`),
-certifies each time against the extract's cut (:mod:`.extracts`) and writes
+buffer to the département's own sites (one shortest-path search per site and
+direction, :func:`optimizer.travel.travel_table`, stopped at the longest
+acceptable drive) and its commuters to their workplaces (unbounded: the
+commute decides the saving), certifies each time against the extract's cut
+(:mod:`.extracts`) and writes
 
 - ``travel/departement=CODE/part.parquet``: ``origin_id, destination_id,
   kind ("site" or "workplace"), minutes_to, km_to, minutes_back, km_back,
@@ -31,12 +33,14 @@ import numpy as np
 import pandas as pd
 
 from optimizer.national.extracts import NetworkSource
+from optimizer.network import RoadNetwork
 from optimizer.travel import snap_points, travel_table
 
 logger = logging.getLogger(__name__)
 
 TRAVEL = "travel"
 HORIZONS = "horizons"
+_TIMES = ("minutes_to", "km_to", "minutes_back", "km_back")
 
 
 @dataclass(frozen=True)
@@ -84,36 +88,75 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``code, origins, destinations, pairs, uncertified, nodes, load_s,
-        seconds, pid`` (the worker process) and ``peak_rss_mb`` (the peak
-        memory of that process so far).
+        ``code, origins, destinations, pairs, uncertified, nodes, load_s``
+        (the extract's build or read), ``route_s`` (the searches),
+        ``seconds`` (the whole task), ``cpu_s`` (its CPU time: below
+        ``seconds`` when the core was shared), ``top_speed_kmh`` (the
+        extract's fastest road), ``pid`` (the worker process) and
+        ``peak_rss_mb`` (the peak memory of that process so far).
     """
     started = time.perf_counter()
+    cpu_started = time.process_time()
     extract = task.source.load()
     loaded = time.perf_counter() - started
     routing = extract.routing
+    network = extract.network()
+    # sites: searches bounded by the longest acceptable drive; workplaces: their commuters only
+    commuters = task.origins[task.origins["id"].isin(set(task.commutes["origin_id"]))]
+    table = pd.concat(
+        [
+            _table(network, task.origins, task.sites, task.max_minutes).assign(kind="site"),
+            _table(network, commuters, task.workplaces, None).assign(kind="workplace"),
+        ],
+        ignore_index=True,
+    )
+    routed = time.perf_counter() - started - loaded
     destinations = pd.concat(
         [task.sites.assign(kind="site"), task.workplaces.assign(kind="workplace")],
         ignore_index=True,
     )
-    table = travel_table(extract.network(), task.origins, destinations[["id", "lon", "lat"]]).table
-    table["kind"] = np.tile(destinations["kind"].to_numpy(), len(task.origins))
 
-    # certificate: the origin's road does not touch the cut, and the times stay under the horizons
+    # certificate: the points join the same roads as in the merged network, the origin's road
+    # does not touch the cut, and the times stay under the horizons
     in_cut = np.zeros(routing.n_nodes, dtype=bool)
     in_cut[extract.cut] = True
     to_cut, from_cut = extract.horizons()
-    snap_d = snap_points(routing, destinations["lon"].to_numpy(), destinations["lat"].to_numpy())
+    d_lon, d_lat = destinations["lon"].to_numpy(), destinations["lat"].to_numpy()
+    snap_d = snap_points(routing, d_lon, d_lat)
     tail, head = routing.tail[snap_d.edge], routing.head[snap_d.edge]
-    h_to = np.minimum(to_cut[tail], to_cut[head]) / 60.0
-    h_back = np.minimum(from_cut[tail], from_cut[head]) / 60.0
-    snap_o = snap_points(routing, task.origins["lon"].to_numpy(), task.origins["lat"].to_numpy())
-    origin_clear = ~(in_cut[routing.tail[snap_o.edge]] | in_cut[routing.head[snap_o.edge]])
-    n_dest = len(destinations)
+    # a destination that may join another road in the merged network certifies nothing
+    alike = extract.snaps_alike(d_lon, d_lat, snap_d.snap_m)
+    h_to = np.where(alike, np.minimum(to_cut[tail], to_cut[head]) / 60.0, 0.0)
+    h_back = np.where(alike, np.minimum(from_cut[tail], from_cut[head]) / 60.0, 0.0)
+    o_lon, o_lat = task.origins["lon"].to_numpy(), task.origins["lat"].to_numpy()
+    snap_o = snap_points(routing, o_lon, o_lat)
+    o_tail, o_head = routing.tail[snap_o.edge], routing.head[snap_o.edge]
+    origin = pd.DataFrame(
+        {
+            "clear": ~(in_cut[o_tail] | in_cut[o_head])
+            & extract.snaps_alike(o_lon, o_lat, snap_o.snap_m),
+            # from the origin to the nearest cut node, and from the nearest cut node to it
+            "out": np.minimum(from_cut[o_tail], from_cut[o_head]) / 60.0,
+            "in": np.minimum(to_cut[o_tail], to_cut[o_head]) / 60.0,
+        },
+        index=task.origins["id"].astype(str).to_numpy(),
+    ).reindex(table["origin_id"].to_numpy())
+    horizon = pd.DataFrame(
+        {"h_to": h_to, "h_back": h_back},
+        index=pd.MultiIndex.from_arrays(
+            [destinations["kind"].to_numpy(), destinations["id"].astype(str).to_numpy()]
+        ),
+    )
+    key = pd.MultiIndex.from_arrays([table["kind"].to_numpy(), table["destination_id"].to_numpy()])
+    limits = horizon.reindex(key)
+    # a route through the cut drives from the origin to the cut, then from the cut here
     certified = (
-        np.repeat(origin_clear, n_dest)
-        & (table["minutes_to"].to_numpy() <= np.tile(h_to, len(task.origins)))
-        & (table["minutes_back"].to_numpy() <= np.tile(h_back, len(task.origins)))
+        origin["clear"].to_numpy(bool)
+        & (table["minutes_to"].to_numpy() <= origin["out"].to_numpy() + limits["h_to"].to_numpy())
+        & (
+            table["minutes_back"].to_numpy()
+            <= limits["h_back"].to_numpy() + origin["in"].to_numpy()
+        )
     )
     table["certified"] = certified
 
@@ -152,22 +195,35 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
         "département %s: %d homes x %d destinations, %d pairs kept in %.2f s",
         task.code,
         len(task.origins),
-        n_dest,
+        len(destinations),
         len(kept),
         elapsed,
     )
     return {
         "code": task.code,
         "origins": len(task.origins),
-        "destinations": n_dest,
+        "destinations": len(destinations),
         "pairs": len(kept),
         "uncertified": int((~kept["certified"]).sum()),
         "nodes": routing.n_nodes,
         "load_s": round(loaded, 3),
+        "route_s": round(routed, 3),
         "seconds": round(elapsed, 3),
+        "cpu_s": round(time.process_time() - cpu_started, 3),
+        "top_speed_kmh": float(np.max(routing.metres / np.maximum(routing.seconds, 1e-3))) * 3.6,
         "pid": os.getpid(),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
     }
+
+
+def _table(
+    network: RoadNetwork, origins: pd.DataFrame, places: pd.DataFrame, limit: float | None
+) -> pd.DataFrame:
+    """Route ``origins`` x ``places`` (an empty table with its columns when either is empty)."""
+    if len(origins) == 0 or len(places) == 0:
+        columns = ["origin_id", "destination_id", *_TIMES, "reason"]
+        return pd.DataFrame({c: pd.Series(dtype=float if c in _TIMES else str) for c in columns})
+    return travel_table(network, origins, places[["id", "lon", "lat"]], limit=limit).table
 
 
 def _write(frame: pd.DataFrame, folder: Path) -> None:

@@ -1,0 +1,746 @@
+r"""Weekly desk plans on sparse pairs: the configuration model and its Lagrangian bound.
+
+A *group* :math:`g` is :math:`n_g` identical agents (``counts``) who telework
+:math:`d_g` days a week, on weekdays they are allowed (``allowed``) and
+preferably on those they prefer (``preferred``). A *pair* :math:`p = (g, t)`
+says the group's agents may go to telecentre :math:`t` for a weekly gain
+:math:`w_p` (whole seconds or metres). A *column* is a pair and a set of
+weekdays :math:`S` (a 5-bit mask, Monday bit 0) with :math:`|S| = d_g`, every
+day allowed for the group and open at the telecentre; it is worth
+
+.. math::  v_{pS} = w_p + b\,|S \cap \text{preferred}_g|.
+
+The configuration model places :math:`x_{pS} \in \mathbb{Z}_{\ge 0}` agents on
+each column:
+
+.. math::
+
+    \max \sum v_{pS} x_{pS}
+    \;\text{s.t.}\;
+    \sum_{p \in g, S} x_{pS} \le n_g \;(= n_g \text{ if } g \text{ must be placed}),\;
+    \sum_{p = (\cdot, t),\, S \ni d} x_{pS} \le \text{desks}_{td},\;
+    \sum x_{pS} \le K.
+
+**Bound.** Relaxing the desk rows with multipliers :math:`\lambda_{td} \ge 0`
+and the limit with :math:`\mu \ge 0`, every group takes its best column alone:
+for each pair, the :math:`d_g` usable days with the largest
+:math:`b[\text{preferred}] - \lambda_{td}`, so
+
+.. math::
+
+    L(\lambda, \mu) = \sum_g n_g \max(0, \beta_g) + \sum_{td} \lambda_{td}\,\text{desks}_{td}
+    + \mu K,\quad
+    \beta_g = \max_{p \in g, S} \Big(v_{pS} - \sum_{d \in S} \lambda_{td} - \mu\Big)
+
+(no 0 for a group that must be placed) bounds every plan, for any
+:math:`\lambda, \mu \ge 0`; it is always evaluated on *all* pairs. Its
+minimum is the LP bound of the configuration model, reached here with the
+duals of that LP, solved by column generation with HiGHS.
+
+**Plan.** The LP's whole parts are kept (rounding down keeps every row), the
+rest is filled greedily, agents by their Lagrangian value.
+
+**Proof.** With a plan worth :math:`z` and :math:`L = L(\lambda, \mu)`, any
+plan :math:`x` satisfies
+:math:`\text{value}(x) \le L - \sum x_{pS}\,r_{pS} - \sum_g (n_g - \text{placed}_g)\max(0, \beta_g)`
+where :math:`r_{pS} = \max(0, \beta_g) - (v_{pS} - \sum_{d\in S} \lambda_{td} - \mu) \ge 0`
+is the column's reduced cost. A plan worth at least :math:`z + 1` (values are
+whole) therefore uses no column with :math:`r_{pS} > L - z - 1`. The integer
+program on the columns that survive, solved to optimality by HiGHS, finds
+the best plan better than :math:`z` if there is one: its optimum (or
+:math:`z`) is the optimum of the whole problem. That is the certificate.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, linprog, milp
+
+from optimizer.errors import InfeasibleError, InputError, SolverError
+
+logger = logging.getLogger(__name__)
+
+#: Called with (stage, objective, bound) as the solve progresses.
+Progress = Callable[[str, float, float], None]
+
+#: Pairs priced at once (bounds the memory of pricing).
+CHUNK = 1 << 18
+#: Columns added per group and round of column generation.
+NEW_COLUMNS = 2
+#: Most rounds of column generation.
+MAX_ROUNDS = 60
+#: Share of the time left given to the integer program on the LP's columns.
+RESTRICTED_SHARE = 0.25
+#: Above this many surviving columns, the integer program is not attempted.
+MIP_COLUMNS = 400_000
+
+_BITS = np.array([[(mask >> d) & 1 for d in range(5)] for mask in range(32)], dtype=np.float64)
+_SIZE = _BITS.sum(axis=1).astype(np.int64)
+_BY_SIZE = [np.flatnonzero(np.equal(_SIZE, k)) for k in range(6)]
+
+
+@dataclass(frozen=True)
+class WeeklyPairsPlan:
+    """A weekly plan on pairs.
+
+    Attributes
+    ----------
+    group, site, mask, count
+        One row per placement: ``count`` agents of ``group`` at ``site`` on
+        the weekdays of the 5-bit ``mask`` (bit 0 Monday).
+    objective
+        The plan's value (whole units: gains plus day bonuses).
+    bound
+        A valid upper bound on every plan's value (whole units).
+    status
+        ``"optimal"`` when proven, else ``"feasible"``.
+    """
+
+    group: np.ndarray
+    site: np.ndarray
+    mask: np.ndarray
+    count: np.ndarray
+    objective: int
+    bound: int
+    status: str
+
+    @property
+    def proven(self) -> bool:
+        """True when the plan is proven optimal."""
+        return self.status == "optimal"
+
+    @property
+    def gap(self) -> float:
+        """Relative distance between the objective and the bound."""
+        return (self.bound - self.objective) / max(1.0, abs(self.bound))
+
+    def days(self) -> np.ndarray:
+        """``(rows, 5)`` booleans: the weekdays of each placement."""
+        return np.asarray(_BITS[self.mask] > 0)
+
+
+@dataclass
+class _Data:
+    """Validated inputs, pairs sorted by group, unusable pairs dropped."""
+
+    agent: np.ndarray
+    site: np.ndarray
+    gain: np.ndarray
+    usable: np.ndarray  # 5-bit mask of each pair's usable days
+    counts: np.ndarray
+    days: np.ndarray
+    pref_bits: np.ndarray  # (G,) 5-bit mask
+    preferred: np.ndarray  # (G, 5) float
+    bonus: int
+    desks: np.ndarray
+    must: np.ndarray
+    limit: int | None
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.counts.size)
+
+
+def solve_weekly_pairs(
+    pair_agent: np.ndarray,
+    pair_site: np.ndarray,
+    pair_gain: np.ndarray,
+    *,
+    counts: np.ndarray | None,
+    days: np.ndarray,
+    allowed: np.ndarray,
+    preferred: np.ndarray,
+    bonus: int,
+    desks: np.ndarray,
+    must: np.ndarray | None = None,
+    limit: int | None = None,
+    time_limit_s: float = 60.0,
+    prove: bool = True,
+    progress: Progress | None = None,
+) -> WeeklyPairsPlan:
+    """Plan telecentres and weekdays for groups of identical agents, on sparse pairs.
+
+    Parameters
+    ----------
+    pair_agent, pair_site, pair_gain
+        ``(P,)`` each: the group, the telecentre and the whole weekly gain of
+        every pair the groups may use (gains in the objective's whole units).
+    counts
+        ``(G,)`` agents in each group (None: one each).
+    days
+        ``(G,)`` telework days a week, 1 to 5.
+    allowed, preferred
+        ``(G, 5)`` booleans: weekdays the group can, and prefers to, telework.
+    bonus
+        Whole bonus per preferred weekday granted.
+    desks
+        ``(n_sites, 5)`` desks per weekday.
+    must
+        ``(G,)`` True for groups whose agents must all be placed.
+    limit
+        At most this many agents placed (None: no limit).
+    time_limit_s
+        Time for the whole solve; the proof (integer program on the columns
+        that survive reduced-cost fixing) gets what is left.
+    prove
+        Try to prove the plan optimal (skip for a quick plan within the LP gap).
+    progress
+        Called with ``(stage, objective, bound)`` after each stage.
+
+    Returns
+    -------
+    WeeklyPairsPlan
+        The plan, its value and a valid bound.
+
+    Raises
+    ------
+    InfeasibleError
+        When the groups that must be placed cannot all be.
+    """
+    started = time.perf_counter()
+    data = _validated(
+        pair_agent,
+        pair_site,
+        pair_gain,
+        counts,
+        days,
+        allowed,
+        preferred,
+        bonus,
+        desks,
+        must,
+        limit,
+    )
+
+    def report(stage: str, objective: float, bound: float) -> None:
+        logger.info(
+            "weekly pairs: %s, objective %.0f, bound %.0f, %.1f s",
+            stage,
+            objective,
+            bound,
+            time.perf_counter() - started,
+        )
+        if progress is not None:
+            progress(stage, objective, bound)
+
+    if data.agent.size == 0:  # no group can go anywhere: the empty plan is the only one
+        empty = np.zeros(0, dtype=np.int64)
+        if np.any(data.must & (data.counts > 0)):
+            msg = "an agent who must be assigned has no telecentre open on enough of its days."
+            raise InfeasibleError(msg)
+        return WeeklyPairsPlan(empty, empty, empty.astype(np.uint8), empty, 0, 0, "optimal")
+    lam, mu, x_cols, lagrangian = _column_generation(data, started, time_limit_s, report)
+    bound = float(math.floor(lagrangian + 1e-6))
+    cols_pair, cols_mask, x = x_cols
+    placed = _round(data, lam, mu, cols_pair, cols_mask, x)
+    objective = _value(data, *placed)
+    report("rounded LP plan", objective, bound)
+    left = time_limit_s - (time.perf_counter() - started)
+    if RESTRICTED_SHARE > 0 and objective < bound and cols_pair.size <= MIP_COLUMNS and left > 2:
+        # price and branch: the integer program on the LP's columns, for a better plan
+        res = _mip(
+            data,
+            cols_pair,
+            cols_mask,
+            _column_value(data, cols_pair, cols_mask).astype(np.float64),
+            data.must,
+            min(left * RESTRICTED_SHARE, left - 1.0),
+        )
+        if res.x is not None and -res.fun > objective + 0.5:
+            x_int = np.rint(res.x).astype(np.int64)
+            use = x_int > 0
+            placed = (cols_pair[use], cols_mask[use], x_int[use])
+            objective = _value(data, *placed)
+            report("integer program on the LP's columns", objective, bound)
+    must_ok = _placed_all_must(data, placed)
+    status = "optimal" if must_ok and objective >= bound else "feasible"
+    left = time_limit_s - (time.perf_counter() - started)
+    if status != "optimal" and prove and left > 1.0:
+        better = _prove(data, lam, mu, objective, lagrangian, placed, left)
+        if better is not None:
+            placed, objective, bound, proven = better
+            status = "optimal" if proven or objective >= bound else "feasible"
+            report("integer program on surviving columns", objective, bound)
+    if not _placed_all_must(data, placed):
+        msg = "the agents who must be assigned cannot all get desks on their days."
+        raise InfeasibleError(msg)
+    pairs, masks, number = placed
+    return WeeklyPairsPlan(
+        group=data.agent[pairs],
+        site=data.site[pairs],
+        mask=masks.astype(np.uint8),
+        count=number.astype(np.int64),
+        objective=int(objective),
+        bound=int(max(bound, objective)),
+        status=status,
+    )
+
+
+def _placed_all_must(data: _Data, placed: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
+    if not np.any(data.must):
+        return True
+    got = np.bincount(data.agent[placed[0]], weights=placed[2], minlength=data.n_groups)
+    return bool(np.all(got[data.must] >= data.counts[data.must]))
+
+
+# ---------------------------------------------------------------------- inputs
+
+
+def _validated(
+    pair_agent: np.ndarray,
+    pair_site: np.ndarray,
+    pair_gain: np.ndarray,
+    counts: np.ndarray | None,
+    days: np.ndarray,
+    allowed: np.ndarray,
+    preferred: np.ndarray,
+    bonus: int,
+    desks: np.ndarray,
+    must: np.ndarray | None,
+    limit: int | None,
+) -> _Data:
+    agent = np.asarray(pair_agent, dtype=np.int64).ravel()
+    site = np.asarray(pair_site, dtype=np.int64).ravel()
+    gain = np.asarray(pair_gain, dtype=np.int64).ravel()
+    d = np.asarray(days, dtype=np.int64).ravel()
+    g_count = d.size
+    counts_ = np.ones(g_count, np.int64) if counts is None else np.asarray(counts, np.int64)
+    allowed_ = np.asarray(allowed, dtype=bool)
+    preferred_ = np.asarray(preferred, dtype=bool)
+    desks_ = np.asarray(desks, dtype=np.int64)
+    must_ = np.zeros(g_count, bool) if must is None else np.asarray(must, dtype=bool)
+    m = desks_.shape[0] if desks_.ndim == 2 else -1
+    if not (agent.shape == site.shape == gain.shape):
+        msg = "pair_agent, pair_site and pair_gain must have the same length."
+        raise InputError(msg)
+    if counts_.shape != (g_count,) or must_.shape != (g_count,) or np.any(counts_ < 0):
+        msg = f"counts and must need one entry per group ({g_count}), counts >= 0."
+        raise InputError(msg)
+    if allowed_.shape != (g_count, 5) or preferred_.shape != (g_count, 5):
+        msg = f"allowed and preferred must be {g_count} x 5 booleans."
+        raise InputError(msg)
+    if desks_.ndim != 2 or desks_.shape[1] != 5 or np.any(desks_ < 0):
+        msg = "desks must be whole numbers >= 0, one row per telecentre, 5 weekdays."
+        raise InputError(msg)
+    if np.any((d < 1) | (d > 5)):
+        msg = "telework days must be 1 to 5."
+        raise InputError(msg)
+    if agent.size and (
+        agent.min() < 0 or agent.max() >= g_count or site.min() < 0 or site.max() >= m
+    ):
+        msg = "pairs must name groups and telecentres within the problem."
+        raise InputError(msg)
+    if limit is not None and limit < 0:
+        msg = f"limit must be 0 or more, got {limit}."
+        raise InputError(msg)
+    weights = 1 << np.arange(5)
+    open_bits = (desks_ > 0).astype(np.int64) @ weights
+    allowed_bits = allowed_.astype(np.int64) @ weights
+    usable = allowed_bits[agent] & open_bits[site]
+    keep = _SIZE[usable] >= d[agent]
+    order = np.argsort(agent[keep], kind="stable")
+    idx = np.flatnonzero(keep)[order]
+    if limit is not None and limit >= int(counts_.sum()):
+        limit = None
+    return _Data(
+        agent=agent[idx],
+        site=site[idx],
+        gain=gain[idx],
+        usable=usable[idx],
+        counts=counts_,
+        days=d,
+        pref_bits=preferred_.astype(np.int64) @ weights,
+        preferred=preferred_.astype(np.float64),
+        bonus=int(bonus),
+        desks=desks_,
+        must=must_,
+        limit=limit,
+    )
+
+
+# ---------------------------------------------------------------------- pricing
+
+
+def _price(
+    data: _Data, lam: np.ndarray, rows: np.ndarray | slice = slice(None)
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Each pair's best day set under day prices ``lam`` and its Lagrangian value.
+
+    Returns ``(mask, value)``: value is :math:`w_p + \max_S \sum_{d \in S}
+    (b[\text{pref}] - \lambda_{td})` (without :math:`\mu`).
+    """
+    pairs = np.arange(data.agent.size)[rows]
+    best_mask = np.zeros(pairs.size, dtype=np.int64)
+    best_value = np.zeros(pairs.size, dtype=np.float64)
+    need = data.days[data.agent[pairs]]
+    for k in range(1, 6):
+        where = np.flatnonzero(need == k)
+        masks = _BY_SIZE[k]
+        bits = _BITS[masks].T  # (5, n_masks)
+        for lo in range(0, where.size, CHUNK):
+            sel = where[lo : lo + CHUNK]
+            p = pairs[sel]
+            g = data.agent[p]
+            day_value = data.bonus * data.preferred[g] - lam[data.site[p]]
+            values = day_value @ bits
+            fits = (masks[None, :] & ~data.usable[p][:, None]) == 0
+            values = np.where(fits, values, -np.inf)
+            arg = values.argmax(axis=1)
+            best_mask[sel] = masks[arg]
+            best_value[sel] = values[np.arange(sel.size), arg] + data.gain[p]
+    return best_mask, best_value
+
+
+def _group_best(data: _Data, value: np.ndarray) -> np.ndarray:
+    """Best value of each group over its pairs (-inf when it has none)."""
+    best = np.full(data.n_groups, -np.inf)
+    np.maximum.at(best, data.agent, value)
+    return best
+
+
+def _lagrangian(data: _Data, lam: np.ndarray, mu: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """``L(lam, mu)`` on all pairs, with each pair's best mask and value (mu not subtracted)."""
+    mask, value = _price(data, lam)
+    best = _group_best(data, value) - mu
+    if np.any(np.isneginf(best[data.must] if np.any(data.must) else np.zeros(0))):
+        msg = "an agent who must be assigned has no telecentre open on enough of its days."
+        raise InfeasibleError(msg)
+    take = np.where(data.must, best, np.maximum(best, 0.0))
+    total = float((data.counts * np.where(np.isneginf(take), 0.0, take)).sum())
+    total += float((lam * data.desks).sum())
+    if data.limit is not None:
+        total += mu * data.limit
+    return total, mask, value
+
+
+# ---------------------------------------------------------------------- the LP
+
+
+def _column_value(data: _Data, pair: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Whole value of columns: the pair's gain plus the bonus of preferred days taken."""
+    granted = _SIZE[mask & data.pref_bits[data.agent[pair]]]
+    return np.asarray(data.gain[pair] + data.bonus * granted)
+
+
+def _solve_lp(
+    data: _Data, pair: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, float]:
+    """Solve the configuration LP on the given columns: ``(x, lam, mu, u, value)``."""
+    n_cols = pair.size
+    m = data.desks.shape[0]
+    group = data.agent[pair]
+    cols = np.arange(n_cols)
+    bits = _BITS[mask].astype(bool)  # (n_cols, 5)
+    c_idx, d_idx = np.nonzero(bits)
+    slot_rows = data.site[pair[c_idx]] * 5 + d_idx
+    g_rows = data.n_groups
+    a = sp.csr_matrix(
+        (
+            np.ones(n_cols + c_idx.size),
+            (np.concatenate([group, g_rows + slot_rows]), np.concatenate([cols, c_idx])),
+        ),
+        shape=(g_rows + 5 * m, n_cols),
+    )
+    b = np.concatenate([data.counts, data.desks.ravel()]).astype(np.float64)
+    eq = np.zeros(a.shape[0], dtype=bool)
+    eq[: data.n_groups] = data.must
+    a_ub, b_ub = a[~eq], b[~eq]
+    if data.limit is not None:
+        a_ub = sp.vstack([a_ub, sp.csr_matrix(np.ones((1, n_cols)))]).tocsr()
+        b_ub = np.append(b_ub, data.limit)
+    value = _column_value(data, pair, mask).astype(np.float64)
+    res = linprog(
+        -value,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a[eq] if eq.any() else None,
+        b_eq=b[eq] if eq.any() else None,
+        bounds=(0, None),
+        method="highs-ds",
+    )
+    if res.status == 2:
+        msg = "the agents who must be assigned cannot all get desks on their days."
+        raise InfeasibleError(msg)
+    if res.status != 0:
+        msg = f"HiGHS could not solve the weekly LP: {res.message}"
+        raise SolverError(msg)
+    duals = np.zeros(a.shape[0])
+    duals[~eq] = -res.ineqlin.marginals[: int((~eq).sum())]
+    if eq.any():
+        duals[eq] = -res.eqlin.marginals
+    mu = float(-res.ineqlin.marginals[-1]) if data.limit is not None else 0.0
+    lam = np.maximum(duals[data.n_groups :].reshape(m, 5), 0.0)
+    return res.x, lam, max(mu, 0.0), duals[: data.n_groups], float(-res.fun)
+
+
+def _start_columns(data: _Data, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's best few pairs, each with its best day set under ``lam``."""
+    mask, value = _price(data, lam)
+    return _best_per_group(data, mask, value, np.ones(value.size, bool), NEW_COLUMNS + 2)
+
+
+def _best_per_group(
+    data: _Data, mask: np.ndarray, value: np.ndarray, candidate: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick the ``width`` best candidate pairs of each group (pairs are sorted by group)."""
+    idx = np.flatnonzero(candidate)
+    if idx.size == 0:
+        return idx, idx
+    order = np.lexsort((-value[idx], data.agent[idx]))
+    idx = idx[order]
+    group = data.agent[idx]
+    first = np.r_[0, np.flatnonzero(np.diff(group)) + 1]
+    rank = np.arange(idx.size) - np.repeat(first, np.diff(np.r_[first, idx.size]))
+    idx = idx[rank < width]
+    return idx, mask[idx]
+
+
+def _column_generation(
+    data: _Data,
+    started: float,
+    time_limit_s: float,
+    report: Progress,
+) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray, np.ndarray], float]:
+    r"""Solve the configuration LP by column generation; keep the best Lagrangian bound.
+
+    Returns ``(lam, mu, (column pairs, masks, x), bound)`` where the bound is
+    the smallest :math:`L(\lambda, \mu)` met (valid: always priced on every
+    pair) and ``lam, mu`` its multipliers.
+    """
+    m = data.desks.shape[0]
+    lam = np.zeros((m, 5))
+    pair, mask = _start_columns(data, lam)
+    seen = set((pair * 32 + mask).tolist())
+    best_bound, best_lam, best_mu = math.inf, lam, 0.0
+    x = np.zeros(pair.size)
+    lp_value = 0.0
+    for round_ in range(MAX_ROUNDS):
+        x, lam, mu, u, lp_value = _solve_lp(data, pair, mask)
+        bound, new_mask, value = _lagrangian(data, lam, mu)
+        if bound < best_bound:
+            best_bound, best_lam, best_mu = bound, lam, mu
+        report(f"column generation round {round_ + 1}, {pair.size} columns", lp_value, bound)
+        reduced = value - mu - u[data.agent]
+        tol = 1e-6 * max(1.0, abs(lp_value)) / max(1, data.n_groups)
+        cand_pair, cand_mask = _best_per_group(data, new_mask, reduced, reduced > tol, NEW_COLUMNS)
+        fresh = np.array([k not in seen for k in (cand_pair * 32 + cand_mask).tolist()], dtype=bool)
+        if not fresh.any() or best_bound - lp_value < 0.5:
+            break
+        if time.perf_counter() - started > 0.5 * time_limit_s:
+            break
+        cand_pair, cand_mask = cand_pair[fresh], cand_mask[fresh]
+        seen.update((cand_pair * 32 + cand_mask).tolist())
+        pair = np.concatenate([pair, cand_pair])
+        mask = np.concatenate([mask, cand_mask])
+    return best_lam, best_mu, (pair, mask, x), best_bound
+
+
+# ---------------------------------------------------------------------- the plan
+
+
+def _round(
+    data: _Data,
+    lam: np.ndarray,
+    mu: float,
+    pair: np.ndarray,
+    mask: np.ndarray,
+    x: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Build a plan from the LP: its whole parts, then the rest greedily by Lagrangian value."""
+    whole = np.floor(x + 1e-7).astype(np.int64)
+    keep = whole > 0
+    p_out, m_out, n_out = [pair[keep]], [mask[keep]], [whole[keep]]
+    usage = np.zeros_like(data.desks)
+    np.add.at(usage, data.site[pair[keep]], _BITS[mask[keep]].astype(np.int64) * whole[keep, None])
+    free = data.desks - usage
+    done = np.bincount(data.agent[pair[keep]], weights=whole[keep], minlength=data.n_groups)
+    left = data.counts - done.astype(np.int64)
+    room = None if data.limit is None else data.limit - int(whole.sum())
+    p2, m2, n2 = _greedy(data, lam, mu, free, left, room)
+    return (
+        np.concatenate([*p_out, p2]),
+        np.concatenate([*m_out, m2]),
+        np.concatenate([*n_out, n2]),
+    )
+
+
+def _greedy(
+    data: _Data,
+    lam: np.ndarray,
+    mu: float,
+    free: np.ndarray,
+    left: np.ndarray,
+    room: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Place the agents left, must-assign first then by Lagrangian value, where desks remain.
+
+    ``free`` (desks left) and ``left`` (agents left per group) are updated in place.
+    """
+    out_p: list[int] = []
+    out_m: list[int] = []
+    out_n: list[int] = []
+    candidate = (left[data.agent] > 0) & (data.must[data.agent] | (data.gain > 0))
+    idx = np.flatnonzero(candidate)
+    if idx.size == 0 or (room is not None and room <= 0 and not data.must.any()):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    _, value = _price(data, lam, idx)
+    order = np.lexsort((-value, ~data.must[data.agent[idx]]))
+    idx = idx[order]
+    pref_day = data.bonus * data.preferred
+    for p in idx.tolist():
+        g = int(data.agent[p])
+        if left[g] <= 0:
+            continue
+        if room is not None and room <= 0 and not data.must[g]:
+            continue
+        t = int(data.site[p])
+        k = int(data.days[g])
+        open_days = np.flatnonzero((data.usable[p] >> np.arange(5)) & 1 & (free[t] > 0))
+        if open_days.size < k:
+            continue
+        score = pref_day[g, open_days] - lam[t, open_days]
+        chosen = open_days[np.lexsort((-free[t, open_days], -score))[:k]]
+        number = int(min(left[g], free[t, chosen].min()))
+        if room is not None and not data.must[g]:
+            number = min(number, room)
+        if (
+            data.gain[p] + data.bonus * int(data.preferred[g, chosen].sum()) <= 0
+            and not data.must[g]
+        ):
+            continue
+        free[t, chosen] -= number
+        left[g] -= number
+        if room is not None:
+            room -= number
+        out_p.append(p)
+        out_m.append(int((1 << chosen).sum()))
+        out_n.append(number)
+    return (
+        np.array(out_p, dtype=np.int64),
+        np.array(out_m, dtype=np.int64),
+        np.array(out_n, dtype=np.int64),
+    )
+
+
+def _value(data: _Data, pair: np.ndarray, mask: np.ndarray, count: np.ndarray) -> int:
+    return int((_column_value(data, pair, mask) * count).sum())
+
+
+# ---------------------------------------------------------------------- the proof
+
+
+def _all_columns(data: _Data) -> tuple[np.ndarray, np.ndarray]:
+    """Every column: each pair with each usable day set of the right size."""
+    pairs, masks = [], []
+    need = data.days[data.agent]
+    for k in range(1, 6):
+        where = np.flatnonzero(need == k)
+        for mask in _BY_SIZE[k].tolist():
+            ok = where[(mask & ~data.usable[where]) == 0]
+            pairs.append(ok)
+            masks.append(np.full(ok.size, mask, dtype=np.int64))
+    return np.concatenate(pairs), np.concatenate(masks)
+
+
+def _mip(
+    data: _Data,
+    pair: np.ndarray,
+    mask: np.ndarray,
+    value: np.ndarray,
+    forced: np.ndarray,
+    time_limit_s: float,
+) -> OptimizeResult:
+    """HiGHS's integer program on the given columns, groups in ``forced`` all placed."""
+    n_cols = pair.size
+    m = data.desks.shape[0]
+    group = data.agent[pair]
+    c_idx, d_idx = np.nonzero(_BITS[mask].astype(bool))
+    g_rows = data.n_groups
+    a = sp.csr_matrix(
+        (
+            np.ones(n_cols + c_idx.size),
+            (
+                np.concatenate([group, g_rows + data.site[pair[c_idx]] * 5 + d_idx]),
+                np.concatenate([np.arange(n_cols), c_idx]),
+            ),
+        ),
+        shape=(g_rows + 5 * m, n_cols),
+    )
+    upper = np.concatenate([data.counts, data.desks.ravel()]).astype(np.float64)
+    lower = np.zeros_like(upper)
+    lower[:g_rows] = np.where(forced, data.counts, 0)
+    constraints = [LinearConstraint(a, lower, upper)]
+    if data.limit is not None:
+        constraints.append(LinearConstraint(np.ones((1, n_cols)), 0, data.limit))
+    return milp(
+        -value,
+        integrality=np.ones(n_cols),
+        bounds=Bounds(0, data.counts[group].astype(np.float64)),
+        constraints=constraints,
+        options={"time_limit": max(1.0, time_limit_s), "mip_rel_gap": 0.0},
+    )
+
+
+def _prove(
+    data: _Data,
+    lam: np.ndarray,
+    mu: float,
+    objective: int,
+    lagrangian: float,
+    placed: tuple[np.ndarray, np.ndarray, np.ndarray],
+    time_limit_s: float,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int, float, bool] | None:
+    """Reduced-cost fixing, then HiGHS on the columns that survive.
+
+    Every plan worth more than ``objective`` uses surviving columns only (see
+    the module docstring), so the integer program's optimum, when proven, is
+    the optimum of the whole problem unless ``objective`` is higher.
+    Returns None when too many columns survive.
+    """
+    pair, mask = _all_columns(data)
+    value = _column_value(data, pair, mask).astype(np.float64)
+    slot_price = (_BITS[mask] * lam[data.site[pair]]).sum(axis=1)
+    reduced_value = value - slot_price - mu
+    _, best_value = _price(data, lam)
+    best = _group_best(data, best_value) - mu
+    best = np.where(data.must, best, np.maximum(best, 0.0))
+    reduced_cost = best[data.agent[pair]] - reduced_value
+    bound = math.floor(lagrangian + 1e-6)
+    # a plan that breaks a must-assign rule is no incumbent: then nothing is fixed
+    slack = lagrangian - objective - 1 if _placed_all_must(data, placed) else math.inf
+    keep = reduced_cost <= slack + 1e-6 * max(1.0, abs(lagrangian))
+    logger.info(
+        "reduced-cost fixing: %d of %d columns survive (L - z = %.0f)",
+        int(keep.sum()),
+        pair.size,
+        bound - objective,
+    )
+    if keep.sum() > MIP_COLUMNS:
+        return None
+    pair, mask, value = pair[keep], mask[keep], value[keep]
+    if pair.size == 0:
+        return placed, objective, float(objective), True
+    # must groups: all placed; in a plan better than z, so is every group whose
+    # reduced value alone exceeds the slack
+    forced = data.must | (best > slack + 1e-6)
+    res = _mip(data, pair, mask, value, forced, time_limit_s)
+    inner_bound = getattr(res, "mip_dual_bound", None)
+    if res.status == 2:  # no plan better than z exists in the reduced model: z is optimal
+        return placed, objective, float(objective), True
+    if res.x is None:
+        return None
+    x = np.rint(res.x).astype(np.int64)
+    found = round(-res.fun)
+    top = -inner_bound if inner_bound is not None and np.isfinite(inner_bound) else bound
+    new_bound = min(bound, max(float(objective), math.floor(top + 1e-6)))
+    if found > objective:
+        use = x > 0
+        return (pair[use], mask[use], x[use]), found, new_bound, res.status == 0
+    return placed, objective, new_bound, res.status == 0

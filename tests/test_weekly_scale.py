@@ -1,0 +1,149 @@
+"""The weekly planner on sparse pairs (:mod:`optimizer.model.weekly`) against brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from optimizer.errors import InfeasibleError
+from optimizer.model import weekly
+from optimizer.model.weekly import solve_weekly_pairs
+
+
+def _instance(seed: int) -> dict[str, object]:
+    """A small random instance; the seed picks the shape (scarce or plentiful desks, ...)."""
+    rng = np.random.default_rng(seed)
+    shape = seed % 6
+    g = int(rng.integers(2, 5))
+    m = int(rng.integers(1, 4))
+    counts = rng.integers(1, 3, g) if shape in (3, 5) else np.ones(g, dtype=np.int64)
+    days = rng.integers(1, 4, g)
+    allowed = rng.random((g, 5)) > 0.25
+    allowed[np.arange(g), rng.integers(0, 5, g)] = True
+    preferred = rng.random((g, 5)) > 0.6
+    desks = rng.integers(0, 2 if shape in (0, 3) else 4, (m, 5))
+    pairs = [(a, t) for a in range(g) for t in range(m) if rng.random() < 0.8]
+    agent = np.array([a for a, _ in pairs], dtype=np.int64)
+    site = np.array([t for _, t in pairs], dtype=np.int64)
+    # ties (shape 1): every gain the same; otherwise gains in steps so that ties still happen
+    gain = np.full(agent.size, 600) if shape == 1 else rng.integers(1, 8, agent.size) * 300
+    must = None
+    if shape == 4:
+        must = np.zeros(g, dtype=bool)
+        must[0] = True
+    limit = int(rng.integers(0, int(counts.sum()) + 1)) if shape == 2 else None
+    return {
+        "pair_agent": agent,
+        "pair_site": site,
+        "pair_gain": gain,
+        "counts": counts,
+        "days": days,
+        "allowed": allowed,
+        "preferred": preferred,
+        "bonus": 0 if shape == 1 else 120,
+        "desks": desks,
+        "must": must,
+        "limit": limit,
+    }
+
+
+def _options(inst: dict[str, object], a: int) -> list[tuple[int, int, int]]:
+    """Every (site, 5-bit mask, value) agent of group ``a`` may take."""
+    agent, site, gain = inst["pair_agent"], inst["pair_site"], inst["pair_gain"]
+    days, allowed, preferred = inst["days"], inst["allowed"], inst["preferred"]
+    desks, bonus = inst["desks"], inst["bonus"]
+    assert isinstance(agent, np.ndarray) and isinstance(site, np.ndarray)
+    assert isinstance(gain, np.ndarray) and isinstance(days, np.ndarray)
+    assert isinstance(allowed, np.ndarray) and isinstance(preferred, np.ndarray)
+    assert isinstance(desks, np.ndarray) and isinstance(bonus, int)
+    out = []
+    for p in np.flatnonzero(agent == a):
+        t = int(site[p])
+        for chosen in itertools.combinations(range(5), int(days[a])):
+            if all(allowed[a, d] and desks[t, d] > 0 for d in chosen):
+                value = int(gain[p]) + bonus * sum(int(preferred[a, d]) for d in chosen)
+                out.append((t, sum(1 << d for d in chosen), value))
+    return out
+
+
+def _brute(inst: dict[str, object]) -> int | None:
+    """Best plan value by enumeration (None: must-assign agents cannot all be placed)."""
+    counts = inst["counts"]
+    desks = inst["desks"]
+    assert isinstance(counts, np.ndarray) and isinstance(desks, np.ndarray)
+    must = inst["must"]
+    limit = inst["limit"]
+    agents = [g for g in range(counts.size) for _ in range(int(counts[g]))]
+    choices = [_options(inst, g) for g in range(counts.size)]
+    best: int | None = None
+    free = desks.copy()
+
+    def walk(k: int, value: int, placed: int) -> None:
+        nonlocal best
+        if k == len(agents):
+            if best is None or value > best:
+                best = value
+            return
+        g = agents[k]
+        if must is None or not must[g]:
+            walk(k + 1, value, placed)
+        if limit is not None and placed >= limit:
+            return
+        for t, mask, v in choices[g]:
+            bits = [d for d in range(5) if mask >> d & 1]
+            if all(free[t, d] > 0 for d in bits):
+                free[t, bits] -= 1
+                walk(k + 1, value + v, placed + 1)
+                free[t, bits] += 1
+
+    walk(0, 0, 0)
+    return best
+
+
+def _check(plan: weekly.WeeklyPairsPlan, inst: dict[str, object]) -> None:
+    """The plan keeps every rule and is worth what it says."""
+    counts, days, allowed, desks = inst["counts"], inst["days"], inst["allowed"], inst["desks"]
+    assert isinstance(counts, np.ndarray) and isinstance(days, np.ndarray)
+    assert isinstance(allowed, np.ndarray) and isinstance(desks, np.ndarray)
+    use = np.zeros_like(desks)
+    placed = np.zeros(counts.size, dtype=np.int64)
+    total = 0
+    for g, t, mask, n in zip(plan.group, plan.site, plan.mask, plan.count, strict=True):
+        assert n > 0
+        match = [v for s, mk, v in _options(inst, int(g)) if s == t and mk == mask]
+        assert match, "a placement on a pair or day set the group cannot use"
+        total += max(match) * int(n)
+        use[t] += n * np.array([mask >> d & 1 for d in range(5)])
+        placed[g] += n
+    assert np.all(use <= desks)  # desks per weekday never exceeded
+    assert np.all(placed <= counts)
+    if inst["must"] is not None:
+        must = np.asarray(inst["must"])
+        assert np.all(placed[must] == counts[must])
+    if inst["limit"] is not None:
+        assert placed.sum() <= int(inst["limit"])  # type: ignore[call-overload]
+    assert total == plan.objective
+
+
+@pytest.mark.parametrize("seed", range(36))
+@pytest.mark.parametrize("restricted", [True, False])
+def test_pairs_plan_is_feasible_bounded_and_optimal_when_it_says_so(
+    seed: int, restricted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # without the integer program on the LP's columns, the proof starts from the rounded
+    # LP plan, so reduced-cost fixing works with a wider slack
+    if not restricted:
+        monkeypatch.setattr(weekly, "RESTRICTED_SHARE", 0.0)
+    inst = _instance(seed)
+    best = _brute(inst)
+    if best is None:
+        with pytest.raises(InfeasibleError):
+            solve_weekly_pairs(**inst)  # type: ignore[arg-type]
+        return
+    plan = solve_weekly_pairs(**inst)  # type: ignore[arg-type]
+    _check(plan, inst)
+    assert plan.bound >= best
+    assert plan.status == "optimal"  # tiny instances are always proven
+    assert plan.objective == best
