@@ -60,9 +60,14 @@ _MARGIN = 0.05
 #: Up to this many agent-telecentre pairs, the flow takes every eligible pair in one solve.
 _ALL_PAIRS = 1_000_000
 #: Above this many agents, the first candidates use potentials estimated on a sample ...
-_SAMPLE_ABOVE = 20_000
+_SAMPLE_ABOVE = 2_000
 #: ... of this share of the agents.
 _SAMPLE_SHARE = 0.125
+#: With a sample's potentials, each agent starts with every telecentre whose value (gain plus
+#: potential) is within this share of the sample's mean gain of a pair of its best option
+#: (staying counts as an option worth 0): the sample's price error, so that one solve is
+#: usually proven optimal at once.
+_PRICE_MARGIN = 0.3
 
 
 def _candidates(
@@ -140,6 +145,33 @@ def _candidates(
     keys = np.flatnonzero(flags)
     rows, cols = keys // m, keys % m
     return rows, cols, _pair_gains(problem, rows, cols)
+
+
+def _margin_candidates(
+    problem: AssignmentProblem, values: np.ndarray, margin: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate pairs ``(agent, telecentre, gain)`` near each agent's best at given prices.
+
+    ``values`` (``(n_telecentres,)``, added to the gains) are estimated node
+    potentials relative to staying. Each agent keeps every eligible telecentre
+    whose gain plus value is at least its best option's minus ``margin``;
+    staying is an option worth 0 unless the agent must be assigned, so agents
+    far from any desk at these prices get no pair. Sorted by agent then
+    telecentre.
+    """
+    rows_out: list[np.ndarray] = []
+    cols_out: list[np.ndarray] = []
+    gains_out: list[np.ndarray] = []
+    must = problem.must
+    for lo, hi, ok, gain in problem.blocks():
+        valued = np.where(ok, gain + values[None, :], -np.inf)
+        best = valued.max(axis=1, initial=-np.inf)
+        best = np.where(must[lo:hi], best, np.maximum(best, 0.0))
+        r, c = np.nonzero(valued >= (best - margin)[:, None])
+        rows_out.append(r + lo)
+        cols_out.append(c)
+        gains_out.append(gain[r, c])
+    return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(gains_out)
 
 
 def solve_flow(
@@ -368,17 +400,30 @@ def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int,
     the final node potentials.
     """
     m = problem.n_telecentres
+    clock = time.perf_counter()
     if problem.n_agents * m <= _ALL_PAIRS:
         rows, cols, gains = _candidates(problem, m)
     else:
-        values = _sample_potentials(problem)
-        rows, cols, gains = _candidates(
-            problem, min(_FIRST_CANDIDATES, m), depth=_DESK_DEPTH, values=values
-        )
+        values, scale = _sample_potentials(problem)
+        logger.debug("sample potentials: %.3f s", time.perf_counter() - clock)
+        clock = time.perf_counter()
+        if values is None:
+            rows, cols, gains = _candidates(problem, min(_FIRST_CANDIDATES, m), depth=_DESK_DEPTH)
+        else:
+            rows, cols, gains = _margin_candidates(problem, values, _PRICE_MARGIN * scale)
+    logger.debug(
+        "%d agents: %d candidate pairs in %.3f s",
+        problem.n_agents,
+        rows.size,
+        time.perf_counter() - clock,
+    )
     rounds = 0
     while True:
         rounds += 1
+        clock = time.perf_counter()
         telecentre, gain = _flow_on(problem, rows, cols, gains)
+        logger.debug("flow on %d pairs: %.3f s", rows.size, time.perf_counter() - clock)
+        clock = time.perf_counter()
         more_rows, more_cols, potential, improving = _price_out(
             problem,
             telecentre,
@@ -386,6 +431,7 @@ def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int,
             per_agent=_PRICED_PER_AGENT,
             margin=_MARGIN * float(gains.mean()) if gains.size else 0.0,
         )
+        logger.debug("pricing: %.3f s", time.perf_counter() - clock)
         if not improving:
             return telecentre, gain, int(rows.size), rounds, potential
         logger.info("pricing added %d pairs; solving again", more_rows.size)
@@ -396,18 +442,19 @@ def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int,
         gains = _pair_gains(problem, rows, cols)
 
 
-def _sample_potentials(problem: AssignmentProblem) -> np.ndarray | None:
+def _sample_potentials(problem: AssignmentProblem) -> tuple[np.ndarray | None, float]:
     """Estimate the telecentres' node potentials on a sample of the agents (large problems).
 
     A random :data:`_SAMPLE_SHARE` of the agents, with the desks and the
     limit on agents scaled alike, is solved exactly (itself from a sample when
     still large); its potentials are what a desk at each telecentre is worth,
     close to those of the whole problem. Only the first candidates depend on
-    them, never the optimum or its proof.
+    them, never the optimum or its proof. Also returns the sample's mean gain
+    of an eligible pair (the scale of the margin, :data:`_PRICE_MARGIN`).
     """
     n = problem.n_agents
-    if n <= _SAMPLE_ABOVE:
-        return None
+    if n <= _SAMPLE_ABOVE or n * problem.n_telecentres <= _ALL_PAIRS:
+        return None, 0.0
     rng = np.random.default_rng(2015)
     chosen = np.sort(rng.choice(n, size=max(1, int(n * _SAMPLE_SHARE)), replace=False))
     share = chosen.size / n
@@ -419,7 +466,11 @@ def _sample_potentials(problem: AssignmentProblem) -> np.ndarray | None:
     )
     potential = _priced_flow(sample)[4]
     m = problem.n_telecentres
-    return np.asarray(potential[:m] - potential[m])  # relative to staying
+    total, count = 0, 0
+    for _, _, ok, gain in sample.blocks():
+        total += int(gain.sum())  # 0 where not eligible
+        count += int(ok.sum())
+    return np.asarray(potential[:m] - potential[m]), total / max(count, 1)  # relative to staying
 
 
 def _agents_subset(
