@@ -35,7 +35,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import floyd_warshall
 
 from optimizer.errors import SolverError
-from optimizer.model.certificate import _candidate_mask, _residual_arcs
+from optimizer.model.certificate import _residual_arcs
 from optimizer.model.feasibility import check_feasible
 from optimizer.model.problem import AssignmentProblem, _pairs
 from optimizer.model.result import Assignment, _result
@@ -303,6 +303,21 @@ def _pruned_residual(
     return _residual_arcs(problem, telecentre, best.reshape(m + 1, m + 1))
 
 
+def _pruned_potentials(
+    problem: AssignmentProblem,
+    telecentre: np.ndarray,
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Node potentials of the pruned optimum: shortest distances from a virtual root.
+
+    Read from the compressed residual network of the pruned problem (no
+    negative cycle there, since the flow is optimal on its pairs).
+    """
+    rows, cols, gains = candidates
+    dist = floyd_warshall(_pruned_residual(problem, telecentre, rows, cols, gains), directed=True)
+    return np.asarray(np.minimum(dist.min(axis=0), 0.0))
+
+
 def _price_out(
     problem: AssignmentProblem,
     telecentre: np.ndarray,
@@ -316,37 +331,46 @@ def _price_out(
     Node potentials of the pruned problem's residual network (shortest
     distances from a virtual root) give every pair a reduced cost; pairs with
     a negative one are returned (at most ``per_agent`` per agent, the most
-    negative). None left: the reduced costs of all pairs are non-negative,
-    which proves the assignment optimal for the whole problem (LP duality).
-    The potentials are returned last.
+    negative, with their pairs below ``margin``). None left: the reduced costs
+    of all pairs are non-negative, which proves the assignment optimal for the
+    whole problem (LP duality). The potentials are returned last.
+
+    The candidate pairs have non-negative reduced costs (the flow is optimal
+    on them), so a single pass computes each agent's least reduced cost over
+    all its eligible pairs; only the agents with a negative one are looked at
+    pair by pair, and pairs already candidates are dropped there.
     """
     m = problem.n_telecentres
-    rows, cols, gains = candidates
-    dist = floyd_warshall(_pruned_residual(problem, telecentre, rows, cols, gains), directed=True)
-    potential = np.minimum(dist.min(axis=0), 0.0)
+    rows, cols, _ = candidates
+    potential = _pruned_potentials(problem, telecentre, candidates)
     stay = m
     found_rows, found_cols = [], []
-    improving = False
     for lo, hi, ok, gain in problem.blocks():
         where = telecentre[lo:hi]
         position = np.where(where >= 0, where, stay)
-        own = np.where(where >= 0, gain[np.arange(hi - lo), np.maximum(where, 0)], 0)
-        reduced = own[:, None] - gain + (potential[position][:, None] - potential[None, :m])
-        reduced = np.where(ok & ~_candidate_mask((rows, cols), lo, hi, m), reduced, np.inf)
+        local = np.arange(hi - lo)
+        own = np.where(where >= 0, gain[local, np.maximum(where, 0)], 0)
+        base = own + potential[position]  # reduced cost = base - (gain + potential[j])
+        offer = np.where(ok, gain + potential[None, :m], -np.inf)
+        moving = np.flatnonzero(offer.max(axis=1, initial=-np.inf) > base)
+        if moving.size == 0:
+            continue
+        reduced = base[moving, None] - offer[moving]
         if per_agent is not None and per_agent < m:
             top = np.argpartition(reduced, per_agent - 1, axis=1)[:, :per_agent]
             values = np.take_along_axis(reduced, top, axis=1)
-            moving = np.asarray((values < 0).any(axis=1))
-            improving = improving or bool(moving.any())
-            r, k = np.nonzero((values < margin) & moving[:, None])
+            r, k = np.nonzero(values < margin)
             c = top[r, k]
         else:
-            moving = np.asarray((reduced < 0).any(axis=1))
-            improving = improving or bool(moving.any())
-            r, c = np.nonzero((reduced < margin) & moving[:, None])
-        found_rows.append(r + lo)
+            r, c = np.nonzero(reduced < margin)
+        found_rows.append(moving[r] + lo)
         found_cols.append(c)
-    return np.concatenate(found_rows), np.concatenate(found_cols), potential, improving
+    if not found_rows:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, potential, False
+    more_rows, more_cols = np.concatenate(found_rows), np.concatenate(found_cols)
+    fresh = ~np.isin(more_rows * m + more_cols, rows * m + cols)
+    return more_rows[fresh], more_cols[fresh], potential, True
 
 
 def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
