@@ -156,8 +156,9 @@ def _margin_candidates(
     potentials relative to staying. Each agent keeps every eligible telecentre
     whose gain plus value is at least its best option's minus ``margin``;
     staying is an option worth 0 unless the agent must be assigned, so agents
-    far from any desk at these prices get no pair. Sorted by agent then
-    telecentre.
+    far from any desk at these prices get no pair. An agent who must be
+    assigned keeps all its eligible pairs, so that the pruned problem is
+    feasible when the whole one is. Sorted by agent then telecentre.
     """
     rows_out: list[np.ndarray] = []
     cols_out: list[np.ndarray] = []
@@ -167,7 +168,9 @@ def _margin_candidates(
         valued = np.where(ok, gain + values[None, :], -np.inf)
         best = valued.max(axis=1, initial=-np.inf)
         best = np.where(must[lo:hi], best, np.maximum(best, 0.0))
-        r, c = np.nonzero(valued >= (best - margin)[:, None])
+        near = valued >= (best - margin)[:, None]
+        near[must[lo:hi]] |= ok[must[lo:hi]]  # all theirs: the pruned problem stays feasible
+        r, c = np.nonzero(near)
         rows_out.append(r + lo)
         cols_out.append(c)
         gains_out.append(gain[r, c])
