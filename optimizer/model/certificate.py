@@ -30,6 +30,19 @@ def _compressed_residual(
     ``candidates`` (agent, telecentre pairs sorted by agent), only those pairs
     count as moves: the residual network of the pruned problem.
     """
+    return _residual_arcs(problem, telecentre, _cheapest_moves(problem, telecentre, candidates))
+
+
+def _cheapest_moves(
+    problem: AssignmentProblem,
+    telecentre: np.ndarray,
+    candidates: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Cheapest move of an agent from each place to each other, ``(m + 1, m + 1)``.
+
+    Places are the telecentres and "stays" (``m``); inf where no agent can
+    move (see :func:`_compressed_residual`).
+    """
     m = problem.n_telecentres
     stay = m
     best = np.full((m + 1, m + 1), np.inf)
@@ -45,7 +58,7 @@ def _compressed_residual(
         order = np.argsort(position, kind="stable")
         groups, starts = np.unique(position[order], return_index=True)
         np.minimum.at(best, groups, np.minimum.reduceat(moves[order], starts, axis=0))
-    return _residual_arcs(problem, telecentre, best)
+    return best
 
 
 def _residual_arcs(

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -35,7 +36,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import floyd_warshall
 
 from optimizer.errors import SolverError
-from optimizer.model.certificate import _residual_arcs
+from optimizer.model.certificate import _cheapest_moves, _residual_arcs
 from optimizer.model.feasibility import check_feasible
 from optimizer.model.problem import AssignmentProblem, _pairs
 from optimizer.model.result import Assignment, _result
@@ -57,6 +58,9 @@ _PRICED_PER_AGENT = 2
 _OUT_OF_REACH = 0.002
 #: Pricing also adds pairs whose reduced cost is below this share of the mean gain of a pair.
 _MARGIN = 0.05
+#: Negative cycles cancelled at most after a pruned solve, before solving again instead
+#: (:func:`_cancel_cycles`).
+_MOST_CYCLES = 200
 #: Up to this many agent-telecentre pairs, the flow takes every eligible pair in one solve.
 _ALL_PAIRS = 1_000_000
 #: Above this many agents, the first candidates use potentials estimated on a sample ...
@@ -64,10 +68,12 @@ _SAMPLE_ABOVE = 2_000
 #: ... of this share of the agents.
 _SAMPLE_SHARE = 0.125
 #: With a sample's potentials, each agent starts with every telecentre whose value (gain plus
-#: potential) is within this share of the sample's mean gain of a pair of its best option
-#: (staying counts as an option worth 0): the sample's price error, so that one solve is
-#: usually proven optimal at once.
-_PRICE_MARGIN = 0.3
+#: potential) is within a margin of its best option (staying counts as an option worth 0):
+#: this share of the sample's mean gain of a pair ...
+_PRICE_MARGIN = 0.05
+#: ... plus this many times the spread of the two estimates of the prices at the two
+#: telecentres (their price error), so that one solve is usually proven optimal at once.
+_SPREAD_WEIGHT = 0.75
 
 
 def _candidates(
@@ -148,14 +154,16 @@ def _candidates(
 
 
 def _margin_candidates(
-    problem: AssignmentProblem, values: np.ndarray, margin: float
+    problem: AssignmentProblem, prices: _Prices
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate pairs ``(agent, telecentre, gain)`` near each agent's best at given prices.
+    """Candidate pairs ``(agent, telecentre, gain)`` near each agent's best at estimated prices.
 
-    ``values`` (``(n_telecentres,)``, added to the gains) are estimated node
-    potentials relative to staying. Each agent keeps every eligible telecentre
-    whose gain plus value is at least its best option's minus ``margin``;
-    staying is an option worth 0 unless the agent must be assigned, so agents
+    At the estimated potentials ``prices.values`` (added to the gains), each
+    agent keeps every eligible telecentre whose gain plus value is within a
+    margin of its best option: :data:`_PRICE_MARGIN` of the mean gain, plus
+    :data:`_SPREAD_WEIGHT` times the spread of the two estimates at that
+    telecentre and at the best one (the price error of each). Staying is an
+    option worth 0 (no spread) unless the agent must be assigned, so agents
     far from any desk at these prices get no pair. An agent who must be
     assigned keeps all its eligible pairs, so that the pruned problem is
     feasible when the whole one is. Sorted by agent then telecentre.
@@ -164,11 +172,16 @@ def _margin_candidates(
     cols_out: list[np.ndarray] = []
     gains_out: list[np.ndarray] = []
     must = problem.must
+    base = _PRICE_MARGIN * prices.scale
+    spread = _SPREAD_WEIGHT * prices.spread
     for lo, hi, ok, gain in problem.blocks():
-        valued = np.where(ok, gain + values[None, :], -np.inf)
-        best = valued.max(axis=1, initial=-np.inf)
-        best = np.where(must[lo:hi], best, np.maximum(best, 0.0))
-        near = valued >= (best - margin)[:, None]
+        valued = np.where(ok, gain + prices.values[None, :], -np.inf)
+        first = valued.argmax(axis=1)
+        best = valued[np.arange(hi - lo), first]
+        staying = ~must[lo:hi] & ~(best > 0)
+        best = np.where(staying, 0.0, best)
+        slack = base + np.where(staying, 0.0, spread[first])
+        near = valued >= (best - slack)[:, None] - spread[None, :]
         near[must[lo:hi]] |= ok[must[lo:hi]]  # all theirs: the pruned problem stays feasible
         r, c = np.nonzero(near)
         rows_out.append(r + lo)
@@ -420,24 +433,31 @@ def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
     return result
 
 
-def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int, np.ndarray]:
+def _priced_flow(
+    problem: AssignmentProblem, *, repair: bool = True
+) -> tuple[np.ndarray, int, int, int, np.ndarray]:
     """Solve on candidate pairs and price until optimal.
 
-    Returns each agent's telecentre, the gain, the arcs used, the rounds and
-    the final node potentials.
+    When the first candidates came from a sample's prices, the first pruned
+    optimum is certified over all pairs and, where pairs were missing,
+    improved by cancelling negative cycles (:func:`_cancel_cycles`) rather
+    than by solving again, unless ``repair`` is False (samples, whose solves
+    are cheap). Returns each agent's telecentre, the gain, the arcs
+    used, the rounds and the final node potentials.
     """
     m = problem.n_telecentres
     clock = time.perf_counter()
+    prices = None
     if problem.n_agents * m <= _ALL_PAIRS:
         rows, cols, gains = _candidates(problem, m)
     else:
-        values, scale = _sample_potentials(problem)
+        prices = _sample_potentials(problem)
         logger.debug("sample potentials: %.3f s", time.perf_counter() - clock)
         clock = time.perf_counter()
-        if values is None:
+        if prices is None:
             rows, cols, gains = _candidates(problem, min(_FIRST_CANDIDATES, m), depth=_DESK_DEPTH)
         else:
-            rows, cols, gains = _margin_candidates(problem, values, _PRICE_MARGIN * scale)
+            rows, cols, gains = _margin_candidates(problem, prices)
     logger.debug(
         "%d agents: %d candidate pairs in %.3f s",
         problem.n_agents,
@@ -450,6 +470,14 @@ def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int,
         clock = time.perf_counter()
         telecentre, gain = _flow_on(problem, rows, cols, gains)
         logger.debug("flow on %d pairs: %.3f s", rows.size, time.perf_counter() - clock)
+        if repair and prices is not None and rounds == 1:
+            clock = time.perf_counter()
+            repaired = _cancel_cycles(problem, telecentre)
+            logger.debug("cycle cancelling: %.3f s", time.perf_counter() - clock)
+            if repaired is not None:
+                telecentre, potential = repaired
+                gain = int(_pair_gains(problem, *_assigned_pairs(telecentre)).sum())
+                return telecentre, gain, int(rows.size), rounds, potential
         clock = time.perf_counter()
         more_rows, more_cols, potential, improving = _price_out(
             problem,
@@ -469,35 +497,181 @@ def _priced_flow(problem: AssignmentProblem) -> tuple[np.ndarray, int, int, int,
         gains = _pair_gains(problem, rows, cols)
 
 
-def _sample_potentials(problem: AssignmentProblem) -> tuple[np.ndarray | None, float]:
-    """Estimate the telecentres' node potentials on a sample of the agents (large problems).
+def _cancel_cycles(
+    problem: AssignmentProblem, telecentre: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Certify an assignment over all pairs, improving it first by cancelling negative cycles.
 
-    A random :data:`_SAMPLE_SHARE` of the agents, with the desks and the
-    limit on agents scaled alike, is solved exactly (itself from a sample when
-    still large); its potentials are what a desk at each telecentre is worth,
-    close to those of the whole problem. Only the first candidates depend on
-    them, never the optimum or its proof. Also returns the sample's mean gain
-    of an eligible pair (the scale of the margin, :data:`_PRICE_MARGIN`).
+    The compressed residual network over all eligible pairs
+    (:mod:`optimizer.model.certificate`: telecentres, "stays", hub, sink; the
+    cheapest agent for each move) is searched for a negative cycle with
+    Bellman-Ford; each one found is an improving exchange of agents, applied
+    at once (one agent per move), and only the cheapest moves it can have
+    changed are recomputed. None left: the assignment is optimal over all
+    pairs, and the distances are its node potentials. Meant for the pruned
+    optimum on candidates from a sample's prices, a few exchanges from the
+    optimum at most: they replace pricing and a whole solve. Returns None
+    when the whole matrices are not kept in memory or after
+    :data:`_MOST_CYCLES` cycles (the caller solves again).
     """
-    n = problem.n_agents
-    if n <= _SAMPLE_ABOVE or n * problem.n_telecentres <= _ALL_PAIRS:
-        return None, 0.0
-    rng = np.random.default_rng(2015)
-    chosen = np.sort(rng.choice(n, size=max(1, int(n * _SAMPLE_SHARE)), replace=False))
-    share = chosen.size / n
-    sample = _agents_subset(
-        problem,
-        chosen,
-        capacities=np.round(problem.capacities * share).astype(np.int64),
-        select=None if problem.select is None else round(problem.limit * share),
-    )
-    potential = _priced_flow(sample)[4]
+    whole = problem._cache.get("pairs")
+    if not isinstance(whole, tuple):
+        return None
+    ok_all, gain_all = whole
     m = problem.n_telecentres
+    must = problem.must
+    telecentre = telecentre.copy()
+    position = np.where(telecentre >= 0, telecentre, m)
+    best = _cheapest_moves(problem, telecentre)
+
+    def moves(agents: np.ndarray, place: int, cols: np.ndarray) -> np.ndarray:
+        """Cost of moving ``agents`` (all at ``place``) to ``cols``: ``(agents, cols)``."""
+        own = gain_all[agents, place] if place < m else np.zeros(agents.size, dtype=np.int64)
+        out = np.full((agents.size, cols.size), np.inf)
+        to_centre = cols < m
+        rows = agents[:, None]
+        out[:, to_centre] = np.where(
+            ok_all[rows, cols[to_centre]], own[:, None] - gain_all[rows, cols[to_centre]], np.inf
+        )
+        out[:, ~to_centre] = np.where(must[agents], np.inf, own)[:, None]
+        return out
+
+    every = np.arange(m + 1)
+    for count in range(_MOST_CYCLES):
+        cycle, dist = _negative_cycle(_dense_residual(problem, telecentre, best))
+        if cycle is None:
+            logger.debug("cancelled %d cycle(s)", count)
+            return telecentre, np.minimum(dist, 0.0)
+        steps = [(t, h) for t, h in zip(cycle, cycle[1:] + cycle[:1], strict=True)]
+        moving = []
+        cycle_cost = 0.0
+        for tail, head in steps:
+            if tail <= m and head <= m:  # an agent moves (the other arcs: desks, the limit)
+                members = np.flatnonzero(position == tail)
+                cost = moves(members, tail, np.array([head]))[:, 0]
+                moving.append((int(members[cost.argmin()]), tail, head))
+                cycle_cost += float(cost.min(initial=np.inf))
+        if not cycle_cost < 0:
+            return None  # not an improving exchange after all: let a solve decide
+        before = [moves(np.array([a]), t, every)[0] for a, t, _ in moving]
+        for agent, _, head in moving:
+            telecentre[agent] = head if head < m else -1
+            position[agent] = head
+        for (agent, tail, head), old in zip(moving, before, strict=True):
+            stale = np.flatnonzero(old <= best[tail])  # the leaver may have been the cheapest
+            members = np.flatnonzero(position == tail)
+            best[tail, stale] = moves(members, tail, stale).min(axis=0, initial=np.inf)
+            best[head] = np.minimum(best[head], moves(np.array([agent]), head, every)[0])
+    return None
+
+
+def _dense_residual(
+    problem: AssignmentProblem, telecentre: np.ndarray, best: np.ndarray
+) -> np.ndarray:
+    """Build the compressed residual network as a dense matrix (inf: no arc).
+
+    The same arcs as :func:`optimizer.model.certificate._residual_arcs`.
+    """
+    m = problem.n_telecentres
+    stay, hub, sink = m, m + 1, m + 2
+    weight = np.full((m + 3, m + 3), np.inf)
+    weight[: m + 1, : m + 1] = best
+    np.fill_diagonal(weight, np.inf)
+    load = np.bincount(telecentre[telecentre >= 0], minlength=m)
+    assigned = int(load.sum())
+    centres = np.arange(m)
+    weight[centres[load < problem.capacities], hub] = 0.0  # a free desk
+    weight[hub, centres[load > 0]] = 0.0
+    if assigned < problem.limit:
+        weight[hub, sink] = 0.0  # room under the limit on agents
+    if assigned > 0:
+        weight[sink, hub] = weight[stay, sink] = 0.0
+    if assigned < problem.n_agents:
+        weight[sink, stay] = 0.0
+    return weight
+
+
+def _negative_cycle(weight: np.ndarray) -> tuple[list[int] | None, np.ndarray]:
+    """Find a negative cycle of the dense graph ``weight`` (inf: no arc), or None and distances.
+
+    Bellman-Ford from a virtual root joined to every node at no cost, all
+    nodes relaxed at once; still improving after as many rounds as nodes
+    means a negative cycle, read from the predecessors.
+    """
+    size = weight.shape[0]
+    dist = np.zeros(size)
+    pred = np.full(size, -1, dtype=np.int64)
+    columns = np.arange(size)
+    for _ in range(size + 1):
+        through = dist[:, None] + weight
+        tails = through.argmin(axis=0)
+        offer = through[tails, columns]
+        better = offer < dist - 0.5  # integer costs
+        if not better.any():
+            return None, dist
+        dist[better] = offer[better]
+        pred[better] = tails[better]
+    node = int(np.flatnonzero(better)[0])
+    for _ in range(size):
+        node = int(pred[node])
+        if node < 0:
+            msg = "Bellman-Ford lost its way in the residual network; please report this."
+            raise SolverError(msg)
+    cycle = [node]
+    back = int(pred[node])
+    while back != node:
+        cycle.append(back)
+        back = int(pred[back])
+    cycle.reverse()
+    return cycle, dist
+
+
+class _Prices(NamedTuple):
+    """Estimated node potentials of the telecentres, from two halves of a sample."""
+
+    values: np.ndarray  # (n_telecentres,) the mean of the two estimates, relative to staying
+    spread: np.ndarray  # (n_telecentres,) how far apart the two estimates are
+    scale: float  # the samples' mean gain of an eligible pair
+
+
+def _sample_potentials(problem: AssignmentProblem) -> _Prices | None:
+    """Estimate the telecentres' node potentials on samples of the agents (large problems).
+
+    Two disjoint random halves of :data:`_SAMPLE_SHARE` of the agents, each
+    with the desks and the limit on agents scaled alike, are solved exactly
+    (themselves from samples when still large); their potentials are what a
+    desk at each telecentre is worth. Their mean is close to the potentials
+    of the whole problem, and how far apart they are says how close, desk by
+    desk (the margin of :func:`_margin_candidates`). Only the first candidates
+    depend on them, never the optimum or its proof. None when the problem is
+    small enough to be solved without.
+    """
+    n, m = problem.n_agents, problem.n_telecentres
+    if n <= _SAMPLE_ABOVE or n * m <= _ALL_PAIRS:
+        return None
+    order = np.random.default_rng(2015).permutation(n)
+    half = max(1, int(n * _SAMPLE_SHARE / 2))
+    estimates = []
     total, count = 0, 0
-    for _, _, ok, gain in sample.blocks():
-        total += int(gain.sum())  # 0 where not eligible
-        count += int(ok.sum())
-    return np.asarray(potential[:m] - potential[m]), total / max(count, 1)  # relative to staying
+    for part in (order[:half], order[half : 2 * half]):
+        chosen = np.sort(part)
+        share = chosen.size / n
+        sample = _agents_subset(
+            problem,
+            chosen,
+            capacities=np.round(problem.capacities * share).astype(np.int64),
+            select=None if problem.select is None else round(problem.limit * share),
+        )
+        potential = _priced_flow(sample, repair=False)[4]
+        estimates.append(potential[:m] - potential[m])  # relative to staying
+        for _, _, ok, gain in sample.blocks():
+            total += int(gain.sum())  # 0 where not eligible
+            count += int(ok.sum())
+    return _Prices(
+        values=(estimates[0] + estimates[1]) / 2,
+        spread=np.abs(estimates[0] - estimates[1]),
+        scale=total / max(count, 1),
+    )
 
 
 def _agents_subset(
@@ -538,6 +712,11 @@ def _agents_subset(
         excluded=rows_of(problem.excluded),
         _cache={},
     )
+
+
+def _assigned_pairs(telecentre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.flatnonzero(telecentre >= 0)
+    return rows, telecentre[rows]
 
 
 def _pair_gains(problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
