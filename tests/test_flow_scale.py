@@ -129,12 +129,16 @@ def _must(rng: np.random.Generator, problem: AssignmentProblem, count: int) -> A
 @pytest.mark.parametrize("select", [False, True])
 @pytest.mark.parametrize("ties", [False, True])
 @pytest.mark.parametrize("margin", [0.0, 0.3, 2.0])
+@pytest.mark.parametrize("cycles", [0, 200])
 def test_sampled_prices_reach_the_optimum_on_every_shape(
-    shape: str, select: bool, ties: bool, margin: float, sampled: pytest.MonkeyPatch
+    shape: str, select: bool, ties: bool, margin: float, cycles: int, sampled: pytest.MonkeyPatch
 ) -> None:
     # margin 0: the first pairs are each agent's best at the sample's prices only, so
-    # pricing must bring the rest; 2.0: nearly every pair from the start
+    # cancelling cycles (or, with none allowed, pricing and solving again) must bring the
+    # rest; 2.0: nearly every pair from the start
     sampled.setattr(flow_module, "_PRICE_MARGIN", margin)
+    sampled.setattr(flow_module, "_SPREAD_WEIGHT", margin)
+    sampled.setattr(flow_module, "_MOST_CYCLES", cycles)
     rng = np.random.default_rng(1500 + 7 * len(shape) + 3 * select + ties)
     problem = _shaped(rng, shape, 360, 12, select=select, ties=ties)
     result = problem.solve()
@@ -211,3 +215,17 @@ def test_sampled_path_is_deterministic(sampled: pytest.MonkeyPatch) -> None:
     problem = _shaped(rng, "uniform-plentiful", 300, 10, select=False, ties=True)
     first, second = problem.solve(), problem.solve()
     assert np.array_equal(first.telecentre, second.telecentre)
+
+
+def test_cancelling_cycles_repairs_a_poor_start(sampled: pytest.MonkeyPatch) -> None:
+    # each agent's single best telecentre at the sample's prices: far from the optimum,
+    # repaired by exchanges alone (no second solve)
+    sampled.setattr(flow_module, "_PRICE_MARGIN", 0.0)
+    sampled.setattr(flow_module, "_SPREAD_WEIGHT", 0.0)
+    sampled.setattr(flow_module, "_SAMPLE_SHARE", 0.05)
+    rng = np.random.default_rng(21)
+    problem = _shaped(rng, "clustered-plentiful", 500, 14, select=True, ties=False)
+    telecentre, gain, _, rounds, _ = flow_module._priced_flow(problem)
+    assert rounds == 1
+    assert gain == _milp_optimum(problem)
+    assert is_optimal(problem, telecentre)
