@@ -62,7 +62,7 @@ _MARGIN = 0.05
 #: (:func:`_cancel_cycles`).
 _MOST_CYCLES = 200
 #: Up to this many agent-telecentre pairs, the flow takes every eligible pair in one solve.
-_ALL_PAIRS = 1_000_000
+_ALL_PAIRS = 200_000
 #: Above this many agents, the first candidates use potentials estimated on a sample ...
 _SAMPLE_ABOVE = 2_000
 #: ... of this share of the agents.
