@@ -60,7 +60,7 @@ _OUT_OF_REACH = 0.002
 _MARGIN = 0.05
 #: Negative cycles cancelled at most after a pruned solve, before solving again instead
 #: (:func:`_cancel_cycles`).
-_MOST_CYCLES = 200
+_MOST_CYCLES = 100
 #: Up to this many agent-telecentre pairs, the flow takes every eligible pair in one solve.
 _ALL_PAIRS = 200_000
 #: Above this many agents, the first candidates use potentials estimated on a sample ...
@@ -506,11 +506,13 @@ def _cancel_cycles(
     (:mod:`optimizer.model.certificate`: telecentres, "stays", hub, sink; the
     cheapest agent for each move) is searched for a negative cycle with
     Bellman-Ford; each one found is an improving exchange of agents, applied
-    at once (one agent per move), and only the cheapest moves it can have
-    changed are recomputed. None left: the assignment is optimal over all
-    pairs, and the distances are its node potentials. Meant for the pruned
-    optimum on candidates from a sample's prices, a few exchanges from the
-    optimum at most: they replace pricing and a whole solve. Returns None
+    at once as many times as it gains (the k-th cheapest agent of each move
+    making the k-th exchange, within the free desks and the limit), and only
+    the cheapest moves it can have changed are recomputed. None left: the
+    assignment is optimal over all pairs, and the distances are its node
+    potentials. Meant for the pruned optimum on candidates from a sample's
+    prices, a few exchanges from the optimum at most: they replace pricing
+    and a whole solve. Returns None
     when the whole matrices are not kept in memory or after
     :data:`_MOST_CYCLES` cycles (the caller solves again).
     """
@@ -537,31 +539,50 @@ def _cancel_cycles(
         return out
 
     every = np.arange(m + 1)
+    centres = np.arange(m)
     for count in range(_MOST_CYCLES):
         cycle, dist = _negative_cycle(_dense_residual(problem, telecentre, best))
         if cycle is None:
             logger.debug("cancelled %d cycle(s)", count)
             return telecentre, np.minimum(dist, 0.0)
-        steps = [(t, h) for t, h in zip(cycle, cycle[1:] + cycle[:1], strict=True)]
-        moving = []
-        cycle_cost = 0.0
+        if not cycle:
+            return None
+        steps = _steps(cycle)
+        load = np.bincount(telecentre[telecentre >= 0], minlength=m)
+        assigned = int(load.sum())
+        room = np.full((m + 3, m + 3), problem.n_agents)  # units each arc can carry
+        room[centres, m + 1] = problem.capacities - load  # free desks
+        room[m + 1, m + 2] = problem.limit - assigned  # room under the limit
+        room[m + 2, m + 1] = room[m, m + 2] = assigned
+        room[m + 2, m] = problem.n_agents - assigned
+        units = min(int(room[tail, head]) for tail, head in steps)
+        queues = []
         for tail, head in steps:
-            if tail <= m and head <= m:  # an agent moves (the other arcs: desks, the limit)
+            if tail <= m and head <= m:  # agents move (the other arcs: desks, the limit)
                 members = np.flatnonzero(position == tail)
                 cost = moves(members, tail, np.array([head]))[:, 0]
-                moving.append((int(members[cost.argmin()]), tail, head))
-                cycle_cost += float(cost.min(initial=np.inf))
-        if not cycle_cost < 0:
+                order = np.argsort(cost, kind="stable")
+                queues.append((members[order], cost[order], tail, head))
+                units = min(units, members.size)
+        if not queues or units < 1:
+            return None  # not an exchange of agents: let a solve decide
+        # the k-th cheapest agent of every move makes the k-th exchange: take all that gain
+        marginal = np.sum([cost[:units] for _, cost, _, _ in queues], axis=0)
+        units = int(np.searchsorted(marginal >= 0, True))  # marginal costs only grow
+        if units == 0:
             return None  # not an improving exchange after all: let a solve decide
-        before = [moves(np.array([a]), t, every)[0] for a, t, _ in moving]
-        for agent, _, head in moving:
-            telecentre[agent] = head if head < m else -1
-            position[agent] = head
-        for (agent, tail, head), old in zip(moving, before, strict=True):
-            stale = np.flatnonzero(old <= best[tail])  # the leaver may have been the cheapest
-            members = np.flatnonzero(position == tail)
-            best[tail, stale] = moves(members, tail, stale).min(axis=0, initial=np.inf)
-            best[head] = np.minimum(best[head], moves(np.array([agent]), head, every)[0])
+        before = []
+        for members, _, tail, head in queues:
+            agents = members[:units]
+            before.append(moves(agents, tail, every).min(axis=0))
+            telecentre[agents] = head if head < m else -1
+            position[agents] = head
+        for (members, _, tail, head), old in zip(queues, before, strict=True):
+            stale = np.flatnonzero(old <= best[tail])  # a leaver may have been the cheapest
+            staying = np.flatnonzero(position == tail)
+            best[tail, stale] = moves(staying, tail, stale).min(axis=0, initial=np.inf)
+            joined = moves(members[:units], head, every).min(axis=0)
+            best[head] = np.minimum(best[head], joined)
     return None
 
 
@@ -595,14 +616,15 @@ def _negative_cycle(weight: np.ndarray) -> tuple[list[int] | None, np.ndarray]:
     """Find a negative cycle of the dense graph ``weight`` (inf: no arc), or None and distances.
 
     Bellman-Ford from a virtual root joined to every node at no cost, all
-    nodes relaxed at once; still improving after as many rounds as nodes
-    means a negative cycle, read from the predecessors.
+    nodes relaxed at once; every few rounds, a cycle among the predecessors
+    is looked for and returned if negative. No improvement left: no negative
+    cycle, and the distances are node potentials.
     """
     size = weight.shape[0]
     dist = np.zeros(size)
     pred = np.full(size, -1, dtype=np.int64)
     columns = np.arange(size)
-    for _ in range(size + 1):
+    for rounds in range(1, 2 * size + 2):
         through = dist[:, None] + weight
         tails = through.argmin(axis=0)
         offer = through[tails, columns]
@@ -611,19 +633,37 @@ def _negative_cycle(weight: np.ndarray) -> tuple[list[int] | None, np.ndarray]:
             return None, dist
         dist[better] = offer[better]
         pred[better] = tails[better]
-    node = int(np.flatnonzero(better)[0])
+        if rounds % 8 == 0 or rounds > size:
+            cycle = _predecessor_cycle(pred)
+            if cycle is not None and sum(weight[t, h] for t, h in _steps(cycle)) < -0.5:
+                return cycle, dist
+    return [], dist  # improving still, but no cycle seen: the caller gives up
+
+
+def _predecessor_cycle(pred: np.ndarray) -> list[int] | None:
+    """Find a cycle of the predecessor graph ``pred`` (-1: none), in arc order, or None."""
+    size = pred.size
+    follow = np.append(pred, -1)  # -1 leads to the sentinel, which stays there
+    follow[follow < 0] = size
+    node = np.arange(size + 1)
     for _ in range(size):
-        node = int(pred[node])
-        if node < 0:
-            msg = "Bellman-Ford lost its way in the residual network; please report this."
-            raise SolverError(msg)
-    cycle = [node]
-    back = int(pred[node])
-    while back != node:
+        node = follow[node]
+    on_cycle = np.flatnonzero(node[:size] < size)
+    if on_cycle.size == 0:
+        return None
+    start = int(node[on_cycle[0]])
+    cycle = [start]
+    back = int(pred[start])
+    while back != start:
         cycle.append(back)
         back = int(pred[back])
     cycle.reverse()
-    return cycle, dist
+    return cycle
+
+
+def _steps(cycle: list[int]) -> list[tuple[int, int]]:
+    """List the arcs ``(tail, head)`` of a cycle given as its nodes in order."""
+    return list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
 
 
 class _Prices(NamedTuple):
