@@ -7,19 +7,28 @@ cost (no such arc for an agent who must be assigned). Costs are whole seconds
 (or metres), so the optimum is exact.
 
 Up to :data:`_ALL_PAIRS` pairs, the flow takes every eligible pair in one
-solve. Larger problems start from candidate pairs from both sides: each
-agent's best few telecentres, and each telecentre's best agents, several
-times its desks (the competition for scarce desks); above
-:data:`_SAMPLE_ABOVE` agents, a random eighth of the agents with an eighth of
-the desks is solved first, and its node potentials (what a desk at each
-telecentre is worth) add each agent's best telecentres at those prices and
-leave out agents far from any desk at them. Only agents with a pair are nodes
-of the flow. The node potentials of the optimum, read from the residual
-network compressed to the telecentres (:mod:`optimizer.model.certificate`),
-price every pair left out; each moving agent's most improving pairs (and its
-near-competitive ones) are added and the flow solved again, until no pair has
-a negative reduced cost, which proves the assignment optimal for all pairs
-(LP duality). The sample and the candidates only decide how fast the proof
+solve. Larger problems (above :data:`_SAMPLE_ABOVE` agents) first estimate
+what a desk at each telecentre is worth: two disjoint random halves of
+:data:`_SAMPLE_SHARE` of the agents, each with its share of the desks, are
+solved (themselves from samples when still large); the mean of their node
+potentials estimates the prices and their difference the error of each
+(:func:`_sample_potentials`). Each agent then starts with every telecentre
+whose gain plus price is within a margin of its best option, staying
+included, the margin following the error (:func:`_margin_candidates`); only
+agents with a pair are nodes of the flow. The one solve on these pairs is
+then certified over all eligible pairs in the residual network compressed to
+the telecentres (:mod:`optimizer.model.certificate`): each negative cycle
+found there, an exchange of agents that gains, is applied at once
+(:func:`_cancel_cycles`), until none is left, which proves the assignment
+optimal for all pairs; the Bellman-Ford distances are its node potentials.
+Should that take too long, or the problem be too large to keep its matrices,
+pricing takes over: the potentials of the pruned optimum price every pair
+left out, each moving agent's most improving pairs (and its near-competitive
+ones) are added and the flow is solved again, until no pair has a negative
+reduced cost (LP duality). Problems with few agents but many pairs start
+from candidate pairs from both sides (each agent's best few telecentres,
+each telecentre's best agents, several times its desks) and are priced the
+same way. The samples and the candidates only decide how fast the proof
 comes, never the optimum.
 """
 
@@ -45,17 +54,12 @@ logger = logging.getLogger(__name__)
 
 #: Telecentres per agent in the first min-cost flow solve (pricing adds more where needed).
 _FIRST_CANDIDATES = 3
-#: Telecentres per agent at the prices of a sample (large problems, :func:`_sample_potentials`).
-_VALUED_CANDIDATES = 3
 #: Each telecentre's best agents in the first solve: this many per desk ...
 _DESK_DEPTH = 2.0
 #: ... plus this many.
 _DESK_EXTRA = 16
 #: Pairs pricing adds per agent and round (its most improving ones).
 _PRICED_PER_AGENT = 2
-#: Agents whose best pair at the sample's prices is below this share of the largest gain
-#: start outside the flow (pricing brings them back if they matter).
-_OUT_OF_REACH = 0.002
 #: Pricing also adds pairs whose reduced cost is below this share of the mean gain of a pair.
 _MARGIN = 0.05
 #: Negative cycles cancelled at most after a pruned solve, before solving again instead
@@ -65,7 +69,7 @@ _MOST_CYCLES = 100
 _ALL_PAIRS = 200_000
 #: Above this many agents, the first candidates use potentials estimated on a sample ...
 _SAMPLE_ABOVE = 2_000
-#: ... of this share of the agents.
+#: ... of this share of the agents, in two halves.
 _SAMPLE_SHARE = 0.125
 #: With a sample's potentials, each agent starts with every telecentre whose value (gain plus
 #: potential) is within a margin of its best option (staying counts as an option worth 0):
@@ -81,13 +85,10 @@ def _candidates(
     width: int,
     *,
     depth: float = 0.0,
-    values: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidate pairs ``(agent, telecentre, gain)``, sorted by agent then telecentre.
 
-    Each agent's ``width`` best eligible telecentres; with ``values``
-    (``(n_telecentres,)``, added to the gains: estimated node potentials), also
-    its ``width`` best by gain plus value; with ``depth`` > 0, each
+    Each agent's ``width`` best eligible telecentres; with ``depth`` > 0, each
     telecentre's ``depth x desks + _DESK_EXTRA`` best eligible agents (by
     gain), kept in one pass over the blocks.
     """
@@ -103,11 +104,7 @@ def _candidates(
     )
     pool_score: list[np.ndarray] = []
     pool_agent: list[np.ndarray] = []
-    must = problem.must
     for lo, hi, ok, gain in problem.blocks():
-        if values is not None:  # agents far from a desk at the sample's prices start out
-            reach = np.where(ok, gain + values[None, :m], -np.inf).max(axis=1, initial=-np.inf)
-            ok = ok & ((reach > -_OUT_OF_REACH * float(gain.max(initial=0))) | must[lo:hi])[:, None]
         score = np.where(ok, gain, -1)
         if width < m:
             top = np.argpartition(-score, width - 1, axis=1)[:, :width]
@@ -117,13 +114,6 @@ def _candidates(
         local_rows = np.broadcast_to(np.arange(score.shape[0])[:, None], top.shape)
         rows_out.append(local_rows[keep] + lo)
         cols_out.append(top[keep])
-        if values is not None and m > _VALUED_CANDIDATES:
-            valued = np.where(ok, gain + values[None, :m], -np.inf)
-            top = np.argpartition(-valued, _VALUED_CANDIDATES - 1, axis=1)[:, :_VALUED_CANDIDATES]
-            keep = np.isfinite(np.take_along_axis(valued, top, axis=1))
-            local_rows = np.broadcast_to(np.arange(score.shape[0])[:, None], top.shape)
-            rows_out.append(local_rows[keep] + lo)
-            cols_out.append(top[keep])
         if depth > 0:  # each telecentre's best of this block, merged after the pass
             by_centre = np.ascontiguousarray(score.T)
             r = int(min(want.max(), hi - lo))
@@ -392,12 +382,11 @@ def _price_out(
 def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
     """Solve ``problem`` exactly as a min-cost flow (see the module docstring).
 
-    The first solve sees each agent's few best telecentres and each
-    telecentre's best agents (on large problems, also each agent's best at
-    the prices of a sample, :func:`_sample_potentials`); after each solve, the
-    pairs whose reduced cost shows they could improve the result are added (a
-    few per agent), until none is left, which proves the result optimal for
-    all pairs.
+    Small problems are solved on every pair; large ones on the pairs near
+    each agent's best at prices estimated on samples, then certified over all
+    pairs and improved by exchanges of agents (negative cycles) until none
+    gains, which proves the result optimal for all pairs (pricing and
+    solving again when that takes too long).
 
     Parameters
     ----------
