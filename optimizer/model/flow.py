@@ -74,7 +74,7 @@ _SAMPLE_SHARE = 0.125
 #: With a sample's potentials, each agent starts with every telecentre whose value (gain plus
 #: potential) is within a margin of its best option (staying counts as an option worth 0):
 #: this share of the sample's mean gain of a pair ...
-_PRICE_MARGIN = 0.05
+_PRICE_MARGIN = 0.08
 #: ... plus this many times the spread of the two estimates of the prices at the two
 #: telecentres (their price error), so that one solve is usually proven optimal at once.
 _SPREAD_WEIGHT = 0.75
