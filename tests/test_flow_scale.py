@@ -17,6 +17,7 @@ from scipy.sparse import coo_array
 from optimizer.errors import InfeasibleError
 from optimizer.model import AssignmentProblem, is_optimal
 from optimizer.model import flow as flow_module
+from optimizer.model import problem as problem_module
 from optimizer.model.feasibility import check_feasible
 
 SHAPES = ["uniform-plentiful", "uniform-scarce", "clustered-plentiful", "clustered-scarce"]
@@ -129,13 +130,13 @@ def _must(rng: np.random.Generator, problem: AssignmentProblem, count: int) -> A
 @pytest.mark.parametrize("select", [False, True])
 @pytest.mark.parametrize("ties", [False, True])
 @pytest.mark.parametrize("margin", [0.0, 0.3, 2.0])
-@pytest.mark.parametrize("cycles", [0, 200])
+@pytest.mark.parametrize("cycles", [0, 1, 200])
 def test_sampled_prices_reach_the_optimum_on_every_shape(
     shape: str, select: bool, ties: bool, margin: float, cycles: int, sampled: pytest.MonkeyPatch
 ) -> None:
     # margin 0: the first pairs are each agent's best at the sample's prices only, so
-    # cancelling cycles (or, with none allowed, pricing and solving again) must bring the
-    # rest; 2.0: nearly every pair from the start
+    # cancelling cycles (or, when it gives up after 0 or 1 cycle, pricing and solving
+    # again) must bring the rest; 2.0: nearly every pair from the start
     sampled.setattr(flow_module, "_PRICE_MARGIN", margin)
     sampled.setattr(flow_module, "_SPREAD_WEIGHT", margin)
     sampled.setattr(flow_module, "_MOST_CYCLES", cycles)
@@ -227,5 +228,43 @@ def test_cancelling_cycles_repairs_a_poor_start(sampled: pytest.MonkeyPatch) -> 
     problem = _shaped(rng, "clustered-plentiful", 500, 14, select=True, ties=False)
     telecentre, gain, _, rounds, _ = flow_module._priced_flow(problem)
     assert rounds == 1
+    assert gain == _milp_optimum(problem)
+    assert is_optimal(problem, telecentre)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_rule_holds_on_the_sampled_path(shape: str, sampled: pytest.MonkeyPatch) -> None:
+    # forbidden and preferred pairs, a previous plan with a move penalty, a longest drive
+    # and a minimum saving: all in the gains and eligibility the prices and cycles see
+    rng = np.random.default_rng(1700 + len(shape))
+    base = _shaped(rng, shape, 320, 10, select=True, ties=True)
+    pairs = rng.random((base.n_agents, base.n_telecentres))
+    agents = rng.choice(base.n_agents, 60, replace=False)
+    problem = base.with_rules(
+        forbidden=np.nonzero(pairs < 0.1),
+        preferred=np.nonzero(pairs > 0.9),
+        preference_bonus=20.0,
+        incumbent=(agents, rng.integers(0, base.n_telecentres, agents.size)),
+        move_penalty=15.0,
+        max_minutes=40.0,
+        min_saving=5.0,
+    )
+    result = problem.solve()
+    assert result.gain_total() == _milp_optimum(problem) == _plain_flow_optimum(problem)
+    forbidden = np.zeros((problem.n_agents, problem.n_telecentres), dtype=bool)
+    forbidden[np.nonzero(pairs < 0.1)] = True
+    placed = np.flatnonzero(result.telecentre >= 0)
+    assert not forbidden[placed, result.telecentre[placed]].any()
+
+
+def test_matrices_too_large_to_keep_fall_back_to_pricing(sampled: pytest.MonkeyPatch) -> None:
+    # no whole matrices in memory: no cycle cancelling, pricing and solving again instead
+    sampled.setattr(problem_module, "CACHE_PAIRS", 0)
+    sampled.setattr(flow_module, "_PRICE_MARGIN", 0.0)
+    sampled.setattr(flow_module, "_SPREAD_WEIGHT", 0.0)
+    rng = np.random.default_rng(22)
+    problem = _shaped(rng, "uniform-scarce", 400, 12, select=False, ties=False)
+    telecentre, gain, _, rounds, _ = flow_module._priced_flow(problem)
+    assert rounds > 1
     assert gain == _milp_optimum(problem)
     assert is_optimal(problem, telecentre)
