@@ -431,8 +431,8 @@ def _priced_flow(
     optimum is certified over all pairs and, where pairs were missing,
     improved by cancelling negative cycles (:func:`_cancel_cycles`) rather
     than by solving again, unless ``repair`` is False (samples, whose solves
-    are cheap). Returns each agent's telecentre, the gain, the arcs
-    used, the rounds and the final node potentials.
+    are cheap). Returns each agent's telecentre, the gain, the arcs used,
+    the rounds and the final node potentials.
     """
     m = problem.n_telecentres
     clock = time.perf_counter()
@@ -501,9 +501,8 @@ def _cancel_cycles(
     assignment is optimal over all pairs, and the distances are its node
     potentials. Meant for the pruned optimum on candidates from a sample's
     prices, a few exchanges from the optimum at most: they replace pricing
-    and a whole solve. Returns None
-    when the whole matrices are not kept in memory or after
-    :data:`_MOST_CYCLES` cycles (the caller solves again).
+    and a whole solve. Returns None when the whole matrices are not kept in
+    memory or after :data:`_MOST_CYCLES` cycles (the caller solves again).
     """
     whole = problem._cache.get("pairs")
     if not isinstance(whole, tuple):
