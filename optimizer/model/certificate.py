@@ -30,6 +30,19 @@ def _compressed_residual(
     ``candidates`` (agent, telecentre pairs sorted by agent), only those pairs
     count as moves: the residual network of the pruned problem.
     """
+    return _residual_arcs(problem, telecentre, _cheapest_moves(problem, telecentre, candidates))
+
+
+def _cheapest_moves(
+    problem: AssignmentProblem,
+    telecentre: np.ndarray,
+    candidates: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Cheapest move of an agent from each place to each other, ``(m + 1, m + 1)``.
+
+    Places are the telecentres and "stays" (``m``); inf where no agent can
+    move (see :func:`_compressed_residual`).
+    """
     m = problem.n_telecentres
     stay = m
     best = np.full((m + 1, m + 1), np.inf)
@@ -45,7 +58,7 @@ def _compressed_residual(
         order = np.argsort(position, kind="stable")
         groups, starts = np.unique(position[order], return_index=True)
         np.minimum.at(best, groups, np.minimum.reduceat(moves[order], starts, axis=0))
-    return _residual_arcs(problem, telecentre, best)
+    return best
 
 
 def _residual_arcs(
@@ -63,21 +76,19 @@ def _residual_arcs(
     load = np.bincount(telecentre[telecentre >= 0], minlength=m)
     assigned = int(load.sum())
     x, y = np.nonzero(np.isfinite(best))
-    arcs: list[tuple[int, int, float]] = list(
-        zip(x.tolist(), y.tolist(), best[x, y].tolist(), strict=True)
-    )
-    for j in range(m):
-        if load[j] < problem.capacities[j]:
-            arcs.append((j, hub, 0.0))  # a free desk at j
-        if load[j] > 0:
-            arcs.append((hub, j, 0.0))
+    free = np.flatnonzero(load < problem.capacities)  # a free desk at j: j -> hub
+    used = np.flatnonzero(load > 0)  # hub -> j
+    extra: list[tuple[int, int]] = []
     if assigned < problem.limit:
-        arcs.append((hub, sink, 0.0))  # room under the limit on agents
+        extra.append((hub, sink))  # room under the limit on agents
     if assigned > 0:
-        arcs += [(sink, hub, 0.0), (stay, sink, 0.0)]
+        extra += [(sink, hub), (stay, sink)]
     if assigned < problem.n_agents:
-        arcs.append((sink, stay, 0.0))
-    tails, heads, costs = (list(column) for column in zip(*arcs, strict=True))
+        extra.append((sink, stay))
+    more = np.array(extra, dtype=np.int64).reshape(-1, 2)
+    tails = np.concatenate([x, free, np.full(used.size, hub), more[:, 0]])
+    heads = np.concatenate([y, np.full(free.size, hub), used, more[:, 1]])
+    costs = np.concatenate([best[x, y], np.zeros(free.size + used.size + len(extra))])
     return sparse.csr_array((costs, (tails, heads)), shape=(m + 3, m + 3))
 
 
