@@ -915,6 +915,35 @@ def _mip(
     )
 
 
+def _surviving(
+    data: _Data, lam: np.ndarray, mu: float, lagrangian: float, objective: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Reduced-cost fixing: the columns a plan worth more than ``objective`` may use.
+
+    ``lagrangian`` is :math:`L(\lambda, \mu)` at ``lam, mu``. Returns the
+    surviving columns (pairs, masks) and the groups such a plan must place
+    in full (those that must be, and those whose best reduced value exceeds
+    :math:`L - z - 1`).
+    """
+    pair, mask = _all_columns(data)
+    value = _column_value(data, pair, mask).astype(np.float64)
+    reduced_value = value - (_BITS[mask] * lam[data.site[pair]]).sum(axis=1) - mu
+    _, best_value = _price(data, lam)
+    best = _group_best(data, best_value) - mu
+    best = np.where(data.must, best, np.maximum(best, 0.0))
+    reduced_cost = best[data.agent[pair]] - reduced_value
+    slack = lagrangian - objective - 1
+    tol = 1e-6 * max(1.0, abs(lagrangian))
+    keep = reduced_cost <= slack + tol
+    logger.info(
+        "reduced-cost fixing: %d of %d columns survive (L - z = %.1f)",
+        int(keep.sum()),
+        pair.size,
+        lagrangian - objective,
+    )
+    return pair[keep], mask[keep], data.must | (best > slack + tol)
+
+
 def _prove(
     data: _Data,
     lam: np.ndarray,
@@ -931,32 +960,16 @@ def _prove(
     the optimum of the whole problem unless ``objective`` is higher.
     Returns None when too many columns survive.
     """
-    pair, mask = _all_columns(data)
-    value = _column_value(data, pair, mask).astype(np.float64)
-    slot_price = (_BITS[mask] * lam[data.site[pair]]).sum(axis=1)
-    reduced_value = value - slot_price - mu
-    _, best_value = _price(data, lam)
-    best = _group_best(data, best_value) - mu
-    best = np.where(data.must, best, np.maximum(best, 0.0))
-    reduced_cost = best[data.agent[pair]] - reduced_value
-    bound = math.floor(lagrangian + 1e-6)
     # a plan that breaks a must-assign rule is no incumbent: then nothing is fixed
-    slack = lagrangian - objective - 1 if _placed_all_must(data, placed) else math.inf
-    keep = reduced_cost <= slack + 1e-6 * max(1.0, abs(lagrangian))
-    logger.info(
-        "reduced-cost fixing: %d of %d columns survive (L - z = %.0f)",
-        int(keep.sum()),
-        pair.size,
-        bound - objective,
-    )
-    if keep.sum() > MIP_COLUMNS:
+    must_ok = _placed_all_must(data, placed)
+    fix_at = objective if must_ok else -math.inf
+    bound = float(math.floor(lagrangian + 1e-6))
+    pair, mask, forced = _surviving(data, lam, mu, lagrangian, fix_at)
+    if pair.size > MIP_COLUMNS:
         return None
-    pair, mask, value = pair[keep], mask[keep], value[keep]
     if pair.size == 0:
         return placed, objective, float(objective), True
-    # must groups: all placed; in a plan better than z, so is every group whose
-    # reduced value alone exceeds the slack
-    forced = data.must | (best > slack + 1e-6)
+    value = _column_value(data, pair, mask).astype(np.float64)
     res = _mip(data, pair, mask, value, forced, time_limit_s)
     inner_bound = getattr(res, "mip_dual_bound", None)
     if res.status == 2:  # no plan better than z exists in the reduced model: z is optimal
@@ -967,7 +980,7 @@ def _prove(
     found = round(-res.fun)
     top = -inner_bound if inner_bound is not None and np.isfinite(inner_bound) else bound
     new_bound = min(bound, max(float(objective), math.floor(top + 1e-6)))
-    if found > objective:
+    if found > objective or not must_ok:
         use = x > 0
         return (pair[use], mask[use], x[use]), found, new_bound, res.status == 0
     return placed, objective, new_bound, res.status == 0
