@@ -256,3 +256,55 @@ def test_the_large_path_is_feasible_and_its_bound_valid(
     assert plan.bound >= best >= plan.objective
     if plan.status == "optimal":
         assert plan.objective == best
+
+
+@pytest.mark.parametrize("rules", [{}, {"select": 9}, {"must_assign": "first3"}])
+def test_solve_weekly_on_pairs_matches_an_independent_integer_program(
+    rules: dict[str, object],
+) -> None:
+    from optimizer.model import AssignmentProblem
+    from optimizer.schedule import solve_weekly
+
+    rng = np.random.default_rng(7)
+    n, m = 30, 10  # more telecentres than CP-SAT's candidates: the pairs engine plans
+    if rules.get("must_assign") == "first3":
+        rules = {"must_assign": np.arange(n) < 3}
+    problem = AssignmentProblem.from_cost_matrix(
+        rng.uniform(5, 50, (n, m)).round(1),
+        rng.uniform(20, 70, n).round(1),
+        np.ones(m, dtype=np.int64),
+        days=rng.integers(1, 4, n),
+        **rules,
+    )
+    desks = rng.integers(0, 3, (m, 5))
+    allowed = rng.random((n, 5)) > 0.2
+    preferred = rng.random((n, 5)) > 0.6
+    plan = solve_weekly(
+        problem, desks, allowed_days=allowed, preferred_days=preferred, day_bonus=2.0
+    )
+    assert "highs" in plan.assignment.engine
+    eligible, gain = problem.eligible(), problem.weekly_gain()
+    agent, site = np.nonzero(eligible)
+    inst: dict[str, object] = {
+        "pair_agent": agent,
+        "pair_site": site,
+        "pair_gain": gain[agent, site],
+        "counts": np.ones(n, dtype=np.int64),
+        "days": problem.days,
+        "allowed": allowed,
+        "preferred": preferred,
+        "bonus": 120,
+        "desks": desks,
+        "must": problem.must if problem.must.any() else None,
+        "limit": problem.select,
+    }
+    best = _mip_optimum(inst)
+    total = plan.assignment.gain_total() + 120 * int((plan.days & preferred).sum())
+    assert plan.assignment.status == "optimal"
+    assert total == best
+    assert np.all(plan.occupancy() <= desks)
+    chosen = plan.assignment.telecentre
+    for i in range(n):
+        assert plan.days[i].sum() == (problem.days[i] if chosen[i] >= 0 else 0)
+        assert np.all(allowed[i][plan.days[i]])
+    assert plan.assignment.best_bound >= plan.assignment.objective_value - 1e-9
