@@ -521,7 +521,8 @@ def _top_columns(
     Every usable day set of every pair is looked at, a block of groups at a time.
     """
     out_pair, out_mask = [], []
-    bounds = np.searchsorted(data.agent, np.arange(0, data.n_groups + CHUNK // 8, CHUNK // 8))
+    step = CHUNK // 64  # groups a block: their columns stay within tens of MB
+    bounds = np.searchsorted(data.agent, np.arange(0, data.n_groups + step, step))
     need = data.days[data.agent]
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         if hi <= lo:
