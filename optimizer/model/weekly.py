@@ -38,7 +38,11 @@ minimum is the LP bound of the configuration model, reached here with the
 duals of that LP, solved by column generation with HiGHS.
 
 **Plan.** The LP's whole parts are kept (rounding down keeps every row), the
-rest is filled greedily, agents by their Lagrangian value.
+rest is filled greedily, agents by their Lagrangian value; HiGHS's integer
+program on the LP's columns then looks for a better plan (price and branch).
+Above :data:`SAMPLE_GROUPS` groups, the multipliers come from the LP of a
+sample of groups and only a core of undecided groups gets an LP (see
+:func:`_large_plan`); the bound is still :math:`L` on every pair.
 
 **Proof.** With a plan worth :math:`z` and :math:`L = L(\lambda, \mu)`, any
 plan :math:`x` satisfies
@@ -664,11 +668,15 @@ def _large_plan(
 
     Returns ``(lam, mu, bound, plan)``.
     """
-    sample = data.counts.size
-    pick = np.random.default_rng(2015).random(sample) < SAMPLE_GROUPS / sample
+    pick = np.random.default_rng(2015).random(data.n_groups) < SAMPLE_GROUPS / data.n_groups
     share = float(data.counts[pick].sum()) / max(1.0, float(data.counts.sum()))
+    sample = _subset(
+        data, pick, data.desks * share, None if data.limit is None else data.limit * share
+    )
+    # any multipliers give a valid bound: the sample need not place its must-assign groups
+    sample.must = np.zeros_like(sample.must)
     lam, mu, _, _ = _column_generation(
-        _subset(data, pick, data.desks * share, None if data.limit is None else data.limit * share),
+        sample,
         started + 0.25 * time_limit_s,
         lambda stage, objective, bound: report(f"sample: {stage}", objective, bound),
     )
@@ -722,14 +730,22 @@ def _large_plan(
     room = None if data.limit is None else max(0.0, data.limit - placed_fixed)
     core_data = _subset(data, core, free.copy(), room)
     report(f"core of {int(core.sum())} groups, {int(fixed.sum())} fixed", 0.0, lagrangian)
-    c_lam, c_mu, (c_pair, c_mask, c_x), _ = _column_generation(
-        core_data,
-        started + 0.85 * time_limit_s,
-        lambda stage, objective, bound: report(f"core: {stage}", objective, bound),
-        lam,
-        mu,
-        CORE_LP_METHOD,
-    )
+    try:
+        c_lam, c_mu, (c_pair, c_mask, c_x), _ = _column_generation(
+            core_data,
+            started + 0.85 * time_limit_s,
+            lambda stage, objective, bound: report(f"core: {stage}", objective, bound),
+            lam,
+            mu,
+            CORE_LP_METHOD,
+        )
+    except InfeasibleError:
+        # the fixed groups took desks the core's must-assign groups need: the greedy
+        # pass places those first (and the final check says if it cannot)
+        core_data.must = np.zeros_like(core_data.must)
+        c_lam, c_mu, (c_pair, c_mask, c_x), _ = _column_generation(
+            core_data, started + 0.85 * time_limit_s, report, lam, mu, CORE_LP_METHOD
+        )
     # the core's multipliers are multipliers too: keep the smaller L
     other, _, _ = _lagrangian(data, c_lam, c_mu)
     if other < lagrangian:
