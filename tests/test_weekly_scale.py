@@ -250,7 +250,7 @@ def test_the_large_path_is_feasible_and_its_bound_valid(
         "bonus": 100,
         "desks": rng.integers(0, 4, (m, 5)),
         "must": np.arange(g) < 2 if seed % 4 == 1 else None,
-        "limit": int(rng.integers(5, 20)) if seed % 3 == 0 else None,
+        "limit": int(rng.integers(1, 8)) if seed % 3 == 0 else None,
     }
     best = _mip_optimum(inst)
     if best is None:

@@ -725,6 +725,19 @@ def _large_plan(
             data.site[best_pair[drop]],
             -_BITS[best_mask[drop]].astype(np.int64) * data.counts[drop, None],
         )
+    if data.limit is not None and data.counts[fixed].sum() > data.limit:
+        # more fixed agents than the limit allows: release those of least value
+        on = np.flatnonzero(fixed)
+        on = on[np.argsort(r1[on])]
+        excess = data.counts[on].sum() - data.limit
+        drop = on[np.cumsum(data.counts[on]) - data.counts[on] < excess]
+        fixed[drop] = False
+        core[drop] = True
+        np.add.at(
+            use,
+            data.site[best_pair[drop]],
+            -_BITS[best_mask[drop]].astype(np.int64) * data.counts[drop, None],
+        )
     free = data.desks - use
     placed_fixed = int(data.counts[fixed].sum())
     room = None if data.limit is None else max(0.0, data.limit - placed_fixed)
