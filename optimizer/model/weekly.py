@@ -255,7 +255,7 @@ def solve_weekly_pairs(
         return WeeklyPairsPlan(empty, empty, empty.astype(np.uint8), empty, 0, 0, "optimal")
     if data.n_groups > SAMPLE_GROUPS:
         lam, mu, lagrangian, placed = _large_plan(data, started, time_limit_s, report)
-        bound = float(math.floor(lagrangian + 1e-6))
+        bound = _whole_bound(lagrangian)
         objective = _value(data, *placed)
         report("plan from the core LP", objective, bound)
         must_ok = _placed_all_must(data, placed)
@@ -264,7 +264,7 @@ def solve_weekly_pairs(
             raise InfeasibleError(msg)
         return _plan(data, placed, objective, bound, objective >= bound)
     lam, mu, x_cols, lagrangian = _column_generation(data, started + 0.5 * time_limit_s, report)
-    bound = float(math.floor(lagrangian + 1e-6))
+    bound = _whole_bound(lagrangian)
     cols_pair, cols_mask, x = x_cols
     placed = _round(data, lam, mu, cols_pair, cols_mask, x)
     objective = _value(data, *placed)
@@ -318,6 +318,11 @@ def _plan(
         bound=int(max(bound, objective)),
         status="optimal" if proven else "feasible",
     )
+
+
+def _whole_bound(value: float) -> float:
+    """Round a bound down to a whole value, after a margin for floating-point error."""
+    return float(math.floor(value + 1e-6 + 1e-10 * abs(value)))
 
 
 def _placed_all_must(data: _Data, placed: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
@@ -993,7 +998,7 @@ def _prove(
     # a plan that breaks a must-assign rule is no incumbent: then nothing is fixed
     must_ok = _placed_all_must(data, placed)
     fix_at = objective if must_ok else -math.inf
-    bound = float(math.floor(lagrangian + 1e-6))
+    bound = _whole_bound(lagrangian)
     pair, mask, forced = _surviving(data, lam, mu, lagrangian, fix_at)
     if pair.size > MIP_COLUMNS:
         return None
@@ -1009,7 +1014,7 @@ def _prove(
     x = np.rint(res.x).astype(np.int64)
     found = round(-res.fun)
     top = -inner_bound if inner_bound is not None and np.isfinite(inner_bound) else bound
-    new_bound = min(bound, max(float(objective), math.floor(top + 1e-6)))
+    new_bound = min(bound, max(float(objective), _whole_bound(top)))
     if found > objective or not must_ok:
         use = x > 0
         return (pair[use], mask[use], x[use]), found, new_bound, res.status == 0
