@@ -234,6 +234,7 @@ def test_the_large_path_is_feasible_and_its_bound_valid(
 ) -> None:
     # the path for many groups (sampled multipliers, a core LP, the rest fixed or left out)
     # taken on small instances by lowering its thresholds
+    monkeypatch.setattr(weekly, "LARGE_GROUPS", 4)
     monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 4)
     monkeypatch.setattr(weekly, "CORE_GROUPS", 2)
     rng = np.random.default_rng(100 + seed)
