@@ -1,13 +1,18 @@
 """Benchmarks of the CP-SAT models: weekly desk plans, and OR-Library GAP types A-D.
 
-Run by hand: ``python benchmarks/plans.py weekly`` (about a minute) and
+Run by hand: ``python benchmarks/plans.py weekly`` (2,000 agents x 30 telecentres x 5 days,
+under a minute), ``python benchmarks/plans.py weekly --agents 100000 --telecentres 200`` (or
+``weekly-large``: the same at 100,000 x 200, a 240 s limit by default) and
 ``python benchmarks/plans.py gap --time-limit 60`` (one minute per instance, 24 instances).
+Each weekly line gives the status, objective, valid bound, gap, seconds, peak memory of the
+process and the load average of the machine (timings depend on it).
 GAP instances are read from ``../shared/benchmarks/orlib/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from pathlib import Path
@@ -27,7 +32,13 @@ def weekly(n: int, m: int, limit: float) -> None:
     rng = np.random.default_rng(0)
     homes = rng.uniform(0, 120, (n, 2))
     sites = rng.uniform(0, 120, (m, 2))
-    minutes = np.hypot(*(homes[:, None, :] - sites[None, :, :]).transpose(2, 0, 1)) * 1.3
+    minutes = np.empty((n, m))
+    for lo in range(0, n, 10_000):  # a block of homes at a time: same values, less memory
+        block = homes[lo : lo + 10_000]
+        minutes[lo : lo + 10_000] = (
+            np.hypot(block[:, 0, None] - sites[None, :, 0], block[:, 1, None] - sites[None, :, 1])
+            * 1.3
+        )
     head = np.hypot(*(homes - 60.0).T) * 1.3
     problem = AssignmentProblem.from_cost_matrix(
         minutes, head, np.ones(m, dtype=np.int64), days=rng.integers(1, 4, n)
@@ -51,7 +62,8 @@ def weekly(n: int, m: int, limit: float) -> None:
         f"{int(a.assigned.sum())} assigned, objective {a.objective_value:,.1f} min/week, "
         f"bound {a.best_bound:,.1f}, gap {a.gap:.3%}, {took:.1f} s "
         f"(desk-days {int(desks.sum())}, used {int(plan.occupancy().sum())}), "
-        f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB"
+        f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB, "
+        f"engine {a.engine}, load {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
 
 
@@ -81,16 +93,21 @@ def gap(types: str, limit: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=["weekly", "gap"])
-    parser.add_argument("--agents", type=int, default=2000)
-    parser.add_argument("--telecentres", type=int, default=30)
+    parser.add_argument("what", choices=["weekly", "weekly-large", "gap"])
+    parser.add_argument("--agents", type=int, default=None)
+    parser.add_argument("--telecentres", type=int, default=None)
     parser.add_argument("--types", default="abcd")
-    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument(
+        "--time-limit", type=float, default=None, help="seconds (60; 240 from 20,000 agents)"
+    )
     args = parser.parse_args()
-    if args.what == "weekly":
-        weekly(args.agents, args.telecentres, args.time_limit)
+    if args.what.startswith("weekly"):
+        large = args.what == "weekly-large"
+        n = args.agents or (100_000 if large else 2000)
+        m = args.telecentres or (200 if large else 30)
+        weekly(n, m, args.time_limit or (240.0 if n >= 20_000 else 60.0))
     else:
-        gap(args.types, args.time_limit)
+        gap(args.types, args.time_limit or 60.0)
 
 
 if __name__ == "__main__":

@@ -68,15 +68,21 @@ def _options(inst: dict[str, object], a: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def _brute(inst: dict[str, object]) -> int | None:
-    """Best plan value by enumeration (None: must-assign agents cannot all be placed)."""
+def _brute(inst: dict[str, object], only: set[tuple[int, int, int]] | None = None) -> int | None:
+    """Best plan value by enumeration (None: must-assign agents cannot all be placed).
+
+    With ``only``, agents may use only those columns ``(group, site, mask)``.
+    """
     counts = inst["counts"]
     desks = inst["desks"]
     assert isinstance(counts, np.ndarray) and isinstance(desks, np.ndarray)
     must = inst["must"]
     limit = inst["limit"]
     agents = [g for g in range(counts.size) for _ in range(int(counts[g]))]
-    choices = [_options(inst, g) for g in range(counts.size)]
+    choices = [
+        [(t, mk, v) for t, mk, v in _options(inst, g) if only is None or (g, t, mk) in only]
+        for g in range(counts.size)
+    ]
     best: int | None = None
     free = desks.copy()
 
@@ -147,3 +153,166 @@ def test_pairs_plan_is_feasible_bounded_and_optimal_when_it_says_so(
     assert plan.bound >= best
     assert plan.status == "optimal"  # tiny instances are always proven
     assert plan.objective == best
+
+
+def _data(inst: dict[str, object]) -> weekly._Data:
+    return weekly._validated(
+        inst["pair_agent"],  # type: ignore[arg-type]
+        inst["pair_site"],  # type: ignore[arg-type]
+        inst["pair_gain"],  # type: ignore[arg-type]
+        inst["counts"],  # type: ignore[arg-type]
+        inst["days"],  # type: ignore[arg-type]
+        inst["allowed"],  # type: ignore[arg-type]
+        inst["preferred"],  # type: ignore[arg-type]
+        inst["bonus"],  # type: ignore[arg-type]
+        inst["desks"],  # type: ignore[arg-type]
+        inst["must"],  # type: ignore[arg-type]
+        inst["limit"],  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("seed", range(36))
+def test_reduced_cost_fixing_never_removes_a_better_plan(seed: int) -> None:
+    # with an incumbent one below the optimum, an optimal plan is strictly better: the
+    # columns that survive fixing must still hold one
+    inst = _instance(seed)
+    best = _brute(inst)
+    if best is None or best == 0:
+        return
+    data = _data(inst)
+    lam, mu, _, lagrangian = weekly._column_generation(data, 1e18, lambda *_: None)
+    assert lagrangian >= best - 1e-6  # L is a valid bound
+    pair, mask, _ = weekly._surviving(data, lam, mu, lagrangian, best - 1)
+    cols = {
+        (int(g), int(t), int(mk))
+        for g, t, mk in zip(data.agent[pair], data.site[pair], mask, strict=True)
+    }
+    assert _brute(inst, cols) == best
+
+
+def _mip_optimum(inst: dict[str, object]) -> int | None:
+    """Optimum by an agent-level integer program (HiGHS), written apart from the library."""
+    from scipy.optimize import LinearConstraint, milp
+
+    counts, desks = inst["counts"], inst["desks"]
+    assert isinstance(counts, np.ndarray) and isinstance(desks, np.ndarray)
+    agents = [g for g in range(counts.size) for _ in range(int(counts[g]))]
+    cols = [(k, t, mk, v) for k, g in enumerate(agents) for t, mk, v in _options(inst, g)]
+    if not cols:
+        return 0
+    n_rows = len(agents) + desks.size + 1
+    a = np.zeros((n_rows, len(cols)))
+    for c, (k, t, mk, _) in enumerate(cols):
+        a[k, c] = 1
+        for d in range(5):
+            if mk >> d & 1:
+                a[len(agents) + t * 5 + d, c] = 1
+        a[-1, c] = 1
+    must = inst["must"]
+    lower = np.zeros(n_rows)
+    if must is not None:
+        lower[: len(agents)] = [1.0 if np.asarray(must)[g] else 0.0 for g in agents]
+    limit = inst["limit"]
+    upper = np.concatenate(
+        [np.ones(len(agents)), desks.ravel(), [len(agents) if limit is None else limit]]
+    )
+    res = milp(
+        -np.array([v for *_, v in cols], dtype=float),
+        integrality=np.ones(len(cols)),
+        bounds=(0, 1),
+        constraints=LinearConstraint(a, lower, upper),
+    )
+    if res.status == 2:
+        return None
+    assert res.status == 0
+    return round(-res.fun)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_large_path_is_feasible_and_its_bound_valid(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the path for many groups (sampled multipliers, a core LP, the rest fixed or left out)
+    # taken on small instances by lowering its thresholds
+    monkeypatch.setattr(weekly, "LARGE_GROUPS", 4)
+    monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 4)
+    monkeypatch.setattr(weekly, "CORE_GROUPS", 2)
+    rng = np.random.default_rng(100 + seed)
+    g, m = 14, 3
+    pairs = [(a, t) for a in range(g) for t in range(m) if rng.random() < 0.7]
+    inst: dict[str, object] = {
+        "pair_agent": np.array([a for a, _ in pairs], dtype=np.int64),
+        "pair_site": np.array([t for _, t in pairs], dtype=np.int64),
+        "pair_gain": rng.integers(1, 20, len(pairs)) * 60,
+        "counts": rng.integers(1, 3, g),
+        "days": rng.integers(1, 4, g),
+        "allowed": rng.random((g, 5)) > 0.2,
+        "preferred": rng.random((g, 5)) > 0.6,
+        "bonus": 100,
+        "desks": rng.integers(0, 4, (m, 5)),
+        "must": np.arange(g) < 2 if seed % 4 == 1 else None,
+        "limit": int(rng.integers(1, 8)) if seed % 3 == 0 else None,
+    }
+    best = _mip_optimum(inst)
+    if best is None:
+        with pytest.raises(InfeasibleError):
+            solve_weekly_pairs(**inst)  # type: ignore[arg-type]
+        return
+    plan = solve_weekly_pairs(**inst)  # type: ignore[arg-type]
+    _check(plan, inst)
+    assert plan.bound >= best >= plan.objective
+    if plan.status == "optimal":
+        assert plan.objective == best
+
+
+@pytest.mark.parametrize("rules", [{}, {"select": 9}, {"must_assign": "first3"}])
+def test_solve_weekly_on_pairs_matches_an_independent_integer_program(
+    rules: dict[str, object],
+) -> None:
+    from optimizer.model import AssignmentProblem
+    from optimizer.schedule import solve_weekly
+
+    rng = np.random.default_rng(7)
+    n, m = 30, 10  # more telecentres than CP-SAT's candidates: the pairs engine plans
+    if rules.get("must_assign") == "first3":
+        rules = {"must_assign": np.arange(n) < 3}
+    problem = AssignmentProblem.from_cost_matrix(
+        rng.uniform(5, 50, (n, m)).round(1),
+        rng.uniform(20, 70, n).round(1),
+        np.ones(m, dtype=np.int64),
+        days=rng.integers(1, 4, n),
+        **rules,
+    )
+    desks = rng.integers(0, 3, (m, 5))
+    allowed = rng.random((n, 5)) > 0.2
+    preferred = rng.random((n, 5)) > 0.6
+    plan = solve_weekly(
+        problem, desks, allowed_days=allowed, preferred_days=preferred, day_bonus=2.0
+    )
+    assert "highs" in plan.assignment.engine
+    eligible, gain = problem.eligible(), problem.weekly_gain()
+    agent, site = np.nonzero(eligible)
+    inst: dict[str, object] = {
+        "pair_agent": agent,
+        "pair_site": site,
+        "pair_gain": gain[agent, site],
+        "counts": np.ones(n, dtype=np.int64),
+        "days": problem.days,
+        "allowed": allowed,
+        "preferred": preferred,
+        "bonus": 120,
+        "desks": desks,
+        "must": problem.must if problem.must.any() else None,
+        "limit": problem.select,
+    }
+    best = _mip_optimum(inst)
+    assert best is not None
+    total = plan.assignment.gain_total() + 120 * int((plan.days & preferred).sum())
+    assert plan.assignment.status == "optimal"
+    assert total == best
+    assert np.all(plan.occupancy() <= desks)
+    chosen = plan.assignment.telecentre
+    for i in range(n):
+        assert plan.days[i].sum() == (problem.days[i] if chosen[i] >= 0 else 0)
+        assert np.all(allowed[i][plan.days[i]])
+    assert plan.assignment.best_bound >= plan.assignment.objective_value - 1e-9
