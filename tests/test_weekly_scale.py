@@ -316,3 +316,68 @@ def test_solve_weekly_on_pairs_matches_an_independent_integer_program(
         assert plan.days[i].sum() == (problem.days[i] if chosen[i] >= 0 else 0)
         assert np.all(allowed[i][plan.days[i]])
     assert plan.assignment.best_bound >= plan.assignment.objective_value - 1e-9
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_minimax_weekly_on_pairs_equals_cp_sat(seed: int) -> None:
+    """--minimax with multi-day agents: count first through the pairs engine's huge weight."""
+    from optimizer.fairness import _longest_drive, solve_minimax_weekly
+    from optimizer.model import AssignmentProblem
+
+    rng = np.random.default_rng(seed)
+    n, m = 24, 10  # more telecentres than CP-SAT's candidates: the pairs engine plans
+    problem = AssignmentProblem.from_cost_matrix(
+        rng.uniform(5, 50, (n, m)).round(1),
+        rng.uniform(20, 70, n).round(1),
+        np.ones(m, dtype=np.int64),
+        days=rng.integers(1, 4, n),
+    )
+    desks = rng.integers(0, 3, (m, 5))
+    pairs = solve_minimax_weekly(problem, desks)
+    cp_sat = solve_minimax_weekly(problem, desks, engine="cp-sat")
+    assert "highs" in pairs.assignment.engine
+    assert "cp-sat" in cp_sat.assignment.engine
+    a, b = pairs.assignment, cp_sat.assignment
+    assert int(a.assigned.sum()) == int(b.assigned.sum())
+    assert _longest_drive(problem, a.telecentre) == _longest_drive(problem, b.telecentre)
+    assert a.gain_total() == b.gain_total()
+    assert np.all(pairs.occupancy() <= desks)
+
+
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("seed", range(16))
+def test_many_must_assign_agents_are_placed_whenever_they_fit(
+    seed: int, large: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 40 % of the groups must be placed: the first LP's columns (and, on the large path, the
+    # groups fixed at a sample's prices) may not fit them, which says nothing of the problem
+    if large:
+        monkeypatch.setattr(weekly, "LARGE_GROUPS", 4)
+        monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 4)
+        monkeypatch.setattr(weekly, "CORE_GROUPS", 2)
+    rng = np.random.default_rng(500 + seed)
+    g, m = 14, 3
+    pairs = [(a, t) for a in range(g) for t in range(m) if rng.random() < 0.7]
+    inst: dict[str, object] = {
+        "pair_agent": np.array([a for a, _ in pairs], dtype=np.int64),
+        "pair_site": np.array([t for _, t in pairs], dtype=np.int64),
+        "pair_gain": rng.integers(1, 20, len(pairs)) * 60,
+        "counts": rng.integers(1, 3, g),
+        "days": rng.integers(1, 4, g),
+        "allowed": rng.random((g, 5)) > 0.2,
+        "preferred": rng.random((g, 5)) > 0.6,
+        "bonus": 100,
+        "desks": rng.integers(1, 5, (m, 5)),
+        "must": rng.random(g) < 0.4,
+        "limit": None,
+    }
+    best = _mip_optimum(inst)
+    if best is None:
+        with pytest.raises(InfeasibleError):
+            solve_weekly_pairs(**inst)  # type: ignore[arg-type]
+        return
+    plan = solve_weekly_pairs(**inst)  # type: ignore[arg-type]
+    _check(plan, inst)
+    assert plan.bound >= best >= plan.objective
+    if plan.status == "optimal":
+        assert plan.objective == best

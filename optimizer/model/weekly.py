@@ -261,11 +261,15 @@ def solve_weekly_pairs(
         bound = _whole_bound(lagrangian)
         objective = _value(data, *placed)
         report("plan from the core LP", objective, bound)
-        must_ok = _placed_all_must(data, placed)
-        if not must_ok:
-            msg = "the agents who must be assigned cannot all get desks on their days."
-            raise InfeasibleError(msg)
-        return _plan(data, placed, objective, bound, objective >= bound)
+        if _placed_all_must(data, placed):
+            return _plan(data, placed, objective, bound, objective >= bound)
+        # the groups fixed at the sample's prices took desks that agents who must be
+        # assigned need: that says nothing of the problem, so solve it whole
+        logger.warning(
+            "weekly pairs: the sampled plan leaves agents who must be assigned out; "
+            "solving the whole configuration model"
+        )
+        started = time.perf_counter()
     lam, mu, x_cols, lagrangian = _column_generation(data, started + 0.5 * time_limit_s, report)
     bound = _whole_bound(lagrangian)
     cols_pair, cols_mask, x = x_cols
@@ -292,15 +296,21 @@ def solve_weekly_pairs(
     must_ok = _placed_all_must(data, placed)
     status = "optimal" if must_ok and objective >= bound else "feasible"
     left = time_limit_s - (time.perf_counter() - started)
-    if status != "optimal" and prove and left > 1.0:
+    if status != "optimal" and (prove or not must_ok) and left > 1.0:
         better = _prove(data, lam, mu, objective, lagrangian, placed, left)
         if better is not None:
             placed, objective, bound, proven = better
             status = "optimal" if proven or objective >= bound else "feasible"
             report("integer program on surviving columns", objective, bound)
     if not _placed_all_must(data, placed):
-        msg = "the agents who must be assigned cannot all get desks on their days."
-        raise InfeasibleError(msg)
+        if status == "optimal":  # the integer program on every column found no such plan
+            msg = "the agents who must be assigned cannot all get desks on their days."
+            raise InfeasibleError(msg)
+        msg = (
+            f"no plan placing every agent who must be assigned was found in {time_limit_s:g} s;"
+            " allow more time (--time-limit) or fewer must-assign agents."
+        )
+        raise SolverError(msg)
     return _plan(data, placed, objective, bound, status == "optimal")
 
 
@@ -616,7 +626,21 @@ def _column_generation(
         begun = time.perf_counter()
         if begun + took > deadline:
             break
-        x, lam, mu, u, lp_value = _solve_lp(data, pair, mask, method)
+        try:
+            x, lam, mu, u, lp_value = _solve_lp(data, pair, mask, method)
+        except InfeasibleError:
+            # the columns so far cannot place every must-assign agent, which says
+            # nothing of the problem: give those groups all their columns (then an
+            # infeasible LP is the whole problem's, since other groups may stay)
+            extra_pair, extra_mask = _all_columns(data)
+            extra = data.must[data.agent[extra_pair]]
+            extra &= ~np.isin(extra_pair * 32 + extra_mask, pair * 32 + mask)
+            if not extra.any():
+                raise
+            pair = np.concatenate([pair, extra_pair[extra]])
+            mask = np.concatenate([mask, extra_mask[extra]])
+            seen.update((pair * 32 + mask).tolist())
+            x, lam, mu, u, lp_value = _solve_lp(data, pair, mask, method)
         bound, new_mask, value = _lagrangian(data, lam, mu)
         if bound < best_bound:
             best_bound, best_lam, best_mu = bound, lam, mu
