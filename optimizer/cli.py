@@ -343,7 +343,7 @@ class _OneLineErrors(click.Group):
     default=settings.SOLVER_TIME_LIMIT_S,
     show_default=True,
     metavar="S",
-    help="Seconds CP-SAT may search (with --scheduler, the weekly model of multi-day agents); "
+    help="Seconds the weekly solver (CP-SAT, or HiGHS on large multi-day plans) may search; "
     "the best plan found by then is written with its gap.",
 )
 @click.option(

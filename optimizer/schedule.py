@@ -307,7 +307,8 @@ def _pairs_plan(
         agents.append((rows + lo).astype(np.int64))
         sites.append(cols.astype(np.int64))
         gains.append(gain[rows, cols].astype(np.int64))
-        total_gain += int(np.abs(gains[-1]).sum())
+        # any plan gains at most each agent's best pair: the least weight that counts first
+        total_gain += int(np.where(ok, np.abs(gain), 0).max(axis=1, initial=0).sum())
     heavy = total_gain + bonus * 5 * n + 1 if count_first else 0
     plan = solve_weekly_pairs(
         np.concatenate(agents),

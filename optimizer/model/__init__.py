@@ -29,11 +29,11 @@ Min-cost flow: source -> agent (capacity 1) -> telecentre (cost
 (capacity :math:`K`), plus agent -> "stays at the head office" -> sink at no
 cost (no such arc for an agent who must be assigned). Costs are whole seconds
 (or metres), so the optimum is exact. On large problems the flow first sees
-candidate pairs only (each agent's best telecentres, each telecentre's best
-agents, each agent's best at the prices of a sample); the solution is then
-priced against all pairs with the potentials of the residual network
-compressed to the telecentres (an optimality certificate), and the arcs
-widened until no pair could improve it (:mod:`optimizer.model.flow`).
+candidate pairs only (those near each agent's best at desk prices estimated
+on samples); the solution is then certified against all pairs in the
+residual network compressed to the telecentres, improving exchanges of agents
+(negative cycles) applied until none is left (an optimality certificate),
+with pricing and a new solve as the fallback (:mod:`optimizer.model.flow`).
 
 The solvers are a package, one responsibility a file:
 
@@ -45,6 +45,9 @@ The solvers are a package, one responsibility a file:
 - :mod:`optimizer.model.flow`: the min-cost flow engine and its pricing;
 - :mod:`optimizer.model.certificate`: the optimality certificate;
 - :mod:`optimizer.model.cpsat`: the CP-SAT engine and shared CP-SAT settings;
+- :mod:`optimizer.model.weekly`: weekly plans with multi-day agents on sparse
+  pairs and groups (the configuration model: column generation with HiGHS,
+  a Lagrangian bound, reduced-cost fixing);
 - :mod:`optimizer.model.explain`: reasons for agents left out, and the
   ranking of volunteers.
 
@@ -90,6 +93,7 @@ from optimizer.model.problem import (
     _pairs,
 )
 from optimizer.model.result import Assignment, _gain_of, _report_value, _result
+from optimizer.model.weekly import WeeklyPairsPlan, solve_weekly_pairs
 
 __all__ = [
     "CACHE_PAIRS",
@@ -112,6 +116,7 @@ __all__ = [
     "AssignmentProblem",
     "Engine",
     "Objective",
+    "WeeklyPairsPlan",
     "_candidate_mask",
     "_candidates",
     "_compressed_residual",
@@ -134,4 +139,5 @@ __all__ = [
     "solve_cp_sat",
     "solve_flow",
     "solve_min_cost_flow",
+    "solve_weekly_pairs",
 ]
