@@ -228,19 +228,25 @@ def _mip_optimum(inst: dict[str, object]) -> int | None:
     return round(-res.fun)
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_the_large_path_is_feasible_and_its_bound_valid(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the path for many groups (sampled multipliers, a core LP, the rest fixed or left out)
-    # taken on small instances by lowering its thresholds
+def _force_large_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the path for many groups on small instances by lowering its thresholds."""
     monkeypatch.setattr(weekly, "LARGE_GROUPS", 4)
     monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 4)
     monkeypatch.setattr(weekly, "CORE_GROUPS", 2)
-    rng = np.random.default_rng(100 + seed)
-    g, m = 14, 3
+
+
+def _groups_instance(
+    rng: np.random.Generator,
+    *,
+    desks: tuple[int, int],
+    must: np.ndarray | None,
+    limit: int | None,
+    g: int = 14,
+    m: int = 3,
+) -> dict[str, object]:
+    """14 groups of 1-2 agents, 3 telecentres, 70 % of the pairs, desks drawn in ``desks``."""
     pairs = [(a, t) for a in range(g) for t in range(m) if rng.random() < 0.7]
-    inst: dict[str, object] = {
+    return {
         "pair_agent": np.array([a for a, _ in pairs], dtype=np.int64),
         "pair_site": np.array([t for _, t in pairs], dtype=np.int64),
         "pair_gain": rng.integers(1, 20, len(pairs)) * 60,
@@ -249,10 +255,24 @@ def test_the_large_path_is_feasible_and_its_bound_valid(
         "allowed": rng.random((g, 5)) > 0.2,
         "preferred": rng.random((g, 5)) > 0.6,
         "bonus": 100,
-        "desks": rng.integers(0, 4, (m, 5)),
-        "must": np.arange(g) < 2 if seed % 4 == 1 else None,
-        "limit": int(rng.integers(1, 8)) if seed % 3 == 0 else None,
+        "desks": rng.integers(*desks, (m, 5)),
+        "must": must,
+        "limit": limit,
     }
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_large_path_is_feasible_and_its_bound_valid(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the path for many groups (sampled multipliers, a core LP, the rest fixed or left out)
+    # taken on small instances by lowering its thresholds
+    _force_large_path(monkeypatch)
+    rng = np.random.default_rng(100 + seed)
+    inst = _groups_instance(
+        rng, desks=(0, 4), must=np.arange(14) < 2 if seed % 4 == 1 else None, limit=None
+    )
+    inst["limit"] = int(rng.integers(1, 8)) if seed % 3 == 0 else None
     best = _mip_optimum(inst)
     if best is None:
         with pytest.raises(InfeasibleError):
@@ -352,25 +372,10 @@ def test_many_must_assign_agents_are_placed_whenever_they_fit(
     # 40 % of the groups must be placed: the first LP's columns (and, on the large path, the
     # groups fixed at a sample's prices) may not fit them, which says nothing of the problem
     if large:
-        monkeypatch.setattr(weekly, "LARGE_GROUPS", 4)
-        monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 4)
-        monkeypatch.setattr(weekly, "CORE_GROUPS", 2)
+        _force_large_path(monkeypatch)
     rng = np.random.default_rng(500 + seed)
-    g, m = 14, 3
-    pairs = [(a, t) for a in range(g) for t in range(m) if rng.random() < 0.7]
-    inst: dict[str, object] = {
-        "pair_agent": np.array([a for a, _ in pairs], dtype=np.int64),
-        "pair_site": np.array([t for _, t in pairs], dtype=np.int64),
-        "pair_gain": rng.integers(1, 20, len(pairs)) * 60,
-        "counts": rng.integers(1, 3, g),
-        "days": rng.integers(1, 4, g),
-        "allowed": rng.random((g, 5)) > 0.2,
-        "preferred": rng.random((g, 5)) > 0.6,
-        "bonus": 100,
-        "desks": rng.integers(1, 5, (m, 5)),
-        "must": rng.random(g) < 0.4,
-        "limit": None,
-    }
+    inst = _groups_instance(rng, desks=(1, 5), must=None, limit=None)
+    inst["must"] = rng.random(14) < 0.4
     best = _mip_optimum(inst)
     if best is None:
         with pytest.raises(InfeasibleError):
