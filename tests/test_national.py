@@ -38,6 +38,7 @@ from optimizer.national.plan import (
     REASON_FULL,
     REASON_NO_COMMUTE,
     REASON_WORKPLACE_OUTSIDE,
+    NationalPlan,
 )
 from optimizer.national.synthetic import SyntheticSource
 from optimizer.network import prepare_network
@@ -240,10 +241,14 @@ def test_in_process_run_equals_distributed(distributed_plan, instance, sources, 
     assert alone.summary["placed"] == distributed_plan[0].summary["placed"]
 
 
-def test_cross_border_times_equal_the_merged_network(distributed_plan, merged, instance, tmp_path):
-    plan, _ = distributed_plan
-    agents, _, wlon, wlat = instance
-    work_dir = Path(plan.summary["work_dir"])
+def _routed_beside_merged(
+    plan: NationalPlan, work_dir: Path, merged: pd.DataFrame, wlon: np.ndarray, wlat: np.ndarray
+) -> pd.DataFrame:
+    """Each row of the tasks' travel tables beside the merged network's row.
+
+    Homes are named by their group's first agent and workplaces ``w<k>`` by their
+    position in ``wlon, wlat``, as in the merged network's table.
+    """
     routed = pd.concat(
         pd.read_parquet(f).assign(departement=f.parent.name.split("=")[1])
         for f in (work_dir / "travel").glob("departement=*/part.parquet")
@@ -263,6 +268,14 @@ def test_cross_border_times_equal_the_merged_network(distributed_plan, merged, i
     routed["dest"] = routed["destination_id"].map(lambda d: work_name.get(d, d))
     both = routed.merge(merged, left_on=["agent", "dest"], right_on=["origin_id", "destination_id"])
     assert len(both) == len(routed)
+    return both
+
+
+def test_cross_border_times_equal_the_merged_network(distributed_plan, merged, instance, tmp_path):
+    plan, _ = distributed_plan
+    agents, _, wlon, wlat = instance
+    work_dir = Path(plan.summary["work_dir"])
+    both = _routed_beside_merged(plan, work_dir, merged, wlon, wlat)
     home_code = COUNTRY.areas()
     from optimizer.national.groups import locate
 
@@ -1037,24 +1050,7 @@ def test_certified_times_equal_the_merged_network_on_a_sparse_country(tmp_path):
         work_dir=tmp_path / "w",
         options=NationalOptions(max_minutes=8.0, buffer_km=1.0),
     )
-    routed = pd.concat(
-        pd.read_parquet(f) for f in (tmp_path / "w" / "travel").glob("departement=*/part.parquet")
-    )
-    groups = plan.groups
-    first_agent = (
-        plan.allocation.groupby("group")["agent_id"].first().reindex(groups["group"]).to_numpy()
-    )
-    agent_of_home = dict(zip(groups["home_id"], first_agent, strict=True))
-    work_name = {
-        w: f"w{int(np.flatnonzero((wlon == x) & (wlat == y))[0])}"
-        for w, x, y in groups[["workplace_id", "workplace_lon", "workplace_lat"]].itertuples(
-            index=False
-        )
-    }
-    routed["agent"] = routed["origin_id"].map(agent_of_home)
-    routed["dest"] = routed["destination_id"].map(lambda d: work_name.get(d, d))
-    both = routed.merge(merged, left_on=["agent", "dest"], right_on=["origin_id", "destination_id"])
-    assert len(both) == len(routed)
+    both = _routed_beside_merged(plan, tmp_path / "w", merged, wlon, wlat)
     same = np.isclose(both["minutes_to_x"], both["minutes_to_y"], atol=1e-4, rtol=0) & np.isclose(
         both["minutes_back_x"], both["minutes_back_y"], atol=1e-4, rtol=0
     )
