@@ -5,6 +5,7 @@ Run by hand (about 45 minutes at full size for both runs on 2 shared cores)::
     python benchmarks/national.py                 # 96 départements, 1M agents, 1 then 2 workers
     python benchmarks/national.py --scale 0.1 --workers 1   # a quick look
     python benchmarks/national.py --departements 12         # a 4 x 3 slice: a 2-4 minute profile
+    python benchmarks/national.py --workers 2 --most-days 3 # 1-3 telework days: the weekly model
 
 Full size: 96 département-like road grids of 177 x 177 nodes (31,329 nodes each,
 3.0 million in all, 430 m apart: a département about 76 km wide), a 10 km
@@ -33,7 +34,7 @@ from optimizer.national import NationalOptions, SyntheticFrance, connect, plan_n
 
 
 def instance(
-    scale: float, *, departements: int | None = None, side: int = 177
+    scale: float, *, departements: int | None = None, side: int = 177, most_days: int = 1
 ) -> tuple[SyntheticFrance, pd.DataFrame, pd.DataFrame]:
     """The synthetic France: ``scale`` of the agents, groups and sites; 96 x scale départements.
 
@@ -80,6 +81,7 @@ def instance(
     sizes = rng.multinomial(n_agents - n_groups, np.full(n_groups, 1.0 / n_groups)) + 1
     membership = np.repeat(np.arange(n_groups), sizes)
     impossible = np.array(["", "mon", "fri", "wed|fri"])[rng.integers(0, 4, n_groups)]
+    days = rng.integers(1, most_days + 1, n_groups)
     agents = pd.DataFrame(
         {
             "agent_id": np.char.add("a", np.arange(n_agents).astype(str)),
@@ -88,6 +90,7 @@ def instance(
             "workplace_lon": work_lon_a[work][membership],
             "workplace_lat": work_lat_a[work][membership],
             "impossible_days": impossible[membership],
+            "telework_days": days[membership],
         }
     )
     sites = country.sites(round(3_500 * scale), seed=5, desks=(1, 8))
@@ -156,11 +159,19 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts to run, e.g. 1,2")
     parser.add_argument("--buffer-km", type=float, default=10.0)
     parser.add_argument("--max-minutes", type=float, default=60.0)
+    parser.add_argument(
+        "--most-days",
+        type=int,
+        default=1,
+        help="each group teleworks 1 to this many days (above 1: the weekly model solves)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("distributed").setLevel(logging.WARNING)
     t = time.perf_counter()
-    country, agents, sites = instance(args.scale, departements=args.departements, side=args.side)
+    country, agents, sites = instance(
+        args.scale, departements=args.departements, side=args.side, most_days=args.most_days
+    )
     n_dep = len(set(locate_codes(country, sites)))
     print(
         f"instance: {n_dep} départements x {country.side**2:,} nodes "
