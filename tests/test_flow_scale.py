@@ -19,6 +19,7 @@ from optimizer.model import AssignmentProblem, is_optimal
 from optimizer.model import flow as flow_module
 from optimizer.model import problem as problem_module
 from optimizer.model.feasibility import check_feasible
+from tests.test_model import _shaped_problem
 
 SHAPES = ["uniform-plentiful", "uniform-scarce", "clustered-plentiful", "clustered-scarce"]
 
@@ -26,30 +27,9 @@ SHAPES = ["uniform-plentiful", "uniform-scarce", "clustered-plentiful", "cluster
 def _shaped(
     rng: np.random.Generator, shape: str, n: int, m: int, *, select: bool, ties: bool
 ) -> AssignmentProblem:
-    """Homes uniform or in a few towns, desks plentiful or scarce, optionally many ties."""
-    homes, desks = shape.split("-")
-    if homes == "uniform":
-        agents = rng.uniform(0, 60, (n, 2))
-        office = np.array([30.0, 30.0])
-    else:
-        towns = rng.uniform(0, 60, (6, 2))
-        weight = 1.0 / np.arange(1, 7)
-        agents = towns[rng.choice(6, n, p=weight / weight.sum())] + rng.normal(0, 1.5, (n, 2))
-        office = np.array([10.0, 45.0])
-    if ties:
-        agents = agents.round(-1)  # homes on a 10 km grid: identical rows, equal savings
-    centres = rng.uniform(0, 60, (m, 2))
-    minutes = np.hypot(*(agents[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)).round()
-    head = np.hypot(*(agents - office).T).round()
-    share = 0.6 if desks == "plentiful" else 0.3
-    capacities = rng.integers(0, max(2, round(2 * share * n / m)), m)
-    return AssignmentProblem.from_cost_matrix(
-        minutes,
-        head,
-        capacities,
-        days=rng.integers(1, 4, n),
-        select=n // 5 if select else None,
-    )
+    """The model tests' shapes, with six towns of very different sizes (1/k weights)."""
+    weight = 1.0 / np.arange(1, 7)
+    return _shaped_problem(rng, shape, n, m, select=select, ties=ties, town_p=weight / weight.sum())
 
 
 def _milp_optimum(problem: AssignmentProblem) -> int:

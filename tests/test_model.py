@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -468,16 +469,25 @@ def test_candidate_ranking_orders_by_commute_with_best_option() -> None:
 
 
 def _shaped_problem(
-    rng: np.random.Generator, shape: str, n: int, m: int, *, select: bool, ties: bool
+    rng: np.random.Generator,
+    shape: str,
+    n: int,
+    m: int,
+    *,
+    select: bool,
+    ties: bool,
+    town_p: Sequence[float] | np.ndarray = (0.5, 0.2, 0.1, 0.1, 0.1),
 ) -> AssignmentProblem:
-    """Homes uniform or in a few towns, desks plentiful or scarce, optionally many ties."""
+    """Homes uniform or in towns (``town_p``: each town's share), desks plentiful or scarce,
+    optionally many ties."""
     homes, desks = shape.split("-")
     if homes == "uniform":
         agents = rng.uniform(0, 60, (n, 2))
         office = np.array([30.0, 30.0])
     else:
-        towns = rng.uniform(0, 60, (5, 2))
-        agents = towns[rng.choice(5, n, p=[0.5, 0.2, 0.1, 0.1, 0.1])] + rng.normal(0, 1.5, (n, 2))
+        k = len(town_p)
+        towns = rng.uniform(0, 60, (k, 2))
+        agents = towns[rng.choice(k, n, p=list(town_p))] + rng.normal(0, 1.5, (n, 2))
         office = np.array([10.0, 45.0])
     if ties:
         agents = agents.round(-1)  # homes on a 10 km grid: identical rows, equal savings

@@ -291,18 +291,33 @@ def test_cross_border_times_equal_the_merged_network(distributed_plan, merged, i
         assert np.allclose(both[col + "_x"], both[col + "_y"], atol=1e-4, rtol=0), col
 
 
+def _plan_with_buffers(
+    agents: pd.DataFrame,
+    sites: pd.DataFrame,
+    tmp_path: Path,
+    buffer_km: float,
+    *,
+    country: SyntheticFrance = COUNTRY,
+    **options: float,
+) -> NationalPlan:
+    """The plan in one process with buffers of ``buffer_km`` (an 8-minute limit unless given)."""
+    sources = {
+        c: country.source(c, buffer_km=buffer_km, cache_dir=tmp_path / "c") for c in country.codes
+    }
+    return plan_national(
+        agents,
+        sites,
+        country.areas(),
+        sources,
+        work_dir=tmp_path / "w",
+        options=NationalOptions(buffer_km=buffer_km, **{"max_minutes": 8.0, **options}),
+    )
+
+
 def test_certificate_flags_a_buffer_too_small(instance, tmp_path):
     """With a 1 km buffer, the 8-minute reach of some sites is not covered: not called exact."""
     agents, sites, _, _ = instance
-    small = {c: COUNTRY.source(c, buffer_km=1.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes}
-    plan = plan_national(
-        agents,
-        sites,
-        COUNTRY.areas(),
-        small,
-        work_dir=tmp_path / "w",
-        options=NationalOptions(max_minutes=8.0, buffer_km=1.0),
-    )
+    plan = _plan_with_buffers(agents, sites, tmp_path, 1.0)
     assert not plan.exact
     assert plan.summary["sites_reach_beyond_buffer"] > 0
     # pairs that may be eligible but were not routed, or not certified, are counted
@@ -313,15 +328,7 @@ def test_uncertified_commutes_make_the_plan_not_exact(instance, tmp_path):
     """7 km buffers: every site's 8-minute reach is covered and every site pair certified, but
     some commutes are not: those agents cannot be planned, so the plan is not called exact."""
     agents, sites, _, _ = instance
-    seven = {c: COUNTRY.source(c, buffer_km=7.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes}
-    plan = plan_national(
-        agents,
-        sites,
-        COUNTRY.areas(),
-        seven,
-        work_dir=tmp_path / "w",
-        options=NationalOptions(max_minutes=8.0, buffer_km=7.0),
-    )
+    plan = _plan_with_buffers(agents, sites, tmp_path, 7.0)
     assert plan.summary["sites_reach_beyond_buffer"] == 0
     assert plan.summary["uncertified_pairs"] == 0
     assert plan.summary["agents_commute_unknown"] > 0
@@ -951,15 +958,7 @@ def test_unknown_pairs_cover_every_eligible_pair_the_buffers_miss(tmp_path):
             "workplace_lat": wlat[work],
         }
     )
-    small = {c: COUNTRY.source(c, buffer_km=3.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes}
-    plan = plan_national(
-        agents,
-        sites,
-        COUNTRY.areas(),
-        small,
-        work_dir=tmp_path / "w",
-        options=NationalOptions(max_minutes=8.0, min_saving=2.0, buffer_km=3.0),
-    )
+    plan = _plan_with_buffers(agents, sites, tmp_path, 3.0, min_saving=2.0)
     assert plan.summary["groups"] <= len(agents)
     # the merged network's eligible pairs, by the rules of the plan
     net = prepare_network(COUNTRY.graph()[0])
@@ -1041,15 +1040,7 @@ def test_certified_times_equal_the_merged_network_on_a_sparse_country(tmp_path):
     merged = travel_table(
         prepare_network(country.graph()[0]), agents.rename(columns={"agent_id": "id"}), places
     ).table
-    small = {c: country.source(c, buffer_km=1.0, cache_dir=tmp_path / "c") for c in country.codes}
-    plan = plan_national(
-        agents,
-        sites,
-        country.areas(),
-        small,
-        work_dir=tmp_path / "w",
-        options=NationalOptions(max_minutes=8.0, buffer_km=1.0),
-    )
+    plan = _plan_with_buffers(agents, sites, tmp_path, 1.0, country=country)
     both = _routed_beside_merged(plan, tmp_path / "w", merged, wlon, wlat)
     same = np.isclose(both["minutes_to_x"], both["minutes_to_y"], atol=1e-4, rtol=0) & np.isclose(
         both["minutes_back_x"], both["minutes_back_y"], atol=1e-4, rtol=0
