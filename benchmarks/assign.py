@@ -29,9 +29,8 @@ import sys
 import time
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
-from optimizer.model import AssignmentProblem
+from optimizer.model import AssignmentProblem, solve_flow
 
 SHAPES = ("uniform-plentiful", "uniform-scarce", "clustered-plentiful", "clustered-scarce")
 
@@ -103,17 +102,10 @@ def plain_flow(problem: AssignmentProblem) -> tuple[int, int]:
         ]
     )
     costs = np.concatenate([np.zeros(n), -gains, np.zeros(int(free.sum()) + m + 2)])
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32),
-        heads.astype(np.int32),
-        caps.astype(np.int64),
-        costs.astype(np.int64),
+    flow = solve_flow(
+        tails, heads, caps, costs, n_nodes=n + m + 4, source=source, sink=sink, amount=n
     )
-    supplies = np.zeros(n + m + 4, dtype=np.int64)
-    supplies[source], supplies[sink] = n, -n
-    flow.set_nodes_supplies(np.arange(n + m + 4, dtype=np.int32), supplies)
-    assert flow.solve() == flow.OPTIMAL
+    assert flow is not None
     return -int(flow.optimal_cost()), int(rows.size)
 
 

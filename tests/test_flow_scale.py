@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ortools.graph.python import min_cost_flow
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 from optimizer.errors import InfeasibleError
-from optimizer.model import AssignmentProblem, is_optimal
+from optimizer.model import AssignmentProblem, is_optimal, solve_flow
 from optimizer.model import flow as flow_module
 from optimizer.model import problem as problem_module
 from optimizer.model.feasibility import check_feasible
@@ -67,17 +66,10 @@ def _plain_flow_optimum(problem: AssignmentProblem) -> int:
         [np.ones(n), np.ones(pi.size), np.ones(free.size), problem.capacities, [problem.limit, n]]
     )
     costs = np.concatenate([np.zeros(n), -gain, np.zeros(free.size + m + 2)])
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32),
-        heads.astype(np.int32),
-        caps.astype(np.int64),
-        costs.astype(np.int64),
+    flow = solve_flow(
+        tails, heads, caps, costs, n_nodes=n + m + 4, source=source, sink=sink, amount=n
     )
-    supplies = np.zeros(n + m + 4, dtype=np.int64)
-    supplies[source], supplies[sink] = n, -n
-    flow.set_nodes_supplies(np.arange(n + m + 4, dtype=np.int32), supplies)
-    assert flow.solve() == flow.OPTIMAL
+    assert flow is not None
     return -int(flow.optimal_cost())
 
 
