@@ -112,26 +112,21 @@ def merged(instance):
     return travel_table(net, origins, destinations).table
 
 
-def _merged_problem(agents, sites, wlon, wlat, merged, days):
-    """The agents' AssignmentProblem on the merged network's times, and their allowed days."""
+def _table_problem(agents, sites, table, work_of, days) -> AssignmentProblem:
+    """The agents' AssignmentProblem on a travel table (``work_of``: each agent's workplace id)."""
     wide = {
-        col: merged.pivot(index="origin_id", columns="destination_id", values=col).reindex(
+        col: table.pivot(index="origin_id", columns="destination_id", values=col).reindex(
             agents["agent_id"]
         )
         for col in ("minutes_to", "minutes_back")
     }
-    work = [
-        f"w{int(np.flatnonzero((wlon == a) & (wlat == b))[0])}"
-        for a, b in zip(agents["workplace_lon"], agents["workplace_lat"], strict=True)
-    ]
     rows = np.arange(len(agents))
     ids = sites["telecentre_id"].tolist()
 
-    def at_work(col):
-        frame = wide[col]
-        return frame.to_numpy()[rows, [frame.columns.get_loc(w) for w in work]]
+    def at_work(col: str) -> np.ndarray:
+        return wide[col].to_numpy()[rows, [wide[col].columns.get_loc(w) for w in work_of]]
 
-    problem = AssignmentProblem(
+    return AssignmentProblem(
         agent_ids=tuple(agents["agent_id"]),
         telecentre_ids=tuple(ids),
         minutes_to=wide["minutes_to"][ids].to_numpy(),
@@ -143,6 +138,15 @@ def _merged_problem(agents, sites, wlon, wlat, merged, days):
         max_minutes=OPTIONS.max_minutes,
         min_saving=OPTIONS.min_saving,
     ).validated()
+
+
+def _merged_problem(agents, sites, wlon, wlat, merged, days):
+    """The agents' AssignmentProblem on the merged network's times, and their allowed days."""
+    work = [
+        f"w{int(np.flatnonzero((wlon == a) & (wlat == b))[0])}"
+        for a, b in zip(agents["workplace_lon"], agents["workplace_lat"], strict=True)
+    ]
+    problem = _table_problem(agents, sites, merged, work, days)
     return problem, ~day_mask(agents["impossible_days"])
 
 
@@ -566,30 +570,7 @@ def _single_process_gain(network, agents: pd.DataFrame, sites: pd.DataFrame) -> 
         ignore_index=True,
     )
     table = travel_table(network, origins, destinations).table
-    wide = {
-        col: table.pivot(index="origin_id", columns="destination_id", values=col).reindex(
-            agents["agent_id"]
-        )
-        for col in ("minutes_to", "minutes_back")
-    }
-    rows = np.arange(len(agents))
-    ids = sites["telecentre_id"].tolist()
-
-    def at_work(col: str) -> np.ndarray:
-        return wide[col].to_numpy()[rows, [wide[col].columns.get_loc(w) for w in work_of]]
-
-    problem = AssignmentProblem(
-        agent_ids=tuple(agents["agent_id"]),
-        telecentre_ids=tuple(ids),
-        minutes_to=wide["minutes_to"][ids].to_numpy(),
-        minutes_back=wide["minutes_back"][ids].to_numpy(),
-        head_office_minutes_to=at_work("minutes_to"),
-        head_office_minutes_back=at_work("minutes_back"),
-        capacities=np.ones(len(ids), dtype=np.int64),
-        days=np.ones(len(agents), dtype=np.int64),
-        max_minutes=OPTIONS.max_minutes,
-        min_saving=OPTIONS.min_saving,
-    ).validated()
+    problem = _table_problem(agents, sites, table, work_of, np.ones(len(agents)))
     single = solve_weekly(
         problem, sites[list(DAYS)].to_numpy(), allowed_days=~day_mask(agents["impossible_days"])
     )
