@@ -426,23 +426,31 @@ def _run(tasks: list[DepartementTask], client: Any, say: Progress) -> list[dict[
         pure=False,
     )
     code_of = {future.key: task.code for future, task in zip(futures, tasks, strict=True)}
+    killed: list[str] = []
     try:
         for done, future in enumerate(as_completed(futures), 1):
             try:
                 result = future.result()
             except KilledWorker:
-                code = code_of[future.key]
-                msg = (
-                    f"département {code}: the workers running its task died repeatedly "
-                    "(out of memory?); no plan was made."
-                )
-                raise ClusterError(msg) from None
+                # every task running on a dying worker is blamed with the one that killed it:
+                # let the others finish, then name them all
+                killed.append(code_of[future.key])
+                continue
             except (FutureCancelledError, OSError) as exc:
                 code = code_of[future.key]
                 msg = f"département {code}: the cluster lost its task ({exc}); no plan was made."
                 raise ClusterError(msg) from None
             results.append(result)
             say(f"département {result['code']} routed ({done}/{len(tasks)})")
+        if killed:
+            codes = ", ".join(sorted(killed))
+            msg = (
+                f"{'départements' if len(killed) > 1 else 'département'} {codes}: the workers "
+                f"running {'their tasks' if len(killed) > 1 else 'its task'} died repeatedly "
+                "(out of memory? a task that kills its worker also fails the tasks beside it); "
+                "no plan was made."
+            )
+            raise ClusterError(msg)
     except OptimizerError:
         client.cancel(futures)
         raise
