@@ -27,13 +27,22 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 
 from optimizer.errors import ClusterError, InputError, OptimizerError
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import WEEKDAYS, Resolver, group_agents, locate, within_buffers
 from optimizer.national.solve import solve_groups, solve_weekly_groups
-from optimizer.national.tasks import HORIZONS, TRAVEL, DepartementTask, route_departement
+from optimizer.national.tasks import (
+    AWAY,
+    EXTENT,
+    HORIZONS,
+    ORIGINS,
+    TRAVEL,
+    DepartementTask,
+    route_departement,
+)
 from optimizer.network import Progress
 from optimizer.options import DEFAULT_MIN_SAVING
 from optimizer.settings import ACCESS_SPEED_KMH, INPUT_CRS, WORKING_CRS
@@ -257,6 +266,11 @@ def plan_national(
     routed_s = time.perf_counter() - started
     travel = _read(Path(work_dir) / TRAVEL, [t.code for t in tasks])
     horizons = _read(Path(work_dir) / HORIZONS, [t.code for t in tasks])
+    reach = _Reach(
+        origins=_read(Path(work_dir) / ORIGINS, [t.code for t in tasks]),
+        away=_read(Path(work_dir) / AWAY, [t.code for t in tasks]),
+        extent=_read(Path(work_dir) / EXTENT, [t.code for t in tasks]),
+    )
 
     read_s = time.perf_counter() - started - routed_s
     commute = _commutes(groups, travel, work_code_of, inside)
@@ -265,7 +279,16 @@ def plan_national(
     reach_open = int((site_h["horizon_to"].reindex(site_ids).fillna(0.0) <= opts.max_minutes).sum())
     top_kmh = max([float(r.get("top_speed_kmh", 0.0)) for r in results] + [ACCESS_SPEED_KMH])
     unknown = _unknown_pairs(
-        groups, commute, travel, sites, site_ids, site_h.reindex(site_ids), top_kmh, opts
+        groups,
+        commute,
+        travel,
+        sites,
+        site_ids,
+        site_code,
+        site_h.reindex(site_ids),
+        reach,
+        top_kmh,
+        opts,
     )
     pairs_s = time.perf_counter() - started - routed_s - read_s
     say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
@@ -399,6 +422,13 @@ def _tasks(
                 commutes=pairs.reset_index(drop=True),
                 max_minutes=opts.max_minutes,
                 out_dir=str(work_dir),
+                others=pd.DataFrame(
+                    {
+                        "id": sites.loc[site_code != code, "telecentre_id"].astype(str).to_numpy(),
+                        "lon": sites.loc[site_code != code, "lon"].to_numpy(float),
+                        "lat": sites.loc[site_code != code, "lat"].to_numpy(float),
+                    }
+                ),
             )
         )
     return tasks
@@ -545,20 +575,32 @@ def _unknown_pairs(
     travel: pd.DataFrame,
     sites: pd.DataFrame,
     site_ids: np.ndarray,
+    site_code: np.ndarray,
     horizon: pd.DataFrame,
+    reach: _Reach,
     top_kmh: float,
     opts: NationalOptions,
 ) -> pd.DataFrame:
     """Find the (group, site) pairs whose time is not known exactly and that may be eligible.
 
     A pair is known when its site's task routed it and certified it. Any
-    other pair's merged-network time is at least a lower bound, each way:
-    ``min(t, h)`` when it was routed in ``t`` but not certified, ``h`` (the
-    site's horizon) when its home lies outside the buffer or beyond the
-    search limit, and in every case the straight distance at the fastest
-    speed of any extract or access leg (see :mod:`.extracts`). The pair may be
-    eligible when those bounds pass the rules of :func:`_pairs`; none may,
-    for the plan to be optimal on the merged network.
+    other pair's merged-network time is at least a lower bound, each way
+    (``out``, ``in``: the home's minutes to and from the nearest cut node of
+    an extract; ``h``: the site's horizon, :mod:`.extracts`):
+
+    - routed in the site's extract but not certified: ``min(t, out + h)``
+      (a route that leaves the extract drives to its cut, then from its cut);
+    - the home inside the site's extract, not routed (longer than the limit
+      there): ``min(limit, out + h)`` to the site, nothing more on the way back;
+    - the home surely outside the site's extract (farther from its roads'
+      hull than from its own road, :func:`_far_homes`): ``h`` (the route
+      enters it); nothing when that is not sure;
+    - in every case, ``out`` (``in`` back) of any extract holding the home
+      but not the site's road (:func:`_outside`): the route leaves it;
+    - and the straight distance at the fastest speed of any extract or access leg.
+
+    The pair may be eligible when those bounds pass the rules of
+    :func:`_pairs`; none may, for the plan to be optimal on the merged network.
 
     Returns ``group, site`` (indices), one row per such pair.
     """
@@ -585,6 +627,14 @@ def _unknown_pairs(
     floor_s = max(1.0, float(np.rint(opts.min_saving * 60.0)))
     h_to = horizon["horizon_to"].fillna(0.0).to_numpy(float)
     h_back = horizon["horizon_back"].fillna(0.0).to_numpy(float)
+    # each usable group's home, and the extracts holding it (with its out and in horizons)
+    home_ids, home_of = np.unique(groups["home_id"].to_numpy()[usable], return_inverse=True)
+    held = reach.origins[reach.origins["origin_id"].isin(home_ids)]
+    held_home = np.searchsorted(home_ids, held["origin_id"].to_numpy())
+    held_code = held["departement"].to_numpy()
+    held_out, held_in = held["out"].to_numpy(float), held["in"].to_numpy(float)
+    outside = _outside(reach, site_ids, horizon)
+    far = _far_homes(reach, home_ids, groups, usable, home_of)
 
     def may_be_eligible(
         lb_to: np.ndarray, lb_back: np.ndarray, w_to: np.ndarray, w_sum: np.ndarray
@@ -594,6 +644,37 @@ def _unknown_pairs(
             ok &= lb_to <= w_to
         ok &= np.rint((w_sum - lb_to - lb_back) * 60.0) >= floor_s
         return np.asarray(ok)
+
+    def home_bounds(j: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per home and site of ``j``: the bounds of extracts holding the home (module doc).
+
+        ``inside``: the home is an origin of the site's own extract; ``out_d``,
+        ``in_d``: its horizons there; ``leave_to``, ``leave_back``: the largest
+        horizons of the extracts holding the home but not the site.
+        """
+        shape = (home_ids.size, j.size)
+        inside, out_d, in_d = np.zeros(shape, bool), np.zeros(shape), np.zeros(shape)
+        leave_to, leave_back = np.zeros(shape), np.zeros(shape)
+        surely_out = np.zeros(shape, bool)
+        for code, flags in far.items():
+            own = np.flatnonzero(site_code[j] == code)
+            surely_out[:, own] = flags[:, None]
+        for code in np.unique(held_code):
+            rows = held_code == code
+            homes = held_home[rows]
+            own = np.flatnonzero(site_code[j] == code)
+            if own.size:
+                where = np.ix_(homes, own)
+                inside[where] = True
+                out_d[where] = held_out[rows][:, None]
+                in_d[where] = held_in[rows][:, None]
+            away = outside.get(str(code))
+            cols = np.flatnonzero(away[j]) if away is not None else np.zeros(0, np.int64)
+            if cols.size:
+                where = np.ix_(homes, cols)
+                leave_to[where] = np.maximum(leave_to[where], held_out[rows][:, None])
+                leave_back[where] = np.maximum(leave_back[where], held_in[rows][:, None])
+        return inside, surely_out, out_d, in_d, leave_to, leave_back
 
     # the pairs routed by the sites' tasks (usable groups only)
     rows = travel[travel["kind"] == "site"]
@@ -607,26 +688,50 @@ def _unknown_pairs(
         .reindex(merged["destination_id"].to_numpy())
         .to_numpy(np.int64)
     )
-    # routed but not certified: bounded by min(t, h) and the straight line
-    loose = ~merged["certified"].to_numpy(bool)
-    if loose.any():
+    # routed but not certified: bounded by min(t, out + h), the leaving bounds, the line
+    loose = np.flatnonzero(~merged["certified"].to_numpy(bool))
+    if loose.size:
         g, j = r_g[loose], r_j[loose]
+        out_d, in_d = np.zeros(loose.size), np.zeros(loose.size)
+        leave_to, leave_back = np.zeros(loose.size), np.zeros(loose.size)
+        for code in np.unique(held_code):
+            rows = held_code == code
+            out_b = np.full(home_ids.size, np.nan)
+            in_b = np.full(home_ids.size, np.nan)
+            out_b[held_home[rows]], in_b[held_home[rows]] = held_out[rows], held_in[rows]
+            o, i = out_b[home_of[g]], in_b[home_of[g]]
+            here = ~np.isnan(o)
+            own = here & (site_code[j] == code)
+            out_d[own], in_d[own] = o[own], i[own]
+            away = outside.get(str(code))
+            if away is not None:
+                leave = here & away[j]
+                leave_to[leave] = np.maximum(leave_to[leave], o[leave])
+                leave_back[leave] = np.maximum(leave_back[leave], i[leave])
         line = np.hypot(gx[g] - sx[j], gy[g] - sy[j]) * per_m
-        lb_to = np.maximum(np.minimum(merged["minutes_to"].to_numpy(float)[loose], h_to[j]), line)
-        lb_back = np.maximum(
-            np.minimum(merged["minutes_back"].to_numpy(float)[loose], h_back[j]), line
-        )
+        t_to = merged["minutes_to"].to_numpy(float)[loose]
+        t_back = merged["minutes_back"].to_numpy(float)[loose]
+        lb_to = np.maximum.reduce([np.minimum(t_to, out_d + h_to[j]), line, leave_to])
+        lb_back = np.maximum.reduce([np.minimum(t_back, in_d + h_back[j]), line, leave_back])
         hit = may_be_eligible(lb_to, lb_back, wp_to[g], wp_sum[g])
         found_g.append(usable[g[hit]])
         found_j.append(j[hit])
-    # not routed: bounded by the horizon and the straight line, site block by site block
+    # not routed, site block by site block
     have = r_g * site_ids.size + r_j
     step = max(1, 2_000_000 // usable.size)
     for lo in range(0, site_ids.size, step):
         j = np.arange(lo, min(lo + step, site_ids.size))
+        inside, surely_out, out_d, in_d, leave_to, leave_back = (b[home_of] for b in home_bounds(j))
         line = np.hypot(gx[:, None] - sx[None, j], gy[:, None] - sy[None, j]) * per_m
-        lb_to = np.maximum(h_to[None, j], line)
-        lb_back = np.maximum(h_back[None, j], line)
+        beyond = np.nextafter(opts.max_minutes, np.inf)  # searched to the limit there
+        lb_to = np.where(
+            inside,
+            np.minimum(beyond, out_d + h_to[None, j]),
+            np.where(surely_out, h_to[None, j], 0.0),
+        )
+        lb_back = np.where(surely_out, h_back[None, j], 0.0)
+        lb_to = np.maximum.reduce([lb_to, line, leave_to])
+        lb_back = np.maximum.reduce([lb_back, line, leave_back])
         mask = may_be_eligible(lb_to, lb_back, wp_to[:, None], wp_sum[:, None])
         g_idx, j_idx = np.nonzero(mask)
         if g_idx.size:
@@ -635,6 +740,70 @@ def _unknown_pairs(
             found_g.append(usable[g_idx[new]])
             found_j.append(j[j_idx[new]])
     return pd.DataFrame({"group": np.concatenate(found_g), "site": np.concatenate(found_j)})
+
+
+def _far_homes(
+    reach: _Reach,
+    home_ids: np.ndarray,
+    groups: pd.DataFrame,
+    usable: np.ndarray,
+    home_of: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Per extract: which homes surely join none of its roads (``code -> (n_homes,) bool``).
+
+    A home's road in the merged network is known from any task where the
+    home joins its road alike (``snap_m``); a home farther than that from the
+    convex hull of an extract's roads joins none of them, so a route from it
+    to a site of that extract enters the extract through its cut.
+    """
+    alike = reach.origins[reach.origins["alike"].to_numpy(bool)]
+    snap = (
+        alike.groupby("origin_id")["snap_m"].min().reindex(home_ids).to_numpy(float)
+    )  # nan: no task knows it
+    first = np.zeros(home_ids.size, dtype=np.int64)
+    first[home_of] = usable  # a group of each home, for its point
+    to_metric = Transformer.from_crs(INPUT_CRS, WORKING_CRS, always_xy=True)
+    x, y = to_metric.transform(
+        groups["lon"].to_numpy(float)[first], groups["lat"].to_numpy(float)[first]
+    )
+    points = shapely.points(np.asarray(x), np.asarray(y))
+    out: dict[str, np.ndarray] = {}
+    for code, hull in zip(reach.extent["departement"], reach.extent["hull"], strict=True):
+        distance = shapely.distance(shapely.from_wkt(hull), points)
+        with np.errstate(invalid="ignore"):
+            out[str(code)] = np.asarray(distance > snap + 0.01)
+    return out
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """What the tasks wrote to bound the pairs they did not certify (see :mod:`.tasks`)."""
+
+    origins: pd.DataFrame  # departement, origin_id, out, in, snap_m, alike
+    away: pd.DataFrame  # departement, destination_id, near_m
+    extent: pd.DataFrame  # departement, hull (WKT, working CRS)
+
+
+def _outside(reach: _Reach, site_ids: np.ndarray, horizon: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per extract: which sites' roads surely lie outside it (``code -> (n_sites,) bool``).
+
+    A site's road in the merged network is the one its own task found, when
+    that task says it is surely the same (``alike``); that road is not in
+    another extract when the extract's nearest road is farther from the site.
+    """
+    snap = horizon["snap_m"].to_numpy(float)
+    alike = horizon["alike"].fillna(False).to_numpy(bool)
+    position = pd.Series(np.arange(site_ids.size), index=site_ids)
+    out: dict[str, np.ndarray] = {}
+    for code, rows in reach.away.groupby("departement"):
+        j = position.reindex(rows["destination_id"].astype(str).to_numpy()).to_numpy()
+        known = ~np.isnan(j)
+        j = j[known].astype(np.int64)
+        flags = np.zeros(site_ids.size, dtype=bool)
+        # a centimetre's margin: a tie may be the same road
+        flags[j] = alike[j] & (rows["near_m"].to_numpy(float)[known] > snap[j] + 0.01)
+        out[str(code)] = flags
+    return out
 
 
 def _allocation(

@@ -13,7 +13,22 @@ commute decides the saving), certifies each time against the extract's cut
   certified``: site pairs within the longest acceptable drive, and each
   home's own workplace;
 - ``horizons/departement=CODE/part.parquet``: ``destination_id, kind,
-  horizon_to, horizon_back`` (minutes from/to the nearest cut node).
+  horizon_to, horizon_back`` (minutes from/to the nearest cut node),
+  ``snap_m`` (how far the destination is from its road) and ``alike``
+  (whether that road is surely its road in the merged network);
+- ``origins/departement=CODE/part.parquet``: ``origin_id, out, in``: minutes
+  from each home to the nearest cut node and back (0 where the home's road
+  is not surely its merged-network road or touches the cut), ``snap_m`` and
+  ``alike`` as for destinations;
+- ``extent/departement=CODE/part.parquet``: ``hull``: the convex hull of the
+  extract's roads (WKT, working CRS): a point farther from it than from its
+  own road cannot join a road of this extract;
+- ``away/departement=CODE/part.parquet``: ``destination_id, near_m``: how far
+  each other département's site is from the nearest road of this extract.
+
+The last two bound the pairs no task certified (:func:`optimizer.national.plan._unknown_pairs`):
+a route from a home to a site whose road is not in this extract leaves it
+through the cut, so it drives at least ``out`` minutes.
 
 It returns a small summary; the tables stay on disk.
 """
@@ -25,12 +40,13 @@ import os
 import resource
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from optimizer.national.extracts import NetworkSource
 from optimizer.network import RoadNetwork
@@ -40,6 +56,9 @@ logger = logging.getLogger(__name__)
 
 TRAVEL = "travel"
 HORIZONS = "horizons"
+ORIGINS = "origins"
+AWAY = "away"
+EXTENT = "extent"
 _TIMES = ("minutes_to", "km_to", "minutes_back", "km_back")
 
 
@@ -65,6 +84,9 @@ class DepartementTask:
         Longest acceptable one-way drive to a site; longer site pairs are not kept.
     out_dir
         Folder of the Parquet tables.
+    others
+        ``id, lon, lat``: the other départements' sites, whose distance to this
+        extract's roads is written (``away``).
     """
 
     code: str
@@ -75,6 +97,9 @@ class DepartementTask:
     commutes: pd.DataFrame
     max_minutes: float
     out_dir: str
+    others: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"id": [], "lon": [], "lat": []})
+    )
 
 
 def route_departement(task: DepartementTask) -> dict[str, Any]:
@@ -131,7 +156,7 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
     o_lon, o_lat = task.origins["lon"].to_numpy(), task.origins["lat"].to_numpy()
     snap_o = snap_points(routing, o_lon, o_lat)
     o_tail, o_head = routing.tail[snap_o.edge], routing.head[snap_o.edge]
-    origin = pd.DataFrame(
+    per_origin = pd.DataFrame(
         {
             "clear": ~(in_cut[o_tail] | in_cut[o_head])
             & extract.snaps_alike(o_lon, o_lat, snap_o.snap_m),
@@ -140,7 +165,8 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
             "in": np.minimum(to_cut[o_tail], to_cut[o_head]) / 60.0,
         },
         index=task.origins["id"].astype(str).to_numpy(),
-    ).reindex(table["origin_id"].to_numpy())
+    )
+    origin = per_origin.reindex(table["origin_id"].to_numpy())
     horizon = pd.DataFrame(
         {"h_to": h_to, "h_back": h_back},
         index=pd.MultiIndex.from_arrays(
@@ -186,10 +212,38 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
             "kind": destinations["kind"].to_numpy(),
             "horizon_to": h_to,
             "horizon_back": h_back,
+            "snap_m": snap_d.snap_m,
+            "alike": alike,
         }
     )
-    _write(kept, Path(task.out_dir) / TRAVEL / f"departement={task.code}")
-    _write(horizons, Path(task.out_dir) / HORIZONS / f"departement={task.code}")
+    clear = per_origin["clear"].to_numpy(bool)
+    homes = pd.DataFrame(
+        {
+            "origin_id": per_origin.index.to_numpy(),
+            "out": np.where(clear, per_origin["out"].to_numpy(float), 0.0),
+            "in": np.where(clear, per_origin["in"].to_numpy(float), 0.0),
+            "snap_m": snap_o.snap_m,
+            "alike": extract.snaps_alike(o_lon, o_lat, snap_o.snap_m),
+        }
+    )
+    roads = shapely.multipoints(shapely.get_coordinates(routing.geometry))
+    extent = pd.DataFrame({"hull": [shapely.to_wkt(shapely.convex_hull(roads))]})
+    away = pd.DataFrame(
+        {
+            "destination_id": task.others["id"].astype(str).to_numpy(),
+            "near_m": snap_points(
+                routing, task.others["lon"].to_numpy(float), task.others["lat"].to_numpy(float)
+            ).snap_m
+            if len(task.others)
+            else np.zeros(0),
+        }
+    )
+    folder = f"departement={task.code}"
+    _write(kept, Path(task.out_dir) / TRAVEL / folder)
+    _write(horizons, Path(task.out_dir) / HORIZONS / folder)
+    _write(homes, Path(task.out_dir) / ORIGINS / folder)
+    _write(away, Path(task.out_dir) / AWAY / folder)
+    _write(extent, Path(task.out_dir) / EXTENT / folder)
     elapsed = time.perf_counter() - started
     logger.info(
         "département %s: %d homes x %d destinations, %d pairs kept in %.2f s",
