@@ -258,14 +258,16 @@ def plan_national(
     work_code_of = dict(zip(works["workplace_id"], work_code, strict=True))
     inside = within_buffers(homes["lon"].to_numpy(), homes["lat"].to_numpy(), areas, opts.buffer_km)
     tasks = _tasks(
-        groups, homes, works, work_code, sites, site_code, inside, sources, opts, work_dir
+        groups, homes, works, work_code, sites, site_code, inside, sources, opts, work_dir, areas
     )
     say(f"{len(agents)} agents in {len(groups)} groups; {len(tasks)} départements to route")
     prepared_s = time.perf_counter() - started
     results = _run(tasks, client, say)
     routed_s = time.perf_counter() - started
-    travel = _read(Path(work_dir) / TRAVEL, [t.code for t in tasks])
-    horizons = _read(Path(work_dir) / HORIZONS, [t.code for t in tasks])
+    raw = _read(Path(work_dir) / TRAVEL, [t.code for t in tasks])
+    travel = _best_rows(raw)
+    every_horizon = _read(Path(work_dir) / HORIZONS, [t.code for t in tasks])
+    horizons = every_horizon[every_horizon["own"].to_numpy(bool)]  # the own extract's
     reach = _Reach(
         origins=_read(Path(work_dir) / ORIGINS, [t.code for t in tasks]),
         away=_read(Path(work_dir) / AWAY, [t.code for t in tasks]),
@@ -279,16 +281,7 @@ def plan_national(
     reach_open = int((site_h["horizon_to"].reindex(site_ids).fillna(0.0) <= opts.max_minutes).sum())
     top_kmh = max([float(r.get("top_speed_kmh", 0.0)) for r in results] + [ACCESS_SPEED_KMH])
     unknown = _unknown_pairs(
-        groups,
-        commute,
-        travel,
-        sites,
-        site_ids,
-        site_code,
-        site_h.reindex(site_ids),
-        reach,
-        top_kmh,
-        opts,
+        groups, commute, travel, raw, sites, site_ids, every_horizon, reach, top_kmh, opts
     )
     pairs_s = time.perf_counter() - started - routed_s - read_s
     say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
@@ -380,8 +373,15 @@ def _tasks(
     sources: Mapping[str, NetworkSource],
     opts: NationalOptions,
     work_dir: str | Path,
+    areas: gpd.GeoDataFrame,
 ) -> list[DepartementTask]:
-    """One task per département with sites or workplaces."""
+    """One task per département with sites or workplaces.
+
+    A task routes its own sites and workplaces, and also the other
+    départements' ones that lie in its buffer (``own`` False): a pair its own
+    task cannot certify (a home far out in the buffer) may be certified in
+    the home's extract, where the route stays far from the cut.
+    """
     tasks = []
     wanted = sorted(set(site_code.tolist()) | {c for c in work_code.tolist() if c})
     lacking = [code for code in wanted if code not in sources]
@@ -392,18 +392,33 @@ def _tasks(
         )
         raise InputError(msg)
     home_pos = {h: k for k, h in enumerate(homes["home_id"])}
+    site_near = within_buffers(
+        sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), areas, opts.buffer_km
+    )
+    work_near = within_buffers(
+        works["workplace_lon"].to_numpy(float),
+        works["workplace_lat"].to_numpy(float),
+        areas,
+        opts.buffer_km,
+    )
     for code in wanted:
         inside_ids = set(homes["home_id"].to_numpy()[inside.get(code, np.empty(0, int))].tolist())
-        here_sites = sites[site_code == code]
-        here_works = works[work_code == code]
+        in_buffer = np.zeros(len(sites), dtype=bool)
+        in_buffer[site_near.get(code, np.empty(0, int))] = True
+        here_sites = sites[(site_code == code) | in_buffer]
+        work_in = np.zeros(len(works), dtype=bool)
+        work_in[work_near.get(code, np.empty(0, int))] = True
+        here_works = works[(work_code == code) | work_in]
         pairs = groups[groups["workplace_id"].isin(set(here_works["workplace_id"]))]
         pairs = pairs[pairs["home_id"].isin(inside_ids)][["home_id", "workplace_id"]]
         pairs = pairs.drop_duplicates().rename(
             columns={"home_id": "origin_id", "workplace_id": "destination_id"}
         )
+        here_works = here_works[here_works["workplace_id"].isin(set(pairs["destination_id"]))]
         needed = inside_ids if len(here_sites) else set(pairs["origin_id"])
         chosen = sorted(needed, key=home_pos.__getitem__)
         origins = homes.set_index("home_id").loc[chosen, ["lon", "lat"]].reset_index()
+        others = site_code != code
         tasks.append(
             DepartementTask(
                 code=code,
@@ -414,19 +429,22 @@ def _tasks(
                         "id": here_sites["telecentre_id"].astype(str).to_numpy(),
                         "lon": here_sites["lon"].to_numpy(float),
                         "lat": here_sites["lat"].to_numpy(float),
+                        "own": site_code[here_sites.index.to_numpy()] == code,
                     }
                 ),
                 workplaces=here_works.rename(
                     columns={"workplace_id": "id", "workplace_lon": "lon", "workplace_lat": "lat"}
-                ).reset_index(drop=True),
+                )
+                .assign(own=work_code[here_works.index.to_numpy()] == code)
+                .reset_index(drop=True),
                 commutes=pairs.reset_index(drop=True),
                 max_minutes=opts.max_minutes,
                 out_dir=str(work_dir),
                 others=pd.DataFrame(
                     {
-                        "id": sites.loc[site_code != code, "telecentre_id"].astype(str).to_numpy(),
-                        "lon": sites.loc[site_code != code, "lon"].to_numpy(float),
-                        "lat": sites.loc[site_code != code, "lat"].to_numpy(float),
+                        "id": sites.loc[others, "telecentre_id"].astype(str).to_numpy(),
+                        "lon": sites.loc[others, "lon"].to_numpy(float),
+                        "lat": sites.loc[others, "lat"].to_numpy(float),
                     }
                 ),
             )
@@ -497,6 +515,20 @@ def _read(folder: Path, codes: list[str]) -> pd.DataFrame:
             raise ClusterError(msg)
         frames.append(pd.read_parquet(file).assign(departement=code))
     return pd.concat(frames, ignore_index=True)
+
+
+def _best_rows(travel: pd.DataFrame) -> pd.DataFrame:
+    """Keep one row per (origin, destination): a certified one, else the own task's.
+
+    A pair routed in several extracts has the merged network's time in every
+    one that certifies it; an uncertified row of another département's
+    extract is dropped (the bounds of :func:`_unknown_pairs` are the own
+    extract's).
+    """
+    order = np.lexsort((~travel["own"].to_numpy(bool), ~travel["certified"].to_numpy(bool)))
+    best = travel.iloc[order].drop_duplicates(["origin_id", "destination_id", "kind"])
+    keep = best["certified"].to_numpy(bool) | best["own"].to_numpy(bool)
+    return pd.DataFrame(best[keep].reset_index(drop=True))
 
 
 def _commutes(
@@ -573,47 +605,54 @@ def _unknown_pairs(
     groups: pd.DataFrame,
     commute: pd.DataFrame,
     travel: pd.DataFrame,
+    raw: pd.DataFrame,
     sites: pd.DataFrame,
     site_ids: np.ndarray,
-    site_code: np.ndarray,
-    horizon: pd.DataFrame,
+    horizons: pd.DataFrame,
     reach: _Reach,
     top_kmh: float,
     opts: NationalOptions,
 ) -> pd.DataFrame:
     """Find the (group, site) pairs whose time is not known exactly and that may be eligible.
 
-    A pair is known when its site's task routed it and certified it. Any
-    other pair's merged-network time is at least a lower bound, each way
-    (``out``, ``in``: the home's minutes to and from the nearest cut node of
-    an extract; ``h``: the site's horizon, :mod:`.extracts`):
+    A pair is known when a task certified it (``travel``, one row per pair).
+    Any other pair's merged-network time is at least each of these lower
+    bounds, each way, given by every extract ``B`` (``out``, ``in``: the
+    home's minutes to and from the nearest cut node of ``B``; ``h``: the
+    site's horizon in ``B``, :mod:`.extracts`):
 
-    - routed in the site's extract but not certified: ``min(t, out + h)``
-      (a route that leaves the extract drives to its cut, then from its cut);
-    - the home inside the site's extract, not routed (longer than the limit
-      there): ``min(limit, out + h)`` to the site, nothing more on the way back;
-    - the home surely outside the site's extract (farther from its roads'
-      hull than from its own road, :func:`_far_homes`): ``h`` (the route
-      enters it); nothing when that is not sure;
-    - in every case, ``out`` (``in`` back) of any extract holding the home
-      but not the site's road (:func:`_outside`): the route leaves it;
-    - and the straight distance at the fastest speed of any extract or access leg.
+    - the home a clear origin of ``B`` (its road there is its merged-network
+      road, routed, away from the cut) and the site searched there: ``min(t, out + h)``
+      where ``B`` found ``t`` within the limit, else ``min(limit, out + h)`` to
+      the site (nothing on the way back): a route that leaves ``B`` drives to
+      its cut, then from its cut;
+    - the home surely off ``B``'s roads (:func:`_far_homes`) and the site
+      searched there: ``h`` (the route enters ``B``);
+    - the home a clear origin of ``B`` and the site's road surely not in ``B``
+      (:func:`_outside`): ``out`` (``in`` back): the route leaves ``B``;
+    - the straight distance at the fastest speed of any extract or access leg.
 
     The pair may be eligible when those bounds pass the rules of
     :func:`_pairs`; none may, for the plan to be optimal on the merged network.
+    ``raw`` holds every task's rows (``departement`` the task), ``horizons``
+    every task's destinations.
 
     Returns ``group, site`` (indices), one row per such pair.
     """
     usable = np.flatnonzero(commute["reason"].to_numpy() == "")
-    found_g: list[np.ndarray] = [np.zeros(0, np.int64)]
-    found_j: list[np.ndarray] = [np.zeros(0, np.int64)]
     if usable.size == 0 or len(site_ids) == 0:
-        return pd.DataFrame({"group": found_g[0], "site": found_j[0]})
+        empty = np.zeros(0, np.int64)
+        return pd.DataFrame({"group": empty, "site": empty})
+    home_ids, first, home_of = np.unique(
+        groups["home_id"].to_numpy()[usable], return_index=True, return_inverse=True
+    )
+    n_homes, n_sites = home_ids.size, site_ids.size
     to_metric = Transformer.from_crs(INPUT_CRS, WORKING_CRS, always_xy=True)
-    gx, gy = (
+    hx, hy = (
         np.asarray(a)
         for a in to_metric.transform(
-            groups["lon"].to_numpy(float)[usable], groups["lat"].to_numpy(float)[usable]
+            groups["lon"].to_numpy(float)[usable][first],
+            groups["lat"].to_numpy(float)[usable][first],
         )
     )
     sx, sy = (
@@ -625,129 +664,154 @@ def _unknown_pairs(
     wp_to = commute["minutes_to"].to_numpy(float)[usable]
     wp_sum = wp_to + commute["minutes_back"].to_numpy(float)[usable]
     floor_s = max(1.0, float(np.rint(opts.min_saving * 60.0)))
-    h_to = horizon["horizon_to"].fillna(0.0).to_numpy(float)
-    h_back = horizon["horizon_back"].fillna(0.0).to_numpy(float)
-    # each usable group's home, and the extracts holding it (with its out and in horizons)
-    home_ids, home_of = np.unique(groups["home_id"].to_numpy()[usable], return_inverse=True)
-    held = reach.origins[reach.origins["origin_id"].isin(home_ids)]
-    held_home = np.searchsorted(home_ids, held["origin_id"].to_numpy())
-    held_code = held["departement"].to_numpy()
-    held_out, held_in = held["out"].to_numpy(float), held["in"].to_numpy(float)
-    outside = _outside(reach, site_ids, horizon)
-    far = _far_homes(reach, home_ids, groups, usable, home_of)
+    beyond = float(np.nextafter(opts.max_minutes, np.inf))  # searched to the limit there
+    home_pos = pd.Series(np.arange(n_homes), index=home_ids)
+    site_pos = pd.Series(np.arange(n_sites), index=site_ids)
+    extracts = _extract_bounds(reach, raw, horizons, home_ids, home_pos, site_pos, groups, usable)
+    # the certified pairs, as home x site keys
+    sure = travel[(travel["kind"] == "site") & travel["certified"].to_numpy(bool)]
+    sure_h = home_pos.reindex(sure["origin_id"].to_numpy()).to_numpy()
+    sure_j = site_pos.reindex(sure["destination_id"].to_numpy()).to_numpy()
+    known = ~(np.isnan(sure_h) | np.isnan(sure_j))
+    certified = np.unique(sure_h[known].astype(np.int64) * n_sites + sure_j[known].astype(np.int64))
 
-    def may_be_eligible(
-        lb_to: np.ndarray, lb_back: np.ndarray, w_to: np.ndarray, w_sum: np.ndarray
-    ) -> np.ndarray:
-        ok = lb_to <= opts.max_minutes
+    found_g: list[np.ndarray] = [np.zeros(0, np.int64)]
+    found_j: list[np.ndarray] = [np.zeros(0, np.int64)]
+    step = max(1, 2_000_000 // max(usable.size, n_homes))
+    for lo in range(0, n_sites, step):
+        j = np.arange(lo, min(lo + step, n_sites))
+        line = np.hypot(hx[:, None] - sx[None, j], hy[:, None] - sy[None, j]) * per_m
+        lb_to, lb_back = line, line.copy()
+        for ext in extracts:
+            ext.bound(j, lb_to, lb_back, beyond)
+        ok = lb_to[home_of] <= opts.max_minutes
         if opts.no_worse_off:
-            ok &= lb_to <= w_to
-        ok &= np.rint((w_sum - lb_to - lb_back) * 60.0) >= floor_s
-        return np.asarray(ok)
-
-    def home_bounds(j: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Per home and site of ``j``: the bounds of extracts holding the home (module doc).
-
-        ``inside``: the home is an origin of the site's own extract; ``out_d``,
-        ``in_d``: its horizons there; ``leave_to``, ``leave_back``: the largest
-        horizons of the extracts holding the home but not the site.
-        """
-        shape = (home_ids.size, j.size)
-        inside, out_d, in_d = np.zeros(shape, bool), np.zeros(shape), np.zeros(shape)
-        leave_to, leave_back = np.zeros(shape), np.zeros(shape)
-        surely_out = np.zeros(shape, bool)
-        for code, flags in far.items():
-            own = np.flatnonzero(site_code[j] == code)
-            surely_out[:, own] = flags[:, None]
-        for code in np.unique(held_code):
-            rows = held_code == code
-            homes = held_home[rows]
-            own = np.flatnonzero(site_code[j] == code)
-            if own.size:
-                where = np.ix_(homes, own)
-                inside[where] = True
-                out_d[where] = held_out[rows][:, None]
-                in_d[where] = held_in[rows][:, None]
-            away = outside.get(str(code))
-            cols = np.flatnonzero(away[j]) if away is not None else np.zeros(0, np.int64)
-            if cols.size:
-                where = np.ix_(homes, cols)
-                leave_to[where] = np.maximum(leave_to[where], held_out[rows][:, None])
-                leave_back[where] = np.maximum(leave_back[where], held_in[rows][:, None])
-        return inside, surely_out, out_d, in_d, leave_to, leave_back
-
-    # the pairs routed by the sites' tasks (usable groups only)
-    rows = travel[travel["kind"] == "site"]
-    position = pd.Series(np.arange(usable.size), index=usable)
-    merged = groups.iloc[usable][["group", "home_id"]].merge(
-        rows, left_on="home_id", right_on="origin_id", how="inner"
-    )
-    r_g = position.reindex(merged["group"].to_numpy()).to_numpy(np.int64)
-    r_j = (
-        pd.Series(np.arange(site_ids.size), index=site_ids)
-        .reindex(merged["destination_id"].to_numpy())
-        .to_numpy(np.int64)
-    )
-    # routed but not certified: bounded by min(t, out + h), the leaving bounds, the line
-    loose = np.flatnonzero(~merged["certified"].to_numpy(bool))
-    if loose.size:
-        g, j = r_g[loose], r_j[loose]
-        out_d, in_d = np.zeros(loose.size), np.zeros(loose.size)
-        leave_to, leave_back = np.zeros(loose.size), np.zeros(loose.size)
-        for code in np.unique(held_code):
-            rows = held_code == code
-            out_b = np.full(home_ids.size, np.nan)
-            in_b = np.full(home_ids.size, np.nan)
-            out_b[held_home[rows]], in_b[held_home[rows]] = held_out[rows], held_in[rows]
-            o, i = out_b[home_of[g]], in_b[home_of[g]]
-            here = ~np.isnan(o)
-            own = here & (site_code[j] == code)
-            out_d[own], in_d[own] = o[own], i[own]
-            away = outside.get(str(code))
-            if away is not None:
-                leave = here & away[j]
-                leave_to[leave] = np.maximum(leave_to[leave], o[leave])
-                leave_back[leave] = np.maximum(leave_back[leave], i[leave])
-        line = np.hypot(gx[g] - sx[j], gy[g] - sy[j]) * per_m
-        t_to = merged["minutes_to"].to_numpy(float)[loose]
-        t_back = merged["minutes_back"].to_numpy(float)[loose]
-        lb_to = np.maximum.reduce([np.minimum(t_to, out_d + h_to[j]), line, leave_to])
-        lb_back = np.maximum.reduce([np.minimum(t_back, in_d + h_back[j]), line, leave_back])
-        hit = may_be_eligible(lb_to, lb_back, wp_to[g], wp_sum[g])
-        found_g.append(usable[g[hit]])
-        found_j.append(j[hit])
-    # not routed, site block by site block
-    have = r_g * site_ids.size + r_j
-    step = max(1, 2_000_000 // usable.size)
-    for lo in range(0, site_ids.size, step):
-        j = np.arange(lo, min(lo + step, site_ids.size))
-        inside, surely_out, out_d, in_d, leave_to, leave_back = (b[home_of] for b in home_bounds(j))
-        line = np.hypot(gx[:, None] - sx[None, j], gy[:, None] - sy[None, j]) * per_m
-        beyond = np.nextafter(opts.max_minutes, np.inf)  # searched to the limit there
-        lb_to = np.where(
-            inside,
-            np.minimum(beyond, out_d + h_to[None, j]),
-            np.where(surely_out, h_to[None, j], 0.0),
-        )
-        lb_back = np.where(surely_out, h_back[None, j], 0.0)
-        lb_to = np.maximum.reduce([lb_to, line, leave_to])
-        lb_back = np.maximum.reduce([lb_back, line, leave_back])
-        mask = may_be_eligible(lb_to, lb_back, wp_to[:, None], wp_sum[:, None])
-        g_idx, j_idx = np.nonzero(mask)
+            ok &= lb_to[home_of] <= wp_to[:, None]
+        ok &= np.rint((wp_sum[:, None] - lb_to[home_of] - lb_back[home_of]) * 60.0) >= floor_s
+        g_idx, j_idx = np.nonzero(ok)
         if g_idx.size:
-            key = g_idx * site_ids.size + j[j_idx]
-            new = ~np.isin(key, have)
+            new = ~np.isin(home_of[g_idx] * n_sites + j[j_idx], certified)
             found_g.append(usable[g_idx[new]])
             found_j.append(j[j_idx[new]])
     return pd.DataFrame({"group": np.concatenate(found_g), "site": np.concatenate(found_j)})
 
 
-def _far_homes(
+@dataclass(frozen=True)
+class _ExtractBound:
+    """One extract's lower bounds on the pairs' times (see :func:`_unknown_pairs`)."""
+
+    origins: np.ndarray  # homes that are clear origins of the extract
+    out: np.ndarray  # their minutes to the nearest cut node (0 where unsure)
+    back: np.ndarray  # their minutes from it
+    far: np.ndarray  # homes surely off the extract's roads
+    searched: np.ndarray  # (n_sites,) bool: sites searched in the extract
+    h_to: np.ndarray  # (n_sites,) their horizons there (0 elsewhere)
+    h_back: np.ndarray
+    outside: np.ndarray  # (n_sites,) bool: sites whose road the extract surely lacks
+    found: pd.DataFrame  # site pairs found within the limit: home, site, to, back (by site)
+
+    def bound(self, j: np.ndarray, lb_to: np.ndarray, lb_back: np.ndarray, beyond: float) -> None:
+        """Raise ``lb_to``, ``lb_back`` (homes x sites ``j``) to this extract's bounds."""
+        here = np.flatnonzero(self.searched[j])
+        if here.size:
+            cols = j[here]
+            where = np.ix_(self.far, here)
+            lb_to[where] = np.maximum(lb_to[where], self.h_to[cols][None, :])
+            lb_back[where] = np.maximum(lb_back[where], self.h_back[cols][None, :])
+            # origins: at least min(t, out + h), t beyond the limit where not found
+            via_to = self.out[:, None] + self.h_to[cols][None, :]
+            via_back = self.back[:, None] + self.h_back[cols][None, :]
+            t_to = np.full(via_to.shape, beyond)
+            t_back = np.zeros(via_to.shape)  # not found: nothing known on the way back
+            first, last = np.searchsorted(
+                self.found["site"].to_numpy(), [cols.min(), cols.max() + 1]
+            )
+            part = self.found.iloc[first:last]
+            column = pd.Series(np.arange(here.size), index=cols).reindex(part["site"].to_numpy())
+            inside = column.notna().to_numpy()
+            if inside.any():
+                r = part["row"].to_numpy()[inside]
+                c = column.to_numpy()[inside].astype(np.int64)
+                t_to[r, c] = part["to"].to_numpy(float)[inside]
+                t_back[r, c] = np.minimum(part["back"].to_numpy(float)[inside], via_back[r, c])
+            where = np.ix_(self.origins, here)
+            lb_to[where] = np.maximum(lb_to[where], np.minimum(t_to, via_to))
+            lb_back[where] = np.maximum(lb_back[where], t_back)
+        away = np.flatnonzero(self.outside[j])
+        if away.size and self.origins.size:
+            where = np.ix_(self.origins, away)
+            lb_to[where] = np.maximum(lb_to[where], self.out[:, None])
+            lb_back[where] = np.maximum(lb_back[where], self.back[:, None])
+
+
+def _extract_bounds(
     reach: _Reach,
+    raw: pd.DataFrame,
+    horizons: pd.DataFrame,
     home_ids: np.ndarray,
+    home_pos: pd.Series,
+    site_pos: pd.Series,
     groups: pd.DataFrame,
     usable: np.ndarray,
-    home_of: np.ndarray,
+) -> list[_ExtractBound]:
+    """Gather each extract's bounds from the tables its task wrote."""
+    n_sites = site_pos.size
+    far = _far_homes(reach, home_ids, groups, usable)
+    outside = _outside(reach, site_pos.index.to_numpy(), horizons)
+    origins = reach.origins.groupby("departement")
+    site_h = horizons[horizons["kind"] == "site"].groupby("departement")
+    found = raw[raw["kind"] == "site"].groupby("departement")
+    out = []
+    for code in sorted(set(reach.origins["departement"]) | set(horizons["departement"])):
+        rows = origins.get_group(code) if code in origins.groups else reach.origins.iloc[:0]
+        rows = rows[rows["clear"].to_numpy(bool)]  # where the extract's search is the truth
+        pos = home_pos.reindex(rows["origin_id"].to_numpy()).to_numpy()
+        mine = ~np.isnan(pos)
+        homes = pos[mine].astype(np.int64)
+        row_of = np.full(home_pos.size, -1, dtype=np.int64)
+        row_of[homes] = np.arange(homes.size)
+        searched = np.zeros(n_sites, dtype=bool)
+        h_to, h_back = np.zeros(n_sites), np.zeros(n_sites)
+        if code in site_h.groups:
+            dest = site_h.get_group(code)
+            j = site_pos.reindex(dest["destination_id"].to_numpy()).to_numpy()
+            valid = ~np.isnan(j)
+            j = j[valid].astype(np.int64)
+            searched[j] = True
+            h_to[j] = dest["horizon_to"].to_numpy(float)[valid]
+            h_back[j] = dest["horizon_back"].to_numpy(float)[valid]
+        pairs = found.get_group(code) if code in found.groups else raw.iloc[:0]
+        p_home = home_pos.reindex(pairs["origin_id"].to_numpy()).to_numpy()
+        p_site = site_pos.reindex(pairs["destination_id"].to_numpy()).to_numpy()
+        valid = ~(np.isnan(p_home) | np.isnan(p_site))
+        p_row = row_of[p_home[valid].astype(np.int64)]
+        table = pd.DataFrame(
+            {
+                "row": p_row,
+                "site": p_site[valid].astype(np.int64),
+                "to": pairs["minutes_to"].to_numpy(float)[valid],
+                "back": pairs["minutes_back"].to_numpy(float)[valid],
+            }
+        )
+        table = table[table["row"] >= 0].sort_values("site", kind="stable")
+        out.append(
+            _ExtractBound(
+                origins=homes,
+                out=rows["out"].to_numpy(float)[mine],
+                back=rows["in"].to_numpy(float)[mine],
+                far=np.flatnonzero(far.get(str(code), np.zeros(home_pos.size, dtype=bool))),
+                searched=searched,
+                h_to=h_to,
+                h_back=h_back,
+                outside=outside.get(str(code), np.zeros(n_sites, dtype=bool)),
+                found=table.reset_index(drop=True),
+            )
+        )
+    return out
+
+
+def _far_homes(
+    reach: _Reach, home_ids: np.ndarray, groups: pd.DataFrame, usable: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Per extract: which homes surely join none of its roads (``code -> (n_homes,) bool``).
 
@@ -760,11 +824,10 @@ def _far_homes(
     snap = (
         alike.groupby("origin_id")["snap_m"].min().reindex(home_ids).to_numpy(float)
     )  # nan: no task knows it
-    first = np.zeros(home_ids.size, dtype=np.int64)
-    first[home_of] = usable  # a group of each home, for its point
+    _, first = np.unique(groups["home_id"].to_numpy()[usable], return_index=True)
     to_metric = Transformer.from_crs(INPUT_CRS, WORKING_CRS, always_xy=True)
     x, y = to_metric.transform(
-        groups["lon"].to_numpy(float)[first], groups["lat"].to_numpy(float)[first]
+        groups["lon"].to_numpy(float)[usable][first], groups["lat"].to_numpy(float)[usable][first]
     )
     points = shapely.points(np.asarray(x), np.asarray(y))
     out: dict[str, np.ndarray] = {}
@@ -784,15 +847,17 @@ class _Reach:
     extent: pd.DataFrame  # departement, hull (WKT, working CRS)
 
 
-def _outside(reach: _Reach, site_ids: np.ndarray, horizon: pd.DataFrame) -> dict[str, np.ndarray]:
+def _outside(reach: _Reach, site_ids: np.ndarray, horizons: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per extract: which sites' roads surely lie outside it (``code -> (n_sites,) bool``).
 
     A site's road in the merged network is the one its own task found, when
     that task says it is surely the same (``alike``); that road is not in
     another extract when the extract's nearest road is farther from the site.
     """
-    snap = horizon["snap_m"].to_numpy(float)
-    alike = horizon["alike"].fillna(False).to_numpy(bool)
+    own = horizons[(horizons["kind"] == "site") & horizons["own"].to_numpy(bool)]
+    mine = own.set_index("destination_id").reindex(site_ids)
+    snap = mine["snap_m"].to_numpy(float)
+    alike = mine["alike"].fillna(False).to_numpy(bool)
     position = pd.Series(np.arange(site_ids.size), index=site_ids)
     out: dict[str, np.ndarray] = {}
     for code, rows in reach.away.groupby("departement"):

@@ -2,24 +2,27 @@
 
 One task per département (run by Dask on a worker, or in the calling
 process): it loads the département's extract, routes every home inside the
-buffer to the département's own sites (one shortest-path search per site and
-direction, :func:`optimizer.travel.travel_table`, stopped at the longest
-acceptable drive) and its commuters to their workplaces (unbounded: the
-commute decides the saving), certifies each time against the extract's cut
+buffer to the sites in the extract's area (the département's own, and the
+others' in its buffer: one shortest-path search per site and direction,
+:func:`optimizer.travel.travel_table`, stopped at the longest acceptable
+drive) and commuters to their workplaces there (unbounded: the commute
+decides the saving), certifies each time against the extract's cut
 (:mod:`.extracts`) and writes
 
 - ``travel/departement=CODE/part.parquet``: ``origin_id, destination_id,
   kind ("site" or "workplace"), minutes_to, km_to, minutes_back, km_back,
-  certified``: site pairs within the longest acceptable drive, and each
-  home's own workplace;
+  certified, own``: site pairs within the longest acceptable drive, and each
+  home's own workplace; ``own`` where the destination lies in this
+  département;
 - ``horizons/departement=CODE/part.parquet``: ``destination_id, kind,
   horizon_to, horizon_back`` (minutes from/to the nearest cut node),
-  ``snap_m`` (how far the destination is from its road) and ``alike``
-  (whether that road is surely its road in the merged network);
+  ``snap_m`` (how far the destination is from its road), ``alike``
+  (whether that road is surely its road in the merged network) and ``own``;
 - ``origins/departement=CODE/part.parquet``: ``origin_id, out, in``: minutes
   from each home to the nearest cut node and back (0 where the home's road
   is not surely its merged-network road or touches the cut), ``snap_m`` and
-  ``alike`` as for destinations;
+  ``alike`` as for destinations, ``clear`` where its road is surely its
+  merged-network road, routed, and away from the cut;
 - ``extent/departement=CODE/part.parquet``: ``hull``: the convex hull of the
   extract's roads (WKT, working CRS): a point farther from it than from its
   own road cannot join a road of this extract;
@@ -75,9 +78,10 @@ class DepartementTask:
     origins
         ``id, lon, lat``: distinct homes inside the buffer.
     sites
-        ``id, lon, lat``: sites located in the département.
+        ``id, lon, lat, own``: sites located in the département (``own``) or in its buffer.
     workplaces
-        ``id, lon, lat``: workplaces located in the département.
+        ``id, lon, lat, own``: workplaces located in the département (``own``) or in
+        its buffer (then only for the commuters among ``origins``).
     commutes
         ``origin_id, destination_id``: the (home, workplace) pairs wanted.
     max_minutes
@@ -140,6 +144,11 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
         [task.sites.assign(kind="site"), task.workplaces.assign(kind="workplace")],
         ignore_index=True,
     )
+    own = (
+        destinations["own"].fillna(True).to_numpy(bool)
+        if "own" in destinations
+        else np.ones(len(destinations), dtype=bool)
+    )
 
     # certificate: the points join the same roads as in the merged network, the origin's road
     # does not touch the cut, and the times stay under the horizons
@@ -168,7 +177,7 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
     )
     origin = per_origin.reindex(table["origin_id"].to_numpy())
     horizon = pd.DataFrame(
-        {"h_to": h_to, "h_back": h_back},
+        {"h_to": h_to, "h_back": h_back, "own": own},
         index=pd.MultiIndex.from_arrays(
             [destinations["kind"].to_numpy(), destinations["id"].astype(str).to_numpy()]
         ),
@@ -185,6 +194,7 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
         )
     )
     table["certified"] = certified
+    table["own"] = limits["own"].to_numpy(bool)
 
     is_site = table["kind"].to_numpy() == "site"
     with np.errstate(invalid="ignore"):
@@ -204,6 +214,7 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
             "minutes_back",
             "km_back",
             "certified",
+            "own",
         ],
     ].reset_index(drop=True)
     horizons = pd.DataFrame(
@@ -214,6 +225,7 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
             "horizon_back": h_back,
             "snap_m": snap_d.snap_m,
             "alike": alike,
+            "own": own,
         }
     )
     clear = per_origin["clear"].to_numpy(bool)
@@ -224,6 +236,7 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
             "in": np.where(clear, per_origin["in"].to_numpy(float), 0.0),
             "snap_m": snap_o.snap_m,
             "alike": extract.snaps_alike(o_lon, o_lat, snap_o.snap_m),
+            "clear": clear & snap_o.ok,
         }
     )
     roads = shapely.multipoints(shapely.get_coordinates(routing.geometry))
