@@ -392,6 +392,17 @@ def _tasks(
         )
         raise InputError(msg)
     home_pos = {h: k for k, h in enumerate(homes["home_id"])}
+    # every site once, for the tasks to read (not repeated in each task)
+    every_site = Path(work_dir) / "sites.parquet"
+    every_site.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(
+        {
+            "id": sites["telecentre_id"].astype(str).to_numpy(),
+            "lon": sites["lon"].to_numpy(float),
+            "lat": sites["lat"].to_numpy(float),
+            "departement": site_code,
+        }
+    ).to_parquet(every_site, index=False)
     site_near = within_buffers(
         sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), areas, opts.buffer_km
     )
@@ -418,7 +429,6 @@ def _tasks(
         needed = inside_ids if len(here_sites) else set(pairs["origin_id"])
         chosen = sorted(needed, key=home_pos.__getitem__)
         origins = homes.set_index("home_id").loc[chosen, ["lon", "lat"]].reset_index()
-        others = site_code != code
         tasks.append(
             DepartementTask(
                 code=code,
@@ -440,13 +450,7 @@ def _tasks(
                 commutes=pairs.reset_index(drop=True),
                 max_minutes=opts.max_minutes,
                 out_dir=str(work_dir),
-                others=pd.DataFrame(
-                    {
-                        "id": sites.loc[others, "telecentre_id"].astype(str).to_numpy(),
-                        "lon": sites.loc[others, "lon"].to_numpy(float),
-                        "lat": sites.loc[others, "lat"].to_numpy(float),
-                    }
-                ),
+                sites_file=str(every_site),
             )
         )
     return tasks

@@ -29,9 +29,10 @@ decides the saving), certifies each time against the extract's cut
 - ``away/departement=CODE/part.parquet``: ``destination_id, near_m``: how far
   each other département's site is from the nearest road of this extract.
 
-The last two bound the pairs no task certified (:func:`optimizer.national.plan._unknown_pairs`):
-a route from a home to a site whose road is not in this extract leaves it
-through the cut, so it drives at least ``out`` minutes.
+The last three bound the pairs no task certified
+(:func:`optimizer.national.plan._unknown_pairs`): for instance, a route from
+a home to a site whose road is not in this extract leaves it through the
+cut, so it drives at least ``out`` minutes.
 
 It returns a small summary; the tables stay on disk.
 """
@@ -43,7 +44,7 @@ import os
 import resource
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,9 @@ class DepartementTask:
         Longest acceptable one-way drive to a site; longer site pairs are not kept.
     out_dir
         Folder of the Parquet tables.
-    others
-        ``id, lon, lat``: the other départements' sites, whose distance to this
+    sites_file
+        Parquet file of every site (``id, lon, lat, departement``), written once
+        for all tasks: the other départements' sites' distance to this
         extract's roads is written (``away``).
     """
 
@@ -101,9 +103,7 @@ class DepartementTask:
     commutes: pd.DataFrame
     max_minutes: float
     out_dir: str
-    others: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"id": [], "lon": [], "lat": []})
-    )
+    sites_file: str = ""
 
 
 def route_departement(task: DepartementTask) -> dict[str, Any]:
@@ -165,10 +165,10 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
     o_lon, o_lat = task.origins["lon"].to_numpy(), task.origins["lat"].to_numpy()
     snap_o = snap_points(routing, o_lon, o_lat)
     o_tail, o_head = routing.tail[snap_o.edge], routing.head[snap_o.edge]
+    o_alike = extract.snaps_alike(o_lon, o_lat, snap_o.snap_m)
     per_origin = pd.DataFrame(
         {
-            "clear": ~(in_cut[o_tail] | in_cut[o_head])
-            & extract.snaps_alike(o_lon, o_lat, snap_o.snap_m),
+            "clear": ~(in_cut[o_tail] | in_cut[o_head]) & o_alike,
             # from the origin to the nearest cut node, and from the nearest cut node to it
             "out": np.minimum(from_cut[o_tail], from_cut[o_head]) / 60.0,
             "in": np.minimum(to_cut[o_tail], to_cut[o_head]) / 60.0,
@@ -235,19 +235,23 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
             "out": np.where(clear, per_origin["out"].to_numpy(float), 0.0),
             "in": np.where(clear, per_origin["in"].to_numpy(float), 0.0),
             "snap_m": snap_o.snap_m,
-            "alike": extract.snaps_alike(o_lon, o_lat, snap_o.snap_m),
+            "alike": o_alike,
             "clear": clear & snap_o.ok,
         }
     )
     roads = shapely.multipoints(shapely.get_coordinates(routing.geometry))
     extent = pd.DataFrame({"hull": [shapely.to_wkt(shapely.convex_hull(roads))]})
+    others = pd.DataFrame({"id": [], "lon": [], "lat": []})
+    if task.sites_file:
+        every = pd.read_parquet(task.sites_file)
+        others = every[every["departement"] != task.code]
     away = pd.DataFrame(
         {
-            "destination_id": task.others["id"].astype(str).to_numpy(),
+            "destination_id": others["id"].astype(str).to_numpy(),
             "near_m": snap_points(
-                routing, task.others["lon"].to_numpy(float), task.others["lat"].to_numpy(float)
+                routing, others["lon"].to_numpy(float), others["lat"].to_numpy(float)
             ).snap_m
-            if len(task.others)
+            if len(others)
             else np.zeros(0),
         }
     )
