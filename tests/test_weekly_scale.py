@@ -375,3 +375,50 @@ def test_many_must_assign_agents_are_placed_whenever_they_fit(
     inst = _groups_instance(rng, desks=(1, 5), must=None, limit=None)
     inst["must"] = rng.random(14) < 0.4
     _solved_against(inst, _mip_optimum(inst))
+
+
+@pytest.mark.parametrize("seed", range(72))
+def test_split_days_bound_is_never_below_the_optimum(seed: int) -> None:
+    # every plan is a flow of the split-days relaxation: its optimum bounds them all (ties,
+    # scarce desks, preferred days, must-assign, limits and groups of two among the shapes)
+    inst = _instance(seed)
+    best = _brute(inst)
+    bound = weekly._split_days_bound(_data(inst))
+    if best is None:
+        return
+    assert bound is not None
+    assert bound >= best
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_plan_out_of_time_reports_the_split_days_bound(
+    large: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # many telecentres, few desks, large groups and no time: the column generation does
+    # not start, so the Lagrangian bound is the one at zero prices (every group placed);
+    # the split-days bound is far tighter and is the one reported
+    if large:
+        _force_large_path(monkeypatch)
+    rng = np.random.default_rng(7)
+    g, m = 300, 60
+    agent = np.repeat(np.arange(g), 4)
+    site = np.concatenate([rng.choice(m, 4, replace=False) for _ in range(g)])
+    inst = {
+        "pair_agent": agent,
+        "pair_site": site,
+        "pair_gain": rng.integers(5, 60, agent.size) * 60,
+        "counts": rng.integers(1, 30, g),
+        "days": rng.integers(1, 4, g),
+        "allowed": np.ones((g, 5), dtype=bool),
+        "preferred": np.zeros((g, 5), dtype=bool),
+        "bonus": 0,
+        "desks": rng.integers(1, 4, (m, 5)),
+        "must": None,
+        "limit": None,
+    }
+    plan = solve_weekly_pairs(**inst, time_limit_s=1e-6)  # type: ignore[arg-type]
+    _check(plan, inst)
+    split = weekly._split_days_bound(_data(inst))
+    assert split is not None
+    assert plan.objective <= plan.bound <= split
+    assert plan.bound < 0.5 * weekly._lagrangian(_data(inst), np.zeros((m, 5)), 0.0)[0]

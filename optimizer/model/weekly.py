@@ -53,6 +53,13 @@ whole) therefore uses no column with :math:`r_{pS} > L - z - 1`. The integer
 program on the columns that survive, solved to optimality by HiGHS, finds
 the best plan better than :math:`z` if there is one: its optimum (or
 :math:`z`) is the optimum of the whole problem. That is the certificate.
+
+**A second bound.** When time runs out before the column generation
+converges (many telecentres, scarce desks, large groups), :math:`L` at the
+last multipliers can be far above the plan. The *split-days* relaxation, in
+which each agent-day may go to any of its group's telecentres on its own, is a
+min-cost flow solved exactly by OR-Tools; its optimum also bounds every plan,
+and the smaller of the two bounds is reported (:func:`_split_days_bound`).
 """
 
 from __future__ import annotations
@@ -68,6 +75,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, linprog, milp
 
 from optimizer.errors import InfeasibleError, InputError, SolverError
+from optimizer.model.flow import solve_flow
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +108,12 @@ CORE_GROUPS = 30_000
 RESTRICTED_SHARE = 0.25
 #: Above this many surviving columns, the integer program is not attempted.
 MIP_COLUMNS = 400_000
+#: The split-days bound (:func:`_split_days_bound`) is computed up to this many arcs (five
+#: per pair): a few seconds of OR-Tools at most ...
+SPLIT_DAYS_ARCS = 3_000_000
+#: ... first, within the time limit, from this many pairs (where the column generation may
+#: not converge in time); on smaller problems, at the end when the plan is not proven.
+SPLIT_DAYS_FIRST = 20_000
 
 _BITS = np.array([[(mask >> d) & 1 for d in range(5)] for mask in range(32)], dtype=np.float64)
 _SIZE = _BITS.sum(axis=1).astype(np.int64)
@@ -256,12 +270,22 @@ def solve_weekly_pairs(
             msg = "an agent who must be assigned has no telecentre open on enough of its days."
             raise InfeasibleError(msg)
         return WeeklyPairsPlan(empty, empty, empty.astype(np.uint8), empty, 0, 0, "optimal")
+    split: int | None = None
+    if data.agent.size >= SPLIT_DAYS_FIRST and 5 * data.agent.size <= SPLIT_DAYS_ARCS:
+        split = _split_days_bound(data)
+        if split is not None:
+            report("split-days bound", 0.0, split)
     if data.n_groups > LARGE_GROUPS:
         lam, mu, lagrangian, placed = _large_plan(data, started, time_limit_s, report)
         bound = _whole_bound(lagrangian)
         objective = _value(data, *placed)
         report("plan from the core LP", objective, bound)
         if _placed_all_must(data, placed):
+            if split is None and objective < bound and 5 * data.agent.size <= SPLIT_DAYS_ARCS:
+                split = _split_days_bound(data)
+            if split is not None and split < bound:
+                bound = float(split)
+                report("split-days bound", objective, bound)
             return _plan(data, placed, objective, bound, objective >= bound)
         # the groups fixed at the sample's prices took desks that agents who must be
         # assigned need: that says nothing of the problem, so solve it whole
@@ -271,7 +295,7 @@ def solve_weekly_pairs(
         )
         started = time.perf_counter()
     lam, mu, x_cols, lagrangian = _column_generation(data, started + 0.5 * time_limit_s, report)
-    bound = _whole_bound(lagrangian)
+    bound = min(_whole_bound(lagrangian), np.inf if split is None else split)
     cols_pair, cols_mask, x = x_cols
     placed = _round(data, lam, mu, cols_pair, cols_mask, x)
     objective = _value(data, *placed)
@@ -302,6 +326,13 @@ def solve_weekly_pairs(
             placed, objective, bound, proven = better
             status = "optimal" if proven or objective >= bound else "feasible"
             report("integer program on surviving columns", objective, bound)
+    if split is None and status != "optimal" and 5 * data.agent.size <= SPLIT_DAYS_ARCS:
+        split = _split_days_bound(data)
+    if split is not None and split < bound:
+        bound = float(split)
+        report("split-days bound", objective, bound)
+        if objective >= bound and _placed_all_must(data, placed):
+            status = "optimal"
     if not _placed_all_must(data, placed):
         if status == "optimal":  # the integer program on every column found no such plan
             msg = "the agents who must be assigned cannot all get desks on their days."
@@ -312,6 +343,83 @@ def solve_weekly_pairs(
         )
         raise SolverError(msg)
     return _plan(data, placed, objective, bound, status == "optimal")
+
+
+def _split_days_bound(data: _Data) -> int | None:
+    r"""Bound every plan by the split-days relaxation, a min-cost flow (OR-Tools).
+
+    Each agent-day is placed on its own: group :math:`g` sends
+    :math:`n_g d_g` agent-days, at most :math:`n_g` on each weekday, each to a
+    usable (telecentre, weekday) of one of its pairs for
+    :math:`w_p / d_g + b[\text{preferred}]`, within the desks; the agent-days
+    of groups that must be placed all go; the limit on agents is dropped.
+    Every plan of the configuration model is such a flow of the same value (a
+    column's agents send one agent-day on each of its days), so the flow's
+    optimum bounds them all. Costs are scaled by 60 (whole for any
+    :math:`d_g \le 5`).
+
+    Returns the bound (rounded down: plans are worth whole units), or None when
+    the relaxation has no flow (agents who must be placed cannot be).
+    """
+    n_groups, m = data.n_groups, data.desks.shape[0]
+    scale = 60
+    stay = 0
+    group_day = 1 + np.arange(n_groups * 5).reshape(n_groups, 5)
+    slot = 1 + 5 * n_groups + np.arange(m * 5).reshape(m, 5)
+    source = 1 + 5 * n_groups + 5 * m
+    sink = source + 1
+    group_node = sink + 1 + np.arange(n_groups)
+    p_idx, day = np.nonzero(_BITS[data.usable].astype(bool))
+    group = data.agent[p_idx]
+    per_day = data.gain[p_idx] * (scale // data.days[group]) + scale * data.bonus * (
+        data.preferred[group, day] > 0
+    )
+    days_ok = np.zeros((n_groups, 5), dtype=bool)
+    days_ok[group, day] = True
+    gd_g, gd_d = np.nonzero(days_ok)
+    supply = data.counts * data.days
+    free = np.flatnonzero(~data.must)
+    total = int(supply.sum())
+    flow = solve_flow(
+        np.concatenate(
+            [
+                np.full(n_groups, source),
+                group_node[gd_g],
+                group_day[group, day],
+                slot.ravel(),
+                group_node[free],
+                [stay],
+            ]
+        ),
+        np.concatenate(
+            [
+                group_node,
+                group_day[gd_g, gd_d],
+                slot[data.site[p_idx], day],
+                np.full(5 * m, sink),
+                np.full(free.size, stay),
+                [sink],
+            ]
+        ),
+        np.concatenate(
+            [
+                supply,
+                data.counts[gd_g],
+                data.counts[group],
+                data.desks.ravel(),
+                supply[free],
+                [total],
+            ]
+        ),
+        np.concatenate([np.zeros(n_groups + gd_g.size), -per_day, np.zeros(5 * m + free.size + 1)]),
+        n_nodes=int(group_node[-1]) + 1 if n_groups else sink + 1,
+        source=source,
+        sink=sink,
+        amount=total,
+    )
+    if flow is None:
+        return None
+    return -int(flow.optimal_cost()) // scale
 
 
 def _plan(
