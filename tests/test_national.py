@@ -35,8 +35,10 @@ from optimizer.national import (
 )
 from optimizer.national.extracts import Extract
 from optimizer.national.plan import (
+    REASON_CLOSED,
     REASON_FULL,
     REASON_NO_COMMUTE,
+    REASON_NO_SITE,
     REASON_WORKPLACE_OUTSIDE,
     NationalPlan,
 )
@@ -447,6 +449,27 @@ def test_capacity_full_reason(instance, sources, tmp_path):
     placed = plan.allocation["status"] == "assigned"
     assert placed.sum() <= len(sites)
     assert (plan.allocation.loc[~placed, "reason"] == REASON_FULL).any()
+
+
+def test_closed_on_its_days_is_not_capacity_full(instance, sources, tmp_path):
+    """Sites open on Monday only: agents who cannot telework on Monday, and agents who
+    telework two days, were never offered a desk: "closed on its days", as in a plain run."""
+    agents, sites, _, _ = instance
+    monday = sites.copy()
+    monday[list(DAYS)] = 0
+    monday.loc[:, "mon"] = 50  # plenty of desks: nobody is left out for capacity
+    odd = agents.head(300).copy()
+    odd["impossible_days"] = ""
+    odd.loc[:99, "impossible_days"] = "mon"
+    odd["telework_days"] = 1
+    odd.loc[100:199, "telework_days"] = 2
+    plan = plan_national(odd, monday, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    reasons = plan.allocation["reason"]
+    assert REASON_FULL not in set(reasons)
+    stuck = reasons.iloc[:200]
+    assert (stuck == REASON_CLOSED).sum() > 50
+    assert set(stuck) <= {REASON_CLOSED, REASON_NO_SITE}
+    assert (plan.allocation["status"].iloc[200:] == "assigned").any()
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,8 @@ _DAY_NAMES = np.array(
     ["|".join(d for k, d in enumerate(WEEKDAYS) if (mask >> k) & 1) for mask in range(32)],
     dtype=object,
 )
+#: Weekdays in each 5-bit mask.
+_DAY_COUNT = np.array([bin(mask).count("1") for mask in range(32)], dtype=np.int64)
 
 REASON_WORKPLACE_OUTSIDE = "workplace outside every département"
 REASON_HOME_OUTSIDE = "home outside the buffer of its workplace's département"
@@ -62,6 +64,10 @@ REASON_NO_SITE = (
     "minimum saving on a day it can telework"
 )
 REASON_FULL = "capacity full: the sites that would save time are full on its days"
+REASON_CLOSED = (
+    "closed on its days: the sites that would save time are not open on enough of the days "
+    "it can telework"
+)
 
 
 @dataclass(frozen=True)
@@ -287,7 +293,9 @@ def plan_national(
             *arrays,
             time_limit_s=opts.time_limit_s,
         )
-    allocation = _allocation(agents, membership, groups, commute, pairs, plan.placements, site_ids)
+    allocation = _allocation(
+        agents, membership, groups, commute, pairs, plan.placements, site_ids, desks
+    )
     reasons = commute["reason"].to_numpy()
     commutes_unknown = int(
         groups["size"]
@@ -637,8 +645,14 @@ def _allocation(
     pairs: pd.DataFrame,
     placements: pd.DataFrame,
     site_ids: np.ndarray,
+    desks: np.ndarray,
 ) -> pd.DataFrame:
-    """Hand each group's placements to its agents (first in input order) and give reasons."""
+    """Hand each group's placements to its agents (first in input order) and give reasons.
+
+    An agent left out whose eligible sites all open (desks > 0) on fewer of
+    its allowed weekdays than its telework days is "closed on its days", not
+    "capacity full": no desk was ever there for it.
+    """
     n = len(agents)
     site = np.full(n, -1, dtype=np.int64)
     weekday = np.zeros(n, dtype=np.int64)  # 5-bit masks
@@ -660,7 +674,17 @@ def _allocation(
     reason = commute["reason"].to_numpy()[membership].copy()
     has_pair = np.zeros(len(groups), dtype=bool)
     has_pair[pairs["group"].to_numpy()] = True
+    open_mask = (np.asarray(desks) > 0) @ (1 << np.arange(5, dtype=np.int64))
+    pair_group = pairs["group"].to_numpy(np.int64)
+    common = (
+        groups["pattern"].to_numpy(np.int64)[pair_group]
+        & open_mask[pairs["site"].to_numpy(np.int64)]
+    )
+    enough = _DAY_COUNT[common] >= groups["days"].to_numpy(np.int64)[pair_group]
+    has_usable = np.zeros(len(groups), dtype=bool)
+    has_usable[pair_group[enough]] = True
     reason[(reason == "") & ~has_pair[membership]] = REASON_NO_SITE
+    reason[(reason == "") & ~has_usable[membership]] = REASON_CLOSED
     reason[(reason == "") & ~placed] = REASON_FULL
     reason[placed] = ""
     return pd.DataFrame(
