@@ -1025,6 +1025,9 @@ def _national(
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
         return
+    except BusyError as exc:
+        _fail(str(exc), EXIT_BUSY)
+        return
     except OptimizerError as exc:
         _fail(str(exc), EXIT_UNSOLVABLE)
         return

