@@ -501,6 +501,9 @@ def main(
                 ("--pseudonymise", salt is not None),
                 ("--key-file", key_file is not None),
                 ("--speed-uncertainty", speed_uncertainty is not None),
+                ("--objective", objective != "minutes"),
+                *((name, _given(ctx, param)) for name, param in _NOT_NATIONAL),
+                ("--speed-profile CSV", speed_profile not in settings.SPEED_PROFILES),
             )
             if given
         ]
@@ -525,6 +528,8 @@ def main(
             min_saving=min_saving,
             worse_off=allow_worse_off,
             time_limit=time_limit,
+            speed_profile=speed_profile,
+            speed_model=speed_model_name,
         )
         return
     folder: OutputFolder | None = None
@@ -978,6 +983,26 @@ def calibrate_command(
     click.echo(f"Wrote {out}; use it with: assign --speed-profile {out}")
 
 
+#: Options a national run has no use for: refused when given, never silently ignored.
+_NOT_NATIONAL = (
+    ("--engine", "engine"),
+    ("--preference-bonus", "preference_bonus"),
+    ("--day-bonus", "day_bonus"),
+    ("--move-penalty", "move_penalty"),
+    ("--select-by", "select_by"),
+    ("--rank", "rank"),
+)
+
+
+def _given(ctx: click.Context, param: str) -> bool:
+    """Whether the option ``param`` was given (command line or environment), not defaulted."""
+    source = ctx.get_parameter_source(param)
+    return source in (
+        click.core.ParameterSource.COMMANDLINE,
+        click.core.ParameterSource.ENVIRONMENT,
+    )
+
+
 def _national(
     scheduler: str,
     agents: Path | None,
@@ -993,6 +1018,8 @@ def _national(
     min_saving: float,
     worse_off: bool,
     time_limit: float,
+    speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str = DEFAULT_SPEED_MODEL,
 ) -> None:
     """Run ``assign --scheduler``: the national layer on Dask, errors as one line."""
     from optimizer.national.files import run_national_files
@@ -1019,6 +1046,8 @@ def _national(
                 time_limit_s=time_limit,
             ),
             crs=crs,
+            speed_profile=speed_profile,
+            speed_model=speed_model,
             progress=steps,
         )
         steps.finish()

@@ -786,6 +786,51 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--objective", "km"], "--objective"),
+        (["--engine", "flow", "--rank", "5"], "--engine, --rank"),
+        (["--preference-bonus", "30"], "--preference-bonus"),
+        (["--day-bonus", "5", "--move-penalty", "60"], "--day-bonus, --move-penalty"),
+        (["--select-by", "commute"], "--select-by"),
+        (["--speed-profile", "speeds.csv"], "--speed-profile CSV"),
+    ],
+)
+def test_options_a_national_run_would_ignore_are_refused(tmp_path, extra, named) -> None:
+    """An option the national plan does not apply is refused in one line, never ignored
+    (``--objective km`` used to give the minutes plan as if it were the km plan)."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    done = CliRunner().invoke(
+        main, ["--scheduler", "local:1", *extra, "--out", str(tmp_path / "o")]
+    )
+    assert done.exit_code == 2
+    assert done.output.count("\n") == 1
+    assert f"does not take {named} yet" in done.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_national_sources_time_roads_with_the_speed_profile_and_model_asked(tmp_path) -> None:
+    """``--speed-profile`` and ``--speed-model`` reach every extract (they were ignored)."""
+    from optimizer.national.files import national_sources
+
+    for code in COUNTRY.codes:
+        (tmp_path / f"{code}.osm").write_text("<osm/>\n")
+    sources = national_sources(
+        tmp_path,
+        COUNTRY.areas(),
+        buffer_km=BUFFER_KM,
+        speed_profile="france",
+        speed_model="free-flow",
+    )
+    assert sorted(sources) == COUNTRY.codes
+    for source in sources.values():
+        assert (source.speed_profile, source.speed_model) == ("france", "free-flow")
+
+
 #: Communes whose town hall lies inside the synthetic country (data/communes_france.csv.gz).
 COMMUNES = {"12069": "Combret", "12186": "Pousthomy", "81161": "Massals", "81221": "Rayssac"}
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.inputs import (
     HeadOffice,
@@ -51,6 +52,7 @@ from optimizer.report import (
     SUMMARY_FILE,
     neutralise_formulas,
 )
+from optimizer.speed_model import DEFAULT_SPEED_MODEL
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +82,16 @@ def national_sources(
     areas: gpd.GeoDataFrame,
     *,
     buffer_km: float,
+    speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
 ) -> dict[str, NetworkSource]:
-    """Make the sources of a national network folder's départements (splitting a big file once)."""
+    """Make the sources of a national network folder's départements (splitting a big file once).
+
+    ``speed_profile`` (a name of :data:`optimizer.settings.SPEED_PROFILES`) and
+    ``speed_model`` time the roads of every extract (as ``--speed-profile`` and
+    ``--speed-model`` of a plain run); the cache keeps one file per pair.
+    """
     if not folder.is_dir():
         msg = f"{folder}: with --scheduler, --network is a folder (see README, National scale)."
         raise InputError(msg)
@@ -108,6 +117,8 @@ def national_sources(
                 path=str(path),
                 polygon_wkt=shapely.to_wkt(grown[code]),
                 cache=str(cache),
+                speed_profile=speed_profile,
+                speed_model=speed_model,
             )
         return sources
     if len(others) != 1:
@@ -124,7 +135,16 @@ def national_sources(
         stamp.write_text(json.dumps({"source": big.name, "buffer_km": buffer_km}))
     else:
         extracts = {p.name.split(".")[0]: p for p in sorted(split_dir.glob("*.osm"))}
-    return dict(osm_sources(extracts, areas, buffer_km=buffer_km, cache_dir=cache))
+    return dict(
+        osm_sources(
+            extracts,
+            areas,
+            buffer_km=buffer_km,
+            cache_dir=cache,
+            speed_profile=speed_profile,
+            speed_model=speed_model,
+        )
+    )
 
 
 def roster_resolver(
@@ -251,6 +271,8 @@ def run_national_files(
     workplaces: Path | None = None,
     options: NationalOptions | None = None,
     crs: str | None = None,
+    speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
 ) -> NationalPlan:
     """Read the files, plan the country on ``scheduler``, write the results.
@@ -274,6 +296,8 @@ def run_national_files(
         The rules.
     crs
         CRS of CSV coordinates when not WGS84.
+    speed_profile, speed_model
+        How every extract's roads are timed (see :func:`national_sources`).
     progress
         Called with one line per step.
 
@@ -301,7 +325,14 @@ def run_national_files(
     folder = OutputFolder(out, own_names=OWN_FILES)
     folder.acquire()  # one run at a time on a folder, before any long work (the split)
     try:
-        sources = national_sources(network, areas, buffer_km=opts.buffer_km, progress=progress)
+        sources = national_sources(
+            network,
+            areas,
+            buffer_km=opts.buffer_km,
+            speed_profile=speed_profile,
+            speed_model=speed_model,
+            progress=progress,
+        )
         tables = out.parent / f"{out.name}.tables"
         with connect(scheduler, progress=progress) as client:
             plan = plan_national(
@@ -316,6 +347,16 @@ def run_national_files(
                 progress=progress,
             )
         summary = {k: v for k, v in plan.summary.items() if k != "tasks"}
+        summary["options"] = {
+            "max_minutes": opts.max_minutes,
+            "min_saving": opts.min_saving,
+            "no_worse_off": opts.no_worse_off,
+            "buffer_km": opts.buffer_km,
+            "time_limit_s": opts.time_limit_s,
+            "speed_profile": speed_profile,
+            "speed_model": speed_model,
+            "objective": "minutes",
+        }
         summary["departements_routed"] = plan.summary["tasks"]
         summary["files"] = [ALLOCATION_FILE, SCHEDULE_FILE, SUMMARY_FILE]
         summary["parquet_tables"] = str(tables)
