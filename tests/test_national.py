@@ -392,6 +392,38 @@ def test_worker_always_killed_ends_with_one_clear_error(instance, sources, clien
         )
 
 
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
+def test_a_damaged_cached_extract_is_rebuilt_not_used(tmp_path, caplog, damage):
+    """A cache file cut short, with flipped bytes or of garbage is recognised (checksum) and
+    rebuilt with a warning: never a stray exception (GEOSException, TypeError) from the
+    unpickler, never a wrong network read silently."""
+    import logging
+
+    from optimizer.errors import NetworkError
+    from optimizer.national.extracts import load_extract
+
+    source = COUNTRY.source("D01", buffer_km=1.0, cache_dir=tmp_path)
+    first = source.load()
+    (path,) = tmp_path.glob("*.pkl")
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "flip":
+        for k in range(200, len(data), len(data) // 7):
+            data[k] ^= 0x5A
+    else:
+        data = bytearray(np.random.default_rng(1).integers(0, 256, 300, dtype=np.uint8).tobytes())
+    path.write_bytes(bytes(data))
+    with pytest.raises(NetworkError, match="Delete it to rebuild"):
+        load_extract(path)
+    with caplog.at_level(logging.WARNING, logger="optimizer.national.extracts"):
+        again = source.load()
+    assert "rebuilding it" in caplog.text
+    assert np.array_equal(again.routing.seconds, first.routing.seconds)
+    assert np.array_equal(again.cut, first.cut)
+    assert np.array_equal(load_extract(path).routing.head, first.routing.head)  # cached anew
+
+
 def test_site_outside_every_departement_is_one_line_error(instance, sources, tmp_path):
     agents, sites, _, _ = instance
     far = sites.copy()
