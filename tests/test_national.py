@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -863,6 +864,47 @@ def test_national_sources_time_roads_with_the_speed_profile_and_model_asked(tmp_
         assert (source.speed_profile, source.speed_model) == ("france", "free-flow")
 
 
+@pytest.mark.parametrize(
+    ("lon", "lat", "expected"),
+    [
+        ("abc", "43.8", r"agents\.csv: row 3, column 'workplace_lon': 'abc' is not a number"),
+        ("", "43.8", r"agents\.csv: row 3: one of 'workplace_lon', 'workplace_lat' is empty"),
+        ("2.5", "143.8", r"agents\.csv: row 3: workplace point \(2\.5, 143\.8\) is not"),
+    ],
+)
+def test_bad_workplace_coordinates_are_one_line_errors_naming_the_row(
+    tmp_path, lon, lat, expected
+) -> None:
+    """A bad ``workplace_lon``/``workplace_lat`` cell is a one-line error naming the file,
+    the row as the file shows it and the value (was a pandas traceback, or 'row 2')."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    roster = tmp_path / "agents.csv"
+    roster.write_text(
+        "agent_id,lon,lat,workplace_lon,workplace_lat\n"
+        f"a,2.5,43.85,2.55,43.83\nb,2.5,43.85,{lon},{lat}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "sites.csv").write_text("telecentre_id,lon,lat,capacity\nS,2.5,43.84,1\n")
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    done = CliRunner().invoke(
+        main,
+        [
+            *("--scheduler", "local:1", "--agents", str(roster)),
+            *("--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)),
+            *("--out", str(tmp_path / "o")),
+        ],
+    )
+    assert done.exit_code == 2, done.output
+    assert done.output.count("\n") == 1
+    assert re.search(expected, done.output), done.output
+    assert not (tmp_path / "o").exists()
+
+
 #: Communes whose town hall lies inside the synthetic country (data/communes_france.csv.gz).
 COMMUNES = {"12069": "Combret", "12186": "Pousthomy", "81161": "Massals", "81221": "Rayssac"}
 
@@ -960,6 +1002,19 @@ def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():
         resolve(roster.assign(workplace_id=["W0", "W9", ""]))
     with pytest.raises(InputError, match=r"row 2 \(b\) names no workplace.*--head-office"):
         roster_resolver(workplaces=places)(roster)
+
+
+def test_roster_resolver_names_the_file_row_of_a_roster_read_from_a_file(tmp_path):
+    """Rows of a roster read from a file are named as the file shows them (header = line 1),
+    with the file's name: not 'agents row 2' for the file's row 3."""
+    from optimizer.inputs import read_agents
+    from optimizer.national.files import roster_resolver
+
+    path = tmp_path / "staff.csv"
+    path.write_text("agent_id,lon,lat,workplace_id\na,2.5,43.85,W0\nb,2.5,43.85,\n")
+    places = pd.DataFrame({"workplace_id": ["W0"], "lon": [2.6], "lat": [43.84]})
+    with pytest.raises(InputError, match=r"staff\.csv: row 3 \(agent_id 'b'\) names no workplace"):
+        roster_resolver(workplaces=places)(read_agents(path))
 
 
 def _square_graph():

@@ -28,13 +28,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
 from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.inputs import (
+    NUMBER,
     HeadOffice,
     check_workplace_refs,
     read_agents,
+    read_table,
     read_telecentres,
     read_workplaces,
 )
@@ -202,16 +205,15 @@ def roster_resolver(
             if unknown.any():
                 k = int(np.flatnonzero(lost)[np.flatnonzero(unknown)[0]])
                 msg = (
-                    f"agents row {k + 1} ({out['agent_id'].iloc[k]}): workplace "
-                    f"'{ids.iloc[k]}' is not in the workplaces file (--workplaces)."
+                    f"{_where(out, k)}: workplace '{ids.iloc[k]}' is not in the workplaces "
+                    "file (--workplaces)."
                 )
                 raise InputError(msg)
             if at_office.any() and head_office is None:
                 k = int(np.flatnonzero(lost)[np.flatnonzero(at_office)[0]])
                 msg = (
-                    f"agents row {k + 1} ({out['agent_id'].iloc[k]}) names no workplace: give "
-                    "workplace_id (with --workplaces), workplace_lon/workplace_lat, or "
-                    "--head-office."
+                    f"{_where(out, k)} names no workplace: give workplace_id (with "
+                    "--workplaces), workplace_lon/workplace_lat, or --head-office."
                 )
                 raise InputError(msg)
             points = known.reindex(named).to_numpy(float).copy()
@@ -224,6 +226,21 @@ def roster_resolver(
         return out
 
     return resolve
+
+
+def _where(roster: pd.DataFrame, k: int) -> str:
+    """Name row ``k`` of a roster for a message: the file's row when it came from a file.
+
+    A roster read by :func:`optimizer.inputs.read_agents` knows its file
+    (``attrs["name"]``): its rows are named as the file shows them (the header is
+    line 1, so row ``k`` is line ``k + 2``); a table given in the library is
+    named ``agents row k + 1``.
+    """
+    agent = roster["agent_id"].iloc[k]
+    name = roster.attrs.get("name")
+    if name:
+        return f"{name}: row {k + 2} (agent_id '{agent}')"
+    return f"agents row {k + 1} ({agent})"
 
 
 def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
@@ -239,7 +256,7 @@ def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
     if all(given[k] is None for k in ("commune", "insee", "code_postal")):
         k = int(np.flatnonzero(rows)[0])
         msg = (
-            f"agents row {k + 1} ({out['agent_id'].iloc[k]}): no coordinates and no commune: "
+            f"{_where(out, k)}: no coordinates and no commune: "
             "give lon, lat or commune / insee / code_postal."
         )
         raise InputError(msg)
@@ -252,7 +269,7 @@ def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
         )
     except PlaceError as exc:
         k = int(np.flatnonzero(rows)[exc.row or 0])
-        msg = f"agents row {k + 1} ({out['agent_id'].iloc[k]}): {exc}"
+        msg = f"{_where(out, k)}: {exc}"
         raise InputError(msg) from None
     for axis in ("lon", "lat"):
         values = out[axis].to_numpy(float).copy()
@@ -309,7 +326,7 @@ def run_national_files(
     opts = options or NationalOptions()
     agents = read_agents(agents_file, crs=crs)
     places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
-    raw = _raw_columns(agents_file, ("workplace_lon", "workplace_lat"))
+    raw = _raw_columns(agents_file, ("workplace_lon", "workplace_lat"), crs=crs)
     if raw is not None:
         agents["workplace_lon"], agents["workplace_lat"] = raw[0], raw[1]
     elif head_office is None and places is None:
@@ -377,11 +394,61 @@ def _csv(frame: pd.DataFrame) -> str:
     return str(neutralise_formulas(frame).to_csv(index=False, lineterminator="\n"))
 
 
-def _raw_columns(path: Path, names: tuple[str, ...]) -> list[np.ndarray] | None:
-    """Read columns of a CSV roster as floats (None when the file lacks one)."""
-    if path.suffix.lower() != ".csv":
+def _raw_columns(
+    path: Path, names: tuple[str, str], *, crs: str | None = None
+) -> list[np.ndarray] | None:
+    """Read a roster's workplace coordinates (None when the file lacks either column).
+
+    The file is read as :func:`optimizer.inputs.read_agents` reads it (CSV of
+    any separator and encoding, decimal comma, point layers). An empty pair
+    of cells is NaN (the row's ``workplace_id`` or the head office then
+    decides); one cell of a pair empty, or a cell that is not a plain number
+    or not a WGS84 degree (after ``crs``), is an error naming the file, row,
+    column and value.
+    """
+    table, name = read_table(path)
+    by_name = {str(c).strip().lower(): c for c in table.columns}
+    if not all(n in by_name for n in names):
         return None
-    table = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-    if not all(n in table for n in names):
-        return None
-    return [pd.to_numeric(table[n].str.replace(",", "."), errors="raise").to_numpy() for n in names]
+    decimal_comma = bool(table.attrs.get("decimal_comma", False))
+    values: list[np.ndarray] = []
+    for wanted in names:
+        column = by_name[wanted]
+        out = np.full(len(table), np.nan)
+        for i, raw in enumerate(table[column].tolist()):
+            text = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw)
+            text = text.strip().replace(",", ".") if decimal_comma else text.strip()
+            if not text:
+                continue
+            if not NUMBER.fullmatch(text) or not np.isfinite(float(text)):
+                msg = (
+                    f"{name}: row {i + 2}, column '{column}': '{raw}' is not a number. Give "
+                    "the workplace's coordinates as decimal numbers, or leave both cells empty "
+                    "to use workplace_id or --head-office."
+                )
+                raise InputError(msg)
+            out[i] = float(text)
+        values.append(out)
+    lon, lat = values
+    half = np.isnan(lon) != np.isnan(lat)
+    if half.any():
+        i = int(np.flatnonzero(half)[0])
+        msg = (
+            f"{name}: row {i + 2}: one of '{by_name[names[0]]}', '{by_name[names[1]]}' is empty. "
+            "Give both coordinates of the workplace, or neither."
+        )
+        raise InputError(msg)
+    given = ~np.isnan(lon)
+    if crs is not None and given.any():
+        to_wgs = Transformer.from_crs(crs, settings.INPUT_CRS, always_xy=True)
+        x, y = to_wgs.transform(lon[given], lat[given])
+        lon[given], lat[given] = np.asarray(x), np.asarray(y)
+    wrong = given & ((np.abs(np.nan_to_num(lon)) > 180) | (np.abs(np.nan_to_num(lat)) > 90))
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        msg = (
+            f"{name}: row {i + 2}: workplace point ({lon[i]}, {lat[i]}) is not longitude, "
+            "latitude in degrees. Check the columns, or give --crs."
+        )
+        raise InputError(msg)
+    return [lon, lat]
