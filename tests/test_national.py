@@ -433,6 +433,15 @@ def test_site_outside_every_departement_is_one_line_error(instance, sources, tmp
         plan_national(agents, far, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
+def test_site_outside_every_departement_names_the_file_and_row(instance, sources, tmp_path):
+    agents, sites, _, _ = instance
+    far = sites.copy()
+    far.loc[3, ["lon", "lat"]] = (10.0, 50.0)
+    far.attrs["name"] = "sites.csv"  # as read_telecentres reads a file
+    with pytest.raises(InputError, match=r"^sites\.csv: 1 site\(s\) .*S00003.*, row 5: check"):
+        plan_national(agents, far, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+
+
 def test_departement_without_network_is_one_line_error(instance, sources, tmp_path):
     agents, sites, _, _ = instance
     partial = {c: s for c, s in sources.items() if c != "D02"}

@@ -242,9 +242,13 @@ def plan_national(
     outside = np.flatnonzero(site_code == "")
     if outside.size:
         k = int(outside[0])
+        name = sites.attrs.get("name")
+        where = f"{name}: " if name else ""
+        row = f", row {k + 2}" if name else ""
         msg = (
-            f"{outside.size} site(s) lie outside every département, e.g. {site_ids[k]} at "
-            f"({sites['lon'].iloc[k]}, {sites['lat'].iloc[k]}): check their coordinates."
+            f"{where}{outside.size} site(s) lie outside every département, e.g. {site_ids[k]} "
+            f"at ({sites['lon'].iloc[k]}, {sites['lat'].iloc[k]}){row}: check their "
+            "coordinates, or add that département (its polygon and its road network)."
         )
         raise InputError(msg)
     homes = groups.drop_duplicates("home_id")[["home_id", "lon", "lat"]].reset_index(drop=True)
