@@ -530,6 +530,7 @@ def main(
             time_limit=time_limit,
             speed_profile=speed_profile,
             speed_model=speed_model_name,
+            verbose=verbose,
         )
         return
     folder: OutputFolder | None = None
@@ -1020,8 +1021,14 @@ def _national(
     time_limit: float,
     speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
     speed_model: str = DEFAULT_SPEED_MODEL,
+    verbose: bool = False,
 ) -> None:
-    """Run ``assign --scheduler``: the national layer on Dask, errors as one line."""
+    """Run ``assign --scheduler``: the national layer on Dask, errors as one line.
+
+    Dask's own log lines (start-up, shut-down, a failed task's traceback on a
+    worker) are shown with ``--verbose`` only: a failure comes back here and
+    is said in one line. ``--quiet`` prints nothing but errors.
+    """
     from optimizer.national.files import run_national_files
     from optimizer.national.plan import DEFAULT_MAX_MINUTES, NationalOptions
 
@@ -1049,6 +1056,7 @@ def _national(
             speed_profile=speed_profile,
             speed_model=speed_model,
             progress=steps,
+            log_level=logging.INFO if verbose else logging.CRITICAL,
         )
         steps.finish()
     except (InputError, NetworkError) as exc:
@@ -1059,6 +1067,8 @@ def _national(
         return
     except OptimizerError as exc:
         _fail(str(exc), EXIT_UNSOLVABLE)
+        return
+    if steps.quiet:
         return
     placed = plan.summary["placed"]
     click.echo(

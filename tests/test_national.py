@@ -526,6 +526,19 @@ def test_parse_scheduler(text, expected):
     assert parse_scheduler(text) == expected
 
 
+def test_connect_keeps_dask_own_log_lines_below_the_level_asked(caplog):
+    """``assign --scheduler -q`` printed some 30 INFO lines of Dask's start and shut-down
+    (its scheduler runs in this process); ``connect(log_level=...)`` keeps them out, and puts
+    the level back afterwards."""
+    import logging
+
+    before = logging.getLogger("distributed").level
+    with caplog.at_level(logging.INFO), connect("local:1", log_level=logging.CRITICAL) as c:
+        assert c.submit(sum, [1, 2]).result() == 3
+    assert [r for r in caplog.records if r.name.startswith("distributed")] == []
+    assert logging.getLogger("distributed").level == before
+
+
 @pytest.mark.parametrize("text", ["local:0", "local:x", "h:8786", ""])
 def test_parse_scheduler_refuses(text):
     with pytest.raises(InputError, match="--scheduler"):

@@ -291,6 +291,7 @@ def run_national_files(
     speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
     speed_model: str = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
+    log_level: int = logging.WARNING,
 ) -> NationalPlan:
     """Read the files, plan the country on ``scheduler``, write the results.
 
@@ -317,6 +318,8 @@ def run_national_files(
         How every extract's roads are timed (see :func:`national_sources`).
     progress
         Called with one line per step.
+    log_level
+        Least level of Dask's own log messages (see :func:`.cluster.connect`).
 
     Returns
     -------
@@ -351,7 +354,7 @@ def run_national_files(
             progress=progress,
         )
         tables = out.parent / f"{out.name}.tables"
-        with connect(scheduler, progress=progress) as client:
+        with connect(scheduler, progress=progress, log_level=log_level) as client:
             plan = plan_national(
                 agents,
                 sites,
