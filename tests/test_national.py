@@ -737,6 +737,48 @@ def test_assign_scheduler_runs_the_national_plan(tmp_path, instance, file_refere
     assert (folder / "extracts" / "D01.osm").exists()  # the big file was split once
 
 
+def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_lock(
+    tmp_path, monkeypatch
+):
+    """The one-pass split is reused only for the same large file, buffer and départements
+    (it was reused whatever the buffer, and a département added later had no extract), and
+    a run splits under a lock, so that two runs sharing the folder never write the extracts
+    at once."""
+    import fcntl
+
+    from optimizer.national import files
+
+    folder = tmp_path / "france"
+    folder.mkdir()
+    _write_country_osm(folder / "country.osm")
+    calls: list[tuple[list[str], float]] = []
+
+    def fake_split(big, areas, out, *, buffer_km, progress=None):
+        fd = os.open(out / ".split.lock", os.O_RDWR)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by the splitting run
+        os.close(fd)
+        calls.append((sorted(areas["code"]), buffer_km))
+        written = {}
+        for code in areas["code"]:
+            written[code] = out / f"{code}.osm"
+            written[code].write_text("<osm/>\n")
+        return written
+
+    monkeypatch.setattr(files, "split_osm", fake_split)
+    areas = COUNTRY.areas()
+    first = files.national_sources(folder, areas, buffer_km=10.0)
+    again = files.national_sources(folder, areas, buffer_km=10.0)
+    assert len(calls) == 1 and sorted(first) == sorted(again) == COUNTRY.codes
+    files.national_sources(folder, areas, buffer_km=20.0)
+    assert calls[-1] == (COUNTRY.codes, 20.0)
+    fewer = areas[areas["code"] != "D02"]
+    assert sorted(files.national_sources(folder, fewer, buffer_km=20.0)) == ["D00", "D01"]
+    assert calls[-1] == (["D00", "D01"], 20.0)
+    assert sorted(files.national_sources(folder, areas, buffer_km=20.0)) == COUNTRY.codes
+    assert len(calls) == 4
+
+
 def test_assign_scheduler_refuses_a_bad_value(tmp_path):
     from click.testing import CliRunner
 

@@ -22,6 +22,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -58,6 +62,9 @@ from optimizer.report import (
 from optimizer.speed_model import DEFAULT_SPEED_MODEL
 
 logger = logging.getLogger(__name__)
+
+if sys.platform != "win32":
+    import fcntl
 
 BOUNDARY_FILES = ("departements.gpkg", "departements.geojson")
 
@@ -133,11 +140,19 @@ def national_sources(
     big = others[0]
     split_dir = folder / "extracts"
     stamp = split_dir / "split.json"
-    if not stamp.exists() or stamp.stat().st_mtime < big.stat().st_mtime:
-        extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
-        stamp.write_text(json.dumps({"source": big.name, "buffer_km": buffer_km}))
-    else:
-        extracts = {p.name.split(".")[0]: p for p in sorted(split_dir.glob("*.osm"))}
+    wanted = {"source": big.name, "buffer_km": buffer_km, "codes": sorted(codes)}
+    split_dir.mkdir(parents=True, exist_ok=True)
+    with _split_lock(split_dir):  # runs sharing the folder split it once, one at a time
+        if not _split_is_current(stamp, big, wanted):
+            stamp.unlink(missing_ok=True)
+            extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
+            stamp.write_text(json.dumps(wanted))
+        else:
+            extracts = {
+                p.name.split(".")[0]: p
+                for p in sorted(split_dir.glob("*.osm"))
+                if p.name.split(".")[0] in codes
+            }
     return dict(
         osm_sources(
             extracts,
@@ -148,6 +163,38 @@ def national_sources(
             speed_model=speed_model,
         )
     )
+
+
+@contextmanager
+def _split_lock(split_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``split_dir`` (waiting for another run's split to end)."""
+    fd = os.open(split_dir / ".split.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        if sys.platform != "win32":
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                logger.warning("%s: another run is splitting the network; waiting", split_dir)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool:
+    """Whether the extracts of ``stamp`` were split from ``big`` as it is, for these rules.
+
+    The split is redone when the large file is newer, or when the buffer or
+    the départements changed (an extract cut for another buffer, or a
+    département missing, would be reused silently otherwise).
+    """
+    if not stamp.exists() or stamp.stat().st_mtime < big.stat().st_mtime:
+        return False
+    try:
+        done = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(done == wanted)
 
 
 def roster_resolver(
