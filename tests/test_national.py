@@ -1039,6 +1039,32 @@ def test_roster_by_commune_and_workplaces_file_equals_single_process(
     assert allocation["agent_id"].tolist() == points["agent_id"].tolist()
 
 
+def test_allocation_file_tells_no_household_and_rounds_minutes_as_a_plain_run() -> None:
+    """``allocation.csv`` of a national run carried the internal ``group`` (shared by the
+    agents of one home point: who lives with whom) and minutes to sixteen digits."""
+    from optimizer.national.files import allocation_file
+
+    plan = pd.DataFrame(
+        {
+            "agent_id": ["a", "b"],
+            "group": [0, 0],
+            "telecentre_id": ["S1", ""],
+            "weekday": ["mon", ""],
+            "minutes_to_site": [1.4146130520245384, np.nan],
+            "minutes_to_work": [9.827678282016851, 9.827678282016851],
+            "saving_minutes_week": [17.033333333333335, np.nan],
+            "status": ["assigned", "not assigned"],
+            "reason": ["", "capacity full"],
+        }
+    )
+    written = allocation_file(plan)
+    assert "group" not in written
+    assert written["minutes_to_site"].iloc[0] == 1.4
+    assert written["minutes_to_work"].tolist() == [9.8, 9.8]
+    assert written["saving_minutes_week"].iloc[0] == 17.0
+    assert "group" in plan  # the library's plan keeps it
+
+
 def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():
     from optimizer.inputs import HeadOffice
     from optimizer.national.files import roster_resolver

@@ -429,7 +429,7 @@ def run_national_files(
         summary["parquet_tables"] = str(tables)
         folder.publish(
             {
-                ALLOCATION_FILE: _csv(plan.allocation),
+                ALLOCATION_FILE: _csv(allocation_file(plan.allocation)),
                 SCHEDULE_FILE: _csv(plan.schedule_table()),
                 SUMMARY_FILE: json.dumps(summary, indent=1, default=str) + "\n",
             }
@@ -437,6 +437,26 @@ def run_national_files(
     finally:
         folder.release()
     return plan
+
+
+#: Decimals of the minutes written to ``allocation.csv`` (6 s, as a plain run writes them).
+MINUTE_DECIMALS = 1
+
+
+def allocation_file(allocation: pd.DataFrame) -> pd.DataFrame:
+    """Return the allocation as written to ``allocation.csv``: what was asked for, no more.
+
+    ``group`` (an internal number shared by the agents of one home point,
+    workplace and days: it would tell who lives with whom) is left out, and
+    minutes are rounded to :data:`MINUTE_DECIMALS` decimals, as a plain run
+    writes them, instead of sixteen digits that pin each home's route to the
+    centimetre.
+    """
+    out = allocation.drop(columns=["group"], errors="ignore").copy()
+    for column in ("minutes_to_site", "minutes_to_work", "saving_minutes_week"):
+        if column in out:
+            out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
+    return out
 
 
 def _csv(frame: pd.DataFrame) -> str:
