@@ -1094,6 +1094,21 @@ def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():
         roster_resolver(workplaces=places)(roster)
 
 
+def test_workplace_coordinates_of_a_french_excel_roster_are_read(tmp_path):
+    """A roster saved by French Excel (cp1252, ``;``, decimal comma) with workplace
+    coordinates: read as any roster (was a UnicodeDecodeError traceback)."""
+    from optimizer.national.files import _raw_columns
+
+    path = tmp_path / "agents.csv"
+    path.write_bytes(
+        "agent_id;lon;lat;commune;workplace_lon;workplace_lat\r\n"
+        "a;2,5;43,85;Sérénac;2,55;43,83\r\nb;2,5;43,85;Sérénac;;\r\n".encode("cp1252")
+    )
+    lon, lat = _raw_columns(path, ("workplace_lon", "workplace_lat"))
+    assert lon[0] == 2.55 and lat[0] == 43.83
+    assert np.isnan(lon[1]) and np.isnan(lat[1])
+
+
 def test_roster_resolver_names_the_file_row_of_a_roster_read_from_a_file(tmp_path):
     """Rows of a roster read from a file are named as the file shows them (header = line 1),
     with the file's name: not 'agents row 2' for the file's row 3."""
