@@ -1094,6 +1094,32 @@ def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():
         roster_resolver(workplaces=places)(roster)
 
 
+def test_head_office_outside_every_departement_is_a_one_line_error(tmp_path) -> None:
+    """A swapped ``--head-office`` left every agent out ("workplace outside every
+    département") in a run that said "optimal" and exited 0."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    (tmp_path / "agents.csv").write_text("agent_id,lon,lat\na,2.5,43.85\n")
+    (tmp_path / "sites.csv").write_text("telecentre_id,lon,lat,capacity\nS,2.5,43.84,1\n")
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    done = CliRunner().invoke(
+        main,
+        [
+            *("--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")),
+            *("--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)),
+            *("--head-office", "43.84,2.55", "--out", str(tmp_path / "o")),
+        ],
+    )
+    assert done.exit_code == 2, done.output
+    assert done.output.count("\n") == 1
+    assert "--head-office 43.84000,2.55000 lies outside every département" in done.output
+    assert "look swapped" in done.output
+
+
 def test_workplace_coordinates_of_a_french_excel_roster_are_read(tmp_path):
     """A roster saved by French Excel (cp1252, ``;``, decimal comma) with workplace
     coordinates: read as any roster (was a UnicodeDecodeError traceback)."""

@@ -47,7 +47,7 @@ from optimizer.inputs import (
 )
 from optimizer.national.cluster import connect
 from optimizer.national.extracts import NetworkSource
-from optimizer.national.groups import Resolver
+from optimizer.national.groups import Resolver, locate
 from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
 from optimizer.national.plan import NationalOptions, NationalPlan, plan_national
 from optimizer.network import OSM_SUFFIXES, Progress
@@ -195,6 +195,27 @@ def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool
     except (OSError, ValueError):
         return False
     return bool(done == wanted)
+
+
+def _check_head_office(office: HeadOffice, areas: gpd.GeoDataFrame, network: Path) -> None:
+    """Raise when ``--head-office`` lies outside every département (a typo, swapped axes).
+
+    Every agent working there would otherwise be left out as "workplace outside
+    every département", in a run that ends in success.
+    """
+    inside = locate(np.array([office.lon, office.lat]), np.array([office.lat, office.lon]), areas)
+    if inside[0]:
+        return
+    hint = (
+        " Longitude and latitude look swapped: give longitude first."
+        if inside[1]
+        else " Check the coordinates (longitude first, WGS84 degrees)."
+    )
+    msg = (
+        f"--head-office {office.lon:.5f},{office.lat:.5f} lies outside every département of "
+        f"{network}.{hint}"
+    )
+    raise InputError(msg)
 
 
 def roster_resolver(
@@ -389,6 +410,8 @@ def run_national_files(
     if raw is None:
         check_workplace_refs(agents, places, sites)
     areas = read_departements(network)
+    if head_office is not None:
+        _check_head_office(head_office, areas, network)
     folder = OutputFolder(out, own_names=OWN_FILES)
     folder.acquire()  # one run at a time on a folder, before any long work (the split)
     try:
