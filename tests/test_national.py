@@ -592,6 +592,31 @@ def test_multi_day_distributed_plan_equals_single_process(
     assert (load <= desks.reindex(load.index)).all()
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("forbidden_telecentres", "S00010"),
+        ("must_assign", True),
+        ("preferred_telecentre", "S00001"),
+        ("preferred_days", "mon"),
+    ],
+)
+def test_roster_rules_a_national_plan_does_not_apply_are_refused(
+    instance, sources, tmp_path, column, value
+):
+    """A forbidden site, a must-assign, preferences: the national plan ignored them (an agent
+    was sent to its forbidden site); now one line names the row and the column."""
+    agents, sites, _, _ = instance
+    ruled = agents.head(30).copy()
+    ruled[column] = False if isinstance(value, bool) else ""
+    ruled.loc[4, column] = value
+    with pytest.raises(InputError, match=rf"agents row 5, column '{column}'.*does not apply"):
+        plan_national(ruled, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    ruled.loc[4, column] = False if isinstance(value, bool) else " "  # empty: fine
+    plan = plan_national(ruled, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    assert len(plan.allocation) == 30
+
+
 def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path):
     agents, sites, _, _ = instance
     six = agents.head(20).assign(telework_days=6)

@@ -49,7 +49,12 @@ from optimizer.national.cluster import connect
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import Resolver, locate
 from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
-from optimizer.national.plan import NationalOptions, NationalPlan, plan_national
+from optimizer.national.plan import (
+    NationalOptions,
+    NationalPlan,
+    plan_national,
+    refuse_unapplied_rules,
+)
 from optimizer.network import OSM_SUFFIXES, Progress
 from optimizer.publish import OutputFolder
 from optimizer.report import (
@@ -396,6 +401,7 @@ def run_national_files(
     """
     opts = options or NationalOptions()
     agents = read_agents(agents_file, crs=crs)
+    refuse_unapplied_rules(agents)  # before any long work
     places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
     raw = _raw_columns(agents_file, ("workplace_lon", "workplace_lat"), crs=crs)
     if raw is not None:

@@ -158,6 +158,46 @@ class NationalPlan:
         return rows.explode("weekday").reset_index(drop=True)
 
 
+#: Per-agent rules of a plain run that the national plan does not apply yet.
+UNAPPLIED_RULES = ("must_assign", "forbidden_telecentres", "preferred_telecentre", "preferred_days")
+
+
+def refuse_unapplied_rules(agents: pd.DataFrame) -> None:
+    """Raise when a roster row sets a rule the national plan would silently ignore.
+
+    ``must_assign``, ``forbidden_telecentres``, ``preferred_telecentre`` and
+    ``preferred_days`` are rules of a plain run; a national plan that ignored
+    them could send an agent to a site it is forbidden, or leave out an agent
+    who must be placed. A column left empty (or ``no``) is fine.
+
+    Raises
+    ------
+    InputError
+        Naming the file (when read from one), the row, the column and the value.
+    """
+    name = agents.attrs.get("name")
+    columns: dict[str, str] = agents.attrs.get("columns", {})
+    for rule in UNAPPLIED_RULES:
+        if rule not in agents:
+            continue
+        values = agents[rule]
+        if values.dtype == bool:
+            used = values.to_numpy(bool)
+        else:
+            text = values.fillna("").astype(str).str.strip().str.lower()
+            used = ~text.isin(["", "no", "non", "false", "0"]).to_numpy()
+        if used.any():
+            k = int(np.flatnonzero(used)[0])
+            where = f"{name}: row {k + 2}" if name else f"agents row {k + 1}"
+            shown = "yes" if values.dtype == bool else str(values.iloc[k]).strip()
+            msg = (
+                f"{where}, column '{columns.get(rule, rule)}': '{shown}' is a rule a "
+                f"national run does not apply yet ({int(used.sum())} row(s) set it). Empty the "
+                "column, or plan without --scheduler for those rules."
+            )
+            raise InputError(msg)
+
+
 def site_desks(sites: pd.DataFrame) -> np.ndarray:
     """``(n_sites, 5)`` desks per weekday: ``mon..fri`` (or ``desks_mon..``), else ``capacity``."""
     if all(d in sites for d in WEEKDAYS):
@@ -228,6 +268,7 @@ def plan_national(
     opts = options or NationalOptions()
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
+    refuse_unapplied_rules(agents)
     groups, membership = group_agents(agents, resolver=resolver)
     for column in ("telecentre_id", "lon", "lat"):
         if column not in sites:
