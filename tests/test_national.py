@@ -617,6 +617,16 @@ def test_roster_rules_a_national_plan_does_not_apply_are_refused(
     assert len(plan.allocation) == 30
 
 
+def test_opening_costs_a_national_plan_does_not_apply_are_refused(instance, sources, tmp_path):
+    """An ``opening_cost`` column chooses which sites open in a plain run; the national plan
+    opened them all without a word."""
+    agents, sites, _, _ = instance
+    costly = sites.assign(opening_cost=0.0)
+    costly.loc[2, "opening_cost"] = 120.0
+    with pytest.raises(InputError, match=r"sites row 3 \(S00002\), column 'opening_cost'"):
+        plan_national(agents, costly, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+
+
 def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path):
     agents, sites, _, _ = instance
     six = agents.head(20).assign(telework_days=6)

@@ -276,6 +276,19 @@ def plan_national(
             raise InputError(msg)
     desks = site_desks(sites)
     site_ids = sites["telecentre_id"].astype(str).to_numpy()
+    if "opening_cost" in sites:
+        costly = np.flatnonzero(sites["opening_cost"].fillna(0).to_numpy(float) != 0)
+        if costly.size:
+            k = int(costly[0])
+            name = sites.attrs.get("name")
+            where = f"{name}: row {k + 2}" if name else f"sites row {k + 1}"
+            msg = (
+                f"{where} ({site_ids[k]}), column 'opening_cost': "
+                f"{sites['opening_cost'].iloc[k]} chooses which sites open, which a national "
+                "run does not do yet (it opens them all). Remove the column, or plan without "
+                "--scheduler."
+            )
+            raise InputError(msg)
     if len(set(site_ids)) != len(site_ids):
         msg = "sites: telecentre_id values must be unique."
         raise InputError(msg)
