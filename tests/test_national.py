@@ -442,6 +442,34 @@ def test_site_outside_every_departement_names_the_file_and_row(instance, sources
         plan_national(agents, far, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
+def test_a_departement_given_in_several_rows_is_one_departement(instance, sources, tmp_path):
+    """D01 in two rows (its west and east halves, as a GIS tool explodes a multipolygon):
+    the same plan as one row. Looked up by code, one of the halves used to be dropped: its
+    homes were 'outside the buffer' of their workplace's département."""
+    import geopandas as gpd
+    import shapely
+
+    agents, sites, _, _ = instance
+    areas = COUNTRY.areas()
+    rows = []
+    for code, shape in zip(areas["code"], areas.geometry, strict=True):
+        if code == "D01":
+            x0, y0, x1, y1 = shape.bounds
+            mid = (x0 + x1) / 2
+            west, east = shapely.box(x0, y0, mid, y1), shapely.box(mid, y0, x1, y1)
+            rows += [(code, shape.intersection(west)), (code, shape.intersection(east))]
+        else:
+            rows.append((code, shape))
+    split = gpd.GeoDataFrame(
+        {"code": [c for c, _ in rows]}, geometry=[g for _, g in rows], crs=areas.crs
+    )
+    narrow = NationalOptions(max_minutes=8.0, min_saving=10.0, buffer_km=1.0)
+    one = plan_national(agents, sites, areas, sources, work_dir=tmp_path / "a", options=narrow)
+    two = plan_national(agents, sites, split, sources, work_dir=tmp_path / "b", options=narrow)
+    assert two.allocation["reason"].tolist() == one.allocation["reason"].tolist()
+    assert two.gain_seconds == one.gain_seconds > 0
+
+
 def test_departement_without_network_is_one_line_error(instance, sources, tmp_path):
     agents, sites, _, _ = instance
     partial = {c: s for c, s in sources.items() if c != "D02"}

@@ -47,7 +47,7 @@ from optimizer.inputs import (
 )
 from optimizer.national.cluster import connect
 from optimizer.national.extracts import NetworkSource
-from optimizer.national.groups import Resolver, locate
+from optimizer.national.groups import Resolver, locate, one_row_per_code
 from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
 from optimizer.national.plan import (
     NationalOptions,
@@ -84,7 +84,7 @@ def read_departements(folder: Path) -> gpd.GeoDataFrame:
                 msg = f"{path}: needs a 'code' column (the département code)."
                 raise InputError(msg)
             areas["code"] = areas["code"].astype(str)
-            return areas.to_crs("EPSG:4326")
+            return one_row_per_code(areas.to_crs("EPSG:4326"))
     msg = (
         f"{folder}: a national network folder needs {' or '.join(BOUNDARY_FILES)} "
         "(département polygons with a 'code' column)."

@@ -40,14 +40,18 @@ from optimizer import settings
 from optimizer._osm import NODE_TAGS, WAY_TAGS, Node, Way, is_drivable, write_osm_xml
 from optimizer.errors import NetworkError
 from optimizer.national.extracts import Extract, load_or_rebuild, prepare_extract
+from optimizer.national.groups import one_row_per_code
 from optimizer.network import NODE_CONTROLS, Progress, graph_from_osm_file
 
 logger = logging.getLogger(__name__)
 
 
 def buffered_areas(areas: gpd.GeoDataFrame, buffer_km: float) -> dict[str, shapely.Geometry]:
-    """Each area's polygon grown by ``buffer_km`` (in Lambert-93), back in WGS84."""
-    metric = areas.to_crs(settings.WORKING_CRS)
+    """Each area's polygon grown by ``buffer_km`` (in Lambert-93), back in WGS84.
+
+    The rows of one code are merged first (see :func:`.groups.one_row_per_code`).
+    """
+    metric = one_row_per_code(areas).to_crs(settings.WORKING_CRS)
     grown = shapely.buffer(metric.geometry.to_numpy(), buffer_km * 1000.0)
     back = gpd.GeoSeries(grown, crs=settings.WORKING_CRS).to_crs(settings.INPUT_CRS)
     return {str(c): g for c, g in zip(metric["code"], back, strict=True)}

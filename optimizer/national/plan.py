@@ -31,7 +31,14 @@ from pyproj import Transformer
 
 from optimizer.errors import ClusterError, InputError, OptimizerError
 from optimizer.national.extracts import NetworkSource
-from optimizer.national.groups import WEEKDAYS, Resolver, group_agents, locate, within_buffers
+from optimizer.national.groups import (
+    WEEKDAYS,
+    Resolver,
+    group_agents,
+    locate,
+    one_row_per_code,
+    within_buffers,
+)
 from optimizer.national.solve import solve_groups, solve_weekly_groups
 from optimizer.national.tasks import HORIZONS, TRAVEL, DepartementTask, route_departement
 from optimizer.network import Progress
@@ -269,6 +276,7 @@ def plan_national(
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     refuse_unapplied_rules(agents)
+    areas = one_row_per_code(areas)
     groups, membership = group_agents(agents, resolver=resolver)
     for column in ("telecentre_id", "lon", "lat"):
         if column not in sites:
