@@ -540,6 +540,8 @@ def test_closed_on_its_days_is_not_capacity_full(instance, sources, tmp_path):
     assert (stuck == REASON_CLOSED).sum() > 50
     assert set(stuck) <= {REASON_CLOSED, REASON_NO_SITE}
     assert (plan.allocation["status"].iloc[200:] == "assigned").any()
+    # the words of a plain run's allocation.csv, so that one filter serves both
+    assert set(plan.allocation["status"]) == {"assigned", "not_assigned"}
 
 
 @pytest.mark.parametrize(
@@ -1116,7 +1118,7 @@ def test_allocation_file_tells_no_household_and_rounds_minutes_as_a_plain_run() 
             "minutes_to_site": [1.4146130520245384, np.nan],
             "minutes_to_work": [9.827678282016851, 9.827678282016851],
             "saving_minutes_week": [17.033333333333335, np.nan],
-            "status": ["assigned", "not assigned"],
+            "status": ["assigned", "not_assigned"],
             "reason": ["", "capacity full"],
         }
     )

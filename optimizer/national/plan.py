@@ -122,8 +122,8 @@ class NationalPlan:
     allocation
         One row per agent (input order): ``agent_id, group, telecentre_id,
         weekday`` (``|``-separated when several), ``minutes_to_site,
-        minutes_to_work, saving_minutes_week, status ("assigned" / "not
-        assigned"), reason``.
+        minutes_to_work, saving_minutes_week, status ("assigned" /
+        "not_assigned", as a plain run writes it), reason``.
     gain_seconds
         Objective: round-trip seconds saved a week, whole.
     exact
@@ -762,7 +762,7 @@ def _allocation(
             "minutes_to_site": to_site,
             "minutes_to_work": commute["minutes_to"].to_numpy()[membership],
             "saving_minutes_week": saving,
-            "status": np.where(placed, "assigned", "not assigned"),
+            "status": np.where(placed, "assigned", "not_assigned"),
             "reason": reason,
         }
     )
