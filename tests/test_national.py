@@ -484,6 +484,10 @@ def test_unreachable_or_outside_workplaces_get_a_reason(instance, sources, tmp_p
     plan = plan_national(odd, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
     reasons = plan.allocation["reason"]
     assert (reasons.iloc[:10] == REASON_WORKPLACE_OUTSIDE).all()
+    # summary.json says how many were left out, and why (a run may end "optimal" all the same)
+    by_reason = plan.summary["not_assigned_by_reason"]
+    assert by_reason[REASON_WORKPLACE_OUTSIDE] == 10
+    assert sum(by_reason.values()) == 40 - plan.summary["placed"]
     assert len(plan.allocation) == 40
     assert REASON_NO_COMMUTE not in set(reasons.iloc[10:])
 

@@ -382,6 +382,12 @@ def plan_national(
         "top_speed_kmh": round(top_kmh, 3),
         "exact": exact,
         "placed": int((allocation["status"] == "assigned").sum()),
+        "not_assigned_by_reason": {
+            str(k): int(v)
+            for k, v in allocation.loc[allocation["status"] != "assigned", "reason"]
+            .value_counts()
+            .items()
+        },
         "saving_minutes_week": plan.gain / 60.0,
         "solver": "group min-cost flow" if one_day else "weekly configuration model",
         "status": plan.status,
