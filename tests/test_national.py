@@ -846,6 +846,9 @@ def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_loc
     assert calls[-1] == (["D00", "D01"], 20.0)
     assert sorted(files.national_sources(folder, areas, buffer_km=20.0)) == COUNTRY.codes
     assert len(calls) == 4
+    (folder / "extracts" / "D01.osm").unlink()  # e.g. deleted as unreadable: split again
+    assert sorted(files.national_sources(folder, areas, buffer_km=20.0)) == COUNTRY.codes
+    assert len(calls) == 5
 
 
 def test_assign_scheduler_refuses_a_bad_value(tmp_path):

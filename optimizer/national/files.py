@@ -151,7 +151,7 @@ def national_sources(
         if not _split_is_current(stamp, big, wanted):
             stamp.unlink(missing_ok=True)
             extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
-            stamp.write_text(json.dumps(wanted))
+            stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts)}))
         else:
             extracts = {
                 p.name.split(".")[0]: p
@@ -189,9 +189,10 @@ def _split_lock(split_dir: Path) -> Iterator[None]:
 def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool:
     """Whether the extracts of ``stamp`` were split from ``big`` as it is, for these rules.
 
-    The split is redone when the large file is newer, or when the buffer or
-    the départements changed (an extract cut for another buffer, or a
-    département missing, would be reused silently otherwise).
+    The split is redone when the large file is newer, when the buffer or the
+    départements changed (an extract cut for another buffer, or a
+    département missing, would be reused silently otherwise), or when an
+    extract it wrote is gone (deleted as unreadable, say).
     """
     if not stamp.exists() or stamp.stat().st_mtime < big.stat().st_mtime:
         return False
@@ -199,7 +200,12 @@ def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool
         done = json.loads(stamp.read_text())
     except (OSError, ValueError):
         return False
-    return bool(done == wanted)
+    if not isinstance(done, dict) or {k: done.get(k) for k in wanted} != wanted:
+        return False
+    written = done.get("extracts")
+    if not isinstance(written, list):
+        return False
+    return all((stamp.parent / f"{code}.osm").exists() for code in written)
 
 
 def _check_head_office(office: HeadOffice, areas: gpd.GeoDataFrame, network: Path) -> None:
