@@ -475,6 +475,12 @@ def test_departement_without_network_is_one_line_error(instance, sources, tmp_pa
     partial = {c: s for c, s in sources.items() if c != "D02"}
     with pytest.raises(InputError, match="D02 have sites or workplaces but no road network"):
         plan_national(agents, sites, COUNTRY.areas(), partial, work_dir=tmp_path, options=OPTIONS)
+    from optimizer.national import locate
+
+    codes = locate(sites["lon"].to_numpy(), sites["lat"].to_numpy(), COUNTRY.areas())
+    in_d02 = sites["telecentre_id"][codes == "D02"].iloc[0]  # the message names one
+    with pytest.raises(InputError, match=rf"no road network \(e\.g\. site {in_d02} in D02\)"):
+        plan_national(agents, sites, COUNTRY.areas(), partial, work_dir=tmp_path, options=OPTIONS)
 
 
 def test_unreachable_or_outside_workplaces_get_a_reason(instance, sources, tmp_path):

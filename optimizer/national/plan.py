@@ -443,9 +443,17 @@ def _tasks(
     wanted = sorted(set(site_code.tolist()) | {c for c in work_code.tolist() if c})
     lacking = [code for code in wanted if code not in sources]
     if lacking:
+        here = np.flatnonzero(site_code == lacking[0])
+        if here.size:
+            example = f"site {sites['telecentre_id'].iloc[int(here[0])]}"
+        else:
+            k = int(np.flatnonzero(work_code == lacking[0])[0])
+            point = works[["workplace_lon", "workplace_lat"]].to_numpy()[k]
+            example = f"a workplace at ({point[0]}, {point[1]})"
         msg = (
-            f"département(s) {', '.join(lacking)} have sites or workplaces but no road network: "
-            "give their networks (or the PBF that covers them)."
+            f"département(s) {', '.join(lacking)} have sites or workplaces but no road network "
+            f"(e.g. {example} in {lacking[0]}): give their networks (CODE.osm.pbf, or the PBF "
+            "that covers them)."
         )
         raise InputError(msg)
     home_pos = {h: k for k, h in enumerate(homes["home_id"])}
