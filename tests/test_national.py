@@ -1198,6 +1198,41 @@ def test_head_office_outside_every_departement_is_a_one_line_error(tmp_path) -> 
     assert "look swapped" in done.output
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{not json", r"departements\.geojson: cannot be read as département polygons"),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+            '{"code": "48"}, "geometry": null}]}',
+            r"feature 1 has no polygon",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+            '{"code": null}, "geometry": {"type": "Polygon", "coordinates": '
+            "[[[3, 44], [4, 44], [4, 45], [3, 44]]]}}]}",
+            r"feature 1 has no code",
+        ),
+    ],
+)
+def test_a_bad_departements_file_is_a_one_line_error(tmp_path, text, expected) -> None:
+    """A boundaries file that cannot be read was a pyogrio traceback."""
+    from optimizer.national.files import read_departements
+
+    (tmp_path / "departements.geojson").write_text(text)
+    with pytest.raises(InputError, match=expected):
+        read_departements(tmp_path)
+
+
+def test_numeric_departement_codes_read_as_insee_writes_them(tmp_path) -> None:
+    """Codes stored as numbers (``1``) name their ``01.osm.pbf`` (they became ``"1"``)."""
+    from optimizer.national.files import read_departements
+
+    areas = COUNTRY.areas().assign(code=[1, 48, 971])
+    areas.to_file(tmp_path / "departements.geojson", driver="GeoJSON")
+    assert read_departements(tmp_path)["code"].tolist() == ["01", "48", "971"]
+
+
 def test_workplace_coordinates_of_a_french_excel_roster_are_read(tmp_path):
     """A roster saved by French Excel (cp1252, ``;``, decimal comma) with workplace
     coordinates: read as any roster (was a UnicodeDecodeError traceback)."""

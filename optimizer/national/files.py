@@ -75,21 +75,60 @@ BOUNDARY_FILES = ("departements.gpkg", "departements.geojson")
 
 
 def read_departements(folder: Path) -> gpd.GeoDataFrame:
-    """Read the département boundaries of a national network folder."""
+    """Read the département boundaries of a national network folder.
+
+    Codes are text; a code stored as a number (``1``, ``1.0``) is written as
+    INSEE writes it (``01``), so that it names its ``01.osm.pbf``.
+
+    Raises
+    ------
+    InputError
+        A file that cannot be read, has no ``code`` column, a row without a
+        code or without a polygon, or no CRS; one line naming the file.
+    """
     for name in BOUNDARY_FILES:
         path = folder / name
         if path.exists():
-            areas = gpd.read_file(path)
+            try:
+                areas = gpd.read_file(path)
+            except Exception as exc:  # pyogrio and GDAL raise their own types
+                first = str(exc).split(";")[0]
+                msg = f"{path}: cannot be read as département polygons ({first})."
+                raise InputError(msg) from None
             if "code" not in areas:
                 msg = f"{path}: needs a 'code' column (the département code)."
                 raise InputError(msg)
-            areas["code"] = areas["code"].astype(str)
+            codes = [_code_text(v) for v in areas["code"].tolist()]
+            empty = [k for k, c in enumerate(codes) if not c]
+            shapeless = [
+                k for k, g in enumerate(areas.geometry) if g is None or g.is_empty or g.area == 0
+            ]
+            for rows, what in ((empty, "has no code"), (shapeless, "has no polygon")):
+                if rows:
+                    msg = (
+                        f"{path}: feature {rows[0] + 1} {what} ({len(rows)} such feature(s)). "
+                        "Give every département its code and polygon."
+                    )
+                    raise InputError(msg)
+            if areas.crs is None:
+                msg = f"{path}: has no coordinate reference system. Save it with one (EPSG:4326)."
+                raise InputError(msg)
+            areas["code"] = codes
             return one_row_per_code(areas.to_crs("EPSG:4326"))
     msg = (
         f"{folder}: a national network folder needs {' or '.join(BOUNDARY_FILES)} "
         "(département polygons with a 'code' column)."
     )
     raise InputError(msg)
+
+
+def _code_text(value: object) -> str:
+    """Write a département code as INSEE does: ``48``, ``1`` or ``1.0`` -> ``"01"``, ``"2A"``."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, (int, float, np.integer, np.floating)) and float(value).is_integer():
+        return f"{int(value):02d}"
+    return str(value).strip()
 
 
 def national_sources(
