@@ -503,10 +503,17 @@ def main(
                 ("--speed-uncertainty", speed_uncertainty is not None),
                 ("--objective", objective != "minutes"),
                 *((name, _given(ctx, param)) for name, param in _NOT_NATIONAL),
-                ("--speed-profile CSV", speed_profile not in settings.SPEED_PROFILES),
+                (
+                    "--speed-profile CSV",
+                    speed_profile.lower().endswith((".csv", ".txt")),
+                ),
             )
             if given
         ]
+        if not unsupported and speed_profile not in settings.SPEED_PROFILES:
+            known = ", ".join(sorted(settings.SPEED_PROFILES))
+            _fail(f"--speed-profile: '{speed_profile}' is not a profile ({known}).", EXIT_INPUT)
+            return
         if unsupported:
             _fail(
                 f"--scheduler (a national run) does not take {', '.join(unsupported)} yet; "

@@ -988,6 +988,20 @@ def test_options_a_national_run_would_ignore_are_refused(tmp_path, extra, named)
     assert not (tmp_path / "o").exists()
 
 
+def test_an_unknown_speed_profile_name_is_named_as_such(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    done = CliRunner().invoke(
+        main, ["--scheduler", "local:1", "--speed-profile", "franc", "--out", str(tmp_path / "o")]
+    )
+    assert done.exit_code == 2
+    assert done.output.strip() == (
+        "assign: error: --speed-profile: 'franc' is not a profile (france, lozere, lozere80)."
+    )
+
+
 def test_national_sources_time_roads_with_the_speed_profile_and_model_asked(tmp_path) -> None:
     """``--speed-profile`` and ``--speed-model`` reach every extract (they were ignored)."""
     from optimizer.national.files import national_sources
