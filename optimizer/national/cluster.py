@@ -78,7 +78,7 @@ def connect(
 
     dask_logger = logging.getLogger("distributed")
     previous_level = dask_logger.level
-    dask_logger.setLevel(max(log_level, dask_logger.getEffectiveLevel()))
+    dask_logger.setLevel(log_level)
     cluster = None
     try:
         if kind == "local":
