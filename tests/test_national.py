@@ -1262,6 +1262,20 @@ def test_workplace_coordinates_of_a_french_excel_roster_are_read(tmp_path):
     assert np.isnan(lon[1]) and np.isnan(lat[1])
 
 
+def test_workplace_coordinates_follow_crs_as_the_homes_do(tmp_path):
+    """With ``--crs EPSG:2154`` the homes were projected back to WGS84 but the workplace
+    columns were taken as degrees: every workplace 'outside every département'."""
+    from pyproj import Transformer
+
+    from optimizer.national.files import _raw_columns
+
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(2.55, 43.83)
+    path = tmp_path / "agents.csv"
+    path.write_text(f"agent_id,lon,lat,workplace_lon,workplace_lat\na,{x},{y},{x},{y}\n")
+    lon, lat = _raw_columns(path, ("workplace_lon", "workplace_lat"), crs="EPSG:2154")
+    assert abs(lon[0] - 2.55) < 1e-7 and abs(lat[0] - 43.83) < 1e-7
+
+
 def test_roster_resolver_names_the_file_row_of_a_roster_read_from_a_file(tmp_path):
     """Rows of a roster read from a file are named as the file shows them (header = line 1),
     with the file's name: not 'agents row 2' for the file's row 3."""
