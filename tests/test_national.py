@@ -857,6 +857,45 @@ def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_loc
     assert len(calls) == 5
 
 
+def test_a_failed_run_leaves_the_tables_of_the_run_the_folder_holds(tmp_path, instance):
+    """``<out>.tables`` belongs to the run ``<out>`` holds: a second run that fails half-way
+    (one département's network unreadable) used to leave the other départements' partitions
+    of its own there, beside the first run's results."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    for code in COUNTRY.codes:
+        _write_country_osm(folder / f"{code}.osm")
+    agents.head(200).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    out = tmp_path / "out"
+    args = ["--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")]
+    args += ["--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)]
+    args += ["--max-minutes", str(OPTIONS.max_minutes), "--out", str(out), "-q"]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        assert CliRunner().invoke(main, args).exit_code == 0
+        tables = tmp_path / "out.tables"
+        before = {p: p.read_bytes() for p in sorted(tables.rglob("*.parquet"))}
+        assert len(before) == 6
+        summary = (out / "summary.json").read_text()
+        assert json.loads(summary)["parquet_tables"] == str(tables)
+        # the second run: other rules (every pair differs), and D02's network unreadable
+        (folder / "D02.osm").write_text("<osm>cut short")
+        for cached in (folder / "cache").glob("D02-*"):
+            cached.unlink()
+        args[args.index("--max-minutes") + 1] = "7"
+        failed = CliRunner().invoke(main, args)
+    assert failed.exit_code == 2, failed.output
+    assert {p: p.read_bytes() for p in sorted(tables.rglob("*.parquet"))} == before
+    assert (out / "summary.json").read_text() == summary
+    assert sorted(p.name for p in tmp_path.iterdir() if "tables" in p.name) == ["out.tables"]
+
+
 def test_assign_scheduler_refuses_a_bad_value(tmp_path):
     from click.testing import CliRunner
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,7 +58,7 @@ from optimizer.national.plan import (
     refuse_unapplied_rules,
 )
 from optimizer.network import OSM_SUFFIXES, Progress
-from optimizer.publish import OutputFolder
+from optimizer.publish import OutputFolder, glob_escape
 from optimizer.report import (
     ALLOCATION_FILE,
     OWN_FILES,
@@ -475,13 +477,14 @@ def run_national_files(
             progress=progress,
         )
         tables = out.parent / f"{out.name}.tables"
+        work = _fresh_tables(out)
         with connect(scheduler, progress=progress, log_level=log_level) as client:
             plan = plan_national(
                 agents,
                 sites,
                 areas,
                 sources,
-                work_dir=tables,
+                work_dir=work,
                 options=opts,
                 client=client,
                 resolver=roster_resolver(workplaces=places, head_office=head_office),
@@ -500,7 +503,7 @@ def run_national_files(
         }
         summary["departements_routed"] = plan.summary["tasks"]
         summary["files"] = [ALLOCATION_FILE, SCHEDULE_FILE, SUMMARY_FILE]
-        summary["parquet_tables"] = str(tables)
+        summary["parquet_tables"] = summary["work_dir"] = str(tables)
         folder.publish(
             {
                 ALLOCATION_FILE: _csv(allocation_file(plan.allocation)),
@@ -508,9 +511,45 @@ def run_national_files(
                 SUMMARY_FILE: json.dumps(summary, indent=1, default=str) + "\n",
             }
         )
+        _install_tables(work, tables)
     finally:
+        for stale in _run_tables(out):  # this run's, when it failed
+            shutil.rmtree(stale, ignore_errors=True)
         folder.release()
     return plan
+
+
+def _run_tables(out: Path) -> list[Path]:
+    """List the hidden table folders of runs on ``out`` (this one's, or killed runs')."""
+    return sorted(out.parent.glob(f".{glob_escape(out.name)}.tables.run-*"))
+
+
+def _fresh_tables(out: Path) -> Path:
+    """Return a new, empty folder for this run's Parquet tables, beside ``out``.
+
+    Called under the lock of ``out``: the hidden folders of earlier runs
+    (killed before they installed theirs) are removed first. A run writes its
+    tables there and installs them as ``<out>.tables`` only once its results
+    are published (:func:`_install_tables`), so that ``<out>.tables`` always
+    belongs to the run ``<out>`` holds: never a mix of two runs' partitions
+    after a run that failed half-way.
+    """
+    for stale in _run_tables(out):
+        shutil.rmtree(stale, ignore_errors=True)
+    work = out.parent / f".{out.name}.tables.run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    work.mkdir(parents=True)
+    return work
+
+
+def _install_tables(work: Path, tables: Path) -> None:
+    """Put this run's tables at ``tables``, replacing the previous run's."""
+    if tables.exists():
+        old = work.with_name(f"{work.name}.old")  # found by _run_tables if we die here
+        tables.rename(old)
+        work.rename(tables)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        work.rename(tables)
 
 
 #: Decimals of the minutes written to ``allocation.csv`` (6 s, as a plain run writes them).
