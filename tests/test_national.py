@@ -1041,6 +1041,16 @@ def test_an_unknown_speed_profile_name_is_named_as_such(tmp_path) -> None:
     )
 
 
+def test_osm_files_named_unlike_the_codes_are_named_in_the_error(tmp_path) -> None:
+    """Files ``d00.osm``.. for codes ``D00``..: the error said only 'found 3 other OSM files'."""
+    from optimizer.national.files import national_sources
+
+    for code in COUNTRY.codes:
+        (tmp_path / f"{code.lower()}.osm").write_text("<osm/>\n")
+    with pytest.raises(InputError, match=r"e\.g\. D00, D01, D02\).*\(d00\.osm, d01\.osm"):
+        national_sources(tmp_path, COUNTRY.areas(), buffer_km=BUFFER_KM)
+
+
 def test_national_sources_time_roads_with_the_speed_profile_and_model_asked(tmp_path) -> None:
     """``--speed-profile`` and ``--speed-model`` reach every extract (they were ignored)."""
     from optimizer.national.files import national_sources

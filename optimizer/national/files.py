@@ -178,9 +178,12 @@ def national_sources(
             )
         return sources
     if len(others) != 1:
+        shown = ", ".join(p.name for p in others[:3]) + (", ..." if len(others) > 3 else "")
+        some = ", ".join(sorted(codes)[:3])
         msg = (
-            f"{folder}: give one OpenStreetMap file per département (CODE.osm.pbf) or exactly "
-            f"one large file to split; found {len(others)} other OSM files."
+            f"{folder}: give one OpenStreetMap file per département (CODE.osm.pbf, CODE a "
+            f"'code' of the départements file, e.g. {some}) or exactly one large file to split; "
+            f"found {len(others)} other OSM files" + (f" ({shown})." if others else ".")
         )
         raise InputError(msg)
     big = others[0]
