@@ -268,7 +268,8 @@ def plan_national(
     ------
     InputError
         Sites outside every département; a département with sites or
-        workplaces but no network; telework days outside 1-5.
+        workplaces but no network; telework days outside 1-5; a roster rule
+        (:data:`UNAPPLIED_RULES`) or opening costs, which it does not apply.
     ClusterError
         A task's worker kept dying: no plan is returned.
     """
