@@ -501,9 +501,19 @@ def main(
                 ("--pseudonymise", salt is not None),
                 ("--key-file", key_file is not None),
                 ("--speed-uncertainty", speed_uncertainty is not None),
+                ("--objective", objective != "minutes"),
+                *((name, _given(ctx, param)) for name, param in _NOT_NATIONAL),
+                (
+                    "--speed-profile CSV",
+                    speed_profile.lower().endswith((".csv", ".txt")),
+                ),
             )
             if given
         ]
+        if not unsupported and speed_profile not in settings.SPEED_PROFILES:
+            known = ", ".join(sorted(settings.SPEED_PROFILES))
+            _fail(f"--speed-profile: '{speed_profile}' is not a profile ({known}).", EXIT_INPUT)
+            return
         if unsupported:
             _fail(
                 f"--scheduler (a national run) does not take {', '.join(unsupported)} yet; "
@@ -525,6 +535,9 @@ def main(
             min_saving=min_saving,
             worse_off=allow_worse_off,
             time_limit=time_limit,
+            speed_profile=speed_profile,
+            speed_model=speed_model_name,
+            verbose=verbose,
         )
         return
     folder: OutputFolder | None = None
@@ -978,6 +991,26 @@ def calibrate_command(
     click.echo(f"Wrote {out}; use it with: assign --speed-profile {out}")
 
 
+#: Options a national run has no use for: refused when given, never silently ignored.
+_NOT_NATIONAL = (
+    ("--engine", "engine"),
+    ("--preference-bonus", "preference_bonus"),
+    ("--day-bonus", "day_bonus"),
+    ("--move-penalty", "move_penalty"),
+    ("--select-by", "select_by"),
+    ("--rank", "rank"),
+)
+
+
+def _given(ctx: click.Context, param: str) -> bool:
+    """Whether the option ``param`` was given (command line or environment), not defaulted."""
+    source = ctx.get_parameter_source(param)
+    return source in (
+        click.core.ParameterSource.COMMANDLINE,
+        click.core.ParameterSource.ENVIRONMENT,
+    )
+
+
 def _national(
     scheduler: str,
     agents: Path | None,
@@ -993,8 +1026,16 @@ def _national(
     min_saving: float,
     worse_off: bool,
     time_limit: float,
+    speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str = DEFAULT_SPEED_MODEL,
+    verbose: bool = False,
 ) -> None:
-    """Run ``assign --scheduler``: the national layer on Dask, errors as one line."""
+    """Run ``assign --scheduler``: the national layer on Dask, errors as one line.
+
+    Dask's own log lines (start-up, shut-down, a failed task's traceback on a
+    worker) are shown with ``--verbose`` only: a failure comes back here and
+    is said in one line. ``--quiet`` prints nothing but errors.
+    """
     from optimizer.national.files import run_national_files
     from optimizer.national.plan import DEFAULT_MAX_MINUTES, NationalOptions
 
@@ -1019,14 +1060,22 @@ def _national(
                 time_limit_s=time_limit,
             ),
             crs=crs,
+            speed_profile=speed_profile,
+            speed_model=speed_model,
             progress=steps,
+            log_level=logging.INFO if verbose else logging.CRITICAL,
         )
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
         return
+    except BusyError as exc:
+        _fail(str(exc), EXIT_BUSY)
+        return
     except OptimizerError as exc:
         _fail(str(exc), EXIT_UNSOLVABLE)
+        return
+    if steps.quiet:
         return
     placed = plan.summary["placed"]
     click.echo(

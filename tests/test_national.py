@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +36,10 @@ from optimizer.national import (
 )
 from optimizer.national.extracts import Extract
 from optimizer.national.plan import (
+    REASON_CLOSED,
     REASON_FULL,
     REASON_NO_COMMUTE,
+    REASON_NO_SITE,
     REASON_WORKPLACE_OUTSIDE,
     NationalPlan,
 )
@@ -396,6 +399,38 @@ def test_worker_always_killed_ends_with_one_clear_error(instance, sources, clien
         )
 
 
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
+def test_a_damaged_cached_extract_is_rebuilt_not_used(tmp_path, caplog, damage):
+    """A cache file cut short, with flipped bytes or of garbage is recognised (checksum) and
+    rebuilt with a warning: never a stray exception (GEOSException, TypeError) from the
+    unpickler, never a wrong network read silently."""
+    import logging
+
+    from optimizer.errors import NetworkError
+    from optimizer.national.extracts import load_extract
+
+    source = COUNTRY.source("D01", buffer_km=1.0, cache_dir=tmp_path)
+    first = source.load()
+    (path,) = tmp_path.glob("*.pkl")
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "flip":
+        for k in range(200, len(data), len(data) // 7):
+            data[k] ^= 0x5A
+    else:
+        data = bytearray(np.random.default_rng(1).integers(0, 256, 300, dtype=np.uint8).tobytes())
+    path.write_bytes(bytes(data))
+    with pytest.raises(NetworkError, match="Delete it to rebuild"):
+        load_extract(path)
+    with caplog.at_level(logging.WARNING, logger="optimizer.national.extracts"):
+        again = source.load()
+    assert "rebuilding it" in caplog.text
+    assert np.array_equal(again.routing.seconds, first.routing.seconds)
+    assert np.array_equal(again.cut, first.cut)
+    assert np.array_equal(load_extract(path).routing.head, first.routing.head)  # cached anew
+
+
 def test_site_outside_every_departement_is_one_line_error(instance, sources, tmp_path):
     agents, sites, _, _ = instance
     far = sites.copy()
@@ -404,10 +439,53 @@ def test_site_outside_every_departement_is_one_line_error(instance, sources, tmp
         plan_national(agents, far, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
+def test_site_outside_every_departement_names_the_file_and_row(instance, sources, tmp_path):
+    agents, sites, _, _ = instance
+    far = sites.copy()
+    far.loc[3, ["lon", "lat"]] = (10.0, 50.0)
+    far.attrs["name"] = "sites.csv"  # as read_telecentres reads a file
+    with pytest.raises(InputError, match=r"^sites\.csv: 1 site\(s\) .*S00003.*, row 5: check"):
+        plan_national(agents, far, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+
+
+def test_a_departement_given_in_several_rows_is_one_departement(instance, sources, tmp_path):
+    """D01 in two rows (its west and east halves, as a GIS tool explodes a multipolygon):
+    the same plan as one row. Looked up by code, one of the halves used to be dropped: its
+    homes were 'outside the buffer' of their workplace's département."""
+    import geopandas as gpd
+    import shapely
+
+    agents, sites, _, _ = instance
+    areas = COUNTRY.areas()
+    rows = []
+    for code, shape in zip(areas["code"], areas.geometry, strict=True):
+        if code == "D01":
+            x0, y0, x1, y1 = shape.bounds
+            mid = (x0 + x1) / 2
+            west, east = shapely.box(x0, y0, mid, y1), shapely.box(mid, y0, x1, y1)
+            rows += [(code, shape.intersection(west)), (code, shape.intersection(east))]
+        else:
+            rows.append((code, shape))
+    split = gpd.GeoDataFrame(
+        {"code": [c for c, _ in rows]}, geometry=[g for _, g in rows], crs=areas.crs
+    )
+    narrow = NationalOptions(max_minutes=8.0, min_saving=10.0, buffer_km=1.0)
+    one = plan_national(agents, sites, areas, sources, work_dir=tmp_path / "a", options=narrow)
+    two = plan_national(agents, sites, split, sources, work_dir=tmp_path / "b", options=narrow)
+    assert two.allocation["reason"].tolist() == one.allocation["reason"].tolist()
+    assert two.gain_seconds == one.gain_seconds > 0
+
+
 def test_departement_without_network_is_one_line_error(instance, sources, tmp_path):
     agents, sites, _, _ = instance
     partial = {c: s for c, s in sources.items() if c != "D02"}
     with pytest.raises(InputError, match="D02 have sites or workplaces but no road network"):
+        plan_national(agents, sites, COUNTRY.areas(), partial, work_dir=tmp_path, options=OPTIONS)
+    from optimizer.national import locate
+
+    codes = locate(sites["lon"].to_numpy(), sites["lat"].to_numpy(), COUNTRY.areas())
+    in_d02 = sites["telecentre_id"][codes == "D02"].iloc[0]  # the message names one
+    with pytest.raises(InputError, match=rf"no road network \(e\.g\. site {in_d02} in D02\)"):
         plan_national(agents, sites, COUNTRY.areas(), partial, work_dir=tmp_path, options=OPTIONS)
 
 
@@ -418,6 +496,10 @@ def test_unreachable_or_outside_workplaces_get_a_reason(instance, sources, tmp_p
     plan = plan_national(odd, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
     reasons = plan.allocation["reason"]
     assert (reasons.iloc[:10] == REASON_WORKPLACE_OUTSIDE).all()
+    # summary.json says how many were left out, and why (a run may end "optimal" all the same)
+    by_reason = plan.summary["not_assigned_by_reason"]
+    assert by_reason[REASON_WORKPLACE_OUTSIDE] == 10
+    assert sum(by_reason.values()) == 40 - plan.summary["placed"]
     assert len(plan.allocation) == 40
     assert REASON_NO_COMMUTE not in set(reasons.iloc[10:])
 
@@ -455,6 +537,29 @@ def test_capacity_full_reason(instance, sources, tmp_path):
     assert (plan.allocation.loc[~placed, "reason"] == REASON_FULL).any()
 
 
+def test_closed_on_its_days_is_not_capacity_full(instance, sources, tmp_path):
+    """Sites open on Monday only: agents who cannot telework on Monday, and agents who
+    telework two days, were never offered a desk: "closed on its days", as in a plain run."""
+    agents, sites, _, _ = instance
+    monday = sites.copy()
+    monday[list(DAYS)] = 0
+    monday.loc[:, "mon"] = 50  # plenty of desks: nobody is left out for capacity
+    odd = agents.head(300).copy()
+    odd["impossible_days"] = ""
+    odd.loc[:99, "impossible_days"] = "mon"
+    odd["telework_days"] = 1
+    odd.loc[100:199, "telework_days"] = 2
+    plan = plan_national(odd, monday, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    reasons = plan.allocation["reason"]
+    assert REASON_FULL not in set(reasons)
+    stuck = reasons.iloc[:200]
+    assert (stuck == REASON_CLOSED).sum() > 50
+    assert set(stuck) <= {REASON_CLOSED, REASON_NO_SITE}
+    assert (plan.allocation["status"].iloc[200:] == "assigned").any()
+    # the words of a plain run's allocation.csv, so that one filter serves both
+    assert set(plan.allocation["status"]) == {"assigned", "not_assigned"}
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -465,6 +570,19 @@ def test_capacity_full_reason(instance, sources, tmp_path):
 )
 def test_parse_scheduler(text, expected):
     assert parse_scheduler(text) == expected
+
+
+def test_connect_keeps_dask_own_log_lines_below_the_level_asked(caplog):
+    """``assign --scheduler -q`` printed some 30 INFO lines of Dask's start and shut-down
+    (its scheduler runs in this process); ``connect(log_level=...)`` keeps them out, and puts
+    the level back afterwards."""
+    import logging
+
+    before = logging.getLogger("distributed").level
+    with caplog.at_level(logging.INFO), connect("local:1", log_level=logging.CRITICAL) as c:
+        assert c.submit(sum, [1, 2]).result() == 3
+    assert [r for r in caplog.records if r.name.startswith("distributed")] == []
+    assert logging.getLogger("distributed").level == before
 
 
 @pytest.mark.parametrize("text", ["local:0", "local:x", "h:8786", ""])
@@ -518,6 +636,41 @@ def test_multi_day_distributed_plan_equals_single_process(
     load = schedule.groupby(["telecentre_id", "weekday"]).size()
     desks = sites.set_index("telecentre_id")[list(DAYS)].stack()
     assert (load <= desks.reindex(load.index)).all()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("forbidden_telecentres", "S00010"),
+        ("must_assign", True),
+        ("preferred_telecentre", "S00001"),
+        ("preferred_days", "mon"),
+    ],
+)
+def test_roster_rules_a_national_plan_does_not_apply_are_refused(
+    instance, sources, tmp_path, column, value
+):
+    """A forbidden site, a must-assign, preferences: the national plan ignored them (an agent
+    was sent to its forbidden site); now one line names the row and the column."""
+    agents, sites, _, _ = instance
+    ruled = agents.head(30).copy()
+    ruled[column] = False if isinstance(value, bool) else ""
+    ruled.loc[4, column] = value
+    with pytest.raises(InputError, match=rf"agents row 5, column '{column}'.*does not apply"):
+        plan_national(ruled, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    ruled.loc[4, column] = False if isinstance(value, bool) else " "  # empty: fine
+    plan = plan_national(ruled, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    assert len(plan.allocation) == 30
+
+
+def test_opening_costs_a_national_plan_does_not_apply_are_refused(instance, sources, tmp_path):
+    """An ``opening_cost`` column chooses which sites open in a plain run; the national plan
+    opened them all without a word."""
+    agents, sites, _, _ = instance
+    costly = sites.assign(opening_cost=0.0)
+    costly.loc[2, "opening_cost"] = 120.0
+    with pytest.raises(InputError, match=r"sites row 3 \(S00002\), column 'opening_cost'"):
+        plan_national(agents, costly, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
 def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path):
@@ -665,6 +818,90 @@ def test_assign_scheduler_runs_the_national_plan(tmp_path, instance, file_refere
     assert (folder / "extracts" / "D01.osm").exists()  # the big file was split once
 
 
+def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_lock(
+    tmp_path, monkeypatch
+):
+    """The one-pass split is reused only for the same large file, buffer and départements
+    (it was reused whatever the buffer, and a département added later had no extract), and
+    a run splits under a lock, so that two runs sharing the folder never write the extracts
+    at once."""
+    import fcntl
+
+    from optimizer.national import files
+
+    folder = tmp_path / "france"
+    folder.mkdir()
+    _write_country_osm(folder / "country.osm")
+    calls: list[tuple[list[str], float]] = []
+
+    def fake_split(big, areas, out, *, buffer_km, progress=None):
+        fd = os.open(out / ".split.lock", os.O_RDWR)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by the splitting run
+        os.close(fd)
+        calls.append((sorted(areas["code"]), buffer_km))
+        written = {}
+        for code in areas["code"]:
+            written[code] = out / f"{code}.osm"
+            written[code].write_text("<osm/>\n")
+        return written
+
+    monkeypatch.setattr(files, "split_osm", fake_split)
+    areas = COUNTRY.areas()
+    first = files.national_sources(folder, areas, buffer_km=10.0)
+    again = files.national_sources(folder, areas, buffer_km=10.0)
+    assert len(calls) == 1 and sorted(first) == sorted(again) == COUNTRY.codes
+    files.national_sources(folder, areas, buffer_km=20.0)
+    assert calls[-1] == (COUNTRY.codes, 20.0)
+    fewer = areas[areas["code"] != "D02"]
+    assert sorted(files.national_sources(folder, fewer, buffer_km=20.0)) == ["D00", "D01"]
+    assert calls[-1] == (["D00", "D01"], 20.0)
+    assert sorted(files.national_sources(folder, areas, buffer_km=20.0)) == COUNTRY.codes
+    assert len(calls) == 4
+    (folder / "extracts" / "D01.osm").unlink()  # e.g. deleted as unreadable: split again
+    assert sorted(files.national_sources(folder, areas, buffer_km=20.0)) == COUNTRY.codes
+    assert len(calls) == 5
+
+
+def test_a_failed_run_leaves_the_tables_of_the_run_the_folder_holds(tmp_path, instance):
+    """``<out>.tables`` belongs to the run ``<out>`` holds: a second run that fails half-way
+    (one département's network unreadable) used to leave the other départements' partitions
+    of its own there, beside the first run's results."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    for code in COUNTRY.codes:
+        _write_country_osm(folder / f"{code}.osm")
+    agents.head(200).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    out = tmp_path / "out"
+    args = ["--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")]
+    args += ["--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)]
+    args += ["--max-minutes", str(OPTIONS.max_minutes), "--out", str(out), "-q"]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        assert CliRunner().invoke(main, args).exit_code == 0
+        tables = tmp_path / "out.tables"
+        before = {p: p.read_bytes() for p in sorted(tables.rglob("*.parquet"))}
+        assert len(before) == 6
+        summary = (out / "summary.json").read_text()
+        assert json.loads(summary)["parquet_tables"] == str(tables)
+        # the second run: other rules (every pair differs), and D02's network unreadable
+        (folder / "D02.osm").write_text("<osm>cut short")
+        for cached in (folder / "cache").glob("D02-*"):
+            cached.unlink()
+        args[args.index("--max-minutes") + 1] = "7"
+        failed = CliRunner().invoke(main, args)
+    assert failed.exit_code == 2, failed.output
+    assert {p: p.read_bytes() for p in sorted(tables.rglob("*.parquet"))} == before
+    assert (out / "summary.json").read_text() == summary
+    assert sorted(p.name for p in tmp_path.iterdir() if "tables" in p.name) == ["out.tables"]
+
+
 def test_assign_scheduler_refuses_a_bad_value(tmp_path):
     from click.testing import CliRunner
 
@@ -673,6 +910,37 @@ def test_assign_scheduler_refuses_a_bad_value(tmp_path):
     result = CliRunner().invoke(main, ["--scheduler", "mars:2", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "--scheduler" in result.output
+
+
+def test_assign_scheduler_on_a_locked_folder_exits_3_before_any_work(tmp_path, instance):
+    """A second national run on a folder another run is writing to stops at once, with the
+    busy exit code of a plain run (3), before splitting or routing anything."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import EXIT_BUSY, main
+    from optimizer.publish import OutputFolder
+    from optimizer.report import OWN_FILES
+
+    agents, sites, _, _ = instance
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    (folder / "country.osm").write_text("not read: the run stops before the split\n")
+    agents.head(20).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    out = tmp_path / "out"
+    args = ["--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")]
+    args += ["--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)]
+    args += ["--out", str(out), "-q"]
+    with OutputFolder(out, own_names=OWN_FILES):
+        result = CliRunner().invoke(main, args)
+    assert result.exit_code == EXIT_BUSY, result.output
+    assert result.output.strip().splitlines() == [
+        f"assign: error: another assign run is writing to {out} (pid {os.getpid()}); "
+        "wait for it or choose another --out."
+    ]
+    assert not (folder / "extracts").exists()
+    assert not out.exists()
 
 
 def test_split_of_a_real_pbf_keeps_every_drivable_way(tmp_path):
@@ -735,6 +1003,116 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
     assert done.exit_code == 2
     assert done.output.count("\n") == 1
     assert "--minimax, --pseudonymise" in done.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--objective", "km"], "--objective"),
+        (["--engine", "flow", "--rank", "5"], "--engine, --rank"),
+        (["--preference-bonus", "30"], "--preference-bonus"),
+        (["--day-bonus", "5", "--move-penalty", "60"], "--day-bonus, --move-penalty"),
+        (["--select-by", "commute"], "--select-by"),
+        (["--speed-profile", "speeds.csv"], "--speed-profile CSV"),
+    ],
+)
+def test_options_a_national_run_would_ignore_are_refused(tmp_path, extra, named) -> None:
+    """An option the national plan does not apply is refused in one line, never ignored
+    (``--objective km`` used to give the minutes plan as if it were the km plan)."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    done = CliRunner().invoke(
+        main, ["--scheduler", "local:1", *extra, "--out", str(tmp_path / "o")]
+    )
+    assert done.exit_code == 2
+    assert done.output.count("\n") == 1
+    assert f"does not take {named} yet" in done.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_unknown_speed_profile_name_is_named_as_such(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    done = CliRunner().invoke(
+        main, ["--scheduler", "local:1", "--speed-profile", "franc", "--out", str(tmp_path / "o")]
+    )
+    assert done.exit_code == 2
+    assert done.output.strip() == (
+        "assign: error: --speed-profile: 'franc' is not a profile (france, lozere, lozere80)."
+    )
+
+
+def test_osm_files_named_unlike_the_codes_are_named_in_the_error(tmp_path) -> None:
+    """Files ``d00.osm``.. for codes ``D00``..: the error said only 'found 3 other OSM files'."""
+    from optimizer.national.files import national_sources
+
+    for code in COUNTRY.codes:
+        (tmp_path / f"{code.lower()}.osm").write_text("<osm/>\n")
+    with pytest.raises(InputError, match=r"e\.g\. D00, D01, D02\).*\(d00\.osm, d01\.osm"):
+        national_sources(tmp_path, COUNTRY.areas(), buffer_km=BUFFER_KM)
+
+
+def test_national_sources_time_roads_with_the_speed_profile_and_model_asked(tmp_path) -> None:
+    """``--speed-profile`` and ``--speed-model`` reach every extract (they were ignored)."""
+    from optimizer.national.files import national_sources
+
+    for code in COUNTRY.codes:
+        (tmp_path / f"{code}.osm").write_text("<osm/>\n")
+    sources = national_sources(
+        tmp_path,
+        COUNTRY.areas(),
+        buffer_km=BUFFER_KM,
+        speed_profile="france",
+        speed_model="free-flow",
+    )
+    assert sorted(sources) == COUNTRY.codes
+    for source in sources.values():
+        assert (source.speed_profile, source.speed_model) == ("france", "free-flow")
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "expected"),
+    [
+        ("abc", "43.8", r"agents\.csv: row 3, column 'workplace_lon': 'abc' is not a number"),
+        ("", "43.8", r"agents\.csv: row 3: one of 'workplace_lon', 'workplace_lat' is empty"),
+        ("2.5", "143.8", r"agents\.csv: row 3: workplace point \(2\.5, 143\.8\) is not"),
+    ],
+)
+def test_bad_workplace_coordinates_are_one_line_errors_naming_the_row(
+    tmp_path, lon, lat, expected
+) -> None:
+    """A bad ``workplace_lon``/``workplace_lat`` cell is a one-line error naming the file,
+    the row as the file shows it and the value (was a pandas traceback, or 'row 2')."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    roster = tmp_path / "agents.csv"
+    roster.write_text(
+        "agent_id,lon,lat,workplace_lon,workplace_lat\n"
+        f"a,2.5,43.85,2.55,43.83\nb,2.5,43.85,{lon},{lat}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "sites.csv").write_text("telecentre_id,lon,lat,capacity\nS,2.5,43.84,1\n")
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    done = CliRunner().invoke(
+        main,
+        [
+            *("--scheduler", "local:1", "--agents", str(roster)),
+            *("--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)),
+            *("--out", str(tmp_path / "o")),
+        ],
+    )
+    assert done.exit_code == 2, done.output
+    assert done.output.count("\n") == 1
+    assert re.search(expected, done.output), done.output
     assert not (tmp_path / "o").exists()
 
 
@@ -808,6 +1186,32 @@ def test_roster_by_commune_and_workplaces_file_equals_single_process(
     assert allocation["agent_id"].tolist() == points["agent_id"].tolist()
 
 
+def test_allocation_file_tells_no_household_and_rounds_minutes_as_a_plain_run() -> None:
+    """``allocation.csv`` of a national run carried the internal ``group`` (shared by the
+    agents of one home point: who lives with whom) and minutes to sixteen digits."""
+    from optimizer.national.files import allocation_file
+
+    plan = pd.DataFrame(
+        {
+            "agent_id": ["a", "b"],
+            "group": [0, 0],
+            "telecentre_id": ["S1", ""],
+            "weekday": ["mon", ""],
+            "minutes_to_site": [1.4146130520245384, np.nan],
+            "minutes_to_work": [9.827678282016851, 9.827678282016851],
+            "saving_minutes_week": [17.033333333333335, np.nan],
+            "status": ["assigned", "not_assigned"],
+            "reason": ["", "capacity full"],
+        }
+    )
+    written = allocation_file(plan)
+    assert "group" not in written
+    assert written["minutes_to_site"].iloc[0] == 1.4
+    assert written["minutes_to_work"].tolist() == [9.8, 9.8]
+    assert written["saving_minutes_week"].iloc[0] == 17.0
+    assert "group" in plan  # the library's plan keeps it
+
+
 def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():
     from optimizer.inputs import HeadOffice
     from optimizer.national.files import roster_resolver
@@ -835,6 +1239,109 @@ def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():
         resolve(roster.assign(workplace_id=["W0", "W9", ""]))
     with pytest.raises(InputError, match=r"row 2 \(b\) names no workplace.*--head-office"):
         roster_resolver(workplaces=places)(roster)
+
+
+def test_head_office_outside_every_departement_is_a_one_line_error(tmp_path) -> None:
+    """A swapped ``--head-office`` left every agent out ("workplace outside every
+    département") in a run that said "optimal" and exited 0."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    (tmp_path / "agents.csv").write_text("agent_id,lon,lat\na,2.5,43.85\n")
+    (tmp_path / "sites.csv").write_text("telecentre_id,lon,lat,capacity\nS,2.5,43.84,1\n")
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    done = CliRunner().invoke(
+        main,
+        [
+            *("--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")),
+            *("--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)),
+            *("--head-office", "43.84,2.55", "--out", str(tmp_path / "o")),
+        ],
+    )
+    assert done.exit_code == 2, done.output
+    assert done.output.count("\n") == 1
+    assert "--head-office 43.84000,2.55000 lies outside every département" in done.output
+    assert "look swapped" in done.output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{not json", r"departements\.geojson: cannot be read as département polygons"),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+            '{"code": "48"}, "geometry": null}]}',
+            r"feature 1 has no polygon",
+        ),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+            '{"code": null}, "geometry": {"type": "Polygon", "coordinates": '
+            "[[[3, 44], [4, 44], [4, 45], [3, 44]]]}}]}",
+            r"feature 1 has no code",
+        ),
+    ],
+)
+def test_a_bad_departements_file_is_a_one_line_error(tmp_path, text, expected) -> None:
+    """A boundaries file that cannot be read was a pyogrio traceback."""
+    from optimizer.national.files import read_departements
+
+    (tmp_path / "departements.geojson").write_text(text)
+    with pytest.raises(InputError, match=expected):
+        read_departements(tmp_path)
+
+
+def test_numeric_departement_codes_read_as_insee_writes_them(tmp_path) -> None:
+    """Codes stored as numbers (``1``) name their ``01.osm.pbf`` (they became ``"1"``)."""
+    from optimizer.national.files import read_departements
+
+    areas = COUNTRY.areas().assign(code=[1, 48, 971])
+    areas.to_file(tmp_path / "departements.geojson", driver="GeoJSON")
+    assert read_departements(tmp_path)["code"].tolist() == ["01", "48", "971"]
+
+
+def test_workplace_coordinates_of_a_french_excel_roster_are_read(tmp_path):
+    """A roster saved by French Excel (cp1252, ``;``, decimal comma) with workplace
+    coordinates: read as any roster (was a UnicodeDecodeError traceback)."""
+    from optimizer.national.files import _raw_columns
+
+    path = tmp_path / "agents.csv"
+    path.write_bytes(
+        "agent_id;lon;lat;commune;workplace_lon;workplace_lat\r\n"
+        "a;2,5;43,85;Sérénac;2,55;43,83\r\nb;2,5;43,85;Sérénac;;\r\n".encode("cp1252")
+    )
+    lon, lat = _raw_columns(path, ("workplace_lon", "workplace_lat"))
+    assert lon[0] == 2.55 and lat[0] == 43.83
+    assert np.isnan(lon[1]) and np.isnan(lat[1])
+
+
+def test_workplace_coordinates_follow_crs_as_the_homes_do(tmp_path):
+    """With ``--crs EPSG:2154`` the homes were projected back to WGS84 but the workplace
+    columns were taken as degrees: every workplace 'outside every département'."""
+    from pyproj import Transformer
+
+    from optimizer.national.files import _raw_columns
+
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(2.55, 43.83)
+    path = tmp_path / "agents.csv"
+    path.write_text(f"agent_id,lon,lat,workplace_lon,workplace_lat\na,{x},{y},{x},{y}\n")
+    lon, lat = _raw_columns(path, ("workplace_lon", "workplace_lat"), crs="EPSG:2154")
+    assert abs(lon[0] - 2.55) < 1e-7 and abs(lat[0] - 43.83) < 1e-7
+
+
+def test_roster_resolver_names_the_file_row_of_a_roster_read_from_a_file(tmp_path):
+    """Rows of a roster read from a file are named as the file shows them (header = line 1),
+    with the file's name: not 'agents row 2' for the file's row 3."""
+    from optimizer.inputs import read_agents
+    from optimizer.national.files import roster_resolver
+
+    path = tmp_path / "staff.csv"
+    path.write_text("agent_id,lon,lat,workplace_id\na,2.5,43.85,W0\nb,2.5,43.85,\n")
+    places = pd.DataFrame({"workplace_id": ["W0"], "lon": [2.6], "lat": [43.84]})
+    with pytest.raises(InputError, match=r"staff\.csv: row 3 \(agent_id 'b'\) names no workplace"):
+        roster_resolver(workplaces=places)(read_agents(path))
 
 
 def _square_graph():

@@ -47,10 +47,28 @@ def parse_scheduler(scheduler: str) -> tuple[str, int | str]:
 
 
 @contextmanager
-def connect(scheduler: str | None, *, progress: Progress | None = None) -> Iterator[Any]:
+def connect(
+    scheduler: str | None,
+    *,
+    progress: Progress | None = None,
+    log_level: int = logging.WARNING,
+) -> Iterator[Any]:
     """Yield a ``dask.distributed.Client`` for ``scheduler`` (None: yield None, no Dask).
 
     A ``LocalCluster`` started here is closed on exit.
+
+    Parameters
+    ----------
+    scheduler
+        See :func:`parse_scheduler`.
+    progress
+        Told the number of workers and the dashboard's address.
+    log_level
+        Least level of Dask's own log messages (``distributed.*``), in this
+        process (the scheduler of a ``LocalCluster`` runs here) and in the
+        workers it starts, while the client lives: Dask logs its start-up and
+        shut-down at INFO, and a failed task's traceback at ERROR although the
+        failure comes back to the caller as an exception.
     """
     if scheduler is None:
         yield None
@@ -58,6 +76,9 @@ def connect(scheduler: str | None, *, progress: Progress | None = None) -> Itera
     kind, value = parse_scheduler(scheduler)
     from distributed import Client, LocalCluster
 
+    dask_logger = logging.getLogger("distributed")
+    previous_level = dask_logger.level
+    dask_logger.setLevel(log_level)
     cluster = None
     try:
         if kind == "local":
@@ -66,7 +87,7 @@ def connect(scheduler: str | None, *, progress: Progress | None = None) -> Itera
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=":0",
-                silence_logs=logging.WARNING,
+                silence_logs=max(log_level, logging.WARNING),
             )
             client = Client(cluster)
         else:
@@ -74,6 +95,7 @@ def connect(scheduler: str | None, *, progress: Progress | None = None) -> Itera
     except OSError as exc:
         if cluster is not None:
             cluster.close()
+        dask_logger.setLevel(previous_level)
         msg = f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})."
         raise ClusterError(msg) from None
     workers = len(client.scheduler_info().get("workers", {}))
@@ -87,3 +109,4 @@ def connect(scheduler: str | None, *, progress: Progress | None = None) -> Itera
         client.close()
         if cluster is not None:
             cluster.close()
+        dask_logger.setLevel(previous_level)

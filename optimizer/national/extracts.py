@@ -27,11 +27,12 @@ Certificate
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -53,7 +54,9 @@ logger = logging.getLogger(__name__)
 #: Nodes this close to a cut (metres) may be timed differently from the merged network.
 CUT_MARGIN_M = 500.0
 #: Format version of cached extracts (bump when :class:`Extract` changes).
-CACHE_VERSION = 2
+CACHE_VERSION = 3
+#: First bytes of a cached extract file.
+_CACHE_MAGIC = b"LOZEXTRACT"
 
 
 @dataclass(frozen=True)
@@ -256,12 +259,21 @@ def _missing_roads(
 
 
 def save_extract(extract: Extract, path: str | Path) -> Path:
-    """Write an extract to a cache file, atomically (read it back with :func:`load_extract`)."""
+    """Write an extract to a cache file, atomically (read it back with :func:`load_extract`).
+
+    The file holds :data:`_CACHE_MAGIC`, the format version, the SHA-256 of
+    the pickled extract and the pickle itself, so that a damaged file (a disk
+    error, a copy cut short, a byte flipped) is recognised when read instead of
+    giving a wrong network or a stray exception.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    payload = pickle.dumps(extract, protocol=pickle.HIGHEST_PROTOCOL)
+    header = _CACHE_MAGIC + CACHE_VERSION.to_bytes(4, "little") + hashlib.sha256(payload).digest()
     handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".part")
     with os.fdopen(handle, "wb") as out:
-        pickle.dump((CACHE_VERSION, extract), out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(header)
+        out.write(payload)
     Path(temp).replace(path)
     return path
 
@@ -272,18 +284,52 @@ def load_extract(path: str | Path) -> Extract:
     Raises
     ------
     NetworkError
-        When the file is missing or was written by another version.
+        When the file is missing, damaged (its checksum does not match) or
+        was written by another version.
     """
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            version, extract = pickle.load(handle)  # our own cache files
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
-        msg = f"{path}: cannot read the cached extract ({exc}). Delete it to rebuild."
+        data = path.read_bytes()
+    except OSError as exc:
+        msg = f"{path}: cannot read the cached extract ({exc.strerror}). Delete it to rebuild."
         raise NetworkError(msg) from None
-    if version != CACHE_VERSION or not isinstance(extract, Extract):
+    size = len(_CACHE_MAGIC) + 4 + 32
+    head, payload = data[:size], data[size:]
+    if len(head) < size or not head.startswith(_CACHE_MAGIC):
+        msg = f"{path}: not a cached extract of this version, or damaged. Delete it to rebuild."
+        raise NetworkError(msg)
+    version = int.from_bytes(head[len(_CACHE_MAGIC) : len(_CACHE_MAGIC) + 4], "little")
+    if version != CACHE_VERSION:
         msg = f"{path}: cached extract of another version. Delete it to rebuild."
         raise NetworkError(msg)
+    if hashlib.sha256(payload).digest() != head[-32:]:
+        msg = f"{path}: the cached extract is damaged (checksum mismatch). Delete it to rebuild."
+        raise NetworkError(msg)
+    try:
+        extract = pickle.loads(payload)  # our own file, checksum verified
+    except Exception as exc:  # any failure: an unusable cache file
+        msg = f"{path}: cannot read the cached extract ({exc}). Delete it to rebuild."
+        raise NetworkError(msg) from None
+    if not isinstance(extract, Extract):
+        msg = f"{path}: not a cached extract. Delete it to rebuild."
+        raise NetworkError(msg)
+    return extract
+
+
+def load_or_rebuild(path: str | Path, build: Callable[[], Extract]) -> Extract:
+    """Read the cached extract at ``path``; build and cache it when missing or unusable.
+
+    A cache file that cannot be used (damaged, cut short, of another
+    version) is only a cache: it is rebuilt with a warning, never an error.
+    """
+    path = Path(path)
+    if path.exists():
+        try:
+            return load_extract(path)
+        except NetworkError as exc:
+            logger.warning("%s; rebuilding it", exc)
+    extract = build()
+    save_extract(extract, path)
     return extract
 
 

@@ -22,28 +22,43 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
+from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.inputs import (
+    NUMBER,
     HeadOffice,
     check_workplace_refs,
     read_agents,
+    read_table,
     read_telecentres,
     read_workplaces,
 )
 from optimizer.national.cluster import connect
 from optimizer.national.extracts import NetworkSource
-from optimizer.national.groups import Resolver
+from optimizer.national.groups import Resolver, locate, one_row_per_code
 from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
-from optimizer.national.plan import NationalOptions, NationalPlan, plan_national
+from optimizer.national.plan import (
+    NationalOptions,
+    NationalPlan,
+    plan_national,
+    refuse_unapplied_rules,
+)
 from optimizer.network import OSM_SUFFIXES, Progress
-from optimizer.publish import OutputFolder
+from optimizer.publish import OutputFolder, glob_escape
 from optimizer.report import (
     ALLOCATION_FILE,
     OWN_FILES,
@@ -51,23 +66,57 @@ from optimizer.report import (
     SUMMARY_FILE,
     neutralise_formulas,
 )
+from optimizer.speed_model import DEFAULT_SPEED_MODEL
 
 logger = logging.getLogger(__name__)
+
+if sys.platform != "win32":
+    import fcntl
 
 BOUNDARY_FILES = ("departements.gpkg", "departements.geojson")
 
 
 def read_departements(folder: Path) -> gpd.GeoDataFrame:
-    """Read the département boundaries of a national network folder."""
+    """Read the département boundaries of a national network folder.
+
+    Codes are text; a code stored as a number (``1``, ``1.0``) is written as
+    INSEE writes it (``01``), so that it names its ``01.osm.pbf``.
+
+    Raises
+    ------
+    InputError
+        A file that cannot be read, has no ``code`` column, a row without a
+        code or without a polygon, or no CRS; one line naming the file.
+    """
     for name in BOUNDARY_FILES:
         path = folder / name
         if path.exists():
-            areas = gpd.read_file(path)
+            try:
+                areas = gpd.read_file(path)
+            except Exception as exc:  # pyogrio and GDAL raise their own types
+                first = str(exc).split(";")[0]
+                msg = f"{path}: cannot be read as département polygons ({first})."
+                raise InputError(msg) from None
             if "code" not in areas:
                 msg = f"{path}: needs a 'code' column (the département code)."
                 raise InputError(msg)
-            areas["code"] = areas["code"].astype(str)
-            return areas.to_crs("EPSG:4326")
+            codes = [_code_text(v) for v in areas["code"].tolist()]
+            empty = [k for k, c in enumerate(codes) if not c]
+            shapeless = [
+                k for k, g in enumerate(areas.geometry) if g is None or g.is_empty or g.area == 0
+            ]
+            for rows, what in ((empty, "has no code"), (shapeless, "has no polygon")):
+                if rows:
+                    msg = (
+                        f"{path}: feature {rows[0] + 1} {what} ({len(rows)} such feature(s)). "
+                        "Give every département its code and polygon."
+                    )
+                    raise InputError(msg)
+            if areas.crs is None:
+                msg = f"{path}: has no coordinate reference system. Save it with one (EPSG:4326)."
+                raise InputError(msg)
+            areas["code"] = codes
+            return one_row_per_code(areas.to_crs("EPSG:4326"))
     msg = (
         f"{folder}: a national network folder needs {' or '.join(BOUNDARY_FILES)} "
         "(département polygons with a 'code' column)."
@@ -75,14 +124,30 @@ def read_departements(folder: Path) -> gpd.GeoDataFrame:
     raise InputError(msg)
 
 
+def _code_text(value: object) -> str:
+    """Write a département code as INSEE does: ``48``, ``1`` or ``1.0`` -> ``"01"``, ``"2A"``."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, (int, float, np.integer, np.floating)) and float(value).is_integer():
+        return f"{int(value):02d}"
+    return str(value).strip()
+
+
 def national_sources(
     folder: Path,
     areas: gpd.GeoDataFrame,
     *,
     buffer_km: float,
+    speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
 ) -> dict[str, NetworkSource]:
-    """Make the sources of a national network folder's départements (splitting a big file once)."""
+    """Make the sources of a national network folder's départements (splitting a big file once).
+
+    ``speed_profile`` (a name of :data:`optimizer.settings.SPEED_PROFILES`) and
+    ``speed_model`` time the roads of every extract (as ``--speed-profile`` and
+    ``--speed-model`` of a plain run); the cache keeps one file per pair.
+    """
     if not folder.is_dir():
         msg = f"{folder}: with --scheduler, --network is a folder (see README, National scale)."
         raise InputError(msg)
@@ -108,23 +173,104 @@ def national_sources(
                 path=str(path),
                 polygon_wkt=shapely.to_wkt(grown[code]),
                 cache=str(cache),
+                speed_profile=speed_profile,
+                speed_model=speed_model,
             )
         return sources
     if len(others) != 1:
+        shown = ", ".join(p.name for p in others[:3]) + (", ..." if len(others) > 3 else "")
+        some = ", ".join(sorted(codes)[:3])
         msg = (
-            f"{folder}: give one OpenStreetMap file per département (CODE.osm.pbf) or exactly "
-            f"one large file to split; found {len(others)} other OSM files."
+            f"{folder}: give one OpenStreetMap file per département (CODE.osm.pbf, CODE a "
+            f"'code' of the départements file, e.g. {some}) or exactly one large file to split; "
+            f"found {len(others)} other OSM files" + (f" ({shown})." if others else ".")
         )
         raise InputError(msg)
     big = others[0]
     split_dir = folder / "extracts"
     stamp = split_dir / "split.json"
+    wanted = {"source": big.name, "buffer_km": buffer_km, "codes": sorted(codes)}
+    split_dir.mkdir(parents=True, exist_ok=True)
+    with _split_lock(split_dir):  # runs sharing the folder split it once, one at a time
+        if not _split_is_current(stamp, big, wanted):
+            stamp.unlink(missing_ok=True)
+            extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
+            stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts)}))
+        else:
+            extracts = {
+                p.name.split(".")[0]: p
+                for p in sorted(split_dir.glob("*.osm"))
+                if p.name.split(".")[0] in codes
+            }
+    return dict(
+        osm_sources(
+            extracts,
+            areas,
+            buffer_km=buffer_km,
+            cache_dir=cache,
+            speed_profile=speed_profile,
+            speed_model=speed_model,
+        )
+    )
+
+
+@contextmanager
+def _split_lock(split_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``split_dir`` (waiting for another run's split to end)."""
+    fd = os.open(split_dir / ".split.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        if sys.platform != "win32":
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                logger.warning("%s: another run is splitting the network; waiting", split_dir)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool:
+    """Whether the extracts of ``stamp`` were split from ``big`` as it is, for these rules.
+
+    The split is redone when the large file is newer, when the buffer or the
+    départements changed (an extract cut for another buffer, or a
+    département missing, would be reused silently otherwise), or when an
+    extract it wrote is gone (deleted as unreadable, say).
+    """
     if not stamp.exists() or stamp.stat().st_mtime < big.stat().st_mtime:
-        extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
-        stamp.write_text(json.dumps({"source": big.name, "buffer_km": buffer_km}))
-    else:
-        extracts = {p.name.split(".")[0]: p for p in sorted(split_dir.glob("*.osm"))}
-    return dict(osm_sources(extracts, areas, buffer_km=buffer_km, cache_dir=cache))
+        return False
+    try:
+        done = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(done, dict) or {k: done.get(k) for k in wanted} != wanted:
+        return False
+    written = done.get("extracts")
+    if not isinstance(written, list):
+        return False
+    return all((stamp.parent / f"{code}.osm").exists() for code in written)
+
+
+def _check_head_office(office: HeadOffice, areas: gpd.GeoDataFrame, network: Path) -> None:
+    """Raise when ``--head-office`` lies outside every département (a typo, swapped axes).
+
+    Every agent working there would otherwise be left out as "workplace outside
+    every département", in a run that ends in success.
+    """
+    inside = locate(np.array([office.lon, office.lat]), np.array([office.lat, office.lon]), areas)
+    if inside[0]:
+        return
+    hint = (
+        " Longitude and latitude look swapped: give longitude first."
+        if inside[1]
+        else " Check the coordinates (longitude first, WGS84 degrees)."
+    )
+    msg = (
+        f"--head-office {office.lon:.5f},{office.lat:.5f} lies outside every département of "
+        f"{network}.{hint}"
+    )
+    raise InputError(msg)
 
 
 def roster_resolver(
@@ -182,16 +328,15 @@ def roster_resolver(
             if unknown.any():
                 k = int(np.flatnonzero(lost)[np.flatnonzero(unknown)[0]])
                 msg = (
-                    f"agents row {k + 1} ({out['agent_id'].iloc[k]}): workplace "
-                    f"'{ids.iloc[k]}' is not in the workplaces file (--workplaces)."
+                    f"{_where(out, k)}: workplace '{ids.iloc[k]}' is not in the workplaces "
+                    "file (--workplaces)."
                 )
                 raise InputError(msg)
             if at_office.any() and head_office is None:
                 k = int(np.flatnonzero(lost)[np.flatnonzero(at_office)[0]])
                 msg = (
-                    f"agents row {k + 1} ({out['agent_id'].iloc[k]}) names no workplace: give "
-                    "workplace_id (with --workplaces), workplace_lon/workplace_lat, or "
-                    "--head-office."
+                    f"{_where(out, k)} names no workplace: give workplace_id (with "
+                    "--workplaces), workplace_lon/workplace_lat, or --head-office."
                 )
                 raise InputError(msg)
             points = known.reindex(named).to_numpy(float).copy()
@@ -204,6 +349,21 @@ def roster_resolver(
         return out
 
     return resolve
+
+
+def _where(roster: pd.DataFrame, k: int) -> str:
+    """Name row ``k`` of a roster for a message: the file's row when it came from a file.
+
+    A roster read by :func:`optimizer.inputs.read_agents` knows its file
+    (``attrs["name"]``): its rows are named as the file shows them (the header is
+    line 1, so row ``k`` is line ``k + 2``); a table given in the library is
+    named ``agents row k + 1``.
+    """
+    agent = roster["agent_id"].iloc[k]
+    name = roster.attrs.get("name")
+    if name:
+        return f"{name}: row {k + 2} (agent_id '{agent}')"
+    return f"agents row {k + 1} ({agent})"
 
 
 def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
@@ -219,7 +379,7 @@ def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
     if all(given[k] is None for k in ("commune", "insee", "code_postal")):
         k = int(np.flatnonzero(rows)[0])
         msg = (
-            f"agents row {k + 1} ({out['agent_id'].iloc[k]}): no coordinates and no commune: "
+            f"{_where(out, k)}: no coordinates and no commune: "
             "give lon, lat or commune / insee / code_postal."
         )
         raise InputError(msg)
@@ -232,7 +392,7 @@ def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
         )
     except PlaceError as exc:
         k = int(np.flatnonzero(rows)[exc.row or 0])
-        msg = f"agents row {k + 1} ({out['agent_id'].iloc[k]}): {exc}"
+        msg = f"{_where(out, k)}: {exc}"
         raise InputError(msg) from None
     for axis in ("lon", "lat"):
         values = out[axis].to_numpy(float).copy()
@@ -251,7 +411,10 @@ def run_national_files(
     workplaces: Path | None = None,
     options: NationalOptions | None = None,
     crs: str | None = None,
+    speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
+    log_level: int = logging.WARNING,
 ) -> NationalPlan:
     """Read the files, plan the country on ``scheduler``, write the results.
 
@@ -274,8 +437,12 @@ def run_national_files(
         The rules.
     crs
         CRS of CSV coordinates when not WGS84.
+    speed_profile, speed_model
+        How every extract's roads are timed (see :func:`national_sources`).
     progress
         Called with one line per step.
+    log_level
+        Least level of Dask's own log messages (see :func:`.cluster.connect`).
 
     Returns
     -------
@@ -284,8 +451,9 @@ def run_national_files(
     """
     opts = options or NationalOptions()
     agents = read_agents(agents_file, crs=crs)
+    refuse_unapplied_rules(agents)  # before any long work
     places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
-    raw = _raw_columns(agents_file, ("workplace_lon", "workplace_lat"))
+    raw = _raw_columns(agents_file, ("workplace_lon", "workplace_lat"), crs=crs)
     if raw is not None:
         agents["workplace_lon"], agents["workplace_lat"] = raw[0], raw[1]
     elif head_office is None and places is None:
@@ -298,37 +466,113 @@ def run_national_files(
     if raw is None:
         check_workplace_refs(agents, places, sites)
     areas = read_departements(network)
-    sources = national_sources(network, areas, buffer_km=opts.buffer_km, progress=progress)
+    if head_office is not None:
+        _check_head_office(head_office, areas, network)
     folder = OutputFolder(out, own_names=OWN_FILES)
-    folder.acquire()  # one run at a time on a folder, as a plain run
+    folder.acquire()  # one run at a time on a folder, before any long work (the split)
     try:
+        sources = national_sources(
+            network,
+            areas,
+            buffer_km=opts.buffer_km,
+            speed_profile=speed_profile,
+            speed_model=speed_model,
+            progress=progress,
+        )
         tables = out.parent / f"{out.name}.tables"
-        with connect(scheduler, progress=progress) as client:
+        work = _fresh_tables(out)
+        with connect(scheduler, progress=progress, log_level=log_level) as client:
             plan = plan_national(
                 agents,
                 sites,
                 areas,
                 sources,
-                work_dir=tables,
+                work_dir=work,
                 options=opts,
                 client=client,
                 resolver=roster_resolver(workplaces=places, head_office=head_office),
                 progress=progress,
             )
         summary = {k: v for k, v in plan.summary.items() if k != "tasks"}
+        summary["options"] = {
+            "max_minutes": opts.max_minutes,
+            "min_saving": opts.min_saving,
+            "no_worse_off": opts.no_worse_off,
+            "buffer_km": opts.buffer_km,
+            "time_limit_s": opts.time_limit_s,
+            "speed_profile": speed_profile,
+            "speed_model": speed_model,
+            "objective": "minutes",
+        }
         summary["departements_routed"] = plan.summary["tasks"]
         summary["files"] = [ALLOCATION_FILE, SCHEDULE_FILE, SUMMARY_FILE]
-        summary["parquet_tables"] = str(tables)
+        summary["parquet_tables"] = summary["work_dir"] = str(tables)
         folder.publish(
             {
-                ALLOCATION_FILE: _csv(plan.allocation),
+                ALLOCATION_FILE: _csv(allocation_file(plan.allocation)),
                 SCHEDULE_FILE: _csv(plan.schedule_table()),
                 SUMMARY_FILE: json.dumps(summary, indent=1, default=str) + "\n",
             }
         )
+        _install_tables(work, tables)
     finally:
+        for stale in _run_tables(out):  # this run's, when it failed
+            shutil.rmtree(stale, ignore_errors=True)
         folder.release()
     return plan
+
+
+def _run_tables(out: Path) -> list[Path]:
+    """List the hidden table folders of runs on ``out`` (this one's, or killed runs')."""
+    return sorted(out.parent.glob(f".{glob_escape(out.name)}.tables.run-*"))
+
+
+def _fresh_tables(out: Path) -> Path:
+    """Return a new, empty folder for this run's Parquet tables, beside ``out``.
+
+    Called under the lock of ``out``: the hidden folders of earlier runs
+    (killed before they installed theirs) are removed first. A run writes its
+    tables there and installs them as ``<out>.tables`` only once its results
+    are published (:func:`_install_tables`), so that ``<out>.tables`` always
+    belongs to the run ``<out>`` holds: never a mix of two runs' partitions
+    after a run that failed half-way.
+    """
+    for stale in _run_tables(out):
+        shutil.rmtree(stale, ignore_errors=True)
+    work = out.parent / f".{out.name}.tables.run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    work.mkdir(parents=True)
+    return work
+
+
+def _install_tables(work: Path, tables: Path) -> None:
+    """Put this run's tables at ``tables``, replacing the previous run's."""
+    if tables.exists():
+        old = work.with_name(f"{work.name}.old")  # found by _run_tables if we die here
+        tables.rename(old)
+        work.rename(tables)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        work.rename(tables)
+
+
+#: Decimals of the minutes written to ``allocation.csv`` (6 s, as a plain run writes them).
+MINUTE_DECIMALS = 1
+
+
+def allocation_file(allocation: pd.DataFrame) -> pd.DataFrame:
+    """Return the allocation as written to ``allocation.csv``: what was asked for, no more.
+
+    ``group`` (an internal number shared by the agents of one home point,
+    workplace and days: it would tell who lives with whom) is left out, and
+    minutes are rounded to :data:`MINUTE_DECIMALS` decimals, as a plain run
+    writes them, instead of sixteen digits that pin each home's route to the
+    centimetre.
+    """
+    out = allocation.drop(columns=["group"], errors="ignore").copy()
+    for column in ("minutes_to_site", "minutes_to_work", "saving_minutes_week"):
+        if column in out:
+            out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
+    return out
 
 
 def _csv(frame: pd.DataFrame) -> str:
@@ -336,11 +580,61 @@ def _csv(frame: pd.DataFrame) -> str:
     return str(neutralise_formulas(frame).to_csv(index=False, lineterminator="\n"))
 
 
-def _raw_columns(path: Path, names: tuple[str, ...]) -> list[np.ndarray] | None:
-    """Read columns of a CSV roster as floats (None when the file lacks one)."""
-    if path.suffix.lower() != ".csv":
+def _raw_columns(
+    path: Path, names: tuple[str, str], *, crs: str | None = None
+) -> list[np.ndarray] | None:
+    """Read a roster's workplace coordinates (None when the file lacks either column).
+
+    The file is read as :func:`optimizer.inputs.read_agents` reads it (CSV of
+    any separator and encoding, decimal comma, point layers). An empty pair
+    of cells is NaN (the row's ``workplace_id`` or the head office then
+    decides); one cell of a pair empty, or a cell that is not a plain number
+    or not a WGS84 degree (after ``crs``), is an error naming the file, row,
+    column and value.
+    """
+    table, name = read_table(path)
+    by_name = {str(c).strip().lower(): c for c in table.columns}
+    if not all(n in by_name for n in names):
         return None
-    table = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-    if not all(n in table for n in names):
-        return None
-    return [pd.to_numeric(table[n].str.replace(",", "."), errors="raise").to_numpy() for n in names]
+    decimal_comma = bool(table.attrs.get("decimal_comma", False))
+    values: list[np.ndarray] = []
+    for wanted in names:
+        column = by_name[wanted]
+        out = np.full(len(table), np.nan)
+        for i, raw in enumerate(table[column].tolist()):
+            text = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw)
+            text = text.strip().replace(",", ".") if decimal_comma else text.strip()
+            if not text:
+                continue
+            if not NUMBER.fullmatch(text) or not np.isfinite(float(text)):
+                msg = (
+                    f"{name}: row {i + 2}, column '{column}': '{raw}' is not a number. Give "
+                    "the workplace's coordinates as decimal numbers, or leave both cells empty "
+                    "to use workplace_id or --head-office."
+                )
+                raise InputError(msg)
+            out[i] = float(text)
+        values.append(out)
+    lon, lat = values
+    half = np.isnan(lon) != np.isnan(lat)
+    if half.any():
+        i = int(np.flatnonzero(half)[0])
+        msg = (
+            f"{name}: row {i + 2}: one of '{by_name[names[0]]}', '{by_name[names[1]]}' is empty. "
+            "Give both coordinates of the workplace, or neither."
+        )
+        raise InputError(msg)
+    given = ~np.isnan(lon)
+    if crs is not None and given.any():
+        to_wgs = Transformer.from_crs(crs, settings.INPUT_CRS, always_xy=True)
+        x, y = to_wgs.transform(lon[given], lat[given])
+        lon[given], lat[given] = np.asarray(x), np.asarray(y)
+    wrong = given & ((np.abs(np.nan_to_num(lon)) > 180) | (np.abs(np.nan_to_num(lat)) > 90))
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        msg = (
+            f"{name}: row {i + 2}: workplace point ({lon[i]}, {lat[i]}) is not longitude, "
+            "latitude in degrees. Check the columns, or give --crs."
+        )
+        raise InputError(msg)
+    return [lon, lat]

@@ -118,6 +118,22 @@ def _point_ids(lon: pd.Series, lat: pd.Series, prefix: str) -> np.ndarray:
     return np.array([f"{prefix}{c}" for c in codes], dtype=object)
 
 
+def one_row_per_code(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Merge the rows of each ``code`` into one (multi)polygon, in order of first appearance.
+
+    A département file may give a département in several rows (its islands,
+    or polygons exploded by a GIS tool); every step here looks a département up
+    by its code, and would otherwise keep only one of its parts (its buffer,
+    its extract), leaving the homes and sites of the others out.
+    """
+    codes = areas["code"].astype(str)
+    if not codes.duplicated().any():
+        return areas.assign(code=codes)
+    order = list(dict.fromkeys(codes.tolist()))
+    merged = [shapely.union_all(areas.geometry[codes == c].to_numpy()) for c in order]
+    return gpd.GeoDataFrame({"code": order}, geometry=merged, crs=areas.crs)
+
+
 def locate(lon: np.ndarray, lat: np.ndarray, areas: gpd.GeoDataFrame) -> np.ndarray:
     """Code of the area (``code`` column) containing each WGS84 point ("" when none).
 

@@ -39,15 +39,19 @@ import shapely
 from optimizer import settings
 from optimizer._osm import NODE_TAGS, WAY_TAGS, Node, Way, is_drivable, write_osm_xml
 from optimizer.errors import NetworkError
-from optimizer.national.extracts import Extract, load_extract, prepare_extract, save_extract
+from optimizer.national.extracts import Extract, load_or_rebuild, prepare_extract
+from optimizer.national.groups import one_row_per_code
 from optimizer.network import NODE_CONTROLS, Progress, graph_from_osm_file
 
 logger = logging.getLogger(__name__)
 
 
 def buffered_areas(areas: gpd.GeoDataFrame, buffer_km: float) -> dict[str, shapely.Geometry]:
-    """Each area's polygon grown by ``buffer_km`` (in Lambert-93), back in WGS84."""
-    metric = areas.to_crs(settings.WORKING_CRS)
+    """Each area's polygon grown by ``buffer_km`` (in Lambert-93), back in WGS84.
+
+    The rows of one code are merged first (see :func:`.groups.one_row_per_code`).
+    """
+    metric = one_row_per_code(areas).to_crs(settings.WORKING_CRS)
     grown = shapely.buffer(metric.geometry.to_numpy(), buffer_km * 1000.0)
     back = gpd.GeoSeries(grown, crs=settings.WORKING_CRS).to_crs(settings.INPUT_CRS)
     return {str(c): g for c, g in zip(metric["code"], back, strict=True)}
@@ -176,8 +180,12 @@ class OsmExtractSource:
     def load(self) -> Extract:
         """Read the cached extract, or build, prepare and cache it."""
         cached = Path(self.cache) / f"{self.code}-{self.speed_profile}-{self.speed_model}.pkl"
-        if cached.exists() and cached.stat().st_mtime >= Path(self.path).stat().st_mtime:
-            return load_extract(cached)
+        if cached.exists() and cached.stat().st_mtime < Path(self.path).stat().st_mtime:
+            cached.unlink(missing_ok=True)  # older than its OSM file: rebuild
+        return load_or_rebuild(cached, self._build)
+
+    def _build(self) -> Extract:
+        """Read the OSM file, find its border nodes and prepare the extract."""
         graph = graph_from_osm_file(self.path)
         polygon = shapely.from_wkt(self.polygon_wkt)
         border_file = Path(self.path).with_suffix(".border.json")
@@ -191,7 +199,7 @@ class OsmExtractSource:
             line = data.get("geometry")
             if line is not None and not shapely.contains(polygon, line):
                 boundary.update((u, v))
-        extract = prepare_extract(
+        return prepare_extract(
             graph,
             code=self.code,
             boundary={n for n in boundary if n in graph},
@@ -199,8 +207,6 @@ class OsmExtractSource:
             speed_profile=self.speed_profile,
             speed_model=self.speed_model,
         )
-        save_extract(extract, cached)
-        return extract
 
 
 def osm_sources(

@@ -32,7 +32,14 @@ from pyproj import Transformer
 
 from optimizer.errors import ClusterError, InputError, OptimizerError
 from optimizer.national.extracts import NetworkSource
-from optimizer.national.groups import WEEKDAYS, Resolver, group_agents, locate, within_buffers
+from optimizer.national.groups import (
+    WEEKDAYS,
+    Resolver,
+    group_agents,
+    locate,
+    one_row_per_code,
+    within_buffers,
+)
 from optimizer.national.solve import solve_groups, solve_weekly_groups
 from optimizer.national.tasks import (
     AWAY,
@@ -59,6 +66,8 @@ _DAY_NAMES = np.array(
     ["|".join(d for k, d in enumerate(WEEKDAYS) if (mask >> k) & 1) for mask in range(32)],
     dtype=object,
 )
+#: Weekdays in each 5-bit mask.
+_DAY_COUNT = np.array([bin(mask).count("1") for mask in range(32)], dtype=np.int64)
 
 REASON_WORKPLACE_OUTSIDE = "workplace outside every département"
 REASON_HOME_OUTSIDE = "home outside the buffer of its workplace's département"
@@ -71,6 +80,10 @@ REASON_NO_SITE = (
     "minimum saving on a day it can telework"
 )
 REASON_FULL = "capacity full: the sites that would save time are full on its days"
+REASON_CLOSED = (
+    "closed on its days: the sites that would save time are not open on enough of the days "
+    "it can telework"
+)
 
 
 @dataclass(frozen=True)
@@ -118,8 +131,8 @@ class NationalPlan:
     allocation
         One row per agent (input order): ``agent_id, group, telecentre_id,
         weekday`` (``|``-separated when several), ``minutes_to_site,
-        minutes_to_work, saving_minutes_week, status ("assigned" / "not
-        assigned"), reason``.
+        minutes_to_work, saving_minutes_week, status ("assigned" /
+        "not_assigned", as a plain run writes it), reason``.
     gain_seconds
         Objective: round-trip seconds saved a week, whole.
     exact
@@ -159,6 +172,46 @@ class NationalPlan:
             weekday=placed["weekday"].str.split("|")
         )
         return rows.explode("weekday").reset_index(drop=True)
+
+
+#: Per-agent rules of a plain run that the national plan does not apply yet.
+UNAPPLIED_RULES = ("must_assign", "forbidden_telecentres", "preferred_telecentre", "preferred_days")
+
+
+def refuse_unapplied_rules(agents: pd.DataFrame) -> None:
+    """Raise when a roster row sets a rule the national plan would silently ignore.
+
+    ``must_assign``, ``forbidden_telecentres``, ``preferred_telecentre`` and
+    ``preferred_days`` are rules of a plain run; a national plan that ignored
+    them could send an agent to a site it is forbidden, or leave out an agent
+    who must be placed. A column left empty (or ``no``) is fine.
+
+    Raises
+    ------
+    InputError
+        Naming the file (when read from one), the row, the column and the value.
+    """
+    name = agents.attrs.get("name")
+    columns: dict[str, str] = agents.attrs.get("columns", {})
+    for rule in UNAPPLIED_RULES:
+        if rule not in agents:
+            continue
+        values = agents[rule]
+        if values.dtype == bool:
+            used = values.to_numpy(bool)
+        else:
+            text = values.fillna("").astype(str).str.strip().str.lower()
+            used = ~text.isin(["", "no", "non", "false", "0"]).to_numpy()
+        if used.any():
+            k = int(np.flatnonzero(used)[0])
+            where = f"{name}: row {k + 2}" if name else f"agents row {k + 1}"
+            shown = "yes" if values.dtype == bool else str(values.iloc[k]).strip()
+            msg = (
+                f"{where}, column '{columns.get(rule, rule)}': '{shown}' is a rule a "
+                f"national run does not apply yet ({int(used.sum())} row(s) set it). Empty the "
+                "column, or plan without --scheduler for those rules."
+            )
+            raise InputError(msg)
 
 
 def site_desks(sites: pd.DataFrame) -> np.ndarray:
@@ -224,13 +277,16 @@ def plan_national(
     ------
     InputError
         Sites outside every département; a département with sites or
-        workplaces but no network; telework days outside 1-5.
+        workplaces but no network; telework days outside 1-5; a roster rule
+        (:data:`UNAPPLIED_RULES`) or opening costs, which it does not apply.
     ClusterError
         A task's worker kept dying: no plan is returned.
     """
     opts = options or NationalOptions()
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
+    refuse_unapplied_rules(agents)
+    areas = one_row_per_code(areas)
     groups, membership = group_agents(agents, resolver=resolver)
     for column in ("telecentre_id", "lon", "lat"):
         if column not in sites:
@@ -238,6 +294,19 @@ def plan_national(
             raise InputError(msg)
     desks = site_desks(sites)
     site_ids = sites["telecentre_id"].astype(str).to_numpy()
+    if "opening_cost" in sites:
+        costly = np.flatnonzero(sites["opening_cost"].fillna(0).to_numpy(float) != 0)
+        if costly.size:
+            k = int(costly[0])
+            name = sites.attrs.get("name")
+            where = f"{name}: row {k + 2}" if name else f"sites row {k + 1}"
+            msg = (
+                f"{where} ({site_ids[k]}), column 'opening_cost': "
+                f"{sites['opening_cost'].iloc[k]} chooses which sites open, which a national "
+                "run does not do yet (it opens them all). Remove the column, or plan without "
+                "--scheduler."
+            )
+            raise InputError(msg)
     if len(set(site_ids)) != len(site_ids):
         msg = "sites: telecentre_id values must be unique."
         raise InputError(msg)
@@ -245,9 +314,13 @@ def plan_national(
     outside = np.flatnonzero(site_code == "")
     if outside.size:
         k = int(outside[0])
+        name = sites.attrs.get("name")
+        where = f"{name}: " if name else ""
+        row = f", row {k + 2}" if name else ""
         msg = (
-            f"{outside.size} site(s) lie outside every département, e.g. {site_ids[k]} at "
-            f"({sites['lon'].iloc[k]}, {sites['lat'].iloc[k]}): check their coordinates."
+            f"{where}{outside.size} site(s) lie outside every département, e.g. {site_ids[k]} "
+            f"at ({sites['lon'].iloc[k]}, {sites['lat'].iloc[k]}){row}: check their "
+            "coordinates, or add that département (its polygon and its road network)."
         )
         raise InputError(msg)
     homes = groups.drop_duplicates("home_id")[["home_id", "lon", "lat"]].reset_index(drop=True)
@@ -303,7 +376,9 @@ def plan_national(
             *arrays,
             time_limit_s=opts.time_limit_s,
         )
-    allocation = _allocation(agents, membership, groups, commute, pairs, plan.placements, site_ids)
+    allocation = _allocation(
+        agents, membership, groups, commute, pairs, plan.placements, site_ids, desks
+    )
     reasons = commute["reason"].to_numpy()
     commutes_unknown = int(
         groups["size"]
@@ -324,6 +399,12 @@ def plan_national(
         "top_speed_kmh": round(top_kmh, 3),
         "exact": exact,
         "placed": int((allocation["status"] == "assigned").sum()),
+        "not_assigned_by_reason": {
+            str(k): int(v)
+            for k, v in allocation.loc[allocation["status"] != "assigned", "reason"]
+            .value_counts()
+            .items()
+        },
         "saving_minutes_week": plan.gain / 60.0,
         "solver": "group min-cost flow" if one_day else "weekly configuration model",
         "status": plan.status,
@@ -386,9 +467,17 @@ def _tasks(
     wanted = sorted(set(site_code.tolist()) | {c for c in work_code.tolist() if c})
     lacking = [code for code in wanted if code not in sources]
     if lacking:
+        here = np.flatnonzero(site_code == lacking[0])
+        if here.size:
+            example = f"site {sites['telecentre_id'].iloc[int(here[0])]}"
+        else:
+            k = int(np.flatnonzero(work_code == lacking[0])[0])
+            point = works[["workplace_lon", "workplace_lat"]].to_numpy()[k]
+            example = f"a workplace at ({point[0]}, {point[1]})"
         msg = (
-            f"département(s) {', '.join(lacking)} have sites or workplaces but no road network: "
-            "give their networks (or the PBF that covers them)."
+            f"département(s) {', '.join(lacking)} have sites or workplaces but no road network "
+            f"(e.g. {example} in {lacking[0]}): give their networks (CODE.osm.pbf, or the PBF "
+            "that covers them)."
         )
         raise InputError(msg)
     home_pos = {h: k for k, h in enumerate(homes["home_id"])}
@@ -883,8 +972,14 @@ def _allocation(
     pairs: pd.DataFrame,
     placements: pd.DataFrame,
     site_ids: np.ndarray,
+    desks: np.ndarray,
 ) -> pd.DataFrame:
-    """Hand each group's placements to its agents (first in input order) and give reasons."""
+    """Hand each group's placements to its agents (first in input order) and give reasons.
+
+    An agent left out whose eligible sites all open (desks > 0) on fewer of
+    its allowed weekdays than its telework days is "closed on its days", not
+    "capacity full": no desk was ever there for it.
+    """
     n = len(agents)
     site = np.full(n, -1, dtype=np.int64)
     weekday = np.zeros(n, dtype=np.int64)  # 5-bit masks
@@ -906,7 +1001,17 @@ def _allocation(
     reason = commute["reason"].to_numpy()[membership].copy()
     has_pair = np.zeros(len(groups), dtype=bool)
     has_pair[pairs["group"].to_numpy()] = True
+    open_mask = (np.asarray(desks) > 0) @ (1 << np.arange(5, dtype=np.int64))
+    pair_group = pairs["group"].to_numpy(np.int64)
+    common = (
+        groups["pattern"].to_numpy(np.int64)[pair_group]
+        & open_mask[pairs["site"].to_numpy(np.int64)]
+    )
+    enough = _DAY_COUNT[common] >= groups["days"].to_numpy(np.int64)[pair_group]
+    has_usable = np.zeros(len(groups), dtype=bool)
+    has_usable[pair_group[enough]] = True
     reason[(reason == "") & ~has_pair[membership]] = REASON_NO_SITE
+    reason[(reason == "") & ~has_usable[membership]] = REASON_CLOSED
     reason[(reason == "") & ~placed] = REASON_FULL
     reason[placed] = ""
     return pd.DataFrame(
@@ -918,7 +1023,7 @@ def _allocation(
             "minutes_to_site": to_site,
             "minutes_to_work": commute["minutes_to"].to_numpy()[membership],
             "saving_minutes_week": saving,
-            "status": np.where(placed, "assigned", "not assigned"),
+            "status": np.where(placed, "assigned", "not_assigned"),
             "reason": reason,
         }
     )

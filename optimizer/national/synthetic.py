@@ -21,7 +21,7 @@ import shapely
 from pyproj import Transformer
 
 from optimizer import settings
-from optimizer.national.extracts import Extract, load_extract, prepare_extract, save_extract
+from optimizer.national.extracts import Extract, load_or_rebuild, prepare_extract
 
 _CLASSES = np.array(["primary", "secondary", "tertiary", "unclassified", "residential"])
 _X0, _Y0 = 650_000.0, 6_300_000.0  # Lambert-93, south of the Massif central
@@ -237,11 +237,11 @@ class SyntheticSource:
     def load(self) -> Extract:
         """Read the cached extract, or build and cache it."""
         path = Path(self.cache) / f"{self.code}-{self.buffer_km:g}km-s{self.country.seed}.pkl"
-        if path.exists():
-            return load_extract(path)
+        return load_or_rebuild(path, self._build)
+
+    def _build(self) -> Extract:
+        """Build the département's buffered window of the grid and prepare it."""
         graph, boundary = self.country.graph(self.country.window(self.code, self.buffer_km))
-        extract = prepare_extract(
+        return prepare_extract(
             graph, code=self.code, boundary=boundary, source=f"synthetic {self.code}"
         )
-        save_extract(extract, path)
-        return extract
