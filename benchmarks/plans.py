@@ -2,8 +2,11 @@
 
 Run by hand: ``python benchmarks/plans.py weekly`` (2,000 agents x 30 telecentres x 5 days,
 under a minute), ``python benchmarks/plans.py weekly --agents 100000 --telecentres 200`` (or
-``weekly-large``: the same at 100,000 x 200, a 240 s limit by default) and
-``python benchmarks/plans.py gap --time-limit 60`` (one minute per instance, 24 instances).
+``weekly-large``: the same at 100,000 x 200, a 240 s limit by default),
+``python benchmarks/plans.py weekly-groups`` (another shape, the national one: 35,000 groups
+of 1 to 55 agents, each with its 9 nearest of 3,500 sites of 1 to 8 desks a weekday, 1 to 3
+days, 60 s) and ``python benchmarks/plans.py gap --time-limit 60`` (one minute per instance,
+24 instances).
 Each weekly line gives the status, objective, valid bound, gap, seconds, peak memory of the
 process and the load average of the machine (timings depend on it).
 GAP instances are read from ``../shared/benchmarks/orlib/``.
@@ -67,6 +70,47 @@ def weekly(n: int, m: int, limit: float) -> None:
     )
 
 
+def weekly_groups(groups: int, sites: int, limit: float) -> None:
+    """Groups of identical agents and many small sites: desks far scarcer than agents."""
+    from scipy.spatial import cKDTree
+
+    from optimizer.national.solve import solve_weekly_groups
+
+    rng = np.random.default_rng(0)
+    homes = rng.uniform(0, 1000, (groups, 2))
+    points = rng.uniform(0, 1000, (sites, 2))
+    sizes = rng.integers(1, 56, groups)
+    days = rng.integers(1, 4, groups)
+    distance, nearest = cKDTree(points).query(homes, k=9)
+    commute = rng.uniform(20, 60, groups)
+    near = distance < commute[:, None]
+    group = np.repeat(np.arange(groups), 9)[near.ravel()]
+    site = nearest.ravel()[near.ravel()]
+    gain = np.rint((commute[group] - distance.ravel()[near.ravel()]) * 120).astype(np.int64)
+    gain *= days[group]
+    keep = gain > 0
+    desks = rng.integers(1, 9, (sites, 5))
+    start = time.perf_counter()
+    plan = solve_weekly_groups(
+        sizes,
+        days,
+        np.full(groups, 31),
+        group[keep],
+        site[keep],
+        gain[keep],
+        desks,
+        time_limit_s=limit,
+    )
+    print(
+        f"weekly groups {groups} groups ({int(sizes.sum())} agents) x {sites} sites x 5 days, "
+        f"{int(keep.sum())} pairs: {plan.status}, objective {plan.gain / 60:,.0f} min/week, "
+        f"bound {plan.bound / 60:,.0f}, gap {plan.gap:.3%}, "
+        f"{time.perf_counter() - start:.1f} s (desk-days {int(desks.sum())}), "
+        f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB, "
+        f"load {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
+
+
 def gap(types: str, limit: float) -> None:
     optima = pd.read_csv(ORLIB / "gap" / "optima.csv").set_index(["instance", "sense"])
     print(f"{'instance':>9} {'status':>8} {'found':>7} {'published':>9} {'above':>7} {'s':>5}")
@@ -93,7 +137,7 @@ def gap(types: str, limit: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=["weekly", "weekly-large", "gap"])
+    parser.add_argument("what", choices=["weekly", "weekly-large", "weekly-groups", "gap"])
     parser.add_argument("--agents", type=int, default=None)
     parser.add_argument("--telecentres", type=int, default=None)
     parser.add_argument("--types", default="abcd")
@@ -101,7 +145,9 @@ def main() -> None:
         "--time-limit", type=float, default=None, help="seconds (60; 240 from 20,000 agents)"
     )
     args = parser.parse_args()
-    if args.what.startswith("weekly"):
+    if args.what == "weekly-groups":
+        weekly_groups(args.agents or 35_000, args.telecentres or 3_500, args.time_limit or 60.0)
+    elif args.what.startswith("weekly"):
         large = args.what == "weekly-large"
         n = args.agents or (100_000 if large else 2000)
         m = args.telecentres or (200 if large else 30)
