@@ -436,6 +436,14 @@ class _OneLineErrors(click.Group):
     "processes here; tcp://HOST:8786 uses a running cluster. --network is then a folder "
     "(département boundaries and OSM files, see README). Without it, one process as usual.",
 )
+@click.option(
+    "--border-km",
+    "border_km",
+    type=_Finite(min=0, max=500),
+    default=None,
+    help="With --scheduler: the border buffer of each département's network, in km (default "
+    "30). Wider certifies more drive times across borders, at more work per département.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the library's log messages.")
 @click.pass_context
@@ -472,6 +480,7 @@ def main(
     salt: str | None,
     key_file: Path | None,
     scheduler: str | None,
+    border_km: float | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -488,6 +497,9 @@ def main(
         format="%(levelname)s %(name)s: %(message)s",
     )
     steps = _Steps(quiet=quiet)
+    if scheduler is None and border_km is not None:
+        _fail("--border-km is for national runs: give --scheduler too.", EXIT_INPUT)
+        return
     if scheduler is not None:
         unsupported = [
             name
@@ -538,6 +550,7 @@ def main(
             speed_profile=speed_profile,
             speed_model=speed_model_name,
             verbose=verbose,
+            border_km=border_km,
         )
         return
     folder: OutputFolder | None = None
@@ -1029,6 +1042,7 @@ def _national(
     speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
     speed_model: str = DEFAULT_SPEED_MODEL,
     verbose: bool = False,
+    border_km: float | None = None,
 ) -> None:
     """Run ``assign --scheduler``: the national layer on Dask, errors as one line.
 
@@ -1037,6 +1051,7 @@ def _national(
     is said in one line. ``--quiet`` prints nothing but errors.
     """
     from optimizer.national.files import run_national_files
+    from optimizer.national.plan import DEFAULT_BUFFER_KM as NATIONAL_BUFFER_KM
     from optimizer.national.plan import DEFAULT_MAX_MINUTES, NationalOptions
 
     try:
@@ -1058,6 +1073,7 @@ def _national(
                 min_saving=min_saving,
                 no_worse_off=not worse_off,
                 time_limit_s=time_limit,
+                buffer_km=NATIONAL_BUFFER_KM if border_km is None else border_km,
             ),
             crs=crs,
             speed_profile=speed_profile,
@@ -1077,17 +1093,24 @@ def _national(
         return
     if steps.quiet:
         return
-    placed = plan.summary["placed"]
+    summary = plan.summary
+    placed = summary["placed"]
+    unsure = (
+        f"{summary['uncertified_pairs'] + summary['unknown_pairs']:,} (agent, site) pair(s) and "
+        f"{summary['agents_commute_unknown']:,} agent(s)' commutes not certified within the "
+        f"{summary['buffer_km']:g} km border buffers (a wider --border-km certifies more; "
+        "see summary.json)."
+    )
     click.echo(
-        f"{counted(len(plan.allocation), 'agent')} in {plan.summary['groups']} groups: "
+        f"{counted(len(plan.allocation), 'agent')} in {summary['groups']} groups: "
         f"{placed} assigned; {plan.saving_minutes_week:,.0f} minutes saved a week; "
         + (
             "optimal (every usable pair certified)."
             if plan.exact and plan.proven
-            else "optimal on the certified pairs only (the buffer is too small: see summary.json)."
+            else f"optimal on the certified pairs only: {unsure}"
             if plan.proven
-            else f"best plan found, within {plan.summary['gap']:.2%} of the bound (not proven)"
-            + ("." if plan.exact else "; not every usable pair certified (see summary.json).")
+            else f"best plan found, within {summary['gap']:.2%} of the bound (not proven)"
+            + ("." if plan.exact else f"; {unsure}")
         )
     )
 

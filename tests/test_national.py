@@ -818,6 +818,39 @@ def test_assign_scheduler_runs_the_national_plan(tmp_path, instance, file_refere
     assert (folder / "extracts" / "D01.osm").exists()  # the big file was split once
 
 
+def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tmp_path, instance):
+    """``--border-km 1``: too narrow for an 8-minute limit; the run still ends with a plan,
+    and its last line counts the pairs and commutes not certified and names the option."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    for code in COUNTRY.codes:
+        _write_country_osm(folder / f"{code}.osm")
+    agents.to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    args = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
+    args += ["--network", str(folder), "--max-minutes", str(OPTIONS.max_minutes)]
+    args += ["--out", str(tmp_path / "out"), "--border-km", "1"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2
+    assert "--border-km is for national runs" in refused.output
+    done = CliRunner().invoke(main, [*args, "--scheduler", "local:1"])
+    assert done.exit_code == 0, done.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["options"]["buffer_km"] == 1.0
+    assert not summary["exact"]
+    last = done.output.strip().splitlines()[-1]
+    pairs = summary["uncertified_pairs"] + summary["unknown_pairs"]
+    assert f"{pairs:,} (agent, site) pair(s)" in last
+    assert f"{summary['agents_commute_unknown']:,} agent(s)' commutes" in last
+    assert "1 km border buffers" in last and "--border-km" in last
+
+
 def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_lock(
     tmp_path, monkeypatch
 ):

@@ -396,6 +396,7 @@ def plan_national(
         "sites_reach_beyond_buffer": reach_open,
         "unknown_pairs": len(unknown),
         "agents_commute_unknown": commutes_unknown,
+        "buffer_km": opts.buffer_km,
         "top_speed_kmh": round(top_kmh, 3),
         "exact": exact,
         "placed": int((allocation["status"] == "assigned").sum()),
