@@ -591,6 +591,13 @@ def test_parse_scheduler_refuses(text):
         parse_scheduler(text)
 
 
+def test_parse_scheduler_refuses_more_local_workers_than_cores():
+    cores = os.cpu_count() or 1
+    assert parse_scheduler(f"local:{cores}") == ("local", cores)
+    with pytest.raises(InputError, match=f"has {cores} core"):
+        parse_scheduler(f"local:{cores + 1}")
+
+
 def test_multi_day_distributed_plan_equals_single_process(
     instance, merged, sources, client, tmp_path
 ):

@@ -10,6 +10,7 @@ inherit this process's environment, so ``PYTHONPATH`` reaches them.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,6 +36,15 @@ def parse_scheduler(scheduler: str) -> tuple[str, int | str]:
         count = text.partition(":")[2] or str(DEFAULT_LOCAL_WORKERS)
         if not count.isdigit() or int(count) < 1:
             msg = f"--scheduler {scheduler}: give local:N with N workers >= 1 (e.g. local:2)."
+            raise InputError(msg)
+        cores = os.cpu_count() or 1
+        if int(count) > cores:
+            # each worker process holds a département's network (about a GB): more processes
+            # than cores only share the cores and multiply the memory
+            msg = (
+                f"--scheduler {scheduler}: this machine has {cores} core(s); give local:N with "
+                f"N at most {cores}, or a cluster's address for more."
+            )
             raise InputError(msg)
         return "local", int(count)
     if text.startswith(("tcp://", "tls://", "inproc://")):
