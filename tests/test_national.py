@@ -563,8 +563,8 @@ def test_closed_on_its_days_is_not_capacity_full(instance, sources, tmp_path):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("local", ("local", 2)),
-        ("local:3", ("local", 3)),
+        ("local", ("local", min(2, os.cpu_count() or 1))),
+        ("local:1", ("local", 1)),
         ("tcp://h:8786", ("address", "tcp://h:8786")),
     ],
 )
