@@ -526,3 +526,19 @@ def test_agents_left_out_by_closed_days_are_told_so(policy, tmp_path) -> None:
     assert gainers["explanation"].str.startswith("not assigned (closed on its days)").all()
     schedule = pd.read_csv(tmp_path / "o" / "schedule.csv")
     assert set(schedule["weekday"]) == {"mon"}
+
+
+def test_agents_left_out_without_a_limit_are_never_told_the_limit_was_reached() -> None:
+    from optimizer.model import REASON_FULL, REASON_NOT_SELECTED
+
+    # three 3-day agents, desks (3, 1, 1, 1, 1): two fit, the third finds a free desk on
+    # Monday only; there is no --select, so the limit cannot be the reason
+    problem = AssignmentProblem.from_cost_matrix(
+        np.full((3, 1), 10.0), np.array([40.0, 39.0, 38.0]), np.array([3]), days=np.full(3, 3)
+    )
+    plan = solve_weekly(problem, np.array([[3, 1, 1, 1, 1]]))
+    assert plan.assignment.telecentre.tolist() == [0, 0, -1]
+    assert plan.assignment.reasons[2] == REASON_FULL
+    # with a limit that is reached, the limit is the reason
+    limited = solve_weekly(problem.with_rules(select=1), np.array([[3, 1, 1, 1, 1]]))
+    assert limited.assignment.reasons[1] == REASON_NOT_SELECTED
