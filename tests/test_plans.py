@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from optimizer import datasets
 from optimizer.cli import main
-from optimizer.fairness import frontier, max_assignable, solve_minimax
+from optimizer.fairness import frontier, max_assignable, solve_minimax, solve_minimax_weekly
 from optimizer.model import REASON_WORSE_OFF, AssignmentProblem
 from optimizer.replan import changes_table, read_previous_allocation
 from optimizer.report import ALLOCATION_FILE, SUMMARY_FILE
@@ -164,6 +164,38 @@ def test_minimax_gives_the_smallest_longest_drive(seed: int) -> None:
             continue
         best = min(best, _longest(problem, np.array(choice)))
     assert _longest(problem, result.telecentre) == pytest.approx(best if count else 0.0)
+
+
+def _minimax_both(problem: AssignmentProblem) -> list[np.ndarray]:
+    """Minimax plans with a desk per agent and with desks shared by weekday."""
+    desks = np.tile(problem.capacities[:, None], (1, 5))
+    return [
+        solve_minimax(problem).telecentre,
+        solve_minimax_weekly(problem, desks).assignment.telecentre,
+    ]
+
+
+def test_minimax_with_an_agent_living_at_a_telecentre() -> None:
+    # a drive of 0 minutes is among the limits searched: it is a limit, not a bad option
+    problem = AssignmentProblem.from_cost_matrix(
+        np.array([[0.0, np.nan], [np.nan, 10.0]]), np.array([40.0, 40.0]), np.array([1, 1])
+    )
+    for telecentre in _minimax_both(problem):
+        assert telecentre.tolist() == [0, 1]
+
+
+def test_minimax_places_agents_who_must_be_assigned() -> None:
+    # two agents fit within 10 minutes, but agent 1 must be assigned and is 30 minutes away:
+    # the longest drive is 30, not an infeasible plan at 10
+    problem = AssignmentProblem.from_cost_matrix(
+        np.array([[10.0, np.nan], [np.nan, 30.0], [np.nan, 10.0]]),
+        np.array([40.0, 40.0, 40.0]),
+        np.array([1, 1]),
+        days=np.full(3, 5),  # a desk a day hosts one agent, shared by weekday or not
+        must_assign=np.array([False, True, False]),
+    )
+    for telecentre in _minimax_both(problem):
+        assert telecentre.tolist() == [0, 1, -1]
 
 
 def test_frontier_is_monotone_and_ends_at_the_optimum() -> None:
