@@ -90,7 +90,9 @@ def _candidates(
 
     Each agent's ``width`` best eligible telecentres; with ``depth`` > 0, each
     telecentre's ``depth x desks + _DESK_EXTRA`` best eligible agents (by
-    gain), kept in one pass over the blocks.
+    gain), kept in one pass over the blocks. An agent who must be assigned
+    keeps all its eligible pairs, so that the pruned problem is feasible when
+    the whole one is (others may stay; those agents alone fit their desks).
     """
     n, m = problem.n_agents, problem.n_telecentres
     rows_out: list[np.ndarray] = []
@@ -104,7 +106,11 @@ def _candidates(
     )
     pool_score: list[np.ndarray] = []
     pool_agent: list[np.ndarray] = []
+    must = problem.must
     for lo, hi, ok, gain in problem.blocks():
+        forced, forced_cols = np.nonzero(ok & must[lo:hi, None])
+        rows_out.append(forced + lo)
+        cols_out.append(forced_cols)
         score = np.where(ok, gain, -1)
         if width < m:
             top = np.argpartition(-score, width - 1, axis=1)[:, :width]
