@@ -647,7 +647,7 @@ def _greedy_plan(
     centre = np.full(n, -1, dtype=np.int64)
     days = np.zeros((n, 5), dtype=bool)
     per_day = np.where(eligible, gain, -1) / problem.days[:, None]
-    best = per_day.max(axis=1)
+    best = per_day.max(axis=1, initial=-1.0)
     order = np.lexsort((-best, ~problem.must))
     used = np.zeros(desks.shape[0], dtype=bool)
     placed = 0

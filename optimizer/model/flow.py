@@ -357,7 +357,7 @@ def _price_out(
     potential = _pruned_potentials(problem, telecentre, candidates)
     stay = m
     found_rows, found_cols = [], []
-    for lo, hi, ok, gain in problem.blocks():
+    for lo, hi, ok, gain in problem.blocks() if m else ():  # no telecentre: nothing to price
         where = telecentre[lo:hi]
         position = np.where(where >= 0, where, stay)
         local = np.arange(hi - lo)
