@@ -574,3 +574,24 @@ def test_agents_left_out_without_a_limit_are_never_told_the_limit_was_reached() 
     # with a limit that is reached, the limit is the reason
     limited = solve_weekly(problem.with_rules(select=1), np.array([[3, 1, 1, 1, 1]]))
     assert limited.assignment.reasons[1] == REASON_NOT_SELECTED
+
+
+@pytest.mark.parametrize("engine", ["cp-sat", "flow"])
+def test_must_assign_agents_fit_beyond_cp_sats_candidate_telecentres(engine: str) -> None:
+    # 10 telecentres with a desk a day, 10 five-day agents who must be assigned: each
+    # telecentre hosts one of them. Everyone's 8 best telecentres are the same 8, so a
+    # model that keeps each agent's best 8 only cannot place them all
+    rng = np.random.default_rng(3)
+    n = m = 10
+    minutes = rng.uniform(10, 30, (n, m)).round()
+    minutes[:, :8] = rng.uniform(1, 5, (n, 8)).round()
+    problem = AssignmentProblem.from_cost_matrix(
+        minutes,
+        np.full(n, 60.0),
+        np.ones(m, dtype=np.int64),
+        days=np.full(n, 5),
+        must_assign=np.ones(n, dtype=bool),
+    )
+    plan = solve_weekly(problem, np.ones((m, 5), dtype=np.int64), engine=engine, time_limit_s=10)
+    assert plan.assignment.assigned.all()
+    assert np.all(plan.occupancy() <= 1)
