@@ -547,6 +547,12 @@ def main(
             raise InputError(msg)
         if key_file is not None:
             check_key_file(key_file, out_dir=out)
+        if (
+            previous is None
+            and ctx.get_parameter_source("move_penalty") is click.core.ParameterSource.COMMANDLINE
+        ):
+            msg = "--move-penalty weighs moves from a previous plan: give --previous FILE too."
+            raise InputError(msg)
         options = PlanOptions(
             select=select,
             select_by="commute" if select_by == "commute" else "saving",

@@ -54,6 +54,13 @@ CATALOGUE: list[tuple[str, object, object, list[str], str]] = [
     ("agents file empty", "", SITES_OK, [], "the file is empty"),
     ("agents header only", "agent_id,lon,lat\n", SITES_OK, [], "no agents in the file"),
     (
+        "move penalty without a previous plan",
+        AGENTS_OK,
+        SITES_OK,
+        ["--move-penalty", "10"],
+        "--move-penalty weighs moves from a previous plan: give --previous FILE too",
+    ),
+    (
         "agents header only, as 'assign geocode' writes it",
         "agent_id,lon,lat,location,location_precision_m\n",
         SITES_OK,
