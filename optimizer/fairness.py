@@ -234,7 +234,8 @@ def frontier(
     -------
     pandas.DataFrame
         ``max_minutes, longest_drive, assigned, objective`` (the objective in
-        its unit: minutes saved a week by default), longest limit last.
+        its unit: minutes saved a week by default), longest limit last. Limits
+        under which the agents who must be assigned cannot all be are left out.
     """
     drives = np.unique(problem.minutes_to[problem.eligible()])
     if drives.size == 0:
@@ -243,7 +244,10 @@ def frontier(
     rows = []
     for limit in limits:
         limited = _within(problem, limit)
-        result = limited.solve() if solve is None else solve(limited)
+        try:
+            result = limited.solve() if solve is None else solve(limited)
+        except InfeasibleError:  # agents who must be assigned cannot all be within this limit
+            continue
         rows.append(
             {
                 "max_minutes": float(limit),

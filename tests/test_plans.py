@@ -595,3 +595,26 @@ def test_must_assign_agents_fit_beyond_cp_sats_candidate_telecentres(engine: str
     plan = solve_weekly(problem, np.ones((m, 5), dtype=np.int64), engine=engine, time_limit_s=10)
     assert plan.assignment.assigned.all()
     assert np.all(plan.occupancy() <= 1)
+
+
+def test_frontier_leaves_out_the_limits_where_must_assign_agents_cannot_be() -> None:
+    # agent 1 must be assigned and its only telecentre is 30 minutes away: no plan exists
+    # under a shorter limit, and the frontier starts at 30 instead of failing
+    problem = _problem(7, 40, 5).with_rules(capacities=np.full(5, 4))
+    minutes = problem.minutes_to.copy()
+    minutes[1] = np.nan
+    minutes[1, 2] = 30.0
+    forced = AssignmentProblem.from_cost_matrix(
+        minutes,
+        np.full(problem.n_agents, 70.0),
+        problem.capacities,
+        days=problem.days,
+        must_assign=np.arange(problem.n_agents) == 1,
+    )
+    desks = np.tile(forced.capacities[:, None], (1, 5))
+    for solve in (None, lambda p: solve_weekly(p, desks).assignment):
+        table = frontier(forced, points=10, solve=solve)
+        assert len(table) > 0
+        assert (table["max_minutes"] >= 30.0).all()
+        best = forced.solve() if solve is None else solve(forced)
+        assert table["objective"].iloc[-1] == pytest.approx(best.objective_value)
