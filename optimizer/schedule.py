@@ -591,7 +591,12 @@ def _cp_sat_plan(
         time_limit_s=time_limit_s,
         workers=cp_workers(len(y) + len(z)),
         what="weekly plan",
-        infeasible="the agents who must be assigned cannot all get desks on their days.",
+        infeasible="the agents who must be assigned cannot all get desks on their days"
+        + (
+            f" with at most {max_open} telecentre(s) open (--max-open)."
+            if deciding and max_open is not None
+            else "."
+        ),
     )
     logger.info(
         "weekly CP-SAT: %d + %d variables, objective %.0f, its bound %.0f",

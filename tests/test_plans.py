@@ -618,3 +618,17 @@ def test_frontier_leaves_out_the_limits_where_must_assign_agents_cannot_be() -> 
         assert (table["max_minutes"] >= 30.0).all()
         best = forced.solve() if solve is None else solve(forced)
         assert table["objective"].iloc[-1] == pytest.approx(best.objective_value)
+
+
+def test_must_assign_beyond_max_open_says_the_open_limit_is_why() -> None:
+    from optimizer.errors import InfeasibleError
+
+    # two agents who must be assigned, each with its own telecentre: one open is not enough
+    problem = AssignmentProblem.from_cost_matrix(
+        np.array([[10.0, np.nan], [np.nan, 10.0]]),
+        np.array([40.0, 40.0]),
+        np.array([1, 1]),
+        must_assign=np.array([True, True]),
+    )
+    with pytest.raises(InfeasibleError, match=r"at most 1 telecentre\(s\) open \(--max-open\)"):
+        solve_weekly(problem, np.ones((2, 5), dtype=np.int64), max_open=1)
