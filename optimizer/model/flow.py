@@ -27,9 +27,9 @@ left out, each moving agent's most improving pairs (and its near-competitive
 ones) are added and the flow is solved again, until no pair has a negative
 reduced cost (LP duality). Problems with few agents but many pairs start
 from candidate pairs from both sides (each agent's best few telecentres,
-each telecentre's best agents, several times its desks) and are priced the
-same way. The samples and the candidates only decide how fast the proof
-comes, never the optimum.
+each telecentre's best agents, several times its desks, and every pair of
+an agent who must be assigned) and are priced the same way. The samples
+and the candidates only decide how fast the proof comes, never the optimum.
 """
 
 from __future__ import annotations
