@@ -43,7 +43,13 @@ from optimizer.inputs import (
     read_workplaces,
 )
 from optimizer.model import Objective, counted
-from optimizer.network import DEFAULT_BUFFER_KM, download_network, load_network, save_network
+from optimizer.network import (
+    DEFAULT_BUFFER_KM,
+    RoadNetwork,
+    download_network,
+    load_network,
+    save_network,
+)
 from optimizer.options import (
     DEFAULT_DAY_BONUS,
     DEFAULT_MIN_SAVING,
@@ -51,7 +57,7 @@ from optimizer.options import (
     DEFAULT_PREFERENCE_BONUS,
     PlanOptions,
 )
-from optimizer.pipeline import plan_frontier, run
+from optimizer.pipeline import RunResult, plan_frontier, run
 from optimizer.publish import OutputFolder
 from optimizer.replan import match_previous, read_previous_allocation
 from optimizer.report import (
@@ -573,6 +579,12 @@ def main(
             raise InputError(msg)
         if key_file is not None:
             check_key_file(key_file, out_dir=out)
+        if (
+            previous is None
+            and ctx.get_parameter_source("move_penalty") is click.core.ParameterSource.COMMANDLINE
+        ):
+            msg = "--move-penalty weighs moves from a previous plan: give --previous FILE too."
+            raise InputError(msg)
         options = PlanOptions(
             select=select,
             select_by="commute" if select_by == "commute" else "saving",
@@ -632,19 +644,24 @@ def main(
         )
         robust = None
         if speed_uncertainty is not None:
-            robust = assess(
-                result,
-                lambda other: run(
-                    agent_table,
+
+            def rerun(other: RoadNetwork, roster: pd.DataFrame = agent_table) -> RunResult:
+                return run(
+                    roster,
                     tc_table,
                     ho,
                     other,
                     options,
                     previous=earlier,
                     workplaces=work_table,
-                ),
+                )
+
+            robust = assess(
+                result,
+                rerun,
                 speed_uncertainty / 100.0,
                 progress=steps,
+                relaxed=lambda other: rerun(other, agent_table.assign(must_assign=False)),
             )
         curve = None
         if write_frontier:
@@ -732,6 +749,13 @@ def main(
             f"{info['plan_saving_week_low']:,.0f} to {info['plan_saving_week_high']:,.0f} minutes "
             "a week."
         )
+        if info["scenarios_without_must_assign"]:
+            click.echo(
+                "WARNING: in "
+                f"{counted(len(info['scenarios_without_must_assign']), 'drive-time scenario')} "
+                f"({'; '.join(info['scenarios_without_must_assign'])}), the agents who must be "
+                "assigned cannot all be: those scenarios were solved without must-assign."
+            )
     for warning in made_up(result):
         click.echo(f"WARNING: {warning}")
     click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer.errors import InfeasibleError
 from optimizer.model import (
     Assignment,
     AssignmentProblem,
@@ -30,6 +31,7 @@ from optimizer.model import (
     _flow_on,
     _result,
     bipartite_max_flow,
+    check_feasible,
 )
 from optimizer.schedule import WeeklyPlan, solve_weekly
 
@@ -51,6 +53,24 @@ def max_assignable(problem: AssignmentProblem) -> int:
     """
     flow = bipartite_max_flow(problem.eligible(), problem.capacities, limit=problem.limit)
     return int(flow.optimal_flow())
+
+
+def _within(problem: AssignmentProblem, drive: float) -> AssignmentProblem:
+    """Return the problem with a longest acceptable drive of ``drive`` minutes.
+
+    A drive of 0 (an agent living at a telecentre's point) becomes a tiny
+    positive limit: the rule wants a positive one.
+    """
+    return problem.with_rules(max_minutes=max(float(drive), 1e-6))
+
+
+def _must_fit(problem: AssignmentProblem) -> bool:
+    """Whether every agent who must be assigned can be (see :func:`check_feasible`)."""
+    try:
+        check_feasible(problem)
+    except InfeasibleError:
+        return False
+    return True
 
 
 def _longest_drive(problem: AssignmentProblem, telecentre: np.ndarray) -> float:
@@ -89,11 +109,14 @@ def solve_minimax(problem: AssignmentProblem) -> Assignment:
     lo, hi = 0, drives.size - 1  # drives[hi] is always enough (no extra limit)
     while lo < hi:
         mid = (lo + hi) // 2
-        if max_assignable(problem.with_rules(max_minutes=float(drives[mid]))) >= count:
+        within = _within(problem, drives[mid])
+        # agents who must be assigned can all be, and as many agents in all: then some
+        # plan does both (the sets of agents that can be placed together form a matroid)
+        if _must_fit(within) and max_assignable(within) >= count:
             hi = mid
         else:
             lo = mid + 1
-    limited = problem.with_rules(max_minutes=float(drives[lo]), select=count)
+    limited = _within(problem, drives[lo]).with_rules(select=count)
     rows, cols, gains = _candidates(limited, limited.n_telecentres)
     heavy = int(max(1, np.abs(gains).sum() + 1))  # one more agent beats any saving
     telecentre, _ = _flow_on(limited, rows, cols, gains + heavy)
@@ -152,9 +175,11 @@ def solve_minimax_weekly(
     steps: dict[int, WeeklyPlan] = {}
     while lo < hi:
         mid = (lo + hi) // 2
-        step = solve_weekly(
-            problem.with_rules(max_minutes=float(drives[mid])), desks, count_first=True, **weekly
-        )
+        try:
+            step = solve_weekly(_within(problem, drives[mid]), desks, count_first=True, **weekly)
+        except InfeasibleError:  # agents who must be assigned cannot all be within this drive
+            lo = mid + 1
+            continue
         steps[mid] = step
         proven &= step.assignment.status == "optimal"
         if int(step.assignment.assigned.sum()) >= count:
@@ -163,7 +188,7 @@ def solve_minimax_weekly(
             lo = mid + 1
     plan = steps.get(lo, best)
     if int(plan.assignment.assigned.sum()) != count:  # more agents fit: keep the best plan's count
-        limited = problem.with_rules(max_minutes=float(drives[lo]), select=count)
+        limited = _within(problem, drives[lo]).with_rules(select=count)
         plan = solve_weekly(limited, desks, count_first=True, **weekly)
         proven &= plan.assignment.status == "optimal"
     assignment = _result(
@@ -209,7 +234,8 @@ def frontier(
     -------
     pandas.DataFrame
         ``max_minutes, longest_drive, assigned, objective`` (the objective in
-        its unit: minutes saved a week by default), longest limit last.
+        its unit: minutes saved a week by default), longest limit last. Limits
+        under which the agents who must be assigned cannot all be are left out.
     """
     drives = np.unique(problem.minutes_to[problem.eligible()])
     if drives.size == 0:
@@ -217,9 +243,11 @@ def frontier(
     limits = np.unique(np.quantile(drives, np.linspace(0, 1, points), method="higher"))
     rows = []
     for limit in limits:
-        # a limit of 0 (an agent living on a telecentre's point) is a tiny positive one
-        limited = problem.with_rules(max_minutes=max(float(limit), 1e-6))
-        result = limited.solve() if solve is None else solve(limited)
+        limited = _within(problem, limit)
+        try:
+            result = limited.solve() if solve is None else solve(limited)
+        except InfeasibleError:  # agents who must be assigned cannot all be within this limit
+            continue
         rows.append(
             {
                 "max_minutes": float(limit),

@@ -211,6 +211,9 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
                 "geocode it first with 'assign geocode')."
             )
             raise InputError(msg) from None
+    if table.empty:  # before reading columns: an empty column has no type to work with
+        msg = f"{name}: no agents in the file. Give at least one row under the header."
+        raise InputError(msg)
     out = pd.DataFrame({"agent_id": _ids(table, cols["agent_id"], name)})
     out["commune"] = _communes(table, cols["commune"], name) if "commune" in cols else ""
     by_commune = _without_coordinates(table, cols, places, name)
@@ -270,9 +273,6 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     out = out[first + [c for c in out.columns if c not in first]]
     out.attrs["columns"] = {k: v for k, v in cols.items() if v in table.columns}
     out.attrs["name"] = name
-    if out.empty:
-        msg = f"{name}: no agents in the file. Give at least one row under the header."
-        raise InputError(msg)
     logger.info("read %d agents from %s", len(out), name)
     return out
 

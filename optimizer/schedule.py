@@ -506,7 +506,8 @@ def _cp_sat_plan(
     """CP-SAT on the agents and telecentres the split-days bound points to.
 
     An agent gets variables for its best telecentres and those where the
-    bound's flow put some of its days; on problems larger than
+    bound's flow put some of its days (an agent who must be assigned, for
+    every eligible telecentre); on problems larger than
     :data:`FOCUS_PAIRS` pairs, agents to whom that flow gave no day are left
     out of the model (they would displace better agents). The returned flag
     says whether the optimum of the model is an optimum of the whole problem.
@@ -514,11 +515,15 @@ def _cp_sat_plan(
     ``max_open``, each at its ``fixed`` cost) and the open ones are returned.
     """
     n, m = problem.n_agents, problem.n_telecentres
+    must = problem.must
     focus = n * m > FOCUS_PAIRS
-    eligible = eligible & ~(focus & (units.sum(axis=1) == 0) & ~problem.must)[:, None]
+    eligible = eligible & ~(focus & (units.sum(axis=1) == 0) & ~must)[:, None]
+    # an agent who must be assigned keeps every telecentre: else the model may have no
+    # plan while the problem has one (the flow engine places them)
     eligible = eligible & (
         (units > 0)
         | _top_mask(np.where(eligible, gain, -1), FOCUS_CANDIDATES if focus else CANDIDATES)
+        | must[:, None]
     )
     score = np.where(eligible, gain, -1)
     width = min(CANDIDATES, m)
@@ -531,7 +536,7 @@ def _cp_sat_plan(
     y: dict[tuple[int, int], cp_model.IntVar] = {}
     z: dict[tuple[int, int, int], cp_model.IntVar] = {}
     for i in range(n):
-        for j in top[i].tolist():
+        for j in (np.flatnonzero(eligible[i]) if must[i] else top[i]).tolist():
             if not eligible[i, j]:
                 continue
             y[i, j] = model.new_bool_var("")
@@ -543,7 +548,6 @@ def _cp_sat_plan(
         model.add(
             sum(z[i, j, day] for day in range(5) if (i, j, day) in z) == int(problem.days[i]) * var
         )
-    must = problem.must
     for i, vars_ in by_agent.items():
         if must[i]:
             model.add_exactly_one(vars_)
@@ -587,7 +591,12 @@ def _cp_sat_plan(
         time_limit_s=time_limit_s,
         workers=cp_workers(len(y) + len(z)),
         what="weekly plan",
-        infeasible="the agents who must be assigned cannot all get desks on their days.",
+        infeasible="the agents who must be assigned cannot all get desks on their days"
+        + (
+            f" with at most {max_open} telecentre(s) open (--max-open)."
+            if deciding and max_open is not None
+            else "."
+        ),
     )
     logger.info(
         "weekly CP-SAT: %d + %d variables, objective %.0f, its bound %.0f",
@@ -647,7 +656,7 @@ def _greedy_plan(
     centre = np.full(n, -1, dtype=np.int64)
     days = np.zeros((n, 5), dtype=bool)
     per_day = np.where(eligible, gain, -1) / problem.days[:, None]
-    best = per_day.max(axis=1)
+    best = per_day.max(axis=1, initial=-1.0)
     order = np.lexsort((-best, ~problem.must))
     used = np.zeros(desks.shape[0], dtype=bool)
     placed = 0

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from optimizer.errors import InputError
+from optimizer.errors import InfeasibleError, InputError
 from optimizer.model import AssignmentProblem
 from optimizer.network import Progress, RoadNetwork, retime
 from optimizer.speed_model import GROUPS
@@ -167,6 +167,7 @@ def assess(
     uncertainty: float,
     *,
     progress: Progress | None = None,
+    relaxed: Callable[[RoadNetwork], RunResult] | None = None,
 ) -> Robustness:
     """Solve the plan again under drive-time scenarios and measure what holds.
 
@@ -181,6 +182,12 @@ def assess(
         How far drive times may be off, a fraction (``0.15``).
     progress
         Called with a short message before each scenario.
+    relaxed
+        Runs the plan without the must-assign rule: used for a scenario in
+        whose times the agents who must be assigned cannot all be (their
+        telecentre no longer saves time, say), which is then listed in the
+        summary (``scenarios_without_must_assign``). None: such a scenario
+        raises :class:`optimizer.errors.InfeasibleError`.
 
     Returns
     -------
@@ -193,11 +200,20 @@ def assess(
     own = _plan_saving(result.problem, base)
     low, high = own.copy(), own.copy()
     rows = []
+    broken: list[str] = []
     cases = scenarios(uncertainty)
     for k, case in enumerate(cases):
         if progress:
             progress(f"drive-time scenario {k + 1} of {len(cases)}: {case.name}")
-        other = solve(scenario_network(result.network, case))
+        network = scenario_network(result.network, case)
+        try:
+            other = solve(network)
+        except InfeasibleError as exc:
+            if relaxed is None:
+                raise
+            logger.warning("scenario %r: %s Solved without must-assign.", case.name, exc)
+            broken.append(case.name)
+            other = relaxed(network)
         if list(other.problem.agent_ids) != ids:  # pragma: no cover - same inputs, same order
             msg = "a scenario's plan lists other agents; this is a bug."
             raise RuntimeError(msg)
@@ -236,6 +252,7 @@ def assess(
         "plan_saving_week": round(float(own.sum()), 1),
         "plan_saving_week_low": round(float(table["plan_saving_week"].min()), 1),
         "plan_saving_week_high": round(float(table["plan_saving_week"].max()), 1),
+        "scenarios_without_must_assign": broken,
         "per_scenario": rows,
     }
     logger.info(

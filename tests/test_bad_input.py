@@ -53,6 +53,20 @@ CATALOGUE: list[tuple[str, object, object, list[str], str]] = [
     ),
     ("agents file empty", "", SITES_OK, [], "the file is empty"),
     ("agents header only", "agent_id,lon,lat\n", SITES_OK, [], "no agents in the file"),
+    (
+        "move penalty without a previous plan",
+        AGENTS_OK,
+        SITES_OK,
+        ["--move-penalty", "10"],
+        "--move-penalty weighs moves from a previous plan: give --previous FILE too",
+    ),
+    (
+        "agents header only, as 'assign geocode' writes it",
+        "agent_id,lon,lat,location,location_precision_m\n",
+        SITES_OK,
+        [],
+        "no agents in the file",
+    ),
     ("agents without lat", "agent_id,lon\nA1,3.5\n", SITES_OK, [], "missing column 'lat'"),
     ("agents without id", "lon,lat\n3.5,44.5\n", SITES_OK, [], "missing column 'agent_id'"),
     (

@@ -240,3 +240,28 @@ def test_matrices_too_large_to_keep_fall_back_to_pricing(sampled: pytest.MonkeyP
     assert rounds > 1
     assert gain == _milp_optimum(problem)
     assert is_optimal(problem, telecentre)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_must_assign_filling_the_desks_on_the_few_agents_many_pairs_path(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # few agents, many pairs (no sample): the first pairs are each agent's best few and each
+    # telecentre's best agents; agents who must be assigned and fill every desk exactly
+    # need pairs outside those, and the pruned problem must stay feasible
+    monkeypatch.setattr(flow_module, "_ALL_PAIRS", 0)
+    monkeypatch.setattr(flow_module, "_DESK_EXTRA", 0)
+    rng = np.random.default_rng(1800 + seed)
+    base = _shaped(rng, "clustered-plentiful", 200, 12, select=False, ties=True)
+    eligible = base.eligible()
+    load = np.zeros(base.n_telecentres, dtype=np.int64)
+    must = np.zeros(base.n_agents, dtype=bool)
+    for i in rng.permutation(base.n_agents).tolist():
+        open_ = np.flatnonzero(eligible[i] & (load < base.capacities))
+        if open_.size:
+            load[open_[-1]] += 1  # the last telecentre open to it, not its best
+            must[i] = True
+    problem = base.with_rules(capacities=load, must_assign=must)
+    result = problem.solve()
+    assert np.all(result.telecentre[must] >= 0)
+    assert result.gain_total() == _milp_optimum(problem) == _plain_flow_optimum(problem)

@@ -551,3 +551,21 @@ def test_certificate_rejects_a_suboptimal_plan_on_a_shaped_instance() -> None:
     assert gain[assigned[0], best[assigned[0]]] > 0
     assert is_optimal(problem, best)
     assert not is_optimal(problem, worse)
+
+
+@pytest.mark.parametrize("days", [1, 2])
+def test_no_telecentre_at_all_leaves_everyone_with_a_reason(days: int) -> None:
+    from optimizer.schedule import solve_weekly
+
+    problem = AssignmentProblem.from_cost_matrix(
+        np.zeros((2, 0)), np.array([30.0, 40.0]), np.zeros(0, dtype=np.int64), days=np.full(2, days)
+    )
+    plans = [
+        problem.solve("flow"),
+        problem.solve("cp-sat"),
+        solve_weekly(problem, np.zeros((0, 5), dtype=np.int64)).assignment,
+    ]
+    for result in plans:
+        assert result.telecentre.tolist() == [-1, -1]
+        assert result.status == "optimal"
+        assert all(result.reasons)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from optimizer import datasets
 from optimizer.cli import main
-from optimizer.fairness import frontier, max_assignable, solve_minimax
+from optimizer.fairness import frontier, max_assignable, solve_minimax, solve_minimax_weekly
 from optimizer.model import REASON_WORSE_OFF, AssignmentProblem
 from optimizer.replan import changes_table, read_previous_allocation
 from optimizer.report import ALLOCATION_FILE, SUMMARY_FILE
@@ -164,6 +164,38 @@ def test_minimax_gives_the_smallest_longest_drive(seed: int) -> None:
             continue
         best = min(best, _longest(problem, np.array(choice)))
     assert _longest(problem, result.telecentre) == pytest.approx(best if count else 0.0)
+
+
+def _minimax_both(problem: AssignmentProblem) -> list[np.ndarray]:
+    """Minimax plans with a desk per agent and with desks shared by weekday."""
+    desks = np.tile(problem.capacities[:, None], (1, 5))
+    return [
+        solve_minimax(problem).telecentre,
+        solve_minimax_weekly(problem, desks).assignment.telecentre,
+    ]
+
+
+def test_minimax_with_an_agent_living_at_a_telecentre() -> None:
+    # a drive of 0 minutes is among the limits searched: it is a limit, not a bad option
+    problem = AssignmentProblem.from_cost_matrix(
+        np.array([[0.0, np.nan], [np.nan, 10.0]]), np.array([40.0, 40.0]), np.array([1, 1])
+    )
+    for telecentre in _minimax_both(problem):
+        assert telecentre.tolist() == [0, 1]
+
+
+def test_minimax_places_agents_who_must_be_assigned() -> None:
+    # two agents fit within 10 minutes, but agent 1 must be assigned and is 30 minutes away:
+    # the longest drive is 30, not an infeasible plan at 10
+    problem = AssignmentProblem.from_cost_matrix(
+        np.array([[10.0, np.nan], [np.nan, 30.0], [np.nan, 10.0]]),
+        np.array([40.0, 40.0, 40.0]),
+        np.array([1, 1]),
+        days=np.full(3, 5),  # a desk a day hosts one agent, shared by weekday or not
+        must_assign=np.array([False, True, False]),
+    )
+    for telecentre in _minimax_both(problem):
+        assert telecentre.tolist() == [0, 1, -1]
 
 
 def test_frontier_is_monotone_and_ends_at_the_optimum() -> None:
@@ -526,3 +558,77 @@ def test_agents_left_out_by_closed_days_are_told_so(policy, tmp_path) -> None:
     assert gainers["explanation"].str.startswith("not assigned (closed on its days)").all()
     schedule = pd.read_csv(tmp_path / "o" / "schedule.csv")
     assert set(schedule["weekday"]) == {"mon"}
+
+
+def test_agents_left_out_without_a_limit_are_never_told_the_limit_was_reached() -> None:
+    from optimizer.model import REASON_FULL, REASON_NOT_SELECTED
+
+    # three 3-day agents, desks (3, 1, 1, 1, 1): two fit, the third finds a free desk on
+    # Monday only; there is no --select, so the limit cannot be the reason
+    problem = AssignmentProblem.from_cost_matrix(
+        np.full((3, 1), 10.0), np.array([40.0, 39.0, 38.0]), np.array([3]), days=np.full(3, 3)
+    )
+    plan = solve_weekly(problem, np.array([[3, 1, 1, 1, 1]]))
+    assert plan.assignment.telecentre.tolist() == [0, 0, -1]
+    assert plan.assignment.reasons[2] == REASON_FULL
+    # with a limit that is reached, the limit is the reason
+    limited = solve_weekly(problem.with_rules(select=1), np.array([[3, 1, 1, 1, 1]]))
+    assert limited.assignment.reasons[1] == REASON_NOT_SELECTED
+
+
+@pytest.mark.parametrize("engine", ["cp-sat", "flow"])
+def test_must_assign_agents_fit_beyond_cp_sats_candidate_telecentres(engine: str) -> None:
+    # 10 telecentres with a desk a day, 10 five-day agents who must be assigned: each
+    # telecentre hosts one of them. Everyone's 8 best telecentres are the same 8, so a
+    # model that keeps each agent's best 8 only cannot place them all
+    rng = np.random.default_rng(3)
+    n = m = 10
+    minutes = rng.uniform(10, 30, (n, m)).round()
+    minutes[:, :8] = rng.uniform(1, 5, (n, 8)).round()
+    problem = AssignmentProblem.from_cost_matrix(
+        minutes,
+        np.full(n, 60.0),
+        np.ones(m, dtype=np.int64),
+        days=np.full(n, 5),
+        must_assign=np.ones(n, dtype=bool),
+    )
+    plan = solve_weekly(problem, np.ones((m, 5), dtype=np.int64), engine=engine, time_limit_s=10)
+    assert plan.assignment.assigned.all()
+    assert np.all(plan.occupancy() <= 1)
+
+
+def test_frontier_leaves_out_the_limits_where_must_assign_agents_cannot_be() -> None:
+    # agent 1 must be assigned and its only telecentre is 30 minutes away: no plan exists
+    # under a shorter limit, and the frontier starts at 30 instead of failing
+    problem = _problem(7, 40, 5).with_rules(capacities=np.full(5, 4))
+    minutes = problem.minutes_to.copy()
+    minutes[1] = np.nan
+    minutes[1, 2] = 30.0
+    forced = AssignmentProblem.from_cost_matrix(
+        minutes,
+        np.full(problem.n_agents, 70.0),
+        problem.capacities,
+        days=problem.days,
+        must_assign=np.arange(problem.n_agents) == 1,
+    )
+    desks = np.tile(forced.capacities[:, None], (1, 5))
+    for solve in (None, lambda p: solve_weekly(p, desks).assignment):
+        table = frontier(forced, points=10, solve=solve)
+        assert len(table) > 0
+        assert (table["max_minutes"] >= 30.0).all()
+        best = forced.solve() if solve is None else solve(forced)
+        assert table["objective"].iloc[-1] == pytest.approx(best.objective_value)
+
+
+def test_must_assign_beyond_max_open_says_the_open_limit_is_why() -> None:
+    from optimizer.errors import InfeasibleError
+
+    # two agents who must be assigned, each with its own telecentre: one open is not enough
+    problem = AssignmentProblem.from_cost_matrix(
+        np.array([[10.0, np.nan], [np.nan, 10.0]]),
+        np.array([40.0, 40.0]),
+        np.array([1, 1]),
+        must_assign=np.array([True, True]),
+    )
+    with pytest.raises(InfeasibleError, match=r"at most 1 telecentre\(s\) open \(--max-open\)"):
+        solve_weekly(problem, np.ones((2, 5), dtype=np.int64), max_open=1)

@@ -114,3 +114,69 @@ def test_bad_uncertainty_is_one_line(value: str, tmp_path) -> None:
     done = CliRunner().invoke(main, ["--out", str(tmp_path / "o"), "--speed-uncertainty", value])
     assert done.exit_code == 2
     assert "--speed-uncertainty" in done.output and done.output.count("\n") == 1
+
+
+def test_a_scenario_where_must_assign_cannot_hold_is_solved_without_it() -> None:
+    # home 0: the head office 10 km away by a primary road, telecentre B 9.5 km away by a
+    # tertiary one. B saves a little on the network's times, nothing when main roads are
+    # faster and small roads slower: there the agent who must be assigned cannot be
+    g = nx.MultiDiGraph(crs="epsg:4326")
+    for node, (x, y) in {0: (0, 0), 2: (0, 9500), 3: (-10000, 0)}.items():
+        g.add_node(node, **lambert_node(x, y))
+    for u, v, length, cls in ((0, 2, 9500.0, "tertiary"), (0, 3, 10000.0, "primary")):
+        g.add_edge(u, v, length=length, highway=cls)
+        g.add_edge(v, u, length=length, highway=cls)
+    net = prepare_network(g)
+    nodes = net.graph.nodes
+    agents = pd.DataFrame(
+        {
+            "agent_id": ["home"],
+            "lon": [nodes[0]["x"]],
+            "lat": [nodes[0]["y"]],
+            "telework_days": [1],
+            "must_assign": [True],
+        }
+    )
+    sites = pd.DataFrame(
+        {
+            "telecentre_id": ["B"],
+            "name": ["B"],
+            "lon": [nodes[2]["x"]],
+            "lat": [nodes[2]["y"]],
+            "capacity": [1],
+        }
+    )
+    head = HeadOffice(nodes[3]["x"], nodes[3]["y"], name="office")
+    result = run(agents, sites, head, net, min_saving=0)
+    assert result.assignment.telecentre.tolist() == [0]
+    robust = assess(
+        result,
+        lambda other: run(agents, sites, head, other, min_saving=0),
+        0.15,
+        relaxed=lambda other: run(
+            agents.assign(must_assign=False), sites, head, other, min_saving=0
+        ),
+    )
+    broken = robust.summary["scenarios_without_must_assign"]
+    assert "main roads 15% faster, small roads slower" in broken
+    assert len(broken) < 12
+    row = robust.agents.iloc[0]
+    assert not row["holds"]
+    assert 0 < row["scenarios_same"] < 12
+
+
+def test_assign_with_a_marginal_must_assign_agent_still_reports_the_scenarios(tmp_path) -> None:
+    # A002 saves 0.3 minutes a day on the embedded network: under some scenarios nothing,
+    # and it must be assigned. The run ends with its plan and a warning, not an error
+    from optimizer import datasets
+
+    roster = pd.read_csv(datasets.path(datasets.AGENTS_FILE), keep_default_na=False, dtype=str)
+    roster["must_assign"] = np.where(roster["agent_id"] == "A002", "yes", "no")
+    roster.to_csv(tmp_path / "agents.csv", index=False)
+    out = tmp_path / "out"
+    args = ["--agents", str(tmp_path / "agents.csv"), "--min-saving", "0", "--no-maps"]
+    done = CliRunner().invoke(main, [*args, "--out", str(out), "--speed-uncertainty", "30"])
+    assert done.exit_code == 0, done.output
+    assert "solved without must-assign" in done.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["drive_time_uncertainty"]["scenarios_without_must_assign"]

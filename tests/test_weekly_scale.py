@@ -422,3 +422,33 @@ def test_a_plan_out_of_time_reports_the_split_days_bound(
     assert split is not None
     assert plan.objective <= plan.bound <= split
     assert plan.bound < 0.5 * weekly._lagrangian(_data(inst), np.zeros((m, 5)), 0.0)[0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_large_path_keeps_the_limit_when_must_assign_groups_are_released(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # six low-value groups must be placed and the limit leaves room for few more: the groups
+    # fixed at the sample's prices (which ignore must-assign) exceed the limit, the released
+    # must-assign groups go to the core, and the plan must still place at most `limit`
+    _force_large_path(monkeypatch)
+    monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 10)
+    rng = np.random.default_rng(seed)
+    g, m = 30, 3
+    agent, site = np.nonzero(rng.random((g, m)) < 0.8)
+    must = np.arange(g) < 6
+    gain = np.where(must[agent], 60, rng.integers(5, 10, agent.size) * 600)
+    inst: dict[str, object] = {
+        "pair_agent": agent,
+        "pair_site": site,
+        "pair_gain": gain,
+        "counts": np.ones(g, dtype=np.int64),
+        "days": rng.integers(1, 3, g),
+        "allowed": np.ones((g, 5), dtype=bool),
+        "preferred": np.zeros((g, 5), dtype=bool),
+        "bonus": 0,
+        "desks": rng.integers(2, 6, (m, 5)),
+        "must": must,
+        "limit": int(6 + rng.integers(0, 3)),
+    }
+    _solved_against(inst, _mip_optimum(inst))

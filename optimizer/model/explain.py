@@ -35,7 +35,8 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
     those left are further than the head office (the no-one-worse-off rule);
     every telecentre that saves enough is beyond the longest acceptable drive;
     the agent could go to a telecentre with a free place but the limit on
-    agents was reached; the telecentres that would save time are full.
+    agents was reached (only when it was); the telecentres that would save
+    time are full (on its days, with desks per weekday).
 
     Parameters
     ----------
@@ -52,6 +53,9 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
     free = problem.capacities - np.bincount(
         telecentre[telecentre >= 0], minlength=problem.n_telecentres
     )
+    # the limit is a reason only when it was reached (with desks per weekday, a
+    # telecentre may host fewer agents than its desks when their days clash)
+    limit_reached = int((telecentre >= 0).sum()) >= problem.limit
     labels = np.array(
         [
             "",
@@ -97,7 +101,7 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
                 ~ok.any(axis=1) & fair.any(axis=1),
                 ~ok.any(axis=1) & within.any(axis=1),
                 ~ok.any(axis=1),
-                (ok & (free > 0)[None, :]).any(axis=1),
+                (ok & (free > 0)[None, :]).any(axis=1) & limit_reached,
             ],
             [0, 1, 2, 3, 4, 5, 9, 6, 7],
             default=8,

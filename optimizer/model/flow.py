@@ -27,9 +27,9 @@ left out, each moving agent's most improving pairs (and its near-competitive
 ones) are added and the flow is solved again, until no pair has a negative
 reduced cost (LP duality). Problems with few agents but many pairs start
 from candidate pairs from both sides (each agent's best few telecentres,
-each telecentre's best agents, several times its desks) and are priced the
-same way. The samples and the candidates only decide how fast the proof
-comes, never the optimum.
+each telecentre's best agents, several times its desks, and every pair of
+an agent who must be assigned) and are priced the same way. The samples
+and the candidates only decide how fast the proof comes, never the optimum.
 """
 
 from __future__ import annotations
@@ -90,7 +90,9 @@ def _candidates(
 
     Each agent's ``width`` best eligible telecentres; with ``depth`` > 0, each
     telecentre's ``depth x desks + _DESK_EXTRA`` best eligible agents (by
-    gain), kept in one pass over the blocks.
+    gain), kept in one pass over the blocks. An agent who must be assigned
+    keeps all its eligible pairs, so that the pruned problem is feasible when
+    the whole one is (others may stay; those agents alone fit their desks).
     """
     n, m = problem.n_agents, problem.n_telecentres
     rows_out: list[np.ndarray] = []
@@ -104,7 +106,11 @@ def _candidates(
     )
     pool_score: list[np.ndarray] = []
     pool_agent: list[np.ndarray] = []
+    must = problem.must
     for lo, hi, ok, gain in problem.blocks():
+        forced, forced_cols = np.nonzero(ok & must[lo:hi, None])
+        rows_out.append(forced + lo)
+        cols_out.append(forced_cols)
         score = np.where(ok, gain, -1)
         if width < m:
             top = np.argpartition(-score, width - 1, axis=1)[:, :width]
@@ -351,7 +357,7 @@ def _price_out(
     potential = _pruned_potentials(problem, telecentre, candidates)
     stay = m
     found_rows, found_cols = [], []
-    for lo, hi, ok, gain in problem.blocks():
+    for lo, hi, ok, gain in problem.blocks() if m else ():  # no telecentre: nothing to price
         where = telecentre[lo:hi]
         position = np.where(where >= 0, where, stay)
         local = np.arange(hi - lo)

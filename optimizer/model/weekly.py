@@ -855,7 +855,7 @@ def _large_plan(
         on = np.flatnonzero(
             fixed & (data.site[np.maximum(best_pair, 0)] == t) & ((best_mask >> d) & 1 == 1)
         )
-        on = on[np.argsort(r1[on])]
+        on = on[np.lexsort((r1[on], data.must[on]))]  # must-assign groups last
         excess = use[t, d] - data.desks[t, d]
         drop = on[np.cumsum(data.counts[on]) - data.counts[on] < excess]
         fixed[drop] = False
@@ -866,9 +866,10 @@ def _large_plan(
             -_BITS[best_mask[drop]].astype(np.int64) * data.counts[drop, None],
         )
     if data.limit is not None and data.counts[fixed].sum() > data.limit:
-        # more fixed agents than the limit allows: release those of least value
+        # more fixed agents than the limit allows: release those of least value, groups
+        # that must be placed last (else the limit is taken and the core cannot place them)
         on = np.flatnonzero(fixed)
-        on = on[np.argsort(r1[on])]
+        on = on[np.lexsort((r1[on], data.must[on]))]
         excess = data.counts[on].sum() - data.limit
         drop = on[np.cumsum(data.counts[on]) - data.counts[on] < excess]
         fixed[drop] = False
@@ -973,6 +974,8 @@ def _greedy(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Place the agents left, must-assign first then by Lagrangian value, where desks remain.
 
+    Never more than ``room`` agents (None: no limit), must-assign ones included: a
+    plan over the limit is no plan (they come first, so they get the room first).
     ``free`` (desks left) and ``left`` (agents left per group) are updated in place.
     """
     out_p: list[int] = []
@@ -980,7 +983,7 @@ def _greedy(
     out_n: list[int] = []
     candidate = (left[data.agent] > 0) & (data.must[data.agent] | (data.gain > 0))
     idx = np.flatnonzero(candidate)
-    if idx.size == 0 or (room is not None and room <= 0 and not data.must.any()):
+    if idx.size == 0 or (room is not None and room <= 0):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
     _, value = _price(data, lam, idx)
     # each group's best few pairs at these prices (every pair for must-assign groups)
@@ -995,8 +998,8 @@ def _greedy(
         g = int(data.agent[p])
         if left[g] <= 0:
             continue
-        if room is not None and room <= 0 and not data.must[g]:
-            continue
+        if room is not None and room <= 0:
+            break
         t = int(data.site[p])
         k = int(data.days[g])
         open_days = np.flatnonzero((data.usable[p] >> np.arange(5)) & 1 & (free[t] > 0))
@@ -1005,7 +1008,7 @@ def _greedy(
         score = pref_day[g, open_days] - lam[t, open_days]
         chosen = open_days[np.lexsort((-free[t, open_days], -score))[:k]]
         number = int(min(left[g], free[t, chosen].min()))
-        if room is not None and not data.must[g]:
+        if room is not None:
             number = min(number, room)
         if number <= 0 or (
             data.gain[p] + data.bonus * int(data.preferred[g, chosen].sum()) <= 0
