@@ -354,7 +354,17 @@ def plan_national(
     reach_open = int((site_h["horizon_to"].reindex(site_ids).fillna(0.0) <= opts.max_minutes).sum())
     top_kmh = max([float(r.get("top_speed_kmh", 0.0)) for r in results] + [ACCESS_SPEED_KMH])
     unknown = _unknown_pairs(
-        groups, commute, travel, raw, sites, site_ids, every_horizon, reach, top_kmh, opts
+        groups,
+        commute,
+        travel,
+        raw,
+        sites,
+        site_ids,
+        site_code,
+        every_horizon,
+        reach,
+        top_kmh,
+        opts,
     )
     pairs_s = time.perf_counter() - started - routed_s - read_s
     say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
@@ -617,12 +627,19 @@ def _best_rows(travel: pd.DataFrame) -> pd.DataFrame:
     A pair routed in several extracts has the merged network's time in every
     one that certifies it; an uncertified row of another département's
     extract is dropped (the bounds of :func:`_unknown_pairs` are the own
-    extract's).
+    extract's). Rows keep their order.
     """
-    order = np.lexsort((~travel["own"].to_numpy(bool), ~travel["certified"].to_numpy(bool)))
-    best = travel.iloc[order].drop_duplicates(["origin_id", "destination_id", "kind"])
-    keep = best["certified"].to_numpy(bool) | best["own"].to_numpy(bool)
-    return pd.DataFrame(best[keep].reset_index(drop=True))
+    origin = pd.factorize(travel["origin_id"])[0].astype(np.int64)
+    destination = pd.factorize(travel["destination_id"])[0].astype(np.int64)
+    key = (origin * (int(destination.max(initial=0)) + 1) + destination) * 2 + (
+        travel["kind"].to_numpy() == "site"
+    )
+    certified, own = travel["certified"].to_numpy(bool), travel["own"].to_numpy(bool)
+    order = np.lexsort((~own, ~certified))  # certified first, then the own task's
+    _, first = np.unique(key[order], return_index=True)
+    best = np.sort(order[first])
+    best = best[certified[best] | own[best]]
+    return pd.DataFrame(travel.iloc[best].reset_index(drop=True))
 
 
 def _commutes(
@@ -702,6 +719,7 @@ def _unknown_pairs(
     raw: pd.DataFrame,
     sites: pd.DataFrame,
     site_ids: np.ndarray,
+    site_code: np.ndarray,
     horizons: pd.DataFrame,
     reach: _Reach,
     top_kmh: float,
@@ -762,6 +780,13 @@ def _unknown_pairs(
     home_pos = pd.Series(np.arange(n_homes), index=home_ids)
     site_pos = pd.Series(np.arange(n_sites), index=site_ids)
     extracts = _extract_bounds(reach, raw, horizons, home_ids, home_pos, site_pos, groups, usable)
+    away_all = np.array([e.outside for e in extracts]).reshape(len(extracts), n_sites)
+    member_ext = np.concatenate(
+        [np.full(e.origins.size, k, dtype=np.int64) for k, e in enumerate(extracts)] + [[]]
+    ).astype(np.int64)
+    member_home = np.concatenate([e.origins for e in extracts] + [[]]).astype(np.int64)
+    member_out = np.concatenate([e.out for e in extracts] + [[]])
+    member_in = np.concatenate([e.back for e in extracts] + [[]])
     # the certified pairs, as home x site keys
     sure = travel[(travel["kind"] == "site") & travel["certified"].to_numpy(bool)]
     sure_h = home_pos.reindex(sure["origin_id"].to_numpy()).to_numpy()
@@ -772,19 +797,35 @@ def _unknown_pairs(
     found_g: list[np.ndarray] = [np.zeros(0, np.int64)]
     found_j: list[np.ndarray] = [np.zeros(0, np.int64)]
     step = max(1, 2_000_000 // max(usable.size, n_homes))
+    # sites a block at a time, a département's together: few extracts searched a block's sites
+    order = np.argsort(site_code, kind="stable")
     for lo in range(0, n_sites, step):
-        j = np.arange(lo, min(lo + step, n_sites))
+        j = np.sort(order[lo : lo + step])
         line = np.hypot(hx[:, None] - sx[None, j], hy[:, None] - sy[None, j]) * per_m
         lb_to, lb_back = line, line.copy()
         for ext in extracts:
-            ext.bound(j, lb_to, lb_back, beyond)
+            ext.bound_searched(j, lb_to, lb_back, beyond)
+        # an extract that lacks every site of the block raises its origins' rows whole
+        lacks = away_all[:, j]
+        every = np.asarray(lacks.all(axis=1), dtype=bool)
+        some = np.asarray(lacks.any(axis=1), dtype=bool)
+        chosen = every[member_ext]
+        if chosen.any():
+            for bound, value in ((lb_to, member_out), (lb_back, member_in)):
+                most = np.zeros(n_homes)
+                np.maximum.at(most, member_home[chosen], value[chosen])
+                np.maximum(bound, most[:, None], out=bound)
+        for k in np.flatnonzero(some & ~every):
+            extracts[k].bound_outside(j, lb_to, lb_back)
         ok = lb_to[home_of] <= opts.max_minutes
         if opts.no_worse_off:
             ok &= lb_to[home_of] <= wp_to[:, None]
         ok &= np.rint((wp_sum[:, None] - lb_to[home_of] - lb_back[home_of]) * 60.0) >= floor_s
         g_idx, j_idx = np.nonzero(ok)
         if g_idx.size:
-            new = ~np.isin(home_of[g_idx] * n_sites + j[j_idx], certified)
+            key = home_of[g_idx] * n_sites + j[j_idx]
+            at = np.minimum(np.searchsorted(certified, key), max(certified.size - 1, 0))
+            new = certified[at] != key if certified.size else np.ones(key.size, dtype=bool)
             found_g.append(usable[g_idx[new]])
             found_j.append(j[j_idx[new]])
     return pd.DataFrame({"group": np.concatenate(found_g), "site": np.concatenate(found_j)})
@@ -802,10 +843,16 @@ class _ExtractBound:
     h_to: np.ndarray  # (n_sites,) their horizons there (0 elsewhere)
     h_back: np.ndarray
     outside: np.ndarray  # (n_sites,) bool: sites whose road the extract surely lacks
-    found: pd.DataFrame  # site pairs found within the limit: home, site, to, back (by site)
+    # the site pairs found within the limit, sorted by site: site, origin row, minutes each way
+    found_site: np.ndarray
+    found_row: np.ndarray
+    found_to: np.ndarray
+    found_back: np.ndarray
 
-    def bound(self, j: np.ndarray, lb_to: np.ndarray, lb_back: np.ndarray, beyond: float) -> None:
-        """Raise ``lb_to``, ``lb_back`` (homes x sites ``j``) to this extract's bounds."""
+    def bound_searched(
+        self, j: np.ndarray, lb_to: np.ndarray, lb_back: np.ndarray, beyond: float
+    ) -> None:
+        """Raise ``lb_to``, ``lb_back`` (homes x sites ``j``) where the extract searched."""
         here = np.flatnonzero(self.searched[j])
         if here.size:
             cols = j[here]
@@ -817,20 +864,21 @@ class _ExtractBound:
             via_back = self.back[:, None] + self.h_back[cols][None, :]
             t_to = np.full(via_to.shape, beyond)
             t_back = np.zeros(via_to.shape)  # not found: nothing known on the way back
-            first, last = np.searchsorted(
-                self.found["site"].to_numpy(), [cols.min(), cols.max() + 1]
-            )
-            part = self.found.iloc[first:last]
-            column = pd.Series(np.arange(here.size), index=cols).reindex(part["site"].to_numpy())
-            inside = column.notna().to_numpy()
+            sites = self.found_site
+            first, last = np.searchsorted(sites, [cols[0], cols[-1] + 1])
+            at = np.searchsorted(cols, sites[first:last])
+            inside = cols[np.minimum(at, cols.size - 1)] == sites[first:last]
             if inside.any():
-                r = part["row"].to_numpy()[inside]
-                c = column.to_numpy()[inside].astype(np.int64)
-                t_to[r, c] = part["to"].to_numpy(float)[inside]
-                t_back[r, c] = np.minimum(part["back"].to_numpy(float)[inside], via_back[r, c])
+                r = self.found_row[first:last][inside]
+                c = at[inside]
+                t_to[r, c] = self.found_to[first:last][inside]
+                t_back[r, c] = np.minimum(self.found_back[first:last][inside], via_back[r, c])
             where = np.ix_(self.origins, here)
             lb_to[where] = np.maximum(lb_to[where], np.minimum(t_to, via_to))
             lb_back[where] = np.maximum(lb_back[where], t_back)
+
+    def bound_outside(self, j: np.ndarray, lb_to: np.ndarray, lb_back: np.ndarray) -> None:
+        """Raise the bounds of this extract's origins to the sites of ``j`` it lacks."""
         away = np.flatnonzero(self.outside[j])
         if away.size and self.origins.size:
             where = np.ix_(self.origins, away)
@@ -848,57 +896,69 @@ def _extract_bounds(
     groups: pd.DataFrame,
     usable: np.ndarray,
 ) -> list[_ExtractBound]:
-    """Gather each extract's bounds from the tables its task wrote."""
+    """Gather each extract's bounds from the tables its task wrote.
+
+    Each table's ids are looked up once (the tables hold millions of rows at
+    national size), then split by extract.
+    """
     n_sites = site_pos.size
     far = _far_homes(reach, home_ids, groups, usable)
     outside = _outside(reach, site_pos.index.to_numpy(), horizons)
-    origins = reach.origins.groupby("departement")
-    site_h = horizons[horizons["kind"] == "site"].groupby("departement")
-    found = raw[raw["kind"] == "site"].groupby("departement")
+    homes_index, sites_index = pd.Index(home_pos.index), pd.Index(site_pos.index)
+
+    def by_code(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        codes, names = pd.factorize(frame["departement"].astype(str))
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+        return {str(n): order[bounds[k] : bounds[k + 1]] for k, n in enumerate(names)}
+
+    origins = reach.origins[reach.origins["clear"].to_numpy(bool)]  # the search is the truth
+    o_home = homes_index.get_indexer(origins["origin_id"])
+    o_out, o_in = origins["out"].to_numpy(float), origins["in"].to_numpy(float)
+    o_rows = by_code(origins)
+    site_h = horizons[horizons["kind"] == "site"]
+    h_site = sites_index.get_indexer(site_h["destination_id"])
+    h_to_all = site_h["horizon_to"].to_numpy(float)
+    h_back_all = site_h["horizon_back"].to_numpy(float)
+    h_rows = by_code(site_h)
+    found = raw[raw["kind"] == "site"]
+    f_home = homes_index.get_indexer(found["origin_id"])
+    f_site = sites_index.get_indexer(found["destination_id"])
+    f_to, f_back = found["minutes_to"].to_numpy(float), found["minutes_back"].to_numpy(float)
+    f_rows = by_code(found)
+    empty = np.zeros(0, dtype=np.int64)
     out = []
-    for code in sorted(set(reach.origins["departement"]) | set(horizons["departement"])):
-        rows = origins.get_group(code) if code in origins.groups else reach.origins.iloc[:0]
-        rows = rows[rows["clear"].to_numpy(bool)]  # where the extract's search is the truth
-        pos = home_pos.reindex(rows["origin_id"].to_numpy()).to_numpy()
-        mine = ~np.isnan(pos)
-        homes = pos[mine].astype(np.int64)
+    for code in sorted(set(o_rows) | set(h_rows)):
+        rows = o_rows.get(code, empty)
+        rows = rows[o_home[rows] >= 0]
+        homes = o_home[rows]
         row_of = np.full(home_pos.size, -1, dtype=np.int64)
         row_of[homes] = np.arange(homes.size)
         searched = np.zeros(n_sites, dtype=bool)
         h_to, h_back = np.zeros(n_sites), np.zeros(n_sites)
-        if code in site_h.groups:
-            dest = site_h.get_group(code)
-            j = site_pos.reindex(dest["destination_id"].to_numpy()).to_numpy()
-            valid = ~np.isnan(j)
-            j = j[valid].astype(np.int64)
-            searched[j] = True
-            h_to[j] = dest["horizon_to"].to_numpy(float)[valid]
-            h_back[j] = dest["horizon_back"].to_numpy(float)[valid]
-        pairs = found.get_group(code) if code in found.groups else raw.iloc[:0]
-        p_home = home_pos.reindex(pairs["origin_id"].to_numpy()).to_numpy()
-        p_site = site_pos.reindex(pairs["destination_id"].to_numpy()).to_numpy()
-        valid = ~(np.isnan(p_home) | np.isnan(p_site))
-        p_row = row_of[p_home[valid].astype(np.int64)]
-        table = pd.DataFrame(
-            {
-                "row": p_row,
-                "site": p_site[valid].astype(np.int64),
-                "to": pairs["minutes_to"].to_numpy(float)[valid],
-                "back": pairs["minutes_back"].to_numpy(float)[valid],
-            }
-        )
-        table = table[table["row"] >= 0].sort_values("site", kind="stable")
+        dest = h_rows.get(code, empty)
+        dest = dest[h_site[dest] >= 0]
+        searched[h_site[dest]] = True
+        h_to[h_site[dest]] = h_to_all[dest]
+        h_back[h_site[dest]] = h_back_all[dest]
+        pairs = f_rows.get(code, empty)
+        pairs = pairs[(f_home[pairs] >= 0) & (f_site[pairs] >= 0)]
+        pairs = pairs[row_of[f_home[pairs]] >= 0]
+        pairs = pairs[np.argsort(f_site[pairs], kind="stable")]
         out.append(
             _ExtractBound(
                 origins=homes,
-                out=rows["out"].to_numpy(float)[mine],
-                back=rows["in"].to_numpy(float)[mine],
-                far=np.flatnonzero(far.get(str(code), np.zeros(home_pos.size, dtype=bool))),
+                out=o_out[rows],
+                back=o_in[rows],
+                far=np.flatnonzero(far.get(code, np.zeros(home_pos.size, dtype=bool))),
                 searched=searched,
                 h_to=h_to,
                 h_back=h_back,
-                outside=outside.get(str(code), np.zeros(n_sites, dtype=bool)),
-                found=table.reset_index(drop=True),
+                outside=outside.get(code, np.zeros(n_sites, dtype=bool)),
+                found_site=f_site[pairs].astype(np.int64),
+                found_row=row_of[f_home[pairs]],
+                found_to=f_to[pairs],
+                found_back=f_back[pairs],
             )
         )
     return out
