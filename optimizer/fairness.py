@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer import settings
 from optimizer.errors import InfeasibleError
 from optimizer.model import (
     Assignment,
@@ -36,6 +37,11 @@ from optimizer.model import (
 from optimizer.schedule import WeeklyPlan, solve_weekly
 
 logger = logging.getLogger(__name__)
+
+#: Seconds a step of the weekly minimax search gets at least, whatever is left of the limit.
+_STEP_FLOOR_S = 1.0
+#: The clock of the weekly minimax search's time limit.
+_now = time.perf_counter
 
 
 def max_assignable(problem: AssignmentProblem) -> int:
@@ -163,9 +169,20 @@ def solve_minimax_weekly(
     -------
     WeeklyPlan
         The minimax plan; it is reported optimal only when every step was.
+
+    Notes
+    -----
+    The time limit (``time_limit_s``) is for the whole search: each step gets
+    what is left of it (at least :data:`_STEP_FLOOR_S`), so a step cut short
+    gives a plan that is not proven, never a search many times the limit.
     """
     started = time.perf_counter()
-    best = solve_weekly(problem, desks, **weekly)
+    deadline = _now() + float(weekly.pop("time_limit_s", settings.SOLVER_TIME_LIMIT_S))
+
+    def left() -> float:
+        return max(_STEP_FLOOR_S, deadline - _now())
+
+    best = solve_weekly(problem, desks, time_limit_s=left() / 2, **weekly)
     count = int(best.assignment.assigned.sum())
     if count == 0:
         return best
@@ -176,7 +193,13 @@ def solve_minimax_weekly(
     while lo < hi:
         mid = (lo + hi) // 2
         try:
-            step = solve_weekly(_within(problem, drives[mid]), desks, count_first=True, **weekly)
+            step = solve_weekly(
+                _within(problem, drives[mid]),
+                desks,
+                count_first=True,
+                time_limit_s=left() / 2,
+                **weekly,
+            )
         except InfeasibleError:  # agents who must be assigned cannot all be within this drive
             lo = mid + 1
             continue
@@ -189,7 +212,7 @@ def solve_minimax_weekly(
     plan = steps.get(lo, best)
     if int(plan.assignment.assigned.sum()) != count:  # more agents fit: keep the best plan's count
         limited = _within(problem, drives[lo]).with_rules(select=count)
-        plan = solve_weekly(limited, desks, count_first=True, **weekly)
+        plan = solve_weekly(limited, desks, count_first=True, time_limit_s=left(), **weekly)
         proven &= plan.assignment.status == "optimal"
     assignment = _result(
         plan.assignment.problem,

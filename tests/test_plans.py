@@ -198,6 +198,34 @@ def test_minimax_places_agents_who_must_be_assigned() -> None:
         assert telecentre.tolist() == [0, 1, -1]
 
 
+def test_weekly_minimax_keeps_to_its_time_limit_when_every_step_uses_all_it_gets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # each step of the search as a solve that spends its whole budget (a hard problem), on a
+    # clock of its own: the search ends by the limit (plus a floor per step), never at the
+    # limit times the number of steps, as when every step got the whole limit
+    import optimizer.fairness as fairness
+    from optimizer.schedule import solve_weekly
+
+    clock = [0.0]
+    budgets: list[float] = []
+
+    def slow(*args: object, time_limit_s: float, **kwargs: object) -> object:
+        budgets.append(time_limit_s)
+        plan = solve_weekly(*args, **kwargs)  # type: ignore[arg-type]
+        clock[0] += time_limit_s
+        return plan
+
+    monkeypatch.setattr(fairness, "solve_weekly", slow)
+    monkeypatch.setattr(fairness, "_now", lambda: clock[0], raising=False)
+    problem = _problem(11, 14, 4)
+    desks = np.full((4, 5), 2)
+    plan = solve_minimax_weekly(problem, desks, time_limit_s=60.0)
+    assert len(budgets) >= 4  # the search took several steps
+    assert clock[0] <= 60.0 + 1.0 * len(budgets)  # at least a second a step
+    assert int(plan.assignment.assigned.sum()) > 0
+
+
 def test_frontier_is_monotone_and_ends_at_the_optimum() -> None:
     problem = _problem(7, 60, 5).with_rules(capacities=np.full(5, 4))
     table = frontier(problem, points=10)
