@@ -687,6 +687,20 @@ def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, t
         plan_national(six, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
+def _national_folder(tmp_path: Path, osm: str = "") -> Path:
+    """``tmp_path/france``: the départements' boundaries and their roads as one file
+    (``osm="one"``), one file a département (``"each"``) or none (``""``)."""
+    folder = tmp_path / "france"
+    folder.mkdir()
+    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    if osm == "one":
+        _write_country_osm(folder / "country.osm")
+    elif osm == "each":
+        for code in COUNTRY.codes:
+            _write_country_osm(folder / f"{code}.osm")
+    return folder
+
+
 def _write_country_osm(path: Path) -> None:
     """The synthetic country as an OSM XML file (one way per street)."""
     from optimizer._osm import write_osm_xml
@@ -789,10 +803,7 @@ def test_assign_scheduler_runs_the_national_plan(tmp_path, instance, file_refere
     from optimizer.cli import main
 
     agents, sites, _, _ = instance
-    folder = tmp_path / "france"
-    folder.mkdir()
-    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
-    _write_country_osm(folder / "country.osm")
+    folder = _national_folder(tmp_path, "one")
     agents.to_csv(tmp_path / "agents.csv", index=False)
     sites.to_csv(tmp_path / "sites.csv", index=False)
     out = tmp_path / "out"
@@ -833,11 +844,7 @@ def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tm
     from optimizer.cli import main
 
     agents, sites, _, _ = instance
-    folder = tmp_path / "france"
-    folder.mkdir()
-    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
-    for code in COUNTRY.codes:
-        _write_country_osm(folder / f"{code}.osm")
+    folder = _national_folder(tmp_path, "each")
     agents.to_csv(tmp_path / "agents.csv", index=False)
     sites.to_csv(tmp_path / "sites.csv", index=False)
     args = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
@@ -912,11 +919,7 @@ def test_a_failed_run_leaves_the_tables_of_the_run_the_folder_holds(tmp_path, in
     from optimizer.cli import main
 
     agents, sites, _, _ = instance
-    folder = tmp_path / "france"
-    folder.mkdir()
-    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
-    for code in COUNTRY.codes:
-        _write_country_osm(folder / f"{code}.osm")
+    folder = _national_folder(tmp_path, "each")
     agents.head(200).to_csv(tmp_path / "agents.csv", index=False)
     sites.to_csv(tmp_path / "sites.csv", index=False)
     out = tmp_path / "out"
@@ -962,9 +965,7 @@ def test_assign_scheduler_on_a_locked_folder_exits_3_before_any_work(tmp_path, i
     from optimizer.report import OWN_FILES
 
     agents, sites, _, _ = instance
-    folder = tmp_path / "france"
-    folder.mkdir()
-    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    folder = _national_folder(tmp_path)
     (folder / "country.osm").write_text("not read: the run stops before the split\n")
     agents.head(20).to_csv(tmp_path / "agents.csv", index=False)
     sites.to_csv(tmp_path / "sites.csv", index=False)
@@ -1139,9 +1140,7 @@ def test_bad_workplace_coordinates_are_one_line_errors_naming_the_row(
         encoding="utf-8",
     )
     (tmp_path / "sites.csv").write_text("telecentre_id,lon,lat,capacity\nS,2.5,43.84,1\n")
-    folder = tmp_path / "france"
-    folder.mkdir()
-    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    folder = _national_folder(tmp_path)
     done = CliRunner().invoke(
         main,
         [
@@ -1196,10 +1195,7 @@ def test_roster_by_commune_and_workplaces_file_equals_single_process(
     )
     office = COUNTRY.points(1, seed=21, codes=["D01"])
     sites.to_csv(tmp_path / "sites.csv", index=False)
-    folder = tmp_path / "france"
-    folder.mkdir()
-    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
-    _write_country_osm(folder / "country.osm")
+    folder = _national_folder(tmp_path, "one")
     out = tmp_path / "out"
     args = ["--scheduler", "local:2", "--agents", str(tmp_path / "agents.csv")]
     args += ["--workplaces", str(tmp_path / "workplaces.csv")]
@@ -1290,9 +1286,7 @@ def test_head_office_outside_every_departement_is_a_one_line_error(tmp_path) -> 
 
     (tmp_path / "agents.csv").write_text("agent_id,lon,lat\na,2.5,43.85\n")
     (tmp_path / "sites.csv").write_text("telecentre_id,lon,lat,capacity\nS,2.5,43.84,1\n")
-    folder = tmp_path / "france"
-    folder.mkdir()
-    COUNTRY.areas().to_file(folder / "departements.geojson", driver="GeoJSON")
+    folder = _national_folder(tmp_path)
     done = CliRunner().invoke(
         main,
         [
