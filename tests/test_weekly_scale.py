@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from optimizer.errors import InfeasibleError
+from optimizer.errors import InfeasibleError, SolverError
 from optimizer.model import weekly
 from optimizer.model.weekly import solve_weekly_pairs
 
@@ -452,3 +452,18 @@ def test_the_large_path_keeps_the_limit_when_must_assign_groups_are_released(
         "limit": int(6 + rng.integers(0, 3)),
     }
     _solved_against(inst, _mip_optimum(inst))
+
+
+def test_a_split_days_flow_that_fails_leaves_the_plan_and_its_lagrangian_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the split-days bound only helps: OR-Tools stopping on it must not stop the plan
+    def broken(*_: object, **__: object) -> None:
+        msg = "min-cost flow stopped with status 5; please report this."
+        raise SolverError(msg)
+
+    monkeypatch.setattr(weekly, "solve_flow", broken)
+    inst = _instance(2)
+    plan = _solved_against(inst, _brute(inst))
+    assert weekly._split_days_bound(_data(inst)) is None
+    assert plan is None or plan.bound >= plan.objective

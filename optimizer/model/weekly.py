@@ -380,43 +380,49 @@ def _split_days_bound(data: _Data) -> int | None:
     supply = data.counts * data.days
     free = np.flatnonzero(~data.must)
     total = int(supply.sum())
-    flow = solve_flow(
-        np.concatenate(
-            [
-                np.full(n_groups, source),
-                group_node[gd_g],
-                group_day[group, day],
-                slot.ravel(),
-                group_node[free],
-                [stay],
-            ]
-        ),
-        np.concatenate(
-            [
-                group_node,
-                group_day[gd_g, gd_d],
-                slot[data.site[p_idx], day],
-                np.full(5 * m, sink),
-                np.full(free.size, stay),
-                [sink],
-            ]
-        ),
-        np.concatenate(
-            [
-                supply,
-                data.counts[gd_g],
-                data.counts[group],
-                data.desks.ravel(),
-                supply[free],
-                [total],
-            ]
-        ),
-        np.concatenate([np.zeros(n_groups + gd_g.size), -per_day, np.zeros(5 * m + free.size + 1)]),
-        n_nodes=int(group_node[-1]) + 1 if n_groups else sink + 1,
-        source=source,
-        sink=sink,
-        amount=total,
-    )
+    try:
+        flow = solve_flow(
+            np.concatenate(
+                [
+                    np.full(n_groups, source),
+                    group_node[gd_g],
+                    group_day[group, day],
+                    slot.ravel(),
+                    group_node[free],
+                    [stay],
+                ]
+            ),
+            np.concatenate(
+                [
+                    group_node,
+                    group_day[gd_g, gd_d],
+                    slot[data.site[p_idx], day],
+                    np.full(5 * m, sink),
+                    np.full(free.size, stay),
+                    [sink],
+                ]
+            ),
+            np.concatenate(
+                [
+                    supply,
+                    data.counts[gd_g],
+                    data.counts[group],
+                    data.desks.ravel(),
+                    supply[free],
+                    [total],
+                ]
+            ),
+            np.concatenate(
+                [np.zeros(n_groups + gd_g.size), -per_day, np.zeros(5 * m + free.size + 1)]
+            ),
+            n_nodes=int(group_node[-1]) + 1 if n_groups else sink + 1,
+            source=source,
+            sink=sink,
+            amount=total,
+        )
+    except SolverError as exc:  # the bound is a help, never a reason to fail
+        logger.warning("weekly pairs: no split-days bound (%s)", exc)
+        return None
     if flow is None:
         return None
     return -int(flow.optimal_cost()) // scale
