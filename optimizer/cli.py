@@ -448,7 +448,8 @@ class _OneLineErrors(click.Group):
     type=_Finite(min=0, max=500),
     default=None,
     help="With --scheduler: the border buffer of each département's network, in km (default "
-    "30). Wider certifies more drive times across borders, at more work per département.",
+    "30). Wider certifies more drive times across borders, at more work per département; "
+    "files given one per département must cover it.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the library's log messages.")

@@ -865,6 +865,21 @@ def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tm
     assert "1 km border buffers" in last and "--border-km" in last
 
 
+def test_per_departement_files_are_prepared_again_for_another_border(tmp_path):
+    """One OSM file per département: the prepared extract is cached per border, since the
+    border sets its cut (a cache kept from a 3 km border would certify times at 1 km)."""
+    from optimizer.national.files import national_sources
+
+    folder = _national_folder(tmp_path, "each")
+    cuts = {}
+    for km in (3.0, 1.0, 3.0):
+        sources = national_sources(folder, COUNTRY.areas(), buffer_km=km)
+        cuts.setdefault(km, []).append(sources["D01"].load().cut)
+    assert len(cuts[1.0][0]) > len(cuts[3.0][0])  # a narrower border cuts more nodes
+    assert np.array_equal(cuts[3.0][0], cuts[3.0][1])  # the same border reads its cache
+    assert len(list((folder / "cache").glob("D01-*.pkl"))) == 2
+
+
 def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_lock(
     tmp_path, monkeypatch
 ):

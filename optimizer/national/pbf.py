@@ -25,6 +25,7 @@ imports them into a database (its repository is archived): not a dependency.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -178,8 +179,15 @@ class OsmExtractSource:
     speed_model: str = "realistic"
 
     def load(self) -> Extract:
-        """Read the cached extract, or build, prepare and cache it."""
-        cached = Path(self.cache) / f"{self.code}-{self.speed_profile}-{self.speed_model}.pkl"
+        """Read the cached extract, or build, prepare and cache it.
+
+        The cache is per polygon (a border of another width makes another cut)
+        and per speed profile and model.
+        """
+        area = hashlib.sha256(self.polygon_wkt.encode()).hexdigest()[:12]
+        cached = (
+            Path(self.cache) / f"{self.code}-{self.speed_profile}-{self.speed_model}-{area}.pkl"
+        )
         if cached.exists() and cached.stat().st_mtime < Path(self.path).stat().st_mtime:
             cached.unlink(missing_ok=True)  # older than its OSM file: rebuild
         return load_or_rebuild(cached, self._build)
