@@ -779,7 +779,7 @@ def _unknown_pairs(
     beyond = float(np.nextafter(opts.max_minutes, np.inf))  # searched to the limit there
     home_pos = pd.Series(np.arange(n_homes), index=home_ids)
     site_pos = pd.Series(np.arange(n_sites), index=site_ids)
-    extracts = _extract_bounds(reach, raw, horizons, home_ids, home_pos, site_pos, groups, usable)
+    extracts = _extract_bounds(reach, raw, horizons, home_pos, site_pos, hx, hy)
     away_all = np.array([e.outside for e in extracts]).reshape(len(extracts), n_sites)
     member_ext = np.concatenate(
         [np.full(e.origins.size, k, dtype=np.int64) for k, e in enumerate(extracts)] + [[]]
@@ -890,19 +890,19 @@ def _extract_bounds(
     reach: _Reach,
     raw: pd.DataFrame,
     horizons: pd.DataFrame,
-    home_ids: np.ndarray,
     home_pos: pd.Series,
     site_pos: pd.Series,
-    groups: pd.DataFrame,
-    usable: np.ndarray,
+    hx: np.ndarray,
+    hy: np.ndarray,
 ) -> list[_ExtractBound]:
     """Gather each extract's bounds from the tables its task wrote.
 
-    Each table's ids are looked up once (the tables hold millions of rows at
-    national size), then split by extract.
+    Homes are ``home_pos``'s index, at ``hx, hy`` (metres). Each table's ids
+    are looked up once (the tables hold millions of rows at national size),
+    then split by extract.
     """
     n_sites = site_pos.size
-    far = _far_homes(reach, home_ids, groups, usable)
+    far = _far_homes(reach, home_pos.index.to_numpy(), hx, hy)
     outside = _outside(reach, site_pos.index.to_numpy(), horizons)
     homes_index, sites_index = pd.Index(home_pos.index), pd.Index(site_pos.index)
 
@@ -965,25 +965,21 @@ def _extract_bounds(
 
 
 def _far_homes(
-    reach: _Reach, home_ids: np.ndarray, groups: pd.DataFrame, usable: np.ndarray
+    reach: _Reach, home_ids: np.ndarray, hx: np.ndarray, hy: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Per extract: which homes surely join none of its roads (``code -> (n_homes,) bool``).
 
     A home's road in the merged network is known from any task where the
     home joins its road alike (``snap_m``); a home farther than that from the
     convex hull of an extract's roads joins none of them, so a route from it
-    to a site of that extract enters the extract through its cut.
+    to a site of that extract enters the extract through its cut. Homes are
+    ``home_ids`` at ``hx, hy`` (metres).
     """
     alike = reach.origins[reach.origins["alike"].to_numpy(bool)]
     snap = (
         alike.groupby("origin_id")["snap_m"].min().reindex(home_ids).to_numpy(float)
     )  # nan: no task knows it
-    _, first = np.unique(groups["home_id"].to_numpy()[usable], return_index=True)
-    to_metric = Transformer.from_crs(INPUT_CRS, WORKING_CRS, always_xy=True)
-    x, y = to_metric.transform(
-        groups["lon"].to_numpy(float)[usable][first], groups["lat"].to_numpy(float)[usable][first]
-    )
-    points = shapely.points(np.asarray(x), np.asarray(y))
+    points = shapely.points(hx, hy)
     out: dict[str, np.ndarray] = {}
     for code, hull in zip(reach.extent["departement"], reach.extent["hull"], strict=True):
         distance = shapely.distance(shapely.from_wkt(hull), points)
