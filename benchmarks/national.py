@@ -105,12 +105,14 @@ def locate_codes(country: SyntheticFrance, sites: pd.DataFrame) -> np.ndarray:
     return locate(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), country.areas())
 
 
-def run(country, agents, sites, workers: int, buffer_km: float, limit: float) -> dict:
+def run(
+    country, agents, sites, workers: int, buffer_km: float, limit: float, widen_rounds: int = 2
+) -> dict:
     cache = tempfile.mkdtemp(prefix="national-cache-")
     work = tempfile.mkdtemp(prefix="national-work-")
     codes = sorted(set(locate_codes(country, sites)))
     sources = {c: country.source(c, buffer_km=buffer_km, cache_dir=cache) for c in codes}
-    options = NationalOptions(max_minutes=limit, buffer_km=buffer_km)
+    options = NationalOptions(max_minutes=limit, buffer_km=buffer_km, widen_rounds=widen_rounds)
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with connect(f"local:{workers}", progress=print) as client:
@@ -122,6 +124,10 @@ def run(country, agents, sites, workers: int, buffer_km: float, limit: float) ->
             work_dir=work,
             options=options,
             client=client,
+            widen=lambda regions: {
+                name: country.region_source(name, shape, cache_dir=cache)
+                for name, shape in regions.items()
+            },
             progress=lambda m: print(f"  {time.perf_counter() - started:7.1f}s {m}", flush=True),
         )
     wall = time.perf_counter() - started
@@ -160,6 +166,12 @@ def main() -> None:
     parser.add_argument("--buffer-km", type=float, default=10.0)
     parser.add_argument("--max-minutes", type=float, default=60.0)
     parser.add_argument(
+        "--widen-rounds",
+        type=int,
+        default=2,
+        help="rounds routing the pairs not certified again in wider extracts (0: none)",
+    )
+    parser.add_argument(
         "--most-days",
         type=int,
         default=1,
@@ -181,7 +193,9 @@ def main() -> None:
     )
     results = []
     for workers in (int(w) for w in args.workers.split(",")):
-        result = run(country, agents, sites, workers, args.buffer_km, args.max_minutes)
+        result = run(
+            country, agents, sites, workers, args.buffer_km, args.max_minutes, args.widen_rounds
+        )
         print(json.dumps(result, indent=1), flush=True)
         results.append(result)
     if len(results) == 2:

@@ -1120,11 +1120,13 @@ def _national(
         return
     summary = plan.summary
     placed = summary["placed"]
+    wider = [float(r["margin_km"]) for r in summary.get("widened", [])]
     unsure = (
         f"{summary['uncertified_pairs'] + summary['unknown_pairs']:,} (agent, site) pair(s) and "
         f"{summary['agents_commute_unknown']:,} agent(s)' commutes not certified within the "
-        f"{summary['buffer_km']:g} km border buffers (a wider --border-km certifies more; "
-        "see summary.json)."
+        f"{summary['buffer_km']:g} km border buffers"
+        + (f" nor in their regions with margins up to {max(wider):g} km" if wider else "")
+        + " (a wider --border-km certifies more; see summary.json)."
     )
     click.echo(
         f"{counted(len(plan.allocation), 'agent')} in {summary['groups']} groups: "

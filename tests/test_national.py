@@ -15,6 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dask
 import distributed  # noqa: F401  (its config defaults, before any dask.config.set)
@@ -311,7 +312,8 @@ def _plan_with_buffers(
     buffer_km: float,
     *,
     country: SyntheticFrance = COUNTRY,
-    **options: float,
+    widen: Any = None,
+    **options: Any,
 ) -> NationalPlan:
     """The plan in one process with buffers of ``buffer_km`` (an 8-minute limit unless given)."""
     sources = {
@@ -324,7 +326,78 @@ def _plan_with_buffers(
         sources,
         work_dir=tmp_path / "w",
         options=NationalOptions(buffer_km=buffer_km, **{"max_minutes": 8.0, **options}),
+        widen=widen,
     )
+
+
+def _widen_recorded(tmp_path: Path, asked: list[dict[str, Any]]) -> Any:
+    """A ``widen`` giving the synthetic country's regions, recording what it is asked."""
+
+    def widen(regions):
+        asked.append(dict(regions))
+        return {
+            name: COUNTRY.region_source(name, shape, cache_dir=tmp_path / "c")
+            for name, shape in regions.items()
+        }
+
+    return widen
+
+
+def test_widening_certifies_what_a_small_buffer_left_and_equals_the_merged_network(
+    instance, reference, tmp_path
+):
+    """A 1 km border leaves pairs and commutes not certified (above); routing only those
+    again in extracts of their region makes the plan exact: the merged network's."""
+    agents, sites, _, _ = instance
+    asked: list[dict[str, Any]] = []
+    messages: list[str] = []
+    plan = plan_national(
+        agents,
+        sites,
+        COUNTRY.areas(),
+        {c: COUNTRY.source(c, buffer_km=1.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes},
+        work_dir=tmp_path / "w",
+        options=NationalOptions(buffer_km=1.0, max_minutes=OPTIONS.max_minutes),
+        widen=_widen_recorded(tmp_path, asked),
+        progress=messages.append,
+    )
+    assert plan.exact
+    assert plan.gain_seconds == reference.assignment.gain_total() > 0
+    placed = plan.allocation["status"] == "assigned"
+    assert placed.sum() == (reference.assignment.telecentre >= 0).sum()
+    assert plan.allocation["agent_id"].tolist() == agents["agent_id"].tolist()
+    rounds = plan.summary["widened"]
+    assert rounds[0]["margin_km"] == 10.0  # from 10 km at least, doubled each round
+    # the commutes first; the pairs of the agents whose commute it certified in a second step
+    assert rounds[0]["commutes_before"] > 0 and rounds[0]["pairs_before"] == 0
+    assert rounds[1]["margin_km"] == 10.0 and rounds[1]["pairs_before"] > 0
+    assert rounds[-1]["pairs_after"] == rounds[-1]["commutes_after"] == 0
+    assert [len(regions) for regions in asked] == [r["extracts"] for r in rounds]
+    assert any("not certified: routed again" in m for m in messages)
+    # the regions route only the pairs left: far fewer rows than the first round's
+    wide = [t for t in plan.summary["tasks"] if t["code"].startswith("wide")]
+    first = [t for t in plan.summary["tasks"] if t["code"] in COUNTRY.codes]
+    assert len(wide) + len(first) == len(plan.summary["tasks"])
+    assert wide and sum(t["pairs"] for t in wide) < sum(t["pairs"] for t in first)
+    assert (tmp_path / "w" / "travel" / f"departement={wide[0]['code']}").is_dir()
+    # each region holds its pairs' both ends with a margin: a home of a region is inside it
+    print(rounds, [t["code"] for t in wide])
+
+
+def test_without_widening_rounds_nothing_is_routed_again(instance, tmp_path):
+    agents, sites, _, _ = instance
+    asked: list[dict[str, Any]] = []
+    plan = _plan_with_buffers(
+        agents, sites, tmp_path, 1.0, widen=_widen_recorded(tmp_path, asked), widen_rounds=0
+    )
+    assert not plan.exact
+    assert asked == [] and plan.summary["widened"] == []
+
+
+@pytest.mark.parametrize("rounds", [-1, 1.5, True, "2"])
+def test_widen_rounds_must_be_a_whole_number(rounds):
+    with pytest.raises(InputError, match="widen_rounds"):
+        NationalOptions(widen_rounds=rounds)
 
 
 def test_certificate_flags_a_buffer_too_small(instance, tmp_path):
@@ -863,6 +936,33 @@ def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tm
     assert f"{pairs:,} (agent, site) pair(s)" in last
     assert f"{summary['agents_commute_unknown']:,} agent(s)' commutes" in last
     assert "1 km border buffers" in last and "--border-km" in last
+
+
+def test_a_large_file_is_split_again_wider_for_what_a_narrow_border_left(
+    tmp_path, instance, file_reference
+):
+    """``--border-km 1`` on one large file: the pairs and commutes not certified are routed
+    again in wider extracts split from the same file, and the plan is exact: the single
+    process's optimum on the whole file. (One file per département cannot be widened: above.)"""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = _national_folder(tmp_path, "one")
+    agents.to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    args = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
+    args += ["--network", str(folder), "--max-minutes", str(OPTIONS.max_minutes)]
+    args += ["--out", str(tmp_path / "out"), "--border-km", "1", "--scheduler", "local:1"]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["exact"]
+    assert round(summary["saving_minutes_week"] * 60) == file_reference
+    assert [r["margin_km"] for r in summary["widened"]][:1] == [10.0]
+    assert (folder / "extracts" / "wider" / "split.json").exists()
+    assert "not certified: routed again" in done.output
 
 
 def test_per_departement_files_are_prepared_again_for_another_border(tmp_path):

@@ -20,13 +20,14 @@ table is read the same way. The results are ``allocation.csv``,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,6 +55,7 @@ from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources
 from optimizer.national.plan import (
     NationalOptions,
     NationalPlan,
+    Widen,
     plan_national,
     refuse_unapplied_rules,
 )
@@ -152,17 +154,7 @@ def national_sources(
         msg = f"{folder}: with --scheduler, --network is a folder (see README, National scale)."
         raise InputError(msg)
     codes = set(areas["code"])
-    per_code: dict[str, Path] = {}
-    others: list[Path] = []
-    for path in sorted(folder.iterdir()):
-        name = path.name.lower()
-        if not name.endswith(OSM_SUFFIXES):
-            continue
-        stem = path.name.split(".")[0]
-        if stem in codes:
-            per_code[stem] = path
-        else:
-            others.append(path)
+    per_code, others = _osm_files(folder, codes)
     cache = folder / "cache"
     if per_code:
         sources: dict[str, NetworkSource] = {}
@@ -186,22 +178,7 @@ def national_sources(
             f"found {len(others)} other OSM files" + (f" ({shown})." if others else ".")
         )
         raise InputError(msg)
-    big = others[0]
-    split_dir = folder / "extracts"
-    stamp = split_dir / "split.json"
-    wanted = {"source": big.name, "buffer_km": buffer_km, "codes": sorted(codes)}
-    split_dir.mkdir(parents=True, exist_ok=True)
-    with _split_lock(split_dir):  # runs sharing the folder split it once, one at a time
-        if not _split_is_current(stamp, big, wanted):
-            stamp.unlink(missing_ok=True)
-            extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
-            stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts)}))
-        else:
-            extracts = {
-                p.name.split(".")[0]: p
-                for p in sorted(split_dir.glob("*.osm"))
-                if p.name.split(".")[0] in codes
-            }
+    extracts = _split_once(others[0], areas, folder / "extracts", buffer_km, progress)
     return dict(
         osm_sources(
             extracts,
@@ -212,6 +189,91 @@ def national_sources(
             speed_model=speed_model,
         )
     )
+
+
+def wider_sources(
+    folder: Path,
+    areas: gpd.GeoDataFrame,
+    *,
+    speed_profile: str = settings.DEFAULT_SPEED_PROFILE,
+    speed_model: str = DEFAULT_SPEED_MODEL,
+    progress: Progress | None = None,
+) -> Widen | None:
+    """Give extracts of regions of a folder's large OSM file (see :data:`.plan.Widen`).
+
+    Each call splits the large file once more, in one pass, into the regions
+    asked (``extracts/wider/``, kept while the same regions are asked). Files
+    given one per département cover what they cover: then there is nothing
+    wider to give (None).
+    """
+    per_code, others = _osm_files(folder, set(areas["code"]))
+    if per_code or len(others) != 1:
+        return None
+    big = others[0]
+
+    def widen(regions: Mapping[str, shapely.Geometry]) -> Mapping[str, NetworkSource]:
+        shapes = gpd.GeoDataFrame(
+            {"code": list(regions)}, geometry=list(regions.values()), crs=settings.INPUT_CRS
+        )
+        extracts = _split_once(big, shapes, folder / "extracts" / "wider", 0.0, progress)
+        return osm_sources(
+            extracts,
+            shapes,
+            buffer_km=0.0,
+            cache_dir=folder / "cache",
+            speed_profile=speed_profile,
+            speed_model=speed_model,
+        )
+
+    return widen
+
+
+def _osm_files(folder: Path, codes: set[str]) -> tuple[dict[str, Path], list[Path]]:
+    """Sort the folder's OSM files: ``code -> file`` for those named by a code, and the others."""
+    per_code: dict[str, Path] = {}
+    others: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        name = path.name.lower()
+        if not name.endswith(OSM_SUFFIXES):
+            continue
+        stem = path.name.split(".")[0]
+        if stem in codes:
+            per_code[stem] = path
+        else:
+            others.append(path)
+    return per_code, others
+
+
+def _split_once(
+    big: Path,
+    areas: gpd.GeoDataFrame,
+    split_dir: Path,
+    buffer_km: float,
+    progress: Progress | None,
+) -> dict[str, Path]:
+    """Split ``big`` into ``split_dir`` for ``areas`` unless a current split is there."""
+    codes = set(areas["code"])
+    stamp = split_dir / "split.json"
+    # the shapes too: edited boundaries (or regions of the same names) are split again
+    shapes = hashlib.sha256("".join(shapely.to_wkt(g) for g in areas.geometry).encode())
+    wanted = {
+        "source": big.name,
+        "buffer_km": buffer_km,
+        "codes": sorted(codes),
+        "shapes": shapes.hexdigest(),
+    }
+    split_dir.mkdir(parents=True, exist_ok=True)
+    with _split_lock(split_dir):  # runs sharing the folder split it once, one at a time
+        if not _split_is_current(stamp, big, wanted):
+            stamp.unlink(missing_ok=True)
+            extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
+            stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts)}))
+            return extracts
+        return {
+            p.name.split(".")[0]: p
+            for p in sorted(split_dir.glob("*.osm"))
+            if p.name.split(".")[0] in codes
+        }
 
 
 @contextmanager
@@ -492,6 +554,13 @@ def run_national_files(
                 client=client,
                 resolver=roster_resolver(workplaces=places, head_office=head_office),
                 progress=progress,
+                widen=wider_sources(
+                    network,
+                    areas,
+                    speed_profile=speed_profile,
+                    speed_model=speed_model,
+                    progress=progress,
+                ),
             )
         summary = {k: v for k, v in plan.summary.items() if k != "tasks"}
         summary["options"] = {
@@ -499,6 +568,7 @@ def run_national_files(
             "min_saving": opts.min_saving,
             "no_worse_off": opts.no_worse_off,
             "buffer_km": opts.buffer_km,
+            "widen_rounds": opts.widen_rounds,
             "time_limit_s": opts.time_limit_s,
             "speed_profile": speed_profile,
             "speed_model": speed_model,

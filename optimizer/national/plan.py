@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from optimizer.errors import ClusterError, InputError, OptimizerError
 from optimizer.national.extracts import NetworkSource
@@ -60,6 +62,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_BUFFER_KM = 30.0
 #: Default longest acceptable one-way drive to a site, minutes.
 DEFAULT_MAX_MINUTES = 60.0
+#: Default rounds of wider extracts for the pairs the first extracts did not certify.
+DEFAULT_WIDEN_ROUNDS = 2
+
+#: Gives extracts of regions: ``{name: polygon (WGS84)} -> {name: source}`` (those it can give).
+Widen = Callable[[Mapping[str, shapely.Geometry]], Mapping[str, NetworkSource]]
 
 #: Weekday names of each 5-bit mask, ``|``-separated (``"mon|thu"``).
 _DAY_NAMES = np.array(
@@ -102,6 +109,11 @@ class NationalOptions:
         Border around each département's network (homes within it are routed there).
     time_limit_s
         Time for the weekly model when agents telework more than one day.
+    widen_rounds
+        Rounds that route the pairs and commutes no extract certified again,
+        in extracts of the region around them (both ends and a margin that
+        doubles each round: 30 km, then 60 km after a 30 km border); only
+        where :func:`plan_national` is given a ``widen``. 0: none.
     """
 
     max_minutes: float = DEFAULT_MAX_MINUTES
@@ -109,6 +121,7 @@ class NationalOptions:
     no_worse_off: bool = True
     buffer_km: float = DEFAULT_BUFFER_KM
     time_limit_s: float = 60.0
+    widen_rounds: int = DEFAULT_WIDEN_ROUNDS
 
     def __post_init__(self) -> None:
         if not self.max_minutes > 0:
@@ -120,6 +133,15 @@ class NationalOptions:
         if not self.buffer_km >= 0:
             msg = f"buffer_km must be 0 or more, got {self.buffer_km}."
             raise InputError(msg)
+        if isinstance(self.widen_rounds, bool) or not (
+            isinstance(self.widen_rounds, int) and self.widen_rounds >= 0
+        ):
+            msg = f"widen_rounds must be a whole number 0 or more, got {self.widen_rounds!r}."
+            raise InputError(msg)
+
+    def margin_km(self, round_: int) -> float:
+        """Return the margin of widening round ``round_`` (1, 2, ...): doubled each round."""
+        return max(self.buffer_km, 10.0) * 2.0 ** (round_ - 1)
 
 
 @dataclass(frozen=True)
@@ -242,6 +264,7 @@ def plan_national(
     client: Any = None,
     resolver: Resolver | None = None,
     progress: Progress | None = None,
+    widen: Widen | None = None,
 ) -> NationalPlan:
     """Plan every département's agents in one exact plan.
 
@@ -267,6 +290,11 @@ def plan_national(
         Turns roster rows without points into points (see :mod:`.groups`).
     progress
         Called with one line per step and per département done.
+    widen
+        Gives extracts of the regions asked (see :data:`Widen`): the pairs
+        and commutes no extract certified are routed again, only them, in an
+        extract of the region around them, up to ``options.widen_rounds``
+        times (:func:`_wide_tasks`). None: no widening.
 
     Returns
     -------
@@ -337,36 +365,67 @@ def plan_national(
     prepared_s = time.perf_counter() - started
     results = _run(tasks, client, say)
     routed_s = time.perf_counter() - started
-    raw = _read(Path(work_dir) / TRAVEL, [t.code for t in tasks])
-    travel = _best_rows(raw)
-    every_horizon = _read(Path(work_dir) / HORIZONS, [t.code for t in tasks])
-    horizons = every_horizon[every_horizon["own"].to_numpy(bool)]  # the own extract's
-    reach = _Reach(
-        origins=_read(Path(work_dir) / ORIGINS, [t.code for t in tasks]),
-        away=_read(Path(work_dir) / AWAY, [t.code for t in tasks]),
-        extent=_read(Path(work_dir) / EXTENT, [t.code for t in tasks]),
-    )
+    labels = [t.code for t in tasks]
 
+    def evaluate() -> _Evaluation:
+        return _Evaluation.of(
+            Path(work_dir), labels, groups, work_code_of, inside, sites, site_ids, site_code,
+            results, opts,
+        )  # fmt: skip
+
+    state = evaluate()
     read_s = time.perf_counter() - started - routed_s
-    commute = _commutes(groups, travel, work_code_of, inside)
-    pairs, counts = _pairs(groups, commute, travel, site_ids, opts)
-    site_h = horizons[horizons["kind"] == "site"].set_index("destination_id")
+    widened: list[dict[str, Any]] = []
+    for round_ in range(1, opts.widen_rounds + 1):
+        if widen is None:
+            break
+        km = opts.margin_km(round_)
+        tried = pd.DataFrame({"home_id": [], "site": []})
+        # a commute certified in the first step may make pairs eligible: a second step routes them
+        for step in (1, 2):
+            todo_sites, todo_work = state.unresolved(groups)
+            if step == 2:
+                todo_work = todo_work.iloc[:0]
+                seen = todo_sites.merge(tried, how="left", indicator=True)["_merge"] == "both"
+                todo_sites = todo_sites[~seen.to_numpy()]
+            if len(todo_sites) == 0 and len(todo_work) == 0:
+                break
+            wide = _wide_tasks(
+                todo_sites, todo_work, homes, works, sites, widen, km, opts, work_dir,
+                prefix=f"wide{km:g}km{'' if step == 1 else '.2'}-",
+            )  # fmt: skip
+            if not wide:
+                break
+            say(
+                f"{len(todo_sites)} pair(s) and {len(todo_work)} commute(s) not certified: "
+                f"routed again in {len(wide)} extract(s) of their region and {km:g} km around"
+            )
+            done = _run(wide, client, say)
+            results += done
+            labels += [t.code for t in wide]
+            state = evaluate()
+            left_sites, left_work = state.unresolved(groups)
+            widened.append(
+                {
+                    "margin_km": km,
+                    "extracts": len(wide),
+                    "pairs_before": len(todo_sites),
+                    "commutes_before": len(todo_work),
+                    "pairs_after": len(left_sites),
+                    "commutes_after": len(left_work),
+                    "task_cpu_s": round(sum(float(r.get("cpu_s", 0.0)) for r in done), 3),
+                }
+            )
+            tried = todo_sites
+            if len(todo_work) == 0:
+                break
+        if not widened or widened[-1]["pairs_after"] + widened[-1]["commutes_after"] == 0:
+            break
+    commute, pairs, counts, unknown = state.commute, state.pairs, state.counts, state.unknown
+    site_h = state.horizons[state.horizons["kind"] == "site"].set_index("destination_id")
     reach_open = int((site_h["horizon_to"].reindex(site_ids).fillna(0.0) <= opts.max_minutes).sum())
-    top_kmh = max([float(r.get("top_speed_kmh", 0.0)) for r in results] + [ACCESS_SPEED_KMH])
-    unknown = _unknown_pairs(
-        groups,
-        commute,
-        travel,
-        raw,
-        sites,
-        site_ids,
-        site_code,
-        every_horizon,
-        reach,
-        top_kmh,
-        opts,
-    )
-    pairs_s = time.perf_counter() - started - routed_s - read_s
+    top_kmh = state.top_kmh
+    widen_s = time.perf_counter() - started - routed_s - read_s
     say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
     arrays = (
         pairs["group"].to_numpy(np.int64),
@@ -407,6 +466,7 @@ def plan_national(
         "unknown_pairs": len(unknown),
         "agents_commute_unknown": commutes_unknown,
         "buffer_km": opts.buffer_km,
+        "widened": widened,
         "top_speed_kmh": round(top_kmh, 3),
         "exact": exact,
         "placed": int((allocation["status"] == "assigned").sum()),
@@ -427,7 +487,7 @@ def plan_national(
         "prepare_s": round(prepared_s, 3),
         "route_s": round(routed_s - prepared_s, 3),
         "read_s": round(read_s, 3),
-        "pairs_s": round(pairs_s, 3),
+        "widen_s": round(widen_s, 3),
         "task_cpu_s": round(sum(float(r.get("cpu_s", 0.0)) for r in results), 3),
         "task_s": round(sum(float(r.get("seconds", 0.0)) for r in results), 3),
         "total_s": round(time.perf_counter() - started, 3),
@@ -609,6 +669,247 @@ def _run(tasks: list[DepartementTask], client: Any, say: Progress) -> list[dict[
     return sorted(results, key=lambda r: str(r["code"]))
 
 
+def _wide_tasks(
+    todo_sites: pd.DataFrame,
+    todo_work: pd.DataFrame,
+    homes: pd.DataFrame,
+    works: pd.DataFrame,
+    sites: pd.DataFrame,
+    widen: Widen,
+    km: float,
+    opts: NationalOptions,
+    work_dir: str | Path,
+    *,
+    prefix: str,
+) -> list[DepartementTask]:
+    """Tasks that route the unresolved pairs again, each in an extract of their region.
+
+    ``todo_sites`` holds ``home_id, site`` (site index), ``todo_work``
+    ``home_id, workplace_id``. Each destination's region is the box around
+    it and its homes, grown by ``km`` on every side: there, both ends of each
+    of its pairs lie at least ``km`` from the cut. Overlapping boxes are
+    merged; each region gets one task (named ``prefix`` + number) routing its
+    homes to its destinations. Its rows are no département's own (``own``
+    False): a row it cannot certify is dropped, the first extract's row stays.
+    """
+    dest = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "kind": "site",
+                    "key": todo_sites["site"].astype(str).to_numpy(),
+                    "home_id": todo_sites["home_id"].to_numpy(),
+                    "lon": sites["lon"].to_numpy(float)[todo_sites["site"].to_numpy(np.int64)],
+                    "lat": sites["lat"].to_numpy(float)[todo_sites["site"].to_numpy(np.int64)],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "kind": "workplace",
+                    "key": todo_work["workplace_id"].astype(str).to_numpy(),
+                    "home_id": todo_work["home_id"].to_numpy(),
+                }
+            ).merge(
+                works.rename(
+                    columns={"workplace_id": "key", "workplace_lon": "lon", "workplace_lat": "lat"}
+                )[["key", "lon", "lat"]],
+                on="key",
+                how="left",
+            ),
+        ],
+        ignore_index=True,
+    )
+    if len(dest) == 0:
+        return []
+    at = homes.set_index("home_id").reindex(dest["home_id"].to_numpy())
+    to_metric = Transformer.from_crs(INPUT_CRS, WORKING_CRS, always_xy=True)
+    hx, hy = to_metric.transform(at["lon"].to_numpy(float), at["lat"].to_numpy(float))
+    dx, dy = to_metric.transform(dest["lon"].to_numpy(float), dest["lat"].to_numpy(float))
+    corners = pd.DataFrame(
+        {
+            "kind": dest["kind"],
+            "key": dest["key"],
+            "x0": np.minimum(hx, dx),
+            "y0": np.minimum(hy, dy),
+            "x1": np.maximum(hx, dx),
+            "y1": np.maximum(hy, dy),
+        }
+    )
+    box = corners.groupby(["kind", "key"], sort=True).agg(
+        x0=("x0", "min"), y0=("y0", "min"), x1=("x1", "max"), y1=("y1", "max")
+    )
+    grow = km * 1000.0
+    region = _merge_boxes(
+        box[["x0", "y0", "x1", "y1"]].to_numpy(float) + np.array([-grow, -grow, grow, grow])
+    )
+    to_wgs = Transformer.from_crs(WORKING_CRS, INPUT_CRS, always_xy=True)
+    shapes: dict[str, shapely.Geometry] = {}
+    for k, (x0, y0, x1, y1) in enumerate(region["box"]):
+        metric = shapely.segmentize(shapely.box(x0, y0, x1, y1), 1000.0)
+        shapes[f"{prefix}{k:03d}"] = shapely.transform(
+            metric, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
+        )
+    sources = widen(shapes)
+    member = pd.DataFrame(
+        {"kind": box.index.get_level_values(0), "key": box.index.get_level_values(1)}
+    ).assign(region=region["of"])
+    dest = dest.merge(member, on=["kind", "key"], how="left")
+    homes_at = homes.set_index("home_id")
+    tasks = []
+    for k, name in enumerate(shapes):
+        if name not in sources:
+            continue
+        mine = dest[dest["region"].to_numpy() == k]
+        on_site = mine[mine["kind"] == "site"]
+        on_work = mine[mine["kind"] == "workplace"]
+        here = sites.iloc[np.unique(on_site["key"].to_numpy(np.int64))]
+        places = on_work.drop_duplicates("key")
+        tasks.append(
+            DepartementTask(
+                code=name,
+                source=sources[name],
+                origins=homes_at.loc[sorted(set(mine["home_id"])), ["lon", "lat"]]
+                .rename_axis("id")
+                .reset_index(),
+                sites=pd.DataFrame(
+                    {
+                        "id": here["telecentre_id"].astype(str).to_numpy(),
+                        "lon": here["lon"].to_numpy(float),
+                        "lat": here["lat"].to_numpy(float),
+                        "own": np.zeros(len(here), dtype=bool),
+                    }
+                ),
+                workplaces=pd.DataFrame(
+                    {
+                        "id": places["key"].to_numpy(object),
+                        "lon": places["lon"].to_numpy(float),
+                        "lat": places["lat"].to_numpy(float),
+                        "own": np.zeros(len(places), dtype=bool),
+                    }
+                ),
+                commutes=pd.DataFrame(
+                    {
+                        "origin_id": on_work["home_id"].to_numpy(),
+                        "destination_id": on_work["key"].to_numpy(object),
+                    }
+                ),
+                max_minutes=opts.max_minutes,
+                out_dir=str(work_dir),
+                sites_file=str(Path(work_dir) / "sites.parquet"),
+            )
+        )
+    return tasks
+
+
+def _merge_boxes(boxes: np.ndarray) -> dict[str, np.ndarray]:
+    """Merge overlapping boxes (``x0, y0, x1, y1`` rows) until none overlap.
+
+    Returns ``box``: the merged boxes, and ``of``: each input box's merged box.
+    """
+    of = np.arange(len(boxes))
+    merged = boxes.copy()
+    while True:
+        shapes = shapely.box(merged[:, 0], merged[:, 1], merged[:, 2], merged[:, 3])
+        left, right = shapely.STRtree(shapes).query(shapes, predicate="intersects")
+        graph = coo_matrix(
+            (np.ones(left.size), (left, right)), shape=(len(merged), len(merged))
+        ).tocsr()
+        count, part = connected_components(graph, directed=False)
+        of = part[of]
+        grouped = pd.DataFrame(merged, columns=["x0", "y0", "x1", "y1"]).groupby(part)
+        merged = grouped.agg({"x0": "min", "y0": "min", "x1": "max", "y1": "max"}).to_numpy()
+        if count == len(shapes):
+            return {"box": merged, "of": of}
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    """What the tables written so far say: the pairs, commutes and what is not certified."""
+
+    raw: pd.DataFrame  # every task's rows (``departement``: the task's name)
+    travel: pd.DataFrame  # one row per pair (:func:`_best_rows`)
+    horizons: pd.DataFrame  # the own extract's destinations
+    commute: pd.DataFrame
+    pairs: pd.DataFrame
+    counts: dict[str, int]
+    doubtful: pd.DataFrame  # routed, not certified, eligible at the time found
+    unknown: pd.DataFrame  # not routed or not certified, possibly eligible
+    top_kmh: float
+
+    @classmethod
+    def of(
+        cls,
+        folder: Path,
+        labels: list[str],
+        groups: pd.DataFrame,
+        work_code_of: dict[str, str],
+        inside: dict[str, np.ndarray],
+        sites: pd.DataFrame,
+        site_ids: np.ndarray,
+        site_code: np.ndarray,
+        results: list[dict[str, Any]],
+        opts: NationalOptions,
+    ) -> _Evaluation:
+        """Read the tables of the tasks ``labels`` and evaluate every pair."""
+        raw = _read(folder / TRAVEL, labels)
+        travel = _best_rows(raw)
+        every_horizon = _read(folder / HORIZONS, labels)
+        reach = _Reach(
+            origins=_read(folder / ORIGINS, labels),
+            away=_read(folder / AWAY, labels),
+            extent=_read(folder / EXTENT, labels),
+        )
+        commute = _commutes(groups, travel, work_code_of, inside)
+        pairs, counts, doubtful = _pairs(groups, commute, travel, site_ids, opts)
+        top_kmh = max([float(r.get("top_speed_kmh", 0.0)) for r in results] + [ACCESS_SPEED_KMH])
+        unknown = _unknown_pairs(
+            groups,
+            commute,
+            travel,
+            raw,
+            sites,
+            site_ids,
+            site_code,
+            every_horizon,
+            reach,
+            top_kmh,
+            opts,
+        )
+        return cls(
+            raw=raw,
+            travel=travel,
+            horizons=every_horizon[every_horizon["own"].to_numpy(bool)],
+            commute=commute,
+            pairs=pairs,
+            counts=counts,
+            doubtful=doubtful,
+            unknown=unknown,
+            top_kmh=top_kmh,
+        )
+
+    def unresolved(self, groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``home_id, site`` and ``home_id, workplace_id`` that no extract has certified.
+
+        The site pairs that may be eligible (:attr:`doubtful`, :attr:`unknown`)
+        and the commutes not certified or not routed (the home outside its
+        workplace's buffer), each once.
+        """
+        both = pd.concat([self.doubtful, self.unknown], ignore_index=True)
+        home = groups["home_id"].to_numpy()
+        todo_sites = pd.DataFrame(
+            {
+                "home_id": home[both["group"].to_numpy(np.int64)],
+                "site": both["site"].to_numpy(np.int64),
+            }
+        ).drop_duplicates(ignore_index=True)
+        reasons = self.commute["reason"].to_numpy()
+        open_ = np.isin(reasons, [REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE])
+        todo_work = groups.loc[open_, ["home_id", "workplace_id"]].drop_duplicates(
+            ignore_index=True
+        )
+        return todo_sites, todo_work
+
+
 def _read(folder: Path, codes: list[str]) -> pd.DataFrame:
     """Concatenate the département partitions written by the tasks (only these codes)."""
     frames = []
@@ -677,8 +978,12 @@ def _pairs(
     travel: pd.DataFrame,
     site_ids: np.ndarray,
     opts: NationalOptions,
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Eligible (group, site) pairs and their whole weekly gain (the rules of the model stage)."""
+) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
+    """Eligible (group, site) pairs and their whole weekly gain (the rules of the model stage).
+
+    Also returns ``group, site``: the pairs a task routed without certifying
+    them that would be eligible at the time found.
+    """
     site_rows = travel[travel["kind"] == "site"]
     site_pos = pd.Series(np.arange(site_ids.size), index=site_ids)
     usable = groups[commute["reason"].to_numpy() == ""]
@@ -700,6 +1005,13 @@ def _pairs(
         "routed_site_pairs": len(merged),
         "uncertified_pairs": int((ok & ~certified).sum()),
     }
+    doubt = ok & ~certified
+    doubtful = pd.DataFrame(
+        {
+            "group": merged["group"].to_numpy()[doubt],
+            "site": site_pos.reindex(merged["destination_id"].to_numpy()[doubt]).to_numpy(np.int64),
+        }
+    )
     ok &= certified
     pairs = pd.DataFrame(
         {
@@ -709,7 +1021,7 @@ def _pairs(
             "minutes_to": s_to[ok],
         }
     )
-    return pairs, counts
+    return pairs, counts, doubtful
 
 
 def _unknown_pairs(

@@ -187,6 +187,29 @@ class SyntheticFrance:
         """Return a source that builds (and caches) a département's buffered extract."""
         return SyntheticSource(code=code, country=self, buffer_km=buffer_km, cache=str(cache_dir))
 
+    def region_source(
+        self, name: str, polygon: shapely.Geometry, *, cache_dir: str | Path
+    ) -> SyntheticSource:
+        """Return a source of the grid's window around ``polygon`` (WGS84), named ``name``.
+
+        The window holds every node within the polygon's bounds (and one more
+        on each side): the wider extracts of :func:`.plan.plan_national`.
+        """
+        to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
+        lon, lat = shapely.get_coordinates(polygon).T
+        x, y = (np.asarray(a) for a in to_metric.transform(lon, lat))
+        col = (np.array([x.min(), x.max()]) - _X0) / self.spacing_m
+        row = (np.array([y.min(), y.max()]) - _Y0) / self.spacing_m
+        window = (
+            int(np.floor(col[0])) - 1,
+            int(np.floor(row[0])) - 1,
+            int(np.ceil(col[1])) + 2,
+            int(np.ceil(row[1])) + 2,
+        )
+        return SyntheticSource(
+            code=name, country=self, buffer_km=0.0, cache=str(cache_dir), window=window
+        )
+
     def points(
         self, count: int, *, seed: int, codes: list[str] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -233,15 +256,21 @@ class SyntheticSource:
     country: SyntheticFrance
     buffer_km: float
     cache: str
+    window: tuple[int, int, int, int] | None = None  # else the département's and its buffer
 
     def load(self) -> Extract:
         """Read the cached extract, or build and cache it."""
-        path = Path(self.cache) / f"{self.code}-{self.buffer_km:g}km-s{self.country.seed}.pkl"
+        if self.window is None:
+            name = f"{self.code}-{self.buffer_km:g}km"
+        else:
+            name = "window-" + "_".join(str(v) for v in self.window)
+        path = Path(self.cache) / f"{name}-s{self.country.seed}.pkl"
         return load_or_rebuild(path, self._build)
 
     def _build(self) -> Extract:
-        """Build the département's buffered window of the grid and prepare it."""
-        graph, boundary = self.country.graph(self.country.window(self.code, self.buffer_km))
+        """Build the window of the grid (by default the département's and its buffer)."""
+        window = self.window or self.country.window(self.code, self.buffer_km)
+        graph, boundary = self.country.graph(window)
         return prepare_extract(
             graph, code=self.code, boundary=boundary, source=f"synthetic {self.code}"
         )
