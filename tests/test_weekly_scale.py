@@ -512,3 +512,30 @@ def test_the_fallback_of_the_large_path_keeps_to_the_time_limit(
     assert max(ends) <= 1000.0 + limit * (1 + 0.1)
     placed = np.bincount(plan.group, weights=plan.count, minlength=14)
     assert np.all(placed[:2] == np.asarray(inst["counts"])[:2])  # the fallback found a plan
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_must_assign_group_of_no_agents_with_no_pair_is_no_infeasibility(
+    large: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # group 0: must be assigned, but 0 agents and no pair; group 1: one agent, one pair
+    if large:
+        _force_large_path(monkeypatch)
+        monkeypatch.setattr(weekly, "LARGE_GROUPS", 1)
+    plan = solve_weekly_pairs(
+        np.array([1]),
+        np.array([0]),
+        np.array([600]),
+        counts=np.array([0, 1]),
+        days=np.array([1, 1]),
+        allowed=np.ones((2, 5), dtype=bool),
+        preferred=np.zeros((2, 5), dtype=bool),
+        bonus=0,
+        desks=np.ones((1, 5), dtype=np.int64),
+        must=np.array([True, False]),
+        time_limit_s=5.0,
+    )
+    assert plan.proven
+    assert plan.group.tolist() == [1]
+    assert plan.count.tolist() == [1]
+    assert plan.objective == 600

@@ -527,6 +527,9 @@ def _validated(
     keep = _SIZE[usable] >= d[agent]
     order = np.argsort(agent[keep], kind="stable")
     idx = np.flatnonzero(keep)[order]
+    # a group of no agents has nobody to place: "must" says nothing of it (with no pair it
+    # would make the problem look infeasible)
+    must_ = must_ & (counts_ > 0)
     if limit is not None and limit >= int(counts_.sum()):
         limit = None
     return _Data(
