@@ -1367,6 +1367,32 @@ def test_roster_resolver_names_the_file_row_of_a_roster_read_from_a_file(tmp_pat
         roster_resolver(workplaces=places)(read_agents(path))
 
 
+def test_group_agents_names_rows_as_the_user_sees_them(tmp_path):
+    """``group_agents`` named the file's row 3 'agents row 2': a roster read from a file is
+    named by its file's line, a table given in the library by its position from 1 (as the
+    resolver and the plan name rows)."""
+    from optimizer.inputs import read_agents
+
+    path = tmp_path / "staff.csv"
+    path.write_text(
+        "agent_id,lon,lat,workplace_lon,workplace_lat\na,2.5,43.85,2.55,43.83\n"
+        "b,2.5,43.85,2.55,43.83\n"
+    )
+    read = read_agents(path)
+    read["workplace_lon"], read["workplace_lat"] = [2.55, np.nan], [43.83, np.nan]
+    with pytest.raises(InputError, match=r"staff\.csv: row 3 \(agent_id 'b'\): a point has no"):
+        group_agents(read)
+    table = read.drop(columns=["impossible_days"]).set_axis([10, 11])
+    table.attrs = {}
+    with pytest.raises(InputError, match=r"^agents row 2 \(b\): a point has no coordinates"):
+        group_agents(table)
+    days = table.assign(workplace_lon=2.55, workplace_lat=43.83, telework_days=[1, 6])
+    with pytest.raises(InputError, match=r"^agents row 2 \(b\): telework_days must be 1 to 5"):
+        group_agents(days)
+    with pytest.raises(InputError, match=r"^agents row 1 \(a\): impossible_days 'lun'"):
+        group_agents(days.assign(telework_days=1, impossible_days=["lun", ""]))
+
+
 def _square_graph():
     """Four one-way roads round a 1 km square: 1 -> 2 in 60 s, then 2 -> 3 -> 4 -> 1 in 600 s each.
 

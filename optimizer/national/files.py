@@ -49,7 +49,7 @@ from optimizer.inputs import (
 )
 from optimizer.national.cluster import connect
 from optimizer.national.extracts import NetworkSource
-from optimizer.national.groups import Resolver, locate, one_row_per_code
+from optimizer.national.groups import Resolver, locate, one_row_per_code, row_name
 from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
 from optimizer.national.plan import (
     NationalOptions,
@@ -328,14 +328,14 @@ def roster_resolver(
             if unknown.any():
                 k = int(np.flatnonzero(lost)[np.flatnonzero(unknown)[0]])
                 msg = (
-                    f"{_where(out, k)}: workplace '{ids.iloc[k]}' is not in the workplaces "
+                    f"{row_name(out, k)}: workplace '{ids.iloc[k]}' is not in the workplaces "
                     "file (--workplaces)."
                 )
                 raise InputError(msg)
             if at_office.any() and head_office is None:
                 k = int(np.flatnonzero(lost)[np.flatnonzero(at_office)[0]])
                 msg = (
-                    f"{_where(out, k)} names no workplace: give workplace_id (with "
+                    f"{row_name(out, k)} names no workplace: give workplace_id (with "
                     "--workplaces), workplace_lon/workplace_lat, or --head-office."
                 )
                 raise InputError(msg)
@@ -351,21 +351,6 @@ def roster_resolver(
     return resolve
 
 
-def _where(roster: pd.DataFrame, k: int) -> str:
-    """Name row ``k`` of a roster for a message: the file's row when it came from a file.
-
-    A roster read by :func:`optimizer.inputs.read_agents` knows its file
-    (``attrs["name"]``): its rows are named as the file shows them (the header is
-    line 1, so row ``k`` is line ``k + 2``); a table given in the library is
-    named ``agents row k + 1``.
-    """
-    agent = roster["agent_id"].iloc[k]
-    name = roster.attrs.get("name")
-    if name:
-        return f"{name}: row {k + 2} (agent_id '{agent}')"
-    return f"agents row {k + 1} ({agent})"
-
-
 def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
     """Put ``rows`` (without points) at their commune's town hall, in place."""
     from optimizer.places import PlaceError, locate_communes
@@ -379,7 +364,7 @@ def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
     if all(given[k] is None for k in ("commune", "insee", "code_postal")):
         k = int(np.flatnonzero(rows)[0])
         msg = (
-            f"{_where(out, k)}: no coordinates and no commune: "
+            f"{row_name(out, k)}: no coordinates and no commune: "
             "give lon, lat or commune / insee / code_postal."
         )
         raise InputError(msg)
@@ -392,7 +377,7 @@ def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
         )
     except PlaceError as exc:
         k = int(np.flatnonzero(rows)[exc.row or 0])
-        msg = f"{_where(out, k)}: {exc}"
+        msg = f"{row_name(out, k)}: {exc}"
         raise InputError(msg) from None
     for axis in ("lon", "lat"):
         values = out[axis].to_numpy(float).copy()
