@@ -1052,6 +1052,32 @@ def _refused_in_one_line(tmp_path: Path, args: list[str]) -> str:
     return str(done.output)
 
 
+@pytest.mark.parametrize("coordinates", [False, True])
+def test_a_workplace_id_that_is_a_site_id_is_refused_with_or_without_coordinates(
+    tmp_path, coordinates
+) -> None:
+    """A workplaces file whose id is also a site's was refused, unless the roster had
+    ``workplace_lon, workplace_lat`` columns: then the check was skipped."""
+    roster = "agent_id,lon,lat,workplace_id" + (
+        ",workplace_lon,workplace_lat" if coordinates else ""
+    )
+    row = "a,2.5,43.85,S" + (",2.55,43.83" if coordinates else "")
+    (tmp_path / "agents.csv").write_text(f"{roster}\n{row}\n")
+    (tmp_path / "sites.csv").write_text("telecentre_id,lon,lat,capacity\nS,2.5,43.84,1\n")
+    (tmp_path / "workplaces.csv").write_text("workplace_id,lon,lat\nS,2.55,43.83\n")
+    folder = _national_folder(tmp_path)
+    output = _refused_in_one_line(
+        tmp_path,
+        [
+            *("--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")),
+            *("--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)),
+            *("--workplaces", str(tmp_path / "workplaces.csv")),
+        ],
+    )
+    assert "workplaces.csv: workplace id 'S' is also a telecentre id (in " in output
+    assert "sites.csv). Give workplaces ids of their own." in output
+
+
 def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) -> None:
     args = ["--scheduler", "local:1", "--pseudonymise", "salt", "--minimax"]
     assert "--minimax, --pseudonymise" in _refused_in_one_line(tmp_path, args)

@@ -448,8 +448,10 @@ def run_national_files(
         )
         raise InputError(msg)
     sites = read_telecentres(telecentres_file, crs=crs)
-    if raw is None:
-        check_workplace_refs(agents, places, sites)
+    # a workplace id that is a site's is refused in every case; the ids the rows name are
+    # checked here only when no row gives coordinates (else the resolver checks the rows
+    # that give none, since the others need no id of the workplaces file)
+    check_workplace_refs(agents if raw is None else agents.iloc[:0], places, sites)
     areas = read_departements(network)
     if head_office is not None:
         _check_head_office(head_office, areas, network)
