@@ -925,6 +925,39 @@ def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_loc
     assert len(calls) == 5
 
 
+@pytest.mark.parametrize("damage", ["cut short", "same size"])
+def test_a_damaged_split_extract_is_split_again_and_the_run_succeeds(tmp_path, instance, damage):
+    """A damaged ``extracts/CODE.osm`` (cut short, or overwritten at the same size) was used
+    as it was (its prepared cache, older than it, rebuilt from it): the run failed until the
+    user deleted it. The split stamp records each extract's size and time: it is split again."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = _national_folder(tmp_path, "one")
+    agents.head(60).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    out = tmp_path / "out"
+    args = ["--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")]
+    args += ["--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)]
+    args += ["--max-minutes", str(OPTIONS.max_minutes), "--out", str(out), "-q"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    extract = folder / "extracts" / "D01.osm"
+    whole = extract.read_bytes()
+    planned = json.loads((out / "summary.json").read_text())["saving_minutes_week"]
+    if damage == "cut short":
+        extract.write_bytes(whole[: len(whole) // 2])
+    else:
+        middle = len(whole) // 2
+        extract.write_bytes(whole[:middle] + b"\0" * 64 + whole[middle + 64 :])
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert extract.read_bytes() == whole  # split again
+    assert json.loads((out / "summary.json").read_text())["saving_minutes_week"] == planned
+
+
 def test_a_failed_run_leaves_the_tables_of_the_run_the_folder_holds(tmp_path, instance):
     """``<out>.tables`` belongs to the run ``<out>`` holds: a second run that fails half-way
     (one département's network unreadable) used to leave the other départements' partitions

@@ -5,7 +5,8 @@ The network is a folder holding the département boundaries
 either one OpenStreetMap file per département (``CODE.osm.pbf``,
 ``CODE.osm``...) or one large file of the country or a region (any other
 ``*.osm.pbf``), split once into buffered extracts in ``extracts/`` (reused
-while newer than the file). Prepared extracts are cached in ``cache/``.
+while newer than the file and unchanged since the split). Prepared extracts
+are cached in ``cache/``.
 
 Agents are read like any roster (:func:`optimizer.inputs.read_agents`): a
 home by coordinates, or by commune, INSEE code or postcode (placed at the
@@ -195,7 +196,8 @@ def national_sources(
         if not _split_is_current(stamp, big, wanted):
             stamp.unlink(missing_ok=True)
             extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
-            stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts)}))
+            marks = {code: _mark(split_dir / f"{code}.osm") for code in sorted(extracts)}
+            stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts), "files": marks}))
         else:
             extracts = {
                 p.name.split(".")[0]: p
@@ -236,7 +238,10 @@ def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool
     The split is redone when the large file is newer, when the buffer or the
     départements changed (an extract cut for another buffer, or a
     département missing, would be reused silently otherwise), or when an
-    extract it wrote is gone (deleted as unreadable, say).
+    extract it wrote is gone (deleted as unreadable, say) or damaged: its size
+    or modification time differs from the stamp's (cut short, overwritten,
+    edited). A checksum would also catch damage that keeps both, at the cost
+    of reading every extract at every run (tens of GB for France): not done.
     """
     if not stamp.exists() or stamp.stat().st_mtime < big.stat().st_mtime:
         return False
@@ -246,10 +251,28 @@ def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool
         return False
     if not isinstance(done, dict) or {k: done.get(k) for k in wanted} != wanted:
         return False
-    written = done.get("extracts")
-    if not isinstance(written, list):
-        return False
-    return all((stamp.parent / f"{code}.osm").exists() for code in written)
+    written, marks = done.get("extracts"), done.get("files")
+    if not isinstance(written, list) or not isinstance(marks, dict):
+        return False  # a stamp without the extracts' marks (older versions): split again
+    for code in written:
+        path = stamp.parent / f"{code}.osm"
+        if _mark(path) != marks.get(code):
+            logger.warning(
+                "%s: missing, or changed since the split (size or time): splitting %s again",
+                path,
+                big.name,
+            )
+            return False
+    return True
+
+
+def _mark(path: Path) -> list[int] | None:
+    """Size and modification time (ns) of a file, as a split stamp records them (None: none)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return [info.st_size, info.st_mtime_ns]
 
 
 def _check_head_office(office: HeadOffice, areas: gpd.GeoDataFrame, network: Path) -> None:
