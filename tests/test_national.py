@@ -1273,6 +1273,13 @@ def test_roster_by_commune_and_workplaces_file_equals_single_process(
     assert round(summary["saving_minutes_week"] * 60) == expected
     allocation = pd.read_csv(out / "allocation.csv")
     assert allocation["agent_id"].tolist() == points["agent_id"].tolist()
+    # how each home was placed, as a plain run says it
+    assert allocation.columns[-3:].tolist() == ["location", "location_precision_m", "reason"]
+    by_commune = np.arange(n) >= 40
+    assert (allocation["location"] == np.where(by_commune, "commune", "coordinates")).all()
+    assert allocation["location_precision_m"].isna().tolist() == (~by_commune).tolist()
+    extent = [halls.loc[codes[k % len(codes)], "extent_m"] for k in range(40, n)]
+    assert allocation["location_precision_m"].iloc[40:].tolist() == extent
 
 
 def test_allocation_file_tells_no_household_and_rounds_minutes_as_a_plain_run() -> None:
@@ -1299,6 +1306,63 @@ def test_allocation_file_tells_no_household_and_rounds_minutes_as_a_plain_run() 
     assert written["minutes_to_work"].tolist() == [9.8, 9.8]
     assert written["saving_minutes_week"].iloc[0] == 17.0
     assert "group" in plan  # the library's plan keeps it
+
+
+def test_allocation_file_says_how_each_home_was_placed_as_a_plain_run() -> None:
+    """A plain run's ``allocation.csv`` says how each home was placed (``location``,
+    ``location_precision_m`` before ``reason``); a national run's said nothing of it."""
+    from optimizer.national.files import allocation_file
+
+    plan = pd.DataFrame(
+        {
+            "agent_id": ["a", "b"],
+            "group": [0, 1],
+            "telecentre_id": ["S1", ""],
+            "status": ["assigned", "not_assigned"],
+            "reason": ["", "capacity full"],
+        }
+    )
+    roster = pd.DataFrame(
+        {
+            "agent_id": ["a", "b"],
+            "insee": ["", "12069"],
+            "location": ["coordinates", "commune"],
+            "location_precision_m": [np.nan, 7300.0],
+        }
+    )
+    written = allocation_file(plan, roster)
+    assert written.columns.tolist() == [
+        "agent_id",
+        "telecentre_id",
+        "status",
+        "location",
+        "location_precision_m",
+        "reason",
+    ]
+    assert written["location"].tolist() == ["coordinates", "commune"]
+    assert np.isnan(written["location_precision_m"].iloc[0])
+    assert written["location_precision_m"].iloc[1] == 7300.0
+    with pytest.raises(InputError, match="roster the allocation was planned for"):
+        allocation_file(plan, roster.iloc[::-1])
+
+
+def test_roster_resolver_says_how_it_placed_the_homes() -> None:
+    from optimizer.national.files import roster_resolver
+
+    roster = pd.DataFrame(
+        {
+            "agent_id": ["a", "b"],
+            "lon": [2.5, np.nan],
+            "lat": [43.85, np.nan],
+            "insee": ["", "12069"],
+            "workplace_lon": [2.55, 2.55],
+            "workplace_lat": [43.83, 43.83],
+        }
+    )
+    done = roster_resolver()(roster)
+    assert done["location"].tolist() == ["coordinates", "commune"]
+    assert np.isnan(done["location_precision_m"].iloc[0])
+    assert done["location_precision_m"].iloc[1] == 7300.0  # Combret's, data/communes_france
 
 
 def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():

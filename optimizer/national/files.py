@@ -316,7 +316,11 @@ def roster_resolver(
         Takes the roster and returns a copy where rows without ``lon, lat``
         sit at the town hall of their ``commune`` / ``insee`` /
         ``code_postal`` (with ``departement`` for homonyms), and rows without
-        ``workplace_lon, workplace_lat`` at the workplace they name.
+        ``workplace_lon, workplace_lat`` at the workplace they name. When it
+        places rows at town halls, those get ``location`` ``commune`` and
+        their ``location_precision_m`` (as :func:`optimizer.inputs.read_agents`
+        gives them); the other rows keep theirs (``coordinates`` and NaN when
+        the roster had none).
 
     Raises
     ------
@@ -406,6 +410,20 @@ def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
         values = out[axis].to_numpy(float).copy()
         values[rows] = found[axis].to_numpy(float)
         out[axis] = values
+    # how each home was placed, as read_agents says it (a plain run's allocation.csv)
+    location = (
+        out["location"].astype(object).to_numpy().copy()
+        if "location" in out
+        else np.full(len(out), "coordinates", dtype=object)
+    )
+    location[rows] = "commune"
+    precision = (
+        out["location_precision_m"].to_numpy(float).copy()
+        if "location_precision_m" in out
+        else np.full(len(out), np.nan)
+    )
+    precision[rows] = found["extent_m"].to_numpy(float)
+    out["location"], out["location_precision_m"] = location, precision
 
 
 def run_national_files(
@@ -519,7 +537,7 @@ def run_national_files(
         summary["parquet_tables"] = summary["work_dir"] = str(tables)
         folder.publish(
             {
-                ALLOCATION_FILE: _csv(allocation_file(plan.allocation)),
+                ALLOCATION_FILE: _csv(allocation_file(plan.allocation, agents)),
                 SCHEDULE_FILE: _csv(plan.schedule_table()),
                 SUMMARY_FILE: json.dumps(summary, indent=1, default=str) + "\n",
             }
@@ -569,7 +587,11 @@ def _install_tables(work: Path, tables: Path) -> None:
 MINUTE_DECIMALS = 1
 
 
-def allocation_file(allocation: pd.DataFrame) -> pd.DataFrame:
+#: How each home was placed, copied from the roster as a plain run's ``allocation.csv`` has it.
+LOCATION_COLUMNS = ("location", "location_precision_m")
+
+
+def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return the allocation as written to ``allocation.csv``: what was asked for, no more.
 
     ``group`` (an internal number shared by the agents of one home point,
@@ -577,11 +599,41 @@ def allocation_file(allocation: pd.DataFrame) -> pd.DataFrame:
     minutes are rounded to :data:`MINUTE_DECIMALS` decimals, as a plain run
     writes them, instead of sixteen digits that pin each home's route to the
     centimetre.
+
+    Parameters
+    ----------
+    allocation
+        The plan's allocation (:attr:`.plan.NationalPlan.allocation`).
+    agents
+        The roster planned (same rows, same order), as
+        :func:`optimizer.inputs.read_agents` or :func:`roster_resolver` give
+        it: its ``location`` (``coordinates``, ``address`` or ``commune``) and
+        ``location_precision_m`` (for a home at its commune's town hall, the
+        largest distance from there to the commune's boundary; NaN for
+        coordinates) are written before ``reason``, as a plain run writes them.
+        Columns it lacks are left out.
+
+    Raises
+    ------
+    InputError
+        ``agents`` is not the roster of ``allocation`` (other ids or order).
     """
     out = allocation.drop(columns=["group"], errors="ignore").copy()
     for column in ("minutes_to_site", "minutes_to_work", "saving_minutes_week"):
         if column in out:
             out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
+    if agents is not None:
+        ids = agents["agent_id"].astype(str).to_numpy()
+        if len(ids) != len(out) or not np.array_equal(ids, out["agent_id"].astype(str)):
+            msg = (
+                "allocation_file: agents must be the roster the allocation was planned for, "
+                "in its order."
+            )
+            raise InputError(msg)
+        names = out.columns.tolist()
+        at = names.index("reason") if "reason" in names else len(names)
+        for column in reversed([c for c in LOCATION_COLUMNS if c in agents]):
+            out.insert(at, column, agents[column].to_numpy())
     return out
 
 
