@@ -423,9 +423,11 @@ def check_workplace_refs(
     known = set(workplaces["workplace_id"]) if workplaces is not None else set()
     clash = known & set(telecentres["telecentre_id"])
     if clash:
+        where = workplaces.attrs.get("name", "workplaces") if workplaces is not None else ""
+        sites = telecentres.attrs.get("name", "the telecentres")
         msg = (
-            f"workplace id '{sorted(clash)[0]}' is also a telecentre id. Give workplaces ids "
-            "of their own."
+            f"{where}: workplace id '{sorted(clash)[0]}' is also a telecentre id (in {sites}). "
+            "Give workplaces ids of their own."
         )
         raise InputError(msg)
     if "workplace_id" not in agents:

@@ -126,6 +126,50 @@ def test_bad_options_are_input_errors(kwargs, match) -> None:
         AssignmentProblem.from_cost_matrix(MINUTES, HEAD, np.ones(4), **kwargs)
 
 
+@pytest.mark.parametrize("select", [2.5, 2.0, np.float64(1.0), True, "2"])
+def test_a_select_that_is_not_a_whole_number_is_an_input_error(select: object) -> None:
+    # the library refuses what the command's --select (an integer option) cannot give
+    with pytest.raises(InputError, match=r"--select must be a whole number .*got"):
+        AssignmentProblem.from_cost_matrix(MINUTES, HEAD, np.ones(4), select=select)
+
+
+def test_a_whole_select_is_accepted_as_any_integer_type() -> None:
+    p = AssignmentProblem.from_cost_matrix(MINUTES, HEAD, np.ones(4), select=np.int64(2))
+    assert p.limit == 2
+    assert int(p.solve().assigned.sum()) == 2
+
+
+@pytest.mark.parametrize(
+    ("where", "match"),
+    [
+        ("minutes", r"minutes_to of agent '1' to telecentre '2' is -3 minutes"),
+        ("head", r"head_office_minutes_to of agent '1' is -3 minutes"),
+        ("km", r"km_to of agent '1' to telecentre '2' is -3 km"),
+        ("-inf", r"minutes_to of agent '1' to telecentre '2' is -inf minutes"),
+    ],
+)
+def test_a_negative_drive_time_or_distance_is_an_input_error(where: str, match: str) -> None:
+    minutes, head, km = MINUTES.copy(), HEAD.copy(), np.full(MINUTES.shape, 10.0)
+    if where == "head":
+        head[1] = -3.0
+    elif where == "km":
+        km[1, 2] = -3.0
+    else:
+        minutes[1, 2] = -np.inf if where == "-inf" else -3.0
+    with pytest.raises(InputError, match=match):
+        AssignmentProblem.from_cost_matrix(
+            minutes, head, np.ones(4), km=km, head_office_km=np.full(3, 40.0)
+        )
+
+
+def test_nan_minutes_stay_unreachable() -> None:
+    # NaN is the documented "unreachable", not an error
+    minutes = MINUTES.copy()
+    minutes[0, 0] = np.nan
+    r = AssignmentProblem.from_cost_matrix(minutes, HEAD, np.ones(4)).solve()
+    assert r.telecentre[0] != 0
+
+
 def test_bad_capacity_is_an_input_error() -> None:
     with pytest.raises(InputError, match="capacities"):
         AssignmentProblem.from_cost_matrix(MINUTES, HEAD, np.array([1, -1, 1, 1]))

@@ -1025,6 +1025,39 @@ def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_loc
     assert len(calls) == 5
 
 
+@pytest.mark.parametrize("damage", ["cut short", "same size"])
+def test_a_damaged_split_extract_is_split_again_and_the_run_succeeds(tmp_path, instance, damage):
+    """A damaged ``extracts/CODE.osm`` (cut short, or overwritten at the same size) was used
+    as it was (its prepared cache, older than it, rebuilt from it): the run failed until the
+    user deleted it. The split stamp records each extract's size and time: it is split again."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = _national_folder(tmp_path, "one")
+    agents.head(60).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    out = tmp_path / "out"
+    args = ["--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")]
+    args += ["--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)]
+    args += ["--max-minutes", str(OPTIONS.max_minutes), "--out", str(out), "-q"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    extract = folder / "extracts" / "D01.osm"
+    whole = extract.read_bytes()
+    planned = json.loads((out / "summary.json").read_text())["saving_minutes_week"]
+    if damage == "cut short":
+        extract.write_bytes(whole[: len(whole) // 2])
+    else:
+        middle = len(whole) // 2
+        extract.write_bytes(whole[:middle] + b"\0" * 64 + whole[middle + 64 :])
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert extract.read_bytes() == whole  # split again
+    assert json.loads((out / "summary.json").read_text())["saving_minutes_week"] == planned
+
+
 def test_a_failed_run_leaves_the_tables_of_the_run_the_folder_holds(tmp_path, instance):
     """``<out>.tables`` belongs to the run ``<out>`` holds: a second run that fails half-way
     (one département's network unreadable) used to leave the other départements' partitions
@@ -1150,6 +1183,32 @@ def _refused_in_one_line(tmp_path: Path, args: list[str]) -> str:
     assert done.output.count("\n") == 1
     assert not (tmp_path / "o").exists()
     return str(done.output)
+
+
+@pytest.mark.parametrize("coordinates", [False, True])
+def test_a_workplace_id_that_is_a_site_id_is_refused_with_or_without_coordinates(
+    tmp_path, coordinates
+) -> None:
+    """A workplaces file whose id is also a site's was refused, unless the roster had
+    ``workplace_lon, workplace_lat`` columns: then the check was skipped."""
+    roster = "agent_id,lon,lat,workplace_id" + (
+        ",workplace_lon,workplace_lat" if coordinates else ""
+    )
+    row = "a,2.5,43.85,S" + (",2.55,43.83" if coordinates else "")
+    (tmp_path / "agents.csv").write_text(f"{roster}\n{row}\n")
+    (tmp_path / "sites.csv").write_text("telecentre_id,lon,lat,capacity\nS,2.5,43.84,1\n")
+    (tmp_path / "workplaces.csv").write_text("workplace_id,lon,lat\nS,2.55,43.83\n")
+    folder = _national_folder(tmp_path)
+    output = _refused_in_one_line(
+        tmp_path,
+        [
+            *("--scheduler", "local:1", "--agents", str(tmp_path / "agents.csv")),
+            *("--telecentres", str(tmp_path / "sites.csv"), "--network", str(folder)),
+            *("--workplaces", str(tmp_path / "workplaces.csv")),
+        ],
+    )
+    assert "workplaces.csv: workplace id 'S' is also a telecentre id (in " in output
+    assert "sites.csv). Give workplaces ids of their own." in output
 
 
 def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) -> None:
@@ -1314,6 +1373,13 @@ def test_roster_by_commune_and_workplaces_file_equals_single_process(
     assert round(summary["saving_minutes_week"] * 60) == expected
     allocation = pd.read_csv(out / "allocation.csv")
     assert allocation["agent_id"].tolist() == points["agent_id"].tolist()
+    # how each home was placed, as a plain run says it
+    assert allocation.columns[-3:].tolist() == ["location", "location_precision_m", "reason"]
+    by_commune = np.arange(n) >= 40
+    assert (allocation["location"] == np.where(by_commune, "commune", "coordinates")).all()
+    assert allocation["location_precision_m"].isna().tolist() == (~by_commune).tolist()
+    extent = [halls.loc[codes[k % len(codes)], "extent_m"] for k in range(40, n)]
+    assert allocation["location_precision_m"].iloc[40:].tolist() == extent
 
 
 def test_allocation_file_tells_no_household_and_rounds_minutes_as_a_plain_run() -> None:
@@ -1340,6 +1406,63 @@ def test_allocation_file_tells_no_household_and_rounds_minutes_as_a_plain_run() 
     assert written["minutes_to_work"].tolist() == [9.8, 9.8]
     assert written["saving_minutes_week"].iloc[0] == 17.0
     assert "group" in plan  # the library's plan keeps it
+
+
+def test_allocation_file_says_how_each_home_was_placed_as_a_plain_run() -> None:
+    """A plain run's ``allocation.csv`` says how each home was placed (``location``,
+    ``location_precision_m`` before ``reason``); a national run's said nothing of it."""
+    from optimizer.national.files import allocation_file
+
+    plan = pd.DataFrame(
+        {
+            "agent_id": ["a", "b"],
+            "group": [0, 1],
+            "telecentre_id": ["S1", ""],
+            "status": ["assigned", "not_assigned"],
+            "reason": ["", "capacity full"],
+        }
+    )
+    roster = pd.DataFrame(
+        {
+            "agent_id": ["a", "b"],
+            "insee": ["", "12069"],
+            "location": ["coordinates", "commune"],
+            "location_precision_m": [np.nan, 7300.0],
+        }
+    )
+    written = allocation_file(plan, roster)
+    assert written.columns.tolist() == [
+        "agent_id",
+        "telecentre_id",
+        "status",
+        "location",
+        "location_precision_m",
+        "reason",
+    ]
+    assert written["location"].tolist() == ["coordinates", "commune"]
+    assert np.isnan(written["location_precision_m"].iloc[0])
+    assert written["location_precision_m"].iloc[1] == 7300.0
+    with pytest.raises(InputError, match="roster the allocation was planned for"):
+        allocation_file(plan, roster.iloc[::-1])
+
+
+def test_roster_resolver_says_how_it_placed_the_homes() -> None:
+    from optimizer.national.files import roster_resolver
+
+    roster = pd.DataFrame(
+        {
+            "agent_id": ["a", "b"],
+            "lon": [2.5, np.nan],
+            "lat": [43.85, np.nan],
+            "insee": ["", "12069"],
+            "workplace_lon": [2.55, 2.55],
+            "workplace_lat": [43.83, 43.83],
+        }
+    )
+    done = roster_resolver()(roster)
+    assert done["location"].tolist() == ["coordinates", "commune"]
+    assert np.isnan(done["location_precision_m"].iloc[0])
+    assert done["location_precision_m"].iloc[1] == 7300.0  # Combret's, data/communes_france
 
 
 def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():
@@ -1465,6 +1588,32 @@ def test_roster_resolver_names_the_file_row_of_a_roster_read_from_a_file(tmp_pat
     places = pd.DataFrame({"workplace_id": ["W0"], "lon": [2.6], "lat": [43.84]})
     with pytest.raises(InputError, match=r"staff\.csv: row 3 \(agent_id 'b'\) names no workplace"):
         roster_resolver(workplaces=places)(read_agents(path))
+
+
+def test_group_agents_names_rows_as_the_user_sees_them(tmp_path):
+    """``group_agents`` named the file's row 3 'agents row 2': a roster read from a file is
+    named by its file's line, a table given in the library by its position from 1 (as the
+    resolver and the plan name rows)."""
+    from optimizer.inputs import read_agents
+
+    path = tmp_path / "staff.csv"
+    path.write_text(
+        "agent_id,lon,lat,workplace_lon,workplace_lat\na,2.5,43.85,2.55,43.83\n"
+        "b,2.5,43.85,2.55,43.83\n"
+    )
+    read = read_agents(path)
+    read["workplace_lon"], read["workplace_lat"] = [2.55, np.nan], [43.83, np.nan]
+    with pytest.raises(InputError, match=r"staff\.csv: row 3 \(agent_id 'b'\): a point has no"):
+        group_agents(read)
+    table = read.drop(columns=["impossible_days"]).set_axis([10, 11])
+    table.attrs = {}
+    with pytest.raises(InputError, match=r"^agents row 2 \(b\): a point has no coordinates"):
+        group_agents(table)
+    days = table.assign(workplace_lon=2.55, workplace_lat=43.83, telework_days=[1, 6])
+    with pytest.raises(InputError, match=r"^agents row 2 \(b\): telework_days must be 1 to 5"):
+        group_agents(days)
+    with pytest.raises(InputError, match=r"^agents row 1 \(a\): impossible_days 'lun'"):
+        group_agents(days.assign(telework_days=1, impossible_days=["lun", ""]))
 
 
 def _square_graph():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -467,3 +468,74 @@ def test_a_split_days_flow_that_fails_leaves_the_plan_and_its_lagrangian_bound(
     plan = _solved_against(inst, _brute(inst))
     assert weekly._split_days_bound(_data(inst)) is None
     assert plan is None or plan.bound >= plan.objective
+
+
+def test_the_fallback_of_the_large_path_keeps_to_the_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the sampled plan leaves must-assign agents out after 95 % of the limit: the whole model
+    # then gets what is left (a tenth of the limit at least), not a fresh limit. A fake clock
+    # that only the fake sampled plan moves: every deadline and time span handed on is read
+    # against it
+    _force_large_path(monkeypatch)
+    limit = 60.0
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(weekly, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
+
+    def sampled_plan(
+        data: weekly._Data, started: float, time_limit_s: float, report: weekly.Progress
+    ) -> tuple[np.ndarray, float, float, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        clock["now"] = started + 0.95 * time_limit_s
+        lam = np.zeros((data.desks.shape[0], 5))
+        nothing = np.zeros(0, dtype=np.int64)
+        return lam, 0.0, weekly._lagrangian(data, lam, 0.0)[0], (nothing, nothing, nothing)
+
+    ends: list[float] = []
+    real_cg, real_mip = weekly._column_generation, weekly._mip
+
+    def column_generation(data: weekly._Data, deadline: float, *args: object) -> object:
+        ends.append(deadline)
+        return real_cg(data, deadline, *args)  # type: ignore[arg-type]
+
+    def mip(*args: object) -> object:
+        ends.append(clock["now"] + float(args[-1]))  # type: ignore[arg-type]
+        return real_mip(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(weekly, "_large_plan", sampled_plan)
+    monkeypatch.setattr(weekly, "_column_generation", column_generation)
+    monkeypatch.setattr(weekly, "_mip", mip)
+    inst = _groups_instance(
+        np.random.default_rng(101), desks=(1, 4), must=np.arange(14) < 2, limit=None
+    )
+    plan = solve_weekly_pairs(**inst, time_limit_s=limit)  # type: ignore[arg-type]
+    assert ends
+    assert max(ends) <= 1000.0 + limit * (1 + 0.1)
+    placed = np.bincount(plan.group, weights=plan.count, minlength=14)
+    assert np.all(placed[:2] == np.asarray(inst["counts"])[:2])  # the fallback found a plan
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_must_assign_group_of_no_agents_with_no_pair_is_no_infeasibility(
+    large: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # group 0: must be assigned, but 0 agents and no pair; group 1: one agent, one pair
+    if large:
+        _force_large_path(monkeypatch)
+        monkeypatch.setattr(weekly, "LARGE_GROUPS", 1)
+    plan = solve_weekly_pairs(
+        np.array([1]),
+        np.array([0]),
+        np.array([600]),
+        counts=np.array([0, 1]),
+        days=np.array([1, 1]),
+        allowed=np.ones((2, 5), dtype=bool),
+        preferred=np.zeros((2, 5), dtype=bool),
+        bonus=0,
+        desks=np.ones((1, 5), dtype=np.int64),
+        must=np.array([True, False]),
+        time_limit_s=5.0,
+    )
+    assert plan.proven
+    assert plan.group.tolist() == [1]
+    assert plan.count.tolist() == [1]
+    assert plan.objective == 600

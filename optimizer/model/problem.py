@@ -48,8 +48,9 @@ class AssignmentProblem:
     """Agents, telecentres, travel times and the rules of the assignment.
 
     All minutes and km are one way; ``*_to`` is from home, ``*_back`` is home
-    again. Missing values (NaN) mean unreachable. Kilometres are optional
-    (None) unless the objective is ``"km"``.
+    again. Missing values (NaN) mean unreachable; negative values are refused
+    (:class:`~optimizer.errors.InputError`). Kilometres are optional (None)
+    unless the objective is ``"km"``.
 
     Attributes
     ----------
@@ -66,7 +67,7 @@ class AssignmentProblem:
     days
         ``(n_agents,)`` telework days a week of each agent: the weight of its saving.
     select
-        At most this many agents are assigned (None: no limit).
+        At most this many agents are assigned (None: no limit); a whole number >= 0.
     max_minutes
         Longest acceptable one-way drive to a telecentre (None: no limit).
     min_saving
@@ -279,8 +280,15 @@ class AssignmentProblem:
         if np.any(days < 1) or np.any(days != np.round(days)):
             msg = "telework days must be whole numbers >= 1."
             raise InputError(msg)
-        if self.select is not None and self.select < 0:
-            msg = f"--select must be 0 or more, got {self.select}."
+        self._check_travel()
+        select: object = self.select  # any type may come from a caller
+        if select is not None and (
+            isinstance(select, bool) or not isinstance(select, int | np.integer) or select < 0
+        ):
+            msg = (
+                f"--select must be a whole number of agents, 0 or more, got {self.select!r}; "
+                "give a whole number (such as 10)."
+            )
             raise InputError(msg)
         if self.max_minutes is not None and not self.max_minutes > 0:
             msg = f"--max-minutes must be positive, got {self.max_minutes}."
@@ -314,6 +322,42 @@ class AssignmentProblem:
             msg = f"the move penalty must be 0 or more, got {self.move_penalty}."
             raise InputError(msg)
         return self
+
+    def _check_travel(self) -> None:
+        """Raise :class:`InputError` on a negative drive time or distance (NaN is unreachable)."""
+        for name in (
+            "minutes_to",
+            "minutes_back",
+            "km_to",
+            "km_back",
+            "head_office_minutes_to",
+            "head_office_minutes_back",
+            "head_office_km_to",
+            "head_office_km_back",
+        ):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            try:
+                numbers = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                kind = getattr(value, "dtype", type(value).__name__)
+                msg = f"{name} must hold numbers (NaN for unreachable), got {kind}."
+                raise InputError(msg) from None
+            with np.errstate(invalid="ignore"):
+                bad = np.argwhere(numbers < 0)
+            if bad.size == 0:
+                continue
+            where = f"agent '{self.agent_ids[bad[0][0]]}'"
+            if numbers.ndim == 2:
+                where += f" to telecentre '{self.telecentre_ids[bad[0][1]]}'"
+            unit = "km" if "km" in name else "minutes"
+            msg = (
+                f"{name} of {where} is {numbers[tuple(bad[0])]:g} {unit} "
+                f"({bad.shape[0]:,} negative value(s) in all): drive times and distances must "
+                "be 0 or more (NaN for unreachable); fix the travel table."
+            )
+            raise InputError(msg)
 
     # ------------------------------------------------------------------ derived
 

@@ -108,6 +108,10 @@ CORE_GROUPS = 30_000
 RESTRICTED_SHARE = 0.25
 #: Above this many surviving columns, the integer program is not attempted.
 MIP_COLUMNS = 400_000
+#: When the sampled plan of a large problem leaves must-assign agents out, the whole model
+#: gets the time left of the limit, but at least this share of it (so that it can still find
+#: a plan: the whole solve then overruns the limit by this share at most).
+FALLBACK_SHARE = 0.1
 #: The split-days bound (:func:`_split_days_bound`) is computed up to this many arcs (five
 #: per pair): a few seconds of OR-Tools at most ...
 SPLIT_DAYS_ARCS = 3_000_000
@@ -222,7 +226,9 @@ def solve_weekly_pairs(
         At most this many agents placed (None: no limit).
     time_limit_s
         Time for the whole solve; the proof (integer program on the columns
-        that survive reduced-cost fixing) gets what is left.
+        that survive reduced-cost fixing) gets what is left. When the path for
+        many groups falls back to the whole model, that model gets what is left
+        too, but at least :data:`FALLBACK_SHARE` of it.
     prove
         Try to prove the plan optimal (skip for a quick plan within the LP gap).
     progress
@@ -239,6 +245,7 @@ def solve_weekly_pairs(
         When the groups that must be placed cannot all be.
     """
     started = time.perf_counter()
+    budget = time_limit_s  # seconds from ``started`` (less after the large path falls back)
     data = _validated(
         pair_agent,
         pair_site,
@@ -293,14 +300,18 @@ def solve_weekly_pairs(
             "weekly pairs: the sampled plan leaves agents who must be assigned out; "
             "solving the whole configuration model"
         )
-        started = time.perf_counter()
-    lam, mu, x_cols, lagrangian = _column_generation(data, started + 0.5 * time_limit_s, report)
+        # the whole model gets what is left of the limit (a share of it at least), not a
+        # fresh limit
+        now = time.perf_counter()
+        budget = max(time_limit_s - (now - started), FALLBACK_SHARE * time_limit_s)
+        started = now
+    lam, mu, x_cols, lagrangian = _column_generation(data, started + 0.5 * budget, report)
     bound = min(_whole_bound(lagrangian), np.inf if split is None else split)
     cols_pair, cols_mask, x = x_cols
     placed = _round(data, lam, mu, cols_pair, cols_mask, x)
     objective = _value(data, *placed)
     report("rounded LP plan", objective, bound)
-    left = time_limit_s - (time.perf_counter() - started)
+    left = budget - (time.perf_counter() - started)
     if RESTRICTED_SHARE > 0 and objective < bound and cols_pair.size <= MIP_COLUMNS and left > 2:
         # price and branch: the integer program on the LP's columns, for a better plan
         res = _mip(
@@ -319,7 +330,7 @@ def solve_weekly_pairs(
             report("integer program on the LP's columns", objective, bound)
     must_ok = _placed_all_must(data, placed)
     status = "optimal" if must_ok and objective >= bound else "feasible"
-    left = time_limit_s - (time.perf_counter() - started)
+    left = budget - (time.perf_counter() - started)
     if status != "optimal" and (prove or not must_ok) and left > 1.0:
         better = _prove(data, lam, mu, objective, lagrangian, placed, left)
         if better is not None:
@@ -516,6 +527,9 @@ def _validated(
     keep = _SIZE[usable] >= d[agent]
     order = np.argsort(agent[keep], kind="stable")
     idx = np.flatnonzero(keep)[order]
+    # a group of no agents has nobody to place: "must" says nothing of it (with no pair it
+    # would make the problem look infeasible)
+    must_ = must_ & (counts_ > 0)
     if limit is not None and limit >= int(counts_.sum()):
         limit = None
     return _Data(

@@ -5,7 +5,8 @@ The network is a folder holding the département boundaries
 either one OpenStreetMap file per département (``CODE.osm.pbf``,
 ``CODE.osm``...) or one large file of the country or a region (any other
 ``*.osm.pbf``), split once into buffered extracts in ``extracts/`` (reused
-while newer than the file). Prepared extracts are cached in ``cache/``.
+while newer than the file and unchanged since the split). Prepared extracts
+are cached in ``cache/``.
 
 Agents are read like any roster (:func:`optimizer.inputs.read_agents`): a
 home by coordinates, or by commune, INSEE code or postcode (placed at the
@@ -50,7 +51,7 @@ from optimizer.inputs import (
 )
 from optimizer.national.cluster import connect
 from optimizer.national.extracts import NetworkSource
-from optimizer.national.groups import Resolver, locate, one_row_per_code
+from optimizer.national.groups import Resolver, locate, one_row_per_code, row_name
 from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
 from optimizer.national.plan import (
     NationalOptions,
@@ -267,7 +268,8 @@ def _split_once(
         if not _split_is_current(stamp, big, wanted):
             stamp.unlink(missing_ok=True)
             extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
-            stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts)}))
+            marks = {code: _mark(split_dir / f"{code}.osm") for code in sorted(extracts)}
+            stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts), "files": marks}))
             return extracts
         return {
             p.name.split(".")[0]: p
@@ -296,9 +298,12 @@ def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool
     """Whether the extracts of ``stamp`` were split from ``big`` as it is, for these rules.
 
     The split is redone when the large file is newer, when the buffer or the
-    départements changed (an extract cut for another buffer, or a
-    département missing, would be reused silently otherwise), or when an
-    extract it wrote is gone (deleted as unreadable, say).
+    départements (codes or shapes) changed (an extract cut for another
+    buffer, or a département missing, would be reused silently otherwise), or when an
+    extract it wrote is gone (deleted as unreadable, say) or damaged: its size
+    or modification time differs from the stamp's (cut short, overwritten,
+    edited). A checksum would also catch damage that keeps both, at the cost
+    of reading every extract at every run (tens of GB for France): not done.
     """
     if not stamp.exists() or stamp.stat().st_mtime < big.stat().st_mtime:
         return False
@@ -308,10 +313,28 @@ def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool
         return False
     if not isinstance(done, dict) or {k: done.get(k) for k in wanted} != wanted:
         return False
-    written = done.get("extracts")
-    if not isinstance(written, list):
-        return False
-    return all((stamp.parent / f"{code}.osm").exists() for code in written)
+    written, marks = done.get("extracts"), done.get("files")
+    if not isinstance(written, list) or not isinstance(marks, dict):
+        return False  # a stamp without the extracts' marks (older versions): split again
+    for code in written:
+        path = stamp.parent / f"{code}.osm"
+        if _mark(path) != marks.get(code):
+            logger.warning(
+                "%s: missing, or changed since the split (size or time): splitting %s again",
+                path,
+                big.name,
+            )
+            return False
+    return True
+
+
+def _mark(path: Path) -> list[int] | None:
+    """Size and modification time (ns) of a file, as a split stamp records them (None: none)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return [info.st_size, info.st_mtime_ns]
 
 
 def _check_head_office(office: HeadOffice, areas: gpd.GeoDataFrame, network: Path) -> None:
@@ -355,7 +378,11 @@ def roster_resolver(
         Takes the roster and returns a copy where rows without ``lon, lat``
         sit at the town hall of their ``commune`` / ``insee`` /
         ``code_postal`` (with ``departement`` for homonyms), and rows without
-        ``workplace_lon, workplace_lat`` at the workplace they name.
+        ``workplace_lon, workplace_lat`` at the workplace they name. When it
+        places rows at town halls, those get ``location`` ``commune`` and
+        their ``location_precision_m`` (as :func:`optimizer.inputs.read_agents`
+        gives them); the other rows keep theirs (``coordinates`` and NaN when
+        the roster had none).
 
     Raises
     ------
@@ -390,14 +417,14 @@ def roster_resolver(
             if unknown.any():
                 k = int(np.flatnonzero(lost)[np.flatnonzero(unknown)[0]])
                 msg = (
-                    f"{_where(out, k)}: workplace '{ids.iloc[k]}' is not in the workplaces "
+                    f"{row_name(out, k)}: workplace '{ids.iloc[k]}' is not in the workplaces "
                     "file (--workplaces)."
                 )
                 raise InputError(msg)
             if at_office.any() and head_office is None:
                 k = int(np.flatnonzero(lost)[np.flatnonzero(at_office)[0]])
                 msg = (
-                    f"{_where(out, k)} names no workplace: give workplace_id (with "
+                    f"{row_name(out, k)} names no workplace: give workplace_id (with "
                     "--workplaces), workplace_lon/workplace_lat, or --head-office."
                 )
                 raise InputError(msg)
@@ -413,21 +440,6 @@ def roster_resolver(
     return resolve
 
 
-def _where(roster: pd.DataFrame, k: int) -> str:
-    """Name row ``k`` of a roster for a message: the file's row when it came from a file.
-
-    A roster read by :func:`optimizer.inputs.read_agents` knows its file
-    (``attrs["name"]``): its rows are named as the file shows them (the header is
-    line 1, so row ``k`` is line ``k + 2``); a table given in the library is
-    named ``agents row k + 1``.
-    """
-    agent = roster["agent_id"].iloc[k]
-    name = roster.attrs.get("name")
-    if name:
-        return f"{name}: row {k + 2} (agent_id '{agent}')"
-    return f"agents row {k + 1} ({agent})"
-
-
 def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
     """Put ``rows`` (without points) at their commune's town hall, in place."""
     from optimizer.places import PlaceError, locate_communes
@@ -441,7 +453,7 @@ def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
     if all(given[k] is None for k in ("commune", "insee", "code_postal")):
         k = int(np.flatnonzero(rows)[0])
         msg = (
-            f"{_where(out, k)}: no coordinates and no commune: "
+            f"{row_name(out, k)}: no coordinates and no commune: "
             "give lon, lat or commune / insee / code_postal."
         )
         raise InputError(msg)
@@ -454,12 +466,26 @@ def _place_at_communes(out: pd.DataFrame, rows: np.ndarray) -> None:
         )
     except PlaceError as exc:
         k = int(np.flatnonzero(rows)[exc.row or 0])
-        msg = f"{_where(out, k)}: {exc}"
+        msg = f"{row_name(out, k)}: {exc}"
         raise InputError(msg) from None
     for axis in ("lon", "lat"):
         values = out[axis].to_numpy(float).copy()
         values[rows] = found[axis].to_numpy(float)
         out[axis] = values
+    # how each home was placed, as read_agents says it (a plain run's allocation.csv)
+    location = (
+        out["location"].astype(object).to_numpy().copy()
+        if "location" in out
+        else np.full(len(out), "coordinates", dtype=object)
+    )
+    location[rows] = "commune"
+    precision = (
+        out["location_precision_m"].to_numpy(float).copy()
+        if "location_precision_m" in out
+        else np.full(len(out), np.nan)
+    )
+    precision[rows] = found["extent_m"].to_numpy(float)
+    out["location"], out["location_precision_m"] = location, precision
 
 
 def run_national_files(
@@ -525,8 +551,10 @@ def run_national_files(
         )
         raise InputError(msg)
     sites = read_telecentres(telecentres_file, crs=crs)
-    if raw is None:
-        check_workplace_refs(agents, places, sites)
+    # a workplace id that is a site's is refused in every case; the ids the rows name are
+    # checked here only when no row gives coordinates (else the resolver checks the rows
+    # that give none, since the others need no id of the workplaces file)
+    check_workplace_refs(agents if raw is None else agents.iloc[:0], places, sites)
     areas = read_departements(network)
     if head_office is not None:
         _check_head_office(head_office, areas, network)
@@ -579,7 +607,7 @@ def run_national_files(
         summary["parquet_tables"] = summary["work_dir"] = str(tables)
         folder.publish(
             {
-                ALLOCATION_FILE: _csv(allocation_file(plan.allocation)),
+                ALLOCATION_FILE: _csv(allocation_file(plan.allocation, agents)),
                 SCHEDULE_FILE: _csv(plan.schedule_table()),
                 SUMMARY_FILE: json.dumps(summary, indent=1, default=str) + "\n",
             }
@@ -629,7 +657,11 @@ def _install_tables(work: Path, tables: Path) -> None:
 MINUTE_DECIMALS = 1
 
 
-def allocation_file(allocation: pd.DataFrame) -> pd.DataFrame:
+#: How each home was placed, copied from the roster as a plain run's ``allocation.csv`` has it.
+LOCATION_COLUMNS = ("location", "location_precision_m")
+
+
+def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return the allocation as written to ``allocation.csv``: what was asked for, no more.
 
     ``group`` (an internal number shared by the agents of one home point,
@@ -637,11 +669,41 @@ def allocation_file(allocation: pd.DataFrame) -> pd.DataFrame:
     minutes are rounded to :data:`MINUTE_DECIMALS` decimals, as a plain run
     writes them, instead of sixteen digits that pin each home's route to the
     centimetre.
+
+    Parameters
+    ----------
+    allocation
+        The plan's allocation (:attr:`.plan.NationalPlan.allocation`).
+    agents
+        The roster planned (same rows, same order), as
+        :func:`optimizer.inputs.read_agents` or :func:`roster_resolver` give
+        it: its ``location`` (``coordinates``, ``address`` or ``commune``) and
+        ``location_precision_m`` (for a home at its commune's town hall, the
+        largest distance from there to the commune's boundary; NaN for
+        coordinates) are written before ``reason``, as a plain run writes them.
+        Columns it lacks are left out.
+
+    Raises
+    ------
+    InputError
+        ``agents`` is not the roster of ``allocation`` (other ids or order).
     """
     out = allocation.drop(columns=["group"], errors="ignore").copy()
     for column in ("minutes_to_site", "minutes_to_work", "saving_minutes_week"):
         if column in out:
             out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
+    if agents is not None:
+        ids = agents["agent_id"].astype(str).to_numpy()
+        if len(ids) != len(out) or not np.array_equal(ids, out["agent_id"].astype(str)):
+            msg = (
+                "allocation_file: agents must be the roster the allocation was planned for, "
+                "in its order."
+            )
+            raise InputError(msg)
+        names = out.columns.tolist()
+        at = names.index("reason") if "reason" in names else len(names)
+        for column in reversed([c for c in LOCATION_COLUMNS if c in agents]):
+            out.insert(at, column, agents[column].to_numpy())
     return out
 
 

@@ -7,6 +7,13 @@ commune at the commune's point) of 5.7 million agents is then a few hundred
 thousand groups. Rows given by commune, INSEE code or postcode become points
 through a *resolver* (the places stage): a function taking the roster and
 returning it with ``lon, lat, workplace_lon, workplace_lat``.
+
+Messages name a roster's rows as the user sees them (:func:`row_name`): a
+roster read from a file (:func:`optimizer.inputs.read_agents`, which keeps
+the file's name in ``attrs["name"]``) by the file's line (the header is line
+1, so the first agent is row 2); a table given in the library by its position
+counted from 1 (``agents row 1`` is ``.iloc[0]``, whatever the index), as
+every message of :mod:`optimizer.national` does.
 """
 
 from __future__ import annotations
@@ -30,6 +37,20 @@ Resolver = Callable[[pd.DataFrame], pd.DataFrame]
 _REQUIRED = ("agent_id", "lon", "lat", "workplace_lon", "workplace_lat")
 
 
+def row_name(roster: pd.DataFrame, k: int) -> str:
+    """Name row ``k`` (a position, from 0) of a roster for a message, as the user sees it.
+
+    A roster read from a file (``attrs["name"]``) is named by the file's line:
+    ``staff.csv: row k + 2 (agent_id 'b')`` (the header is line 1); a table
+    given in the library by its position from 1: ``agents row k + 1 (b)``.
+    """
+    agent = roster["agent_id"].iloc[k] if "agent_id" in roster else None
+    name = roster.attrs.get("name")
+    if name:
+        return f"{name}: row {k + 2}" + ("" if agent is None else f" (agent_id '{agent}')")
+    return f"agents row {k + 1}" + ("" if agent is None else f" ({agent})")
+
+
 def allowed_pattern(agents: pd.DataFrame) -> np.ndarray:
     """Weekdays each agent can telework, as 5-bit masks (bit 0 Monday); all days by default.
 
@@ -42,7 +63,10 @@ def allowed_pattern(agents: pd.DataFrame) -> np.ndarray:
     for k, text in enumerate(agents["impossible_days"].fillna("").astype(str)):
         for part in filter(None, (p.strip().lower()[:3] for p in text.split("|"))):
             if part not in WEEKDAYS:
-                msg = f"agents row {k + 1}: impossible_days {text!r}: unknown weekday {part!r}."
+                msg = (
+                    f"{row_name(agents, k)}: impossible_days {text!r}: unknown weekday "
+                    f"{part!r}. Write mon, tue, wed, thu, fri separated by |."
+                )
                 raise InputError(msg)
             masks[k] &= ~(1 << WEEKDAYS.index(part))
     return masks
@@ -69,6 +93,12 @@ def group_agents(
         ``workplace_id`` name distinct points).
     membership : numpy.ndarray
         The group of each agent (input order).
+
+    Raises
+    ------
+    InputError
+        A column missing, telework days outside 1-5, an unknown weekday or a
+        point without coordinates; the row is named as :func:`row_name` says.
     """
     if resolver is not None:
         agents = resolver(agents)
@@ -93,15 +123,15 @@ def group_agents(
     out_of_week = (frame["days"] < 1) | (frame["days"] > 5)
     if out_of_week.any():
         k = int(np.flatnonzero(out_of_week.to_numpy())[0])
-        msg = (
-            f"agents row {k + 1} ({agents['agent_id'].iloc[k]}): telework_days must be 1 to 5, "
-            f"got {frame['days'].iloc[k]}."
-        )
+        msg = f"{row_name(agents, k)}: telework_days must be 1 to 5, got {frame['days'].iloc[k]}."
         raise InputError(msg)
     bad = ~np.isfinite(frame[["lon", "lat", "workplace_lon", "workplace_lat"]].to_numpy()).all(1)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        msg = f"agents row {k + 1} ({agents['agent_id'].iloc[k]}): a point has no coordinates."
+        msg = (
+            f"{row_name(agents, k)}: a point has no coordinates (home lon, lat or workplace_lon, "
+            "workplace_lat): give them, or a resolver that makes them."
+        )
         raise InputError(msg)
     keys = ["lon", "lat", "workplace_lon", "workplace_lat", "days", "pattern"]
     codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
