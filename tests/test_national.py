@@ -384,6 +384,29 @@ def test_widening_certifies_what_a_small_buffer_left_and_equals_the_merged_netwo
     print(rounds, [t["code"] for t in wide])
 
 
+def test_regions_are_packed_only_where_that_adds_no_area():
+    from optimizer.national.plan import _pack_boxes
+
+    boxes = np.array(
+        [
+            [0, 0, 10, 10],  # holds the next one: one extract for both
+            [2, 2, 5, 5],
+            [9, 0, 19, 10],  # overlaps the first a little: packing both adds area
+            [50, 50, 60, 60],  # apart
+            [50, 50, 60, 61],  # nearly the same box as the one before, but past the cap together
+        ],
+        dtype=float,
+    )
+    packed = _pack_boxes(boxes, cap=105.0)
+    of = packed["of"]
+    assert of[0] == of[1] and len({of[0], of[2], of[3], of[4]}) == 4
+    assert packed["box"][of[1]].tolist() == [0, 0, 10, 10]
+    # every input box lies inside its packed box
+    inside = (packed["box"][of, :2] <= boxes[:, :2]) & (packed["box"][of, 2:] >= boxes[:, 2:])
+    assert inside.all()
+    assert _pack_boxes(boxes, cap=200.0)["of"][3] == _pack_boxes(boxes, cap=200.0)["of"][4]
+
+
 def test_without_widening_rounds_nothing_is_routed_again(instance, tmp_path):
     agents, sites, _, _ = instance
     asked: list[dict[str, Any]] = []

@@ -29,8 +29,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from optimizer.errors import ClusterError, InputError, OptimizerError
 from optimizer.national.extracts import NetworkSource
@@ -391,7 +389,7 @@ def plan_national(
             if len(todo_sites) == 0 and len(todo_work) == 0:
                 break
             wide = _wide_tasks(
-                todo_sites, todo_work, homes, works, sites, widen, km, opts, work_dir,
+                todo_sites, todo_work, homes, works, sites, areas, widen, km, opts, work_dir,
                 prefix=f"wide{km:g}km{'' if step == 1 else '.2'}-",
             )  # fmt: skip
             if not wide:
@@ -675,6 +673,7 @@ def _wide_tasks(
     homes: pd.DataFrame,
     works: pd.DataFrame,
     sites: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
     widen: Widen,
     km: float,
     opts: NationalOptions,
@@ -685,12 +684,13 @@ def _wide_tasks(
     """Tasks that route the unresolved pairs again, each in an extract of their region.
 
     ``todo_sites`` holds ``home_id, site`` (site index), ``todo_work``
-    ``home_id, workplace_id``. Each destination's region is the box around
-    it and its homes, grown by ``km`` on every side: there, both ends of each
-    of its pairs lie at least ``km`` from the cut. Overlapping boxes are
-    merged; each region gets one task (named ``prefix`` + number) routing its
-    homes to its destinations. Its rows are no département's own (``own``
-    False): a row it cannot certify is dropped, the first extract's row stays.
+    ``home_id, workplace_id``. Each pair's region is the box around its two
+    ends grown by ``km`` on every side: there, both ends lie at least ``km``
+    from the cut. Boxes are packed into fewer, larger ones where that adds no
+    area (:func:`_pack_boxes`); each box gets one task (named ``prefix`` +
+    number) routing its homes to its destinations. Its rows are no
+    département's own (``own`` False): a row it cannot certify is dropped,
+    the first extract's row stays.
     """
     dest = pd.concat(
         [
@@ -725,23 +725,25 @@ def _wide_tasks(
     to_metric = Transformer.from_crs(INPUT_CRS, WORKING_CRS, always_xy=True)
     hx, hy = to_metric.transform(at["lon"].to_numpy(float), at["lat"].to_numpy(float))
     dx, dy = to_metric.transform(dest["lon"].to_numpy(float), dest["lat"].to_numpy(float))
-    corners = pd.DataFrame(
-        {
-            "kind": dest["kind"],
-            "key": dest["key"],
-            "x0": np.minimum(hx, dx),
-            "y0": np.minimum(hy, dy),
-            "x1": np.maximum(hx, dx),
-            "y1": np.maximum(hy, dy),
-        }
-    )
-    box = corners.groupby(["kind", "key"], sort=True).agg(
-        x0=("x0", "min"), y0=("y0", "min"), x1=("x1", "max"), y1=("y1", "max")
-    )
     grow = km * 1000.0
-    region = _merge_boxes(
-        box[["x0", "y0", "x1", "y1"]].to_numpy(float) + np.array([-grow, -grow, grow, grow])
+    boxes = np.column_stack(
+        [
+            np.minimum(hx, dx) - grow,
+            np.minimum(hy, dy) - grow,
+            np.maximum(hx, dx) + grow,
+            np.maximum(hy, dy) + grow,
+        ]
     )
+    # no packed box larger than the largest département's with this margin (or a pair's own)
+    x0, y0, x1, y1 = areas.to_crs(WORKING_CRS).bounds.to_numpy().T
+    cap = float(
+        max(
+            np.max((x1 - x0 + 2 * grow) * (y1 - y0 + 2 * grow)),
+            np.max(np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)),
+        )
+    )
+    # a task costs about as much as the roads of a square of twice the margin: worth a merge
+    region = _pack_boxes(boxes, cap, slack=(2 * grow) ** 2)
     to_wgs = Transformer.from_crs(WORKING_CRS, INPUT_CRS, always_xy=True)
     shapes: dict[str, shapely.Geometry] = {}
     for k, (x0, y0, x1, y1) in enumerate(region["box"]):
@@ -750,10 +752,7 @@ def _wide_tasks(
             metric, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
         )
     sources = widen(shapes)
-    member = pd.DataFrame(
-        {"kind": box.index.get_level_values(0), "key": box.index.get_level_values(1)}
-    ).assign(region=region["of"])
-    dest = dest.merge(member, on=["kind", "key"], how="left")
+    dest["region"] = region["of"]
     homes_at = homes.set_index("home_id")
     tasks = []
     for k, name in enumerate(shapes):
@@ -801,25 +800,43 @@ def _wide_tasks(
     return tasks
 
 
-def _merge_boxes(boxes: np.ndarray) -> dict[str, np.ndarray]:
-    """Merge overlapping boxes (``x0, y0, x1, y1`` rows) until none overlap.
+def _pack_boxes(boxes: np.ndarray, cap: float, slack: float = 0.0) -> dict[str, np.ndarray]:
+    """Pack boxes (``x0, y0, x1, y1`` rows) into fewer: two overlapping boxes become one.
 
-    Returns ``box``: the merged boxes, and ``of``: each input box's merged box.
+    Two boxes are merged when their bounding box is at most ``slack`` larger
+    than the two together and at most ``cap``: an extract's work grows with
+    its area, plus a cost per extract (``slack`` stands for it), and no box
+    grows past ``cap``. Greedy, largest saving first, until no merge passes.
+
+    Returns ``box``: the packed boxes, and ``of``: each input box's packed box.
     """
     of = np.arange(len(boxes))
-    merged = boxes.copy()
-    while True:
-        shapes = shapely.box(merged[:, 0], merged[:, 1], merged[:, 2], merged[:, 3])
+    current = np.asarray(boxes, dtype=float)
+    for _ in range(64):  # each pass at least halves the merges left; 64 is never reached
+        shapes = shapely.box(current[:, 0], current[:, 1], current[:, 2], current[:, 3])
         left, right = shapely.STRtree(shapes).query(shapes, predicate="intersects")
-        graph = coo_matrix(
-            (np.ones(left.size), (left, right)), shape=(len(merged), len(merged))
-        ).tocsr()
-        count, part = connected_components(graph, directed=False)
-        of = part[of]
-        grouped = pd.DataFrame(merged, columns=["x0", "y0", "x1", "y1"]).groupby(part)
-        merged = grouped.agg({"x0": "min", "y0": "min", "x1": "max", "y1": "max"}).to_numpy()
-        if count == len(shapes):
-            return {"box": merged, "of": of}
+        keep = left < right
+        left, right = left[keep], right[keep]
+        lo = np.minimum(current[left, :2], current[right, :2])
+        hi = np.maximum(current[left, 2:], current[right, 2:])
+        area = np.prod(current[:, 2:] - current[:, :2], axis=1)
+        joint = np.prod(hi - lo, axis=1)
+        saving = area[left] + area[right] - joint
+        ok = np.flatnonzero((saving >= -slack) & (joint <= cap))
+        if ok.size == 0:
+            break
+        used = np.zeros(len(current), dtype=bool)
+        target = np.arange(len(current))
+        for k in ok[np.argsort(-saving[ok], kind="stable")].tolist():
+            a, b = int(left[k]), int(right[k])
+            if not (used[a] or used[b]):
+                used[a] = used[b] = True
+                target[b] = a
+                current[a] = np.concatenate([lo[k], hi[k]])
+        kept, target = np.unique(target, return_inverse=True)
+        current = current[kept]
+        of = target[of]
+    return {"box": current, "of": of}
 
 
 @dataclass(frozen=True)
