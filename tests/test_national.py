@@ -35,7 +35,7 @@ from optimizer.national import (
     plan_national,
     solve_groups,
 )
-from optimizer.national.extracts import Extract
+from optimizer.national.extracts import Extract, prepare_extract
 from optimizer.national.plan import (
     REASON_CLOSED,
     REASON_FULL,
@@ -47,7 +47,7 @@ from optimizer.national.plan import (
 from optimizer.national.synthetic import SyntheticSource
 from optimizer.network import prepare_network
 from optimizer.schedule import solve_weekly
-from optimizer.travel import travel_table
+from optimizer.travel import snap_points, travel_table
 
 COUNTRY = SyntheticFrance(cols=3, rows=1, side=30, seed=3)
 BUFFER_KM = 10.0
@@ -1921,3 +1921,26 @@ def test_certified_times_equal_the_merged_network_on_a_sparse_country(tmp_path):
     assert cert.sum() > 50
     assert (~same).sum() > 10  # the small buffers do change many times
     assert same[cert].all()
+
+
+def test_a_one_way_dead_end_dropped_here_and_in_the_merged_network_does_not_unsettle_a_point():
+    """A one-way spur into a dead end is dropped from the extract (not strongly connected) and
+    from the merged network alike: a point beside it joins the same road in both, so its time
+    can be certified. A spur whose end lies on the border may lead on outside: still unsure."""
+    graph, at = _square_graph()
+    for node, (x, y) in {5: (500, 300), 6: (500, 700)}.items():
+        lon, lat = at(x, y)
+        graph.add_node(node, x=lon, y=lat)
+    # 1 -> 5: a one-way spur from the square's corner to a dead end inside it
+    graph.add_edge(1, 5, length=583.0, highway="residential", oneway=True)
+    # 3 -> 6: the same, but 6 is on the border (a road leaves the extract there)
+    graph.add_edge(3, 6, length=583.0, highway="residential", oneway=True)
+    extract = prepare_extract(graph, code="X", boundary={6})
+    assert sorted(extract.routing.node_ids.tolist()) == [1, 2, 3, 4]
+    lon, lat = zip(at(480, 300), at(480, 700), strict=True)
+    snap = snap_points(extract.routing, np.array(lon), np.array(lat))
+    beside_dead_end, beside_border_spur = extract.snaps_alike(
+        np.array(lon), np.array(lat), snap.snap_m
+    )
+    assert beside_dead_end
+    assert not beside_border_spur

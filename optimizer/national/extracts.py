@@ -41,7 +41,8 @@ import networkx as nx
 import numpy as np
 import shapely
 from pyproj import Transformer
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import breadth_first_order, dijkstra
 from scipy.spatial import cKDTree
 
 from optimizer import settings
@@ -54,7 +55,7 @@ logger = logging.getLogger(__name__)
 #: Nodes this close to a cut (metres) may be timed differently from the merged network.
 CUT_MARGIN_M = 500.0
 #: Format version of cached extracts (bump when :class:`Extract` changes).
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 #: First bytes of a cached extract file.
 _CACHE_MAGIC = b"LOZEXTRACT"
 
@@ -221,19 +222,60 @@ def prepare_extract(
         routing=routing,
         cut=cut,
         source=net.source,
-        missing=_missing_roads(graph, kept, boundary),
+        missing=_missing_roads(graph, kept, _maybe_kept(graph, kept, boundary), boundary),
     )
 
 
-def _missing_roads(
+def _maybe_kept(
     graph: nx.MultiDiGraph, kept: set[int], boundary: set[int] | frozenset[int]
+) -> set[int]:
+    """Find the dropped nodes that may lie in the merged network's main part.
+
+    A node dropped here (not in the extract's largest strongly connected
+    part) joins the merged network's main part only through the border:
+    it must reach the border or the main part here, and be reached from them.
+    A node that fails either (a one-way dead end, say) is dropped in the
+    merged network too, so the roads to it are missing there as well.
+    """
+    nodes = list(graph.nodes)
+    index = {node: i for i, node in enumerate(nodes)}
+    n = len(nodes)
+    if n == len(kept):
+        return set()
+    tail = np.fromiter((index[u] for u, _ in graph.edges()), dtype=np.int64)
+    head = np.fromiter((index[v] for _, v in graph.edges()), dtype=np.int64)
+    seeds = np.array(
+        [index[node] for node in nodes if node in kept or node in boundary], dtype=np.int64
+    )
+    # one extra node joined to every seed: a search from it reaches what the seeds reach
+    ends = np.full(seeds.size, n, dtype=np.int64)
+    reached = []
+    for a, b in ((tail, head), (head, tail)):
+        rows, cols = np.concatenate([a, ends]), np.concatenate([b, seeds])
+        matrix = coo_array((np.ones(rows.size), (rows, cols)), shape=(n + 1, n + 1)).tocsr()
+        reached.append(breadth_first_order(matrix, n, directed=True, return_predecessors=False))
+    both = np.intersect1d(reached[0], reached[1])
+    return {nodes[i] for i in both.tolist() if i < n and nodes[i] not in kept}
+
+
+def _missing_roads(
+    graph: nx.MultiDiGraph,
+    kept: set[int],
+    maybe: set[int],
+    boundary: set[int] | frozenset[int],
 ) -> np.ndarray:
-    """List the roads of ``graph`` with an end not ``kept``, and the border nodes (metres)."""
+    """List the roads the extract lacks that the merged network may have, and the border nodes.
+
+    A road with an end not ``kept``, both ends kept or ``maybe`` kept in the
+    merged network (:func:`_maybe_kept`); in metres.
+    """
     to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
     shapes: list[shapely.Geometry] = []
     for u, v, data in graph.edges(data=True):
         if u in kept and v in kept:
             continue
+        if not ((u in kept or u in maybe) and (v in kept or v in maybe)):
+            continue  # dropped in the merged network too
         line = data.get("geometry")
         if line is not None:
             coords = np.asarray(line.coords)
