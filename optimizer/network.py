@@ -544,7 +544,9 @@ def prepare_network(
     model = _speed_model(speed_model)
     n_before = graph.number_of_nodes()
     largest = max(nx.strongly_connected_components(graph), key=len)
-    timed = nx.MultiDiGraph(graph.subgraph(largest)) if len(largest) < n_before else graph.copy()
+    timed = graph.copy()  # then drop the rest: twice as fast as copying a subgraph view
+    if len(largest) < n_before:
+        timed.remove_nodes_from([node for node in graph if node not in largest])
     pieces, times = add_travel_times(timed, speeds, model=model, keep_times=keep_times)
     dropped = n_before - timed.number_of_nodes()
     if dropped:
@@ -563,7 +565,7 @@ def prepare_network(
         "network %s: %d nodes, %d edges (%d routing edges), prepared in %.2f s",
         source,
         timed.number_of_nodes(),
-        timed.number_of_edges(),
+        pieces.n_edges,
         routing.n_edges,
         elapsed,
     )
@@ -839,14 +841,24 @@ def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
     keep[1:] = (np.diff(tail[order]) != 0) | (np.diff(head[order]) != 0)
     chosen = order[keep]
     geometry = np.empty(chosen.size, dtype=object)
-    for j, k in enumerate(chosen):
-        line = lines[k]
-        if line is None:
-            geometry[j] = shapely.LineString([(x[tail[k]], y[tail[k]]), (x[head[k]], y[head[k]])])
-        else:
-            coords = np.asarray(line.coords)
-            px, py = to_metric.transform(coords[:, 0], coords[:, 1])
-            geometry[j] = shapely.LineString(np.column_stack([px, py]))
+    curved = np.array([lines[k] is not None for k in chosen.tolist()], dtype=bool)
+    straight = chosen[~curved]  # from the nodes' projected points, all at once
+    ends = np.stack(
+        [
+            np.column_stack([x[tail[straight]], y[tail[straight]]]),
+            np.column_stack([x[head[straight]], y[head[straight]]]),
+        ],
+        axis=1,
+    )
+    geometry[~curved] = shapely.linestrings(ends) if straight.size else []
+    if curved.any():  # every vertex projected in one call, then cut back into lines
+        shapes = [lines[k] for k in chosen[curved].tolist()]
+        counts = shapely.get_num_coordinates(shapes)
+        coords = shapely.get_coordinates(shapes)
+        px, py = to_metric.transform(coords[:, 0], coords[:, 1])
+        geometry[curved] = shapely.linestrings(
+            np.column_stack([px, py]), indices=np.repeat(np.arange(len(shapes)), counts)
+        )
     return RoutingArrays(
         node_ids=node_ids,
         x=x,

@@ -365,7 +365,8 @@ def edge_pieces(
     controls: list[int] = []
     lon: list[float] = []
     lat: list[float] = []
-    junction = np.zeros(graph.number_of_edges(), dtype=bool)
+    n_edges = graph.number_of_edges()
+    junction = np.zeros(n_edges, dtype=bool)
     for k, (u, v, data) in enumerate(graph.edges(data=True)):
         length = float(data["length"])
         segs = parse_segments(data.get("segments"))
@@ -378,6 +379,8 @@ def edge_pieces(
         junction[k] = streets.get(v, 0) >= 3
         if segs is not None and len(coords) == len(segs) + 1:
             parts = [(hw, ms, ln, _CONTROLS.get(str(c), 0)) for hw, ms, ln, c in segs]
+        elif segs is None and len(coords) == 2:  # one straight piece: what _pieces_along gives
+            parts = [(data.get("highway"), data.get("maxspeed"), length, 0)]
         else:
             parts = _pieces_along(coords, segs, data, length)
         for i, (hw, ms, ln, ctl) in enumerate(parts):
@@ -408,7 +411,7 @@ def edge_pieces(
         )
         built_up = np.asarray(near) >= model.urban_min_nodes
     return EdgePieces(
-        n_edges=graph.number_of_edges(),
+        n_edges=n_edges,
         edge=edge,
         length=np.asarray(lengths, dtype=float),
         limit_kmh=np.asarray(limits, dtype=float),
