@@ -509,6 +509,7 @@ def prepare_network(
     speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
     speed_model: str | SpeedModel = DEFAULT_SPEED_MODEL,
     keep_times: bool = False,
+    in_place: bool = False,
 ) -> RoadNetwork:
     """Keep the largest strongly connected part, time every edge, and compile it.
 
@@ -517,7 +518,7 @@ def prepare_network(
     graph
         An osmnx-style graph in WGS84 (nodes with ``x``, ``y``; edges with
         ``length`` in metres and optionally ``highway``, ``maxspeed``,
-        ``geometry``). It is not modified.
+        ``geometry``). It is not modified (unless ``in_place``).
     source
         Description kept for reports.
     approximate
@@ -530,6 +531,10 @@ def prepare_network(
     keep_times
         Keep the ``travel_time`` (seconds) that edges already carry; only
         edges without one are timed from their speed.
+    in_place
+        Time ``graph`` itself, its nodes outside the largest strongly
+        connected part removed, rather than a copy (a fifth faster): for a
+        graph built for this call.
 
     Returns
     -------
@@ -537,14 +542,15 @@ def prepare_network(
         The prepared network.
     """
     started = time.perf_counter()
-    if graph.number_of_edges() == 0:
+    if next(iter(graph.edges()), None) is None:
         msg = f"{source}: the network has no drivable road (0 edges). Check the extract."
         raise NetworkError(msg)
     speeds, profile_name = _resolve_profile(speed_profile)
     model = _speed_model(speed_model)
     n_before = graph.number_of_nodes()
     largest = max(nx.strongly_connected_components(graph), key=len)
-    timed = graph.copy()  # then drop the rest: twice as fast as copying a subgraph view
+    # a copy, then drop the rest: twice as fast as copying a subgraph view
+    timed = graph if in_place else graph.copy()
     if len(largest) < n_before:
         timed.remove_nodes_from([node for node in graph if node not in largest])
     pieces, times = add_travel_times(timed, speeds, model=model, keep_times=keep_times)

@@ -163,7 +163,8 @@ def prepare_extract(
     Parameters
     ----------
     graph
-        The drivable roads inside the buffered département (osmnx-style, WGS84).
+        The drivable roads inside the buffered département (osmnx-style,
+        WGS84): timed in place, its nodes outside the main part removed.
     code
         The département's code.
     boundary
@@ -178,16 +179,15 @@ def prepare_extract(
     Extract
         The compiled extract and its cut nodes.
     """
-    net = prepare_network(
-        graph,
-        source=source or f"département {code}",
-        speed_profile=speed_profile,
-        speed_model=speed_model,
-    )
-    routing = net.routing
-    kept = set(routing.node_ids.tolist())
+    if next(iter(graph.edges()), None) is None:
+        msg = f"{source or code}: the extract has no drivable road (0 edges). Check its file."
+        raise NetworkError(msg)
+    # what the dropped parts tell needs the whole graph: found first, then it is timed in place
+    n_nodes = graph.number_of_nodes()
+    kept = max(nx.strongly_connected_components(graph), key=len)
     cut_ids = {node for node in boundary if node in kept}
-    if len(kept) < graph.number_of_nodes():
+    missing = _missing_roads(graph, kept, _maybe_kept(graph, kept, boundary), boundary)
+    if len(kept) < n_nodes:
         # a dropped part may join the merged network's main part only through the border
         dropped = graph.subgraph(node for node in graph.nodes if node not in kept)
         opened = {
@@ -201,6 +201,17 @@ def prepare_extract(
                 cut_ids.add(v)
             elif v in opened and u in kept:
                 cut_ids.add(u)
+    net = prepare_network(
+        graph,
+        source=source or f"département {code}",
+        speed_profile=speed_profile,
+        speed_model=speed_model,
+        in_place=True,
+    )
+    routing = net.routing
+    if routing.n_nodes != len(kept):  # the same largest part, found twice
+        msg = f"extract {code}: its main part changed while it was prepared."
+        raise NetworkError(msg)
     position = {node: i for i, node in enumerate(routing.node_ids.tolist())}
     seeds = np.array(sorted(position[node] for node in cut_ids), dtype=np.int64)
     cut = seeds
@@ -222,7 +233,7 @@ def prepare_extract(
         routing=routing,
         cut=cut,
         source=net.source,
-        missing=_missing_roads(graph, kept, _maybe_kept(graph, kept, boundary), boundary),
+        missing=missing,
     )
 
 
