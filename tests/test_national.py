@@ -1488,6 +1488,34 @@ def test_roster_resolver_says_how_it_placed_the_homes() -> None:
     assert done["location_precision_m"].iloc[1] == 7300.0  # Combret's, data/communes_france
 
 
+def test_a_library_plan_says_how_the_resolver_placed_each_home(instance, sources, tmp_path):
+    """``plan_national(..., resolver=...)``: the allocation carries the resolver's
+    ``location, location_precision_m`` before ``reason``, as ``allocation.csv`` does."""
+    agents, sites, _, _ = instance
+    placed_at = np.where(np.arange(len(agents)) % 3 == 0, "commune", "coordinates")
+    precision = np.where(placed_at == "commune", 2500.0, np.nan)
+
+    def resolver(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(location=placed_at, location_precision_m=precision)
+
+    plan = plan_national(
+        agents,
+        sites,
+        COUNTRY.areas(),
+        sources,
+        work_dir=tmp_path,
+        options=OPTIONS,
+        resolver=resolver,
+    )
+    from optimizer.national.files import allocation_file
+
+    columns = plan.allocation.columns.tolist()
+    assert columns[-3:] == ["location", "location_precision_m", "reason"]
+    assert plan.allocation["location"].tolist() == placed_at.tolist()
+    written = allocation_file(plan.allocation, agents.assign(location=placed_at))
+    assert written.columns.tolist().count("location") == 1
+
+
 def test_roster_resolver_places_rows_and_names_a_bad_workplace_in_one_line():
     from optimizer.inputs import HeadOffice
     from optimizer.national.files import roster_resolver

@@ -702,7 +702,7 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
             raise InputError(msg)
         names = out.columns.tolist()
         at = names.index("reason") if "reason" in names else len(names)
-        for column in reversed([c for c in LOCATION_COLUMNS if c in agents]):
+        for column in reversed([c for c in LOCATION_COLUMNS if c in agents and c not in out]):
             out.insert(at, column, agents[column].to_numpy())
     return out
 

@@ -152,7 +152,9 @@ class NationalPlan:
         One row per agent (input order): ``agent_id, group, telecentre_id,
         weekday`` (``|``-separated when several), ``minutes_to_site,
         minutes_to_work, saving_minutes_week, status ("assigned" /
-        "not_assigned", as a plain run writes it), reason``.
+        "not_assigned", as a plain run writes it), reason``; with
+        ``location, location_precision_m`` before ``reason`` when the roster
+        (or its resolver) says how each home was placed.
     gain_seconds
         Objective: round-trip seconds saved a week, whole.
     exact
@@ -313,7 +315,9 @@ def plan_national(
     say = progress or (lambda _msg: None)
     refuse_unapplied_rules(agents)
     areas = one_row_per_code(areas)
-    groups, membership = group_agents(agents, resolver=resolver)
+    if resolver is not None:  # once, so that the allocation says how each home was placed
+        agents = resolver(agents)
+    groups, membership = group_agents(agents)
     for column in ("telecentre_id", "lon", "lat"):
         if column not in sites:
             msg = f"sites lack column {column!r}."
@@ -686,8 +690,8 @@ def _wide_tasks(
     ``todo_sites`` holds ``home_id, site`` (site index), ``todo_work``
     ``home_id, workplace_id``. Each pair's region is the box around its two
     ends grown by ``km`` on every side: there, both ends lie at least ``km``
-    from the cut. Boxes are packed into fewer, larger ones where that adds no
-    area (:func:`_pack_boxes`); each box gets one task (named ``prefix`` +
+    from the cut. Boxes are packed into fewer, larger ones where that adds
+    little area (:func:`_pack_boxes`); each box gets one task (named ``prefix`` +
     number) routing its homes to its destinations. Its rows are no
     département's own (``own`` False): a row it cannot certify is dropped,
     the first extract's row stays.
@@ -1400,6 +1404,7 @@ def _allocation(
     reason[(reason == "") & ~has_usable[membership]] = REASON_CLOSED
     reason[(reason == "") & ~placed] = REASON_FULL
     reason[placed] = ""
+    located = {c: agents[c].to_numpy() for c in ("location", "location_precision_m") if c in agents}
     return pd.DataFrame(
         {
             "agent_id": agents["agent_id"].astype(str).to_numpy(),
@@ -1410,6 +1415,7 @@ def _allocation(
             "minutes_to_work": commute["minutes_to"].to_numpy()[membership],
             "saving_minutes_week": saving,
             "status": np.where(placed, "assigned", "not_assigned"),
+            **located,
             "reason": reason,
         }
     )
