@@ -1122,7 +1122,7 @@ def _national(
     placed = summary["placed"]
     wider = [float(r["margin_km"]) for r in summary.get("widened", [])]
     unsure = (
-        f"{summary['uncertified_pairs'] + summary['unknown_pairs']:,} (agent, site) pair(s) and "
+        f"{summary['open_pairs']:,} (agent, site) pair(s) that may improve the plan and "
         f"{summary['agents_commute_unknown']:,} agent(s)' commutes not certified within the "
         f"{summary['buffer_km']:g} km border buffers"
         + (f" nor in their regions with margins up to {max(wider):g} km" if wider else "")
@@ -1132,7 +1132,7 @@ def _national(
         f"{counted(len(plan.allocation), 'agent')} in {summary['groups']} groups: "
         f"{placed} assigned; {plan.saving_minutes_week:,.0f} minutes saved a week; "
         + (
-            "optimal (every usable pair certified)."
+            "optimal (every pair that could improve it certified)."
             if plan.exact and plan.proven
             else f"optimal on the certified pairs only: {unsure}"
             if plan.proven

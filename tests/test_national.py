@@ -380,8 +380,8 @@ def test_widening_certifies_what_a_small_buffer_left_and_equals_the_merged_netwo
     assert len(wide) + len(first) == len(plan.summary["tasks"])
     assert wide and sum(t["pairs"] for t in wide) < sum(t["pairs"] for t in first)
     assert (tmp_path / "w" / "travel" / f"departement={wide[0]['code']}").is_dir()
-    # each region holds its pairs' both ends with a margin: a home of a region is inside it
-    print(rounds, [t["code"] for t in wide])
+    # the pairs the plan's prices rule out are not routed again
+    assert rounds[1]["priced_out"] > 0
 
 
 def test_regions_are_packed_only_where_that_adds_no_area():
@@ -618,6 +618,48 @@ def test_solve_groups_by_hand():
     assert plan.gain == 70
     by = plan.placements.groupby(["group", "weekday"])["agents"].sum().to_dict()
     assert by == {(0, 0): 2, (1, 1): 1}
+
+
+def test_a_pair_the_prices_rule_out_never_improves_the_plan():
+    """The flow's potentials say which pairs left out cannot improve the optimum (LP
+    duality): adding any such pair and solving again gives the same gain, on 40 instances
+    with scarce and plentiful desks and ties. Some pairs they do not rule out improve it
+    (the rule is not empty), and they rule out some (it is not trivial)."""
+    not_ruled_out: list[bool] = []
+    ruled_out_count = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n, m = int(rng.integers(2, 12)), int(rng.integers(1, 5))
+        sizes = rng.integers(1, 5, n)
+        patterns = rng.choice([0b11111, 0b00001, 0b00110, 0b10100, 0b01011], n)
+        desks = rng.integers(0, 3 if seed % 2 else 6, (m, 5))
+        count = min(n * m, int(rng.integers(1, 2 * n + 1)))
+        keys = rng.choice(n * m, size=count, replace=False)
+        pair_group, pair_site = keys // m, keys % m
+        pair_gain = rng.choice([30, 60, 60, 90, 120, 300], keys.size)
+        plan = solve_groups(sizes, patterns, pair_group, pair_site, pair_gain, desks)
+        assert plan.prices is not None
+        for key in np.setdiff1d(np.arange(n * m), keys).tolist():
+            g, j = key // m, key % m
+            for gain in (30, 60, 200, 1_000):
+                ruled_out = plan.prices.cannot_improve(
+                    np.array([g]), np.array([j]), np.array([gain]), patterns, desks
+                )[0]
+                again = solve_groups(
+                    sizes,
+                    patterns,
+                    np.append(pair_group, g),
+                    np.append(pair_site, j),
+                    np.append(pair_gain, gain),
+                    desks,
+                )
+                if ruled_out:
+                    assert again.gain == plan.gain, (seed, g, j, gain)
+                    ruled_out_count += 1
+                else:
+                    not_ruled_out.append(again.gain > plan.gain)
+    assert ruled_out_count > 50
+    assert any(not_ruled_out)
 
 
 def test_capacity_full_reason(instance, sources, tmp_path):
@@ -955,8 +997,7 @@ def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tm
     assert summary["options"]["buffer_km"] == 1.0
     assert not summary["exact"]
     last = done.output.strip().splitlines()[-1]
-    pairs = summary["uncertified_pairs"] + summary["unknown_pairs"]
-    assert f"{pairs:,} (agent, site) pair(s)" in last
+    assert f"{summary['open_pairs']:,} (agent, site) pair(s) that may improve" in last
     assert f"{summary['agents_commute_unknown']:,} agent(s)' commutes" in last
     assert "1 km border buffers" in last and "--border-km" in last
 
@@ -1819,7 +1860,7 @@ def _missed_pairs(
     )
     group_of = plan.allocation.set_index("agent_id")["group"]
     home_of = plan.groups.set_index("group")["home_id"]
-    unknown = set(plan.unknown.itertuples(index=False))
+    unknown = set(plan.unknown[["group", "telecentre_id"]].itertuples(index=False))
     agent_idx, site_idx = np.nonzero(eligible & ~unknown_commute[:, None])
     routed_pairs = set(routed[["origin_id", "destination_id"]].itertuples(index=False))
     missed = not_routed = 0

@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from optimizer.national.groups import (
     one_row_per_code,
     within_buffers,
 )
-from optimizer.national.solve import solve_groups, solve_weekly_groups
+from optimizer.national.solve import FlowPrices, GroupPlan, solve_groups, solve_weekly_groups
 from optimizer.national.tasks import (
     AWAY,
     EXTENT,
@@ -159,8 +159,9 @@ class NationalPlan:
         Objective: round-trip seconds saved a week, whole.
     exact
         True when every pair the plan could use was certified (see
-        :mod:`.extracts`): the plan is then optimal on the merged network
-        if it is ``proven``.
+        :mod:`.extracts`) or priced out (:meth:`.solve.FlowPrices.cannot_improve`),
+        and every commute certified: the plan is then optimal on the merged
+        network if it is ``proven``.
     proven
         True when the solve proved its plan optimal (always for one telework
         day each; the weekly model may stop with a bound, ``summary["gap"]``).
@@ -170,8 +171,10 @@ class NationalPlan:
     groups
         The groups (see :func:`.groups.group_agents`).
     unknown
-        ``group, telecentre_id``: the pairs counted in ``unknown_pairs`` (not
-        certified or not routed, and possibly eligible): where to widen.
+        ``group, telecentre_id, priced_out``: the pairs counted in
+        ``unknown_pairs`` (not certified or not routed, and possibly
+        eligible); ``priced_out`` where the plan's prices show that the pair
+        cannot improve it, whatever its time (the others are where to widen).
     """
 
     allocation: pd.DataFrame
@@ -375,7 +378,16 @@ def plan_national(
             results, opts,
         )  # fmt: skip
 
-    state = evaluate()
+    one_day = bool(np.all(groups["days"].to_numpy() == 1))
+
+    def priced(state: _Evaluation) -> tuple[_Evaluation, GroupPlan | None]:
+        # one telework day each: the flow on the certified pairs prices the others
+        if not one_day or len(state.unknown) == 0:
+            return state, None
+        plan = _solve(state.pairs, groups, desks, opts)
+        return state.priced(plan.prices, groups, desks), plan
+
+    state, plan_now = priced(evaluate())
     read_s = time.perf_counter() - started - routed_s
     widened: list[dict[str, Any]] = []
     for round_ in range(1, opts.widen_rounds + 1):
@@ -392,6 +404,7 @@ def plan_national(
                 todo_sites = todo_sites[~seen.to_numpy()]
             if len(todo_sites) == 0 and len(todo_work) == 0:
                 break
+            priced_before = int(state.priced_out.sum()) if state.priced_out is not None else 0
             wide = _wide_tasks(
                 todo_sites, todo_work, homes, works, sites, areas, widen, km, opts, work_dir,
                 prefix=f"wide{km:g}km{'' if step == 1 else '.2'}-",
@@ -405,13 +418,14 @@ def plan_national(
             done = _run(wide, client, say)
             results += done
             labels += [t.code for t in wide]
-            state = evaluate()
+            state, plan_now = priced(evaluate())
             left_sites, left_work = state.unresolved(groups)
             widened.append(
                 {
                     "margin_km": km,
                     "extracts": len(wide),
                     "pairs_before": len(todo_sites),
+                    "priced_out": priced_before,
                     "commutes_before": len(todo_work),
                     "pairs_after": len(left_sites),
                     "commutes_after": len(left_work),
@@ -429,24 +443,7 @@ def plan_national(
     top_kmh = state.top_kmh
     widen_s = time.perf_counter() - started - routed_s - read_s
     say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
-    arrays = (
-        pairs["group"].to_numpy(np.int64),
-        pairs["site"].to_numpy(np.int64),
-        pairs["gain"].to_numpy(np.int64),
-        desks,
-    )
-    sizes, patterns = groups["size"].to_numpy(np.int64), groups["pattern"].to_numpy(np.int64)
-    one_day = bool(np.all(groups["days"].to_numpy() == 1))
-    if one_day:
-        plan = solve_groups(sizes, patterns, *arrays)
-    else:
-        plan = solve_weekly_groups(
-            sizes,
-            groups["days"].to_numpy(np.int64),
-            patterns,
-            *arrays,
-            time_limit_s=opts.time_limit_s,
-        )
+    plan = plan_now or _solve(pairs, groups, desks, opts)
     allocation = _allocation(
         agents, membership, groups, commute, pairs, plan.placements, site_ids, desks
     )
@@ -456,7 +453,9 @@ def plan_national(
         .to_numpy()[np.isin(reasons, [REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE])]
         .sum()
     )
-    exact = counts["uncertified_pairs"] == 0 and len(unknown) == 0 and commutes_unknown == 0
+    # a pair not certified that may still improve the plan; none for the plan to be optimal
+    open_pairs = state.needed()
+    exact = len(open_pairs) == 0 and commutes_unknown == 0
     summary = {
         "agents": len(agents),
         "groups": len(groups),
@@ -466,6 +465,10 @@ def plan_national(
         **counts,
         "sites_reach_beyond_buffer": reach_open,
         "unknown_pairs": len(unknown),
+        "unknown_pairs_priced_out": int(
+            state.priced_out.sum() if state.priced_out is not None else 0
+        ),
+        "open_pairs": len(open_pairs),
         "agents_commute_unknown": commutes_unknown,
         "buffer_km": opts.buffer_km,
         "widened": widened,
@@ -510,9 +513,12 @@ def plan_national(
         proven=plan.proven,
         summary=summary,
         groups=groups,
-        unknown=unknown.assign(telecentre_id=site_ids[unknown["site"].to_numpy()])[
-            ["group", "telecentre_id"]
-        ],
+        unknown=unknown.assign(
+            telecentre_id=site_ids[unknown["site"].to_numpy()],
+            priced_out=state.priced_out
+            if state.priced_out is not None
+            else np.zeros(len(unknown), dtype=bool),
+        )[["group", "telecentre_id", "priced_out"]],
     )
 
 
@@ -669,6 +675,23 @@ def _run(tasks: list[DepartementTask], client: Any, say: Progress) -> list[dict[
         client.cancel(futures)
         raise
     return sorted(results, key=lambda r: str(r["code"]))
+
+
+def _solve(
+    pairs: pd.DataFrame, groups: pd.DataFrame, desks: np.ndarray, opts: NationalOptions
+) -> GroupPlan:
+    """Solve the plan on ``pairs``: the group flow (one day each), else the weekly model."""
+    arrays = (
+        pairs["group"].to_numpy(np.int64),
+        pairs["site"].to_numpy(np.int64),
+        pairs["gain"].to_numpy(np.int64),
+        desks,
+    )
+    sizes, patterns = groups["size"].to_numpy(np.int64), groups["pattern"].to_numpy(np.int64)
+    days = groups["days"].to_numpy(np.int64)
+    if bool(np.all(days == 1)):
+        return solve_groups(sizes, patterns, *arrays)
+    return solve_weekly_groups(sizes, days, patterns, *arrays, time_limit_s=opts.time_limit_s)
 
 
 def _wide_tasks(
@@ -856,6 +879,39 @@ class _Evaluation:
     doubtful: pd.DataFrame  # routed, not certified, eligible at the time found
     unknown: pd.DataFrame  # not routed or not certified, possibly eligible
     top_kmh: float
+    priced_out: np.ndarray | None = None  # per unknown pair: cannot improve the plan
+
+    def priced(
+        self, prices: FlowPrices | None, groups: pd.DataFrame, desks: np.ndarray
+    ) -> _Evaluation:
+        """Return this evaluation with the unknown pairs the plan's ``prices`` rule out.
+
+        A pair's best case is its saving at the lower bounds of its times
+        (``best_saving_s``, times the telework days): when even that cannot
+        beat the prices (:meth:`.solve.FlowPrices.cannot_improve`), the plan on
+        the certified pairs stays optimal whatever its time (LP duality; for
+        every such pair at once).
+        """
+        if prices is None or len(self.unknown) == 0:
+            return replace(self, priced_out=None)
+        group = self.unknown["group"].to_numpy(np.int64)
+        gain = self.unknown["best_saving_s"].to_numpy(np.int64)
+        gain = gain * groups["days"].to_numpy(np.int64)[group]
+        patterns = groups["pattern"].to_numpy(np.int64)
+        site = self.unknown["site"].to_numpy(np.int64)
+        out = prices.cannot_improve(group, site, gain, patterns, desks)
+        return replace(self, priced_out=out)
+
+    def needed(self) -> pd.DataFrame:
+        """``group, site``: the pairs not certified that may still improve the plan."""
+        both = pd.concat(
+            [self.doubtful[["group", "site"]], self.unknown[["group", "site"]]], ignore_index=True
+        ).drop_duplicates(ignore_index=True)
+        if self.priced_out is None or not self.priced_out.any():
+            return both
+        out = self.unknown.loc[self.priced_out, ["group", "site"]]
+        seen = both.merge(out, how="left", indicator=True)["_merge"] == "both"
+        return both[~seen.to_numpy()].reset_index(drop=True)
 
     @classmethod
     def of(
@@ -911,11 +967,11 @@ class _Evaluation:
     def unresolved(self, groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """``home_id, site`` and ``home_id, workplace_id`` that no extract has certified.
 
-        The site pairs that may be eligible (:attr:`doubtful`, :attr:`unknown`)
-        and the commutes not certified or not routed (the home outside its
-        workplace's buffer), each once.
+        The site pairs that may be eligible and improve the plan
+        (:meth:`needed`) and the commutes not certified or not routed (the
+        home outside its workplace's buffer), each once.
         """
-        both = pd.concat([self.doubtful, self.unknown], ignore_index=True)
+        both = self.needed()
         home = groups["home_id"].to_numpy()
         todo_sites = pd.DataFrame(
             {
@@ -1082,12 +1138,14 @@ def _unknown_pairs(
     ``raw`` holds every task's rows (``departement`` the task), ``horizons``
     every task's destinations.
 
-    Returns ``group, site`` (indices), one row per such pair.
+    Returns ``group, site`` (indices), one row per such pair, and
+    ``best_saving_s``: its round-trip saving a day at those bounds, whole
+    seconds (no time the merged network may give saves more).
     """
     usable = np.flatnonzero(commute["reason"].to_numpy() == "")
     if usable.size == 0 or len(site_ids) == 0:
         empty = np.zeros(0, np.int64)
-        return pd.DataFrame({"group": empty, "site": empty})
+        return pd.DataFrame({"group": empty, "site": empty, "best_saving_s": empty})
     home_ids, first, home_of = np.unique(
         groups["home_id"].to_numpy()[usable], return_index=True, return_inverse=True
     )
@@ -1129,6 +1187,7 @@ def _unknown_pairs(
 
     found_g: list[np.ndarray] = [np.zeros(0, np.int64)]
     found_j: list[np.ndarray] = [np.zeros(0, np.int64)]
+    found_w: list[np.ndarray] = [np.zeros(0, np.int64)]
     step = max(1, 2_000_000 // max(usable.size, n_homes))
     # sites a block at a time, a département's together: few extracts searched a block's sites
     order = np.argsort(site_code, kind="stable")
@@ -1161,7 +1220,16 @@ def _unknown_pairs(
             new = certified[at] != key if certified.size else np.ones(key.size, dtype=bool)
             found_g.append(usable[g_idx[new]])
             found_j.append(j[j_idx[new]])
-    return pd.DataFrame({"group": np.concatenate(found_g), "site": np.concatenate(found_j)})
+            rows, cols = home_of[g_idx[new]], j_idx[new]
+            best = np.rint((wp_sum[g_idx[new]] - lb_to[rows, cols] - lb_back[rows, cols]) * 60.0)
+            found_w.append(best.astype(np.int64))
+    return pd.DataFrame(
+        {
+            "group": np.concatenate(found_g),
+            "site": np.concatenate(found_j),
+            "best_saving_s": np.concatenate(found_w),
+        }
+    )
 
 
 @dataclass(frozen=True)

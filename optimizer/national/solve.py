@@ -72,6 +72,8 @@ class GroupPlan:
         A valid upper bound on every plan's gain (the gain when proven).
     status
         ``"optimal"`` (proven) or ``"feasible"``.
+    prices
+        The flow's node potentials (:class:`FlowPrices`), when found.
     """
 
     placements: pd.DataFrame
@@ -80,6 +82,7 @@ class GroupPlan:
     arcs: int
     bound: int = 0
     status: str = "optimal"
+    prices: FlowPrices | None = None
 
     @property
     def proven(self) -> bool:
@@ -90,6 +93,98 @@ class GroupPlan:
     def gap(self) -> float:
         """Relative distance between the gain and the bound."""
         return (self.bound - self.gain) / max(1.0, abs(self.bound))
+
+
+@dataclass(frozen=True)
+class FlowPrices:
+    """Node potentials of an optimal group flow: what a pair left out would have to beat.
+
+    Every arc of the optimal flow's residual network has a non-negative
+    reduced cost ``cost + d[tail] - d[head]`` (LP duality), so a pair left
+    out, group ``g`` to site ``j`` with weekly gain ``w``, cannot improve the
+    plan when its arcs' reduced costs are non-negative too: ``w <= d[g] -
+    d[(j, P_g)]`` where that (site, pattern) node exists and ``w <= d[g] -
+    d[(j, t)]`` on each open allowed day ``t`` (a route through a new node
+    reaches the flow at those days). Sufficient, not necessary: a pair that
+    fails it may still not improve the plan.
+
+    Attributes
+    ----------
+    group
+        ``(n_groups,)`` potentials of the group nodes.
+    day
+        ``(n_sites, 5)`` potentials of the (site, weekday) nodes.
+    pattern_key, pattern
+        Sorted ``site * 32 + pattern`` of the (site, pattern) nodes, and their potentials.
+    """
+
+    group: np.ndarray
+    day: np.ndarray
+    pattern_key: np.ndarray
+    pattern: np.ndarray
+
+    def cannot_improve(
+        self,
+        group: np.ndarray,
+        site: np.ndarray,
+        gain: np.ndarray,
+        patterns: np.ndarray,
+        desks: np.ndarray,
+    ) -> np.ndarray:
+        """Whether each pair (``group, site``, weekly ``gain``) surely cannot improve the plan.
+
+        ``patterns`` are the groups' allowed weekdays (5-bit masks), ``desks``
+        ``(n_sites, 5)``. A pair on no open allowed day cannot be used at all.
+        """
+        group, site = np.asarray(group, np.int64), np.asarray(site, np.int64)
+        gain = np.asarray(gain, np.int64)
+        allowed = ((patterns[group][:, None] >> np.arange(5)) & 1).astype(bool)
+        usable = allowed & (np.asarray(desks)[site] > 0)
+        some = usable.any(axis=1)
+        # the highest potential among the usable days (0 where none: such a pair is useless)
+        reach = np.where(usable, self.day[site], np.iinfo(np.int64).min).max(axis=1)
+        reach = np.where(some, reach, 0)
+        if self.pattern_key.size:
+            key = site * 32 + patterns[group]
+            at = np.minimum(np.searchsorted(self.pattern_key, key), self.pattern_key.size - 1)
+            exists = self.pattern_key[at] == key
+            reach = np.where(exists, np.maximum(reach, self.pattern[at]), reach)
+        return np.asarray(~some | (gain <= self.group[group] - reach))
+
+
+def _potentials(
+    n_nodes: int,
+    tails: np.ndarray,
+    heads: np.ndarray,
+    caps: np.ndarray,
+    costs: np.ndarray,
+    flows: np.ndarray,
+    max_rounds: int = 5_000,
+) -> np.ndarray | None:
+    """Potentials ``d`` with ``d[head] <= d[tail] + cost`` on every residual arc, or None.
+
+    Shortest distances from a source joined to every node at no cost
+    (Bellman-Ford, every arc relaxed each round, until nothing changes); an
+    optimal flow's residual network has no negative cycle, so they exist.
+    None when ``max_rounds`` do not settle them.
+    """
+    forward, backward = flows < caps, flows > 0
+    rt = np.concatenate([tails[forward], heads[backward]])
+    rh = np.concatenate([heads[forward], tails[backward]])
+    rc = np.concatenate([costs[forward], -costs[backward]])
+    order = np.argsort(rh, kind="stable")
+    rt, rh, rc = rt[order], rh[order], rc[order]
+    nodes, starts = np.unique(rh, return_index=True)
+    d = np.zeros(n_nodes, dtype=np.int64)
+    if rt.size == 0:
+        return d
+    for _ in range(max_rounds):
+        best = np.minimum.reduceat(d[rt] + rc, starts)
+        lower = best < d[nodes]
+        if not lower.any():
+            return d
+        d[nodes[lower]] = best[lower]
+    return None
 
 
 def solve_groups(
@@ -174,22 +269,38 @@ def solve_groups(
     if status != flow.OPTIMAL:
         msg = f"the national min-cost flow stopped with status {status}; please report this."
         raise SolverError(msg)
-    pair_flow = flow.flows(np.arange(g.size, dtype=np.int32))
+    every = flow.flows(np.arange(tails.size, dtype=np.int32))
+    pair_flow = every[: g.size]
     first_sp = n + g.size
     day_flow = flow.flows(np.arange(first_sp, first_sp + sp_rows.size, dtype=np.int32))
     placements = _to_days(g, j, sp_of_pair, pair_flow, sp_rows, sp_days, day_flow)
     gain = int(-flow.optimal_cost())
+    d = _potentials(sink + 1, tails, heads, caps, costs, every)
+    prices = None
+    if d is not None:
+        prices = FlowPrices(
+            group=d[:n],
+            day=d[base_sd : base_sd + m * 5].reshape(m, 5),
+            pattern_key=sp_site * 32 + sp_pattern,
+            pattern=d[base_sp : base_sp + n_sp],
+        )
     elapsed = time.perf_counter() - started
     logger.info(
-        "national flow: %d groups, %d pairs, %d arcs, gain %d s, %.2f s",
+        "national flow: %d groups, %d pairs, %d arcs, gain %d s, %.2f s (prices %s)",
         n,
         g.size,
         tails.size,
         gain,
         elapsed,
+        "found" if prices is not None else "not found",
     )
     return GroupPlan(
-        placements=placements, gain=gain, seconds=elapsed, arcs=int(tails.size), bound=gain
+        placements=placements,
+        gain=gain,
+        seconds=elapsed,
+        arcs=int(tails.size),
+        bound=gain,
+        prices=prices,
     )
 
 
