@@ -1,6 +1,6 @@
 """National benchmark: a synthetic France planned in one exact plan, with 1 and 2 Dask workers.
 
-Run by hand (about 45 minutes at full size for both runs on 2 shared cores)::
+Run by hand (about 40 minutes at full size for both runs on 2 quiet cores)::
 
     python benchmarks/national.py                 # 96 départements, 1M agents, 1 then 2 workers
     python benchmarks/national.py --scale 0.1 --workers 1   # a quick look
@@ -8,10 +8,12 @@ Run by hand (about 45 minutes at full size for both runs on 2 shared cores)::
     python benchmarks/national.py --workers 2 --most-days 3 # 1-3 telework days: the weekly model
 
 Full size: 96 département-like road grids of 177 x 177 nodes (31,329 nodes each,
-3.0 million in all, 430 m apart: a département about 76 km wide), a 10 km
-buffer (each extract about 48,000 nodes), 1,000,000 agents in 35,000 origin
-groups (a home, a workplace near the département's centre, allowed days),
-3,500 sites with 1 to 8 desks a weekday, a 60-minute limit. Each run starts
+3.0 million in all, 430 m apart: a département about 76 km wide), a 30 km
+border as ``assign`` uses by default (each extract about 91,000 nodes;
+``--buffer-km``), the pairs not certified priced out or routed again in wider
+regions (``--widen-rounds``), 1,000,000 agents in 35,000 origin groups (a
+home, a workplace near the département's centre, allowed days), 3,500 sites
+with 1 to 8 desks a weekday, a 60-minute limit. Each run starts
 from an empty extract cache, so it prepares every network. Prints wall time,
 each worker's peak memory, the load average, the time of each phase, the
 tasks' wall and CPU seconds (their ratio is 1 when each worker had its core),
@@ -163,7 +165,7 @@ def main() -> None:
     )
     parser.add_argument("--side", type=int, default=177, help="nodes along a département's side")
     parser.add_argument("--workers", default="1,2", help="worker counts to run, e.g. 1,2")
-    parser.add_argument("--buffer-km", type=float, default=10.0)
+    parser.add_argument("--buffer-km", type=float, default=30.0)
     parser.add_argument("--max-minutes", type=float, default=60.0)
     parser.add_argument(
         "--widen-rounds",

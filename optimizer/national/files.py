@@ -203,9 +203,10 @@ def wider_sources(
     """Give extracts of regions of a folder's large OSM file (see :data:`.plan.Widen`).
 
     Each call splits the large file once more, in one pass, into the regions
-    asked (``extracts/wider/``, kept while the same regions are asked). Files
-    given one per département cover what they cover: then there is nothing
-    wider to give (None).
+    asked, in a folder of their own (``extracts/wider/<hash of the regions>/``:
+    a run never reads regions another run is writing; the same regions are
+    split once). Files given one per département cover what they cover: then
+    there is nothing wider to give (None).
     """
     per_code, others = _osm_files(folder, set(areas["code"]))
     if per_code or len(others) != 1:
@@ -216,7 +217,9 @@ def wider_sources(
         shapes = gpd.GeoDataFrame(
             {"code": list(regions)}, geometry=list(regions.values()), crs=settings.INPUT_CRS
         )
-        extracts = _split_once(big, shapes, folder / "extracts" / "wider", 0.0, progress)
+        named = "".join(f"{name}={shapely.to_wkt(shape)};" for name, shape in regions.items())
+        where = folder / "extracts" / "wider" / hashlib.sha256(named.encode()).hexdigest()[:16]
+        extracts = _split_once(big, shapes, where, 0.0, progress)
         return osm_sources(
             extracts,
             shapes,
