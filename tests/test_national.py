@@ -1027,6 +1027,7 @@ def test_a_large_file_is_split_again_wider_for_what_a_narrow_border_left(
     assert [r["margin_km"] for r in summary["widened"]][:1] == [10.0]
     assert list((folder / "extracts" / "wider").glob("*/split.json"))
     assert "not certified: routed again" in done.output
+    assert "region wide10km-000 routed" in done.output  # a region, not a département
 
 
 def test_per_departement_files_are_prepared_again_for_another_border(tmp_path):

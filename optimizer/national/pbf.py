@@ -96,7 +96,7 @@ def split_osm(
         shapely.prepare(shape)
     tree = shapely.STRtree(shapes)
     if progress:
-        progress(f"splitting {path.name} into {len(codes)} buffered départements (one pass)")
+        progress(f"splitting {path.name} into {len(codes)} buffered extracts (one pass)")
     controls: dict[int, dict[str, str]] = {}
     nodes: dict[str, dict[int, tuple[float, float]]] = {c: {} for c in codes}
     ways: dict[str, list[Way]] = {c: [] for c in codes}

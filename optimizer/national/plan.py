@@ -66,6 +66,9 @@ DEFAULT_WIDEN_ROUNDS = 2
 #: Gives extracts of regions: ``{name: polygon (WGS84)} -> {name: source}`` (those it can give).
 Widen = Callable[[Mapping[str, shapely.Geometry]], Mapping[str, NetworkSource]]
 
+#: Names of the regions routed again begin with this (``wide30km-000``).
+_WIDE = "wide"
+
 #: Weekday names of each 5-bit mask, ``|``-separated (``"mon|thu"``).
 _DAY_NAMES = np.array(
     ["|".join(d for k, d in enumerate(WEEKDAYS) if (mask >> k) & 1) for mask in range(32)],
@@ -407,7 +410,7 @@ def plan_national(
             priced_before = int(state.priced_out.sum()) if state.priced_out is not None else 0
             wide = _wide_tasks(
                 todo_sites, todo_work, homes, works, sites, areas, widen, km, opts, work_dir,
-                prefix=f"wide{km:g}km{'' if step == 1 else '.2'}-",
+                prefix=f"{_WIDE}{km:g}km{'' if step == 1 else '.2'}-",
             )  # fmt: skip
             if not wide:
                 break
@@ -630,7 +633,7 @@ def _run(tasks: list[DepartementTask], client: Any, say: Progress) -> list[dict[
     if client is None:
         for k, task in enumerate(tasks, 1):
             results.append(route_departement(task))
-            say(f"département {task.code} routed ({k}/{len(tasks)})")
+            say(f"{_named(task.code)} routed ({k}/{len(tasks)})")
         return results
     from distributed import as_completed
     from distributed.client import FutureCancelledError
@@ -658,10 +661,10 @@ def _run(tasks: list[DepartementTask], client: Any, say: Progress) -> list[dict[
                 continue
             except (FutureCancelledError, OSError) as exc:
                 code = code_of[future.key]
-                msg = f"département {code}: the cluster lost its task ({exc}); no plan was made."
+                msg = f"{_named(code)}: the cluster lost its task ({exc}); no plan was made."
                 raise ClusterError(msg) from None
             results.append(result)
-            say(f"département {result['code']} routed ({done}/{len(tasks)})")
+            say(f"{_named(str(result['code']))} routed ({done}/{len(tasks)})")
         if killed:
             codes = ", ".join(sorted(killed))
             msg = (
@@ -987,13 +990,18 @@ class _Evaluation:
         return todo_sites, todo_work
 
 
+def _named(code: str) -> str:
+    """Name a task for the console: a département, or a region routed again."""
+    return f"region {code}" if code.startswith(_WIDE) else f"département {code}"
+
+
 def _read(folder: Path, codes: list[str]) -> pd.DataFrame:
     """Concatenate the département partitions written by the tasks (only these codes)."""
     frames = []
     for code in codes:
         file = folder / f"departement={code}" / "part.parquet"
         if not file.exists():
-            msg = f"département {code}: its table is missing from {folder}; no plan was made."
+            msg = f"{_named(code)}: its table is missing from {folder}; no plan was made."
             raise ClusterError(msg)
         frames.append(pd.read_parquet(file).assign(departement=code))
     return pd.concat(frames, ignore_index=True)
