@@ -374,11 +374,12 @@ def plan_national(
     results = _run(tasks, client, say)
     routed_s = time.perf_counter() - started
     labels = [t.code for t in tasks]
+    read: dict[Path, pd.DataFrame] = {}  # each partition read once, however many steps
 
     def evaluate() -> _Evaluation:
         return _Evaluation.of(
             Path(work_dir), labels, groups, work_code_of, inside, sites, site_ids, site_code,
-            results, opts,
+            results, opts, read,
         )  # fmt: skip
 
     one_day = bool(np.all(groups["days"].to_numpy() == 1))
@@ -929,15 +930,19 @@ class _Evaluation:
         site_code: np.ndarray,
         results: list[dict[str, Any]],
         opts: NationalOptions,
+        done: dict[Path, pd.DataFrame] | None = None,
     ) -> _Evaluation:
-        """Read the tables of the tasks ``labels`` and evaluate every pair."""
-        raw = _read(folder / TRAVEL, labels)
+        """Read the tables of the tasks ``labels`` and evaluate every pair.
+
+        ``done``: the partitions read by an earlier evaluation (see :func:`_read`).
+        """
+        raw = _read(folder / TRAVEL, labels, done)
         travel = _best_rows(raw)
-        every_horizon = _read(folder / HORIZONS, labels)
+        every_horizon = _read(folder / HORIZONS, labels, done)
         reach = _Reach(
-            origins=_read(folder / ORIGINS, labels),
-            away=_read(folder / AWAY, labels),
-            extent=_read(folder / EXTENT, labels),
+            origins=_read(folder / ORIGINS, labels, done),
+            away=_read(folder / AWAY, labels, done),
+            extent=_read(folder / EXTENT, labels, done),
         )
         commute = _commutes(groups, travel, work_code_of, inside)
         pairs, counts, doubtful = _pairs(groups, commute, travel, site_ids, opts)
@@ -995,15 +1000,25 @@ def _named(code: str) -> str:
     return f"region {code}" if code.startswith(_WIDE) else f"département {code}"
 
 
-def _read(folder: Path, codes: list[str]) -> pd.DataFrame:
-    """Concatenate the département partitions written by the tasks (only these codes)."""
+def _read(
+    folder: Path, codes: list[str], done: dict[Path, pd.DataFrame] | None = None
+) -> pd.DataFrame:
+    """Concatenate the département partitions written by the tasks (only these codes).
+
+    ``done`` keeps the partitions already read (a widening step reads only its own).
+    """
     frames = []
     for code in codes:
         file = folder / f"departement={code}" / "part.parquet"
+        if done is not None and file in done:
+            frames.append(done[file])
+            continue
         if not file.exists():
             msg = f"{_named(code)}: its table is missing from {folder}; no plan was made."
             raise ClusterError(msg)
         frames.append(pd.read_parquet(file).assign(departement=code))
+        if done is not None:
+            done[file] = frames[-1]
     return pd.concat(frames, ignore_index=True)
 
 
