@@ -77,6 +77,7 @@ def _plain_flow_optimum(problem: AssignmentProblem) -> int:
 def sampled(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """Force the large-problem path: no problem solved on all pairs, samples from 40 agents."""
     monkeypatch.setattr(flow_module, "_ALL_PAIRS", 0)
+    monkeypatch.setattr(flow_module, "_THIN_PAIRS", 0)
     monkeypatch.setattr(flow_module, "_SAMPLE_ABOVE", 40)
     return monkeypatch
 
@@ -250,6 +251,7 @@ def test_must_assign_filling_the_desks_on_the_few_agents_many_pairs_path(
     # telecentre's best agents; agents who must be assigned and fill every desk exactly
     # need pairs outside those, and the pruned problem must stay feasible
     monkeypatch.setattr(flow_module, "_ALL_PAIRS", 0)
+    monkeypatch.setattr(flow_module, "_THIN_PAIRS", 0)
     monkeypatch.setattr(flow_module, "_DESK_EXTRA", 0)
     rng = np.random.default_rng(1800 + seed)
     base = _shaped(rng, "clustered-plentiful", 200, 12, select=False, ties=True)
@@ -265,3 +267,36 @@ def test_must_assign_filling_the_desks_on_the_few_agents_many_pairs_path(
     result = problem.solve()
     assert np.all(result.telecentre[must] >= 0)
     assert result.gain_total() == _milp_optimum(problem) == _plain_flow_optimum(problem)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_eligible_pairs_decide_whether_to_solve_on_them_all(
+    shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the rule counts eligible pairs, not agents x telecentres: a problem with many pairs,
+    # few of them eligible, is solved on them all at once (optimal by construction, no
+    # sample); with more eligible pairs than the limits, the sampled path is taken. Both
+    # reach the optimum of the whole problem.
+    rng = np.random.default_rng(2100 + len(shape))
+    problem = _shaped(rng, shape, 600, 12, select=True, ties=True)
+    eligible = int(problem.eligible().sum())
+    monkeypatch.setattr(flow_module, "_SAMPLE_ABOVE", 40)
+    monkeypatch.setattr(flow_module, "_ALL_PAIRS", eligible)  # below 600 x 12
+    monkeypatch.setattr(flow_module, "_THIN_PAIRS", 0)
+    assert flow_module._all_at_once(problem)
+    assert flow_module._sample_potentials(problem) is None
+    telecentre, gain, arcs, _, potential = flow_module._priced_flow(problem, potentials=False)
+    assert (arcs, potential) == (eligible, None)
+    assert gain == _plain_flow_optimum(problem) == _milp_optimum(problem)
+    assert is_optimal(problem, telecentre)
+
+    monkeypatch.setattr(flow_module, "_ALL_PAIRS", eligible - 1)
+    assert not flow_module._all_at_once(problem)
+    monkeypatch.setattr(flow_module, "_THIN_PAIRS", eligible)  # 50 agents a telecentre: thin
+    assert flow_module._all_at_once(problem)
+    monkeypatch.setattr(flow_module, "_SAMPLE_DENSITY", 50)  # not thin any more
+    assert not flow_module._all_at_once(problem)
+    assert flow_module._sample_potentials(problem) is not None
+    result = problem.solve()
+    assert result.gain_total() == gain
+    assert is_optimal(problem, result.telecentre)

@@ -365,6 +365,7 @@ def test_pricing_from_one_candidate_reaches_the_full_optimum(seed: int, monkeypa
     rng = np.random.default_rng(1300 + seed)
     problem = _random_problem(rng, 300, 12).with_rules(select=None, max_minutes=None)
     monkeypatch.setattr(model_module, "_ALL_PAIRS", 0)
+    monkeypatch.setattr(model_module, "_THIN_PAIRS", 0)
     monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 1)
     pruned = problem.solve()
     monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 12)
@@ -563,6 +564,7 @@ def test_flow_equals_an_integer_program_on_every_shape(
     problem = _shaped_problem(rng, shape, 300, 10, select=select, ties=ties)
     if path != "all pairs":  # the large-problem paths: pruned, then priced
         monkeypatch.setattr(model_module, "_ALL_PAIRS", 0)
+        monkeypatch.setattr(model_module, "_THIN_PAIRS", 0)
         monkeypatch.setattr(model_module, "_DESK_EXTRA", 0)
     if path == "sampled":  # first candidates from a sample's potentials
         monkeypatch.setattr(model_module, "_SAMPLE_ABOVE", 40)
@@ -578,6 +580,7 @@ def test_pricing_from_poor_first_candidates_still_reaches_the_optimum(monkeypatc
     rng = np.random.default_rng(15)
     problem = _shaped_problem(rng, "clustered-scarce", 400, 12, select=False, ties=False)
     monkeypatch.setattr(model_module, "_ALL_PAIRS", 0)
+    monkeypatch.setattr(model_module, "_THIN_PAIRS", 0)
     monkeypatch.setattr(model_module, "_FIRST_CANDIDATES", 1)
     monkeypatch.setattr(model_module, "_DESK_DEPTH", 0.0)
     monkeypatch.setattr(model_module, "_PRICED_PER_AGENT", 1)

@@ -6,8 +6,10 @@ Source -> agent (capacity 1) -> telecentre (cost
 cost (no such arc for an agent who must be assigned). Costs are whole seconds
 (or metres), so the optimum is exact.
 
-Up to :data:`_ALL_PAIRS` pairs, the flow takes every eligible pair in one
-solve. Larger problems (above :data:`_SAMPLE_ABOVE` agents) first estimate
+Up to :data:`_ALL_PAIRS` eligible pairs, the flow takes every eligible pair
+in one solve: that solve is optimal over all pairs by construction, so no
+certificate is computed (samples still read their node potentials). Larger
+problems (above :data:`_SAMPLE_ABOVE` agents) first estimate
 what a desk at each telecentre is worth: two disjoint random halves of
 :data:`_SAMPLE_SHARE` of the agents, each with its share of the desks, are
 solved (themselves from samples when still large); the mean of their node
@@ -37,7 +39,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -47,7 +49,7 @@ from scipy.sparse.csgraph import floyd_warshall
 from optimizer.errors import SolverError
 from optimizer.model.certificate import _cheapest_moves, _residual_arcs
 from optimizer.model.feasibility import check_feasible
-from optimizer.model.problem import AssignmentProblem, _pairs
+from optimizer.model.problem import CACHE_PAIRS, AssignmentProblem, _pairs
 from optimizer.model.result import Assignment, _result
 
 logger = logging.getLogger(__name__)
@@ -65,8 +67,14 @@ _MARGIN = 0.05
 #: Negative cycles cancelled at most after a pruned solve, before solving again instead
 #: (:func:`_cancel_cycles`).
 _MOST_CYCLES = 100
-#: Up to this many agent-telecentre pairs, the flow takes every eligible pair in one solve.
-_ALL_PAIRS = 200_000
+#: Up to this many eligible agent-telecentre pairs, the flow takes them all in one solve
+#: (below it, estimating prices on samples costs more than it saves: see
+#: ``benchmarks/assign.py``) ...
+_ALL_PAIRS = 120_000
+#: ... and up to this many when there are fewer than :data:`_SAMPLE_DENSITY` agents per
+#: telecentre: the samples then hold too few agents per desk to price it well.
+_THIN_PAIRS = 400_000
+_SAMPLE_DENSITY = 100
 #: Above this many agents, the first candidates use potentials estimated on a sample ...
 _SAMPLE_ABOVE = 2_000
 #: ... of this share of the agents, in two halves.
@@ -78,6 +86,40 @@ _PRICE_MARGIN = 0.08
 #: ... plus this many times the spread of the two estimates of the prices at the two
 #: telecentres (their price error), so that one solve is usually proven optimal at once.
 _SPREAD_WEIGHT = 0.75
+
+
+def _eligible_pairs(problem: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every eligible pair ``(agent, telecentre, gain)``, sorted by agent then telecentre."""
+    rows_out, cols_out, gains_out = [], [], []
+    for lo, _, ok, gain in problem.blocks():
+        r, c = np.nonzero(ok)
+        rows_out.append(r + lo)
+        cols_out.append(c)
+        gains_out.append(gain[r, c])
+    if not rows_out:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
+    return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(gains_out)
+
+
+def _all_at_once(problem: AssignmentProblem) -> bool:
+    """Whether the flow should take every eligible pair in one solve.
+
+    Yes up to :data:`_ALL_PAIRS` eligible pairs, or :data:`_THIN_PAIRS` with
+    fewer than :data:`_SAMPLE_DENSITY` agents per telecentre. Counted only
+    when the whole matrices are kept (otherwise the problem is far above).
+    """
+    n, m = problem.n_agents, problem.n_telecentres
+    if n * m <= _ALL_PAIRS:
+        return True
+    if n * m > CACHE_PAIRS:
+        return False
+    next(problem.blocks(), None)  # builds the whole matrices and keeps them
+    whole = problem._cache.get("pairs")
+    if not isinstance(whole, tuple):
+        return False
+    eligible = int(np.count_nonzero(whole[0]))
+    return eligible <= _ALL_PAIRS or (eligible <= _THIN_PAIRS and n < _SAMPLE_DENSITY * m)
 
 
 def _candidates(
@@ -95,6 +137,8 @@ def _candidates(
     the whole one is (others may stay; those agents alone fit their desks).
     """
     n, m = problem.n_agents, problem.n_telecentres
+    if width >= m:  # every eligible pair
+        return _eligible_pairs(problem)
     rows_out: list[np.ndarray] = []
     cols_out: list[np.ndarray] = []
     want = (
@@ -405,7 +449,7 @@ def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
         An optimal assignment, proven so.
     """
     started = time.perf_counter()
-    telecentre, gain, arcs, rounds = _priced_flow(problem)[:4]
+    telecentre, gain, arcs, rounds = _priced_flow(problem, potentials=False)[:4]
     result = _result(
         problem,
         telecentre,
@@ -429,8 +473,8 @@ def solve_min_cost_flow(problem: AssignmentProblem) -> Assignment:
 
 
 def _priced_flow(
-    problem: AssignmentProblem, *, repair: bool = True
-) -> tuple[np.ndarray, int, int, int, np.ndarray]:
+    problem: AssignmentProblem, *, repair: bool = True, potentials: bool = True
+) -> tuple[np.ndarray, int, int, int, np.ndarray | None]:
     """Solve on candidate pairs and price until optimal.
 
     When the first candidates came from a sample's prices, the first pruned
@@ -438,13 +482,16 @@ def _priced_flow(
     improved by cancelling negative cycles (:func:`_cancel_cycles`) rather
     than by solving again, unless ``repair`` is False (samples, whose solves
     are cheap). Returns each agent's telecentre, the gain, the arcs used,
-    the rounds and the final node potentials.
+    the rounds and the final node potentials: None when ``potentials`` is
+    False and the one solve took every eligible pair (optimal by
+    construction, nothing to price).
     """
     m = problem.n_telecentres
     clock = time.perf_counter()
     prices = None
-    if problem.n_agents * m <= _ALL_PAIRS:
-        rows, cols, gains = _candidates(problem, m)
+    whole = _all_at_once(problem)
+    if whole:
+        rows, cols, gains = _eligible_pairs(problem)
     else:
         prices = _sample_potentials(problem)
         logger.debug("sample potentials: %.3f s", time.perf_counter() - clock)
@@ -465,6 +512,8 @@ def _priced_flow(
         clock = time.perf_counter()
         telecentre, gain = _flow_on(problem, rows, cols, gains)
         logger.debug("flow on %d pairs: %.3f s", rows.size, time.perf_counter() - clock)
+        if whole and not potentials:
+            return telecentre, gain, int(rows.size), rounds, None
         if repair and prices is not None and rounds == 1:
             clock = time.perf_counter()
             repaired = _cancel_cycles(problem, telecentre)
@@ -681,7 +730,7 @@ def _sample_potentials(problem: AssignmentProblem) -> _Prices | None:
     small enough to be solved without.
     """
     n, m = problem.n_agents, problem.n_telecentres
-    if n <= _SAMPLE_ABOVE or n * m <= _ALL_PAIRS:
+    if n <= _SAMPLE_ABOVE or _all_at_once(problem):
         return None
     order = np.random.default_rng(2015).permutation(n)
     half = max(1, int(n * _SAMPLE_SHARE / 2))
@@ -696,7 +745,7 @@ def _sample_potentials(problem: AssignmentProblem) -> _Prices | None:
             capacities=np.round(problem.capacities * share).astype(np.int64),
             select=None if problem.select is None else round(problem.limit * share),
         )
-        potential = _priced_flow(sample, repair=False)[4]
+        potential = cast("np.ndarray", _priced_flow(sample, repair=False)[4])  # asked for
         estimates.append(potential[:m] - potential[m])  # relative to staying
         for _, _, ok, gain in sample.blocks():
             total += int(gain.sum())  # 0 where not eligible
