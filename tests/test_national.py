@@ -729,6 +729,45 @@ def test_parse_scheduler_refuses(text):
         parse_scheduler(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tcp://",
+        "tcp://:8786",
+        "tcp://h",
+        "tcp://h:abc",
+        "tcp://h:99999",
+        "tcp://[::1",
+        "tcp://h:8786/x",
+    ],
+)
+def test_parse_scheduler_refuses_an_address_without_host_or_port(text):
+    """A mistyped address was passed to Dask, whose ValueError came out as a traceback."""
+    with pytest.raises(InputError, match=r"--scheduler .*tcp://HOST:8786"):
+        parse_scheduler(text)
+
+
+def test_assign_scheduler_address_dask_cannot_use_is_one_line_exit_2(tmp_path, instance):
+    """``tcp://h:abc`` (checked before the split) and ``tls://`` without Dask's TLS settings
+    ended in a traceback, the first after splitting the whole file."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = _national_folder(tmp_path, "one")
+    agents.head(20).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    args = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
+    args += ["--network", str(folder), "--out", str(tmp_path / "o"), "-q"]
+    for text in ("tcp://127.0.0.1:abc", "tls://127.0.0.1:9"):
+        result = CliRunner().invoke(main, ["--scheduler", text, *args], catch_exceptions=False)
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"assign: error: --scheduler {text}:")
+        assert (folder / "extracts").exists() == text.startswith("tls")
+
+
 def test_parse_scheduler_refuses_more_local_workers_than_cores():
     cores = os.cpu_count() or 1
     assert parse_scheduler(f"local:{cores}") == ("local", cores)

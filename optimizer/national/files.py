@@ -49,7 +49,7 @@ from optimizer.inputs import (
     read_telecentres,
     read_workplaces,
 )
-from optimizer.national.cluster import connect
+from optimizer.national.cluster import connect, parse_scheduler
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import Resolver, locate, one_row_per_code, row_name
 from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
@@ -541,6 +541,7 @@ def run_national_files(
         The plan (also written to ``out``).
     """
     opts = options or NationalOptions()
+    parse_scheduler(scheduler)  # a bad value said before any long work (the split)
     agents = read_agents(agents_file, crs=crs)
     refuse_unapplied_rules(agents)  # before any long work
     places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
