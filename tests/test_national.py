@@ -857,6 +857,30 @@ def test_opening_costs_a_national_plan_does_not_apply_are_refused(instance, sour
         plan_national(agents, costly, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {5: "a0030"},
+            r"agents row 31 \(a0030\): agent_id 'a0030' is already used on row 6\. Ids must",
+        ),
+        ({3: None}, r"agents row 4: agent_id is empty"),
+    ],
+)
+def test_agent_ids_must_be_given_and_unique(instance, sources, tmp_path, change, expected):
+    """Rosters of several départements joined in a notebook may repeat an id: the plan came
+    out with two rows of that id (which agent is placed?), or a row with no id at all."""
+    agents, sites, _, _ = instance
+    ids = agents["agent_id"].astype(object).copy()
+    for k, value in change.items():
+        ids.iloc[k] = value
+    with pytest.raises(InputError, match=expected):
+        plan_national(
+            agents.assign(agent_id=ids), sites, COUNTRY.areas(), sources, work_dir=tmp_path,
+            options=OPTIONS,
+        )  # fmt: skip
+
+
 def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path):
     agents, sites, _, _ = instance
     six = agents.head(20).assign(telework_days=6)
