@@ -881,11 +881,16 @@ def test_agent_ids_must_be_given_and_unique(instance, sources, tmp_path, change,
         )  # fmt: skip
 
 
-def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path):
+@pytest.mark.parametrize("days", [6, 0, 2.7, np.nan, "two"])
+def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path, days):
+    """2.7 was planned as 2 days, unsaid; an empty cell said "got -9223372036854775808"."""
     agents, sites, _, _ = instance
-    six = agents.head(20).assign(telework_days=6)
-    with pytest.raises(InputError, match=r"row 1 \(a0000\): telework_days must be 1 to 5"):
-        plan_national(six, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    bad = agents.head(20).assign(telework_days=1).astype({"telework_days": object})
+    bad.loc[0, "telework_days"] = days
+    with pytest.raises(
+        InputError, match=rf"row 1 \(a0000\): telework_days must be 1 to 5 .*, got {days}\.$"
+    ):
+        plan_national(bad, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
 def _national_folder(tmp_path: Path, osm: str = "") -> Path:

@@ -114,19 +114,10 @@ def group_agents(
             "lat": agents["lat"].to_numpy(float).round(DECIMALS),
             "workplace_lon": agents["workplace_lon"].to_numpy(float).round(DECIMALS),
             "workplace_lat": agents["workplace_lat"].to_numpy(float).round(DECIMALS),
-            "days": (
-                agents["telework_days"].to_numpy(np.int64)
-                if "telework_days" in agents
-                else np.ones(len(agents), np.int64)
-            ),
+            "days": _telework_days(agents),
             "pattern": allowed_pattern(agents),
         }
     )
-    out_of_week = (frame["days"] < 1) | (frame["days"] > 5)
-    if out_of_week.any():
-        k = int(np.flatnonzero(out_of_week.to_numpy())[0])
-        msg = f"{row_name(agents, k)}: telework_days must be 1 to 5, got {frame['days'].iloc[k]}."
-        raise InputError(msg)
     bad = ~np.isfinite(frame[["lon", "lat", "workplace_lon", "workplace_lat"]].to_numpy()).all(1)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
@@ -143,6 +134,23 @@ def group_agents(
     groups["home_id"] = _point_ids(groups["lon"], groups["lat"], "H")
     groups["workplace_id"] = _point_ids(groups["workplace_lon"], groups["workplace_lat"], "W")
     return groups, np.asarray(codes, dtype=np.int64)
+
+
+def _telework_days(agents: pd.DataFrame) -> np.ndarray:
+    """Each agent's telework days (1 when the column is absent), whole numbers from 1 to 5."""
+    if "telework_days" not in agents:
+        return np.ones(len(agents), np.int64)
+    given = agents["telework_days"]
+    days = pd.to_numeric(given, errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(days) | (days != np.round(days)) | (days < 1) | (days > 5)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"{row_name(agents, k)}: telework_days must be 1 to 5 (a whole number), "
+            f"got {given.iloc[k]}."
+        )
+        raise InputError(msg)
+    return days.astype(np.int64)
 
 
 def _check_ids(agents: pd.DataFrame) -> None:
