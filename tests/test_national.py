@@ -881,6 +881,16 @@ def test_agent_ids_must_be_given_and_unique(instance, sources, tmp_path, change,
         )  # fmt: skip
 
 
+def test_no_site_is_a_one_line_error(instance, sources, tmp_path):
+    """A sites table with no row (every site filtered out in a notebook) gave an IndexError."""
+    agents, sites, _, _ = instance
+    with pytest.raises(InputError, match=r"^sites: no site given"):
+        plan_national(
+            agents.head(20), sites.iloc[:0], COUNTRY.areas(), sources, work_dir=tmp_path,
+            options=OPTIONS,
+        )  # fmt: skip
+
+
 @pytest.mark.parametrize("days", [6, 0, 2.7, np.nan, "two"])
 def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path, days):
     """2.7 was planned as 2 days, unsaid; an empty cell said "got -9223372036854775808"."""
