@@ -1168,6 +1168,44 @@ def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_loc
     assert len(calls) == 5
 
 
+def test_extracts_of_an_earlier_split_are_not_reused_for_departements_the_new_file_lacks(
+    tmp_path, monkeypatch
+):
+    """The large file replaced by one without roads in D00 and D01 (a region's file, say): the
+    new split writes D02 only, and the next run took D00's and D01's extracts of the old
+    file, still in the folder, as the new file's (the first run said they had no network)."""
+    from optimizer.national import files
+
+    folder = tmp_path / "france"
+    folder.mkdir()
+    big = folder / "country.osm"
+    _write_country_osm(big)
+    roads = {"codes": COUNTRY.codes}
+
+    def fake_split(big, areas, out, *, buffer_km, progress=None):
+        written = {}
+        for code in roads["codes"]:
+            written[code] = out / f"{code}.osm"
+            written[code].write_text("<osm/>\n")
+            (out / f"{code}.border.json").write_text("[]")
+        return written
+
+    monkeypatch.setattr(files, "split_osm", fake_split)
+    areas = COUNTRY.areas()
+    assert sorted(files.national_sources(folder, areas, buffer_km=10.0)) == COUNTRY.codes
+    roads["codes"] = ["D02"]
+    stamp = folder / "extracts" / "split.json"
+    before = stamp.stat().st_mtime - 100
+    os.utime(stamp, (before, before))
+    os.utime(big, (before + 50, before + 50))  # a new large file, written after the split
+    assert sorted(files.national_sources(folder, areas, buffer_km=10.0)) == ["D02"]
+    assert sorted(files.national_sources(folder, areas, buffer_km=10.0)) == ["D02"]
+    assert sorted(p.name for p in (folder / "extracts").glob("D*")) == [
+        "D02.border.json",
+        "D02.osm",
+    ]
+
+
 @pytest.mark.parametrize("damage", ["cut short", "same size"])
 def test_a_damaged_split_extract_is_split_again_and_the_run_succeeds(tmp_path, instance, damage):
     """A damaged ``extracts/CODE.osm`` (cut short, or overwritten at the same size) was used

@@ -271,6 +271,10 @@ def _split_once(
         if not _split_is_current(stamp, big, wanted):
             stamp.unlink(missing_ok=True)
             extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
+            for stale in split_dir.glob("*.osm"):  # an earlier split's, of a code not written
+                if stale not in extracts.values():
+                    stale.unlink(missing_ok=True)
+                    stale.with_suffix(".border.json").unlink(missing_ok=True)
             marks = {code: _mark(split_dir / f"{code}.osm") for code in sorted(extracts)}
             stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts), "files": marks}))
             return extracts
