@@ -1108,6 +1108,30 @@ def test_a_large_file_is_split_again_wider_for_what_a_narrow_border_left(
     assert "region wide10km-000 routed" in done.output  # a region, not a département
 
 
+def test_per_departement_files_cut_at_the_departement_edge_are_refused_for_a_border(
+    tmp_path, country_file
+):
+    """Files cut at their département's edge (as many per-département downloads are), given
+    with the default border: no road left them at the cut, so every time was certified and the
+    plan said exact with times it should not have. Each file must cover the border asked."""
+    import shutil
+
+    from optimizer.national import files, pbf
+
+    folder = _national_folder(tmp_path)
+    areas = COUNTRY.areas()
+    for code, path in pbf.split_osm(country_file, areas, tmp_path / "cut", buffer_km=0).items():
+        shutil.copy(path, folder / f"{code}.osm")
+    sources = files.national_sources(folder, areas, buffer_km=BUFFER_KM)
+    with pytest.raises(InputError, match=r"D01\.osm: its roads do not reach .* --border-km"):
+        sources["D01"].load()
+    # at no border they are enough; files that cover the border are taken
+    assert files.national_sources(folder, areas, buffer_km=0.0)["D01"].load().code == "D01"
+    (tmp_path / "whole").mkdir()
+    whole = _national_folder(tmp_path / "whole", "each")
+    assert files.national_sources(whole, areas, buffer_km=BUFFER_KM)["D01"].load().code == "D01"
+
+
 def test_per_departement_files_are_prepared_again_for_another_border(tmp_path):
     """One OSM file per département: the prepared extract is cached per border, since the
     border sets its cut (a cache kept from a 3 km border would certify times at 1 km)."""

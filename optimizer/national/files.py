@@ -52,7 +52,13 @@ from optimizer.inputs import (
 from optimizer.national.cluster import connect, parse_scheduler
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import Resolver, locate, one_row_per_code, row_name
-from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
+from optimizer.national.pbf import (
+    OsmExtractSource,
+    border_reach,
+    buffered_areas,
+    osm_sources,
+    split_osm,
+)
 from optimizer.national.plan import (
     NationalOptions,
     NationalPlan,
@@ -160,6 +166,7 @@ def national_sources(
     if per_code:
         sources: dict[str, NetworkSource] = {}
         grown = buffered_areas(areas, buffer_km)
+        reach = border_reach(areas, buffer_km) if buffer_km > 0 else {}
         for code, path in per_code.items():
             sources[code] = OsmExtractSource(
                 code=code,
@@ -168,6 +175,7 @@ def national_sources(
                 cache=str(cache),
                 speed_profile=speed_profile,
                 speed_model=speed_model,
+                reach_wkt=shapely.to_wkt(reach[code]) if code in reach else "",
             )
         return sources
     if len(others) != 1:
