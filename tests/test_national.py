@@ -1463,6 +1463,17 @@ def test_osm_files_named_unlike_the_codes_are_named_in_the_error(tmp_path) -> No
         national_sources(tmp_path, COUNTRY.areas(), buffer_km=BUFFER_KM)
 
 
+def test_a_folder_with_both_kinds_of_osm_files_is_a_one_line_error(tmp_path) -> None:
+    """A large file beside one file named by a code (a leftover ``D02.osm``): the large file
+    was ignored unsaid, and the départements it covers were said to have no network."""
+    from optimizer.national.files import national_sources
+
+    (tmp_path / "country.osm").write_text("<osm/>\n")
+    (tmp_path / "D02.osm").write_text("<osm/>\n")
+    with pytest.raises(InputError, match=r"both .*\(D02\.osm\).*\(country\.osm\)"):
+        national_sources(tmp_path, COUNTRY.areas(), buffer_km=BUFFER_KM)
+
+
 def test_national_sources_time_roads_with_the_speed_profile_and_model_asked(tmp_path) -> None:
     """``--speed-profile`` and ``--speed-model`` reach every extract (they were ignored)."""
     from optimizer.national.files import national_sources

@@ -163,6 +163,14 @@ def national_sources(
     codes = set(areas["code"])
     per_code, others = _osm_files(folder, codes)
     cache = folder / "cache"
+    if per_code and others:
+        msg = (
+            f"{folder}: holds both OSM files named by a département "
+            f"({_shown([p.name for p in per_code.values()])}) and others "
+            f"({_shown([p.name for p in others])}): give one file per département or exactly "
+            "one large file to split, and move the others out of the folder."
+        )
+        raise InputError(msg)
     if per_code:
         sources: dict[str, NetworkSource] = {}
         grown = buffered_areas(areas, buffer_km)
@@ -179,7 +187,7 @@ def national_sources(
             )
         return sources
     if len(others) != 1:
-        shown = ", ".join(p.name for p in others[:3]) + (", ..." if len(others) > 3 else "")
+        shown = _shown([p.name for p in others])
         some = ", ".join(sorted(codes)[:3])
         msg = (
             f"{folder}: give one OpenStreetMap file per département (CODE.osm.pbf, CODE a "
@@ -238,6 +246,11 @@ def wider_sources(
         )
 
     return widen
+
+
+def _shown(names: list[str]) -> str:
+    """Join the first three names, and "..." when there are more."""
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def _osm_files(folder: Path, codes: set[str]) -> tuple[dict[str, Path], list[Path]]:
