@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import dask
-import distributed  # noqa: F401  (its config defaults, before any dask.config.set)
+import distributed  # its config defaults, before any dask.config.set
 import numpy as np
 import pandas as pd
 import pytest
@@ -747,9 +747,10 @@ def test_parse_scheduler_refuses_an_address_without_host_or_port(text):
         parse_scheduler(text)
 
 
-def test_assign_scheduler_address_dask_cannot_use_is_one_line_exit_2(tmp_path, instance):
-    """``tcp://h:abc`` (checked before the split) and ``tls://`` without Dask's TLS settings
-    ended in a traceback, the first after splitting the whole file."""
+def test_assign_scheduler_address_without_a_port_number_is_one_line_exit_2_before_the_split(
+    tmp_path, instance
+):
+    """``tcp://h:abc`` ended in Dask's ValueError, as a traceback, after the whole split."""
     from click.testing import CliRunner
 
     from optimizer.cli import main
@@ -760,12 +761,25 @@ def test_assign_scheduler_address_dask_cannot_use_is_one_line_exit_2(tmp_path, i
     sites.to_csv(tmp_path / "sites.csv", index=False)
     args = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
     args += ["--network", str(folder), "--out", str(tmp_path / "o"), "-q"]
-    for text in ("tcp://127.0.0.1:abc", "tls://127.0.0.1:9"):
-        result = CliRunner().invoke(main, ["--scheduler", text, *args], catch_exceptions=False)
-        assert result.exit_code == 2, result.output
-        lines = result.output.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith(f"assign: error: --scheduler {text}:")
-        assert (folder / "extracts").exists() == text.startswith("tls")
+    text = "tcp://127.0.0.1:abc"
+    result = CliRunner().invoke(main, ["--scheduler", text, *args], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"assign: error: --scheduler {text}:")
+    assert not (folder / "extracts").exists()
+
+
+def test_connect_says_in_one_line_an_address_dask_cannot_use(monkeypatch):
+    """``tls://`` without Dask's TLS settings: Dask's TypeError came out as a traceback. (A
+    fake client: a real one that fails so leaves Dask's state unfit for the next tests.)"""
+
+    def refuse(*_args, **_kwargs):
+        raise TypeError("TLS expects a `ssl_context` argument of type ssl.SSLContext")
+
+    monkeypatch.setattr(distributed, "Client", refuse)
+    refused = r"^--scheduler tls://h:9: Dask cannot use this address"
+    with pytest.raises(InputError, match=refused), connect("tls://h:9"):
+        pass
 
 
 def test_parse_scheduler_refuses_more_local_workers_than_cores():
