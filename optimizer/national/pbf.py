@@ -233,9 +233,10 @@ def border_reach(areas: gpd.GeoDataFrame, buffer_km: float) -> dict[str, shapely
     would be certified all the same. A file cut at its département's edge
     reaches none of this land; a file of the border reaches all of it.
     """
-    merged = one_row_per_code(areas)
+    merged = one_row_per_code(areas).to_crs(settings.INPUT_CRS)
     half = buffered_areas(merged, buffer_km / 2.0)
-    simple = shapely.simplify(merged.geometry.to_numpy(), 0.001)  # about 100 m: a fast union
+    # about 100 m: a fast union (made valid again: simplifying may cross a polygon's edges)
+    simple = shapely.make_valid(shapely.simplify(merged.geometry.to_numpy(), 0.001))
     land = shapely.union_all(simple)
     return {
         str(code): shapely.difference(shapely.intersection(half[str(code)], land), own)
