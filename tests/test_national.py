@@ -1144,6 +1144,10 @@ def test_per_departement_files_cut_at_the_departement_edge_are_refused_for_a_bor
     (tmp_path / "whole").mkdir()
     whole = _national_folder(tmp_path / "whole", "each")
     assert files.national_sources(whole, areas, buffer_km=BUFFER_KM)["D01"].load().code == "D01"
+    # the land of départements given no file is in no file: a region's files are taken
+    for code in ("D00", "D02"):
+        (folder / f"{code}.osm").unlink()
+    assert files.national_sources(folder, areas, buffer_km=BUFFER_KM)["D01"].load().code == "D01"
 
 
 def test_per_departement_files_are_prepared_again_for_another_border(tmp_path):

@@ -174,7 +174,7 @@ def national_sources(
     if per_code:
         sources: dict[str, NetworkSource] = {}
         grown = buffered_areas(areas, buffer_km)
-        reach = border_reach(areas, buffer_km) if buffer_km > 0 else {}
+        reach = border_reach(areas, buffer_km, among=set(per_code)) if buffer_km > 0 else {}
         for code, path in per_code.items():
             sources[code] = OsmExtractSource(
                 code=code,

@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -225,22 +226,28 @@ class OsmExtractSource:
         )
 
 
-def border_reach(areas: gpd.GeoDataFrame, buffer_km: float) -> dict[str, shapely.Geometry]:
+def border_reach(
+    areas: gpd.GeoDataFrame, buffer_km: float, among: Collection[str] | None = None
+) -> dict[str, shapely.Geometry]:
     """Return the neighbours' land within half the border of each area (WGS84).
 
     A file given for a département must hold the roads of its border: those
     cut short at the file's edge cannot be seen, and a route through them
     would be certified all the same. A file cut at its département's edge
     reaches none of this land; a file of the border reaches all of it.
+    ``among``: only the neighbours of these codes count (those given a file:
+    the others' roads are in no file, nor in the merged network); default all.
     """
     merged = one_row_per_code(areas).to_crs(settings.INPUT_CRS)
     half = buffered_areas(merged, buffer_km / 2.0)
     # about 100 m: a fast union (made valid again: simplifying may cross a polygon's edges)
     simple = shapely.make_valid(shapely.simplify(merged.geometry.to_numpy(), 0.001))
-    land = shapely.union_all(simple)
+    codes = merged["code"].astype(str).to_numpy()
+    kept = np.ones(len(codes), dtype=bool) if among is None else np.isin(codes, list(among))
+    land = shapely.union_all(simple[kept])
     return {
         str(code): shapely.difference(shapely.intersection(half[str(code)], land), own)
-        for code, own in zip(merged["code"], simple, strict=True)
+        for code, own in zip(codes, simple, strict=True)
     }
 
 
