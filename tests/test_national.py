@@ -1165,6 +1165,26 @@ def test_per_departement_files_are_prepared_again_for_another_border(tmp_path):
     assert len(list((folder / "cache").glob("D01-*.pkl"))) == 2
 
 
+def test_a_per_departement_file_replaced_by_an_older_one_is_prepared_again(tmp_path, country_file):
+    """The cache was kept while newer than the file: a file put back with its own, older time
+    (``cp -p``, an unpacked archive, a download keeping the server's date) was never read,
+    and the run went on with the network of the file it replaced."""
+    import shutil
+
+    from optimizer.national import pbf
+    from optimizer.national.files import national_sources
+
+    folder = _national_folder(tmp_path, "each")
+    areas = COUNTRY.areas()
+    whole = national_sources(folder, areas, buffer_km=0.0)["D01"].load()
+    cut = pbf.split_osm(country_file, areas, tmp_path / "cut", buffer_km=1.0)["D01"]
+    shutil.copy(cut, folder / "D01.osm")
+    os.utime(folder / "D01.osm", (1e9, 1e9))  # 2001: older than the cache
+    again = national_sources(folder, areas, buffer_km=0.0)["D01"].load()
+    assert again.routing.node_ids.size < whole.routing.node_ids.size
+    assert len(list((folder / "cache").glob("D01-*.pkl"))) == 1  # the other file's is gone
+
+
 def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_lock(
     tmp_path, monkeypatch
 ):

@@ -25,6 +25,7 @@ imports them into a database (its repository is archived): not a dependency.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
@@ -188,15 +189,19 @@ class OsmExtractSource:
     def load(self) -> Extract:
         """Read the cached extract, or build, prepare and cache it.
 
-        The cache is per polygon (a border of another width makes another cut)
-        and per speed profile and model.
+        The cache is per polygon (a border of another width makes another cut),
+        per speed profile and model, and per state of the OSM file (its size
+        and modification time: a file replaced, even by an older one, is read
+        again; the cache of the file it replaced is removed).
         """
         area = hashlib.sha256(self.polygon_wkt.encode()).hexdigest()[:12]
-        cached = (
-            Path(self.cache) / f"{self.code}-{self.speed_profile}-{self.speed_model}-{area}.pkl"
-        )
-        if cached.exists() and cached.stat().st_mtime < Path(self.path).stat().st_mtime:
-            cached.unlink(missing_ok=True)  # older than its OSM file: rebuild
+        stem = f"{self.code}-{self.speed_profile}-{self.speed_model}-{area}"
+        made = Path(self.path).stat()
+        state = hashlib.sha256(f"{made.st_size}:{made.st_mtime_ns}".encode()).hexdigest()[:8]
+        cached = Path(self.cache) / f"{stem}-{state}.pkl"
+        for other in Path(self.cache).glob(f"{glob.escape(stem)}*.pkl"):
+            if other != cached:  # of the file as it was (or of an earlier version)
+                other.unlink(missing_ok=True)
         return load_or_rebuild(cached, self._build)
 
     def _build(self) -> Extract:
