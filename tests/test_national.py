@@ -1268,6 +1268,39 @@ def test_extracts_of_an_earlier_split_are_not_reused_for_departements_the_new_fi
     ]
 
 
+def test_a_large_file_replaced_by_an_older_one_is_split_again(tmp_path, monkeypatch):
+    """The split was kept while newer than the large file: a file put back with its own,
+    older time (``cp -p``, a download keeping the server's date) was never split, and the run
+    went on with the extracts of the file it replaced."""
+    from optimizer.national import files
+
+    folder = tmp_path / "france"
+    folder.mkdir()
+    big = folder / "country.osm"
+    _write_country_osm(big)
+    calls: list[float] = []
+
+    def fake_split(big, areas, out, *, buffer_km, progress=None):
+        calls.append(buffer_km)
+        written = {}
+        for code in areas["code"]:
+            written[code] = out / f"{code}.osm"
+            written[code].write_text("<osm/>\n")
+        return written
+
+    monkeypatch.setattr(files, "split_osm", fake_split)
+    areas = COUNTRY.areas()
+    files.national_sources(folder, areas, buffer_km=10.0)
+    files.national_sources(folder, areas, buffer_km=10.0)
+    assert len(calls) == 1
+    big.write_text(big.read_text().replace("test country", "another country"))
+    os.utime(big, (1e9, 1e9))  # 2001: older than the split
+    files.national_sources(folder, areas, buffer_km=10.0)
+    assert len(calls) == 2
+    files.national_sources(folder, areas, buffer_km=10.0)
+    assert len(calls) == 2
+
+
 @pytest.mark.parametrize("damage", ["cut short", "same size"])
 def test_a_damaged_split_extract_is_split_again_and_the_run_succeeds(tmp_path, instance, damage):
     """A damaged ``extracts/CODE.osm`` (cut short, or overwritten at the same size) was used

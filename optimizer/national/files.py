@@ -281,8 +281,9 @@ def _split_once(
     stamp = split_dir / "split.json"
     # the shapes too: edited boundaries (or regions of the same names) are split again
     shapes = hashlib.sha256("".join(shapely.to_wkt(g) for g in areas.geometry).encode())
-    wanted = {
+    wanted: dict[str, object] = {
         "source": big.name,
+        "source_file": _mark(big),  # size and time: a file put back, even older, is split
         "buffer_km": buffer_km,
         "codes": sorted(codes),
         "shapes": shapes.hexdigest(),
@@ -325,7 +326,8 @@ def _split_lock(split_dir: Path) -> Iterator[None]:
 def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool:
     """Whether the extracts of ``stamp`` were split from ``big`` as it is, for these rules.
 
-    The split is redone when the large file is newer, when the buffer or the
+    The split is redone when the large file is newer or not the one split (its
+    size or modification time differs: a file put back older), when the buffer or the
     départements (codes or shapes) changed (an extract cut for another
     buffer, or a département missing, would be reused silently otherwise), or when an
     extract it wrote is gone (deleted as unreadable, say) or damaged: its size
