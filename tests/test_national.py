@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import dask
-import distributed  # noqa: F401  (its config defaults, before any dask.config.set)
+import distributed  # its config defaults, before any dask.config.set
 import numpy as np
 import pandas as pd
 import pytest
@@ -729,6 +729,59 @@ def test_parse_scheduler_refuses(text):
         parse_scheduler(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tcp://",
+        "tcp://:8786",
+        "tcp://h",
+        "tcp://h:abc",
+        "tcp://h:99999",
+        "tcp://[::1",
+        "tcp://h:8786/x",
+    ],
+)
+def test_parse_scheduler_refuses_an_address_without_host_or_port(text):
+    """A mistyped address was passed to Dask, whose ValueError came out as a traceback."""
+    with pytest.raises(InputError, match=r"--scheduler .*tcp://HOST:8786"):
+        parse_scheduler(text)
+
+
+def test_assign_scheduler_address_without_a_port_number_is_one_line_exit_2_before_the_split(
+    tmp_path, instance
+):
+    """``tcp://h:abc`` ended in Dask's ValueError, as a traceback, after the whole split."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = _national_folder(tmp_path, "one")
+    agents.head(20).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    args = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
+    args += ["--network", str(folder), "--out", str(tmp_path / "o"), "-q"]
+    text = "tcp://127.0.0.1:abc"
+    result = CliRunner().invoke(main, ["--scheduler", text, *args], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"assign: error: --scheduler {text}:")
+    assert not (folder / "extracts").exists()
+
+
+def test_connect_says_in_one_line_an_address_dask_cannot_use(monkeypatch):
+    """``tls://`` without Dask's TLS settings: Dask's TypeError came out as a traceback. (A
+    fake client: a real one that fails so leaves Dask's state unfit for the next tests.)"""
+
+    def refuse(*_args, **_kwargs):
+        raise TypeError("TLS expects a `ssl_context` argument of type ssl.SSLContext")
+
+    monkeypatch.setattr(distributed, "Client", refuse)
+    refused = r"^--scheduler tls://h:9: Dask cannot use this address"
+    with pytest.raises(InputError, match=refused), connect("tls://h:9"):
+        pass
+
+
 def test_parse_scheduler_refuses_more_local_workers_than_cores():
     cores = os.cpu_count() or 1
     assert parse_scheduler(f"local:{cores}") == ("local", cores)
@@ -818,11 +871,50 @@ def test_opening_costs_a_national_plan_does_not_apply_are_refused(instance, sour
         plan_national(agents, costly, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
-def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path):
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {5: "a0030"},
+            r"agents row 31 \(a0030\): agent_id 'a0030' is already used on row 6\. Ids must",
+        ),
+        ({3: None}, r"agents row 4: agent_id is empty"),
+    ],
+)
+def test_agent_ids_must_be_given_and_unique(instance, sources, tmp_path, change, expected):
+    """Rosters of several départements joined in a notebook may repeat an id: the plan came
+    out with two rows of that id (which agent is placed?), or a row with no id at all."""
     agents, sites, _, _ = instance
-    six = agents.head(20).assign(telework_days=6)
-    with pytest.raises(InputError, match=r"row 1 \(a0000\): telework_days must be 1 to 5"):
-        plan_national(six, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
+    ids = agents["agent_id"].astype(object).copy()
+    for k, value in change.items():
+        ids.iloc[k] = value
+    with pytest.raises(InputError, match=expected):
+        plan_national(
+            agents.assign(agent_id=ids), sites, COUNTRY.areas(), sources, work_dir=tmp_path,
+            options=OPTIONS,
+        )  # fmt: skip
+
+
+def test_no_site_is_a_one_line_error(instance, sources, tmp_path):
+    """A sites table with no row (every site filtered out in a notebook) gave an IndexError."""
+    agents, sites, _, _ = instance
+    with pytest.raises(InputError, match=r"^sites: no site given"):
+        plan_national(
+            agents.head(20), sites.iloc[:0], COUNTRY.areas(), sources, work_dir=tmp_path,
+            options=OPTIONS,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("days", [6, 0, 2.7, np.nan, "two"])
+def test_telework_days_outside_the_week_are_one_line_errors(instance, sources, tmp_path, days):
+    """2.7 was planned as 2 days, unsaid; an empty cell said "got -9223372036854775808"."""
+    agents, sites, _, _ = instance
+    bad = agents.head(20).assign(telework_days=1).astype({"telework_days": object})
+    bad.loc[0, "telework_days"] = days
+    with pytest.raises(
+        InputError, match=rf"row 1 \(a0000\): telework_days must be 1 to 5 .*, got {days}\.$"
+    ):
+        plan_national(bad, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
 def _national_folder(tmp_path: Path, osm: str = "") -> Path:
@@ -1030,6 +1122,34 @@ def test_a_large_file_is_split_again_wider_for_what_a_narrow_border_left(
     assert "region wide10km-000 routed" in done.output  # a region, not a département
 
 
+def test_per_departement_files_cut_at_the_departement_edge_are_refused_for_a_border(
+    tmp_path, country_file
+):
+    """Files cut at their département's edge (as many per-département downloads are), given
+    with the default border: no road left them at the cut, so every time was certified and the
+    plan said exact with times it should not have. Each file must cover the border asked."""
+    import shutil
+
+    from optimizer.national import files, pbf
+
+    folder = _national_folder(tmp_path)
+    areas = COUNTRY.areas()
+    for code, path in pbf.split_osm(country_file, areas, tmp_path / "cut", buffer_km=0).items():
+        shutil.copy(path, folder / f"{code}.osm")
+    sources = files.national_sources(folder, areas, buffer_km=BUFFER_KM)
+    with pytest.raises(InputError, match=r"D01\.osm: its roads do not reach .* --border-km"):
+        sources["D01"].load()
+    # at no border they are enough; files that cover the border are taken
+    assert files.national_sources(folder, areas, buffer_km=0.0)["D01"].load().code == "D01"
+    (tmp_path / "whole").mkdir()
+    whole = _national_folder(tmp_path / "whole", "each")
+    assert files.national_sources(whole, areas, buffer_km=BUFFER_KM)["D01"].load().code == "D01"
+    # the land of départements given no file is in no file: a region's files are taken
+    for code in ("D00", "D02"):
+        (folder / f"{code}.osm").unlink()
+    assert files.national_sources(folder, areas, buffer_km=BUFFER_KM)["D01"].load().code == "D01"
+
+
 def test_per_departement_files_are_prepared_again_for_another_border(tmp_path):
     """One OSM file per département: the prepared extract is cached per border, since the
     border sets its cut (a cache kept from a 3 km border would certify times at 1 km)."""
@@ -1043,6 +1163,26 @@ def test_per_departement_files_are_prepared_again_for_another_border(tmp_path):
     assert len(cuts[1.0][0]) > len(cuts[3.0][0])  # a narrower border cuts more nodes
     assert np.array_equal(cuts[3.0][0], cuts[3.0][1])  # the same border reads its cache
     assert len(list((folder / "cache").glob("D01-*.pkl"))) == 2
+
+
+def test_a_per_departement_file_replaced_by_an_older_one_is_prepared_again(tmp_path, country_file):
+    """The cache was kept while newer than the file: a file put back with its own, older time
+    (``cp -p``, an unpacked archive, a download keeping the server's date) was never read,
+    and the run went on with the network of the file it replaced."""
+    import shutil
+
+    from optimizer.national import pbf
+    from optimizer.national.files import national_sources
+
+    folder = _national_folder(tmp_path, "each")
+    areas = COUNTRY.areas()
+    whole = national_sources(folder, areas, buffer_km=0.0)["D01"].load()
+    cut = pbf.split_osm(country_file, areas, tmp_path / "cut", buffer_km=1.0)["D01"]
+    shutil.copy(cut, folder / "D01.osm")
+    os.utime(folder / "D01.osm", (1e9, 1e9))  # 2001: older than the cache
+    again = national_sources(folder, areas, buffer_km=0.0)["D01"].load()
+    assert again.routing.node_ids.size < whole.routing.node_ids.size
+    assert len(list((folder / "cache").glob("D01-*.pkl"))) == 1  # the other file's is gone
 
 
 def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_lock(
@@ -1088,6 +1228,77 @@ def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_loc
     (folder / "extracts" / "D01.osm").unlink()  # e.g. deleted as unreadable: split again
     assert sorted(files.national_sources(folder, areas, buffer_km=20.0)) == COUNTRY.codes
     assert len(calls) == 5
+
+
+def test_extracts_of_an_earlier_split_are_not_reused_for_departements_the_new_file_lacks(
+    tmp_path, monkeypatch
+):
+    """The large file replaced by one without roads in D00 and D01 (a region's file, say): the
+    new split writes D02 only, and the next run took D00's and D01's extracts of the old
+    file, still in the folder, as the new file's (the first run said they had no network)."""
+    from optimizer.national import files
+
+    folder = tmp_path / "france"
+    folder.mkdir()
+    big = folder / "country.osm"
+    _write_country_osm(big)
+    roads = {"codes": COUNTRY.codes}
+
+    def fake_split(big, areas, out, *, buffer_km, progress=None):
+        written = {}
+        for code in roads["codes"]:
+            written[code] = out / f"{code}.osm"
+            written[code].write_text("<osm/>\n")
+            (out / f"{code}.border.json").write_text("[]")
+        return written
+
+    monkeypatch.setattr(files, "split_osm", fake_split)
+    areas = COUNTRY.areas()
+    assert sorted(files.national_sources(folder, areas, buffer_km=10.0)) == COUNTRY.codes
+    roads["codes"] = ["D02"]
+    stamp = folder / "extracts" / "split.json"
+    before = stamp.stat().st_mtime - 100
+    os.utime(stamp, (before, before))
+    os.utime(big, (before + 50, before + 50))  # a new large file, written after the split
+    assert sorted(files.national_sources(folder, areas, buffer_km=10.0)) == ["D02"]
+    assert sorted(files.national_sources(folder, areas, buffer_km=10.0)) == ["D02"]
+    assert sorted(p.name for p in (folder / "extracts").glob("D*")) == [
+        "D02.border.json",
+        "D02.osm",
+    ]
+
+
+def test_a_large_file_replaced_by_an_older_one_is_split_again(tmp_path, monkeypatch):
+    """The split was kept while newer than the large file: a file put back with its own,
+    older time (``cp -p``, a download keeping the server's date) was never split, and the run
+    went on with the extracts of the file it replaced."""
+    from optimizer.national import files
+
+    folder = tmp_path / "france"
+    folder.mkdir()
+    big = folder / "country.osm"
+    _write_country_osm(big)
+    calls: list[float] = []
+
+    def fake_split(big, areas, out, *, buffer_km, progress=None):
+        calls.append(buffer_km)
+        written = {}
+        for code in areas["code"]:
+            written[code] = out / f"{code}.osm"
+            written[code].write_text("<osm/>\n")
+        return written
+
+    monkeypatch.setattr(files, "split_osm", fake_split)
+    areas = COUNTRY.areas()
+    files.national_sources(folder, areas, buffer_km=10.0)
+    files.national_sources(folder, areas, buffer_km=10.0)
+    assert len(calls) == 1
+    big.write_text(big.read_text().replace("test country", "another country"))
+    os.utime(big, (1e9, 1e9))  # 2001: older than the split
+    files.national_sources(folder, areas, buffer_km=10.0)
+    assert len(calls) == 2
+    files.national_sources(folder, areas, buffer_km=10.0)
+    assert len(calls) == 2
 
 
 @pytest.mark.parametrize("damage", ["cut short", "same size"])
@@ -1320,6 +1531,17 @@ def test_osm_files_named_unlike_the_codes_are_named_in_the_error(tmp_path) -> No
     for code in COUNTRY.codes:
         (tmp_path / f"{code.lower()}.osm").write_text("<osm/>\n")
     with pytest.raises(InputError, match=r"e\.g\. D00, D01, D02\).*\(d00\.osm, d01\.osm"):
+        national_sources(tmp_path, COUNTRY.areas(), buffer_km=BUFFER_KM)
+
+
+def test_a_folder_with_both_kinds_of_osm_files_is_a_one_line_error(tmp_path) -> None:
+    """A large file beside one file named by a code (a leftover ``D02.osm``): the large file
+    was ignored unsaid, and the départements it covers were said to have no network."""
+    from optimizer.national.files import national_sources
+
+    (tmp_path / "country.osm").write_text("<osm/>\n")
+    (tmp_path / "D02.osm").write_text("<osm/>\n")
+    with pytest.raises(InputError, match=r"both .*\(D02\.osm\).*\(country\.osm\)"):
         national_sources(tmp_path, COUNTRY.areas(), buffer_km=BUFFER_KM)
 
 

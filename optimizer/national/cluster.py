@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from optimizer.errors import ClusterError, InputError
 from optimizer.network import Progress
@@ -29,7 +30,8 @@ def parse_scheduler(scheduler: str) -> tuple[str, int | str]:
     Raises
     ------
     InputError
-        When the value is neither ``local[:N]`` nor a ``tcp://`` (or ``tls://``) address.
+        When the value is neither ``local[:N]`` nor a ``tcp://`` (or ``tls://``) address
+        with a host and a port.
     """
     text = scheduler.strip()
     if text == "local" or text.startswith("local:"):
@@ -47,12 +49,22 @@ def parse_scheduler(scheduler: str) -> tuple[str, int | str]:
             )
             raise InputError(msg)
         return "local", int(count)
-    if text.startswith(("tcp://", "tls://", "inproc://")):
-        return "address", text
     msg = (
         f"--scheduler {scheduler}: give local[:N] (a cluster of N processes here) or a "
         "scheduler address such as tcp://HOST:8786."
     )
+    if text.startswith("inproc://"):
+        return "address", text
+    if text.startswith(("tcp://", "tls://")):
+        # Dask refuses an address without host or port with a bare ValueError
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError:
+            raise InputError(msg) from None
+        if not parts.hostname or port is None or port < 1 or parts.path or parts.query:
+            raise InputError(msg)
+        return "address", text
     raise InputError(msg)
 
 
@@ -101,7 +113,16 @@ def connect(
             )
             client = Client(cluster)
         else:
-            client = Client(str(value), timeout="10s")
+            try:
+                client = Client(str(value), timeout="10s")
+            except (TypeError, ValueError) as exc:  # e.g. tls:// without Dask's TLS settings
+                dask_logger.setLevel(previous_level)
+                msg = (
+                    f"--scheduler {scheduler}: Dask cannot use this address ({exc}). Give a "
+                    "scheduler address such as tcp://HOST:8786 (tls:// needs Dask's TLS "
+                    "settings, distributed.comm.tls)."
+                )
+                raise InputError(msg) from None
     except OSError as exc:
         if cluster is not None:
             cluster.close()

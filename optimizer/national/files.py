@@ -49,10 +49,16 @@ from optimizer.inputs import (
     read_telecentres,
     read_workplaces,
 )
-from optimizer.national.cluster import connect
+from optimizer.national.cluster import connect, parse_scheduler
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import Resolver, locate, one_row_per_code, row_name
-from optimizer.national.pbf import OsmExtractSource, buffered_areas, osm_sources, split_osm
+from optimizer.national.pbf import (
+    OsmExtractSource,
+    border_reach,
+    buffered_areas,
+    osm_sources,
+    split_osm,
+)
 from optimizer.national.plan import (
     NationalOptions,
     NationalPlan,
@@ -157,9 +163,18 @@ def national_sources(
     codes = set(areas["code"])
     per_code, others = _osm_files(folder, codes)
     cache = folder / "cache"
+    if per_code and others:
+        msg = (
+            f"{folder}: holds both OSM files named by a département "
+            f"({_shown([p.name for p in per_code.values()])}) and others "
+            f"({_shown([p.name for p in others])}): give one file per département or exactly "
+            "one large file to split, and move the others out of the folder."
+        )
+        raise InputError(msg)
     if per_code:
         sources: dict[str, NetworkSource] = {}
         grown = buffered_areas(areas, buffer_km)
+        reach = border_reach(areas, buffer_km, among=set(per_code)) if buffer_km > 0 else {}
         for code, path in per_code.items():
             sources[code] = OsmExtractSource(
                 code=code,
@@ -168,10 +183,11 @@ def national_sources(
                 cache=str(cache),
                 speed_profile=speed_profile,
                 speed_model=speed_model,
+                reach_wkt=shapely.to_wkt(reach[code]) if code in reach else "",
             )
         return sources
     if len(others) != 1:
-        shown = ", ".join(p.name for p in others[:3]) + (", ..." if len(others) > 3 else "")
+        shown = _shown([p.name for p in others])
         some = ", ".join(sorted(codes)[:3])
         msg = (
             f"{folder}: give one OpenStreetMap file per département (CODE.osm.pbf, CODE a "
@@ -232,6 +248,11 @@ def wider_sources(
     return widen
 
 
+def _shown(names: list[str]) -> str:
+    """Join the first three names, and "..." when there are more."""
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
 def _osm_files(folder: Path, codes: set[str]) -> tuple[dict[str, Path], list[Path]]:
     """Sort the folder's OSM files: ``code -> file`` for those named by a code, and the others."""
     per_code: dict[str, Path] = {}
@@ -260,8 +281,9 @@ def _split_once(
     stamp = split_dir / "split.json"
     # the shapes too: edited boundaries (or regions of the same names) are split again
     shapes = hashlib.sha256("".join(shapely.to_wkt(g) for g in areas.geometry).encode())
-    wanted = {
+    wanted: dict[str, object] = {
         "source": big.name,
+        "source_file": _mark(big),  # size and time: a file put back, even older, is split
         "buffer_km": buffer_km,
         "codes": sorted(codes),
         "shapes": shapes.hexdigest(),
@@ -271,6 +293,10 @@ def _split_once(
         if not _split_is_current(stamp, big, wanted):
             stamp.unlink(missing_ok=True)
             extracts = split_osm(big, areas, split_dir, buffer_km=buffer_km, progress=progress)
+            for stale in split_dir.glob("*.osm"):  # an earlier split's, of a code not written
+                if stale not in extracts.values():
+                    stale.unlink(missing_ok=True)
+                    stale.with_suffix(".border.json").unlink(missing_ok=True)
             marks = {code: _mark(split_dir / f"{code}.osm") for code in sorted(extracts)}
             stamp.write_text(json.dumps({**wanted, "extracts": sorted(extracts), "files": marks}))
             return extracts
@@ -300,7 +326,8 @@ def _split_lock(split_dir: Path) -> Iterator[None]:
 def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool:
     """Whether the extracts of ``stamp`` were split from ``big`` as it is, for these rules.
 
-    The split is redone when the large file is newer, when the buffer or the
+    The split is redone when the large file is newer or not the one split (its
+    size or modification time differs: a file put back older), when the buffer or the
     départements (codes or shapes) changed (an extract cut for another
     buffer, or a département missing, would be reused silently otherwise), or when an
     extract it wrote is gone (deleted as unreadable, say) or damaged: its size
@@ -541,6 +568,7 @@ def run_national_files(
         The plan (also written to ``out``).
     """
     opts = options or NationalOptions()
+    parse_scheduler(scheduler)  # a bad value said before any long work (the split)
     agents = read_agents(agents_file, crs=crs)
     refuse_unapplied_rules(agents)  # before any long work
     places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None

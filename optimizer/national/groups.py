@@ -97,8 +97,9 @@ def group_agents(
     Raises
     ------
     InputError
-        A column missing, telework days outside 1-5, an unknown weekday or a
-        point without coordinates; the row is named as :func:`row_name` says.
+        A column missing, an ``agent_id`` empty or repeated, telework days
+        outside 1-5, an unknown weekday or a point without coordinates; the
+        row is named as :func:`row_name` says.
     """
     if resolver is not None:
         agents = resolver(agents)
@@ -106,25 +107,17 @@ def group_agents(
     if missing:
         msg = f"agents lack column(s) {missing}: give points, or a resolver that makes them."
         raise InputError(msg)
+    _check_ids(agents)
     frame = pd.DataFrame(
         {
             "lon": agents["lon"].to_numpy(float).round(DECIMALS),
             "lat": agents["lat"].to_numpy(float).round(DECIMALS),
             "workplace_lon": agents["workplace_lon"].to_numpy(float).round(DECIMALS),
             "workplace_lat": agents["workplace_lat"].to_numpy(float).round(DECIMALS),
-            "days": (
-                agents["telework_days"].to_numpy(np.int64)
-                if "telework_days" in agents
-                else np.ones(len(agents), np.int64)
-            ),
+            "days": _telework_days(agents),
             "pattern": allowed_pattern(agents),
         }
     )
-    out_of_week = (frame["days"] < 1) | (frame["days"] > 5)
-    if out_of_week.any():
-        k = int(np.flatnonzero(out_of_week.to_numpy())[0])
-        msg = f"{row_name(agents, k)}: telework_days must be 1 to 5, got {frame['days'].iloc[k]}."
-        raise InputError(msg)
     bad = ~np.isfinite(frame[["lon", "lat", "workplace_lon", "workplace_lat"]].to_numpy()).all(1)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
@@ -141,6 +134,44 @@ def group_agents(
     groups["home_id"] = _point_ids(groups["lon"], groups["lat"], "H")
     groups["workplace_id"] = _point_ids(groups["workplace_lon"], groups["workplace_lat"], "W")
     return groups, np.asarray(codes, dtype=np.int64)
+
+
+def _telework_days(agents: pd.DataFrame) -> np.ndarray:
+    """Each agent's telework days (1 when the column is absent), whole numbers from 1 to 5."""
+    if "telework_days" not in agents:
+        return np.ones(len(agents), np.int64)
+    given = agents["telework_days"]
+    days = pd.to_numeric(given, errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(days) | (days != np.round(days)) | (days < 1) | (days > 5)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"{row_name(agents, k)}: telework_days must be 1 to 5 (a whole number), "
+            f"got {given.iloc[k]}."
+        )
+        raise InputError(msg)
+    return days.astype(np.int64)
+
+
+def _check_ids(agents: pd.DataFrame) -> None:
+    """Raise when an ``agent_id`` is empty or repeated: each agent comes out once, by its id."""
+    ids = agents["agent_id"]
+    text = ids.astype(str)
+    empty = ids.isna().to_numpy() | (text.str.strip() == "").to_numpy()
+    if empty.any():
+        k = int(np.flatnonzero(empty)[0])
+        msg = f"{row_name(agents, k)}: agent_id is empty. Give every agent an id of its own."
+        raise InputError(msg)
+    repeated = text.duplicated().to_numpy()
+    if repeated.any():
+        k = int(np.flatnonzero(repeated)[0])
+        first = int(np.flatnonzero(text.to_numpy() == text.iloc[k])[0])
+        row = first + 2 if agents.attrs.get("name") else first + 1
+        msg = (
+            f"{row_name(agents, k)}: agent_id '{text.iloc[k]}' is already used on row {row}. "
+            "Ids must be unique."
+        )
+        raise InputError(msg)
 
 
 def _point_ids(lon: pd.Series, lat: pd.Series, prefix: str) -> np.ndarray:

@@ -25,10 +25,12 @@ imports them into a database (its repository is archived): not a dependency.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,10 +38,11 @@ import geopandas as gpd
 import numpy as np
 import osmium
 import shapely
+from pyproj import Transformer
 
 from optimizer import settings
 from optimizer._osm import NODE_TAGS, WAY_TAGS, Node, Way, is_drivable, write_osm_xml
-from optimizer.errors import NetworkError
+from optimizer.errors import InputError, NetworkError
 from optimizer.national.extracts import Extract, load_or_rebuild, prepare_extract
 from optimizer.national.groups import one_row_per_code
 from optimizer.network import NODE_CONTROLS, Progress, graph_from_osm_file
@@ -169,6 +172,10 @@ class OsmExtractSource:
         Folder of the prepared extracts.
     speed_profile, speed_model
         As for :func:`optimizer.network.prepare_network`.
+    reach_wkt
+        Land the file's roads must reach (WGS84, WKT; empty: not checked):
+        for a file given per département, the neighbouring départements
+        within half the border (see :func:`border_reach`).
     """
 
     code: str
@@ -177,19 +184,24 @@ class OsmExtractSource:
     cache: str
     speed_profile: str = settings.DEFAULT_SPEED_PROFILE
     speed_model: str = "realistic"
+    reach_wkt: str = ""
 
     def load(self) -> Extract:
         """Read the cached extract, or build, prepare and cache it.
 
-        The cache is per polygon (a border of another width makes another cut)
-        and per speed profile and model.
+        The cache is per polygon (a border of another width makes another cut),
+        per speed profile and model, and per state of the OSM file (its size
+        and modification time: a file replaced, even by an older one, is read
+        again; the cache of the file it replaced is removed).
         """
         area = hashlib.sha256(self.polygon_wkt.encode()).hexdigest()[:12]
-        cached = (
-            Path(self.cache) / f"{self.code}-{self.speed_profile}-{self.speed_model}-{area}.pkl"
-        )
-        if cached.exists() and cached.stat().st_mtime < Path(self.path).stat().st_mtime:
-            cached.unlink(missing_ok=True)  # older than its OSM file: rebuild
+        stem = f"{self.code}-{self.speed_profile}-{self.speed_model}-{area}"
+        made = Path(self.path).stat()
+        state = hashlib.sha256(f"{made.st_size}:{made.st_mtime_ns}".encode()).hexdigest()[:8]
+        cached = Path(self.cache) / f"{stem}-{state}.pkl"
+        for other in Path(self.cache).glob(f"{glob.escape(stem)}*.pkl"):
+            if other != cached:  # of the file as it was (or of an earlier version)
+                other.unlink(missing_ok=True)
         return load_or_rebuild(cached, self._build)
 
     def _build(self) -> Extract:
@@ -201,6 +213,8 @@ class OsmExtractSource:
         ids = list(graph.nodes)
         lon = np.array([graph.nodes[n]["x"] for n in ids])
         lat = np.array([graph.nodes[n]["y"] for n in ids])
+        if self.reach_wkt:
+            _check_reach(self.path, self.code, lon, lat, shapely.from_wkt(self.reach_wkt))
         outside = ~shapely.contains_xy(polygon, lon, lat)
         boundary |= {n for n, out in zip(ids, outside.tolist(), strict=True) if out}
         for u, v, data in graph.edges(data=True):
@@ -215,6 +229,61 @@ class OsmExtractSource:
             speed_profile=self.speed_profile,
             speed_model=self.speed_model,
         )
+
+
+def border_reach(
+    areas: gpd.GeoDataFrame, buffer_km: float, among: Collection[str] | None = None
+) -> dict[str, shapely.Geometry]:
+    """Return the neighbours' land within half the border of each area (WGS84).
+
+    A file given for a département must hold the roads of its border: those
+    cut short at the file's edge cannot be seen, and a route through them
+    would be certified all the same. A file cut at its département's edge
+    reaches none of this land; a file of the border reaches all of it.
+    ``among``: only the neighbours of these codes count (those given a file:
+    the others' roads are in no file, nor in the merged network); default all.
+    """
+    merged = one_row_per_code(areas).to_crs(settings.INPUT_CRS)
+    half = buffered_areas(merged, buffer_km / 2.0)
+    # about 100 m: a fast union (made valid again: simplifying may cross a polygon's edges)
+    simple = shapely.make_valid(shapely.simplify(merged.geometry.to_numpy(), 0.001))
+    codes = merged["code"].astype(str).to_numpy()
+    kept = np.ones(len(codes), dtype=bool) if among is None else np.isin(codes, list(among))
+    land = shapely.union_all(simple[kept])
+    return {
+        str(code): shapely.difference(shapely.intersection(half[str(code)], land), own)
+        for code, own in zip(codes, simple, strict=True)
+    }
+
+
+def _check_reach(
+    path: str, code: str, lon: np.ndarray, lat: np.ndarray, reach: shapely.Geometry
+) -> None:
+    """Raise when the roads of ``path`` span less than 90 % of ``reach`` (:func:`border_reach`).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the share reached and what to do.
+    """
+    to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
+    metric = shapely.transform(
+        reach, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
+    )
+    if metric.area < 1e6:  # under a km²: nothing to tell
+        return
+    x, y = to_metric.transform(lon, lat)
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
+    share = shapely.intersection(metric, hull).area / metric.area
+    if share < 0.9:
+        msg = (
+            f"{path}: its roads do not reach the border around {code} (they cover "
+            f"{share:.0%} of the neighbouring départements' land within half of it): cut short "
+            "at the file's edge, they would give times it cannot certify. Give files that "
+            "cover their département and the border, put the one large file alone in the "
+            "folder (it is split with the border), or give a narrower --border-km (0: none)."
+        )
+        raise InputError(msg)
 
 
 def osm_sources(

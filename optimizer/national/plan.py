@@ -310,7 +310,7 @@ def plan_national(
     Raises
     ------
     InputError
-        Sites outside every département; a département with sites or
+        No site, or sites outside every département; a département with sites or
         workplaces but no network; telework days outside 1-5; a roster rule
         (:data:`UNAPPLIED_RULES`) or opening costs, which it does not apply.
     ClusterError
@@ -328,6 +328,9 @@ def plan_national(
         if column not in sites:
             msg = f"sites lack column {column!r}."
             raise InputError(msg)
+    if len(sites) == 0:
+        msg = "sites: no site given. Give at least one candidate site."
+        raise InputError(msg)
     desks = site_desks(sites)
     site_ids = sites["telecentre_id"].astype(str).to_numpy()
     if "opening_cost" in sites:
