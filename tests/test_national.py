@@ -2236,3 +2236,29 @@ def test_a_one_way_dead_end_dropped_here_and_in_the_merged_network_does_not_unse
     )
     assert beside_dead_end
     assert not beside_border_spur
+
+
+def test_a_home_in_no_departement_is_not_routed_again(instance, tmp_path):
+    """A home far from every département (a wrong coordinate) is left out with its reason,
+    and widening cuts no region around it: its box would span the country and beyond."""
+    agents, sites, _, _ = instance
+    stray = agents.iloc[[0]].assign(agent_id="stray", lon=-20.0, lat=10.0)
+    asked: list[dict[str, Any]] = []
+    messages: list[str] = []
+    plan = plan_national(
+        pd.concat([agents, stray], ignore_index=True),
+        sites,
+        COUNTRY.areas(),
+        {c: COUNTRY.source(c, buffer_km=1.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes},
+        work_dir=tmp_path / "w",
+        options=NationalOptions(buffer_km=1.0, max_minutes=OPTIONS.max_minutes),
+        widen=_widen_recorded(tmp_path, asked),
+        progress=messages.append,
+    )
+    assert asked  # the other agents' pairs were routed again
+    west = min(shape.bounds[0] for regions in asked for shape in regions.values())
+    assert west > -10.0
+    row = plan.allocation.set_index("agent_id").loc["stray"]
+    assert row["status"] != "assigned" and "outside" in row["reason"]
+    assert not plan.exact
+    assert any("1 home(s) lie in no département" in m for m in messages)

@@ -397,6 +397,18 @@ def plan_national(
     state, plan_now = priced(evaluate())
     read_s = time.perf_counter() - started - routed_s
     widened: list[dict[str, Any]] = []
+    # a home in no département's border (in the sea, abroad, a wrong coordinate) has no road
+    # any extract could hold: never routed again (its region could span half the country)
+    anywhere = np.zeros(len(homes), dtype=bool)
+    for rows in inside.values():
+        anywhere[rows] = True
+    astray = homes["home_id"].to_numpy()[~anywhere]
+    if widen is not None and opts.widen_rounds > 0 and astray.size:
+        first = homes[~anywhere].iloc[0]
+        say(
+            f"{astray.size} home(s) lie in no département nor its border, e.g. "
+            f"({first['lon']}, {first['lat']}): not routed again (check their coordinates)"
+        )
     for round_ in range(1, opts.widen_rounds + 1):
         if widen is None:
             break
@@ -405,6 +417,8 @@ def plan_national(
         # a commute certified in the first step may make pairs eligible: a second step routes them
         for step in (1, 2):
             todo_sites, todo_work = state.unresolved(groups)
+            todo_sites = todo_sites[~todo_sites["home_id"].isin(astray)]
+            todo_work = todo_work[~todo_work["home_id"].isin(astray)]
             if step == 2:
                 todo_work = todo_work.iloc[:0]
                 seen = todo_sites.merge(tried, how="left", indicator=True)["_merge"] == "both"
