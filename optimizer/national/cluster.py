@@ -127,7 +127,11 @@ def connect(
         if cluster is not None:
             cluster.close()
         dask_logger.setLevel(previous_level)
-        msg = f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})."
+        msg = (
+            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}). Check that it "
+            "runs (dask scheduler) and that this machine can reach its address and port, or "
+            "use --scheduler local:N for a cluster on this machine."
+        )
         raise ClusterError(msg) from None
     workers = len(client.scheduler_info().get("workers", {}))
     link = client.dashboard_link
