@@ -2262,3 +2262,19 @@ def test_a_home_in_no_departement_is_not_routed_again(instance, tmp_path):
     assert row["status"] != "assigned" and "outside" in row["reason"]
     assert not plan.exact
     assert any("1 home(s) lie in no département" in m for m in messages)
+
+
+def test_a_self_crossing_departement_outline_is_repaired_not_called_empty(tmp_path) -> None:
+    """A hand-drawn outline crossing itself (a bow tie, area 0 as drawn) was 'has no polygon'."""
+    from optimizer.national.files import read_departements
+
+    (tmp_path / "departements.geojson").write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"code": "48"}, "geometry": {"type": "Polygon", "coordinates": '
+        "[[[3, 44], [4, 45], [4, 44], [3, 45], [3, 44]]]}}]}",
+        encoding="utf-8",
+    )
+    areas = read_departements(tmp_path)
+    (shape,) = areas.geometry
+    assert shape.is_valid and shape.area == pytest.approx(0.5)  # the two triangles
+    assert areas["code"].tolist() == ["48"]

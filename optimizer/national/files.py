@@ -110,6 +110,8 @@ def read_departements(folder: Path) -> gpd.GeoDataFrame:
                 msg = f"{path}: needs a 'code' column (the département code)."
                 raise InputError(msg)
             codes = [_code_text(v) for v in areas["code"].tolist()]
+            # a self-crossing outline (drawn by hand, say) is repaired, not called empty
+            areas = areas.set_geometry([_polygonal(g) for g in areas.geometry], crs=areas.crs)
             empty = [k for k, c in enumerate(codes) if not c]
             shapeless = [
                 k for k, g in enumerate(areas.geometry) if g is None or g.is_empty or g.area == 0
@@ -131,6 +133,16 @@ def read_departements(folder: Path) -> gpd.GeoDataFrame:
         "(département polygons with a 'code' column)."
     )
     raise InputError(msg)
+
+
+def _polygonal(geometry: shapely.Geometry | None) -> shapely.Geometry | None:
+    """Return a valid geometry's own self; an invalid one repaired, its polygons only."""
+    if geometry is None or geometry.is_empty or geometry.is_valid:
+        return geometry
+    fixed = shapely.make_valid(geometry)
+    parts = shapely.get_parts(fixed)
+    polygons = [g for g in parts if isinstance(g, shapely.Polygon | shapely.MultiPolygon)]
+    return shapely.union_all(polygons) if polygons else None
 
 
 def _code_text(value: object) -> str:
