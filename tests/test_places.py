@@ -98,6 +98,19 @@ def test_names_match_without_accents_case_hyphens_or_article() -> None:
     assert find_commune(name="Ste-Enimie").insee == find_commune(name="Sainte-Enimie").insee
 
 
+def test_former_communes_merged_without_a_commune_deleguee_are_found() -> None:
+    # Florac (sous-préfecture) and its neighbours merged in 2016 and kept no commune
+    # déléguée, so the embedded table has no row of their own: rosters still write them
+    assert find_commune(name="Florac").name == "Florac Trois Rivières"
+    assert find_commune(name="FLORAC", postcode="48400").insee == "48061"
+    assert find_commune(name="Florac", insee="48061").insee == "48061"
+    assert find_commune(name="la salle prunet").insee == "48061"
+    assert find_commune(name="Cocures").insee == "48050"
+    assert find_commune(name="St-Maurice-de-Ventalon").insee == "48116"
+    roster = pd.DataFrame({"agent_id": ["a", "b"], "commune": ["Florac", "Bédouès"]})
+    assert read_agents(roster)["commune"].tolist() == ["Florac Trois Rivières", "Bédouès-Cocurès"]
+
+
 def test_a_commune_outside_lozere(lozere_network) -> None:
     flour = find_commune(name="Saint-Flour", departement="15")
     assert flour.insee == "15187" and abs(flour.lat - 45.03) < 0.02
