@@ -1099,7 +1099,7 @@ def read_speed_table(path: str | Path) -> dict[str, float]:
         required=("highway", "kmh"),
         name=name,
     )
-    classes = _ids(table, cols["highway"], name)
+    classes = _road_classes(table, cols["highway"], name)
     speeds = _numbers(table, cols["kmh"], name)
     for i, kmh in enumerate(speeds):
         if not MIN_KMH <= kmh <= MAX_KMH:
@@ -1109,6 +1109,20 @@ def read_speed_table(path: str | Path) -> dict[str, float]:
             )
             raise InputError(msg)
     return dict(zip(classes, (float(v) for v in speeds), strict=True))
+
+
+def _road_classes(table: pd.DataFrame, column: str, name: str) -> list[str]:
+    """Return the ``highway`` classes of a speed table, lower case (an unknown one: an error)."""
+    known = settings.SPEED_PROFILES["france"]
+    values = _ids(table.assign(**{column: table[column].str.lower()}), column, name).tolist()
+    for i, value in enumerate(values):
+        if value not in known:
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': '{table[column].iloc[i]}' is not a "
+                f"road class. Give one of: {', '.join(known)}."
+            )
+            raise InputError(msg)
+    return values
 
 
 def read_area(path: str | Path) -> shapely.Polygon | shapely.MultiPolygon:
@@ -1182,7 +1196,7 @@ def read_speed_factors(path: str | Path) -> tuple[dict[str, float], dict[str, fl
             params["junction_delay_s"] = float(delays[0])
     if "factor" not in cols:
         return {}, params
-    classes = _ids(table, cols["highway"], name)
+    classes = _road_classes(table, cols["highway"], name)
     factors = _numbers(table, cols["factor"], name)
     for i, value in enumerate(factors):
         if not 0 < value <= 1.5:
