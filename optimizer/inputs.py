@@ -27,6 +27,7 @@ import io
 import logging
 import math
 import re
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -786,14 +787,14 @@ def _resolve_columns(
     required: Sequence[str],
     name: str,
 ) -> dict[str, str]:
-    by_lower: dict[str, str] = {}
+    by_key: dict[str, str] = {}
     for column in table.columns:
-        by_lower.setdefault(str(column).strip().lower(), column)
+        by_key.setdefault(_header_key(str(column)), column)
     found: dict[str, str] = {}
     for canonical, names in aliases.items():
         for alias in names:
-            if alias in by_lower:
-                found[canonical] = by_lower[alias]
+            if _header_key(alias) in by_key:
+                found[canonical] = by_key[_header_key(alias)]
                 break
     missing = [c for c in required if c not in found]
     if missing:
@@ -802,6 +803,16 @@ def _resolve_columns(
         msg = f"{name}: missing column {wanted}. The file has: {have}."
         raise InputError(msg)
     return found
+
+
+def _header_key(text: str) -> str:
+    """Return the key a header matches its aliases on: any case, no accents, ``_`` for spaces.
+
+    ``Jours télétravail`` and ``Code-Postal`` match ``jours_teletravail`` and ``code_postal``.
+    """
+    plain = unicodedata.normalize("NFKD", text.strip().lower())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return re.sub(r"[\s\-.'\u2019]+", "_", plain).strip("_")
 
 
 def _row_label(index: int) -> str:

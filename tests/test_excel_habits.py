@@ -45,3 +45,17 @@ def test_a_blank_row_inside_the_table_is_still_reported(tmp_path) -> None:
     )
     with pytest.raises(InputError, match="row 3"):
         read_agents(path)
+
+
+def test_headers_as_typed_with_accents_and_spaces(tmp_path) -> None:
+    # the aliases say jours_teletravail, code_postal, jours_impossibles: a spreadsheet's
+    # headers have accents and spaces, and an unread days column would plan 1 day for all
+    path = _write(
+        tmp_path / "agents.csv",
+        "Matricule;Commune;Code Postal;Jours télétravail;Jours impossibles\n"
+        "001;Villefort;48800;3;lundi\n002;Langogne;;2;\n",
+    )
+    agents = read_agents(path)
+    assert agents["telework_days"].tolist() == [3, 2]
+    assert agents["impossible_days"].tolist() == ["mon", ""]
+    assert agents["insee"].tolist() == ["48198", "48080"]
