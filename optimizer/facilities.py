@@ -30,7 +30,14 @@ from ortools.sat.python import cp_model
 
 from optimizer import settings
 from optimizer.errors import InfeasibleError, InputError
-from optimizer.model import Assignment, AssignmentProblem, _result, cp_workers, run_cp_sat
+from optimizer.model import (
+    Assignment,
+    AssignmentProblem,
+    _result,
+    check_feasible,
+    cp_workers,
+    run_cp_sat,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +235,7 @@ def choose_telecentres(
     if max_open is not None and max_open < 0:
         msg = f"max_open must be 0 or more, got {max_open}."
         raise InputError(msg)
+    check_feasible(problem)  # says why, in words, before CP-SAT would say "row i"
     started = time.perf_counter()
     eligible_rows, eligible_cols, values = [], [], []
     for lo, _, ok, gain in problem.blocks():
