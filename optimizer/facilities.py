@@ -88,6 +88,8 @@ def solve_core(
     maximise: bool = True,
     time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
     workers: int | None = None,
+    infeasible: str = "no solution satisfies all the constraints (capacities, required rows, "
+    "open limit).",
 ) -> CoreSolution:
     """Solve the weighted assignment / facility-location core model with CP-SAT.
 
@@ -116,6 +118,9 @@ def solve_core(
         CP-SAT's time limit.
     workers
         Search workers (default: :func:`optimizer.model.cp_workers`).
+    infeasible
+        The message of the :class:`~optimizer.errors.InfeasibleError` raised when no
+        solution exists.
 
     Returns
     -------
@@ -177,8 +182,7 @@ def solve_core(
         time_limit_s=time_limit_s,
         workers=workers if workers is not None else cp_workers(rows.size),
         what="solution",
-        infeasible="no solution satisfies all the constraints (capacities, required rows, "
-        "open limit).",
+        infeasible=infeasible,
     )
     chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
     opened = (
@@ -262,6 +266,12 @@ def choose_telecentres(
         max_open=max_open,
         max_rows=problem.limit if problem.limit < problem.n_agents else None,
         time_limit_s=time_limit_s,
+        infeasible="the agents who must be assigned cannot all get desks"
+        + (
+            f" with at most {max_open} telecentre(s) open (--max-open)."
+            if max_open is not None
+            else "."
+        ),
     )
     telecentre = np.full(problem.n_agents, -1, dtype=np.int64)
     telecentre[rows[solution.chosen]] = cols[solution.chosen]
