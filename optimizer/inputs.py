@@ -146,7 +146,8 @@ def parse_lonlat(text: str, *, what: str = "--head-office") -> tuple[float, floa
     Parameters
     ----------
     text
-        Two numbers separated by a comma (or a semicolon), longitude first.
+        Two numbers separated by a comma (or a semicolon, and then with a
+        decimal point or a decimal comma), longitude first.
     what
         Name of the option or field, for the error message.
 
@@ -155,7 +156,10 @@ def parse_lonlat(text: str, *, what: str = "--head-office") -> tuple[float, floa
     tuple of float
         ``(lon, lat)``.
     """
-    parts = [p.strip() for p in text.replace(";", ",").split(",")]
+    if ";" in text:  # "3,5012;44,5178" as a French spreadsheet writes it
+        parts = [p.strip().replace(",", ".") for p in text.split(";")]
+    else:
+        parts = [p.strip() for p in text.split(",")]
     if len(parts) != 2:
         msg = (
             f"{what}: '{text}' is not LON,LAT (two numbers, longitude first, e.g. 3.5012,44.5178)."

@@ -59,3 +59,14 @@ def test_headers_as_typed_with_accents_and_spaces(tmp_path) -> None:
     assert agents["telework_days"].tolist() == [3, 2]
     assert agents["impossible_days"].tolist() == ["mon", ""]
     assert agents["insee"].tolist() == ["48198", "48080"]
+
+
+def test_head_office_with_decimal_commas() -> None:
+    from optimizer.inputs import parse_lonlat
+
+    # copied from a French spreadsheet: decimal commas, so the two numbers are split by ';'
+    assert parse_lonlat("3,501172;44,517817") == pytest.approx((3.501172, 44.517817))
+    assert parse_lonlat("3,5 ; 44,5") == pytest.approx((3.5, 44.5))
+    assert parse_lonlat("3.5;44.5") == pytest.approx((3.5, 44.5))
+    with pytest.raises(InputError, match="is not LON,LAT"):
+        parse_lonlat("3,5,44,5")  # which comma splits? refused, not guessed
