@@ -316,6 +316,21 @@ def test_previous_allocation_must_be_ours(tmp_path) -> None:
         read_previous_allocation(path)
 
 
+def test_previous_allocation_saved_again_by_french_excel(tmp_path) -> None:
+    # opened in a spreadsheet and saved: ';', cp1252, decimal commas, a comma in a text cell
+    path = tmp_path / "allocation.csv"
+    text = (
+        "agent_id;status;telecentre_id;minutes_saved_per_day;explanation\r\n"
+        "A1;assigned;langogne;112,8;langogne saves 113 min a day, next best villefort\r\n"
+        "Agnès;not_assigned;;;not assigned (no saving)\r\n"
+        ";;;;\r\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    previous = read_previous_allocation(path)
+    assert previous["agent_id"].tolist() == ["A1", "Agnès"]
+    assert previous["telecentre_id"].tolist() == ["langogne", ""]
+
+
 # ----------------------------------------------------------------------------- the command
 
 
