@@ -905,8 +905,9 @@ def write_outputs(
         )
     if frontier is not None:
         tables[FRONTIER_FILE] = frontier
-        if pseudonymise_salt is not None and "longest_drive" in frontier:  # one agent's drive
-            tables[FRONTIER_FILE] = frontier.assign(longest_drive=frontier["longest_drive"].round())
+        if pseudonymise_salt is not None:  # each limit and longest drive is one agent's drive
+            drives = [c for c in ("max_minutes", "longest_drive") if c in frontier]
+            tables[FRONTIER_FILE] = frontier.assign(**{c: frontier[c].round() for c in drives})
     info["privacy"] = {
         "home_coordinates_in_outputs": False,
         "agent_ids_pseudonymised": pseudonymise_salt is not None,

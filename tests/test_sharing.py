@@ -162,6 +162,19 @@ def test_key_file_never_replaces_an_input(tmp_path, option: str) -> None:
     assert not out.exists()
 
 
+def test_shared_frontier_gives_no_exact_drive_time(tmp_path) -> None:
+    # the frontier's limits are drive times of agent-telecentre pairs, like its longest drives
+    out = tmp_path / "out"
+    argv = ["--out", str(out), "--frontier", "--pseudonymise", SALT, "--no-maps", "--quiet"]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    frontier = pd.read_csv(out / "frontier.csv")
+    assert len(frontier) > 3
+    for column in ("max_minutes", "longest_drive"):
+        assert (frontier[column] == frontier[column].round()).all(), column
+    assert (frontier["longest_drive"] <= frontier["max_minutes"]).all()
+
+
 def test_group_small_cells() -> None:
     counts = pd.Series({"Mende": 5, "Badaroux": 1, "Langogne": 3, "Florac": 2})
     grouped = group_small_cells(counts)
