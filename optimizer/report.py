@@ -883,6 +883,9 @@ def write_outputs(
             np.ceil(allocation["location_precision_m"] / SHARED_EXTENT_STEP_M)
             * SHARED_EXTENT_STEP_M
         )
+        limit = info["options"]["max_minutes"]
+        if result.mode == "minimax" and limit is not None:  # one agent's drive: whole minutes
+            info["options"]["max_minutes"] = float(np.ceil(limit))
         snaps = shown.travel.origins["snap_m"]
         info["network"]["access_leg_m"] = {
             "median": _r(_step(snaps.median(), SNAP_STEP_M)),

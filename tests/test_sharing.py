@@ -175,6 +175,16 @@ def test_shared_frontier_gives_no_exact_drive_time(tmp_path) -> None:
     assert (frontier["longest_drive"] <= frontier["max_minutes"]).all()
 
 
+def test_shared_minimax_summary_gives_no_exact_drive_time(tmp_path) -> None:
+    # the minimax limit is the drive time of one agent to its telecentre
+    out = tmp_path / "out"
+    argv = ["--out", str(out), "--minimax", "--pseudonymise", SALT, "--no-maps", "--quiet"]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    limit = json.loads((out / "summary.json").read_text(encoding="utf-8"))["options"]["max_minutes"]
+    assert limit > 0 and limit == round(limit)
+
+
 def test_group_small_cells() -> None:
     counts = pd.Series({"Mende": 5, "Badaroux": 1, "Langogne": 3, "Florac": 2})
     grouped = group_small_cells(counts)
