@@ -116,7 +116,8 @@ def normalise_name(text: str) -> str:
 
     Lower case, no accents, hyphens and apostrophes as spaces, ``st`` / ``ste``
     as ``saint`` / ``sainte``, single spaces (``Châteauneuf-de-Randon`` and
-    ``CHATEAUNEUF DE RANDON`` give ``chateauneuf de randon``).
+    ``CHATEAUNEUF DE RANDON`` give ``chateauneuf de randon``); an article after the
+    name, in brackets, goes before it (``Canourgue (La)`` is ``la canourgue``).
 
     Parameters
     ----------
@@ -130,6 +131,8 @@ def normalise_name(text: str) -> str:
     """
     plain = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    # the article after the name, in brackets: "Canourgue (La)" is "La Canourgue"
+    plain = re.sub(r"^(.+?)\s*\((les?|la|l\s*['\u2019])\s*\)\s*$", r"\2 \1", plain.strip())
     plain = re.sub(r"[-'\u2019`\u00b4.,/_]", " ", plain.replace("œ", "oe").replace("æ", "ae"))
     words = [{"st": "saint", "ste": "sainte"}.get(w, w) for w in plain.split()]
     return " ".join(words)

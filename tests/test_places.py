@@ -98,6 +98,14 @@ def test_names_match_without_accents_case_hyphens_or_article() -> None:
     assert find_commune(name="Ste-Enimie").insee == find_commune(name="Sainte-Enimie").insee
 
 
+def test_names_with_the_article_after_them_in_brackets() -> None:
+    # as INSEE's older files and many personnel systems write them
+    assert find_commune(name="Canourgue (La)").name == "La Canourgue"
+    assert find_commune(name="MALZIEU-VILLE (LE)").insee == "48090"
+    assert find_commune(name="Abergement-Clémenciat (L')").insee == "01001"
+    assert find_commune(name="Monts-Verts (Les)").insee == "48012"
+
+
 def test_former_communes_merged_without_a_commune_deleguee_are_found() -> None:
     # Florac (sous-préfecture) and its neighbours merged in 2016 and kept no commune
     # déléguée, so the embedded table has no row of their own: rosters still write them
