@@ -250,6 +250,16 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         out["telework_days"] = _integers(table, cols["telework_days"], name, low=1, high=5)
     else:
         out["telework_days"] = 1
+        read = set(cols.values())
+        for column in table.columns:
+            key = _header_key(str(column))
+            if column not in read and re.search(r"jour|day|teletrav|telework", key):
+                logger.warning(
+                    "%s: column '%s' is not read: every agent teleworks 1 day a week. If it "
+                    "holds the telework days, name it telework_days (or jours).",
+                    name,
+                    column,
+                )
     out["must_assign"] = (
         _flags(table, cols["must_assign"], name) if "must_assign" in cols else False
     )
