@@ -289,6 +289,7 @@ def run(
             opening_cost=opening_cost,
         )
     plan = replace(plan, assignment=_closed_days_reasons(plan.assignment, eligible, usable))
+    plan = replace(plan, assignment=_off_network_reasons(plan.assignment, travel, opts.max_snap_m))
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
@@ -534,6 +535,23 @@ def _closed_days_reasons(
     reasons = list(assignment.reasons)
     for i in np.flatnonzero(stuck).tolist():
         reasons[i] = REASON_CLOSED_DAYS
+    return replace(assignment, reasons=tuple(reasons))
+
+
+def _off_network_reasons(
+    assignment: Assignment, travel: TravelTable, max_snap_m: float
+) -> Assignment:
+    """Say that a home too far from every road is off the network, not "no road route"."""
+    off = ~travel.origins["routed"].to_numpy(bool) & (assignment.telecentre < 0)
+    if not off.any():
+        return assignment
+    reason = (
+        f"unreachable: home more than {max_snap_m / 1000:g} km from the road network's roads "
+        "(outside its area?)"
+    )
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero(off).tolist():
+        reasons[i] = reason
     return replace(assignment, reasons=tuple(reasons))
 
 

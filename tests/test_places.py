@@ -135,6 +135,17 @@ def test_a_commune_outside_lozere(lozere_network) -> None:
         run(paris, datasets.telecentres(), datasets.head_office(), lozere_network)
 
 
+def test_a_home_off_the_network_says_so(lozere_network) -> None:
+    # Saint-Flour has roads to Mende: it is the embedded network that does not reach it
+    agents = read_agents(_roster(["Saint-Flour", "Mende"], "commune"))
+    result = run(agents, datasets.telecentres(), datasets.head_office(), lozere_network)
+    far = allocation_table(result).iloc[0]
+    assert far["reason"] == (
+        "unreachable: home more than 10 km from the road network's roads (outside its area?)"
+    )
+    assert far["explanation"].startswith("not assigned (unreachable)")
+
+
 def test_homonyms_need_a_postcode_or_departement() -> None:
     with pytest.raises(PlaceError, match=r"'Saint-Martin' names 4 communes") as caught:
         find_commune(name="Saint-Martin")
