@@ -720,12 +720,16 @@ def read_input_bytes(path: Path) -> bytes:
 def _read_csv(path: Path) -> pd.DataFrame:
     name = str(path)
     text = _decode(read_input_bytes(path), name)
+    # 'sep=;' first, as files made for Excel may start: Excel reads it and does not show it
+    said = re.match(r"[ \t]*sep=([;,\t])[ \t]*(\r?\n|$)", text)
+    if said:
+        text = text[said.end() :]
     if not text.strip():
         msg = f"{name}: the file is empty. Give a header line and one row per item."
         raise InputError(msg)
     first = text.lstrip().splitlines()[0]
     unquoted = re.sub(r'"[^"]*"', "", first)  # separators inside quoted names do not count
-    delimiter = max((";", ",", "\t"), key=unquoted.count)
+    delimiter = said.group(1) if said else max((";", ",", "\t"), key=unquoted.count)
     _check_shape(text, delimiter, name)
     try:
         table = pd.read_csv(

@@ -83,3 +83,18 @@ def test_an_unread_days_column_is_warned_about(tmp_path, caplog) -> None:
     assert agents["telework_days"].tolist() == [1]
     assert "column 'Nombre de jours de télétravail' is not read" in caplog.text
     assert "telework_days" in caplog.text
+
+
+def test_excel_separator_line_is_read(tmp_path) -> None:
+    # files made for Excel may start with 'sep=;', which Excel reads and does not show
+    path = _write(tmp_path / "agents.csv", "sep=;\nagent_id;lon;lat;jours\nA1;3,85;44,72;2\n")
+    agents = read_agents(path)
+    assert agents["agent_id"].tolist() == ["A1"]
+    assert agents["lon"].tolist() == pytest.approx([3.85])
+    assert agents["telework_days"].tolist() == [2]
+    # rows are counted as the spreadsheet shows them: the header is row 1
+    path = _write(tmp_path / "agents.csv", "sep=,\nagent_id,lon,lat,jours\nA1,3.85,44.72,9\n")
+    with pytest.raises(InputError, match="row 2, column 'jours': '9'"):
+        read_agents(path)
+    with pytest.raises(InputError, match="the file is empty"):
+        read_agents(_write(tmp_path / "agents.csv", "sep=;\n"))
