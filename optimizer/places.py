@@ -183,7 +183,7 @@ def normalise_insee(text: str) -> str:
 
 
 def normalise_postcode(text: str) -> str:
-    """Five-digit postcode from a cell (``1400`` as a spreadsheet wrote ``01400``).
+    """Five-digit postcode from a cell (``1400`` as a spreadsheet wrote ``01400``, ``48 000``).
 
     Parameters
     ----------
@@ -198,6 +198,8 @@ def normalise_postcode(text: str) -> str:
     code = text.strip()
     if code.endswith(".0"):
         code = code[:-2]
+    if re.fullmatch(r"\d{2}\s\d{3}", code):  # "48 000", as often typed
+        code = code[:2] + code[-3:]
     return "0" + code if re.fullmatch(r"\d{4}", code) else code
 
 

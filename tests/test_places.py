@@ -98,6 +98,13 @@ def test_names_match_without_accents_case_hyphens_or_article() -> None:
     assert find_commune(name="Ste-Enimie").insee == find_commune(name="Sainte-Enimie").insee
 
 
+def test_postcodes_and_codes_as_typed_with_a_space() -> None:
+    # "48 000", as the number is often typed (a non-breaking space from a word processor too)
+    assert find_commune(name="Mende", postcode="48 000").insee == "48095"
+    assert find_commune(name="Villefort", postcode="48\u00a0800").insee == "48198"
+    assert find_commune(postcode=" 48 130 ").name == "Peyre en Aubrac"
+
+
 def test_names_with_the_article_after_them_in_brackets() -> None:
     # as INSEE's older files and many personnel systems write them
     assert find_commune(name="Canourgue (La)").name == "La Canourgue"
