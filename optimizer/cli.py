@@ -590,11 +590,11 @@ def main(
         if key_file is not None:
             check_key_file(key_file, out_dir=out)
             given = {
-                "--agents": agents,
-                "--telecentres": telecentres,
+                "--agents": agents_src,
+                "--telecentres": tc_src,
                 "--workplaces": workplaces,
                 "--previous": previous,
-                "--network": network_path,
+                "--network": net_src,
                 "--speed-profile": speed_profile,
             }
             for option, source in given.items():
