@@ -29,6 +29,8 @@ from optimizer.inputs import (
 from optimizer.model import (
     HEAD_OFFICE,
     REASON_CLOSED_DAYS,
+    REASON_MUST_FIRST,
+    REASON_SHORTER_COMMUTE,
     Assignment,
     AssignmentProblem,
     check_feasible,
@@ -290,6 +292,7 @@ def run(
         )
     plan = replace(plan, assignment=_closed_days_reasons(plan.assignment, eligible, usable))
     plan = replace(plan, assignment=_off_network_reasons(plan.assignment, travel, opts.max_snap_m))
+    plan = replace(plan, assignment=_must_first_reasons(plan.assignment))
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
@@ -535,6 +538,28 @@ def _closed_days_reasons(
     reasons = list(assignment.reasons)
     for i in np.flatnonzero(stuck).tolist():
         reasons[i] = REASON_CLOSED_DAYS
+    return replace(assignment, reasons=tuple(reasons))
+
+
+def _must_first_reasons(assignment: Assignment) -> Assignment:
+    """Say "went first to agents who must be assigned" where one of them commutes less.
+
+    With ``--select-by commute``, agents who must be assigned take their places first: an
+    agent left out with a longer commute than one of them lost its place to the rule, not
+    to longer commutes.
+    """
+    problem = assignment.problem
+    if problem.excluded is None or not problem.must.any():
+        return assignment
+    commute = np.nan_to_num(problem.head_office_minutes_to, nan=-np.inf)
+    shortest = commute[problem.must & (assignment.telecentre >= 0)]
+    if shortest.size == 0:
+        return assignment
+    left = np.asarray(problem.excluded, dtype=bool) & (assignment.telecentre < 0)
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero(left & (commute > shortest.min())).tolist():
+        if reasons[i] == REASON_SHORTER_COMMUTE:
+            reasons[i] = REASON_MUST_FIRST
     return replace(assignment, reasons=tuple(reasons))
 
 

@@ -539,6 +539,40 @@ def test_select_by_commute_takes_the_longest_commutes_who_gain(tmp_path) -> None
     assert (allocation["explanation"][allocation["status"] == "not_assigned"] != "").all()
 
 
+def test_select_by_commute_says_when_agents_who_must_go_took_the_places(lozere_network) -> None:
+    from optimizer import run
+    from optimizer.inputs import read_agents
+    from optimizer.report import allocation_table
+
+    # 'near' must be assigned: it takes the one place though the others drive further
+    agents = read_agents(
+        pd.DataFrame(
+            {
+                "agent_id": ["far", "near", "farthest"],
+                "lon": [3.85, 3.28, 3.12],
+                "lat": [44.72, 44.55, 44.82],
+                "must_assign": ["", "yes", ""],
+            }
+        )
+    )
+    result = run(
+        agents,
+        datasets.telecentres(),
+        datasets.head_office(),
+        lozere_network,
+        select=1,
+        select_by="commute",
+    )
+    table = allocation_table(result).set_index("agent_id")
+    assert table.loc["near", "status"] == "assigned"
+    for agent in ("far", "farthest"):  # both drive further than 'near': no longer commute won
+        assert "longer commutes" not in table.loc[agent, "reason"]
+        assert table.loc[agent, "reason"].startswith(
+            "not selected: the limit on the number of agents went first to agents who must be "
+            "assigned"
+        )
+
+
 def test_replan_matches_pseudonyms_with_the_same_salt(tmp_path) -> None:
     salt = ["--pseudonymise", "s3cret", "--no-maps"]
     _run(salt, tmp_path / "first")
