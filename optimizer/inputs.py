@@ -1056,6 +1056,7 @@ def check_in_area(
     name: str,
     id_column: str,
     margin_deg: float = 0.5,
+    one_point: bool = False,
 ) -> None:
     """Raise if points lie far outside the network's area, naming swapped coordinates.
 
@@ -1071,6 +1072,9 @@ def check_in_area(
         Column holding the ids, named in the message.
     margin_deg
         Tolerance around the bounds, in degrees.
+    one_point
+        ``frame`` is one point given by an option (``--head-office``): the message
+        names no row.
     """
     file = str(frame.attrs.get("name") or "")
     # the file read wins over a generic label, but not over a label that names that file
@@ -1096,8 +1100,9 @@ def check_in_area(
         if swapped_inside
         else " Check the coordinates, or give a road network that covers them."
     )
+    where = "" if one_point else f"{_row_label(i)} ({id_column} '{frame[id_column].iloc[i]}'): "
     msg = (
-        f"{name}: {_row_label(i)} ({id_column} '{frame[id_column].iloc[i]}'): point "
+        f"{name}: {where}point "
         f"({lon[i]:.5f}, {lat[i]:.5f}) lies outside the road network's area "
         f"(lon {west:.2f}..{east:.2f}, lat {south:.2f}..{north:.2f}).{hint}"
     )

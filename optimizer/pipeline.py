@@ -210,6 +210,7 @@ def run(
         bounds,
         name=_name(sources, "head_office", "--head-office"),
         id_column="id",
+        one_point=True,
     )
     if workplaces is not None:
         check_in_area(
