@@ -294,6 +294,7 @@ def run(
     plan = replace(plan, assignment=_closed_days_reasons(plan.assignment, eligible, usable))
     plan = replace(plan, assignment=_off_network_reasons(plan.assignment, travel, opts.max_snap_m))
     plan = replace(plan, assignment=_must_first_reasons(plan.assignment))
+    plan = replace(plan, assignment=_too_few_days_reasons(plan.assignment, allowed, days))
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
@@ -561,6 +562,26 @@ def _must_first_reasons(assignment: Assignment) -> Assignment:
     for i in np.flatnonzero(left & (commute > shortest.min())).tolist():
         if reasons[i] == REASON_SHORTER_COMMUTE:
             reasons[i] = REASON_MUST_FIRST
+    return replace(assignment, reasons=tuple(reasons))
+
+
+#: Why an agent whose impossible_days leave fewer weekdays than its telework_days is left out.
+REASON_TOO_FEW_DAYS = (
+    "cannot telework: its impossible_days leave fewer weekdays than its telework_days"
+)
+
+
+def _too_few_days_reasons(
+    assignment: Assignment, allowed: np.ndarray | None, days: np.ndarray
+) -> Assignment:
+    """Say the roster leaves too few weekdays, not "closed on its days", where it does."""
+    if allowed is None:
+        return assignment
+    free = allowed.sum(axis=1)
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero((free < days) & (assignment.telecentre < 0)).tolist():
+        if reasons[i] == REASON_CLOSED_DAYS:
+            reasons[i] = REASON_TOO_FEW_DAYS
     return replace(assignment, reasons=tuple(reasons))
 
 

@@ -573,6 +573,32 @@ def test_select_by_commute_says_when_agents_who_must_go_took_the_places(lozere_n
         )
 
 
+def test_an_agent_whose_impossible_days_leave_too_few_days_is_told_so(lozere_network) -> None:
+    from optimizer import run
+    from optimizer.inputs import read_agents
+    from optimizer.report import allocation_table
+
+    agents = read_agents(
+        pd.DataFrame(
+            {
+                "agent_id": ["never", "two_of_three", "fine"],
+                "lon": [3.85, 3.84, 3.86],
+                "lat": [44.72, 44.71, 44.73],
+                "telework_days": [1, 3, 1],
+                "impossible_days": ["mon|tue|wed|thu|fri", "mon|tue|wed", "mon"],
+            }
+        )
+    )
+    result = run(agents, datasets.telecentres(), datasets.head_office(), lozere_network)
+    table = allocation_table(result).set_index("agent_id")
+    assert table.loc["fine", "status"] == "assigned"
+    # the roster rules it out, not the telecentres' opening days
+    for agent in ("never", "two_of_three"):
+        assert table.loc[agent, "reason"] == (
+            "cannot telework: its impossible_days leave fewer weekdays than its telework_days"
+        )
+
+
 def test_replan_matches_pseudonyms_with_the_same_salt(tmp_path) -> None:
     salt = ["--pseudonymise", "s3cret", "--no-maps"]
     _run(salt, tmp_path / "first")
