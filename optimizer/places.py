@@ -328,7 +328,9 @@ def find_commune(
     name = (name or "").strip() or None
     code = normalise_insee(insee) if insee and insee.strip() else None
     post = normalise_postcode(postcode) if postcode and postcode.strip() else None
-    dep = departement.strip().upper().zfill(2) if departement and departement.strip() else None
+    dep = departement.strip().upper() if departement and departement.strip() else None
+    if dep is not None:  # "48.0": a number column read by a spreadsheet
+        dep = dep.removesuffix(".0").zfill(2)
     if code is not None:
         rows = _prefer_current(by_code.get(code, []))
         if not rows:

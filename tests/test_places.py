@@ -105,6 +105,16 @@ def test_postcodes_and_codes_as_typed_with_a_space() -> None:
     assert find_commune(postcode=" 48 130 ").name == "Peyre en Aubrac"
 
 
+def test_departement_as_a_spreadsheet_number() -> None:
+    # 48.0: a number column with blanks, as pandas or a spreadsheet gives it (like 1001.0
+    # for an INSEE code)
+    assert find_commune(name="Villefort", departement="48.0").insee == "48198"
+    roster = pd.DataFrame(
+        {"agent_id": ["a", "b"], "commune": ["Villefort", "Langogne"], "dep": [48.0, None]}
+    )
+    assert read_agents(roster)["insee"].tolist() == ["48198", "48080"]
+
+
 def test_names_with_the_article_after_them_in_brackets() -> None:
     # as INSEE's older files and many personnel systems write them
     assert find_commune(name="Canourgue (La)").name == "La Canourgue"
