@@ -898,8 +898,8 @@ def _communes(table: pd.DataFrame, column: str, name: str) -> list[str]:
     return values
 
 
-_TRUE = {"1", "yes", "y", "true", "oui", "o", "x", "vrai"}
-_FALSE = {"", "0", "no", "n", "false", "non", "faux"}
+_TRUE = {"1", "1.0", "yes", "y", "true", "oui", "o", "x", "vrai"}  # 1.0: a spreadsheet's number
+_FALSE = {"", "0", "0.0", "no", "n", "false", "non", "faux"}
 
 
 def _flags(table: pd.DataFrame, column: str, name: str) -> list[bool]:

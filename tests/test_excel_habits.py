@@ -98,3 +98,12 @@ def test_excel_separator_line_is_read(tmp_path) -> None:
         read_agents(path)
     with pytest.raises(InputError, match="the file is empty"):
         read_agents(_write(tmp_path / "agents.csv", "sep=;\n"))
+
+
+def test_must_assign_as_spreadsheet_numbers(tmp_path) -> None:
+    # a 1/blank column with blanks comes back from a spreadsheet or pandas as 1.0 / 0.0
+    path = _write(
+        tmp_path / "agents.csv",
+        "agent_id;lon;lat;must_assign\nA1;3,85;44,72;1.0\nA2;3,28;44,55;0.0\nA3;3,29;44,56;\n",
+    )
+    assert read_agents(path)["must_assign"].tolist() == [True, False, False]
