@@ -41,6 +41,7 @@ from optimizer.inputs import (
     read_table,
     read_telecentres,
     read_workplaces,
+    split_layer,
 )
 from optimizer.model import Objective, counted
 from optimizer.network import (
@@ -171,6 +172,14 @@ SPEED_MODEL_OPTION = click.option(
     "delays at junctions, signals and stops, town speeds in built-up areas) or 'free-flow' "
     "(every road at its speed limit, no delay).",
 )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one existing file."""
+    try:
+        return a.is_file() and b.is_file() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def _speed_profile(value: str) -> str | dict[str, float]:
@@ -580,6 +589,21 @@ def main(
             raise InputError(msg)
         if key_file is not None:
             check_key_file(key_file, out_dir=out)
+            given = {
+                "--agents": agents_src,
+                "--telecentres": tc_src,
+                "--workplaces": workplaces,
+                "--previous": previous,
+                "--network": net_src,
+                "--speed-profile": speed_profile,
+            }
+            for option, source in given.items():
+                if source is not None and _same_file(key_file, split_layer(source)[0]):
+                    msg = (
+                        f"--key-file: '{key_file}' is the {option} file: the key would replace "
+                        "it. Give another file, e.g. --key-file key.csv."
+                    )
+                    raise InputError(msg)
         if (
             previous is None
             and ctx.get_parameter_source("move_penalty") is click.core.ParameterSource.COMMANDLINE

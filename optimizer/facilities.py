@@ -30,7 +30,14 @@ from ortools.sat.python import cp_model
 
 from optimizer import settings
 from optimizer.errors import InfeasibleError, InputError
-from optimizer.model import Assignment, AssignmentProblem, _result, cp_workers, run_cp_sat
+from optimizer.model import (
+    Assignment,
+    AssignmentProblem,
+    _result,
+    check_feasible,
+    cp_workers,
+    run_cp_sat,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +88,8 @@ def solve_core(
     maximise: bool = True,
     time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
     workers: int | None = None,
+    infeasible: str = "no solution satisfies all the constraints (capacities, required rows, "
+    "open limit).",
 ) -> CoreSolution:
     """Solve the weighted assignment / facility-location core model with CP-SAT.
 
@@ -109,6 +118,9 @@ def solve_core(
         CP-SAT's time limit.
     workers
         Search workers (default: :func:`optimizer.model.cp_workers`).
+    infeasible
+        The message of the :class:`~optimizer.errors.InfeasibleError` raised when no
+        solution exists.
 
     Returns
     -------
@@ -170,8 +182,7 @@ def solve_core(
         time_limit_s=time_limit_s,
         workers=workers if workers is not None else cp_workers(rows.size),
         what="solution",
-        infeasible="no solution satisfies all the constraints (capacities, required rows, "
-        "open limit).",
+        infeasible=infeasible,
     )
     chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
     opened = (
@@ -228,6 +239,7 @@ def choose_telecentres(
     if max_open is not None and max_open < 0:
         msg = f"max_open must be 0 or more, got {max_open}."
         raise InputError(msg)
+    check_feasible(problem)  # says why, in words, before CP-SAT would say "row i"
     started = time.perf_counter()
     eligible_rows, eligible_cols, values = [], [], []
     for lo, _, ok, gain in problem.blocks():
@@ -254,6 +266,12 @@ def choose_telecentres(
         max_open=max_open,
         max_rows=problem.limit if problem.limit < problem.n_agents else None,
         time_limit_s=time_limit_s,
+        infeasible="the agents who must be assigned cannot all get desks"
+        + (
+            f" with at most {max_open} telecentre(s) open (--max-open)."
+            if max_open is not None
+            else "."
+        ),
     )
     telecentre = np.full(problem.n_agents, -1, dtype=np.int64)
     telecentre[rows[solution.chosen]] = cols[solution.chosen]

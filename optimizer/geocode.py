@@ -24,6 +24,7 @@ import pandas as pd
 
 from optimizer import settings
 from optimizer.errors import InputError, NetworkError
+from optimizer.inputs import _header_key
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def geocode_roster(
         geocode_score, geocode_label, geocode_status`` (``ok``, ``low score``
         or ``not found``).
     """
-    lower = {str(c).strip().lower(): c for c in table.columns}
+    lower = {_header_key(str(c)): c for c in table.columns}  # 'Adresse postale' is adresse_postale
     column = next((lower[c] for c in ADDRESS_COLUMNS if c in lower), None)
     if column is None:
         msg = (

@@ -27,6 +27,7 @@ import io
 import logging
 import math
 import re
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,7 +146,8 @@ def parse_lonlat(text: str, *, what: str = "--head-office") -> tuple[float, floa
     Parameters
     ----------
     text
-        Two numbers separated by a comma (or a semicolon), longitude first.
+        Two numbers separated by a comma (or a semicolon, and then with a
+        decimal point or a decimal comma), longitude first.
     what
         Name of the option or field, for the error message.
 
@@ -154,7 +156,10 @@ def parse_lonlat(text: str, *, what: str = "--head-office") -> tuple[float, floa
     tuple of float
         ``(lon, lat)``.
     """
-    parts = [p.strip() for p in text.replace(";", ",").split(",")]
+    if ";" in text:  # "3,5012;44,5178" as a French spreadsheet writes it
+        parts = [p.strip().replace(",", ".") for p in text.split(";")]
+    else:
+        parts = [p.strip() for p in text.split(",")]
     if len(parts) != 2:
         msg = (
             f"{what}: '{text}' is not LON,LAT (two numbers, longitude first, e.g. 3.5012,44.5178)."
@@ -245,6 +250,16 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         out["telework_days"] = _integers(table, cols["telework_days"], name, low=1, high=5)
     else:
         out["telework_days"] = 1
+        read = set(cols.values())
+        for column in table.columns:
+            key = _header_key(str(column))
+            if column not in read and re.search(r"jour|day|teletrav|telework", key):
+                logger.warning(
+                    "%s: column '%s' is not read: every agent teleworks 1 day a week. If it "
+                    "holds the telework days, name it telework_days (or jours).",
+                    name,
+                    column,
+                )
     out["must_assign"] = (
         _flags(table, cols["must_assign"], name) if "must_assign" in cols else False
     )
@@ -705,12 +720,16 @@ def read_input_bytes(path: Path) -> bytes:
 def _read_csv(path: Path) -> pd.DataFrame:
     name = str(path)
     text = _decode(read_input_bytes(path), name)
+    # 'sep=;' first, as files made for Excel may start: Excel reads it and does not show it
+    said = re.match(r"[ \t]*sep=([;,\t])[ \t]*(\r?\n|$)", text)
+    if said:
+        text = text[said.end() :]
     if not text.strip():
         msg = f"{name}: the file is empty. Give a header line and one row per item."
         raise InputError(msg)
     first = text.lstrip().splitlines()[0]
     unquoted = re.sub(r'"[^"]*"', "", first)  # separators inside quoted names do not count
-    delimiter = max((";", ",", "\t"), key=unquoted.count)
+    delimiter = said.group(1) if said else max((";", ",", "\t"), key=unquoted.count)
     _check_shape(text, delimiter, name)
     try:
         table = pd.read_csv(
@@ -786,14 +805,14 @@ def _resolve_columns(
     required: Sequence[str],
     name: str,
 ) -> dict[str, str]:
-    by_lower: dict[str, str] = {}
+    by_key: dict[str, str] = {}
     for column in table.columns:
-        by_lower.setdefault(str(column).strip().lower(), column)
+        by_key.setdefault(_header_key(str(column)), column)
     found: dict[str, str] = {}
     for canonical, names in aliases.items():
         for alias in names:
-            if alias in by_lower:
-                found[canonical] = by_lower[alias]
+            if _header_key(alias) in by_key:
+                found[canonical] = by_key[_header_key(alias)]
                 break
     missing = [c for c in required if c not in found]
     if missing:
@@ -802,6 +821,16 @@ def _resolve_columns(
         msg = f"{name}: missing column {wanted}. The file has: {have}."
         raise InputError(msg)
     return found
+
+
+def _header_key(text: str) -> str:
+    """Return the key a header matches its aliases on: any case, no accents, ``_`` for spaces.
+
+    ``Jours télétravail`` and ``Code-Postal`` match ``jours_teletravail`` and ``code_postal``.
+    """
+    plain = unicodedata.normalize("NFKD", text.strip().lower())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return re.sub(r"[\s\-.'\u2019]+", "_", plain).strip("_")
 
 
 def _row_label(index: int) -> str:
@@ -869,8 +898,8 @@ def _communes(table: pd.DataFrame, column: str, name: str) -> list[str]:
     return values
 
 
-_TRUE = {"1", "yes", "y", "true", "oui", "o", "x", "vrai"}
-_FALSE = {"", "0", "no", "n", "false", "non", "faux"}
+_TRUE = {"1", "1.0", "yes", "y", "true", "oui", "o", "x", "vrai"}  # 1.0: a spreadsheet's number
+_FALSE = {"", "0", "0.0", "no", "n", "false", "non", "faux"}
 
 
 def _flags(table: pd.DataFrame, column: str, name: str) -> list[bool]:
@@ -1027,6 +1056,7 @@ def check_in_area(
     name: str,
     id_column: str,
     margin_deg: float = 0.5,
+    one_point: bool = False,
 ) -> None:
     """Raise if points lie far outside the network's area, naming swapped coordinates.
 
@@ -1042,6 +1072,9 @@ def check_in_area(
         Column holding the ids, named in the message.
     margin_deg
         Tolerance around the bounds, in degrees.
+    one_point
+        ``frame`` is one point given by an option (``--head-office``): the message
+        names no row.
     """
     file = str(frame.attrs.get("name") or "")
     # the file read wins over a generic label, but not over a label that names that file
@@ -1067,8 +1100,9 @@ def check_in_area(
         if swapped_inside
         else " Check the coordinates, or give a road network that covers them."
     )
+    where = "" if one_point else f"{_row_label(i)} ({id_column} '{frame[id_column].iloc[i]}'): "
     msg = (
-        f"{name}: {_row_label(i)} ({id_column} '{frame[id_column].iloc[i]}'): point "
+        f"{name}: {where}point "
         f"({lon[i]:.5f}, {lat[i]:.5f}) lies outside the road network's area "
         f"(lon {west:.2f}..{east:.2f}, lat {south:.2f}..{north:.2f}).{hint}"
     )
@@ -1099,7 +1133,7 @@ def read_speed_table(path: str | Path) -> dict[str, float]:
         required=("highway", "kmh"),
         name=name,
     )
-    classes = _ids(table, cols["highway"], name)
+    classes = _road_classes(table, cols["highway"], name)
     speeds = _numbers(table, cols["kmh"], name)
     for i, kmh in enumerate(speeds):
         if not MIN_KMH <= kmh <= MAX_KMH:
@@ -1109,6 +1143,20 @@ def read_speed_table(path: str | Path) -> dict[str, float]:
             )
             raise InputError(msg)
     return dict(zip(classes, (float(v) for v in speeds), strict=True))
+
+
+def _road_classes(table: pd.DataFrame, column: str, name: str) -> list[str]:
+    """Return the ``highway`` classes of a speed table, lower case (an unknown one: an error)."""
+    known = settings.SPEED_PROFILES["france"]
+    values = _ids(table.assign(**{column: table[column].str.lower()}), column, name).tolist()
+    for i, value in enumerate(values):
+        if value not in known:
+            msg = (
+                f"{name}: {_row_label(i)}, column '{column}': '{table[column].iloc[i]}' is not a "
+                f"road class. Give one of: {', '.join(known)}."
+            )
+            raise InputError(msg)
+    return values
 
 
 def read_area(path: str | Path) -> shapely.Polygon | shapely.MultiPolygon:
@@ -1182,7 +1230,7 @@ def read_speed_factors(path: str | Path) -> tuple[dict[str, float], dict[str, fl
             params["junction_delay_s"] = float(delays[0])
     if "factor" not in cols:
         return {}, params
-    classes = _ids(table, cols["highway"], name)
+    classes = _road_classes(table, cols["highway"], name)
     factors = _numbers(table, cols["factor"], name)
     for i, value in enumerate(factors):
         if not 0 < value <= 1.5:

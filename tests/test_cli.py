@@ -383,6 +383,19 @@ def test_polen_explains_why_it_hosts_nobody(default_run) -> None:
     assert (centres.loc[centres["assigned"] > 0, "note"] == "").all()
 
 
+def test_a_telecentre_without_desks_says_so(lozere_network) -> None:
+    from optimizer import datasets, run
+    from optimizer.report import telecentre_table
+
+    sites = datasets.telecentres()
+    sites.loc[sites["telecentre_id"] == "langogne", "capacity"] = 0
+    result = run(datasets.agents(), sites, datasets.head_office(), lozere_network)
+    centres = telecentre_table(result).set_index("telecentre_id")
+    assert centres.loc["langogne", "desk_days_offered"] == 0
+    # not "the agents it would save time save more elsewhere": it has no desk to give
+    assert centres.loc["langogne", "note"] == "offers no desk: capacity 0 or closed every weekday"
+
+
 def test_select_by_commute_needs_select(runner, tmp_path) -> None:
     result = runner.invoke(main, ["--select-by", "commute", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2

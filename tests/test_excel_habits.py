@@ -45,3 +45,65 @@ def test_a_blank_row_inside_the_table_is_still_reported(tmp_path) -> None:
     )
     with pytest.raises(InputError, match="row 3"):
         read_agents(path)
+
+
+def test_headers_as_typed_with_accents_and_spaces(tmp_path) -> None:
+    # the aliases say jours_teletravail, code_postal, jours_impossibles: a spreadsheet's
+    # headers have accents and spaces, and an unread days column would plan 1 day for all
+    path = _write(
+        tmp_path / "agents.csv",
+        "Matricule;Commune;Code Postal;Jours télétravail;Jours impossibles\n"
+        "001;Villefort;48800;3;lundi\n002;Langogne;;2;\n",
+    )
+    agents = read_agents(path)
+    assert agents["telework_days"].tolist() == [3, 2]
+    assert agents["impossible_days"].tolist() == ["mon", ""]
+    assert agents["insee"].tolist() == ["48198", "48080"]
+
+
+def test_head_office_with_decimal_commas() -> None:
+    from optimizer.inputs import parse_lonlat
+
+    # copied from a French spreadsheet: decimal commas, so the two numbers are split by ';'
+    assert parse_lonlat("3,501172;44,517817") == pytest.approx((3.501172, 44.517817))
+    assert parse_lonlat("3,5 ; 44,5") == pytest.approx((3.5, 44.5))
+    assert parse_lonlat("3.5;44.5") == pytest.approx((3.5, 44.5))
+    with pytest.raises(InputError, match="is not LON,LAT"):
+        parse_lonlat("3,5,44,5")  # which comma splits? refused, not guessed
+
+
+def test_an_unread_days_column_is_warned_about(tmp_path, caplog) -> None:
+    # no alias matches: every agent teleworks 1 day, which the planner must be told
+    path = _write(
+        tmp_path / "agents.csv",
+        "Matricule;Commune;Nombre de jours de télétravail\n001;Langogne;3\n",
+    )
+    with caplog.at_level("WARNING", logger="optimizer.inputs"):
+        agents = read_agents(path)
+    assert agents["telework_days"].tolist() == [1]
+    assert "column 'Nombre de jours de télétravail' is not read" in caplog.text
+    assert "telework_days" in caplog.text
+
+
+def test_excel_separator_line_is_read(tmp_path) -> None:
+    # files made for Excel may start with 'sep=;', which Excel reads and does not show
+    path = _write(tmp_path / "agents.csv", "sep=;\nagent_id;lon;lat;jours\nA1;3,85;44,72;2\n")
+    agents = read_agents(path)
+    assert agents["agent_id"].tolist() == ["A1"]
+    assert agents["lon"].tolist() == pytest.approx([3.85])
+    assert agents["telework_days"].tolist() == [2]
+    # rows are counted as the spreadsheet shows them: the header is row 1
+    path = _write(tmp_path / "agents.csv", "sep=,\nagent_id,lon,lat,jours\nA1,3.85,44.72,9\n")
+    with pytest.raises(InputError, match="row 2, column 'jours': '9'"):
+        read_agents(path)
+    with pytest.raises(InputError, match="the file is empty"):
+        read_agents(_write(tmp_path / "agents.csv", "sep=;\n"))
+
+
+def test_must_assign_as_spreadsheet_numbers(tmp_path) -> None:
+    # a 1/blank column with blanks comes back from a spreadsheet or pandas as 1.0 / 0.0
+    path = _write(
+        tmp_path / "agents.csv",
+        "agent_id;lon;lat;must_assign\nA1;3,85;44,72;1.0\nA2;3,28;44,55;0.0\nA3;3,29;44,56;\n",
+    )
+    assert read_agents(path)["must_assign"].tolist() == [True, False, False]

@@ -132,3 +132,35 @@ def test_choose_telecentres_matches_brute_force(seed: int) -> None:
 def test_choose_needs_a_rule() -> None:
     with pytest.raises(InputError, match="max_open or opening_cost"):
         choose_telecentres(_small(0))
+
+
+def test_choose_says_in_words_why_an_agent_cannot_be_assigned() -> None:
+    # agent 0 lives beside the head office: no telecentre saves it time, yet it must go
+    problem = AssignmentProblem.from_cost_matrix(
+        np.array([[30.0, 40.0], [10.0, 12.0]]),
+        np.array([5.0, 50.0]),
+        np.array([1, 1]),
+        must_assign=np.array([True, False]),
+        agent_ids=["near", "far"],
+    )
+    with pytest.raises(InfeasibleError) as caught:
+        choose_telecentres(problem, max_open=1)
+    message = str(caught.value)
+    assert message.startswith("agent 'near' must be assigned but no telecentre is open to it")
+    assert "row 0" not in message
+
+
+def test_choose_says_in_words_when_too_few_telecentres_may_open() -> None:
+    # each agent can go to one telecentre only, and both must go: two must open
+    problem = AssignmentProblem.from_cost_matrix(
+        np.array([[5.0, np.nan], [np.nan, 5.0]]),
+        np.array([50.0, 50.0]),
+        np.array([1, 1]),
+        must_assign=np.array([True, True]),
+    )
+    with pytest.raises(InfeasibleError) as caught:
+        choose_telecentres(problem, max_open=1)
+    assert str(caught.value) == (
+        "the agents who must be assigned cannot all get desks with at most 1 telecentre(s) "
+        "open (--max-open)."
+    )

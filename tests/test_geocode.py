@@ -124,6 +124,23 @@ def test_geocode_places_flags_and_sends_only_addresses(tmp_path, ban) -> None:
     assert again.exit_code == 0 and len(_Ban.received) == 1
 
 
+def test_geocode_reads_headers_as_typed(tmp_path, ban) -> None:
+    # 'Adresse postale' and 'Code postal', as a personnel file heads them: the postcode
+    # narrows the search, as with code_postal
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "Matricule;Adresse postale;Code Postal\nA1;2 rue de la Rovere, Mende;48000\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "geocoded.csv"
+    args = ["geocode", str(roster), "--out", str(out), "--url", ban, "-q"]
+    result = CliRunner().invoke(main, [*args, "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    (request,) = _Ban.received
+    assert list(pd.read_csv(io.StringIO(request["csv"])).columns) == ["adresse", "code_postal"]
+    assert request["postcode"] == "code_postal"
+
+
 def test_geocode_offline_is_one_line_pointing_to_communes(tmp_path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))

@@ -535,6 +535,26 @@ def test_bad_speed_table_names_row_and_value(tmp_path) -> None:
     assert "'fast' is neither a profile" in result.output
 
 
+def test_speed_table_road_classes_are_checked(tmp_path) -> None:
+    from optimizer.inputs import read_speed_factors, read_speed_table
+
+    table = tmp_path / "speeds.csv"
+    # as a spreadsheet may write them: capitalised, spaces around
+    table.write_text("highway;kmh;factor\nPrimary;90;0,8\n Secondary ;85;0,7\n", encoding="utf-8")
+    assert read_speed_table(table) == {"primary": 90.0, "secondary": 85.0}
+    assert read_speed_factors(table)[0] == {"primary": 0.8, "secondary": 0.7}
+    # a misspelt class would time every road of the real class at the fallback speed
+    table.write_text("highway,kmh\nprimary,90\nsecondry,80\n", encoding="utf-8")
+    argv = ["--speed-profile", str(table), "--out", str(tmp_path / "o"), "--quiet"]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"assign: error: {table}: row 3, column 'highway': 'secondry' is not a road class"
+    )
+    assert "secondary" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
 def _edge_times(net) -> dict[tuple[int, int, int], float]:
     return {(u, v, k): d["travel_time"] for u, v, k, d in net.graph.edges(keys=True, data=True)}
 

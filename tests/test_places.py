@@ -98,6 +98,44 @@ def test_names_match_without_accents_case_hyphens_or_article() -> None:
     assert find_commune(name="Ste-Enimie").insee == find_commune(name="Sainte-Enimie").insee
 
 
+def test_postcodes_and_codes_as_typed_with_a_space() -> None:
+    # "48 000", as the number is often typed (a non-breaking space from a word processor too)
+    assert find_commune(name="Mende", postcode="48 000").insee == "48095"
+    assert find_commune(name="Villefort", postcode="48\u00a0800").insee == "48198"
+    assert find_commune(postcode=" 48 130 ").name == "Peyre en Aubrac"
+
+
+def test_departement_as_a_spreadsheet_number() -> None:
+    # 48.0: a number column with blanks, as pandas or a spreadsheet gives it (like 1001.0
+    # for an INSEE code)
+    assert find_commune(name="Villefort", departement="48.0").insee == "48198"
+    roster = pd.DataFrame(
+        {"agent_id": ["a", "b"], "commune": ["Villefort", "Langogne"], "dep": [48.0, None]}
+    )
+    assert read_agents(roster)["insee"].tolist() == ["48198", "48080"]
+
+
+def test_names_with_the_article_after_them_in_brackets() -> None:
+    # as INSEE's older files and many personnel systems write them
+    assert find_commune(name="Canourgue (La)").name == "La Canourgue"
+    assert find_commune(name="MALZIEU-VILLE (LE)").insee == "48090"
+    assert find_commune(name="Abergement-Clémenciat (L')").insee == "01001"
+    assert find_commune(name="Monts-Verts (Les)").insee == "48012"
+
+
+def test_former_communes_merged_without_a_commune_deleguee_are_found() -> None:
+    # Florac (sous-préfecture) and its neighbours merged in 2016 and kept no commune
+    # déléguée, so the embedded table has no row of their own: rosters still write them
+    assert find_commune(name="Florac").name == "Florac Trois Rivières"
+    assert find_commune(name="FLORAC", postcode="48400").insee == "48061"
+    assert find_commune(name="Florac", insee="48061").insee == "48061"
+    assert find_commune(name="la salle prunet").insee == "48061"
+    assert find_commune(name="Cocures").insee == "48050"
+    assert find_commune(name="St-Maurice-de-Ventalon").insee == "48116"
+    roster = pd.DataFrame({"agent_id": ["a", "b"], "commune": ["Florac", "Bédouès"]})
+    assert read_agents(roster)["commune"].tolist() == ["Florac Trois Rivières", "Bédouès-Cocurès"]
+
+
 def test_a_commune_outside_lozere(lozere_network) -> None:
     flour = find_commune(name="Saint-Flour", departement="15")
     assert flour.insee == "15187" and abs(flour.lat - 45.03) < 0.02
@@ -112,6 +150,17 @@ def test_a_commune_outside_lozere(lozere_network) -> None:
     paris = read_agents(_roster(["Paris"], "commune"))
     with pytest.raises(InputError, match="outside the road network's area"):
         run(paris, datasets.telecentres(), datasets.head_office(), lozere_network)
+
+
+def test_a_home_off_the_network_says_so(lozere_network) -> None:
+    # Saint-Flour has roads to Mende: it is the embedded network that does not reach it
+    agents = read_agents(_roster(["Saint-Flour", "Mende"], "commune"))
+    result = run(agents, datasets.telecentres(), datasets.head_office(), lozere_network)
+    far = allocation_table(result).iloc[0]
+    assert far["reason"] == (
+        "unreachable: home more than 10 km from the road network's roads (outside its area?)"
+    )
+    assert far["explanation"].startswith("not assigned (unreachable)")
 
 
 def test_homonyms_need_a_postcode_or_departement() -> None:

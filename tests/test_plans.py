@@ -316,6 +316,21 @@ def test_previous_allocation_must_be_ours(tmp_path) -> None:
         read_previous_allocation(path)
 
 
+def test_previous_allocation_saved_again_by_french_excel(tmp_path) -> None:
+    # opened in a spreadsheet and saved: ';', cp1252, decimal commas, a comma in a text cell
+    path = tmp_path / "allocation.csv"
+    text = (
+        "agent_id;status;telecentre_id;minutes_saved_per_day;explanation\r\n"
+        "A1;assigned;langogne;112,8;langogne saves 113 min a day, next best villefort\r\n"
+        "Agnès;not_assigned;;;not assigned (no saving)\r\n"
+        ";;;;\r\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    previous = read_previous_allocation(path)
+    assert previous["agent_id"].tolist() == ["A1", "Agnès"]
+    assert previous["telecentre_id"].tolist() == ["langogne", ""]
+
+
 # ----------------------------------------------------------------------------- the command
 
 
@@ -522,6 +537,66 @@ def test_select_by_commute_takes_the_longest_commutes_who_gain(tmp_path) -> None
     left = allocation[allocation["reason"].str.contains("longer commutes")]
     assert len(left) == len(gainers) - 5
     assert (allocation["explanation"][allocation["status"] == "not_assigned"] != "").all()
+
+
+def test_select_by_commute_says_when_agents_who_must_go_took_the_places(lozere_network) -> None:
+    from optimizer import run
+    from optimizer.inputs import read_agents
+    from optimizer.report import allocation_table
+
+    # 'near' must be assigned: it takes the one place though the others drive further
+    agents = read_agents(
+        pd.DataFrame(
+            {
+                "agent_id": ["far", "near", "farthest"],
+                "lon": [3.85, 3.28, 3.12],
+                "lat": [44.72, 44.55, 44.82],
+                "must_assign": ["", "yes", ""],
+            }
+        )
+    )
+    result = run(
+        agents,
+        datasets.telecentres(),
+        datasets.head_office(),
+        lozere_network,
+        select=1,
+        select_by="commute",
+    )
+    table = allocation_table(result).set_index("agent_id")
+    assert table.loc["near", "status"] == "assigned"
+    for agent in ("far", "farthest"):  # both drive further than 'near': no longer commute won
+        assert "longer commutes" not in table.loc[agent, "reason"]
+        assert table.loc[agent, "reason"].startswith(
+            "not selected: the limit on the number of agents went first to agents who must be "
+            "assigned"
+        )
+
+
+def test_an_agent_whose_impossible_days_leave_too_few_days_is_told_so(lozere_network) -> None:
+    from optimizer import run
+    from optimizer.inputs import read_agents
+    from optimizer.report import allocation_table
+
+    agents = read_agents(
+        pd.DataFrame(
+            {
+                "agent_id": ["never", "two_of_three", "fine"],
+                "lon": [3.85, 3.84, 3.86],
+                "lat": [44.72, 44.71, 44.73],
+                "telework_days": [1, 3, 1],
+                "impossible_days": ["mon|tue|wed|thu|fri", "mon|tue|wed", "mon"],
+            }
+        )
+    )
+    result = run(agents, datasets.telecentres(), datasets.head_office(), lozere_network)
+    table = allocation_table(result).set_index("agent_id")
+    assert table.loc["fine", "status"] == "assigned"
+    # the roster rules it out, not the telecentres' opening days
+    for agent in ("never", "two_of_three"):
+        assert table.loc[agent, "reason"] == (
+            "cannot telework: its impossible_days leave fewer weekdays than its telework_days"
+        )
 
 
 def test_replan_matches_pseudonyms_with_the_same_salt(tmp_path) -> None:

@@ -143,6 +143,48 @@ def test_key_file_needs_pseudonyms_and_stays_out_of_the_folder(tmp_path) -> None
     assert not out.exists()
 
 
+@pytest.mark.parametrize("option", ["--agents", "--telecentres"])
+def test_key_file_never_replaces_an_input(tmp_path, option: str) -> None:
+    roster = tmp_path / "roster.csv"
+    text = "agent_id,lon,lat\nA1,3.85,44.72\n" if option == "--agents" else ""
+    if option == "--telecentres":
+        text = "telecentre_id,name,lon,lat,capacity\nlangogne,L,3.8546,44.7269,2\n"
+    roster.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    argv = [option, str(roster), "--out", str(out), "--pseudonymise", SALT, "--quiet"]
+    result = CliRunner().invoke(main, [*argv, "--key-file", str(roster)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"assign: error: --key-file: '{roster}' is the {option} file: the key "
+        "would replace it. Give another file, e.g. --key-file key.csv."
+    )
+    assert roster.read_text(encoding="utf-8") == text
+    assert not out.exists()
+
+
+def test_shared_frontier_gives_no_exact_drive_time(tmp_path) -> None:
+    # the frontier's limits are drive times of agent-telecentre pairs, like its longest drives
+    out = tmp_path / "out"
+    argv = ["--out", str(out), "--frontier", "--pseudonymise", SALT, "--no-maps", "--quiet"]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    frontier = pd.read_csv(out / "frontier.csv")
+    assert len(frontier) > 3
+    for column in ("max_minutes", "longest_drive"):
+        assert (frontier[column] == frontier[column].round()).all(), column
+    assert (frontier["longest_drive"] <= frontier["max_minutes"]).all()
+
+
+def test_shared_minimax_summary_gives_no_exact_drive_time(tmp_path) -> None:
+    # the minimax limit is the drive time of one agent to its telecentre
+    out = tmp_path / "out"
+    argv = ["--out", str(out), "--minimax", "--pseudonymise", SALT, "--no-maps", "--quiet"]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    limit = json.loads((out / "summary.json").read_text(encoding="utf-8"))["options"]["max_minutes"]
+    assert limit > 0 and limit == round(limit)
+
+
 def test_group_small_cells() -> None:
     counts = pd.Series({"Mende": 5, "Badaroux": 1, "Langogne": 3, "Florac": 2})
     grouped = group_small_cells(counts)

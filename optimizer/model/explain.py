@@ -25,6 +25,10 @@ REASON_CLOSED_DAYS = (
 REASON_SHORTER_COMMUTE = (
     "not selected: the limit on the number of agents went to longer commutes (--select-by commute)"
 )
+REASON_MUST_FIRST = (
+    "not selected: the limit on the number of agents went first to agents who must be assigned "
+    "(--select-by commute)"
+)
 
 
 def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ...]:
