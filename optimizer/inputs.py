@@ -805,14 +805,21 @@ def _resolve_columns(
     required: Sequence[str],
     name: str,
 ) -> dict[str, str]:
-    by_key: dict[str, str] = {}
+    by_key: dict[str, list[str]] = {}
     for column in table.columns:
-        by_key.setdefault(_header_key(str(column)), column)
+        by_key.setdefault(_header_key(str(column)), []).append(column)
     found: dict[str, str] = {}
     for canonical, names in aliases.items():
         for alias in names:
-            if _header_key(alias) in by_key:
-                found[canonical] = by_key[_header_key(alias)]
+            columns = by_key.get(_header_key(alias), [])
+            if len(columns) > 1:  # 'Code postal' and 'code_postal': which one is meant?
+                msg = (
+                    f"{name}: columns '{columns[0]}' and '{columns[1]}' are both read as "
+                    f"'{alias}': keep one, or rename the other."
+                )
+                raise InputError(msg)
+            if columns:
+                found[canonical] = columns[0]
                 break
     missing = [c for c in required if c not in found]
     if missing:

@@ -61,6 +61,16 @@ def test_headers_as_typed_with_accents_and_spaces(tmp_path) -> None:
     assert agents["insee"].tolist() == ["48198", "48080"]
 
 
+def test_two_headers_read_as_one_column_are_refused(tmp_path) -> None:
+    # 'Code Postal' and 'code_postal' both read as code_postal: which holds the postcodes?
+    path = _write(
+        tmp_path / "agents.csv",
+        "Matricule;Commune;Code Postal;code_postal\n001;Villefort;48800;30450\n",
+    )
+    with pytest.raises(InputError, match="'Code Postal' and 'code_postal' are both read as"):
+        read_agents(path)
+
+
 def test_head_office_with_decimal_commas() -> None:
     from optimizer.inputs import parse_lonlat
 
