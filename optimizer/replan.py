@@ -74,7 +74,9 @@ def match_previous(
     When the previous run pseudonymised its ids (``assign --pseudonymise``),
     ``pseudonymise`` (the same salt) turns each current id into its
     pseudonym, and the previous rows are given back the current ids, so
-    incumbents and move penalties apply.
+    incumbents and move penalties apply. An id a spreadsheet stripped of its
+    leading zeros (``123`` for ``00123``) is given them back when that names
+    exactly one current agent (``attrs["zeros_restored"]`` counts them).
 
     Parameters
     ----------
@@ -97,13 +99,25 @@ def match_previous(
         back = {pseudonymise(a): a for a in agent_ids}
         if out["agent_id"].isin(back).sum() > out["agent_id"].isin(current).sum():
             out["agent_id"] = [back.get(a, a) for a in out["agent_id"]]
+    # a spreadsheet re-saving allocation.csv writes '00123' as 123: give the zeros back where
+    # that names exactly one current agent
+    bare: dict[str, list[str]] = {}
+    for a in agent_ids:
+        if a.isdigit() and a.startswith("0"):
+            bare.setdefault(a.lstrip("0") or "0", []).append(a)
+    lost = [a not in current and a.isdigit() and len(bare.get(a, [])) == 1 for a in out["agent_id"]]
+    if any(lost):
+        out["agent_id"] = [
+            bare[a][0] if gone else a for a, gone in zip(out["agent_id"], lost, strict=True)
+        ]
+    out.attrs["zeros_restored"] = int(sum(lost))
     out.attrs["matched"] = int(out["agent_id"].isin(current).sum())
     out.attrs["pseudonyms"] = bool(out["agent_id"].map(lambda a: bool(_PSEUDONYM.match(a))).any())
     return out
 
 
 def no_match_warning(previous: pd.DataFrame, agent_ids: list[str], source: str) -> str:
-    """Warn when no agent of a previous allocation is a current agent ("" otherwise).
+    """Warn when no agent of a previous allocation is a current agent, or ids lost their zeros.
 
     Parameters
     ----------
@@ -119,6 +133,13 @@ def no_match_warning(previous: pd.DataFrame, agent_ids: list[str], source: str) 
     str
         The warning, or "".
     """
+    restored = int(previous.attrs.get("zeros_restored", 0))
+    if restored and previous["agent_id"].isin(set(agent_ids)).any():
+        return (
+            f"{restored} agent id(s) of the previous allocation {source} had lost their "
+            "leading zeros (a spreadsheet re-saved it): matched to the roster's ids with them. "
+            "Keep ids as text when editing the file."
+        )
     if previous.empty or previous["agent_id"].isin(set(agent_ids)).any():
         return ""
     hint = (

@@ -331,6 +331,26 @@ def test_previous_allocation_saved_again_by_french_excel(tmp_path) -> None:
     assert previous["telecentre_id"].tolist() == ["langogne", ""]
 
 
+def test_previous_ids_stripped_of_their_zeros_by_a_spreadsheet_still_match(tmp_path) -> None:
+    # ids with leading zeros; the planner edits allocation.csv in a spreadsheet, which saves
+    # 00001 as 1: nobody would keep a place by the move penalty
+    roster = pd.read_csv(datasets.path(datasets.AGENTS_FILE))
+    roster["agent_id"] = [f"{k:05d}" for k in range(1, len(roster) + 1)]
+    roster.to_csv(tmp_path / "agents.csv", index=False)
+    _run(["--agents", str(tmp_path / "agents.csv")], tmp_path / "first")
+    first = pd.read_csv(tmp_path / "first" / ALLOCATION_FILE, dtype=str)
+    resaved = first.assign(agent_id=first["agent_id"].str.lstrip("0"))
+    resaved.to_csv(tmp_path / "resaved.csv", index=False)
+    _run(
+        ["--agents", str(tmp_path / "agents.csv"), "--previous", str(tmp_path / "resaved.csv")],
+        tmp_path / "again",
+    )
+    replan = json.loads((tmp_path / "again" / "summary.json").read_text())["replan"]
+    assert replan["matched"] == len(roster)
+    assert "had lost their leading zeros" in replan["warning"]
+    assert pd.read_csv(tmp_path / "again" / "changes.csv").empty
+
+
 # ----------------------------------------------------------------------------- the command
 
 
