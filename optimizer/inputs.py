@@ -971,9 +971,15 @@ def check_telecentre_refs(agents: pd.DataFrame, telecentres: pd.DataFrame) -> No
             for ref in _split_ids(value.replace("|", " ")):
                 if ref not in known:
                     shown = ", ".join(sorted(known))
+                    parts = [part for part in re.split(r"[,;]", ref) if part]
+                    hint = (
+                        " Separate ids with '|' (e.g. marvejols|langogne)."
+                        if len(parts) > 1 or ref.rstrip(",;") in known
+                        else ""
+                    )
                     msg = (
                         f"{name}: {_row_label(i)}, column '{cols.get(field, field)}': "
-                        f"'{ref}' is not a telecentre id. Known ids: {shown}."
+                        f"'{ref}' is not a telecentre id. Known ids: {shown}.{hint}"
                     )
                     raise InputError(msg)
 

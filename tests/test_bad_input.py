@@ -167,6 +167,17 @@ CATALOGUE: list[tuple[str, object, object, list[str], str]] = [
         "'mende' is not a telecentre id",
     ),
     (
+        "forbidden telecentres separated by commas",
+        _agents(
+            'A1,3.5,44.5,1,"marvejols, langogne"',
+            header="agent_id,lon,lat,telework_days,forbidden_telecentres",
+        ),
+        SITES_OK,
+        [],
+        "'marvejols,' is not a telecentre id. Known ids: langogne, marvejols. Separate ids "
+        "with '|' (e.g. marvejols|langogne).",
+    ),
+    (
         "telecentres file missing",
         AGENTS_OK,
         None,
