@@ -62,7 +62,9 @@ from optimizer.pipeline import RunResult, plan_frontier, run
 from optimizer.publish import OutputFolder
 from optimizer.replan import match_previous, read_previous_allocation
 from optimizer.report import (
+    CSV_STYLES,
     OWN_FILES,
+    CsvStyle,
     made_up,
     neutralise_formulas,
     pseudonym,
@@ -426,6 +428,15 @@ class _OneLineErrors(click.Group):
 )
 @click.option("--no-maps", is_flag=True, help="Do not draw map.png and map.html.")
 @click.option(
+    "--csv-style",
+    type=click.Choice(CSV_STYLES),
+    default="standard",
+    show_default=True,
+    help="How the CSV files are written: standard (',' separated, decimal points, UTF-8) or "
+    "excel-fr (';' separated, decimal commas, UTF-8 with a BOM: French Excel opens them by a "
+    "double click). Both are read back by --previous.",
+)
+@click.option(
     "--pseudonymise",
     "salt",
     default=None,
@@ -493,6 +504,7 @@ def main(
     previous: Path | None,
     move_penalty: float,
     no_maps: bool,
+    csv_style: CsvStyle,
     salt: str | None,
     key_file: Path | None,
     scheduler: str | None,
@@ -567,6 +579,7 @@ def main(
             speed_model=speed_model_name,
             verbose=verbose,
             border_km=border_km,
+            csv_style=csv_style,
         )
         return
     folder: OutputFolder | None = None
@@ -701,6 +714,7 @@ def main(
             frontier=curve,
             maps=not no_maps,
             robustness=robust,
+            csv_style=csv_style,
         )
         if key_file is not None and salt is not None:
             ids = agent_table["agent_id"].astype(str)
@@ -1092,6 +1106,7 @@ def _national(
     speed_model: str = DEFAULT_SPEED_MODEL,
     verbose: bool = False,
     border_km: float | None = None,
+    csv_style: CsvStyle = "standard",
 ) -> None:
     """Run ``assign --scheduler``: the national layer on Dask, errors as one line.
 
@@ -1129,6 +1144,7 @@ def _national(
             speed_model=speed_model,
             progress=steps,
             log_level=logging.INFO if verbose else logging.CRITICAL,
+            csv_style=csv_style,
         )
         steps.finish()
     except (InputError, NetworkError) as exc:

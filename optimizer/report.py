@@ -20,12 +20,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from optimizer import datasets, settings
+from optimizer.errors import InputError
 from optimizer.inputs import WEEKDAYS
 from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, explain
 from optimizer.pipeline import RunResult
@@ -755,6 +756,38 @@ def _r(value: float) -> float | None:
     return None if pd.isna(value) else round(float(value), 1)
 
 
+#: How CSV files are written: ``standard`` (``,`` separated, decimal points, UTF-8), or
+#: ``excel-fr`` (``;`` separated, decimal commas, UTF-8 with a byte-order mark, Windows line
+#: ends): what French Excel opens by a double click, accents and columns right.
+CsvStyle = Literal["standard", "excel-fr"]
+CSV_STYLES: tuple[CsvStyle, ...] = ("standard", "excel-fr")
+
+
+def csv_text(frame: pd.DataFrame, style: CsvStyle = "standard") -> str:
+    """Return a table as CSV text, cells a spreadsheet would run neutralised.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    style
+        ``standard`` or ``excel-fr`` (:data:`CsvStyle`). Both are read back by
+        every input of the tool (``--previous`` included).
+
+    Returns
+    -------
+    str
+        The file's text (``excel-fr`` starts with the byte-order mark ``\ufeff``).
+    """
+    if style not in CSV_STYLES:
+        msg = f"csv style must be one of {', '.join(CSV_STYLES)}, got {style!r}."
+        raise InputError(msg)
+    safe = neutralise_formulas(frame)
+    if style == "excel-fr":
+        return "\ufeff" + safe.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
+    return safe.to_csv(index=False, lineterminator="\n")
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with text cells a spreadsheet would execute made inert.
 
@@ -821,6 +854,7 @@ def write_outputs(
     frontier: pd.DataFrame | None = None,
     maps: bool = True,
     robustness: Robustness | None = None,
+    csv_style: CsvStyle = "standard",
 ) -> dict[str, Path]:
     """Write the result files: allocation, telecentres, travel times, ranking, summary.
 
@@ -856,6 +890,8 @@ def write_outputs(
         ``plan_holds``, ``scenarios_same``, ``saving_week_low`` and
         ``saving_week_high`` to ``allocation.csv`` and a
         ``drive_time_uncertainty`` section to ``summary.json``.
+    csv_style
+        How the CSV files are written (:func:`csv_text`).
 
     Returns
     -------
@@ -930,10 +966,7 @@ def write_outputs(
             tables[name] = frame if name == RANKING_FILE else sort_by_pseudonym(frame)
     names = [*tables, SUMMARY_FILE, *((MAP_PNG, MAP_HTML) if maps else ())]
     info["files"] = names
-    contents = {
-        name: neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
-        for name, frame in tables.items()
-    }
+    contents = {name: csv_text(frame, csv_style) for name, frame in tables.items()}
     contents[SUMMARY_FILE] = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
     files: dict[str, str | bytes] = dict(contents)
     if maps:
@@ -970,13 +1003,16 @@ def pseudonym(agent_id: str, salt: str) -> str:
 
 __all__ = [
     "ALLOCATION_FILE",
+    "CSV_STYLES",
     "HEAD_OFFICE",
     "OWN_FILES",
     "RANKING_FILE",
     "SUMMARY_FILE",
     "TELECENTRES_FILE",
     "TRAVEL_FILE",
+    "CsvStyle",
     "allocation_table",
+    "csv_text",
     "neutralise_formulas",
     "pseudonym",
     "ranking_table",

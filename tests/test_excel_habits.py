@@ -117,3 +117,31 @@ def test_must_assign_as_spreadsheet_numbers(tmp_path) -> None:
         "agent_id;lon;lat;must_assign\nA1;3,85;44,72;1.0\nA2;3,28;44,55;0.0\nA3;3,29;44,56;\n",
     )
     assert read_agents(path)["must_assign"].tolist() == [True, False, False]
+
+
+def test_outputs_for_french_excel_and_read_back(tmp_path) -> None:
+    # --csv-style excel-fr: what French Excel opens by a double click (';', decimal commas,
+    # a BOM for the accents); the same allocation then replans with nobody moved
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    first = CliRunner().invoke(main, ["--csv-style", "excel-fr", "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    raw = (tmp_path / "a" / "allocation.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfagent_id;status;") and b"\r\n" in raw
+    table = pd.read_csv(
+        tmp_path / "a" / "allocation.csv", sep=";", decimal=",", encoding="utf-8-sig"
+    )
+    standard = CliRunner().invoke(main, ["--out", str(tmp_path / "b"), "-q"])
+    assert standard.exit_code == 0, standard.output
+    same = pd.read_csv(tmp_path / "b" / "allocation.csv")
+    pd.testing.assert_frame_equal(table, same)
+    assert ";" not in (tmp_path / "b" / "allocation.csv").read_text().splitlines()[0]
+    again = CliRunner().invoke(
+        main,
+        ["--previous", str(tmp_path / "a" / "allocation.csv"), "--out", str(tmp_path / "c")],
+    )
+    assert again.exit_code == 0, again.output
+    assert pd.read_csv(tmp_path / "c" / "changes.csv").empty

@@ -1083,8 +1083,15 @@ def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tm
     refused = CliRunner().invoke(main, args)
     assert refused.exit_code == 2
     assert "--border-km is for national runs" in refused.output
-    done = CliRunner().invoke(main, [*args, "--scheduler", "local:1"])
+    done = CliRunner().invoke(main, [*args, "--scheduler", "local:1", "--csv-style", "excel-fr"])
     assert done.exit_code == 0, done.output
+    # written for French Excel: the same rows
+    raw = (tmp_path / "out" / "allocation.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfagent_id;")
+    allocation = pd.read_csv(
+        tmp_path / "out" / "allocation.csv", sep=";", decimal=",", encoding="utf-8-sig"
+    )
+    assert allocation["agent_id"].tolist() == agents["agent_id"].tolist()
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["options"]["buffer_km"] == 1.0
     assert not summary["exact"]

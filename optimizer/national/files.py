@@ -73,7 +73,8 @@ from optimizer.report import (
     OWN_FILES,
     SCHEDULE_FILE,
     SUMMARY_FILE,
-    neutralise_formulas,
+    CsvStyle,
+    csv_text,
 )
 from optimizer.speed_model import DEFAULT_SPEED_MODEL
 
@@ -545,6 +546,7 @@ def run_national_files(
     speed_model: str = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
     log_level: int = logging.WARNING,
+    csv_style: CsvStyle = "standard",
 ) -> NationalPlan:
     """Read the files, plan the country on ``scheduler``, write the results.
 
@@ -573,6 +575,8 @@ def run_national_files(
         Called with one line per step.
     log_level
         Least level of Dask's own log messages (see :func:`.cluster.connect`).
+    csv_style
+        How the CSV files are written (:func:`optimizer.report.csv_text`).
 
     Returns
     -------
@@ -650,8 +654,8 @@ def run_national_files(
         summary["parquet_tables"] = summary["work_dir"] = str(tables)
         folder.publish(
             {
-                ALLOCATION_FILE: _csv(allocation_file(plan.allocation, agents)),
-                SCHEDULE_FILE: _csv(plan.schedule_table()),
+                ALLOCATION_FILE: csv_text(allocation_file(plan.allocation, agents), csv_style),
+                SCHEDULE_FILE: csv_text(plan.schedule_table(), csv_style),
                 SUMMARY_FILE: json.dumps(summary, indent=1, default=str) + "\n",
             }
         )
@@ -748,11 +752,6 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
         for column in reversed([c for c in LOCATION_COLUMNS if c in agents and c not in out]):
             out.insert(at, column, agents[column].to_numpy())
     return out
-
-
-def _csv(frame: pd.DataFrame) -> str:
-    """Return a table as CSV text, cells a spreadsheet would run neutralised (as every output)."""
-    return str(neutralise_formulas(frame).to_csv(index=False, lineterminator="\n"))
 
 
 def _raw_columns(
