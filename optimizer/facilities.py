@@ -38,6 +38,7 @@ from optimizer.model import (
     cp_workers,
     run_cp_sat,
 )
+from optimizer.model.flow import _eligible_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -241,14 +242,7 @@ def choose_telecentres(
         raise InputError(msg)
     check_feasible(problem)  # says why, in words, before CP-SAT would say "row i"
     started = time.perf_counter()
-    eligible_rows, eligible_cols, values = [], [], []
-    for lo, _, ok, gain in problem.blocks():
-        r, c = np.nonzero(ok)
-        eligible_rows.append(r + lo)
-        eligible_cols.append(c)
-        values.append(gain[r, c])
-    rows = np.concatenate(eligible_rows) if eligible_rows else np.empty(0, np.int64)
-    cols = np.concatenate(eligible_cols) if eligible_cols else np.empty(0, np.int64)
+    rows, cols, values = _eligible_pairs(problem)
     fixed = (
         None
         if opening_cost is None
@@ -257,7 +251,7 @@ def choose_telecentres(
     solution = solve_core(
         rows,
         cols,
-        np.concatenate(values) if values else np.empty(0, np.int64),
+        values,
         np.ones(rows.size, dtype=np.int64),
         problem.capacities.astype(np.int64),
         n_rows=problem.n_agents,
