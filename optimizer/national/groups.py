@@ -46,9 +46,15 @@ def row_name(roster: pd.DataFrame, k: int) -> str:
     """
     agent = roster["agent_id"].iloc[k] if "agent_id" in roster else None
     name = roster.attrs.get("name")
+    row = _row_number(roster, k)
     if name:
-        return f"{name}: row {k + 2}" + ("" if agent is None else f" (agent_id '{agent}')")
-    return f"agents row {k + 1}" + ("" if agent is None else f" ({agent})")
+        return f"{name}: row {row}" + ("" if agent is None else f" (agent_id '{agent}')")
+    return f"agents row {row}" + ("" if agent is None else f" ({agent})")
+
+
+def _row_number(roster: pd.DataFrame, k: int) -> int:
+    """Row ``k``'s number as the user sees it: the file's line, or the position from 1."""
+    return k + 2 if roster.attrs.get("name") else k + 1
 
 
 def allowed_pattern(agents: pd.DataFrame) -> np.ndarray:
@@ -166,9 +172,9 @@ def _check_ids(agents: pd.DataFrame) -> None:
     if repeated.any():
         k = int(np.flatnonzero(repeated)[0])
         first = int(np.flatnonzero(text.to_numpy() == text.iloc[k])[0])
-        row = first + 2 if agents.attrs.get("name") else first + 1
         msg = (
-            f"{row_name(agents, k)}: agent_id '{text.iloc[k]}' is already used on row {row}. "
+            f"{row_name(agents, k)}: agent_id '{text.iloc[k]}' is already used on row "
+            f"{_row_number(agents, first)}. "
             "Ids must be unique."
         )
         raise InputError(msg)
