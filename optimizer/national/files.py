@@ -339,8 +339,9 @@ def _split_lock(split_dir: Path) -> Iterator[None]:
 def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool:
     """Whether the extracts of ``stamp`` were split from ``big`` as it is, for these rules.
 
-    The split is redone when the large file is newer or not the one split (its
-    size or modification time differs: a file put back older), when the buffer or the
+    The split is redone when the large file is not the one split (its size or
+    modification time differs from the stamp's ``source_file``: edited, replaced,
+    put back older), when the buffer or the
     départements (codes or shapes) changed (an extract cut for another
     buffer, or a département missing, would be reused silently otherwise), or when an
     extract it wrote is gone (deleted as unreadable, say) or damaged: its size
@@ -348,7 +349,7 @@ def _split_is_current(stamp: Path, big: Path, wanted: dict[str, object]) -> bool
     edited). A checksum would also catch damage that keeps both, at the cost
     of reading every extract at every run (tens of GB for France): not done.
     """
-    if not stamp.exists() or stamp.stat().st_mtime < big.stat().st_mtime:
+    if not stamp.exists():
         return False
     try:
         done = json.loads(stamp.read_text())
