@@ -236,11 +236,8 @@ def _index() -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list
     for i, (name, code, postcodes) in enumerate(
         zip(table["nom"], table["insee"], table["postcodes"], strict=True)
     ):
-        key = normalise_name(name)
-        by_name.setdefault(key, []).append(i)
-        bare = _without_article(key)
-        if bare != key:
-            by_name.setdefault("~" + bare, []).append(i)
+        for key in _name_keys(name):
+            by_name.setdefault(key, []).append(i)
         by_code.setdefault(code, []).append(i)
         for postcode in str(postcodes).split("|"):
             if postcode:
