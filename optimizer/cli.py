@@ -65,8 +65,8 @@ from optimizer.report import (
     CSV_STYLES,
     OWN_FILES,
     CsvStyle,
+    csv_text,
     made_up,
-    neutralise_formulas,
     pseudonym,
     ranking_table,
     replan_summary,
@@ -945,9 +945,7 @@ def geocode_command(
             table, name=name, min_score=min_score, base_url=url, cache_dir=cache_dir
         )
         temporary = out.with_name(f".{out.name}.tmp")
-        temporary.write_text(
-            neutralise_formulas(coded).to_csv(index=False, lineterminator="\n"), encoding="utf-8"
-        )
+        temporary.write_text(csv_text(coded), encoding="utf-8")
         temporary.replace(out)
         steps.finish()
     except (InputError, NetworkError) as exc:
