@@ -535,12 +535,7 @@ def _closed_days_reasons(
 ) -> Assignment:
     """Say "closed on its days" for agents left out because no telecentre opens on enough days."""
     stuck = (assignment.telecentre < 0) & eligible.any(axis=1) & ~(eligible & usable).any(axis=1)
-    if not stuck.any():
-        return assignment
-    reasons = list(assignment.reasons)
-    for i in np.flatnonzero(stuck).tolist():
-        reasons[i] = REASON_CLOSED_DAYS
-    return replace(assignment, reasons=tuple(reasons))
+    return _reworded(assignment, stuck, REASON_CLOSED_DAYS)
 
 
 def _must_first_reasons(assignment: Assignment) -> Assignment:
@@ -558,11 +553,9 @@ def _must_first_reasons(assignment: Assignment) -> Assignment:
     if shortest.size == 0:
         return assignment
     left = np.asarray(problem.excluded, dtype=bool) & (assignment.telecentre < 0)
-    reasons = list(assignment.reasons)
-    for i in np.flatnonzero(left & (commute > shortest.min())).tolist():
-        if reasons[i] == REASON_SHORTER_COMMUTE:
-            reasons[i] = REASON_MUST_FIRST
-    return replace(assignment, reasons=tuple(reasons))
+    return _reworded(
+        assignment, left & (commute > shortest.min()), REASON_MUST_FIRST, was=REASON_SHORTER_COMMUTE
+    )
 
 
 #: Why an agent whose impossible_days leave fewer weekdays than its telework_days is left out.
@@ -578,11 +571,8 @@ def _too_few_days_reasons(
     if allowed is None:
         return assignment
     free = allowed.sum(axis=1)
-    reasons = list(assignment.reasons)
-    for i in np.flatnonzero((free < days) & (assignment.telecentre < 0)).tolist():
-        if reasons[i] == REASON_CLOSED_DAYS:
-            reasons[i] = REASON_TOO_FEW_DAYS
-    return replace(assignment, reasons=tuple(reasons))
+    too_few = (free < days) & (assignment.telecentre < 0)
+    return _reworded(assignment, too_few, REASON_TOO_FEW_DAYS, was=REASON_CLOSED_DAYS)
 
 
 def _off_network_reasons(
@@ -590,16 +580,27 @@ def _off_network_reasons(
 ) -> Assignment:
     """Say that a home too far from every road is off the network, not "no road route"."""
     off = ~travel.origins["routed"].to_numpy(bool) & (assignment.telecentre < 0)
-    if not off.any():
-        return assignment
     reason = (
         f"unreachable: home more than {max_snap_m / 1000:g} km from the road network's roads "
         "(outside its area?)"
     )
+    return _reworded(assignment, off, reason)
+
+
+def _reworded(
+    assignment: Assignment, where: np.ndarray, reason: str, *, was: str | None = None
+) -> Assignment:
+    """Give the agents ``where`` (a mask) ``reason``.
+
+    With ``was``, only those of them whose reason was ``was`` are reworded.
+    """
     reasons = list(assignment.reasons)
-    for i in np.flatnonzero(off).tolist():
-        reasons[i] = reason
-    return replace(assignment, reasons=tuple(reasons))
+    changed = False
+    for i in np.flatnonzero(where).tolist():
+        if was is None or reasons[i] == was:
+            reasons[i] = reason
+            changed = True
+    return replace(assignment, reasons=tuple(reasons)) if changed else assignment
 
 
 def _plan_inputs(
