@@ -1192,6 +1192,17 @@ def test_a_per_departement_file_replaced_by_an_older_one_is_prepared_again(tmp_p
     assert len(list((folder / "cache").glob("D01-*.pkl"))) == 1  # the other file's is gone
 
 
+def _empty_extracts(out: Path, codes: Any, *, borders: bool = False) -> dict[str, Path]:
+    """What a fake split writes: an empty ``CODE.osm`` per code (and its border list)."""
+    written = {}
+    for code in codes:
+        written[code] = out / f"{code}.osm"
+        written[code].write_text("<osm/>\n")
+        if borders:
+            (out / f"{code}.border.json").write_text("[]")
+    return written
+
+
 def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_lock(
     tmp_path, monkeypatch
 ):
@@ -1214,11 +1225,7 @@ def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_loc
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by the splitting run
         os.close(fd)
         calls.append((sorted(areas["code"]), buffer_km))
-        written = {}
-        for code in areas["code"]:
-            written[code] = out / f"{code}.osm"
-            written[code].write_text("<osm/>\n")
-        return written
+        return _empty_extracts(out, areas["code"])
 
     monkeypatch.setattr(files, "split_osm", fake_split)
     areas = COUNTRY.areas()
@@ -1252,12 +1259,7 @@ def test_extracts_of_an_earlier_split_are_not_reused_for_departements_the_new_fi
     roads = {"codes": COUNTRY.codes}
 
     def fake_split(big, areas, out, *, buffer_km, progress=None):
-        written = {}
-        for code in roads["codes"]:
-            written[code] = out / f"{code}.osm"
-            written[code].write_text("<osm/>\n")
-            (out / f"{code}.border.json").write_text("[]")
-        return written
+        return _empty_extracts(out, roads["codes"], borders=True)
 
     monkeypatch.setattr(files, "split_osm", fake_split)
     areas = COUNTRY.areas()
@@ -1289,11 +1291,7 @@ def test_a_large_file_replaced_by_an_older_one_is_split_again(tmp_path, monkeypa
 
     def fake_split(big, areas, out, *, buffer_km, progress=None):
         calls.append(buffer_km)
-        written = {}
-        for code in areas["code"]:
-            written[code] = out / f"{code}.osm"
-            written[code].write_text("<osm/>\n")
-        return written
+        return _empty_extracts(out, areas["code"])
 
     monkeypatch.setattr(files, "split_osm", fake_split)
     areas = COUNTRY.areas()
