@@ -343,15 +343,15 @@ def _widen_recorded(tmp_path: Path, asked: list[dict[str, Any]]) -> Any:
     return widen
 
 
-def test_widening_certifies_what_a_small_buffer_left_and_equals_the_merged_network(
-    instance, reference, tmp_path
-):
-    """A 1 km border leaves pairs and commutes not certified (above); routing only those
-    again in extracts of their region makes the plan exact: the merged network's."""
-    agents, sites, _, _ = instance
-    asked: list[dict[str, Any]] = []
-    messages: list[str] = []
-    plan = plan_national(
+def _widened_plan(
+    agents: pd.DataFrame,
+    sites: pd.DataFrame,
+    tmp_path: Path,
+    asked: list[dict[str, Any]],
+    messages: list[str],
+) -> NationalPlan:
+    """The plan with 1 km borders and widening, recording the regions asked and the progress."""
+    return plan_national(
         agents,
         sites,
         COUNTRY.areas(),
@@ -361,6 +361,17 @@ def test_widening_certifies_what_a_small_buffer_left_and_equals_the_merged_netwo
         widen=_widen_recorded(tmp_path, asked),
         progress=messages.append,
     )
+
+
+def test_widening_certifies_what_a_small_buffer_left_and_equals_the_merged_network(
+    instance, reference, tmp_path
+):
+    """A 1 km border leaves pairs and commutes not certified (above); routing only those
+    again in extracts of their region makes the plan exact: the merged network's."""
+    agents, sites, _, _ = instance
+    asked: list[dict[str, Any]] = []
+    messages: list[str] = []
+    plan = _widened_plan(agents, sites, tmp_path, asked, messages)
     assert plan.exact
     assert plan.gain_seconds == reference.assignment.gain_total() > 0
     placed = plan.allocation["status"] == "assigned"
@@ -2250,15 +2261,8 @@ def test_a_home_in_no_departement_is_not_routed_again(instance, tmp_path):
     stray = agents.iloc[[0]].assign(agent_id="stray", lon=-20.0, lat=10.0)
     asked: list[dict[str, Any]] = []
     messages: list[str] = []
-    plan = plan_national(
-        pd.concat([agents, stray], ignore_index=True),
-        sites,
-        COUNTRY.areas(),
-        {c: COUNTRY.source(c, buffer_km=1.0, cache_dir=tmp_path / "c") for c in COUNTRY.codes},
-        work_dir=tmp_path / "w",
-        options=NationalOptions(buffer_km=1.0, max_minutes=OPTIONS.max_minutes),
-        widen=_widen_recorded(tmp_path, asked),
-        progress=messages.append,
+    plan = _widened_plan(
+        pd.concat([agents, stray], ignore_index=True), sites, tmp_path, asked, messages
     )
     assert asked  # the other agents' pairs were routed again
     west = min(shape.bounds[0] for regions in asked for shape in regions.values())
