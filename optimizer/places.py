@@ -360,15 +360,22 @@ def find_commune(
             raise PlaceError(msg, [_commune(i) for i in rows])
         return _commune(rows[0])
     key = normalise_name(name)
-    rows = by_name.get(key, []) or by_name.get("~" + _without_article(key), [])
+    exact = by_name.get(key, [])
+    # then the names it is without their article: 'Buisson' is Buisson (84) or Le Buisson (48)
+    bare = [i for i in by_name.get("~" + _without_article(key), []) if i not in exact]
+    rows, narrowed = [], []
+    for group in (exact, bare):
+        rows += group
+        narrowed = group
+        if post is not None:
+            narrowed = [i for i in narrowed if post in _commune(i).postcodes]
+        if dep is not None:
+            narrowed = [i for i in narrowed if _commune(i).departement == dep]
+        if narrowed:
+            break
     if not rows:
         msg = f"'{name}' is not the name of a commune of France{_close_names(key)}"
         raise PlaceError(msg)
-    narrowed = rows
-    if post is not None:
-        narrowed = [i for i in narrowed if post in _commune(i).postcodes]
-    if dep is not None:
-        narrowed = [i for i in narrowed if _commune(i).departement == dep]
     if not narrowed:
         given = " and ".join(
             t

@@ -248,3 +248,13 @@ def test_mixed_roster_through_the_command(tmp_path) -> None:
     assert failed.exit_code == 2
     assert failed.output.startswith("assign: error: ") and "Traceback" not in failed.output
     assert failed.output.count("\n") == 1
+
+
+def test_a_name_without_its_article_narrowed_by_departement() -> None:
+    # INSEE's files write 'Buisson' for Le Buisson (48032); another commune is named Buisson
+    # (84): with the département, the roster's 'Buisson' is Lozère's, not an error
+    assert find_commune(name="Buisson", departement="48").insee == "48032"
+    assert find_commune(name="Buisson", postcode="48100").insee == "48032"
+    assert find_commune(name="Buisson").insee == "84022"  # the exact name, as before
+    with pytest.raises(PlaceError, match="no commune named 'Buisson' has département 30"):
+        find_commune(name="Buisson", departement="30")
