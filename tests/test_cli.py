@@ -354,7 +354,10 @@ def test_command_and_library_share_defaults() -> None:
     from optimizer import PlanOptions
 
     defaults = PlanOptions()
-    given = {p.name: p.default for p in main.params}
+    # The default a user gets, as click resolves it: ``Parameter.default`` is a sentinel
+    # (``Sentinel.UNSET``) for flags since click 8.3, so ask the parameter itself.
+    ctx = click.Context(main)
+    given = {p.name: p.get_default(ctx) for p in main.params}
     for option in (
         "select",
         "select_by",
