@@ -56,6 +56,7 @@ from optimizer.options import (
     DEFAULT_MIN_SAVING,
     DEFAULT_MOVE_PENALTY,
     DEFAULT_PREFERENCE_BONUS,
+    DEFAULT_SEED,
     PlanOptions,
 )
 from optimizer.pipeline import RunResult, plan_frontier, run
@@ -426,6 +427,16 @@ class _OneLineErrors(click.Group):
     metavar="M",
     help="With --previous: minutes a week a move must gain to be made.",
 )
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0, max=2**63 - 1),
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="Seed of the draw that settles the last ties: among agents the objective cannot tell "
+    "apart (same saving, weekdays and rules), the plan serves the higher 'priority' column "
+    "first, then the longer drive to the head office, then this draw. The same seed gives the "
+    "same plan; another seed changes only tie decisions.",
+)
 @click.option("--no-maps", is_flag=True, help="Do not draw map.png and map.html.")
 @click.option(
     "--csv-style",
@@ -503,6 +514,7 @@ def main(
     day_bonus: float,
     previous: Path | None,
     move_penalty: float,
+    seed: int,
     no_maps: bool,
     csv_style: CsvStyle,
     salt: str | None,
@@ -638,6 +650,7 @@ def main(
             dedicated_desks=dedicated_desks,
             engine="cp-sat" if engine == "cp-sat" else "flow",
             time_limit_s=time_limit,
+            seed=seed,
         )
         folder = OutputFolder(out, own_names=OWN_FILES)
         folder.acquire()  # fail now, not after the solve, if another run holds --out
@@ -762,6 +775,14 @@ def main(
         f"used ({policy}); {minutes:,.0f} minutes and {km:,.0f} km saved a week "
         f"(round trips); {quality}."
     )
+    if result.ties is not None and result.ties.lost:
+        by = result.ties.counts()
+        click.echo(
+            f"Ties: {counted(len(result.ties.lost), 'agent')} left out for an equal placed "
+            f"(same saving, weekdays and rules), decided by priority for {by['priority']}, by "
+            f"the longer drive to the head office for {by['commute']}, by the draw (seed "
+            f"{result.ties.order.seed}) for {by['draw']}: see 'reason' in allocation.csv."
+        )
     replan = replan_summary(result)
     if replan is not None:
         click.echo(
@@ -1073,6 +1094,7 @@ _NOT_NATIONAL = (
     ("--move-penalty", "move_penalty"),
     ("--select-by", "select_by"),
     ("--rank", "rank"),
+    ("--seed", "seed"),
 )
 
 

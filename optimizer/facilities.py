@@ -240,14 +240,11 @@ def choose_telecentres(
     if max_open is not None and max_open < 0:
         msg = f"max_open must be 0 or more, got {max_open}."
         raise InputError(msg)
+    problem = problem.untied_problem()  # CP-SAT: ties are settled by exchange (optimizer.ties)
     check_feasible(problem)  # says why, in words, before CP-SAT would say "row i"
     started = time.perf_counter()
     rows, cols, values = _eligible_pairs(problem)
-    fixed = (
-        None
-        if opening_cost is None
-        else np.rint(np.asarray(opening_cost, float) * problem.objective_unit).astype(np.int64)
-    )
+    fixed = None if opening_cost is None else problem.whole_units(opening_cost)
     solution = solve_core(
         rows,
         cols,

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal
 
+import numpy as np
+
 from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.model import ENGINES, OBJECTIVES, Engine, Objective
@@ -34,6 +36,8 @@ DEFAULT_PREFERENCE_BONUS = 30.0
 DEFAULT_DAY_BONUS = 5.0
 #: Default penalty of moving an agent in a re-plan, minutes a week.
 DEFAULT_MOVE_PENALTY = 60.0
+#: Default seed of the draw that settles the last ties (:mod:`optimizer.ties`).
+DEFAULT_SEED = 2015
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,10 @@ class PlanOptions:
         Seconds CP-SAT may search.
     max_snap_m
         Homes further than this from any road are reported unreachable.
+    seed
+        Seed of the draw that settles ties left by priority and by the drive
+        to the head office (:mod:`optimizer.ties`): the same seed gives the
+        same plan; another seed changes only tie decisions.
     """
 
     select: int | None = None
@@ -96,6 +104,7 @@ class PlanOptions:
     engine: Engine = "flow"
     time_limit_s: float = settings.SOLVER_TIME_LIMIT_S
     max_snap_m: float = settings.MAX_SNAP_M
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         checks = [
@@ -116,6 +125,12 @@ class PlanOptions:
             (self.engine in ENGINES, f"engine must be one of {', '.join(ENGINES)}"),
             (self.time_limit_s > 0, "time_limit_s must be positive"),
             (self.max_snap_m > 0, "max_snap_m must be positive"),
+            (
+                isinstance(self.seed, int | np.integer)
+                and not isinstance(self.seed, bool)
+                and 0 <= self.seed < 2**63,
+                "seed must be a whole number from 0 to 2**63 - 1",
+            ),
         ]
         for ok, text in checks:
             if not ok:

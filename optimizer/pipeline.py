@@ -34,11 +34,22 @@ from optimizer.model import (
     Assignment,
     AssignmentProblem,
     check_feasible,
+    explain,
 )
 from optimizer.network import Progress, RoadNetwork
 from optimizer.options import PlanOptions
 from optimizer.replan import incumbent_pairs
 from optimizer.schedule import WeeklyPlan, dedicated_plan, solve_weekly, usable_pairs
+from optimizer.ties import (
+    DECIDED_BY,
+    TIE_LOST,
+    TieOrder,
+    settle_ties,
+    tie_losses,
+    tie_objective,
+    tie_order,
+    ties_fit,
+)
 from optimizer.travel import TravelTable, travel_table
 
 logger = logging.getLogger(__name__)
@@ -79,6 +90,8 @@ class RunResult:
     workplaces
         The workplaces other than the head office (``workplace_id, name, lon,
         lat``), or None.
+    ties
+        How ties between equal agents were settled (:mod:`optimizer.ties`).
     """
 
     agents: pd.DataFrame
@@ -96,6 +109,38 @@ class RunResult:
     mode: str = "assignment"
     options: PlanOptions = field(default_factory=PlanOptions)
     workplaces: pd.DataFrame | None = None
+    ties: TieReport | None = None
+
+
+@dataclass(frozen=True)
+class TieReport:
+    """How a run settled ties between agents the objective cannot tell apart.
+
+    Attributes
+    ----------
+    order
+        The tie order (:func:`optimizer.ties.tie_order`).
+    in_objective
+        Whether the solvers carried the order in their objective
+        (:func:`optimizer.ties.tie_objective`); the exchanges apply in any case.
+    exchanges
+        Places handed to an equal that comes first by the rule after the solve.
+    lost
+        Agent index left out -> (index of the equal placed instead, the step
+        of the rule that decided: ``priority``, ``commute`` or ``draw``).
+    """
+
+    order: TieOrder
+    in_objective: bool
+    exchanges: int
+    lost: dict[int, tuple[int, str]]
+
+    def counts(self) -> dict[str, int]:
+        """Ties lost, by the step of the rule that decided them."""
+        out = dict.fromkeys(DECIDED_BY, 0)
+        for _, rule in self.lost.values():
+            out[rule] += 1
+        return out
 
 
 def plan_options(options: PlanOptions | None = None, **changes: Any) -> PlanOptions:
@@ -264,6 +309,15 @@ def run(
         **rules,
     )
     eligible = problem.eligible()  # before the weekdays count
+    order = tie_order(
+        problem.agent_ids,
+        priority=agents["priority"].to_numpy(float) if "priority" in agents else None,
+        commute=problem.head_office_minutes_to,
+        seed=opts.seed,
+    )
+    weights, scale = tie_objective(order, most_placed=min(problem.limit, int(desks.sum())))
+    if ties_fit(problem, scale, count_first=opts.minimax):
+        problem = problem.with_rules(tie_weight=weights, tie_scale=scale)
     if opts.dedicated_desks:
         # a desk held all week: the desks there every open day; only telecentres open on
         # enough of the agent's days
@@ -272,7 +326,9 @@ def run(
             forbidden=_with_pairs(rules["forbidden"], np.nonzero(~usable)),
         )
     if opts.select is not None and opts.select_by == "commute":
-        problem = problem.with_rules(excluded=by_commute(problem, opts.select, usable))
+        problem = problem.with_rules(
+            excluded=by_commute(problem, opts.select, usable, rank=order.rank)
+        )
     mode = "minimax" if opts.minimax else "choose" if choosing else "assignment"
     if opts.minimax and not opts.dedicated_desks:
         plan = solve_minimax_weekly(problem, desks, **_weekly_arguments(opts, allowed, preferred))
@@ -291,10 +347,12 @@ def run(
             max_open=opts.max_open,
             opening_cost=opening_cost,
         )
+    plan, ties = _settled(plan, order, allowed, preferred)
     plan = replace(plan, assignment=_closed_days_reasons(plan.assignment, eligible, usable))
     plan = replace(plan, assignment=_off_network_reasons(plan.assignment, travel, opts.max_snap_m))
     plan = replace(plan, assignment=_must_first_reasons(plan.assignment))
     plan = replace(plan, assignment=_too_few_days_reasons(plan.assignment, allowed, days))
+    plan = replace(plan, assignment=_tie_reasons(plan.assignment, ties))
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
@@ -314,7 +372,64 @@ def run(
         mode=mode,
         options=opts,
         workplaces=workplaces,
+        ties=ties,
     )
+
+
+def _settled(
+    plan: WeeklyPlan,
+    order: TieOrder,
+    allowed: np.ndarray | None,
+    preferred: np.ndarray | None,
+) -> tuple[WeeklyPlan, TieReport]:
+    """Settle the plan's ties by the rule (:func:`optimizer.ties.settle_ties`) and name them."""
+    problem = plan.assignment.problem
+    in_objective = problem.tie_scale > 1  # the engines that could carry it kept it
+    untied = problem.untied_problem()
+    days_rules = {"allowed": allowed, "preferred": preferred}
+    telecentre, days, exchanges = settle_ties(
+        untied, plan.assignment.telecentre, plan.days, order, **days_rules
+    )
+    if exchanges:
+        assignment = replace(
+            plan.assignment, telecentre=telecentre, reasons=explain(problem, telecentre)
+        )
+        plan = replace(plan, assignment=assignment, days=days)
+    lost = tie_losses(untied, telecentre, days, order, **days_rules)
+    return plan, TieReport(order=order, in_objective=in_objective, exchanges=exchanges, lost=lost)
+
+
+def tie_reason(winner: str, rule: str, seed: int) -> str:
+    """Return the reason of an agent left out while an equal was placed.
+
+    Parameters
+    ----------
+    winner
+        The id of the agent placed instead.
+    rule
+        The step of the rule that decided (a key of :data:`optimizer.ties.DECIDED_BY`).
+    seed
+        The draw's seed.
+
+    Returns
+    -------
+    str
+        ``"tie lost to <winner>: ..."``.
+    """
+    by = DECIDED_BY[rule] + (f" (seed {seed})" if rule == "draw" else "")
+    return (
+        f"{TIE_LOST}{winner}: an equal (it could take the same desks on the same weekdays "
+        f"for the same saving); decided by {by}"
+    )
+
+
+def _tie_reasons(assignment: Assignment, ties: TieReport) -> Assignment:
+    """Say "tie lost to ..." for agents left out while an equal was placed."""
+    reasons = list(assignment.reasons)
+    ids = assignment.problem.agent_ids
+    for loser, (winner, rule) in ties.lost.items():
+        reasons[loser] = tie_reason(ids[winner], rule, ties.order.seed)
+    return replace(assignment, reasons=tuple(reasons)) if ties.lost else assignment
 
 
 def destination_table(
@@ -498,13 +613,20 @@ def dedicated_capacities(desks: np.ndarray) -> np.ndarray:
     return np.asarray(np.where((desks > 0).any(axis=1), open_days.min(axis=1), 0))
 
 
-def by_commute(problem: AssignmentProblem, select: int, usable: np.ndarray) -> np.ndarray:
+def by_commute(
+    problem: AssignmentProblem,
+    select: int,
+    usable: np.ndarray,
+    *,
+    rank: np.ndarray | None = None,
+) -> np.ndarray:
     """Agents left out when the ``select`` longest commutes among those who gain are chosen.
 
     An agent gains when some telecentre is eligible for it (under the
     problem's rules) and open on enough of its days. Agents who must be
     assigned are chosen first; then the longest one-way drives to the head
-    office (ties: input order).
+    office; equal drives by ``rank`` (the tie rule, :mod:`optimizer.ties`;
+    default: input order).
 
     Parameters
     ----------
@@ -515,6 +637,8 @@ def by_commute(problem: AssignmentProblem, select: int, usable: np.ndarray) -> n
     usable
         ``(n_agents, n_telecentres)`` booleans: the telecentre is open on
         enough of the agent's days.
+    rank
+        ``(n_agents,)`` the tie order (0 first), or None.
 
     Returns
     -------
@@ -523,7 +647,8 @@ def by_commute(problem: AssignmentProblem, select: int, usable: np.ndarray) -> n
     """
     gains = (problem.eligible() & usable).any(axis=1)
     commute = np.nan_to_num(problem.head_office_minutes_to, nan=-np.inf)
-    order = np.lexsort((np.arange(problem.n_agents), -commute, ~problem.must))
+    ties = np.arange(problem.n_agents) if rank is None else np.asarray(rank)
+    order = np.lexsort((ties, -commute, ~problem.must))
     chosen = np.zeros(problem.n_agents, dtype=bool)
     picked = [i for i in order.tolist() if gains[i] or problem.must[i]][:select]
     chosen[picked] = True

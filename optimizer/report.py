@@ -41,6 +41,7 @@ from optimizer.sharing import (
     shared_result,
     sort_by_pseudonym,
 )
+from optimizer.ties import TIE_LOST, TIE_RULE
 from optimizer.uncertainty import Robustness
 
 logger = logging.getLogger(__name__)
@@ -212,6 +213,7 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
             "location": _column(result.agents, "location", "coordinates"),
             "location_precision_m": _column(result.agents, "location_precision_m", np.nan),
             "reason": list(assignment.reasons),
+            "tie_won_by": _tie_winners(result),
         }
     )
     if result.workplaces is not None:  # savings are against each agent's own workplace
@@ -234,6 +236,34 @@ def allocation_table(result: RunResult) -> pd.DataFrame:
             "against the head office", "against its workplace", regex=False
         )
     return table
+
+
+def _tie_winners(result: RunResult) -> list[str]:
+    """Each agent left out for an equal: the id of the equal placed instead ("" otherwise)."""
+    ids = result.problem.agent_ids
+    out = [""] * len(ids)
+    if result.ties is not None:
+        for loser, (winner, _) in result.ties.lost.items():
+            out[loser] = ids[winner]
+    return out
+
+
+def reason_kind(reason: str) -> str:
+    """Return a reason without the agent it names, for counts (ties lost read alike).
+
+    Parameters
+    ----------
+    reason
+        A ``reason`` of ``allocation.csv``.
+
+    Returns
+    -------
+    str
+        The reason, or for a tie lost, the same words for every winner.
+    """
+    if not reason.startswith(TIE_LOST):
+        return reason
+    return f"{TIE_LOST}an equal; decided by {reason.rsplit('decided by ', 1)[-1]}"
 
 
 BENEFIT_COLUMNS = (
@@ -585,7 +615,7 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
     problem, assignment, network = result.problem, result.assignment, result.network
     assigned = allocation["status"] == "assigned"
     weekly_min, weekly_km = weekly_savings(result)
-    reasons = allocation.loc[~assigned, "reason"].value_counts().sort_index()
+    reasons = allocation.loc[~assigned, "reason"].map(reason_kind).value_counts().sort_index()
     snaps = result.travel.origins["snap_m"]
     centres = telecentre_table(result)
     warnings = made_up(result)
@@ -644,6 +674,7 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "move_penalty": problem.move_penalty,
         },
         "mode": result.mode,
+        "ties": _ties_summary(result),
         "replan": replan,
         "open_telecentres": (
             [t for t, o in zip(problem.telecentre_ids, result.open_telecentres, strict=True) if o]
@@ -684,6 +715,22 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "working_weeks_per_year": settings.WORKING_WEEKS_PER_YEAR,
         },
         "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
+    }
+
+
+def _ties_summary(result: RunResult) -> dict[str, Any] | None:
+    """Return the tie rule, its seed, and how many agents lost a tie by each step of it."""
+    ties = result.ties
+    if ties is None:
+        return None
+    return {
+        "rule": TIE_RULE,
+        "seed": ties.order.seed,
+        "priority_column": bool("priority" in result.agents),
+        "in_objective": ties.in_objective,
+        "exchanges_after_solve": ties.exchanges,
+        "lost": len(ties.lost),
+        "lost_by": ties.counts(),
     }
 
 
@@ -963,6 +1010,8 @@ def write_outputs(
                 continue
             frame = tables[name].copy()
             frame["agent_id"] = [pseudonym(a, pseudonymise_salt) for a in frame["agent_id"]]
+            if "tie_won_by" in frame:  # the winner of a tie is an agent too
+                frame = _pseudonymised_winners(frame, pseudonymise_salt)
             tables[name] = frame if name == RANKING_FILE else sort_by_pseudonym(frame)
     names = [*tables, SUMMARY_FILE, *((MAP_PNG, MAP_HTML) if maps else ())]
     info["files"] = names
@@ -977,6 +1026,20 @@ def write_outputs(
     written = folder.publish({name: files[name] for name in names})
     logger.info("wrote %d files to %s", len(written), folder.path)
     return {path.name: path for path in written}
+
+
+def _pseudonymised_winners(frame: pd.DataFrame, salt: str) -> pd.DataFrame:
+    """``tie_won_by``, and the reason and explanation that name it, with the winner's pseudonym."""
+    won = frame["tie_won_by"].tolist()
+    shown = [pseudonym(w, salt) if w else "" for w in won]
+    for column in ("reason", "explanation"):
+        if column in frame:
+            frame[column] = [
+                text.replace(f"{TIE_LOST}{w}", f"{TIE_LOST}{p}", 1) if w else text
+                for text, w, p in zip(frame[column], won, shown, strict=True)
+            ]
+    frame["tie_won_by"] = shown
+    return frame
 
 
 def pseudonym(agent_id: str, salt: str) -> str:

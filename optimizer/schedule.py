@@ -203,11 +203,17 @@ def solve_weekly(
     if max_open is not None and max_open < 0:
         msg = f"max_open must be 0 or more, got {max_open}."
         raise InputError(msg)
-    fixed = (
-        None
-        if opening_cost is None
-        else np.rint(np.asarray(opening_cost, float) * problem.objective_unit).astype(np.int64)
-    )
+    one_day_flow = bool(np.all(problem.days == 1)) and engine == "flow" and not choosing
+    # CP-SAT sees every pair when the problem is small: then it is exact and kept
+    small = n * m <= FOCUS_PAIRS and m <= CANDIDATES
+    by_pairs = not one_day_flow and not choosing and engine == "flow" and not small
+    if not one_day_flow:
+        # the tie order stays in the flow's objective only: CP-SAT could not prove the
+        # lexicographic optimum in its time limit (60 s for 400 agents, 1.8 s without),
+        # HiGHS works in floats and groups interchangeable agents; there the ties are
+        # settled by exchange after the solve (optimizer.ties)
+        problem = problem.untied_problem()
+    fixed = None if opening_cost is None else problem.whole_units(opening_cost)
     if fixed is not None and (fixed.shape != (m,) or np.any(fixed < 0)):
         msg = f"opening costs must be {m} numbers >= 0, one per telecentre."
         raise InputError(msg)
@@ -215,12 +221,9 @@ def solve_weekly(
     weekly = problem.with_rules(capacities=desks.max(axis=1))
     # each agent takes at least one desk-day: a necessary condition, worded in desk-days
     check_feasible(weekly.with_rules(capacities=desks.sum(axis=1)), places="desk-day")
-    bonus = round(day_bonus * problem.objective_unit)
+    bonus = int(problem.whole_units(day_bonus))
     opened: np.ndarray | None = None
-    one_day_flow = bool(np.all(problem.days == 1)) and engine == "flow" and not choosing
-    # CP-SAT sees every pair when the problem is small: then it is exact and kept
-    small = n * m <= FOCUS_PAIRS and m <= CANDIDATES
-    if not one_day_flow and not choosing and engine == "flow" and not small:
+    if by_pairs:
         telecentre, days, bound, heavy, status, label = _pairs_plan(
             weekly, desks, allowed, preferred, bonus, count_first, time_limit_s
         )

@@ -127,6 +127,8 @@ class AssignmentProblem:
     incumbent: tuple[np.ndarray, np.ndarray] | None = None
     move_penalty: float = 0.0
     excluded: np.ndarray | None = None
+    tie_weight: np.ndarray | None = None
+    tie_scale: int = 1
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ building
@@ -321,7 +323,29 @@ class AssignmentProblem:
         if not self.move_penalty >= 0:
             msg = f"the move penalty must be 0 or more, got {self.move_penalty}."
             raise InputError(msg)
+        self._check_ties()
         return self
+
+    def _check_ties(self) -> None:
+        """Raise :class:`InputError` unless the tie weights keep the objective lexicographic."""
+        if isinstance(self.tie_scale, bool) or int(self.tie_scale) != self.tie_scale:
+            msg = f"tie_scale must be a whole number >= 1, got {self.tie_scale!r}."
+            raise InputError(msg)
+        if self.tie_scale < 1:
+            msg = f"tie_scale must be a whole number >= 1, got {self.tie_scale!r}."
+            raise InputError(msg)
+        if self.tie_scale == 1:
+            return
+        weight = None if self.tie_weight is None else np.asarray(self.tie_weight)
+        if weight is None or weight.shape != (self.n_agents,) or np.any(weight < 0):
+            msg = f"tie_weight must be {self.n_agents} whole numbers >= 0 when tie_scale > 1."
+            raise InputError(msg)
+        if int(weight.max(initial=0)) >= self.tie_scale:
+            msg = (
+                f"tie_scale {self.tie_scale} must exceed every tie weight (largest "
+                f"{int(weight.max())}): else a tie weight could outweigh a second saved."
+            )
+            raise InputError(msg)
 
     def _check_travel(self) -> None:
         """Raise :class:`InputError` on a negative drive time or distance (NaN is unreachable)."""
@@ -385,8 +409,42 @@ class AssignmentProblem:
 
     @property
     def objective_unit(self) -> float:
-        """Units of the integer objective per reported unit (60 s a minute, 1000 m a km)."""
+        """Units of the integer objective per reported unit (60 s a minute, 1000 m a km).
+
+        Times :attr:`tie_scale` when the tie order is part of the objective.
+        """
+        return self._base_unit * self.tie_scale
+
+    def whole_units(self, values: np.ndarray | float) -> np.ndarray:
+        """Integer objective units of ``values`` given in reported units (minutes or km a week).
+
+        Rounded to whole seconds (or metres) first, then times :attr:`tie_scale`,
+        so that bonuses and costs stay multiples of the scale, as savings do.
+        """
+        base = np.rint(np.asarray(values, dtype=float) * self._base_unit).astype(np.int64)
+        return np.asarray(base * np.int64(self.tie_scale))
+
+    @property
+    def _base_unit(self) -> float:
         return 1000.0 if self.objective == "km" else 60.0
+
+    def untied_problem(self) -> AssignmentProblem:
+        """Return the same problem without the tie order in its objective (or ``self``)."""
+        if self.tie_scale == 1:
+            return self
+        return self.with_rules(tie_scale=1, tie_weight=None)
+
+    def untied(self, gain: float) -> float:
+        """Return the integer objective ``gain`` without its tie weights (a multiple of the scale).
+
+        A plan's gain is ``saving * tie_scale + ties`` with ``0 <= ties <
+        tie_scale``, so the saving part is the largest multiple of the scale
+        not above it; applied to an upper bound, this gives an upper bound of
+        the saving.
+        """
+        if self.tie_scale == 1:
+            return gain
+        return float(np.floor(gain / self.tie_scale) * self.tie_scale)
 
     def saving_minutes(self, rows: slice | np.ndarray = slice(None)) -> np.ndarray:
         """Round-trip minutes saved per telework day, ``(agents, telecentres)``."""
@@ -443,11 +501,15 @@ class AssignmentProblem:
         ):
             rows, cols = _pairs(pairs)
             inside = (rows >= lo) & (rows < hi)
-            bonus = round(weight * self.objective_unit)
+            bonus = round(weight * self._base_unit)
             gain[rows[inside] - lo, cols[inside]] += np.where(
                 ok[rows[inside] - lo, cols[inside]], bonus, 0
             )
-        return ok, gain.astype(np.int64)
+        whole = gain.astype(np.int64)
+        if self.tie_scale > 1 and self.tie_weight is not None:
+            ties = np.asarray(self.tie_weight, dtype=np.int64)[lo:hi, None]
+            whole = whole * np.int64(self.tie_scale) + np.where(ok, ties, 0)
+        return ok, whole
 
     def blocks(self) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
         """Yield ``(lo, hi, eligible, gain)`` over all agents, a block at a time.

@@ -99,8 +99,8 @@ def _result(
     return Assignment(
         problem=problem,
         telecentre=telecentre,
-        objective_value=_report_value(problem, gain),
-        best_bound=_report_value(problem, bound_gain),
+        objective_value=_report_value(problem, problem.untied(gain)),
+        best_bound=_report_value(problem, problem.untied(bound_gain)),
         status=status,
         engine=engine,
         solve_seconds=time.perf_counter() - started,
