@@ -413,7 +413,7 @@ def _find(
     by_area = False
     if len(narrowed) > 1 and area:
         inside = [i for i in narrowed if _commune(i).departement in area]
-        if len(inside) == 1:
+        if inside:  # several inside: the error lists those
             narrowed, by_area = inside, True
     if len(narrowed) > 1:
         msg = (
