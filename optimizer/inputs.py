@@ -959,21 +959,27 @@ def _resolve_columns(
 ) -> dict[str, str]:
     """Map each field of ``aliases`` to the column of ``table`` that holds it.
 
-    A header matches a field on its words (:func:`_field_of`); two columns read
-    as one field are an error naming both.
+    A header matches a field on its words (:func:`_field_of`). Of two columns
+    read as one field, the one matching the earlier alias is read (``id``
+    before ``site`` for a telecentre's id) and the other is not; matching the
+    same alias (``Code postal`` and ``code_postal``), they are an error naming
+    both.
     """
     found: dict[str, str] = {}
+    ranks: dict[str, int] = {}
     for column in table.columns:
-        field = _field_of(str(column), aliases)
-        if field is None:
+        match = _match(str(column), aliases)
+        if match is None:
             continue
-        if field in found:  # 'Code postal' and 'code_postal': which one is meant?
+        field, rank = match
+        if field in found and rank == ranks[field]:  # which one is meant?
             msg = (
                 f"{name}: columns '{found[field]}' and '{column}' are both read as "
                 f"'{field}': keep one, or rename the other."
             )
             raise InputError(msg)
-        found[field] = column
+        if field not in found or rank < ranks[field]:
+            found[field], ranks[field] = column, rank
     missing = [c for c in required if c not in found]
     if missing:
         have = ", ".join(str(c) for c in table.columns) or "(none)"
@@ -999,7 +1005,13 @@ def _header_words(text: str) -> frozenset[str]:
 
 
 def _field_of(header: str, aliases: dict[str, tuple[str, ...]]) -> str | None:
-    """Return the field a header names, or None.
+    """Return the field a header names, or None (see :func:`_match`)."""
+    match = _match(header, aliases)
+    return None if match is None else match[0]
+
+
+def _match(header: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, int] | None:
+    """Return the field a header names and the position of the alias it matches, or None.
 
     A header names a field when it holds every word of one of the field's
     aliases and no other word but the field's :data:`OPTIONAL_WORDS`. When
@@ -1007,18 +1019,19 @@ def _field_of(header: str, aliases: dict[str, tuple[str, ...]]) -> str | None:
     préférés`` is preferred_days, not telework_days); a tie names none.
     """
     words = _header_words(header)
-    best: dict[str, int] = {}
+    best: dict[str, tuple[int, int]] = {}  # field -> (words of its longest alias, first alias)
     for field, names in aliases.items():
         optional = OPTIONAL_WORDS.get(field, frozenset())
-        for alias in names:
+        for rank, alias in enumerate(names):
             pattern = _header_words(alias)
             if pattern <= words and words - pattern <= optional:
-                best[field] = max(best.get(field, 0), len(pattern))
+                size, first = best.get(field, (0, rank))
+                best[field] = (max(size, len(pattern)), min(first, rank))
     if not best:
         return None
-    top = max(best.values())
-    fields = [f for f, n in best.items() if n == top]
-    return fields[0] if len(fields) == 1 else None
+    top = max(size for size, _ in best.values())
+    fields = [f for f, (size, _) in best.items() if size == top]
+    return (fields[0], best[fields[0]][1]) if len(fields) == 1 else None
 
 
 def _unread_columns(
@@ -1034,22 +1047,31 @@ def _unread_columns(
     Raises
     ------
     InputError
-        A column holds a word of :data:`LOOKALIKE_WORDS` and is not read.
+        A column holds a word of :data:`LOOKALIKE_WORDS` and is not read: it
+        is not understood, or another column holds its field.
     """
     read = set(cols.values())
     unread = [str(c) for c in table.columns if c not in read]
     for column in unread:
-        if _header_words(column) & LOOKALIKE_WORDS:
-            shown = ", ".join(
-                f"{field} ({_EXAMPLES[field]})" if field in _EXAMPLES else field
-                for field in aliases
-                if not field.startswith(("location", "workplace_l"))
-            )
+        if not _header_words(column) & LOOKALIKE_WORDS:
+            continue
+        taken = _field_of(column, aliases)
+        if taken is not None:  # 'Matricule' and 'Identifiant' both the id: one is read
             msg = (
-                f"{name}: column '{column}' is not understood, and its name says it may matter "
-                f"to the plan. Rename it as one of the columns read, or remove it: {shown}."
+                f"{name}: columns '{cols[taken]}' and '{column}' are both read as '{taken}': "
+                "keep one, or rename the other."
             )
             raise InputError(msg)
+        shown = ", ".join(
+            f"{field} ({_EXAMPLES[field]})" if field in _EXAMPLES else field
+            for field in aliases
+            if not field.startswith(("location", "workplace_l"))
+        )
+        msg = (
+            f"{name}: column '{column}' is not understood, and its name says it may matter "
+            f"to the plan. Rename it as one of the columns read, or remove it: {shown}."
+        )
+        raise InputError(msg)
     return unread
 
 
@@ -1245,8 +1267,8 @@ class _RowErrors:
         if len(items) > MAX_ROWS_SHOWN:
             shown.append(f"and {len(items) - MAX_ROWS_SHOWN} more")
         msg = (
-            f"{self.name}: {len(items)} problems on {rows} rows; fix them all, then run again "
-            "(rows counted as a spreadsheet shows them, the header is row 1):"
+            f"{self.name}: {len(items)} problems on {rows} rows (the header is row 1); fix them "
+            "all, then run again:"
         )
         raise InputError(msg, shown)
 
