@@ -12,9 +12,12 @@ Agents: ``agent_id`` (str), ``lon``, ``lat`` (float, EPSG:4326),
 ``telework_days`` (int, 1-5; 1 if the column is absent), ``commune`` (str, may
 be empty), ``location`` (``coordinates`` or ``commune``: how the point was
 found), ``location_precision_m`` (NaN for coordinates; for a commune, how far a
-home in it may lie from its town hall) and ``insee`` (the commune's code where
-the point is a commune's). A row without coordinates is placed at its commune
-(``commune``, ``insee`` or ``code_postal``, see :mod:`optimizer.places`).
+home in it may lie from its town hall), ``insee`` (the commune's code where
+the point is a commune's) and ``priority`` (float, higher served first; 0 if
+the column is absent or the cell empty). A row without coordinates is placed at
+its commune (``commune``, ``insee`` or ``code_postal``, see
+:mod:`optimizer.places`). Headers are matched on their words, as HR software
+writes them (``Commune de résidence``, ``Nb jours TT``): see :func:`read_agents`.
 
 Telecentres: ``telecentre_id`` (str), ``name`` (str), ``lon``, ``lat``,
 ``capacity`` (int >= 0, desks each weekday).
