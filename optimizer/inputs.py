@@ -46,6 +46,7 @@ from pyproj.exceptions import CRSError
 
 from optimizer import settings
 from optimizer.errors import InputError
+from optimizer.model.feasibility import counted
 
 logger = logging.getLogger(__name__)
 
@@ -374,7 +375,7 @@ def read_agents(
         if resolved:
             area = ", ".join(sorted(area_departements or ()))
             warned.append(
-                f"{name}: {counted_names(len(resolved), 'commune name')} that other "
+                f"{name}: {counted(len(resolved), 'commune name')} that other "
                 f"départements share too, read as the commune in département {area}: "
                 f"{', '.join(resolved)}. If an agent lives in another, add a departement or "
                 "code_postal column."
@@ -406,7 +407,7 @@ def read_agents(
             out[field] = ""
     if not_read:
         warned.append(
-            f"{name}: {counted_names(len(not_read), 'column')} not read: "
+            f"{name}: {counted(len(not_read), 'column')} not read: "
             f"{', '.join(repr(c) for c in not_read)}."
         )
     for text in warned:
@@ -419,11 +420,6 @@ def read_agents(
     out.attrs["name"] = name
     logger.info("read %d agents from %s", len(out), name)
     return out
-
-
-def counted_names(n: int, noun: str = "name") -> str:
-    """``1 name``, ``3 names``: a count and its noun."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 PLACE_COLUMNS = ("commune", "insee", "code_postal")
