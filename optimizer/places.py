@@ -34,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 #: How many candidates an error message lists at most.
 MAX_CANDIDATES_SHOWN = 8
+#: Unknown names of a column for which close names are searched, as many as a roster's
+#: error shows (each search reads every name of France); the others get none.
+MAX_SUGGESTED = 20
+_NO_CLOSE_NAME = ". Check the spelling, or give the INSEE code or the postcode."
 _ARTICLES = ("le ", "la ", "les ", "l ", "aux ", "las ", "los ")
 _CURRENT = ("COM", "ARM")
 
@@ -341,8 +345,14 @@ def _find(
     postcode: str | None,
     departement: str | None,
     area: Collection[str] | None,
+    *,
+    suggest: bool = True,
 ) -> tuple[Commune, bool]:
-    """:func:`find_commune`, and whether ``area`` told homonyms apart."""
+    """:func:`find_commune`, and whether ``area`` told homonyms apart.
+
+    ``suggest=False`` names no close name for an unknown one (a search of every
+    name of France, skipped once many rows of a column have failed).
+    """
     by_name, by_code, by_postcode = _index()
     name = (name or "").strip() or None
     code = normalise_insee(insee) if insee and insee.strip() else None
@@ -396,7 +406,8 @@ def _find(
         if narrowed:
             break
     if not rows:
-        msg = f"'{name}' is not the name of a commune of France{_close_names(key)}"
+        hint = _close_names(key) if suggest else _NO_CLOSE_NAME
+        msg = f"'{name}' is not the name of a commune of France{hint}"
         raise PlaceError(msg)
     if not narrowed:
         given = " and ".join(
@@ -457,7 +468,7 @@ def _close_names(key: str) -> str:
     if close:
         shown = ", ".join(_commune(by_name[k][0]).name for k in close)
         return f"; did you mean {shown}? Check the spelling, or give the INSEE code."
-    return ". Check the spelling, or give the INSEE code or the postcode."
+    return _NO_CLOSE_NAME
 
 
 def locate_communes(
@@ -509,7 +520,8 @@ def locate_communes(
         key = tuple(str(c[i]) for c in cells)
         if key not in found:
             try:
-                found[key] = _find(key[0], key[1], key[2], key[3], area)
+                suggest = len(problems) < MAX_SUGGESTED
+                found[key] = _find(key[0], key[1], key[2], key[3], area, suggest=suggest)
             except PlaceError as exc:
                 found[key] = exc
         answer = found[key]
