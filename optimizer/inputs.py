@@ -373,10 +373,11 @@ def read_agents(
             out, table, cols, places, by_commune, problems, area=area_departements
         )
         if resolved:
-            area = ", ".join(sorted(area_departements or ()))
+            codes = sorted(area_departements or ())
+            area = f"département{'s' if len(codes) > 1 else ''} {', '.join(codes)}"
             warned.append(
                 f"{name}: {counted(len(resolved), 'commune name')} that other "
-                f"départements share too, read as the commune in département {area}: "
+                f"départements share too, read as the commune in {area}: "
                 f"{', '.join(resolved)}. If an agent lives in another, add a departement or "
                 "code_postal column."
             )
