@@ -11,6 +11,7 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ from optimizer.options import (
     PlanOptions,
 )
 from optimizer.pipeline import RunResult, plan_frontier, run
+from optimizer.places import nearest_commune
 from optimizer.publish import OutputFolder
 from optimizer.replan import match_previous, read_previous_allocation
 from optimizer.report import (
@@ -123,10 +125,23 @@ def _objective(name: str) -> Objective:
     return "km" if name == "km" else "travel" if name == "travel" else "minutes"
 
 
-def _fail(message: str, code: int) -> None:
-    line = " ".join("".join(c if c.isprintable() else " " for c in message).split())
-    click.echo(f"assign: error: {line}", err=True)  # always one line
+def _fail(message: str, code: int, details: Sequence[str] = ()) -> None:
+    click.echo(f"assign: error: {_flat(message)}", err=True)  # always one line
+    for detail in details:  # then one line per item at fault (every bad row of a roster)
+        click.echo(f"  {_flat(detail)}", err=True)
     sys.exit(code)
+
+
+def _flat(text: str) -> str:
+    """Return ``text`` on one line of printable characters."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def _fail_input(exc: InputError | NetworkError) -> None:
+    """Say an input error, its first line then its items, and exit with code 2."""
+    if isinstance(exc, InputError) and exc.details:
+        _fail(exc.summary, EXIT_INPUT, exc.details)
+    _fail(str(exc), EXIT_INPUT)
 
 
 MINUTES_A_DAY = 24 * 60
@@ -655,7 +670,12 @@ def main(
         folder = OutputFolder(out, own_names=OWN_FILES)
         folder.acquire()  # fail now, not after the solve, if another run holds --out
         steps("reading agents and telecentres")
-        agent_table = read_agents(agents_src, crs=crs)
+        # a commune name other départements share is the one in the head office's
+        agent_table = read_agents(
+            agents_src,
+            crs=crs,
+            area_departements={nearest_commune(ho.lon, ho.lat).departement},
+        )
         tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
         work_table = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
         speeds, model = _speed_setup(speed_profile, speed_model_name)
@@ -738,7 +758,7 @@ def main(
             )
         steps.finish()
     except (InputError, NetworkError) as exc:
-        _fail(str(exc), EXIT_INPUT)
+        _fail_input(exc)
         return
     except BusyError as exc:
         _fail(str(exc), EXIT_BUSY)
@@ -816,7 +836,7 @@ def main(
                 f"({'; '.join(info['scenarios_without_must_assign'])}), the agents who must be "
                 "assigned cannot all be: those scenarios were solved without must-assign."
             )
-    for warning in made_up(result):
+    for warning in [*agent_table.attrs.get("warnings", []), *made_up(result)]:
         click.echo(f"WARNING: {warning}")
     click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
 
@@ -903,7 +923,7 @@ def network_command(
         save_network(net, out)
         steps.finish()
     except (InputError, NetworkError) as exc:
-        _fail(str(exc), EXIT_INPUT)
+        _fail_input(exc)
         return
     if not quiet:
         g = net.graph
@@ -970,7 +990,7 @@ def geocode_command(
         temporary.replace(out)
         steps.finish()
     except (InputError, NetworkError) as exc:
-        _fail(str(exc), EXIT_INPUT)
+        _fail_input(exc)
         return
     except OSError as exc:
         _fail(f"--out: cannot write '{out}' ({exc.strerror}).", EXIT_UNSOLVABLE)
@@ -1066,7 +1086,7 @@ def calibrate_command(
         write_profile(result, out)
         steps.finish()
     except (InputError, NetworkError) as exc:
-        _fail(str(exc), EXIT_INPUT)
+        _fail_input(exc)
         return
     if quiet:
         return
@@ -1168,7 +1188,7 @@ def _national(
         )
         steps.finish()
     except (InputError, NetworkError) as exc:
-        _fail(str(exc), EXIT_INPUT)
+        _fail_input(exc)
         return
     except BusyError as exc:
         _fail(str(exc), EXIT_BUSY)

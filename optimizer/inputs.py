@@ -12,9 +12,12 @@ Agents: ``agent_id`` (str), ``lon``, ``lat`` (float, EPSG:4326),
 ``telework_days`` (int, 1-5; 1 if the column is absent), ``commune`` (str, may
 be empty), ``location`` (``coordinates`` or ``commune``: how the point was
 found), ``location_precision_m`` (NaN for coordinates; for a commune, how far a
-home in it may lie from its town hall) and ``insee`` (the commune's code where
-the point is a commune's). A row without coordinates is placed at its commune
-(``commune``, ``insee`` or ``code_postal``, see :mod:`optimizer.places`).
+home in it may lie from its town hall), ``insee`` (the commune's code where
+the point is a commune's) and ``priority`` (float, higher served first; 0 if
+the column is absent or the cell empty). A row without coordinates is placed at
+its commune (``commune``, ``insee`` or ``code_postal``, see
+:mod:`optimizer.places`). Headers are matched on their words, as HR software
+writes them (``Commune de résidence``, ``Nb jours TT``): see :func:`read_agents`.
 
 Telecentres: ``telecentre_id`` (str), ``name`` (str), ``lon``, ``lat``,
 ``capacity`` (int >= 0, desks each weekday).
@@ -23,13 +26,14 @@ Telecentres: ``telecentre_id`` (str), ``name`` (str), ``lon``, ``lat``,
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 import math
 import re
 import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +46,7 @@ from pyproj.exceptions import CRSError
 
 from optimizer import settings
 from optimizer.errors import InputError
+from optimizer.model.feasibility import counted
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +56,25 @@ AGENT_ALIASES: dict[str, tuple[str, ...]] = {
     "agent_id": ("agent_id", "id", "agent", "matricule", "identifiant"),
     "lon": ("lon", "lng", "longitude", "long", "x"),
     "lat": ("lat", "latitude", "y"),
-    "telework_days": ("telework_days", "days", "jours", "jours_teletravail", "nb_jours"),
-    "commune": ("commune", "town", "ville", "nom_commune", "commune_residence"),
+    "telework_days": (
+        "telework_days",
+        "days",
+        "jours",
+        "jours_teletravail",
+        "nb_jours",
+        "jours_tt",
+        "telework_days_per_week",
+    ),
+    "commune": (
+        "commune",
+        "town",
+        "ville",
+        "nom_commune",
+        "commune_residence",
+        "ville_residence",
+        "lieu_residence",
+        "city",
+    ),
     "insee": ("insee", "code_insee", "code_commune", "codgeo", "insee_code", "cog"),
     "code_postal": ("code_postal", "postcode", "cp", "postal_code", "zip", "code postal"),
     "departement": ("departement", "département", "dep", "code_departement", "dept"),
@@ -62,12 +84,22 @@ AGENT_ALIASES: dict[str, tuple[str, ...]] = {
         "lieu_de_travail",
         "site_de_travail",
         "affectation",
+        "site_affectation",
+        "lieu_affectation",
+        "commune_de_travail",
+        "ville_de_travail",
+        "commune_affectation",
+        "residence_administrative",
     ),
     "location": ("location",),
     "location_precision_m": ("location_precision_m",),
     "must_assign": ("must_assign", "must", "obligatoire", "force"),
     "preferred_telecentre": ("preferred_telecentre", "preferred", "prefere", "préféré"),
     "forbidden_telecentres": ("forbidden_telecentres", "forbidden", "exclus", "excluded"),
+    "priority": ("priority", "priorite", "priorité", "rang_priorite", "prio"),
+    # read by a national run (optimizer.national.files), where each row gives its workplace
+    "workplace_lon": ("workplace_lon",),
+    "workplace_lat": ("workplace_lat",),
 }
 TELECENTRE_ALIASES: dict[str, tuple[str, ...]] = {
     "telecentre_id": ("telecentre_id", "site_id", "id", "telecentre", "site", "identifiant"),
@@ -84,6 +116,52 @@ TELECENTRE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 AGENT_ALIASES["preferred_days"] = ("preferred_days", "jours_preferes", "jours_préférés")
 AGENT_ALIASES["impossible_days"] = ("impossible_days", "jours_impossibles")
+
+FILLER_WORDS = frozenset(
+    {"a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les"}
+    | {"n", "no", "nb", "nombre", "num", "numero", "of", "the", "number"}
+    | {"par", "per", "by", "for", "pour", "in", "dans", "sur"}
+)
+"""Words a header may hold that say nothing of its column (``Nombre de jours``)."""
+OPTIONAL_WORDS: dict[str, frozenset[str]] = {
+    field: frozenset(words.split())
+    for field, words in {
+        "agent_id": "agent id identifiant matricule code",
+        "lon": "wgs84 gps domicile home residence coord coordonnee degre",
+        "lat": "wgs84 gps domicile home residence coord coordonnee degre",
+        "telework_days": "teletravail tt telework teleworking semaine week hebdo hebdomadaire",
+        "commune": "residence domicile habitation home nom libelle",
+        "insee": "code commune residence domicile",
+        "code_postal": "residence domicile commune",
+        "departement": "code residence domicile",
+        "workplace_id": "id identifiant code",
+        "preferred_telecentre": "telecentre site",
+        "forbidden_telecentres": "telecentre site",
+        "preferred_days": "teletravail tt telework",
+        "impossible_days": "teletravail tt telework",
+        "priority": "rang niveau ordre level rank",
+        "telecentre_id": "code",
+        "name": "site telecentre",
+    }.items()
+}
+"""Words a header may add to one of its field's names (``Commune de résidence``)."""
+LOOKALIKE_WORDS = frozenset(
+    {"jour", "day", "teletravail", "telework", "commune", "insee", "postal"}
+    | {"lon", "lat", "longitude", "latitude", "priorite", "priority"}
+)
+"""Words of a roster header that name something the planner reads: not understood, it stops."""
+_EXAMPLES = {
+    "agent_id": "Matricule",
+    "telework_days": "Jours de télétravail",
+    "commune": "Commune de résidence",
+    "insee": "Code INSEE",
+    "code_postal": "Code postal",
+    "departement": "Département",
+    "workplace_id": "Lieu de travail",
+    "preferred_days": "Jours préférés",
+    "impossible_days": "Jours impossibles",
+    "priority": "Priorité",
+}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 _DAY_NAMES = {
     **{d: d for d in WEEKDAYS},
@@ -175,8 +253,23 @@ def parse_lonlat(text: str, *, what: str = "--head-office") -> tuple[float, floa
     return lon, lat
 
 
-def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
+def read_agents(
+    source: Source,
+    *,
+    crs: str | None = None,
+    area_departements: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Read and validate the volunteer agents.
+
+    Headers are matched on their words, as HR software writes them: any case,
+    accents, spaces or ``_``, filler words left out (``Commune de résidence``
+    is ``commune``, ``Nombre de jours de télétravail`` and ``Nb jours TT`` are
+    ``telework_days``, ``Code INSEE`` is ``insee``, ``CP`` is
+    ``code_postal``). A column whose name says it matters to the plan (a word
+    such as jours, day, télétravail, commune, insee, postal, lon, lat,
+    priorité) but that is not understood is an error, as are two columns read
+    as one field; other columns are not read, and are named in a warning and
+    in ``attrs["columns_not_read"]``.
 
     Parameters
     ----------
@@ -186,14 +279,21 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         CRS of the coordinates in a CSV or DataFrame when they are not WGS84
         lon/lat (e.g. ``"EPSG:2154"`` for Lambert-93). Point layers carry
         their own CRS.
+    area_departements
+        Départements of the area being planned (e.g. ``{"48"}``, the head
+        office's): a commune name several départements share (``Villefort``,
+        11 and 48) is the one in these when exactly one is, with a warning;
+        None: such a name needs a ``departement``, ``code_postal`` or
+        ``insee`` column.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``agent_id, commune, lon, lat, location, location_precision_m,
         insee, telework_days, must_assign, preferred_telecentre,
-        forbidden_telecentres`` (ids joined by ``|``), in input order. A row
-        without ``lon``/``lat`` is placed at the town hall of its commune,
+        forbidden_telecentres`` (ids joined by ``|``), ``workplace_id,
+        preferred_days, impossible_days`` and ``priority``, in input order. A
+        row without ``lon``/``lat`` is placed at the town hall of its commune,
         given by ``commune`` (a name), ``insee`` (``code_insee``,
         ``code_commune``) or ``code_postal``, any commune of France; a
         ``departement`` column tells homonyms apart (:mod:`optimizer.places`).
@@ -201,7 +301,18 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         (default 1), ``commune`` (a name: no digit, comma or semicolon, at most 60
         characters; an address is refused), ``must_assign`` (yes/no, true/false, 1/0,
         oui/non), ``preferred_telecentre`` (one id), ``forbidden_telecentres``
-        (ids separated by ``|`` or spaces).
+        (ids separated by ``|`` or spaces), ``priority`` (``priorité``: a
+        number, higher is served first when desks are short; an empty cell or
+        no column is 0; float64). ``attrs`` holds ``columns`` (field ->
+        header read), ``columns_not_read`` (list of headers) and ``warnings``
+        (what was logged as a warning, for reports).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the row, the column and the value. Bad communes,
+        coordinates, telework days and priorities are reported together,
+        every bad row in one error (its ``details``, one line each).
     """
     table, name = _load_table(source, crs=crs)
     cols = _resolve_columns(table, AGENT_ALIASES, required=("agent_id",), name=name)
@@ -216,22 +327,24 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
                 "geocode it first with 'assign geocode')."
             )
             raise InputError(msg) from None
+    not_read = _unread_columns(table, cols, AGENT_ALIASES, name)
     if table.empty:  # before reading columns: an empty column has no type to work with
         msg = f"{name}: no agents in the file. Give at least one row under the header."
         raise InputError(msg)
     out = pd.DataFrame({"agent_id": _ids(table, cols["agent_id"], name)})
     out["commune"] = _communes(table, cols["commune"], name) if "commune" in cols else ""
-    by_commune = _without_coordinates(table, cols, places, name)
+    problems = _RowErrors(name)
+    by_commune, stranded = _without_coordinates(table, cols, places, problems)
     coords = table
-    if by_commune.any():  # rows placed at their commune: read the others' coordinates
+    if (by_commune | stranded).any():  # rows without coordinates: read the others'
         coords = table.copy()
         for key in ("lon", "lat"):
             if key not in cols:
                 cols[key] = key
                 coords[key] = "0"
             coords[cols[key]] = coords[cols[key]].astype(object)
-            coords.loc[by_commune, cols[key]] = "0"
-    out["lon"], out["lat"] = _coordinates(coords, cols, name, crs=crs)
+            coords.loc[by_commune | stranded, cols[key]] = "0"
+    out["lon"], out["lat"] = _coordinates(coords, cols, name, crs=crs, problems=problems)
     out["location"] = "coordinates"
     out["location_precision_m"] = np.nan
     out["insee"] = ""
@@ -244,22 +357,31 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
             for i in np.flatnonzero(given).tolist():
                 value = float(cells[i]) if NUMBER.fullmatch(cells[i]) else np.nan
                 out.loc[i, "location_precision_m"] = value
+    out["telework_days"] = (
+        _integers(table, cols["telework_days"], name, low=1, high=5, problems=problems)
+        if "telework_days" in cols
+        else 1
+    )
+    out["priority"] = (
+        _priorities(table, cols["priority"], problems)
+        if "priority" in cols
+        else np.zeros(len(out), dtype=np.float64)
+    )
+    warned: list[str] = []
     if by_commune.any():
-        _place_at_communes(out, table, cols, places, by_commune, name)
-    if "telework_days" in cols:
-        out["telework_days"] = _integers(table, cols["telework_days"], name, low=1, high=5)
-    else:
-        out["telework_days"] = 1
-        read = set(cols.values())
-        for column in table.columns:
-            key = _header_key(str(column))
-            if column not in read and re.search(r"jour|day|teletrav|telework", key):
-                logger.warning(
-                    "%s: column '%s' is not read: every agent teleworks 1 day a week. If it "
-                    "holds the telework days, name it telework_days (or jours).",
-                    name,
-                    column,
-                )
+        resolved = _place_at_communes(
+            out, table, cols, places, by_commune, problems, area=area_departements
+        )
+        if resolved:
+            codes = sorted(area_departements or ())
+            area = f"département{'s' if len(codes) > 1 else ''} {', '.join(codes)}"
+            warned.append(
+                f"{name}: {counted(len(resolved), 'commune name')} that other "
+                f"départements share too, read as the commune in {area}: "
+                f"{', '.join(resolved)}. If an agent lives in another, add a departement or "
+                "code_postal column."
+            )
+    problems.raise_all()
     out["must_assign"] = (
         _flags(table, cols["must_assign"], name) if "must_assign" in cols else False
     )
@@ -284,9 +406,18 @@ def read_agents(source: Source, *, crs: str | None = None) -> pd.DataFrame:
             ]
         else:
             out[field] = ""
+    if not_read:
+        warned.append(
+            f"{name}: {counted(len(not_read), 'column')} not read: "
+            f"{', '.join(repr(c) for c in not_read)}."
+        )
+    for text in warned:
+        logger.warning("%s", text)
     first = ["agent_id", "lon", "lat", "telework_days", "commune"]
     out = out[first + [c for c in out.columns if c not in first]]
     out.attrs["columns"] = {k: v for k, v in cols.items() if v in table.columns}
+    out.attrs["columns_not_read"] = not_read
+    out.attrs["warnings"] = warned
     out.attrs["name"] = name
     logger.info("read %d agents from %s", len(out), name)
     return out
@@ -297,28 +428,29 @@ PLACE_COLUMNS = ("commune", "insee", "code_postal")
 
 
 def _without_coordinates(
-    table: pd.DataFrame, cols: dict[str, str], places: list[str], name: str
-) -> np.ndarray:
-    """Rows to place at their commune: no lon/lat given, and a place column filled."""
+    table: pd.DataFrame, cols: dict[str, str], places: list[str], problems: _RowErrors
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows to place at their commune (no lon/lat, a place column filled), and rows with neither.
+
+    The rows with neither are recorded in ``problems``.
+    """
     n = len(table)
     lon = _cell_strings(table, cols["lon"]) if "lon" in cols else [""] * n
     lat = _cell_strings(table, cols["lat"]) if "lat" in cols else [""] * n
     empty = np.array([not x and not y for x, y in zip(lon, lat, strict=True)], dtype=bool)
     if not places:
-        return np.zeros(n, dtype=bool)
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     filled = np.zeros(n, dtype=bool)
     for key in places:
         filled |= np.array([bool(v) for v in _cell_strings(table, cols[key])], dtype=bool)
-    stranded = np.flatnonzero(empty & ~filled)
-    if stranded.size:
-        i = int(stranded[0])
-        given = ", ".join(cols[k] for k in places)
-        msg = (
-            f"{name}: {_row_label(i)}: no coordinates and no commune ({given} empty). Give the "
-            "home's lon and lat, or its commune."
+    given = ", ".join(cols[k] for k in places)
+    for i in np.flatnonzero(empty & ~filled).tolist():
+        problems.add(
+            i,
+            f"{_row_label(i)}: no coordinates and no commune ({given} empty). Give the home's "
+            "lon and lat, or its commune.",
         )
-        raise InputError(msg)
-    return empty & filled
+    return empty & filled, empty & ~filled
 
 
 def _place_at_communes(
@@ -327,9 +459,19 @@ def _place_at_communes(
     cols: dict[str, str],
     places: list[str],
     rows: np.ndarray,
-    name: str,
-) -> None:
-    """Put the ``rows`` without coordinates at their commune's town hall (in place)."""
+    problems: _RowErrors,
+    *,
+    area: Collection[str] | None,
+) -> list[str]:
+    """Put the ``rows`` without coordinates at their commune's town hall (in place).
+
+    Rows whose commune cannot be found are recorded in ``problems``.
+
+    Returns
+    -------
+    list of str
+        The names ``area`` told apart from homonyms, as ``NAME (Commune, insee)``.
+    """
     from optimizer.places import PlaceError, locate_communes
 
     picked = table[rows].reset_index(drop=True)
@@ -344,16 +486,18 @@ def _place_at_communes(
             insee=column("insee"),
             postcodes=column("code_postal"),
             departements=column("departement"),
+            area_departements=area,
         )
     except PlaceError as exc:
-        at = exc.row if exc.row is not None else 0
-        i = int(index[at])
-        key = next(
-            (k for k in ("insee", "commune", "code_postal") if k in places and column(k)[at]),
-            places[0],
-        )
-        msg = f"{name}: {_row_label(i)}, column '{cols[key]}': {exc}"
-        raise InputError(msg) from None
+        for at, error in exc.problems or [(exc.row or 0, exc)]:
+            key = next(
+                (k for k in ("insee", "commune", "code_postal") if k in places and column(k)[at]),
+                places[0],
+            )
+            problems.add(
+                int(index[at]), f"{_row_label(int(index[at]))}, column '{cols[key]}': {error}"
+            )
+        return []
     out.loc[rows, "lon"] = found["lon"].to_numpy()
     out.loc[rows, "lat"] = found["lat"].to_numpy()
     out.loc[rows, "commune"] = found["commune"].to_numpy()
@@ -361,6 +505,12 @@ def _place_at_communes(
     out.loc[rows, "location"] = "commune"
     out.loc[rows, "location_precision_m"] = found["extent_m"].to_numpy()
     logger.info("placed %d agents at their commune's town hall", int(rows.sum()))
+    names = column("commune")
+    resolved: dict[str, None] = {}
+    for at in np.flatnonzero(found["by_area"].to_numpy()).tolist():
+        label = f"{names[at]} ({found['commune'].iloc[at]}, {found['insee'].iloc[at]})"
+        resolved.setdefault(label, None)
+    return list(resolved)
 
 
 WORKPLACE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -661,7 +811,9 @@ def _points_to_columns(layer: gpd.GeoDataFrame, name: str) -> pd.DataFrame:
         raise InputError(msg)
     wgs = geom.to_crs(settings.INPUT_CRS)
     table = pd.DataFrame(layer.drop(columns=layer.geometry.name)).reset_index(drop=True)
-    table = table.drop(columns=[c for c in table.columns if str(c).lower() in {"lon", "lat"}])
+    # the geometry gives the point: attribute columns read as lon or lat would clash with it
+    axes = {"lon": AGENT_ALIASES["lon"], "lat": AGENT_ALIASES["lat"]}
+    table = table.drop(columns=[c for c in table.columns if _field_of(str(c), axes)])
     table["lon"] = wgs.x.to_numpy()
     table["lat"] = wgs.y.to_numpy()
     return table
@@ -805,22 +957,29 @@ def _resolve_columns(
     required: Sequence[str],
     name: str,
 ) -> dict[str, str]:
-    by_key: dict[str, list[str]] = {}
-    for column in table.columns:
-        by_key.setdefault(_header_key(str(column)), []).append(column)
+    """Map each field of ``aliases`` to the column of ``table`` that holds it.
+
+    A header matches a field on its words (:func:`_field_of`). Of two columns
+    read as one field, the one matching the earlier alias is read (``id``
+    before ``site`` for a telecentre's id) and the other is not; matching the
+    same alias (``Code postal`` and ``code_postal``), they are an error naming
+    both.
+    """
     found: dict[str, str] = {}
-    for canonical, names in aliases.items():
-        for alias in names:
-            columns = by_key.get(_header_key(alias), [])
-            if len(columns) > 1:  # 'Code postal' and 'code_postal': which one is meant?
-                msg = (
-                    f"{name}: columns '{columns[0]}' and '{columns[1]}' are both read as "
-                    f"'{alias}': keep one, or rename the other."
-                )
-                raise InputError(msg)
-            if columns:
-                found[canonical] = columns[0]
-                break
+    ranks: dict[str, int] = {}
+    for column in table.columns:
+        match = _match(str(column), aliases)
+        if match is None:
+            continue
+        field, rank = match
+        if field in found and rank == ranks[field]:  # which one is meant?
+            msg = (
+                f"{name}: columns '{found[field]}' and '{column}' are both read as "
+                f"'{field}': keep one, or rename the other."
+            )
+            raise InputError(msg)
+        if field not in found or rank < ranks[field]:
+            found[field], ranks[field] = column, rank
     missing = [c for c in required if c not in found]
     if missing:
         have = ", ".join(str(c) for c in table.columns) or "(none)"
@@ -828,6 +987,92 @@ def _resolve_columns(
         msg = f"{name}: missing column {wanted}. The file has: {have}."
         raise InputError(msg)
     return found
+
+
+@functools.cache
+def _header_words(text: str) -> frozenset[str]:
+    """Return the words a header (or an alias) matches on.
+
+    Lower case, no accents, split on anything but letters and digits, a plural
+    ``s`` dropped, filler words (:data:`FILLER_WORDS`) left out unless nothing
+    else remains: ``Nombre de jours de télétravail`` is ``{jour, teletravail}``.
+    """
+    plain = unicodedata.normalize("NFKD", text.strip().lower())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    tokens = [t for t in re.split(r"[^0-9a-z]+", plain) if t]
+    kept = [t for t in tokens if t not in FILLER_WORDS] or tokens
+    return frozenset(t[:-1] if len(t) > 3 and t.endswith("s") else t for t in kept)
+
+
+def _field_of(header: str, aliases: dict[str, tuple[str, ...]]) -> str | None:
+    """Return the field a header names, or None (see :func:`_match`)."""
+    match = _match(header, aliases)
+    return None if match is None else match[0]
+
+
+def _match(header: str, aliases: dict[str, tuple[str, ...]]) -> tuple[str, int] | None:
+    """Return the field a header names and the position of the alias it matches, or None.
+
+    A header names a field when it holds every word of one of the field's
+    aliases and no other word but the field's :data:`OPTIONAL_WORDS`. When
+    several fields match, the one whose alias has the most words wins (``Jours
+    préférés`` is preferred_days, not telework_days); a tie names none.
+    """
+    words = _header_words(header)
+    best: dict[str, tuple[int, int]] = {}  # field -> (words of its longest alias, first alias)
+    for field, names in aliases.items():
+        optional = OPTIONAL_WORDS.get(field, frozenset())
+        for rank, alias in enumerate(names):
+            pattern = _header_words(alias)
+            if pattern <= words and words - pattern <= optional:
+                size, first = best.get(field, (0, rank))
+                best[field] = (max(size, len(pattern)), min(first, rank))
+    if not best:
+        return None
+    top = max(size for size, _ in best.values())
+    fields = [f for f, (size, _) in best.items() if size == top]
+    return (fields[0], best[fields[0]][1]) if len(fields) == 1 else None
+
+
+def _unread_columns(
+    table: pd.DataFrame, cols: dict[str, str], aliases: dict[str, tuple[str, ...]], name: str
+) -> list[str]:
+    """Return the columns not read; one that names something read (``Jours TT``...) stops.
+
+    Returns
+    -------
+    list of str
+        The headers of the columns no field reads, in file order.
+
+    Raises
+    ------
+    InputError
+        A column holds a word of :data:`LOOKALIKE_WORDS` and is not read: it
+        is not understood, or another column holds its field.
+    """
+    read = set(cols.values())
+    unread = [str(c) for c in table.columns if c not in read]
+    for column in unread:
+        if not _header_words(column) & LOOKALIKE_WORDS:
+            continue
+        taken = _field_of(column, aliases)
+        if taken is not None:  # 'Matricule' and 'Identifiant' both the id: one is read
+            msg = (
+                f"{name}: columns '{cols[taken]}' and '{column}' are both read as '{taken}': "
+                "keep one, or rename the other."
+            )
+            raise InputError(msg)
+        shown = ", ".join(
+            f"{field} ({_EXAMPLES[field]})" if field in _EXAMPLES else field
+            for field in aliases
+            if not field.startswith(("location", "workplace_l"))
+        )
+        msg = (
+            f"{name}: column '{column}' is not understood, and its name says it may matter "
+            f"to the plan. Rename it as one of the columns read, or remove it: {shown}."
+        )
+        raise InputError(msg)
+    return unread
 
 
 def _header_key(text: str) -> str:
@@ -984,15 +1229,63 @@ def check_telecentre_refs(agents: pd.DataFrame, telecentres: pd.DataFrame) -> No
                     raise InputError(msg)
 
 
-def _numbers(table: pd.DataFrame, column: str, name: str) -> np.ndarray:
+MAX_ROWS_SHOWN = 20
+"""Most bad rows one error lists; it says how many more there are."""
+
+
+class _RowErrors:
+    """The bad rows of one table, gathered to be reported in one error.
+
+    Parameters
+    ----------
+    name
+        The file's name, for the message.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.items: list[tuple[int, str]] = []
+
+    def add(self, row: int, text: str) -> None:
+        """Record the row at position ``row``: ``text`` names it and says what is wrong."""
+        self.items.append((row, _one_line(text, limit=400)))
+
+    def raise_all(self) -> None:
+        """Raise one :class:`InputError` listing every bad row, if any (row order).
+
+        One bad row gives today's one-line message; several give a short first
+        line and one line per row (the first :data:`MAX_ROWS_SHOWN`, then how
+        many more).
+        """
+        if not self.items:
+            return
+        items = [text for _, text in sorted(self.items, key=lambda item: item[0])]
+        if len(items) == 1:
+            raise InputError(f"{self.name}: {items[0]}")
+        rows = len({row for row, _ in self.items})
+        shown = items[:MAX_ROWS_SHOWN]
+        if len(items) > MAX_ROWS_SHOWN:
+            shown.append(f"and {len(items) - MAX_ROWS_SHOWN} more")
+        msg = (
+            f"{self.name}: {len(items)} problems on {rows} rows (the header is row 1); fix them "
+            "all, then run again:"
+        )
+        raise InputError(msg, shown)
+
+
+def _numbers(
+    table: pd.DataFrame, column: str, name: str, problems: _RowErrors | None = None
+) -> np.ndarray:
+    """Return the column's numbers; a bad cell raises, or is NaN and put in ``problems``."""
     decimal_comma = bool(table.attrs.get("decimal_comma", False))
     out = np.empty(len(table), dtype=float)
     for i, raw in enumerate(table[column].tolist()):
+        where = f"{_row_label(i)}, column '{column}'"
         if isinstance(raw, (int, float, np.integer, np.floating)) and not _is_missing(raw):
             out[i] = float(raw)
             if not math.isfinite(out[i]):
-                msg = f"{name}: {_row_label(i)}, column '{column}': {raw} is not a finite number."
-                raise InputError(msg)
+                _bad_row(problems, name, i, f"{where}: {raw} is not a finite number.")
+                out[i] = np.nan
             continue
         text = "" if _is_missing(raw) else str(raw).strip()
         if decimal_comma:
@@ -1000,40 +1293,85 @@ def _numbers(table: pd.DataFrame, column: str, name: str) -> np.ndarray:
         if not NUMBER.fullmatch(text):
             shown = "" if _is_missing(raw) else str(raw)
             what = "is empty" if not text else f"'{shown}' is not a number"
-            msg = f"{name}: {_row_label(i)}, column '{column}': {what}. Give a number."
-            raise InputError(msg)
+            _bad_row(problems, name, i, f"{where}: {what}. Give a number.")
+            out[i] = np.nan
+            continue
         value = float(text)
         if not math.isfinite(value):
-            msg = (
-                f"{name}: {_row_label(i)}, column '{column}': '{raw}' is too large. "
-                "Give a finite number."
-            )
-            raise InputError(msg)
+            _bad_row(problems, name, i, f"{where}: '{raw}' is too large. Give a finite number.")
+            value = np.nan
         out[i] = value
     return out
 
 
+def _bad_row(problems: _RowErrors | None, name: str, row: int, text: str) -> None:
+    """Raise ``text`` as an error of file ``name``, or record it in ``problems``."""
+    if problems is None:
+        raise InputError(f"{name}: {text}")
+    problems.add(row, text)
+
+
 def _integers(
-    table: pd.DataFrame, column: str, name: str, *, low: int, high: int | None
+    table: pd.DataFrame,
+    column: str,
+    name: str,
+    *,
+    low: int,
+    high: int | None,
+    problems: _RowErrors | None = None,
 ) -> np.ndarray:
-    values = _numbers(table, column, name)
+    """Whole numbers from ``low`` to ``high``; with ``problems``, a bad cell is ``low``."""
+    values = _numbers(table, column, name, problems)
     raw = table[column].tolist()
     for i, value in enumerate(values):
+        if np.isnan(value):  # recorded already
+            values[i] = low
+            continue
         span = f"from {low} to {high}" if high is not None else f"of {low} or more"
         if value != round(value) or value < low or (high is not None and value > high):
-            msg = (
-                f"{name}: {_row_label(i)}, column '{column}': '{raw[i]}' is not a whole number "
-                f"{span}."
-            )
-            raise InputError(msg)
+            text = f"{_row_label(i)}, column '{column}': '{raw[i]}' is not a whole number {span}."
+            _bad_row(problems, name, i, text)
+            values[i] = low
     return values.astype(np.int64)
 
 
+def _priorities(table: pd.DataFrame, column: str, problems: _RowErrors) -> np.ndarray:
+    """Read ``priority``: finite numbers, a blank cell 0; bad cells go to ``problems``."""
+    decimal_comma = bool(table.attrs.get("decimal_comma", False))
+    out = np.zeros(len(table), dtype=np.float64)
+    for i, raw in enumerate(table[column].tolist()):
+        if isinstance(raw, (int, float, np.integer, np.floating)) and not _is_missing(raw):
+            value = float(raw)
+        else:
+            text = "" if _is_missing(raw) else str(raw).strip()
+            if not text:
+                continue
+            if decimal_comma:
+                text = text.replace(",", ".")
+            value = float(text) if NUMBER.fullmatch(text) else math.nan
+        if not math.isfinite(value):
+            problems.add(
+                i,
+                f"{_row_label(i)}, column '{column}': '{raw}' is not a priority. Give a number "
+                "(higher is served first), or leave the cell empty.",
+            )
+            continue
+        out[i] = value
+    return out
+
+
 def _coordinates(
-    table: pd.DataFrame, cols: dict[str, str], name: str, *, crs: str | None
+    table: pd.DataFrame,
+    cols: dict[str, str],
+    name: str,
+    *,
+    crs: str | None,
+    problems: _RowErrors | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    xs = _numbers(table, cols["lon"], name)
-    ys = _numbers(table, cols["lat"], name)
+    """WGS84 ``lon, lat``; with ``problems``, bad rows are recorded there (and NaN)."""
+    xs = _numbers(table, cols["lon"], name, problems)
+    ys = _numbers(table, cols["lat"], name, problems)
+    read = np.isfinite(xs) & np.isfinite(ys)  # the others are recorded already
     if crs is not None:
         try:
             source_crs = CRS.from_user_input(crs)
@@ -1044,10 +1382,12 @@ def _coordinates(
             to_wgs = Transformer.from_crs(source_crs, settings.INPUT_CRS, always_xy=True)
             xs, ys = to_wgs.transform(xs, ys)
             xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-        _check_lonlat(
-            float(x), float(y), where=f"{name}: {_row_label(i)}", projected_hint=crs is None
-        )
+    for i in np.flatnonzero(read).tolist():
+        x, y = xs[i], ys[i]
+        try:
+            _check_lonlat(float(x), float(y), where=_row_label(i), projected_hint=crs is None)
+        except InputError as exc:
+            _bad_row(problems, name, i, str(exc))
     return xs, ys
 
 

@@ -22,7 +22,7 @@ import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 #: How many candidates an error message lists at most.
 MAX_CANDIDATES_SHOWN = 8
+#: Unknown names of a column for which close names are searched, as many as a roster's
+#: error shows (each search reads every name of France); the others get none.
+MAX_SUGGESTED = 20
+_NO_CLOSE_NAME = ". Check the spelling, or give the INSEE code or the postcode."
 _ARTICLES = ("le ", "la ", "les ", "l ", "aux ", "las ", "los ")
 _CURRENT = ("COM", "ARM")
 
@@ -60,12 +64,16 @@ class PlaceError(InputError):
         The communes that matched (empty when none did).
     row
         Position of the row at fault, when resolving a column.
+    problems
+        When resolving a column: ``(position, error)`` of every row at fault,
+        this one first.
     """
 
     def __init__(self, message: str, candidates: Sequence[Commune] = ()) -> None:
         super().__init__(message)
         self.candidates = tuple(candidates)
         self.row: int | None = None
+        self.problems: list[tuple[int, PlaceError]] = []
 
 
 @dataclass(frozen=True)
@@ -293,12 +301,14 @@ def find_commune(
     insee: str | None = None,
     postcode: str | None = None,
     departement: str | None = None,
+    area_departements: Collection[str] | None = None,
 ) -> Commune:
     """Find one commune of France by name, INSEE code or postcode.
 
     The INSEE code wins when given (the name and postcode must then agree
     with it). A name is narrowed by the postcode or the département when
-    several communes bear it; a postcode alone must belong to one commune.
+    several communes bear it, then by ``area_departements``; a postcode alone
+    must belong to one commune.
 
     Parameters
     ----------
@@ -310,6 +320,11 @@ def find_commune(
         Postcode (``48000``).
     departement
         Département code (``48``), to tell homonyms apart.
+    area_departements
+        Départements of the area being planned (``{"48"}``): a name that
+        communes of several départements bear, and that the postcode and
+        ``departement`` leave ambiguous, is the one of them in these
+        départements when exactly one is. None: such a name is an error.
 
     Returns
     -------
@@ -320,6 +335,23 @@ def find_commune(
     ------
     PlaceError
         Nothing matches, or several communes do; the message lists the candidates.
+    """
+    return _find(name, insee, postcode, departement, area_departements)[0]
+
+
+def _find(
+    name: str | None,
+    insee: str | None,
+    postcode: str | None,
+    departement: str | None,
+    area: Collection[str] | None,
+    *,
+    suggest: bool = True,
+) -> tuple[Commune, bool]:
+    """:func:`find_commune`, and whether ``area`` told homonyms apart.
+
+    ``suggest=False`` names no close name for an unknown one (a search of every
+    name of France, skipped once many rows of a column have failed).
     """
     by_name, by_code, by_postcode = _index()
     name = (name or "").strip() or None
@@ -343,7 +375,7 @@ def find_commune(
                 "is right."
             )
             raise PlaceError(msg, [commune])
-        return commune
+        return commune, False
     if name is None:
         if post is None:
             msg = "no commune, INSEE code or postcode given. Give one of them."
@@ -358,7 +390,7 @@ def find_commune(
                 "name or INSEE code."
             )
             raise PlaceError(msg, [_commune(i) for i in rows])
-        return _commune(rows[0])
+        return _commune(rows[0]), False
     key = normalise_name(name)
     exact = by_name.get(key, [])
     # then the names it is without their article: 'Buisson' is Buisson (84) or Le Buisson (48)
@@ -374,7 +406,8 @@ def find_commune(
         if narrowed:
             break
     if not rows:
-        msg = f"'{name}' is not the name of a commune of France{_close_names(key)}"
+        hint = _close_names(key) if suggest else _NO_CLOSE_NAME
+        msg = f"'{name}' is not the name of a commune of France{hint}"
         raise PlaceError(msg)
     if not narrowed:
         given = " and ".join(
@@ -388,13 +421,41 @@ def find_commune(
         )
         raise PlaceError(msg, [_commune(i) for i in rows])
     narrowed = _prefer_current(narrowed)
+    by_area = False
+    if len(narrowed) > 1 and area:
+        inside = [i for i in narrowed if _commune(i).departement in area]
+        if inside:  # several inside: the error lists those
+            narrowed, by_area = inside, True
     if len(narrowed) > 1:
         msg = (
             f"'{name}' names {len(narrowed)} communes: {_shown(narrowed)}. Add a code_postal, "
             "departement or insee column to tell them apart."
         )
         raise PlaceError(msg, [_commune(i) for i in narrowed])
-    return _commune(narrowed[0])
+    return _commune(narrowed[0]), by_area
+
+
+def nearest_commune(lon: float, lat: float) -> Commune:
+    """Return the commune whose town hall is nearest a point (e.g. the head office).
+
+    Parameters
+    ----------
+    lon, lat
+        WGS84 degrees.
+
+    Returns
+    -------
+    Commune
+        The current commune of France with the nearest town hall: its
+        ``departement`` names the département of a point inside France, but
+        for one within a few kilometres of a border.
+    """
+    table = commune_table()
+    current = np.flatnonzero(table["kind"].isin(_CURRENT).to_numpy())
+    lons = table["lon"].to_numpy(float)[current]
+    lats = table["lat"].to_numpy(float)[current]
+    dx = (lons - lon) * np.cos(np.radians(lat))
+    return _commune(int(current[int(np.argmin(dx**2 + (lats - lat) ** 2))]))
 
 
 def _close_names(key: str) -> str:
@@ -407,7 +468,7 @@ def _close_names(key: str) -> str:
     if close:
         shown = ", ".join(_commune(by_name[k][0]).name for k in close)
         return f"; did you mean {shown}? Check the spelling, or give the INSEE code."
-    return ". Check the spelling, or give the INSEE code or the postcode."
+    return _NO_CLOSE_NAME
 
 
 def locate_communes(
@@ -416,22 +477,31 @@ def locate_communes(
     insee: Sequence[str] | None = None,
     postcodes: Sequence[str] | None = None,
     departements: Sequence[str] | None = None,
+    area_departements: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Resolve a column of communes at once (see :func:`find_commune`).
 
-    Each row may give any of the fields (empty strings for the others). The
-    first row that cannot be resolved raises :class:`PlaceError`; its
-    ``row`` attribute is the row's position.
+    Each row may give any of the fields (empty strings for the others). When
+    rows cannot be resolved, the first one's :class:`PlaceError` is raised
+    once every row has been tried: its ``row`` attribute is that row's
+    position, and its ``problems`` attribute lists ``(position, error)`` for
+    every row that cannot be resolved, in order.
 
     Parameters
     ----------
     names, insee, postcodes, departements
         Equal-length columns (None: not given).
+    area_departements
+        Départements of the area being planned (e.g. the head office's,
+        ``{"48"}``): a name several départements share is the commune in
+        these when exactly one is (see :func:`find_commune`). None: such a
+        name is an error.
 
     Returns
     -------
     pandas.DataFrame
-        One row per input row: ``insee, commune, lon, lat, extent_m, point``.
+        One row per input row: ``insee, commune, lon, lat, extent_m, point``
+        and ``by_area`` (True where ``area_departements`` told homonyms apart).
     """
     columns = [c for c in (names, insee, postcodes, departements) if c is not None]
     if not columns:
@@ -441,19 +511,31 @@ def locate_communes(
     cells = [
         list(c) if c is not None else [""] * n for c in (names, insee, postcodes, departements)
     ]
-    found: dict[tuple[str, ...], Commune] = {}
-    rows = []
+    area = frozenset(area_departements) if area_departements else None
+    found: dict[tuple[str, ...], tuple[Commune, bool] | PlaceError] = {}
+    rows: list[Commune] = []
+    by_area: list[bool] = []
+    problems: list[tuple[int, PlaceError]] = []
     for i in range(n):
         key = tuple(str(c[i]) for c in cells)
         if key not in found:
             try:
-                found[key] = find_commune(
-                    name=key[0], insee=key[1], postcode=key[2], departement=key[3]
-                )
+                suggest = len(problems) < MAX_SUGGESTED
+                found[key] = _find(key[0], key[1], key[2], key[3], area, suggest=suggest)
             except PlaceError as exc:
-                exc.row = i
-                raise
-        rows.append(found[key])
+                found[key] = exc
+        answer = found[key]
+        if isinstance(answer, PlaceError):
+            problem = PlaceError(str(answer), answer.candidates)
+            problem.row = i
+            problems.append((i, problem))
+            continue
+        rows.append(answer[0])
+        by_area.append(answer[1])
+    if problems:
+        first = problems[0][1]
+        first.problems = problems
+        raise first
     return pd.DataFrame(
         {
             "insee": [c.insee for c in rows],
@@ -462,6 +544,7 @@ def locate_communes(
             "lat": np.array([c.lat for c in rows], dtype=float),
             "extent_m": np.array([c.extent_m for c in rows], dtype=float),
             "point": [c.point for c in rows],
+            "by_area": np.array(by_area, dtype=bool),
         }
     )
 
@@ -473,5 +556,6 @@ __all__ = [
     "departement_of",
     "find_commune",
     "locate_communes",
+    "nearest_commune",
     "normalise_name",
 ]

@@ -626,10 +626,14 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
         assignment.best_bound,
         minimise=problem.objective == "travel",
     )
+    roster = list(result.agents.attrs.get("warnings", []))  # columns not read, homonyms
     return {
-        "warnings": warnings + ([replan["warning"]] if replan and replan["warning"] else []),
+        "warnings": warnings
+        + roster
+        + ([replan["warning"]] if replan and replan["warning"] else []),
         "inputs": {
             **result.sources,
+            "agents_columns_not_read": list(result.agents.attrs.get("columns_not_read", [])),
             "synthetic_roster": SYNTHETIC_WARNING in warnings,
             "illustrative_capacities": ILLUSTRATIVE_WARNING in warnings,
             "agents": int(problem.n_agents),

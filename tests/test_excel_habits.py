@@ -82,17 +82,15 @@ def test_head_office_with_decimal_commas() -> None:
         parse_lonlat("3,5,44,5")  # which comma splits? refused, not guessed
 
 
-def test_an_unread_days_column_is_warned_about(tmp_path, caplog) -> None:
-    # no alias matches: every agent teleworks 1 day, which the planner must be told
+def test_a_days_column_in_words_is_read(tmp_path) -> None:
+    # it was not read (a warning, and every agent planned for 1 day): the words say what it holds
     path = _write(
         tmp_path / "agents.csv",
         "Matricule;Commune;Nombre de jours de télétravail\n001;Langogne;3\n",
     )
-    with caplog.at_level("WARNING", logger="optimizer.inputs"):
-        agents = read_agents(path)
-    assert agents["telework_days"].tolist() == [1]
-    assert "column 'Nombre de jours de télétravail' is not read" in caplog.text
-    assert "telework_days" in caplog.text
+    agents = read_agents(path)
+    assert agents["telework_days"].tolist() == [3]
+    assert agents.attrs["columns"]["telework_days"] == "Nombre de jours de télétravail"
 
 
 def test_excel_separator_line_is_read(tmp_path) -> None:
