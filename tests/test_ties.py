@@ -81,11 +81,36 @@ def test_a_roster_by_commune_gives_the_same_plan_every_run(lozere_network, days)
     assert first[0].ties.lost  # the roster has ties, and they were settled
 
 
+def test_equals_are_served_by_priority_then_draw(lozere_network) -> None:
+    roster = roster_by_commune(300)
+    rng = np.random.default_rng(11)
+    roster["priority"] = rng.choice([0, 0, 0, 1, 2], len(roster))
+    result, table, _ = _plan(roster, lozere_network, seed=7)
+    placed = table["status"] == "assigned"
+    # agents of one commune with the same days have the same options: within each such group,
+    # the placed ones are exactly the first by (priority, then the draw), an independent sort
+    table["priority"] = roster["priority"].to_numpy()
+    table["commune"] = roster["commune"].to_numpy()
+    table["draw"] = [draw(a, 7) for a in table["agent_id"]]
+    table["placed"] = placed
+    groups = 0
+    for _, group in table.groupby(["commune", "telework_days"]):
+        if group["placed"].all() or not group["placed"].any():
+            continue
+        groups += 1
+        ranked = group.sort_values(["priority", "draw"], ascending=[False, True])
+        k = int(group["placed"].sum())
+        assert ranked["placed"].head(k).all(), ranked[["agent_id", "priority", "placed"]]
+    assert groups >= 3  # the check bit
+    assert result.ties.counts()["priority"] > 0
+
+
 def test_each_tie_reason_is_true(lozere_network) -> None:
     roster = roster_by_commune(300)
+    roster["priority"] = np.random.default_rng(5).choice([0, 1], len(roster))
     result, table, schedule = _plan(roster, lozere_network)
     rows = table.set_index("agent_id")
-    prio = dict.fromkeys(roster["agent_id"], 0)
+    prio = dict(zip(roster["agent_id"], roster["priority"], strict=True))
     days = schedule.set_index("agent_id")
     travel = result.travel.table.set_index(["origin_id", "destination_id"])
     lost = table[table["tie_won_by"] != ""]
