@@ -200,6 +200,28 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _inputs_not_outputs(out: str, inputs: dict[str, str | Path | None]) -> None:
+    """Refuse an input kept in ``out`` under the name of a file the run writes there.
+
+    The run would replace it with its own table (and the next run would read
+    that table as its input). ``--previous`` may be the run's own
+    ``allocation.csv``: it is the tool's file, read before it is replaced.
+    """
+    folder = Path(out)
+    for option, source in inputs.items():
+        if source is None:
+            continue
+        given = Path(split_layer(source)[0])
+        for name in sorted(OWN_FILES):
+            if _same_file(given, folder / name):
+                msg = (
+                    f"{option}: '{source}' is the {name} of --out '{out}': this run writes its "
+                    f"own {name} there and would replace it. Move the input out of that "
+                    "folder, or give another --out."
+                )
+                raise InputError(msg)
+
+
 def _speed_profile(value: str) -> str | dict[str, float]:
     """Return the profile name, or the table read from a CSV file."""
     if value in settings.SPEED_PROFILES:
@@ -624,9 +646,25 @@ def main(
         if salt is not None and not salt.strip():
             msg = "--pseudonymise needs a non-empty salt (a secret phrase of your own)."
             raise InputError(msg)
+        if salt is not None and not _utf8(salt):
+            msg = (
+                "--pseudonymise: the salt is not valid text (bytes that are not UTF-8); "
+                "type it again, in letters, digits and punctuation."
+            )
+            raise InputError(msg)
         if key_file is not None and salt is None:
             msg = "--key-file holds the ids behind the pseudonyms: give --pseudonymise SALT too."
             raise InputError(msg)
+        _inputs_not_outputs(
+            out,
+            {
+                "--agents": agents_src,
+                "--telecentres": tc_src,
+                "--workplaces": workplaces,
+                "--network": net_src,
+                "--speed-profile": speed_profile,
+            },
+        )
         if key_file is not None:
             check_key_file(key_file, out_dir=out)
             given = {
@@ -1116,6 +1154,15 @@ _NOT_NATIONAL = (
     ("--rank", "rank"),
     ("--seed", "seed"),
 )
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` (an argument) is valid UTF-8 (undecodable bytes arrive as surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _given(ctx: click.Context, param: str) -> bool:

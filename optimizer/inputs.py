@@ -820,13 +820,35 @@ def _points_to_columns(layer: gpd.GeoDataFrame, name: str) -> pd.DataFrame:
 
 
 def _decode(raw: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    msg = f"{name}: cannot decode the file as UTF-8 or cp1252. Save it as UTF-8 CSV."
-    raise InputError(msg)
+    """Decode a text file as UTF-8, or as cp1252 when nothing in it is UTF-8.
+
+    Decided by evidence: a file with accented letters written as UTF-8 and
+    also bytes that are not UTF-8 (edited in two programs) is refused, naming
+    its lines, never read whole as cp1252 (``José`` would become ``JosÃ©``).
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode("utf-8", errors="surrogateescape")
+    if any(ord(ch) > 127 and not 0xDC80 <= ord(ch) <= 0xDCFF for ch in text):
+        lines = [
+            k + 1
+            for k, line in enumerate(text.splitlines())
+            if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in line)
+        ]
+        shown = ", ".join(str(k) for k in lines[:10]) + (" ..." if len(lines) > 10 else "")
+        msg = (
+            f"{name}: the file is UTF-8 but line(s) {shown} hold bytes that are not (it was "
+            "probably saved by two programs): the names there would be misread. Save the "
+            "file again as UTF-8 (in Excel: CSV UTF-8), or fix those lines."
+        )
+        raise InputError(msg)
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        msg = f"{name}: cannot decode the file as UTF-8 or cp1252. Save it as UTF-8 CSV."
+        raise InputError(msg) from None
 
 
 def read_input_bytes(path: Path) -> bytes:

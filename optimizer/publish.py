@@ -21,7 +21,9 @@ which the next run reuses): a second run fails at once with
 :class:`~optimizer.errors.BusyError`.
 The run holding the lock removes what dead runs left: their unfinished run
 folders, the previous folder of a run killed just after the swap, and hidden
-``.NAME.xxxx.tmp`` files of the earlier file-by-file writer.
+``.NAME.xxxxxxxx.tmp`` files of the earlier file-by-file writer (exactly 8
+of ``a-z0-9_`` between the dots, as its ``tempfile.mkstemp`` made them: a
+user's ``.summary.json.backup.tmp`` stays).
 
 For tests only: when the environment variable ``OPTIMIZER_TEST_KILL_AT`` is a
 number N, the process kills itself with SIGKILL at the N-th step of
@@ -181,7 +183,8 @@ class OutputFolder:
         self._lock_fd: int | None = None
         self._depth = 0
         names = "|".join(re.escape(n) for n in sorted(self.own_names))
-        self._leftover = re.compile(rf"^\.({names})\..+\.tmp$")
+        # exactly what the earlier writer's tempfile.mkstemp made: 8 of [a-z0-9_]
+        self._leftover = re.compile(rf"^\.({names})\.[a-z0-9_]{{8}}\.tmp$")
 
     @property
     def lock_path(self) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.csvout import restore_cell
 from optimizer.errors import InputError
 from optimizer.inputs import read_table
 
@@ -49,7 +50,7 @@ def read_previous_allocation(path: str | Path) -> pd.DataFrame:
     assigned = table["status"].str.strip() == "assigned"
     # ids the report neutralised for spreadsheets ('=1+1) are read back as given (=1+1)
     ids = {
-        column: table[column].str.strip().str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
+        column: table[column].str.strip().map(restore_cell)
         for column in ("agent_id", "telecentre_id")
     }
     return pd.DataFrame(

@@ -5,10 +5,10 @@ reason. No table carries home coordinates. Every table is computed first;
 then the files are published as one whole run (:mod:`optimizer.publish`), so
 the output folder holds the previous run or the new one, never a mix.
 
-CSV cells that a spreadsheet would run as a formula (text starting with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are neutralised by a
-leading apostrophe, as OWASP advises for CSV injection; numbers are written
-as numbers (a negative saving stays ``-4.5``).
+Every CSV file goes through the one writer, :func:`optimizer.csvout.csv_text`:
+cells a spreadsheet would run as a formula are neutralised (at the start of
+the cell and of every line inside it), reversibly, and cells holding a line
+break are quoted.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from optimizer import datasets, settings
-from optimizer.errors import InputError
+from optimizer.csvout import CSV_STYLES, CsvStyle, csv_text, neutralise_formulas
 from optimizer.inputs import WEEKDAYS
 from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, explain
 from optimizer.pipeline import RunResult
@@ -69,7 +69,6 @@ OWN_FILES = (
     MAP_HTML,
 )
 """Every file name the tool writes in ``--out``: the only ones a new run removes."""
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 OBJECTIVE_TEXT = {
     "minutes": "round-trip minutes saved per week (preference bonus included)",
@@ -810,65 +809,6 @@ def _r(value: float) -> float | None:
 #: How CSV files are written: ``standard`` (``,`` separated, decimal points, UTF-8), or
 #: ``excel-fr`` (``;`` separated, decimal commas, UTF-8 with a byte-order mark, Windows line
 #: ends): what French Excel opens by a double click, accents and columns right.
-CsvStyle = Literal["standard", "excel-fr"]
-CSV_STYLES: tuple[CsvStyle, ...] = ("standard", "excel-fr")
-
-
-def csv_text(frame: pd.DataFrame, style: CsvStyle = "standard") -> str:
-    """Return a table as CSV text, cells a spreadsheet would run neutralised.
-
-    Parameters
-    ----------
-    frame
-        The table.
-    style
-        ``standard`` or ``excel-fr`` (:data:`CsvStyle`). Both are read back by
-        every input of the tool (``--previous`` included).
-
-    Returns
-    -------
-    str
-        The file's text (``excel-fr`` starts with the byte-order mark ``\ufeff``).
-    """
-    if style not in CSV_STYLES:
-        msg = f"csv style must be one of {', '.join(CSV_STYLES)}, got {style!r}."
-        raise InputError(msg)
-    safe = neutralise_formulas(frame)
-    if style == "excel-fr":
-        return "\ufeff" + safe.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
-    return safe.to_csv(index=False, lineterminator="\n")
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with text cells a spreadsheet would execute made inert.
-
-    A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return gets a leading apostrophe (``'=1+1``), which spreadsheets show as
-    text and never run (OWASP, CSV injection). Numeric columns are unchanged.
-
-    Parameters
-    ----------
-    frame
-        A table about to be written as CSV.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with the text cells neutralised (``frame`` itself if none needed it).
-    """
-    out = frame
-    for column in frame.columns:
-        values = frame[column]
-        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
-            continue
-        text = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
-        if text.any():
-            if out is frame:
-                out = frame.copy()
-            out[column] = [f"'{v}" if hit else v for v, hit in zip(values, text, strict=True)]
-    return out
-
-
 def with_robustness(allocation: pd.DataFrame, robustness: Robustness) -> pd.DataFrame:
     """Add the drive-time scenario columns to an allocation table (same agents, same order).
 

@@ -28,6 +28,7 @@ import hashlib
 import logging
 import math
 import os
+import secrets
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,6 +37,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from optimizer import settings
+from optimizer.csvout import csv_text
 from optimizer.errors import InputError
 from optimizer.model import HEAD_OFFICE
 from optimizer.pipeline import RunResult, destination_table, own_workplace_times
@@ -223,7 +225,12 @@ def precision_note() -> dict[str, object]:
 
 
 def check_key_file(path: str | Path, *, out_dir: str | Path) -> Path:
-    """Refuse a key file inside the output folder (or its hidden run folders); return it absolute.
+    """Refuse a key file where it must not go; return it absolute.
+
+    Refused: inside the output folder (or its hidden run folders), which is
+    meant to be shared; the folder itself or any folder; a path under a file;
+    a device, a pipe or a link; an existing file this tool did not write (a
+    key file starts with :data:`KEY_HEADER`).
 
     Parameters
     ----------
@@ -248,10 +255,44 @@ def check_key_file(path: str | Path, *, out_dir: str | Path) -> Path:
             "be shared. Keep the key apart, e.g. --key-file key.csv outside it."
         )
         raise InputError(msg)
-    if target.is_dir():
+    if folder in (target, target.resolve()) or target.is_dir():
         msg = f"--key-file: '{path}' is a folder. Give a file name, e.g. key.csv."
         raise InputError(msg)
+    for ancestor in target.parents:
+        if ancestor.exists() and not ancestor.is_dir():
+            msg = (
+                f"--key-file: '{path}' would be inside '{ancestor}', which is a file, not a "
+                "folder. Give a file name in a folder, e.g. key.csv."
+            )
+            raise InputError(msg)
+    if target.exists() or target.is_symlink():
+        if not target.is_file() or target.is_symlink():
+            msg = (
+                f"--key-file: '{path}' is not a regular file (a device, a pipe or a link): "
+                "the key is never written there. Give a new file name, e.g. key.csv."
+            )
+            raise InputError(msg)
+        if not _is_key_file(target):
+            msg = (
+                f"--key-file: '{path}' exists and is not a key file this tool wrote: it is "
+                "never replaced. Give a new file name, or move that file away."
+            )
+            raise InputError(msg)
     return target
+
+
+#: The header of a key file: a file that starts with it may be replaced by a new key.
+KEY_HEADER = "agent_id,pseudonym"
+
+
+def _is_key_file(path: Path) -> bool:
+    """Whether ``path`` is a key file this tool wrote (its first line is :data:`KEY_HEADER`)."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(len(KEY_HEADER) + 2)
+    except OSError:
+        return False
+    return first.rstrip(b"\r\n") == KEY_HEADER.encode()
 
 
 def write_key_file(table: pd.DataFrame, path: str | Path, *, out_dir: str | Path) -> Path:
@@ -262,7 +303,9 @@ def write_key_file(table: pd.DataFrame, path: str | Path, *, out_dir: str | Path
     table
         ``agent_id, pseudonym``.
     path
-        The CSV file to write (replaced if it exists).
+        The CSV file to write: a new file, or a key file this tool wrote
+        (:func:`check_key_file`); written to a private temporary file beside
+        it, then renamed.
     out_dir
         The run's output folder, which the file may not be in (it is shared).
 
@@ -273,10 +316,17 @@ def write_key_file(table: pd.DataFrame, path: str | Path, *, out_dir: str | Path
     """
     target = check_key_file(path, out_dir=out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(table.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
-    temporary.chmod(0o600)
-    temporary.replace(target)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # created new and private (O_EXCL: never through a file or link already there)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(csv_text(table[["agent_id", "pseudonym"]]))
+        check_key_file(path, out_dir=out_dir)  # nothing put there meanwhile
+        temporary.replace(target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     logger.info("wrote the key of %d pseudonyms to %s", len(table), target)
     return target
 

@@ -54,11 +54,12 @@ def test_a_run_replaces_the_tool_files_and_keeps_the_users(tmp_path) -> None:
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     (out / "mine").mkdir()
     (out / "mine" / "draft.csv").write_text("a,b\n", encoding="utf-8")
-    (out / ".allocation.csv.k2j4.tmp").write_bytes(b"x" * 1000)  # an old writer's leftover
+    # an old writer's leftover, as its tempfile.mkstemp named them (8 of a-z0-9_)
+    (out / ".allocation.csv.k2j4x7_q.tmp").write_bytes(b"x" * 1000)
     assert CliRunner().invoke(main, ["--out", str(out), "-q", "--no-maps"]).exit_code == 0
     names = sorted(p.name for p in out.iterdir())
     assert FRONTIER_FILE not in names and "map.html" not in names
-    assert ".allocation.csv.k2j4.tmp" not in names
+    assert ".allocation.csv.k2j4x7_q.tmp" not in names
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (out / "mine" / "draft.csv").read_text(encoding="utf-8") == "a,b\n"
     files = _own(out)

@@ -36,7 +36,7 @@ def parse_scheduler(scheduler: str) -> tuple[str, int | str]:
     text = scheduler.strip()
     if text == "local" or text.startswith("local:"):
         count = text.partition(":")[2] or str(min(DEFAULT_LOCAL_WORKERS, os.cpu_count() or 1))
-        if not count.isdigit() or int(count) < 1:
+        if not (count.isascii() and count.isdigit()) or int(count) < 1:
             msg = f"--scheduler {scheduler}: give local:N with N workers >= 1 (e.g. local:2)."
             raise InputError(msg)
         cores = os.cpu_count() or 1
