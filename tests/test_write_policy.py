@@ -48,13 +48,13 @@ def test_a_key_file_on_a_device_or_a_pipe_is_refused(tmp_path: Path, kind: str) 
         os.mknod(target, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a null device, here
     else:
         os.mkfifo(target)
-    before = os.stat(target)
+    before = target.stat()
     code, output = invoke(
         "--out", str(tmp_path / "out"), "--pseudonymise", "s", "--key-file", str(target)
     )
     assert code == 2 and "Traceback" not in output, output
     assert "not a regular file" in output
-    after = os.stat(target)
+    after = target.stat()
     assert stat.S_IFMT(after.st_mode) == stat.S_IFMT(before.st_mode)
     assert after.st_ino == before.st_ino
     assert not (tmp_path / "out").exists()  # refused before any work
