@@ -53,6 +53,7 @@ from optimizer.network import (
 )
 from optimizer.options import (
     DEFAULT_DAY_BONUS,
+    DEFAULT_DAY_CHANGE_PENALTY,
     DEFAULT_MIN_SAVING,
     DEFAULT_MOVE_PENALTY,
     DEFAULT_PREFERENCE_BONUS,
@@ -426,6 +427,16 @@ class _OneLineErrors(click.Group):
     metavar="M",
     help="With --previous: minutes a week a move must gain to be made.",
 )
+@click.option(
+    "--day-change-penalty",
+    type=_Finite(min=0, max=MINUTES_A_WEEK),
+    default=DEFAULT_DAY_CHANGE_PENALTY,
+    show_default=True,
+    metavar="M",
+    help="With --previous: minutes a week each previous weekday an agent keeps at its "
+    "telecentre is worth (read from the schedule.csv next to the previous allocation), so a "
+    "change of weekday must gain that much.",
+)
 @click.option("--no-maps", is_flag=True, help="Do not draw map.png and map.html.")
 @click.option(
     "--csv-style",
@@ -503,6 +514,7 @@ def main(
     day_bonus: float,
     previous: Path | None,
     move_penalty: float,
+    day_change_penalty: float,
     no_maps: bool,
     csv_style: CsvStyle,
     salt: str | None,
@@ -623,6 +635,12 @@ def main(
         ):
             msg = "--move-penalty weighs moves from a previous plan: give --previous FILE too."
             raise InputError(msg)
+        if previous is None and _given(ctx, "day_change_penalty"):
+            msg = (
+                "--day-change-penalty weighs weekday changes from a previous plan: give "
+                "--previous FILE too."
+            )
+            raise InputError(msg)
         options = PlanOptions(
             select=select,
             select_by="commute" if select_by == "commute" else "saving",
@@ -635,6 +653,7 @@ def main(
             max_open=max_open,
             day_bonus=day_bonus,
             move_penalty=move_penalty,
+            day_change_penalty=day_change_penalty,
             dedicated_desks=dedicated_desks,
             engine="cp-sat" if engine == "cp-sat" else "flow",
             time_limit_s=time_limit,
@@ -764,12 +783,7 @@ def main(
     )
     replan = replan_summary(result)
     if replan is not None:
-        click.echo(
-            f"Re-plan from {replan['previous_file']}: {replan['stayed']} stayed, "
-            f"{replan['moved']} moved, {replan['added']} newly placed, {replan['removed']} "
-            f"no longer placed, {replan['joined']} joined, {replan['left']} left "
-            f"(move penalty {replan['move_penalty']:g} min a week)."
-        )
+        click.echo(replan_line(replan))
         if replan["warning"]:
             click.echo(f"WARNING: {replan['warning']}")
     if rank:
@@ -1065,12 +1079,45 @@ def calibrate_command(
     click.echo(f"Wrote {out}; use it with: assign --speed-profile {out}")
 
 
+def replan_line(replan: dict[str, Any]) -> str:
+    """Say in one console line what a re-plan changed (:func:`optimizer.report.replan_summary`).
+
+    Parameters
+    ----------
+    replan
+        The summary's ``replan`` section.
+
+    Returns
+    -------
+    str
+        Who kept their telecentre and weekdays, changed weekdays, moved, joined, left.
+    """
+    if replan["stayed_other_weekdays"] is None:
+        stayed = (
+            f"{replan['stayed']} kept their telecentre (weekdays not compared: no schedule.csv "
+            "next to the previous allocation)"
+        )
+    else:
+        stayed = (
+            f"{replan['stayed_same_weekdays']} kept their telecentre and weekdays, "
+            f"{replan['stayed_other_weekdays']} kept their telecentre on other weekdays"
+        )
+    return (
+        f"Re-plan from {replan['previous_file']}: {stayed}, {replan['moved']} moved, "
+        f"{replan['added']} newly placed, {replan['removed']} no longer placed, "
+        f"{replan['joined']} joined, {replan['left']} left (move penalty "
+        f"{replan['move_penalty']:g} min a week, day-change penalty "
+        f"{replan['day_change_penalty']:g} min a week a weekday)."
+    )
+
+
 #: Options a national run has no use for: refused when given, never silently ignored.
 _NOT_NATIONAL = (
     ("--engine", "engine"),
     ("--preference-bonus", "preference_bonus"),
     ("--day-bonus", "day_bonus"),
     ("--move-penalty", "move_penalty"),
+    ("--day-change-penalty", "day_change_penalty"),
     ("--select-by", "select_by"),
     ("--rank", "rank"),
 )

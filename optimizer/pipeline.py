@@ -37,7 +37,7 @@ from optimizer.model import (
 )
 from optimizer.network import Progress, RoadNetwork
 from optimizer.options import PlanOptions
-from optimizer.replan import incumbent_pairs
+from optimizer.replan import incumbent_pairs, previous_days
 from optimizer.schedule import WeeklyPlan, dedicated_plan, solve_weekly, usable_pairs
 from optimizer.travel import TravelTable, travel_table
 
@@ -176,7 +176,8 @@ def run(
         the ``assign`` command).
     previous
         Re-plan: the previous allocation (:func:`optimizer.replan.read_previous_allocation`);
-        keeping an agent where it was is worth ``options.move_penalty``.
+        keeping an agent where it was is worth ``options.move_penalty``, and each
+        of its previous weekdays kept there ``options.day_change_penalty``.
     sources
         Descriptions of where the inputs came from, copied into the result.
     progress
@@ -274,12 +275,19 @@ def run(
     if opts.select is not None and opts.select_by == "commute":
         problem = problem.with_rules(excluded=by_commute(problem, opts.select, usable))
     mode = "minimax" if opts.minimax else "choose" if choosing else "assignment"
+    kept = None if previous is None else previous_days(previous, agents["agent_id"].tolist())
     if opts.minimax and not opts.dedicated_desks:
-        plan = solve_minimax_weekly(problem, desks, **_weekly_arguments(opts, allowed, preferred))
+        plan = solve_minimax_weekly(
+            problem, desks, **_weekly_arguments(opts, allowed, preferred, kept)
+        )
     elif opts.minimax:
         check_feasible(problem)
         plan = dedicated_plan(
-            solve_minimax(problem), desks, allowed_days=allowed, preferred_days=preferred
+            solve_minimax(problem),
+            desks,
+            allowed_days=allowed,
+            preferred_days=preferred,
+            kept_days=kept,
         )
     else:
         plan = solve_plan(
@@ -290,6 +298,7 @@ def run(
             preferred_days=preferred,
             max_open=opts.max_open,
             opening_cost=opening_cost,
+            kept_days=kept,
         )
     plan = replace(plan, assignment=_closed_days_reasons(plan.assignment, eligible, usable))
     plan = replace(plan, assignment=_off_network_reasons(plan.assignment, travel, opts.max_snap_m))
@@ -394,6 +403,7 @@ def solve_plan(
     preferred_days: np.ndarray | None = None,
     max_open: int | None = None,
     opening_cost: np.ndarray | None = None,
+    kept_days: np.ndarray | None = None,
 ) -> WeeklyPlan:
     """Solve one problem under the options' capacity policy (not minimax).
 
@@ -414,6 +424,9 @@ def solve_plan(
         ``(n_agents, 5)`` booleans, or None.
     max_open, opening_cost
         Choose telecentres (see :func:`optimizer.schedule.solve_weekly`).
+    kept_days
+        Re-plans: ``(n_agents, 5)`` previous weekdays, each worth
+        ``options.day_change_penalty`` when kept at the previous telecentre.
 
     Returns
     -------
@@ -427,7 +440,7 @@ def solve_plan(
             desks,
             max_open=max_open,
             opening_cost=opening_cost,
-            **_weekly_arguments(options, allowed_days, preferred_days),
+            **_weekly_arguments(options, allowed_days, preferred_days, kept_days),
         )
     opened: np.ndarray | None = None
     if choosing:
@@ -445,6 +458,7 @@ def solve_plan(
         allowed_days=allowed_days,
         preferred_days=preferred_days,
         open_telecentres=opened,
+        kept_days=kept_days,
     )
 
 
@@ -614,12 +628,17 @@ def _plan_inputs(
 
 
 def _weekly_arguments(
-    options: PlanOptions, allowed: np.ndarray | None, preferred: np.ndarray | None
+    options: PlanOptions,
+    allowed: np.ndarray | None,
+    preferred: np.ndarray | None,
+    kept: np.ndarray | None = None,
 ) -> dict[str, Any]:
     return {
         "allowed_days": allowed,
         "preferred_days": preferred,
         "day_bonus": options.day_bonus,
+        "kept_days": kept,
+        "keep_bonus": options.day_change_penalty if kept is not None else 0.0,
         "engine": options.engine,
         "time_limit_s": options.time_limit_s,
     }

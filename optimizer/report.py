@@ -128,26 +128,53 @@ def replan_summary(
     Returns
     -------
     dict or None
-        ``previous_file, move_penalty, matched, stayed, moved, added, removed,
-        joined, left`` and ``warning`` (when no agent matched), or None when
-        the run is not a re-plan.
+        ``previous_file, move_penalty, day_change_penalty,
+        previous_weekdays_known, matched, stayed, stayed_same_weekdays,
+        stayed_other_weekdays, moved, added, removed, joined, left`` and
+        ``warning`` (when no agent matched), or None when the run is not a
+        re-plan.
     """
     if result.previous is None:
         return None
     allocation = allocation_table(result) if allocation is None else allocation
-    changes = changes_table(
-        result.previous,
-        allocation,
-        result.telecentres,
-        move_penalty=result.problem.move_penalty,
-    )
+    changes = replan_changes(result, allocation)
     source = result.sources.get("previous_file", "given")
     return {
         "previous_file": source,
         "move_penalty": result.problem.move_penalty,
+        "day_change_penalty": result.options.day_change_penalty,
+        "previous_weekdays_known": bool(result.previous.attrs.get("weekdays_known", False)),
         **replan_counts(changes, result.previous, allocation),
         "warning": no_match_warning(result.previous, list(result.problem.agent_ids), source),
     }
+
+
+def replan_changes(result: RunResult, allocation: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Build the ``changes.csv`` table of a re-plan (:func:`optimizer.replan.changes_table`).
+
+    Parameters
+    ----------
+    result
+        A re-plan's result (``result.previous`` given).
+    allocation
+        The allocation table of the true ids, if already computed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+    """
+    if result.previous is None:
+        msg = "not a re-plan: no previous allocation"
+        raise ValueError(msg)
+    return changes_table(
+        result.previous,
+        allocation_table(result) if allocation is None else allocation,
+        result.telecentres,
+        move_penalty=result.problem.move_penalty,
+        schedule=result.plan.schedule_table() if result.plan is not None else None,
+        day_change_penalty=result.options.day_change_penalty,
+    )
 
 
 def _embedded(result: RunResult, key: str, name: str) -> bool:
@@ -936,12 +963,7 @@ def write_outputs(
     if result.plan is not None:
         tables[SCHEDULE_FILE] = result.plan.schedule_table()
     if result.previous is not None:
-        tables[CHANGES_FILE] = changes_table(
-            result.previous,
-            allocation_table(result),
-            result.telecentres,
-            move_penalty=result.problem.move_penalty,
-        )
+        tables[CHANGES_FILE] = replan_changes(result)
     if frontier is not None:
         tables[FRONTIER_FILE] = frontier
         if pseudonymise_salt is not None:  # each limit and longest drive is one agent's drive
