@@ -416,8 +416,9 @@ class _OneLineErrors(click.Group):
     "--previous",
     type=click.Path(path_type=Path),
     default=None,
-    help="Re-plan from this earlier allocation.csv, moving as few agents as is worth it; "
-    "writes changes.csv.",
+    help="Re-plan from this earlier allocation.csv (and the schedule.csv and telecentres.csv "
+    "next to it, when there), moving as few agents and changing as few weekdays as is worth "
+    "it; writes changes.csv.",
 )
 @click.option(
     "--move-penalty",
@@ -798,7 +799,10 @@ def main(
         click.echo(
             f"Drive times {speed_uncertainty:g} % off ({info['scenarios']} scenarios): "
             f"{info['assigned_agents_holding']} of {holding} "
-            f"keep their telecentre in every scenario; the plan saves "
+            f"keep their telecentre in every scenario ({info['assigned_agents_holding_exactly']} "
+            f"themselves, {info['assigned_agents_twin_swap']} by a tie: an identical twin, same "
+            f"home, days and rules, takes their place), {info['assigned_agents_flipping']} "
+            f"change it as drive times change; the plan saves "
             f"{info['plan_saving_week_low']:,.0f} to {info['plan_saving_week_high']:,.0f} minutes "
             "a week."
         )

@@ -858,7 +858,10 @@ def with_robustness(allocation: pd.DataFrame, robustness: Robustness) -> pd.Data
     Returns
     -------
     pandas.DataFrame
-        The table with ``plan_holds`` (yes / no), ``scenarios_same``,
+        The table with ``plan_holds`` (yes / no: the agent, or an identical
+        twin of it, keeps its telecentre in every scenario),
+        ``scenarios_same``, ``scenarios_twin_swap`` (scenarios in which it
+        traded places with an identical twin: a tie, not a flip),
         ``saving_week_low`` and ``saving_week_high``.
     """
     extra = robustness.agents
@@ -867,7 +870,7 @@ def with_robustness(allocation: pd.DataFrame, robustness: Robustness) -> pd.Data
         raise RuntimeError(msg)
     out = allocation.copy()
     out["plan_holds"] = np.where(extra["holds"].to_numpy(), "yes", "no")
-    for column in ("scenarios_same", "saving_week_low", "saving_week_high"):
+    for column in ("scenarios_same", "scenarios_twin_swap", "saving_week_low", "saving_week_high"):
         out[column] = extra[column].to_numpy()
     return out
 
@@ -914,8 +917,10 @@ def write_outputs(
         Also draw ``map.png`` and ``map.html`` (:mod:`optimizer.maps`).
     robustness
         Drive-time scenarios (:func:`optimizer.uncertainty.assess`): adds
-        ``plan_holds``, ``scenarios_same``, ``saving_week_low`` and
-        ``saving_week_high`` to ``allocation.csv`` and a
+        ``plan_holds``, ``scenarios_same``, ``scenarios_twin_swap``,
+        ``saving_week_low`` and ``saving_week_high`` to ``allocation.csv`` (a
+        shared run counts twin swaps in ``scenarios_same``, keeps neither
+        that column nor the savings' range) and a
         ``drive_time_uncertainty`` section to ``summary.json``.
     csv_style
         How the CSV files are written (:func:`csv_text`).
@@ -938,8 +943,12 @@ def write_outputs(
     if pseudonymise_salt is not None:
         allocation = allocation_table(shown)
         if robustness is not None:  # the scenarios' savings are the true homes': not shared
-            allocation = with_robustness(allocation, robustness).drop(
-                columns=["saving_week_low", "saving_week_high"]
+            allocation = with_robustness(allocation, robustness)
+            # nor the twin swaps: they would say which agents share a home point (counted in
+            # scenarios_same instead: the agent or a twin of it kept the place)
+            allocation["scenarios_same"] += allocation["scenarios_twin_swap"]
+            allocation = allocation.drop(
+                columns=["saving_week_low", "saving_week_high", "scenarios_twin_swap"]
             )
         # a commune's exact extent would name it: whole 5 km only
         allocation["location_precision_m"] = (
