@@ -414,6 +414,34 @@ def test_replan_after_a_desk_cut_keeps_weekdays_and_counts_them(tmp_path) -> Non
     assert saved == ["optimal", "optimal"]
 
 
+def test_replan_without_the_previous_schedule_compares_telecentres_only(tmp_path) -> None:
+    # an allocation.csv copied alone: its weekdays are not known, and the line says so
+    _run(["--no-maps"], tmp_path / "first")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / ALLOCATION_FILE).write_bytes((tmp_path / "first" / ALLOCATION_FILE).read_bytes())
+    sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
+    sites[sites["telecentre_id"] != "villefort"].to_csv(tmp_path / "sites.csv", index=False)
+    args = ["--telecentres", str(tmp_path / "sites.csv"), "--no-maps"]
+    result = CliRunner().invoke(
+        main, [*args, "--previous", str(alone / ALLOCATION_FILE), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    before = pd.read_csv(alone / ALLOCATION_FILE, keep_default_na=False)
+    after = pd.read_csv(tmp_path / "o" / ALLOCATION_FILE, keep_default_na=False)
+    same = (before["telecentre_id"] != "") & (before["telecentre_id"] == after["telecentre_id"])
+    assert (
+        f"{int(same.sum())} kept their telecentre (weekdays not compared: no schedule.csv next "
+        "to the previous allocation)" in result.output
+    )
+    replan = json.loads((tmp_path / "o" / SUMMARY_FILE).read_text())["replan"]
+    assert replan["previous_weekdays_known"] is False
+    assert replan["stayed_same_weekdays"] is None and replan["stayed_other_weekdays"] is None
+    changes = pd.read_csv(tmp_path / "o" / "changes.csv", keep_default_na=False)
+    assert "other_weekdays" not in set(changes["change"])
+    assert (changes["previous_weekdays"] == "").all()
+
+
 def test_previous_allocation_must_be_ours(tmp_path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("id,site\n1,a\n")
