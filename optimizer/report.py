@@ -165,8 +165,8 @@ def replan_changes(result: RunResult, allocation: pd.DataFrame | None = None) ->
         The table.
     """
     if result.previous is None:
-        msg = "not a re-plan: no previous allocation"
-        raise ValueError(msg)
+        msg = "changes asked of a run that is no re-plan (no previous allocation); this is a bug."
+        raise RuntimeError(msg)
     return changes_table(
         result.previous,
         allocation_table(result) if allocation is None else allocation,
