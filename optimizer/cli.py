@@ -54,6 +54,7 @@ from optimizer.network import (
 )
 from optimizer.options import (
     DEFAULT_DAY_BONUS,
+    DEFAULT_DAY_CHANGE_PENALTY,
     DEFAULT_MIN_SAVING,
     DEFAULT_MOVE_PENALTY,
     DEFAULT_PREFERENCE_BONUS,
@@ -453,8 +454,9 @@ class _OneLineErrors(click.Group):
     "--previous",
     type=click.Path(path_type=Path),
     default=None,
-    help="Re-plan from this earlier allocation.csv, moving as few agents as is worth it; "
-    "writes changes.csv.",
+    help="Re-plan from this earlier allocation.csv (and the schedule.csv and telecentres.csv "
+    "next to it, when there), moving as few agents and changing as few weekdays as is worth "
+    "it; writes changes.csv.",
 )
 @click.option(
     "--move-penalty",
@@ -463,6 +465,16 @@ class _OneLineErrors(click.Group):
     show_default=True,
     metavar="M",
     help="With --previous: minutes a week a move must gain to be made.",
+)
+@click.option(
+    "--day-change-penalty",
+    type=_Finite(min=0, max=MINUTES_A_WEEK),
+    default=DEFAULT_DAY_CHANGE_PENALTY,
+    show_default=True,
+    metavar="M",
+    help="With --previous: minutes a week each previous weekday an agent keeps at its "
+    "telecentre is worth (read from the schedule.csv next to the previous allocation), so a "
+    "change of weekday must gain that much.",
 )
 @click.option(
     "--seed",
@@ -552,6 +564,7 @@ def main(
     previous: Path | None,
     move_penalty: float,
     seed: int,
+    day_change_penalty: float,
     no_maps: bool,
     csv_style: CsvStyle,
     salt: str | None,
@@ -688,6 +701,12 @@ def main(
         ):
             msg = "--move-penalty weighs moves from a previous plan: give --previous FILE too."
             raise InputError(msg)
+        if previous is None and _given(ctx, "day_change_penalty"):
+            msg = (
+                "--day-change-penalty weighs weekday changes from a previous plan: give "
+                "--previous FILE too."
+            )
+            raise InputError(msg)
         options = PlanOptions(
             select=select,
             select_by="commute" if select_by == "commute" else "saving",
@@ -700,6 +719,7 @@ def main(
             max_open=max_open,
             day_bonus=day_bonus,
             move_penalty=move_penalty,
+            day_change_penalty=day_change_penalty,
             dedicated_desks=dedicated_desks,
             engine="cp-sat" if engine == "cp-sat" else "flow",
             time_limit_s=time_limit,
@@ -843,12 +863,7 @@ def main(
         )
     replan = replan_summary(result)
     if replan is not None:
-        click.echo(
-            f"Re-plan from {replan['previous_file']}: {replan['stayed']} stayed, "
-            f"{replan['moved']} moved, {replan['added']} newly placed, {replan['removed']} "
-            f"no longer placed, {replan['joined']} joined, {replan['left']} left "
-            f"(move penalty {replan['move_penalty']:g} min a week)."
-        )
+        click.echo(replan_line(replan))
         if replan["warning"]:
             click.echo(f"WARNING: {replan['warning']}")
     if rank:
@@ -863,7 +878,10 @@ def main(
         click.echo(
             f"Drive times {speed_uncertainty:g} % off ({info['scenarios']} scenarios): "
             f"{info['assigned_agents_holding']} of {holding} "
-            f"keep their telecentre in every scenario; the plan saves "
+            f"keep their telecentre in every scenario ({info['assigned_agents_holding_exactly']} "
+            f"themselves, {info['assigned_agents_twin_swap']} by a tie: an identical twin, same "
+            f"home, days and rules, takes their place), {info['assigned_agents_flipping']} "
+            f"change it as drive times change; the plan saves "
             f"{info['plan_saving_week_low']:,.0f} to {info['plan_saving_week_high']:,.0f} minutes "
             "a week."
         )
@@ -1144,12 +1162,45 @@ def calibrate_command(
     click.echo(f"Wrote {out}; use it with: assign --speed-profile {out}")
 
 
+def replan_line(replan: dict[str, Any]) -> str:
+    """Say in one console line what a re-plan changed (:func:`optimizer.report.replan_summary`).
+
+    Parameters
+    ----------
+    replan
+        The summary's ``replan`` section.
+
+    Returns
+    -------
+    str
+        Who kept their telecentre and weekdays, changed weekdays, moved, joined, left.
+    """
+    if replan["stayed_other_weekdays"] is None:
+        stayed = (
+            f"{replan['stayed']} kept their telecentre (weekdays not compared: no schedule.csv "
+            "next to the previous allocation)"
+        )
+    else:
+        stayed = (
+            f"{replan['stayed_same_weekdays']} kept their telecentre and weekdays, "
+            f"{replan['stayed_other_weekdays']} kept their telecentre on other weekdays"
+        )
+    return (
+        f"Re-plan from {replan['previous_file']}: {stayed}, {replan['moved']} moved, "
+        f"{replan['added']} newly placed, {replan['removed']} no longer placed, "
+        f"{replan['joined']} joined, {replan['left']} left (move penalty "
+        f"{replan['move_penalty']:g} min a week, day-change penalty "
+        f"{replan['day_change_penalty']:g} min a week a weekday)."
+    )
+
+
 #: Options a national run has no use for: refused when given, never silently ignored.
 _NOT_NATIONAL = (
     ("--engine", "engine"),
     ("--preference-bonus", "preference_bonus"),
     ("--day-bonus", "day_bonus"),
     ("--move-penalty", "move_penalty"),
+    ("--day-change-penalty", "day_change_penalty"),
     ("--select-by", "select_by"),
     ("--rank", "rank"),
     ("--seed", "seed"),

@@ -38,6 +38,9 @@ DEFAULT_DAY_BONUS = 5.0
 DEFAULT_MOVE_PENALTY = 60.0
 #: Default seed of the draw that settles the last ties (:mod:`optimizer.ties`).
 DEFAULT_SEED = 2015
+#: Default penalty of each weekday an agent staying at its telecentre loses in a re-plan,
+#: minutes a week (a quarter of the move penalty: a changed weekday disturbs less than a move).
+DEFAULT_DAY_CHANGE_PENALTY = 15.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class PlanOptions:
         Minutes a week each granted preferred weekday is worth.
     move_penalty
         Re-plans: minutes a week a move must gain to be made.
+    day_change_penalty
+        Re-plans: minutes a week each previous weekday an agent keeps at its
+        previous telecentre is worth, so a change of weekday must gain that much.
     dedicated_desks
         One desk per agent for the whole week (schemes that rent desks full
         time) instead of desks shared by weekday (default).
@@ -100,6 +106,7 @@ class PlanOptions:
     max_open: int | None = None
     day_bonus: float = DEFAULT_DAY_BONUS
     move_penalty: float = DEFAULT_MOVE_PENALTY
+    day_change_penalty: float = DEFAULT_DAY_CHANGE_PENALTY
     dedicated_desks: bool = False
     engine: Engine = "flow"
     time_limit_s: float = settings.SOLVER_TIME_LIMIT_S
@@ -122,6 +129,7 @@ class PlanOptions:
             (self.max_open is None or self.max_open >= 0, "max_open must be 0 or more"),
             (self.day_bonus >= 0, "day_bonus must be 0 or more"),
             (self.move_penalty >= 0, "move_penalty must be 0 or more"),
+            (self.day_change_penalty >= 0, "day_change_penalty must be 0 or more"),
             (self.engine in ENGINES, f"engine must be one of {', '.join(ENGINES)}"),
             (self.time_limit_s > 0, "time_limit_s must be positive"),
             (self.max_snap_m > 0, "max_snap_m must be positive"),

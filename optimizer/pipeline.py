@@ -38,7 +38,7 @@ from optimizer.model import (
 )
 from optimizer.network import Progress, RoadNetwork
 from optimizer.options import PlanOptions
-from optimizer.replan import incumbent_pairs
+from optimizer.replan import incumbent_pairs, previous_days
 from optimizer.schedule import WeeklyPlan, dedicated_plan, solve_weekly, usable_pairs
 from optimizer.ties import (
     DECIDED_BY,
@@ -221,7 +221,8 @@ def run(
         the ``assign`` command).
     previous
         Re-plan: the previous allocation (:func:`optimizer.replan.read_previous_allocation`);
-        keeping an agent where it was is worth ``options.move_penalty``.
+        keeping an agent where it was is worth ``options.move_penalty``, and each
+        of its previous weekdays kept there ``options.day_change_penalty``.
     sources
         Descriptions of where the inputs came from, copied into the result.
     progress
@@ -330,12 +331,19 @@ def run(
             excluded=by_commute(problem, opts.select, usable, rank=order.rank)
         )
     mode = "minimax" if opts.minimax else "choose" if choosing else "assignment"
+    kept = None if previous is None else previous_days(previous, agents["agent_id"].tolist())
     if opts.minimax and not opts.dedicated_desks:
-        plan = solve_minimax_weekly(problem, desks, **_weekly_arguments(opts, allowed, preferred))
+        plan = solve_minimax_weekly(
+            problem, desks, **_weekly_arguments(opts, allowed, preferred, kept)
+        )
     elif opts.minimax:
         check_feasible(problem)
         plan = dedicated_plan(
-            solve_minimax(problem), desks, allowed_days=allowed, preferred_days=preferred
+            solve_minimax(problem),
+            desks,
+            allowed_days=allowed,
+            preferred_days=preferred,
+            kept_days=kept,
         )
     else:
         plan = solve_plan(
@@ -346,8 +354,11 @@ def run(
             preferred_days=preferred,
             max_open=opts.max_open,
             opening_cost=opening_cost,
+            kept_days=kept,
         )
-    plan, ties = _settled(plan, order, allowed, preferred)
+    plan, ties = _settled(
+        plan, order, allowed, preferred, kept if opts.day_change_penalty > 0 else None
+    )
     plan = replace(plan, assignment=_closed_days_reasons(plan.assignment, eligible, usable))
     plan = replace(plan, assignment=_off_network_reasons(plan.assignment, travel, opts.max_snap_m))
     plan = replace(plan, assignment=_must_first_reasons(plan.assignment))
@@ -381,12 +392,18 @@ def _settled(
     order: TieOrder,
     allowed: np.ndarray | None,
     preferred: np.ndarray | None,
+    kept_days: np.ndarray | None,
 ) -> tuple[WeeklyPlan, TieReport]:
     """Settle the plan's ties by the rule (:func:`optimizer.ties.settle_ties`) and name them."""
     problem = plan.assignment.problem
     in_objective = problem.tie_scale > 1  # the engines that could carry it kept it
     untied = problem.untied_problem()
-    days_rules = {"allowed": allowed, "preferred": preferred}
+    kept = None
+    if kept_days is not None and problem.incumbent is not None:
+        before = np.full(problem.n_agents, -1, dtype=np.int64)
+        before[np.asarray(problem.incumbent[0], np.int64)] = problem.incumbent[1]
+        kept = (np.asarray(kept_days, bool) & (before >= 0)[:, None], before)
+    days_rules: dict[str, Any] = {"allowed": allowed, "preferred": preferred, "kept": kept}
     telecentre, days, exchanges = settle_ties(
         untied, plan.assignment.telecentre, plan.days, order, **days_rules
     )
@@ -509,6 +526,7 @@ def solve_plan(
     preferred_days: np.ndarray | None = None,
     max_open: int | None = None,
     opening_cost: np.ndarray | None = None,
+    kept_days: np.ndarray | None = None,
 ) -> WeeklyPlan:
     """Solve one problem under the options' capacity policy (not minimax).
 
@@ -529,6 +547,9 @@ def solve_plan(
         ``(n_agents, 5)`` booleans, or None.
     max_open, opening_cost
         Choose telecentres (see :func:`optimizer.schedule.solve_weekly`).
+    kept_days
+        Re-plans: ``(n_agents, 5)`` previous weekdays, each worth
+        ``options.day_change_penalty`` when kept at the previous telecentre.
 
     Returns
     -------
@@ -542,7 +563,7 @@ def solve_plan(
             desks,
             max_open=max_open,
             opening_cost=opening_cost,
-            **_weekly_arguments(options, allowed_days, preferred_days),
+            **_weekly_arguments(options, allowed_days, preferred_days, kept_days),
         )
     opened: np.ndarray | None = None
     if choosing:
@@ -560,6 +581,7 @@ def solve_plan(
         allowed_days=allowed_days,
         preferred_days=preferred_days,
         open_telecentres=opened,
+        kept_days=kept_days,
     )
 
 
@@ -739,12 +761,17 @@ def _plan_inputs(
 
 
 def _weekly_arguments(
-    options: PlanOptions, allowed: np.ndarray | None, preferred: np.ndarray | None
+    options: PlanOptions,
+    allowed: np.ndarray | None,
+    preferred: np.ndarray | None,
+    kept: np.ndarray | None = None,
 ) -> dict[str, Any]:
     return {
         "allowed_days": allowed,
         "preferred_days": preferred,
         "day_bonus": options.day_bonus,
+        "kept_days": kept,
+        "keep_bonus": options.day_change_penalty if kept is not None else 0.0,
         "engine": options.engine,
         "time_limit_s": options.time_limit_s,
     }

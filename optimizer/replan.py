@@ -4,7 +4,11 @@ After a change (a telecentre closes, capacities change, volunteers join or
 leave) the plan is solved again with each agent's previous telecentre as its
 incumbent: keeping an agent where it was is worth ``move_penalty`` (minutes a
 week) in the objective, so an agent moves only when the plan gains more than
-that. :func:`changes_table` then says who moves, from where, to where, and why.
+that. Its weekdays are read from the ``schedule.csv`` next to the previous
+allocation: each one it keeps at the same telecentre is worth
+``day_change_penalty`` (minutes a week), so its weekdays change only when the
+plan gains more than that a day. :func:`changes_table` then says who moves or
+changes weekdays, from where, to where, and why.
 """
 
 from __future__ import annotations
@@ -18,9 +22,20 @@ import pandas as pd
 
 from optimizer.csvout import restore_cell
 from optimizer.errors import InputError
-from optimizer.inputs import read_table
+from optimizer.inputs import WEEKDAYS, read_table
 
-CHANGES_COLUMNS = ["agent_id", "change", "previous_telecentre_id", "telecentre_id", "why"]
+CHANGES_COLUMNS = [
+    "agent_id",
+    "change",
+    "previous_telecentre_id",
+    "telecentre_id",
+    "previous_weekdays",
+    "weekdays",
+    "why",
+]
+#: The files of the previous run read next to its allocation.csv, when there.
+PREVIOUS_SCHEDULE = "schedule.csv"
+PREVIOUS_TELECENTRES = "telecentres.csv"
 
 
 def read_previous_allocation(path: str | Path) -> pd.DataFrame:
@@ -34,7 +49,12 @@ def read_previous_allocation(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``agent_id, telecentre_id`` of every agent in it ("" when not assigned).
+        ``agent_id, telecentre_id, weekdays`` of every agent in it (""
+        when not assigned; ``weekdays`` ``|``-joined, from the
+        ``schedule.csv`` next to it). ``attrs["weekdays_known"]`` says whether
+        that schedule was there; ``attrs["desks"]`` maps each telecentre of
+        the ``telecentres.csv`` next to it to its 5 desks per weekday (empty
+        when that file is not there).
     """
     path = Path(path)
     if not path.is_file():
@@ -49,16 +69,96 @@ def read_previous_allocation(path: str | Path) -> pd.DataFrame:
         raise InputError(msg)
     assigned = table["status"].str.strip() == "assigned"
     # ids the report neutralised for spreadsheets ('=1+1) are read back as given (=1+1)
-    ids = {
-        column: table[column].str.strip().map(restore_cell)
-        for column in ("agent_id", "telecentre_id")
-    }
-    return pd.DataFrame(
+    ids = {column: _ids(table[column]) for column in ("agent_id", "telecentre_id")}
+    out = pd.DataFrame(
         {
             "agent_id": ids["agent_id"],
             "telecentre_id": np.where(assigned, ids["telecentre_id"], ""),
         }
     )
+    days = _previous_weekdays(path.with_name(PREVIOUS_SCHEDULE), out)
+    out["weekdays"] = [(days or {}).get(a, "") for a in out["agent_id"]]
+    out.attrs["weekdays_known"] = days is not None
+    out.attrs["desks"] = _previous_desks(path.with_name(PREVIOUS_TELECENTRES))
+    return out
+
+
+def _ids(column: pd.Series) -> pd.Series:
+    """Ids as written, those the report neutralised for spreadsheets ('=1+1) read back (=1+1)."""
+    return column.astype(str).str.strip().map(restore_cell)
+
+
+def _previous_weekdays(path: Path, allocation: pd.DataFrame) -> dict[str, str] | None:
+    """Each agent's ``|``-joined weekdays at its telecentre, from a previous ``schedule.csv``.
+
+    Rows at another telecentre than the allocation's (an edited allocation) are
+    left out. None when the file is not there.
+    """
+    if not path.is_file():
+        return None
+    table, _ = read_table(path)
+    missing = {"agent_id", "weekday", "telecentre_id"} - set(table.columns)
+    if missing:
+        msg = f"{path}: missing column(s) {', '.join(sorted(missing))}: is it a schedule.csv?"
+        raise InputError(msg)
+    day = table["weekday"].astype(str).str.strip().str.lower()
+    wrong = sorted(set(day) - set(WEEKDAYS))
+    if wrong:
+        msg = f"{path}: weekday '{wrong[0]}' is not one of {', '.join(WEEKDAYS)}."
+        raise InputError(msg)
+    where = dict(zip(allocation["agent_id"], allocation["telecentre_id"], strict=True))
+    agent, centre = _ids(table["agent_id"]), _ids(table["telecentre_id"])
+    found: dict[str, set[str]] = {}
+    for a, t, d in zip(agent, centre, day, strict=True):
+        if t and where.get(a) == t:
+            found.setdefault(a, set()).add(d)
+    return {a: "|".join(d for d in WEEKDAYS if d in got) for a, got in found.items()}
+
+
+def _previous_desks(path: Path) -> dict[str, tuple[int, ...]]:
+    """Each telecentre's desks per weekday, from a previous ``telecentres.csv`` (or {})."""
+    if not path.is_file():
+        return {}
+    try:
+        table, _ = read_table(path)
+        columns = [f"desks_{d}" for d in WEEKDAYS]
+        if "telecentre_id" not in table or not set(columns) <= set(table.columns):
+            return {}
+        desks = table[columns].apply(pd.to_numeric, errors="coerce")
+    except InputError:  # only explains a capacity cut: never a reason to fail
+        return {}
+    return {
+        str(t): tuple(int(v) for v in row)
+        for t, row in zip(_ids(table["telecentre_id"]), desks.to_numpy(), strict=True)
+        if not np.isnan(row).any()
+    }
+
+
+def previous_days(previous: pd.DataFrame, agent_ids: list[str]) -> np.ndarray:
+    """``(n_agents, 5)`` booleans: each current agent's weekdays in the previous plan.
+
+    Parameters
+    ----------
+    previous
+        From :func:`read_previous_allocation` (after :func:`match_previous`).
+    agent_ids
+        The current agents' ids, in problem order.
+
+    Returns
+    -------
+    numpy.ndarray
+        All False for agents not in it, or when its weekdays are not known.
+    """
+    index = {a: i for i, a in enumerate(agent_ids)}
+    out = np.zeros((len(agent_ids), 5), dtype=bool)
+    if "weekdays" not in previous:
+        return out
+    for agent, days in zip(previous["agent_id"], previous["weekdays"], strict=True):
+        if agent in index:
+            for day in str(days).split("|"):
+                if day:
+                    out[index[agent], WEEKDAYS.index(day)] = True
+    return out
 
 
 _PSEUDONYM = re.compile(r"^P[0-9a-f]{12}$")
@@ -156,8 +256,8 @@ def no_match_warning(previous: pd.DataFrame, agent_ids: list[str], source: str) 
 
 def replan_counts(
     changes: pd.DataFrame, previous: pd.DataFrame, allocation: pd.DataFrame
-) -> dict[str, int]:
-    """How many agents stayed, moved, were added or removed, joined and left.
+) -> dict[str, int | None]:
+    """How many agents stayed (on the same or other weekdays), moved, were added or removed.
 
     Parameters
     ----------
@@ -171,16 +271,23 @@ def replan_counts(
     Returns
     -------
     dict
-        ``stayed`` (same telecentre), ``moved``, ``added`` (newly given a
-        telecentre), ``removed`` (no longer given one), ``joined``, ``left``
-        and ``matched`` (agents in both plans).
+        ``stayed`` (same telecentre), ``stayed_same_weekdays`` and
+        ``stayed_other_weekdays`` (of those, None when the previous weekdays
+        are not known), ``moved``, ``added`` (newly given a telecentre),
+        ``removed`` (no longer given one), ``joined``, ``left`` and
+        ``matched`` (agents in both plans).
     """
     before = dict(zip(previous["agent_id"], previous["telecentre_id"], strict=True))
     now = dict(zip(allocation["agent_id"], allocation["telecentre_id"].fillna(""), strict=True))
     counts = changes["change"].value_counts()
+    stayed = sum(1 for a, t in before.items() if t and now.get(a) == t)
+    known = bool(previous.attrs.get("weekdays_known", False))
+    other = int(counts.get(OTHER_WEEKDAYS, 0))
     return {
         "matched": sum(a in now for a in before),
-        "stayed": sum(1 for a, t in before.items() if t and now.get(a) == t),
+        "stayed": stayed,
+        "stayed_same_weekdays": stayed - other if known else None,
+        "stayed_other_weekdays": other if known else None,
         **{k: int(counts.get(k, 0)) for k in ("moved", "added", "removed", "joined", "left")},
     }
 
@@ -218,8 +325,10 @@ def changes_table(
     telecentres: pd.DataFrame,
     *,
     move_penalty: float,
+    schedule: pd.DataFrame | None = None,
+    day_change_penalty: float = 0.0,
 ) -> pd.DataFrame:
-    """Who moves, from where, to where, and why, between two plans.
+    """Who moves or changes weekdays, from where, to where, and why, between two plans.
 
     Parameters
     ----------
@@ -228,46 +337,181 @@ def changes_table(
     allocation
         The new allocation table (:func:`optimizer.report.allocation_table`).
     telecentres
-        The current telecentres (``telecentre_id, capacity``).
+        The current telecentres (``telecentre_id`` and ``capacity``, or
+        ``desks_mon`` .. ``desks_fri``: desks each weekday).
     move_penalty
         The penalty used, for the explanation.
+    schedule
+        The new plan's ``schedule.csv`` table (``agent_id, weekday,
+        telecentre_id``); without it, or without the previous weekdays,
+        weekday changes are not listed.
+    day_change_penalty
+        The penalty per changed weekday used, for the explanation.
 
     Returns
     -------
     pandas.DataFrame
-        ``agent_id, change, previous_telecentre_id, telecentre_id, why``: one
-        row per agent whose telecentre changed, joined or left (``change`` is
-        ``moved``, ``removed``, ``added``, ``joined`` or ``left``).
+        ``agent_id, change, previous_telecentre_id, telecentre_id,
+        previous_weekdays, weekdays, why``: one row per agent whose telecentre
+        or weekdays changed, or who joined or left (``change`` is ``moved``,
+        ``removed``, ``added``, ``other_weekdays`` (same telecentre, other
+        weekdays), ``joined`` or ``left``; weekdays ``|``-joined).
     """
     before = dict(zip(previous["agent_id"], previous["telecentre_id"], strict=True))
     now = dict(zip(allocation["agent_id"], allocation["telecentre_id"].fillna(""), strict=True))
     reasons = dict(zip(allocation["agent_id"], allocation["reason"].fillna(""), strict=True))
-    capacity = dict(zip(telecentres["telecentre_id"], telecentres["capacity"], strict=True))
-    load_before = previous[previous["telecentre_id"] != ""]["telecentre_id"].value_counts()
+    known = bool(previous.attrs.get("weekdays_known", False)) and "weekdays" in previous
+    days_before = (
+        dict(zip(previous["agent_id"], previous["weekdays"], strict=True)) if known else {}
+    )
+    days_now = _weekdays_of(schedule, now) if schedule is not None else {}
+    known = known and schedule is not None
+    desks = _desks(telecentres)
+    explain = _CutExplainer(previous, desks, days_before if known else None)
     rows = []
     for agent, old in before.items():
+        old_days = days_before.get(agent, "")
         if agent not in now:
-            rows.append((agent, "left", old, "", "no longer in the agents file"))
+            rows.append((agent, "left", old, "", old_days, "", "no longer in the agents file"))
             continue
-        new = now[agent]
+        new, new_days = now[agent], days_now.get(agent, "")
+        if new == old and (not new or not known or new_days == old_days):
+            continue
         if new == old:
+            rows.append(
+                (
+                    agent,
+                    OTHER_WEEKDAYS,
+                    old,
+                    new,
+                    old_days,
+                    new_days,
+                    _weekday_why(old, old_days, new_days, explain, day_change_penalty),
+                )
+            )
             continue
         change = "added" if not old else "removed" if not new else "moved"
-        if old and old not in capacity:
+        cut = explain.why(old) if old in desks else None
+        if old and old not in desks:
             why = f"telecentre {old} is no longer in the telecentres file (closed)"
-        elif old and capacity[old] < load_before.get(old, 0):
-            why = (
-                f"capacity of {old} cut from at least {load_before.get(old, 0)} to {capacity[old]}"
-            )
+        elif old and cut:
+            why = cut
         elif not new:
             why = reasons.get(agent, "") or "not kept by the new plan"
         elif not old:
             why = "a place became worth giving (changed rules, capacities or roster)"
         else:
             why = f"the plan gains more than the move penalty ({move_penalty:g} min a week)"
-        rows.append((agent, change, old, new, why))
+        rows.append((agent, change, old, new, old_days, new_days, why))
     for agent, new in now.items():
         if agent not in before:
             why = "new volunteer" if new else f"new volunteer, {reasons.get(agent, '')}"
-            rows.append((agent, "joined", "", new, why))
+            rows.append((agent, "joined", "", new, "", days_now.get(agent, ""), why))
     return pd.DataFrame(rows, columns=CHANGES_COLUMNS)
+
+
+#: ``change`` of an agent at the same telecentre on other weekdays.
+OTHER_WEEKDAYS = "other_weekdays"
+
+
+def _weekdays_of(schedule: pd.DataFrame, where: dict[str, str]) -> dict[str, str]:
+    """Each agent's ``|``-joined weekdays at its telecentre in a schedule table."""
+    found: dict[str, set[str]] = {}
+    for a, d, t in zip(
+        schedule["agent_id"], schedule["weekday"], schedule["telecentre_id"], strict=True
+    ):
+        if where.get(a) == t:
+            found.setdefault(a, set()).add(d)
+    return {a: "|".join(d for d in WEEKDAYS if d in got) for a, got in found.items()}
+
+
+def _desks(telecentres: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each telecentre's desks per weekday (``desks_mon`` .., else ``capacity`` every day)."""
+    columns = [f"desks_{d}" for d in WEEKDAYS]
+    if set(columns) <= set(telecentres.columns):
+        values = telecentres[columns].to_numpy(np.int64)
+    else:
+        values = np.repeat(telecentres["capacity"].to_numpy(np.int64)[:, None], 5, axis=1)
+    return dict(zip(telecentres["telecentre_id"], values, strict=True))
+
+
+def _per_day(desks: np.ndarray) -> str:
+    """``4 a day``, or ``mon 4, tue 4, wed 2, thu 2, fri 0``."""
+    values = [int(v) for v in desks]
+    if len(set(values)) == 1:
+        return f"{values[0]} a day"
+    return ", ".join(f"{d} {v}" for d, v in zip(WEEKDAYS, values, strict=True))
+
+
+class _CutExplainer:
+    """Whether, and how, a telecentre's desks were cut below what the previous plan used."""
+
+    def __init__(
+        self,
+        previous: pd.DataFrame,
+        desks: dict[str, np.ndarray],
+        days_before: dict[str, str] | None,
+    ) -> None:
+        self.desks = desks
+        self.given: dict[str, tuple[int, ...]] = previous.attrs.get("desks", {})
+        self.days_known = days_before is not None
+        self.present: dict[str, np.ndarray] = {}  # agents there each weekday, previous plan
+        self.load: dict[str, int] = {}
+        for agent, centre in zip(previous["agent_id"], previous["telecentre_id"], strict=True):
+            if not centre:
+                continue
+            self.load[centre] = self.load.get(centre, 0) + 1
+            there = self.present.setdefault(centre, np.zeros(5, dtype=np.int64))
+            for day in (days_before or {}).get(agent, "").split("|"):
+                if day:
+                    there[WEEKDAYS.index(day)] += 1
+
+    def why(self, centre: str) -> str | None:
+        """Why agents left ``centre`` or its weekdays: its desks were cut, or None."""
+        new = self.desks[centre]
+        given = self.given.get(centre)
+        if not self.days_known:  # how many were there each day is not known
+            if given is not None and np.any(new < np.asarray(given)):
+                return _cut(centre, given, new, new < np.asarray(given))
+            if self.load.get(centre, 0) > int(new.max()):
+                return (
+                    f"desks of {centre} now {_per_day(new)}, for {self.load[centre]} agents "
+                    "there before (their weekdays unknown: no schedule.csv next to the "
+                    "previous allocation)"
+                )
+            return None
+        there = self.present.get(centre, np.zeros(5, dtype=np.int64))
+        short = new < there
+        if not short.any():
+            return None
+        if given is not None:
+            return _cut(centre, given, new, short)
+        first = int(np.flatnonzero(short)[0])
+        return (
+            f"desks of {centre} cut to {int(new[first])} on {WEEKDAYS[first]}, fewer than the "
+            f"{int(there[first])} agents there that day in the previous plan"
+        )
+
+
+def _cut(centre: str, given: tuple[int, ...], new: np.ndarray, short: np.ndarray) -> str:
+    """``desks of X cut from 4 to 2 a day``, or the days cut (``mon 4 to 2, tue 3 to 1``)."""
+    if len(set(given)) == 1 and len(set(new.tolist())) == 1:
+        return f"desks of {centre} cut from {given[0]} to {int(new[0])} a day"
+    cut = [f"{WEEKDAYS[d]} {given[d]} to {int(new[d])}" for d in np.flatnonzero(short)]
+    return f"desks of {centre} cut ({', '.join(cut)})"
+
+
+def _weekday_why(
+    centre: str, old_days: str, new_days: str, explain: _CutExplainer, penalty: float
+) -> str:
+    """Why an agent staying at ``centre`` changes weekdays."""
+    n_old, n_new = len(old_days.split("|")) if old_days else 0, len(new_days.split("|"))
+    if n_old != n_new:
+        return f"telework days a week changed from {n_old} to {n_new}"
+    cut = explain.why(centre) if centre in explain.desks else None
+    if cut:
+        return cut
+    return (
+        f"the plan gains more than the day-change penalty ({penalty:g} min a week a weekday): "
+        "other agents, desks or rules"
+    )

@@ -128,26 +128,53 @@ def replan_summary(
     Returns
     -------
     dict or None
-        ``previous_file, move_penalty, matched, stayed, moved, added, removed,
-        joined, left`` and ``warning`` (when no agent matched), or None when
-        the run is not a re-plan.
+        ``previous_file, move_penalty, day_change_penalty,
+        previous_weekdays_known, matched, stayed, stayed_same_weekdays,
+        stayed_other_weekdays, moved, added, removed, joined, left`` and
+        ``warning`` (when no agent matched), or None when the run is not a
+        re-plan.
     """
     if result.previous is None:
         return None
     allocation = allocation_table(result) if allocation is None else allocation
-    changes = changes_table(
-        result.previous,
-        allocation,
-        result.telecentres,
-        move_penalty=result.problem.move_penalty,
-    )
+    changes = replan_changes(result, allocation)
     source = result.sources.get("previous_file", "given")
     return {
         "previous_file": source,
         "move_penalty": result.problem.move_penalty,
+        "day_change_penalty": result.options.day_change_penalty,
+        "previous_weekdays_known": bool(result.previous.attrs.get("weekdays_known", False)),
         **replan_counts(changes, result.previous, allocation),
         "warning": no_match_warning(result.previous, list(result.problem.agent_ids), source),
     }
+
+
+def replan_changes(result: RunResult, allocation: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Build the ``changes.csv`` table of a re-plan (:func:`optimizer.replan.changes_table`).
+
+    Parameters
+    ----------
+    result
+        A re-plan's result (``result.previous`` given).
+    allocation
+        The allocation table of the true ids, if already computed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+    """
+    if result.previous is None:
+        msg = "changes asked of a run that is no re-plan (no previous allocation); this is a bug."
+        raise RuntimeError(msg)
+    return changes_table(
+        result.previous,
+        allocation_table(result) if allocation is None else allocation,
+        result.telecentres,
+        move_penalty=result.problem.move_penalty,
+        schedule=result.plan.schedule_table() if result.plan is not None else None,
+        day_change_penalty=result.options.day_change_penalty,
+    )
 
 
 def _embedded(result: RunResult, key: str, name: str) -> bool:
@@ -822,7 +849,10 @@ def with_robustness(allocation: pd.DataFrame, robustness: Robustness) -> pd.Data
     Returns
     -------
     pandas.DataFrame
-        The table with ``plan_holds`` (yes / no), ``scenarios_same``,
+        The table with ``plan_holds`` (yes / no: the agent, or an identical
+        twin of it, keeps its telecentre in every scenario),
+        ``scenarios_same``, ``scenarios_twin_swap`` (scenarios in which it
+        traded places with an identical twin: a tie, not a flip),
         ``saving_week_low`` and ``saving_week_high``.
     """
     extra = robustness.agents
@@ -831,7 +861,7 @@ def with_robustness(allocation: pd.DataFrame, robustness: Robustness) -> pd.Data
         raise RuntimeError(msg)
     out = allocation.copy()
     out["plan_holds"] = np.where(extra["holds"].to_numpy(), "yes", "no")
-    for column in ("scenarios_same", "saving_week_low", "saving_week_high"):
+    for column in ("scenarios_same", "scenarios_twin_swap", "saving_week_low", "saving_week_high"):
         out[column] = extra[column].to_numpy()
     return out
 
@@ -878,8 +908,10 @@ def write_outputs(
         Also draw ``map.png`` and ``map.html`` (:mod:`optimizer.maps`).
     robustness
         Drive-time scenarios (:func:`optimizer.uncertainty.assess`): adds
-        ``plan_holds``, ``scenarios_same``, ``saving_week_low`` and
-        ``saving_week_high`` to ``allocation.csv`` and a
+        ``plan_holds``, ``scenarios_same``, ``scenarios_twin_swap``,
+        ``saving_week_low`` and ``saving_week_high`` to ``allocation.csv`` (a
+        shared run counts twin swaps in ``scenarios_same``, keeps neither
+        that column nor the savings' range) and a
         ``drive_time_uncertainty`` section to ``summary.json``.
     csv_style
         How the CSV files are written (:func:`csv_text`).
@@ -902,8 +934,12 @@ def write_outputs(
     if pseudonymise_salt is not None:
         allocation = allocation_table(shown)
         if robustness is not None:  # the scenarios' savings are the true homes': not shared
-            allocation = with_robustness(allocation, robustness).drop(
-                columns=["saving_week_low", "saving_week_high"]
+            allocation = with_robustness(allocation, robustness)
+            # nor the twin swaps: they would say which agents share a home point (counted in
+            # scenarios_same instead: the agent or a twin of it kept the place)
+            allocation["scenarios_same"] += allocation["scenarios_twin_swap"]
+            allocation = allocation.drop(
+                columns=["saving_week_low", "saving_week_high", "scenarios_twin_swap"]
             )
         # a commune's exact extent would name it: whole 5 km only
         allocation["location_precision_m"] = (
@@ -927,12 +963,7 @@ def write_outputs(
     if result.plan is not None:
         tables[SCHEDULE_FILE] = result.plan.schedule_table()
     if result.previous is not None:
-        tables[CHANGES_FILE] = changes_table(
-            result.previous,
-            allocation_table(result),
-            result.telecentres,
-            move_penalty=result.problem.move_penalty,
-        )
+        tables[CHANGES_FILE] = replan_changes(result)
     if frontier is not None:
         tables[FRONTIER_FILE] = frontier
         if pseudonymise_salt is not None:  # each limit and longest drive is one agent's drive

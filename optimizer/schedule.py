@@ -13,11 +13,16 @@ Otherwise CP-SAT solves it, with :math:`y_{ij}` (agent at telecentre) and
 .. math::
 
     \max \sum_{ij} g_{ij} y_{ij} + b \sum_{ijd} [d \text{ preferred by } i] z_{ijd}
+    + k \sum_{id} [d \text{ kept by } i] z_{i p_i d}
     \;\text{s.t.}\;
     \sum_j y_{ij} \le 1,\;
     \sum_d z_{ijd} = d_i y_{ij},\;
     \sum_i z_{ijd} \le \text{desks}_{jd},\;
     \sum_{ij} y_{ij} \le K.
+
+In a re-plan, :math:`p_i` is the agent's previous telecentre and its kept
+days are its previous weekdays: each one it keeps there is worth :math:`k`
+(the day-change penalty), as staying at :math:`p_i` is worth the move penalty.
 
 Each agent's CP-SAT model keeps its best telecentres only, so its optimum is
 checked against an upper bound valid for the whole problem: the same plan
@@ -143,6 +148,8 @@ def solve_weekly(
     allowed_days: np.ndarray | None = None,
     preferred_days: np.ndarray | None = None,
     day_bonus: float = 0.0,
+    kept_days: np.ndarray | None = None,
+    keep_bonus: float = 0.0,
     engine: Engine = "flow",
     max_open: int | None = None,
     opening_cost: np.ndarray | None = None,
@@ -164,6 +171,13 @@ def solve_weekly(
         ``(n_agents, 5)`` booleans: weekdays the agent prefers.
     day_bonus
         Bonus per preferred weekday granted, in the objective's unit a week.
+    kept_days
+        ``(n_agents, 5)`` booleans: a re-plan's previous weekdays. Each one an
+        agent keeps at its incumbent telecentre (``problem.incumbent``) is worth
+        ``keep_bonus``.
+    keep_bonus
+        Bonus per previous weekday kept at the previous telecentre, in the
+        objective's unit a week (the day-change penalty).
     engine
         ``"flow"``: min-cost flow where it is exact (every agent teleworks one
         day and no telecentre is chosen), CP-SAT otherwise; ``"cp-sat"``:
@@ -222,10 +236,18 @@ def solve_weekly(
     # each agent takes at least one desk-day: a necessary condition, worded in desk-days
     check_feasible(weekly.with_rules(capacities=desks.sum(axis=1)), places="desk-day")
     bonus = int(problem.whole_units(day_bonus))
+    keep, kept, before = _kept(problem, kept_days, keep_bonus)
     opened: np.ndarray | None = None
     if by_pairs:
         telecentre, days, bound, heavy, status, label = _pairs_plan(
-            weekly, desks, allowed, preferred, bonus, count_first, time_limit_s
+            weekly,
+            desks,
+            allowed,
+            preferred,
+            bonus,
+            count_first,
+            time_limit_s,
+            (keep, kept, before),
         )
     else:
         eligible, gain = weekly.eligible(), weekly.weekly_gain()
@@ -233,10 +255,10 @@ def solve_weekly(
         enough_days = usable.sum(axis=2) >= problem.days[:, None]
         eligible &= enough_days
         # count first: one more agent placed is worth more than any saving
-        heavy = int(np.abs(gain).sum() + bonus * 5 * n + 1) if count_first else 0
+        heavy = int(np.abs(gain).sum() + (bonus + keep) * 5 * n + 1) if count_first else 0
         gain = np.where(eligible, gain + heavy, 0)
         bound, flow_plan, units = _split_days_bound(
-            weekly, eligible, gain, usable, preferred, desks, bonus
+            weekly, eligible, gain, usable, preferred, desks, bonus, (keep, kept, before)
         )
         if one_day_flow:
             telecentre, days, total = flow_plan
@@ -252,6 +274,7 @@ def solve_weekly(
                 bonus,
                 time_limit_s,
                 units,
+                (keep, kept, before),
                 max_open=max_open if choosing else None,
                 fixed=fixed,
                 deciding=choosing,
@@ -260,10 +283,11 @@ def solve_weekly(
             label = "ortools-cp-sat (weekly" + (", choosing telecentres)" if choosing else ")")
     granted = float((days & preferred).sum())
     day_bonus_total = float(bonus * granted) / problem.objective_unit
+    held = float((days & kept & (telecentre == before)[:, None]).sum())
     assignment = _result(
         weekly,
         telecentre,
-        bound_gain=bound - bonus * granted - heavy * float((telecentre >= 0).sum()),
+        bound_gain=bound - bonus * granted - keep * held - heavy * float((telecentre >= 0).sum()),
         status=status,
         engine=label,
         started=started,
@@ -286,6 +310,28 @@ def solve_weekly(
     )
 
 
+def _kept(
+    problem: AssignmentProblem, kept_days: np.ndarray | None, keep_bonus: float
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Whole bonus per kept weekday, the kept days and each agent's previous telecentre (-1).
+
+    Only agents with an incumbent telecentre keep days; with no kept days or no
+    bonus, nobody does.
+    """
+    n = problem.n_agents
+    before = np.full(n, -1, dtype=np.int64)
+    if problem.incumbent is not None:
+        before[np.asarray(problem.incumbent[0], np.int64)] = problem.incumbent[1]
+    keep = int(problem.whole_units(keep_bonus))
+    if kept_days is None or keep <= 0:
+        return 0, np.zeros((n, 5), dtype=bool), before
+    kept = np.asarray(kept_days, dtype=bool)
+    if kept.shape != (n, 5):
+        msg = f"kept days must be {n} x 5 booleans."
+        raise InputError(msg)
+    return keep, kept & (before >= 0)[:, None], before
+
+
 def _pairs_plan(
     problem: AssignmentProblem,
     desks: np.ndarray,
@@ -294,25 +340,30 @@ def _pairs_plan(
     bonus: int,
     count_first: bool,
     time_limit_s: float,
+    keeping: tuple[int, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, float, int, str, str]:
     """Plan with :func:`optimizer.model.weekly.solve_weekly_pairs` on the eligible pairs.
 
     The pairs are read a block of agents at a time (no dense agents x
     telecentres x weekdays array). Returns ``(telecentre, days, bound, heavy,
     status, engine)``, the bound in whole units with the day bonuses and the
-    count-first weight ``heavy`` included.
+    count-first weight ``heavy`` included. ``keeping`` is ``(keep, kept, before)``
+    from :func:`_kept`: the kept days are worth ``keep`` on the previous telecentre's pair.
     """
     n = problem.n_agents
-    agents, sites, gains = [], [], []
+    keep, kept, before = keeping
+    kept_bits = kept.astype(np.int64) @ (1 << np.arange(5))
+    agents, sites, gains, keeps = [], [], [], []
     total_gain = 0
     for lo, _, ok, gain in problem.blocks():
         rows, cols = np.nonzero(ok)
         agents.append((rows + lo).astype(np.int64))
         sites.append(cols.astype(np.int64))
         gains.append(gain[rows, cols].astype(np.int64))
+        keeps.append(np.where(cols == before[rows + lo], kept_bits[rows + lo], 0))
         # any plan gains at most each agent's best pair: the least weight that counts first
         total_gain += int(np.where(ok, np.abs(gain), 0).max(axis=1, initial=0).sum())
-    heavy = total_gain + bonus * 5 * n + 1 if count_first else 0
+    heavy = total_gain + (bonus + keep) * 5 * n + 1 if count_first else 0
     plan = solve_weekly_pairs(
         np.concatenate(agents),
         np.concatenate(sites),
@@ -325,6 +376,8 @@ def _pairs_plan(
         desks=desks,
         must=problem.must,
         limit=problem.limit if problem.limit < n else None,
+        kept=np.concatenate(keeps) if keep else None,
+        keep=keep,
         time_limit_s=time_limit_s,
     )
     telecentre = np.full(n, -1, dtype=np.int64)
@@ -348,10 +401,12 @@ def dedicated_plan(
     allowed_days: np.ndarray | None = None,
     preferred_days: np.ndarray | None = None,
     open_telecentres: np.ndarray | None = None,
+    kept_days: np.ndarray | None = None,
 ) -> WeeklyPlan:
     """Give the weekdays of a plan with dedicated desks (a desk per agent all week).
 
-    Each assigned agent teleworks on its preferred days first, then the
+    Each assigned agent teleworks on its previous weekdays first when it stays
+    at its previous telecentre (a re-plan), then its preferred days, then the
     earliest others, among the days it can and its telecentre is open.
 
     Parameters
@@ -364,6 +419,9 @@ def dedicated_plan(
         ``(n_agents, 5)`` booleans, as for :func:`solve_weekly`.
     open_telecentres
         Which telecentres are open, when they were chosen.
+    kept_days
+        ``(n_agents, 5)`` booleans: a re-plan's previous weekdays, kept at the
+        incumbent telecentre (``problem.incumbent``).
 
     Returns
     -------
@@ -377,11 +435,13 @@ def dedicated_plan(
         np.zeros((n, 5), bool) if preferred_days is None else np.asarray(preferred_days, bool)
     )
     desks = np.asarray(desks, dtype=np.int64)
+    _, kept, before = _kept(problem, kept_days, 1.0 if kept_days is not None else 0.0)
     days = np.zeros((n, 5), dtype=bool)
     for i in np.flatnonzero(assignment.telecentre >= 0).tolist():
         j = int(assignment.telecentre[i])
         usable = np.flatnonzero(allowed[i] & (desks[j] > 0))
-        order = usable[np.lexsort((usable, ~preferred[i, usable]))]
+        keeps = kept[i, usable] & (before[i] == j)
+        order = usable[np.lexsort((usable, ~preferred[i, usable], ~keeps))]
         days[i, order[: int(problem.days[i])]] = True
     return WeeklyPlan(
         assignment=assignment,
@@ -425,11 +485,14 @@ def _split_days_bound(
     preferred: np.ndarray,
     desks: np.ndarray,
     bonus: int,
+    keeping: tuple[int, np.ndarray, np.ndarray],
 ) -> tuple[float, tuple[np.ndarray, np.ndarray, float], np.ndarray]:
     """Upper bound by min-cost flow when agents may split their days (exact with one day each).
 
     An agent may spread its days over telecentres, but takes at most one desk a
     weekday (agent -> (agent, weekday) -> (telecentre, weekday) slot).
+    A day is worth the preferred-day bonus, and the kept-day bonus at the
+    agent's previous telecentre (``keeping``, from :func:`_kept`).
 
     Returns the bound (objective units x unit), the flow's plan read as
     (telecentre, days, total), which is a valid plan when every agent has one
@@ -439,7 +502,10 @@ def _split_days_bound(
     d = problem.days.astype(np.int64)
     one_day = bool(np.all(d == 1))
     i_idx, j_idx, day_idx = np.nonzero(eligible[:, :, None] & usable)
-    value = gain[i_idx, j_idx] * (_SCALE // d[i_idx]) + _SCALE * bonus * preferred[i_idx, day_idx]
+    keep, kept, before = keeping
+    value = gain[i_idx, j_idx] * (_SCALE // d[i_idx]) + _SCALE * (
+        bonus * preferred[i_idx, day_idx] + keep * (kept[i_idx, day_idx] & (j_idx == before[i_idx]))
+    )
     # agent -> (agent, weekday) -> (telecentre, weekday): one desk a day at most for each agent
     agent_day = n + np.arange(5 * n)
     slots = m * 5
@@ -501,6 +567,7 @@ def _cp_sat_plan(
     bonus: int,
     time_limit_s: float,
     units: np.ndarray,
+    keeping: tuple[int, np.ndarray, np.ndarray],
     *,
     max_open: int | None = None,
     fixed: np.ndarray | None = None,
@@ -566,10 +633,14 @@ def _cp_sat_plan(
         model.add(sum(vars_) <= int(desks[j, day]))
     if problem.limit < n:
         model.add(sum(y.values()) <= problem.limit)
-    terms = list(y.values()) + [v for (i, _, day), v in z.items() if preferred[i, day]]
-    coefficients = [int(gain[i, j]) for (i, j) in y] + [
-        bonus for (i, _, day) in z if preferred[i, day]
-    ]
+    keep, kept, before = keeping
+
+    def day_worth(i: int, j: int, day: int) -> int:
+        return bonus * int(preferred[i, day]) + keep * int(kept[i, day] and before[i] == j)
+
+    worth = {key: day_worth(*key) for key in z}
+    terms = list(y.values()) + [v for key, v in z.items() if worth[key]]
+    coefficients = [int(gain[i, j]) for (i, j) in y] + [w for w in worth.values() if w]
     is_open = [model.new_bool_var(f"open{j}") for j in range(m)] if deciding else []
     if deciding:
         for (_, j), var in y.items():
@@ -581,7 +652,7 @@ def _cp_sat_plan(
             coefficients += [-int(f) for f in fixed.tolist()]
     model.maximize(cp_model.LinearExpr.weighted_sum(terms, coefficients))
     hint_centre, hint_days = _greedy_plan(
-        problem, gain, top, eligible, usable, preferred, desks, max_open=max_open
+        problem, gain, top, eligible, usable, preferred, desks, max_open=max_open, keeping=keeping
     )
     for (i, j), var in y.items():
         model.add_hint(var, int(hint_centre[i] == j))
@@ -646,13 +717,15 @@ def _greedy_plan(
     desks: np.ndarray,
     *,
     max_open: int | None = None,
+    keeping: tuple[int, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Build a first plan for CP-SAT: agents by saving per desk-day, each to its best room.
 
     Must-assign agents go first. Each agent takes its best candidate
     telecentre with enough free desks on its allowed days, preferring its
-    preferred weekdays, then the emptiest days; no more than ``max_open``
-    telecentres are used.
+    kept weekdays there (``keeping``, from :func:`_kept`), then its preferred
+    weekdays, then the emptiest days; no more than ``max_open`` telecentres
+    are used.
     """
     n = problem.n_agents
     free = desks.copy()
@@ -675,7 +748,12 @@ def _greedy_plan(
             open_days = np.flatnonzero(usable[i, j] & (free[j] > 0))
             if open_days.size < need:
                 continue
-            rank = np.lexsort((-free[j, open_days], ~preferred[i, open_days]))
+            keeps = (
+                keeping[1][i, open_days] & (keeping[2][i] == j)
+                if keeping is not None
+                else np.zeros(open_days.size, dtype=bool)
+            )
+            rank = np.lexsort((-free[j, open_days], ~preferred[i, open_days], ~keeps))
             chosen = open_days[rank[:need]]
             centre[i] = j
             used[j] = True

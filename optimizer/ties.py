@@ -238,21 +238,32 @@ def _gains_of_pairs(
     return gain_of_placed, [options[int(i)] for i in agents]
 
 
+Kept = tuple[np.ndarray, np.ndarray]
+"""A re-plan's kept weekdays: ``(kept, before)``, the ``(n_agents, 5)`` previous weekdays
+and the ``(n_agents,)`` previous telecentre (-1: none); a weekday is worth its bonus when
+kept at that telecentre."""
+
+
 def _can_take(
     b: int,
     a: int,
+    where: int,
     days: np.ndarray,
-    allowed: np.ndarray,
-    preferred: np.ndarray,
-    day_weight: np.ndarray | None,
+    rules: tuple[np.ndarray, np.ndarray, Kept | None],
 ) -> bool:
-    """Whether agent ``b`` can take ``a``'s weekdays for the same day bonuses."""
+    """Whether ``b`` can take ``a``'s weekdays at telecentre ``where`` for the same bonuses."""
+    allowed, preferred, kept = rules
     taken = days[a]
     if not allowed[b][taken].all():
         return False
     if preferred[b][taken].sum() != preferred[a][taken].sum():
         return False
-    return day_weight is None or day_weight[b][taken].sum() == day_weight[a][taken].sum()
+    if kept is None:
+        return True
+    previous, before = kept
+    worth_b = previous[b][taken].sum() if before[b] == where else 0
+    worth_a = previous[a][taken].sum() if before[a] == where else 0
+    return bool(worth_b == worth_a)
 
 
 def _winner(
@@ -281,7 +292,7 @@ def settle_ties(
     *,
     allowed: np.ndarray | None = None,
     preferred: np.ndarray | None = None,
-    day_weight: np.ndarray | None = None,
+    kept: Kept | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Give each place held by an agent to an equal that comes first by the rule.
 
@@ -306,8 +317,8 @@ def settle_ties(
         The tie order.
     allowed, preferred
         ``(n_agents, 5)`` booleans (default: every day allowed, none preferred).
-    day_weight
-        ``(n_agents, 5)`` any other per-weekday bonus of the objective, or None.
+    kept
+        A re-plan's kept weekdays (:data:`Kept`), or None.
 
     Returns
     -------
@@ -321,8 +332,8 @@ def settle_ties(
     preferred = np.zeros((n, 5), bool) if preferred is None else np.asarray(preferred, bool)
     changed = 0
     while True:  # each exchange puts an earlier agent in place of a later one: this ends
-        changed += _order_places(problem, telecentre, days, order, allowed, preferred, day_weight)
-        swaps = _exchange(problem, telecentre, days, order, allowed, preferred, day_weight)
+        changed += _order_places(problem, telecentre, days, order, (allowed, preferred, kept))
+        swaps = _exchange(problem, telecentre, days, order, (allowed, preferred, kept))
         changed += swaps
         if not swaps:
             break
@@ -336,9 +347,7 @@ def _exchange(
     telecentre: np.ndarray,
     days: np.ndarray,
     order: TieOrder,
-    allowed: np.ndarray,
-    preferred: np.ndarray,
-    day_weight: np.ndarray | None,
+    rules: tuple[np.ndarray, np.ndarray, Kept | None],
 ) -> int:
     """Agents left out take the places of later equals (in place); returns the exchanges."""
     left = np.flatnonzero(telecentre < 0)
@@ -357,9 +366,7 @@ def _exchange(
         rank_b, b = heapq.heappop(queue)
 
         def later(b: int, a: int, rank_b: int = rank_b) -> bool:
-            return int(order.rank[a]) > rank_b and _can_take(
-                b, a, days, allowed, preferred, day_weight
-            )
+            return int(order.rank[a]) > rank_b and _can_take(b, a, int(telecentre[a]), days, rules)
 
         found = _winner(b, by_agent[b], slots, n_days, later)
         if found is None:
@@ -382,14 +389,13 @@ def _order_places(
     telecentre: np.ndarray,
     days: np.ndarray,
     order: TieOrder,
-    allowed: np.ndarray,
-    preferred: np.ndarray,
-    day_weight: np.ndarray | None,
+    rules: tuple[np.ndarray, np.ndarray, Kept | None],
 ) -> int:
     """Among placed agents with the same options, give the best places first by the rule.
 
     Agents with the same gains everywhere, days, allowed and preferred
-    weekdays (and other day weights) and must-assign flag can trade places
+    weekdays (and kept weekdays at the same previous telecentre) and
+    must-assign flag can trade places
     without changing anything else; within each such group, the places are
     sorted by the member's gain (then its preferred days granted, the
     telecentre and the weekdays) and handed out in the rule's order. Changes
@@ -402,9 +408,10 @@ def _order_places(
     rows: dict[int, np.ndarray] = {}
     keep = np.zeros(problem.n_agents, dtype=bool)
     keep[placed] = True
+    allowed, preferred, kept = rules
     extra = [problem.days.astype(np.int64)[:, None], allowed, preferred, problem.must[:, None]]
-    if day_weight is not None:
-        extra.append(np.asarray(day_weight))
+    if kept is not None:
+        extra += [np.asarray(kept[0], bool), np.asarray(kept[1], np.int64)[:, None]]
     for lo, hi, _, gain in problem.blocks():
         for r in np.flatnonzero(keep[lo:hi]).tolist():
             i = lo + r
@@ -441,7 +448,7 @@ def tie_losses(
     *,
     allowed: np.ndarray | None = None,
     preferred: np.ndarray | None = None,
-    day_weight: np.ndarray | None = None,
+    kept: Kept | None = None,
 ) -> dict[int, tuple[int, str]]:
     """Agents left out while an equal was placed: who won, and by which step of the rule.
 
@@ -451,7 +458,7 @@ def tie_losses(
 
     Parameters
     ----------
-    problem, telecentre, days, order, allowed, preferred, day_weight
+    problem, telecentre, days, order, allowed, preferred, kept
         As for :func:`settle_ties`, on a settled plan.
 
     Returns
@@ -476,7 +483,7 @@ def tie_losses(
 
         def earlier(b: int, a: int) -> bool:
             return int(order.rank[a]) < int(order.rank[b]) and _can_take(
-                b, a, np.asarray(days, bool), allowed, preferred, day_weight
+                b, a, int(telecentre[a]), np.asarray(days, bool), (allowed, preferred, kept)
             )
 
         found = _winner(b, opts, slots, n_days, earlier)

@@ -7,7 +7,11 @@ small roads in opposite directions, and random draws per road-class group):
 
 - does each agent keep its telecentre when the plan is solved again under
   those times? (the plan *holds* for that agent when it does in every
-  scenario);
+  scenario). Agents with an identical twin (same home point, telework days
+  and rules, as agents placed at their commune's town hall often are) are
+  interchangeable: when a scenario's plan gives an agent's telecentre to its
+  twin and the twin's to it, that is a tie broken another way, not a
+  drive-time flip, and it is counted apart (:func:`twin_groups`);
 - what does the plan as decided save a week under those times? (the range,
   per agent and in total).
 
@@ -135,12 +139,15 @@ class Robustness:
     agents
         One row per agent, in input order: ``agent_id``, ``holds`` (the agent
         gets the same telecentre, or stays at the head office, in every
-        scenario), ``scenarios_same`` (in how many), ``saving_week_low`` and
+        scenario, or an identical twin of it does), ``scenarios_same`` (in how
+        many it does itself), ``scenarios_twin_swap`` (in how many its twin
+        takes its telecentre and it its twin's: a tie, not a flip),
+        ``saving_week_low`` and
         ``saving_week_high`` (minutes a week the plan as decided saves for the
         agent, lowest and highest over the scenarios and the plan's own times).
     scenarios
         One row per scenario: ``scenario, assigned, agents_same,
-        plan_saving_week, best_saving_week`` (what the plan as decided saves,
+        agents_twin_swap, plan_saving_week, best_saving_week`` (what the plan as decided saves,
         and what the plan solved again for those times would save).
     uncertainty
         The fraction used.
@@ -159,6 +166,81 @@ def _plan_saving(problem: AssignmentProblem, telecentre: np.ndarray) -> np.ndarr
     day = problem.saving_minutes(chosen)[np.arange(chosen.size), telecentre[chosen]]
     saving[chosen] = np.nan_to_num(day) * problem.days[chosen]
     return saving
+
+
+#: Columns of the agents table that never change a plan (names of the home, not the home).
+_NOT_PLAN_INPUTS = ("agent_id",)
+
+
+def twin_groups(agents: pd.DataFrame, previous: pd.DataFrame | None = None) -> np.ndarray:
+    """Label identical agents alike: same home point, telework days, rules and previous plan.
+
+    Two agents are twins when every column of the agents table but the id is
+    the same (home ``lon, lat``, ``telework_days``, ``must_assign``,
+    preferred and forbidden telecentres, impossible and preferred days,
+    workplace...) and, in a re-plan, their previous telecentre and weekdays
+    too: any plan stays a plan, worth the same, when they trade places.
+
+    Parameters
+    ----------
+    agents
+        The agents table of the run.
+    previous
+        The previous allocation of a re-plan (``agent_id, telecentre_id`` and
+        ``weekdays``), or None.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_agents,)`` group labels (twins share one).
+    """
+    columns = [c for c in agents.columns if c not in _NOT_PLAN_INPUTS]
+    # str of each cell (str(nan) is 'nan': astype(str) may keep missing values missing)
+    key = pd.Series([""] * len(agents), index=agents.index, dtype=object)
+    for column in columns:
+        key = key + "\x1f" + agents[column].map(str).astype(object)
+    if previous is not None:
+        where = previous.drop_duplicates("agent_id").set_index("agent_id")
+        ids = agents["agent_id"].astype(str)
+        for column in ("telecentre_id", "weekdays"):
+            if column in where:
+                earlier = ids.map(where[column]).fillna("\x00none").map(str).astype(object)
+                key = key + "\x1f" + earlier.to_numpy()
+    return np.asarray(pd.factorize(key.to_numpy())[0], dtype=np.int64)
+
+
+def twin_swaps(groups: np.ndarray, base: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Which agents' change of telecentre is only a trade with identical twins.
+
+    Within each group of twins, the agents of the base plan at telecentre
+    ``t`` (-1: none) are matched to the twins at ``t`` in the other plan;
+    an agent that changed is a *twin swap* when a twin took its place, that
+    is when the group has at ``t`` in the other plan more agents than those
+    that stayed there.
+
+    Parameters
+    ----------
+    groups
+        From :func:`twin_groups`.
+    base, other
+        ``(n_agents,)`` telecentre of each agent in the two plans (-1: none).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_agents,)`` booleans: changed, and a twin took its place.
+    """
+    out = np.zeros(base.size, dtype=bool)
+    changed = base != other
+    sizes = np.bincount(groups)
+    for g in np.unique(groups[changed & (sizes[groups] > 1)]).tolist():
+        members = np.flatnonzero(groups == g)
+        b, o = base[members], other[members]
+        for t in np.unique(b[b != o]).tolist():
+            kept = int(((b == t) & (o == t)).sum())
+            taken = min(int((b == t).sum()), int((o == t).sum())) - kept
+            out[members[(b == t) & (o != t)][:taken]] = True
+    return out
 
 
 def assess(
@@ -197,6 +279,8 @@ def assess(
     base = result.assignment.telecentre
     ids = list(result.problem.agent_ids)
     same = np.zeros(base.size, dtype=int)
+    swapped = np.zeros(base.size, dtype=int)
+    groups = twin_groups(result.agents, result.previous)
     own = _plan_saving(result.problem, base)
     low, high = own.copy(), own.copy()
     rows = []
@@ -218,7 +302,9 @@ def assess(
             msg = "a scenario's plan lists other agents; this is a bug."
             raise RuntimeError(msg)
         kept = other.assignment.telecentre == base
+        swap = twin_swaps(groups, base, other.assignment.telecentre)
         same += kept
+        swapped += swap
         saving = _plan_saving(other.problem, base)
         low, high = np.minimum(low, saving), np.maximum(high, saving)
         rows.append(
@@ -226,6 +312,7 @@ def assess(
                 "scenario": case.name,
                 "assigned": int((other.assignment.telecentre >= 0).sum()),
                 "agents_same": int(kept.sum()),
+                "agents_twin_swap": int(swap.sum()),
                 "plan_saving_week": round(float(saving.sum()), 1),
                 "best_saving_week": round(
                     float(_plan_saving(other.problem, other.assignment.telecentre).sum()), 1
@@ -235,8 +322,9 @@ def assess(
     agents = pd.DataFrame(
         {
             "agent_id": ids,
-            "holds": same == len(cases),
+            "holds": same + swapped == len(cases),
             "scenarios_same": same,
+            "scenarios_twin_swap": swapped,
             "saving_week_low": low.round(1),
             "saving_week_high": high.round(1),
         }
@@ -248,6 +336,9 @@ def assess(
         "scenarios": len(cases),
         "agents_holding": int(agents["holds"].sum()),
         "assigned_agents_holding": int((agents["holds"] & assigned).sum()),
+        "assigned_agents_holding_exactly": int(((same == len(cases)) & assigned).sum()),
+        "assigned_agents_twin_swap": int((agents["holds"] & (swapped > 0) & assigned).sum()),
+        "assigned_agents_flipping": int((~agents["holds"] & assigned).sum()),
         "assigned_agents": int(assigned.sum()),
         "plan_saving_week": round(float(own.sum()), 1),
         "plan_saving_week_low": round(float(table["plan_saving_week"].min()), 1),

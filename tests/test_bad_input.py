@@ -61,6 +61,14 @@ CATALOGUE: list[tuple[str, object, object, list[str], str]] = [
         "--move-penalty weighs moves from a previous plan: give --previous FILE too",
     ),
     (
+        "day-change penalty without a previous plan",
+        AGENTS_OK,
+        SITES_OK,
+        ["--day-change-penalty", "10"],
+        "--day-change-penalty weighs weekday changes from a previous plan: give --previous FILE "
+        "too",
+    ),
+    (
         "agents header only, as 'assign geocode' writes it",
         "agent_id,lon,lat,location,location_precision_m\n",
         SITES_OK,

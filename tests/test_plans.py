@@ -290,21 +290,156 @@ def test_replan_after_a_closure_moves_only_who_must(tmp_path) -> None:
 
 
 def test_changes_table_explains_join_leave_and_capacity() -> None:
-    previous = pd.DataFrame({"agent_id": ["a", "b", "c"], "telecentre_id": ["t1", "t1", ""]})
+    previous = pd.DataFrame(
+        {
+            "agent_id": ["a", "b", "c", "e"],
+            "telecentre_id": ["t1", "t1", "", "t1"],
+            "weekdays": ["mon", "mon", "", "tue|wed"],
+        }
+    )
     allocation = pd.DataFrame(
         {
-            "agent_id": ["a", "b", "d"],
-            "telecentre_id": ["t1", "", "t1"],
-            "reason": ["", "capacity full: ...", ""],
+            "agent_id": ["a", "b", "d", "e"],
+            "telecentre_id": ["t1", "", "t1", "t1"],
+            "reason": ["", "capacity full: ...", "", ""],
+        }
+    )
+    schedule = pd.DataFrame(
+        {
+            "agent_id": ["a", "d", "e", "e"],
+            "weekday": ["mon", "tue", "tue", "thu"],
+            "telecentre_id": ["t1"] * 4,
         }
     )
     sites = pd.DataFrame({"telecentre_id": ["t1"], "capacity": [1]})
-    table = changes_table(previous, allocation, sites, move_penalty=60).set_index("agent_id")
-    assert table.loc["b", "change"] == "removed"
-    assert "capacity of t1 cut from at least 2 to 1" in table.loc["b", "why"]
-    assert table.loc["c", "change"] == "left"
-    assert table.loc["d", "change"] == "joined"
-    assert "a" not in table.index
+
+    def table(previous: pd.DataFrame) -> pd.DataFrame:
+        return changes_table(
+            previous, allocation, sites, move_penalty=60, schedule=schedule, day_change_penalty=15
+        ).set_index("agent_id")
+
+    # desks each weekday: the previous plan had 2 agents on Monday, so at least 2 desks
+    previous.attrs["weekdays_known"] = True
+    known = table(previous)
+    assert known.loc["b", "change"] == "removed"
+    assert known.loc["b", "why"] == (
+        "desks of t1 cut to 1 on mon, fewer than the 2 agents there that day in the previous plan"
+    )
+    assert known.loc["c", "change"] == "left"
+    assert known.loc["d", "change"] == "joined"
+    assert known.loc["d", "weekdays"] == "tue"
+    assert known.loc["e", "change"] == "other_weekdays"  # same telecentre, other weekdays
+    assert known.loc[["e"], ["previous_weekdays", "weekdays"]].values.tolist() == [
+        ["tue|wed", "tue|thu"]
+    ]
+    assert "a" not in known.index  # same telecentre, same weekday
+    # the desks of the previous run's telecentres.csv are the desks it had
+    previous.attrs["desks"] = {"t1": (4, 4, 4, 4, 4)}
+    assert table(previous).loc["b", "why"] == "desks of t1 cut from 4 to 1 a day"
+    # without the previous weekdays: no weekday change listed, the cut said as it is known
+    previous.attrs["weekdays_known"] = False
+    unknown = table(previous)
+    assert "e" not in unknown.index
+    assert unknown.loc["b", "why"] == "desks of t1 cut from 4 to 1 a day"
+
+
+def test_replan_after_a_desk_cut_keeps_weekdays_and_counts_them(tmp_path) -> None:
+    # issue 23: Langogne cut from 4 to 2 desks a day; agents at unchanged telecentres kept
+    # their telecentre but were given other weekdays, and nothing said so
+    _run(["--no-maps"], tmp_path / "first")
+    sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
+    sites.loc[sites["telecentre_id"] == "langogne", "capacity"] = 2
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    args = ["--telecentres", str(tmp_path / "sites.csv"), "--no-maps"]
+    args += ["--previous", str(tmp_path / "first" / ALLOCATION_FILE)]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "after")])
+    assert result.exit_code == 0, result.output
+    _run([*args, "--day-change-penalty", "0"], tmp_path / "loose")
+
+    def plan(folder: str) -> dict[str, tuple[str, str]]:
+        schedule = pd.read_csv(tmp_path / folder / "schedule.csv")
+        return {
+            a: (rows["telecentre_id"].iloc[0], "|".join(rows["weekday"]))
+            for a, rows in schedule.groupby("agent_id", sort=False)
+        }
+
+    order = {d: k for k, d in enumerate(("mon", "tue", "wed", "thu", "fri"))}
+    before, after = plan("first"), plan("after")
+    for table in (before, after):  # weekdays in week order
+        for a, (t, days) in table.items():
+            table[a] = (t, "|".join(sorted(days.split("|"), key=order.__getitem__)))
+    same = {a for a in before if a in after and after[a] == before[a]}
+    other = {a for a in before if a in after and after[a][0] == before[a][0]} - same
+    moved = {a for a in before if a in after and after[a][0] != before[a][0]}
+    removed = set(before) - set(after)
+    replan = json.loads((tmp_path / "after" / SUMMARY_FILE).read_text())["replan"]
+    assert replan["previous_weekdays_known"] is True
+    assert replan["stayed_same_weekdays"] == len(same)
+    assert replan["stayed_other_weekdays"] == len(other)
+    assert replan["stayed"] == len(same) + len(other)
+    assert replan["moved"] == len(moved)
+    assert replan["removed"] == len(removed)
+    assert replan["joined"] == replan["left"] == replan["added"] == 0
+    assert (
+        f"{len(same)} kept their telecentre and weekdays, {len(other)} kept their telecentre "
+        f"on other weekdays, {len(moved)} moved, 0 newly placed, {len(removed)} no longer "
+        "placed, 0 joined, 0 left (move penalty 60 min a week, day-change penalty 15 min a "
+        "week a weekday)." in result.output
+    )
+    changes = pd.read_csv(tmp_path / "after" / "changes.csv", keep_default_na=False)
+    rows = changes[changes["change"] == "other_weekdays"].set_index("agent_id")
+    assert set(rows.index) == other
+    for a in other:
+        assert (rows.loc[a, "previous_weekdays"], rows.loc[a, "weekdays"]) == (
+            before[a][1],
+            after[a][1],
+        )
+    # the cut said in desks a day: the first run's telecentres.csv had 4 at langogne
+    at_langogne = changes[changes["previous_telecentre_id"] == "langogne"]
+    assert len(at_langogne) > 0
+    assert (at_langogne["why"] == "desks of langogne cut from 4 to 2 a day").all()
+    used = pd.read_csv(tmp_path / "first" / "telecentres.csv").set_index("telecentre_id")
+    assert used.loc["langogne", "desks_mon"] == 4
+    # the day-change penalty is what keeps the weekdays: without it many more change
+    loose = plan("loose")
+    for a, (t, days) in loose.items():
+        loose[a] = (t, "|".join(sorted(days.split("|"), key=order.__getitem__)))
+    changed_loose = {a for a in before if a in loose and loose[a] != before[a]}
+    assert len(other) + len(moved) < len(changed_loose)
+    # both plans proven optimal under their own penalties
+    saved = [
+        json.loads((tmp_path / f / SUMMARY_FILE).read_text())["solver"]["status"]
+        for f in ("after", "loose")
+    ]
+    assert saved == ["optimal", "optimal"]
+
+
+def test_replan_without_the_previous_schedule_compares_telecentres_only(tmp_path) -> None:
+    # an allocation.csv copied alone: its weekdays are not known, and the line says so
+    _run(["--no-maps"], tmp_path / "first")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / ALLOCATION_FILE).write_bytes((tmp_path / "first" / ALLOCATION_FILE).read_bytes())
+    sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
+    sites[sites["telecentre_id"] != "villefort"].to_csv(tmp_path / "sites.csv", index=False)
+    args = ["--telecentres", str(tmp_path / "sites.csv"), "--no-maps"]
+    result = CliRunner().invoke(
+        main, [*args, "--previous", str(alone / ALLOCATION_FILE), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    before = pd.read_csv(alone / ALLOCATION_FILE, keep_default_na=False)
+    after = pd.read_csv(tmp_path / "o" / ALLOCATION_FILE, keep_default_na=False)
+    same = (before["telecentre_id"] != "") & (before["telecentre_id"] == after["telecentre_id"])
+    assert (
+        f"{int(same.sum())} kept their telecentre (weekdays not compared: no schedule.csv next "
+        "to the previous allocation)" in result.output
+    )
+    replan = json.loads((tmp_path / "o" / SUMMARY_FILE).read_text())["replan"]
+    assert replan["previous_weekdays_known"] is False
+    assert replan["stayed_same_weekdays"] is None and replan["stayed_other_weekdays"] is None
+    changes = pd.read_csv(tmp_path / "o" / "changes.csv", keep_default_na=False)
+    assert "other_weekdays" not in set(changes["change"])
+    assert (changes["previous_weekdays"] == "").all()
 
 
 def test_previous_allocation_must_be_ours(tmp_path) -> None:

@@ -59,12 +59,15 @@ def _options(inst: dict[str, object], a: int) -> list[tuple[int, int, int]]:
     assert isinstance(gain, np.ndarray) and isinstance(days, np.ndarray)
     assert isinstance(allowed, np.ndarray) and isinstance(preferred, np.ndarray)
     assert isinstance(desks, np.ndarray) and isinstance(bonus, int)
+    kept, keep = inst.get("kept"), int(inst.get("keep", 0))  # type: ignore[call-overload]
     out = []
     for p in np.flatnonzero(agent == a):
         t = int(site[p])
         for chosen in itertools.combinations(range(5), int(days[a])):
             if all(allowed[a, d] and desks[t, d] > 0 for d in chosen):
                 value = int(gain[p]) + bonus * sum(int(preferred[a, d]) for d in chosen)
+                if kept is not None:  # a re-plan's weekdays kept on this pair
+                    value += keep * sum(int(kept[p]) >> d & 1 for d in chosen)  # type: ignore[index]
                 out.append((t, sum(1 << d for d in chosen), value))
     return out
 
@@ -539,3 +542,141 @@ def test_a_must_assign_group_of_no_agents_with_no_pair_is_no_infeasibility(
     assert plan.group.tolist() == [1]
     assert plan.count.tolist() == [1]
     assert plan.objective == 600
+
+
+def _with_kept(inst: dict[str, object], seed: int) -> dict[str, object]:
+    """``inst`` in a re-plan: one pair of each group (its previous telecentre) worth ``keep``
+    more on each of its previous weekdays."""
+    rng = np.random.default_rng(1000 + seed)
+    agent = np.asarray(inst["pair_agent"])
+    kept = np.zeros(agent.size, dtype=np.int64)
+    for g in np.unique(agent):
+        p = int(rng.choice(np.flatnonzero(agent == g)))
+        kept[p] = int(rng.integers(0, 32))
+    return {**inst, "kept": kept, "keep": 90}
+
+
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("seed", range(24))
+def test_kept_weekdays_are_worth_their_bonus_and_plans_stay_optimal(
+    seed: int, large: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a re-plan's previous weekdays, on the previous telecentre's pair: every path (the
+    # configuration LP and its proof, the large path, the split-days bound) counts them
+    if large:
+        _force_large_path(monkeypatch)
+    inst = _with_kept(_instance(seed), seed)
+    best = _brute(inst)
+    plan = _solved_against(inst, best)
+    assert plan is None or large or plan.status == "optimal"
+    if best is not None:
+        split = weekly._split_days_bound(weekly._validated(**_validated_args(inst)))
+        assert split is None or split >= best
+
+
+def _validated_args(inst: dict[str, object]) -> dict[str, object]:
+    names = ("pair_agent", "pair_site", "pair_gain", "counts", "days", "allowed", "preferred")
+    return {
+        **{name: inst[name] for name in names},
+        **{name: inst[name] for name in ("bonus", "desks", "must", "limit", "kept", "keep")},
+    }
+
+
+def _replan_problem(
+    seed: int, n: int, m: int, days: int | None = None
+) -> tuple[object, np.ndarray, np.ndarray, np.ndarray]:
+    """A problem whose agents had a previous telecentre (an incumbent) and previous weekdays."""
+    from optimizer.model import AssignmentProblem
+
+    rng = np.random.default_rng(seed)
+    before = rng.integers(0, m, n)
+    problem = AssignmentProblem.from_cost_matrix(
+        rng.uniform(5, 50, (n, m)).round(1),
+        rng.uniform(20, 70, n).round(1),
+        np.ones(m, dtype=np.int64),
+        days=np.full(n, days) if days is not None else rng.integers(1, 4, n),
+        incumbent=(np.arange(n), before),
+        move_penalty=20.0,
+    )
+    desks = rng.integers(0, 3, (m, 5))
+    kept = rng.random((n, 5)) > 0.6
+    preferred = rng.random((n, 5)) > 0.7
+    return problem, desks, kept, preferred
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "days", "engine", "label"),
+    [
+        (12, 5, 1, "flow", "min-cost-flow"),  # one day each: the flow is the plan
+        (12, 5, None, "flow", "cp-sat"),  # small: CP-SAT sees it whole
+        (12, 5, None, "cp-sat", "cp-sat"),
+        (30, 10, None, "flow", "highs"),  # more telecentres than CP-SAT's candidates
+    ],
+)
+def test_solve_weekly_honours_kept_weekdays_on_every_engine(
+    n: int, m: int, days: int | None, engine: str, label: str
+) -> None:
+    from optimizer.schedule import solve_weekly
+
+    problem, desks, kept, preferred = _replan_problem(5, n, m, days)
+    plan = solve_weekly(
+        problem,  # type: ignore[arg-type]
+        desks,
+        preferred_days=preferred,
+        day_bonus=1.0,
+        kept_days=kept,
+        keep_bonus=1.5,
+        engine=engine,  # type: ignore[arg-type]
+    )
+    assert label in plan.assignment.engine
+    eligible, gain = problem.eligible(), problem.weekly_gain()  # type: ignore[attr-defined]
+    agent, site = np.nonzero(eligible)
+    before = np.asarray(problem.incumbent[1])  # type: ignore[attr-defined]
+    bits = kept.astype(np.int64) @ (1 << np.arange(5))
+    inst: dict[str, object] = {
+        "pair_agent": agent,
+        "pair_site": site,
+        "pair_gain": gain[agent, site],
+        "counts": np.ones(n, dtype=np.int64),
+        "days": problem.days,  # type: ignore[attr-defined]
+        "allowed": np.ones((n, 5), dtype=bool),
+        "preferred": preferred,
+        "bonus": 60,
+        "desks": desks,
+        "must": None,
+        "limit": None,
+        "kept": np.where(site == before[agent], bits[agent], 0),
+        "keep": 90,
+    }
+    best = _mip_optimum(inst)
+    chosen = plan.assignment.telecentre
+    held = int((plan.days & kept & (chosen == before)[:, None]).sum())
+    total = plan.assignment.gain_total() + 60 * int((plan.days & preferred).sum()) + 90 * held
+    assert plan.assignment.status == "optimal"
+    assert total == best
+    assert np.all(plan.occupancy() <= desks)
+    # the bound reported stays a bound of the plan's own objective (day bonuses taken out)
+    assert plan.assignment.best_bound >= plan.assignment.objective_value - 1e-9
+
+
+def test_minimax_weekly_honours_kept_weekdays_on_both_engines() -> None:
+    from optimizer.fairness import _longest_drive, solve_minimax_weekly
+
+    problem, desks, kept, _ = _replan_problem(3, 24, 10)
+    before = np.asarray(problem.incumbent[1])  # type: ignore[attr-defined]
+    plans = [
+        solve_minimax_weekly(problem, desks, kept_days=kept, keep_bonus=1.5, engine=engine)
+        for engine in ("flow", "cp-sat")
+    ]
+    assert "highs" in plans[0].assignment.engine and "cp-sat" in plans[1].assignment.engine
+
+    def held(plan: object) -> int:
+        chosen = plan.assignment.telecentre  # type: ignore[attr-defined]
+        return int((plan.days & kept & (chosen == before)[:, None]).sum())  # type: ignore[attr-defined]
+
+    a, b = (p.assignment for p in plans)
+    assert _longest_drive(problem, a.telecentre) == _longest_drive(problem, b.telecentre)  # type: ignore[arg-type]
+    assert a.gain_total() + 90 * held(plans[0]) == b.gain_total() + 90 * held(plans[1])
+    # without the bonus fewer weekdays are kept (the term is what keeps them)
+    loose = solve_minimax_weekly(problem, desks, engine="cp-sat")
+    assert held(loose) < held(plans[1])

@@ -8,7 +8,11 @@ says the group's agents may go to telecentre :math:`t` for a weekly gain
 weekdays :math:`S` (a 5-bit mask, Monday bit 0) with :math:`|S| = d_g`, every
 day allowed for the group and open at the telecentre; it is worth
 
-.. math::  v_{pS} = w_p + b\,|S \cap \text{preferred}_g|.
+.. math::  v_{pS} = w_p + b\,|S \cap \text{preferred}_g| + k\,|S \cap \text{kept}_p|
+
+where :math:`\text{kept}_p` are the weekdays the pair is worth :math:`k` more
+on (``kept``: a re-plan's previous weekdays, on the pair of the agent's
+previous telecentre).
 
 The configuration model places :math:`x_{pS} \in \mathbb{Z}_{\ge 0}` agents on
 each column:
@@ -24,7 +28,7 @@ each column:
 **Bound.** Relaxing the desk rows with multipliers :math:`\lambda_{td} \ge 0`
 and the limit with :math:`\mu \ge 0`, every group takes its best column alone:
 for each pair, the :math:`d_g` usable days with the largest
-:math:`b[\text{preferred}] - \lambda_{td}`, so
+:math:`b[\text{preferred}] + k[\text{kept}] - \lambda_{td}`, so
 
 .. math::
 
@@ -177,6 +181,8 @@ class _Data:
     pref_bits: np.ndarray  # (G,) 5-bit mask
     preferred: np.ndarray  # (G, 5) float
     bonus: int
+    kept: np.ndarray  # (P,) 5-bit mask of the days each pair is worth ``keep`` more on
+    keep: int
     desks: np.ndarray
     must: np.ndarray
     limit: float | None
@@ -199,6 +205,8 @@ def solve_weekly_pairs(
     desks: np.ndarray,
     must: np.ndarray | None = None,
     limit: int | None = None,
+    kept: np.ndarray | None = None,
+    keep: int = 0,
     time_limit_s: float = 60.0,
     prove: bool = True,
     progress: Progress | None = None,
@@ -224,6 +232,12 @@ def solve_weekly_pairs(
         ``(G,)`` True for groups whose agents must all be placed.
     limit
         At most this many agents placed (None: no limit).
+    kept
+        ``(P,)`` 5-bit masks (Monday bit 0): weekdays each pair is worth
+        ``keep`` more on (a re-plan's previous weekdays, on the pair of the
+        previous telecentre; None: none).
+    keep
+        Whole bonus per kept weekday taken.
     time_limit_s
         Time for the whole solve; the proof (integer program on the columns
         that survive reduced-cost fixing) gets what is left. When the path for
@@ -258,6 +272,8 @@ def solve_weekly_pairs(
         desks,
         must,
         limit,
+        kept,
+        keep,
     )
 
     def report(stage: str, objective: float, bound: float) -> None:
@@ -362,7 +378,7 @@ def _split_days_bound(data: _Data) -> int | None:
     Each agent-day is placed on its own: group :math:`g` sends
     :math:`n_g d_g` agent-days, at most :math:`n_g` on each weekday, each to a
     usable (telecentre, weekday) of one of its pairs for
-    :math:`w_p / d_g + b[\text{preferred}]`, within the desks; the agent-days
+    :math:`w_p / d_g + b[\text{preferred}] + k[\text{kept}]`, within the desks; the agent-days
     of groups that must be placed all go; the limit on agents is dropped.
     Every plan of the configuration model is such a flow of the same value (a
     column's agents send one agent-day on each of its days), so the flow's
@@ -382,8 +398,8 @@ def _split_days_bound(data: _Data) -> int | None:
     group_node = sink + 1 + np.arange(n_groups)
     p_idx, day = np.nonzero(_BITS[data.usable].astype(bool))
     group = data.agent[p_idx]
-    per_day = data.gain[p_idx] * (scale // data.days[group]) + scale * data.bonus * (
-        data.preferred[group, day] > 0
+    per_day = data.gain[p_idx] * (scale // data.days[group]) + scale * (
+        data.bonus * (data.preferred[group, day] > 0) + data.keep * ((data.kept[p_idx] >> day) & 1)
     )
     days_ok = np.zeros((n_groups, 5), dtype=bool)
     days_ok[group, day] = True
@@ -485,6 +501,8 @@ def _validated(
     desks: np.ndarray,
     must: np.ndarray | None,
     limit: int | None,
+    kept: np.ndarray | None = None,
+    keep: int = 0,
 ) -> _Data:
     agent = np.asarray(pair_agent, dtype=np.int64).ravel()
     site = np.asarray(pair_site, dtype=np.int64).ravel()
@@ -521,12 +539,20 @@ def _validated(
         msg = f"limit must be 0 or more, got {limit}."
         raise InputError(msg)
     weights = 1 << np.arange(5)
+    if kept is None or keep == 0:
+        kept_bits = np.zeros(agent.size, dtype=np.uint8)
+    else:
+        kept_ = np.asarray(kept, dtype=np.int64).ravel()
+        if kept_.shape != agent.shape or np.any((kept_ < 0) | (kept_ > 31)) or keep < 0:
+            msg = f"kept must be {agent.size} weekday masks 0-31 (one per pair), keep >= 0."
+            raise InputError(msg)
+        kept_bits = kept_.astype(np.uint8)
     open_bits = (desks_ > 0).astype(np.int64) @ weights
     allowed_bits = allowed_.astype(np.int64) @ weights
     usable = allowed_bits[agent] & open_bits[site]
-    keep = _SIZE[usable] >= d[agent]
-    order = np.argsort(agent[keep], kind="stable")
-    idx = np.flatnonzero(keep)[order]
+    fits = _SIZE[usable] >= d[agent]
+    order = np.argsort(agent[fits], kind="stable")
+    idx = np.flatnonzero(fits)[order]
     # a group of no agents has nobody to place: "must" says nothing of it (with no pair it
     # would make the problem look infeasible)
     must_ = must_ & (counts_ > 0)
@@ -542,6 +568,8 @@ def _validated(
         pref_bits=preferred_.astype(np.int64) @ weights,
         preferred=preferred_.astype(np.float64),
         bonus=int(bonus),
+        kept=kept_bits[idx],
+        keep=int(keep),
         desks=desks_,
         must=must_,
         limit=limit,
@@ -551,13 +579,21 @@ def _validated(
 # ---------------------------------------------------------------------- pricing
 
 
+def _day_value(data: _Data, pairs: np.ndarray) -> np.ndarray:
+    """``(len(pairs), 5)`` worth of each weekday on each pair: preferred and kept bonuses."""
+    value = data.bonus * data.preferred[data.agent[pairs]]
+    if data.keep:
+        value = value + data.keep * _BITS[data.kept[pairs]]
+    return np.asarray(value)
+
+
 def _price(
     data: _Data, lam: np.ndarray, rows: np.ndarray | slice = slice(None)
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Each pair's best day set under day prices ``lam`` and its Lagrangian value.
 
     Returns ``(mask, value)``: value is :math:`w_p + \max_S \sum_{d \in S}
-    (b[\text{pref}] - \lambda_{td})` (without :math:`\mu`).
+    (b[\text{pref}] + k[\text{kept}] - \lambda_{td})` (without :math:`\mu`).
     """
     pairs = np.arange(data.agent.size)[rows]
     best_mask = np.zeros(pairs.size, dtype=np.int64)
@@ -570,8 +606,7 @@ def _price(
         for lo in range(0, where.size, CHUNK):
             sel = where[lo : lo + CHUNK]
             p = pairs[sel]
-            g = data.agent[p]
-            day_value = data.bonus * data.preferred[g] - lam[data.site[p]]
+            day_value = _day_value(data, p) - lam[data.site[p]]
             values = day_value @ bits
             fits = (masks[None, :] & ~data.usable[p][:, None]) == 0
             values = np.where(fits, values, -np.inf)
@@ -607,9 +642,10 @@ def _lagrangian(data: _Data, lam: np.ndarray, mu: float) -> tuple[float, np.ndar
 
 
 def _column_value(data: _Data, pair: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Whole value of columns: the pair's gain plus the bonus of preferred days taken."""
+    """Whole value of columns: the pair's gain plus the bonuses of preferred and kept days."""
     granted = _SIZE[mask & data.pref_bits[data.agent[pair]]]
-    return np.asarray(data.gain[pair] + data.bonus * granted)
+    kept = _SIZE[mask & data.kept[pair]] if data.keep else 0
+    return np.asarray(data.gain[pair] + data.bonus * granted + data.keep * kept)
 
 
 def _solve_lp(
@@ -683,8 +719,7 @@ def _top_columns(
             if where.size == 0:
                 continue
             kmasks = _BY_SIZE[k]
-            g = data.agent[where]
-            day_value = data.bonus * data.preferred[g] - lam[data.site[where]]
+            day_value = _day_value(data, where) - lam[data.site[where]]
             value = day_value @ _BITS[kmasks].T + (data.gain[where] - mu)[:, None]
             fits = (kmasks[None, :] & ~data.usable[where][:, None]) == 0
             rows, cols = np.nonzero(fits)
@@ -802,6 +837,8 @@ def _subset(data: _Data, pick: np.ndarray, desks: np.ndarray, limit: float | Non
         pref_bits=data.pref_bits[pick],
         preferred=data.preferred[pick],
         bonus=data.bonus,
+        kept=data.kept[rows],
+        keep=data.keep,
         desks=desks,
         must=data.must[pick],
         limit=limit,
@@ -1013,7 +1050,6 @@ def _greedy(
     idx = np.union1d(top, idx[data.must[data.agent[idx]]])
     order = np.lexsort((-full[idx], ~data.must[data.agent[idx]]))
     idx = idx[order]
-    pref_day = data.bonus * data.preferred
     for p in idx.tolist():
         g = int(data.agent[p])
         if left[g] <= 0:
@@ -1025,15 +1061,13 @@ def _greedy(
         open_days = np.flatnonzero((data.usable[p] >> np.arange(5)) & 1 & (free[t] > 0))
         if open_days.size < k:
             continue
-        score = pref_day[g, open_days] - lam[t, open_days]
+        day_value = _day_value(data, np.array([p]))[0]
+        score = day_value[open_days] - lam[t, open_days]
         chosen = open_days[np.lexsort((-free[t, open_days], -score))[:k]]
         number = int(min(left[g], free[t, chosen].min()))
         if room is not None:
             number = min(number, room)
-        if number <= 0 or (
-            data.gain[p] + data.bonus * int(data.preferred[g, chosen].sum()) <= 0
-            and not data.must[g]
-        ):
+        if number <= 0 or (data.gain[p] + int(day_value[chosen].sum()) <= 0 and not data.must[g]):
             continue
         free[t, chosen] -= number
         left[g] -= number
