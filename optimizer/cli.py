@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 import pandas as pd
 
 from optimizer import datasets, settings
-from optimizer.calibration import calibrate, write_profile
+from optimizer.calibration import calibrate, is_profile, profile_text
 from optimizer.errors import (
     BusyError,
     InfeasibleError,
@@ -27,10 +28,19 @@ from optimizer.errors import (
     OptimizerError,
     SolverError,
 )
-from optimizer.geocode import BAN_URL, MIN_SCORE, geocode_roster
+from optimizer.geocode import (
+    BAD_ANSWER,
+    BAN_URL,
+    COORDINATES_GIVEN,
+    MIN_SCORE,
+    geocode_roster,
+    is_geocode_output,
+)
 from optimizer.inputs import (
+    AGENT_ALIASES,
     NUMBER,
     HeadOffice,
+    _header_key,
     check_in_area,
     parse_lonlat,
     read_agents,
@@ -59,6 +69,7 @@ from optimizer.options import (
     DEFAULT_SEED,
     PlanOptions,
 )
+from optimizer.outfile import check_cache_dir, check_out_file, write_out_file
 from optimizer.pipeline import RunResult, plan_frontier, run
 from optimizer.publish import OutputFolder
 from optimizer.replan import match_previous, read_previous_allocation
@@ -942,9 +953,20 @@ def network_command(
     default=None,
     help=f"Where answers are cached (default {settings.CACHE_DIR}/ban).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace --out even if it is an existing file this tool did not write.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def geocode_command(
-    roster: Path, out: Path, min_score: float, url: str, cache_dir: Path | None, quiet: bool
+    roster: Path,
+    out: Path,
+    min_score: float,
+    url: str,
+    cache_dir: Path | None,
+    force: bool,
+    quiet: bool,
 ) -> None:
     """Geocode the roster's adresse column with the BAN (needs a connection; cached).
 
@@ -957,33 +979,33 @@ def geocode_command(
         if out.suffix.lower() != ".csv":
             msg = f"--out must end in .csv, got '{out}'."
             raise InputError(msg)
-        if out.resolve() == roster.resolve():
-            msg = f"--out '{out}' is the roster itself. Write the geocoded roster to another file."
-            raise InputError(msg)
+        target = check_out_file(
+            out, inputs=[("ROSTER", roster)], ours=is_geocode_output, force=force
+        )
+        cache = check_cache_dir(cache_dir, default=Path(settings.CACHE_DIR) / "ban")
         table, name = read_table(roster)
         steps(f"geocoding {len(table)} rows with {url}")
-        coded = geocode_roster(
-            table, name=name, min_score=min_score, base_url=url, cache_dir=cache_dir
-        )
-        temporary = out.with_name(f".{out.name}.tmp")
-        temporary.write_text(csv_text(coded), encoding="utf-8")
-        temporary.replace(out)
+        coded = geocode_roster(table, name=name, min_score=min_score, base_url=url, cache_dir=cache)
+        write_out_file(target, csv_text(coded).encode("utf-8"))
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
         return
-    except OSError as exc:
-        _fail(f"--out: cannot write '{out}' ({exc.strerror}).", EXIT_UNSOLVABLE)
+    except OptimizerError as exc:
+        _fail(str(exc), EXIT_UNSOLVABLE)
         return
     if quiet:
         return
     counts = coded["geocode_status"].value_counts()
+    bad = f"{counts.get(BAD_ANSWER, 0)} bad answers, " if counts.get(BAD_ANSWER, 0) else ""
+    kept = counts.get(COORDINATES_GIVEN, 0)
     click.echo(
         f"{counts.get('ok', 0)} of {len(coded)} rows placed at their address; "
         f"{counts.get('low score', 0)} low score, {counts.get('not found', 0)} not found, "
-        f"{counts.get('no address', 0)} without address."
+        f"{bad}{counts.get('no address', 0)} without address."
+        + (f" {kept} rows kept the coordinates they had (not sent)." if kept else "")
     )
-    flagged = coded[coded["geocode_status"].isin(["low score", "not found"])]
+    flagged = coded[coded["geocode_status"].isin(["low score", "not found", BAD_ANSWER])]
     for i, row in zip(
         flagged.index.tolist()[:10], flagged.head(10).to_dict("records"), strict=True
     ):
@@ -991,7 +1013,32 @@ def geocode_command(
             f"  row {i + 2}: {row['geocode_status']} ({row['geocode_score']:g}: "
             f"{row['geocode_label'] or 'nothing'}); check it, or give its commune."
         )
+    stranded = _stranded_rows(coded)
+    if stranded:
+        shown = ", ".join(str(i + 2) for i in stranded[:10])
+        more = f" and {len(stranded) - 10} more" if len(stranded) > 10 else ""
+        click.echo(
+            f"WARNING: {len(stranded)} rows have neither coordinates nor a commune "
+            f"(rows {shown}{more}); assign refuses them until you give their commune "
+            "(column commune, insee or code_postal) or lon, lat."
+        )
     click.echo(f"Wrote {out}; use it with: assign --agents {out}")
+
+
+def _stranded_rows(coded: pd.DataFrame) -> list[int]:
+    """Rows of a geocoded roster that assign cannot place: no coordinates, no commune."""
+    keys = {_header_key(str(c)): c for c in coded.columns}
+    places = [
+        keys[a]
+        for field in ("commune", "insee", "code_postal")
+        for a in AGENT_ALIASES[field]
+        if a in keys
+    ]
+    placed = coded["geocode_status"].isin(["ok", COORDINATES_GIVEN]).to_numpy()
+    named = np.zeros(len(coded), dtype=bool)
+    for column in places:
+        named |= coded[column].fillna("").astype(str).str.strip().ne("").to_numpy()
+    return np.flatnonzero(~placed & ~named).tolist()
 
 
 @main.command("calibrate")
@@ -1021,6 +1068,11 @@ def geocode_command(
     help="Also fit the delay at junctions (on a coarse network of towns: crossing a village).",
 )
 @SPEED_PROFILE_OPTION
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace --out even if it is an existing file this tool did not write.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def calibrate_command(
     reference: Path,
@@ -1028,6 +1080,7 @@ def calibrate_command(
     out: Path,
     fit_junction_delay: bool,
     speed_profile: str,
+    force: bool,
     quiet: bool,
 ) -> None:
     """Fit the realistic speed model's factors to reference trips, and write a profile.
@@ -1040,6 +1093,16 @@ def calibrate_command(
         if out.suffix.lower() != ".csv":
             msg = f"--out must end in .csv, got '{out}'."
             raise InputError(msg)
+        target = check_out_file(
+            out,
+            inputs=[
+                ("--reference", reference),
+                ("--network", network_path),
+                ("--speed-profile", Path(speed_profile)),
+            ],
+            ours=is_profile,
+            force=force,
+        )
         trips = read_reference_trips(reference)
         speeds = _speed_profile(speed_profile)
         src = network_path if network_path is not None else datasets.path(datasets.NETWORK_FILE)
@@ -1063,10 +1126,13 @@ def calibrate_command(
             net, trips, speeds=table, fit_junction_delay=fit_junction_delay, progress=steps
         )
         steps(f"writing {out}")
-        write_profile(result, out)
+        write_out_file(target, profile_text(result).encode("utf-8"))
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
+        return
+    except OptimizerError as exc:
+        _fail(str(exc), EXIT_UNSOLVABLE)
         return
     if quiet:
         return
