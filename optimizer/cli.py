@@ -870,6 +870,11 @@ def main(
 )
 @SPEED_PROFILE_OPTION
 @SPEED_MODEL_OPTION
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace --out even if it is an existing file this tool did not write.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def network_command(
     place: str | None,
@@ -880,6 +885,7 @@ def network_command(
     cache_dir: Path | None,
     speed_profile: str,
     speed_model_name: str,
+    force: bool,
     quiet: bool,
 ) -> None:
     """Build a road network from OpenStreetMap and save it as GraphML.
@@ -896,6 +902,18 @@ def network_command(
         if out.suffix.lower() != ".graphml":
             msg = f"--out must end in .graphml, got '{out}'."
             raise InputError(msg)
+        target = check_out_file(
+            out,
+            inputs=[
+                ("--from-file", from_file),
+                ("--polygon", polygon),
+                ("--speed-profile", Path(speed_profile)),
+            ],
+            ours=_is_network_file,
+            force=force,
+        )
+        if cache_dir is not None or from_file is None:
+            cache_dir = check_cache_dir(cache_dir, default=Path(settings.CACHE_DIR))
         profile, model = _speed_setup(speed_profile, speed_model_name)
         if from_file is not None:
             net = load_network(from_file, speed_profile=profile, speed_model=model, progress=steps)
@@ -911,10 +929,13 @@ def network_command(
                 progress=steps,
             )
         steps(f"saving {out}")
-        save_network(net, out)
+        write_out_file(target, lambda path: save_network(net, path))
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail(str(exc), EXIT_INPUT)
+        return
+    except OptimizerError as exc:
+        _fail(str(exc), EXIT_UNSOLVABLE)
         return
     if not quiet:
         g = net.graph
@@ -923,6 +944,13 @@ def network_command(
             f"({net.dropped_nodes:,} nodes dropped: not reachable both ways); "
             f"saved {out} in {steps.elapsed:.1f} s."
         )
+
+
+def _is_network_file(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a network saved by ``assign network``."""
+    return b"<graphml" in head and all(
+        f'attr.name="{key}"'.encode() in head for key in ("speed_model", "speed_profile")
+    )
 
 
 @main.command("geocode")
