@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import math
+import re
 import stat
 import warnings
 from collections.abc import Sequence
@@ -376,7 +377,7 @@ def geocode_roster(
         before = out[col].to_numpy(object) if col in out.columns else np.full(len(out), "")
         coded = result[key].to_numpy(float).round(6)
         out[col] = [
-            b if g else (c if k else "")
+            _decimal_point(b) if g else (c if k else "")
             for b, g, c, k in zip(before, given, coded, ok, strict=True)
         ]
     kept = {
@@ -396,6 +397,16 @@ def geocode_roster(
 
 #: ``geocode_status`` of a row that had coordinates: kept, not geocoded.
 COORDINATES_GIVEN = "coordinates given"
+
+
+def _decimal_point(value: object) -> object:
+    """Write a kept coordinate's decimal comma as a point (``3,6012``: 3.6012).
+
+    The geocoded roster is comma-separated, where a decimal comma would not be
+    read back as a number.
+    """
+    text = str(value).strip()
+    return text.replace(",", ".") if re.fullmatch(r"[+-]?\d+,\d+", text) else value
 
 
 def _filled(value: object) -> bool:
