@@ -376,10 +376,11 @@ def geocode_roster(
     for key, col in (("lon", lon_col), ("lat", lat_col)):
         before = out[col].to_numpy(object) if col in out.columns else np.full(len(out), "")
         coded = result[key].to_numpy(float).round(6)
-        out[col] = [
+        values = [
             _decimal_point(b) if g else (c if k else "")
             for b, g, c, k in zip(before, given, coded, ok, strict=True)
         ]
+        out[col] = np.array(values, dtype=object)
     kept = {
         c: (out[c].to_numpy(object) if c in out.columns else np.full(len(out), ""))
         for c in ("location", "location_precision_m")
