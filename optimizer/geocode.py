@@ -383,15 +383,22 @@ def geocode_roster(
         out[col] = np.array(values, dtype=object)
     kept = {
         c: (out[c].to_numpy(object) if c in out.columns else np.full(len(out), ""))
-        for c in ("location", "location_precision_m")
+        for c in ("location", "location_precision_m", "geocode_score", "geocode_label")
     }
     out["location"] = np.where(given, kept["location"], np.where(ok, "address", ""))
     out["location_precision_m"] = [
         p if g else (PRECISION_M.get(t, np.nan) if k else np.nan)
         for p, g, t, k in zip(kept["location_precision_m"], given, result["type"], ok, strict=True)
     ]
-    out["geocode_score"] = np.round(score, 3)
-    out["geocode_label"] = result["label"].to_numpy()
+    # a row kept from an earlier run of this command keeps its match too
+    for column, fresh in (
+        ("geocode_score", np.round(score, 3)),
+        ("geocode_label", result["label"]),
+    ):
+        out[column] = np.array(
+            [k if g else f for k, g, f in zip(kept[column], given, fresh, strict=True)],
+            dtype=object,
+        )
     out["geocode_status"] = status
     return out
 

@@ -229,6 +229,14 @@ def test_geocode_keeps_the_coordinates_a_row_had(tmp_path, ban) -> None:
     assert coded.loc[1, "lon"] == "3.6012" and coded.loc[1, "lat"] == "44.4011"
     agents = read_agents(out)
     assert agents["lon"].round(4).tolist() == [3.501, 3.6012]
+    # geocoding the output again sends nothing and keeps every row's match
+    again = tmp_path / "again.csv"
+    assert _geocode(tmp_path, out, again).exit_code == 0
+    assert len(ban.sent) == 1
+    twice = pd.read_csv(again, dtype=str, keep_default_na=False)
+    assert twice["geocode_label"].tolist() == coded["geocode_label"].tolist()
+    assert twice["lon"].tolist() == coded["lon"].tolist()
+    assert read_agents(again)["location"].tolist() == ["address", "coordinates"]
 
 
 def test_geocode_writes_into_the_coordinate_columns_the_roster_has(tmp_path, ban) -> None:
@@ -389,6 +397,14 @@ def test_calibrate_out_a_device_stays_a_device(tmp_path) -> None:
     line = _one_line_error(_calibrate(_trips(tmp_path), device))
     assert "device" in line
     assert stat.S_ISCHR(device.stat().st_mode)
+
+
+def test_calibrate_out_a_link_to_dev_null_is_refused(tmp_path) -> None:
+    link = tmp_path / "profile.csv"
+    link.symlink_to(os.devnull)
+    line = _one_line_error(_calibrate(_trips(tmp_path), link))
+    assert "device" in line
+    assert link.is_symlink() and stat.S_ISCHR(Path(os.devnull).stat().st_mode)
 
 
 def test_calibrate_out_a_fifo_is_refused_without_opening_it(tmp_path) -> None:
