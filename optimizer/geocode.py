@@ -29,7 +29,7 @@ import pandas as pd
 from optimizer import settings
 from optimizer.errors import InputError, NetworkError
 from optimizer.inputs import AGENT_ALIASES, _header_key
-from optimizer.outfile import write_atomic
+from optimizer.outfile import remove_stale_temporaries, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ def geocode_addresses(
     folder = Path(cache_dir) if cache_dir is not None else Path(settings.CACHE_DIR) / "ban"
     posts = [str(p or "") for p in postcodes] if postcodes is not None else [""] * len(addresses)
     keys = [_key(str(a), p) for a, p in zip(addresses, posts, strict=True)]
+    remove_stale_temporaries(folder)  # entries a killed run was writing
     found: dict[str, dict[str, object]] = {}
     unusable: set[str] = set()  # cache entries that are not files: neither read nor replaced
     for key in set(keys):

@@ -22,13 +22,17 @@ tool's own files (the geocoding cache).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import secrets
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from optimizer.errors import InputError, OptimizerError
+
+logger = logging.getLogger(__name__)
 
 #: Bytes read from an existing file to recognise the tool's own output.
 _HEAD_BYTES = 8192
@@ -151,7 +155,54 @@ def check_out_file(
                 )
                 raise InputError(msg) from None
             break
+    remove_stale_temporaries(folder, target.name)
     return target
+
+
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.tmp(\.[A-Za-z]+)?$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporary files a killed run left in ``folder`` (of ``name``, or any).
+
+    Only the tool's own temporaries (``.NAME.<pid>-<8 hex>.tmp``, written by
+    :func:`write_atomic`) whose process is gone are removed, and only
+    regular files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if not match or (name is not None and match.group("name") != name):
+            continue
+        if _alive(int(match.group("pid"))):
+            continue
+        with contextlib.suppress(OSError):
+            if stat.S_ISREG(entry.lstat().st_mode):
+                entry.unlink()
+                removed.append(entry)
+                logger.info("removed %s, left by an interrupted run", entry)
+    return removed
 
 
 def check_cache_dir(path: str | Path | None, *, default: Path, option: str = "--cache-dir") -> Path:
@@ -269,4 +320,10 @@ def write_out_file(
     return target
 
 
-__all__ = ["check_cache_dir", "check_out_file", "write_atomic", "write_out_file"]
+__all__ = [
+    "check_cache_dir",
+    "check_out_file",
+    "remove_stale_temporaries",
+    "write_atomic",
+    "write_out_file",
+]

@@ -209,6 +209,25 @@ def test_geocode_cache_entries_are_written_whole_through_a_rename(
     assert list(cache.iterdir()) == []  # no half-written entry, no temporary left
 
 
+DEAD_PID = 4_194_305  # above Linux's largest pid: no such process
+
+
+def test_geocode_removes_only_the_temporaries_killed_runs_left(tmp_path, ban) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    out = tmp_path / "geocoded.csv"
+    dead_entry = cache / f".{'0' * 64}.json.{DEAD_PID}-0123abcd.tmp"
+    dead_out = tmp_path / f".geocoded.csv.{DEAD_PID}-0123abcd.tmp"
+    live = tmp_path / f".geocoded.csv.{os.getppid()}-0123abcd.tmp"  # a run still going
+    mine = tmp_path / ".geocoded.csv.tmp"  # not the tool's pattern: left alone
+    for path in (dead_entry, dead_out, live, mine):
+        path.write_text('{"lon": 3', encoding="utf-8")
+    result = _geocode(tmp_path, _roster(tmp_path), out)
+    assert result.exit_code == 0, result.output
+    assert not dead_entry.exists() and not dead_out.exists()
+    assert live.exists() and mine.read_text(encoding="utf-8") == '{"lon": 3'
+
+
 # --------------------------------------------------------------------------- case 13
 
 
