@@ -103,15 +103,20 @@ def check_out_file(
         msg = f"{option}: the file name is empty. Give a file to write."
         raise InputError(msg)
     given = Path(os.path.abspath(text))  # noqa: PTH100 - keep '..' as the user wrote it
-    target = given.resolve() if given.is_symlink() else given
+    try:
+        target = given.resolve() if given.is_symlink() else given
+    except (OSError, RuntimeError, ValueError) as exc:  # a loop of links, a NUL byte
+        msg = f"{option}: cannot use '{text}' ({exc}). Choose another file."
+        raise InputError(msg) from None
     try:
         info = target.stat()
     except FileNotFoundError:
         info = None
     except NotADirectoryError:
         info = None
-    except OSError as exc:
-        msg = f"{option}: cannot use '{text}' ({exc.strerror}). Choose another file."
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        msg = f"{option}: cannot use '{text}' ({reason}). Choose another file."
         raise InputError(msg) from None
     if info is not None:
         kind = _kind(info.st_mode)
@@ -253,9 +258,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         When the folder cannot be written; ``path`` is then unchanged.
     """
     tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    mode = _kept_mode(path)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as handle:
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -266,10 +274,22 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _kept_mode(path: Path) -> int | None:
+    """Return the permissions of the file about to be replaced (a private file stays so)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return stat.S_IMODE(info.st_mode) if stat.S_ISREG(info.st_mode) else None
+
+
 def _write_with(path: Path, writer: Callable[[Path], object]) -> None:
     tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp{path.suffix}"
+    mode = _kept_mode(path)
     try:
         writer(tmp)
+        if mode is not None:
+            tmp.chmod(mode)
         with contextlib.suppress(OSError):
             fd = os.open(tmp, os.O_RDONLY)
             try:

@@ -332,6 +332,15 @@ def test_geocode_does_not_replace_a_user_file_without_force(tmp_path, ban) -> No
     assert again.exit_code == 0, again.output
 
 
+def test_geocode_replacing_its_own_output_keeps_it_private(tmp_path, ban) -> None:
+    # a roster of home addresses the planner made readable by them alone stays so
+    out = tmp_path / "geocoded.csv"
+    assert _geocode(tmp_path, _roster(tmp_path), out).exit_code == 0
+    out.chmod(0o600)
+    assert _geocode(tmp_path, _roster(tmp_path), out).exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
 @pytest.mark.skipif(not IS_ROOT, reason="making a device node needs root")
 def test_geocode_out_a_device_stays_a_device(tmp_path, ban) -> None:
     device = tmp_path / "null.csv"
