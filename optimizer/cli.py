@@ -1037,9 +1037,14 @@ def geocode_command(
     for i, row in zip(
         flagged.index.tolist()[:10], flagged.head(10).to_dict("records"), strict=True
     ):
+        score = row["geocode_score"]
+        matched = (
+            f" ({score:g}: {row['geocode_label'] or 'nothing'})"
+            if isinstance(score, (int, float)) and math.isfinite(score)
+            else ""
+        )
         click.echo(
-            f"  row {i + 2}: {row['geocode_status']} ({row['geocode_score']:g}: "
-            f"{row['geocode_label'] or 'nothing'}); check it, or give its commune."
+            f"  row {i + 2}: {row['geocode_status']}{matched}; check it, or give its commune."
         )
     stranded = _stranded_rows(coded)
     if stranded:

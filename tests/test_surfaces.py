@@ -34,6 +34,7 @@ IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 KNOWN = {  # address -> latitude, longitude, result_score, result_label, result_type
     "2 rue de la rovere mende": ("44.5180", "3.5010", "0.93", "2 Rue de la Rovère Mende", "street"),
+    "place du marche langogne": ("44.727", "3.855", "0.41", "Langogne", "municipality"),
 }
 
 
@@ -277,6 +278,30 @@ def test_geocode_writes_into_the_coordinate_columns_the_roster_has(tmp_path, ban
     assert agents["location"].tolist() == ["coordinates", "address", "commune"]
     assert agents.loc[0, "lon"] == pytest.approx(3.6012)
     assert agents.loc[1, "lat"] == pytest.approx(44.518)
+
+
+def test_assign_runs_on_what_geocode_wrote(tmp_path, ban) -> None:
+    # every kind of row geocode writes: kept coordinates, placed at its address, not found
+    # with a commune, low score with a commune; assign plans them all
+    roster = _roster(
+        tmp_path,
+        "agent_id;adresse;longitude;latitude;commune\n"
+        "A1;nowhere street;3.6012;44.4011;\n"
+        "A2;2 rue de la Rovere, Mende;;;\n"
+        "A3;12 chemin inconnu;;;Mende\n"
+        "A4;Place du Marche, Langogne;;;Langogne\n",
+    )
+    coded = tmp_path / "geocoded.csv"
+    result = _geocode(tmp_path, roster, coded)
+    assert result.exit_code == 0, result.output
+    assert "row 4: not found; check it" in result.output  # no 'nan' score shown
+    statuses = pd.read_csv(coded, keep_default_na=False)["geocode_status"].tolist()
+    assert statuses == ["coordinates given", "ok", "not found", "low score"]
+    out = tmp_path / "assignment"
+    run = CliRunner().invoke(main, ["--agents", str(coded), "--out", str(out), "-q"])
+    assert run.exit_code == 0, run.output
+    allocation = pd.read_csv(out / "allocation.csv", dtype=str)
+    assert sorted(allocation["agent_id"]) == ["A1", "A2", "A3", "A4"]
 
 
 def test_geocode_says_which_rows_assign_cannot_place(tmp_path, ban) -> None:
