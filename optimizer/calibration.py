@@ -20,6 +20,7 @@ factor``), which ``assign --speed-profile profile.csv`` and
 from __future__ import annotations
 
 import csv
+import io
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from scipy.optimize import least_squares
 from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.network import Progress, RoadNetwork, retime
+from optimizer.outfile import write_atomic
 from optimizer.speed_model import GROUPS, OTHER_GROUP, SpeedModel, speed_model, time_edges
 from optimizer.travel import travel_table
 
@@ -273,8 +275,39 @@ def _groups_used(
     return tuple(g for g, s in shares.items() if base > 0 and s / base >= MIN_GROUP_SHARE)
 
 
+#: Header of a profile written by :func:`write_profile` (how ``--out`` recognises its own file).
+PROFILE_COLUMNS = ("highway", "kmh", "factor", "junction_delay_s")
+
+
+def profile_text(calibration: Calibration) -> str:
+    """Return the profile CSV of a calibration (see :func:`write_profile`)."""
+    classes = sorted(set(calibration.speeds) | {c for g in GROUPS.values() for c in g})
+    rows = [
+        {
+            "highway": cls,
+            "kmh": calibration.speeds.get(cls, settings.FALLBACK_SPEED_KMH),
+            "factor": round(calibration.model.factor(cls), 4),
+            "junction_delay_s": calibration.model.junction_delay_s,
+        }
+        for cls in classes
+    ]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(PROFILE_COLUMNS), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def is_profile(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a profile this module wrote."""
+    return head.lstrip(b"\xef\xbb\xbf").startswith(",".join(PROFILE_COLUMNS).encode() + b"\r\n")
+
+
 def write_profile(calibration: Calibration, path: str | Path) -> Path:
     """Write a calibrated profile: ``highway, kmh, factor, junction_delay_s`` per road class.
+
+    The file is written under a temporary name beside ``path`` and renamed
+    into place: a reader never sees half a profile.
 
     Parameters
     ----------
@@ -289,19 +322,6 @@ def write_profile(calibration: Calibration, path: str | Path) -> Path:
         The path written.
     """
     path = Path(path)
-    classes = sorted(set(calibration.speeds) | {c for g in GROUPS.values() for c in g})
-    rows = [
-        {
-            "highway": cls,
-            "kmh": calibration.speeds.get(cls, settings.FALLBACK_SPEED_KMH),
-            "factor": round(calibration.model.factor(cls), 4),
-            "junction_delay_s": calibration.model.junction_delay_s,
-        }
-        for cls in classes
-    ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["highway", "kmh", "factor", "junction_delay_s"])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_atomic(path, profile_text(calibration).encode("utf-8"))
     return path

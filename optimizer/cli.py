@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 import pandas as pd
 
 from optimizer import datasets, settings
-from optimizer.calibration import calibrate, write_profile
+from optimizer.calibration import calibrate, is_profile, profile_text
 from optimizer.errors import (
     BusyError,
     InfeasibleError,
@@ -28,10 +29,19 @@ from optimizer.errors import (
     OptimizerError,
     SolverError,
 )
-from optimizer.geocode import BAN_URL, MIN_SCORE, geocode_roster
+from optimizer.geocode import (
+    BAD_ANSWER,
+    BAN_URL,
+    COORDINATES_GIVEN,
+    MIN_SCORE,
+    geocode_roster,
+    is_geocode_output,
+)
 from optimizer.inputs import (
+    AGENT_ALIASES,
     NUMBER,
     HeadOffice,
+    _header_key,
     check_in_area,
     parse_lonlat,
     read_agents,
@@ -61,6 +71,7 @@ from optimizer.options import (
     DEFAULT_SEED,
     PlanOptions,
 )
+from optimizer.outfile import check_cache_dir, check_out_file, write_out_file
 from optimizer.pipeline import RunResult, plan_frontier, run
 from optimizer.places import nearest_commune
 from optimizer.publish import OutputFolder
@@ -935,6 +946,11 @@ def main(
 )
 @SPEED_PROFILE_OPTION
 @SPEED_MODEL_OPTION
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace --out even if it is an existing file this tool did not write.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def network_command(
     place: str | None,
@@ -945,6 +961,7 @@ def network_command(
     cache_dir: Path | None,
     speed_profile: str,
     speed_model_name: str,
+    force: bool,
     quiet: bool,
 ) -> None:
     """Build a road network from OpenStreetMap and save it as GraphML.
@@ -961,6 +978,18 @@ def network_command(
         if out.suffix.lower() != ".graphml":
             msg = f"--out must end in .graphml, got '{out}'."
             raise InputError(msg)
+        target = check_out_file(
+            out,
+            inputs=[
+                ("--from-file", from_file),
+                ("--polygon", polygon),
+                ("--speed-profile", Path(speed_profile)),
+            ],
+            ours=_is_network_file,
+            force=force,
+        )
+        if cache_dir is not None or from_file is None:
+            cache_dir = check_cache_dir(cache_dir, default=Path(settings.CACHE_DIR))
         profile, model = _speed_setup(speed_profile, speed_model_name)
         if from_file is not None:
             net = load_network(from_file, speed_profile=profile, speed_model=model, progress=steps)
@@ -976,10 +1005,13 @@ def network_command(
                 progress=steps,
             )
         steps(f"saving {out}")
-        save_network(net, out)
+        write_out_file(target, lambda path: save_network(net, path))
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail_input(exc)
+        return
+    except OptimizerError as exc:
+        _fail(str(exc), EXIT_UNSOLVABLE)
         return
     if not quiet:
         g = net.graph
@@ -988,6 +1020,13 @@ def network_command(
             f"({net.dropped_nodes:,} nodes dropped: not reachable both ways); "
             f"saved {out} in {steps.elapsed:.1f} s."
         )
+
+
+def _is_network_file(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a network saved by ``assign network``."""
+    return b"<graphml" in head and all(
+        f'attr.name="{key}"'.encode() in head for key in ("speed_model", "speed_profile")
+    )
 
 
 @main.command("geocode")
@@ -1018,9 +1057,20 @@ def network_command(
     default=None,
     help=f"Where answers are cached (default {settings.CACHE_DIR}/ban).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace --out even if it is an existing file this tool did not write.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def geocode_command(
-    roster: Path, out: Path, min_score: float, url: str, cache_dir: Path | None, quiet: bool
+    roster: Path,
+    out: Path,
+    min_score: float,
+    url: str,
+    cache_dir: Path | None,
+    force: bool,
+    quiet: bool,
 ) -> None:
     """Geocode the roster's adresse column with the BAN (needs a connection; cached).
 
@@ -1033,41 +1083,71 @@ def geocode_command(
         if out.suffix.lower() != ".csv":
             msg = f"--out must end in .csv, got '{out}'."
             raise InputError(msg)
-        if out.resolve() == roster.resolve():
-            msg = f"--out '{out}' is the roster itself. Write the geocoded roster to another file."
-            raise InputError(msg)
+        target = check_out_file(
+            out, inputs=[("ROSTER", roster)], ours=is_geocode_output, force=force
+        )
+        cache = check_cache_dir(cache_dir, default=Path(settings.CACHE_DIR) / "ban")
         table, name = read_table(roster)
         steps(f"geocoding {len(table)} rows with {url}")
-        coded = geocode_roster(
-            table, name=name, min_score=min_score, base_url=url, cache_dir=cache_dir
-        )
-        temporary = out.with_name(f".{out.name}.tmp")
-        temporary.write_text(csv_text(coded), encoding="utf-8")
-        temporary.replace(out)
+        coded = geocode_roster(table, name=name, min_score=min_score, base_url=url, cache_dir=cache)
+        write_out_file(target, csv_text(coded).encode("utf-8"))
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail_input(exc)
         return
-    except OSError as exc:
-        _fail(f"--out: cannot write '{out}' ({exc.strerror}).", EXIT_UNSOLVABLE)
+    except OptimizerError as exc:
+        _fail(str(exc), EXIT_UNSOLVABLE)
         return
     if quiet:
         return
     counts = coded["geocode_status"].value_counts()
+    bad = f"{counts.get(BAD_ANSWER, 0)} bad answers, " if counts.get(BAD_ANSWER, 0) else ""
+    kept = counts.get(COORDINATES_GIVEN, 0)
     click.echo(
         f"{counts.get('ok', 0)} of {len(coded)} rows placed at their address; "
         f"{counts.get('low score', 0)} low score, {counts.get('not found', 0)} not found, "
-        f"{counts.get('no address', 0)} without address."
+        f"{bad}{counts.get('no address', 0)} without address."
+        + (f" {kept} rows kept the coordinates they had (not sent)." if kept else "")
     )
-    flagged = coded[coded["geocode_status"].isin(["low score", "not found"])]
+    flagged = coded[coded["geocode_status"].isin(["low score", "not found", BAD_ANSWER])]
     for i, row in zip(
         flagged.index.tolist()[:10], flagged.head(10).to_dict("records"), strict=True
     ):
+        score = row["geocode_score"]
+        matched = (
+            f" ({score:g}: {row['geocode_label'] or 'nothing'})"
+            if isinstance(score, (int, float)) and math.isfinite(score)
+            else ""
+        )
         click.echo(
-            f"  row {i + 2}: {row['geocode_status']} ({row['geocode_score']:g}: "
-            f"{row['geocode_label'] or 'nothing'}); check it, or give its commune."
+            f"  row {i + 2}: {row['geocode_status']}{matched}; check it, or give its commune."
+        )
+    stranded = _stranded_rows(coded)
+    if stranded:
+        shown = ", ".join(str(i + 2) for i in stranded[:10])
+        more = f" and {len(stranded) - 10} more" if len(stranded) > 10 else ""
+        click.echo(
+            f"WARNING: {len(stranded)} rows have neither coordinates nor a commune "
+            f"(rows {shown}{more}); assign refuses them until you give their commune "
+            "(column commune, insee or code_postal) or lon, lat."
         )
     click.echo(f"Wrote {out}; use it with: assign --agents {out}")
+
+
+def _stranded_rows(coded: pd.DataFrame) -> list[int]:
+    """Rows of a geocoded roster that assign cannot place: no coordinates, no commune."""
+    keys = {_header_key(str(c)): c for c in coded.columns}
+    places = [
+        keys[a]
+        for field in ("commune", "insee", "code_postal")
+        for a in AGENT_ALIASES[field]
+        if a in keys
+    ]
+    placed = coded["geocode_status"].isin(["ok", COORDINATES_GIVEN]).to_numpy()
+    named = np.zeros(len(coded), dtype=bool)
+    for column in places:
+        named |= coded[column].fillna("").astype(str).str.strip().ne("").to_numpy()
+    return np.flatnonzero(~placed & ~named).tolist()
 
 
 @main.command("calibrate")
@@ -1097,6 +1177,11 @@ def geocode_command(
     help="Also fit the delay at junctions (on a coarse network of towns: crossing a village).",
 )
 @SPEED_PROFILE_OPTION
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace --out even if it is an existing file this tool did not write.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def calibrate_command(
     reference: Path,
@@ -1104,6 +1189,7 @@ def calibrate_command(
     out: Path,
     fit_junction_delay: bool,
     speed_profile: str,
+    force: bool,
     quiet: bool,
 ) -> None:
     """Fit the realistic speed model's factors to reference trips, and write a profile.
@@ -1116,6 +1202,16 @@ def calibrate_command(
         if out.suffix.lower() != ".csv":
             msg = f"--out must end in .csv, got '{out}'."
             raise InputError(msg)
+        target = check_out_file(
+            out,
+            inputs=[
+                ("--reference", reference),
+                ("--network", network_path),
+                ("--speed-profile", Path(speed_profile)),
+            ],
+            ours=is_profile,
+            force=force,
+        )
         trips = read_reference_trips(reference)
         speeds = _speed_profile(speed_profile)
         src = network_path if network_path is not None else datasets.path(datasets.NETWORK_FILE)
@@ -1139,10 +1235,13 @@ def calibrate_command(
             net, trips, speeds=table, fit_junction_delay=fit_junction_delay, progress=steps
         )
         steps(f"writing {out}")
-        write_profile(result, out)
+        write_out_file(target, profile_text(result).encode("utf-8"))
         steps.finish()
     except (InputError, NetworkError) as exc:
         _fail_input(exc)
+        return
+    except OptimizerError as exc:
+        _fail(str(exc), EXIT_UNSOLVABLE)
         return
     if quiet:
         return

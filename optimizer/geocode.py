@@ -16,6 +16,10 @@ import hashlib
 import io
 import json
 import logging
+import math
+import re
+import stat
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,7 +28,8 @@ import pandas as pd
 
 from optimizer import settings
 from optimizer.errors import InputError, NetworkError
-from optimizer.inputs import _header_key
+from optimizer.inputs import AGENT_ALIASES, _header_key
+from optimizer.outfile import remove_stale_temporaries, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +87,15 @@ def geocode_addresses(
     folder = Path(cache_dir) if cache_dir is not None else Path(settings.CACHE_DIR) / "ban"
     posts = [str(p or "") for p in postcodes] if postcodes is not None else [""] * len(addresses)
     keys = [_key(str(a), p) for a, p in zip(addresses, posts, strict=True)]
+    remove_stale_temporaries(folder)  # entries a killed run was writing
     found: dict[str, dict[str, object]] = {}
+    unusable: set[str] = set()  # cache entries that are not files: neither read nor replaced
     for key in set(keys):
-        path = folder / f"{key}.json"
-        if path.exists():
-            found[key] = json.loads(path.read_text(encoding="utf-8"))
+        entry, usable = _read_cache(folder / f"{key}.json")
+        if entry is not None:
+            found[key] = entry
+        elif not usable:
+            unusable.add(key)
     cached = set(found)
     todo = list(dict.fromkeys(k for k in keys if k not in found))
     if todo:
@@ -109,6 +118,7 @@ def geocode_addresses(
                 data=data,
                 timeout=timeout_s,
             )
+            status, content = response.status_code, response.content
         except requests.RequestException as exc:
             msg = (
                 f"the address service {base_url} cannot be reached ({type(exc).__name__}): "
@@ -116,36 +126,168 @@ def geocode_addresses(
                 "(column commune, insee or code_postal), which needs none."
             )
             raise NetworkError(msg) from None
-        if response.status_code != 200:
+        if status != 200:
+            excerpt = content[:80].decode("utf-8", "replace").strip()
             msg = (
-                f"the address service {base_url} answered {response.status_code} "
-                f"({response.text[:80].strip()!r}). Try again later, or give communes instead."
+                f"the address service {base_url} answered {status} "
+                f"({excerpt!r}). Try again later, or give communes instead."
             )
             raise NetworkError(msg)
-        answer = pd.read_csv(
-            io.StringIO(response.content.decode("utf-8-sig")), dtype=str, keep_default_na=False
-        )
-        if len(answer) != len(rows):
-            msg = (
-                f"the address service {base_url} returned {len(answer)} rows for {len(rows)} "
-                "addresses. Try again later."
-            )
-            raise NetworkError(msg)
-        folder.mkdir(parents=True, exist_ok=True)
-        for key, (_, record) in zip(todo, answer.iterrows(), strict=True):
-            result = {
-                "lon": _number(record.get("longitude", "")),
-                "lat": _number(record.get("latitude", "")),
-                "score": _number(record.get("result_score", "")),
-                "label": str(record.get("result_label", "")),
-                "type": str(record.get("result_type", "")),
-            }
-            found[key] = result
-            (folder / f"{key}.json").write_text(json.dumps(result), encoding="utf-8")
+        answer = _read_answer(content, [a for a, _ in rows], base_url)
+        for key, record in zip(todo, answer, strict=True):
+            found[key] = record
+            if record["type"] == BAD_ANSWER or key in unusable:
+                continue  # not cached: asked again next time
+            _write_cache(folder, key, record)
         logger.info("geocoded %d addresses with %s", len(todo), url)
     table = pd.DataFrame([found[k] for k in keys], columns=["lon", "lat", "score", "label", "type"])
     table["cached"] = [k in cached for k in keys]
     return table
+
+
+#: ``type`` of a row whose answer was malformed (numbers missing or out of range).
+BAD_ANSWER = "bad answer"
+#: Largest cache entry read, bytes (an entry is about 200).
+_MAX_CACHE_BYTES = 65_536
+#: Columns every answer of the service has.
+ANSWER_COLUMNS = ("latitude", "longitude", "result_score", "result_label", "result_type")
+
+
+def _unusable_service(base_url: str, what: str) -> NetworkError:
+    return NetworkError(
+        f"the address service {base_url} sent an answer that is not usable ({what}); "
+        "nothing was geocoded. Try again later, check --url, or give communes instead."
+    )
+
+
+def _read_answer(content: bytes, sent: list[str], base_url: str) -> list[dict[str, object]]:
+    """Check the service's CSV answer and return one record per address sent.
+
+    An answer that cannot be read as a whole (empty, not UTF-8, not a CSV with
+    the service's columns, not one row per address, rows out of order) is a
+    :class:`~optimizer.errors.NetworkError`; a row whose numbers are missing
+    or out of range is a row ``not found``, or ``bad answer`` when the
+    service claims a match it does not give.
+    """
+    if not content.strip():
+        raise _unusable_service(base_url, "it is empty")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _unusable_service(base_url, f"not UTF-8 text, byte {exc.start}") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            answer = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, on_bad_lines="error"
+            )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _unusable_service(base_url, f"not a CSV table: {first}") from None
+    missing = [c for c in ANSWER_COLUMNS if c not in answer.columns]
+    if missing:
+        raise _unusable_service(base_url, f"no column {', '.join(missing)}")
+    if len(answer) != len(sent):
+        raise _unusable_service(base_url, f"{len(answer)} rows for {len(sent)} addresses")
+    if "adresse" in answer.columns:
+        echoed = [str(v).strip() for v in answer["adresse"]]
+        wrong = [i for i, (a, b) in enumerate(zip(echoed, sent, strict=True)) if a != b.strip()]
+        if wrong:
+            raise _unusable_service(base_url, f"row {wrong[0] + 2} is not the address sent")
+    records = []
+    for row in answer.to_dict("records"):
+        lon, lat = _number(row["longitude"]), _number(row["latitude"])
+        score = _number(row["result_score"])
+        label, kind = str(row["result_label"]).strip(), str(row["result_type"]).strip()
+        given = [str(row[c]).strip() for c in ("longitude", "latitude", "result_score")]
+        if not any(given):
+            records.append({"lon": np.nan, "lat": np.nan, "score": np.nan, "label": "", "type": ""})
+            continue
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90 and 0 <= score <= 1):
+            lon = lat = score = np.nan
+            kind = BAD_ANSWER
+        records.append(
+            {"lon": lon, "lat": lat, "score": score, "label": label[:200], "type": kind[:40]}
+        )
+    return records
+
+
+def _valid_entry(entry: object) -> bool:
+    if not isinstance(entry, dict) or set(entry) != {"lon", "lat", "score", "label", "type"}:
+        return False
+    numbers = [entry["lon"], entry["lat"], entry["score"]]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers):
+        return False
+    if not (isinstance(entry["label"], str) and isinstance(entry["type"], str)):
+        return False
+    lon, lat, score = (float(v) for v in numbers)
+    if any(math.isnan(v) for v in numbers):
+        return all(math.isnan(v) for v in numbers)
+    return -180 <= lon <= 180 and -90 <= lat <= 90 and 0 <= score <= 1
+
+
+def _read_cache(path: Path) -> tuple[dict[str, object] | None, bool]:
+    """Read one cache entry: (entry or None, whether the path may be written).
+
+    A truncated or corrupt entry is renamed ``<name>.bad`` with a warning (and
+    asked again); a path that is not a regular file is left alone, unused.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None, True
+    except OSError as exc:
+        logger.warning("geocoding cache: cannot read %s (%s); not used", path, exc.strerror)
+        return None, False
+    if not stat.S_ISREG(info.st_mode):
+        logger.warning("geocoding cache: %s is not a file; not used, not replaced", path)
+        return None, False
+    entry: object = None
+    if info.st_size <= _MAX_CACHE_BYTES:
+        try:
+            entry = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_nan_constant)
+        except (OSError, UnicodeDecodeError, ValueError):
+            entry = None
+    if isinstance(entry, dict) and _valid_entry(entry):
+        numbers = ("lon", "lat", "score")
+        return {k: (float(v) if k in numbers else v) for k, v in entry.items()}, True
+    aside = path.with_name(f"{path.name}.bad")
+    try:
+        path.replace(aside)
+    except OSError as exc:
+        logger.warning(
+            "geocoding cache: %s is corrupt and cannot be set aside (%s); its address is asked "
+            "again",
+            path,
+            exc.strerror,
+        )
+        return None, False
+    logger.warning(
+        "geocoding cache: %s was corrupt (truncated?); set aside as %s, its address is asked again",
+        path,
+        aside.name,
+    )
+    return None, True
+
+
+def _nan_constant(name: str) -> float:
+    if name == "NaN":
+        return float("nan")
+    msg = f"unexpected constant {name}"
+    raise ValueError(msg)
+
+
+def _write_cache(folder: Path, key: str, record: dict[str, object]) -> None:
+    """Write one cache entry atomically (temporary file and rename); warn when it cannot."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / f"{key}.json", json.dumps(record).encode("utf-8"))
+    except OSError as exc:
+        logger.warning(
+            "geocoding cache: cannot write in %s (%s); the answer is not cached",
+            folder,
+            exc.strerror,
+        )
 
 
 def _number(text: object) -> float:
@@ -186,8 +328,11 @@ def geocode_roster(
     -------
     pandas.DataFrame
         The roster with ``lon, lat, location, location_precision_m,
-        geocode_score, geocode_label, geocode_status`` (``ok``, ``low score``
-        or ``not found``).
+        geocode_score, geocode_label, geocode_status`` (``ok``, ``low score``,
+        ``not found``, ``bad answer``, ``no address``, or ``coordinates
+        given``). A row that already has coordinates (``lon, lat`` or another
+        name assign reads, e.g. ``longitude, latitude``) is not sent and keeps
+        them; those columns are written in place, not added again.
     """
     lower = {_header_key(str(c)): c for c in table.columns}  # 'Adresse postale' is adresse_postale
     column = next((lower[c] for c in ADDRESS_COLUMNS if c in lower), None)
@@ -199,7 +344,14 @@ def geocode_roster(
         raise InputError(msg)
     post = next((lower[c] for c in POSTCODE_COLUMNS if c in lower), None)
     addresses = table[column].fillna("").astype(str).str.strip().tolist()
-    has = np.array([bool(a) for a in addresses])
+    # rows that already have coordinates keep them, in the columns assign reads
+    lon_col = next((lower[c] for c in AGENT_ALIASES["lon"] if c in lower), "lon")
+    lat_col = next((lower[c] for c in AGENT_ALIASES["lat"] if c in lower), "lat")
+    given = np.ones(len(table), dtype=bool)
+    for col in (lon_col, lat_col):
+        cells = table[col] if col in table.columns else pd.Series([""] * len(table))
+        given &= np.array([_filled(v) for v in cells], dtype=bool)
+    has = np.array([bool(a) for a in addresses]) & ~given
     result = pd.DataFrame(
         {"lon": np.nan, "lat": np.nan, "score": np.nan, "label": "", "type": ""},
         index=range(len(table)),
@@ -216,19 +368,66 @@ def geocode_roster(
             result.loc[rows, field] = answer[field].to_numpy()
     score = result["score"].to_numpy(float)
     ok = has & (score >= min_score)
+    bad = (result["type"] == BAD_ANSWER).to_numpy()
     status = np.where(ok, "ok", np.where(np.isnan(score), "not found", "low score"))
+    status = np.where(bad, BAD_ANSWER, status)
     status = np.where(has, status, "no address")
+    status = np.where(given, COORDINATES_GIVEN, status)
     out = table.copy()
-    for key in ("lon", "lat"):
-        out[key] = np.where(ok, result[key].to_numpy(float).round(6), np.nan)
-    out["location"] = np.where(ok, "address", "")
+    for key, col in (("lon", lon_col), ("lat", lat_col)):
+        before = out[col].to_numpy(object) if col in out.columns else np.full(len(out), "")
+        coded = result[key].to_numpy(float).round(6)
+        values = [
+            _decimal_point(b) if g else (c if k else "")
+            for b, g, c, k in zip(before, given, coded, ok, strict=True)
+        ]
+        out[col] = np.array(values, dtype=object)
+    kept = {
+        c: (out[c].to_numpy(object) if c in out.columns else np.full(len(out), ""))
+        for c in ("location", "location_precision_m", "geocode_score", "geocode_label")
+    }
+    out["location"] = np.where(given, kept["location"], np.where(ok, "address", ""))
     out["location_precision_m"] = [
-        PRECISION_M.get(t, np.nan) if k else np.nan for t, k in zip(result["type"], ok, strict=True)
+        p if g else (PRECISION_M.get(t, np.nan) if k else np.nan)
+        for p, g, t, k in zip(kept["location_precision_m"], given, result["type"], ok, strict=True)
     ]
-    out["geocode_score"] = np.round(score, 3)
-    out["geocode_label"] = result["label"].to_numpy()
+    # a row kept from an earlier run of this command keeps its match too
+    for column, fresh in (
+        ("geocode_score", np.round(score, 3)),
+        ("geocode_label", result["label"]),
+    ):
+        out[column] = np.array(
+            [k if g else f for k, g, f in zip(kept[column], given, fresh, strict=True)],
+            dtype=object,
+        )
     out["geocode_status"] = status
     return out
+
+
+#: ``geocode_status`` of a row that had coordinates: kept, not geocoded.
+COORDINATES_GIVEN = "coordinates given"
+
+
+def _decimal_point(value: object) -> object:
+    """Write a kept coordinate's decimal comma as a point (``3,6012``: 3.6012).
+
+    The geocoded roster is comma-separated, where a decimal comma would not be
+    read back as a number.
+    """
+    text = str(value).strip()
+    return text.replace(",", ".") if re.fullmatch(r"[+-]?\d+,\d+", text) else value
+
+
+def _filled(value: object) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return bool(str(value).strip())
+
+
+def is_geocode_output(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a roster written by ``assign geocode``."""
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    return b"geocode_status" in first and b"geocode_score" in first
 
 
 __all__ = ["BAN_URL", "MIN_SCORE", "PRECISION_M", "geocode_addresses", "geocode_roster"]

@@ -59,6 +59,14 @@ REALISTIC_LIMIT_FACTOR : float
     limits. IGN's BD TOPO gives rural single-carriageway roads 58-67 km/h by
     importance class against their 80-90 km/h limits (0.7-0.8 of the limit,
     bends and junctions included). A calibrated profile replaces it per class.
+MIN_SPEED_FACTOR, MAX_SPEED_FACTOR : float
+    Range of a speed factor in a profile (``assign --speed-profile``, the
+    ``factor`` column): 0.05 to 1.5 of the limit. Below, a 90 km/h road
+    would be driven under 4.5 km/h, a walking pace: a typo, refused before
+    any work (a factor of 1e-300 made the run exhaust memory); above, a car
+    would drive half again as fast as the limit.
+MAX_JUNCTION_DELAY_S : float
+    Largest delay at a junction a profile may give: 600 s.
 LATERAL_ACCEL_MS2 : float
     Lateral acceleration a driver accepts in a bend: 2.5 m/s² (about 0.25 g),
     so a bend of radius R is taken at ``sqrt(2.5 R)`` m/s (30 m: 31 km/h,
@@ -166,6 +174,9 @@ MILEAGE_TIERS: Final[tuple[tuple[float, float], ...]] = (
 WORKING_WEEKS_PER_YEAR: Final[int] = 45
 
 REALISTIC_LIMIT_FACTOR: Final[float] = 0.8
+MIN_SPEED_FACTOR: Final[float] = 0.05
+MAX_SPEED_FACTOR: Final[float] = 1.5
+MAX_JUNCTION_DELAY_S: Final[float] = 600.0
 LATERAL_ACCEL_MS2: Final[float] = 2.5
 ACCEL_MS2: Final[float] = 1.0
 DECEL_MS2: Final[float] = 3.0

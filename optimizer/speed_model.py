@@ -139,16 +139,43 @@ class SpeedModel:
         Parameters
         ----------
         factors
-            Factor per ``highway`` class, each in (0, 1.5].
+            Factor per ``highway`` class, each from
+            :data:`~optimizer.settings.MIN_SPEED_FACTOR` (0.05) to
+            :data:`~optimizer.settings.MAX_SPEED_FACTOR` (1.5): refused
+            otherwise, before any work (a factor of 1e-300 would make every
+            road take forever).
         source
             Where they come from, kept for reports.
         junction_delay_s
-            A calibrated delay at junctions, seconds (None: unchanged).
+            A calibrated delay at junctions, seconds, 0 to
+            :data:`~optimizer.settings.MAX_JUNCTION_DELAY_S` (None: unchanged).
+
+        Raises
+        ------
+        InputError
+            A factor or the delay is not a number in its range; the message
+            names ``source``, the road class and the value.
         """
+        low, high = settings.MIN_SPEED_FACTOR, settings.MAX_SPEED_FACTOR
         for highway, value in factors.items():
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= 1.5):
-                msg = f"speed factor of '{highway}' is {value!r}; give a number in (0, 1.5]."
+            if not (_plain_number(value) and low <= value <= high):
+                shown = f"{value:g}" if _plain_number(value) else repr(value)
+                msg = (
+                    f"{source}: the speed factor of '{highway}' is {shown}; give a number from "
+                    f"{low:g} to {high:g}, the fraction of the speed limit a car cruises at."
+                )
                 raise InputError(msg)
+        if junction_delay_s is not None and not (
+            _plain_number(junction_delay_s)
+            and 0 <= junction_delay_s <= settings.MAX_JUNCTION_DELAY_S
+        ):
+            value = junction_delay_s
+            shown = f"{value:g}" if _plain_number(value) else repr(value)
+            msg = (
+                f"{source}: the junction delay is {shown} s; give a number of seconds from 0 "
+                f"to {settings.MAX_JUNCTION_DELAY_S:g}."
+            )
+            raise InputError(msg)
         delay = self.junction_delay_s if junction_delay_s is None else float(junction_delay_s)
         return replace(
             self,
@@ -183,6 +210,15 @@ class SpeedModel:
             calibration=self.calibration or "defaults (not calibrated)",
         )
         return out
+
+
+def _plain_number(value: object) -> bool:
+    """Tell whether ``value`` is a finite int or float (not a bool, a string or NaN)."""
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and math.isfinite(float(value))
+    )
 
 
 def speed_model(name: str | SpeedModel = DEFAULT_SPEED_MODEL) -> SpeedModel:
