@@ -67,6 +67,8 @@ from optimizer.report import (
     CsvStyle,
     csv_text,
     made_up,
+    off_network_warning,
+    plan_notes,
     pseudonym,
     ranking_table,
     replan_summary,
@@ -762,6 +764,8 @@ def main(
         f"used ({policy}); {minutes:,.0f} minutes and {km:,.0f} km saved a week "
         f"(round trips); {quality}."
     )
+    for line in plan_notes(result, whole_minutes=salt is not None)["lines"]:
+        click.echo(line)
     replan = replan_summary(result)
     if replan is not None:
         click.echo(
@@ -797,6 +801,11 @@ def main(
             )
     for warning in made_up(result):
         click.echo(f"WARNING: {warning}")
+    off_network = off_network_warning(
+        result, rename=None if salt is None else lambda a: pseudonym(a, salt)
+    )
+    if off_network:
+        click.echo(f"WARNING: {off_network}")
     click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
 
 
