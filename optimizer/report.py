@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -1113,6 +1114,11 @@ def write_outputs(
         limit = info["options"]["max_minutes"]
         if result.mode == "minimax" and limit is not None:  # one agent's drive: whole minutes
             info["options"]["max_minutes"] = float(np.ceil(limit))
+        # the reasons --minimax gives name one agent's drive to 0.1 min: not shared
+        allocation["reason"] = allocation["reason"].map(shared_reason)
+        info["totals"]["not_assigned_by_reason"] = {
+            shared_reason(k): v for k, v in info["totals"]["not_assigned_by_reason"].items()
+        }
         snaps = shown.travel.origins["snap_m"]
         info["network"]["access_leg_m"] = {
             "median": _r(_step(snaps.median(), SNAP_STEP_M)),
@@ -1168,6 +1174,25 @@ def write_outputs(
     written = folder.publish({name: files[name] for name in names})
     logger.info("wrote %d files to %s", len(written), folder.path)
     return {path.name: path for path in written}
+
+
+_LONGEST_DRIVE = re.compile(r"to keep the longest drive at \d+(\.\d+)? min")
+
+
+def shared_reason(reason: str) -> str:
+    """Return a reason fit to share: the longest drive --minimax kept is not named.
+
+    Parameters
+    ----------
+    reason
+        A reason of ``allocation.csv``.
+
+    Returns
+    -------
+    str
+        The reason, "to keep the longest drive at 38.5 min" said "as short as it is".
+    """
+    return _LONGEST_DRIVE.sub("to keep the longest drive as short as it is", reason)
 
 
 def pseudonym(agent_id: str, salt: str) -> str:

@@ -17,6 +17,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -373,3 +374,29 @@ def test_agents_outside_are_counted_in_their_commune(lozere_network) -> None:
     assert table.loc["Chaudes-Aigues", "unreachable"] == 0
     shared = agents_outside(result, min_cell=3)
     assert shared.empty and shared.attrs["other_agents"] == 8
+
+
+def test_a_shared_minimax_run_names_no_agents_drive_nor_id(files) -> None:
+    from optimizer.report import pseudonym
+
+    run = Run(files, "shared", ["--minimax", "--telecentres", str(files["one_desk"])])
+    shared = Run(
+        files,
+        "shared_out",
+        ["--minimax", "--telecentres", str(files["one_desk"]), "--pseudonymise", "salt"],
+    )
+    private = run.allocation["reason"]
+    assert private.str.contains(r"longest drive at \d+\.\d min").any()
+    reasons = shared.allocation["reason"]
+    assert not reasons.str.contains(r"\d min").any()
+    assert reasons.str.startswith("left out by --minimax: to keep the longest drive as short").any()
+    assert not any(
+        re.search(r"\d\.\d min", k) for k in shared.summary["totals"]["not_assigned_by_reason"]
+    )
+    longest = shared.summary["totals"]["longest_drive_minutes"]
+    assert longest == float(np.ceil(run.summary["totals"]["longest_drive_minutes"]))
+    assert f"Longest one-way drive to a telecentre: {longest:.1f} min" in shared.console
+    warning = next(w for w in shared.summary["warnings"] if "off the road network" in w)
+    assert all(pseudonym(a, "salt") in warning for a in OFF_NETWORK)
+    assert not any(a in warning for a in OFF_NETWORK)
+    assert pseudonym("X01", "salt") in shared.console
