@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -400,3 +401,53 @@ def test_a_shared_minimax_run_names_no_agents_drive_nor_id(files) -> None:
     assert all(pseudonym(a, "salt") in warning for a in OFF_NETWORK)
     assert not any(a in warning for a in OFF_NETWORK)
     assert pseudonym("X01", "salt") in shared.console
+
+
+def _five_node_run(network, n_agents: int, **options: Any) -> Any:
+    """Agents at node 1 where the one telecentre stands (a desk a day), head office at node 5."""
+    from optimizer import HeadOffice, read_agents, read_telecentres, run
+
+    node = {k: network.graph.nodes[k] for k in (1, 5)}
+    agents = read_agents(
+        pd.DataFrame(
+            {
+                "agent_id": [f"A{i}" for i in range(n_agents)],
+                "lon": node[1]["x"],
+                "lat": node[1]["y"],
+                "telework_days": 1,
+            }
+        )
+    )
+    sites = read_telecentres(
+        pd.DataFrame(
+            {"telecentre_id": ["t1"], "lon": [node[1]["x"]], "lat": [node[1]["y"]], "capacity": [1]}
+        )
+    )
+    return run(
+        agents, sites, HeadOffice(node[5]["x"], node[5]["y"]), network, min_saving=0.0, **options
+    )
+
+
+def test_the_limit_not_the_desks_is_why_when_desks_are_free_on_other_days(
+    five_node_network,
+) -> None:
+    # one desk a day, five one-day agents, --select 2: two placed, three desk-days stay free;
+    # the agents left out were not told "capacity full" (the desks' count, 1, was reached)
+    result = _five_node_run(five_node_network, 5, select=2)
+    assert int(result.assignment.assigned.sum()) == 2
+    left = [
+        r
+        for r, j in zip(result.assignment.reasons, result.assignment.telecentre, strict=True)
+        if j < 0
+    ]
+    assert left == ["not selected: the limit on the number of agents was reached"] * 3
+
+    # six agents and no limit: the five desk-days are taken, the sixth finds the desks full
+    result = _five_node_run(five_node_network, 6)
+    assert int(result.assignment.assigned.sum()) == 5
+    left = [
+        r
+        for r, j in zip(result.assignment.reasons, result.assignment.telecentre, strict=True)
+        if j < 0
+    ]
+    assert left == ["capacity full: the telecentres that would save time are full"]
