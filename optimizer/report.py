@@ -272,10 +272,10 @@ def _selection(result: RunResult, allocation: pd.DataFrame) -> dict[str, Any] | 
         return out
     counts = reasons[~assigned].str.split(":").str[0].value_counts()
     out["sentence"] = (
-        f"--select {wanted}: {placed} placed, not {wanted}: no other agent fits a telecentre "
-        "that saves it time; the agents left out: "
+        f"--select {wanted}: {placed} placed, not {wanted}; the "
+        f"{counted(int((~assigned).sum()), 'agent')} left out: "
         + ", ".join(f"{n} {r}" for r, n in counts.items())
-        + "."
+        + " (allocation.csv says why, agent by agent)."
     )
     return out
 
