@@ -392,8 +392,13 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
     )
     for row in sites.itertuples():
         ax.annotate(
-            f"{row.telecentre_id}\n{row.assigned} agents, "
-            f"{row.desk_days_used}/{row.desk_days_offered} desk-days",
+            f"{row.telecentre_id}\n"
+            + (
+                "not opened"
+                if str(row.note).startswith("not opened")
+                else f"{row.assigned} agents, "
+                f"{row.desk_days_used}/{row.desk_days_offered} desk-days"
+            ),
             (row.lon, row.lat),
             xytext=(6, 6),
             textcoords="offset points",
