@@ -78,6 +78,7 @@ class Run:
 MODES = {
     "plain": [],
     "select": ["--select", "12"],
+    "select_many": ["--select", "100"],
     "commute": ["--select", "20", "--select-by", "commute"],
     "max_open": ["--max-open", "3"],
     "minimax": ["--minimax"],
@@ -451,3 +452,21 @@ def test_the_limit_not_the_desks_is_why_when_desks_are_free_on_other_days(
         if j < 0
     ]
     assert left == ["capacity full: the telecentres that would save time are full"]
+
+
+def test_select_says_why_fewer_than_k_were_placed(runs) -> None:
+    run = runs["select_many"]
+    facts = Facts(run)
+    placed, left = int(facts.assigned.sum()), int((~facts.assigned).sum())
+    assert placed < 100
+    counts = facts.alloc.loc[~facts.assigned, "reason"].str.split(":").str[0].value_counts()
+    sentence = (
+        f"--select 100: {placed} placed, not 100; the {left} agents left out: "
+        + ", ".join(f"{n} {r}" for r, n in counts.items())
+        + " (allocation.csv says why, agent by agent)."
+    )
+    assert sentence in " ".join(run.console.split())
+    assert run.summary["selection"]["why_fewer"] == sentence
+    assert run.summary["selection"]["placed"] == placed
+    # the plan with no limit places as many: the limit is not why
+    assert placed == int(Facts(runs["plain"]).assigned.sum())
