@@ -324,7 +324,9 @@ def run(
             rule=choosing_rule(opts, opening_cost is not None),
         ),
     )
-    plan = replace(plan, assignment=_minimax_far_reasons(plan.assignment, opts, mode=mode))
+    plan = replace(
+        plan, assignment=_minimax_far_reasons(plan.assignment, eligible & usable, mode=mode)
+    )
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
@@ -753,19 +755,19 @@ def _room_reasons(
     return replace(assignment, reasons=tuple(reasons))
 
 
-def _minimax_far_reasons(assignment: Assignment, opts: PlanOptions, *, mode: str) -> Assignment:
-    """Say "left out by --minimax" where its limit, not ``--max-minutes``, is what is too far."""
-    longest = longest_drive(assignment)  # as allocation.csv rounds it
+def _minimax_far_reasons(
+    assignment: Assignment, options_mask: np.ndarray, *, mode: str
+) -> Assignment:
+    """Say "left out by --minimax" where its limit, not ``--max-minutes``, is what is too far.
+
+    ``options_mask``: the telecentres that would save each agent time under
+    the user's rules (``--max-minutes`` included), open on enough of its days.
+    """
+    longest = longest_drive(assignment)
     if mode != "minimax" or longest is None:
         return assignment
-    problem = assignment.problem
     far = np.array([r == REASON_TOO_FAR for r in assignment.reasons]) & (assignment.telecentre < 0)
-    if opts.max_minutes is not None and far.any():
-        saving = problem.saving_minutes()
-        with np.errstate(invalid="ignore"):
-            enough = (saving > 0) & (saving >= problem.min_saving)
-            within = enough & (problem.minutes_to <= opts.max_minutes)
-        far &= within.any(axis=1)
+    far &= options_mask.any(axis=1)
     return _reworded(
         assignment, far, REASON_MINIMAX_FAR.format(longest=f"{np.round(longest, 1):.1f}")
     )
