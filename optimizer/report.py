@@ -836,6 +836,7 @@ def summary(
             if notes["selection"] is not None
             else None
         ),
+        "longest_drive_minutes": notes["longest_drive_minutes"],
         "statements": notes["lines"],
         "solver": {
             "engine": assignment.engine,
@@ -852,7 +853,6 @@ def summary(
             "desks_each_weekday": int(centres["capacity"][centres["desk_days_offered"] > 0].sum()),
             "desk_days_offered": int(centres["desk_days_offered"].sum()),
             "desk_days_used": int(centres["desk_days_used"].sum()),
-            "longest_drive_minutes": notes["longest_drive_minutes"],
             "minutes_saved_per_week": round(weekly_min, 1),
             "hours_saved_per_week": round(weekly_min / 60.0, 2),
             "km_saved_per_week": round(weekly_km, 1),
