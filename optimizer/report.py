@@ -250,9 +250,10 @@ def _selection(result: RunResult, allocation: pd.DataFrame) -> dict[str, Any] | 
                 "their days"
             )
         if full.any():
+            days = "" if opts.dedicated_desks else " on their days"
             why.append(
-                f"{int(full.sum())} of the selected had no free desk on their days at a "
-                f"telecentre that saves them time (the {free_days} desk-days left free are at "
+                f"{int(full.sum())} of the selected had no free desk{days} at a telecentre "
+                f"that saves them time (the {free_days} desk-days left free are at "
                 "telecentres or on days that do not serve them)"
             )
         if (left & ~full).any():
