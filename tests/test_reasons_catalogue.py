@@ -50,7 +50,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
     small = datasets.telecentres().assign(capacity=1)  # 5 desk-days each: the selected compete
     one_desk = folder / "one_desk.csv"
     small.to_csv(one_desk, index=False)
-    return {"folder": folder, "agents": roster, "one_desk": one_desk}
+    two_desks = folder / "two_desks.csv"  # a few opened, full: some agents find both kinds
+    datasets.telecentres().assign(capacity=2).to_csv(two_desks, index=False)
+    return {"folder": folder, "agents": roster, "one_desk": one_desk, "two_desks": two_desks}
 
 
 class Run:
@@ -89,11 +91,13 @@ MODES = {
 
 @pytest.fixture(scope="module")
 def runs(files) -> dict[str, Run]:
-    """The CLI runs, once each (those where agents must compete: one desk a telecentre)."""
+    """The CLI runs, once each (where agents must compete: one or two desks a telecentre)."""
     out = {}
     for name, args in MODES.items():
         tight = name in ("commute", "minimax", "minimax_limit")
         extra = ["--telecentres", str(files["one_desk"])] if tight else []
+        if name == "max_open":
+            extra = ["--telecentres", str(files["two_desks"])]
         out[name] = Run(files, name, [*args, *extra])
     return out
 
@@ -279,6 +283,10 @@ def test_the_catalogue_meets_each_modes_own_reasons(runs) -> None:
     assert "not selected" in reasons("select")
     assert {"not selected", "capacity full"} <= reasons("commute")
     assert "not opened" in reasons("max_open")
+    assert any(
+        r.startswith("capacity full: the opened telecentres")
+        for r in runs["max_open"].allocation["reason"]
+    )
     assert "left out by --minimax" in reasons("minimax")
     assert {"too far", "left out by --minimax"} <= reasons("minimax_limit")
     assert "capacity full" in reasons("dedicated")
