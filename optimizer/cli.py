@@ -82,6 +82,8 @@ from optimizer.report import (
     CsvStyle,
     csv_text,
     made_up,
+    off_network_warning,
+    plan_notes,
     pseudonym,
     ranking_table,
     replan_summary,
@@ -872,6 +874,8 @@ def main(
             f"the longer drive to the head office for {by['commute']}, by the draw (seed "
             f"{result.ties.order.seed}) for {by['draw']}: see 'reason' in allocation.csv."
         )
+    for line in plan_notes(result, whole_minutes=salt is not None)["lines"]:
+        click.echo(line)
     replan = replan_summary(result)
     if replan is not None:
         click.echo(replan_line(replan))
@@ -905,6 +909,11 @@ def main(
             )
     for warning in [*agent_table.attrs.get("warnings", []), *made_up(result)]:
         click.echo(f"WARNING: {warning}")
+    off_network = off_network_warning(
+        result, rename=None if salt is None else lambda a: pseudonym(a, salt)
+    )
+    if off_network:
+        click.echo(f"WARNING: {off_network}")
     click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
 
 

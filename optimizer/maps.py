@@ -23,6 +23,7 @@ from branca.element import Figure
 
 from optimizer import datasets
 from optimizer.pipeline import RunResult
+from optimizer.places import commune_table
 from optimizer.report import made_up, telecentre_table
 
 logger = logging.getLogger(__name__)
@@ -49,26 +50,16 @@ def agents_by_commune(result: RunResult, *, min_cell: int = 1) -> gpd.GeoDataFra
     Returns
     -------
     geopandas.GeoDataFrame
-        ``commune, agents, assigned, minutes_to_head_office`` (median), with
-        the commune polygons (EPSG:4326) and ``label_lon``, ``label_lat``.
+        ``commune, agents, assigned, unreachable, minutes_to_head_office``
+        (median), with the commune polygons (EPSG:4326) and ``label_lon``,
+        ``label_lat``.
     """
     communes = datasets.communes()[["nom", "rep_lon", "rep_lat", "geometry"]]
-    names = set(communes["nom"])
-    given = result.agents.get("commune", pd.Series([""] * len(result.agents)))
-    homes = gpd.GeoDataFrame(
-        {"commune": given.where(given.isin(names), "")},
-        geometry=gpd.points_from_xy(result.agents["lon"], result.agents["lat"]),
-        crs="EPSG:4326",
-    )
-    missing = homes["commune"] == ""
-    if missing.any():
-        found = gpd.sjoin(homes[missing], communes, how="left", predicate="within")
-        found = found[~found.index.duplicated()]
-        homes.loc[missing, "commune"] = found["nom"].fillna("").to_numpy()
     frame = pd.DataFrame(
         {
-            "commune": homes["commune"].to_numpy(),
+            "commune": _home_communes(result, communes),
             "assigned": result.assignment.assigned,
+            "unreachable": _unreachable(result),
             "minutes": result.problem.head_office_minutes_to,
         }
     )
@@ -76,6 +67,7 @@ def agents_by_commune(result: RunResult, *, min_cell: int = 1) -> gpd.GeoDataFra
     grouped = frame.groupby("commune").agg(
         agents=("assigned", "size"),
         assigned=("assigned", "sum"),
+        unreachable=("unreachable", "sum"),
         minutes_to_head_office=("minutes", "median"),
     )
     small = grouped["agents"] < min_cell
@@ -91,9 +83,124 @@ def agents_by_commune(result: RunResult, *, min_cell: int = 1) -> gpd.GeoDataFra
     return out
 
 
-def _others_note(by_commune: gpd.GeoDataFrame) -> str:
+def _home_communes(result: RunResult, communes: gpd.GeoDataFrame) -> np.ndarray:
+    """Each agent's commune of the département ("" when its home lies in none of them)."""
+    names = set(communes["nom"])
+    given = result.agents.get("commune", pd.Series([""] * len(result.agents)))
+    homes = gpd.GeoDataFrame(
+        {"commune": given.where(given.isin(names), "").to_numpy()},
+        geometry=gpd.points_from_xy(result.agents["lon"], result.agents["lat"]),
+        crs="EPSG:4326",
+    )
+    missing = homes["commune"] == ""
+    if missing.any():
+        found = gpd.sjoin(homes[missing], communes, how="left", predicate="within")
+        found = found[~found.index.duplicated()]
+        homes.loc[missing, "commune"] = found["nom"].fillna("").to_numpy()
+    return np.asarray(homes["commune"].to_numpy())
+
+
+def _unreachable(result: RunResult) -> np.ndarray:
+    """``(n_agents,)`` True where the home is too far from every road to be routed."""
+    return ~result.travel.origins["routed"].to_numpy(bool)
+
+
+#: An agent outside the département is counted in the commune of France whose town hall is
+#: nearest when it lies within this many times the commune's extent (plus 1 km) of it.
+IN_COMMUNE = 1.5
+#: Otherwise (beyond France) it is counted in a cell of this many degrees, drawn at its centre.
+CELL_DEG = 0.05
+
+
+def agents_outside(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
+    """Agents whose home lies in no commune of the département, counted per commune of France.
+
+    Each is counted in the commune of France its ``insee`` column names, or
+    else the one whose town hall is nearest its home (when the home is within
+    :data:`IN_COMMUNE` times that commune's extent), and drawn at that town
+    hall; a home beyond France is counted in a cell of :data:`CELL_DEG`
+    degrees, drawn at the cell's centre: homes are never drawn one by one.
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    min_cell
+        Communes with fewer agents are left out (shared runs: 3); the number
+        of agents left out is in ``attrs["other_agents"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``commune, lon, lat, agents, assigned, unreachable`` (agents off the
+        road network), one row per commune.
+    """
+    columns = ["commune", "lon", "lat", "agents", "assigned", "unreachable"]
+    outside = _home_communes(result, datasets.communes()) == ""
+    out = pd.DataFrame(columns=columns)
+    out.attrs["other_agents"] = 0
+    if not outside.any():
+        return out
+    table = commune_table()
+    table = table[table["kind"].isin(["COM", "ARM"])].reset_index(drop=True)
+    lon = result.agents["lon"].to_numpy(float)[outside]
+    lat = result.agents["lat"].to_numpy(float)[outside]
+    scale = np.cos(np.radians(lat))[:, None]
+    metres = 111_320.0 * np.hypot(
+        (table["lon"].to_numpy()[None, :] - lon[:, None]) * scale,
+        table["lat"].to_numpy()[None, :] - lat[:, None],
+    )
+    nearest = np.argmin(metres, axis=1)
+    extent = table["extent_m"].fillna(0.0).to_numpy(float)[nearest]
+    inside = metres[np.arange(nearest.size), nearest] <= IN_COMMUNE * extent + 1_000.0
+    if "insee" in result.agents:
+        code = result.agents["insee"].astype(str).to_numpy()[outside]
+        row = {c: k for k, c in enumerate(table["insee"])}
+        inside |= np.array([c in row for c in code])
+        nearest = np.array([row.get(c, k) for c, k in zip(code, nearest, strict=True)])
+    # beyond every commune of France (another country's network): a cell of CELL_DEG
+    cell_lon, cell_lat = (np.round(v / CELL_DEG) * CELL_DEG for v in (lon, lat))
+    frame = pd.DataFrame(
+        {
+            "commune": np.where(
+                inside,
+                table["nom"].to_numpy()[nearest],
+                [f"near {y:.2f}, {x:.2f}" for x, y in zip(cell_lon, cell_lat, strict=True)],
+            ),
+            "lon": np.where(inside, table["lon"].to_numpy()[nearest], cell_lon),
+            "lat": np.where(inside, table["lat"].to_numpy()[nearest], cell_lat),
+            "assigned": result.assignment.assigned[outside],
+            "unreachable": _unreachable(result)[outside],
+        }
+    )
+    grouped = frame.groupby(["commune", "lon", "lat"], sort=False).agg(
+        agents=("assigned", "size"),
+        assigned=("assigned", "sum"),
+        unreachable=("unreachable", "sum"),
+    )
+    small = (grouped["agents"] < min_cell).to_numpy()
+    out = grouped.astype(int).reset_index()[~small].reset_index(drop=True)
+    out.attrs["other_agents"] = int(grouped["agents"].to_numpy()[small].sum())
+    return out
+
+
+def _rows(outside: pd.DataFrame) -> list[tuple[str, float, float, int, int, int]]:
+    """``commune, lon, lat, agents, assigned, unreachable`` of :func:`agents_outside`, typed."""
+    return [
+        (str(c), float(x), float(y), int(n), int(a), int(u))
+        for c, x, y, n, a, u in zip(
+            *(outside[k].tolist() for k in ("commune", "lon", "lat")),
+            *(outside[k].tolist() for k in ("agents", "assigned", "unreachable")),
+            strict=True,
+        )
+    ]
+
+
+def _others_note(by_commune: gpd.GeoDataFrame, outside: pd.DataFrame | None = None) -> str:
     """``12 agents in other communes (fewer than 3 each), not shown``, or ""."""
     other = int(by_commune.attrs.get("other_agents", 0))
+    if outside is not None:
+        other += int(outside.attrs.get("other_agents", 0))
     if not other:
         return ""
     cell = int(by_commune.attrs.get("min_cell", 1))
@@ -102,6 +209,18 @@ def _others_note(by_commune: gpd.GeoDataFrame) -> str:
 
 #: Colour map of the communes' share of agents assigned, in both maps.
 SHARE_CMAP = "YlGn"
+#: Edge colour of the agents off the road network (unreachable), in both maps.
+UNREACHABLE_COLOUR = "#c0392b"
+
+
+def _agents_text(agents: int, assigned: int, unreachable: int) -> str:
+    """``3 agents, 1 assigned, 2 unreachable (off the road network)``."""
+    text = f"{agents} agent{'s' if agents != 1 else ''}, {assigned} assigned"
+    if unreachable:
+        text += f", {unreachable} unreachable (off the road network)"
+    return text
+
+
 #: Smallest span of a map's axes, degrees (a single point still gets a readable map).
 MIN_SPAN_DEG = 0.02
 
@@ -143,12 +262,15 @@ def _share_colour(share: float) -> str:
     return str(to_hex(mpl.colormaps[SHARE_CMAP](float(np.clip(share, 0.0, 1.0)))))
 
 
-def _extent(result: RunResult, by_commune: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+def _extent(
+    result: RunResult, by_commune: gpd.GeoDataFrame, outside: pd.DataFrame | None = None
+) -> tuple[float, float, float, float]:
     """``(west, south, east, north)`` the maps show: the département, or the network's area.
 
     The département (the embedded communes) when agents live in it;
     otherwise the road network's area with the telecentres and the head
-    office, never narrower than :data:`MIN_SPAN_DEG` either way.
+    office; either way with the communes of agents living outside it, never
+    narrower than :data:`MIN_SPAN_DEG`.
     """
     if not by_commune.empty:
         west, south, east, north = (float(v) for v in datasets.communes().total_bounds)
@@ -158,6 +280,10 @@ def _extent(result: RunResult, by_commune: gpd.GeoDataFrame) -> tuple[float, flo
         w, s, e, n = result.network.bounds
         west, east = min(w, *lons), max(e, *lons)
         south, north = min(s, *lats), max(n, *lats)
+    if outside is not None and not outside.empty:
+        west, east = min(west, float(outside["lon"].min())), max(east, float(outside["lon"].max()))
+        south = min(south, float(outside["lat"].min()))
+        north = max(north, float(outside["lat"].max()))
     pad_x = max(MIN_SPAN_DEG - (east - west), 0.0) / 2 + 0.05 * (east - west)
     pad_y = max(MIN_SPAN_DEG - (north - south), 0.0) / 2 + 0.05 * (north - south)
     return west - pad_x, south - pad_y, east + pad_x, north + pad_y
@@ -205,8 +331,9 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
 
     communes = datasets.communes()
     by_commune = agents_by_commune(result, min_cell=min_cell)
+    outside = agents_outside(result, min_cell=min_cell)
     sites = _sites(result, min_cell=min_cell)
-    west, south, east, north = _extent(result, by_commune)
+    west, south, east, north = _extent(result, by_commune, outside)
     fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
     if not by_commune.empty:
         communes.plot(ax=ax, facecolor="#f4f1ea", edgecolor="#c9c2b5", linewidth=0.4)
@@ -228,6 +355,31 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
         fig.colorbar(
             points, ax=ax, shrink=0.5, pad=0.1, label="share of the commune's agents assigned"
         )
+    if not outside.empty:
+        ax.scatter(
+            outside["lon"],
+            outside["lat"],
+            s=25 * outside["agents"],
+            c=outside["assigned"] / outside["agents"],
+            cmap=SHARE_CMAP,
+            vmin=0,
+            vmax=1,
+            marker="D",
+            edgecolor=np.where(outside["unreachable"] > 0, UNREACHABLE_COLOUR, "#3d3d3d"),
+            linewidth=np.where(outside["unreachable"] > 0, 2.0, 0.5),
+            zorder=3,
+        )
+        for commune, lon, lat, agents, assigned, unreachable in _rows(outside):
+            ax.annotate(
+                f"{commune}: {_agents_text(agents, assigned, unreachable)}",
+                (lon, lat),
+                xytext=(6, -10),
+                textcoords="offset points",
+                fontsize=7,
+                color=UNREACHABLE_COLOUR if unreachable else "#3d3d3d",
+                zorder=5,
+                parse_math=False,
+            )
     ax.scatter(
         sites["lon"],
         sites["lat"],
@@ -240,8 +392,13 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
     )
     for row in sites.itertuples():
         ax.annotate(
-            f"{row.telecentre_id}\n{row.assigned} agents, "
-            f"{row.desk_days_used}/{row.desk_days_offered} desk-days",
+            f"{row.telecentre_id}\n"
+            + (
+                "not opened"
+                if str(row.note).startswith("not opened")
+                else f"{row.assigned} agents, "
+                f"{row.desk_days_used}/{row.desk_days_offered} desk-days"
+            ),
             (row.lon, row.lat),
             xytext=(6, 6),
             textcoords="offset points",
@@ -273,9 +430,24 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
             edgecolor="#3d3d3d",
             label="agents per commune (size; colour: share assigned)",
         )
+    if not outside.empty:
+        ax.scatter(
+            [],
+            [],
+            s=25 * 3,
+            marker="D",
+            color="#b7d7a8",
+            edgecolor=UNREACHABLE_COLOUR,
+            linewidth=2.0,
+            label="agents outside the département, at their commune's town hall "
+            "(red edge: unreachable, off the road network)",
+        )
     title = f"{int(result.assignment.assigned.sum())} of {result.problem.n_agents} agents assigned"
-    if _others_note(by_commune):
-        title += f"\n{_others_note(by_commune)}"
+    unreachable = int(_unreachable(result).sum())
+    if unreachable:
+        title += f"; {unreachable} unreachable (off the road network)"
+    if _others_note(by_commune, outside):
+        title += f"\n{_others_note(by_commune, outside)}"
     for warning in made_up(result):
         title += "\n" + warning.split(":")[0] + ": not for decisions"
     ax.set_title(title)
@@ -341,7 +513,8 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
     sites = _sites(result, min_cell=min_cell)
     ho = result.head_office
     by_commune = agents_by_commune(result, min_cell=min_cell)
-    west, south, east, north = _extent(result, by_commune)
+    outside = agents_outside(result, min_cell=min_cell)
+    west, south, east, north = _extent(result, by_commune, outside)
     fmap = OfflineMap(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=9,
@@ -382,8 +555,8 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
                 fill_color=_share_colour(row.assigned / max(row.agents, 1)),
                 fill_opacity=0.85,
                 popup=folium.Popup(
-                    f"<b>{_text(row.commune)}</b><br>{row.agents} agents, "
-                    f"{row.assigned} assigned"
+                    f"<b>{_text(row.commune)}</b><br>"
+                    f"{_agents_text(row.agents, row.assigned, row.unreachable)}"
                     + (
                         f"<br>median drive to the head office {row.minutes_to_head_office:.0f} min"
                         if min_cell <= 1
@@ -393,6 +566,29 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
                 ),
             ).add_to(communes)
         communes.add_to(fmap)
+    if not outside.empty:
+        beyond = folium.FeatureGroup(name="agents outside the département")
+        for commune, lon, lat, agents, assigned, unreachable in _rows(outside):
+            folium.RegularPolygonMarker(
+                location=[lat, lon],
+                number_of_sides=4,
+                rotation=45,
+                radius=6 + 3 * np.sqrt(agents),
+                color=UNREACHABLE_COLOUR if unreachable else "#3d3d3d",
+                weight=3 if unreachable else 1,
+                fill=True,
+                fill_color=_share_colour(assigned / max(agents, 1)),
+                fill_opacity=0.85,
+                popup=folium.Popup(
+                    f"<b>{_text(commune)}</b> (outside the département)<br>"
+                    f"{_agents_text(agents, assigned, unreachable)}",
+                    max_width=260,
+                ),
+                tooltip=_text(f"{commune}: {unreachable} unreachable")
+                if unreachable
+                else _text(commune),
+            ).add_to(beyond)
+        beyond.add_to(fmap)
     centres = folium.FeatureGroup(name="telecentres")
     for site in sites.to_dict("records"):
         folium.CircleMarker(
@@ -446,13 +642,19 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
             )
         )
     root.html.add_child(
-        folium.Element(_legend_html(empty=by_commune.empty, note=_others_note(by_commune)))
+        folium.Element(
+            _legend_html(
+                empty=by_commune.empty,
+                note=_others_note(by_commune, outside),
+                outside=not outside.empty,
+            )
+        )
     )
     folium.LayerControl(collapsed=False).add_to(fmap)
     return str(root.render())
 
 
-def _legend_html(*, empty: bool, note: str = "") -> str:
+def _legend_html(*, empty: bool, note: str = "", outside: bool = False) -> str:
     """Build the HTML map legend: telecentres, head office, communes coloured as in map.png."""
     swatch = "display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:4px;"
     ramp = ", ".join(_share_colour(v) for v in (0.0, 0.25, 0.5, 0.75, 1.0))
@@ -468,6 +670,12 @@ def _legend_html(*, empty: bool, note: str = "") -> str:
             f'<span style="display:inline-block;width:120px;height:10px;'
             f'background:linear-gradient(to right, {ramp})"></span> 0 to 100 %',
         ]
+    if outside:
+        rows.append(
+            f'<span style="{swatch}border-radius:0;transform:rotate(45deg);background:#b7d7a8;'
+            f'border:2px solid {UNREACHABLE_COLOUR}"></span>agents outside the département, at '
+            "their commune's town hall (red edge: unreachable, off the road network)"
+        )
     if note:
         rows.append(_text(note))
     return (

@@ -29,12 +29,24 @@ from optimizer.inputs import (
 from optimizer.model import (
     HEAD_OFFICE,
     REASON_CLOSED_DAYS,
+    REASON_FULL,
     REASON_MUST_FIRST,
+    REASON_NOT_SELECTED,
     REASON_SHORTER_COMMUTE,
+    REASON_TOO_FAR,
     Assignment,
     AssignmentProblem,
     check_feasible,
     explain,
+)
+from optimizer.model.explain import (
+    REASON_FULL_OR_CLOSED,
+    REASON_MINIMAX_COUNT,
+    REASON_MINIMAX_FAR,
+    REASON_MINIMAX_FULL,
+    REASON_NOT_OPENED,
+    REASON_SELECTED_FULL,
+    REASON_TIME_LIMIT,
 )
 from optimizer.network import Progress, RoadNetwork
 from optimizer.options import PlanOptions
@@ -92,6 +104,8 @@ class RunResult:
         lat``), or None.
     ties
         How ties between equal agents were settled (:mod:`optimizer.ties`).
+    selected
+        ``(n_agents,)`` booleans: the agents ``--select-by commute`` chose, or None.
     """
 
     agents: pd.DataFrame
@@ -110,6 +124,7 @@ class RunResult:
     options: PlanOptions = field(default_factory=PlanOptions)
     workplaces: pd.DataFrame | None = None
     ties: TieReport | None = None
+    selected: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -326,10 +341,11 @@ def run(
             capacities=dedicated_capacities(desks),
             forbidden=_with_pairs(rules["forbidden"], np.nonzero(~usable)),
         )
+    selected = None
     if opts.select is not None and opts.select_by == "commute":
-        problem = problem.with_rules(
-            excluded=by_commute(problem, opts.select, usable, rank=order.rank)
-        )
+        left_out = by_commute(problem, opts.select, usable, rank=order.rank)
+        problem = problem.with_rules(excluded=left_out)
+        selected = ((problem.eligible() & usable).any(axis=1) | problem.must) & ~left_out
     mode = "minimax" if opts.minimax else "choose" if choosing else "assignment"
     kept = None if previous is None else previous_days(previous, agents["agent_id"].tolist())
     if opts.minimax and not opts.dedicated_desks:
@@ -363,6 +379,20 @@ def run(
     plan = replace(plan, assignment=_off_network_reasons(plan.assignment, travel, opts.max_snap_m))
     plan = replace(plan, assignment=_must_first_reasons(plan.assignment))
     plan = replace(plan, assignment=_too_few_days_reasons(plan.assignment, allowed, days))
+    plan = replace(
+        plan,
+        assignment=_room_reasons(
+            plan,
+            eligible & usable,
+            allowed,
+            opts,
+            mode=mode,
+            rule=choosing_rule(opts, opening_cost is not None),
+        ),
+    )
+    plan = replace(
+        plan, assignment=_minimax_far_reasons(plan.assignment, eligible & usable, mode=mode)
+    )
     plan = replace(plan, assignment=_tie_reasons(plan.assignment, ties))
     assignment = plan.assignment
     problem = assignment.problem
@@ -384,6 +414,7 @@ def run(
         options=opts,
         workplaces=workplaces,
         ties=ties,
+        selected=selected,
     )
 
 
@@ -732,6 +763,159 @@ def _off_network_reasons(
         "(outside its area?)"
     )
     return _reworded(assignment, off, reason)
+
+
+def room_on_days(plan: WeeklyPlan, allowed: np.ndarray | None) -> np.ndarray:
+    """``(n_agents, n_telecentres)`` booleans: the agent would fit there as the plan stands.
+
+    With desks shared by weekday, the telecentre has a free desk on at least
+    as many of the days the agent can telework as it teleworks; with dedicated
+    desks, it hosts fewer agents than its dedicated desks. A telecentre not
+    opened has no room.
+
+    Parameters
+    ----------
+    plan
+        The weekly plan.
+    allowed
+        ``(n_agents, 5)`` booleans: the days each agent can telework (None: all).
+
+    Returns
+    -------
+    numpy.ndarray
+        The mask.
+    """
+    problem = plan.assignment.problem
+    n = problem.n_agents
+    if plan.dedicated:
+        free = problem.capacities - plan.assignment.load()
+        room = np.repeat((free > 0)[None, :], n, axis=0)
+    else:
+        free_days = (plan.desks - plan.occupancy() > 0).astype(np.int64)  # (m, 5)
+        days_ok = np.ones((n, 5), np.int64) if allowed is None else allowed.astype(np.int64)
+        room = days_ok @ free_days.T >= problem.days[:, None]
+    if plan.open_telecentres is not None:
+        room &= np.asarray(plan.open_telecentres, bool)[None, :]
+    return np.asarray(room)
+
+
+def choosing_rule(options: PlanOptions, opening_cost: bool) -> str:
+    """Name the rule that chose the telecentres as the user wrote it: ``--max-open 4``.
+
+    Parameters
+    ----------
+    options
+        The plan's options.
+    opening_cost
+        Whether the telecentres file has an ``opening_cost`` column.
+
+    Returns
+    -------
+    str
+        ``--max-open K``, ``opening costs`` or both.
+    """
+    rules = [f"--max-open {options.max_open}"] if options.max_open is not None else []
+    if opening_cost:
+        rules.append("opening costs")
+    return " and ".join(rules)
+
+
+def longest_drive(assignment: Assignment) -> float | None:
+    """Return the longest one-way drive to a telecentre of the assigned agents (None: none)."""
+    agents = np.flatnonzero(assignment.telecentre >= 0)
+    if agents.size == 0:
+        return None
+    return float(assignment.problem.minutes_to[agents, assignment.telecentre[agents]].max())
+
+
+def _room_reasons(
+    plan: WeeklyPlan,
+    options_mask: np.ndarray,
+    allowed: np.ndarray | None,
+    opts: PlanOptions,
+    *,
+    mode: str,
+    rule: str,
+) -> Assignment:
+    """Say "capacity full" / "not selected" only where true, day by day; name closed telecentres.
+
+    The model's reason tells full from limited by the agents each telecentre
+    hosts; an agent's days decide. For each agent left out as full or not
+    selected, ``options_mask`` (the telecentres that would save it time under
+    the user's rules, open on enough of its days) is checked against the plan:
+    a telecentre where it would fit means the limit (``--select``), the
+    ``--minimax`` count or the time limit left it out; otherwise the
+    telecentres are full on its days, or not opened when telecentres were
+    chosen.
+    """
+    assignment = plan.assignment
+    problem = assignment.problem
+    reasons = list(assignment.reasons)
+    todo = [
+        i
+        for i in np.flatnonzero(assignment.telecentre < 0).tolist()
+        if reasons[i] in (REASON_FULL, REASON_NOT_SELECTED) and options_mask[i].any()
+    ]
+    if not todo:
+        return assignment
+    room = room_on_days(plan, allowed) & options_mask
+    opened = (
+        np.ones(problem.n_telecentres, bool)
+        if plan.open_telecentres is None
+        else np.asarray(plan.open_telecentres, bool)
+    )
+    limit_reached = int((assignment.telecentre >= 0).sum()) >= problem.limit
+    count = int((assignment.telecentre >= 0).sum())
+    longest = longest_drive(assignment)
+    near = (
+        problem.minutes_to <= problem.max_minutes
+        if mode == "minimax" and problem.max_minutes is not None
+        else np.ones(options_mask.shape, bool)
+    )
+    ids = problem.telecentre_ids
+    for i in todo:
+        mine = options_mask[i]
+        if mode == "minimax":
+            if (room[i] & near[i]).any():
+                reasons[i] = REASON_MINIMAX_COUNT.format(count=count)
+            elif room[i].any() and longest is not None:
+                reasons[i] = REASON_MINIMAX_FULL.format(longest=f"{np.round(longest, 1):.1f}")
+            else:
+                reasons[i] = REASON_FULL
+        elif room[i].any():
+            if limit_reached and opts.select is not None:
+                reasons[i] = REASON_NOT_SELECTED
+            elif assignment.status != "optimal":
+                reasons[i] = REASON_TIME_LIMIT
+        elif not (mine & opened).any():
+            closed = np.flatnonzero(mine)
+            j = int(closed[np.argmin(problem.minutes_to[i, closed])])
+            reasons[i] = REASON_NOT_OPENED.format(rule=rule, nearest=ids[j])
+        elif (mine & ~opened).any():
+            reasons[i] = REASON_FULL_OR_CLOSED.format(rule=rule)
+        elif problem.excluded is not None:
+            reasons[i] = REASON_SELECTED_FULL.format(select=opts.select)
+        else:
+            reasons[i] = REASON_FULL
+    return replace(assignment, reasons=tuple(reasons))
+
+
+def _minimax_far_reasons(
+    assignment: Assignment, options_mask: np.ndarray, *, mode: str
+) -> Assignment:
+    """Say "left out by --minimax" where its limit, not ``--max-minutes``, is what is too far.
+
+    ``options_mask``: the telecentres that would save each agent time under
+    the user's rules (``--max-minutes`` included), open on enough of its days.
+    """
+    longest = longest_drive(assignment)
+    if mode != "minimax" or longest is None:
+        return assignment
+    far = np.array([r == REASON_TOO_FAR for r in assignment.reasons]) & (assignment.telecentre < 0)
+    far &= options_mask.any(axis=1)
+    return _reworded(
+        assignment, far, REASON_MINIMAX_FAR.format(longest=f"{np.round(longest, 1):.1f}")
+    )
 
 
 def _reworded(

@@ -17,7 +17,8 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,8 @@ import pandas as pd
 from optimizer import datasets, settings
 from optimizer.csvout import CSV_STYLES, CsvStyle, csv_text, neutralise_formulas
 from optimizer.inputs import WEEKDAYS
-from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, explain
-from optimizer.pipeline import RunResult
+from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, counted, explain
+from optimizer.pipeline import RunResult, choosing_rule
 from optimizer.publish import OutputFolder
 from optimizer.replan import changes_table, no_match_warning, replan_counts
 from optimizer.sharing import (
@@ -111,6 +112,173 @@ def made_up(result: RunResult) -> list[str]:
     if _embedded(result, "telecentres", datasets.TELECENTRES_FILE):
         warnings.append(ILLUSTRATIVE_WARNING)
     return warnings
+
+
+#: How many ids a warning about agents names at most.
+IDS_SHOWN = 5
+
+
+def off_network_warning(result: RunResult, rename: Callable[[str], str] | None = None) -> str:
+    """Warn about the agents whose homes are too far from every road to be routed ("" if none).
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    rename
+        Shows an agent id (shared runs: its pseudonym).
+
+    Returns
+    -------
+    str
+        The warning, with their count and the first :data:`IDS_SHOWN` ids.
+    """
+    off = np.flatnonzero(~result.travel.origins["routed"].to_numpy(bool))
+    if off.size == 0:
+        return ""
+    ids = [str(result.problem.agent_ids[i]) for i in off.tolist()]
+    shown = [rename(a) if rename else a for a in ids[:IDS_SHOWN]]
+    more = f" and {len(ids) - IDS_SHOWN} more" if len(ids) > IDS_SHOWN else ""
+    return (
+        f"{counted(len(ids), 'agent')} off the road network (home more than "
+        f"{result.options.max_snap_m / 1000:g} km from its roads: outside its area?) "
+        f"cannot be placed: {', '.join(shown)}{more}. Check their coordinates, or give a "
+        "--network that covers them."
+    )
+
+
+def plan_notes(
+    result: RunResult, allocation: pd.DataFrame | None = None, *, whole_minutes: bool = False
+) -> dict[str, Any]:
+    """Say what each mode decided, in figures and in the sentences the command prints.
+
+    Choosing telecentres: which to open. ``--minimax``: the longest one-way
+    drive reached. ``--select K`` placing fewer than K: why. The figures are
+    those of the output tables (``allocation.csv``, ``telecentres.csv``).
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    allocation
+        The allocation table, if already computed.
+    whole_minutes
+        Give the longest drive in whole minutes, rounded up (shared runs: it
+        is one agent's drive).
+
+    Returns
+    -------
+    dict
+        ``open_telecentres`` and ``chosen_by`` (None unless telecentres were
+        chosen), ``longest_drive_minutes`` (None when no agent is assigned),
+        ``selection`` (None without ``--select``) and ``lines``: one sentence
+        each, in that order.
+    """
+    allocation = allocation_table(result) if allocation is None else allocation
+    problem, opts = result.problem, result.options
+    lines = []
+    open_ids = chosen_by = None
+    if result.open_telecentres is not None:
+        flags = np.asarray(result.open_telecentres, bool)
+        open_ids = [t for t, o in zip(problem.telecentre_ids, flags, strict=True) if o]
+        closed = [t for t, o in zip(problem.telecentre_ids, flags, strict=True) if not o]
+        chosen_by = choosing_rule(opts, "opening_cost" in result.telecentres) or "chosen"
+        lines.append(
+            f"Telecentres to open ({chosen_by}): {', '.join(open_ids) or 'none'}"
+            + (f"; not opened: {', '.join(closed)}." if closed else ".")
+        )
+    assigned = allocation["status"] == "assigned"
+    longest = (
+        float(allocation.loc[assigned, "minutes_to_telecentre"].max()) if assigned.any() else None
+    )
+    if longest is not None and whole_minutes:
+        longest = float(np.ceil(longest))
+    if result.mode == "minimax":
+        limit = f"; --max-minutes {opts.max_minutes:g}" if opts.max_minutes is not None else ""
+        placing = counted(int(assigned.sum()), "agent")
+        proven = result.assignment.status == "optimal"
+        lines.append(
+            f"Longest one-way drive to a telecentre: {longest:.1f} min (--minimax: "
+            + (
+                f"the shortest any plan placing {placing} allows"
+                if proven
+                else f"the shortest found for {placing} in the time limit, not proven shortest"
+            )
+            + f"{limit})."
+            if longest is not None
+            else f"Longest one-way drive to a telecentre: none (--minimax placed no agent{limit})."
+        )
+    selection = _selection(result, allocation)
+    if selection is not None and selection["sentence"]:
+        lines.append(selection["sentence"])
+    return {
+        "open_telecentres": open_ids,
+        "chosen_by": chosen_by,
+        "longest_drive_minutes": None if longest is None else round(longest, 1),
+        "selection": selection,
+        "lines": lines,
+    }
+
+
+def _selection(result: RunResult, allocation: pd.DataFrame) -> dict[str, Any] | None:
+    """``--select K``: how many were selected and placed, and why fewer than K, if so."""
+    opts = result.options
+    if opts.select is None:
+        return None
+    assigned = (allocation["status"] == "assigned").to_numpy()
+    placed, wanted = int(assigned.sum()), int(opts.select)
+    reasons = allocation["reason"]
+    out: dict[str, Any] = {"select": wanted, "select_by": opts.select_by, "placed": placed}
+    free = telecentre_table(result)
+    free_days = int((free["desk_days_offered"] - free["desk_days_used"]).sum())
+    if opts.select_by == "commute" and result.selected is not None:
+        chosen = np.asarray(result.selected, bool)
+        left = chosen & ~assigned
+        full = left & reasons.str.startswith("capacity full").to_numpy()
+        out.update(
+            selected=int(chosen.sum()),
+            selected_left_out=int(left.sum()),
+            selected_left_out_capacity_full=int(full.sum()),
+        )
+        if placed >= wanted:
+            out["sentence"] = ""
+            return out
+        why = []
+        if chosen.sum() < wanted:
+            why.append(
+                f"only {counted(int(chosen.sum()), 'agent')} gain from a telecentre open on "
+                "their days"
+            )
+        if full.any():
+            days = "" if opts.dedicated_desks else " on their days"
+            why.append(
+                f"{int(full.sum())} of the selected had no free desk{days} at a telecentre "
+                f"that saves them time (the {free_days} desk-days left free are at "
+                "telecentres or on days that do not serve them)"
+            )
+        if (left & ~full).any():
+            counts = reasons[left & ~full].map(_reason_label).value_counts()
+            why.append(
+                f"{int((left & ~full).sum())} of the selected were left out for other reasons ("
+                + ", ".join(f"{n} {r}" for r, n in counts.items())
+                + ")"
+            )
+        out["sentence"] = (
+            f"--select {wanted} --select-by commute: {placed} of the "
+            f"{int(chosen.sum())} selected placed, not {wanted}: " + "; ".join(why) + "."
+        )
+        return out
+    if placed >= wanted:
+        out["sentence"] = ""
+        return out
+    counts = reasons[~assigned].map(_reason_label).value_counts()
+    out["sentence"] = (
+        f"--select {wanted}: {placed} placed, not {wanted}; the "
+        f"{counted(int((~assigned).sum()), 'agent')} left out: "
+        + ", ".join(f"{n} {r}" for r, n in counts.items())
+        + " (allocation.csv says why, agent by agent)."
+    )
+    return out
 
 
 def replan_summary(
@@ -272,6 +440,11 @@ def _tie_winners(result: RunResult) -> list[str]:
         for loser, (winner, _) in result.ties.lost.items():
             out[loser] = ids[winner]
     return out
+
+
+def _reason_label(reason: str) -> str:
+    """A reason's first words, for counts in a sentence ("capacity full"; a tie names no one)."""
+    return "tie lost to an equal" if reason.startswith(TIE_LOST) else reason.split(":")[0]
 
 
 def reason_kind(reason: str) -> str:
@@ -472,10 +645,10 @@ def _empty_notes(result: RunResult, load: np.ndarray, offered: np.ndarray) -> li
             enough = saving[:, j] >= max(problem.min_saving, 1e-9)
         if load[j] > 0:
             notes.append("")
-        elif offered[j] == 0:
-            notes.append("offers no desk: capacity 0 or closed every weekday")
         elif result.open_telecentres is not None and not result.open_telecentres[j]:
             notes.append("not opened: the plan does better with the telecentres it opens")
+        elif offered[j] == 0:
+            notes.append("offers no desk: capacity 0 or closed every weekday")
         elif not gains.any() and metres[j] <= AT_HEAD_OFFICE_M:
             notes.append(
                 f"saves no agent time: it stands at the head office's point "
@@ -508,8 +681,8 @@ def telecentre_table(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
 
     Columns: ``telecentre_id, name, capacity`` (desks each weekday; with
     dedicated desks, agents hosted all week), ``assigned`` (agents),
-    ``desk_days_offered, desk_days_used, utilisation`` (used / offered, never
-    above 1; empty when nothing is offered), ``snap_m, communes``, then
+    ``desk_days_offered`` (0 when not opened), ``desk_days_used, utilisation``
+    (used / offered, never above 1; empty when nothing is offered), ``snap_m, communes``, then
     ``desks_mon`` .. ``desks_fri`` and ``used_mon`` .. ``used_fri`` (desks
     taken each weekday). Choosing telecentres adds ``open``.
 
@@ -540,7 +713,12 @@ def telecentre_table(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
             if plan.dedicated
             else result.telecentres["capacity"].to_numpy(np.int64)
         )
-    offered, taken = desks.sum(axis=1), used.sum(axis=1)
+    opened = (
+        np.ones(len(load), bool)
+        if result.open_telecentres is None
+        else np.asarray(result.open_telecentres, bool)
+    )
+    offered, taken = desks.sum(axis=1) * opened, used.sum(axis=1)  # closed ones offer none
     with np.errstate(divide="ignore", invalid="ignore"):
         utilisation = np.where(offered > 0, taken / np.maximum(offered, 1), np.nan)
     table = pd.DataFrame(
@@ -622,7 +800,12 @@ def ranking_table(result: RunResult) -> pd.DataFrame:
     return table
 
 
-def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[str, Any]:
+def summary(
+    result: RunResult,
+    allocation: pd.DataFrame | None = None,
+    *,
+    rename: Callable[[str], str] | None = None,
+) -> dict[str, Any]:
     """Describe the run for JSON: inputs, network, solver, totals, timings.
 
     Parameters
@@ -631,6 +814,8 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
         A run's result.
     allocation
         The allocation table, if already computed.
+    rename
+        Shows an agent id in a warning (shared runs: its pseudonym).
 
     Returns
     -------
@@ -645,6 +830,8 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
     snaps = result.travel.origins["snap_m"]
     centres = telecentre_table(result)
     warnings = made_up(result)
+    off_network = off_network_warning(result, rename)
+    notes = plan_notes(result, allocation, whole_minutes=rename is not None)
     replan = replan_summary(result, allocation)
     outcome = solver_outcome(
         assignment.status,
@@ -656,7 +843,8 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
     return {
         "warnings": warnings
         + roster
-        + ([replan["warning"]] if replan and replan["warning"] else []),
+        + ([replan["warning"]] if replan and replan["warning"] else [])
+        + ([off_network] if off_network else []),
         "inputs": {
             **result.sources,
             "agents_columns_not_read": list(result.agents.attrs.get("columns_not_read", [])),
@@ -706,11 +894,16 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
         "mode": result.mode,
         "ties": _ties_summary(result),
         "replan": replan,
-        "open_telecentres": (
-            [t for t, o in zip(problem.telecentre_ids, result.open_telecentres, strict=True) if o]
-            if result.open_telecentres is not None
+        "open_telecentres": notes["open_telecentres"],
+        "telecentres_chosen_by": notes["chosen_by"],
+        "selection": (
+            {k: v for k, v in notes["selection"].items() if k != "sentence"}
+            | {"why_fewer": notes["selection"]["sentence"]}
+            if notes["selection"] is not None
             else None
         ),
+        "longest_drive_minutes": notes["longest_drive_minutes"],
+        "statements": notes["lines"],
         "solver": {
             "engine": assignment.engine,
             "objective": OBJECTIVE_TEXT[problem.objective],
@@ -723,7 +916,7 @@ def summary(result: RunResult, allocation: pd.DataFrame | None = None) -> dict[s
             "assigned": int(assigned.sum()),
             "not_assigned": int((~assigned).sum()),
             "not_assigned_by_reason": {str(k): int(v) for k, v in reasons.items()},
-            "desks_each_weekday": int(centres["capacity"].sum()),
+            "desks_each_weekday": int(centres["capacity"][centres["desk_days_offered"] > 0].sum()),
             "desk_days_offered": int(centres["desk_days_offered"].sum()),
             "desk_days_used": int(centres["desk_days_used"].sum()),
             "minutes_saved_per_week": round(weekly_min, 1),
@@ -927,7 +1120,11 @@ def write_outputs(
     allocation = allocation_table(result)
     if robustness is not None:
         allocation = with_robustness(allocation, robustness)
-    info = summary(result, allocation)  # the plan's totals, from the true homes
+    info = summary(  # the plan's totals, from the true homes
+        result,
+        allocation,
+        rename=None if pseudonymise_salt is None else lambda a: pseudonym(a, pseudonymise_salt),
+    )
     # a shared run publishes per-agent figures of displaced points (optimizer.sharing)
     shown = result if pseudonymise_salt is None else shared_result(result, pseudonymise_salt)
     min_cell = 1 if pseudonymise_salt is None else MIN_CELL
@@ -949,6 +1146,11 @@ def write_outputs(
         limit = info["options"]["max_minutes"]
         if result.mode == "minimax" and limit is not None:  # one agent's drive: whole minutes
             info["options"]["max_minutes"] = float(np.ceil(limit))
+        # the reasons --minimax gives name one agent's drive to 0.1 min: not shared
+        allocation["reason"] = allocation["reason"].map(shared_reason)
+        info["totals"]["not_assigned_by_reason"] = {
+            shared_reason(k): v for k, v in info["totals"]["not_assigned_by_reason"].items()
+        }
         snaps = shown.travel.origins["snap_m"]
         info["network"]["access_leg_m"] = {
             "median": _r(_step(snaps.median(), SNAP_STEP_M)),
@@ -1015,6 +1217,25 @@ def _pseudonymised_winners(frame: pd.DataFrame, salt: str) -> pd.DataFrame:
             ]
     frame["tie_won_by"] = shown
     return frame
+
+
+_LONGEST_DRIVE = re.compile(r"to keep the longest drive at \d+(\.\d+)? min")
+
+
+def shared_reason(reason: str) -> str:
+    """Return a reason fit to share: the longest drive --minimax kept is not named.
+
+    Parameters
+    ----------
+    reason
+        A reason of ``allocation.csv``.
+
+    Returns
+    -------
+    str
+        The reason, "to keep the longest drive at 38.5 min" said "as short as it is".
+    """
+    return _LONGEST_DRIVE.sub("to keep the longest drive as short as it is", reason)
 
 
 def pseudonym(agent_id: str, salt: str) -> str:

@@ -29,6 +29,44 @@ REASON_MUST_FIRST = (
     "not selected: the limit on the number of agents went first to agents who must be assigned "
     "(--select-by commute)"
 )
+#: Why an agent is left out when every telecentre that would save it time is closed
+#: (telecentres chosen); ``{rule}`` names the rule that chose, ``{nearest}`` the nearest one.
+REASON_NOT_OPENED = (
+    "not opened: the telecentres that would save it time are not opened ({rule}); "
+    "the nearest is {nearest}"
+)
+#: Why an agent is left out when the opened telecentres that would save it time are full on
+#: its days and the others are closed.
+REASON_FULL_OR_CLOSED = (
+    "capacity full: the opened telecentres that would save time are full on its days; "
+    "the others are not opened ({rule})"
+)
+#: Why an agent chosen by ``--select-by commute`` is left out: no free desk on its days.
+REASON_SELECTED_FULL = (
+    "capacity full: selected among the {select} longest commutes (--select-by commute), but "
+    "the telecentres that would save it time are full on its days"
+)
+#: Why ``--minimax`` leaves out an agent whose every telecentre saving time is further
+#: than the longest drive it keeps (``{longest}`` minutes).
+REASON_MINIMAX_FAR = (
+    "left out by --minimax: to keep the longest drive at {longest} min; every telecentre that "
+    "would save it time is further"
+)
+#: Why ``--minimax`` leaves out an agent whose telecentres within the longest drive are full.
+REASON_MINIMAX_FULL = (
+    "left out by --minimax: to keep the longest drive at {longest} min; the telecentres that "
+    "would save it time within that drive are full on its days, the others are further"
+)
+#: Why ``--minimax`` leaves out an agent that could fit within the longest drive.
+REASON_MINIMAX_COUNT = (
+    "left out by --minimax: the fairest plan places as many agents as the plan that saves "
+    "the most ({count}), no more"
+)
+#: Why an agent that fits somewhere is left out of a plan not proven optimal.
+REASON_TIME_LIMIT = (
+    "not placed: the solver's time limit ended before a plan placing it was found "
+    "(the plan is not proven optimal)"
+)
 
 
 def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ...]:
