@@ -443,7 +443,7 @@ def _tie_winners(result: RunResult) -> list[str]:
 
 
 def _reason_label(reason: str) -> str:
-    """Return a reason's first words, for counts in a sentence ("capacity full"; a tie names no one)."""
+    """Return a reason's first words, for counts in a sentence (a tie names no one)."""
     return "tie lost to an equal" if reason.startswith(TIE_LOST) else reason.split(":")[0]
 
 
