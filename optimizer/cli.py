@@ -595,10 +595,7 @@ def main(
     """
     if ctx.invoked_subcommand is not None:
         return
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _logging(quiet=quiet, verbose=verbose)
     steps = _Steps(quiet=quiet)
     if scheduler is None and border_km is not None:
         _fail("--border-km is for national runs: give --scheduler too.", EXIT_INPUT)
@@ -1313,6 +1310,31 @@ _NOT_NATIONAL = (
     ("--rank", "rank"),
     ("--seed", "seed"),
 )
+
+
+def _logging(*, quiet: bool, verbose: bool) -> None:
+    """Show the library's log: warnings (errors only with --quiet; all with --verbose).
+
+    Warnings the command prints itself at the end of the run (those a reader
+    also keeps in a table's ``attrs["warnings"]``) are not shown twice.
+    """
+    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(level)  # again: basicConfig does nothing when a handler is already there
+    for handler in root.handlers:
+        # the console's own stream only (type, not isinstance: a test's capture is left alone)
+        if type(handler) is logging.StreamHandler and not any(
+            isinstance(f, _PrintedLater) for f in handler.filters
+        ):
+            handler.addFilter(_PrintedLater())
+
+
+class _PrintedLater(logging.Filter):
+    """Drop log records that the command prints itself (``extra={"in_attrs": True}``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "in_attrs", False)
 
 
 def _utf8(text: str) -> bool:

@@ -412,7 +412,8 @@ def read_agents(
             f"{', '.join(repr(c) for c in not_read)}."
         )
     for text in warned:
-        logger.warning("%s", text)
+        # also in out.attrs["warnings"], which a caller may show itself (the CLI does)
+        logger.warning("%s", text, extra={"in_attrs": True})
     first = ["agent_id", "lon", "lat", "telework_days", "commune"]
     out = out[first + [c for c in out.columns if c not in first]]
     out.attrs["columns"] = {k: v for k, v in cols.items() if v in table.columns}

@@ -233,3 +233,20 @@ def test_a_bad_hr_roster_lists_every_row_on_the_command_line(tmp_path) -> None:
     ]
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_quiet_prints_nothing_and_warnings_print_once(roster, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "optimizer", "--agents", str(roster), "--no-maps"]
+    quiet = subprocess.run(
+        [*command, "--out", str(tmp_path / "q"), "-q"], capture_output=True, text=True, check=False
+    )
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == "" and quiet.stderr == ""
+    loud = subprocess.run(
+        [*command, "--out", str(tmp_path / "l")], capture_output=True, text=True, check=False
+    )
+    assert loud.returncode == 0, loud.stderr
+    assert (loud.stdout + loud.stderr).count("columns not read") == 1
