@@ -689,7 +689,6 @@ def main(
             },
         )
         if key_file is not None:
-            check_key_file(key_file, out_dir=out)
             given = {
                 "--agents": agents_src,
                 "--telecentres": tc_src,
@@ -705,6 +704,7 @@ def main(
                         "it. Give another file, e.g. --key-file key.csv."
                     )
                     raise InputError(msg)
+            check_key_file(key_file, out_dir=out)  # after: an input is named as such
         if (
             previous is None
             and ctx.get_parameter_source("move_penalty") is click.core.ParameterSource.COMMANDLINE

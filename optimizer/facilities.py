@@ -89,6 +89,7 @@ def solve_core(
     maximise: bool = True,
     time_limit_s: float = settings.SOLVER_TIME_LIMIT_S,
     workers: int | None = None,
+    reproducible: bool = True,
     infeasible: str = "no solution satisfies all the constraints (capacities, required rows, "
     "open limit).",
 ) -> CoreSolution:
@@ -119,6 +120,9 @@ def solve_core(
         CP-SAT's time limit.
     workers
         Search workers (default: :func:`optimizer.model.cp_workers`).
+    reproducible
+        The same solution every run (default); False lets the workers race
+        (see :func:`optimizer.model.run_cp_sat`).
     infeasible
         The message of the :class:`~optimizer.errors.InfeasibleError` raised when no
         solution exists.
@@ -182,6 +186,7 @@ def solve_core(
         model,
         time_limit_s=time_limit_s,
         workers=workers if workers is not None else cp_workers(rows.size),
+        reproducible=reproducible,
         what="solution",
         infeasible=infeasible,
     )

@@ -172,22 +172,30 @@ def solve_minimax_weekly(
 
     Notes
     -----
-    The time limit (``time_limit_s``) is for the whole search: each step gets
-    what is left of it (at least :data:`_STEP_FLOOR_S`), so a step cut short
-    gives a plan that is not proven, never a search many times the limit.
+    The time limit (``time_limit_s``) is for the whole search: the plan that
+    saves the most gets half of it, and each step of the binary search (and
+    the last solve) an equal share of the other half, fixed in advance so
+    that a search cut short stops at the same point on every run (each
+    solve's own limit is deterministic, :func:`optimizer.model.configure`);
+    no step outlives the whole limit (at least :data:`_STEP_FLOOR_S` each), so
+    a step cut short gives a plan that is not proven, never a search many
+    times the limit.
     """
     started = time.perf_counter()
-    deadline = _now() + float(weekly.pop("time_limit_s", settings.SOLVER_TIME_LIMIT_S))
+    total = float(weekly.pop("time_limit_s", settings.SOLVER_TIME_LIMIT_S))
+    deadline = _now() + total
 
-    def left() -> float:
-        return max(_STEP_FLOOR_S, deadline - _now())
+    def within(budget: float) -> float:
+        return max(_STEP_FLOOR_S, min(budget, deadline - _now()))
 
-    best = solve_weekly(problem, desks, time_limit_s=left() / 2, **weekly)
+    best = solve_weekly(problem, desks, time_limit_s=within(total / 2), **weekly)
     count = int(best.assignment.assigned.sum())
     if count == 0:
         return best
     proven = best.assignment.status == "optimal"
     drives = np.unique(problem.minutes_to[problem.eligible()])
+    # at most ceil(log2(drives)) steps, and the last solve: each an equal share
+    share = total / 2 / (int(np.ceil(np.log2(max(drives.size, 2)))) + 1)
     lo, hi = 0, drives.size - 1
     steps: dict[int, WeeklyPlan] = {}
     while lo < hi:
@@ -197,7 +205,7 @@ def solve_minimax_weekly(
                 _within(problem, drives[mid]),
                 desks,
                 count_first=True,
-                time_limit_s=left() / 2,
+                time_limit_s=within(share),
                 **weekly,
             )
         except InfeasibleError:  # agents who must be assigned cannot all be within this drive
@@ -212,7 +220,7 @@ def solve_minimax_weekly(
     plan = steps.get(lo, best)
     if int(plan.assignment.assigned.sum()) != count:  # more agents fit: keep the best plan's count
         limited = _within(problem, drives[lo]).with_rules(select=count)
-        plan = solve_weekly(limited, desks, count_first=True, time_limit_s=left(), **weekly)
+        plan = solve_weekly(limited, desks, count_first=True, time_limit_s=within(share), **weekly)
         proven &= plan.assignment.status == "optimal"
     assignment = _result(
         plan.assignment.problem,

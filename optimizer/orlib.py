@@ -15,6 +15,10 @@ import numpy as np
 
 from optimizer.facilities import CoreSolution, solve_core
 
+#: Search workers of the OR-Library checks: CP-SAT's racing portfolio (OR-Library's cap103
+#: proven in 0.1 s, against 21.7 s for one worker).
+PORTFOLIO = 8
+
 #: Capacities substituted for the word ``capacity`` in capa/capb/capc, per instance.
 CAPACITY_SUBSTITUTES = {
     "capa": (8000, 10000, 12000, 14000),
@@ -138,7 +142,9 @@ def solve_gap(
     maximise
         OR-Library's convention (True) or the minimisation one.
     time_limit_s, workers
-        Passed to :func:`optimizer.facilities.solve_core`.
+        Passed to :func:`optimizer.facilities.solve_core` (default
+        :data:`PORTFOLIO` workers, racing: a check of exactness, where the
+        fastest proof matters and any optimal solution will do).
 
     Returns
     -------
@@ -157,7 +163,8 @@ def solve_gap(
         required=np.ones(n, bool),
         maximise=maximise,
         time_limit_s=time_limit_s,
-        workers=workers,
+        workers=workers if workers is not None else PORTFOLIO,
+        reproducible=False,
     )
 
 
@@ -175,7 +182,9 @@ def solve_cflp(
     instance
         The instance.
     time_limit_s, workers
-        Passed to :func:`optimizer.facilities.solve_core`.
+        Passed to :func:`optimizer.facilities.solve_core` (default
+        :data:`PORTFOLIO` workers, racing: a check of exactness, where the
+        fastest proof matters and any optimal solution will do).
 
     Returns
     -------
@@ -196,5 +205,6 @@ def solve_cflp(
         fixed_costs=np.rint(instance.fixed_costs * CFLP_SCALE).astype(np.int64),
         maximise=False,
         time_limit_s=time_limit_s,
-        workers=workers,
+        workers=workers if workers is not None else PORTFOLIO,
+        reproducible=False,
     )

@@ -13,6 +13,10 @@ from optimizer.model.flow import _candidates
 from optimizer.model.problem import AssignmentProblem
 from optimizer.model.result import Assignment, _result
 
+#: CP-SAT's deterministic time allowed per second of time limit. On the 2-core machines the
+#: project runs on, one search worker did 0.17-0.25 units a second at a load of 3.5 (weekly
+#: plans of 400 agents): the deterministic limit binds first, at about half the wall limit.
+DETERMINISTIC_PER_SECOND = 0.1
 #: CP-SAT models with up to this many variables are searched by one worker.
 SMALL_MODEL = 100_000
 
@@ -20,10 +24,15 @@ SMALL_MODEL = 100_000
 def cp_workers(n_vars: int) -> int:
     """Search workers for a CP-SAT model: one for small models, else 8 in parallel.
 
-    One worker is reproducible and the fastest on the models the plans build
-    (a 400-agent weekly plan by commune: 1.8 s, against 13.6 s for 8 workers
-    interleaved, 2.4 s for 8 workers racing, which returned another optimal
-    plan on each run). Larger models get CP-SAT's portfolio of 8 strategies,
+    One worker is reproducible, and the fastest on the weekly plans a
+    département builds (a 400-agent plan by commune: 1.8 s, against 13.6 s
+    for 8 workers interleaved, 2.4 s for 8 workers racing, which returned
+    another optimal plan on each run). Racing workers prove some models far
+    faster (``--select 40`` on that roster: 1.4 s against 10.8 s; OR-Library's
+    cap103: 0.1 s against 21.7 s), but a plan a planner must defend is the
+    same every run (the OR-Library checks, which need any optimum fast, ask
+    for racing workers: ``reproducible=False``). Models above
+    :data:`SMALL_MODEL` variables get CP-SAT's portfolio of 8 strategies,
     searched interleaved so that the plan is still the same on every run (see
     :func:`configure`).
     """
@@ -37,6 +46,7 @@ def run_cp_sat(
     workers: int,
     what: str,
     infeasible: str,
+    reproducible: bool = True,
 ) -> tuple[cp_model.CpSolver, bool]:
     """Solve a CP-SAT model with the project's settings; failures become our errors.
 
@@ -50,6 +60,11 @@ def run_cp_sat(
         What is sought, for the message when nothing is found in time.
     infeasible
         The message when the model has no solution.
+    reproducible
+        The same plan every run (default; see :func:`configure`). False lets
+        several workers race: fastest to prove an optimum, but which of
+        several optimal plans comes back changes between runs (benchmarks of
+        exactness only, :mod:`optimizer.orlib`).
 
     Returns
     -------
@@ -57,7 +72,7 @@ def run_cp_sat(
         The solver (read values from it) and whether the solution is proven optimal.
     """
     solver = cp_model.CpSolver()
-    configure(solver, time_limit_s, workers)
+    configure(solver, time_limit_s, workers, reproducible=reproducible)
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         raise InfeasibleError(infeasible)
@@ -67,8 +82,18 @@ def run_cp_sat(
     return solver, status == cp_model.OPTIMAL
 
 
-def configure(solver: cp_model.CpSolver, time_limit_s: float, workers: int) -> None:
+def configure(
+    solver: cp_model.CpSolver, time_limit_s: float, workers: int, *, reproducible: bool = True
+) -> None:
     """Set the time limit, the workers (see :func:`cp_workers`) and a fixed seed.
+
+    ``reproducible=False`` (benchmarks only) lets the workers race, stopped by
+    the wall clock alone.
+
+    The limit is given twice: as CP-SAT's deterministic time
+    (:data:`DETERMINISTIC_PER_SECOND` units a second), which stops a search
+    cut short at the same point on every run, and as wall time, a hard limit
+    that binds first only on a machine far slower or busier than ours.
 
     Several workers search interleaved (CP-SAT's ``interleave_search``): the
     same portfolio of strategies, run in a fixed order, so that a model solved
@@ -81,6 +106,11 @@ def configure(solver: cp_model.CpSolver, time_limit_s: float, workers: int) -> N
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = 2015
+    if not reproducible:
+        return
+    # stopped by work done, not by the clock, whenever the machine keeps up: the same
+    # stopping point, hence the same plan, on every run (the clock stays a hard limit)
+    solver.parameters.max_deterministic_time = float(time_limit_s) * DETERMINISTIC_PER_SECOND
     if workers > 1:
         solver.parameters.interleave_search = True
 
