@@ -413,7 +413,8 @@ class _OneLineErrors(click.Group):
     show_default=True,
     metavar="S",
     help="Seconds the weekly solver (CP-SAT, or HiGHS on large multi-day plans) may search; "
-    "the best plan found by then is written with its gap.",
+    "the best plan found by then is written with its gap. CP-SAT stops on the work done "
+    "(about half the limit here), so that a plan cut short is the same every run.",
 )
 @click.option(
     "--rank",
