@@ -1320,15 +1320,18 @@ def _logging(*, quiet: bool, verbose: bool) -> None:
     also keeps in a table's ``attrs["warnings"]``) are not shown twice.
     """
     level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    root = logging.getLogger()
-    root.setLevel(level)  # again: basicConfig does nothing when a handler is already there
-    for handler in root.handlers:
-        # the console's own stream only (type, not isinstance: a test's capture is left alone)
-        if type(handler) is logging.StreamHandler and not any(
-            isinstance(f, _PrintedLater) for f in handler.filters
-        ):
-            handler.addFilter(_PrintedLater())
+    logging.basicConfig(
+        level=min(level, logging.WARNING), format="%(levelname)s %(name)s: %(message)s"
+    )
+    if verbose:
+        logging.getLogger().setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        # the console's own stream only (type, not isinstance: a test's capture is left
+        # alone), which --quiet turns down to errors
+        if type(handler) is logging.StreamHandler:
+            handler.setLevel(level)
+            if not any(isinstance(f, _PrintedLater) for f in handler.filters):
+                handler.addFilter(_PrintedLater())
 
 
 class _PrintedLater(logging.Filter):

@@ -680,3 +680,40 @@ def test_minimax_weekly_honours_kept_weekdays_on_both_engines() -> None:
     # without the bonus fewer weekdays are kept (the term is what keeps them)
     loose = solve_minimax_weekly(problem, desks, engine="cp-sat")
     assert held(loose) < held(plans[1])
+
+
+@pytest.mark.parametrize("tied", [False, True], ids=["distinct", "equal-sites"])
+def test_plentiful_desks_give_each_agent_its_best_telecentre_at_once(tied: bool) -> None:
+    # 25,000 pairs (the split-days flow comes first): with desks to spare, the relaxation
+    # is the plan; agents equally well off at two telecentres are moved whole to one
+    rng = np.random.default_rng(4)
+    n, m = 5_000, 5
+    gain_per_day = rng.integers(600, 6_000, (n, m))
+    if tied:
+        gain_per_day[:, 1] = gain_per_day[:, 0]  # every agent: two telecentres alike
+    days = rng.integers(1, 6, n)
+    agent, site = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    desks = np.full((m, 5), n)
+    plan = solve_weekly_pairs(
+        agent,
+        site,
+        (gain_per_day * days[:, None]).ravel(),
+        counts=None,
+        days=days,
+        allowed=np.ones((n, 5), bool),
+        preferred=np.zeros((n, 5), bool),
+        bonus=0,
+        desks=desks,
+        time_limit_s=20,
+    )
+    assert plan.status == "optimal"
+    best = int((gain_per_day.max(axis=1) * days).sum())  # each agent's best, all its days
+    assert plan.objective == best
+    # a plan: every agent once, its days distinct and as many as it telecommutes
+    assert np.bincount(plan.group, weights=plan.count, minlength=n).tolist() == [1] * n
+    bits = np.array([bin(int(x)).count("1") for x in plan.mask])
+    assert np.array_equal(bits, days[plan.group])
+    per_slot = np.zeros((m, 5), dtype=np.int64)
+    for s, mask, c in zip(plan.site, plan.mask, plan.count, strict=True):
+        per_slot[s] += c * ((int(mask) >> np.arange(5)) & 1)
+    assert np.all(per_slot <= desks)

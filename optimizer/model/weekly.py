@@ -295,9 +295,14 @@ def solve_weekly_pairs(
         return WeeklyPairsPlan(empty, empty, empty.astype(np.uint8), empty, 0, 0, "optimal")
     split: int | None = None
     if data.agent.size >= SPLIT_DAYS_FIRST and 5 * data.agent.size <= SPLIT_DAYS_ARCS:
-        split = _split_days_bound(data)
+        split, as_plan = _split_days(data)
         if split is not None:
             report("split-days bound", 0.0, split)
+        if split is not None and as_plan is not None and _placed_all_must(data, as_plan):
+            objective = _value(data, *as_plan)
+            if objective >= split:  # the relaxation's optimum is a plan: it is optimal
+                report("split-days flow, a plan already", objective, split)
+                return _plan(data, as_plan, objective, float(split), True)
     if data.n_groups > LARGE_GROUPS:
         lam, mu, lagrangian, placed = _large_plan(data, started, time_limit_s, report)
         bound = _whole_bound(lagrangian)
@@ -373,6 +378,13 @@ def solve_weekly_pairs(
 
 
 def _split_days_bound(data: _Data) -> int | None:
+    """Return the split-days bound alone (:func:`_split_days`)."""
+    return _split_days(data)[0]
+
+
+def _split_days(
+    data: _Data,
+) -> tuple[int | None, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
     r"""Bound every plan by the split-days relaxation, a min-cost flow (OR-Tools).
 
     Each agent-day is placed on its own: group :math:`g` sends
@@ -386,7 +398,13 @@ def _split_days_bound(data: _Data) -> int | None:
     :math:`d_g \le 5`).
 
     Returns the bound (rounded down: plans are worth whole units), or None when
-    the relaxation has no flow (agents who must be placed cannot be).
+    the relaxation has no flow (agents who must be placed cannot be); and the
+    flow read as a plan when it is one (:func:`_flow_as_plan`: every group's
+    agent-days at one telecentre, in whole agents), else None. With desks to
+    spare, every agent's days go to its best telecentre and the relaxation is
+    already the optimal plan: no column generation is needed (20,000 agents of
+    1 to 5 days with plentiful desks: a proven plan in seconds, where the
+    column generation ran for minutes).
     """
     n_groups, m = data.n_groups, data.desks.shape[0]
     scale = 60
@@ -449,10 +467,87 @@ def _split_days_bound(data: _Data) -> int | None:
         )
     except SolverError as exc:  # the bound is a help, never a reason to fail
         logger.warning("weekly pairs: no split-days bound (%s)", exc)
-        return None
+        return None, None
     if flow is None:
+        return None, None
+    first = n_groups + gd_g.size  # the (group, weekday) -> slot arcs, in p_idx order
+    used = flow.flows(np.arange(first, first + p_idx.size, dtype=np.int32)).astype(np.int64)
+    return -int(flow.optimal_cost()) // scale, _flow_as_plan(data, p_idx, day, used)
+
+
+def _flow_as_plan(
+    data: _Data, p_idx: np.ndarray, day: np.ndarray, used: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Read the split-days flow as columns ``(pair, mask, count)``, or None if it is no plan.
+
+    A group whose agent-days, ``k d_g`` of them with at most ``k`` on any
+    weekday, go to one telecentre is ``k`` agents with ``d_g`` distinct
+    weekdays each (dealt in turn, weekday by weekday). A group the flow spread
+    over telecentres (an agent equally well off at two) is moved whole to one
+    of them with room on those weekdays; the plan's value is then checked
+    against the bound by the caller. More agents than the limit: no plan.
+    """
+    sent = used > 0
+    pairs, days_sent, amount = p_idx[sent], day[sent], used[sent]
+    group = data.agent[pairs]
+    load = np.zeros(data.desks.shape, dtype=np.int64)
+    np.add.at(load, (data.site[pairs], days_sent), amount)
+    by_group: dict[int, list[int]] = {}
+    for k, g in enumerate(group.tolist()):
+        by_group.setdefault(g, []).append(k)
+    out: list[tuple[int, int, int]] = []
+    for g, rows in by_group.items():
+        per_day = np.zeros(5, dtype=np.int64)
+        np.add.at(per_day, days_sent[rows], amount[rows])
+        own = np.unique(pairs[rows])
+        target = int(own[0])
+        if own.size > 1:  # spread over telecentres: all of it to one with room
+            load_without = load.copy()
+            np.subtract.at(load_without, (data.site[pairs[rows]], days_sent[rows]), amount[rows])
+            totals = [int(amount[[r for r in rows if pairs[r] == p]].sum()) for p in own]
+            fits = [
+                int(p)
+                for _, p in sorted(zip(totals, own.tolist(), strict=True), reverse=True)
+                if np.all(load_without[data.site[p]] + per_day <= data.desks[data.site[p]])
+                and np.all(((int(data.usable[p]) >> np.arange(5)) & 1)[per_day > 0] == 1)
+            ]
+            if not fits:
+                return None
+            target = fits[0]
+            load = load_without
+            load[data.site[target]] += per_day
+        columns = _dealt(per_day, int(data.days[g]))
+        if columns is None:
+            return None
+        out += [(target, mask, count) for mask, count in columns]
+    placed = (
+        np.array([c[0] for c in out], dtype=np.int64),
+        np.array([c[1] for c in out], dtype=np.uint8),
+        np.array([c[2] for c in out], dtype=np.int64),
+    )
+    if data.limit is not None and int(placed[2].sum()) > data.limit:
         return None
-    return -int(flow.optimal_cost()) // scale
+    return placed
+
+
+def _dealt(per_day: np.ndarray, days: int) -> list[tuple[int, int]] | None:
+    """Deal a group's agent-days per weekday to whole agents: ``(mask, agents)``, or None.
+
+    ``k days`` agent-days with at most ``k`` on a weekday make ``k`` agents
+    with ``days`` distinct weekdays: dealt in turn, weekday by weekday, two of
+    one weekday never go to one agent.
+    """
+    total = int(per_day.sum())
+    if total % days:
+        return None
+    k = total // days
+    if k == 0 or int(per_day.max()) > k:
+        return None
+    dealt = np.repeat(np.arange(5), per_day)
+    masks = np.zeros(k, dtype=np.int64)
+    np.bitwise_or.at(masks, np.arange(dealt.size) % k, 1 << dealt)
+    kinds, counts = np.unique(masks, return_counts=True)
+    return list(zip(kinds.tolist(), counts.tolist(), strict=True))
 
 
 def _plan(
