@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from optimizer.errors import InputError, OptimizerError
+from optimizer.publish import alive
 
 logger = logging.getLogger(__name__)
 
@@ -167,18 +168,6 @@ def check_out_file(
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.tmp(\.[A-Za-z]+)?$")
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
-
-
 def remove_stale_temporaries(folder: Path, name: str | None = None) -> list[Path]:
     """Remove the temporary files a killed run left in ``folder`` (of ``name``, or any).
 
@@ -200,7 +189,7 @@ def remove_stale_temporaries(folder: Path, name: str | None = None) -> list[Path
         match = _TEMPORARY.match(entry.name)
         if not match or (name is not None and match.group("name") != name):
             continue
-        if _alive(int(match.group("pid"))):
+        if alive(int(match.group("pid"))):
             continue
         with contextlib.suppress(OSError):
             if stat.S_ISREG(entry.lstat().st_mode):

@@ -95,14 +95,15 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` may still run (ours, or one we may not signal): its files stay."""
     if pid == os.getpid():
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except (PermissionError, OverflowError):  # a number no process has: keep its files too
         return True
     return True
 
@@ -288,7 +289,7 @@ class OutputFolder:
                     entry.is_dir()
                     and not entry.is_symlink()
                     and match
-                    and not _alive(int(match.group(1)))
+                    and not alive(int(match.group(1)))
                 ):
                     found.append(entry)
         return found

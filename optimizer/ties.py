@@ -322,6 +322,27 @@ def _winner(
     return None if best is None else best[1]
 
 
+def _places(
+    problem: AssignmentProblem, telecentre: np.ndarray, gain_of: np.ndarray, order: TieOrder
+) -> _Slots:
+    """Return the places of the placed agents an equal could take (not those who must be placed)."""
+    n_days = problem.days.astype(np.int64)
+    slots = _Slots({})
+    for a in np.flatnonzero((telecentre >= 0) & ~problem.must).tolist():
+        slots.add((int(telecentre[a]), int(gain_of[a]), int(n_days[a])), int(order.rank[a]), a)
+    return slots
+
+
+def _day_rules(
+    n: int, allowed: np.ndarray | None, preferred: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, 5)`` allowed and preferred weekdays (default: every day allowed, none preferred)."""
+    return (
+        np.ones((n, 5), bool) if allowed is None else np.asarray(allowed, bool),
+        np.zeros((n, 5), bool) if preferred is None else np.asarray(preferred, bool),
+    )
+
+
 def settle_ties(
     problem: AssignmentProblem,
     telecentre: np.ndarray,
@@ -363,11 +384,9 @@ def settle_ties(
     tuple
         The new ``telecentre`` and ``days``, and the number of exchanges made.
     """
-    n = problem.n_agents
     telecentre = np.asarray(telecentre, dtype=np.int64).copy()
     days = np.asarray(days, dtype=bool).copy()
-    allowed = np.ones((n, 5), bool) if allowed is None else np.asarray(allowed, bool)
-    preferred = np.zeros((n, 5), bool) if preferred is None else np.asarray(preferred, bool)
+    allowed, preferred = _day_rules(problem.n_agents, allowed, preferred)
     changed = 0
     while True:  # each exchange puts an earlier agent in place of a later one: this ends
         changed += _order_places(problem, telecentre, days, order, (allowed, preferred, kept))
@@ -394,9 +413,7 @@ def _exchange(
     gain_of, options = _gains_of_pairs(problem, telecentre, left)
     by_agent = dict(zip(left.tolist(), options, strict=True))
     n_days = problem.days.astype(np.int64)
-    slots = _Slots({})
-    for a in np.flatnonzero((telecentre >= 0) & ~problem.must).tolist():
-        slots.add((int(telecentre[a]), int(gain_of[a]), int(n_days[a])), int(order.rank[a]), a)
+    slots = _places(problem, telecentre, gain_of, order)
     queue = [(int(order.rank[b]), b) for b in left.tolist() if by_agent[b][0].size]
     heapq.heapify(queue)
     swaps = 0
@@ -503,24 +520,20 @@ def tie_losses(
     dict
         Agent index left out -> (winner's index, a key of :data:`DECIDED_BY`).
     """
-    n = problem.n_agents
-    allowed = np.ones((n, 5), bool) if allowed is None else np.asarray(allowed, bool)
-    preferred = np.zeros((n, 5), bool) if preferred is None else np.asarray(preferred, bool)
-    left = np.flatnonzero(np.asarray(telecentre) < 0)
-    if left.size == 0 or not (np.asarray(telecentre) >= 0).any():
+    allowed, preferred = _day_rules(problem.n_agents, allowed, preferred)
+    telecentre, days = np.asarray(telecentre), np.asarray(days, bool)
+    left = np.flatnonzero(telecentre < 0)
+    if left.size == 0 or not (telecentre >= 0).any():
         return {}
-    gain_of, options = _gains_of_pairs(problem, np.asarray(telecentre), left)
+    gain_of, options = _gains_of_pairs(problem, telecentre, left)
     n_days = problem.days.astype(np.int64)
-    slots = _Slots({})
-    for a in np.flatnonzero((np.asarray(telecentre) >= 0) & ~problem.must).tolist():
-        key = (int(telecentre[a]), int(gain_of[a]), int(n_days[a]))
-        slots.add(key, int(order.rank[a]), a)
+    slots = _places(problem, telecentre, gain_of, order)
     out: dict[int, tuple[int, str]] = {}
     for b, opts in zip(left.tolist(), options, strict=True):
 
         def earlier(b: int, a: int) -> bool:
             return int(order.rank[a]) < int(order.rank[b]) and _can_take(
-                b, a, int(telecentre[a]), np.asarray(days, bool), (allowed, preferred, kept)
+                b, a, int(telecentre[a]), days, (allowed, preferred, kept)
             )
 
         found = _winner(b, opts, slots, n_days, earlier)
