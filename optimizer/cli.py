@@ -12,6 +12,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pandas as pd
 
 from optimizer import datasets, settings
 from optimizer.calibration import calibrate, is_profile, profile_text
+from optimizer.dask_travel import dask_client
 from optimizer.errors import (
     BusyError,
     InfeasibleError,
@@ -598,10 +600,15 @@ def main(
         return
     _logging(quiet=quiet, verbose=verbose)
     steps = _Steps(quiet=quiet)
-    if scheduler is None and border_km is not None:
-        _fail("--border-km is for national runs: give --scheduler too.", EXIT_INPUT)
+    national = network_path is not None and network_path.is_dir()
+    if border_km is not None and (scheduler is None or not national):
+        _fail(
+            "--border-km is for national runs: give --scheduler and a national network "
+            "folder as --network too.",
+            EXIT_INPUT,
+        )
         return
-    if scheduler is not None:
+    if scheduler is not None and national:
         unsupported = [
             name
             for name, given in (
@@ -629,8 +636,9 @@ def main(
             return
         if unsupported:
             _fail(
-                f"--scheduler (a national run) does not take {', '.join(unsupported)} yet; "
-                "run without it on one département's network for those.",
+                f"a national run (--scheduler with a network folder) does not take "
+                f"{', '.join(unsupported)} yet; give one network file (one or a few "
+                "départements) for those: every option works there, with --scheduler too.",
                 EXIT_INPUT,
             )
             return
@@ -656,6 +664,7 @@ def main(
         )
         return
     folder: OutputFolder | None = None
+    cluster = ExitStack()
     try:
         agents_src = agents if agents is not None else datasets.path(datasets.AGENTS_FILE)
         tc_src = (
@@ -758,12 +767,21 @@ def main(
             if previous is not None
             else None
         )
+        # --scheduler: the travel stages run on the cluster; the plan is the same
+        if scheduler is not None:
+            steps(f"starting or reaching the Dask cluster (--scheduler {scheduler})")
+        client = cluster.enter_context(
+            dask_client(
+                scheduler, progress=steps, log_level=logging.INFO if verbose else logging.CRITICAL
+            )
+        )
         result = run(
             agent_table,
             tc_table,
             ho,
             network,
             options,
+            scheduler=client,
             previous=earlier,
             sources={
                 "agents_file": str(agents_src),
@@ -794,6 +812,7 @@ def main(
                     options,
                     previous=earlier,
                     workplaces=work_table,
+                    scheduler=client,
                 )
 
             robust = assess(
@@ -836,6 +855,7 @@ def main(
         _fail(str(exc), EXIT_UNSOLVABLE)
         return
     finally:
+        cluster.close()
         if folder is not None:
             folder.release()
     if quiet:

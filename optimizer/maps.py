@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import io
 import logging
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -651,7 +652,32 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
         )
     )
     folium.LayerControl(collapsed=False).add_to(fmap)
-    return str(root.render())
+    return stable_ids(str(root.render()))
+
+
+#: Folium's element ids: a kind, then 32 random hex digits.
+_FOLIUM_ID = re.compile(r"\b([a-z][a-z_]*?)_([0-9a-f]{32})(?![0-9a-f])")
+
+
+def stable_ids(page: str) -> str:
+    """Replace folium's random element ids by ids numbered in order of appearance.
+
+    Folium names every element ``kind_<32 random hex digits>``, so two runs
+    of the same plan gave two different ``map.html``; numbered ids make the
+    page depend on the plan alone.
+
+    Examples
+    --------
+    >>> stable_ids("map_" + "a" * 32 + " marker_" + "b" * 32 + " map_" + "a" * 32)
+    'map_1 marker_2 map_1'
+    """
+    numbers: dict[str, int] = {}
+
+    def numbered(match: re.Match[str]) -> str:
+        number = numbers.setdefault(match.group(2), len(numbers) + 1)
+        return f"{match.group(1)}_{number}"
+
+    return _FOLIUM_ID.sub(numbered, page)
 
 
 def _legend_html(*, empty: bool, note: str = "", outside: bool = False) -> str:

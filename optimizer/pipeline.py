@@ -212,6 +212,7 @@ def run(
     sources: dict[str, str] | None = None,
     progress: Progress | None = None,
     workplaces: pd.DataFrame | None = None,
+    scheduler: str | Any | None = None,
     **changes: Any,
 ) -> RunResult:
     """Compute travel times and the optimal plan.
@@ -247,6 +248,11 @@ def run(
         an agent whose ``workplace_id`` names one drives there when not
         teleworking, and its savings are counted against it (the problem's
         "head office" times are each agent's own workplace's).
+    scheduler
+        Where the travel stage runs: None (this process), a ``--scheduler``
+        string (``"local:2"``, ``"tcp://HOST:8786"``) or a
+        ``dask.distributed.Client``. The plan and every file are the same
+        wherever it runs (:mod:`optimizer.dask_travel`).
     **changes
         Options to change from ``options`` by name (e.g. ``select=8``).
 
@@ -279,9 +285,7 @@ def run(
         )
     destinations = destination_table(telecentres, head_office, workplaces)
     origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
-    travel = travel_table(
-        network, origins, destinations, max_snap_m=opts.max_snap_m, progress=progress
-    )
+    travel = _travel(network, origins, destinations, opts, progress, scheduler)
     timings["travel_s"] = travel.seconds
     unrouted = travel.destinations[~travel.destinations["routed"]]
     if not unrouted.empty:
@@ -416,6 +420,27 @@ def run(
         ties=ties,
         selected=selected,
     )
+
+
+def _travel(
+    network: RoadNetwork,
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    opts: PlanOptions,
+    progress: Progress | None,
+    scheduler: str | Any | None,
+) -> TravelTable:
+    """Compute the travel table here, or on the Dask cluster ``scheduler`` names."""
+    if scheduler is None:
+        return travel_table(
+            network, origins, destinations, max_snap_m=opts.max_snap_m, progress=progress
+        )
+    from optimizer.dask_travel import dask_client, travel_table_on
+
+    with dask_client(scheduler, progress=progress) as client:
+        return travel_table_on(
+            client, network, origins, destinations, max_snap_m=opts.max_snap_m, progress=progress
+        )
 
 
 def _settled(

@@ -1504,7 +1504,9 @@ def test_a_workplace_id_that_is_a_site_id_is_refused_with_or_without_coordinates
 
 
 def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) -> None:
-    args = ["--scheduler", "local:1", "--pseudonymise", "salt", "--minimax"]
+    folder = _national_folder(tmp_path)
+    args = ["--scheduler", "local:1", "--network", str(folder), "--pseudonymise", "salt"]
+    args += ["--minimax"]
     assert "--minimax, --pseudonymise" in _refused_in_one_line(tmp_path, args)
 
 
@@ -1522,7 +1524,10 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
 def test_options_a_national_run_would_ignore_are_refused(tmp_path, extra, named) -> None:
     """An option the national plan does not apply is refused in one line, never ignored
     (``--objective km`` used to give the minutes plan as if it were the km plan)."""
-    output = _refused_in_one_line(tmp_path, ["--scheduler", "local:1", *extra])
+    folder = _national_folder(tmp_path)
+    output = _refused_in_one_line(
+        tmp_path, ["--scheduler", "local:1", "--network", str(folder), *extra]
+    )
     assert f"does not take {named} yet" in output
 
 

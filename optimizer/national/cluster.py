@@ -96,7 +96,14 @@ def connect(
         yield None
         return
     kind, value = parse_scheduler(scheduler)
-    from distributed import Client, LocalCluster
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        msg = (
+            f"--scheduler {scheduler}: Dask is not installed here; install it with "
+            "pip install 'lozere-telework-optimizer[national]' (dask[distributed], pyarrow)."
+        )
+        raise ClusterError(msg) from None
 
     dask_logger = logging.getLogger("distributed")
     previous_level = dask_logger.level
