@@ -661,6 +661,7 @@ def main(
             verbose=verbose,
             border_km=border_km,
             csv_style=csv_style,
+            seed=seed,
         )
         return
     folder: OutputFolder | None = None
@@ -1329,7 +1330,6 @@ _NOT_NATIONAL = (
     ("--day-change-penalty", "day_change_penalty"),
     ("--select-by", "select_by"),
     ("--rank", "rank"),
-    ("--seed", "seed"),
 )
 
 
@@ -1399,6 +1399,7 @@ def _national(
     verbose: bool = False,
     border_km: float | None = None,
     csv_style: CsvStyle = "standard",
+    seed: int = DEFAULT_SEED,
 ) -> None:
     """Run ``assign --scheduler``: the national layer on Dask, errors as one line.
 
@@ -1430,6 +1431,7 @@ def _national(
                 no_worse_off=not worse_off,
                 time_limit_s=time_limit,
                 buffer_km=NATIONAL_BUFFER_KM if border_km is None else border_km,
+                seed=seed,
             ),
             crs=crs,
             speed_profile=speed_profile,

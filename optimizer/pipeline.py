@@ -54,12 +54,12 @@ from optimizer.replan import incumbent_pairs, previous_days
 from optimizer.schedule import WeeklyPlan, dedicated_plan, solve_weekly, usable_pairs
 from optimizer.ties import (
     DECIDED_BY,
-    TIE_LOST,
     TieOrder,
     settle_ties,
     tie_losses,
     tie_objective,
     tie_order,
+    tie_reason,
     ties_fit,
 )
 from optimizer.travel import TravelTable, travel_table
@@ -470,30 +470,6 @@ def _settled(
         plan = replace(plan, assignment=assignment, days=days)
     lost = tie_losses(untied, telecentre, days, order, **days_rules)
     return plan, TieReport(order=order, in_objective=in_objective, exchanges=exchanges, lost=lost)
-
-
-def tie_reason(winner: str, rule: str, seed: int) -> str:
-    """Return the reason of an agent left out while an equal was placed.
-
-    Parameters
-    ----------
-    winner
-        The id of the agent placed instead.
-    rule
-        The step of the rule that decided (a key of :data:`optimizer.ties.DECIDED_BY`).
-    seed
-        The draw's seed.
-
-    Returns
-    -------
-    str
-        ``"tie lost to <winner>: ..."``.
-    """
-    by = DECIDED_BY[rule] + (f" (seed {seed})" if rule == "draw" else "")
-    return (
-        f"{TIE_LOST}{winner}: an equal (it could take the same desks on the same weekdays "
-        f"for the same saving); decided by {by}"
-    )
 
 
 def _tie_reasons(assignment: Assignment, ties: TieReport) -> Assignment:

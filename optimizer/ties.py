@@ -540,3 +540,27 @@ def tie_losses(
         if found is not None:
             out[b] = (found, order.decided_by(found, b))
     return out
+
+
+def tie_reason(winner: str, rule: str, seed: int) -> str:
+    """Return the reason of an agent left out while an equal was placed.
+
+    Parameters
+    ----------
+    winner
+        The id of the agent placed instead.
+    rule
+        The step of the rule that decided (a key of :data:`optimizer.ties.DECIDED_BY`).
+    seed
+        The draw's seed.
+
+    Returns
+    -------
+    str
+        ``"tie lost to <winner>: ..."``.
+    """
+    by = DECIDED_BY[rule] + (f" (seed {seed})" if rule == "draw" else "")
+    return (
+        f"{TIE_LOST}{winner}: an equal (it could take the same desks on the same weekdays "
+        f"for the same saving); decided by {by}"
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from optimizer.national.plan import (
 from optimizer.national.synthetic import SyntheticSource
 from optimizer.network import prepare_network
 from optimizer.schedule import solve_weekly
+from optimizer.ties import TIE_LOST
 from optimizer.travel import snap_points, travel_table
 
 COUNTRY = SyntheticFrance(cols=3, rows=1, side=30, seed=3)
@@ -2292,3 +2293,52 @@ def test_a_self_crossing_departement_outline_is_repaired_not_called_empty(tmp_pa
     (shape,) = areas.geometry
     assert shape.is_valid and shape.area == pytest.approx(0.5)  # the two triangles
     assert areas["code"].tolist() == ["48"]
+
+
+def test_equals_in_a_group_are_served_by_the_tie_rule_of_a_plain_run(instance, sources, tmp_path):
+    """Agents of one group (same home, workplace, days, rules) partly placed: the higher
+    priority first, then the draw of the seed, each one left out told which equal won."""
+    agents, sites, _, _ = instance
+    one_desk = sites.copy()
+    one_desk[list(DAYS)] = 0
+    one_desk.loc[:, "mon"] = 1
+    rng = np.random.default_rng(5)
+    ranked = agents.assign(priority=rng.integers(0, 3, len(agents)))
+    plans = {
+        seed: plan_national(
+            ranked,
+            one_desk,
+            COUNTRY.areas(),
+            sources,
+            work_dir=tmp_path / str(seed),
+            options=replace(OPTIONS, seed=seed),
+        ).allocation
+        for seed in (1, 2)
+    }
+    for seed, table in plans.items():
+        table = table.assign(priority=ranked["priority"].to_numpy())
+        placed = table["status"] == "assigned"
+        lost = table["reason"].str.startswith(TIE_LOST)
+        assert lost.sum() > 0
+        for _, members in table.groupby("group"):
+            inside = members["status"] == "assigned"
+            if inside.any() and (~inside).any():
+                assert (
+                    members.loc[inside, "priority"].min() >= members.loc[~inside, "priority"].max()
+                )
+        winners = table.loc[lost, "reason"].str.slice(len(TIE_LOST)).str.split(":").str[0]
+        by_id = table.set_index("agent_id")
+        assert by_id.loc[winners, "status"].eq("assigned").all()
+        assert (by_id.loc[winners, "group"].to_numpy() == table.loc[lost, "group"].to_numpy()).all()
+        assert (
+            table.loc[lost, "reason"]
+            .str.contains(rf"decided by (?:higher priority|the draw \(seed {seed}\))")
+            .all()
+        )
+        assert placed.sum() == (plans[1]["status"] == "assigned").sum()
+    # another seed changes which equals are placed, never how many of each group
+    counts = [
+        t.groupby("group")["status"].apply(lambda s: (s == "assigned").sum())
+        for t in plans.values()
+    ]
+    pd.testing.assert_series_equal(counts[0], counts[1])

@@ -51,8 +51,9 @@ from optimizer.national.tasks import (
     route_departement,
 )
 from optimizer.network import Progress
-from optimizer.options import DEFAULT_MIN_SAVING
+from optimizer.options import DEFAULT_MIN_SAVING, DEFAULT_SEED
 from optimizer.settings import ACCESS_SPEED_KMH, INPUT_CRS, WORKING_CRS
+from optimizer.ties import TieOrder, tie_order, tie_reason
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,10 @@ class NationalOptions:
         in extracts of the region around them (both ends and a margin that
         doubles each round: 30 km, then 60 km after a 30 km border); only
         where :func:`plan_national` is given a ``widen``. 0: none.
+    seed
+        The draw of the tie rule (:mod:`optimizer.ties`): which agents of a
+        group (same home, workplace, days and rules) are placed when only
+        some can be: the higher ``priority`` first, then the draw.
     """
 
     max_minutes: float = DEFAULT_MAX_MINUTES
@@ -123,6 +128,7 @@ class NationalOptions:
     buffer_km: float = DEFAULT_BUFFER_KM
     time_limit_s: float = 60.0
     widen_rounds: int = DEFAULT_WIDEN_ROUNDS
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         if not self.max_minutes > 0:
@@ -465,8 +471,13 @@ def plan_national(
     widen_s = time.perf_counter() - started - routed_s - read_s
     say(f"solving one plan: {len(groups)} groups, {len(pairs)} eligible pairs")
     plan = plan_now or _solve(pairs, groups, desks, opts)
+    order = tie_order(
+        agents["agent_id"].astype(str).tolist(),
+        priority=agents["priority"].to_numpy(float) if "priority" in agents else None,
+        seed=opts.seed,
+    )
     allocation = _allocation(
-        agents, membership, groups, commute, pairs, plan.placements, site_ids, desks
+        agents, membership, groups, commute, pairs, plan.placements, site_ids, desks, order
     )
     reasons = commute["reason"].to_numpy()
     commutes_unknown = int(
@@ -1471,17 +1482,22 @@ def _allocation(
     placements: pd.DataFrame,
     site_ids: np.ndarray,
     desks: np.ndarray,
+    ties: TieOrder,
 ) -> pd.DataFrame:
-    """Hand each group's placements to its agents (first in input order) and give reasons.
+    """Hand each group's placements to its agents (by the tie rule) and give reasons.
 
-    An agent left out whose eligible sites all open (desks > 0) on fewer of
-    its allowed weekdays than its telework days is "closed on its days", not
+    The agents of a group are equals (same home, workplace, days and rules):
+    when only some are placed, they are the first by the tie rule of a plain
+    run (:mod:`optimizer.ties`: the higher priority, then the draw), and each
+    one left out is told which equal took its place and what decided. An
+    agent left out whose eligible sites all open (desks > 0) on fewer of its
+    allowed weekdays than its telework days is "closed on its days", not
     "capacity full": no desk was ever there for it.
     """
     n = len(agents)
     site = np.full(n, -1, dtype=np.int64)
     weekday = np.zeros(n, dtype=np.int64)  # 5-bit masks
-    order = np.argsort(membership, kind="stable")
+    order = np.lexsort((ties.rank, membership))
     starts = np.searchsorted(membership[order], np.arange(len(groups)))
     taken = np.zeros(len(groups), dtype=np.int64)
     for g, j, d, count in placements[["group", "site", "days", "agents"]].itertuples(index=False):
@@ -1512,6 +1528,14 @@ def _allocation(
     reason[(reason == "") & ~has_usable[membership]] = REASON_CLOSED
     reason[(reason == "") & ~placed] = REASON_FULL
     reason[placed] = ""
+    ids = agents["agent_id"].astype(str).to_numpy()
+    sizes = groups["size"].to_numpy(np.int64)
+    for g in np.flatnonzero((taken > 0) & (taken < sizes)):
+        winner = int(order[starts[g] + taken[g] - 1])  # the last of its equals placed
+        for loser in order[starts[g] + taken[g] : starts[g] + sizes[g]]:
+            if reason[loser] == REASON_FULL:
+                rule = ties.decided_by(winner, int(loser))
+                reason[loser] = tie_reason(ids[winner], rule, ties.seed)
     located = {c: agents[c].to_numpy() for c in ("location", "location_precision_m") if c in agents}
     return pd.DataFrame(
         {
