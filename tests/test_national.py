@@ -1073,9 +1073,20 @@ def test_assign_scheduler_runs_the_national_plan(tmp_path, instance, file_refere
     summary = json.loads((out / "summary.json").read_text())
     assert summary["exact"]
     assert round(summary["saving_minutes_week"] * 60) == file_reference
-    allocation = pd.read_csv(out / "allocation.csv")
+    allocation = pd.read_csv(out / "allocation.csv", keep_default_na=False)
     assert len(allocation) == len(agents)
     assert (folder / "extracts" / "D01.osm").exists()  # the big file was split once
+    # telecentres.csv, as a plain run writes it, agrees with allocation.csv
+    centres = pd.read_csv(out / "telecentres.csv").set_index("telecentre_id")
+    placed = allocation[allocation["status"] == "assigned"]
+    counts = placed["telecentre_id"].value_counts()
+    assert centres["assigned"].to_dict() == counts.reindex(centres.index, fill_value=0).to_dict()
+    desk_days = placed["weekday"].str.split("|").str.len().groupby(placed["telecentre_id"]).sum()
+    assert (centres["desk_days_used"] == desk_days.reindex(centres.index, fill_value=0)).all()
+    assert (centres["desk_days_used"] <= centres["desk_days_offered"]).all()
+    for day in DAYS:
+        assert (centres[f"used_{day}"] <= centres[f"desks_{day}"]).all()
+    assert "telecentres.csv" in summary["files"]
 
 
 def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tmp_path, instance):
@@ -1711,9 +1722,16 @@ def test_allocation_file_tells_no_household_and_rounds_minutes_as_a_plain_run() 
     )
     written = allocation_file(plan)
     assert "group" not in written
-    assert written["minutes_to_site"].iloc[0] == 1.4
-    assert written["minutes_to_work"].tolist() == [9.8, 9.8]
-    assert written["saving_minutes_week"].iloc[0] == 17.0
+    # a plain run's names: agent_id and status first, the saving per telework day
+    assert written.columns[:3].tolist() == ["agent_id", "status", "telecentre_id"]
+    assert written["minutes_to_telecentre"].iloc[0] == 1.4
+    assert written["minutes_to_head_office"].tolist() == [9.8, 9.8]
+    assert written["minutes_saved_per_day"].iloc[0] == 17.0
+    two_days = allocation_file(
+        plan, pd.DataFrame({"agent_id": ["a", "b"], "telework_days": [2, 2]})
+    )
+    assert two_days["minutes_saved_per_day"].iloc[0] == 8.5
+    assert two_days["telework_days"].tolist() == [2, 2]
     assert "group" in plan  # the library's plan keeps it
 
 
@@ -1742,8 +1760,8 @@ def test_allocation_file_says_how_each_home_was_placed_as_a_plain_run() -> None:
     written = allocation_file(plan, roster)
     assert written.columns.tolist() == [
         "agent_id",
-        "telecentre_id",
         "status",
+        "telecentre_id",
         "location",
         "location_precision_m",
         "reason",

@@ -42,6 +42,7 @@ from optimizer import settings
 from optimizer.errors import InputError
 from optimizer.inputs import (
     NUMBER,
+    WEEKDAYS,
     HeadOffice,
     check_workplace_refs,
     read_agents,
@@ -65,6 +66,7 @@ from optimizer.national.plan import (
     Widen,
     plan_national,
     refuse_unapplied_rules,
+    site_desks,
 )
 from optimizer.network import OSM_SUFFIXES, Progress
 from optimizer.publish import OutputFolder, glob_escape
@@ -73,6 +75,7 @@ from optimizer.report import (
     OWN_FILES,
     SCHEDULE_FILE,
     SUMMARY_FILE,
+    TELECENTRES_FILE,
     CsvStyle,
     csv_text,
 )
@@ -649,13 +652,15 @@ def run_national_files(
             "speed_profile": speed_profile,
             "speed_model": speed_model,
             "objective": "minutes",
+            "seed": opts.seed,
         }
         summary["departements_routed"] = plan.summary["tasks"]
-        summary["files"] = [ALLOCATION_FILE, SCHEDULE_FILE, SUMMARY_FILE]
+        summary["files"] = [ALLOCATION_FILE, TELECENTRES_FILE, SCHEDULE_FILE, SUMMARY_FILE]
         summary["parquet_tables"] = summary["work_dir"] = str(tables)
         folder.publish(
             {
                 ALLOCATION_FILE: csv_text(allocation_file(plan.allocation, agents), csv_style),
+                TELECENTRES_FILE: csv_text(site_file(plan.allocation, sites), csv_style),
                 SCHEDULE_FILE: csv_text(plan.schedule_table(), csv_style),
                 SUMMARY_FILE: json.dumps(summary, indent=1, default=str) + "\n",
             }
@@ -709,8 +714,22 @@ MINUTE_DECIMALS = 1
 LOCATION_COLUMNS = ("location", "location_precision_m")
 
 
+#: The plan's columns and the names a plain run's ``allocation.csv`` gives them (the weekly
+#: saving becomes the saving per telework day, beside ``telework_days``).
+PLAIN_NAMES = {
+    "minutes_to_site": "minutes_to_telecentre",
+    "minutes_to_work": "minutes_to_head_office",
+    "saving_minutes_week": "minutes_saved_per_day",
+}
+
+
 def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return the allocation as written to ``allocation.csv``: what was asked for, no more.
+
+    The columns have a plain run's names and meaning (:data:`PLAIN_NAMES`:
+    ``minutes_to_telecentre``, ``minutes_to_head_office`` (to the agent's own
+    workplace), ``minutes_saved_per_day`` (round trip) and ``telework_days``),
+    ``agent_id`` and ``status`` first, so that one filter serves both.
 
     ``group`` (an internal number shared by the agents of one home point,
     workplace and days: it would tell who lives with whom) is left out, and
@@ -737,9 +756,20 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
         ``agents`` is not the roster of ``allocation`` (other ids or order).
     """
     out = allocation.drop(columns=["group"], errors="ignore").copy()
-    for column in ("minutes_to_site", "minutes_to_work", "saving_minutes_week"):
+    days = (
+        agents["telework_days"].to_numpy(np.int64)
+        if agents is not None and "telework_days" in agents
+        else np.ones(len(out), np.int64)
+    )
+    if "saving_minutes_week" in out:
+        out["saving_minutes_week"] = out["saving_minutes_week"].astype(float) / days
+        out.insert(out.columns.get_loc("saving_minutes_week") + 1, "telework_days", days)
+    out = out.rename(columns=PLAIN_NAMES)
+    for column in ("minutes_to_telecentre", "minutes_to_head_office", "minutes_saved_per_day"):
         if column in out:
             out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
+    first = [c for c in ("agent_id", "status") if c in out]
+    out = out[first + [c for c in out.columns if c not in first]]
     if agents is not None:
         ids = agents["agent_id"].astype(str).to_numpy()
         if len(ids) != len(out) or not np.array_equal(ids, out["agent_id"].astype(str)):
@@ -753,6 +783,48 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
         for column in reversed([c for c in LOCATION_COLUMNS if c in agents and c not in out]):
             out.insert(at, column, agents[column].to_numpy())
     return out
+
+
+def site_file(allocation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Return each site's use, as a plain run's ``telecentres.csv`` gives it.
+
+    Parameters
+    ----------
+    allocation
+        The plan's allocation (``telecentre_id``, ``weekday`` as ``mon|tue``).
+    sites
+        The sites planned (``telecentre_id``, optionally ``name``, and desks).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``telecentre_id, [name,] assigned, desk_days_offered, desk_days_used,
+        utilisation, desks_mon..desks_fri, used_mon..used_fri``, one row per
+        site in the file's order.
+    """
+    desks = site_desks(sites)
+    ids = sites["telecentre_id"].astype(str).to_numpy()
+    placed = allocation[allocation["telecentre_id"].astype(str) != ""]
+    row = pd.Index(ids).get_indexer(pd.Index(placed["telecentre_id"].astype(str)))
+    used = np.zeros_like(desks)
+    for k, day in enumerate(WEEKDAYS):
+        on = placed["weekday"].astype(str).str.split("|").map(lambda d, day=day: day in d)
+        np.add.at(used[:, k], row[on.to_numpy(bool)], 1)
+    offered, taken = desks.sum(axis=1), used.sum(axis=1)
+    table = pd.DataFrame({"telecentre_id": ids})
+    if "name" in sites:
+        table["name"] = sites["name"].to_numpy()
+    table["assigned"] = np.bincount(row, minlength=len(ids))
+    table["desk_days_offered"] = offered
+    table["desk_days_used"] = taken
+    table["utilisation"] = np.round(
+        np.divide(taken, offered, out=np.zeros(len(ids)), where=offered > 0), 3
+    )
+    for k, day in enumerate(WEEKDAYS):
+        table[f"desks_{day}"] = desks[:, k]
+    for k, day in enumerate(WEEKDAYS):
+        table[f"used_{day}"] = used[:, k]
+    return table
 
 
 def _raw_columns(
