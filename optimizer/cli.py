@@ -57,6 +57,7 @@ from optimizer.inputs import (
     split_layer,
 )
 from optimizer.model import Objective, counted
+from optimizer.national.cluster import parse_scheduler
 from optimizer.network import (
     DEFAULT_BUFFER_KM,
     RoadNetwork,
@@ -746,8 +747,19 @@ def main(
             time_limit_s=time_limit,
             seed=seed,
         )
+        if scheduler is not None:
+            parse_scheduler(scheduler)  # a bad value is said before anything is written
         folder = OutputFolder(out, own_names=OWN_FILES)
         folder.acquire()  # fail now, not after the solve, if another run holds --out
+        # --scheduler: the travel stages run on the cluster (reached now, before the long
+        # work, so that an address that does not answer is said at once); the plan is the same
+        if scheduler is not None:
+            steps(f"starting or reaching the Dask cluster (--scheduler {scheduler})")
+        client = cluster.enter_context(
+            dask_client(
+                scheduler, progress=steps, log_level=logging.INFO if verbose else logging.CRITICAL
+            )
+        )
         steps("reading agents and telecentres")
         # a commune name other départements share is the one in the head office's
         agent_table = read_agents(
@@ -767,14 +779,6 @@ def main(
             )
             if previous is not None
             else None
-        )
-        # --scheduler: the travel stages run on the cluster; the plan is the same
-        if scheduler is not None:
-            steps(f"starting or reaching the Dask cluster (--scheduler {scheduler})")
-        client = cluster.enter_context(
-            dask_client(
-                scheduler, progress=steps, log_level=logging.INFO if verbose else logging.CRITICAL
-            )
         )
         result = run(
             agent_table,

@@ -763,7 +763,8 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
     )
     if "saving_minutes_week" in out:
         out["saving_minutes_week"] = out["saving_minutes_week"].astype(float) / days
-        out.insert(out.columns.get_loc("saving_minutes_week") + 1, "telework_days", days)
+        at = out.columns.tolist().index("saving_minutes_week") + 1
+        out.insert(at, "telework_days", days)
     out = out.rename(columns=PLAIN_NAMES)
     for column in ("minutes_to_telecentre", "minutes_to_head_office", "minutes_saved_per_day"):
         if column in out:
