@@ -242,3 +242,12 @@ def test_border_km_without_a_national_folder_is_refused(tmp_path) -> None:
     assert result.exit_code == 2
     assert "--border-km is for national runs" in result.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("value", ["local:0", "local:¹", "bogus", "tcp://host-without-port"])
+def test_a_bad_scheduler_is_one_line_before_anything_is_written(value, tmp_path) -> None:
+    result = CliRunner().invoke(main, ["--scheduler", value, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1
+    assert f"--scheduler {value}" in result.output
+    assert not (tmp_path / "o").exists()
