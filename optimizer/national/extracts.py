@@ -117,11 +117,10 @@ class Extract:
                 points, return_distance=True, all_matches=False
             )
             nearest[index] = distance
-        inside = (
-            np.ones(len(snap_m), dtype=bool)
-            if self.area is None
-            else np.asarray(shapely.contains_xy(self.area, x, y))
-        )
+        inside = np.ones(len(snap_m), dtype=bool)
+        if self.area is not None:
+            shapely.prepare(self.area)  # millions of homes: indexed once
+            inside = np.asarray(shapely.contains_xy(self.area, x, y))
         # a metre's margin: the area went through WGS84 and back
         return np.asarray(inside & (snap_m + _AREA_MARGIN_M < nearest))
 
