@@ -295,3 +295,27 @@ def test_pairs_the_bounds_rule_out_are_not_open_and_an_optimal_plan_is_exact(
     assert plan.summary["unknown_pairs"] > 0  # E's pairs: their time is not known
     assert plan.summary["open_pairs"] == 0
     assert plan.exact
+
+
+def test_split_keeps_a_way_that_crosses_a_departement_without_a_node_in_it(tmp_path):
+    """A straight road whose two nodes lie either side of a narrow département is one of its
+    roads: the extract holds every road of its area, or a point beside that road would join
+    another one there. (Before, only ways with a node inside were kept.)"""
+    import json
+
+    from optimizer.national.pbf import split_osm
+
+    areas = gpd.GeoDataFrame(
+        {"code": ["N"]},
+        geometry=[shapely.segmentize(shapely.box(X0 + 1_000, Y0, X0 + 1_500, Y0 + 3_000), 100.0)],
+        crs="EPSG:2154",
+    ).to_crs("EPSG:4326")
+    points = {1: (0, 1_000), 2: (3_000, 1_000), 3: (1_200, 0), 4: (1_200, 2_000)}
+    nodes = [(k, *_wgs(x, y), {}) for k, (x, y) in points.items()]
+    ways = [(10, [1, 2], {"highway": "primary"}), (11, [3, 4], {"highway": "primary"})]
+    write_osm_xml(tmp_path / "n.osm", nodes, ways, generator="crossing")
+    (extract,) = split_osm(tmp_path / "n.osm", areas, tmp_path / "out", buffer_km=0.0).values()
+    text = extract.read_text()
+    assert '<way id="10"' in text and '<way id="11"' in text
+    border = set(json.loads(extract.with_suffix(".border.json").read_text()))
+    assert {1, 2} <= border
