@@ -1470,7 +1470,7 @@ def _national(
         f"{counted(len(plan.allocation), 'agent')} in {summary['groups']} groups: "
         f"{placed} assigned; {plan.saving_minutes_week:,.0f} minutes saved a week; "
         + (
-            "optimal (every pair that could improve it certified)."
+            "optimal (every pair that could improve it certified, or ruled out by its bounds)."
             if plan.exact and plan.proven
             else f"optimal on the certified pairs only: {unsure}"
             if plan.proven

@@ -55,7 +55,9 @@ logger = logging.getLogger(__name__)
 #: Nodes this close to a cut (metres) may be timed differently from the merged network.
 CUT_MARGIN_M = 500.0
 #: Format version of cached extracts (bump when :class:`Extract` changes).
-CACHE_VERSION = 4
+CACHE_VERSION = 5
+#: Margin on the distance to the edge of an extract's area (projection round trips), metres.
+_AREA_MARGIN_M = 1.0
 #: First bytes of a cached extract file.
 _CACHE_MAGIC = b"LOZEXTRACT"
 
@@ -78,7 +80,12 @@ class Extract:
         Roads of the area that the extract lacks, in the working CRS (shapely
         lines, and points at the border nodes where roads leave it): a point
         nearer to one of them than to its road in the extract may snap to
-        another road in the merged network (see :meth:`snaps_alike`).
+        another road in the merged network (see :meth:`snaps_alike`); the
+        edge of :attr:`area` is among them.
+    area
+        Where the extract holds every road of the merged network (or lists it
+        in :attr:`missing`), in the working CRS; None: everywhere (the whole
+        network).
     """
 
     code: str
@@ -86,24 +93,36 @@ class Extract:
     cut: np.ndarray
     source: str = ""
     missing: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    area: shapely.Geometry | None = None
 
     def snaps_alike(self, lon: np.ndarray, lat: np.ndarray, snap_m: np.ndarray) -> np.ndarray:
         """Whether each point's road here is surely its road in the merged network.
 
-        True where the point is nearer to its road in the extract (``snap_m``)
-        than to every road the extract lacks (:attr:`missing`).
+        True where the point lies in :attr:`area` and is nearer to its road in
+        the extract (``snap_m``) than to every road the extract may lack
+        (:attr:`missing`, the edge of the area among them): no road of the
+        merged network is nearer. With ``snap_m`` beyond the snapping limit,
+        True says that the merged network has no road within it either.
         """
-        if self.missing.size == 0:
+        snap_m = np.asarray(snap_m, dtype=float)
+        if self.missing.size == 0 and self.area is None:
             return np.ones(len(snap_m), dtype=bool)
         to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
         x, y = to_metric.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-        points = shapely.points(np.asarray(x), np.asarray(y))
-        (index, _), distance = shapely.STRtree(self.missing).query_nearest(
-            points, return_distance=True, all_matches=False
-        )
-        nearest = np.full(len(points), np.inf)
-        nearest[index] = distance
-        return np.asarray(np.asarray(snap_m, dtype=float) < nearest)
+        x, y = np.asarray(x), np.asarray(y)
+        nearest = np.full(len(snap_m), np.inf)
+        if self.missing.size:
+            points = shapely.points(x, y)
+            (index, _), distance = shapely.STRtree(self.missing).query_nearest(
+                points, return_distance=True, all_matches=False
+            )
+            nearest[index] = distance
+        inside = np.ones(len(snap_m), dtype=bool)
+        if self.area is not None:
+            shapely.prepare(self.area)  # millions of homes: indexed once
+            inside = np.asarray(shapely.contains_xy(self.area, x, y))
+        # a metre's margin: the area went through WGS84 and back
+        return np.asarray(inside & (snap_m + _AREA_MARGIN_M < nearest))
 
     def network(self) -> RoadNetwork:
         """Return the extract as a :class:`~optimizer.network.RoadNetwork` for routing."""
@@ -154,6 +173,7 @@ def prepare_extract(
     *,
     code: str,
     boundary: set[int] | frozenset[int],
+    area: shapely.Geometry | None = None,
     source: str = "",
     speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
     speed_model: str | SpeedModel = DEFAULT_SPEED_MODEL,
@@ -169,6 +189,12 @@ def prepare_extract(
         The département's code.
     boundary
         OSM ids of the graph's nodes that had a road leaving the buffered area.
+    area
+        Where ``graph`` holds every road of the merged network (WGS84): the
+        buffered area it was cut from, when every road crossing that area is
+        kept whole. Points are certified only inside it (see
+        :meth:`Extract.snaps_alike`). None: the graph is the whole network,
+        which ``boundary`` must then leave empty.
     source
         Description kept for reports.
     speed_profile, speed_model
@@ -178,15 +204,30 @@ def prepare_extract(
     -------
     Extract
         The compiled extract and its cut nodes.
+
+    Raises
+    ------
+    NetworkError
+        No drivable road; a ``boundary`` without the ``area`` it bounds.
     """
     if next(iter(graph.edges()), None) is None:
         msg = f"{source or code}: the extract has no drivable road (0 edges). Check its file."
+        raise NetworkError(msg)
+    if area is None and boundary:
+        msg = (
+            f"{source or code}: the extract has {len(boundary)} border node(s) but no area: "
+            "give the area it holds every road of."
+        )
         raise NetworkError(msg)
     # what the dropped parts tell needs the whole graph: found first, then it is timed in place
     n_nodes = graph.number_of_nodes()
     kept = max(nx.strongly_connected_components(graph), key=len)
     cut_ids = {node for node in boundary if node in kept}
     missing = _missing_roads(graph, kept, _maybe_kept(graph, kept, boundary), boundary)
+    metric_area = None
+    if area is not None:
+        metric_area = _to_metric(area)
+        missing = np.concatenate([missing, _edge_pieces(metric_area)])
     if len(kept) < n_nodes:
         # a dropped part may join the merged network's main part only through the border
         dropped = graph.subgraph(node for node in graph.nodes if node not in kept)
@@ -234,7 +275,29 @@ def prepare_extract(
         cut=cut,
         source=net.source,
         missing=missing,
+        area=metric_area,
     )
+
+
+def _to_metric(area: shapely.Geometry) -> shapely.Geometry:
+    """``area`` (WGS84) in the working CRS, its edges cut every 100 m first (straight there)."""
+    to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
+    fine = shapely.segmentize(area, 0.001)  # about 100 m
+    return shapely.transform(
+        fine, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
+    )
+
+
+def _edge_pieces(area: shapely.Geometry) -> np.ndarray:
+    """Cut the edge of ``area`` into two-point lines (a spatial index finds the nearest fast)."""
+    pieces: list[shapely.Geometry] = []
+    for ring in shapely.get_parts(shapely.boundary(area)):
+        xy = shapely.get_coordinates(ring)
+        if len(xy) >= 2:
+            pieces.extend(shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1)).tolist())
+    out = np.empty(len(pieces), dtype=object)
+    out[:] = pieces
+    return out
 
 
 def _maybe_kept(

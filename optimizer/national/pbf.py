@@ -3,8 +3,10 @@
 :func:`split_osm` reads the file once with pyosmium (node locations kept in
 an index as the nodes stream by, so that each way arrives with its
 coordinates) and hands every drivable way to each département whose
-buffered polygon holds one of its nodes: the whole way, so that a road
-leaving the buffer is kept to its end. Nodes with a traffic control
+buffered polygon it crosses (holds one of its nodes, or the way runs through
+it): the whole way, so that a road leaving the buffer is kept to its end, and
+the extract holds every road of its polygon (the *area* of
+:func:`.extracts.prepare_extract`, where its points can be certified). Nodes with a traffic control
 (signals, stop, give way) keep their tag. Each département's roads are
 written as OSM XML (``CODE.osm``) with the list of its *border nodes*
 (``CODE.border.json``): every node outside the buffered polygon, where a
@@ -123,10 +125,14 @@ def split_osm(
             lat = np.array([n.location.lat for n in obj.nodes if n.location.valid()])
             box = shapely.box(lon.min(), lat.min(), lon.max(), lat.max())
             kept = {k: tags[k] for k in WAY_TAGS if k in tags}
+            line: shapely.Geometry | None = None
             for a in tree.query(box).tolist():
                 inside = shapely.contains_xy(shapes[a], lon, lat)
                 if not inside.any():
-                    continue
+                    # a way crossing the area with no node inside is one of its roads too
+                    line = line if line is not None else shapely.linestrings(lon, lat)
+                    if not shapely.intersects(shapes[a], line):
+                        continue
                 code = codes[a]
                 ways[code].append((obj.id, refs, kept))
                 where = nodes[code]
@@ -167,7 +173,9 @@ class OsmExtractSource:
     path
         Its ``CODE.osm`` file.
     polygon_wkt
-        Its buffered polygon (WGS84, WKT).
+        Its buffered polygon (WGS84, WKT), the extract's area: it is taken to
+        hold every road there (:func:`split_osm` keeps every way crossing it;
+        a file given per département must cover it, see ``reach_wkt``).
     cache
         Folder of the prepared extracts.
     speed_profile, speed_model
@@ -225,6 +233,7 @@ class OsmExtractSource:
             graph,
             code=self.code,
             boundary={n for n in boundary if n in graph},
+            area=polygon,
             source=self.path,
             speed_profile=self.speed_profile,
             speed_model=self.speed_model,

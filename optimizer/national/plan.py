@@ -168,9 +168,13 @@ class NationalPlan:
         Objective: round-trip seconds saved a week, whole.
     exact
         True when every pair the plan could use was certified (see
-        :mod:`.extracts`) or priced out (:meth:`.solve.FlowPrices.cannot_improve`),
-        and every commute certified: the plan is then optimal on the merged
-        network if it is ``proven``.
+        :mod:`.extracts`) or ruled out: by the bounds of its times (it cannot
+        meet the rules), by the plan's prices
+        (:meth:`.solve.FlowPrices.cannot_improve`), or by the plan's bound
+        (every such pair at its best case cannot raise it); and every
+        commute certified (a commute without a route only where the merged
+        network surely has none either). The plan is then optimal on the
+        merged network if it is ``proven`` (else its bound holds there).
     proven
         True when the solve proved its plan optimal (always for one telework
         day each; the weekly model may stop with a bound, ``summary["gap"]``).
@@ -182,8 +186,9 @@ class NationalPlan:
     unknown
         ``group, telecentre_id, priced_out``: the pairs counted in
         ``unknown_pairs`` (not certified or not routed, and possibly
-        eligible); ``priced_out`` where the plan's prices show that the pair
-        cannot improve it, whatever its time (the others are where to widen).
+        eligible by the bounds of their times); ``priced_out`` where the
+        plan's prices or its bound show that the pair cannot improve it,
+        whatever its time (the others, ``open_pairs``, are where to widen).
     """
 
     allocation: pd.DataFrame
@@ -487,6 +492,15 @@ def plan_national(
     )
     # a pair not certified that may still improve the plan; none for the plan to be optimal
     open_pairs = state.needed()
+    priced_out = (
+        np.zeros(len(unknown), dtype=bool)
+        if state.priced_out is None
+        else np.asarray(state.priced_out, dtype=bool).copy()
+    )
+    ruled_out = 0
+    if len(open_pairs) and _cannot_improve_together(state, open_pairs, plan, groups, desks, opts):
+        ruled_out, open_pairs = len(open_pairs), open_pairs.iloc[:0]
+        priced_out[:] = True
     exact = len(open_pairs) == 0 and commutes_unknown == 0
     summary = {
         "agents": len(agents),
@@ -500,6 +514,7 @@ def plan_national(
         "unknown_pairs_priced_out": int(
             state.priced_out.sum() if state.priced_out is not None else 0
         ),
+        "unknown_pairs_ruled_out_by_bound": ruled_out,
         "open_pairs": len(open_pairs),
         "agents_commute_unknown": commutes_unknown,
         "buffer_km": opts.buffer_km,
@@ -546,12 +561,48 @@ def plan_national(
         summary=summary,
         groups=groups,
         unknown=unknown.assign(
-            telecentre_id=site_ids[unknown["site"].to_numpy()],
-            priced_out=state.priced_out
-            if state.priced_out is not None
-            else np.zeros(len(unknown), dtype=bool),
+            telecentre_id=site_ids[unknown["site"].to_numpy()], priced_out=priced_out
         )[["group", "telecentre_id", "priced_out"]],
     )
+
+
+def _cannot_improve_together(
+    state: _Evaluation,
+    open_pairs: pd.DataFrame,
+    plan: GroupPlan,
+    groups: pd.DataFrame,
+    desks: np.ndarray,
+    opts: NationalOptions,
+) -> bool:
+    """Whether the open pairs, all at their best savings, cannot beat the plan's bound.
+
+    The plan is solved again with every open pair added at its best case
+    (``best_saving_s``: its saving at the lower bounds of its times, which no
+    time of the merged network beats), beside the certified pairs. That
+    problem's optimum bounds the merged network's; when its bound is no more
+    than the plan's (``plan.bound``, the plan's gain when proven), no time
+    the open pairs may have improves on the plan's bound, each pair alone or
+    all together.
+    """
+    best = state.unknown.merge(open_pairs, on=["group", "site"])
+    days = groups["days"].to_numpy(np.int64)[best["group"].to_numpy(np.int64)]
+    hopeful = pd.DataFrame(
+        {
+            "group": best["group"].to_numpy(np.int64),
+            "site": best["site"].to_numpy(np.int64),
+            "gain": best["best_saving_s"].to_numpy(np.int64) * days,
+        }
+    )
+    # the unknown pairs are none of the certified ones: no pair twice
+    wider = pd.concat([state.pairs[["group", "site", "gain"]], hopeful], ignore_index=True)
+    bound = _solve(wider, groups, desks, opts).bound
+    logger.info(
+        "%d open pair(s) at their best: bound %d s against the plan's %d s",
+        len(hopeful),
+        bound,
+        plan.bound,
+    )
+    return bound <= plan.bound
 
 
 def _tasks(
@@ -935,15 +986,20 @@ class _Evaluation:
         return replace(self, priced_out=out)
 
     def needed(self) -> pd.DataFrame:
-        """``group, site``: the pairs not certified that may still improve the plan."""
-        both = pd.concat(
-            [self.doubtful[["group", "site"]], self.unknown[["group", "site"]]], ignore_index=True
-        ).drop_duplicates(ignore_index=True)
-        if self.priced_out is None or not self.priced_out.any():
-            return both
-        out = self.unknown.loc[self.priced_out, ["group", "site"]]
-        seen = both.merge(out, how="left", indicator=True)["_merge"] == "both"
-        return both[~seen.to_numpy()].reset_index(drop=True)
+        """``group, site``: the pairs not certified that may still improve the plan.
+
+        The pairs whose bounds pass the rules (:attr:`unknown`), less those
+        the plan's prices rule out. A pair an extract routed without
+        certifying it (:attr:`doubtful`) is among them unless its bounds rule
+        it out: a time not certified bounds nothing (its points may join
+        other roads in the merged network).
+        """
+        keep = (
+            np.ones(len(self.unknown), dtype=bool)
+            if self.priced_out is None
+            else ~np.asarray(self.priced_out, dtype=bool)
+        )
+        return self.unknown.loc[keep, ["group", "site"]].reset_index(drop=True)
 
     @classmethod
     def of(
@@ -1094,8 +1150,11 @@ def _commutes(
     reason[~routed] = REASON_HOME_OUTSIDE
     reason[code == ""] = REASON_WORKPLACE_OUTSIDE
     no_route = routed & ~(np.isfinite(out["minutes_to"]) & np.isfinite(out["minutes_back"]))
-    reason[no_route & (reason == "")] = REASON_NO_COMMUTE
-    reason[routed & ~no_route & ~out["certified"].to_numpy()] = REASON_COMMUTE_UNCERTIFIED
+    certified = out["certified"].to_numpy(bool)
+    # unreachable only where proven (a point beyond the snapping limit of the merged network
+    # too, see .tasks); an extract that found no route proves nothing: the commute is unknown
+    reason[no_route & certified & (reason == "")] = REASON_NO_COMMUTE
+    reason[routed & ~certified & (reason == "")] = REASON_COMMUTE_UNCERTIFIED
     out["reason"] = reason
     return out
 
@@ -1369,11 +1428,16 @@ def _extract_bounds(
     o_out, o_in = origins["out"].to_numpy(float), origins["in"].to_numpy(float)
     o_rows = by_code(origins)
     site_h = horizons[horizons["kind"] == "site"]
+    # only where the site's road is surely its own and away from the cut (``clear``)
+    site_h = site_h[site_h["clear"].to_numpy(bool)]
     h_site = sites_index.get_indexer(site_h["destination_id"])
     h_to_all = site_h["horizon_to"].to_numpy(float)
     h_back_all = site_h["horizon_back"].to_numpy(float)
     h_rows = by_code(site_h)
     found = raw[raw["kind"] == "site"]
+    # a time found to a site not clear there is no bound (its road there may not be its own)
+    clear = pd.MultiIndex.from_frame(site_h[["departement", "destination_id"]])
+    found = found[pd.MultiIndex.from_frame(found[["departement", "destination_id"]]).isin(clear)]
     f_home = homes_index.get_indexer(found["origin_id"])
     f_site = sites_index.get_indexer(found["destination_id"])
     f_to, f_back = found["minutes_to"].to_numpy(float), found["minutes_back"].to_numpy(float)

@@ -171,6 +171,28 @@ class SyntheticFrance:
         )
         return g, {int(i) for i in ids[border]}
 
+    def window_area(self, window: tuple[int, int, int, int]) -> shapely.Geometry:
+        """Where the graph of ``window`` holds every road of the country (WGS84).
+
+        A road it lacks has an end outside the window, so it lies within a
+        tenth of the spacing (the nodes' jitter) beyond the window's outer
+        nodes: the area stops there; on the country's own edges it runs on
+        (no road lies beyond them).
+        """
+        c0, r0, c1, r1 = window
+        c0, r0 = max(c0, 0), max(r0, 0)
+        c1, r1 = min(c1, self.width), min(r1, self.height)
+        far, margin = 10.0 * self.side * self.spacing_m, 0.1 * self.spacing_m
+        x0 = _X0 + c0 * self.spacing_m + margin if c0 > 0 else _X0 - far
+        y0 = _Y0 + r0 * self.spacing_m + margin if r0 > 0 else _Y0 - far
+        x1 = _X0 + (c1 - 1) * self.spacing_m - margin if c1 < self.width else _X0 + far
+        y1 = _Y0 + (r1 - 1) * self.spacing_m - margin if r1 < self.height else _Y0 + far
+        metric = shapely.segmentize(shapely.box(x0, y0, x1, y1), 100.0)
+        to_wgs = Transformer.from_crs(settings.WORKING_CRS, settings.INPUT_CRS, always_xy=True)
+        return shapely.transform(
+            metric, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
+        )
+
     def window(self, code: str, buffer_km: float) -> tuple[int, int, int, int]:
         """Grid window of a département and its buffer."""
         k = self.codes.index(code)
@@ -272,5 +294,9 @@ class SyntheticSource:
         window = self.window or self.country.window(self.code, self.buffer_km)
         graph, boundary = self.country.graph(window)
         return prepare_extract(
-            graph, code=self.code, boundary=boundary, source=f"synthetic {self.code}"
+            graph,
+            code=self.code,
+            boundary=boundary,
+            area=self.country.window_area(window),
+            source=f"synthetic {self.code}",
         )

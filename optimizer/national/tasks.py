@@ -13,11 +13,16 @@ decides the saving), certifies each time against the extract's cut
   kind ("site" or "workplace"), minutes_to, km_to, minutes_back, km_back,
   certified, own``: site pairs within the longest acceptable drive, and each
   home's own workplace; ``own`` where the destination lies in this
-  département;
+  département; a workplace row without a route (NaN) is ``certified`` only
+  where a point lies beyond the snapping limit of the merged network too
+  (the extract's roads and area prove it): the merged network has no route
+  either;
 - ``horizons/departement=CODE/part.parquet``: ``destination_id, kind,
-  horizon_to, horizon_back`` (minutes from/to the nearest cut node),
-  ``snap_m`` (how far the destination is from its road), ``alike``
-  (whether that road is surely its road in the merged network) and ``own``;
+  horizon_to, horizon_back`` (minutes from/to the nearest cut node; 0
+  where not ``clear``), ``snap_m`` (how far the destination is from its
+  road), ``alike`` (whether that road is surely its road in the merged
+  network), ``clear`` (``alike``, and the road does not touch the cut: only
+  then are its times certified or bounded here) and ``own``;
 - ``origins/departement=CODE/part.parquet``: ``origin_id, out, in``: minutes
   from each home to the nearest cut node and back (0 where the home's road
   is not surely its merged-network road or touches the cut), ``snap_m`` and
@@ -150,18 +155,20 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
         else np.ones(len(destinations), dtype=bool)
     )
 
-    # certificate: the points join the same roads as in the merged network, the origin's road
-    # does not touch the cut, and the times stay under the horizons
+    # certificate: both points join the same roads as in the merged network, roads that do
+    # not touch the cut, and the times stay under the horizons
     in_cut = np.zeros(routing.n_nodes, dtype=bool)
     in_cut[extract.cut] = True
     to_cut, from_cut = extract.horizons()
     d_lon, d_lat = destinations["lon"].to_numpy(), destinations["lat"].to_numpy()
     snap_d = snap_points(routing, d_lon, d_lat)
     tail, head = routing.tail[snap_d.edge], routing.head[snap_d.edge]
-    # a destination that may join another road in the merged network certifies nothing
     alike = extract.snaps_alike(d_lon, d_lat, snap_d.snap_m)
-    h_to = np.where(alike, np.minimum(to_cut[tail], to_cut[head]) / 60.0, 0.0)
-    h_back = np.where(alike, np.minimum(from_cut[tail], from_cut[head]) / 60.0, 0.0)
+    # a destination that may join another road in the merged network, or a road timed
+    # otherwise there (it touches the cut), certifies nothing and bounds nothing
+    d_clear = alike & ~(in_cut[tail] | in_cut[head]) & snap_d.ok
+    h_to = np.where(d_clear, np.minimum(to_cut[tail], to_cut[head]) / 60.0, 0.0)
+    h_back = np.where(d_clear, np.minimum(from_cut[tail], from_cut[head]) / 60.0, 0.0)
     o_lon, o_lat = task.origins["lon"].to_numpy(), task.origins["lat"].to_numpy()
     snap_o = snap_points(routing, o_lon, o_lat)
     o_tail, o_head = routing.tail[snap_o.edge], routing.head[snap_o.edge]
@@ -172,12 +179,20 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
             # from the origin to the nearest cut node, and from the nearest cut node to it
             "out": np.minimum(from_cut[o_tail], from_cut[o_head]) / 60.0,
             "in": np.minimum(to_cut[o_tail], to_cut[o_head]) / 60.0,
+            # beyond the snapping limit here, and surely in the merged network too
+            "lost": ~snap_o.ok & o_alike,
         },
         index=task.origins["id"].astype(str).to_numpy(),
     )
     origin = per_origin.reindex(table["origin_id"].to_numpy())
     horizon = pd.DataFrame(
-        {"h_to": h_to, "h_back": h_back, "own": own},
+        {
+            "h_to": h_to,
+            "h_back": h_back,
+            "clear": d_clear,
+            "lost": ~snap_d.ok & alike,
+            "own": own,
+        },
         index=pd.MultiIndex.from_arrays(
             [destinations["kind"].to_numpy(), destinations["id"].astype(str).to_numpy()]
         ),
@@ -187,13 +202,21 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
     # a route through the cut drives from the origin to the cut, then from the cut here
     certified = (
         origin["clear"].to_numpy(bool)
+        & limits["clear"].to_numpy(bool)
         & (table["minutes_to"].to_numpy() <= origin["out"].to_numpy() + limits["h_to"].to_numpy())
         & (
             table["minutes_back"].to_numpy()
             <= limits["h_back"].to_numpy() + origin["in"].to_numpy()
         )
     )
-    table["certified"] = certified
+    # no route: certified only where a point is beyond the snapping limit in the merged
+    # network too (no road of it within the limit); a route the extract lacks is not proof
+    lost = origin["lost"].to_numpy(bool) | limits["lost"].to_numpy(bool)
+    no_route = ~(
+        np.isfinite(table["minutes_to"].to_numpy(float))
+        & np.isfinite(table["minutes_back"].to_numpy(float))
+    )
+    table["certified"] = np.where(no_route, lost, certified)
     table["own"] = limits["own"].to_numpy(bool)
 
     is_site = table["kind"].to_numpy() == "site"
@@ -225,6 +248,7 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
             "horizon_back": h_back,
             "snap_m": snap_d.snap_m,
             "alike": alike,
+            "clear": d_clear,
             "own": own,
         }
     )
