@@ -39,6 +39,7 @@ from optimizer.geocode import (
     geocode_roster,
     is_geocode_output,
 )
+from optimizer.i18n import LANGS, Lang, localise_table, resolve_lang, translate
 from optimizer.inputs import (
     AGENT_ALIASES,
     NUMBER,
@@ -112,8 +113,9 @@ EXIT_BUSY = 3
 class _Steps:
     """Step-by-step progress on stderr, with the time each step took; silent when quiet."""
 
-    def __init__(self, *, quiet: bool) -> None:
+    def __init__(self, *, quiet: bool, lang: Lang = "en") -> None:
         self.quiet = quiet
+        self.lang = lang
         self.started = time.perf_counter()
         self._step_started: float | None = None
         self._message = ""
@@ -123,13 +125,14 @@ class _Steps:
         self._message = message
         self._step_started = time.perf_counter()
         if not self.quiet:
-            click.echo(f"  {message} ...", err=True)
+            click.echo(f"  {translate(message, self.lang)} ...", err=True)
 
     def finish(self) -> None:
         if self._step_started is not None and not self.quiet:
             took = time.perf_counter() - self._step_started
             if took >= 1.0:
-                click.echo(f"    ({self._message}: {took:.1f} s)", err=True)
+                step = translate(self._message, self.lang)
+                click.echo(f"    {translate(f'({step}: {took:.1f} s)', self.lang)}", err=True)
         self._step_started = None
 
     @property
@@ -513,6 +516,14 @@ class _OneLineErrors(click.Group):
     "double click). Both are read back by --previous.",
 )
 @click.option(
+    "--lang",
+    type=click.Choice(LANGS, case_sensitive=False),
+    default=None,
+    help="Language of the files, maps and result lines: fr or en. Default: from the locale "
+    "(LC_ALL, LC_MESSAGES, LANG starting with fr: fr; en otherwise). Both are read back by "
+    "--previous.",
+)
+@click.option(
     "--pseudonymise",
     "salt",
     default=None,
@@ -583,6 +594,7 @@ def main(
     day_change_penalty: float,
     no_maps: bool,
     csv_style: CsvStyle,
+    lang: str | None,
     salt: str | None,
     key_file: Path | None,
     scheduler: str | None,
@@ -599,7 +611,12 @@ def main(
     if ctx.invoked_subcommand is not None:
         return
     _logging(quiet=quiet, verbose=verbose)
-    steps = _Steps(quiet=quiet)
+    language = resolve_lang(lang)
+    steps = _Steps(quiet=quiet, lang=language)
+
+    def say(line: str) -> None:
+        click.echo(translate(line, language))
+
     national = network_path is not None and network_path.is_dir()
     if border_km is not None and (scheduler is None or not national):
         _fail(
@@ -836,6 +853,7 @@ def main(
             maps=not no_maps,
             robustness=robust,
             csv_style=csv_style,
+            lang=language,
         )
         if key_file is not None and salt is not None:
             ids = agent_table["agent_id"].astype(str)
@@ -878,7 +896,7 @@ def main(
     centres = telecentre_table(result)
     used, offered = int(centres["desk_days_used"].sum()), int(centres["desk_days_offered"].sum())
     policy = "dedicated desks" if result.options.dedicated_desks else "desks shared by weekday"
-    click.echo(
+    say(
         f"{counted(result.problem.n_agents, 'agent')}: {assigned} assigned, "
         f"{result.problem.n_agents - assigned} not assigned; {used} of {offered} desk-days "
         f"used ({policy}); {minutes:,.0f} minutes and {km:,.0f} km saved a week "
@@ -886,25 +904,25 @@ def main(
     )
     if result.ties is not None and result.ties.lost:
         by = result.ties.counts()
-        click.echo(
+        say(
             f"Ties: {counted(len(result.ties.lost), 'agent')} left out for an equal placed "
             f"(same saving, weekdays and rules), decided by priority for {by['priority']}, by "
             f"the longer drive to the head office for {by['commute']}, by the draw (seed "
             f"{result.ties.order.seed}) for {by['draw']}: see 'reason' in allocation.csv."
         )
     for line in plan_notes(result, whole_minutes=salt is not None)["lines"]:
-        click.echo(line)
+        say(line)
     replan = replan_summary(result)
     if replan is not None:
-        click.echo(replan_line(replan))
+        say(replan_line(replan))
         if replan["warning"]:
-            click.echo(f"WARNING: {replan['warning']}")
+            say(f"WARNING: {replan['warning']}")
     if rank:
         table = ranking_table(result).head(rank)
         if salt is not None:
             table["agent_id"] = [pseudonym(a, salt) for a in table["agent_id"]]
-        click.echo(f"Longest commutes to the head office (top {len(table)}):")
-        click.echo(table.to_string(index=False))
+        say(f"Longest commutes to the head office (top {len(table)}):")
+        click.echo(localise_table(table, language).to_string(index=False))
     if robust is not None:
         info = robust.summary
         holding = counted(info["assigned_agents"], "assigned agent")
@@ -926,13 +944,13 @@ def main(
                 "assigned cannot all be: those scenarios were solved without must-assign."
             )
     for warning in [*agent_table.attrs.get("warnings", []), *made_up(result)]:
-        click.echo(f"WARNING: {warning}")
+        say(f"WARNING: {warning}")
     off_network = off_network_warning(
         result, rename=None if salt is None else lambda a: pseudonym(a, salt)
     )
     if off_network:
-        click.echo(f"WARNING: {off_network}")
-    click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
+        say(f"WARNING: {off_network}")
+    say(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
 
 
 @main.command("network")
