@@ -292,6 +292,7 @@ MESSAGES: dict[str, str] = {
         "le télécentre qui ferait gagner le plus serait {telecentre} ({minutes} min par jour)"
     ),
     "tie lost to an equal": "égalité perdue face à un égal",
+    "tie lost to {winner}": "égalité perdue face à {winner}",
     # ------------------------------------------------ telecentres.csv
     "not opened: the plan does better with the telecentres it opens": (
         "non ouvert : le plan fait mieux avec les télécentres qu'il ouvre"
