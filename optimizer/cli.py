@@ -639,6 +639,7 @@ def main(
                 ("--key-file", key_file is not None),
                 ("--speed-uncertainty", speed_uncertainty is not None),
                 ("--objective", objective != "minutes"),
+                ("--lang fr", lang is not None and language == "fr"),
                 *((name, _given(ctx, param)) for name, param in _NOT_NATIONAL),
                 (
                     "--speed-profile CSV",

@@ -171,7 +171,8 @@ def runs(tmp_path_factory) -> dict[str, Any]:
             main,
             [
                 *("--agents", str(roster), "--telecentres", str(centres)),
-                *("--out", str(target), "--rank", "3", *maps, *args),
+                # a time limit far beyond the solve: both languages' plans proven optimal
+                *("--out", str(target), "--rank", "3", "--time-limit", "1800", *maps, *args),
             ],
         )
         assert result.exit_code == 0, result.output
@@ -265,6 +266,7 @@ def test_french_summary_and_console(runs, mode):
         if isinstance(value, str) and " " in value and knows(value):
             assert fr_texts[key] == translate(value, "fr"), key
             assert not _english(fr_texts[key]), (key, fr_texts[key])
+    assert english["solver"]["status"] == "optimal" == french["solver"]["status"]
     for key in (".solver.objective", ".options.capacity_policy", ".network.warning"):
         assert fr_texts[key] != en_texts[key], key
     # the console: every line of the English run's result put into French
@@ -273,6 +275,8 @@ def test_french_summary_and_console(runs, mode):
     for e, f in zip(en_lines, fr_lines, strict=True):
         if e.startswith("Wrote "):
             assert f.startswith("Écrit ")
+        elif e.startswith("Re-plan from "):  # each from its own plain run
+            assert f == translate(e.replace("/en_plain/", "/fr_plain/"), "fr")
         elif re.match(r"\s+(rank|\d+)\s", e):  # the ranking's rows: ids and figures
             assert f.split() == e.split() or f.split()[0] == "rang"
         else:
