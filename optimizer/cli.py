@@ -927,7 +927,7 @@ def main(
     if robust is not None:
         info = robust.summary
         holding = counted(info["assigned_agents"], "assigned agent")
-        click.echo(
+        say(
             f"Drive times {speed_uncertainty:g} % off ({info['scenarios']} scenarios): "
             f"{info['assigned_agents_holding']} of {holding} "
             f"keep their telecentre in every scenario ({info['assigned_agents_holding_exactly']} "
@@ -938,7 +938,7 @@ def main(
             "a week."
         )
         if info["scenarios_without_must_assign"]:
-            click.echo(
+            say(
                 "WARNING: in "
                 f"{counted(len(info['scenarios_without_must_assign']), 'drive-time scenario')} "
                 f"({'; '.join(info['scenarios_without_must_assign'])}), the agents who must be "

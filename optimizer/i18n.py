@@ -496,6 +496,34 @@ MESSAGES: dict[str, str] = {
         "Plus longs trajets vers le siège ({count} premiers) :"
     ),
     "WARNING: {warning}": "ATTENTION : {warning}",
+    "{file}: {columns} not read: {names}.": "{file} : {columns} non lue(s) : {names}.",
+    "{count} columns": "{count} colonnes",
+    "{count} column": "{count} colonne",
+    "{file}: {names} that other départements share too, read as the commune in {area}: "
+    "{communes}. If an agent lives in another, add a departement or code_postal column.": (
+        "{file} : {names} que d'autres départements ont aussi, lu(s) comme la commune du "
+        "{area} : {communes}. Si un agent habite dans une autre, ajoutez une colonne "
+        "departement ou code_postal."
+    ),
+    "{count} commune names": "{count} noms de commune",
+    "{count} commune name": "{count} nom de commune",
+    "départements {codes}": "départements {codes}",
+    "département {codes}": "département {codes}",
+    "Drive times {percent} % off ({scenarios} scenarios): {holding} of {agents} keep their "
+    "telecentre in every scenario ({exactly} themselves, {twin} by a tie: an identical twin, "
+    "same home, days and rules, takes their place), {flipping} change it as drive times "
+    "change; the plan saves {low} to {high} minutes a week.": (
+        "Temps de trajet faux de {percent} % ({scenarios} scénarios) : {holding} sur "
+        "{agents} gardent leur télécentre dans chaque scénario ({exactly} eux-mêmes, {twin} "
+        "par une égalité : un jumeau identique, même domicile, jours et règles, prend leur "
+        "place), {flipping} en changent selon les temps de trajet ; le plan fait gagner {low} "
+        "à {high} minutes par semaine."
+    ),
+    "WARNING: in {scenarios} ({names}), the agents who must be assigned cannot all be: those "
+    "scenarios were solved without must-assign.": (
+        "ATTENTION : dans {scenarios} ({names}), les agents à affecter obligatoirement ne "
+        "peuvent pas tous l'être : ces scénarios ont été résolus sans must-assign."
+    ),
     "Wrote {files} in {seconds} s.": "Écrit {files} en {seconds} s.",
     "assign: error: {message}": "assign : erreur : {message}",
     # ------------------------------------------------ maps (optimizer.maps)
@@ -597,6 +625,7 @@ NUMBER_FIELDS = frozenset(
         "free", "joined", "km", "left", "longest", "metres", "minutes", "more", "moved",
         "offered", "other", "penalty", "total", "cell", "capacity", "unreachable", "placed",
         "priority", "removed", "same", "seconds", "seed", "select", "select2", "selected",
+        "percent", "holding", "exactly", "twin", "flipping", "low", "high",
         "stayed_count", "used",
     }
 )  # fmt: skip
@@ -654,7 +683,11 @@ def resolve_lang(lang: str | None = None, environ: Mapping[str, str] | None = No
 
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Each message with placeholders as a pattern, the most literal first."""
+    """Each message with placeholders as a pattern: those starting with words first.
+
+    ``WARNING: {warning}`` is tried before ``{file}: {columns} not read: {names}.``, which
+    would take ``WARNING`` for a file.
+    """
     out = []
     for english, french in MESSAGES.items():
         if "{" not in english:
@@ -669,8 +702,8 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
             for k, part in enumerate(parts)
         )
         literal = sum(len(p) for p in parts[::2])
-        out.append((literal, re.compile(regex, re.DOTALL), french))
-    out.sort(key=lambda item: -item[0])
+        out.append(((not parts[0], -literal), re.compile(regex, re.DOTALL), french))
+    out.sort(key=lambda item: item[0])
     return tuple((pattern, french) for _, pattern, french in out)
 
 

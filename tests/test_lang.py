@@ -124,6 +124,33 @@ def test_reasons_with_figures_are_patterns():
     assert translate("anything", "en") == "anything"
 
 
+def test_roster_warnings_in_french(tmp_path):
+    from optimizer.inputs import read_agents
+
+    roster = tmp_path / "agents.csv"
+    roster.write_text(
+        "agent_id,lon,lat,telework_days,colour,size\nA1,3.5,44.5,1,red,4\n", encoding="utf-8"
+    )
+    warnings = read_agents(roster).attrs["warnings"]
+    assert warnings
+    for warning in warnings:
+        french = translate(f"WARNING: {warning}", "fr")
+        assert french.startswith("ATTENTION : ") and "2 colonnes non lue(s)" in french
+        assert not _english(french), french
+
+
+def test_speed_uncertainty_line_in_french():
+    line = (  # as optimizer.cli writes it
+        "Drive times 10 % off (6 scenarios): 15 of 19 assigned agents keep their telecentre in "
+        "every scenario (14 themselves, 1 by a tie: an identical twin, same home, days and "
+        "rules, takes their place), 4 change it as drive times change; the plan saves 2,100 "
+        "to 2,450 minutes a week."
+    )
+    french = translate(line, "fr")
+    assert knows(line) and not _english(french), french
+    assert "19 agents affectés" in french and "2\u202f100" in french
+
+
 def test_language_from_the_locale():
     assert resolve_lang(None, {"LANG": "fr_FR.UTF-8"}) == "fr"
     assert resolve_lang(None, {"LANG": "fr_FR.UTF-8", "LC_ALL": "C.UTF-8"}) == "en"
