@@ -108,8 +108,7 @@ COLUMNS: dict[str, str] = {
     # frontier.csv
     "max_minutes": "minutes_max",
     "longest_drive": "trajet_le_plus_long",
-    "minutes_saved_per_week": "minutes_gagnées_par_semaine",
-    "agents_assigned": "agents_affectés",
+    "objective": "objectif",
 }
 
 #: Each coded value of an output column, and its French word.

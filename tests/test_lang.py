@@ -124,6 +124,16 @@ def test_reasons_with_figures_are_patterns():
     assert translate("anything", "en") == "anything"
 
 
+def test_every_column_of_the_code_has_a_french_name():
+    from optimizer.replan import CHANGES_COLUMNS
+    from optimizer.report import BENEFIT_COLUMNS
+
+    frontier = ["max_minutes", "longest_drive", "assigned", "objective"]  # fairness.frontier
+    robustness = ["plan_holds", "scenarios_same", "scenarios_twin_swap", "saving_week_low"]
+    for column in [*BENEFIT_COLUMNS, *CHANGES_COLUMNS, *frontier, *robustness]:
+        assert column in COLUMNS, column
+
+
 def test_roster_warnings_in_french(tmp_path):
     from optimizer.inputs import read_agents
 
