@@ -491,6 +491,25 @@ MESSAGES: dict[str, str] = {
         "{stayed_count} ont gardé leur télécentre (jours non comparés : pas de schedule.csv à côté "
         "de l'allocation précédente)"
     ),
+    "{restored} agent id(s) of the previous allocation {file} had lost their leading zeros "
+    "(a spreadsheet re-saved it): matched to the roster's ids with them. Keep ids as text "
+    "when editing the file.": (
+        "{restored} identifiant(s) d'agent de l'allocation précédente {file} avaient perdu "
+        "leurs zéros de tête (un tableur l'a réenregistrée) : rapprochés des identifiants de "
+        "la liste avec eux. Gardez les identifiants en texte en modifiant le fichier."
+    ),
+    "no agent id of the previous allocation {file} matches the current agents, so nobody "
+    "keeps a place by the move penalty; {hint}.": (
+        "aucun identifiant d'agent de l'allocation précédente {file} ne correspond aux agents "
+        "actuels, donc personne ne garde sa place par la pénalité de déplacement ; {hint}."
+    ),
+    "its ids look like pseudonyms: give the same --pseudonymise SALT as the earlier run": (
+        "ses identifiants ressemblent à des pseudonymes : donnez le même --pseudonymise SALT "
+        "que le calcul précédent"
+    ),
+    "check that it is the allocation.csv of the same roster": (
+        "vérifiez que c'est l'allocation.csv de la même liste d'agents"
+    ),
     "Longest commutes to the head office (top {count}):": (
         "Plus longs trajets vers le siège ({count} premiers) :"
     ),
@@ -623,7 +642,8 @@ NUMBER_FIELDS = frozenset(
         "added", "after", "assigned", "before", "commute", "count", "draw", "day_penalty",
         "free", "joined", "km", "left", "longest", "metres", "minutes", "more", "moved",
         "offered", "other", "penalty", "total", "cell", "capacity", "unreachable", "placed",
-        "priority", "removed", "same", "seconds", "seed", "select", "select2", "selected",
+        "priority", "removed", "restored", "same", "seconds", "seed", "select", "select2",
+        "selected",
         "percent", "holding", "exactly", "twin", "flipping", "low", "high",
         "stayed_count", "used",
     }

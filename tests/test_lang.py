@@ -149,6 +149,17 @@ def test_roster_warnings_in_french(tmp_path):
         assert not _english(french), french
 
 
+def test_replan_warnings_in_french():
+    from optimizer.replan import no_match_warning
+
+    previous = pd.DataFrame({"agent_id": ["Z9"], "telecentre_id": ["T1"]})
+    for prev in (previous, previous.assign(agent_id=["P0123456789ab"])):
+        warning = no_match_warning(prev, ["A1", "A2"], "old/allocation.csv")
+        french = translate(f"WARNING: {warning}", "fr")
+        assert knows(warning) and "aucun identifiant" in french, french
+        assert not _english(french.replace("--pseudonymise SALT", "")), french
+
+
 def test_speed_uncertainty_line_in_french():
     line = (  # as optimizer.cli writes it
         "Drive times 10 % off (6 scenarios): 15 of 19 assigned agents keep their telecentre in "
