@@ -42,8 +42,8 @@ from optimizer.replan import read_previous_allocation
 
 MODES: dict[str, list[str]] = {
     "plain": [],
-    "select": ["--select", "20"],
-    "select_commute": ["--select", "20", "--select-by", "commute"],
+    "select": ["--select", "30"],
+    "select_commute": ["--select", "30", "--select-by", "commute"],
     "max_open": ["--max-open", "2"],
     "minimax": ["--minimax"],
     "dedicated": ["--dedicated-desks"],
@@ -205,7 +205,7 @@ def test_previous_headers_and_values_read_back():
 def runs(tmp_path_factory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("lang")
     roster = folder / "agents.csv"
-    datasets.agents()[["agent_id", "lon", "lat", "telework_days", "commune"]].head(60).to_csv(
+    datasets.agents()[["agent_id", "lon", "lat", "telework_days", "commune"]].head(40).to_csv(
         roster, index=False
     )
     centres = folder / "telecentres.csv"
