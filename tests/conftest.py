@@ -16,6 +16,15 @@ from pyproj import Transformer
 from optimizer import datasets
 from optimizer.network import RoadNetwork, load_network, prepare_network
 
+
+@pytest.fixture(autouse=True)
+def _english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test in English whatever the machine's locale (``--lang`` defaults to it)."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
