@@ -39,6 +39,7 @@ from optimizer.geocode import (
     geocode_roster,
     is_geocode_output,
 )
+from optimizer.i18n import LANGS, Lang, localise_table, resolve_lang, translate
 from optimizer.inputs import (
     AGENT_ALIASES,
     NUMBER,
@@ -113,8 +114,9 @@ EXIT_BUSY = 3
 class _Steps:
     """Step-by-step progress on stderr, with the time each step took; silent when quiet."""
 
-    def __init__(self, *, quiet: bool) -> None:
+    def __init__(self, *, quiet: bool, lang: Lang = "en") -> None:
         self.quiet = quiet
+        self.lang = lang
         self.started = time.perf_counter()
         self._step_started: float | None = None
         self._message = ""
@@ -124,13 +126,14 @@ class _Steps:
         self._message = message
         self._step_started = time.perf_counter()
         if not self.quiet:
-            click.echo(f"  {message} ...", err=True)
+            click.echo(f"  {translate(message, self.lang)} ...", err=True)
 
     def finish(self) -> None:
         if self._step_started is not None and not self.quiet:
             took = time.perf_counter() - self._step_started
             if took >= 1.0:
-                click.echo(f"    ({self._message}: {took:.1f} s)", err=True)
+                step = translate(self._message, self.lang)
+                click.echo(f"    {translate(f'({step}: {took:.1f} s)', self.lang)}", err=True)
         self._step_started = None
 
     @property
@@ -514,6 +517,14 @@ class _OneLineErrors(click.Group):
     "double click). Both are read back by --previous.",
 )
 @click.option(
+    "--lang",
+    type=click.Choice(LANGS, case_sensitive=False),
+    default=None,
+    help="Language of the files, maps and result lines: fr or en. Default: from the locale "
+    "(LC_ALL, LC_MESSAGES, LANG starting with fr: fr; en otherwise). Both are read back by "
+    "--previous.",
+)
+@click.option(
     "--pseudonymise",
     "salt",
     default=None,
@@ -584,6 +595,7 @@ def main(
     day_change_penalty: float,
     no_maps: bool,
     csv_style: CsvStyle,
+    lang: str | None,
     salt: str | None,
     key_file: Path | None,
     scheduler: str | None,
@@ -600,7 +612,12 @@ def main(
     if ctx.invoked_subcommand is not None:
         return
     _logging(quiet=quiet, verbose=verbose)
-    steps = _Steps(quiet=quiet)
+    language = resolve_lang(lang)
+    steps = _Steps(quiet=quiet, lang=language)
+
+    def say(line: str) -> None:
+        click.echo(translate(line, language))
+
     national = network_path is not None and network_path.is_dir()
     if border_km is not None and (scheduler is None or not national):
         _fail(
@@ -623,6 +640,7 @@ def main(
                 ("--key-file", key_file is not None),
                 ("--speed-uncertainty", speed_uncertainty is not None),
                 ("--objective", objective != "minutes"),
+                ("--lang fr", lang is not None and language == "fr"),
                 *((name, _given(ctx, param)) for name, param in _NOT_NATIONAL),
                 (
                     "--speed-profile CSV",
@@ -841,6 +859,7 @@ def main(
             maps=not no_maps,
             robustness=robust,
             csv_style=csv_style,
+            lang=language,
         )
         if key_file is not None and salt is not None:
             ids = agent_table["agent_id"].astype(str)
@@ -883,7 +902,7 @@ def main(
     centres = telecentre_table(result)
     used, offered = int(centres["desk_days_used"].sum()), int(centres["desk_days_offered"].sum())
     policy = "dedicated desks" if result.options.dedicated_desks else "desks shared by weekday"
-    click.echo(
+    say(
         f"{counted(result.problem.n_agents, 'agent')}: {assigned} assigned, "
         f"{result.problem.n_agents - assigned} not assigned; {used} of {offered} desk-days "
         f"used ({policy}); {minutes:,.0f} minutes and {km:,.0f} km saved a week "
@@ -891,29 +910,29 @@ def main(
     )
     if result.ties is not None and result.ties.lost:
         by = result.ties.counts()
-        click.echo(
+        say(
             f"Ties: {counted(len(result.ties.lost), 'agent')} left out for an equal placed "
             f"(same saving, weekdays and rules), decided by priority for {by['priority']}, by "
             f"the longer drive to the head office for {by['commute']}, by the draw (seed "
             f"{result.ties.order.seed}) for {by['draw']}: see 'reason' in allocation.csv."
         )
     for line in plan_notes(result, whole_minutes=salt is not None)["lines"]:
-        click.echo(line)
+        say(line)
     replan = replan_summary(result)
     if replan is not None:
-        click.echo(replan_line(replan))
+        say(replan_line(replan))
         if replan["warning"]:
-            click.echo(f"WARNING: {replan['warning']}")
+            say(f"WARNING: {replan['warning']}")
     if rank:
         table = ranking_table(result).head(rank)
         if salt is not None:
             table["agent_id"] = [pseudonym(a, salt) for a in table["agent_id"]]
-        click.echo(f"Longest commutes to the head office (top {len(table)}):")
-        click.echo(table.to_string(index=False))
+        say(f"Longest commutes to the head office (top {len(table)}):")
+        click.echo(localise_table(table, language).to_string(index=False))
     if robust is not None:
         info = robust.summary
         holding = counted(info["assigned_agents"], "assigned agent")
-        click.echo(
+        say(
             f"Drive times {speed_uncertainty:g} % off ({info['scenarios']} scenarios): "
             f"{info['assigned_agents_holding']} of {holding} "
             f"keep their telecentre in every scenario ({info['assigned_agents_holding_exactly']} "
@@ -924,20 +943,20 @@ def main(
             "a week."
         )
         if info["scenarios_without_must_assign"]:
-            click.echo(
+            say(
                 "WARNING: in "
                 f"{counted(len(info['scenarios_without_must_assign']), 'drive-time scenario')} "
                 f"({'; '.join(info['scenarios_without_must_assign'])}), the agents who must be "
                 "assigned cannot all be: those scenarios were solved without must-assign."
             )
     for warning in [*agent_table.attrs.get("warnings", []), *made_up(result)]:
-        click.echo(f"WARNING: {warning}")
+        say(f"WARNING: {warning}")
     off_network = off_network_warning(
         result, rename=None if salt is None else lambda a: pseudonym(a, salt)
     )
     if off_network:
-        click.echo(f"WARNING: {off_network}")
-    click.echo(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
+        say(f"WARNING: {off_network}")
+    say(f"Wrote {', '.join(str(p) for p in written.values())} in {steps.elapsed:.1f} s.")
 
 
 @main.command("network")

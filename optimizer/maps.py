@@ -23,6 +23,7 @@ import pandas as pd
 from branca.element import Figure
 
 from optimizer import datasets
+from optimizer.i18n import Lang, translate, translate_column
 from optimizer.pipeline import RunResult
 from optimizer.places import commune_table
 from optimizer.report import made_up, telecentre_table
@@ -310,7 +311,7 @@ def static_map(result: RunResult, path: str | Path) -> Path:
     return path
 
 
-def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
+def render_png(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> bytes:
     """Draw the run as PNG bytes: communes, telecentres, head office, agents per commune.
 
     Parameters
@@ -319,6 +320,8 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
         A run's result.
     min_cell
         Communes with fewer agents are not drawn (grouped in a note).
+    lang
+        The labels' language (:mod:`optimizer.i18n`).
 
     Returns
     -------
@@ -326,6 +329,9 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
         The PNG image.
     """
     import matplotlib as mpl
+
+    def t(text: str) -> str:
+        return translate(text, lang)
 
     mpl.use("Agg")
     import matplotlib.pyplot as plt
@@ -354,7 +360,7 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
             zorder=3,
         )
         fig.colorbar(
-            points, ax=ax, shrink=0.5, pad=0.1, label="share of the commune's agents assigned"
+            points, ax=ax, shrink=0.5, pad=0.1, label=t("share of the commune's agents assigned")
         )
     if not outside.empty:
         ax.scatter(
@@ -372,7 +378,7 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
         )
         for commune, lon, lat, agents, assigned, unreachable in _rows(outside):
             ax.annotate(
-                f"{commune}: {_agents_text(agents, assigned, unreachable)}",
+                f"{commune}: {t(_agents_text(agents, assigned, unreachable))}",
                 (lon, lat),
                 xytext=(6, -10),
                 textcoords="offset points",
@@ -389,12 +395,12 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
         color="#1f5fa8",
         edgecolor="white",
         zorder=4,
-        label="telecentre (size: agents hosted)",
+        label=t("telecentre (size: agents hosted)"),
     )
     for row in sites.itertuples():
         ax.annotate(
             f"{row.telecentre_id}\n"
-            + (
+            + t(
                 "not opened"
                 if str(row.note).startswith("not opened")
                 else f"{row.assigned} agents, "
@@ -410,7 +416,7 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
         )
     ho = result.head_office
     ax.scatter(
-        [ho.lon], [ho.lat], s=260, marker="*", color="#c0392b", zorder=5, label="head office"
+        [ho.lon], [ho.lat], s=260, marker="*", color="#c0392b", zorder=5, label=t("head office")
     )
     if result.workplaces is not None:
         ax.scatter(
@@ -420,7 +426,7 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
             marker="*",
             color="#7b1d12",
             zorder=5,
-            label="other workplace",
+            label=t("other workplace"),
         )
     if not by_commune.empty:
         ax.scatter(
@@ -429,7 +435,7 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
             s=25 * 3,
             color="#b7d7a8",
             edgecolor="#3d3d3d",
-            label="agents per commune (size; colour: share assigned)",
+            label=t("agents per commune (size; colour: share assigned)"),
         )
     if not outside.empty:
         ax.scatter(
@@ -440,17 +446,20 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
             color="#b7d7a8",
             edgecolor=UNREACHABLE_COLOUR,
             linewidth=2.0,
-            label="agents outside the département, at their commune's town hall "
-            "(red edge: unreachable, off the road network)",
+            label=t(
+                "agents outside the département, at their commune's town hall "
+                "(red edge: unreachable, off the road network)"
+            ),
         )
     title = f"{int(result.assignment.assigned.sum())} of {result.problem.n_agents} agents assigned"
     unreachable = int(_unreachable(result).sum())
     if unreachable:
         title += f"; {unreachable} unreachable (off the road network)"
+    title = t(title)
     if _others_note(by_commune, outside):
-        title += f"\n{_others_note(by_commune, outside)}"
+        title += f"\n{t(_others_note(by_commune, outside))}"
     for warning in made_up(result):
-        title += "\n" + warning.split(":")[0] + ": not for decisions"
+        title += "\n" + t(warning.split(":")[0] + ": not for decisions")
     ax.set_title(title)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
@@ -489,7 +498,7 @@ def interactive_map(result: RunResult, path: str | Path) -> Path:
     return path
 
 
-def render_html(result: RunResult, *, min_cell: int = 1) -> str:
+def render_html(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> str:
     """Build the interactive map page (folium, Leaflet inlined) as HTML text.
 
     Parameters
@@ -499,6 +508,8 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
     min_cell
         Communes with fewer agents are not drawn (grouped in a note); above 1,
         popups give no drive time (a median of a few agents is one agent's).
+    lang
+        The labels' language (:mod:`optimizer.i18n`).
 
     Returns
     -------
@@ -506,6 +517,9 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
         The page.
     """
     import folium
+
+    def t(text: str) -> str:
+        return translate(text, lang)
 
     class OfflineMap(folium.Map):
         default_js: list[tuple[str, str]] = []  # noqa: RUF012
@@ -537,14 +551,17 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
         outline = datasets.communes()[["geometry"]].dissolve()
         folium.GeoJson(
             outline.boundary.to_frame("geometry").set_geometry("geometry"),
-            name="département outline",
+            name=t("département outline"),
             style_function=lambda _: {"color": "#6b6255", "weight": 2.5, "fill": False},
         ).add_to(fmap)
-        communes = folium.FeatureGroup(name="agents per commune")
+        communes = folium.FeatureGroup(name=t("agents per commune"))
         folium.GeoJson(
             by_commune[["commune", "agents", "assigned", "geometry"]],
             style_function=lambda _: {"color": "#6b6255", "weight": 1, "fillOpacity": 0.05},
-            tooltip=folium.GeoJsonTooltip(fields=["commune", "agents", "assigned"]),
+            tooltip=folium.GeoJsonTooltip(
+                fields=["commune", "agents", "assigned"],
+                aliases=[translate_column(c, lang) for c in ("commune", "agents", "assigned")],
+            ),
         ).add_to(communes)
         for row in by_commune.itertuples():
             folium.CircleMarker(
@@ -557,9 +574,10 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
                 fill_opacity=0.85,
                 popup=folium.Popup(
                     f"<b>{_text(row.commune)}</b><br>"
-                    f"{_agents_text(row.agents, row.assigned, row.unreachable)}"
+                    f"{t(_agents_text(row.agents, row.assigned, row.unreachable))}"
                     + (
-                        f"<br>median drive to the head office {row.minutes_to_head_office:.0f} min"
+                        "<br>"
+                        + t(f"median drive to the head office {row.minutes_to_head_office:.0f} min")
                         if min_cell <= 1
                         else ""
                     ),
@@ -568,7 +586,7 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
             ).add_to(communes)
         communes.add_to(fmap)
     if not outside.empty:
-        beyond = folium.FeatureGroup(name="agents outside the département")
+        beyond = folium.FeatureGroup(name=t("agents outside the département"))
         for commune, lon, lat, agents, assigned, unreachable in _rows(outside):
             folium.RegularPolygonMarker(
                 location=[lat, lon],
@@ -581,16 +599,16 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
                 fill_color=_share_colour(assigned / max(agents, 1)),
                 fill_opacity=0.85,
                 popup=folium.Popup(
-                    f"<b>{_text(commune)}</b> (outside the département)<br>"
-                    f"{_agents_text(agents, assigned, unreachable)}",
+                    f"<b>{_text(commune)}</b> {t('(outside the département)')}<br>"
+                    f"{t(_agents_text(agents, assigned, unreachable))}",
                     max_width=260,
                 ),
-                tooltip=_text(f"{commune}: {unreachable} unreachable")
+                tooltip=_text(f"{commune}: {t(f'{unreachable} unreachable')}")
                 if unreachable
                 else _text(commune),
             ).add_to(beyond)
         beyond.add_to(fmap)
-    centres = folium.FeatureGroup(name="telecentres")
+    centres = folium.FeatureGroup(name=t("telecentres"))
     for site in sites.to_dict("records"):
         folium.CircleMarker(
             location=[float(site["lat"]), float(site["lon"])],
@@ -603,10 +621,12 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
             popup=folium.Popup(
                 f"<b>{_text(site['telecentre_id'])}</b>: "
                 f"{_text(site['name'])}<br>"
-                f"{site['assigned']} agents; {site['desk_days_used']} of "
-                f"{site['desk_days_offered']} desk-days used a week "
-                f"({site['capacity']} desks each weekday)"
-                + (f"<br><i>{_text(site['note'])}</i>" if site["note"] else ""),
+                + t(
+                    f"{site['assigned']} agents; {site['desk_days_used']} of "
+                    f"{site['desk_days_offered']} desk-days used a week "
+                    f"({site['capacity']} desks each weekday)"
+                )
+                + (f"<br><i>{_text(t(site['note']))}</i>" if site["note"] else ""),
                 max_width=300,
             ),
             tooltip=_text(site["telecentre_id"]),
@@ -619,7 +639,7 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
         fill=True,
         fill_color="#c0392b",
         popup=folium.Popup(_text(ho.name), max_width=260),
-        tooltip="head office",
+        tooltip=t("head office"),
     ).add_to(fmap)
     for place in result.workplaces.to_dict("records") if result.workplaces is not None else []:
         folium.CircleMarker(
@@ -631,11 +651,12 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
             popup=folium.Popup(
                 f"<b>{_text(place['workplace_id'])}</b>: {_text(place['name'])}", max_width=260
             ),
-            tooltip="workplace",
+            tooltip=t("workplace"),
         ).add_to(fmap)
     if made_up(result):
-        note = _text("; ".join(w.split(":")[0] for w in made_up(result)))
-        note += ": figures not for decisions"
+        note = _text(
+            t("; ".join(w.split(":")[0] for w in made_up(result)) + ": figures not for decisions")
+        )
         root.html.add_child(
             folium.Element(
                 '<div style="position:fixed;top:10px;left:50px;z-index:1000;background:#fff3cd;'
@@ -646,8 +667,9 @@ def render_html(result: RunResult, *, min_cell: int = 1) -> str:
         folium.Element(
             _legend_html(
                 empty=by_commune.empty,
-                note=_others_note(by_commune, outside),
+                note=t(_others_note(by_commune, outside)),
                 outside=not outside.empty,
+                lang=lang,
             )
         )
     )
@@ -680,32 +702,39 @@ def stable_ids(page: str) -> str:
     return _FOLIUM_ID.sub(numbered, page)
 
 
-def _legend_html(*, empty: bool, note: str = "", outside: bool = False) -> str:
+def _legend_html(*, empty: bool, note: str = "", outside: bool = False, lang: Lang = "en") -> str:
     """Build the HTML map legend: telecentres, head office, communes coloured as in map.png."""
+
+    def t(text: str) -> str:
+        return translate(text, lang)
+
     swatch = "display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:4px;"
     ramp = ", ".join(_share_colour(v) for v in (0.0, 0.25, 0.5, 0.75, 1.0))
     rows = [
-        f'<span style="{swatch}background:#1f5fa8"></span>telecentre (size: agents hosted)',
-        f'<span style="{swatch}background:#c0392b"></span>head office',
+        f'<span style="{swatch}background:#1f5fa8"></span>' + t("telecentre (size: agents hosted)"),
+        f'<span style="{swatch}background:#c0392b"></span>' + t("head office"),
     ]
     if not empty:
         rows += [
             f'<span style="{swatch}background:#b7d7a8;border:1px solid #3d3d3d"></span>'
-            "agents per commune (size: agents)",
-            "share of the commune's agents assigned:<br>"
+            + t("agents per commune (size: agents)"),
+            t("share of the commune's agents assigned") + ":<br>"
             f'<span style="display:inline-block;width:120px;height:10px;'
             f'background:linear-gradient(to right, {ramp})"></span> 0 to 100 %',
         ]
     if outside:
         rows.append(
             f'<span style="{swatch}border-radius:0;transform:rotate(45deg);background:#b7d7a8;'
-            f'border:2px solid {UNREACHABLE_COLOUR}"></span>agents outside the département, at '
-            "their commune's town hall (red edge: unreachable, off the road network)"
+            f'border:2px solid {UNREACHABLE_COLOUR}"></span>'
+            + t(
+                "agents outside the département, at their commune's town hall (red edge: "
+                "unreachable, off the road network)"
+            )
         )
     if note:
         rows.append(_text(note))
     return (
         '<div style="position:fixed;bottom:24px;left:10px;z-index:1000;background:white;'
         'padding:6px 8px;border:1px solid #999;font:12px sans-serif;line-height:18px">'
-        "<b>Legend</b><br>" + "<br>".join(rows) + "</div>"
+        f"<b>{t('Legend')}</b><br>" + "<br>".join(rows) + "</div>"
     )

@@ -22,6 +22,7 @@ import pandas as pd
 
 from optimizer.csvout import restore_cell
 from optimizer.errors import InputError
+from optimizer.i18n import delocalise_table
 from optimizer.inputs import WEEKDAYS, read_table
 
 CHANGES_COLUMNS = [
@@ -63,6 +64,7 @@ def read_previous_allocation(path: str | Path) -> pd.DataFrame:
     # bounded, a workbook or an archive refused by name; ';' and cp1252 as a spreadsheet
     # saves the file again
     table, _ = read_table(path)
+    table = delocalise_table(table)  # written in French (--lang fr) or English
     missing = {"agent_id", "status", "telecentre_id"} - set(table.columns)
     if missing:
         msg = f"{path}: missing column(s) {', '.join(sorted(missing))}: is it an allocation.csv?"
@@ -97,6 +99,7 @@ def _previous_weekdays(path: Path, allocation: pd.DataFrame) -> dict[str, str] |
     if not path.is_file():
         return None
     table, _ = read_table(path)
+    table = delocalise_table(table)
     missing = {"agent_id", "weekday", "telecentre_id"} - set(table.columns)
     if missing:
         msg = f"{path}: missing column(s) {', '.join(sorted(missing))}: is it a schedule.csv?"
@@ -121,6 +124,7 @@ def _previous_desks(path: Path) -> dict[str, tuple[int, ...]]:
         return {}
     try:
         table, _ = read_table(path)
+        table = delocalise_table(table)
         columns = [f"desks_{d}" for d in WEEKDAYS]
         if "telecentre_id" not in table or not set(columns) <= set(table.columns):
             return {}

@@ -28,6 +28,7 @@ import pandas as pd
 
 from optimizer import datasets, settings
 from optimizer.csvout import CSV_STYLES, CsvStyle, csv_text, neutralise_formulas
+from optimizer.i18n import Lang, localise_summary, localise_table
 from optimizer.inputs import WEEKDAYS
 from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, counted, explain
 from optimizer.pipeline import RunResult, choosing_rule
@@ -1069,6 +1070,7 @@ def write_outputs(
     maps: bool = True,
     robustness: Robustness | None = None,
     csv_style: CsvStyle = "standard",
+    lang: Lang = "en",
 ) -> dict[str, Path]:
     """Write the result files: allocation, telecentres, travel times, ranking, summary.
 
@@ -1108,6 +1110,10 @@ def write_outputs(
         ``drive_time_uncertainty`` section to ``summary.json``.
     csv_style
         How the CSV files are written (:func:`csv_text`).
+    lang
+        The files' language (:mod:`optimizer.i18n`): ``en``, or ``fr`` for French
+        column names, values, reasons, the summary's sentences and the maps' labels
+        (the summary's keys stay English).
 
     Returns
     -------
@@ -1192,14 +1198,19 @@ def write_outputs(
             tables[name] = frame if name == RANKING_FILE else sort_by_pseudonym(frame)
     names = [*tables, SUMMARY_FILE, *((MAP_PNG, MAP_HTML) if maps else ())]
     info["files"] = names
-    contents = {name: csv_text(frame, csv_style) for name, frame in tables.items()}
-    contents[SUMMARY_FILE] = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
+    info["language"] = lang
+    contents = {
+        name: csv_text(localise_table(frame, lang), csv_style) for name, frame in tables.items()
+    }
+    contents[SUMMARY_FILE] = (
+        json.dumps(localise_summary(info, lang), indent=2, ensure_ascii=False) + "\n"
+    )
     files: dict[str, str | bytes] = dict(contents)
     if maps:
         from optimizer.maps import render_html, render_png
 
-        files[MAP_PNG] = render_png(shown, min_cell=min_cell)
-        files[MAP_HTML] = render_html(shown, min_cell=min_cell)
+        files[MAP_PNG] = render_png(shown, min_cell=min_cell, lang=lang)
+        files[MAP_HTML] = render_html(shown, min_cell=min_cell, lang=lang)
     written = folder.publish({name: files[name] for name in names})
     logger.info("wrote %d files to %s", len(written), folder.path)
     return {path.name: path for path in written}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -15,6 +16,20 @@ from pyproj import Transformer
 
 from optimizer import datasets
 from optimizer.network import RoadNetwork, load_network, prepare_network
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _english_locale() -> Iterator[None]:
+    """Run every test in English whatever the machine's locale (``--lang`` defaults to it).
+
+    Session-wide, so that module fixtures running the command are in English too.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("LC_ALL", "LC_MESSAGES"):
+            patch.delenv(name, raising=False)
+        patch.setenv("LANG", "C.UTF-8")
+        yield
+
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

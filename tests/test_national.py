@@ -1533,6 +1533,7 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
         (["--day-bonus", "5", "--move-penalty", "60"], "--day-bonus, --move-penalty"),
         (["--select-by", "commute"], "--select-by"),
         (["--speed-profile", "speeds.csv"], "--speed-profile CSV"),
+        (["--lang", "fr"], "--lang fr"),
     ],
 )
 def test_options_a_national_run_would_ignore_are_refused(tmp_path, extra, named) -> None:

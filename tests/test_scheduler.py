@@ -126,6 +126,8 @@ def _cases(files: dict[str, Path]) -> dict[str, list[str]]:
             "5",
             "--csv-style",
             "excel-fr",
+            "--lang",
+            "fr",
             "--seed",
             "7",
         ],
