@@ -682,7 +682,10 @@ def telecentre_table(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
     Columns: ``telecentre_id, name, capacity`` (desks each weekday; with
     dedicated desks, agents hosted all week), ``assigned`` (agents),
     ``desk_days_offered`` (0 when not opened), ``desk_days_used, utilisation``
-    (used / offered, never above 1; empty when nothing is offered), ``snap_m, communes``, then
+    (used / offered, never above 1; empty when nothing is offered), ``snap_m``,
+    ``location, location_precision_m`` (how the telecentre was placed:
+    ``coordinates``, ``address``, or ``commune``: at its town hall, with the
+    commune's extent), ``communes``, then
     ``desks_mon`` .. ``desks_fri`` and ``used_mon`` .. ``used_fri`` (desks
     taken each weekday). Choosing telecentres adds ``open``.
 
@@ -731,6 +734,8 @@ def telecentre_table(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
             "desk_days_used": taken,
             "utilisation": utilisation.round(3),
             "snap_m": result.travel.destinations["snap_m"].to_numpy()[: len(load)].round(0),
+            "location": _column(result.telecentres, "location", "coordinates"),
+            "location_precision_m": _column(result.telecentres, "location_precision_m", np.nan),
         }
     )
     table["communes"] = _communes_served(result, min_cell=min_cell)
