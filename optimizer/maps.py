@@ -57,7 +57,7 @@ def agents_by_commune(result: RunResult, *, min_cell: int = 1) -> gpd.GeoDataFra
     communes = datasets.communes()[["nom", "rep_lon", "rep_lat", "geometry"]]
     frame = pd.DataFrame(
         {
-            "commune": _home_communes(result, communes),
+            "commune": home_communes(result, communes),
             "assigned": result.assignment.assigned,
             "unreachable": _unreachable(result),
             "minutes": result.problem.head_office_minutes_to,
@@ -83,8 +83,22 @@ def agents_by_commune(result: RunResult, *, min_cell: int = 1) -> gpd.GeoDataFra
     return out
 
 
-def _home_communes(result: RunResult, communes: gpd.GeoDataFrame) -> np.ndarray:
-    """Each agent's commune of the département ("" when its home lies in none of them)."""
+def home_communes(result: RunResult, communes: gpd.GeoDataFrame) -> np.ndarray:
+    """Each agent's commune of the département ("" when its home lies in none of them).
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    communes
+        The département's communes (:func:`optimizer.datasets.communes`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The name (``nom``) of each agent's commune: its ``commune`` column where
+        that names one of ``communes``, else the one whose boundary holds the home.
+    """
     names = set(communes["nom"])
     given = result.agents.get("commune", pd.Series([""] * len(result.agents)))
     homes = gpd.GeoDataFrame(
@@ -136,7 +150,7 @@ def agents_outside(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
         road network), one row per commune.
     """
     columns = ["commune", "lon", "lat", "agents", "assigned", "unreachable"]
-    outside = _home_communes(result, datasets.communes()) == ""
+    outside = home_communes(result, datasets.communes()) == ""
     out = pd.DataFrame(columns=columns)
     out.attrs["other_agents"] = 0
     if not outside.any():

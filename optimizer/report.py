@@ -57,6 +57,7 @@ CHANGES_FILE = "changes.csv"
 FRONTIER_FILE = "frontier.csv"
 MAP_PNG = "map.png"
 MAP_HTML = "map.html"
+GPKG_FILE = "assignment.gpkg"
 OWN_FILES = (
     ALLOCATION_FILE,
     TELECENTRES_FILE,
@@ -68,6 +69,7 @@ OWN_FILES = (
     SUMMARY_FILE,
     MAP_PNG,
     MAP_HTML,
+    GPKG_FILE,
 )
 """Every file name the tool writes in ``--out``: the only ones a new run removes."""
 
@@ -1103,7 +1105,8 @@ def write_outputs(
         A saving/fairness frontier (:func:`optimizer.fairness.frontier`) to write
         as ``frontier.csv``.
     maps
-        Also draw ``map.png`` and ``map.html`` (:mod:`optimizer.maps`).
+        Also draw ``map.png`` and ``map.html`` (:mod:`optimizer.maps`) and write
+        ``assignment.gpkg`` (:mod:`optimizer.gpkg`).
     robustness
         Drive-time scenarios (:func:`optimizer.uncertainty.assess`): adds
         ``plan_holds``, ``scenarios_same``, ``scenarios_twin_swap``,
@@ -1178,6 +1181,13 @@ def write_outputs(
             tables[FRONTIER_FILE] = frontier.assign(**{c: frontier[c].round() for c in drives})
     info["privacy"] = {
         "home_coordinates_in_outputs": False,
+        "gpkg_allocation_points": (
+            None
+            if not maps
+            else "per telecentre and commune, at the town hall"
+            if pseudonymise_salt is not None
+            else "per agent, at the home's road access (the town hall for a home by commune)"
+        ),
         "agent_ids_pseudonymised": pseudonymise_salt is not None,
         "fit_to_share": pseudonymise_salt is not None,
         **({"shared_figures": precision_note()} if pseudonymise_salt is not None else {}),
@@ -1195,16 +1205,24 @@ def write_outputs(
             if "tie_won_by" in frame:  # the winner of a tie is an agent too
                 frame = _pseudonymised_winners(frame, pseudonymise_salt)
             tables[name] = frame if name == RANKING_FILE else sort_by_pseudonym(frame)
-    names = [*tables, SUMMARY_FILE, *((MAP_PNG, MAP_HTML) if maps else ())]
+    names = [*tables, SUMMARY_FILE, *((MAP_PNG, MAP_HTML, GPKG_FILE) if maps else ())]
     info["files"] = names
     contents = {name: csv_text(frame, csv_style) for name, frame in tables.items()}
     contents[SUMMARY_FILE] = json.dumps(info, indent=2, ensure_ascii=False) + "\n"
     files: dict[str, str | bytes] = dict(contents)
     if maps:
+        from optimizer.gpkg import render_gpkg
         from optimizer.maps import render_html, render_png
 
         files[MAP_PNG] = render_png(shown, min_cell=min_cell)
         files[MAP_HTML] = render_html(shown, min_cell=min_cell)
+        files[GPKG_FILE] = render_gpkg(
+            shown,
+            tables[ALLOCATION_FILE],
+            tables[TELECENTRES_FILE],
+            min_cell=min_cell,
+            shared=pseudonymise_salt is not None,
+        )
     written = folder.publish({name: files[name] for name in names})
     logger.info("wrote %d files to %s", len(written), folder.path)
     return {path.name: path for path in written}
