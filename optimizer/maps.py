@@ -338,17 +338,16 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
     bytes
         The PNG image.
     """
-    import matplotlib as mpl
-
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
+    # a figure of its own, not pyplot's: the caller's backend (a notebook's inline) is kept
+    from matplotlib.figure import Figure
 
     communes = datasets.communes()
     by_commune = agents_by_commune(result, min_cell=min_cell)
     outside = agents_outside(result, min_cell=min_cell)
     sites = _sites(result, min_cell=min_cell)
     west, south, east, north = _extent(result, by_commune, outside)
-    fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
+    fig = Figure(figsize=(9, 9), dpi=110)
+    ax = fig.subplots()
     if not by_commune.empty:
         communes.plot(ax=ax, facecolor="#f4f1ea", edgecolor="#c9c2b5", linewidth=0.4)
         communes.dissolve().boundary.plot(ax=ax, color="#6b6255", linewidth=1.2)
@@ -473,7 +472,6 @@ def render_png(result: RunResult, *, min_cell: int = 1) -> bytes:
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.08), fontsize=8, ncol=2, frameon=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
     return buffer.getvalue()
 
 
