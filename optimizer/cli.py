@@ -780,13 +780,16 @@ def main(
         )
         steps("reading agents and telecentres")
         # a commune name other départements share is the one in the head office's
-        agent_table = read_agents(
-            agents_src,
-            crs=crs,
-            area_departements={nearest_commune(ho.lon, ho.lat).departement},
+        area = {nearest_commune(ho.lon, ho.lat).departement}
+        agent_table = read_agents(agents_src, crs=crs, area_departements=area)
+        tc_table = read_telecentres(
+            tc_src, crs=crs if telecentres is not None else None, area_departements=area
         )
-        tc_table = read_telecentres(tc_src, crs=crs if telecentres is not None else None)
-        work_table = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
+        work_table = (
+            read_workplaces(workplaces, crs=crs, area_departements=area)
+            if workplaces is not None
+            else None
+        )
         speeds, model = _speed_setup(speed_profile, speed_model_name)
         network = load_network(net_src, speed_profile=speeds, speed_model=model, progress=steps)
         earlier = (

@@ -20,7 +20,10 @@ its commune (``commune``, ``insee`` or ``code_postal``, see
 writes them (``Commune de résidence``, ``Nb jours TT``): see :func:`read_agents`.
 
 Telecentres: ``telecentre_id`` (str), ``name`` (str), ``lon``, ``lat``,
-``capacity`` (int >= 0, desks each weekday).
+``capacity`` (int >= 0, desks each weekday), with ``commune``, ``location``,
+``location_precision_m`` and ``insee`` as for agents: a telecentre, like a
+workplace, may be given by its commune instead of ``lon, lat`` (placed at the
+town hall).
 """
 
 from __future__ import annotations
@@ -114,6 +117,8 @@ TELECENTRE_ALIASES: dict[str, tuple[str, ...]] = {
     "thu": ("thu", "thursday", "jeudi", "desks_thu"),
     "fri": ("fri", "friday", "vendredi", "desks_fri"),
 }
+for _key in ("commune", "insee", "code_postal", "departement", "location", "location_precision_m"):
+    TELECENTRE_ALIASES[_key] = AGENT_ALIASES[_key]
 AGENT_ALIASES["preferred_days"] = ("preferred_days", "jours_preferes", "jours_préférés")
 AGENT_ALIASES["impossible_days"] = ("impossible_days", "jours_impossibles")
 
@@ -316,17 +321,14 @@ def read_agents(
     """
     table, name = _load_table(source, crs=crs)
     cols = _resolve_columns(table, AGENT_ALIASES, required=("agent_id",), name=name)
-    places = [c for c in PLACE_COLUMNS if c in cols]
-    if not places:
-        try:
-            _resolve_columns(table, AGENT_ALIASES, required=("lon", "lat"), name=name)
-        except InputError as exc:
-            msg = (
-                f"{exc} Give each agent's home as lon, lat, or its commune of residence as "
-                "commune (a name), insee (INSEE code) or code_postal (an adresse column: "
-                "geocode it first with 'assign geocode')."
-            )
-            raise InputError(msg) from None
+    places = _place_columns(
+        table,
+        cols,
+        AGENT_ALIASES,
+        name,
+        what="each agent's home",
+        commune="its commune of residence",
+    )
     not_read = _unread_columns(table, cols, AGENT_ALIASES, name)
     if table.empty:  # before reading columns: an empty column has no type to work with
         msg = f"{name}: no agents in the file. Give at least one row under the header."
@@ -334,29 +336,9 @@ def read_agents(
     out = pd.DataFrame({"agent_id": _ids(table, cols["agent_id"], name)})
     out["commune"] = _communes(table, cols["commune"], name) if "commune" in cols else ""
     problems = _RowErrors(name)
-    by_commune, stranded = _without_coordinates(table, cols, places, problems)
-    coords = table
-    if (by_commune | stranded).any():  # rows without coordinates: read the others'
-        coords = table.copy()
-        for key in ("lon", "lat"):
-            if key not in cols:
-                cols[key] = key
-                coords[key] = "0"
-            coords[cols[key]] = coords[cols[key]].astype(object)
-            coords.loc[by_commune | stranded, cols[key]] = "0"
-    out["lon"], out["lat"] = _coordinates(coords, cols, name, crs=crs, problems=problems)
-    out["location"] = "coordinates"
-    out["location_precision_m"] = np.nan
-    out["insee"] = ""
-    if "location" in cols:  # a roster from 'assign geocode': rows placed at their address
-        given = np.array([v.lower() == "address" for v in _cell_strings(table, cols["location"])])
-        given &= ~by_commune
-        out.loc[given, "location"] = "address"
-        if "location_precision_m" in cols:
-            cells = _cell_strings(table, cols["location_precision_m"])
-            for i in np.flatnonzero(given).tolist():
-                value = float(cells[i]) if NUMBER.fullmatch(cells[i]) else np.nan
-                out.loc[i, "location_precision_m"] = value
+    located, by_commune = _points(table, cols, places, name, crs=crs, problems=problems)
+    for column in located:
+        out[column] = located[column].to_numpy()
     out["telework_days"] = (
         _integers(table, cols["telework_days"], name, low=1, high=5, problems=problems)
         if "telework_days" in cols
@@ -373,13 +355,8 @@ def read_agents(
             out, table, cols, places, by_commune, problems, area=area_departements
         )
         if resolved:
-            codes = sorted(area_departements or ())
-            area = f"département{'s' if len(codes) > 1 else ''} {', '.join(codes)}"
             warned.append(
-                f"{name}: {counted(len(resolved), 'commune name')} that other "
-                f"départements share too, read as the commune in {area}: "
-                f"{', '.join(resolved)}. If an agent lives in another, add a departement or "
-                "code_postal column."
+                _homonyms_warning(name, resolved, area_departements, "an agent lives in another")
             )
     problems.raise_all()
     out["must_assign"] = (
@@ -425,7 +402,133 @@ def read_agents(
 
 
 PLACE_COLUMNS = ("commune", "insee", "code_postal")
-"""Columns that place an agent at its commune when the row has no coordinates."""
+"""Columns that place a row (agent, telecentre, workplace) at its commune without coordinates."""
+PLACE_ALIASES: dict[str, tuple[str, ...]] = {
+    key: AGENT_ALIASES[key]
+    for key in (*PLACE_COLUMNS, "departement", "location", "location_precision_m")
+}
+"""The columns that say where a row is when it has no ``lon, lat`` (and how it was placed)."""
+
+
+def _place_columns(
+    table: pd.DataFrame,
+    cols: dict[str, str],
+    aliases: dict[str, tuple[str, ...]],
+    name: str,
+    *,
+    what: str,
+    commune: str,
+) -> list[str]:
+    """Return the place columns the table has; without any, ``lon, lat`` are required.
+
+    ``what`` and ``commune`` say, in the error, what the coordinates place
+    (``each telecentre``) and which commune stands for them (``its commune``).
+    """
+    places = [c for c in PLACE_COLUMNS if c in cols]
+    if not places:
+        try:
+            _resolve_columns(table, aliases, required=("lon", "lat"), name=name)
+        except InputError as exc:
+            msg = (
+                f"{exc} Give {what} as lon, lat, or {commune} as commune (a name), insee "
+                "(INSEE code) or code_postal (an adresse column: geocode it first with "
+                "'assign geocode')."
+            )
+            raise InputError(msg) from None
+    return places
+
+
+def _points(
+    table: pd.DataFrame,
+    cols: dict[str, str],
+    places: list[str],
+    name: str,
+    *,
+    crs: str | None,
+    problems: _RowErrors,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read each row's point, and say which rows are to be placed at their commune.
+
+    Returns ``lon, lat, location`` (``coordinates``, or ``address`` where a
+    ``location`` column from ``assign geocode`` says so), ``location_precision_m``
+    (NaN for coordinates) and ``insee`` (empty), one row per row of ``table``;
+    and the rows without coordinates whose commune is given (their ``lon, lat``
+    are 0 until :func:`_place_at_communes` places them). Rows with neither are
+    recorded in ``problems``. Adds ``lon``/``lat`` to ``cols`` when the table
+    has no such column (every row is then by commune).
+    """
+    by_commune, stranded = _without_coordinates(table, cols, places, problems)
+    coords = table
+    if (by_commune | stranded).any():  # rows without coordinates: read the others'
+        coords = table.copy()
+        for key in ("lon", "lat"):
+            if key not in cols:
+                cols[key] = key
+                coords[key] = "0"
+            coords[cols[key]] = coords[cols[key]].astype(object)
+            coords.loc[by_commune | stranded, cols[key]] = "0"
+    out = pd.DataFrame(index=pd.RangeIndex(len(table)))
+    out["lon"], out["lat"] = _coordinates(coords, cols, name, crs=crs, problems=problems)
+    out["location"] = "coordinates"
+    out["location_precision_m"] = np.nan
+    out["insee"] = ""
+    if "location" in cols:  # a file from 'assign geocode': rows placed at their address
+        given = np.array([v.lower() == "address" for v in _cell_strings(table, cols["location"])])
+        given &= ~by_commune
+        out.loc[given, "location"] = "address"
+        if "location_precision_m" in cols:
+            cells = _cell_strings(table, cols["location_precision_m"])
+            for i in np.flatnonzero(given).tolist():
+                value = float(cells[i]) if NUMBER.fullmatch(cells[i]) else np.nan
+                out.loc[i, "location_precision_m"] = value
+    return out, by_commune
+
+
+def _homonyms_warning(
+    name: str, resolved: list[str], area: Collection[str] | None, other: str
+) -> str:
+    """Return the warning about commune names read as the area's (``other``: who may differ)."""
+    codes = sorted(area or ())
+    where = f"département{'s' if len(codes) > 1 else ''} {', '.join(codes)}"
+    return (
+        f"{name}: {counted(len(resolved), 'commune name')} that other départements share "
+        f"too, read as the commune in {where}: {', '.join(resolved)}. If {other}, add a "
+        "departement or code_postal column."
+    )
+
+
+def _located_sites(
+    table: pd.DataFrame,
+    cols: dict[str, str],
+    out: pd.DataFrame,
+    name: str,
+    *,
+    crs: str | None,
+    area: Collection[str] | None,
+    what: str,
+) -> list[str]:
+    """Add ``lon, lat, commune, insee, location, location_precision_m`` to sites (in place).
+
+    Telecentres and workplaces are placed as agents' homes are: by ``lon,
+    lat``, or at the town hall of the commune a ``commune``, ``insee`` or
+    ``code_postal`` column names (``what``: ``a telecentre``, for the warning
+    about homonyms). Returns the warnings logged (a commune name read as the
+    one in ``area``).
+    """
+    places = [c for c in PLACE_COLUMNS if c in cols]
+    problems = _RowErrors(name)
+    out["commune"] = _communes(table, cols["commune"], name) if "commune" in cols else ""
+    located, by_commune = _points(table, cols, places, name, crs=crs, problems=problems)
+    for column in located:
+        out[column] = located[column].to_numpy()
+    resolved = []
+    if by_commune.any():
+        resolved = _place_at_communes(out, table, cols, places, by_commune, problems, area=area)
+    problems.raise_all()
+    warned = [_homonyms_warning(name, resolved, area, f"{what} stands in another")] * bool(resolved)
+    for text in warned:
+        logger.warning("%s", text)
+    return warned
 
 
 def _without_coordinates(
@@ -505,7 +608,7 @@ def _place_at_communes(
     out.loc[rows, "insee"] = found["insee"].to_numpy()
     out.loc[rows, "location"] = "commune"
     out.loc[rows, "location_precision_m"] = found["extent_m"].to_numpy()
-    logger.info("placed %d agents at their commune's town hall", int(rows.sum()))
+    logger.info("%s: placed %d rows at their commune's town hall", problems.name, int(rows.sum()))
     names = column("commune")
     resolved: dict[str, None] = {}
     for at in np.flatnonzero(found["by_area"].to_numpy()).tolist():
@@ -519,30 +622,45 @@ WORKPLACE_ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name", "nom", "label"),
     "lon": AGENT_ALIASES["lon"],
     "lat": AGENT_ALIASES["lat"],
+    **PLACE_ALIASES,
 }
 
 
-def read_workplaces(source: Source, *, crs: str | None = None) -> pd.DataFrame:
+def read_workplaces(
+    source: Source,
+    *,
+    crs: str | None = None,
+    area_departements: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Read the workplaces agents drive to when they do not telework.
 
     Parameters
     ----------
     source
         A CSV, GeoPackage or GeoJSON path, or a (Geo)DataFrame:
-        ``workplace_id, name, lon, lat``.
+        ``workplace_id, name, lon, lat``, or instead of ``lon, lat`` the
+        workplace's commune (``commune``, ``insee`` or ``code_postal``, as
+        :func:`read_agents` reads them).
     crs
         CRS of the coordinates when they are not WGS84 lon/lat.
+    area_departements
+        Départements of the area being planned: a commune name several
+        départements share is the one in these (:func:`read_agents`).
 
     Returns
     -------
     pandas.DataFrame
-        ``workplace_id, name, lon, lat``, in input order. The id
+        ``workplace_id, name, lon, lat, commune, location,
+        location_precision_m, insee``, in input order: a row without
+        coordinates stands at its commune's town hall (``location`` is then
+        ``commune``, ``location_precision_m`` the commune's extent). The id
         ``head_office`` is reserved for the head office, every agent's
         workplace by default.
     """
     table, name = _load_table(source, crs=crs)
-    cols = _resolve_columns(
-        table, WORKPLACE_ALIASES, required=("workplace_id", "lon", "lat"), name=name
+    cols = _resolve_columns(table, WORKPLACE_ALIASES, required=("workplace_id",), name=name)
+    _place_columns(
+        table, cols, WORKPLACE_ALIASES, name, what="each workplace", commune="its commune"
     )
     out = pd.DataFrame({"workplace_id": _ids(table, cols["workplace_id"], name)})
     spaced = out["workplace_id"].str.contains(r"[\s|]", regex=True)
@@ -561,11 +679,16 @@ def read_workplaces(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     out["name"] = (
         table[cols["name"]].astype(str).str.strip() if "name" in cols else out["workplace_id"]
     )
-    out["lon"], out["lat"] = _coordinates(table, cols, name, crs=crs)
     if out.empty:
         msg = f"{name}: no workplaces in the file. Give at least one row under the header."
         raise InputError(msg)
-    out.attrs["columns"] = cols
+    warned = _located_sites(
+        table, cols, out, name, crs=crs, area=area_departements, what="a workplace"
+    )
+    first = ["workplace_id", "name", "lon", "lat"]
+    out = out[first + [c for c in out.columns if c not in first]]
+    out.attrs["warnings"] = warned
+    out.attrs["columns"] = {k: v for k, v in cols.items() if v in table.columns}
     out.attrs["name"] = name
     logger.info("read %d workplaces from %s", len(out), name)
     return out
@@ -611,7 +734,12 @@ def check_workplace_refs(
             raise InputError(msg)
 
 
-def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
+def read_telecentres(
+    source: Source,
+    *,
+    crs: str | None = None,
+    area_departements: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Read and validate the telecentres.
 
     Parameters
@@ -620,21 +748,30 @@ def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
         A CSV, GeoPackage or GeoJSON path, or a (Geo)DataFrame.
     crs
         CRS of the coordinates when they are not WGS84 lon/lat.
+    area_departements
+        Départements of the area being planned (e.g. ``{"48"}``): a commune
+        name several départements share (``Villefort``) is the one in these
+        when exactly one is, with a warning (:func:`read_agents`).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``telecentre_id, name, lon, lat, capacity``, in input order;
-        with desks per weekday (file columns ``mon`` .. ``fri``), also
-        ``desks_mon`` .. ``desks_fri`` (``capacity`` then defaults to the
-        busiest day); with ``opening_cost`` (minutes a week), that column.
+        Columns ``telecentre_id, name, lon, lat, capacity, commune, location,
+        location_precision_m, insee``, in input order. A row without ``lon``
+        and ``lat`` stands at the town hall of its commune, given by
+        ``commune`` (a name), ``insee`` or ``code_postal`` as in
+        :func:`read_agents` (``location`` is then ``commune``, and
+        ``location_precision_m`` the largest distance from the town hall to
+        the commune's boundary); a ``location`` column of ``assign geocode``
+        (``address``) is kept with its precision. With desks per weekday (file
+        columns ``mon`` .. ``fri``), also ``desks_mon`` .. ``desks_fri``
+        (``capacity`` then defaults to the busiest day); with
+        ``opening_cost`` (minutes a week), that column.
     """
     table, name = _load_table(source, crs=crs)
-    cols = _resolve_columns(
-        table,
-        TELECENTRE_ALIASES,
-        required=("telecentre_id", "lon", "lat"),
-        name=name,
+    cols = _resolve_columns(table, TELECENTRE_ALIASES, required=("telecentre_id",), name=name)
+    _place_columns(
+        table, cols, TELECENTRE_ALIASES, name, what="each telecentre", commune="its commune"
     )
     out = pd.DataFrame({"telecentre_id": _ids(table, cols["telecentre_id"], name)})
     spaced = out["telecentre_id"].str.contains(r"[\s|]", regex=True)
@@ -656,7 +793,11 @@ def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     out["name"] = (
         table[cols["name"]].astype(str).str.strip() if "name" in cols else out["telecentre_id"]
     )
-    out["lon"], out["lat"] = _coordinates(table, cols, name, crs=crs)
+    warned = (
+        _located_sites(table, cols, out, name, crs=crs, area=area_departements, what="a telecentre")
+        if not table.empty
+        else []
+    )
     days = [d for d in WEEKDAYS if d in cols]
     if days and len(days) < len(WEEKDAYS):
         missing = ", ".join(d for d in WEEKDAYS if d not in cols)
@@ -684,7 +825,10 @@ def read_telecentres(source: Source, *, crs: str | None = None) -> pd.DataFrame:
     if out.empty:
         msg = f"{name}: no telecentres in the file. Give at least one row under the header."
         raise InputError(msg)
-    out.attrs["columns"] = cols
+    first = ["telecentre_id", "name", "lon", "lat", "capacity"]
+    out = out[first + [c for c in out.columns if c not in first]]
+    out.attrs["columns"] = {k: v for k, v in cols.items() if v in table.columns}
+    out.attrs["warnings"] = warned
     out.attrs["name"] = name
     logger.info("read %d telecentres from %s", len(out), name)
     return out

@@ -59,7 +59,7 @@ def agents_by_commune(result: RunResult, *, min_cell: int = 1) -> gpd.GeoDataFra
     communes = datasets.communes()[["nom", "rep_lon", "rep_lat", "geometry"]]
     frame = pd.DataFrame(
         {
-            "commune": _home_communes(result, communes),
+            "commune": home_communes(result, communes),
             "assigned": result.assignment.assigned,
             "unreachable": _unreachable(result),
             "minutes": result.problem.head_office_minutes_to,
@@ -85,8 +85,22 @@ def agents_by_commune(result: RunResult, *, min_cell: int = 1) -> gpd.GeoDataFra
     return out
 
 
-def _home_communes(result: RunResult, communes: gpd.GeoDataFrame) -> np.ndarray:
-    """Each agent's commune of the département ("" when its home lies in none of them)."""
+def home_communes(result: RunResult, communes: gpd.GeoDataFrame) -> np.ndarray:
+    """Each agent's commune of the département ("" when its home lies in none of them).
+
+    Parameters
+    ----------
+    result
+        A run's result.
+    communes
+        The département's communes (:func:`optimizer.datasets.communes`).
+
+    Returns
+    -------
+    numpy.ndarray
+        The name (``nom``) of each agent's commune: its ``commune`` column where
+        that names one of ``communes``, else the one whose boundary holds the home.
+    """
     names = set(communes["nom"])
     given = result.agents.get("commune", pd.Series([""] * len(result.agents)))
     homes = gpd.GeoDataFrame(
@@ -138,7 +152,7 @@ def agents_outside(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
         road network), one row per commune.
     """
     columns = ["commune", "lon", "lat", "agents", "assigned", "unreachable"]
-    outside = _home_communes(result, datasets.communes()) == ""
+    outside = home_communes(result, datasets.communes()) == ""
     out = pd.DataFrame(columns=columns)
     out.attrs["other_agents"] = 0
     if not outside.any():
@@ -328,20 +342,19 @@ def render_png(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> by
     bytes
         The PNG image.
     """
-    import matplotlib as mpl
+    # a figure of its own, not pyplot's: the caller's backend (a notebook's inline) is kept
+    from matplotlib.figure import Figure
 
     def t(text: str) -> str:
         return translate(text, lang)
-
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
 
     communes = datasets.communes()
     by_commune = agents_by_commune(result, min_cell=min_cell)
     outside = agents_outside(result, min_cell=min_cell)
     sites = _sites(result, min_cell=min_cell)
     west, south, east, north = _extent(result, by_commune, outside)
-    fig, ax = plt.subplots(figsize=(9, 9), dpi=110)
+    fig = Figure(figsize=(9, 9), dpi=110)
+    ax = fig.subplots()
     if not by_commune.empty:
         communes.plot(ax=ax, facecolor="#f4f1ea", edgecolor="#c9c2b5", linewidth=0.4)
         communes.dissolve().boundary.plot(ax=ax, color="#6b6255", linewidth=1.2)
@@ -469,7 +482,6 @@ def render_png(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> by
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.08), fontsize=8, ncol=2, frameon=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
     return buffer.getvalue()
 
 

@@ -58,6 +58,7 @@ CHANGES_FILE = "changes.csv"
 FRONTIER_FILE = "frontier.csv"
 MAP_PNG = "map.png"
 MAP_HTML = "map.html"
+GPKG_FILE = "assignment.gpkg"
 OWN_FILES = (
     ALLOCATION_FILE,
     TELECENTRES_FILE,
@@ -69,6 +70,7 @@ OWN_FILES = (
     SUMMARY_FILE,
     MAP_PNG,
     MAP_HTML,
+    GPKG_FILE,
 )
 """Every file name the tool writes in ``--out``: the only ones a new run removes."""
 
@@ -683,7 +685,10 @@ def telecentre_table(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
     Columns: ``telecentre_id, name, capacity`` (desks each weekday; with
     dedicated desks, agents hosted all week), ``assigned`` (agents),
     ``desk_days_offered`` (0 when not opened), ``desk_days_used, utilisation``
-    (used / offered, never above 1; empty when nothing is offered), ``snap_m, communes``, then
+    (used / offered, never above 1; empty when nothing is offered), ``snap_m``,
+    ``location, location_precision_m`` (how the telecentre was placed:
+    ``coordinates``, ``address``, or ``commune``: at its town hall, with the
+    commune's extent), ``communes``, then
     ``desks_mon`` .. ``desks_fri`` and ``used_mon`` .. ``used_fri`` (desks
     taken each weekday). Choosing telecentres adds ``open``.
 
@@ -732,6 +737,8 @@ def telecentre_table(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
             "desk_days_used": taken,
             "utilisation": utilisation.round(3),
             "snap_m": result.travel.destinations["snap_m"].to_numpy()[: len(load)].round(0),
+            "location": _column(result.telecentres, "location", "coordinates"),
+            "location_precision_m": _column(result.telecentres, "location_precision_m", np.nan),
         }
     )
     table["communes"] = _communes_served(result, min_cell=min_cell)
@@ -1100,7 +1107,8 @@ def write_outputs(
         A saving/fairness frontier (:func:`optimizer.fairness.frontier`) to write
         as ``frontier.csv``.
     maps
-        Also draw ``map.png`` and ``map.html`` (:mod:`optimizer.maps`).
+        Also draw ``map.png`` and ``map.html`` (:mod:`optimizer.maps`) and write
+        ``assignment.gpkg`` (:mod:`optimizer.gpkg`).
     robustness
         Drive-time scenarios (:func:`optimizer.uncertainty.assess`): adds
         ``plan_holds``, ``scenarios_same``, ``scenarios_twin_swap``,
@@ -1179,6 +1187,13 @@ def write_outputs(
             tables[FRONTIER_FILE] = frontier.assign(**{c: frontier[c].round() for c in drives})
     info["privacy"] = {
         "home_coordinates_in_outputs": False,
+        "gpkg_allocation_points": (
+            None
+            if not maps
+            else "per telecentre and commune, at the town hall"
+            if pseudonymise_salt is not None
+            else "per agent, at the home's road access (the town hall for a home by commune)"
+        ),
         "agent_ids_pseudonymised": pseudonymise_salt is not None,
         "fit_to_share": pseudonymise_salt is not None,
         **({"shared_figures": precision_note()} if pseudonymise_salt is not None else {}),
@@ -1196,7 +1211,7 @@ def write_outputs(
             if "tie_won_by" in frame:  # the winner of a tie is an agent too
                 frame = _pseudonymised_winners(frame, pseudonymise_salt)
             tables[name] = frame if name == RANKING_FILE else sort_by_pseudonym(frame)
-    names = [*tables, SUMMARY_FILE, *((MAP_PNG, MAP_HTML) if maps else ())]
+    names = [*tables, SUMMARY_FILE, *((MAP_PNG, MAP_HTML, GPKG_FILE) if maps else ())]
     info["files"] = names
     info["language"] = lang
     contents = {
@@ -1207,10 +1222,18 @@ def write_outputs(
     )
     files: dict[str, str | bytes] = dict(contents)
     if maps:
+        from optimizer.gpkg import render_gpkg
         from optimizer.maps import render_html, render_png
 
         files[MAP_PNG] = render_png(shown, min_cell=min_cell, lang=lang)
         files[MAP_HTML] = render_html(shown, min_cell=min_cell, lang=lang)
+        files[GPKG_FILE] = render_gpkg(
+            shown,
+            tables[ALLOCATION_FILE],
+            tables[TELECENTRES_FILE],
+            min_cell=min_cell,
+            shared=pseudonymise_salt is not None,
+        )
     written = folder.publish({name: files[name] for name in names})
     logger.info("wrote %d files to %s", len(written), folder.path)
     return {path.name: path for path in written}

@@ -15,8 +15,10 @@ road by trilateration (5 to 15 m off at the median). A *shared* run
   :data:`SNAP_STEP_M`; the plan itself, its totals and every decision are
   those of the true homes;
 - **no small cells**: a commune with fewer than :data:`MIN_CELL` agents is never
-  shown on its own (telecentres' commune lists, maps); the maps give no drive
-  time per commune;
+  shown on its own (telecentres' commune lists, maps, ``assignment.gpkg``); the
+  maps and the GeoPackage give no drive time per commune, and the GeoPackage
+  no agent (its allocation layer counts agents per telecentre and commune, as
+  the telecentres' commune lists do: :mod:`optimizer.gpkg`);
 - **rows sorted by pseudonym**, not in the roster's order;
 - the table of ids and pseudonyms only where the planner asks
   (:func:`write_key_file`), never in the output folder.
