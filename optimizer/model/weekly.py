@@ -961,8 +961,9 @@ def _column_generation(
     generation converged: always priced on every pair, at multipliers
     :math:`\ge 0`), ``lam, mu`` its multipliers, ``x`` the last LP solved
     to optimality on its columns (zero when none was) and ``seconds`` the
-    longest LP solve (infinite when one was stopped by the deadline: an
-    integer program on these columns, whose root is that LP, cannot end in time).
+    longest LP solve (infinite when one was stopped by the deadline, or none
+    was solved: an integer program on these columns, whose root is that LP,
+    might not end in time).
     """
     m = data.desks.shape[0]
     lam = np.zeros((m, 5)) if lam0 is None else lam0
@@ -1022,6 +1023,8 @@ def _column_generation(
         pair = np.concatenate([pair, cand_pair])
         mask = np.concatenate([mask, cand_mask])
         x = np.concatenate([x, np.zeros(cand_pair.size)])
+    if not x.any() and longest == 0.0:  # no LP solved: nothing says how long one takes
+        longest = math.inf
     return best_lam, best_mu, (pair, mask, x), best_bound, longest
 
 
