@@ -192,7 +192,9 @@ def solve_minimax_weekly(
     def within(budget: float) -> float:
         return max(_STEP_FLOOR_S, min(budget, deadline - _now()))
 
-    best = solve_weekly(problem, desks, time_limit_s=within(total / 2), **weekly)
+    given, begun = within(total / 2), _now()
+    best = solve_weekly(problem, desks, time_limit_s=given, **weekly)
+    overrun = _now() - begun - given  # how far the last solve ran past its budget
     count = int(best.assignment.assigned.sum())
     if count == 0:
         return best
@@ -205,9 +207,12 @@ def solve_minimax_weekly(
     tried = 1
     cut = False
     while lo < hi:
-        if _now() > deadline + _STEP_FLOOR_S * tried:
+        budget = within(share)
+        if _now() + budget + max(0.0, overrun) > deadline + _STEP_FLOOR_S * (tried + 1):
             # the solves overran their shares (parts of a large weekly solve have no time
-            # limit of their own): stop at the shortest drive proven to fit so far
+            # limit of their own) and the next would end past the limit and a floor per
+            # solve: stop at the shortest drive proven to fit so far. Solves that keep to
+            # their budgets never stop here (the same plan every run)
             logger.warning(
                 "weekly minimax: time limit reached after %d solves; the longest drive is "
                 "not proven the shortest",
@@ -217,17 +222,20 @@ def solve_minimax_weekly(
             break
         mid = (lo + hi) // 2
         tried += 1
+        begun = _now()
         try:
             step = solve_weekly(
                 _within(problem, drives[mid]),
                 desks,
                 count_first=True,
-                time_limit_s=within(share),
+                time_limit_s=budget,
                 **weekly,
             )
         except InfeasibleError:  # agents who must be assigned cannot all be within this drive
             lo = mid + 1
             continue
+        finally:
+            overrun = _now() - begun - budget
         steps[mid] = step
         proven &= step.assignment.status == "optimal"
         if int(step.assignment.assigned.sum()) >= count:
