@@ -34,6 +34,7 @@ from optimizer.model import (
     bipartite_max_flow,
     check_feasible,
 )
+from optimizer.model.result import gain_of_value
 from optimizer.schedule import WeeklyPlan, solve_weekly
 
 logger = logging.getLogger(__name__)
@@ -179,7 +180,10 @@ def solve_minimax_weekly(
     solve's own limit is deterministic, :func:`optimizer.model.configure`);
     no step outlives the whole limit (at least :data:`_STEP_FLOOR_S` each), so
     a step cut short gives a plan that is not proven, never a search many
-    times the limit.
+    times the limit. Solves that overrun their shares anyway (a large weekly
+    solve's split-days flow has no limit of its own) end the search once the
+    limit and a floor per solve are spent: the plan is then the one at the
+    shortest drive proven to fit, not proven optimal.
     """
     started = time.perf_counter()
     total = float(weekly.pop("time_limit_s", settings.SOLVER_TIME_LIMIT_S))
@@ -188,7 +192,9 @@ def solve_minimax_weekly(
     def within(budget: float) -> float:
         return max(_STEP_FLOOR_S, min(budget, deadline - _now()))
 
-    best = solve_weekly(problem, desks, time_limit_s=within(total / 2), **weekly)
+    given, begun = within(total / 2), _now()
+    best = solve_weekly(problem, desks, time_limit_s=given, **weekly)
+    overrun = _now() - begun - given  # how far the last solve ran past its budget
     count = int(best.assignment.assigned.sum())
     if count == 0:
         return best
@@ -198,19 +204,38 @@ def solve_minimax_weekly(
     share = total / 2 / (int(np.ceil(np.log2(max(drives.size, 2)))) + 1)
     lo, hi = 0, drives.size - 1
     steps: dict[int, WeeklyPlan] = {}
+    tried = 1
+    cut = False
     while lo < hi:
+        budget = within(share)
+        if _now() + budget + max(0.0, overrun) > deadline + _STEP_FLOOR_S * (tried + 1):
+            # the solves overran their shares (parts of a large weekly solve have no time
+            # limit of their own) and the next would end past the limit and a floor per
+            # solve: stop at the shortest drive proven to fit so far. Solves that keep to
+            # their budgets never stop here (the same plan every run)
+            logger.warning(
+                "weekly minimax: time limit reached after %d solves; the longest drive is "
+                "not proven the shortest",
+                tried,
+            )
+            cut, proven, lo = True, False, hi
+            break
         mid = (lo + hi) // 2
+        tried += 1
+        begun = _now()
         try:
             step = solve_weekly(
                 _within(problem, drives[mid]),
                 desks,
                 count_first=True,
-                time_limit_s=within(share),
+                time_limit_s=budget,
                 **weekly,
             )
         except InfeasibleError:  # agents who must be assigned cannot all be within this drive
             lo = mid + 1
             continue
+        finally:
+            overrun = _now() - begun - budget
         steps[mid] = step
         proven &= step.assignment.status == "optimal"
         if int(step.assignment.assigned.sum()) >= count:
@@ -218,6 +243,8 @@ def solve_minimax_weekly(
         else:
             lo = mid + 1
     plan = steps.get(lo, best)
+    if cut and int(plan.assignment.assigned.sum()) != count:  # no time to place just count
+        plan = best
     if int(plan.assignment.assigned.sum()) != count:  # more agents fit: keep the best plan's count
         limited = _within(problem, drives[lo]).with_rules(select=count)
         plan = solve_weekly(limited, desks, count_first=True, time_limit_s=within(share), **weekly)
@@ -225,7 +252,14 @@ def solve_minimax_weekly(
     assignment = _result(
         plan.assignment.problem,
         plan.assignment.telecentre,
-        bound_gain=float(best.assignment.gain_total()),
+        # the best plan's saving bounds every plan's only when it is proven: else its solver's
+        # bound does (a search cut short is not reported optimal for reaching an unproven plan)
+        bound_gain=float(best.assignment.gain_total())
+        if best.assignment.status == "optimal"
+        else max(
+            float(best.assignment.gain_total()),
+            gain_of_value(best.assignment.problem, best.assignment.best_bound),
+        ),
         status="optimal" if proven else "feasible",
         engine=f"{plan.assignment.engine} (minimax)",
         started=started,
@@ -233,7 +267,7 @@ def solve_minimax_weekly(
     logger.info(
         "weekly minimax: %d agents, longest drive %.1f min (was %.1f)",
         count,
-        drives[lo],
+        _longest_drive(problem, plan.assignment.telecentre),
         _longest_drive(problem, best.assignment.telecentre),
     )
     return replace(plan, assignment=assignment)

@@ -226,6 +226,36 @@ def test_weekly_minimax_keeps_to_its_time_limit_when_every_step_uses_all_it_gets
     assert int(plan.assignment.assigned.sum()) > 0
 
 
+def test_weekly_minimax_stops_when_its_solves_overrun_their_shares(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # each solve spends ten times its budget (parts of a large weekly solve have no time
+    # limit of their own): the search stops once the limit and a floor per solve are
+    # spent, with a plan of the best plan's count, not proven
+    import optimizer.fairness as fairness
+    from optimizer.schedule import solve_weekly
+
+    clock = [0.0]
+    budgets: list[float] = []
+
+    def overrun(*args: object, time_limit_s: float, **kwargs: object) -> object:
+        budgets.append(time_limit_s)
+        plan = solve_weekly(*args, **kwargs)  # type: ignore[arg-type]
+        clock[0] += 10 * time_limit_s
+        return plan
+
+    monkeypatch.setattr(fairness, "solve_weekly", overrun)
+    monkeypatch.setattr(fairness, "_now", lambda: clock[0], raising=False)
+    problem = _problem(11, 14, 4)
+    desks = np.full((4, 5), 2)
+    best = solve_weekly(problem, desks)
+    plan = solve_minimax_weekly(problem, desks, time_limit_s=60.0)
+    assert len(budgets) <= 2  # the best plan's solve, and at most one step after it
+    assert plan.assignment.status == "feasible"
+    assert int(plan.assignment.assigned.sum()) == int(best.assignment.assigned.sum())
+    assert np.all(plan.occupancy() <= desks)
+
+
 def test_frontier_is_monotone_and_ends_at_the_optimum() -> None:
     problem = _problem(7, 60, 5).with_rules(capacities=np.full(5, 4))
     table = frontier(problem, points=10)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy.optimize import OptimizeResult
 
 from optimizer.errors import InfeasibleError, SolverError
 from optimizer.model import weekly
@@ -191,7 +195,9 @@ def test_reduced_cost_fixing_never_removes_a_better_plan(seed: int) -> None:
     if best is None or best == 0:
         return
     data = _data(inst)
-    lam, mu, _, lagrangian = weekly._column_generation(data, 1e18, lambda *_: None)
+    lam, mu, _, lagrangian, _ = weekly._column_generation(
+        data, weekly.Deadline.after(1e9), lambda *_: None
+    )
     assert lagrangian >= best - 1e-6  # L is a valid bound
     pair, mask, _ = weekly._surviving(data, lam, mu, lagrangian, best - 1)
     cols = {
@@ -486,9 +492,9 @@ def test_the_fallback_of_the_large_path_keeps_to_the_time_limit(
     monkeypatch.setattr(weekly, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
 
     def sampled_plan(
-        data: weekly._Data, started: float, time_limit_s: float, report: weekly.Progress
+        data: weekly._Data, deadline: weekly.Deadline, report: weekly.Progress
     ) -> tuple[np.ndarray, float, float, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        clock["now"] = started + 0.95 * time_limit_s
+        clock["now"] = deadline.start + 0.95 * deadline.limit
         lam = np.zeros((data.desks.shape[0], 5))
         nothing = np.zeros(0, dtype=np.int64)
         return lam, 0.0, weekly._lagrangian(data, lam, 0.0)[0], (nothing, nothing, nothing)
@@ -496,8 +502,8 @@ def test_the_fallback_of_the_large_path_keeps_to_the_time_limit(
     ends: list[float] = []
     real_cg, real_mip = weekly._column_generation, weekly._mip
 
-    def column_generation(data: weekly._Data, deadline: float, *args: object) -> object:
-        ends.append(deadline)
+    def column_generation(data: weekly._Data, deadline: weekly.Deadline, *args: object) -> object:
+        ends.append(deadline.end)
         return real_cg(data, deadline, *args)  # type: ignore[arg-type]
 
     def mip(*args: object) -> object:
@@ -717,3 +723,128 @@ def test_plentiful_desks_give_each_agent_its_best_telecentre_at_once(tied: bool)
     for s, mask, c in zip(plan.site, plan.mask, plan.count, strict=True):
         per_slot[s] += c * ((int(mask) >> np.arange(5)) & 1)
     assert np.all(per_slot <= desks)
+
+
+# --------------------------------------------------------------------------- time limit
+
+
+def _stopped_lp(*_: object, **__: object) -> OptimizeResult:
+    """HiGHS's answer for an LP its time limit stopped: status 1, no solution, no duals."""
+    return OptimizeResult(status=1, x=None, message="Time limit reached.")
+
+
+@pytest.mark.parametrize("large", [False, True, "whole sample"])
+@pytest.mark.parametrize("seed", range(12))
+def test_lps_stopped_by_the_time_limit_leave_a_feasible_plan_and_a_valid_bound(
+    seed: int, large: bool | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every LP stopped by its time limit (no LP solution at all): the plan comes from the
+    # greedy pass and the split-days flow, the bound from the Lagrangian at the multipliers
+    # met and the split-days flow; never an error, never "optimal" without the proof
+    if large:
+        _force_large_path(monkeypatch)
+        if large == "whole sample":  # multipliers by subgradient steps, not a sample LP
+            monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 100)
+    monkeypatch.setattr(weekly, "linprog", _stopped_lp)
+    rng = np.random.default_rng(300 + seed)
+    must = np.arange(14) < 2 if seed % 4 == 1 else None
+    inst = _groups_instance(rng, desks=(0, 4), must=must, limit=None)
+    inst["limit"] = int(rng.integers(3, 10)) if seed % 3 == 0 else None
+    best = _mip_optimum(inst)
+    try:
+        plan = _solved_against(inst, best)
+    except SolverError as exc:  # must-assign agents the greedy pass could not place
+        assert must is not None and "--time-limit" in str(exc)
+        return
+    if plan is not None and plan.status == "optimal":
+        assert plan.objective == plan.bound  # proven by a bound, not by an LP
+
+
+def test_a_plan_cut_short_says_feasible_with_its_gap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(weekly, "linprog", _stopped_lp)
+    inst = _groups_instance(np.random.default_rng(7), desks=(0, 3), must=None, limit=None)
+    best = _mip_optimum(inst)
+    plan = _solved_against(inst, best)
+    assert plan is not None
+    assert plan.status == "feasible"
+    assert plan.bound > plan.objective and plan.gap > 0
+    assert best is not None and plan.bound >= best
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_every_lp_and_integer_program_gets_the_time_left(
+    large: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a fake clock that only the solvers move: each LP and integer program runs to the
+    # time limit it is given; the solve must then end within its own limit
+    if large:
+        _force_large_path(monkeypatch)
+    limit = 20.0
+    clock = {"now": 500.0}
+    monkeypatch.setattr(weekly, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
+    given: list[tuple[float, float]] = []  # (time left then, limit given)
+
+    def ran_to_its_limit(options: dict[str, float]) -> None:
+        left = 500.0 + limit - clock["now"]
+        given.append((left, options["time_limit"]))
+        clock["now"] += options["time_limit"]
+
+    def linprog(*args: object, **kwargs: object) -> OptimizeResult:
+        ran_to_its_limit(kwargs["options"])  # type: ignore[arg-type]
+        return _stopped_lp()
+
+    def milp(*args: object, **kwargs: object) -> OptimizeResult:
+        ran_to_its_limit(kwargs["options"])  # type: ignore[arg-type]
+        return OptimizeResult(status=1, x=None, message="Time limit reached.")
+
+    monkeypatch.setattr(weekly, "linprog", linprog)
+    monkeypatch.setattr(weekly, "milp", milp)
+    inst = _groups_instance(np.random.default_rng(11), desks=(1, 4), must=None, limit=None)
+    plan = solve_weekly_pairs(**inst, time_limit_s=limit)  # type: ignore[arg-type]
+    _check(plan, inst)
+    assert given  # the LPs were tried, each within the time left
+    assert all(0 < budget <= max(left, weekly.MIN_LP_S) for left, budget in given)
+    assert clock["now"] <= 500.0 + limit
+    assert plan.status == "feasible" or plan.objective == plan.bound
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_subgradient_steps_give_a_valid_bound_below_the_first(seed: int) -> None:
+    rng = np.random.default_rng(400 + seed)
+    inst = _groups_instance(
+        rng, desks=(0, 4), must=np.arange(14) < 2 if seed % 4 == 1 else None, limit=None
+    )
+    inst["limit"] = int(rng.integers(3, 10)) if seed % 3 == 0 else None
+    best = _mip_optimum(inst)
+    if best is None:
+        return
+    data = _data(inst)
+    lam, mu, bound = weekly._subgradient(data, 0.0, weekly.Deadline.after(60), lambda *_: None)
+    assert np.all(lam >= 0) and mu >= 0
+    assert bound == pytest.approx(weekly._lagrangian(data, lam, mu)[0])
+    assert bound >= best - 1e-6  # valid
+    assert bound <= weekly._lagrangian(data, np.zeros_like(lam), 0.0)[0] + 1e-6
+
+
+def test_assign_cut_short_publishes_a_feasible_plan_with_its_gap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the demo (150 agents of 1 to 3 days) through the pairs engine, every LP stopped by
+    # its time limit: a plan all the same, every agent in allocation.csv, the gap reported
+    from click.testing import CliRunner
+
+    from optimizer import datasets, schedule
+    from optimizer.cli import main
+
+    monkeypatch.setattr(schedule, "FOCUS_PAIRS", 0)  # not small: the pairs engine plans
+    monkeypatch.setattr(weekly, "linprog", _stopped_lp)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["--out", str(out), "--no-maps", "--time-limit", "5"])
+    assert result.exit_code == 0, result.output
+    assert "best found in 5 s, at most" in result.output
+    solver = json.loads((out / "summary.json").read_text(encoding="utf-8"))["solver"]
+    assert "highs" in solver["engine"]
+    assert solver["status"] == "feasible" and not solver["proven_optimal"]
+    assert solver["gap"] > 0 and solver["best_bound"] > solver["objective_value"]
+    allocation = pd.read_csv(out / "allocation.csv", dtype={"agent_id": str})
+    assert sorted(allocation["agent_id"]) == sorted(datasets.agents()["agent_id"].astype(str))

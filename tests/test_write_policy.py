@@ -186,3 +186,36 @@ def test_a_utf8_roster_with_a_stray_cp1252_byte_is_refused(tmp_path: Path) -> No
     path.write_bytes(raw)
     code, output = invoke("--agents", str(path), "--out", str(tmp_path / "o"))
     assert code == 2 and "line(s) 3" in output, output
+
+
+def test_a_key_file_naming_a_published_out_folder_changes_nothing(tmp_path: Path) -> None:
+    # issue 24, case 14: --key-file out --out out, out/ published by an earlier run, was
+    # refused as bad input only after out/ was published again
+    out = tmp_path / "out"
+    code, output = invoke("--out", str(out))
+    assert code == 0, output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = CliRunner().invoke(
+        main,
+        ["--out", str(out), "--pseudonymise", "s", "--key-file", str(out), "--no-maps", "-q"],
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--key-file" in lines[0], result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_bad_cache_dir_of_network_is_named_as_such_in_one_line(tmp_path: Path) -> None:
+    # issue 24, case 15: a --cache-dir under a file was reported as a problem with --out,
+    # after warnings
+    (tmp_path / "afile").write_text("mine", encoding="utf-8")
+    out = tmp_path / "roads.graphml"
+    source = datasets.path(datasets.NETWORK_FILE)
+    args = ["network", "--from-file", str(source), "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--cache-dir", str(tmp_path / "afile" / "c")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("assign: error: --cache-dir"), result.stderr
+    assert "--out" not in lines[0]
+    assert not out.exists()
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine"

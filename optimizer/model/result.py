@@ -86,6 +86,17 @@ def _report_value(problem: AssignmentProblem, gain: float) -> float:
     return value
 
 
+def gain_of_value(problem: AssignmentProblem, value: float) -> float:
+    """Return the integer gain of an objective ``value`` in its reported unit (its inverse).
+
+    Used to carry a solver's reported bound into another result (untied: no tie weights).
+    """
+    if problem.objective == "travel":
+        weekly_drive = (problem.head_office_minutes_to + problem.head_office_minutes_back) * 5
+        value = float(np.nansum(weekly_drive)) - value
+    return value * problem.objective_unit
+
+
 def _result(
     problem: AssignmentProblem,
     telecentre: np.ndarray,

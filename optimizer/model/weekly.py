@@ -64,6 +64,21 @@ last multipliers can be far above the plan. The *split-days* relaxation, in
 which each agent-day may go to any of its group's telecentres on its own, is a
 min-cost flow solved exactly by OR-Tools; its optimum also bounds every plan,
 and the smaller of the two bounds is reported (:func:`_split_days_bound`).
+
+**Time limit.** One :class:`Deadline` (the start and the limit) is handed down:
+every LP is given the time left (HiGHS's ``time_limit``), and an LP it stops
+ends the column generation with what it had; an integer program is started
+only with twice the longest LP's time left (HiGHS may overrun its limit in
+the LP at its root). The plan is then the best met: the LP's rounded plan,
+the greedy plan (at the multipliers, and at zero), the split-days flow's when
+it is one; there is always one. The bound reported is never a restricted
+LP's value (valid only for an LP solved to optimality on every column): it is
+the Lagrangian :math:`L` at the best multipliers met (duals of an LP solved on
+its columns, or subgradient steps, :func:`_subgradient`: valid at any
+:math:`\lambda, \mu \ge 0`, priced on every pair) or the split-days flow's,
+whichever is smaller; the status is ``optimal`` only when the plan reaches
+it, else ``feasible`` with the gap. The split-days flow (OR-Tools, no time
+limit of its own) is polynomial and bounded in size (:data:`SPLIT_DAYS_ARCS`).
 """
 
 from __future__ import annotations
@@ -106,10 +121,20 @@ LARGE_GROUPS = 15_000
 SAMPLE_GROUPS = 25_000
 #: Pairs per group the greedy plan tries (all for must-assign groups).
 GREEDY_PAIRS = 4
+#: Most subgradient steps on the Lagrangian bound (one pricing of every pair each) ...
+SUBGRADIENT_ROUNDS = 100
+#: ... the step halved after this many without a lower bound.
+SUBGRADIENT_PATIENCE = 5
 #: Groups whose choice is least clear at the sample's multipliers, solved by LP.
 CORE_GROUPS = 30_000
 #: Share of the time left given to the integer program on the LP's columns.
 RESTRICTED_SHARE = 0.25
+#: The shortest time limit an LP is given (HiGHS reads a limit of 0 as none).
+MIN_LP_S = 1e-3
+#: The shortest time left in which an integer program is still started.
+MIN_MIP_S = 0.5
+#: An integer program is started only with this many times the longest LP's time left.
+MIP_LP_TIMES = 2.0
 #: Above this many surviving columns, the integer program is not attempted.
 MIP_COLUMNS = 400_000
 #: When the sampled plan of a large problem leaves must-assign agents out, the whole model
@@ -126,6 +151,45 @@ SPLIT_DAYS_FIRST = 20_000
 _BITS = np.array([[(mask >> d) & 1 for d in range(5)] for mask in range(32)], dtype=np.float64)
 _SIZE = _BITS.sum(axis=1).astype(np.int64)
 _BY_SIZE = [np.flatnonzero(np.equal(_SIZE, k)) for k in range(6)]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a solve must end: ``start`` (a :func:`time.perf_counter` time) plus ``limit`` s.
+
+    One object is handed down to every stage; each LP and integer program is
+    given the time left (:meth:`left`), and a stage given a share of the solve
+    ends at :meth:`share`'s deadline.
+    """
+
+    start: float
+    limit: float
+
+    @classmethod
+    def after(cls, limit: float) -> Deadline:
+        """Return the deadline ``limit`` seconds from now."""
+        return cls(time.perf_counter(), float(limit))
+
+    @property
+    def end(self) -> float:
+        """The :func:`time.perf_counter` time of the deadline."""
+        return self.start + self.limit
+
+    def left(self) -> float:
+        """Seconds left (negative once passed)."""
+        return self.end - time.perf_counter()
+
+    def passed(self) -> bool:
+        """Say whether the deadline is reached."""
+        return self.left() <= 0.0
+
+    def share(self, fraction: float) -> Deadline:
+        """Return the deadline at ``fraction`` of this one's limit, from the same start."""
+        return Deadline(self.start, fraction * self.limit)
+
+
+class _OutOfTimeError(Exception):
+    """An LP stopped by its time limit: no solution, no multipliers to read."""
 
 
 @dataclass(frozen=True)
@@ -239,10 +303,11 @@ def solve_weekly_pairs(
     keep
         Whole bonus per kept weekday taken.
     time_limit_s
-        Time for the whole solve; the proof (integer program on the columns
-        that survive reduced-cost fixing) gets what is left. When the path for
-        many groups falls back to the whole model, that model gets what is left
-        too, but at least :data:`FALLBACK_SHARE` of it.
+        Time for the whole solve: every LP and integer program is given the
+        time left of it (see the module docstring); the proof (integer program
+        on the columns that survive reduced-cost fixing) gets what is left.
+        When the path for many groups falls back to the whole model, that model
+        gets what is left too, but at least :data:`FALLBACK_SHARE` of it.
     prove
         Try to prove the plan optimal (skip for a quick plan within the LP gap).
     progress
@@ -258,8 +323,8 @@ def solve_weekly_pairs(
     InfeasibleError
         When the groups that must be placed cannot all be.
     """
-    started = time.perf_counter()
-    budget = time_limit_s  # seconds from ``started`` (less after the large path falls back)
+    deadline = Deadline.after(time_limit_s)  # a later one after the large path falls back
+    started = deadline.start
     data = _validated(
         pair_agent,
         pair_site,
@@ -294,6 +359,9 @@ def solve_weekly_pairs(
             raise InfeasibleError(msg)
         return WeeklyPairsPlan(empty, empty, empty.astype(np.uint8), empty, 0, 0, "optimal")
     split: int | None = None
+    # a plan to fall back on: the split-days flow's when it is one (never worse than the
+    # column generation's, which the deadline may stop before it converges)
+    flow_plan: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     if data.agent.size >= SPLIT_DAYS_FIRST and 5 * data.agent.size <= SPLIT_DAYS_ARCS:
         split, as_plan = _split_days(data)
         if split is not None:
@@ -303,9 +371,11 @@ def solve_weekly_pairs(
             if objective >= split:  # the relaxation's optimum is a plan: it is optimal
                 report("split-days flow, a plan already", objective, split)
                 return _plan(data, as_plan, objective, float(split), True)
+            flow_plan = as_plan
     if data.n_groups > LARGE_GROUPS:
-        lam, mu, lagrangian, placed = _large_plan(data, started, time_limit_s, report)
+        lam, mu, lagrangian, placed = _large_plan(data, deadline, report)
         bound = _whole_bound(lagrangian)
+        placed = _better(data, placed, flow_plan)
         objective = _value(data, *placed)
         report("plan from the core LP", objective, bound)
         if _placed_all_must(data, placed):
@@ -323,17 +393,25 @@ def solve_weekly_pairs(
         )
         # the whole model gets what is left of the limit (a share of it at least), not a
         # fresh limit
-        now = time.perf_counter()
-        budget = max(time_limit_s - (now - started), FALLBACK_SHARE * time_limit_s)
-        started = now
-    lam, mu, x_cols, lagrangian = _column_generation(data, started + 0.5 * budget, report)
+        deadline = Deadline.after(max(deadline.left(), FALLBACK_SHARE * time_limit_s))
+    lam, mu, x_cols, lagrangian, lp_seconds = _column_generation(data, deadline.share(0.5), report)
     bound = min(_whole_bound(lagrangian), np.inf if split is None else split)
     cols_pair, cols_mask, x = x_cols
-    placed = _round(data, lam, mu, cols_pair, cols_mask, x)
+    placed = _better(data, _round(data, lam, mu, cols_pair, cols_mask, x), flow_plan)
     objective = _value(data, *placed)
     report("rounded LP plan", objective, bound)
-    left = budget - (time.perf_counter() - started)
-    if RESTRICTED_SHARE > 0 and objective < bound and cols_pair.size <= MIP_COLUMNS and left > 2:
+    # HiGHS's integer programs start with an LP at least as large as the column
+    # generation's, which HiGHS may not stop on time (it took 17 s of a 2.4 s limit on a
+    # loaded machine): one is started only when it has MIP_LP_TIMES that LP's time
+    left = deadline.left()
+    mip_time = min(left * RESTRICTED_SHARE, left - 1.0)
+    if (
+        RESTRICTED_SHARE > 0
+        and objective < bound
+        and cols_pair.size <= MIP_COLUMNS
+        and left > 2
+        and mip_time >= MIP_LP_TIMES * lp_seconds
+    ):
         # price and branch: the integer program on the LP's columns, for a better plan
         res = _mip(
             data,
@@ -341,7 +419,7 @@ def solve_weekly_pairs(
             cols_mask,
             _column_value(data, cols_pair, cols_mask).astype(np.float64),
             data.must,
-            min(left * RESTRICTED_SHARE, left - 1.0),
+            mip_time,
         )
         if res.x is not None and -res.fun > objective + 0.5:
             x_int = np.rint(res.x).astype(np.int64)
@@ -351,9 +429,12 @@ def solve_weekly_pairs(
             report("integer program on the LP's columns", objective, bound)
     must_ok = _placed_all_must(data, placed)
     status = "optimal" if must_ok and objective >= bound else "feasible"
-    left = budget - (time.perf_counter() - started)
-    if status != "optimal" and (prove or not must_ok) and left > 1.0:
-        better = _prove(data, lam, mu, objective, lagrangian, placed, left)
+    if (
+        status != "optimal"
+        and (prove or not must_ok)
+        and deadline.left() > max(1.0, MIP_LP_TIMES * lp_seconds)
+    ):
+        better = _prove(data, lam, mu, objective, lagrangian, placed, deadline)
         if better is not None:
             placed, objective, bound, proven = better
             status = "optimal" if proven or objective >= bound else "feasible"
@@ -744,9 +825,15 @@ def _column_value(data: _Data, pair: np.ndarray, mask: np.ndarray) -> np.ndarray
 
 
 def _solve_lp(
-    data: _Data, pair: np.ndarray, mask: np.ndarray, method: str = LP_METHOD
+    data: _Data, pair: np.ndarray, mask: np.ndarray, deadline: Deadline, method: str = LP_METHOD
 ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, float]:
-    """Solve the configuration LP on the given columns: ``(x, lam, mu, u, value)``."""
+    """Solve the configuration LP on the given columns: ``(x, lam, mu, u, value)``.
+
+    HiGHS is given the time left before ``deadline``; an LP it stops on that
+    limit (or not started, no time being left) raises :class:`_OutOfTimeError`.
+    """
+    if deadline.left() <= 0:
+        raise _OutOfTimeError
     n_cols = pair.size
     m = data.desks.shape[0]
     group = data.agent[pair]
@@ -778,7 +865,11 @@ def _solve_lp(
         b_eq=b[eq] if eq.any() else None,
         bounds=(0, None),
         method=method,
+        options={"time_limit": max(deadline.left(), MIN_LP_S)},
     )
+    if res.status == 1:  # HiGHS's time limit (or its iteration limit): no solution to read
+        logger.info("weekly pairs: an LP of %d columns stopped by the time limit", n_cols)
+        raise _OutOfTimeError
     if res.status == 2:
         msg = "the agents who must be assigned cannot all get desks on their days."
         raise InfeasibleError(msg)
@@ -852,22 +943,27 @@ def _best_per_group(
 
 def _column_generation(
     data: _Data,
-    deadline: float,
+    deadline: Deadline,
     report: Progress,
     lam0: np.ndarray | None = None,
     mu0: float = 0.0,
     method: str = LP_METHOD,
-) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray, np.ndarray], float]:
+) -> tuple[np.ndarray, float, tuple[np.ndarray, np.ndarray, np.ndarray], float, float]:
     r"""Solve the configuration LP by column generation; keep the best Lagrangian bound.
 
     Starts from each group's best columns at the multipliers ``lam0, mu0``
-    (zero by default) and stops at convergence or when another round would
-    end after ``deadline`` (a :func:`time.perf_counter` time).
+    (zero by default) and stops at convergence, when another round would
+    end after ``deadline``, or when an LP is stopped by it (each LP is given
+    the time left).
 
-    Returns ``(lam, mu, (column pairs, masks, x), bound)`` where the bound is
-    the smallest :math:`L(\lambda, \mu)` met (valid: always priced on every
-    pair), ``lam, mu`` its multipliers and ``x`` the last LP's solution (zero
-    when no LP was solved).
+    Returns ``(lam, mu, (column pairs, masks, x), bound, seconds)`` where the bound is
+    the smallest :math:`L(\lambda, \mu)` met (valid whether or not the column
+    generation converged: always priced on every pair, at multipliers
+    :math:`\ge 0`), ``lam, mu`` its multipliers, ``x`` the last LP solved
+    to optimality on its columns (zero when none was) and ``seconds`` the
+    longest LP solve (infinite when one was stopped by the deadline, or none
+    was solved: an integer program on these columns, whose root is that LP,
+    might not end in time).
     """
     m = data.desks.shape[0]
     lam = np.zeros((m, 5)) if lam0 is None else lam0
@@ -880,25 +976,37 @@ def _column_generation(
     x = np.zeros(pair.size)
     lp_value = 0.0
     took = 0.0
+    longest = 0.0
     for round_ in range(MAX_ROUNDS):
         begun = time.perf_counter()
-        if begun + took > deadline:
+        if begun + took > deadline.end:
             break
         try:
-            x, lam, mu, u, lp_value = _solve_lp(data, pair, mask, method)
-        except InfeasibleError:
-            # the columns so far cannot place every must-assign agent, which says
-            # nothing of the problem: give those groups all their columns (then an
-            # infeasible LP is the whole problem's, since other groups may stay)
-            extra_pair, extra_mask = _all_columns(data)
-            extra = data.must[data.agent[extra_pair]]
-            extra &= ~np.isin(extra_pair * 32 + extra_mask, pair * 32 + mask)
-            if not extra.any():
-                raise
-            pair = np.concatenate([pair, extra_pair[extra]])
-            mask = np.concatenate([mask, extra_mask[extra]])
-            seen.update((pair * 32 + mask).tolist())
-            x, lam, mu, u, lp_value = _solve_lp(data, pair, mask, method)
+            try:
+                x_new, lam, mu, u, lp_value = _solve_lp(data, pair, mask, deadline, method)
+            except InfeasibleError:
+                # the columns so far cannot place every must-assign agent, which says
+                # nothing of the problem: give those groups all their columns (then an
+                # infeasible LP is the whole problem's, since other groups may stay)
+                extra_pair, extra_mask = _all_columns(data)
+                extra = data.must[data.agent[extra_pair]]
+                extra &= ~np.isin(extra_pair * 32 + extra_mask, pair * 32 + mask)
+                if not extra.any():
+                    raise
+                pair = np.concatenate([pair, extra_pair[extra]])
+                mask = np.concatenate([mask, extra_mask[extra]])
+                x = np.concatenate([x, np.zeros(int(extra.sum()))])
+                seen.update((pair * 32 + mask).tolist())
+                x_new, lam, mu, u, lp_value = _solve_lp(data, pair, mask, deadline, method)
+        except _OutOfTimeError:
+            # the multipliers met so far still give a valid bound; x is the last LP's
+            logger.info(
+                "weekly pairs: column generation stopped by the time limit, round %d", round_ + 1
+            )
+            longest = math.inf
+            break
+        x = x_new
+        longest = max(longest, time.perf_counter() - begun)
         bound, new_mask, value = _lagrangian(data, lam, mu)
         if bound < best_bound:
             best_bound, best_lam, best_mu = bound, lam, mu
@@ -915,7 +1023,67 @@ def _column_generation(
         pair = np.concatenate([pair, cand_pair])
         mask = np.concatenate([mask, cand_mask])
         x = np.concatenate([x, np.zeros(cand_pair.size)])
-    return best_lam, best_mu, (pair, mask, x), best_bound
+    if not x.any() and longest == 0.0:  # no LP solved: nothing says how long one takes
+        longest = math.inf
+    return best_lam, best_mu, (pair, mask, x), best_bound, longest
+
+
+def _subgradient(
+    data: _Data,
+    low: float,
+    deadline: Deadline,
+    report: Progress,
+) -> tuple[np.ndarray, float, float]:
+    r"""Multipliers by subgradient steps on :math:`L`, from zero; the smallest :math:`L` met.
+
+    Each step prices every pair once (no LP): each group takes its best
+    column (when worth more than 0, or when it must be placed), the desks
+    each weekday and the agents taken give the subgradient, and the step is
+    Polyak's towards ``low`` (the value of a plan, a lower bound), halved
+    when :math:`L` has not fallen for a few steps. At most
+    :data:`SUBGRADIENT_ROUNDS` steps, none begun after ``deadline``. Every
+    :math:`L` met is a valid bound (multipliers :math:`\ge 0`, all pairs
+    priced); the best one's multipliers start the LP's column generation,
+    which then needs few rounds, and shape the plan when no LP can be
+    solved in time.
+
+    Returns ``(lam, mu, bound)``.
+    """
+    m = data.desks.shape[0]
+    lam, mu = np.zeros((m, 5)), 0.0
+    best, best_lam, best_mu = math.inf, lam, mu
+    theta, stale = 1.0, 0
+    everything = np.ones(data.agent.size, dtype=bool)
+    for _ in range(SUBGRADIENT_ROUNDS):
+        if deadline.passed():
+            break
+        bound, mask, value = _lagrangian(data, lam, mu)
+        if bound < best - 1e-9 * max(1.0, abs(bound)):
+            best, best_lam, best_mu, stale = bound, lam, mu, 0
+        else:
+            stale += 1
+            if stale >= SUBGRADIENT_PATIENCE:
+                theta, stale = theta / 2, 0
+        if best - low < 0.5:  # the plan is proven: nothing left to gain
+            break
+        pair, pair_mask = _best_per_group(data, mask, value, everything, 1)
+        group = data.agent[pair]
+        takes = data.must[group] | (value[pair] - mu > 0)
+        pair, pair_mask, group = pair[takes], pair_mask[takes], group[takes]
+        used = np.zeros(data.desks.shape)
+        np.add.at(used, data.site[pair], _BITS[pair_mask] * data.counts[group, None])
+        step_lam = data.desks - used
+        step_mu = 0.0 if data.limit is None else data.limit - float(data.counts[group].sum())
+        norm = float((step_lam**2).sum()) + step_mu**2
+        if norm == 0:  # every desk-day used exactly: these multipliers are the LP's
+            break
+        size = theta * max(bound - low, 1e-3 * max(1.0, abs(bound))) / norm
+        lam = np.maximum(lam - size * step_lam, 0.0)
+        mu = max(mu - size * step_mu, 0.0)
+    if not math.isfinite(best):  # no step taken: the bound at zero
+        best = _lagrangian(data, best_lam, best_mu)[0]
+    report("Lagrangian bound by subgradient steps", low, best)
+    return best_lam, best_mu, best
 
 
 def _subset(data: _Data, pick: np.ndarray, desks: np.ndarray, limit: float | None) -> _Data:
@@ -941,7 +1109,7 @@ def _subset(data: _Data, pick: np.ndarray, desks: np.ndarray, limit: float | Non
 
 
 def _large_plan(
-    data: _Data, started: float, time_limit_s: float, report: Progress
+    data: _Data, deadline: Deadline, report: Progress
 ) -> tuple[np.ndarray, float, float, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Multipliers from a sample, then the LP on a core of undecided groups; a plan and bound.
 
@@ -960,20 +1128,27 @@ def _large_plan(
 
     Returns ``(lam, mu, bound, plan)``.
     """
+    fallback = _greedy_plan(data)
     pick = np.random.default_rng(2015).random(data.n_groups) < SAMPLE_GROUPS / data.n_groups
-    share = float(data.counts[pick].sum()) / max(1.0, float(data.counts.sum()))
-    sample = _subset(
-        data, pick, data.desks * share, None if data.limit is None else data.limit * share
-    )
-    # any multipliers give a valid bound: the sample need not place its must-assign groups
-    sample.must = np.zeros_like(sample.must)
-    lam, mu, _, _ = _column_generation(
-        sample,
-        started + 0.25 * time_limit_s,
-        lambda stage, objective, bound: report(f"sample: {stage}", objective, bound),
-    )
-    lagrangian, _, _ = _lagrangian(data, lam, mu)
-    report("Lagrangian bound at the sample's multipliers", 0.0, lagrangian)
+    if pick.all():
+        # the sample would be the whole problem, whose LP may not end in time (and an LP
+        # stopped by the limit gives nothing): the multipliers come from subgradient steps
+        low = _value(data, *fallback) if _placed_all_must(data, fallback) else 0.0
+        lam, mu, lagrangian = _subgradient(data, low, deadline.share(0.5), report)
+    else:
+        share = float(data.counts[pick].sum()) / max(1.0, float(data.counts.sum()))
+        sample = _subset(
+            data, pick, data.desks * share, None if data.limit is None else data.limit * share
+        )
+        # any multipliers give a valid bound: the sample need not place its must-assign groups
+        sample.must = np.zeros_like(sample.must)
+        lam, mu, _, _, _ = _column_generation(
+            sample,
+            deadline.share(0.25),
+            lambda stage, objective, bound: report(f"sample: {stage}", objective, bound),
+        )
+        lagrangian, _, _ = _lagrangian(data, lam, mu)
+        report("Lagrangian bound at the sample's multipliers", 0.0, lagrangian)
     # each group's two best columns and how clear its choice is
     pair, mask = _top_columns(data, lam, mu, 2)
     group = data.agent[pair]
@@ -1037,9 +1212,9 @@ def _large_plan(
     core_data = _subset(data, core, free.copy(), room)
     report(f"core of {int(core.sum())} groups, {int(fixed.sum())} fixed", 0.0, lagrangian)
     try:
-        c_lam, c_mu, (c_pair, c_mask, c_x), _ = _column_generation(
+        c_lam, c_mu, (c_pair, c_mask, c_x), _, _ = _column_generation(
             core_data,
-            started + 0.85 * time_limit_s,
+            deadline.share(0.85),
             lambda stage, objective, bound: report(f"core: {stage}", objective, bound),
             lam,
             mu,
@@ -1049,8 +1224,8 @@ def _large_plan(
         # the fixed groups took desks the core's must-assign groups need: the greedy
         # pass places those first (and the final check says if it cannot)
         core_data.must = np.zeros_like(core_data.must)
-        c_lam, c_mu, (c_pair, c_mask, c_x), _ = _column_generation(
-            core_data, started + 0.85 * time_limit_s, report, lam, mu, CORE_LP_METHOD
+        c_lam, c_mu, (c_pair, c_mask, c_x), _, _ = _column_generation(
+            core_data, deadline.share(0.85), report, lam, mu, CORE_LP_METHOD
         )
     # the core's multipliers are multipliers too: keep the smaller L
     other, _, _ = _lagrangian(data, c_lam, c_mu)
@@ -1075,16 +1250,8 @@ def _large_plan(
     ).astype(np.int64)
     room_left = None if data.limit is None else int(data.limit) - int(n_all.sum())
     p2, m2, n2 = _greedy(data, lam, mu, data.desks - usage, left, room_left)
-    return (
-        lam,
-        mu,
-        lagrangian,
-        (
-            np.concatenate([p_all, p2]),
-            np.concatenate([m_all, m2]),
-            np.concatenate([n_all, n2]),
-        ),
-    )
+    plan = (np.concatenate([p_all, p2]), np.concatenate([m_all, m2]), np.concatenate([n_all, n2]))
+    return lam, mu, lagrangian, _better(data, plan, fallback)
 
 
 # ---------------------------------------------------------------------- the plan
@@ -1178,8 +1345,30 @@ def _greedy(
     )
 
 
+def _greedy_plan(data: _Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the greedy plan at zero multipliers: a plan to fall back on, found in a second."""
+    room = None if data.limit is None else int(data.limit)
+    zero = np.zeros(data.desks.shape)
+    return _greedy(data, zero, 0.0, data.desks.copy(), data.counts.copy(), room)
+
+
 def _value(data: _Data, pair: np.ndarray, mask: np.ndarray, count: np.ndarray) -> int:
     return int((_column_value(data, pair, mask) * count).sum())
+
+
+def _better(
+    data: _Data,
+    plan: tuple[np.ndarray, np.ndarray, np.ndarray],
+    other: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the better plan: the one placing every must-assign group, then the higher value."""
+    if other is None:
+        return plan
+
+    def key(p: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[bool, int]:
+        return _placed_all_must(data, p), _value(data, *p)
+
+    return other if key(other) > key(plan) else plan
 
 
 # ---------------------------------------------------------------------- the proof
@@ -1233,7 +1422,7 @@ def _mip(
         integrality=np.ones(n_cols),
         bounds=Bounds(0, data.counts[group].astype(np.float64)),
         constraints=constraints,
-        options={"time_limit": max(1.0, time_limit_s), "mip_rel_gap": 0.0},
+        options={"time_limit": max(MIN_LP_S, time_limit_s), "mip_rel_gap": 0.0},
     )
 
 
@@ -1273,14 +1462,14 @@ def _prove(
     objective: int,
     lagrangian: float,
     placed: tuple[np.ndarray, np.ndarray, np.ndarray],
-    time_limit_s: float,
+    deadline: Deadline,
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int, float, bool] | None:
-    """Reduced-cost fixing, then HiGHS on the columns that survive.
+    """Reduced-cost fixing, then HiGHS on the columns that survive, until ``deadline``.
 
     Every plan worth more than ``objective`` uses surviving columns only (see
     the module docstring), so the integer program's optimum, when proven, is
     the optimum of the whole problem unless ``objective`` is higher.
-    Returns None when too many columns survive.
+    Returns None when too many columns survive, or no time is left for them.
     """
     # a plan that breaks a must-assign rule is no incumbent: then nothing is fixed
     must_ok = _placed_all_must(data, placed)
@@ -1291,8 +1480,10 @@ def _prove(
         return None
     if pair.size == 0:
         return placed, objective, float(objective), True
+    if deadline.left() <= MIN_MIP_S:
+        return None
     value = _column_value(data, pair, mask).astype(np.float64)
-    res = _mip(data, pair, mask, value, forced, time_limit_s)
+    res = _mip(data, pair, mask, value, forced, deadline.left())
     inner_bound = getattr(res, "mip_dual_bound", None)
     if res.status == 2:  # no plan better than z exists in the reduced model: z is optimal
         return placed, objective, float(objective), True
