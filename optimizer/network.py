@@ -51,6 +51,7 @@ from optimizer.speed_model import (
     edge_pieces,
     speed_model,
     time_edges,
+    time_shares,
 )
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ OSM_SUFFIXES = (*_XML_SUFFIXES, ".pbf")
 SEGMENTS = "segments"
 #: Node ``highway`` values that delay traffic (kept on the segments of merged edges).
 NODE_CONTROLS = frozenset({"traffic_signals", "stop", "give_way"})
+#: A point this close to the end of an edge is timed as at its end node, m.
+AT_NODE_M = 1.0
 #: Default border added around a downloaded area, km.
 DEFAULT_BUFFER_KM = 10.0
 _MPH = 1.609344
@@ -93,6 +96,10 @@ class RoutingArrays:
         Each edge's line in the working CRS.
     edge_source
         Position in ``graph.edges`` of the graph edge each routing edge is.
+    share_ptr, share_at, share_t0, share_dt
+        How time grows along each edge, piece by piece (see
+        :func:`~optimizer.speed_model.time_shares`): the pieces of edge ``k``
+        are ``share_ptr[k]:share_ptr[k + 1]``. None: in proportion to length.
     """
 
     node_ids: np.ndarray
@@ -104,6 +111,64 @@ class RoutingArrays:
     metres: np.ndarray
     geometry: np.ndarray
     edge_source: np.ndarray
+    share_ptr: np.ndarray | None = None
+    share_at: np.ndarray | None = None
+    share_t0: np.ndarray | None = None
+    share_dt: np.ndarray | None = None
+
+    def time_share(self, edge: np.ndarray, at: np.ndarray, *, reverse: bool = False) -> np.ndarray:
+        """Share of an edge's time driven to reach a point at length share ``at`` of it.
+
+        Parameters
+        ----------
+        edge
+            Edge indices.
+        at
+            Position of each point along its edge's line, 0 at the tail, 1 at the head
+            (within :data:`AT_NODE_M` of the head: at the head, its delays passed).
+        reverse
+            Give instead the share of time from the point to the edge's tail
+            along ``edge`` driven the other way: ``edge`` is then the twin
+            (head to tail) and the point is at ``1 - at`` along it.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shares from 0 (at the start) to 1 (the whole edge, delays at its end included).
+        """
+        edge = np.asarray(edge, dtype=np.int64)
+        at = np.clip(np.asarray(at, dtype=float), 0.0, 1.0)
+        if reverse:
+            return 1.0 - self.time_share(edge, 1.0 - at)
+        ptr, starts, t0, dt = self.share_ptr, self.share_at, self.share_t0, self.share_dt
+        if ptr is None or starts is None or t0 is None or dt is None or edge.size == 0:
+            return at
+        lo, hi = ptr[edge], ptr[edge + 1]
+        if starts.size == 0:
+            return at
+        # pieces are in edge order, their starts increasing within an edge: one search for all
+        key = self._share_key
+        i = np.searchsorted(key, edge * 2.0 + at, side="right") - 1
+        i = np.clip(i, lo, np.maximum(hi - 1, lo))
+        safe = np.minimum(i, starts.size - 1)
+        begin = starts[safe]
+        end = np.where(i + 1 < hi, starts[np.minimum(i + 1, starts.size - 1)], 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inside = np.where(end > begin, (at - begin) / (end - begin), 1.0)
+        share = t0[safe] + dt[safe] * np.clip(inside, 0.0, 1.0)
+        share = np.where(hi > lo, share, at)
+        # a point on the end node (within a metre: snapping's rounding) passes its delays
+        at_end = (at >= 1.0) | ((1.0 - at) * self.metres[edge] <= AT_NODE_M)
+        return np.where(at_end, 1.0, np.where(at <= 0.0, 0.0, np.clip(share, 0.0, 1.0)))
+
+    @cached_property
+    def _share_key(self) -> np.ndarray:
+        """``2 * edge + start share`` of every piece: increasing, for :meth:`time_share`."""
+        ptr, starts = self.share_ptr, self.share_at
+        if ptr is None or starts is None:
+            return np.zeros(0)
+        owner = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+        return np.asarray(owner * 2.0 + starts, dtype=float)
 
     @cached_property
     def twins(self) -> np.ndarray:
@@ -565,7 +630,7 @@ def prepare_network(
     timed.graph["approximate"] = approximate
     timed.graph["speed_profile"] = profile_name
     timed.graph["speed_model"] = model.name
-    routing = compile_routing(timed)
+    routing = compile_routing(timed, shares=time_shares(pieces, times))
     elapsed = time.perf_counter() - started
     logger.info(
         "network %s: %d nodes, %d edges (%d routing edges), prepared in %.2f s",
@@ -635,6 +700,8 @@ def retime(network: RoadNetwork, times: EdgeTimes | np.ndarray, *, source: str =
     """
     seconds = times.seconds if isinstance(times, EdgeTimes) else np.asarray(times, dtype=float)
     routing = replace(network.routing, seconds=np.round(seconds[network.routing.edge_source], 3))
+    if isinstance(times, EdgeTimes) and times.piece_s is not None and network.pieces is not None:
+        routing = with_shares(routing, time_shares(network.pieces, times))
     return replace(
         network,
         routing=routing,
@@ -790,7 +857,7 @@ def add_travel_times(
             ratio = np.where(seconds > 0, given / seconds, 0.0)
         times.by_group[keep] *= ratio[keep, None]
         seconds = np.where(keep, given, seconds)
-        times = EdgeTimes(seconds=seconds, by_group=times.by_group)
+        times = replace(times, seconds=seconds)
     for k, (_, _, data) in enumerate(graph.edges(data=True)):
         data["travel_time"] = round(float(seconds[k]), 3)
         length = float(data["length"])
@@ -809,7 +876,11 @@ def _finite_or_nan(value: object) -> float:
 # --------------------------------------------------------------------------- compiling
 
 
-def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
+def compile_routing(
+    graph: nx.MultiDiGraph,
+    *,
+    shares: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> RoutingArrays:
     """Compile a timed graph into sorted edge arrays (fastest edge per node pair).
 
     Parameters
@@ -817,6 +888,9 @@ def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
     graph
         Graph whose nodes have ``x``, ``y`` (WGS84) and edges ``travel_time``
         and ``length``.
+    shares
+        How time grows along each graph edge (:func:`~optimizer.speed_model.time_shares`);
+        None: in proportion to length.
 
     Returns
     -------
@@ -865,7 +939,7 @@ def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
         geometry[curved] = shapely.linestrings(
             np.column_stack([px, py]), indices=np.repeat(np.arange(len(shapes)), counts)
         )
-    return RoutingArrays(
+    routing = RoutingArrays(
         node_ids=node_ids,
         x=x,
         y=y,
@@ -875,6 +949,36 @@ def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
         metres=metres[chosen],
         geometry=geometry,
         edge_source=chosen,
+    )
+    return with_shares(routing, shares) if shares is not None else routing
+
+
+def with_shares(
+    routing: RoutingArrays, shares: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+) -> RoutingArrays:
+    """Return ``routing`` with the time shares of its edges, from those of the graph's edges.
+
+    Parameters
+    ----------
+    routing
+        Compiled arrays.
+    shares
+        ``(ptr, at, t0, dt)`` per graph edge (:func:`~optimizer.speed_model.time_shares`).
+
+    Returns
+    -------
+    RoutingArrays
+        The same arrays, with ``share_*`` for the routing edges.
+    """
+    ptr, at, t0, dt = shares
+    source = routing.edge_source
+    begin, count = ptr[source], ptr[source + 1] - ptr[source]
+    new_ptr = np.zeros(source.size + 1, dtype=np.int64)
+    np.cumsum(count, out=new_ptr[1:])
+    # every piece of every chosen edge, in routing-edge order
+    take = np.repeat(begin - new_ptr[:-1], count) + np.arange(int(new_ptr[-1]))
+    return replace(
+        routing, share_ptr=new_ptr, share_at=at[take], share_t0=t0[take], share_dt=dt[take]
     )
 
 
