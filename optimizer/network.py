@@ -53,6 +53,7 @@ from optimizer.speed_model import (
     time_edges,
     time_shares,
 )
+from optimizer.speed_model import speed_model as speed_model_of
 
 logger = logging.getLogger(__name__)
 
@@ -199,6 +200,55 @@ class RoutingArrays:
         return int(self.tail.size)
 
 
+class GraphRecipe:
+    """What builds a network's osmnx graph when it is first read (a cached network's).
+
+    Routing needs the arrays only; the graph (GraphML, plots) is rebuilt on
+    demand from the columns a prepared-network cache holds (see
+    :mod:`optimizer.netcache`).
+
+    Parameters
+    ----------
+    build
+        Returns the graph.
+    n_nodes, n_edges
+        Its size.
+    bounds
+        ``(min_lon, min_lat, max_lon, max_lat)`` of its nodes.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], nx.MultiDiGraph],
+        *,
+        n_nodes: int,
+        n_edges: int,
+        bounds: tuple[float, float, float, float],
+    ) -> None:
+        self.build = build
+        self.n_nodes = n_nodes
+        self.n_edges = n_edges
+        self.bounds = bounds
+
+
+class _GraphField:
+    """The ``graph`` of a :class:`RoadNetwork`: a graph, or a recipe built when first read."""
+
+    slot = "_graph"
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> nx.MultiDiGraph:
+        if obj is None:  # no default for the dataclass field
+            raise AttributeError(self.slot)
+        value = obj.__dict__[self.slot]
+        if isinstance(value, GraphRecipe):
+            value = value.build()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: Any, value: nx.MultiDiGraph | GraphRecipe) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass(frozen=True)
 class RoadNetwork:
     """A timed road network ready for routing.
@@ -209,6 +259,8 @@ class RoadNetwork:
     ----------
     graph
         The osmnx graph (WGS84), each edge with ``speed_kph`` and ``travel_time`` (s).
+        A network read from the prepared-network cache builds it when first read
+        (a :class:`GraphRecipe` may be given instead of a graph).
     routing
         The compiled arrays used for shortest paths.
     source
@@ -226,6 +278,9 @@ class RoadNetwork:
     pieces, edge_times
         The edges' road pieces and times (``graph.edges`` order), kept for
         re-timing (:func:`retime`).
+    cache
+        What the prepared-network cache did: ``"read <file>"``, ``"written <file>"``,
+        or empty when it was not used.
     """
 
     graph: nx.MultiDiGraph
@@ -238,13 +293,38 @@ class RoadNetwork:
     speed_model: SpeedModel = field(default_factory=lambda: speed_model(DEFAULT_SPEED_MODEL))
     pieces: EdgePieces | None = None
     edge_times: EdgeTimes | None = None
+    cache: str = ""
+
+    def _recipe(self) -> GraphRecipe | None:
+        given = self.__dict__.get("_graph")
+        return given if isinstance(given, GraphRecipe) else None
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes of the graph (without building a cached network's graph)."""
+        recipe = self._recipe()
+        return recipe.n_nodes if recipe is not None else self.graph.number_of_nodes()
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges of the graph (without building a cached network's graph)."""
+        recipe = self._recipe()
+        return recipe.n_edges if recipe is not None else self.graph.number_of_edges()
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """``(min_lon, min_lat, max_lon, max_lat)`` of the nodes."""
+        recipe = self._recipe()
+        if recipe is not None:
+            return recipe.bounds
         xs = [d["x"] for _, d in self.graph.nodes(data=True)]
         ys = [d["y"] for _, d in self.graph.nodes(data=True)]
         return (min(xs), min(ys), max(xs), max(ys))
+
+
+# set after the class is made, so that the field has no default: a data descriptor, called by
+# the dataclass's __init__ (see _GraphField); a GraphRecipe is accepted where a graph is
+setattr(RoadNetwork, "graph", _GraphField())  # noqa: B010
 
 
 def load_network(
@@ -253,6 +333,7 @@ def load_network(
     speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
     speed_model: str | SpeedModel = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
+    cache_dir: str | Path | None = None,
 ) -> RoadNetwork:
     """Read a road network from a local file and prepare it for routing.
 
@@ -273,11 +354,17 @@ def load_network(
         reference trips unless the model already carries a calibration.
     progress
         Called with a short message before each step.
+    cache_dir
+        A cache folder (see :mod:`optimizer.netcache`): the prepared network is
+        read from it when it holds one for the same file content, profile,
+        model and package version, else prepared and written there. None (the
+        default): no cache.
 
     Returns
     -------
     RoadNetwork
-        The timed network, its largest strongly connected part only.
+        The timed network, its largest strongly connected part only; its
+        ``cache`` says whether it was read from the cache or written to it.
     """
     path = Path(path)
     if not path.exists():
@@ -286,6 +373,62 @@ def load_network(
     if path.is_dir():
         msg = f"{path}: is a folder. Give a network file (.osm.pbf, .osm, .graphml)."
         raise InputError(msg)
+    name = path.name.lower()
+    if not name.endswith((".graphml", *OSM_SUFFIXES)):
+        msg = (
+            f"{path}: unknown network format. Give an OpenStreetMap extract (.osm.pbf, .osm, "
+            ".osm.bz2, .osm.gz) or a GraphML file (.graphml)."
+        )
+        raise InputError(msg)
+    if cache_dir is None:
+        return _load_network(path, speed_profile, speed_model, progress)
+    from optimizer import netcache
+
+    started = time.perf_counter()
+    speeds, profile_name = _resolve_profile(speed_profile)
+    model = _speed_model(speed_model)
+    try:
+        digest = netcache.file_digest(path)
+    except OSError as exc:
+        msg = f"{path}: cannot be read ({exc.strerror}). Check the file's permissions."
+        raise InputError(msg) from None
+    approximation = name.endswith(_XML_SUFFIXES) and _xml_is_approximation(path)
+    if approximation and model.name == "realistic" and not model.calibration:
+        model = speed_model_of(_offline_calibration(model))
+    key = netcache.cache_key(
+        digest,
+        kind="graphml" if name.endswith(".graphml") else "osm",
+        speeds=speeds,
+        profile_name=profile_name,
+        model=model,
+    )
+    entry = netcache.entry_path(Path(cache_dir), key)
+    try:
+        cached = netcache.read_entry(entry, key, source=str(path))
+    except netcache.CacheCorruptError as exc:
+        logger.warning(
+            "network cache %s: %s; preparing %s again and rewriting it", entry, exc, path.name
+        )
+        cached = None
+    if cached is not None:
+        if progress:
+            progress(f"reading prepared road network {path.name} from the cache")
+        cached.timings["read_s"] = time.perf_counter() - started
+        return cached
+    net = _load_network(path, speed_profile, model, progress)
+    if progress:
+        progress(f"caching the prepared network ({entry.name})")
+    written = netcache.write_entry(net, entry, key)
+    return replace_network(net, cache=f"written {entry}" if written else "")
+
+
+def _load_network(
+    path: Path,
+    speed_profile: str | Mapping[str, float],
+    speed_model: str | SpeedModel,
+    progress: Progress | None,
+) -> RoadNetwork:
+    """Read and prepare a network file (no cache)."""
     name = path.name.lower()
     started = time.perf_counter()
     if progress:
@@ -297,15 +440,9 @@ def load_network(
             msg = f"{path}: cannot be read as GraphML ({type(exc).__name__}: {exc})."
             raise NetworkError(msg) from None
         approximate = str(graph.graph.get("approximate", "False")) == "True"
-    elif name.endswith(OSM_SUFFIXES):
+    else:
         approximate = name.endswith(_XML_SUFFIXES) and _xml_is_approximation(path)
         graph = graph_from_osm_file(path)
-    else:
-        msg = (
-            f"{path}: unknown network format. Give an OpenStreetMap extract (.osm.pbf, .osm, "
-            ".osm.bz2, .osm.gz) or a GraphML file (.graphml)."
-        )
-        raise InputError(msg)
     read_s = time.perf_counter() - started
     if approximate:
         speed_model = _offline_calibration(speed_model)
@@ -497,7 +634,13 @@ def download_network(
 
 
 def _relabel(net: RoadNetwork, source: str) -> RoadNetwork:
-    return replace(net, source=source)
+    return replace_network(net, source=source)
+
+
+def replace_network(net: RoadNetwork, **changes: Any) -> RoadNetwork:
+    """:func:`dataclasses.replace` for a network, not building a cached network's graph."""
+    changes.setdefault("graph", net.__dict__["_graph"])
+    return replace(net, **changes)
 
 
 @contextmanager
@@ -702,7 +845,7 @@ def retime(network: RoadNetwork, times: EdgeTimes | np.ndarray, *, source: str =
     routing = replace(network.routing, seconds=np.round(seconds[network.routing.edge_source], 3))
     if isinstance(times, EdgeTimes) and times.piece_s is not None and network.pieces is not None:
         routing = with_shares(routing, time_shares(network.pieces, times))
-    return replace(
+    return replace_network(
         network,
         routing=routing,
         source=source or network.source,

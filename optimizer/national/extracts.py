@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 #: Nodes this close to a cut (metres) may be timed differently from the merged network.
 CUT_MARGIN_M = 500.0
 #: Format version of cached extracts (bump when :class:`Extract` changes).
-CACHE_VERSION = 4
+CACHE_VERSION = 5  # 5: routing arrays carry the time shares along edges
 #: First bytes of a cached extract file.
 _CACHE_MAGIC = b"LOZEXTRACT"
 
