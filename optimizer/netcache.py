@@ -97,6 +97,21 @@ _PIECE_ARRAYS = (
     "built_up",
 )
 _TIME_ARRAYS = ("seconds", "by_group", "piece_s", "piece_delay_s")
+_GRAPH_ARRAYS = (
+    "g_node_ids",
+    "g_lon",
+    "g_lat",
+    "g_node_attrs",
+    "g_u",
+    "g_v",
+    "g_key",
+    "g_edge_attrs",
+    "g_line_xy",
+    "g_line_ptr",
+    "g_attrs",
+)
+#: Graph columns read with the network (its size and bounds).
+_SIZES = ("g_node_ids", "g_lon", "g_lat", "g_u")
 
 
 class CacheCorruptError(Exception):
@@ -346,8 +361,13 @@ def read_entry(path: Path, key: str, *, source: str) -> RoadNetwork | None:
         raise CacheCorruptError(msg)
     try:
         with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        return _network(arrays, key, source=source, started=started, path=path)
+            # the graph's columns are read when the graph is (most runs never do)
+            arrays = {n: archive[n] for n in archive.files if not n.startswith("g_") or n in _SIZES}
+            missing = {n for n in _GRAPH_ARRAYS if n not in archive.files}
+        if missing:
+            msg = f"arrays {sorted(missing)} are missing"
+            raise ValueError(msg)
+        return _network(arrays, payload, key, source=source, started=started, path=path)
     except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
         msg = f"unreadable ({type(exc).__name__}: {exc})"
         raise CacheCorruptError(msg) from None
@@ -358,7 +378,13 @@ def _json(array: np.ndarray) -> Any:
 
 
 def _network(
-    arrays: dict[str, np.ndarray], key: str, *, source: str, started: float, path: Path
+    arrays: dict[str, np.ndarray],
+    payload: memoryview,
+    key: str,
+    *,
+    source: str,
+    started: float,
+    path: Path,
 ) -> RoadNetwork:
     meta = _json(arrays["meta"])
     if meta.get("key") != key or meta.get("format") != FORMAT_VERSION:
@@ -378,7 +404,7 @@ def _network(
     model = SpeedModel(**model_fields)
     lon, lat = arrays["g_lon"], arrays["g_lat"]
     recipe = GraphRecipe(
-        functools.partial(_graph, arrays),
+        functools.partial(_graph_from, bytes(payload)),
         n_nodes=int(arrays["g_node_ids"].size),
         n_edges=int(arrays["g_u"].size),
         bounds=(
@@ -412,6 +438,12 @@ def _geometry(coords: np.ndarray, ptr: np.ndarray) -> np.ndarray:
     if counts.size:
         out[:] = shapely.linestrings(coords, indices=np.repeat(np.arange(counts.size), counts))
     return out
+
+
+def _graph_from(payload: bytes) -> nx.MultiDiGraph:
+    """Rebuild the osmnx graph from the entry's (checked) bytes."""
+    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+        return _graph({name: archive[name] for name in _GRAPH_ARRAYS})
 
 
 def _graph(arrays: dict[str, np.ndarray]) -> nx.MultiDiGraph:
