@@ -21,6 +21,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import osmium
+import osmium.filter
 
 logger = logging.getLogger(__name__)
 
@@ -151,17 +152,21 @@ def drivable_to_xml(source: Path, target: Path) -> dict[str, int]:
     Returns
     -------
     dict
-        Counts: ``ways_read``, ``ways_kept``, ``nodes_kept``.
+        Counts: ``ways_read`` (ways with a ``highway`` tag), ``ways_kept``, ``nodes_kept``.
 
     Raises
     ------
     RuntimeError, ValueError
         From osmium, when the file is not a readable OSM file.
     """
-    needed = osmium.index.IdSet()
+    needed: set[int] = set()
     ways: list[Way] = []
     read = 0
-    for way in osmium.FileProcessor(str(source), osmium.osm.WAY):
+    # libosmium's filters pass only ways with a highway tag, then only the nodes of the
+    # drivable ones, to Python (most of an extract is neither)
+    for way in osmium.FileProcessor(str(source), osmium.osm.WAY).with_filter(
+        osmium.filter.KeyFilter("highway")
+    ):
         if not isinstance(way, osmium.osm.Way):
             continue
         read += 1
@@ -171,12 +176,12 @@ def drivable_to_xml(source: Path, target: Path) -> dict[str, int]:
         refs = [node.ref for node in way.nodes]
         if len(refs) < 2:
             continue
-        for ref in refs:
-            needed.set(ref)
+        needed.update(refs)
         ways.append((way.id, refs, {k: tags[k] for k in WAY_TAGS if k in tags}))
     nodes: list[Node] = []
-    for node in osmium.FileProcessor(str(source), osmium.osm.NODE):
-        if isinstance(node, osmium.osm.Node) and needed.get(node.id) and node.location.valid():
+    found = osmium.FileProcessor(str(source), osmium.osm.NODE)
+    for node in found.with_filter(osmium.filter.IdFilter(needed)) if needed else ():
+        if isinstance(node, osmium.osm.Node) and node.location.valid():
             node_tags = {tag.k: tag.v for tag in node.tags if tag.k in NODE_TAGS}
             nodes.append((node.id, node.location.lon, node.location.lat, node_tags))
     present = {node[0] for node in nodes}

@@ -452,6 +452,7 @@ def _load_network(
         approximate=approximate,
         speed_profile=speed_profile,
         speed_model=speed_model,
+        in_place=True,  # the graph was read for this call
     )
     net.timings["read_s"] = read_s
     return net
@@ -484,7 +485,8 @@ def graph_from_osm_file(path: str | Path) -> nx.MultiDiGraph:
             raise NetworkError(msg) from None
         if counts["ways_kept"] == 0:
             msg = (
-                f"{path}: no drivable road in this extract ({counts['ways_read']} ways read). "
+                f"{path}: no drivable road in this extract ({counts['ways_read']} highway ways "
+                "read). "
                 "Check that it covers the area and holds roads (highway=*)."
             )
             raise NetworkError(msg)
@@ -493,12 +495,12 @@ def graph_from_osm_file(path: str | Path) -> nx.MultiDiGraph:
         except Exception as exc:
             msg = f"{path}: osmnx cannot build a graph from it ({type(exc).__name__}: {exc})."
             raise NetworkError(msg) from None
-    graph = simplify(raw)
+    graph = simplify(raw, in_place=True)
     logger.info("%s: %s -> %d nodes, %d edges", path, counts, len(graph), graph.number_of_edges())
     return graph
 
 
-def simplify(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
+def simplify(raw: nx.MultiDiGraph, *, in_place: bool = False) -> nx.MultiDiGraph:
     """Simplify an unsimplified osmnx graph, keeping what each merged edge is made of.
 
     osmnx's simplification merges chains of OSM segments into one edge and
@@ -515,16 +517,19 @@ def simplify(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
     Parameters
     ----------
     raw
-        An osmnx graph that is not yet simplified (left unchanged).
+        An osmnx graph that is not yet simplified (left unchanged unless ``in_place``).
+    in_place
+        Annotate ``raw``'s own edges rather than a copy's: for a graph built for this call.
 
     Returns
     -------
     networkx.MultiDiGraph
         The simplified graph.
     """
-    annotated = raw.copy()
+    annotated = raw if in_place else raw.copy()
+    node_highway = dict(raw.nodes(data="highway"))
     for _, v, data in annotated.edges(data=True):
-        control = raw.nodes[v].get("highway")
+        control = node_highway.get(v)
         data[SEGMENTS] = json.dumps(
             [
                 [
@@ -706,7 +711,7 @@ def _download_graph(area: shapely.Polygon | shapely.MultiPolygon, label: str) ->
     except InsufficientResponseError:
         msg = f"{label}: OpenStreetMap has no drivable road in this area."
         raise NetworkError(msg) from None
-    return simplify(raw)
+    return simplify(raw, in_place=True)
 
 
 def prepare_network(
