@@ -127,8 +127,12 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def _code_digest() -> str:
-    """SHA-256 of the modules that prepare networks: changed code, changed key."""
+    """SHA-256 of the modules that prepare networks: changed code, changed key.
+
+    Read once per process: the code that runs is the code that was imported.
+    """
     import optimizer
 
     digest = hashlib.sha256()

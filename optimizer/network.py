@@ -571,7 +571,9 @@ def download_network(
     (WGS84), widened by ``buffer_km`` so that routes that leave it and come
     back (through a neighbouring département, say) are kept. The raw graph is
     cached as GraphML under a key made from the query and the options; a
-    second call with the same arguments reads the cache and needs no network.
+    second call with the same arguments reads the cache and needs no network,
+    and reads the network prepared (see :mod:`optimizer.netcache`) from the
+    same folder.
 
     Parameters
     ----------
@@ -614,7 +616,9 @@ def download_network(
     if cached.exists():
         if progress:
             progress(f"reading cached network {cached.name}")
-        net = load_network(cached, speed_profile=speed_profile, speed_model=speed_model)
+        net = load_network(
+            cached, speed_profile=speed_profile, speed_model=speed_model, cache_dir=folder
+        )
         return _relabel(net, f"{label} (cache {cached})")
     folder.mkdir(parents=True, exist_ok=True)
     with _osmnx_http_cache(folder / "http"):

@@ -19,6 +19,7 @@ from optimizer.speed_model import time_edges
 from optimizer.travel import travel_table
 
 from .conftest import ORIGIN_X, ORIGIN_Y, TO_WGS
+from .test_osm import fake_osm  # noqa: F401 - the fake OpenStreetMap servers
 from .test_speed_model import _osm, _serpentine
 
 
@@ -259,3 +260,18 @@ def test_assign_reads_its_network_from_the_cache_the_second_time(tmp_path, monke
     assert used[2] == "not used"
     pd.testing.assert_frame_equal(travel[1], travel[0])
     pd.testing.assert_frame_equal(travel[2], travel[0])
+
+
+@pytest.mark.usefixtures("fake_osm")
+def test_a_downloaded_network_is_read_prepared_from_the_same_folder(tmp_path) -> None:
+    from optimizer.network import download_network
+
+    first = download_network("Test place, Lozère", buffer_km=1.0, cache_dir=tmp_path)
+    second = download_network("Test place, Lozère", buffer_km=1.0, cache_dir=tmp_path)
+    third = download_network("Test place, Lozère", buffer_km=1.0, cache_dir=tmp_path)
+    assert first.cache == ""  # prepared from the download itself
+    assert second.cache.startswith("written ")
+    assert third.cache.startswith("read ")
+    assert "cache" in third.source
+    assert third.n_edges == first.graph.number_of_edges()
+    np.testing.assert_array_equal(third.routing.seconds, second.routing.seconds)
