@@ -47,6 +47,8 @@ def bench(path: Path, label: str) -> dict[str, object]:
         t2 = time.perf_counter()
         warm = load_network(path, cache_dir=folder)
         t3 = time.perf_counter()
+        assert cold.cache.startswith("written "), cold.cache
+        assert warm.cache.startswith("read "), warm.cache
         entry = Path(warm.cache.split(" ", 1)[1])
         size = entry.stat().st_size
         homes = _points(plain.bounds, 2000, 1)
@@ -75,8 +77,11 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--nodes", type=int, default=42_000, help="synthetic grid size (0: none)")
     args = parser.parse_args()
-    files = args.files or ([ANDORRA] if ANDORRA.exists() else [])
-    rows = [bench(path, path.name) for path in files]
+    files = args.files or [ANDORRA]
+    for path in files:
+        if not path.is_file():
+            print(f"{path}: not found, skipped")
+    rows = [bench(path, path.name) for path in files if path.is_file()]
     if args.nodes:
         with tempfile.TemporaryDirectory(prefix="netcache-grid-") as folder:
             graphml = Path(folder) / f"grid-{args.nodes}.graphml"

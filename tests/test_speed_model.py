@@ -380,3 +380,20 @@ def test_a_whole_edge_is_its_own_time() -> None:
     np.testing.assert_array_equal(routing.time_share(edges, np.zeros(edges.size)), 0.0)
     half = routing.time_share(edges, np.full(edges.size, 0.5))
     assert np.all((half > 0.0) & (half < 1.0))
+
+
+def test_partial_edges_keep_their_pieces_through_graphml(tmp_path) -> None:
+    from optimizer.network import save_network
+
+    far_x, far_y = _serpentine()[-1]
+    ends = pd.DataFrame({"id": ["east", "west"], "lon": [0.0, 0.0], "lat": [0.0, 0.0]})
+    ends.loc[0, ["lon", "lat"]] = TO_WGS.transform(ORIGIN_X + 5000.0, ORIGIN_Y)
+    ends.loc[1, ["lon", "lat"]] = TO_WGS.transform(ORIGIN_X + far_x, ORIGIN_Y + far_y)
+    lon, lat = TO_WGS.transform(ORIGIN_X, ORIGIN_Y)
+    home = pd.DataFrame({"id": ["home"], "lon": [lon], "lat": [lat]})
+    net = load_network(_serpentine_file(tmp_path / "s.osm", junction=False))
+    again = load_network(save_network(net, tmp_path / "s.graphml"))
+    want = travel_table(net, home, ends).table
+    got = travel_table(again, home, ends).table
+    pd.testing.assert_frame_equal(got, want)
+    assert want["minutes_to"].iloc[1] / want["minutes_to"].iloc[0] > 1.3
