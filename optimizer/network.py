@@ -34,6 +34,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
+import osmnx.graph as ox_graph
 import requests
 import shapely
 from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
@@ -41,7 +42,7 @@ from pyproj import Transformer
 from scipy import sparse
 
 from optimizer import settings
-from optimizer._osm import drivable_to_xml
+from optimizer._osm import drivable_overpass_json, write_osm_xml
 from optimizer.errors import InputError, NetworkError
 from optimizer.speed_model import (
     DEFAULT_SPEED_MODEL,
@@ -462,8 +463,9 @@ def graph_from_osm_file(path: str | Path) -> nx.MultiDiGraph:
     """Build the drivable-road graph of a local OpenStreetMap file with osmnx.
 
     The drivable ways (osmnx's ``"drive"`` rules: no footways, tracks, service
-    roads or private roads) are copied with pyosmium to a temporary OSM XML
-    file, which :func:`osmnx.graph_from_xml` turns into a simplified graph.
+    roads or private roads) are read with pyosmium and handed to osmnx's graph
+    builder as the Overpass-like JSON that :func:`osmnx.graph_from_xml` would
+    make of them (no temporary XML), then simplified (:func:`simplify`).
 
     Parameters
     ----------
@@ -476,28 +478,46 @@ def graph_from_osm_file(path: str | Path) -> nx.MultiDiGraph:
         The raw osmnx graph (edges not yet timed).
     """
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="lozere-osm-") as folder:
-        xml = Path(folder) / "drivable.osm"
-        try:
-            counts = drivable_to_xml(path, xml)
-        except (RuntimeError, ValueError, OSError) as exc:
-            msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
-            raise NetworkError(msg) from None
-        if counts["ways_kept"] == 0:
-            msg = (
-                f"{path}: no drivable road in this extract ({counts['ways_read']} highway ways "
-                "read). "
-                "Check that it covers the area and holds roads (highway=*)."
-            )
-            raise NetworkError(msg)
-        try:
-            raw = ox.graph_from_xml(xml, simplify=False, retain_all=True)
-        except Exception as exc:
-            msg = f"{path}: osmnx cannot build a graph from it ({type(exc).__name__}: {exc})."
-            raise NetworkError(msg) from None
+    try:
+        data, counts = drivable_overpass_json(path)
+    except (RuntimeError, ValueError, OSError) as exc:
+        msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
+        raise NetworkError(msg) from None
+    if counts["ways_kept"] == 0:
+        msg = (
+            f"{path}: no drivable road in this extract ({counts['ways_read']} highway ways "
+            "read). Check that it covers the area and holds roads (highway=*)."
+        )
+        raise NetworkError(msg)
+    try:
+        raw = _graph_from_overpass_json(data)
+    except NetworkError:
+        raise
+    except Exception as exc:
+        msg = f"{path}: osmnx cannot build a graph from it ({type(exc).__name__}: {exc})."
+        raise NetworkError(msg) from None
     graph = simplify(raw, in_place=True)
     logger.info("%s: %s -> %d nodes, %d edges", path, counts, len(graph), graph.number_of_edges())
     return graph
+
+
+def _graph_from_overpass_json(data: dict[str, Any]) -> nx.MultiDiGraph:
+    """Build osmnx's unsimplified graph from Overpass-like JSON, as ``graph_from_xml`` would.
+
+    osmnx turns an OSM XML file into this JSON, then calls its graph builder;
+    handing it the JSON directly skips writing and parsing the XML. When this
+    osmnx has no such builder, the XML is written and read as before.
+    """
+    create = getattr(ox_graph, "_create_graph", None)
+    if create is not None:
+        return create([data], False)  # osmnx: (response_jsons, bidirectional)
+    with tempfile.TemporaryDirectory(prefix="lozere-osm-") as folder:
+        xml = Path(folder) / "drivable.osm"
+        elements = data["elements"]
+        nodes = [(e["id"], e["lon"], e["lat"], e["tags"]) for e in elements if e["type"] == "node"]
+        ways = [(e["id"], e["nodes"], e["tags"]) for e in elements if e["type"] == "way"]
+        write_osm_xml(xml, nodes, ways, generator=str(data["generator"]))
+        return ox.graph_from_xml(xml, simplify=False, retain_all=True)
 
 
 def simplify(raw: nx.MultiDiGraph, *, in_place: bool = False) -> nx.MultiDiGraph:

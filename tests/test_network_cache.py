@@ -275,3 +275,24 @@ def test_a_downloaded_network_is_read_prepared_from_the_same_folder(tmp_path) ->
     assert "cache" in third.source
     assert third.n_edges == first.graph.number_of_edges()
     np.testing.assert_array_equal(third.routing.seconds, second.routing.seconds)
+
+
+def test_the_graph_is_built_without_xml_as_osmnx_builds_it_from_xml(roads, monkeypatch) -> None:
+    import types
+
+    from optimizer import network
+    from optimizer.network import graph_from_osm_file
+
+    direct = graph_from_osm_file(roads)
+    # an osmnx without its graph builder: the XML is written and read
+    monkeypatch.setattr(network, "ox_graph", types.SimpleNamespace())
+    through_xml = graph_from_osm_file(roads)
+
+    def rows(graph):
+        return sorted(
+            (u, v, k, sorted((a, repr(b)) for a, b in d.items()))
+            for u, v, k, d in graph.edges(keys=True, data=True)
+        )
+
+    assert dict(direct.nodes(data=True)) == dict(through_xml.nodes(data=True))
+    assert rows(direct) == rows(through_xml)
