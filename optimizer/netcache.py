@@ -417,8 +417,16 @@ def _network(
             else (0.0, 0.0, 0.0, 0.0)
         ),
     )
-    if routing.n_edges != pieces.n_edges and routing.edge_source.max(initial=-1) >= pieces.n_edges:
-        msg = "its routing and its pieces do not match"
+    ptr = routing.share_ptr
+    if (
+        int(routing.edge_source.max(initial=-1)) >= pieces.n_edges
+        or times.seconds.size != pieces.n_edges
+        or ptr is None
+        or ptr.size != routing.n_edges + 1
+        or routing.share_at is None
+        or int(ptr[-1]) != routing.share_at.size
+    ):
+        msg = "its routing arrays, pieces and times do not match"
         raise ValueError(msg)
     elapsed = time.perf_counter() - started
     return RoadNetwork(
