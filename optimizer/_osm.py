@@ -21,6 +21,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import osmium
+import osmium.filter
 
 logger = logging.getLogger(__name__)
 
@@ -151,17 +152,82 @@ def drivable_to_xml(source: Path, target: Path) -> dict[str, int]:
     Returns
     -------
     dict
-        Counts: ``ways_read``, ``ways_kept``, ``nodes_kept``.
+        Counts: ``ways_read`` (ways with a ``highway`` tag), ``ways_kept``, ``nodes_kept``.
 
     Raises
     ------
     RuntimeError, ValueError
         From osmium, when the file is not a readable OSM file.
     """
-    needed = osmium.index.IdSet()
+    nodes, ways, counts = drivable_elements(source)
+    write_osm_xml(target, nodes, ways, generator=GENERATOR)
+    return counts
+
+
+#: The ``generator`` of the drivable roads' OSM data.
+GENERATOR = "lozere-optimizer drivable roads"
+
+
+def drivable_overpass_json(source: Path) -> tuple[dict[str, object], dict[str, int]]:
+    """Read the drivable roads of an OSM file as the Overpass-like JSON osmnx builds graphs from.
+
+    The same elements, with the same values, as osmnx reads from the OSM XML
+    :func:`drivable_to_xml` writes (coordinates rounded to 7 decimals, as written
+    there), without writing and parsing that XML.
+
+    Parameters
+    ----------
+    source
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.osm.gz``.
+
+    Returns
+    -------
+    tuple
+        The JSON (``{"version", "generator", "elements"}``) and the counts of
+        :func:`drivable_to_xml`.
+    """
+    nodes, ways, counts = drivable_elements(source)
+    elements: list[dict[str, object]] = [
+        {
+            "type": "node",
+            "tags": dict(tags),
+            "id": node_id,
+            "version": 1,
+            "lat": float(f"{lat:.7f}"),
+            "lon": float(f"{lon:.7f}"),
+        }
+        for node_id, lon, lat, tags in nodes
+    ]
+    elements.extend(
+        {
+            "type": "way",
+            "tags": {k: str(v) for k, v in tags.items()},
+            "id": way_id,
+            "version": 1,
+            "nodes": list(refs),
+        }
+        for way_id, refs, tags in ways
+    )
+    return {"version": "0.6", "generator": GENERATOR, "elements": elements}, counts
+
+
+def drivable_elements(source: Path) -> tuple[list[Node], list[Way], dict[str, int]]:
+    """Read the drivable ways of an OSM file and their nodes (see :func:`drivable_to_xml`).
+
+    Returns
+    -------
+    tuple
+        Nodes ``(id, lon, lat, tags)``, ways ``(id, node ids, tags)`` (a way
+        cut by the extract's border split into its runs inside it) and the counts.
+    """
+    needed: set[int] = set()
     ways: list[Way] = []
     read = 0
-    for way in osmium.FileProcessor(str(source), osmium.osm.WAY):
+    # libosmium's filters pass only ways with a highway tag, then only the nodes of the
+    # drivable ones, to Python (most of an extract is neither)
+    for way in osmium.FileProcessor(str(source), osmium.osm.WAY).with_filter(
+        osmium.filter.KeyFilter("highway")
+    ):
         if not isinstance(way, osmium.osm.Way):
             continue
         read += 1
@@ -171,12 +237,12 @@ def drivable_to_xml(source: Path, target: Path) -> dict[str, int]:
         refs = [node.ref for node in way.nodes]
         if len(refs) < 2:
             continue
-        for ref in refs:
-            needed.set(ref)
+        needed.update(refs)
         ways.append((way.id, refs, {k: tags[k] for k in WAY_TAGS if k in tags}))
     nodes: list[Node] = []
-    for node in osmium.FileProcessor(str(source), osmium.osm.NODE):
-        if isinstance(node, osmium.osm.Node) and needed.get(node.id) and node.location.valid():
+    found = osmium.FileProcessor(str(source), osmium.osm.NODE)
+    for node in found.with_filter(osmium.filter.IdFilter(needed)) if needed else ():
+        if isinstance(node, osmium.osm.Node) and node.location.valid():
             node_tags = {tag.k: tag.v for tag in node.tags if tag.k in NODE_TAGS}
             nodes.append((node.id, node.location.lon, node.location.lat, node_tags))
     present = {node[0] for node in nodes}
@@ -190,10 +256,9 @@ def drivable_to_xml(source: Path, target: Path) -> dict[str, int]:
             else:
                 complete.append((next_piece, piece, way_tags))
                 next_piece -= 1
-    write_osm_xml(target, nodes, complete, generator="lozere-optimizer drivable roads")
     counts = {"ways_read": read, "ways_kept": len(complete), "nodes_kept": len(nodes)}
     logger.info("%s: %s", source, counts)
-    return counts
+    return nodes, complete, counts
 
 
 def _runs(refs: list[int], present: set[int]) -> list[list[int]]:

@@ -329,6 +329,12 @@ class _OneLineErrors(click.Group):
     "file (from 'assign network'). Default: the embedded offline APPROXIMATION of Lozère's roads.",
 )
 @click.option(
+    "--no-network-cache",
+    is_flag=True,
+    help=f"Prepare --network again rather than read it prepared from the cache "
+    f"({settings.CACHE_DIR}/networks), and do not cache it.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False),  # a str: '' must not become '.'
     default="assignment",
@@ -569,6 +575,7 @@ def main(
     workplaces: Path | None,
     head_office: str | None,
     network_path: Path | None,
+    no_network_cache: bool,
     out: str,
     select: int | None,
     select_by: str,
@@ -791,7 +798,13 @@ def main(
             else None
         )
         speeds, model = _speed_setup(speed_profile, speed_model_name)
-        network = load_network(net_src, speed_profile=speeds, speed_model=model, progress=steps)
+        network = load_network(
+            net_src,
+            speed_profile=speeds,
+            speed_model=model,
+            progress=steps,
+            cache_dir=None if no_network_cache else settings.CACHE_DIR,
+        )
         earlier = (
             match_previous(
                 read_previous_allocation(previous),

@@ -34,6 +34,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
+import osmnx.graph as ox_graph
 import requests
 import shapely
 from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
@@ -41,7 +42,7 @@ from pyproj import Transformer
 from scipy import sparse
 
 from optimizer import settings
-from optimizer._osm import drivable_to_xml
+from optimizer._osm import drivable_overpass_json, write_osm_xml
 from optimizer.errors import InputError, NetworkError
 from optimizer.speed_model import (
     DEFAULT_SPEED_MODEL,
@@ -51,7 +52,9 @@ from optimizer.speed_model import (
     edge_pieces,
     speed_model,
     time_edges,
+    time_shares,
 )
+from optimizer.speed_model import speed_model as speed_model_of
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ OSM_SUFFIXES = (*_XML_SUFFIXES, ".pbf")
 SEGMENTS = "segments"
 #: Node ``highway`` values that delay traffic (kept on the segments of merged edges).
 NODE_CONTROLS = frozenset({"traffic_signals", "stop", "give_way"})
+#: A point this close to the end of an edge is timed as at its end node, m.
+AT_NODE_M = 1.0
 #: Default border added around a downloaded area, km.
 DEFAULT_BUFFER_KM = 10.0
 _MPH = 1.609344
@@ -93,6 +98,10 @@ class RoutingArrays:
         Each edge's line in the working CRS.
     edge_source
         Position in ``graph.edges`` of the graph edge each routing edge is.
+    share_ptr, share_at, share_t0, share_dt
+        How time grows along each edge, piece by piece (see
+        :func:`~optimizer.speed_model.time_shares`): the pieces of edge ``k``
+        are ``share_ptr[k]:share_ptr[k + 1]``. None: in proportion to length.
     """
 
     node_ids: np.ndarray
@@ -104,6 +113,64 @@ class RoutingArrays:
     metres: np.ndarray
     geometry: np.ndarray
     edge_source: np.ndarray
+    share_ptr: np.ndarray | None = None
+    share_at: np.ndarray | None = None
+    share_t0: np.ndarray | None = None
+    share_dt: np.ndarray | None = None
+
+    def time_share(self, edge: np.ndarray, at: np.ndarray, *, reverse: bool = False) -> np.ndarray:
+        """Share of an edge's time driven to reach a point at length share ``at`` of it.
+
+        Parameters
+        ----------
+        edge
+            Edge indices.
+        at
+            Position of each point along its edge's line, 0 at the tail, 1 at the head
+            (within :data:`AT_NODE_M` of the head: at the head, its delays passed).
+        reverse
+            Give instead the share of time from the point to the edge's tail
+            along ``edge`` driven the other way: ``edge`` is then the twin
+            (head to tail) and the point is at ``1 - at`` along it.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shares from 0 (at the start) to 1 (the whole edge, delays at its end included).
+        """
+        edge = np.asarray(edge, dtype=np.int64)
+        at = np.clip(np.asarray(at, dtype=float), 0.0, 1.0)
+        if reverse:
+            return 1.0 - self.time_share(edge, 1.0 - at)
+        ptr, starts, t0, dt = self.share_ptr, self.share_at, self.share_t0, self.share_dt
+        if ptr is None or starts is None or t0 is None or dt is None or edge.size == 0:
+            return at
+        lo, hi = ptr[edge], ptr[edge + 1]
+        if starts.size == 0:
+            return at
+        # pieces are in edge order, their starts increasing within an edge: one search for all
+        key = self._share_key
+        i = np.searchsorted(key, edge * 2.0 + at, side="right") - 1
+        i = np.clip(i, lo, np.maximum(hi - 1, lo))
+        safe = np.minimum(i, starts.size - 1)
+        begin = starts[safe]
+        end = np.where(i + 1 < hi, starts[np.minimum(i + 1, starts.size - 1)], 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inside = np.where(end > begin, (at - begin) / (end - begin), 1.0)
+        share = t0[safe] + dt[safe] * np.clip(inside, 0.0, 1.0)
+        share = np.where(hi > lo, share, at)
+        # a point on the end node (within a metre: snapping's rounding) passes its delays
+        at_end = (at >= 1.0) | ((1.0 - at) * self.metres[edge] <= AT_NODE_M)
+        return np.where(at_end, 1.0, np.where(at <= 0.0, 0.0, np.clip(share, 0.0, 1.0)))
+
+    @cached_property
+    def _share_key(self) -> np.ndarray:
+        """``2 * edge + start share`` of every piece: increasing, for :meth:`time_share`."""
+        ptr, starts = self.share_ptr, self.share_at
+        if ptr is None or starts is None:
+            return np.zeros(0)
+        owner = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+        return np.asarray(owner * 2.0 + starts, dtype=float)
 
     @cached_property
     def twins(self) -> np.ndarray:
@@ -134,6 +201,55 @@ class RoutingArrays:
         return int(self.tail.size)
 
 
+class GraphRecipe:
+    """What builds a network's osmnx graph when it is first read (a cached network's).
+
+    Routing needs the arrays only; the graph (GraphML, plots) is rebuilt on
+    demand from the columns a prepared-network cache holds (see
+    :mod:`optimizer.netcache`).
+
+    Parameters
+    ----------
+    build
+        Returns the graph.
+    n_nodes, n_edges
+        Its size.
+    bounds
+        ``(min_lon, min_lat, max_lon, max_lat)`` of its nodes.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], nx.MultiDiGraph],
+        *,
+        n_nodes: int,
+        n_edges: int,
+        bounds: tuple[float, float, float, float],
+    ) -> None:
+        self.build = build
+        self.n_nodes = n_nodes
+        self.n_edges = n_edges
+        self.bounds = bounds
+
+
+class _GraphField:
+    """The ``graph`` of a :class:`RoadNetwork`: a graph, or a recipe built when first read."""
+
+    slot = "_graph"
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> nx.MultiDiGraph:
+        if obj is None:  # no default for the dataclass field
+            raise AttributeError(self.slot)
+        value = obj.__dict__[self.slot]
+        if isinstance(value, GraphRecipe):
+            value = value.build()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: Any, value: nx.MultiDiGraph | GraphRecipe) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass(frozen=True)
 class RoadNetwork:
     """A timed road network ready for routing.
@@ -144,6 +260,8 @@ class RoadNetwork:
     ----------
     graph
         The osmnx graph (WGS84), each edge with ``speed_kph`` and ``travel_time`` (s).
+        A network read from the prepared-network cache builds it when first read
+        (a :class:`GraphRecipe` may be given instead of a graph).
     routing
         The compiled arrays used for shortest paths.
     source
@@ -161,6 +279,9 @@ class RoadNetwork:
     pieces, edge_times
         The edges' road pieces and times (``graph.edges`` order), kept for
         re-timing (:func:`retime`).
+    cache
+        What the prepared-network cache did: ``"read <file>"``, ``"written <file>"``,
+        or empty when it was not used.
     """
 
     graph: nx.MultiDiGraph
@@ -173,13 +294,38 @@ class RoadNetwork:
     speed_model: SpeedModel = field(default_factory=lambda: speed_model(DEFAULT_SPEED_MODEL))
     pieces: EdgePieces | None = None
     edge_times: EdgeTimes | None = None
+    cache: str = ""
+
+    def _recipe(self) -> GraphRecipe | None:
+        given = self.__dict__.get("_graph")
+        return given if isinstance(given, GraphRecipe) else None
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes of the graph (without building a cached network's graph)."""
+        recipe = self._recipe()
+        return recipe.n_nodes if recipe is not None else self.graph.number_of_nodes()
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges of the graph (without building a cached network's graph)."""
+        recipe = self._recipe()
+        return recipe.n_edges if recipe is not None else self.graph.number_of_edges()
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """``(min_lon, min_lat, max_lon, max_lat)`` of the nodes."""
+        recipe = self._recipe()
+        if recipe is not None:
+            return recipe.bounds
         xs = [d["x"] for _, d in self.graph.nodes(data=True)]
         ys = [d["y"] for _, d in self.graph.nodes(data=True)]
         return (min(xs), min(ys), max(xs), max(ys))
+
+
+# set after the class is made, so that the field has no default: a data descriptor, called by
+# the dataclass's __init__ (see _GraphField); a GraphRecipe is accepted where a graph is
+setattr(RoadNetwork, "graph", _GraphField())  # noqa: B010
 
 
 def load_network(
@@ -188,6 +334,7 @@ def load_network(
     speed_profile: str | Mapping[str, float] = settings.DEFAULT_SPEED_PROFILE,
     speed_model: str | SpeedModel = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
+    cache_dir: str | Path | None = None,
 ) -> RoadNetwork:
     """Read a road network from a local file and prepare it for routing.
 
@@ -208,11 +355,17 @@ def load_network(
         reference trips unless the model already carries a calibration.
     progress
         Called with a short message before each step.
+    cache_dir
+        A cache folder (see :mod:`optimizer.netcache`): the prepared network is
+        read from it when it holds one for the same file content, profile,
+        model and package version, else prepared and written there. None (the
+        default): no cache.
 
     Returns
     -------
     RoadNetwork
-        The timed network, its largest strongly connected part only.
+        The timed network, its largest strongly connected part only; its
+        ``cache`` says whether it was read from the cache or written to it.
     """
     path = Path(path)
     if not path.exists():
@@ -221,6 +374,62 @@ def load_network(
     if path.is_dir():
         msg = f"{path}: is a folder. Give a network file (.osm.pbf, .osm, .graphml)."
         raise InputError(msg)
+    name = path.name.lower()
+    if not name.endswith((".graphml", *OSM_SUFFIXES)):
+        msg = (
+            f"{path}: unknown network format. Give an OpenStreetMap extract (.osm.pbf, .osm, "
+            ".osm.bz2, .osm.gz) or a GraphML file (.graphml)."
+        )
+        raise InputError(msg)
+    if cache_dir is None:
+        return _load_network(path, speed_profile, speed_model, progress)
+    from optimizer import netcache
+
+    started = time.perf_counter()
+    speeds, profile_name = _resolve_profile(speed_profile)
+    model = _speed_model(speed_model)
+    try:
+        digest = netcache.file_digest(path)
+    except OSError as exc:
+        msg = f"{path}: cannot be read ({exc.strerror}). Check the file's permissions."
+        raise InputError(msg) from None
+    approximation = name.endswith(_XML_SUFFIXES) and _xml_is_approximation(path)
+    if approximation and model.name == "realistic" and not model.calibration:
+        model = speed_model_of(_offline_calibration(model))
+    key = netcache.cache_key(
+        digest,
+        kind="graphml" if name.endswith(".graphml") else "osm",
+        speeds=speeds,
+        profile_name=profile_name,
+        model=model,
+    )
+    entry = netcache.entry_path(Path(cache_dir), key)
+    try:
+        cached = netcache.read_entry(entry, key, source=str(path))
+    except netcache.CacheCorruptError as exc:
+        logger.warning(
+            "network cache %s: %s; preparing %s again and rewriting it", entry, exc, path.name
+        )
+        cached = None
+    if cached is not None:
+        if progress:
+            progress(f"reading prepared road network {path.name} from the cache")
+        cached.timings["read_s"] = time.perf_counter() - started
+        return cached
+    net = _load_network(path, speed_profile, model, progress)
+    if progress:
+        progress(f"caching the prepared network ({entry.name})")
+    written = netcache.write_entry(net, entry, key)
+    return replace_network(net, cache=f"written {entry}" if written else "")
+
+
+def _load_network(
+    path: Path,
+    speed_profile: str | Mapping[str, float],
+    speed_model: str | SpeedModel,
+    progress: Progress | None,
+) -> RoadNetwork:
+    """Read and prepare a network file (no cache)."""
     name = path.name.lower()
     started = time.perf_counter()
     if progress:
@@ -232,15 +441,9 @@ def load_network(
             msg = f"{path}: cannot be read as GraphML ({type(exc).__name__}: {exc})."
             raise NetworkError(msg) from None
         approximate = str(graph.graph.get("approximate", "False")) == "True"
-    elif name.endswith(OSM_SUFFIXES):
+    else:
         approximate = name.endswith(_XML_SUFFIXES) and _xml_is_approximation(path)
         graph = graph_from_osm_file(path)
-    else:
-        msg = (
-            f"{path}: unknown network format. Give an OpenStreetMap extract (.osm.pbf, .osm, "
-            ".osm.bz2, .osm.gz) or a GraphML file (.graphml)."
-        )
-        raise InputError(msg)
     read_s = time.perf_counter() - started
     if approximate:
         speed_model = _offline_calibration(speed_model)
@@ -250,6 +453,7 @@ def load_network(
         approximate=approximate,
         speed_profile=speed_profile,
         speed_model=speed_model,
+        in_place=True,  # the graph was read for this call
     )
     net.timings["read_s"] = read_s
     return net
@@ -259,8 +463,9 @@ def graph_from_osm_file(path: str | Path) -> nx.MultiDiGraph:
     """Build the drivable-road graph of a local OpenStreetMap file with osmnx.
 
     The drivable ways (osmnx's ``"drive"`` rules: no footways, tracks, service
-    roads or private roads) are copied with pyosmium to a temporary OSM XML
-    file, which :func:`osmnx.graph_from_xml` turns into a simplified graph.
+    roads or private roads) are read with pyosmium and handed to osmnx's graph
+    builder as the Overpass-like JSON that :func:`osmnx.graph_from_xml` would
+    make of them (no temporary XML), then simplified (:func:`simplify`).
 
     Parameters
     ----------
@@ -273,30 +478,49 @@ def graph_from_osm_file(path: str | Path) -> nx.MultiDiGraph:
         The raw osmnx graph (edges not yet timed).
     """
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="lozere-osm-") as folder:
-        xml = Path(folder) / "drivable.osm"
-        try:
-            counts = drivable_to_xml(path, xml)
-        except (RuntimeError, ValueError, OSError) as exc:
-            msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
-            raise NetworkError(msg) from None
-        if counts["ways_kept"] == 0:
-            msg = (
-                f"{path}: no drivable road in this extract ({counts['ways_read']} ways read). "
-                "Check that it covers the area and holds roads (highway=*)."
-            )
-            raise NetworkError(msg)
-        try:
-            raw = ox.graph_from_xml(xml, simplify=False, retain_all=True)
-        except Exception as exc:
-            msg = f"{path}: osmnx cannot build a graph from it ({type(exc).__name__}: {exc})."
-            raise NetworkError(msg) from None
-    graph = simplify(raw)
+    try:
+        data, counts = drivable_overpass_json(path)
+    except (RuntimeError, ValueError, OSError) as exc:
+        msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
+        raise NetworkError(msg) from None
+    if counts["ways_kept"] == 0:
+        msg = (
+            f"{path}: no drivable road in this extract ({counts['ways_read']} highway ways "
+            "read). Check that it covers the area and holds roads (highway=*)."
+        )
+        raise NetworkError(msg)
+    try:
+        raw = _graph_from_overpass_json(data)
+    except NetworkError:
+        raise
+    except Exception as exc:
+        msg = f"{path}: osmnx cannot build a graph from it ({type(exc).__name__}: {exc})."
+        raise NetworkError(msg) from None
+    graph = simplify(raw, in_place=True)
     logger.info("%s: %s -> %d nodes, %d edges", path, counts, len(graph), graph.number_of_edges())
     return graph
 
 
-def simplify(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
+def _graph_from_overpass_json(data: dict[str, Any]) -> nx.MultiDiGraph:
+    """Build osmnx's unsimplified graph from Overpass-like JSON, as ``graph_from_xml`` would.
+
+    osmnx turns an OSM XML file into this JSON, then calls its graph builder;
+    handing it the JSON directly skips writing and parsing the XML. When this
+    osmnx has no such builder, the XML is written and read as before.
+    """
+    create = getattr(ox_graph, "_create_graph", None)
+    if create is not None:
+        return create([data], False)  # osmnx: (response_jsons, bidirectional)
+    with tempfile.TemporaryDirectory(prefix="lozere-osm-") as folder:
+        xml = Path(folder) / "drivable.osm"
+        elements = data["elements"]
+        nodes = [(e["id"], e["lon"], e["lat"], e["tags"]) for e in elements if e["type"] == "node"]
+        ways = [(e["id"], e["nodes"], e["tags"]) for e in elements if e["type"] == "way"]
+        write_osm_xml(xml, nodes, ways, generator=str(data["generator"]))
+        return ox.graph_from_xml(xml, simplify=False, retain_all=True)
+
+
+def simplify(raw: nx.MultiDiGraph, *, in_place: bool = False) -> nx.MultiDiGraph:
     """Simplify an unsimplified osmnx graph, keeping what each merged edge is made of.
 
     osmnx's simplification merges chains of OSM segments into one edge and
@@ -313,16 +537,19 @@ def simplify(raw: nx.MultiDiGraph) -> nx.MultiDiGraph:
     Parameters
     ----------
     raw
-        An osmnx graph that is not yet simplified (left unchanged).
+        An osmnx graph that is not yet simplified (left unchanged unless ``in_place``).
+    in_place
+        Annotate ``raw``'s own edges rather than a copy's: for a graph built for this call.
 
     Returns
     -------
     networkx.MultiDiGraph
         The simplified graph.
     """
-    annotated = raw.copy()
+    annotated = raw if in_place else raw.copy()
+    node_highway = dict(raw.nodes(data="highway"))
     for _, v, data in annotated.edges(data=True):
-        control = raw.nodes[v].get("highway")
+        control = node_highway.get(v)
         data[SEGMENTS] = json.dumps(
             [
                 [
@@ -364,7 +591,9 @@ def download_network(
     (WGS84), widened by ``buffer_km`` so that routes that leave it and come
     back (through a neighbouring département, say) are kept. The raw graph is
     cached as GraphML under a key made from the query and the options; a
-    second call with the same arguments reads the cache and needs no network.
+    second call with the same arguments reads the cache and needs no network,
+    and reads the network prepared (see :mod:`optimizer.netcache`) from the
+    same folder.
 
     Parameters
     ----------
@@ -407,7 +636,9 @@ def download_network(
     if cached.exists():
         if progress:
             progress(f"reading cached network {cached.name}")
-        net = load_network(cached, speed_profile=speed_profile, speed_model=speed_model)
+        net = load_network(
+            cached, speed_profile=speed_profile, speed_model=speed_model, cache_dir=folder
+        )
         return _relabel(net, f"{label} (cache {cached})")
     folder.mkdir(parents=True, exist_ok=True)
     with _osmnx_http_cache(folder / "http"):
@@ -432,7 +663,13 @@ def download_network(
 
 
 def _relabel(net: RoadNetwork, source: str) -> RoadNetwork:
-    return replace(net, source=source)
+    return replace_network(net, source=source)
+
+
+def replace_network(net: RoadNetwork, **changes: Any) -> RoadNetwork:
+    """:func:`dataclasses.replace` for a network, not building a cached network's graph."""
+    changes.setdefault("graph", net.__dict__["_graph"])
+    return replace(net, **changes)
 
 
 @contextmanager
@@ -498,7 +735,7 @@ def _download_graph(area: shapely.Polygon | shapely.MultiPolygon, label: str) ->
     except InsufficientResponseError:
         msg = f"{label}: OpenStreetMap has no drivable road in this area."
         raise NetworkError(msg) from None
-    return simplify(raw)
+    return simplify(raw, in_place=True)
 
 
 def prepare_network(
@@ -565,7 +802,7 @@ def prepare_network(
     timed.graph["approximate"] = approximate
     timed.graph["speed_profile"] = profile_name
     timed.graph["speed_model"] = model.name
-    routing = compile_routing(timed)
+    routing = compile_routing(timed, shares=time_shares(pieces, times))
     elapsed = time.perf_counter() - started
     logger.info(
         "network %s: %d nodes, %d edges (%d routing edges), prepared in %.2f s",
@@ -635,7 +872,9 @@ def retime(network: RoadNetwork, times: EdgeTimes | np.ndarray, *, source: str =
     """
     seconds = times.seconds if isinstance(times, EdgeTimes) else np.asarray(times, dtype=float)
     routing = replace(network.routing, seconds=np.round(seconds[network.routing.edge_source], 3))
-    return replace(
+    if isinstance(times, EdgeTimes) and times.piece_s is not None and network.pieces is not None:
+        routing = with_shares(routing, time_shares(network.pieces, times))
+    return replace_network(
         network,
         routing=routing,
         source=source or network.source,
@@ -790,7 +1029,7 @@ def add_travel_times(
             ratio = np.where(seconds > 0, given / seconds, 0.0)
         times.by_group[keep] *= ratio[keep, None]
         seconds = np.where(keep, given, seconds)
-        times = EdgeTimes(seconds=seconds, by_group=times.by_group)
+        times = replace(times, seconds=seconds)
     for k, (_, _, data) in enumerate(graph.edges(data=True)):
         data["travel_time"] = round(float(seconds[k]), 3)
         length = float(data["length"])
@@ -809,7 +1048,11 @@ def _finite_or_nan(value: object) -> float:
 # --------------------------------------------------------------------------- compiling
 
 
-def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
+def compile_routing(
+    graph: nx.MultiDiGraph,
+    *,
+    shares: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> RoutingArrays:
     """Compile a timed graph into sorted edge arrays (fastest edge per node pair).
 
     Parameters
@@ -817,6 +1060,9 @@ def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
     graph
         Graph whose nodes have ``x``, ``y`` (WGS84) and edges ``travel_time``
         and ``length``.
+    shares
+        How time grows along each graph edge (:func:`~optimizer.speed_model.time_shares`);
+        None: in proportion to length.
 
     Returns
     -------
@@ -865,7 +1111,7 @@ def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
         geometry[curved] = shapely.linestrings(
             np.column_stack([px, py]), indices=np.repeat(np.arange(len(shapes)), counts)
         )
-    return RoutingArrays(
+    routing = RoutingArrays(
         node_ids=node_ids,
         x=x,
         y=y,
@@ -875,6 +1121,36 @@ def compile_routing(graph: nx.MultiDiGraph) -> RoutingArrays:
         metres=metres[chosen],
         geometry=geometry,
         edge_source=chosen,
+    )
+    return with_shares(routing, shares) if shares is not None else routing
+
+
+def with_shares(
+    routing: RoutingArrays, shares: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+) -> RoutingArrays:
+    """Return ``routing`` with the time shares of its edges, from those of the graph's edges.
+
+    Parameters
+    ----------
+    routing
+        Compiled arrays.
+    shares
+        ``(ptr, at, t0, dt)`` per graph edge (:func:`~optimizer.speed_model.time_shares`).
+
+    Returns
+    -------
+    RoutingArrays
+        The same arrays, with ``share_*`` for the routing edges.
+    """
+    ptr, at, t0, dt = shares
+    source = routing.edge_source
+    begin, count = ptr[source], ptr[source + 1] - ptr[source]
+    new_ptr = np.zeros(source.size + 1, dtype=np.int64)
+    np.cumsum(count, out=new_ptr[1:])
+    # every piece of every chosen edge, in routing-edge order
+    take = np.repeat(begin - new_ptr[:-1], count) + np.arange(int(new_ptr[-1]))
+    return replace(
+        routing, share_ptr=new_ptr, share_at=at[take], share_t0=t0[take], share_dt=dt[take]
     )
 
 

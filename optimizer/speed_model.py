@@ -513,10 +513,18 @@ class EdgeTimes:
     by_group
         ``(n_edges, len(GROUPS) + 1)``: the part of each edge's time driven on
         each road-class group, and (last column) the delays at nodes.
+    piece_s
+        Seconds driving each piece (:class:`EdgePieces` order), its braking
+        and bends included; None when not known.
+    piece_delay_s
+        Delay at the end of each piece, seconds: a signal, a stop, and on an
+        edge's last piece the junction it ends on. None when not known.
     """
 
     seconds: np.ndarray
     by_group: np.ndarray
+    piece_s: np.ndarray | None = None
+    piece_delay_s: np.ndarray | None = None
 
 
 def time_edges(pieces: EdgePieces, model: SpeedModel) -> EdgeTimes:
@@ -550,13 +558,12 @@ def time_edges(pieces: EdgePieces, model: SpeedModel) -> EdgeTimes:
     else:
         piece_s = pieces.length / cruise
     delays = np.zeros(pieces.n_edges)
+    per_control = np.array([0.0, model.signal_delay_s, model.stop_delay_s, model.give_way_delay_s])
+    piece_delay = per_control[pieces.control] if n else np.zeros(0)
     if n:
-        per_control = np.array(
-            [0.0, model.signal_delay_s, model.stop_delay_s, model.give_way_delay_s]
+        delays = np.bincount(pieces.edge, weights=piece_delay, minlength=pieces.n_edges).astype(
+            float
         )
-        delays = np.bincount(
-            pieces.edge, weights=per_control[pieces.control], minlength=pieces.n_edges
-        ).astype(float)
     delays = delays + np.where(pieces.junction_at_end, model.junction_delay_s, 0.0)
     group_of_class = np.array(
         [_GROUP_OF.get(c, list(GROUPS).index(OTHER_GROUP)) for c in pieces.classes], dtype=np.int64
@@ -566,7 +573,73 @@ def time_edges(pieces: EdgePieces, model: SpeedModel) -> EdgeTimes:
     by_group = np.bincount(cell, weights=piece_s, minlength=pieces.n_edges * width)
     by_group = by_group.reshape(pieces.n_edges, width)
     by_group[:, DELAY_COLUMN] = delays
-    return EdgeTimes(seconds=by_group.sum(axis=1), by_group=by_group)
+    if n:  # the junction an edge ends on delays the end of its last piece
+        last = np.ones(n, dtype=bool)
+        last[:-1] = pieces.edge[1:] != pieces.edge[:-1]
+        piece_delay = piece_delay + np.where(
+            last & pieces.junction_at_end[pieces.edge], model.junction_delay_s, 0.0
+        )
+    return EdgeTimes(
+        seconds=by_group.sum(axis=1),
+        by_group=by_group,
+        piece_s=np.asarray(piece_s, dtype=float),
+        piece_delay_s=np.asarray(piece_delay, dtype=float),
+    )
+
+
+def time_shares(
+    pieces: EdgePieces, times: EdgeTimes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where each piece starts along its edge, in length and in time, as shares of the edge.
+
+    A point inside an edge is then timed by the pieces actually driven to
+    reach it (their bends, braking and signals), not by its share of the
+    edge's length: the time share at a length share ``s`` inside piece ``i``
+    is ``t0[i] + dt[i] * (s - at[i]) / (at[i + 1] - at[i])`` (``at`` of the
+    piece after the last is 1), and a whole edge is share 1 of its time.
+    Shares stay those of the model when an edge's total was given otherwise
+    (``keep_times``, drive-time scenarios).
+
+    Parameters
+    ----------
+    pieces
+        The network's pieces.
+    times
+        Their times (:func:`time_edges`, with ``piece_s`` and ``piece_delay_s``).
+
+    Returns
+    -------
+    ptr
+        ``(n_edges + 1,)``: the pieces of edge ``k`` are ``ptr[k]:ptr[k + 1]``.
+    at
+        Length share (along the edge's drawn line, working CRS) where each piece starts.
+    t0, dt
+        Time share of the edge at each piece's start, and of the piece's driving.
+    """
+    n, edges = pieces.n_pieces, pieces.edge
+    ptr = np.searchsorted(edges, np.arange(pieces.n_edges + 1)).astype(np.int64)
+    if n == 0 or times.piece_s is None or times.piece_delay_s is None:
+        return ptr, np.zeros(n), np.zeros(n), np.zeros(n)
+    first = ptr[edges]  # first piece of each piece's edge
+    count = np.diff(ptr)[edges]
+    rank = np.arange(n) - first
+    start = np.arange(n) + edges  # vertex of each piece's start
+    step = np.hypot(
+        pieces.vx[start + 1] - pieces.vx[start], pieces.vy[start + 1] - pieces.vy[start]
+    )
+    drawn = np.bincount(edges, weights=step, minlength=pieces.n_edges)[edges]
+    before = np.cumsum(step) - step
+    before -= before[first]
+    spent = times.piece_s + times.piece_delay_s
+    t_before = np.cumsum(spent) - spent
+    t_before -= t_before[first]
+    whole = np.bincount(edges, weights=spent, minlength=pieces.n_edges)[edges]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = np.where(drawn > 0, before / drawn, rank / count)
+        nxt = np.where(rank + 1 < count, np.append(at[1:], 1.0), 1.0)
+        t0 = np.where(whole > 0, t_before / whole, at)
+        dt = np.where(whole > 0, times.piece_s / whole, nxt - at)
+    return ptr, at, t0, dt
 
 
 def _dynamic_seconds(pieces: EdgePieces, cruise: np.ndarray, model: SpeedModel) -> np.ndarray:

@@ -11,8 +11,12 @@ Snapping
 Routing
     Each snapped point becomes a node that splits its edge (and the edge's
     twin in the other direction, for a two-way road), so times are exact
-    wherever the point lies along the road. One Dijkstra per destination on the
-    reversed graph gives every origin's way there, and one on the forward graph
+    wherever the point lies along the road: the part of an edge driven is
+    timed by its own pieces, with their bends, braking and signals
+    (:meth:`~optimizer.network.RoutingArrays.time_share`), not by its share
+    of the edge's length, and its length is its share of the road's line. One
+    Dijkstra per destination on the reversed graph gives every origin's way
+    there, and one on the forward graph
     the way back: the number of searches grows with destinations, never with
     origins.
 
@@ -187,15 +191,17 @@ def _augment(
 
     tails = [routing.tail, prev_node, me[last]]
     heads = [routing.head, me, routing.head[e[last]]]
-    fwd_ms, fwd_ms_end = chain(ms, e, a)
+    # time by the pieces driven (bends, braking, signals), length by the share of the line
+    fwd_ms, fwd_ms_end = chain(ms, e, routing.time_share(e, a))
     fwd_u, fwd_u_end = chain(units, e, a)
     costs_ms = [ms, fwd_ms, fwd_ms_end[last]]
     costs_u = [units, fwd_u, fwd_u_end[last]]
 
     two_way = twins[e] >= 0
     tw = np.where(two_way, twins[e], e)
-    # along the twin (head -> tail), a point at fraction a from the tail is at 1 - a
-    back_ms, back_ms_end = chain(ms, tw, a)
+    # along the twin (head -> tail), a point at fraction a from the tail is at 1 - a; its
+    # "position" is the time from it to the twin's head (this edge's tail), growing with a
+    back_ms, back_ms_end = chain(ms, tw, routing.time_share(tw, a, reverse=True))
     back_u, back_u_end = chain(units, tw, a)
     last_two = last & two_way
     tails += [me[two_way], routing.head[e[last_two]]]
@@ -206,7 +212,7 @@ def _augment(
     # on a one-way edge, a point at one of its ends is that node, reachable both ways
     at_tail = ~two_way & (a * routing.metres[e] <= _AT_NODE_M)
     at_head = ~two_way & ((1.0 - a) * routing.metres[e] <= _AT_NODE_M)
-    pos_ms = np.rint(a * ms[e]).astype(np.int64)
+    pos_ms = np.rint(routing.time_share(e, a) * ms[e]).astype(np.int64)
     pos_u = np.rint(a * units[e]).astype(np.int64)
     tails += [me[at_tail], routing.head[e[at_head]]]
     heads += [routing.tail[e[at_tail]], me[at_head]]
@@ -373,9 +379,16 @@ def _origin_links(
     prev_a = np.where(has_prev, snap.fraction[dest[prev]], 0.0)
     next_a = np.where(has_next, snap.fraction[dest[nxt]], 1.0)
 
-    def packed(edge: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Packed cost along ``edge`` between fractions ``lo`` <= ``hi`` (as the chains round)."""
-        t = np.rint(hi * ms[edge]) - np.rint(lo * ms[edge])
+    def packed(
+        edge: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, reverse: bool = False
+    ) -> np.ndarray:
+        """Packed cost along ``edge`` between fractions ``lo`` <= ``hi`` (as the chains round).
+
+        ``reverse``: ``edge`` is the twin, driven from ``hi`` to ``lo``.
+        """
+        t_hi = routing.time_share(edge, hi, reverse=reverse)
+        t_lo = routing.time_share(edge, lo, reverse=reverse)
+        t = np.rint(t_hi * ms[edge]) - np.rint(t_lo * ms[edge])
         u = np.rint(hi * units[edge]) - np.rint(lo * units[edge])
         return np.asarray(t * float(2**bits) + u)
 
@@ -386,10 +399,10 @@ def _origin_links(
     at_prev = ~two_way & ((a - prev_a) * routing.metres[e] <= _AT_NODE_M)
     at_next = ~two_way & ((next_a - a) * routing.metres[e] <= _AT_NODE_M)
     out_cost_1 = packed(e, a, next_a)
-    out_cost_2 = np.where(two_way, packed(tw, prev_a, a), packed(e, prev_a, a))
+    out_cost_2 = np.where(two_way, packed(tw, prev_a, a, reverse=True), packed(e, prev_a, a))
     out_cost_2 = np.where(two_way | at_prev, out_cost_2, -1)
     in_cost_1 = packed(e, prev_a, a)
-    in_cost_2 = np.where(two_way, packed(tw, a, next_a), packed(e, a, next_a))
+    in_cost_2 = np.where(two_way, packed(tw, a, next_a, reverse=True), packed(e, a, next_a))
     in_cost_2 = np.where(two_way | at_next, in_cost_2, -1)
     return (
         np.stack([next_node, prev_node]),

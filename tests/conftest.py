@@ -38,6 +38,19 @@ TO_WGS = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
 ORIGIN_X, ORIGIN_Y = 770_000.0, 6_380_000.0  # Lambert-93, near Mende
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory) -> object:
+    """Keep the tool's caches (prepared networks...) out of the user's cache folder."""
+    from optimizer import settings
+
+    folder = tmp_path_factory.mktemp("cache")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(settings, "CACHE_DIR", folder)
+    patch.setenv("XDG_CACHE_HOME", str(folder))  # for the command run in a subprocess
+    yield folder
+    patch.undo()
+
+
 def lambert_node(x_m: float, y_m: float) -> dict[str, float]:
     """Node attributes for a point ``x_m``, ``y_m`` metres from the fixture origin."""
     lon, lat = TO_WGS.transform(ORIGIN_X + x_m, ORIGIN_Y + y_m)

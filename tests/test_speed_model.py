@@ -302,3 +302,98 @@ def test_free_flow_keeps_the_old_default_result(tmp_path) -> None:
     far = head["minutes_to"] > 5
     ratio = slow["minutes_to"][far] / head["minutes_to"][far]
     assert (ratio > 1.0).all() and ratio.median() > 1.2
+
+
+def _serpentine(total_m: float = 5000.0, leg_m: float = 150.0, radius_m: float = 25.0):
+    """Points of a road winding west from the origin: legs north and south, 25 m hairpins."""
+    points = [(0.0, 0.0)]
+    x, up, length = 0.0, True, 0.0
+    while length < total_m:
+        y_end = leg_m if up else 0.0
+        points.append((x, y_end))
+        centre = (x - radius_m, y_end)
+        for step in range(1, 13):  # a half circle drawn every 15 degrees
+            angle = math.pi * step / 12.0
+            dx = radius_m * math.cos(angle)
+            dy = radius_m * math.sin(angle) * (1.0 if up else -1.0)
+            points.append((centre[0] + dx, centre[1] + dy))
+        x -= 2.0 * radius_m
+        up = not up
+        length += leg_m + math.pi * radius_m
+    return points
+
+
+def _serpentine_file(path: Path, *, junction: bool) -> Path:
+    """A straight 5 km road east of the origin and a 5 km serpentine of 25 m hairpins west.
+
+    With ``junction``, a short spur south keeps the origin a node; without it, the two
+    roads simplify into one edge and a point at the origin lies in its middle.
+    """
+    pts: dict[int, tuple[float, float]] = {1: (0.0, 0.0), 2: (5000.0, 0.0)}
+    west = [1]
+    for k, point in enumerate(_serpentine()[1:]):
+        pts[10 + k] = point
+        west.append(10 + k)
+    ways = [([2, 1], {"highway": "secondary"}), (west, {"highway": "secondary"})]
+    if junction:
+        pts[3] = (0.0, -300.0)
+        ways.append(([1, 3], {"highway": "secondary"}))
+    return _osm(path, pts, ways)
+
+
+@pytest.mark.parametrize("model", ["realistic", "free-flow"])
+def test_a_point_inside_an_edge_is_timed_by_the_pieces_driven(tmp_path, model) -> None:
+    ends = pd.DataFrame(
+        {"id": ["east", "west"], "lon": [0.0, 0.0], "lat": [0.0, 0.0]},
+    )
+    ends.loc[0, ["lon", "lat"]] = TO_WGS.transform(ORIGIN_X + 5000.0, ORIGIN_Y)
+    far_x, far_y = _serpentine()[-1]
+    ends.loc[1, ["lon", "lat"]] = TO_WGS.transform(ORIGIN_X + far_x, ORIGIN_Y + far_y)
+    lon, lat = TO_WGS.transform(ORIGIN_X, ORIGIN_Y)
+    home = pd.DataFrame({"id": ["home"], "lon": [lon], "lat": [lat]})
+    out = {}
+    for junction in (True, False):
+        osm = _serpentine_file(tmp_path / f"serpentine-{junction}.osm", junction=junction)
+        net = load_network(osm, speed_model=model)
+        assert net.graph.has_node(1) == junction  # mid-edge: the origin is simplified away
+        table = travel_table(net, home, ends).table.set_index("destination_id")
+        out[junction] = table[["minutes_to", "minutes_back"]]
+    on_node, mid_edge = out[True], out[False]
+    # the same roads, the same times, whether the home is on a node or inside an edge
+    np.testing.assert_allclose(mid_edge.to_numpy(), on_node.to_numpy(), rtol=0.01)
+    ratio = mid_edge.loc["west", "minutes_to"] / mid_edge.loc["east", "minutes_to"]
+    if model == "realistic":  # the hairpins are slow both ways
+        assert ratio > 1.3
+        back = mid_edge.loc["west", "minutes_back"] / mid_edge.loc["east", "minutes_back"]
+        assert back > 1.3
+    else:  # at the limit everywhere: the serpentine is as long as the straight road
+        assert ratio == pytest.approx(1.0, rel=0.02)
+
+
+def test_a_whole_edge_is_its_own_time() -> None:
+    from optimizer.network import RoutingArrays
+
+    net = prepare_network(_grid(4))
+    routing: RoutingArrays = net.routing
+    edges = np.arange(routing.n_edges)
+    np.testing.assert_array_equal(routing.time_share(edges, np.ones(edges.size)), 1.0)
+    np.testing.assert_array_equal(routing.time_share(edges, np.zeros(edges.size)), 0.0)
+    half = routing.time_share(edges, np.full(edges.size, 0.5))
+    assert np.all((half > 0.0) & (half < 1.0))
+
+
+def test_partial_edges_keep_their_pieces_through_graphml(tmp_path) -> None:
+    from optimizer.network import save_network
+
+    far_x, far_y = _serpentine()[-1]
+    ends = pd.DataFrame({"id": ["east", "west"], "lon": [0.0, 0.0], "lat": [0.0, 0.0]})
+    ends.loc[0, ["lon", "lat"]] = TO_WGS.transform(ORIGIN_X + 5000.0, ORIGIN_Y)
+    ends.loc[1, ["lon", "lat"]] = TO_WGS.transform(ORIGIN_X + far_x, ORIGIN_Y + far_y)
+    lon, lat = TO_WGS.transform(ORIGIN_X, ORIGIN_Y)
+    home = pd.DataFrame({"id": ["home"], "lon": [lon], "lat": [lat]})
+    net = load_network(_serpentine_file(tmp_path / "s.osm", junction=False))
+    again = load_network(save_network(net, tmp_path / "s.graphml"))
+    want = travel_table(net, home, ends).table
+    got = travel_table(again, home, ends).table
+    pd.testing.assert_frame_equal(got, want)
+    assert want["minutes_to"].iloc[1] / want["minutes_to"].iloc[0] > 1.3

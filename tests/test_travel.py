@@ -174,7 +174,11 @@ def test_snap_reports_distance_and_limit(lozere_network) -> None:
 
 
 def _reference_split_graph(net, snap) -> nx.DiGraph:
-    """Independent reference: every point becomes a node splitting its road, float weights."""
+    """Independent reference: every point becomes a node splitting its road, float weights.
+
+    The time of a part of a road is that of the pieces driven (``time_share``, tested on
+    its own in test_speed_model.py); its length, its share of the road's line.
+    """
     r = net.routing
     ref = nx.DiGraph()
     on_edge: dict[int, list[tuple[float, object]]] = {}
@@ -187,7 +191,8 @@ def _reference_split_graph(net, snap) -> nx.DiGraph:
     for e in range(r.n_edges):
         stops = [(0.0, int(r.tail[e])), *sorted(on_edge.get(e, [])), (1.0, int(r.head[e]))]
         for (a0, s0), (a1, s1) in itertools.pairwise(stops):
-            ref.add_edge(s0, s1, t=(a1 - a0) * r.seconds[e], m=(a1 - a0) * r.metres[e], hops=1)
+            t0, t1 = r.time_share(np.array([e, e]), np.array([a0, a1]))
+            ref.add_edge(s0, s1, t=(t1 - t0) * r.seconds[e], m=(a1 - a0) * r.metres[e], hops=1)
     return ref
 
 

@@ -55,7 +55,8 @@ logger = logging.getLogger(__name__)
 #: Nodes this close to a cut (metres) may be timed differently from the merged network.
 CUT_MARGIN_M = 500.0
 #: Format version of cached extracts (bump when :class:`Extract` changes).
-CACHE_VERSION = 5
+#: 5: the area where an extract is complete; 6: routing arrays carry time shares along edges.
+CACHE_VERSION = 6
 #: Margin on the distance to the edge of an extract's area (projection round trips), metres.
 _AREA_MARGIN_M = 1.0
 #: First bytes of a cached extract file.
