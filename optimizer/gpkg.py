@@ -28,7 +28,9 @@ the layer opens styled, in the colours of ``map.html`` (:mod:`optimizer.maps`).
 
 from __future__ import annotations
 
+import datetime
 import logging
+import os
 import sqlite3
 import tempfile
 import time
@@ -679,6 +681,33 @@ def write_styles(path: Path, styles: Sequence[Style], *, geometry_column: str = 
     db.close()
 
 
+def gpkg_timestamp() -> str:
+    """Return the fixed time of the GeoPackage's timestamps, ISO 8601 in UTC.
+
+    ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) when set, else
+    the epoch: two runs of one plan write the same bytes, as they write the
+    same CSV files.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "0")
+    seconds = int(epoch) if epoch.isdigit() else 0
+    when = datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _fix_timestamps(path: Path) -> None:
+    """Set every timestamp GDAL and the styles wrote to :func:`gpkg_timestamp`, then compact."""
+    stamp = gpkg_timestamp()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
+        columns = {row[1] for row in db.execute("PRAGMA table_info(layer_styles)")}
+        if "update_time" in columns:
+            db.execute("UPDATE layer_styles SET update_time = ?", (stamp,))
+    db.close()
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute("VACUUM")
+    db.close()
+
+
 _GEOMETRY_TYPES = {
     "telecentres": "Point",
     "communes": "MultiPolygon",
@@ -727,6 +756,7 @@ def render_gpkg(
                 promote_to_multi=_GEOMETRY_TYPES[name].startswith("Multi"),
             )
         write_styles(path, [styles[name] for name in LAYERS])
+        _fix_timestamps(path)
         data = path.read_bytes()
     logger.info(
         "assignment.gpkg: %d layers, %d bytes, in %.2f s",

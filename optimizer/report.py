@@ -874,7 +874,9 @@ def summary(
             "speed_model": network.speed_model.describe(),
             "nodes": network.n_nodes,
             "edges": network.n_edges,
-            "prepared_network_cache": network.cache or "not used",
+            # the entry only: whether this run read or wrote it is in timings_s
+            # (cache_read_s), so that two runs of one plan write the same summary
+            "prepared_network_cache": network.cache.partition(" ")[2] or "not used",
             "dropped_nodes_not_strongly_connected": network.dropped_nodes,
             "access_leg_m": {"median": _r(snaps.median()), "max": _r(snaps.max())},
         },

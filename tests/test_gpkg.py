@@ -20,7 +20,7 @@ from pyproj import Geod
 
 from optimizer import datasets
 from optimizer.cli import main
-from optimizer.gpkg import LAYERS, allocation_layer, layer_styles
+from optimizer.gpkg import LAYERS, allocation_layer, gpkg_timestamp, layer_styles
 from optimizer.maps import SHARE_CMAP
 from optimizer.pipeline import run
 from optimizer.report import GPKG_FILE, allocation_table
@@ -224,3 +224,14 @@ def test_ogrinfo_reads_every_layer(plain) -> None:
     for name in LAYERS:
         assert f"Layer name: {name}" in done.stdout
     assert "ERROR" not in done.stderr
+
+
+def test_two_runs_of_one_plan_write_the_same_geopackage(plain, tmp_path) -> None:
+    """GDAL stamps each layer with the time it was written; the stamps are fixed (the
+    epoch, or SOURCE_DATE_EPOCH), so the file depends on the plan alone."""
+    again = _run(tmp_path / "again")
+    assert (again / GPKG_FILE).read_bytes() == (plain / GPKG_FILE).read_bytes()
+    with sqlite3.connect(plain / GPKG_FILE) as db:
+        stamps = {row[0] for row in db.execute("SELECT last_change FROM gpkg_contents")}
+    db.close()
+    assert stamps == {gpkg_timestamp()}

@@ -147,7 +147,7 @@ def _cases(files: dict[str, Path]) -> dict[str, list[str]]:
             "--time-limit",
             "30",
         ],
-        "minimax": ["--minimax", "--allow-worse-off", "--no-maps"],
+        "minimax": ["--minimax", "--allow-worse-off", "--no-maps", "--no-network-cache"],
         "dedicated": ["--dedicated-desks", "--frontier", "--day-bonus", "3", "--no-maps"],
         "choose": ["--agents", str(files["agents"]), "--max-open", "3"],
         "cp-sat": ["--engine", "cp-sat", "--objective", "km"],
