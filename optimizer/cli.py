@@ -776,15 +776,6 @@ def main(
             parse_scheduler(scheduler)  # a bad value is said before anything is written
         folder = OutputFolder(out, own_names=OWN_FILES)
         folder.acquire()  # fail now, not after the solve, if another run holds --out
-        # --scheduler: the travel stages run on the cluster (reached now, before the long
-        # work, so that an address that does not answer is said at once); the plan is the same
-        if scheduler is not None:
-            steps(f"starting or reaching the Dask cluster (--scheduler {scheduler})")
-        client = cluster.enter_context(
-            dask_client(
-                scheduler, progress=steps, log_level=logging.INFO if verbose else logging.CRITICAL
-            )
-        )
         steps("reading agents and telecentres")
         # a commune name other départements share is the one in the head office's
         area = {nearest_commune(ho.lon, ho.lat).departement}
@@ -798,6 +789,16 @@ def main(
             else None
         )
         speeds, model = _speed_setup(speed_profile, speed_model_name)
+        # --scheduler: the travel stages run on the cluster (reached after the inputs
+        # are read, before the long work: an address that does not answer is said at once);
+        # the plan is the same
+        if scheduler is not None:
+            steps(f"starting or reaching the Dask cluster (--scheduler {scheduler})")
+        client = cluster.enter_context(
+            dask_client(
+                scheduler, progress=steps, log_level=logging.INFO if verbose else logging.CRITICAL
+            )
+        )
         network = load_network(
             net_src,
             speed_profile=speeds,

@@ -1552,7 +1552,11 @@ def test_an_unknown_speed_profile_name_is_named_as_such(tmp_path) -> None:
     from optimizer.cli import main
 
     done = CliRunner().invoke(
-        main, ["--scheduler", "local:1", "--speed-profile", "franc", "--out", str(tmp_path / "o")]
+        main,
+        [
+            *("--scheduler", "local:1", "--network", str(_national_folder(tmp_path))),
+            *("--speed-profile", "franc", "--out", str(tmp_path / "o")),
+        ],
     )
     assert done.exit_code == 2
     assert done.output.strip() == (
