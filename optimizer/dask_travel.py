@@ -133,15 +133,8 @@ def travel_table_on(
     started = time.perf_counter()
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     runs = destination_runs(len(destinations), workers * TASKS_PER_WORKER)
-    if not runs:
-        return travel_table(
-            network,
-            origins,
-            destinations,
-            max_snap_m=max_snap_m,
-            access_speed_kmh=access_speed_kmh,
-            limit=limit,
-        )
+    if not runs:  # no destination: nothing to share out
+        return _chunk_table(network, origins, destinations, max_snap_m, access_speed_kmh, limit)
     if progress:
         progress(
             f"shortest paths from {len(destinations)} destinations on {workers} Dask "
