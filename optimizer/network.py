@@ -372,7 +372,10 @@ def load_network(
         msg = f"{path}: network file not found. Check the path."
         raise InputError(msg)
     if path.is_dir():
-        msg = f"{path}: is a folder. Give a network file (.osm.pbf, .osm, .graphml)."
+        msg = (
+            f"{path}: is a folder. Give a network file (.osm.pbf, .osm, .graphml), or, for a "
+            "national network folder (departements.gpkg and OSM files), --scheduler local:N too."
+        )
         raise InputError(msg)
     name = path.name.lower()
     if not name.endswith((".graphml", *OSM_SUFFIXES)):
