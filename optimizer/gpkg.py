@@ -46,6 +46,7 @@ import shapely
 from pyproj import Transformer
 
 from optimizer import datasets, settings
+from optimizer.i18n import Lang, localise_table, localise_value, translate, translate_column
 from optimizer.maps import SHARE_CMAP, UNREACHABLE_COLOUR, home_communes
 from optimizer.pipeline import RunResult
 from optimizer.report import GPKG_FILE
@@ -365,23 +366,36 @@ def _share_hex(share: float) -> str:
     return str(to_hex(mpl.colormaps[SHARE_CMAP](float(np.clip(share, 0.0, 1.0)))))
 
 
-def layer_styles(*, shared: bool) -> dict[str, Style]:
+def layer_styles(*, shared: bool, lang: Lang = "en") -> dict[str, Style]:
     """Return the style of each layer, in the colours of ``map.html``.
 
     Parameters
     ----------
     shared
         A shared run (its allocation layer counts agents per commune).
+    lang
+        The language of the layers' fields and of the legends
+        (:mod:`optimizer.i18n`): the styles name the fields as the layers do.
 
     Returns
     -------
     dict
         Layer name to its :class:`Style`.
     """
+
+    def t(text: str) -> str:
+        return translate(text, lang)
+
+    def f(field: str) -> str:
+        return translate_column(field, lang)
+
+    def v(value: str) -> str:
+        return str(localise_value(value, lang))
+
     lows = (0.0, *SHARE_CLASSES[:-1])
     share_rules = tuple(
         Rule(
-            label=f"{low:.0%} to {high:.0%} placed",
+            label=t(f"{low:.0%} to {high:.0%} placed"),
             fill=_share_hex((low + high) / 2),
             stroke=OUTLINE_COLOUR,
             value=(low if i else -0.001, high),
@@ -393,30 +407,30 @@ def layer_styles(*, shared: bool) -> dict[str, Style]:
             "allocation",
             (
                 Rule(
-                    "agents per telecentre and commune",
+                    t("agents per telecentre and commune"),
                     _share_hex(0.75),
                     EDGE_COLOUR,
                     None,
                     "circle",
                 ),
             ),
-            size_expression='2 + 1.2 * sqrt("agents")',
+            size_expression=f'2 + 1.2 * sqrt("{f("agents")}")',
         )
         if shared
         else Style(
             "allocation",
             (
-                Rule("assigned", _share_hex(1.0), EDGE_COLOUR, "assigned", "circle", 2.0),
+                Rule(t("assigned"), _share_hex(1.0), EDGE_COLOUR, v("assigned"), "circle", 2.0),
                 Rule(
-                    "not assigned",
+                    t("not assigned"),
                     _share_hex(0.0),
                     UNREACHABLE_COLOUR,
-                    "not_assigned",
+                    v("not_assigned"),
                     "circle",
                     2.0,
                 ),
             ),
-            field="status",
+            field=f("status"),
         )
     )
     return {
@@ -424,16 +438,20 @@ def layer_styles(*, shared: bool) -> dict[str, Style]:
             "telecentres",
             (
                 Rule(
-                    "telecentre (size: agents hosted)", TELECENTRE_COLOUR, "#ffffff", None, "circle"
+                    t("telecentre (size: agents hosted)"),
+                    TELECENTRE_COLOUR,
+                    "#ffffff",
+                    None,
+                    "circle",
                 ),
             ),
-            size_expression='3 + 0.8 * sqrt("assigned")',
-            label_field="telecentre_id",
+            size_expression=f'3 + 0.8 * sqrt("{f("assigned")}")',
+            label_field=f("telecentre_id"),
         ),
-        "communes": Style("communes", share_rules, field="share_placed"),
+        "communes": Style("communes", share_rules, field=f("share_placed")),
         "head_office": Style(
             "head_office",
-            (Rule("head office", HEAD_OFFICE_COLOUR, HEAD_OFFICE_COLOUR, None, "star", 6.0),),
+            (Rule(t("head office"), HEAD_OFFICE_COLOUR, HEAD_OFFICE_COLOUR, None, "star", 6.0),),
         ),
         "allocation": allocation,
     }
@@ -723,6 +741,7 @@ def render_gpkg(
     *,
     min_cell: int = 1,
     shared: bool = False,
+    lang: Lang = "en",
 ) -> bytes:
     """Write ``assignment.gpkg`` (:func:`gpkg_layers`, styled) and return its bytes.
 
@@ -733,7 +752,9 @@ def render_gpkg(
     Parameters
     ----------
     result, allocation, telecentres, min_cell, shared
-        As :func:`gpkg_layers`.
+        As :func:`gpkg_layers` (the tables in English, as the library computes them).
+    lang
+        The language of the fields, values and legends (the layers' names stay).
 
     Returns
     -------
@@ -741,8 +762,15 @@ def render_gpkg(
         The GeoPackage.
     """
     started = time.perf_counter()
-    layers = gpkg_layers(result, allocation, telecentres, min_cell=min_cell, shared=shared)
-    styles = layer_styles(shared=shared)
+    layers = {
+        name: gpd.GeoDataFrame(
+            localise_table(layer, lang), geometry=layer.geometry.name, crs=layer.crs
+        )
+        for name, layer in gpkg_layers(
+            result, allocation, telecentres, min_cell=min_cell, shared=shared
+        ).items()
+    }
+    styles = layer_styles(shared=shared, lang=lang)
     with tempfile.TemporaryDirectory(prefix="assign-gpkg-") as folder:
         path = Path(folder) / GPKG_FILE
         for name in LAYERS:

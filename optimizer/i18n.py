@@ -75,6 +75,13 @@ COLUMNS: dict[str, str] = {
     "scenarios_twin_swap": "scénarios_échange_jumeau",
     "saving_week_low": "gain_semaine_bas",
     "saving_week_high": "gain_semaine_haut",
+    # assignment.gpkg's communes layer
+    "insee": "code_insee",
+    "minutes_saved_per_week": "minutes_gagnées_par_semaine",
+    "placed": "placés",
+    "share_placed": "part_placée",
+    "unreachable": "injoignables",
+    "point": "point",
     # telecentres.csv
     "name": "nom",
     "capacity": "capacité",
@@ -557,6 +564,11 @@ MESSAGES: dict[str, str] = {
     ),
     "{count} agents, {used}/{offered} desk-days": "{count} agents, {used}/{offered} postes-jours",
     "telecentre (size: agents hosted)": "télécentre (taille : agents accueillis)",
+    # assignment.gpkg's legends (optimizer.gpkg)
+    "{low} to {high} placed": "{low} à {high} placés",
+    "agents per telecentre and commune": "agents par télécentre et commune",
+    "assigned": "affecté",
+    "not assigned": "non affecté",
     "not opened": "non ouvert",
     "head office": "siège",
     "other workplace": "autre lieu de travail",
@@ -829,6 +841,11 @@ def translate_column(name: str, lang: Lang) -> str:
     if lang == "en":
         return name
     return COLUMNS.get(name, MAP_COLUMNS.get(name, name))
+
+
+def localise_value(value: object, lang: Lang) -> object:
+    """Return a coded value (``assigned``, ``mon|tue``) in ``lang``, as the files write it."""
+    return value if lang == "en" else _value(value)
 
 
 def _value(value: object) -> object:

@@ -1236,6 +1236,7 @@ def write_outputs(
             tables[TELECENTRES_FILE],
             min_cell=min_cell,
             shared=pseudonymise_salt is not None,
+            lang=lang,
         )
     written = folder.publish({name: files[name] for name in names})
     logger.info("wrote %d files to %s", len(written), folder.path)

@@ -235,3 +235,30 @@ def test_two_runs_of_one_plan_write_the_same_geopackage(plain, tmp_path) -> None
         stamps = {row[0] for row in db.execute("SELECT last_change FROM gpkg_contents")}
     db.close()
     assert stamps == {gpkg_timestamp()}
+
+
+def test_a_french_run_writes_a_french_geopackage_its_styles_naming_its_fields(tmp_path) -> None:
+    """--lang fr: the layers' fields and values are the French files' (allocation.csv's
+    headers and statuses), and every field a style reads is a field of its layer."""
+    out = _run(tmp_path / "fr", "--lang", "fr")
+    allocation = _layer(out, "allocation")
+    written = pd.read_csv(out / "allocation.csv", keep_default_na=False)
+    assert [c for c in written.columns if c in allocation.columns] == written.columns.tolist()
+    assert set(allocation["statut"]) == set(written["statut"]) == {"affecté", "non affecté"}
+    assert "part_placée" in _layer(out, "communes").columns
+    assert "identifiant_télécentre" in _layer(out, "telecentres").columns
+    with sqlite3.connect(out / GPKG_FILE) as db:
+        styles = dict(db.execute("SELECT f_table_name, styleQML FROM layer_styles").fetchall())
+    db.close()
+    for name in LAYERS:
+        fields = set(_layer(out, name).columns)
+        root = ET.fromstring(styles[name])
+        read = {e.get("attr") for e in root.iter() if e.get("attr")}
+        read |= {e.get("fieldName") for e in root.iter("settings") if e.get("fieldName")}
+        assert read <= fields, (name, read - fields)
+    labels = {
+        name: {e.get("label") for e in ET.fromstring(styles[name]).iter() if e.get("label")}
+        for name in LAYERS
+    }
+    assert {"affecté", "non affecté"} <= labels["allocation"]
+    assert any(label.endswith("placés") for label in labels["communes"])
