@@ -647,7 +647,6 @@ def main(
                 ("--key-file", key_file is not None),
                 ("--speed-uncertainty", speed_uncertainty is not None),
                 ("--objective", objective != "minutes"),
-                ("--lang fr", lang is not None and language == "fr"),
                 *((name, _given(ctx, param)) for name, param in _NOT_NATIONAL),
                 (
                     "--speed-profile CSV",
@@ -688,6 +687,7 @@ def main(
             border_km=border_km,
             csv_style=csv_style,
             seed=seed,
+            lang=language,
         )
         return
     folder: OutputFolder | None = None
@@ -1440,6 +1440,7 @@ def _national(
     border_km: float | None = None,
     csv_style: CsvStyle = "standard",
     seed: int = DEFAULT_SEED,
+    lang: Lang = "en",
 ) -> None:
     """Run ``assign --scheduler``: the national layer on Dask, errors as one line.
 
@@ -1479,6 +1480,7 @@ def _national(
             progress=steps,
             log_level=logging.INFO if verbose else logging.CRITICAL,
             csv_style=csv_style,
+            lang=lang,
         )
         steps.finish()
     except (InputError, NetworkError) as exc:
@@ -1500,9 +1502,10 @@ def _national(
         f"{summary['agents_commute_unknown']:,} agent(s)' commutes not certified within the "
         f"{summary['buffer_km']:g} km border buffers"
         + (f" nor in their regions with margins up to {max(wider):g} km" if wider else "")
-        + " (a wider --border-km certifies more; see summary.json)."
+        + " (a wider --border-km certifies more: see summary.json)."
     )
-    click.echo(
+    # "; "-separated parts, each a sentence of the catalogue (optimizer.i18n)
+    line = (
         f"{counted(len(plan.allocation), 'agent')} in {summary['groups']} groups: "
         f"{placed} assigned; {plan.saving_minutes_week:,.0f} minutes saved a week; "
         + (
@@ -1514,6 +1517,7 @@ def _national(
             + ("." if plan.exact else f"; {unsure}")
         )
     )
+    click.echo(translate(line, lang))
 
 
 if __name__ == "__main__":  # pragma: no cover

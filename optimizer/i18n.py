@@ -430,6 +430,80 @@ MESSAGES: dict[str, str] = {
         "siège pour {commute}, par le tirage au sort (graine {seed}) pour {draw} : voir "
         "'motif' dans allocation.csv."
     ),
+    # the result line of a national run (optimizer.cli._national), "; "-separated parts
+    "{count} agents in {groups} groups: {placed} assigned": (
+        "{count} agents en {groups} groupes : {placed} affectés"
+    ),
+    "{count} agent in {groups} groups: {placed} assigned": (
+        "{count} agent en {groups} groupes : {placed} affectés"
+    ),
+    "{minutes} minutes saved a week": "{minutes} minutes gagnées par semaine",
+    "optimal (every pair that could improve it certified, or ruled out by its bounds).": (
+        "optimal (toute paire qui pourrait l'améliorer certifiée, ou exclue par ses bornes)."
+    ),
+    "optimal on the certified pairs only: {pairs} (agent, site) pair(s) that may improve the "
+    "plan and {commutes} agent(s)' commutes not certified within the {km} km border buffers "
+    "(a wider --border-km certifies more: see summary.json).": (
+        "optimal sur les seules paires certifiées : {pairs} paire(s) (agent, site) qui "
+        "pourraient améliorer le plan et {commutes} trajet(s) domicile-travail non certifiés "
+        "dans les bordures de {km} km (un --border-km plus large en certifie davantage : voir "
+        "summary.json)."
+    ),
+    "optimal on the certified pairs only: {pairs} (agent, site) pair(s) that may improve the "
+    "plan and {commutes} agent(s)' commutes not certified within the {km} km border buffers "
+    "nor in their regions with margins up to {margin} km (a wider --border-km certifies "
+    "more: see summary.json).": (
+        "optimal sur les seules paires certifiées : {pairs} paire(s) (agent, site) qui "
+        "pourraient améliorer le plan et {commutes} trajet(s) domicile-travail non certifiés "
+        "dans les bordures de {km} km ni dans leurs régions avec des marges jusqu'à {margin} km "
+        "(un --border-km plus large en certifie davantage : voir summary.json)."
+    ),
+    "best plan found, within {gap} of the bound (not proven).": (
+        "meilleur plan trouvé, à au plus {gap} de la borne (non prouvé)."
+    ),
+    "best plan found, within {gap} of the bound (not proven)": (
+        "meilleur plan trouvé, à au plus {gap} de la borne (non prouvé)"
+    ),
+    "{pairs} (agent, site) pair(s) that may improve the plan and {commutes} agent(s)' commutes "
+    "not certified within the {km} km border buffers (a wider --border-km certifies more: see "
+    "summary.json).": (
+        "{pairs} paire(s) (agent, site) qui pourraient améliorer le plan et {commutes} trajet(s) "
+        "domicile-travail non certifiés dans les bordures de {km} km (un --border-km plus large "
+        "en certifie davantage : voir summary.json)."
+    ),
+    "{pairs} (agent, site) pair(s) that may improve the plan and {commutes} agent(s)' commutes "
+    "not certified within the {km} km border buffers nor in their regions with margins up to "
+    "{margin} km (a wider --border-km certifies more: see summary.json).": (
+        "{pairs} paire(s) (agent, site) qui pourraient améliorer le plan et {commutes} trajet(s) "
+        "domicile-travail non certifiés dans les bordures de {km} km ni dans leurs régions avec "
+        "des marges jusqu'à {margin} km (un --border-km plus large en certifie davantage : voir "
+        "summary.json)."
+    ),
+    # national reasons (optimizer.national.plan)
+    "workplace outside every département": "lieu de travail hors de tout département",
+    "home outside the buffer of its workplace's département": (
+        "domicile hors de la bordure du département de son lieu de travail"
+    ),
+    "unreachable: no road route to the workplace": (
+        "injoignable : aucun itinéraire routier vers le lieu de travail"
+    ),
+    "commute not certified: its route may leave the buffered network (widen the buffer)": (
+        "trajet non certifié : son itinéraire peut sortir du réseau et de sa bordure (élargir "
+        "la bordure)"
+    ),
+    "no site saves time: none within the longest acceptable drive saves at least the minimum "
+    "saving on a day it can telework": (
+        "aucun site ne fait gagner de temps : aucun, dans le trajet le plus long accepté, ne "
+        "fait gagner au moins le gain minimum un jour où l'agent peut télétravailler"
+    ),
+    "capacity full: the sites that would save time are full on its days": (
+        "capacité atteinte : les sites qui feraient gagner du temps sont pleins ses jours"
+    ),
+    "closed on its days: the sites that would save time are not open on enough of the days "
+    "it can telework": (
+        "fermé ses jours : les sites qui feraient gagner du temps ne sont pas ouverts assez de "
+        "jours où l'agent peut télétravailler"
+    ),
     "Telecentres to open ({rule}): {open}; not opened: {closed}.": (
         "Télécentres à ouvrir ({rule}) : {open} ; non ouverts : {closed}."
     ),
@@ -657,7 +731,7 @@ NUMBER_FIELDS = frozenset(
         "priority", "removed", "restored", "same", "seconds", "seed", "select", "select2",
         "selected",
         "percent", "holding", "exactly", "twin", "flipping", "low", "high",
-        "stayed_count", "used",
+        "stayed_count", "used", "groups", "pairs", "commutes", "margin",
     }
 )  # fmt: skip
 

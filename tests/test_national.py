@@ -1533,7 +1533,6 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
         (["--day-bonus", "5", "--move-penalty", "60"], "--day-bonus, --move-penalty"),
         (["--select-by", "commute"], "--select-by"),
         (["--speed-profile", "speeds.csv"], "--speed-profile CSV"),
-        (["--lang", "fr"], "--lang fr"),
     ],
 )
 def test_options_a_national_run_would_ignore_are_refused(tmp_path, extra, named) -> None:
@@ -2373,3 +2372,43 @@ def test_equals_in_a_group_are_served_by_the_tie_rule_of_a_plain_run(instance, s
         for t in plans.values()
     ]
     pd.testing.assert_series_equal(counts[0], counts[1])
+
+
+def test_a_national_run_in_french_writes_french_files_and_says_its_line_in_french(
+    tmp_path, instance
+):
+    """``--lang fr`` with a network folder: the headers, statuses, weekdays and reasons of
+    the files are the French ones a plain run writes, and the result line is French."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+    from optimizer.i18n import COLUMNS, VALUES
+
+    agents, sites, _, _ = instance
+    one_desk = sites.copy()
+    one_desk[list(DAYS)] = 0
+    one_desk.loc[:, "mon"] = 1  # few desks: agents left out, with reasons
+    folder = _national_folder(tmp_path, "each")
+    agents.to_csv(tmp_path / "agents.csv", index=False)
+    one_desk.to_csv(tmp_path / "sites.csv", index=False)
+    args = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
+    args += ["--network", str(folder), "--max-minutes", str(OPTIONS.max_minutes)]
+    args += ["--scheduler", "local:1", "--border-km", str(BUFFER_KM)]
+    runs = {}
+    for lang in ("en", "fr"):
+        done = CliRunner().invoke(main, [*args, "--lang", lang, "--out", str(tmp_path / lang)])
+        assert done.exit_code == 0, done.output
+        runs[lang] = done.output.strip().splitlines()[-1]
+        for name in ("allocation.csv", "telecentres.csv", "schedule.csv"):
+            runs[f"{lang}/{name}"] = pd.read_csv(tmp_path / lang / name, keep_default_na=False)
+    assert " groupes : " in runs["fr"] and "minutes gagnées par semaine" in runs["fr"]
+    for name in ("allocation.csv", "telecentres.csv", "schedule.csv"):
+        english, french = runs[f"en/{name}"], runs[f"fr/{name}"]
+        assert french.columns.tolist() == [COLUMNS.get(c, c) for c in english.columns]
+        assert len(french) == len(english)
+    english, french = runs["en/allocation.csv"], runs["fr/allocation.csv"]
+    assert set(french["statut"]) == {VALUES[v] for v in set(english["status"])}
+    reasons = set(french["motif"]) - {""}
+    assert reasons and not reasons & set(english["reason"])  # every reason put into French
+    starts = ("capacité atteinte", "égalité perdue", "aucun site", "fermé ses jours")
+    assert all(r.startswith(starts) for r in reasons), reasons

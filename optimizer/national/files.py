@@ -40,6 +40,7 @@ from pyproj import Transformer
 
 from optimizer import settings
 from optimizer.errors import InputError
+from optimizer.i18n import Lang, localise_summary, localise_table
 from optimizer.inputs import (
     NUMBER,
     WEEKDAYS,
@@ -551,6 +552,7 @@ def run_national_files(
     progress: Progress | None = None,
     log_level: int = logging.WARNING,
     csv_style: CsvStyle = "standard",
+    lang: Lang = "en",
 ) -> NationalPlan:
     """Read the files, plan the country on ``scheduler``, write the results.
 
@@ -581,6 +583,9 @@ def run_national_files(
         Least level of Dask's own log messages (see :func:`.cluster.connect`).
     csv_style
         How the CSV files are written (:func:`optimizer.report.csv_text`).
+    lang
+        The language of the files' headers, values and sentences
+        (:mod:`optimizer.i18n`; ``summary.json``'s keys stay English).
 
     Returns
     -------
@@ -657,12 +662,20 @@ def run_national_files(
         summary["departements_routed"] = plan.summary["tasks"]
         summary["files"] = [ALLOCATION_FILE, TELECENTRES_FILE, SCHEDULE_FILE, SUMMARY_FILE]
         summary["parquet_tables"] = summary["work_dir"] = str(tables)
+        summary["language"] = lang
+        tables_out = {
+            ALLOCATION_FILE: allocation_file(plan.allocation, agents),
+            TELECENTRES_FILE: site_file(plan.allocation, sites),
+            SCHEDULE_FILE: plan.schedule_table(),
+        }
         folder.publish(
             {
-                ALLOCATION_FILE: csv_text(allocation_file(plan.allocation, agents), csv_style),
-                TELECENTRES_FILE: csv_text(site_file(plan.allocation, sites), csv_style),
-                SCHEDULE_FILE: csv_text(plan.schedule_table(), csv_style),
-                SUMMARY_FILE: json.dumps(summary, indent=1, default=str) + "\n",
+                **{
+                    name: csv_text(localise_table(table, lang), csv_style)
+                    for name, table in tables_out.items()
+                },
+                SUMMARY_FILE: json.dumps(localise_summary(summary, lang), indent=1, default=str)
+                + "\n",
             }
         )
         _install_tables(work, tables)
