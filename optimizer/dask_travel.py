@@ -169,7 +169,10 @@ def travel_table_on(
 
 @contextmanager
 def dask_client(
-    scheduler: str | Any | None, *, progress: Progress | None = None, log_level: int = 50
+    scheduler: str | Any | None,
+    *,
+    progress: Progress | None = None,
+    log_level: int = logging.CRITICAL,
 ) -> Iterator[Any]:
     """Yield a client for ``scheduler``: None, a ``--scheduler`` string, or a client.
 

@@ -821,8 +821,9 @@ def site_file(allocation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     placed = allocation[allocation["telecentre_id"].astype(str) != ""]
     row = pd.Index(ids).get_indexer(pd.Index(placed["telecentre_id"].astype(str)))
     used = np.zeros_like(desks)
+    days = placed["weekday"].astype(str).str.split("|")  # split once, read for each weekday
     for k, day in enumerate(WEEKDAYS):
-        on = placed["weekday"].astype(str).str.split("|").map(lambda d, day=day: day in d)
+        on = days.map(lambda d, day=day: day in d)
         np.add.at(used[:, k], row[on.to_numpy(bool)], 1)
     offered, taken = desks.sum(axis=1), used.sum(axis=1)
     table = pd.DataFrame({"telecentre_id": ids})
