@@ -723,7 +723,17 @@ MESSAGES: dict[str, str] = {
 ERRORS: dict[str, str] = {
     # ------------------------------------------------ pieces, levels, the command's own
     "row {line}": "ligne {line}",
-    "row {line}, column {column}": "ligne {line}, colonne {column}",
+    "row {line} ({column} '{value}'):": "ligne {line} ({column} '{value}') :",
+    "the cache folder '{folder}' is a file, not a folder. Give a folder for the cache "
+    "({option}).": (
+        "le dossier de cache '{folder}' est un fichier, pas un dossier. Donnez un dossier pour "
+        "le cache ({option})."
+    ),
+    "the cache folder '{folder}' is under '{ancestor}', a file, not a folder. Give a folder "
+    "for the cache ({option}).": (
+        "le dossier de cache '{folder}' est sous '{ancestor}', un fichier, pas un dossier. "
+        "Donnez un dossier pour le cache ({option})."
+    ),
     "and {more} more": "et {more} de plus",
     "WARNING": "ATTENTION",
     "ERROR": "ERREUR",
@@ -736,11 +746,78 @@ ERRORS: dict[str, str] = {
     "Got unexpected extra arguments ({args})": "Arguments en trop inattendus ({args})",
     "Option {option} requires an argument.": "L'option {option} demande un argument.",
     "is empty": "est vide",
+    "{file}: {names} that other départements share too, read as the commune in {area}: "
+    "{communes}. If {who}, add a departement or code_postal column.": (
+        "{file} : {names} que d'autres départements ont aussi, lu(s) comme la commune du "
+        "{area} : {communes}. Si {who}, ajoutez une colonne departement ou code_postal."
+    ),
+    "an agent lives in another": "un agent habite dans une autre",
+    "{what} stands in another": "{what} est dans une autre",
+    "a telecentre": "un télécentre",
+    "a workplace": "un lieu de travail",
+    "each agent's home": "le domicile de chaque agent",
+    "its commune of residence": "sa commune de résidence",
+    "each workplace": "chaque lieu de travail",
+    "each telecentre": "chaque télécentre",
+    "its commune": "sa commune",
+    "'{column}' (or {names})": "'{column}' (ou {names})",
+    "'{column}' (or {names}); '{column2}' (or {names2})": (
+        "'{column}' (ou {names}) ; '{column2}' (ou {names2})"
+    ),
+    ". Check the spelling, or give the INSEE code or the postcode.": (
+        ". Vérifiez l'orthographe, ou donnez le code INSEE ou le code postal."
+    ),
+    "; did you mean {shown}? Check the spelling, or give the INSEE code.": (
+        " ; vouliez-vous dire {shown} ? Vérifiez l'orthographe, ou donnez le code INSEE."
+    ),
+    "did you mean {shown}? Check the spelling, or give the INSEE code.": (
+        "vouliez-vous dire {shown} ? Vérifiez l'orthographe, ou donnez le code INSEE."
+    ),
+    "region {code}": "région {code}",
+    "profile {name}": "profil {name}",
+    "calibrated": "calibré",
+    "realistic": "realistic",  # a speed model's name (--speed-model realistic)
+    "solution": "solution",
+    "assignment": "affectation",
+    "weekly plan": "plan hebdomadaire",
+    "point": "point",
+    "polygon": "polygone",
+    "graph": "graphe",
+    "the GeoDataFrame": "le GeoDataFrame",
+    "To work offline, get a département extract (e.g. lozere.osm.pbf) where there is internet "
+    "and run: assign network --from-file lozere.osm.pbf --out lozere.graphml": (
+        "Pour travailler hors ligne, récupérez un extrait du département (p. ex. lozere.osm.pbf) "
+        "là où il y a internet et lancez : assign network --from-file lozere.osm.pbf --out "
+        "lozere.graphml"
+    ),
+    "a telecentre stands in another": "un télécentre est dans une autre",
+    "a workplace stands in another": "un lieu de travail est dans une autre",
     "'{shown}' is not a number": "'{shown}' n'est pas un nombre",
     "a separator too many (a trailing one, or one inside an unquoted value?)": (
         "un séparateur de trop (un en fin de ligne, ou un dans une valeur sans guillemets ?)"
     ),
     "cells missing": "des cellules manquent",
+    "{row}, column '{column}'": "{row}, colonne '{column}'",
+    "agents row {line}": "agents ligne {line}",
+    "sites row {line}": "sites ligne {line}",
+    ", row {line}": ", ligne {line}",
+    "from {low} to {high}": "de {low} à {high}",
+    "of {low} or more": "de {low} ou plus",
+    "km": "km",
+    "minutes": "minutes",
+    "agent '{agent}'": "agent '{agent}'",
+    "site {site}": "site {site}",
+    "a workplace at ({lon}, {lat})": "un lieu de travail en ({lon}, {lat})",
+    "the head office": "le siège",
+    "the cache folder '{folder}'": "le dossier de cache '{folder}'",
+    "is a file": "est un fichier",
+    "is under '{ancestor}', a file": "est sous '{ancestor}', un fichier",
+    "Check the coordinates (longitude first, WGS84 degrees).": (
+        "Vérifiez les coordonnées (la longitude d'abord, en degrés WGS84)."
+    ),
+    "Longitude and latitude look swapped: give longitude first.": (
+        "Longitude et latitude semblent inversées : donnez la longitude d'abord."
+    ),
     "Separate ids with '|' (e.g. marvejols|langogne).": (
         "Séparez les identifiants par '|' (p. ex. marvejols|langogne)."
     ),
@@ -993,7 +1070,7 @@ ERRORS: dict[str, str] = {
     ),
     "{file}: {where}point ({lon_i}, {lat_i}) lies outside the road network's area (lon "
     "{west}..{east}, lat {south}..{north}).{hint}": (
-        "{file} : le point {where}({lon_i}, {lat_i}) est hors de la zone du réseau routier "
+        "{file} : {where}le point ({lon_i}, {lat_i}) est hors de la zone du réseau routier "
         "(lon {west}..{east}, lat {south}..{north}).{hint}"
     ),
     "{file}: {row}, column '{cols}': {kmh} km/h is not a speed from {min_kmh} to {max_kmh}.": (
@@ -1922,7 +1999,7 @@ NUMBER_FIELDS = frozenset(
 #: Placeholders whose text is put in as it is: file and folder names, options, paths.
 VERBATIM_FIELDS = frozenset(
     {
-        "file", "file2", "folder", "path", "source", "named", "option", "text", "target",
+        "file", "file2", "folder", "path", "source", "option", "text", "target",
         "ancestor", "given", "key_file", "out", "out_dir", "lock_path", "parent", "layer",
         "place", "agents_file",
     }
@@ -2106,6 +2183,29 @@ def translate(text: str, lang: Lang) -> str:
     return text
 
 
+def fill(english: str, lang: Lang, **values: str) -> str:
+    """Return a sentence of the catalogue in ``lang``, its placeholders filled as they are.
+
+    For a sentence whose pieces the caller has already put into ``lang`` (the
+    command's ``assign: error: {message}``).
+
+    Parameters
+    ----------
+    english
+        The sentence as :data:`MESSAGES` holds it, with its ``{placeholders}``.
+    lang
+        ``en`` or ``fr``.
+    **values
+        What each placeholder holds.
+
+    Returns
+    -------
+    str
+        The sentence in ``lang``.
+    """
+    return (english if lang == "en" else MESSAGES[english]).format(**values)
+
+
 def knows(text: str) -> bool:
     """Whether the catalogue translates ``text`` (whole, or each of its ``"; "`` parts)."""
     if "; " in text and all(_fr(p, whole=True) is not None for p in text.split("; ")):
@@ -2259,6 +2359,7 @@ __all__ = [
     "WEEKDAYS_FR",
     "Lang",
     "delocalise_table",
+    "fill",
     "knows",
     "localise_summary",
     "localise_table",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -49,6 +49,8 @@ class Hole:
     """A placeholder of a message: what the source puts there (``path``, ``exc``)."""
 
     name: str
+    #: the expression, to follow a local text put there (``hint = " Check ..."``)
+    expr: ast.expr | None = field(default=None, compare=False, repr=False)
 
 
 Piece = str | Hole
@@ -91,13 +93,21 @@ def _templates(node: ast.AST) -> list[tuple[Piece, ...]] | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [(node.value,)]
     if isinstance(node, ast.JoinedStr):
-        pieces: list[Piece] = []
+        texts: list[tuple[Piece, ...]] = [()]
         for value in node.values:
             if isinstance(value, ast.Constant):
-                pieces.append(str(value.value))
+                texts = [(*t, str(value.value)) for t in texts]
             elif isinstance(value, ast.FormattedValue):
-                pieces.append(Hole(_name(value.value) or ast.unparse(value.value)))
-        return [tuple(pieces)]
+                inner = value.value
+                if (  # f"département{'s' if many else ''}": both words
+                    isinstance(inner, ast.IfExp)
+                    and isinstance(inner.body, ast.Constant)
+                    and isinstance(inner.orelse, ast.Constant)
+                ):
+                    texts = [(*t, str(c.value)) for t in texts for c in (inner.body, inner.orelse)]
+                else:
+                    texts = [(*t, Hole(_name(inner) or ast.unparse(inner), inner)) for t in texts]
+        return texts
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _templates(node.left), _templates(node.right)
         if left is None or right is None:
@@ -164,6 +174,8 @@ class _Module:
             and isinstance(node.args[0], ast.Name)
         ):
             return [], None  # str(exc): another error's message, found where it is raised
+        if isinstance(node, ast.Call) and _name(node.func).endswith("_warning"):
+            return [], None  # a function that says a warning: its own return is walked
         if found is not None or not isinstance(node, ast.Name):
             return found, None
         function = self.function_of(at)
@@ -183,6 +195,13 @@ class _Module:
             texts += built
         if texts:
             return texts, None
+        for assign in self.tree.body:  # a module's constant: SYNTHETIC_WARNING
+            if (
+                isinstance(assign, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == node.id for t in assign.targets)
+                and _templates(assign.value) is not None
+            ):
+                return _templates(assign.value), None
         if function is not None and node.id in [a.arg for a in function.args.args] + [
             a.arg for a in function.args.kwonlyargs
         ]:
@@ -208,10 +227,94 @@ class _Module:
                     yield node.args[0], node, "log"
                 elif node.func.attr == "add" and len(node.args) == 2:  # _RowErrors.add
                     yield node.args[1], node, "row"
+                elif node.func.attr == "append" and _name(node.func.value) in (
+                    "warned",
+                    "warnings",
+                ):  # the warnings a table keeps in attrs["warnings"], printed at the end
+                    yield node.args[0], node, "warning"
+            elif (  # a warning the command prints: APPROXIMATE_WARNING = "..."
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and _name(node.targets[0]).endswith("_WARNING")
+            ):
+                yield node.value, node, "warning"
+            elif (  # def off_network_warning(...) -> str: return f"..."
+                isinstance(node, ast.FunctionDef) and node.name.endswith("_warning")
+            ):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Return) and inner.value is not None:
+                        yield inner.value, inner, "warning"
 
 
 def _modules() -> list[_Module]:
     return [_Module(p) for p in sorted(PACKAGE.rglob("*.py"))]
+
+
+def _hole_texts(
+    module: _Module, expr: ast.AST, at: ast.AST, depth: int = 0
+) -> tuple[list[tuple[Piece, ...]], set[tuple[str, str]]]:
+    """The texts a placeholder's expression can hold, and the parameters it takes them from.
+
+    A local or module text (``hint = " Check ..."``), either side of ``a if c else b``,
+    what a function of the module returns (``_close_names(key)``); a parameter of the
+    function (``what``) is followed to the calls by :func:`project_messages`.
+    """
+    if depth > 3:
+        return [], set()
+    if isinstance(expr, ast.IfExp):
+        a, fa = _hole_texts(module, expr.body, at, depth + 1)
+        b, fb = _hole_texts(module, expr.orelse, at, depth + 1)
+        return a + b, fa | fb
+    if isinstance(expr, ast.Name):
+        texts, forwards = module.resolve(expr, at)
+        return texts or [], {forwards} if forwards else set()
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+        defined = next(
+            (f for f in module.functions if getattr(f, "name", "") == expr.func.id), None
+        )
+        out: list[tuple[Piece, ...]] = []
+        forwards: set[tuple[str, str]] = set()
+        for inner in ast.walk(defined) if defined is not None else []:
+            if isinstance(inner, ast.Return) and inner.value is not None:
+                texts = _templates(inner.value)
+                if texts is None:
+                    texts, more = _hole_texts(module, inner.value, inner, depth + 1)
+                    forwards |= more
+                out += texts
+        return out, forwards
+    return [], set()
+
+
+def _found(
+    module: _Module, node: ast.AST, texts: list[tuple[Piece, ...]], *, log: bool = False
+) -> tuple[list[Message], set[tuple[str, str]]]:
+    """The messages of ``texts`` met at ``node``, the texts put into them, where those come from.
+
+    ``f"{where}: {what}. Give a number."`` with ``what = "is empty" if ... else ...``:
+    ``is empty`` is a piece the reader sees too, so it is a message of its own.
+    """
+    where = f"{module.where}:{node.lineno}"
+    out = []
+    forwards: set[tuple[str, str]] = set()
+    for pieces in texts:
+        out.append(Message(where, _percent(pieces) if log else pieces))
+        for hole in pieces:
+            if isinstance(hole, Hole) and hole.expr is not None:
+                inner, more = _hole_texts(module, hole.expr, node)
+                out += [Message(f"{where} ({hole.name})", p) for p in inner]
+                forwards |= more
+    return out, forwards
+
+
+def _forwarded_argument(call: ast.Call, defined: ast.FunctionDef, parameter: str) -> ast.AST | None:
+    """What ``call`` gives to ``parameter`` of the function ``defined``, if anything."""
+    names = [a.arg for a in defined.args.args]
+    if names and names[0] in ("self", "cls"):
+        names = names[1:]
+    argument = next((k.value for k in call.keywords if k.arg == parameter), None)
+    if argument is None and parameter in names and names.index(parameter) < len(call.args):
+        argument = call.args[names.index(parameter)]
+    return argument
 
 
 def project_messages() -> tuple[list[Message], list[str]]:
@@ -219,55 +322,45 @@ def project_messages() -> tuple[list[Message], list[str]]:
     modules = _modules()
     messages: list[Message] = []
     lost: list[str] = []
-    forwarded: dict[tuple[str, str], str] = {}  # (function, parameter) -> where
+    forwarded: set[tuple[str, str]] = set()  # (function, parameter) given to a raise
+    pieces: set[tuple[str, str]] = set()  # (function, parameter) put into a message
     for module in modules:
         for argument, node, kind in module.message_arguments():
             texts, forwards = module.resolve(argument, node)
-            where = f"{module.where}:{node.lineno}"
             if texts is not None:
-                for pieces in texts:
-                    messages.append(Message(where, _percent(pieces) if kind == "log" else pieces))
+                found, holes = _found(module, node, texts, log=kind == "log")
+                messages += found
+                pieces |= holes
             elif forwards is not None:
-                forwarded[forwards] = where
+                forwarded.add(forwards)
             else:
                 function = module.function_of(node)
                 lost.append(f"{module.where}:{function.name if function else '<module>'}")
+    definitions = {
+        f.name: f for m in modules for f in m.functions if isinstance(f, ast.FunctionDef)
+    }
     # the calls of a function that forwards its parameter to a raise: their argument
     for module in modules:
         for node in ast.walk(module.tree):
             if not isinstance(node, ast.Call):
                 continue
-            for (function, parameter), _ in forwarded.items():
+            for function, parameter in pieces:  # what="each agent's home"
+                if _name(node.func) == function and function in definitions:
+                    argument = _forwarded_argument(node, definitions[function], parameter)
+                    texts = [] if argument is None else _templates(argument) or []
+                    messages += [Message(f"{module.where}:{node.lineno}", t) for t in texts]
+            for function, parameter in forwarded:
                 if _name(node.func) != function:
                     continue
-                defined = next(
-                    (
-                        f
-                        for m in modules
-                        for f in m.functions
-                        if isinstance(f, ast.FunctionDef) and f.name == function
-                    ),
-                    None,
-                )
-                assert defined is not None
-                names = [a.arg for a in defined.args.args]
-                if names and names[0] in ("self", "cls"):
-                    names = names[1:]
-                argument = next((k.value for k in node.keywords if k.arg == parameter), None)
-                if argument is None and parameter in names:
-                    position = names.index(parameter)
-                    if position < len(node.args):
-                        argument = node.args[position]
+                argument = _forwarded_argument(node, definitions[function], parameter)
                 if argument is None:
                     continue
                 texts, forwards = module.resolve(argument, node)
-                if texts is None:
-                    if forwards is None:
-                        caller = module.function_of(node)
-                        lost.append(f"{module.where}:{caller.name if caller else '<module>'}")
-                    continue
-                for pieces in texts:
-                    messages.append(Message(f"{module.where}:{node.lineno}", pieces))
+                if texts is not None:
+                    messages += _found(module, node, texts)[0]
+                elif forwards is None:
+                    caller = module.function_of(node)
+                    lost.append(f"{module.where}:{caller.name if caller else '<module>'}")
     return messages, sorted(set(lost))
 
 
@@ -296,7 +389,7 @@ def test_every_error_and_warning_has_its_french() -> None:
         {
             f"{m.where}: {m.english}"
             for m in MESSAGES
-            if not m.passes_through and not knows(m.sample)
+            if not m.passes_through and not knows(m.sample.strip())
         }
     )
     assert not missing, f"{len(missing)} messages without French:\n" + "\n".join(missing)
