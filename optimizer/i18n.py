@@ -740,6 +740,20 @@ ERRORS: dict[str, str] = {
     "{message} (see assign --help)": "{message} (voir assign --help)",
     "assign: interrupted": "assign : interrompu",
     "No such option: {option}": "Option inconnue : {option}",
+    "No such option {option}.": "Option inconnue {option}.",
+    "No such option {option}. (Did you mean {name}?)": (
+        "Option inconnue {option}. (Vouliez-vous dire {name} ?)"
+    ),
+    "No such option {option}. (Did you mean one of: {names}?)": (
+        "Option inconnue {option}. (Vouliez-vous dire l'une de : {names} ?)"
+    ),
+    "{value} is not a valid integer range.": (
+        "{value} n'est pas un entier valide dans l'intervalle."
+    ),
+    "{value} is not a valid integer.": "{value} n'est pas un entier valide.",
+    "{value} is not a valid float range.": "{value} n'est pas un nombre valide dans l'intervalle.",
+    "{value} is not a valid float.": "{value} n'est pas un nombre valide.",
+    "{value} is not one of {choices}.": "{value} n'est pas l'une de {choices}.",
     "Missing option {option}.": "Option manquante {option}.",
     "Invalid value for {option}: {problem}": "Valeur invalide pour {option} : {problem}",
     "Got unexpected extra argument ({args})": "Argument en trop inattendu ({args})",
