@@ -1990,6 +1990,141 @@ ERRORS: dict[str, str] = {
 }
 MESSAGES.update(ERRORS)
 
+
+#: The labels of the notebooks' figures and tables (``notebooks/``, issue 27): they call
+#: :func:`translate` and :func:`localise_table` with the notebook's ``LANG``.
+NOTEBOOK_LABELS: dict[str, str] = {
+    # 01: the road network and travel times
+    "minutes to Mende (one way)": "minutes vers Mende (aller simple)",
+    "Drive to the head office per commune (APPROXIMATE network)": (
+        "Trajet vers le siège par commune (réseau APPROXIMATIF)"
+    ),
+    "minutes to Mende": "minutes vers Mende",
+    "inhabitants (thousands)": "habitants (milliers)",
+    "Population by drive time to the head office": (
+        "Population selon le temps de trajet vers le siège"
+    ),
+    "{percent} of Lozère's inhabitants live more than 30 minutes from Mende": (
+        "{percent} des habitants de la Lozère vivent à plus de 30 minutes de Mende"
+    ),
+    "nom": "nom",
+    "population_cog2026": "population_cog2026",
+    "minutes_to_mende": "minutes_vers_mende",
+    "km_to_mende": "km_vers_mende",
+    # 02: choosing candidates
+    "to Mende": "vers Mende",
+    "to the best telecentre": "vers le meilleur télécentre",
+    "one-way minutes": "minutes (aller simple)",
+    "The 30 longest commutes, and what the best telecentre would leave": (
+        "Les 30 trajets les plus longs, et ce qu'en laisserait le meilleur télécentre"
+    ),
+    "{count} volunteers save {minutes} minutes ({hours} h) and {km} km a week": (
+        "{count} volontaires font gagner {minutes} minutes ({hours} h) et {km} km par semaine"
+    ),
+    "by saving, ranks among the longest commutes:": (
+        "par gain, rangs parmi les trajets les plus longs :"
+    ),
+    "by commute, ranks:": "par trajet, rangs :",
+    "hours saved a week: by saving {by_saving}, by commute {by_commute}": (
+        "heures gagnées par semaine : par gain {by_saving}, par trajet {by_commute}"
+    ),
+    "By commute takes the 8 longest commutes a telecentre saves time; by saving, those who "
+    "save the most a week (saving x telework days), which is close to, but not the same.": (
+        "Par trajet prend les 8 plus longs trajets auxquels un télécentre fait gagner du temps ; "
+        "par gain, ceux qui gagnent le plus par semaine (gain x jours de télétravail), ce qui "
+        "est proche, mais pas pareil."
+    ),
+    # 03: scenarios
+    "baseline: {assigned} assigned, {minutes} min a week": (
+        "référence : {assigned} affectés, {minutes} min par semaine"
+    ),
+    "desks each weekday, all telecentres": "postes chaque jour, tous télécentres",
+    "hours saved a week": "heures gagnées par semaine",
+    "More desks, more time saved (with diminishing returns)": (
+        "Plus de postes, plus de temps gagné (avec des rendements décroissants)"
+    ),
+    "driven to Mende (no telecentre)": "conduites vers Mende (sans télécentre)",
+    "saved by the plan": "gagnées par le plan",
+    "Hours a week, on the telework days": "Heures par semaine, les jours de télétravail",
+    "hours a week": "heures par semaine",
+    "volunteers selected (K)": "volontaires retenus (K)",
+    "Each extra volunteer saves less than the one before": (
+        "Chaque volontaire de plus fait gagner moins que le précédent"
+    ),
+    "factor": "facteur",
+    "desks_each_weekday": "postes_chaque_jour",
+    "median_minutes_to_mende": "minutes_médianes_vers_mende",
+    "hours_driven_to_mende_on_telework_days": "heures_conduites_vers_mende_jours_télétravail",
+    # 04: weekly plan and fairness
+    "{status} | agents placed: {placed} | desk-days used: {used} of {offered} | a desk per "
+    "agent all week would place {count}": (
+        "{status} | agents placés : {placed} | postes-jours utilisés : {used} sur {offered} | "
+        "un poste par agent toute la semaine en placerait {count}"
+    ),
+    "closed": "fermé",
+    "share of the day's desks taken (agents / desks)": (
+        "part des postes du jour occupés (agents / postes)"
+    ),
+    "Agents present per telecentre and weekday (agents / desks)": (
+        "Agents présents par télécentre et par jour (agents / postes)"
+    ),
+    "best saving under a limit": "meilleur gain sous une limite",
+    "{name} ({count} agents)": "{name} ({count} agents)",
+    "max saving": "gain maximal",
+    "minimax": "minimax",
+    "longest one-way drive to a telecentre (minutes)": (
+        "plus long trajet aller vers un télécentre (minutes)"
+    ),
+    "What fairness costs": "Ce que coûte l'équité",
+    # 05: drive times and calibration
+    "fitted:": "ajustés :",
+    "free-flow": "flux libre",
+    "realistic, defaults": "réaliste, par défaut",
+    "realistic, calibrated": "réaliste, calibré",
+    "{name}: median error {median} %, worst {worst} %": (
+        "{name} : erreur médiane {median} %, pire {worst} %"
+    ),
+    "model = reference": "modèle = référence",
+    "within 15 %": "à 15 % près",
+    "reference car time (minutes)": "temps de référence en voiture (minutes)",
+    "network's time (minutes)": "temps du réseau (minutes)",
+    "Drive times against public reference trips": (
+        "Temps de trajet face aux trajets de référence publics"
+    ),
+    "{holding} of {assigned_agents} assigned agents keep their telecentre in all {scenarios} "
+    "scenarios; {status_holding} of {agents} agents keep their status.": (
+        "{holding} agents affectés sur {assigned_agents} gardent leur télécentre dans les "
+        "{scenarios} scénarios ; {status_holding} agents sur {agents} gardent leur statut."
+    ),
+    "the plan saves {saving} minutes a week on the network's times, {low} to {high} across "
+    "the scenarios": (
+        "le plan fait gagner {saving} minutes par semaine sur les temps du réseau, {low} à "
+        "{high} selon les scénarios"
+    ),
+    "the plan as decided": "le plan tel que décidé",
+    "the best plan for those times": "le meilleur plan pour ces temps",
+    "round-trip minutes saved a week": "minutes aller-retour gagnées par semaine",
+    "The plan's saving under drive-time scenarios (±15 %)": (
+        "Le gain du plan selon les scénarios de temps de trajet (±15 %)"
+    ),
+    "label": "libellé",
+    "trip": "trajet",
+    "reference": "référence",
+    "scenario": "scénario",
+    # 06: the GIS service's GeoPackage
+    "{same} of {communes} communes: same count of agents": (
+        "{same} communes sur {communes} : même nombre d'agents"
+    ),
+    "share of the commune's agents placed": "part des agents de la commune placés",
+    "agent not placed": "agent non placé",
+    "agent placed": "agent placé",
+    "telecentre": "télécentre",
+    "{placed} of {total} agents placed (synthetic roster)": (
+        "{placed} agents placés sur {total} (liste d'agents synthétique)"
+    ),
+}
+MESSAGES.update(NOTEBOOK_LABELS)
+
 #: The columns a map's tooltips name, in French.
 MAP_COLUMNS: dict[str, str] = {"commune": "commune", "agents": "agents", "assigned": "affectés"}
 
