@@ -402,6 +402,23 @@ def test_every_error_and_warning_has_its_french() -> None:
             "agents.csv: file not found. Check the path.",
             "agents.csv : fichier introuvable. Vérifiez le chemin.",
         ),
+        (  # a file name is left as it is, digits and all
+            "2024.5.csv: file not found. Check the path.",
+            "2024.5.csv : fichier introuvable. Vérifiez le chemin.",
+        ),
+        (  # a value quoted from the file too; the row and column said in French
+            "agents.csv: row 3, column 'lon': '3.5x' is not a number. Give a number.",
+            "agents.csv : ligne 3, colonne 'lon' : '3.5x' n'est pas un nombre. Donnez un nombre.",
+        ),
+        (  # a number the tool computed is written the French way
+            "--max-minutes must be positive, got -2.5.",
+            "--max-minutes doit être positif, reçu -2,5.",
+        ),
+        (  # a logged warning, the system's reason left as it is
+            "network cache /x/c.npz: cannot be read (Permission denied)",
+            "cache réseau /x/c.npz : illisible (Permission denied)",
+        ),
+        ("and 3 more", "et 3 de plus"),
     ],
 )
 def test_some_french_by_hand(english: str, french: str) -> None:
