@@ -798,6 +798,20 @@ ERRORS: dict[str, str] = {
     "polygon": "polygone",
     "graph": "graphe",
     "the GeoDataFrame": "le GeoDataFrame",
+    "a zip archive (an Excel .xlsx or .ods workbook?)": (
+        "une archive zip (un classeur Excel .xlsx ou .ods ?)"
+    ),
+    "gzip-compressed": "compressé en gzip",
+    "an old Excel .xls workbook": "un ancien classeur Excel .xls",
+    "a GeoPackage or SQLite database (name it .gpkg)": (
+        "une base GeoPackage ou SQLite (nommez-la .gpkg)"
+    ),
+    "a PDF document": "un document PDF",
+    "a folder": "un dossier",
+    "a device": "un périphérique",
+    "a named pipe (FIFO)": "un tube nommé (FIFO)",
+    "a socket": "un socket",
+    "not a regular file": "pas un fichier ordinaire",
     "To work offline, get a département extract (e.g. lozere.osm.pbf) where there is internet "
     "and run: assign network --from-file lozere.osm.pbf --out lozere.graphml": (
         "Pour travailler hors ligne, récupérez un extrait du département (p. ex. lozere.osm.pbf) "

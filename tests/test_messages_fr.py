@@ -267,7 +267,9 @@ def _hole_texts(
         return a + b, fa | fb
     if isinstance(expr, ast.Name):
         texts, forwards = module.resolve(expr, at)
-        return texts or [], {forwards} if forwards else set()
+        if texts is not None or forwards is not None:
+            return texts or [], {forwards} if forwards else set()
+        return _bound_texts(module, expr.id, at, depth)
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
         defined = next(
             (f for f in module.functions if getattr(f, "name", "") == expr.func.id), None
@@ -283,6 +285,48 @@ def _hole_texts(
                 out += texts
         return out, forwards
     return [], set()
+
+
+def _bound_texts(
+    module: _Module, name: str, at: ast.AST, depth: int
+) -> tuple[list[tuple[Piece, ...]], set[tuple[str, str]]]:
+    """The texts a name holds when bound by a call or a loop, in the function around ``at``.
+
+    ``kind = _kind(mode)``: what ``_kind`` returns; ``for start, what in
+    _BINARY_STARTS.items()``: the texts of the module's dict.
+    """
+    function = module.function_of(at)
+    out: list[tuple[Piece, ...]] = []
+    forwards: set[tuple[str, str]] = set()
+    for node in ast.walk(function if function is not None else module.tree):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+            and isinstance(node.value, ast.Call)
+        ):
+            texts, more = _hole_texts(module, node.value, node, depth + 1)
+            out += texts
+            forwards |= more
+        elif (
+            isinstance(node, ast.For)
+            and isinstance(node.target, ast.Tuple)
+            and [isinstance(e, ast.Name) and e.id == name for e in node.target.elts]
+            == [False, True]
+            and isinstance(node.iter, ast.Call)
+            and _name(node.iter.func) == "items"
+            and isinstance(node.iter.func, ast.Attribute)
+            and isinstance(node.iter.func.value, ast.Name)
+        ):
+            table = node.iter.func.value.id
+            for assign in module.tree.body:
+                target = assign.target if isinstance(assign, ast.AnnAssign) else None
+                targets = assign.targets if isinstance(assign, ast.Assign) else [target]
+                value = getattr(assign, "value", None)
+                if any(isinstance(t, ast.Name) and t.id == table for t in targets) and isinstance(
+                    value, ast.Dict
+                ):
+                    out += [t for v in value.values for t in _templates(v) or []]
+    return out, forwards
 
 
 def _found(
