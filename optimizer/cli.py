@@ -39,7 +39,7 @@ from optimizer.geocode import (
     geocode_roster,
     is_geocode_output,
 )
-from optimizer.i18n import LANGS, Lang, localise_table, resolve_lang, translate
+from optimizer.i18n import LANGS, Lang, fill, localise_table, resolve_lang, translate
 from optimizer.inputs import (
     AGENT_ALIASES,
     NUMBER,
@@ -146,10 +146,34 @@ def _objective(name: str) -> Objective:
 
 
 def _fail(message: str, code: int, details: Sequence[str] = ()) -> None:
-    click.echo(f"assign: error: {_flat(message)}", err=True)  # always one line
+    lang = _console_lang()
+    said = translate(_flat(message), lang)
+    click.echo(fill("assign: error: {message}", lang, message=said), err=True)  # one line
     for detail in details:  # then one line per item at fault (every bad row of a roster)
-        click.echo(f"  {_flat(detail)}", err=True)
+        click.echo(f"  {translate(_flat(detail), lang)}", err=True)
     sys.exit(code)
+
+
+def _console_lang(args: Sequence[str] | None = None) -> Lang:
+    """Return the language the console speaks: the command's ``--lang``, else the locale's.
+
+    Read from the command being run, or, before it is parsed (a usage error),
+    from its arguments ``args``.
+    """
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        given = ctx.params.get("lang")
+        if isinstance(given, str) and given.lower() in LANGS:
+            return resolve_lang(given)
+        ctx = ctx.parent
+    words = list(args or ())
+    for k, word in enumerate(words):
+        value = word.split("=", 1)[1] if word.startswith("--lang=") else None
+        if word == "--lang" and k + 1 < len(words):
+            value = words[k + 1]
+        if value is not None and value.strip().lower() in LANGS:
+            return resolve_lang(value)
+    return resolve_lang(None)
 
 
 def _flat(text: str) -> str:
@@ -271,6 +295,8 @@ class _OneLineErrors(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        given = kwargs.get("args", args[0] if args else None)
+        words = [str(w) for w in (sys.argv[1:] if given is None else given)]
         try:
             code = super().main(*args, **kwargs)
         except click.exceptions.NoArgsIsHelpError as exc:  # pragma: no cover - not configured
@@ -278,9 +304,12 @@ class _OneLineErrors(click.Group):
             sys.exit(0)
         except click.ClickException as exc:
             hint = " (see assign --help)" if isinstance(exc, click.UsageError) else ""
-            _fail(f"{exc.format_message()}{hint}", EXIT_INPUT)
+            lang = _console_lang(words)
+            said = translate(_flat(f"{exc.format_message()}{hint}"), lang)
+            click.echo(fill("assign: error: {message}", lang, message=said), err=True)
+            sys.exit(EXIT_INPUT)
         except click.Abort:
-            click.echo("assign: interrupted", err=True)
+            click.echo(translate("assign: interrupted", _console_lang(words)), err=True)
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -618,8 +647,8 @@ def main(
     """
     if ctx.invoked_subcommand is not None:
         return
-    _logging(quiet=quiet, verbose=verbose)
     language = resolve_lang(lang)
+    _logging(quiet=quiet, verbose=verbose, lang=language)
     steps = _Steps(quiet=quiet, lang=language)
 
     def say(line: str) -> None:
@@ -1373,11 +1402,12 @@ _NOT_NATIONAL = (
 )
 
 
-def _logging(*, quiet: bool, verbose: bool) -> None:
+def _logging(*, quiet: bool, verbose: bool, lang: Lang = "en") -> None:
     """Show the library's log: warnings (errors only with --quiet; all with --verbose).
 
     Warnings the command prints itself at the end of the run (those a reader
-    also keeps in a table's ``attrs["warnings"]``) are not shown twice.
+    also keeps in a table's ``attrs["warnings"]``) are not shown twice. The
+    records are said in ``lang`` (the library logs in English).
     """
     level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(
@@ -1392,6 +1422,23 @@ def _logging(*, quiet: bool, verbose: bool) -> None:
             handler.setLevel(level)
             if not any(isinstance(f, _PrintedLater) for f in handler.filters):
                 handler.addFilter(_PrintedLater())
+            handler.setFormatter(_Said(lang))
+
+
+class _Said(logging.Formatter):
+    """A log record as the console shows it, in the run's language (``ATTENTION ...``)."""
+
+    def __init__(self, lang: Lang) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self.lang = lang
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.lang == "en":
+            return super().format(record)
+        said = logging.makeLogRecord(record.__dict__)
+        said.msg, said.args = translate(record.getMessage(), self.lang), None
+        said.levelname = translate(record.levelname, self.lang)
+        return super().format(said).replace(f"{said.name}: ", f"{said.name} : ", 1)
 
 
 class _PrintedLater(logging.Filter):

@@ -716,6 +716,1429 @@ MESSAGES: dict[str, str] = {
     "({step}: {seconds} s)": "({step} : {seconds} s)",
 }
 
+#: The errors and warnings the command prints (issue 27): every message given to a project
+#: exception or to ``logger.warning``/``logger.error`` in ``optimizer/``, English (a pattern)
+#: and French. ``tests/test_messages_fr.py`` finds them in the source and fails on one
+#: missing here. The pieces messages are built from come first.
+ERRORS: dict[str, str] = {
+    # ------------------------------------------------ pieces, levels, the command's own
+    "row {line}": "ligne {line}",
+    "row {line} ({column} '{value}'):": "ligne {line} ({column} '{value}') :",
+    "the cache folder '{folder}' is a file, not a folder. Give a folder for the cache "
+    "({option}).": (
+        "le dossier de cache '{folder}' est un fichier, pas un dossier. Donnez un dossier pour "
+        "le cache ({option})."
+    ),
+    "the cache folder '{folder}' is under '{ancestor}', a file, not a folder. Give a folder "
+    "for the cache ({option}).": (
+        "le dossier de cache '{folder}' est sous '{ancestor}', un fichier, pas un dossier. "
+        "Donnez un dossier pour le cache ({option})."
+    ),
+    "and {more} more": "et {more} de plus",
+    "WARNING": "ATTENTION",
+    "ERROR": "ERREUR",
+    "{message} (see assign --help)": "{message} (voir assign --help)",
+    "assign: interrupted": "assign : interrompu",
+    "No such option: {option}": "Option inconnue : {option}",
+    "No such option {option}.": "Option inconnue {option}.",
+    "No such option {option}. (Did you mean {name}?)": (
+        "Option inconnue {option}. (Vouliez-vous dire {name} ?)"
+    ),
+    "No such option {option}. (Did you mean one of: {names}?)": (
+        "Option inconnue {option}. (Vouliez-vous dire l'une de : {names} ?)"
+    ),
+    "{value} is not a valid integer range.": (
+        "{value} n'est pas un entier valide dans l'intervalle."
+    ),
+    "{value} is not a valid integer.": "{value} n'est pas un entier valide.",
+    "{value} is not a valid float range.": "{value} n'est pas un nombre valide dans l'intervalle.",
+    "{value} is not a valid float.": "{value} n'est pas un nombre valide.",
+    "{value} is not one of {choices}.": "{value} n'est pas l'une de {choices}.",
+    "Missing option {option}.": "Option manquante {option}.",
+    "Invalid value for {option}: {problem}": "Valeur invalide pour {option} : {problem}",
+    "Got unexpected extra argument ({args})": "Argument en trop inattendu ({args})",
+    "Got unexpected extra arguments ({args})": "Arguments en trop inattendus ({args})",
+    "Option {option} requires an argument.": "L'option {option} demande un argument.",
+    "is empty": "est vide",
+    "{file}: {names} that other départements share too, read as the commune in {area}: "
+    "{communes}. If {who}, add a departement or code_postal column.": (
+        "{file} : {names} que d'autres départements ont aussi, lu(s) comme la commune du "
+        "{area} : {communes}. Si {who}, ajoutez une colonne departement ou code_postal."
+    ),
+    "an agent lives in another": "un agent habite dans une autre",
+    "{what} stands in another": "{what} est dans une autre",
+    "a telecentre": "un télécentre",
+    "a workplace": "un lieu de travail",
+    "each agent's home": "le domicile de chaque agent",
+    "its commune of residence": "sa commune de résidence",
+    "each workplace": "chaque lieu de travail",
+    "each telecentre": "chaque télécentre",
+    "its commune": "sa commune",
+    "'{column}' (or {names})": "'{column}' (ou {names})",
+    "'{column}' (or {names}); '{column2}' (or {names2})": (
+        "'{column}' (ou {names}) ; '{column2}' (ou {names2})"
+    ),
+    ". Check the spelling, or give the INSEE code or the postcode.": (
+        ". Vérifiez l'orthographe, ou donnez le code INSEE ou le code postal."
+    ),
+    "; did you mean {shown}? Check the spelling, or give the INSEE code.": (
+        " ; vouliez-vous dire {shown} ? Vérifiez l'orthographe, ou donnez le code INSEE."
+    ),
+    "did you mean {shown}? Check the spelling, or give the INSEE code.": (
+        "vouliez-vous dire {shown} ? Vérifiez l'orthographe, ou donnez le code INSEE."
+    ),
+    "region {code}": "région {code}",
+    "profile {name}": "profil {name}",
+    "calibrated": "calibré",
+    "realistic": "realistic",  # a speed model's name (--speed-model realistic)
+    "solution": "solution",
+    "assignment": "affectation",
+    "weekly plan": "plan hebdomadaire",
+    "point": "point",
+    "polygon": "polygone",
+    "graph": "graphe",
+    "the GeoDataFrame": "le GeoDataFrame",
+    "a zip archive (an Excel .xlsx or .ods workbook?)": (
+        "une archive zip (un classeur Excel .xlsx ou .ods ?)"
+    ),
+    "gzip-compressed": "compressé en gzip",
+    "an old Excel .xls workbook": "un ancien classeur Excel .xls",
+    "a GeoPackage or SQLite database (name it .gpkg)": (
+        "une base GeoPackage ou SQLite (nommez-la .gpkg)"
+    ),
+    "a PDF document": "un document PDF",
+    "a folder": "un dossier",
+    "a device": "un périphérique",
+    "a named pipe (FIFO)": "un tube nommé (FIFO)",
+    "a socket": "un socket",
+    "not a regular file": "pas un fichier ordinaire",
+    "To work offline, get a département extract (e.g. lozere.osm.pbf) where there is internet "
+    "and run: assign network --from-file lozere.osm.pbf --out lozere.graphml": (
+        "Pour travailler hors ligne, récupérez un extrait du département (p. ex. lozere.osm.pbf) "
+        "là où il y a internet et lancez : assign network --from-file lozere.osm.pbf --out "
+        "lozere.graphml"
+    ),
+    "a telecentre stands in another": "un télécentre est dans une autre",
+    "a workplace stands in another": "un lieu de travail est dans une autre",
+    "'{shown}' is not a number": "'{shown}' n'est pas un nombre",
+    "a separator too many (a trailing one, or one inside an unquoted value?)": (
+        "un séparateur de trop (un en fin de ligne, ou un dans une valeur sans guillemets ?)"
+    ),
+    "cells missing": "des cellules manquent",
+    "{row}, column '{column}'": "{row}, colonne '{column}'",
+    "agents row {line}": "agents ligne {line}",
+    "sites row {line}": "sites ligne {line}",
+    ", row {line}": ", ligne {line}",
+    "from {low} to {high}": "de {low} à {high}",
+    "of {low} or more": "de {low} ou plus",
+    "km": "km",
+    "minutes": "minutes",
+    "agent '{agent}'": "agent '{agent}'",
+    "site {site}": "site {site}",
+    "a workplace at ({lon}, {lat})": "un lieu de travail en ({lon}, {lat})",
+    "the head office": "le siège",
+    "the cache folder '{folder}'": "le dossier de cache '{folder}'",
+    "is a file": "est un fichier",
+    "is under '{ancestor}', a file": "est sous '{ancestor}', un fichier",
+    "Check the coordinates (longitude first, WGS84 degrees).": (
+        "Vérifiez les coordonnées (la longitude d'abord, en degrés WGS84)."
+    ),
+    "Longitude and latitude look swapped: give longitude first.": (
+        "Longitude et latitude semblent inversées : donnez la longitude d'abord."
+    ),
+    "Separate ids with '|' (e.g. marvejols|langogne).": (
+        "Séparez les identifiants par '|' (p. ex. marvejols|langogne)."
+    ),
+    "Give the workplaces file with --workplaces.": (
+        "Donnez le fichier des lieux de travail avec --workplaces."
+    ),
+    "They look projected: give --crs (e.g. EPSG:2154 for Lambert-93).": (
+        "Elles semblent projetées : donnez --crs (p. ex. EPSG:2154 pour Lambert-93)."
+    ),
+    "Longitude and latitude look swapped: check which column is which.": (
+        "Longitude et latitude semblent inversées : vérifiez quelle colonne est laquelle."
+    ),
+    "Check the coordinates, or give a road network that covers them.": (
+        "Vérifiez les coordonnées, ou donnez un réseau routier qui les couvre."
+    ),
+    # optimizer/calibration.py
+    "calibrate needs a network prepared by this package (load_network).": (
+        "calibrate a besoin d'un réseau préparé par ce logiciel (load_network)."
+    ),
+    "reference trip {label}: no route between its points on this network. Check that both ends "
+    "are on the network's roads.": (
+        "trajet de référence {label} : aucun itinéraire entre ses points sur ce réseau. "
+        "Vérifiez que ses deux extrémités sont sur les routes du réseau."
+    ),
+    # optimizer/cli.py
+    "give --place or --from-file (or --polygon): exactly one source.": (
+        "donnez --place ou --from-file (ou --polygon) : une seule source."
+    ),
+    "--out must end in .graphml, got '{out}'.": "--out doit finir par .graphml, reçu '{out}'.",
+    "--out must end in .csv, got '{out}'.": "--out doit finir par .csv, reçu '{out}'.",
+    "--scheduler needs --agents, --telecentres and --network (a national folder).": (
+        "--scheduler demande --agents, --telecentres et --network (un dossier national)."
+    ),
+    "{option}: '{source}' is the {file} of --out '{out}': this run writes its own {file2} "
+    "there and would replace it. Move the input out of that folder, or give another --out.": (
+        "{option} : '{source}' est le fichier {file} de --out '{out}' : ce calcul y écrit son "
+        "propre {file2} et le remplacerait. Sortez l'entrée de ce dossier, ou donnez un autre "
+        "--out."
+    ),
+    "--speed-profile: '{value}' is neither a profile ({known}) nor a .csv file.": (
+        "--speed-profile : '{value}' n'est ni un profil ({known}) ni un fichier .csv."
+    ),
+    "--pseudonymise needs a non-empty salt (a secret phrase of your own).": (
+        "--pseudonymise demande un sel non vide (une phrase secrète à vous)."
+    ),
+    "--pseudonymise: the salt is not valid text (bytes that are not UTF-8); type it again, in "
+    "letters, digits and punctuation.": (
+        "--pseudonymise : le sel n'est pas un texte valide (octets hors UTF-8) ; saisissez-le "
+        "à nouveau, en lettres, chiffres et ponctuation."
+    ),
+    "--key-file holds the ids behind the pseudonyms: give --pseudonymise SALT too.": (
+        "--key-file contient les identifiants derrière les pseudonymes : donnez aussi "
+        "--pseudonymise SALT."
+    ),
+    "--key-file: '{key_file}' is the {option} file: the key would replace it. Give another "
+    "file, e.g. --key-file key.csv.": (
+        "--key-file : '{key_file}' est le fichier {option} : la clé le remplacerait. Donnez un "
+        "autre fichier, p. ex. --key-file cle.csv."
+    ),
+    "--move-penalty weighs moves from a previous plan: give --previous FILE too.": (
+        "--move-penalty pèse les déplacements depuis un plan précédent : donnez aussi "
+        "--previous FICHIER."
+    ),
+    "--day-change-penalty weighs weekday changes from a previous plan: give --previous FILE too.": (
+        "--day-change-penalty pèse les changements de jour depuis un plan précédent : donnez "
+        "aussi --previous FICHIER."
+    ),
+    # optimizer/csvout.py
+    "csv style must be one of {names}, got {style}.": (
+        "le style CSV doit être l'un de {names}, reçu {style}."
+    ),
+    # optimizer/datasets.py
+    "the embedded Lozère data is missing (no optimizer/_embedded nor data/ folder). Reinstall "
+    "the package with 'pip install .' from the repository.": (
+        "les données lozériennes intégrées manquent (ni dossier optimizer/_embedded ni data/). "
+        "Réinstallez le paquet avec 'pip install .' depuis le dépôt."
+    ),
+    # optimizer/facilities.py
+    "row {i} must be assigned but has no allowed column.": (
+        "la ligne {i} doit être affectée mais n'a aucune colonne autorisée."
+    ),
+    "give max_open or opening_cost (or both) to choose telecentres.": (
+        "donnez max_open ou opening_cost (ou les deux) pour choisir des télécentres."
+    ),
+    "max_open must be 0 or more, got {max_open}.": (
+        "max_open doit valoir 0 ou plus, reçu {max_open}."
+    ),
+    # optimizer/fairness.py
+    "weekly minimax: time limit reached after {x} solves; the longest drive is not proven the "
+    "shortest": (
+        "minimax hebdomadaire : temps limite atteint après {x} résolutions ; le plus long "
+        "trajet n'est pas prouvé le plus court"
+    ),
+    # optimizer/geocode.py
+    "the address service {base_url} answered {status} ({excerpt}). Try again later, or give "
+    "communes instead.": (
+        "le service d'adresses {base_url} a répondu {status} ({excerpt}). Réessayez plus tard, "
+        "ou donnez plutôt les communes."
+    ),
+    "the address service {base_url} cannot be reached ({kind}): geocoding needs a connection. "
+    "Offline, give each agent's commune instead (column commune, insee or code_postal), which "
+    "needs none.": (
+        "le service d'adresses {base_url} est injoignable ({kind}) : le géocodage demande une "
+        "connexion. Hors ligne, donnez plutôt la commune de chaque agent (colonne commune, "
+        "insee ou code_postal), qui n'en demande pas."
+    ),
+    "geocoding cache: cannot read {x} ({x2}); not used": (
+        "cache de géocodage : impossible de lire {x} ({x2}) ; non utilisé"
+    ),
+    "geocoding cache: {x} is not a file; not used, not replaced": (
+        "cache de géocodage : {x} n'est pas un fichier ; non utilisé, non remplacé"
+    ),
+    "geocoding cache: {x} is corrupt and cannot be set aside ({x2}); its address is asked again": (
+        "cache de géocodage : {x} est corrompu et ne peut être mis de côté ({x2}) ; son "
+        "adresse est redemandée"
+    ),
+    "geocoding cache: {x} was corrupt (truncated?); set aside as {x2}, its address is asked "
+    "again": (
+        "cache de géocodage : {x} était corrompu (tronqué ?) ; mis de côté sous {x2}, son "
+        "adresse est redemandée"
+    ),
+    "geocoding cache: cannot write in {x} ({x2}); the answer is not cached": (
+        "cache de géocodage : impossible d'écrire dans {x} ({x2}) ; la réponse n'est pas mise "
+        "en cache"
+    ),
+    "{file}: no address column ({names}). The file has: {names2}.": (
+        "{file} : aucune colonne d'adresse ({names}). Le fichier a : {names2}."
+    ),
+    # optimizer/i18n.py
+    "language must be one of {names}, got {lang}.": (
+        "la langue doit être l'une de {names}, reçu {lang}."
+    ),
+    # optimizer/inputs.py
+    "{file}: cannot be read ({reason}). Check the path and its permissions.": (
+        "{file} : illisible ({reason}). Vérifiez le chemin et ses droits."
+    ),
+    "{file}: more than the {max_input_bytes} MB an input may hold. Split the roster or give "
+    "only the columns needed.": (
+        "{file} : plus que les {max_input_bytes} Mo qu'une entrée peut contenir. Découpez la "
+        "liste ou ne donnez que les colonnes utiles."
+    ),
+    "{file}: holds binary data, not CSV text. Save it as CSV (UTF-8) first.": (
+        "{file} : contient des données binaires, pas du texte CSV. Enregistrez-le d'abord en "
+        "CSV (UTF-8)."
+    ),
+    "{file}: is {what}, not a CSV text file. Save it as CSV (UTF-8) first.": (
+        "{file} : est {what}, pas un fichier texte CSV. Enregistrez-le d'abord en CSV (UTF-8)."
+    ),
+    "{file}: the file is empty. Give a header line and one row per item.": (
+        "{file} : le fichier est vide. Donnez une ligne d'en-tête et une ligne par élément."
+    ),
+    "{file}: not a readable CSV table ({detail}). Check the separators and quotes.": (
+        "{file} : pas un tableau CSV lisible ({detail}). Vérifiez les séparateurs et les "
+        "guillemets."
+    ),
+    "{file}: the header has column '{labels_seen_key}' (column {seen_key}) and '{label}' "
+    "(column {j}): one name, two columns. Keep one, or rename the other.": (
+        "{file} : l'en-tête a la colonne '{labels_seen_key}' (colonne {seen_key}) et '{label}' "
+        "(colonne {j}) : un nom, deux colonnes. Gardez-en une, ou renommez l'autre."
+    ),
+    "{file}: {row} has {count2} cells but the header has {count3} columns ({names}): {hint}. "
+    "Make every row match the header, whose last column is '{last}'.": (
+        "{file} : {row} a {count2} cellules mais l'en-tête a {count3} colonnes ({names}) : "
+        "{hint}. Faites correspondre chaque ligne à l'en-tête, dont la dernière colonne est "
+        "'{last}'."
+    ),
+    "{file}: columns '{found_field}' and '{column}' are both read as '{field}': keep one, or "
+    "rename the other.": (
+        "{file} : les colonnes '{found_field}' et '{column}' sont toutes deux lues comme "
+        "'{field}' : gardez-en une, ou renommez l'autre."
+    ),
+    "{file}: missing column {wanted}. The file has: {have}.": (
+        "{file} : colonne manquante {wanted}. Le fichier a : {have}."
+    ),
+    "{file}: column '{column}' is not understood, and its name says it may matter to the plan. "
+    "Rename it as one of the columns read, or remove it: {shown}.": (
+        "{file} : la colonne '{column}' n'est pas comprise, et son nom dit qu'elle peut "
+        "compter pour le plan. Renommez-la comme l'une des colonnes lues, ou supprimez-la : "
+        "{shown}."
+    ),
+    "{file}: columns '{cols_taken}' and '{column}' are both read as '{taken}': keep one, or "
+    "rename the other.": (
+        "{file} : les colonnes '{cols_taken}' et '{column}' sont toutes deux lues comme "
+        "'{taken}' : gardez-en une, ou renommez l'autre."
+    ),
+    "{file}: {row}, column '{column}': the id is empty. Give every row an id.": (
+        "{file} : {row}, colonne '{column}' : l'identifiant est vide. Donnez un identifiant à "
+        "chaque ligne."
+    ),
+    "{file}: {row}, column '{column}': id '{value}' is already used on {row2}. Ids must be "
+    "unique.": (
+        "{file} : {row}, colonne '{column}' : l'identifiant '{value}' est déjà utilisé en "
+        "{row2}. Les identifiants doivent être uniques."
+    ),
+    "{file}: {row}, column '{column}': '{value}' names several telecentres; give one id "
+    "(forbidden_telecentres takes several, separated by |).": (
+        "{file} : {row}, colonne '{column}' : '{value}' nomme plusieurs télécentres ; donnez "
+        "un seul identifiant (forbidden_telecentres en prend plusieurs, séparés par |)."
+    ),
+    "{file}: {row}, column '{column}': '{value}' is a code, not a commune name. Put INSEE "
+    "codes in a code_insee column and postcodes in a code_postal column.": (
+        "{file} : {row}, colonne '{column}' : '{value}' est un code, pas un nom de commune. "
+        "Mettez les codes INSEE dans une colonne code_insee et les codes postaux dans une "
+        "colonne code_postal."
+    ),
+    "{file}: {row}, column '{column}': '{value}' is not a commune name (an address?). Give the "
+    "commune's name only: this column is copied into telecentres.csv and home addresses are "
+    "personal data.": (
+        "{file} : {row}, colonne '{column}' : '{value}' n'est pas un nom de commune (une "
+        "adresse ?). Donnez seulement le nom de la commune : cette colonne est recopiée dans "
+        "telecentres.csv et les adresses des domiciles sont des données personnelles."
+    ),
+    "{file}: {row}, column '{column}': '{value}' is not yes or no. Write yes/no (or 1/0, "
+    "true/false, oui/non).": (
+        "{file} : {row}, colonne '{column}' : '{value}' n'est ni oui ni non. Écrivez oui/non "
+        "(ou 1/0, true/false, yes/no)."
+    ),
+    "{file}: {row}, column '{column}': '{part}' is not a weekday. Write mon, tue, wed, thu, "
+    "fri (or lundi..vendredi), separated by |.": (
+        "{file} : {row}, colonne '{column}' : '{part}' n'est pas un jour de semaine. Écrivez "
+        "lundi..vendredi (ou mon, tue, wed, thu, fri), séparés par |."
+    ),
+    "{file}: {row}, column '{get}': '{ref}' is not a telecentre id. Known ids: {shown}.{hint}": (
+        "{file} : {row}, colonne '{get}' : '{ref}' n'est pas un identifiant de télécentre. "
+        "Identifiants connus : {shown}.{hint}"
+    ),
+    "{file}: {count2} problems on {rows} rows (the header is row 1); fix them all, then run "
+    "again:": (
+        "{file} : {count2} problèmes sur {rows} lignes (l'en-tête est la ligne 1) ; "
+        "corrigez-les tous, puis relancez :"
+    ),
+    "{where}: {raw} is not a finite number.": "{where} : {raw} n'est pas un nombre fini.",
+    "{where}: {what}. Give a number.": "{where} : {what}. Donnez un nombre.",
+    "{where}: '{raw}' is too large. Give a finite number.": (
+        "{where} : '{raw}' est trop grand. Donnez un nombre fini."
+    ),
+    "{row}, column '{column}': '{raw_i}' is not a whole number {span}.": (
+        "{row}, colonne '{column}' : '{raw_i}' n'est pas un nombre entier {span}."
+    ),
+    "{row}, column '{column}': '{raw}' is not a priority. Give a number (higher is served "
+    "first), or leave the cell empty.": (
+        "{row}, colonne '{column}' : '{raw}' n'est pas une priorité. Donnez un nombre (le plus "
+        "élevé est servi d'abord), ou laissez la cellule vide."
+    ),
+    "--crs: '{crs}' is not a known CRS. Give e.g. EPSG:2154 (Lambert-93).": (
+        "--crs : '{crs}' n'est pas un SCR connu. Donnez p. ex. EPSG:2154 (Lambert-93)."
+    ),
+    "{where}: ({lon}, {lat}) is not a longitude/latitude pair in degrees.{hint}": (
+        "{where} : ({lon}, {lat}) n'est pas un couple longitude/latitude en degrés.{hint}"
+    ),
+    "{file}: {where}point ({lon_i}, {lat_i}) lies outside the road network's area (lon "
+    "{west}..{east}, lat {south}..{north}).{hint}": (
+        "{file} : {where}le point ({lon_i}, {lat_i}) est hors de la zone du réseau routier "
+        "(lon {west}..{east}, lat {south}..{north}).{hint}"
+    ),
+    "{file}: {row}, column '{cols}': {kmh} km/h is not a speed from {min_kmh} to {max_kmh}.": (
+        "{file} : {row}, colonne '{cols}' : {kmh} km/h n'est pas une vitesse de {min_kmh} à "
+        "{max_kmh}."
+    ),
+    "{file}: {row}, column '{column}': '{table_column}' is not a road class. Give one of: "
+    "{names}.": (
+        "{file} : {row}, colonne '{column}' : '{table_column}' n'est pas une classe de route. "
+        "Donnez l'une de : {names}."
+    ),
+    "{file}: the layer has no CRS. Set one (e.g. EPSG:4326).": (
+        "{file} : la couche n'a pas de SCR. Donnez-en un (p. ex. EPSG:4326)."
+    ),
+    "{file}: no polygon in the layer. Give the area as polygons.": (
+        "{file} : aucun polygone dans la couche. Donnez la zone en polygones."
+    ),
+    "{file}: column '{cols}': give one delay in seconds (0 to 600), the same on every row.": (
+        "{file} : colonne '{cols}' : donnez un seul délai en secondes (0 à 600), le même sur "
+        "chaque ligne."
+    ),
+    "{file}: {row}, column '{cols}': {value} is not a factor in (0, 1.5]: the fraction of the "
+    "speed limit a car cruises at.": (
+        "{file} : {row}, colonne '{cols}' : {value} n'est pas un facteur dans ]0 ; 1,5] : la "
+        "part de la vitesse limite à laquelle roule une voiture."
+    ),
+    "{file}: no reference trip in the file. Give one row per trip.": (
+        "{file} : aucun trajet de référence dans le fichier. Donnez une ligne par trajet."
+    ),
+    "{file}: {row}, column '{cols_key}': {out_key} is not a WGS84 coordinate (degrees).": (
+        "{file} : {row}, colonne '{cols_key}' : {out_key} n'est pas une coordonnée WGS84 (degrés)."
+    ),
+    "{file}: {row}, column '{cols}': {minutes_i} minutes; a reference trip takes a positive "
+    "time.": (
+        "{file} : {row}, colonne '{cols}' : {minutes_i} minutes ; un trajet de référence prend "
+        "un temps positif."
+    ),
+    "{file}: {row}: {minutes_i} minutes for {straight_i} km as the crow flies is {kmh_i} km/h, "
+    "faster than {max_reference_kmh} km/h. Check the minutes and the coordinates.": (
+        "{file} : {row} : {minutes_i} minutes pour {straight_i} km à vol d'oiseau font {kmh_i} "
+        "km/h, plus que {max_reference_kmh} km/h. Vérifiez les minutes et les coordonnées."
+    ),
+    "{file}: {row}, column '{cols}': {km_i} km is shorter than the straight line ({straight_i} "
+    "km). Give the road distance.": (
+        "{file} : {row}, colonne '{cols}' : {km_i} km est plus court que la ligne droite "
+        "({straight_i} km). Donnez la distance par la route."
+    ),
+    "{what}: '{text}' is not LON,LAT (two numbers, longitude first, e.g. 3.5012,44.5178).": (
+        "{what} : '{text}' n'est pas LON,LAT (deux nombres, la longitude d'abord, p. ex. "
+        "3.5012,44.5178)."
+    ),
+    "{file}: no agents in the file. Give at least one row under the header.": (
+        "{file} : aucun agent dans le fichier. Donnez au moins une ligne sous l'en-tête."
+    ),
+    "{error} Give {what} as lon, lat, or {commune} as commune (a name), insee (INSEE code) or "
+    "code_postal (an adresse column: geocode it first with 'assign geocode').": (
+        "{error} Donnez {what} en lon, lat, ou {commune} en commune (un nom), insee (code "
+        "INSEE) ou code_postal (une colonne adresse : géocodez-la d'abord avec 'assign "
+        "geocode')."
+    ),
+    "{row}: no coordinates and no commune ({given} empty). Give the home's lon and lat, or its "
+    "commune.": (
+        "{row} : ni coordonnées ni commune ({given} vides). Donnez la lon et la lat du "
+        "domicile, ou sa commune."
+    ),
+    "{row}, column '{cols_key}': {error}": "{row}, colonne '{cols_key}' : {error}",
+    "{file}: no workplaces in the file. Give at least one row under the header.": (
+        "{file} : aucun lieu de travail dans le fichier. Donnez au moins une ligne sous l'en-tête."
+    ),
+    "{file}: {row}, column '{cols}': id '{out}' {what}. Rename the workplace.": (
+        "{file} : {row}, colonne '{cols}' : l'identifiant '{out}' {what}. Renommez le lieu de "
+        "travail."
+    ),
+    "{where}: workplace id '{sorted_clash}' is also a telecentre id (in {sites}). Give "
+    "workplaces ids of their own.": (
+        "{where} : l'identifiant de lieu de travail '{sorted_clash}' est aussi un identifiant "
+        "de télécentre (dans {sites}). Donnez aux lieux de travail des identifiants propres."
+    ),
+    "{file}: {row}, column '{get}': '{ref}' is not a workplace id. Known ids: {shown}.{hint}": (
+        "{file} : {row}, colonne '{get}' : '{ref}' n'est pas un identifiant de lieu de "
+        "travail. Identifiants connus : {shown}.{hint}"
+    ),
+    "{file}: {row}, column '{cols}': id '{out}' holds a space or '|', which separate ids in "
+    "forbidden_telecentres. Use '-' or '_' instead.": (
+        "{file} : {row}, colonne '{cols}' : l'identifiant '{out}' contient une espace ou '|', "
+        "qui séparent les identifiants dans forbidden_telecentres. Utilisez '-' ou '_' à la "
+        "place."
+    ),
+    "{file}: {row}: 'head_office' is reserved for the head office; rename the telecentre.": (
+        "{file} : {row} : 'head_office' est réservé au siège ; renommez le télécentre."
+    ),
+    "{file}: desks per weekday need all five columns mon..fri; missing: {missing}.": (
+        "{file} : les postes par jour demandent les cinq colonnes mon..fri ; il manque : {missing}."
+    ),
+    "{file}: no telecentres in the file. Give at least one row under the header.": (
+        "{file} : aucun télécentre dans le fichier. Donnez au moins une ligne sous l'en-tête."
+    ),
+    "{file}: {row}, column '{cols}': {costs_bad_0} is not a cost from 0 to {max_opening_cost} "
+    "(minutes a week).": (
+        "{file} : {row}, colonne '{cols}' : {costs_bad_0} n'est pas un coût de 0 à "
+        "{max_opening_cost} (minutes par semaine)."
+    ),
+    "{file}: file not found. Check the path.": "{file} : fichier introuvable. Vérifiez le chemin.",
+    "{file}: is a folder, not a file. Give the path of a CSV or GeoPackage file.": (
+        "{file} : est un dossier, pas un fichier. Donnez le chemin d'un fichier CSV ou GeoPackage."
+    ),
+    "{file}: {path_stat} MB is more than the {max_input_bytes} MB an input may hold. Split the "
+    "roster or give only the columns needed.": (
+        "{file} : {path_stat} Mo, c'est plus que les {max_input_bytes} Mo qu'une entrée peut "
+        "contenir. Découpez la liste ou ne donnez que les colonnes utiles."
+    ),
+    "{file}: --crs applies to CSV files only; a point layer carries its own CRS.": (
+        "{file} : --crs ne s'applique qu'aux fichiers CSV ; une couche de points porte son "
+        "propre SCR."
+    ),
+    "{file}: holds {count2} layers ({names}). Name the one to read: {file2}:{layers_0}": (
+        "{file} : contient {count2} couches ({names}). Nommez celle à lire : {file2}:{layers_0}"
+    ),
+    "{file}: no layer '{layer}'; the file holds: {names}. Give {file2}:LAYER with one of them.": (
+        "{file} : pas de couche '{layer}' ; le fichier contient : {names}. Donnez "
+        "{file2}:COUCHE avec l'une d'elles."
+    ),
+    "{file}: cannot be read as a {kind} layer ({detail}). Check that it is a valid file.": (
+        "{file} : illisible comme couche {kind} ({detail}). Vérifiez que c'est un fichier valide."
+    ),
+    "{file}: the layer has no CRS. Set one (e.g. EPSG:4326) before reading it.": (
+        "{file} : la couche n'a pas de SCR. Donnez-en un (p. ex. EPSG:4326) avant de la lire."
+    ),
+    "{file}: {row}: geometry is not a point. Give one point per feature.": (
+        "{file} : {row} : la géométrie n'est pas un point. Donnez un point par entité."
+    ),
+    "{file}: the file is UTF-8 but line(s) {shown} hold bytes that are not (it was probably "
+    "saved by two programs): the names there would be misread. Save the file again as UTF-8 "
+    "(in Excel: CSV UTF-8), or fix those lines.": (
+        "{file} : le fichier est en UTF-8 mais la ou les lignes {shown} contiennent des octets "
+        "qui ne le sont pas (il a sans doute été enregistré par deux programmes) : les noms y "
+        "seraient mal lus. Enregistrez à nouveau le fichier en UTF-8 (dans Excel : CSV UTF-8), "
+        "ou corrigez ces lignes."
+    ),
+    "{file}: cannot decode the file as UTF-8 or cp1252. Save it as UTF-8 CSV.": (
+        "{file} : impossible de décoder le fichier en UTF-8 ou cp1252. Enregistrez-le en CSV UTF-8."
+    ),
+    # optimizer/model/cpsat.py
+    "CP-SAT found the problem infeasible after the feasibility check passed; please report this.": (
+        "CP-SAT a trouvé le problème infaisable après que la vérification de faisabilité est "
+        "passée ; merci de le signaler."
+    ),
+    "CP-SAT found no {what} within {time_limit_s} s; raise the time limit.": (
+        "CP-SAT n'a trouvé aucun {what} en {time_limit_s} s ; augmentez le temps limite."
+    ),
+    # optimizer/model/feasibility.py
+    "max-flow failed; please report this.": "le flot maximal a échoué ; merci de le signaler.",
+    "agent '{ids_first}' must be assigned but no telecentre is open to it ({reasons_first}); "
+    "{counted} in all.": (
+        "l'agent '{ids_first}' doit être affecté mais aucun télécentre ne lui est ouvert "
+        "({reasons_first}) ; {counted} en tout."
+    ),
+    "{counted} must be assigned but --select allows only {limit}. Raise --select or assign "
+    "fewer agents by force.": (
+        "{counted} doivent être affectés mais --select n'en permet que {limit}. Augmentez "
+        "--select ou affectez moins d'agents d'office."
+    ),
+    "{counted} must be assigned but the telecentres open to them{rule_text} hold {counted2}: "
+    "{names_or}. Agents: {agents}. Add desks, relax the rules, or assign fewer agents by force.": (
+        "{counted} doivent être affectés mais les télécentres qui leur sont ouverts{rule_text} "
+        "ont {counted2} : {names_or}. Agents : {agents}. Ajoutez des postes, assouplissez les "
+        "règles, ou affectez moins d'agents d'office."
+    ),
+    # optimizer/model/flow.py
+    "min-cost flow stopped with status {status}; please report this.": (
+        "le flot de coût minimal s'est arrêté avec le statut {status} ; merci de le signaler."
+    ),
+    "min-cost flow found the problem infeasible; please report this.": (
+        "le flot de coût minimal a trouvé le problème infaisable ; merci de le signaler."
+    ),
+    # optimizer/model/problem.py
+    "minutes must be a 2-D array (agents x telecentres), got shape {shape}.": (
+        "minutes doit être un tableau à 2 dimensions (agents x télécentres), reçu la forme {shape}."
+    ),
+    "capacities has shape {shape}, expected ({m},).": (
+        "capacities a la forme {shape}, attendu ({m},)."
+    ),
+    "{file} has shape {shape}, expected ({n}, {m}) (agents x telecentres).": (
+        "{file} a la forme {shape}, attendu ({n}, {m}) (agents x télécentres)."
+    ),
+    "{file} has shape {shape}, expected ({n},).": "{file} a la forme {shape}, attendu ({n},).",
+    "capacities must be whole numbers >= 0, got {tolist}.": (
+        "les capacités doivent être des nombres entiers >= 0, reçu {tolist}."
+    ),
+    "telework days must be whole numbers >= 1.": (
+        "les jours de télétravail doivent être des nombres entiers >= 1."
+    ),
+    "--select must be a whole number of agents, 0 or more, got {select3}; give a whole number "
+    "(such as 10).": (
+        "--select doit être un nombre entier d'agents, 0 ou plus, reçu {select3} ; donnez un "
+        "nombre entier (comme 10)."
+    ),
+    "--max-minutes must be positive, got {max_minutes}.": (
+        "--max-minutes doit être positif, reçu {max_minutes}."
+    ),
+    "--min-saving must be 0 or more, got {min_saving}.": (
+        "--min-saving doit valoir 0 ou plus, reçu {min_saving}."
+    ),
+    "objective must be one of {names}, got {objective}.": (
+        "l'objectif doit être l'un de {names}, reçu {objective}."
+    ),
+    "objective 'km' needs distances (km and head-office km).": (
+        "l'objectif 'km' demande des distances (km et km vers le siège)."
+    ),
+    "must_assign must have one flag per agent ({n}).": (
+        "must_assign doit avoir un indicateur par agent ({n})."
+    ),
+    "excluded must have one flag per agent ({n}).": (
+        "excluded doit avoir un indicateur par agent ({n})."
+    ),
+    "the preference bonus must be 0 or more, got {preference_bonus}.": (
+        "le bonus de préférence doit valoir 0 ou plus, reçu {preference_bonus}."
+    ),
+    "{file} pairs must be (agent index, telecentre index) within the problem.": (
+        "les paires {file} doivent être (indice d'agent, indice de télécentre) dans le problème."
+    ),
+    "the move penalty must be 0 or more, got {move_penalty}.": (
+        "la pénalité de déplacement doit valoir 0 ou plus, reçu {move_penalty}."
+    ),
+    "tie_scale must be a whole number >= 1, got {tie_scale}.": (
+        "tie_scale doit être un nombre entier >= 1, reçu {tie_scale}."
+    ),
+    "tie_weight must be {n_agents} whole numbers >= 0 when tie_scale > 1.": (
+        "tie_weight doit être {n_agents} nombres entiers >= 0 quand tie_scale > 1."
+    ),
+    "tie_scale {tie_scale} must exceed every tie weight (largest {int}): else a tie weight "
+    "could outweigh a second saved.": (
+        "tie_scale {tie_scale} doit dépasser chaque poids d'égalité (le plus grand : {int}) : "
+        "sinon un poids d'égalité pourrait l'emporter sur une seconde gagnée."
+    ),
+    "{file} must hold numbers (NaN for unreachable), got {kind}.": (
+        "{file} doit contenir des nombres (NaN pour injoignable), reçu {kind}."
+    ),
+    "{file} of {where} is {numbers_tuple_bad_0} {unit} ({bad_shape_0} negative value(s) in "
+    "all): drive times and distances must be 0 or more (NaN for unreachable); fix the travel "
+    "table.": (
+        "{file} de {where} vaut {numbers_tuple_bad_0} {unit} ({bad_shape_0} valeur(s) "
+        "négative(s) en tout) : les temps de trajet et les distances doivent valoir 0 ou plus "
+        "(NaN pour injoignable) ; corrigez la table des trajets."
+    ),
+    "engine must be one of {names}, got {engine}.": (
+        "le moteur doit être l'un de {names}, reçu {engine}."
+    ),
+    # optimizer/model/weekly.py
+    "weekly pairs: the sampled plan leaves agents who must be assigned out; solving the whole "
+    "configuration model": (
+        "paires hebdomadaires : le plan échantillonné laisse de côté des agents à affecter "
+        "obligatoirement ; résolution du modèle de configurations entier"
+    ),
+    "an agent who must be assigned has no telecentre open on enough of its days.": (
+        "un agent à affecter obligatoirement n'a aucun télécentre ouvert assez de ses jours."
+    ),
+    "no plan placing every agent who must be assigned was found in {time_limit_s} s; allow "
+    "more time (--time-limit) or fewer must-assign agents.": (
+        "aucun plan plaçant chaque agent à affecter obligatoirement n'a été trouvé en "
+        "{time_limit_s} s ; laissez plus de temps (--time-limit) ou moins d'agents "
+        "obligatoires."
+    ),
+    "the agents who must be assigned cannot all get desks on their days.": (
+        "les agents à affecter obligatoirement ne peuvent pas tous avoir un poste leurs jours."
+    ),
+    "weekly pairs: no split-days bound ({x})": (
+        "paires hebdomadaires : pas de borne de jours partagés ({x})"
+    ),
+    "pair_agent, pair_site and pair_gain must have the same length.": (
+        "pair_agent, pair_site et pair_gain doivent avoir la même longueur."
+    ),
+    "counts and must need one entry per group ({g_count}), counts >= 0.": (
+        "counts et must demandent une entrée par groupe ({g_count}), counts >= 0."
+    ),
+    "allowed and preferred must be {g_count} x 5 booleans.": (
+        "allowed et preferred doivent être {g_count} x 5 booléens."
+    ),
+    "desks must be whole numbers >= 0, one row per telecentre, 5 weekdays.": (
+        "les postes doivent être des nombres entiers >= 0, une ligne par télécentre, 5 jours."
+    ),
+    "telework days must be 1 to 5.": "les jours de télétravail doivent aller de 1 à 5.",
+    "pairs must name groups and telecentres within the problem.": (
+        "les paires doivent nommer des groupes et des télécentres du problème."
+    ),
+    "limit must be 0 or more, got {limit}.": "la limite doit valoir 0 ou plus, reçu {limit}.",
+    "kept must be {size} weekday masks 0-31 (one per pair), keep >= 0.": (
+        "kept doit être {size} masques de jours 0-31 (un par paire), keep >= 0."
+    ),
+    "HiGHS could not solve the weekly LP: {message}": (
+        "HiGHS n'a pas pu résoudre le programme linéaire hebdomadaire : {message}"
+    ),
+    # optimizer/national/cluster.py
+    "--scheduler {scheduler}: Dask is not installed here; install it with pip install "
+    "'lozere-telework-optimizer[national]' (dask[distributed], pyarrow).": (
+        "--scheduler {scheduler} : Dask n'est pas installé ici ; installez-le avec pip install "
+        "'lozere-telework-optimizer[national]' (dask[distributed], pyarrow)."
+    ),
+    "--scheduler {scheduler}: Dask cannot use this address ({error}). Give a scheduler address "
+    "such as tcp://HOST:8786 (tls:// needs Dask's TLS settings, distributed.comm.tls).": (
+        "--scheduler {scheduler} : Dask ne peut pas utiliser cette adresse ({error}). Donnez "
+        "une adresse d'ordonnanceur comme tcp://HOTE:8786 (tls:// demande les réglages TLS de "
+        "Dask, distributed.comm.tls)."
+    ),
+    "--scheduler {scheduler}: cannot reach the Dask scheduler ({error}). Check that it runs "
+    "(dask scheduler) and that this machine can reach its address and port, or use --scheduler "
+    "local:N for a cluster on this machine.": (
+        "--scheduler {scheduler} : l'ordonnanceur Dask est injoignable ({error}). Vérifiez "
+        "qu'il tourne (dask scheduler) et que cette machine peut joindre son adresse et son "
+        "port, ou utilisez --scheduler local:N pour une grappe sur cette machine."
+    ),
+    "--scheduler {scheduler}: give local:N with N workers >= 1 (e.g. local:2).": (
+        "--scheduler {scheduler} : donnez local:N avec N travailleurs >= 1 (p. ex. local:2)."
+    ),
+    "--scheduler {scheduler}: give local[:N] (a cluster of N processes here) or a scheduler "
+    "address such as tcp://HOST:8786.": (
+        "--scheduler {scheduler} : donnez local[:N] (une grappe de N processus ici) ou une "
+        "adresse d'ordonnanceur comme tcp://HOTE:8786."
+    ),
+    "--scheduler {scheduler}: this machine has {cores} core(s); give local:N with N at most "
+    "{cores2}, or a cluster's address for more.": (
+        "--scheduler {scheduler} : cette machine a {cores} cœur(s) ; donnez local:N avec N au "
+        "plus {cores2}, ou l'adresse d'une grappe pour davantage."
+    ),
+    # optimizer/national/extracts.py
+    "{source_or_code}: the extract has no drivable road (0 edges). Check its file.": (
+        "{source_or_code} : l'extrait n'a aucune route carrossable (0 arête). Vérifiez son fichier."
+    ),
+    "{source_or_code}: the extract has {count2} border node(s) but no area: give the area it "
+    "holds every road of.": (
+        "{source_or_code} : l'extrait a {count2} nœud(s) de bordure mais pas de zone : donnez "
+        "la zone dont il contient toutes les routes."
+    ),
+    "extract {code}: its main part changed while it was prepared.": (
+        "extrait {code} : sa partie principale a changé pendant sa préparation."
+    ),
+    "{file}: cannot read the cached extract ({reason}). Delete it to rebuild.": (
+        "{file} : impossible de lire l'extrait en cache ({reason}). Supprimez-le pour le "
+        "reconstruire."
+    ),
+    "{file}: not a cached extract of this version, or damaged. Delete it to rebuild.": (
+        "{file} : pas un extrait en cache de cette version, ou endommagé. Supprimez-le pour le "
+        "reconstruire."
+    ),
+    "{file}: cached extract of another version. Delete it to rebuild.": (
+        "{file} : extrait en cache d'une autre version. Supprimez-le pour le reconstruire."
+    ),
+    "{file}: the cached extract is damaged (checksum mismatch). Delete it to rebuild.": (
+        "{file} : l'extrait en cache est endommagé (somme de contrôle différente). "
+        "Supprimez-le pour le reconstruire."
+    ),
+    "{file}: cannot read the cached extract ({error}). Delete it to rebuild.": (
+        "{file} : impossible de lire l'extrait en cache ({error}). Supprimez-le pour le "
+        "reconstruire."
+    ),
+    "{file}: not a cached extract. Delete it to rebuild.": (
+        "{file} : pas un extrait en cache. Supprimez-le pour le reconstruire."
+    ),
+    "{x}; rebuilding it": "{x} ; reconstruction",
+    # optimizer/national/files.py
+    "{file}: cannot be read as département polygons ({first}).": (
+        "{file} : illisible comme polygones de départements ({first})."
+    ),
+    "{file}: feature {rows_0} {what} ({count2} such feature(s)). Give every département its "
+    "code and polygon.": (
+        "{file} : l'entité {rows_0} {what} ({count2} entité(s) de ce genre). Donnez à chaque "
+        "département son code et son polygone."
+    ),
+    "{file}: has no coordinate reference system. Save it with one (EPSG:4326).": (
+        "{file} : n'a pas de système de coordonnées de référence. Enregistrez-le avec un "
+        "(EPSG:4326)."
+    ),
+    "{file}: needs a 'code' column (the département code).": (
+        "{file} : il faut une colonne 'code' (le code du département)."
+    ),
+    "{folder}: a national network folder needs {names} (département polygons with a 'code' "
+    "column).": (
+        "{folder} : un dossier de réseau national demande {names} (des polygones de "
+        "départements avec une colonne 'code')."
+    ),
+    "{folder}: with --scheduler, --network is a folder (see README, National scale).": (
+        "{folder} : avec --scheduler, --network est un dossier (voir le README, échelle nationale)."
+    ),
+    "{folder}: holds both OSM files named by a département ({shown}) and others ({shown2}): "
+    "give one file per département or exactly one large file to split, and move the others out "
+    "of the folder.": (
+        "{folder} : contient à la fois des fichiers OSM nommés par un département ({shown}) et "
+        "d'autres ({shown2}) : donnez un fichier par département ou un seul grand fichier à "
+        "découper, et sortez les autres du dossier."
+    ),
+    "{folder}: give one OpenStreetMap file per département (CODE.osm.pbf, CODE a 'code' of the "
+    "départements file, e.g. {some}) or exactly one large file to split; found {count2} other "
+    "OSM files ({shown}).": (
+        "{folder} : donnez un fichier OpenStreetMap par département (CODE.osm.pbf, CODE étant "
+        "un 'code' du fichier des départements, p. ex. {some}) ou un seul grand fichier à "
+        "découper ; trouvé {count2} autres fichiers OSM ({shown})."
+    ),
+    "{folder}: give one OpenStreetMap file per département (CODE.osm.pbf, CODE a 'code' of the "
+    "départements file, e.g. {some}) or exactly one large file to split; found {count2} other "
+    "OSM files.": (
+        "{folder} : donnez un fichier OpenStreetMap par département (CODE.osm.pbf, CODE étant "
+        "un 'code' du fichier des départements, p. ex. {some}) ou un seul grand fichier à "
+        "découper ; trouvé {count2} autres fichiers OSM."
+    ),
+    "{x}: another run is splitting the network; waiting": (
+        "{x} : un autre calcul découpe le réseau ; attente"
+    ),
+    "{x}: missing, or changed since the split (size or time): splitting {x2} again": (
+        "{x} : manquant, ou modifié depuis le découpage (taille ou date) : nouveau découpage "
+        "de {x2}"
+    ),
+    "--head-office {lon},{lat} lies outside every département of {network}.{hint}": (
+        "--head-office {lon},{lat} est hors de tous les départements de {network}.{hint}"
+    ),
+    "{row_name}: workplace '{ids_iloc_k}' is not in the workplaces file (--workplaces).": (
+        "{row_name} : le lieu de travail '{ids_iloc_k}' n'est pas dans le fichier des lieux de "
+        "travail (--workplaces)."
+    ),
+    "{row_name} names no workplace: give workplace_id (with --workplaces), "
+    "workplace_lon/workplace_lat, or --head-office.": (
+        "{row_name} ne nomme aucun lieu de travail : donnez workplace_id (avec --workplaces), "
+        "workplace_lon/workplace_lat, ou --head-office."
+    ),
+    "{row_name}: no coordinates and no commune: give lon, lat or commune / insee / code_postal.": (
+        "{row_name} : ni coordonnées ni commune : donnez lon, lat ou commune / insee / code_postal."
+    ),
+    "{agents_file}: give workplace_lon, workplace_lat columns, workplace_id with --workplaces, "
+    "or --head-office.": (
+        "{agents_file} : donnez les colonnes workplace_lon, workplace_lat, workplace_id avec "
+        "--workplaces, ou --head-office."
+    ),
+    "allocation_file: agents must be the roster the allocation was planned for, in its order.": (
+        "allocation_file : les agents doivent être la liste pour laquelle l'allocation a été "
+        "planifiée, dans son ordre."
+    ),
+    "{file}: row {i}, column '{column}': '{raw}' is not a number. Give the workplace's "
+    "coordinates as decimal numbers, or leave both cells empty to use workplace_id or "
+    "--head-office.": (
+        "{file} : ligne {i}, colonne '{column}' : '{raw}' n'est pas un nombre. Donnez les "
+        "coordonnées du lieu de travail en nombres décimaux, ou laissez les deux cellules "
+        "vides pour utiliser workplace_id ou --head-office."
+    ),
+    "{file}: row {i}: one of '{by_name_names_0}', '{by_name_names_1}' is empty. Give both "
+    "coordinates of the workplace, or neither.": (
+        "{file} : ligne {i} : l'une de '{by_name_names_0}', '{by_name_names_1}' est vide. "
+        "Donnez les deux coordonnées du lieu de travail, ou aucune."
+    ),
+    "{file}: row {i}: workplace point ({lon_i}, {lat_i}) is not longitude, latitude in "
+    "degrees. Check the columns, or give --crs.": (
+        "{file} : ligne {i} : le point de travail ({lon_i}, {lat_i}) n'est pas longitude, "
+        "latitude en degrés. Vérifiez les colonnes, ou donnez --crs."
+    ),
+    # optimizer/national/groups.py
+    "agents lack column(s) {missing}: give points, or a resolver that makes them.": (
+        "il manque aux agents la ou les colonnes {missing} : donnez des points, ou un "
+        "résolveur qui les produit."
+    ),
+    "{row_name}: a point has no coordinates (home lon, lat or workplace_lon, workplace_lat): "
+    "give them, or a resolver that makes them.": (
+        "{row_name} : un point n'a pas de coordonnées (lon, lat du domicile ou workplace_lon, "
+        "workplace_lat) : donnez-les, ou un résolveur qui les produit."
+    ),
+    "{row_name}: telework_days must be 1 to 5 (a whole number), got {given_iloc_k}.": (
+        "{row_name} : telework_days doit aller de 1 à 5 (un nombre entier), reçu {given_iloc_k}."
+    ),
+    "{row_name}: agent_id is empty. Give every agent an id of its own.": (
+        "{row_name} : agent_id est vide. Donnez à chaque agent un identifiant propre."
+    ),
+    "{row_name}: agent_id '{text_iloc_k}' is already used on row {row_number}. Ids must be "
+    "unique.": (
+        "{row_name} : agent_id '{text_iloc_k}' est déjà utilisé ligne {row_number}. Les "
+        "identifiants doivent être uniques."
+    ),
+    "{row_name}: impossible_days {text}: unknown weekday {part}. Write mon, tue, wed, thu, fri "
+    "separated by |.": (
+        "{row_name} : impossible_days {text} : jour inconnu {part}. Écrivez mon, tue, wed, "
+        "thu, fri séparés par |."
+    ),
+    # optimizer/national/pbf.py
+    "{file}: cannot be read as OpenStreetMap data ({error}). Is the file complete?": (
+        "{file} : illisible comme données OpenStreetMap ({error}). Le fichier est-il complet ?"
+    ),
+    "{file}: its roads do not reach the border around {code} (they cover {share} of the "
+    "neighbouring départements' land within half of it): cut short at the file's edge, they "
+    "would give times it cannot certify. Give files that cover their département and the "
+    "border, put the one large file alone in the folder (it is split with the border), or give "
+    "a narrower --border-km (0: none).": (
+        "{file} : ses routes n'atteignent pas la bordure autour de {code} (elles couvrent "
+        "{share} du territoire des départements voisins dans la moitié de celle-ci) : coupées "
+        "au bord du fichier, elles donneraient des temps qu'il ne peut certifier. Donnez des "
+        "fichiers qui couvrent leur département et la bordure, mettez le grand fichier seul "
+        "dans le dossier (il est découpé avec la bordure), ou donnez un --border-km plus "
+        "étroit (0 : aucune)."
+    ),
+    # optimizer/national/plan.py
+    "{named}: its table is missing from {folder}; no plan was made.": (
+        "{named} : sa table manque dans {folder} ; aucun plan n'a été fait."
+    ),
+    "max_minutes must be positive, got {max_minutes}.": (
+        "max_minutes doit être positif, reçu {max_minutes}."
+    ),
+    "min_saving must be 0 or more, got {min_saving}.": (
+        "min_saving doit valoir 0 ou plus, reçu {min_saving}."
+    ),
+    "buffer_km must be 0 or more, got {buffer_km}.": (
+        "buffer_km doit valoir 0 ou plus, reçu {buffer_km}."
+    ),
+    "widen_rounds must be a whole number 0 or more, got {widen_rounds}.": (
+        "widen_rounds doit être un nombre entier, 0 ou plus, reçu {widen_rounds}."
+    ),
+    "{where}, column '{get}': '{shown}' is a rule a national run does not apply yet ({int} "
+    "row(s) set it). Empty the column, or plan without --scheduler for those rules.": (
+        "{where}, colonne '{get}' : '{shown}' est une règle qu'un calcul national n'applique "
+        "pas encore ({int} ligne(s) la fixent). Videz la colonne, ou planifiez sans "
+        "--scheduler pour ces règles."
+    ),
+    "sites need desks per weekday (mon..fri) or a capacity column.": (
+        "les sites demandent des postes par jour (mon..fri) ou une colonne capacity."
+    ),
+    "sites: desks must be whole numbers >= 0.": (
+        "sites : les postes doivent être des nombres entiers >= 0."
+    ),
+    "sites lack column {column}.": "il manque aux sites la colonne {column}.",
+    "sites: no site given. Give at least one candidate site.": (
+        "sites : aucun site donné. Donnez au moins un site candidat."
+    ),
+    "sites: telecentre_id values must be unique.": (
+        "sites : les valeurs de telecentre_id doivent être uniques."
+    ),
+    "{where} ({site_ids_k}), column 'opening_cost': {sites} chooses which sites open, which a "
+    "national run does not do yet (it opens them all). Remove the column, or plan without "
+    "--scheduler.": (
+        "{where} ({site_ids_k}), colonne 'opening_cost' : {sites} choisit quels sites ouvrent, "
+        "ce qu'un calcul national ne fait pas encore (il les ouvre tous). Supprimez la "
+        "colonne, ou planifiez sans --scheduler."
+    ),
+    "{where}{size} site(s) lie outside every département, e.g. {site_ids_k} at ({sites}, "
+    "{sites2}){row}: check their coordinates, or add that département (its polygon and its "
+    "road network).": (
+        "{where}{size} site(s) hors de tout département, p. ex. {site_ids_k} en ({sites}, "
+        "{sites2}){row} : vérifiez leurs coordonnées, ou ajoutez ce département (son polygone "
+        "et son réseau routier)."
+    ),
+    "département(s) {names} have sites or workplaces but no road network (e.g. {example} in "
+    "{lacking_0}): give their networks (CODE.osm.pbf, or the PBF that covers them).": (
+        "le ou les départements {names} ont des sites ou des lieux de travail mais pas de "
+        "réseau routier (p. ex. {example} dans {lacking_0}) : donnez leurs réseaux "
+        "(CODE.osm.pbf, ou le PBF qui les couvre)."
+    ),
+    "{départements} {codes}: the workers running {their_tasks} died repeatedly (out of memory? "
+    "a task that kills its worker also fails the tasks beside it); no plan was made.": (
+        "{départements} {codes} : les travailleurs qui exécutaient {their_tasks} sont morts à "
+        "plusieurs reprises (mémoire épuisée ? une tâche qui tue son travailleur fait aussi "
+        "échouer les tâches voisines) ; aucun plan n'a été fait."
+    ),
+    "{named}: the cluster lost its task ({error}); no plan was made.": (
+        "{named} : la grappe a perdu sa tâche ({error}) ; aucun plan n'a été fait."
+    ),
+    # optimizer/national/solve.py
+    "desks must be whole numbers >= 0.": "les postes doivent être des nombres entiers >= 0.",
+    "the national min-cost flow stopped with status {status}; please report this.": (
+        "le flot de coût minimal national s'est arrêté avec le statut {status} ; merci de le "
+        "signaler."
+    ),
+    # optimizer/netcache.py
+    "network cache {x}: cannot be used ({x2}); not cached": (
+        "cache réseau {x} : inutilisable ({x2}) ; pas de mise en cache"
+    ),
+    "network cache {x}: not a regular file; left alone, not cached": (
+        "cache réseau {x} : pas un fichier ordinaire ; laissé tel quel, pas de mise en cache"
+    ),
+    "network cache {x}: not a cache file of ours; left alone": (
+        "cache réseau {x} : pas un fichier de cache de ce logiciel ; laissé tel quel"
+    ),
+    "network cache {x}: this network cannot be cached ({x2})": (
+        "cache réseau {x} : ce réseau ne peut pas être mis en cache ({x2})"
+    ),
+    "network cache {x}: cannot be written ({x2}); not cached": (
+        "cache réseau {x} : impossible de l'écrire ({x2}) ; pas de mise en cache"
+    ),
+    "network cache {x}: cannot be read ({x2})": "cache réseau {x} : illisible ({x2})",
+    "network cache {x}: not a regular file; not read": (
+        "cache réseau {x} : pas un fichier ordinaire ; non lu"
+    ),
+    "network cache {x}: not a cache file of ours; not read": (
+        "cache réseau {x} : pas un fichier de cache de ce logiciel ; non lu"
+    ),
+    # optimizer/network.py
+    "edge {u}->{v} has no valid length ({length}); the network file is damaged.": (
+        "l'arête {u}->{v} n'a pas de longueur valide ({length}) ; le fichier du réseau est "
+        "endommagé."
+    ),
+    "{file}: cannot be read ({error}).": "{file} : illisible ({error}).",
+    "{file}: network file not found. Check the path.": (
+        "{file} : fichier de réseau introuvable. Vérifiez le chemin."
+    ),
+    "{file}: is a folder. Give a network file (.osm.pbf, .osm, .graphml), or, for a national "
+    "network folder (departements.gpkg and OSM files), --scheduler local:N too.": (
+        "{file} : est un dossier. Donnez un fichier de réseau (.osm.pbf, .osm, .graphml), ou, "
+        "pour un dossier de réseau national (departements.gpkg et fichiers OSM), --scheduler "
+        "local:N aussi."
+    ),
+    "{file}: unknown network format. Give an OpenStreetMap extract (.osm.pbf, .osm, .osm.bz2, "
+    ".osm.gz) or a GraphML file (.graphml).": (
+        "{file} : format de réseau inconnu. Donnez un extrait OpenStreetMap (.osm.pbf, .osm, "
+        ".osm.bz2, .osm.gz) ou un fichier GraphML (.graphml)."
+    ),
+    "{file}: cannot be read ({reason}). Check the file's permissions.": (
+        "{file} : illisible ({reason}). Vérifiez les droits du fichier."
+    ),
+    "network cache {x}: {x2}; preparing {x3} again and rewriting it": (
+        "cache réseau {x} : {x2} ; {x3} est préparé à nouveau et réécrit"
+    ),
+    "{file}: cannot be read as GraphML ({kind}: {error}).": (
+        "{file} : illisible comme GraphML ({kind} : {error})."
+    ),
+    "{file}: no drivable road in this extract ({counts} highway ways read). Check that it "
+    "covers the area and holds roads (highway=*).": (
+        "{file} : aucune route carrossable dans cet extrait ({counts} voies highway lues). "
+        "Vérifiez qu'il couvre la zone et contient des routes (highway=*)."
+    ),
+    "{file}: osmnx cannot build a graph from it ({kind}: {error}).": (
+        "{file} : osmnx ne peut pas en construire un graphe ({kind} : {error})."
+    ),
+    "give a place name or a polygon (one of the two).": (
+        "donnez un nom de lieu ou un polygone (l'un des deux)."
+    ),
+    "--buffer-km must be 0 or more, got {buffer_km}.": (
+        "--buffer-km doit valoir 0 ou plus, reçu {buffer_km}."
+    ),
+    "OpenStreetMap's geocoder refused the request ({error}). Try again later.": (
+        "le géocodeur d'OpenStreetMap a refusé la requête ({error}). Réessayez plus tard."
+    ),
+    "cannot reach OpenStreetMap's geocoder ({kind}). {offline_hint}": (
+        "le géocodeur d'OpenStreetMap est injoignable ({kind}). {offline_hint}"
+    ),
+    "place '{place}' is a {geom_type}, not an area. Give an area's name.": (
+        "le lieu '{place}' est un {geom_type}, pas une zone. Donnez le nom d'une zone."
+    ),
+    "place '{place}' is not an area in OpenStreetMap. Give a commune, département...": (
+        "le lieu '{place}' n'est pas une zone dans OpenStreetMap. Donnez une commune, un "
+        "département..."
+    ),
+    "place '{place}' was not found by OpenStreetMap's geocoder. Check the spelling.": (
+        "le lieu '{place}' n'a pas été trouvé par le géocodeur d'OpenStreetMap. Vérifiez "
+        "l'orthographe."
+    ),
+    "cannot reach the OpenStreetMap servers ({kind}). {offline_hint}": (
+        "les serveurs d'OpenStreetMap sont injoignables ({kind}). {offline_hint}"
+    ),
+    "the OpenStreetMap server refused the request ({error}). Try again later.": (
+        "le serveur d'OpenStreetMap a refusé la requête ({error}). Réessayez plus tard."
+    ),
+    "{label}: OpenStreetMap has no drivable road in this area.": (
+        "{label} : OpenStreetMap n'a aucune route carrossable dans cette zone."
+    ),
+    "{source}: the network has no drivable road (0 edges). Check the extract.": (
+        "{source} : le réseau n'a aucune route carrossable (0 arête). Vérifiez l'extrait."
+    ),
+    "speed profile '{profile}' is unknown. Choose one of: {known}.": (
+        "profil de vitesse '{profile}' inconnu. Choisissez l'un de : {known}."
+    ),
+    "speed table: '{road_class}' has speed {kmh}; give km/h between 0 and 200.": (
+        "table des vitesses : '{road_class}' a la vitesse {kmh} ; donnez des km/h entre 0 et 200."
+    ),
+    # optimizer/outfile.py
+    "{option}: the file name is empty. Give a file to write.": (
+        "{option} : le nom de fichier est vide. Donnez un fichier à écrire."
+    ),
+    "{option}: cannot use '{text}' ({error}). Choose another file.": (
+        "{option} : impossible d'utiliser '{text}' ({error}). Choisissez un autre fichier."
+    ),
+    "{option}: cannot use '{text}' ({reason}). Choose another file.": (
+        "{option} : impossible d'utiliser '{text}' ({reason}). Choisissez un autre fichier."
+    ),
+    "{option}: '{text}' is {kind}, not a file. Give the name of a file to write.": (
+        "{option} : '{text}' est {kind}, pas un fichier. Donnez le nom d'un fichier à écrire."
+    ),
+    "{option}: '{text}' exists and was not written by this tool; it is left as it is. Choose "
+    "another file, or pass --force to replace it.": (
+        "{option} : '{text}' existe et n'a pas été écrit par cet outil ; il est laissé tel "
+        "quel. Choisissez un autre fichier, ou passez --force pour le remplacer."
+    ),
+    "{option}: '{text}' is the file given to {file} ('{source}'); it would be overwritten. "
+    "Write the output to another file.": (
+        "{option} : '{text}' est le fichier donné à {file} ('{source}') ; il serait écrasé. "
+        "Écrivez la sortie dans un autre fichier."
+    ),
+    "{option}: '{text}': '{ancestor}' is a file, not a folder. Give a file in a folder.": (
+        "{option} : '{text}' : '{ancestor}' est un fichier, pas un dossier. Donnez un fichier "
+        "dans un dossier."
+    ),
+    "{option}: cannot write in '{ancestor}' ({reason}). Choose a folder you can write to.": (
+        "{option} : impossible d'écrire dans '{ancestor}' ({reason}). Choisissez un dossier où "
+        "vous pouvez écrire."
+    ),
+    "{option}: the folder name is empty. Give a folder for the cache.": (
+        "{option} : le nom de dossier est vide. Donnez un dossier pour le cache."
+    ),
+    "{named} {what}, not a folder. Give a folder for the cache ({option}).": (
+        "{named} {what}, pas un dossier. Donnez un dossier pour le cache ({option})."
+    ),
+    "{named}: cannot write in '{ancestor}' ({reason}). Give a folder you can write to "
+    "({option}).": (
+        "{named} : impossible d'écrire dans '{ancestor}' ({reason}). Donnez un dossier où vous "
+        "pouvez écrire ({option})."
+    ),
+    "{option}: '{target}' is {kind}, not a file; nothing was written.": (
+        "{option} : '{target}' est {kind}, pas un fichier ; rien n'a été écrit."
+    ),
+    "{option}: cannot write '{target}' ({reason}); nothing was changed. Free some space or "
+    "choose another file.": (
+        "{option} : impossible d'écrire '{target}' ({reason}) ; rien n'a été changé. Libérez "
+        "de la place ou choisissez un autre fichier."
+    ),
+    # optimizer/pipeline.py
+    "{what} is {first} km from the nearest road of the network (limit {opts_max_snap_m} km). "
+    "Check its coordinates or the network.": (
+        "{what} est à {first} km de la route la plus proche du réseau (limite "
+        "{opts_max_snap_m} km). Vérifiez ses coordonnées ou le réseau."
+    ),
+    "cannot combine {clash}. Run them one at a time.": (
+        "impossible de combiner {clash}. Lancez-les un par un."
+    ),
+    # optimizer/places.py
+    "'{file}' is not the name of a commune of France{hint}": (
+        "'{file}' n'est pas le nom d'une commune de France{hint}"
+    ),
+    "'{insee}' is not an INSEE commune code. Give the 5-character code (e.g. 48095).": (
+        "'{insee}' n'est pas un code INSEE de commune. Donnez le code à 5 caractères (p. ex. "
+        "48095)."
+    ),
+    "'{postcode}' is not a postcode of any commune. Check it, or give the commune.": (
+        "'{postcode}' n'est le code postal d'aucune commune. Vérifiez-le, ou donnez la commune."
+    ),
+    "INSEE code {code} is {file}, not '{file2}'. Check which of the two is right.": (
+        "le code INSEE {code} est {file}, pas '{file2}'. Vérifiez lequel des deux est juste."
+    ),
+    "no commune, INSEE code or postcode given. Give one of them.": (
+        "ni commune, ni code INSEE, ni code postal donné. Donnez l'un d'eux."
+    ),
+    "postcode {post} covers {count2} communes: {shown}. Give the commune's name or INSEE code.": (
+        "le code postal {post} couvre {count2} communes : {shown}. Donnez le nom ou le code "
+        "INSEE de la commune."
+    ),
+    "no commune named '{file}' has {given}; communes of that name: {shown}. Check the postcode "
+    "or the département.": (
+        "aucune commune nommée '{file}' n'a {given} ; communes de ce nom : {shown}. Vérifiez "
+        "le code postal ou le département."
+    ),
+    "'{file}' names {count2} communes: {shown}. Add a code_postal, departement or insee column "
+    "to tell them apart.": (
+        "'{file}' nomme {count2} communes : {shown}. Ajoutez une colonne code_postal, "
+        "departement ou insee pour les distinguer."
+    ),
+    "give names, INSEE codes or postcodes.": (
+        "donnez des noms, des codes INSEE ou des codes postaux."
+    ),
+    # optimizer/publish.py
+    "{option}: the folder name is empty. Give a folder for the results, e.g. assignment.": (
+        "{option} : le nom de dossier est vide. Donnez un dossier pour les résultats, p. ex. "
+        "assignment."
+    ),
+    "{option}: '{text}' is a file, not a folder. Give a folder for the results.": (
+        "{option} : '{text}' est un fichier, pas un dossier. Donnez un dossier pour les résultats."
+    ),
+    "{option}: '{text}' is the current folder or holds it; results replace their folder as a "
+    "whole. Give a folder of their own, e.g. assignment.": (
+        "{option} : '{text}' est le dossier courant ou le contient ; les résultats remplacent "
+        "leur dossier en entier. Donnez-leur un dossier propre, p. ex. assignment."
+    ),
+    "{option}: '{text}': '{ancestor}' is a file, not a folder. Give a folder for the results.": (
+        "{option} : '{text}' : '{ancestor}' est un fichier, pas un dossier. Donnez un dossier "
+        "pour les résultats."
+    ),
+    "--out: cannot lock '{lock_path}'. Try again.": (
+        "--out : impossible de verrouiller '{lock_path}'. Réessayez."
+    ),
+    "--out: cannot write in '{parent}' ({reason}). Choose a folder you can write to.": (
+        "--out : impossible d'écrire dans '{parent}' ({reason}). Choisissez un dossier où vous "
+        "pouvez écrire."
+    ),
+    "another assign run is writing to {given} (pid {holder}); wait for it or choose another "
+    "--out.": (
+        "un autre calcul assign écrit dans {given} (pid {holder}) ; attendez-le ou choisissez "
+        "un autre --out."
+    ),
+    "--out: cannot write in '{given}' (permission denied). Choose a folder you can write to.": (
+        "--out : impossible d'écrire dans '{given}' (permission refusée). Choisissez un "
+        "dossier où vous pouvez écrire."
+    ),
+    "restored {x} from an interrupted run": "{x} restauré après un calcul interrompu",
+    "left {x}: it holds files that are not the tool's and clash with {x2}": (
+        "{x} laissé : il contient des fichiers qui ne sont pas de l'outil et entrent en "
+        "conflit avec {x2}"
+    ),
+    "--out: cannot write the results to '{given}' ({reason}); the previous results are "
+    "unchanged. Free some space or choose another --out.": (
+        "--out : impossible d'écrire les résultats dans '{given}' ({reason}) ; les résultats "
+        "précédents sont inchangés. Libérez de la place ou choisissez un autre --out."
+    ),
+    "not the tool's own file names: {names}": "pas les noms de fichiers de l'outil : {names}",
+    "moved {x} back into {x2}": "{x} remis dans {x2}",
+    # optimizer/replan.py
+    "{file}: missing column(s) {names}: is it a schedule.csv?": (
+        "{file} : colonne(s) manquante(s) {names} : est-ce un schedule.csv ?"
+    ),
+    "{file}: weekday '{wrong_0}' is not one of {names}.": (
+        "{file} : le jour '{wrong_0}' n'est pas l'un de {names}."
+    ),
+    "{file}: previous allocation not found. Give the allocation.csv of an earlier run.": (
+        "{file} : allocation précédente introuvable. Donnez l'allocation.csv d'un calcul antérieur."
+    ),
+    "{file}: missing column(s) {names}: is it an allocation.csv?": (
+        "{file} : colonne(s) manquante(s) {names} : est-ce un allocation.csv ?"
+    ),
+    # optimizer/schedule.py
+    "desks must be whole numbers >= 0, one per telecentre and weekday ({m} x 5).": (
+        "les postes doivent être des nombres entiers >= 0, un par télécentre et par jour ({m} x 5)."
+    ),
+    "allowed and preferred days must be {n} x 5 booleans.": (
+        "les jours autorisés et préférés doivent être {n} x 5 booléens."
+    ),
+    "telework days must be 5 or fewer for a weekly plan.": (
+        "les jours de télétravail doivent être 5 ou moins pour un plan hebdomadaire."
+    ),
+    "opening costs must be {m} numbers >= 0, one per telecentre.": (
+        "les coûts d'ouverture doivent être {m} nombres >= 0, un par télécentre."
+    ),
+    "kept days must be {n} x 5 booleans.": "les jours gardés doivent être {n} x 5 booléens.",
+    "the agents who must be assigned cannot all get desks on their days with at most "
+    "{max_open} telecentre(s) open (--max-open).": (
+        "les agents à affecter obligatoirement ne peuvent pas tous avoir un poste leurs jours "
+        "avec au plus {max_open} télécentre(s) ouvert(s) (--max-open)."
+    ),
+    # optimizer/sharing.py
+    "--key-file: '{file}' is inside the output folder '{out_dir}', which is meant to be "
+    "shared. Keep the key apart, e.g. --key-file key.csv outside it.": (
+        "--key-file : '{file}' est dans le dossier de sortie '{out_dir}', qui est fait pour "
+        "être partagé. Gardez la clé à part, p. ex. --key-file cle.csv hors de celui-ci."
+    ),
+    "--key-file: '{file}' is a folder. Give a file name, e.g. key.csv.": (
+        "--key-file : '{file}' est un dossier. Donnez un nom de fichier, p. ex. cle.csv."
+    ),
+    "--key-file: '{file}' would be inside '{ancestor}', which is a file, not a folder. Give a "
+    "file name in a folder, e.g. key.csv.": (
+        "--key-file : '{file}' serait dans '{ancestor}', qui est un fichier, pas un dossier. "
+        "Donnez un nom de fichier dans un dossier, p. ex. cle.csv."
+    ),
+    "--key-file: '{file}' is not a regular file (a device, a pipe or a link): the key is never "
+    "written there. Give a new file name, e.g. key.csv.": (
+        "--key-file : '{file}' n'est pas un fichier ordinaire (un périphérique, un tube ou un "
+        "lien) : la clé n'y est jamais écrite. Donnez un nouveau nom de fichier, p. ex. "
+        "cle.csv."
+    ),
+    "--key-file: '{file}' exists and is not a key file this tool wrote: it is never replaced. "
+    "Give a new file name, or move that file away.": (
+        "--key-file : '{file}' existe et n'est pas un fichier de clé écrit par cet outil : il "
+        "n'est jamais remplacé. Donnez un nouveau nom de fichier, ou déplacez ce fichier."
+    ),
+    # optimizer/speed_model.py
+    "{source}: the junction delay is {shown} s; give a number of seconds from 0 to "
+    "{max_junction_delay_s}.": (
+        "{source} : le délai aux carrefours est de {shown} s ; donnez un nombre de secondes de "
+        "0 à {max_junction_delay_s}."
+    ),
+    "{source}: the speed factor of '{highway}' is {shown}; give a number from {low2} to "
+    "{high2}, the fraction of the speed limit a car cruises at.": (
+        "{source} : le facteur de vitesse de '{highway}' est {shown} ; donnez un nombre de "
+        "{low2} à {high2}, la part de la vitesse limite à laquelle roule une voiture."
+    ),
+    "speed model '{file}' is unknown. Choose one of: {names}.": (
+        "modèle de vitesse '{file}' inconnu. Choisissez l'un de : {names}."
+    ),
+    "a road piece has no positive speed; check the speed profile and factors.": (
+        "un tronçon de route n'a pas de vitesse positive ; vérifiez le profil de vitesse et "
+        "les facteurs."
+    ),
+    # optimizer/travel.py
+    "travel_table: limit must be positive minutes, got {limit}.": (
+        "travel_table : la limite doit être un nombre positif de minutes, reçu {limit}."
+    ),
+    "travel_table: {what} lack column(s) {sorted}.": (
+        "travel_table : il manque aux {what} la ou les colonnes {sorted}."
+    ),
+    "routes on this network are longer than the router handles exactly (over 134,000 km or 18 "
+    "h); split the network.": (
+        "les itinéraires de ce réseau sont plus longs que ce que le routeur traite exactement "
+        "(plus de 134 000 km ou 18 h) ; découpez le réseau."
+    ),
+    # optimizer/uncertainty.py
+    "drive-time scenarios need a network prepared by this package (load_network).": (
+        "les scénarios de temps de trajet demandent un réseau préparé par ce logiciel "
+        "(load_network)."
+    ),
+    "scenario {x}: {x2} Solved without must-assign.": (
+        "scénario {x} : {x2} Résolu sans must-assign."
+    ),
+    "--speed-uncertainty must be a percentage above 0 and at most {max_uncertainty}, got {p}.": (
+        "--speed-uncertainty doit être un pourcentage au-dessus de 0 et au plus "
+        "{max_uncertainty}, reçu {p}."
+    ),
+}
+MESSAGES.update(ERRORS)
+
+
+#: The labels of the notebooks' figures and tables (``notebooks/``, issue 27): they call
+#: :func:`translate` and :func:`localise_table` with the notebook's ``LANG``.
+NOTEBOOK_LABELS: dict[str, str] = {
+    # 01: the road network and travel times
+    "minutes to Mende (one way)": "minutes vers Mende (aller simple)",
+    "Drive to the head office per commune (APPROXIMATE network)": (
+        "Trajet vers le siège par commune (réseau APPROXIMATIF)"
+    ),
+    "minutes to Mende": "minutes vers Mende",
+    "inhabitants (thousands)": "habitants (milliers)",
+    "Population by drive time to the head office": (
+        "Population selon le temps de trajet vers le siège"
+    ),
+    "{percent} of Lozère's inhabitants live more than 30 minutes from Mende": (
+        "{percent} des habitants de la Lozère vivent à plus de 30 minutes de Mende"
+    ),
+    "nom": "nom",
+    "population_cog2026": "population_cog2026",
+    "minutes_to_mende": "minutes_vers_mende",
+    "km_to_mende": "km_vers_mende",
+    # 02: choosing candidates
+    "to Mende": "vers Mende",
+    "to the best telecentre": "vers le meilleur télécentre",
+    "one-way minutes": "minutes (aller simple)",
+    "The 30 longest commutes, and what the best telecentre would leave": (
+        "Les 30 trajets les plus longs, et ce qu'en laisserait le meilleur télécentre"
+    ),
+    "{count} volunteers save {minutes} minutes ({hours} h) and {km} km a week": (
+        "{count} volontaires font gagner {minutes} minutes ({hours} h) et {km} km par semaine"
+    ),
+    "by saving, ranks among the longest commutes:": (
+        "par gain, rangs parmi les trajets les plus longs :"
+    ),
+    "by commute, ranks:": "par trajet, rangs :",
+    "hours saved a week: by saving {by_saving}, by commute {by_commute}": (
+        "heures gagnées par semaine : par gain {by_saving}, par trajet {by_commute}"
+    ),
+    "By commute takes the 8 longest commutes a telecentre saves time; by saving, those who "
+    "save the most a week (saving x telework days), which is close to, but not the same.": (
+        "Par trajet prend les 8 plus longs trajets auxquels un télécentre fait gagner du temps ; "
+        "par gain, ceux qui gagnent le plus par semaine (gain x jours de télétravail), ce qui "
+        "est proche, mais pas pareil."
+    ),
+    # 03: scenarios
+    "baseline: {assigned} assigned, {minutes} min a week": (
+        "référence : {assigned} affectés, {minutes} min par semaine"
+    ),
+    "desks each weekday, all telecentres": "postes chaque jour, tous télécentres",
+    "hours saved a week": "heures gagnées par semaine",
+    "More desks, more time saved (with diminishing returns)": (
+        "Plus de postes, plus de temps gagné (avec des rendements décroissants)"
+    ),
+    "driven to Mende (no telecentre)": "conduites vers Mende (sans télécentre)",
+    "saved by the plan": "gagnées par le plan",
+    "Hours a week, on the telework days": "Heures par semaine, les jours de télétravail",
+    "hours a week": "heures par semaine",
+    "volunteers selected (K)": "volontaires retenus (K)",
+    "Each extra volunteer saves less than the one before": (
+        "Chaque volontaire de plus fait gagner moins que le précédent"
+    ),
+    "factor": "facteur",
+    "desks_each_weekday": "postes_chaque_jour",
+    "median_minutes_to_mende": "minutes_médianes_vers_mende",
+    "hours_driven_to_mende_on_telework_days": "heures_conduites_vers_mende_jours_télétravail",
+    # 04: weekly plan and fairness
+    "{status} | agents placed: {placed} | desk-days used: {used} of {offered} | a desk per "
+    "agent all week would place {count}": (
+        "{status} | agents placés : {placed} | postes-jours utilisés : {used} sur {offered} | "
+        "un poste par agent toute la semaine en placerait {count}"
+    ),
+    "closed": "fermé",
+    "share of the day's desks taken (agents / desks)": (
+        "part des postes du jour occupés (agents / postes)"
+    ),
+    "Agents present per telecentre and weekday (agents / desks)": (
+        "Agents présents par télécentre et par jour (agents / postes)"
+    ),
+    "best saving under a limit": "meilleur gain sous une limite",
+    "{name} ({count} agents)": "{name} ({count} agents)",
+    "max saving": "gain maximal",
+    "minimax": "minimax",
+    "longest one-way drive to a telecentre (minutes)": (
+        "plus long trajet aller vers un télécentre (minutes)"
+    ),
+    "What fairness costs": "Ce que coûte l'équité",
+    # 05: drive times and calibration
+    "fitted:": "ajustés :",
+    "free-flow": "flux libre",
+    "realistic, defaults": "réaliste, par défaut",
+    "realistic, calibrated": "réaliste, calibré",
+    "{name}: median error {median} %, worst {worst} %": (
+        "{name} : erreur médiane {median} %, pire {worst} %"
+    ),
+    "model = reference": "modèle = référence",
+    "within 15 %": "à 15 % près",
+    "reference car time (minutes)": "temps de référence en voiture (minutes)",
+    "network's time (minutes)": "temps du réseau (minutes)",
+    "Drive times against public reference trips": (
+        "Temps de trajet face aux trajets de référence publics"
+    ),
+    "{holding} of {assigned_agents} assigned agents keep their telecentre in all {scenarios} "
+    "scenarios; {status_holding} of {agents} agents keep their status.": (
+        "{holding} agents affectés sur {assigned_agents} gardent leur télécentre dans les "
+        "{scenarios} scénarios ; {status_holding} agents sur {agents} gardent leur statut."
+    ),
+    "the plan saves {saving} minutes a week on the network's times, {low} to {high} across "
+    "the scenarios": (
+        "le plan fait gagner {saving} minutes par semaine sur les temps du réseau, {low} à "
+        "{high} selon les scénarios"
+    ),
+    "the plan as decided": "le plan tel que décidé",
+    "the best plan for those times": "le meilleur plan pour ces temps",
+    "round-trip minutes saved a week": "minutes aller-retour gagnées par semaine",
+    "The plan's saving under drive-time scenarios (±15 %)": (
+        "Le gain du plan selon les scénarios de temps de trajet (±15 %)"
+    ),
+    "label": "libellé",
+    "trip": "trajet",
+    "reference": "référence",
+    "scenario": "scénario",
+    # 06: the GIS service's GeoPackage
+    "{same} of {communes} communes: same count of agents": (
+        "{same} communes sur {communes} : même nombre d'agents"
+    ),
+    "share of the commune's agents placed": "part des agents de la commune placés",
+    "agent not placed": "agent non placé",
+    "agent placed": "agent placé",
+    "telecentre": "télécentre",
+    "{placed} of {total} agents placed (synthetic roster)": (
+        "{placed} agents placés sur {total} (liste d'agents synthétique)"
+    ),
+}
+MESSAGES.update(NOTEBOOK_LABELS)
+
 #: The columns a map's tooltips name, in French.
 MAP_COLUMNS: dict[str, str] = {"commune": "commune", "agents": "agents", "assigned": "affectés"}
 
@@ -732,6 +2155,16 @@ NUMBER_FIELDS = frozenset(
         "selected",
         "percent", "holding", "exactly", "twin", "flipping", "low", "high",
         "stayed_count", "used", "groups", "pairs", "commutes", "margin",
+    }
+)  # fmt: skip
+
+
+#: Placeholders whose text is put in as it is: file and folder names, options, paths.
+VERBATIM_FIELDS = frozenset(
+    {
+        "file", "file2", "folder", "path", "source", "option", "text", "target",
+        "ancestor", "given", "key_file", "out", "out_dir", "lock_path", "parent", "layer",
+        "place", "agents_file",
     }
 )  # fmt: skip
 
@@ -787,8 +2220,11 @@ def resolve_lang(lang: str | None = None, environ: Mapping[str, str] | None = No
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+def _patterns() -> tuple[tuple[re.Pattern[str], str, frozenset[str]], ...]:
     """Each message with placeholders as a pattern: those starting with words first.
+
+    With each, the placeholders whose text is put in as it is (:data:`VERBATIM_FIELDS`, and
+    those between quotes: ``'{value}'`` is a value from the user's file).
 
     ``WARNING: {warning}`` is tried before ``{file}: {columns} not read: {names}.``, which
     would take ``WARNING`` for a file.
@@ -807,9 +2243,17 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
             for k, part in enumerate(parts)
         )
         literal = sum(len(p) for p in parts[::2])
-        out.append(((not parts[0], -literal), re.compile(regex, re.DOTALL), french))
+        verbatim = frozenset(
+            part
+            for k, part in enumerate(parts)
+            if k % 2 == 1
+            and (
+                part in VERBATIM_FIELDS or (parts[k - 1].endswith("'") and parts[k + 1][:1] == "'")
+            )
+        )
+        out.append(((not parts[0], -literal), re.compile(regex, re.DOTALL), french, verbatim))
     out.sort(key=lambda item: item[0])
-    return tuple((pattern, french) for _, pattern, french in out)
+    return tuple((pattern, french, verbatim) for _, pattern, french, verbatim in out)
 
 
 def french_number(text: str) -> str:
@@ -820,6 +2264,7 @@ def french_number(text: str) -> str:
     return body + ("\u202f%" if percent else "")
 
 
+@lru_cache(maxsize=4096)
 def _fr(text: str, *, whole: bool) -> str | None:
     """French of ``text`` from the catalogue, or None when it has none."""
     if text in MESSAGES:
@@ -834,15 +2279,26 @@ def _fr(text: str, *, whole: bool) -> str | None:
     counted = re.fullmatch(r"(\d+) (.+)", text)  # "19 capacity full", in a list of counts
     if counted is not None and counted.group(2) in {**MESSAGES, **LABELS}:
         return f"{counted.group(1)} {_fr(counted.group(2), whole=True)}"
-    for pattern, french in _patterns():
+    for pattern, french, verbatim in _patterns():
         match = pattern.fullmatch(text)
         if match is not None:
-            return french.format(**{k: _piece(v) for k, v in match.groupdict().items()})
+            return french.format(
+                **{k: v if k in verbatim else _piece(v) for k, v in match.groupdict().items()}
+            )
+    # "agents.csv: row 5: no coordinates ...": a known message after a prefix (a file, a row)
+    for colon in re.finditer(": ", text):
+        rest = _fr(text[colon.end() :], whole=True)
+        if rest is not None:
+            head = " : ".join(_piece(p) for p in text[: colon.start()].split(": "))
+            return f"{head} : {rest}"
     return None
 
 
 def _piece(text: str) -> str:
     """French of what a placeholder held: a number, a known word or sentence, a list of them."""
+    if text != text.strip():  # " Check the coordinates." after a sentence
+        core = text.strip()
+        return text.replace(core, _piece(core), 1) if core else text
     found = _fr(text, whole=False)
     if found is not None:
         return found
@@ -888,6 +2344,29 @@ def translate(text: str, lang: Lang) -> str:
     if any(d is not None for d in done):
         return " ; ".join(d if d is not None else p for d, p in zip(done, parts, strict=True))
     return text
+
+
+def fill(english: str, lang: Lang, **values: str) -> str:
+    """Return a sentence of the catalogue in ``lang``, its placeholders filled as they are.
+
+    For a sentence whose pieces the caller has already put into ``lang`` (the
+    command's ``assign: error: {message}``).
+
+    Parameters
+    ----------
+    english
+        The sentence as :data:`MESSAGES` holds it, with its ``{placeholders}``.
+    lang
+        ``en`` or ``fr``.
+    **values
+        What each placeholder holds.
+
+    Returns
+    -------
+    str
+        The sentence in ``lang``.
+    """
+    return (english if lang == "en" else MESSAGES[english]).format(**values)
 
 
 def knows(text: str) -> bool:
@@ -1043,6 +2522,7 @@ __all__ = [
     "WEEKDAYS_FR",
     "Lang",
     "delocalise_table",
+    "fill",
     "knows",
     "localise_summary",
     "localise_table",
