@@ -137,7 +137,14 @@ def _code_digest() -> str:
 
     digest = hashlib.sha256()
     folder = Path(optimizer.__file__).parent
-    for name in ("network.py", "speed_model.py", "_osm.py", "settings.py", "netcache.py"):
+    for name in (
+        "network.py",
+        "speed_model.py",
+        "_osm.py",
+        "_roads.py",
+        "settings.py",
+        "netcache.py",
+    ):
         with (folder / name).open("rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()
@@ -250,6 +257,23 @@ def _graph_columns(graph: nx.MultiDiGraph) -> dict[str, np.ndarray]:
     }
 
 
+def _recipe_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The graph columns of a network built on arrays (:mod:`optimizer._roads`)."""
+    return {
+        "g_node_ids": np.asarray(columns["ids"], dtype=np.int64),
+        "g_lon": np.asarray(columns["lon"], dtype=float),
+        "g_lat": np.asarray(columns["lat"], dtype=float),
+        "g_node_attrs": _text(columns["node_attrs"]),
+        "g_u": np.asarray(columns["u"], dtype=np.int64),
+        "g_v": np.asarray(columns["v"], dtype=np.int64),
+        "g_key": np.asarray(columns["key"], dtype=np.int64),
+        "g_edge_attrs": _text(columns["edge_attrs"]),
+        "g_line_xy": np.asarray(columns["line_xy"], dtype=float).reshape(-1, 2),
+        "g_line_ptr": np.asarray(columns["line_ptr"], dtype=np.int64),
+        "g_attrs": _text(dict(columns["graph"])),
+    }
+
+
 def _payload(network: RoadNetwork, key: str) -> bytes:
     """Return the entry's ``.npz`` bytes."""
     routing, pieces, times = network.routing, network.pieces, network.edge_times
@@ -265,8 +289,11 @@ def _payload(network: RoadNetwork, key: str) -> bytes:
     arrays["p_classes"] = np.asarray(pieces.classes, dtype=str)
     for name in _TIME_ARRAYS:
         arrays[f"t_{name}"] = np.asarray(getattr(times, name))
-    graph = network.graph
-    arrays.update(_graph_columns(graph))
+    recipe = network.__dict__.get("_graph")
+    if isinstance(recipe, GraphRecipe) and recipe.columns is not None:
+        arrays.update(_recipe_columns(recipe.columns()))  # the graph is not built to be written
+    else:
+        arrays.update(_graph_columns(network.graph))
     meta = {
         "key": key,
         "format": FORMAT_VERSION,

@@ -216,6 +216,11 @@ class GraphRecipe:
         Its size.
     bounds
         ``(min_lon, min_lat, max_lon, max_lat)`` of its nodes.
+    columns
+        Returns the graph as columns (``ids``, ``lon``, ``lat``, ``node_attrs``,
+        ``u``, ``v``, ``key``, ``edge_attrs``, ``line_xy``, ``line_ptr``,
+        ``graph``: see :func:`optimizer._roads.graph_columns`), for writing it
+        without building it; None: build it.
     """
 
     def __init__(
@@ -225,11 +230,13 @@ class GraphRecipe:
         n_nodes: int,
         n_edges: int,
         bounds: tuple[float, float, float, float],
+        columns: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         self.build = build
         self.n_nodes = n_nodes
         self.n_edges = n_edges
         self.bounds = bounds
+        self.columns = columns
 
 
 class _GraphField:
@@ -446,7 +453,19 @@ def _load_network(
         approximate = str(graph.graph.get("approximate", "False")) == "True"
     else:
         approximate = name.endswith(_XML_SUFFIXES) and _xml_is_approximation(path)
-        graph = graph_from_osm_file(path)
+        if approximate:
+            speed_model = _offline_calibration(speed_model)
+        # the same network as graph_from_osm_file and prepare_network give, built on arrays
+        from optimizer._roads import prepare_osm_file
+
+        speeds, profile_name = _resolve_profile(speed_profile)
+        return prepare_osm_file(
+            path,
+            speeds=speeds,
+            profile_name=profile_name,
+            model=_speed_model(speed_model),
+            approximate=approximate,
+        )
     read_s = time.perf_counter() - started
     if approximate:
         speed_model = _offline_calibration(speed_model)

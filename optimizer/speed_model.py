@@ -367,25 +367,6 @@ def edge_pieces(
     EdgePieces
         The pieces.
     """
-    from optimizer.network import class_speed, parse_maxspeed  # network imports this module
-
-    limit_cache: dict[tuple[str, str], tuple[float, bool, str]] = {}
-
-    def limit_of(highway: object, maxspeed: object) -> tuple[float, bool, str]:
-        key = (repr(highway), repr(maxspeed))
-        found = limit_cache.get(key)
-        if found is None:
-            tag = parse_maxspeed(maxspeed)
-            speed = tag if tag is not None else class_speed(highway, speeds)
-            name = highway[0] if isinstance(highway, (list, tuple)) and highway else highway
-            found = (
-                min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"]),
-                tag is not None,
-                str(name) if name is not None else "",
-            )
-            limit_cache[key] = found
-        return found
-
     node_x = dict(graph.nodes(data="x"))
     node_y = dict(graph.nodes(data="y"))
     node_control = {
@@ -395,9 +376,8 @@ def edge_pieces(
 
     edge_of: list[int] = []
     lengths: list[float] = []
-    limits: list[float] = []
-    tagged: list[bool] = []
-    names: list[str] = []
+    highways: list[object] = []
+    maxspeeds: list[object] = []
     controls: list[int] = []
     lon: list[float] = []
     lat: list[float] = []
@@ -420,27 +400,108 @@ def edge_pieces(
         else:
             parts = _pieces_along(coords, segs, data, length)
         for i, (hw, ms, ln, ctl) in enumerate(parts):
-            lim, tag, name = limit_of(hw, ms)
             edge_of.append(k)
             lengths.append(ln)
-            limits.append(lim)
-            tagged.append(tag)
-            names.append(name)
+            highways.append(hw)
+            maxspeeds.append(ms)
             controls.append(node_control.get(v, ctl) if i == len(parts) - 1 else ctl)
         lon.extend(c[0] for c in coords)
         lat.extend(c[1] for c in coords)
+    nodes = list(graph.nodes)
+    return pieces_from_lists(
+        n_edges=n_edges,
+        edge=np.asarray(edge_of, dtype=np.int64),
+        length=np.asarray(lengths, dtype=float),
+        highway=highways,
+        maxspeed=maxspeeds,
+        control=np.asarray(controls, dtype=np.int64),
+        lon=lon,
+        lat=lat,
+        node_lon=np.array([node_x[n] for n in nodes], dtype=float),
+        node_lat=np.array([node_y[n] for n in nodes], dtype=float),
+        junction_at_end=junction,
+        speeds=speeds,
+        model=model,
+    )
+
+
+def pieces_from_lists(
+    *,
+    n_edges: int,
+    edge: np.ndarray,
+    length: np.ndarray,
+    highway: list[object],
+    maxspeed: list[object],
+    control: np.ndarray,
+    lon: list[float] | np.ndarray,
+    lat: list[float] | np.ndarray,
+    node_lon: np.ndarray,
+    node_lat: np.ndarray,
+    junction_at_end: np.ndarray,
+    speeds: Mapping[str, float],
+    model: SpeedModel,
+) -> EdgePieces:
+    """Make :class:`EdgePieces` from each piece's tags and each edge's vertices (WGS84).
+
+    What :func:`edge_pieces` does once it has read the graph, also used by the
+    array-built networks of OSM files (:mod:`optimizer._roads`), which have no graph.
+
+    Parameters
+    ----------
+    n_edges
+        Number of edges.
+    edge, length, control
+        Per piece, in edge order: its edge, its length (m) and the control at its end.
+    highway, maxspeed
+        Per piece: its ``highway`` and ``maxspeed`` values (strings, lists or None).
+    lon, lat
+        The vertices of every edge, edge after edge (``n_pieces + n_edges`` of them).
+    node_lon, node_lat
+        Every node of the network (for the built-up rule).
+    junction_at_end
+        Per edge: whether it ends at a junction of three roads or more.
+    speeds
+        km/h per ``highway`` class (the profile).
+    model
+        The speed model (its built-up rule's radius and count).
+
+    Returns
+    -------
+    EdgePieces
+        The pieces.
+    """
+    from optimizer.network import class_speed, parse_maxspeed  # network imports this module
+
+    limit_cache: dict[tuple[str, str], tuple[float, bool, str]] = {}
+
+    def limit_of(highway: object, maxspeed: object) -> tuple[float, bool, str]:
+        key = (repr(highway), repr(maxspeed))
+        found = limit_cache.get(key)
+        if found is None:
+            tag = parse_maxspeed(maxspeed)
+            speed = tag if tag is not None else class_speed(highway, speeds)
+            name = highway[0] if isinstance(highway, (list, tuple)) and highway else highway
+            found = (
+                min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"]),
+                tag is not None,
+                str(name) if name is not None else "",
+            )
+            limit_cache[key] = found
+        return found
+
+    found = [limit_of(hw, ms) for hw, ms in zip(highway, maxspeed, strict=True)]
+    limits = [f[0] for f in found]
+    tagged = [f[1] for f in found]
+    names = [f[2] for f in found]
     to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
     vx, vy = (np.asarray(a, dtype=float) for a in to_metric.transform(lon, lat))
     classes, codes = np.unique(np.asarray(names, dtype=object).astype(str), return_inverse=True)
-    edge = np.asarray(edge_of, dtype=np.int64)
+    edge = np.asarray(edge, dtype=np.int64)
     built_up = np.zeros(edge.size, dtype=bool)
     if edge.size:  # always known, so that any model can time these pieces
         start = np.arange(edge.size) + edge  # vertex index of each piece's start
         mx, my = (vx[start] + vx[start + 1]) / 2.0, (vy[start] + vy[start + 1]) / 2.0
-        nodes = list(graph.nodes)
-        nx_, ny_ = to_metric.transform(
-            np.array([node_x[n] for n in nodes]), np.array([node_y[n] for n in nodes])
-        )
+        nx_, ny_ = to_metric.transform(node_lon, node_lat)
         tree = cKDTree(np.column_stack([nx_, ny_]))
         near = tree.query_ball_point(
             np.column_stack([mx, my]), model.urban_radius_m, return_length=True
@@ -449,15 +510,15 @@ def edge_pieces(
     return EdgePieces(
         n_edges=n_edges,
         edge=edge,
-        length=np.asarray(lengths, dtype=float),
+        length=np.asarray(length, dtype=float),
         limit_kmh=np.asarray(limits, dtype=float),
         tagged=np.asarray(tagged, dtype=bool),
         highway=codes.astype(np.int64),
         classes=tuple(str(c) for c in classes),
-        control=np.asarray(controls, dtype=np.int64),
+        control=np.asarray(control, dtype=np.int64),
         vx=vx,
         vy=vy,
-        junction_at_end=junction,
+        junction_at_end=np.asarray(junction_at_end, dtype=bool),
         built_up=built_up,
     )
 
