@@ -122,3 +122,7 @@ def main() -> None:
                 if label in before.files:
                     same = np.array_equal(before[label], rows_now)
                     print(f"{label}: routing edges and ms {'identical' if same else 'DIFFER'}")
+
+
+if __name__ == "__main__":
+    main()

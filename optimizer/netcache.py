@@ -57,7 +57,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from optimizer.network import GraphRecipe, RoadNetwork, RoutingArrays
+from optimizer.network import GraphRecipe, LazyLines, RoadNetwork, RoutingArrays
 from optimizer.speed_model import EdgePieces, EdgeTimes, SpeedModel
 
 logger = logging.getLogger(__name__)
@@ -386,22 +386,29 @@ def read_entry(path: Path, key: str, *, source: str) -> RoadNetwork | None:
         logger.warning("network cache %s: not a cache file of ours; not read", path)
         return None
     head = len(MAGIC) + _DIGEST
-    payload = memoryview(blob)[head:]
-    if len(blob) < head or hashlib.sha256(payload).digest() != blob[len(MAGIC) : head]:
+    with memoryview(blob) as view:
+        ok = len(blob) >= head and hashlib.sha256(view[head:]).digest() == blob[len(MAGIC) : head]
+    if not ok:
         msg = "checksum does not match (file cut short or damaged)"
         raise CacheCorruptError(msg)
     try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+        # the archive read in place (zip allows the header before it): no copy of the entry
+        with _archive(blob) as archive:
             # the graph's columns are read when the graph is (most runs never do)
             arrays = {n: archive[n] for n in archive.files if not n.startswith("g_") or n in _SIZES}
             missing = {n for n in _GRAPH_ARRAYS if n not in archive.files}
         if missing:
             msg = f"arrays {sorted(missing)} are missing"
             raise ValueError(msg)
-        return _network(arrays, payload, key, source=source, started=started, path=path)
+        return _network(arrays, blob, key, source=source, started=started, path=path)
     except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
         msg = f"unreadable ({type(exc).__name__}: {exc})"
         raise CacheCorruptError(msg) from None
+
+
+def _archive(blob: bytes) -> Any:
+    """The ``.npz`` archive of an entry's bytes (header included), without copying them."""
+    return np.lib.npyio.NpzFile(io.BytesIO(blob), allow_pickle=False)
 
 
 def _json(array: np.ndarray) -> Any:
@@ -410,7 +417,7 @@ def _json(array: np.ndarray) -> Any:
 
 def _network(
     arrays: dict[str, np.ndarray],
-    payload: memoryview,
+    blob: bytes,
     key: str,
     *,
     source: str,
@@ -422,7 +429,7 @@ def _network(
         msg = "its key is not the one asked for"
         raise ValueError(msg)
     routing = RoutingArrays(
-        geometry=_geometry(arrays["r_line_xy"], arrays["r_line_ptr"]),
+        geometry=_geometry(arrays["r_line_xy"], arrays["r_line_ptr"]),  # type: ignore[arg-type]
         **{name: arrays[f"r_{name}"] for name in _ROUTING_ARRAYS},
     )
     pieces = EdgePieces(
@@ -435,7 +442,7 @@ def _network(
     model = SpeedModel(**model_fields)
     lon, lat = arrays["g_lon"], arrays["g_lat"]
     recipe = GraphRecipe(
-        functools.partial(_graph_from, bytes(payload)),
+        functools.partial(_graph_from, blob),
         n_nodes=int(arrays["g_node_ids"].size),
         n_edges=int(arrays["g_u"].size),
         bounds=(
@@ -471,17 +478,14 @@ def _network(
     )
 
 
-def _geometry(coords: np.ndarray, ptr: np.ndarray) -> np.ndarray:
-    counts = np.diff(ptr)
-    out = np.empty(counts.size, dtype=object)
-    if counts.size:
-        out[:] = shapely.linestrings(coords, indices=np.repeat(np.arange(counts.size), counts))
-    return out
+def _geometry(coords: np.ndarray, ptr: np.ndarray) -> LazyLines:
+    """The routing edges' lines, made when first read (snapping), not when the entry is."""
+    return LazyLines(coords, ptr)
 
 
-def _graph_from(payload: bytes) -> nx.MultiDiGraph:
+def _graph_from(blob: bytes) -> nx.MultiDiGraph:
     """Rebuild the osmnx graph from the entry's (checked) bytes."""
-    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+    with _archive(blob) as archive:
         return _graph({name: archive[name] for name in _GRAPH_ARRAYS})
 
 

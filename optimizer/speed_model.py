@@ -372,7 +372,8 @@ def edge_pieces(
     node_control = {
         n: _CONTROLS.get(str(h), 0) for n, h in graph.nodes(data="highway") if h is not None
     }
-    streets = _streets_per_node(graph)
+    edges = list(graph.edges(data=True))
+    junction = _junction_at_end(graph, edges)
 
     edge_of: list[int] = []
     lengths: list[float] = []
@@ -381,18 +382,26 @@ def edge_pieces(
     controls: list[int] = []
     lon: list[float] = []
     lat: list[float] = []
-    n_edges = graph.number_of_edges()
-    junction = np.zeros(n_edges, dtype=bool)
-    for k, (u, v, data) in enumerate(graph.edges(data=True)):
+    n_edges = len(edges)
+    for k, (u, v, data) in enumerate(edges):
         length = float(data["length"])
-        segs = parse_segments(data.get("segments"))
+        segments = data.get("segments")
+        segs = None if segments is None else parse_segments(segments)
         line = data.get("geometry")
+        if line is None and segs is None:  # one straight piece (most edges of a graph file)
+            edge_of.append(k)
+            lengths.append(length)
+            highways.append(data.get("highway"))
+            maxspeeds.append(data.get("maxspeed"))
+            controls.append(node_control.get(v, 0))
+            lon.extend((node_x[u], node_x[v]))
+            lat.extend((node_y[u], node_y[v]))
+            continue
         coords = (
             list(line.coords)
             if line is not None
             else [(node_x[u], node_y[u]), (node_x[v], node_y[v])]
         )
-        junction[k] = streets.get(v, 0) >= 3
         if segs is not None and len(coords) == len(segs) + 1:
             parts = [(hw, ms, ln, _CONTROLS.get(str(c), 0)) for hw, ms, ln, c in segs]
         elif segs is None and len(coords) == 2:  # one straight piece: what _pieces_along gives
@@ -548,6 +557,18 @@ def _pieces_along(
     middle = np.cumsum(share) - share / 2.0
     which = np.minimum(np.searchsorted(seg_end, middle), len(segs) - 1)
     return [(segs[j][0], segs[j][1], float(s), 0) for j, s in zip(which, share, strict=True)]
+
+
+def _junction_at_end(graph: nx.MultiDiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray:
+    """Whether each edge ends at a node where three distinct roads or more meet."""
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    n = len(index)
+    u = np.fromiter((index[e[0]] for e in edges), dtype=np.int64, count=len(edges))
+    v = np.fromiter((index[e[1]] for e in edges), dtype=np.int64, count=len(edges))
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    pairs = np.unique(a[a != b] * n + b[a != b])
+    streets = np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
+    return streets[v] >= 3
 
 
 def _streets_per_node(graph: nx.MultiDiGraph) -> dict[Any, int]:
