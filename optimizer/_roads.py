@@ -127,12 +127,12 @@ class Roads:
     @property
     def lon(self) -> np.ndarray:
         """Longitude of each graph node."""
-        return self.raw_lon[self.node_raw]
+        return np.asarray(self.raw_lon[self.node_raw], dtype=float)
 
     @property
     def lat(self) -> np.ndarray:
         """Latitude of each graph node."""
-        return self.raw_lat[self.node_raw]
+        return np.asarray(self.raw_lat[self.node_raw], dtype=float)
 
     def vertices(self) -> np.ndarray:
         """Raw positions of every edge's vertices, edge after edge (``len(segs) + n_edges``)."""
@@ -145,7 +145,7 @@ class Roads:
         return out
 
     def subset(self, keep_node: np.ndarray) -> Roads:
-        """The graph without the nodes not in ``keep_node`` (and their edges), order kept."""
+        """Return the graph without the nodes not in ``keep_node`` (and their edges), in order."""
         keep_edge = keep_node[self.u] & keep_node[self.v]
         count = np.diff(self.ptr)[keep_edge]
         ptr = np.zeros(count.size + 1, dtype=np.int64)
@@ -173,7 +173,7 @@ def raw_roads(
     node_tags: Mapping[int, Mapping[str, str]],
     ways: list[tuple[int, list[int], Mapping[str, str]]],
 ) -> Roads:
-    """osmnx's unsimplified graph of these nodes and ways (``_create_graph``), as arrays.
+    """Build osmnx's unsimplified graph of these nodes and ways (``_create_graph``) as arrays.
 
     Returns the graph with each segment an edge of its own (keys not set: see
     :func:`simplify_roads`).
@@ -247,7 +247,7 @@ def raw_roads(
 
 
 def _endpoints(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """osmnx's endpoint rules 1-3 (``_is_endpoint`` with default arguments), all nodes at once."""
+    """Apply osmnx's endpoint rules 1-3 (``_is_endpoint``, default arguments) to all nodes."""
     out_deg = np.bincount(u, minlength=n)
     in_deg = np.bincount(v, minlength=n)
     loop = np.zeros(n, dtype=bool)
@@ -258,11 +258,11 @@ def _endpoints(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     neighbours = neighbours + loop  # a node that loops is its own neighbour
     degree = in_deg + out_deg
     two = (neighbours == 2) & ((degree == 2) | (degree == 4))
-    return loop | (out_deg == 0) | (in_deg == 0) | ~two
+    return np.asarray(loop | (out_deg == 0) | (in_deg == 0) | ~two, dtype=bool)
 
 
 def simplify_roads(raw: Roads) -> Roads:
-    """osmnx's ``simplify_graph`` (default arguments) of an unsimplified graph, as arrays.
+    """Simplify an unsimplified graph as osmnx's ``simplify_graph`` does (default arguments).
 
     Mirrors osmnx 2 step by step: the endpoints (a set of node ids, visited in
     its own order), the path from each endpoint through each successor that is
@@ -283,9 +283,11 @@ def simplify_roads(raw: Roads) -> Roads:
     paths: list[list[int]] = []
     for endpoint_id in endpoints:
         endpoint = position[endpoint_id]
-        for successor in succ[endpoint]:
-            if not is_end[successor]:
-                paths.append(_build_path(succ, endpoint, successor, is_end))
+        paths.extend(
+            _build_path(succ, endpoint, successor, is_end)
+            for successor in succ[endpoint]
+            if not is_end[successor]
+        )
     removed = np.zeros(n, dtype=bool)
     # the new edges: keys after those of the segments (and earlier new edges) of the same pair
     pair_count: dict[tuple[int, int], int] = {}
@@ -305,7 +307,7 @@ def simplify_roads(raw: Roads) -> Roads:
     new_count: list[int] = []
     for i, path in enumerate(paths):
         removed[path[1:-1]] = True
-        chosen = [succ[a][b][0] for a, b in zip(path[:-1], path[1:], strict=True)]
+        chosen = [succ[a][b][0] for a, b in itertools.pairwise(path)]
         pair = (path[0], path[-1])
         k = pair_count.get(pair, 0)
         pair_count[pair] = k + 1
@@ -367,7 +369,7 @@ def simplify_roads(raw: Roads) -> Roads:
 def _build_path(
     succ: list[dict[int, list[int]]], endpoint: int, endpoint_successor: int, is_end: np.ndarray
 ) -> list[int]:
-    """osmnx's ``_build_path``, on positions and successor dicts."""
+    """Build a path as osmnx's ``_build_path`` does, on positions and successor dicts."""
     path = [endpoint, endpoint_successor]
     for this_successor in succ[endpoint_successor]:
         successor = this_successor
@@ -396,7 +398,7 @@ def largest_strong_part(roads: Roads) -> np.ndarray:
     graph = sparse.coo_matrix((np.ones(roads.u.size), (roads.u, roads.v)), shape=(n, n)).tocsr()
     _, labels = csgraph.connected_components(graph, directed=True, connection="strong")
     sizes = np.bincount(labels)
-    return labels == int(np.argmax(sizes))
+    return np.asarray(labels == int(np.argmax(sizes)), dtype=bool)
 
 
 def streets_per_node(roads: Roads) -> np.ndarray:
@@ -483,7 +485,7 @@ def edge_lines(roads: Roads) -> tuple[np.ndarray, np.ndarray]:
 def graph_columns(
     roads: Roads, seconds: np.ndarray, graph_attrs: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The graph as the columns of the prepared-network cache (:mod:`optimizer.netcache`)."""
+    """Return the graph as the columns of the prepared-network cache (:mod:`optimizer.netcache`)."""
     xy, line_ptr = edge_lines(roads)
     return {
         "ids": roads.node_ids,
@@ -501,7 +503,7 @@ def graph_columns(
 
 
 def build_graph(columns: Mapping[str, Any]) -> nx.MultiDiGraph:
-    """The osmnx graph of :func:`graph_columns` (lines as shapely ``LineString``)."""
+    """Build the osmnx graph of :func:`graph_columns` (lines as shapely ``LineString``)."""
     graph = nx.MultiDiGraph(**columns["graph"])
     graph.add_nodes_from(
         (n, {"y": y, "x": x, **a})
@@ -536,7 +538,7 @@ def build_graph(columns: Mapping[str, Any]) -> nx.MultiDiGraph:
 
 
 def osmnx_graph_attrs() -> dict[str, Any]:
-    """The graph attributes osmnx gives a graph it builds and simplifies."""
+    """Return the graph attributes osmnx gives a graph it builds and simplifies."""
     return {
         "created_date": ox.utils.ts(),
         "created_with": f"OSMnx {version('osmnx')}",
@@ -657,7 +659,7 @@ def prepare_osm_file(
 
 
 def _pieces(roads: Roads, speeds: Mapping[str, float], model: SpeedModel) -> EdgePieces:
-    """The road pieces of every edge: its segments (what ``edge_pieces`` reads from a graph)."""
+    """Cut every edge into its segments (what ``edge_pieces`` reads from a graph)."""
     from optimizer.network import _plain
 
     seg = roads.segs
@@ -684,7 +686,7 @@ def _pieces(roads: Roads, speeds: Mapping[str, float], model: SpeedModel) -> Edg
 
 
 def _routing(roads: Roads, pieces: EdgePieces, times: EdgeTimes) -> RoutingArrays:
-    """The routing arrays (what ``compile_routing`` makes of the timed graph)."""
+    """Compile the routing arrays (what ``compile_routing`` makes of the timed graph)."""
     to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
     x, y = (np.asarray(a, dtype=float) for a in to_metric.transform(roads.lon, roads.lat))
     tail, head, metres = roads.u, roads.v, roads.length

@@ -258,7 +258,7 @@ def _graph_columns(graph: nx.MultiDiGraph) -> dict[str, np.ndarray]:
 
 
 def _recipe_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The graph columns of a network built on arrays (:mod:`optimizer._roads`)."""
+    """Return the graph columns of a network built on arrays (:mod:`optimizer._roads`)."""
     return {
         "g_node_ids": np.asarray(columns["ids"], dtype=np.int64),
         "g_lon": np.asarray(columns["lon"], dtype=float),
@@ -407,7 +407,7 @@ def read_entry(path: Path, key: str, *, source: str) -> RoadNetwork | None:
 
 
 def _archive(blob: bytes) -> Any:
-    """The ``.npz`` archive of an entry's bytes (header included), without copying them."""
+    """Open the ``.npz`` archive of an entry's bytes (header included), without copying them."""
     return np.lib.npyio.NpzFile(io.BytesIO(blob), allow_pickle=False)
 
 
@@ -479,7 +479,7 @@ def _network(
 
 
 def _geometry(coords: np.ndarray, ptr: np.ndarray) -> LazyLines:
-    """The routing edges' lines, made when first read (snapping), not when the entry is."""
+    """Return the routing edges' lines, made when first read (snapping), not when the entry is."""
     return LazyLines(coords, ptr)
 
 

@@ -245,7 +245,7 @@ class _LinesField:
         if isinstance(value, LazyLines):
             value = value.build()
             obj.__dict__[self.slot] = value
-        return value
+        return np.asarray(value, dtype=object)
 
     def __set__(self, obj: Any, value: np.ndarray | LazyLines) -> None:
         obj.__dict__[self.slot] = value
@@ -920,7 +920,9 @@ class _GraphLists:
         if skip:
             nodes = [(n, d) for n, d in graph.nodes(data=True) if n not in skip]
             edges = [
-                e for e in graph.edges(keys=True, data=True) if e[0] not in skip and e[1] not in skip
+                e
+                for e in graph.edges(keys=True, data=True)
+                if e[0] not in skip and e[1] not in skip
             ]
         else:
             nodes = list(graph.nodes(data=True))
@@ -938,11 +940,11 @@ class _GraphLists:
         return _NodeList(self.node_list)
 
     def number_of_nodes(self) -> int:
-        """Number of nodes."""
+        """Return the number of nodes."""
         return len(self.node_list)
 
     def edges(self, *, keys: bool = False, data: bool = False) -> list[Any]:
-        """The edges, as ``graph.edges(keys=..., data=...)`` gives them."""
+        """Return the edges, as ``graph.edges(keys=..., data=...)`` gives them."""
         if keys and data:
             return self.edge_list
         if keys:
@@ -952,7 +954,7 @@ class _GraphLists:
         return [(u, v) for u, v, _, _ in self.edge_list]
 
     def recipe(self, graph: nx.MultiDiGraph | None) -> GraphRecipe:
-        """What builds the osmnx graph (``graph``, already timed in place, if given)."""
+        """Return what builds the osmnx graph (``graph``, already timed in place, if given)."""
         lon = [d["x"] for _, d in self.node_list]
         lat = [d["y"] for _, d in self.node_list]
 
@@ -974,7 +976,7 @@ class _GraphLists:
         )
 
     def columns(self) -> dict[str, Any]:
-        """The graph as columns (see :class:`GraphRecipe`)."""
+        """Return the graph as columns (see :class:`GraphRecipe`)."""
         lines = [d.get("geometry") for _, _, _, d in self.edge_list]
         counts = np.array([0 if g is None else shapely.get_num_coordinates(g) for g in lines])
         ptr = np.zeros(len(lines) + 1, dtype=np.int64)
@@ -1020,7 +1022,7 @@ class _NodeList:
 
 
 def _outside_largest_strong_part(graph: nx.MultiDiGraph) -> list[Any]:
-    """The nodes not in the largest strongly connected part (the first found, at a tie)."""
+    """Return the nodes outside the largest strongly connected part (the first, at a tie)."""
     nodes = list(graph.nodes)
     index = {node: i for i, node in enumerate(nodes)}
     n = len(nodes)
