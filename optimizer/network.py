@@ -499,8 +499,12 @@ def _load_network(
     if progress:
         progress(f"reading road network {path.name}")
     if name.endswith(".graphml"):
+        from optimizer._graphml import read_graphml
+
         try:
-            graph = ox.load_graphml(path)
+            # osmnx's graph as lists, read as osmnx reads it; osmnx itself for unusual files
+            lists = read_graphml(path)
+            graph = ox.load_graphml(path) if lists is None else _GraphLists.of(*lists)
         except Exception as exc:
             msg = f"{path}: cannot be read as GraphML ({type(exc).__name__}: {exc})."
             raise NetworkError(msg) from None
@@ -524,7 +528,7 @@ def _load_network(
     if approximate:
         speed_model = _offline_calibration(speed_model)
     net = prepare_network(
-        graph,
+        cast("nx.MultiDiGraph", graph),
         source=str(path),
         approximate=approximate,
         speed_profile=speed_profile,
@@ -862,11 +866,14 @@ def prepare_network(
     model = _speed_model(speed_model)
     n_before = graph.number_of_nodes()
     outside = _outside_largest_strong_part(graph)
-    if in_place and outside:
+    lists_given = isinstance(graph, _GraphLists)  # a file read for this call (GraphML)
+    if in_place and outside and not lists_given:
         graph.remove_nodes_from(outside)
     # the timed graph's nodes and edges (copies, unless in_place), read once: the osmnx
     # graph of them is built when the network's graph is first read
-    timed = _GraphLists(graph, skip=set() if in_place else set(outside), copy=not in_place)
+    timed = _GraphLists(
+        graph, skip=set(outside) if lists_given or not in_place else set(), copy=not in_place
+    )
     pieces, times = add_travel_times(
         cast("nx.MultiDiGraph", timed), speeds, model=model, keep_times=keep_times
     )
@@ -892,7 +899,7 @@ def prepare_network(
         elapsed,
     )
     return RoadNetwork(
-        graph=timed.recipe(graph if in_place else None),
+        graph=timed.recipe(graph if in_place and not lists_given else None),
         routing=routing,
         source=source,
         approximate=approximate,
@@ -915,6 +922,18 @@ class _GraphLists:
     that timing leaves the given graph unchanged; :meth:`recipe` builds the
     osmnx graph of them when it is first read.
     """
+
+    @classmethod
+    def of(
+        cls,
+        nodes: list[tuple[Any, dict[str, Any]]],
+        edges: list[tuple[Any, Any, Any, dict[str, Any]]],
+        attrs: dict[str, Any],
+    ) -> _GraphLists:
+        """Return the lists of a graph read without networkx (:mod:`optimizer._graphml`)."""
+        lists = cls.__new__(cls)
+        lists.node_list, lists.edge_list, lists.graph = nodes, edges, attrs
+        return lists
 
     def __init__(self, graph: nx.MultiDiGraph, *, skip: set[Any], copy: bool) -> None:
         if skip:
