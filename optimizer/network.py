@@ -933,6 +933,7 @@ class _GraphLists:
         """Return the lists of a graph read without networkx (:mod:`optimizer._graphml`)."""
         lists = cls.__new__(cls)
         lists.node_list, lists.edge_list, lists.graph = nodes, edges, attrs
+        lists._with_data = None
         return lists
 
     def __init__(self, graph: nx.MultiDiGraph, *, skip: set[Any], copy: bool) -> None:
@@ -952,6 +953,7 @@ class _GraphLists:
         self.node_list: list[tuple[Any, dict[str, Any]]] = nodes
         self.edge_list: list[tuple[Any, Any, Any, dict[str, Any]]] = edges
         self.graph: dict[str, Any] = dict(graph.graph)
+        self._with_data: list[tuple[Any, Any, dict[str, Any]]] | None = None
 
     @property
     def nodes(self) -> _NodeList:
@@ -969,7 +971,9 @@ class _GraphLists:
         if keys:
             return [(u, v, k) for u, v, k, _ in self.edge_list]
         if data:
-            return [(u, v, d) for u, v, _, d in self.edge_list]
+            if self._with_data is None or len(self._with_data) != len(self.edge_list):
+                self._with_data = [(u, v, d) for u, v, _, d in self.edge_list]
+            return self._with_data
         return [(u, v) for u, v, _, _ in self.edge_list]
 
     def recipe(self, graph: nx.MultiDiGraph | None) -> GraphRecipe:
@@ -1256,10 +1260,14 @@ def add_travel_times(
         times.by_group[keep] *= ratio[keep, None]
         seconds = np.where(keep, given, seconds)
         times = replace(times, seconds=seconds)
-    for (_, _, data), edge_s in zip(edges, seconds, strict=True):
-        data["travel_time"] = round(float(edge_s), 3)
-        length = float(data["length"])
-        data["speed_kph"] = round(length / edge_s * 3.6, 3) if edge_s > 0 else 0.0
+    # travel_time: rounded as Python rounds a float; speed_kph as NumPy rounds (what
+    # round(length / seconds * 3.6, 3) of a NumPy float gives), all at once
+    lengths = np.fromiter((float(d["length"]) for _, _, d in edges), dtype=float, count=len(edges))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kph = np.where(seconds > 0, np.round(lengths / seconds * 3.6, 3), 0.0)
+    for (_, _, data), edge_s, edge_kph in zip(edges, seconds.tolist(), kph.tolist(), strict=True):
+        data["travel_time"] = round(edge_s, 3)
+        data["speed_kph"] = edge_kph
     return pieces, times
 
 
