@@ -12,6 +12,13 @@ every other, and what was dropped is reported.
 The osmnx ``MultiDiGraph`` stays the exchange format (GraphML, plots). Routing
 runs on :class:`RoutingArrays`: the best (fastest) edge between each pair of
 nodes, as sorted arrays ready for :mod:`scipy.sparse.csgraph`.
+
+Preparing does not go through networkx where it need not: an OSM file is
+built, simplified and timed on arrays (:mod:`optimizer._roads`, the same
+graph as osmnx's, edge for edge), a GraphML file is read into lists
+(:mod:`optimizer._graphml`), and a graph given to :func:`prepare_network` is
+read once. The network's ``graph`` is built when first read (saving GraphML,
+drawing); :func:`graph_from_osm_file` still builds it through osmnx.
 """
 
 from __future__ import annotations
@@ -850,8 +857,9 @@ def prepare_network(
         edges without one are timed from their speed.
     in_place
         Time ``graph`` itself, its nodes outside the largest strongly
-        connected part removed, rather than a copy (a fifth faster): for a
-        graph built for this call.
+        connected part removed, and make it the network's graph: for a graph
+        built for this call. Otherwise ``graph`` is read once and left alone,
+        and the network's graph (a timed copy) is built when first read.
 
     Returns
     -------
