@@ -8,9 +8,12 @@ little memory. It was chosen over pyrosm, which also reads PBF, because pyrosm
 turns the data into GeoDataFrames of its own design, where we need OSM
 elements to hand to osmnx; osmnx itself reads no PBF.
 
-The drivable ways and their nodes are written to a temporary OSM XML file that
-osmnx then reads with :func:`osmnx.graph_from_xml`, so that local files and
-downloads share osmnx's own graph building (one-way rules, simplification).
+The drivable ways and their nodes are handed to osmnx's own graph building
+(one-way rules, simplification) as the JSON it builds graphs from, or written
+to OSM XML for :func:`osmnx.graph_from_xml` (:func:`drivable_overpass_json`,
+:func:`drivable_to_xml`). :func:`load_network <optimizer.network.load_network>`
+reads them in one pass with the nodes' locations (:func:`drivable_located`)
+and builds the same graph on arrays (:mod:`optimizer._roads`).
 """
 
 from __future__ import annotations
@@ -301,8 +304,9 @@ def drivable_located(
     tuple
         The nodes of the kept ways, by increasing id (``ids``, ``lon``, ``lat``:
         locations at OSM's 7 decimals), the tags of those that have some
-        (:data:`NODE_TAGS` only), the ways ``(id, node ids, tags)`` (a way cut
-        by the extract's border split into its runs inside it, as
+        (``highway`` and ``ref`` only: what osmnx keeps of a node), the ways
+        ``(id, node ids, tags)`` (a way cut by the extract's border split
+        into its runs inside it, as
         :func:`drivable_elements` does) and the counts of :func:`drivable_to_xml`.
     """
     located: dict[int, tuple[int, int]] = {}
@@ -311,9 +315,10 @@ def drivable_located(
     read = 0
     processor = osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY)
     # libosmium keeps every node's location and passes on only the tagged elements
-    for element in processor.with_locations().with_filter(osmium.filter.KeyFilter(*NODE_TAGS)):
+    keys = ("highway", "ref")  # of a node, osmnx keeps no other tag of NODE_TAGS
+    for element in processor.with_locations().with_filter(osmium.filter.KeyFilter(*keys)):
         if isinstance(element, osmium.osm.Node):
-            tags = {tag.k: tag.v for tag in element.tags if tag.k in NODE_TAGS}
+            tags = {tag.k: tag.v for tag in element.tags if tag.k in keys}
             if tags:
                 node_tags[element.id] = tags
             continue

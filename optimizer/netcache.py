@@ -142,6 +142,7 @@ def _code_digest() -> str:
         "speed_model.py",
         "_osm.py",
         "_roads.py",
+        "_graphml.py",
         "settings.py",
         "netcache.py",
     ):
