@@ -622,9 +622,9 @@ def prepare_osm_file(
         "speed_profile": profile_name,
         "speed_model": model.name,
     }
-    columns = functools.cache(lambda: graph_columns(roads, times.seconds, graph_attrs))
+    columns = _Columns(roads, times.seconds, graph_attrs)
     recipe = GraphRecipe(
-        lambda: build_graph(columns()),
+        functools.partial(_build_from, columns),  # no lambdas: a network pickles (Dask)
         n_nodes=int(roads.node_ids.size),
         n_edges=roads.n_edges,
         bounds=(
@@ -656,6 +656,26 @@ def prepare_osm_file(
         pieces=pieces,
         edge_times=times,
     )
+
+
+class _Columns:
+    """The graph's columns (:func:`graph_columns`), made once when first asked for."""
+
+    def __init__(self, roads: Roads, seconds: np.ndarray, graph_attrs: dict[str, Any]) -> None:
+        self.roads = roads
+        self.seconds = seconds
+        self.graph_attrs = graph_attrs
+        self.made: dict[str, Any] | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        if self.made is None:
+            self.made = graph_columns(self.roads, self.seconds, self.graph_attrs)
+        return self.made
+
+
+def _build_from(columns: _Columns) -> nx.MultiDiGraph:
+    """Build the osmnx graph of a network prepared on arrays."""
+    return build_graph(columns())
 
 
 def _pieces(roads: Roads, speeds: Mapping[str, float], model: SpeedModel) -> EdgePieces:

@@ -23,6 +23,7 @@ drawing); :func:`graph_from_osm_file` still builds it through osmnx.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -989,22 +990,23 @@ class _GraphLists:
         lon = [d["x"] for _, d in self.node_list]
         lat = [d["y"] for _, d in self.node_list]
 
-        def build() -> nx.MultiDiGraph:
-            if graph is not None:
-                graph.graph.update(self.graph)
-                return graph
-            built = nx.MultiDiGraph(**self.graph)
-            built.add_nodes_from(self.node_list)
-            built.add_edges_from(self.edge_list)
-            return built
-
         return GraphRecipe(
-            build,
+            functools.partial(self.build, graph),  # plain functions: a network pickles (Dask)
             n_nodes=len(self.node_list),
             n_edges=len(self.edge_list),
             bounds=(min(lon), min(lat), max(lon), max(lat)),
             columns=self.columns,
         )
+
+    def build(self, graph: nx.MultiDiGraph | None) -> nx.MultiDiGraph:
+        """Build the osmnx graph of the lists (or give ``graph``, timed in place)."""
+        if graph is not None:
+            graph.graph.update(self.graph)
+            return graph
+        built = nx.MultiDiGraph(**self.graph)
+        built.add_nodes_from(self.node_list)
+        built.add_edges_from(self.edge_list)
+        return built
 
     def columns(self) -> dict[str, Any]:
         """Return the graph as columns (see :class:`GraphRecipe`)."""

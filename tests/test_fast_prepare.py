@@ -10,6 +10,7 @@ and the fastest edge of each node pair is found by a plain loop over the graph.
 from __future__ import annotations
 
 import math
+import pickle
 from pathlib import Path
 
 import networkx as nx
@@ -162,3 +163,21 @@ def test_prepare_network_leaves_its_graph_alone_and_times_it_as_before(model: st
     assert _attrs(net.graph) == _attrs(reference)
     assert _routing_seconds(net) == _fastest(reference)
     assert net.graph.graph["speed_model"] == model
+
+
+def test_a_network_whose_graph_is_not_built_yet_pickles(tmp_path) -> None:
+    # Dask scatters the network to its workers: the graph's recipe must pickle too
+    path = _roads(tmp_path)
+    saved = save_network(load_network(path), tmp_path / "roads.graphml")
+    load_network(path, cache_dir=tmp_path / "cache")
+    networks = [
+        load_network(path),
+        load_network(saved),
+        prepare_network(random_road_graph(60, seed=2)),
+        load_network(path, cache_dir=tmp_path / "cache"),
+    ]
+    assert networks[-1].cache.startswith("read ")
+    for net in networks:
+        again = pickle.loads(pickle.dumps(net))
+        np.testing.assert_array_equal(again.routing.seconds, net.routing.seconds)
+        assert _attrs(again.graph) == _attrs(net.graph)
