@@ -29,6 +29,9 @@ grid GraphML, bef.  94,811  243,901  32.5 (15.98)      23.0 / 9.49  38.5 (18.84)
 grid GraphML, aft.  94,811  243,901  24.8 (12.08)      19.5 / 5.21  29.0 (14.45) 0.433 (0.237)   98.2
 ==================  ======  =======  ===============  ===========  ==========  ==============  ===============
 
+Three later runs of the "after" code under the same load gave, for Andorra, 1.8-2.3 s
+(0.7-0.95 s of CPU) uncached and 0.03-0.06 s for a hit, and for the grid 24.8-29.0 s
+(12.1-14.2 s of CPU) uncached and 0.40-0.73 s (0.24-0.36 s of CPU) for a hit.
 Routing edges and their milliseconds are identical before and after on all four
 (``--compare``), and a cache hit gives the uncached travel table. Andorra is prepared
 4 to 5 times faster (OSRM's extract and contract of the same file: 2.6-3.3 s); a hit no
