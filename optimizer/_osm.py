@@ -8,9 +8,12 @@ little memory. It was chosen over pyrosm, which also reads PBF, because pyrosm
 turns the data into GeoDataFrames of its own design, where we need OSM
 elements to hand to osmnx; osmnx itself reads no PBF.
 
-The drivable ways and their nodes are written to a temporary OSM XML file that
-osmnx then reads with :func:`osmnx.graph_from_xml`, so that local files and
-downloads share osmnx's own graph building (one-way rules, simplification).
+The drivable ways and their nodes are handed to osmnx's own graph building
+(one-way rules, simplification) as the JSON it builds graphs from, or written
+to OSM XML for :func:`osmnx.graph_from_xml` (:func:`drivable_overpass_json`,
+:func:`drivable_to_xml`). :func:`load_network <optimizer.network.load_network>`
+reads them in one pass with the nodes' locations (:func:`drivable_located`)
+and builds the same graph on arrays (:mod:`optimizer._roads`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+import numpy as np
 import osmium
 import osmium.filter
 
@@ -275,3 +279,83 @@ def _runs(refs: list[int], present: set[int]) -> list[list[int]]:
     if len(current) >= 2:
         runs.append(current)
     return runs
+
+
+def drivable_located(
+    source: Path,
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, dict[int, dict[str, str]], list[Way], dict[str, int]
+]:
+    """Read the drivable ways of an OSM file with their nodes' locations, in one pass.
+
+    The same ways and nodes as :func:`drivable_elements`, read in one pass in
+    which libosmium keeps every node's location (its ``with_locations``), so
+    that Python sees only the ways with a ``highway`` tag and the few nodes
+    with a ``highway`` or ``ref`` tag. The file must hold its nodes before its
+    ways, as OSM files do (a node met after its way counts as outside the extract).
+
+    Parameters
+    ----------
+    source
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.osm.gz``.
+
+    Returns
+    -------
+    tuple
+        The nodes of the kept ways, by increasing id (``ids``, ``lon``, ``lat``:
+        locations at OSM's 7 decimals), the tags of those that have some
+        (``highway`` and ``ref`` only: what osmnx keeps of a node), the ways
+        ``(id, node ids, tags)`` (a way cut by the extract's border split
+        into its runs inside it, as
+        :func:`drivable_elements` does) and the counts of :func:`drivable_to_xml`.
+    """
+    located: dict[int, tuple[int, int]] = {}
+    node_tags: dict[int, dict[str, str]] = {}
+    ways: list[Way] = []
+    read = 0
+    processor = osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY)
+    # libosmium keeps every node's location and passes on only the tagged elements
+    keys = ("highway", "ref")  # of a node, osmnx keeps no other tag of NODE_TAGS
+    for element in processor.with_locations().with_filter(osmium.filter.KeyFilter(*keys)):
+        if isinstance(element, osmium.osm.Node):
+            tags = {tag.k: tag.v for tag in element.tags if tag.k in keys}
+            if tags:
+                node_tags[element.id] = tags
+            continue
+        if not isinstance(element, osmium.osm.Way):
+            continue
+        tags = {tag.k: tag.v for tag in element.tags}
+        if "highway" not in tags:
+            continue
+        read += 1
+        if not is_drivable(tags):
+            continue
+        refs = []
+        for node in element.nodes:
+            refs.append(node.ref)
+            location = node.location
+            if location.valid():
+                located[node.ref] = (location.x, location.y)
+        if len(refs) < 2:
+            continue
+        ways.append((element.id, refs, {k: tags[k] for k in WAY_TAGS if k in tags}))
+    present = set(located)
+    complete: list[Way] = []
+    next_piece = -1
+    for way_id, refs, way_tags in ways:
+        for k, piece in enumerate(_runs(refs, present)):
+            if k == 0:
+                complete.append((way_id, piece, way_tags))
+            else:
+                complete.append((next_piece, piece, way_tags))
+                next_piece -= 1
+    ids = np.fromiter(located, dtype=np.int64, count=len(located))
+    xy = np.array(list(located.values()), dtype=np.int64).reshape(-1, 2)
+    order = np.argsort(ids, kind="stable")
+    # what libosmium's lon/lat give (fixed-point 1e-7 degrees), with no rounding of our own
+    lon = xy[order, 0] / 1e7
+    lat = xy[order, 1] / 1e7
+    kept_tags = {n: t for n, t in node_tags.items() if n in present}
+    counts = {"ways_read": read, "ways_kept": len(complete), "nodes_kept": len(located)}
+    logger.info("%s: %s", source, counts)
+    return ids[order], lon, lat, kept_tags, complete, counts

@@ -57,7 +57,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from optimizer.network import GraphRecipe, RoadNetwork, RoutingArrays
+from optimizer.network import GraphRecipe, LazyLines, RoadNetwork, RoutingArrays
 from optimizer.speed_model import EdgePieces, EdgeTimes, SpeedModel
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,15 @@ def _code_digest() -> str:
 
     digest = hashlib.sha256()
     folder = Path(optimizer.__file__).parent
-    for name in ("network.py", "speed_model.py", "_osm.py", "settings.py", "netcache.py"):
+    for name in (
+        "network.py",
+        "speed_model.py",
+        "_osm.py",
+        "_roads.py",
+        "_graphml.py",
+        "settings.py",
+        "netcache.py",
+    ):
         with (folder / name).open("rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()
@@ -250,6 +258,23 @@ def _graph_columns(graph: nx.MultiDiGraph) -> dict[str, np.ndarray]:
     }
 
 
+def _recipe_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Return the graph columns of a network built on arrays (:mod:`optimizer._roads`)."""
+    return {
+        "g_node_ids": np.asarray(columns["ids"], dtype=np.int64),
+        "g_lon": np.asarray(columns["lon"], dtype=float),
+        "g_lat": np.asarray(columns["lat"], dtype=float),
+        "g_node_attrs": _text(columns["node_attrs"]),
+        "g_u": np.asarray(columns["u"], dtype=np.int64),
+        "g_v": np.asarray(columns["v"], dtype=np.int64),
+        "g_key": np.asarray(columns["key"], dtype=np.int64),
+        "g_edge_attrs": _text(columns["edge_attrs"]),
+        "g_line_xy": np.asarray(columns["line_xy"], dtype=float).reshape(-1, 2),
+        "g_line_ptr": np.asarray(columns["line_ptr"], dtype=np.int64),
+        "g_attrs": _text(dict(columns["graph"])),
+    }
+
+
 def _payload(network: RoadNetwork, key: str) -> bytes:
     """Return the entry's ``.npz`` bytes."""
     routing, pieces, times = network.routing, network.pieces, network.edge_times
@@ -265,8 +290,11 @@ def _payload(network: RoadNetwork, key: str) -> bytes:
     arrays["p_classes"] = np.asarray(pieces.classes, dtype=str)
     for name in _TIME_ARRAYS:
         arrays[f"t_{name}"] = np.asarray(getattr(times, name))
-    graph = network.graph
-    arrays.update(_graph_columns(graph))
+    recipe = network.__dict__.get("_graph")
+    if isinstance(recipe, GraphRecipe) and recipe.columns is not None:
+        arrays.update(_recipe_columns(recipe.columns()))  # the graph is not built to be written
+    else:
+        arrays.update(_graph_columns(network.graph))
     meta = {
         "key": key,
         "format": FORMAT_VERSION,
@@ -359,22 +387,29 @@ def read_entry(path: Path, key: str, *, source: str) -> RoadNetwork | None:
         logger.warning("network cache %s: not a cache file of ours; not read", path)
         return None
     head = len(MAGIC) + _DIGEST
-    payload = memoryview(blob)[head:]
-    if len(blob) < head or hashlib.sha256(payload).digest() != blob[len(MAGIC) : head]:
+    with memoryview(blob) as view:
+        ok = len(blob) >= head and hashlib.sha256(view[head:]).digest() == blob[len(MAGIC) : head]
+    if not ok:
         msg = "checksum does not match (file cut short or damaged)"
         raise CacheCorruptError(msg)
     try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+        # the archive read in place (zip allows the header before it): no copy of the entry
+        with _archive(blob) as archive:
             # the graph's columns are read when the graph is (most runs never do)
             arrays = {n: archive[n] for n in archive.files if not n.startswith("g_") or n in _SIZES}
             missing = {n for n in _GRAPH_ARRAYS if n not in archive.files}
         if missing:
             msg = f"arrays {sorted(missing)} are missing"
             raise ValueError(msg)
-        return _network(arrays, payload, key, source=source, started=started, path=path)
+        return _network(arrays, blob, key, source=source, started=started, path=path)
     except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
         msg = f"unreadable ({type(exc).__name__}: {exc})"
         raise CacheCorruptError(msg) from None
+
+
+def _archive(blob: bytes) -> Any:
+    """Open the ``.npz`` archive of an entry's bytes (header included), without copying them."""
+    return np.lib.npyio.NpzFile(io.BytesIO(blob), allow_pickle=False)
 
 
 def _json(array: np.ndarray) -> Any:
@@ -383,7 +418,7 @@ def _json(array: np.ndarray) -> Any:
 
 def _network(
     arrays: dict[str, np.ndarray],
-    payload: memoryview,
+    blob: bytes,
     key: str,
     *,
     source: str,
@@ -395,7 +430,7 @@ def _network(
         msg = "its key is not the one asked for"
         raise ValueError(msg)
     routing = RoutingArrays(
-        geometry=_geometry(arrays["r_line_xy"], arrays["r_line_ptr"]),
+        geometry=_geometry(arrays["r_line_xy"], arrays["r_line_ptr"]),  # type: ignore[arg-type]
         **{name: arrays[f"r_{name}"] for name in _ROUTING_ARRAYS},
     )
     pieces = EdgePieces(
@@ -408,7 +443,7 @@ def _network(
     model = SpeedModel(**model_fields)
     lon, lat = arrays["g_lon"], arrays["g_lat"]
     recipe = GraphRecipe(
-        functools.partial(_graph_from, bytes(payload)),
+        functools.partial(_graph_from, blob),
         n_nodes=int(arrays["g_node_ids"].size),
         n_edges=int(arrays["g_u"].size),
         bounds=(
@@ -444,17 +479,14 @@ def _network(
     )
 
 
-def _geometry(coords: np.ndarray, ptr: np.ndarray) -> np.ndarray:
-    counts = np.diff(ptr)
-    out = np.empty(counts.size, dtype=object)
-    if counts.size:
-        out[:] = shapely.linestrings(coords, indices=np.repeat(np.arange(counts.size), counts))
-    return out
+def _geometry(coords: np.ndarray, ptr: np.ndarray) -> LazyLines:
+    """Return the routing edges' lines, made when first read (snapping), not when the entry is."""
+    return LazyLines(coords, ptr)
 
 
-def _graph_from(payload: bytes) -> nx.MultiDiGraph:
+def _graph_from(blob: bytes) -> nx.MultiDiGraph:
     """Rebuild the osmnx graph from the entry's (checked) bytes."""
-    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+    with _archive(blob) as archive:
         return _graph({name: archive[name] for name in _GRAPH_ARRAYS})
 
 

@@ -12,10 +12,18 @@ every other, and what was dropped is reported.
 The osmnx ``MultiDiGraph`` stays the exchange format (GraphML, plots). Routing
 runs on :class:`RoutingArrays`: the best (fastest) edge between each pair of
 nodes, as sorted arrays ready for :mod:`scipy.sparse.csgraph`.
+
+Preparing does not go through networkx where it need not: an OSM file is
+built, simplified and timed on arrays (:mod:`optimizer._roads`, the same
+graph as osmnx's, edge for edge), a GraphML file is read into lists
+(:mod:`optimizer._graphml`), and a graph given to :func:`prepare_network` is
+read once. The network's ``graph`` is built when first read (saving GraphML,
+drawing); :func:`graph_from_osm_file` still builds it through osmnx.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -28,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import networkx as nx
@@ -40,6 +48,7 @@ import shapely
 from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 from pyproj import Transformer
 from scipy import sparse
+from scipy.sparse import csgraph
 
 from optimizer import settings
 from optimizer._osm import drivable_overpass_json, write_osm_xml
@@ -95,7 +104,8 @@ class RoutingArrays:
     seconds, metres
         Travel time and length of each edge.
     geometry
-        Each edge's line in the working CRS.
+        Each edge's line in the working CRS (a :class:`LazyLines` may be given
+        instead: the lines are then made when first read).
     edge_source
         Position in ``graph.edges`` of the graph edge each routing edge is.
     share_ptr, share_at, share_t0, share_dt
@@ -201,6 +211,58 @@ class RoutingArrays:
         return int(self.tail.size)
 
 
+class LazyLines:
+    """Lines given by their points, made into shapely lines when first read.
+
+    A :class:`RoutingArrays` read from the prepared-network cache takes one
+    as its ``geometry``: making 100,000 lines costs a fifth of a second,
+    spent only when something reads them (snapping points).
+
+    Parameters
+    ----------
+    coords
+        ``(n_points, 2)``: the points of every line, line after line.
+    ptr
+        ``(n_lines + 1,)``: the points of line ``k`` are ``coords[ptr[k]:ptr[k + 1]]``.
+    """
+
+    def __init__(self, coords: np.ndarray, ptr: np.ndarray) -> None:
+        self.coords = coords
+        self.ptr = ptr
+
+    def build(self) -> np.ndarray:
+        """Return the lines (an object array of shapely ``LineString``)."""
+        counts = np.diff(self.ptr)
+        out = np.empty(counts.size, dtype=object)
+        if counts.size:
+            out[:] = shapely.linestrings(
+                self.coords, indices=np.repeat(np.arange(counts.size), counts)
+            )
+        return out
+
+
+class _LinesField:
+    """The ``geometry`` of :class:`RoutingArrays`: lines, or :class:`LazyLines` made when read."""
+
+    slot = "_geometry"
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> np.ndarray:
+        if obj is None:  # no default for the dataclass field
+            raise AttributeError(self.slot)
+        value = obj.__dict__[self.slot]
+        if isinstance(value, LazyLines):
+            value = value.build()
+            obj.__dict__[self.slot] = value
+        return np.asarray(value, dtype=object)
+
+    def __set__(self, obj: Any, value: np.ndarray | LazyLines) -> None:
+        obj.__dict__[self.slot] = value
+
+
+# set after the class is made, so that the field has no default (see RoadNetwork.graph)
+setattr(RoutingArrays, "geometry", _LinesField())  # noqa: B010
+
+
 class GraphRecipe:
     """What builds a network's osmnx graph when it is first read (a cached network's).
 
@@ -216,6 +278,11 @@ class GraphRecipe:
         Its size.
     bounds
         ``(min_lon, min_lat, max_lon, max_lat)`` of its nodes.
+    columns
+        Returns the graph as columns (``ids``, ``lon``, ``lat``, ``node_attrs``,
+        ``u``, ``v``, ``key``, ``edge_attrs``, ``line_xy``, ``line_ptr``,
+        ``graph``: see :func:`optimizer._roads.graph_columns`), for writing it
+        without building it; None: build it.
     """
 
     def __init__(
@@ -225,11 +292,13 @@ class GraphRecipe:
         n_nodes: int,
         n_edges: int,
         bounds: tuple[float, float, float, float],
+        columns: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         self.build = build
         self.n_nodes = n_nodes
         self.n_edges = n_edges
         self.bounds = bounds
+        self.columns = columns
 
 
 class _GraphField:
@@ -438,20 +507,36 @@ def _load_network(
     if progress:
         progress(f"reading road network {path.name}")
     if name.endswith(".graphml"):
+        from optimizer._graphml import read_graphml
+
         try:
-            graph = ox.load_graphml(path)
+            # osmnx's graph as lists, read as osmnx reads it; osmnx itself for unusual files
+            lists = read_graphml(path)
+            graph = ox.load_graphml(path) if lists is None else _GraphLists.of(*lists)
         except Exception as exc:
             msg = f"{path}: cannot be read as GraphML ({type(exc).__name__}: {exc})."
             raise NetworkError(msg) from None
         approximate = str(graph.graph.get("approximate", "False")) == "True"
     else:
         approximate = name.endswith(_XML_SUFFIXES) and _xml_is_approximation(path)
-        graph = graph_from_osm_file(path)
+        if approximate:
+            speed_model = _offline_calibration(speed_model)
+        # the same network as graph_from_osm_file and prepare_network give, built on arrays
+        from optimizer._roads import prepare_osm_file
+
+        speeds, profile_name = _resolve_profile(speed_profile)
+        return prepare_osm_file(
+            path,
+            speeds=speeds,
+            profile_name=profile_name,
+            model=_speed_model(speed_model),
+            approximate=approximate,
+        )
     read_s = time.perf_counter() - started
     if approximate:
         speed_model = _offline_calibration(speed_model)
     net = prepare_network(
-        graph,
+        cast("nx.MultiDiGraph", graph),
         source=str(path),
         approximate=approximate,
         speed_profile=speed_profile,
@@ -773,8 +858,9 @@ def prepare_network(
         edges without one are timed from their speed.
     in_place
         Time ``graph`` itself, its nodes outside the largest strongly
-        connected part removed, rather than a copy (a fifth faster): for a
-        graph built for this call.
+        connected part removed, and make it the network's graph: for a graph
+        built for this call. Otherwise ``graph`` is read once and left alone,
+        and the network's graph (a timed copy) is built when first read.
 
     Returns
     -------
@@ -788,12 +874,18 @@ def prepare_network(
     speeds, profile_name = _resolve_profile(speed_profile)
     model = _speed_model(speed_model)
     n_before = graph.number_of_nodes()
-    largest = max(nx.strongly_connected_components(graph), key=len)
-    # a copy, then drop the rest: twice as fast as copying a subgraph view
-    timed = graph if in_place else graph.copy()
-    if len(largest) < n_before:
-        timed.remove_nodes_from([node for node in graph if node not in largest])
-    pieces, times = add_travel_times(timed, speeds, model=model, keep_times=keep_times)
+    outside = _outside_largest_strong_part(graph)
+    lists_given = isinstance(graph, _GraphLists)  # a file read for this call (GraphML)
+    if in_place and outside and not lists_given:
+        graph.remove_nodes_from(outside)
+    # the timed graph's nodes and edges (copies, unless in_place), read once: the osmnx
+    # graph of them is built when the network's graph is first read
+    timed = _GraphLists(
+        graph, skip=set(outside) if lists_given or not in_place else set(), copy=not in_place
+    )
+    pieces, times = add_travel_times(
+        cast("nx.MultiDiGraph", timed), speeds, model=model, keep_times=keep_times
+    )
     dropped = n_before - timed.number_of_nodes()
     if dropped:
         logger.info(
@@ -805,7 +897,7 @@ def prepare_network(
     timed.graph["approximate"] = approximate
     timed.graph["speed_profile"] = profile_name
     timed.graph["speed_model"] = model.name
-    routing = compile_routing(timed, shares=time_shares(pieces, times))
+    routing = compile_routing(cast("nx.MultiDiGraph", timed), shares=time_shares(pieces, times))
     elapsed = time.perf_counter() - started
     logger.info(
         "network %s: %d nodes, %d edges (%d routing edges), prepared in %.2f s",
@@ -816,7 +908,7 @@ def prepare_network(
         elapsed,
     )
     return RoadNetwork(
-        graph=timed,
+        graph=timed.recipe(graph if in_place and not lists_given else None),
         routing=routing,
         source=source,
         approximate=approximate,
@@ -827,6 +919,152 @@ def prepare_network(
         pieces=pieces,
         edge_times=times,
     )
+
+
+class _GraphLists:
+    """A graph's nodes and edges read once into lists, standing in for the graph.
+
+    What :func:`add_travel_times`, :func:`~optimizer.speed_model.edge_pieces`
+    and :func:`compile_routing` read of a graph (``nodes``, ``edges``,
+    ``graph``), without networkx's views (each pass over them costs as much
+    as the timing itself). With ``copy``, the attribute dicts are copies, so
+    that timing leaves the given graph unchanged; :meth:`recipe` builds the
+    osmnx graph of them when it is first read.
+    """
+
+    @classmethod
+    def of(
+        cls,
+        nodes: list[tuple[Any, dict[str, Any]]],
+        edges: list[tuple[Any, Any, Any, dict[str, Any]]],
+        attrs: dict[str, Any],
+    ) -> _GraphLists:
+        """Return the lists of a graph read without networkx (:mod:`optimizer._graphml`)."""
+        lists = cls.__new__(cls)
+        lists.node_list, lists.edge_list, lists.graph = nodes, edges, attrs
+        lists._with_data = None
+        return lists
+
+    def __init__(self, graph: nx.MultiDiGraph, *, skip: set[Any], copy: bool) -> None:
+        if skip:
+            nodes = [(n, d) for n, d in graph.nodes(data=True) if n not in skip]
+            edges = [
+                e
+                for e in graph.edges(keys=True, data=True)
+                if e[0] not in skip and e[1] not in skip
+            ]
+        else:
+            nodes = list(graph.nodes(data=True))
+            edges = list(graph.edges(keys=True, data=True))
+        if copy:
+            nodes = [(n, dict(d)) for n, d in nodes]
+            edges = [(u, v, k, dict(d)) for u, v, k, d in edges]
+        self.node_list: list[tuple[Any, dict[str, Any]]] = nodes
+        self.edge_list: list[tuple[Any, Any, Any, dict[str, Any]]] = edges
+        self.graph: dict[str, Any] = dict(graph.graph)
+        self._with_data: list[tuple[Any, Any, dict[str, Any]]] | None = None
+
+    @property
+    def nodes(self) -> _NodeList:
+        """The nodes, as ``graph.nodes`` gives them (iterated, or called with ``data``)."""
+        return _NodeList(self.node_list)
+
+    def number_of_nodes(self) -> int:
+        """Return the number of nodes."""
+        return len(self.node_list)
+
+    def edges(self, *, keys: bool = False, data: bool = False) -> list[Any]:
+        """Return the edges, as ``graph.edges(keys=..., data=...)`` gives them."""
+        if keys and data:
+            return self.edge_list
+        if keys:
+            return [(u, v, k) for u, v, k, _ in self.edge_list]
+        if data:
+            if self._with_data is None or len(self._with_data) != len(self.edge_list):
+                self._with_data = [(u, v, d) for u, v, _, d in self.edge_list]
+            return self._with_data
+        return [(u, v) for u, v, _, _ in self.edge_list]
+
+    def recipe(self, graph: nx.MultiDiGraph | None) -> GraphRecipe:
+        """Return what builds the osmnx graph (``graph``, already timed in place, if given)."""
+        lon = [d["x"] for _, d in self.node_list]
+        lat = [d["y"] for _, d in self.node_list]
+
+        return GraphRecipe(
+            functools.partial(self.build, graph),  # plain functions: a network pickles (Dask)
+            n_nodes=len(self.node_list),
+            n_edges=len(self.edge_list),
+            bounds=(min(lon), min(lat), max(lon), max(lat)),
+            columns=self.columns,
+        )
+
+    def build(self, graph: nx.MultiDiGraph | None) -> nx.MultiDiGraph:
+        """Build the osmnx graph of the lists (or give ``graph``, timed in place)."""
+        if graph is not None:
+            graph.graph.update(self.graph)
+            return graph
+        built = nx.MultiDiGraph(**self.graph)
+        built.add_nodes_from(self.node_list)
+        built.add_edges_from(self.edge_list)
+        return built
+
+    def columns(self) -> dict[str, Any]:
+        """Return the graph as columns (see :class:`GraphRecipe`)."""
+        lines = [d.get("geometry") for _, _, _, d in self.edge_list]
+        counts = np.array([0 if g is None else shapely.get_num_coordinates(g) for g in lines])
+        ptr = np.zeros(len(lines) + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        drawn = [g for g in lines if g is not None]
+        return {
+            "ids": np.array([n for n, _ in self.node_list], dtype=np.int64),
+            "lon": np.array([d["x"] for _, d in self.node_list], dtype=float),
+            "lat": np.array([d["y"] for _, d in self.node_list], dtype=float),
+            "node_attrs": [
+                {k: v for k, v in d.items() if k not in ("x", "y")} for _, d in self.node_list
+            ],
+            "u": np.array([e[0] for e in self.edge_list], dtype=np.int64),
+            "v": np.array([e[1] for e in self.edge_list], dtype=np.int64),
+            "key": np.array([e[2] for e in self.edge_list], dtype=np.int64),
+            "edge_attrs": [
+                {n: x for n, x in d.items() if n != "geometry"} for _, _, _, d in self.edge_list
+            ],
+            "line_xy": shapely.get_coordinates(drawn) if drawn else np.zeros((0, 2)),
+            "line_ptr": ptr,
+            "graph": dict(self.graph),
+        }
+
+
+class _NodeList:
+    """``graph.nodes`` of :class:`_GraphLists`."""
+
+    def __init__(self, nodes: list[tuple[Any, dict[str, Any]]]) -> None:
+        self._nodes = nodes
+
+    def __iter__(self) -> Iterator[Any]:
+        return (n for n, _ in self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __call__(self, data: bool | str = False) -> list[Any]:
+        if data is True:
+            return self._nodes
+        if data is False:
+            return [n for n, _ in self._nodes]
+        return [(n, d.get(data)) for n, d in self._nodes]
+
+
+def _outside_largest_strong_part(graph: nx.MultiDiGraph) -> list[Any]:
+    """Return the nodes outside the largest strongly connected part (the first, at a tie)."""
+    nodes = list(graph.nodes)
+    index = {node: i for i, node in enumerate(nodes)}
+    n = len(nodes)
+    pairs = [(index[u], index[v]) for u, v in graph.edges()]
+    uv = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    matrix = sparse.coo_array((np.ones(len(pairs)), (uv[:, 0], uv[:, 1])), shape=(n, n)).tocsr()
+    _, labels = csgraph.connected_components(matrix, directed=True, connection="strong")
+    largest = int(np.argmax(np.bincount(labels)))
+    return [nodes[i] for i in np.flatnonzero(labels != largest).tolist()]
 
 
 def _speed_model(model: str | SpeedModel) -> SpeedModel:
@@ -1010,7 +1248,8 @@ def add_travel_times(
     tuple of EdgePieces and EdgeTimes
         The pieces (for re-timing) and the times, in ``graph.edges`` order.
     """
-    for u, v, data in graph.edges(data=True):
+    edges = list(graph.edges(data=True))
+    for u, v, data in edges:
         length = data.get("length")
         try:
             ok = length is not None and math.isfinite(float(length)) and float(length) >= 0
@@ -1024,19 +1263,21 @@ def add_travel_times(
     times = time_edges(pieces, chosen)
     seconds = times.seconds
     if keep_times:
-        given = np.array(
-            [_finite_or_nan(d.get("travel_time")) for _, _, d in graph.edges(data=True)]
-        )
+        given = np.array([_finite_or_nan(d.get("travel_time")) for _, _, d in edges])
         keep = np.isfinite(given) & (given >= 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(seconds > 0, given / seconds, 0.0)
         times.by_group[keep] *= ratio[keep, None]
         seconds = np.where(keep, given, seconds)
         times = replace(times, seconds=seconds)
-    for k, (_, _, data) in enumerate(graph.edges(data=True)):
-        data["travel_time"] = round(float(seconds[k]), 3)
-        length = float(data["length"])
-        data["speed_kph"] = round(length / seconds[k] * 3.6, 3) if seconds[k] > 0 else 0.0
+    # travel_time: rounded as Python rounds a float; speed_kph as NumPy rounds (what
+    # round(length / seconds * 3.6, 3) of a NumPy float gives), all at once
+    lengths = np.fromiter((float(d["length"]) for _, _, d in edges), dtype=float, count=len(edges))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kph = np.where(seconds > 0, np.round(lengths / seconds * 3.6, 3), 0.0)
+    for (_, _, data), edge_s, edge_kph in zip(edges, seconds.tolist(), kph.tolist(), strict=True):
+        data["travel_time"] = round(edge_s, 3)
+        data["speed_kph"] = edge_kph
     return pieces, times
 
 
@@ -1074,22 +1315,18 @@ def compile_routing(
     """
     node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
     index = {node: i for i, node in enumerate(graph.nodes)}
-    lon = np.array([graph.nodes[n]["x"] for n in graph.nodes], dtype=float)
-    lat = np.array([graph.nodes[n]["y"] for n in graph.nodes], dtype=float)
+    lon = np.array([d["x"] for _, d in graph.nodes(data=True)], dtype=float)
+    lat = np.array([d["y"] for _, d in graph.nodes(data=True)], dtype=float)
     to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
     x, y = (np.asarray(a, dtype=float) for a in to_metric.transform(lon, lat))
 
-    m = graph.number_of_edges()
-    tail = np.empty(m, dtype=np.int64)
-    head = np.empty(m, dtype=np.int64)
-    seconds = np.empty(m, dtype=float)
-    metres = np.empty(m, dtype=float)
-    lines: list[Any] = []
-    for k, (u, v, data) in enumerate(graph.edges(data=True)):
-        tail[k], head[k] = index[u], index[v]
-        seconds[k] = float(data["travel_time"])
-        metres[k] = float(data["length"])
-        lines.append(data.get("geometry"))
+    edges = list(graph.edges(data=True))
+    m = len(edges)
+    tail = np.fromiter((index[u] for u, _, _ in edges), dtype=np.int64, count=m)
+    head = np.fromiter((index[v] for _, v, _ in edges), dtype=np.int64, count=m)
+    seconds = np.fromiter((float(d["travel_time"]) for _, _, d in edges), dtype=float, count=m)
+    metres = np.fromiter((float(d["length"]) for _, _, d in edges), dtype=float, count=m)
+    lines: list[Any] = [d.get("geometry") for _, _, d in edges]
     # fastest edge of each (tail, head) pair (shortest among equally fast), in (tail, head) order
     order = np.lexsort((metres, seconds, head, tail))
     keep = np.ones(m, dtype=bool)

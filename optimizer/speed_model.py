@@ -367,6 +367,118 @@ def edge_pieces(
     EdgePieces
         The pieces.
     """
+    node_x = dict(graph.nodes(data="x"))
+    node_y = dict(graph.nodes(data="y"))
+    node_control = {
+        n: _CONTROLS.get(str(h), 0) for n, h in graph.nodes(data="highway") if h is not None
+    }
+    edges = list(graph.edges(data=True))
+    junction = _junction_at_end(graph, edges)
+
+    edge_of: list[int] = []
+    lengths: list[float] = []
+    highways: list[object] = []
+    maxspeeds: list[object] = []
+    controls: list[int] = []
+    lon: list[float] = []
+    lat: list[float] = []
+    n_edges = len(edges)
+    for k, (u, v, data) in enumerate(edges):
+        length = float(data["length"])
+        segments = data.get("segments")
+        segs = None if segments is None else parse_segments(segments)
+        line = data.get("geometry")
+        if line is None and segs is None:  # one straight piece (most edges of a graph file)
+            edge_of.append(k)
+            lengths.append(length)
+            highways.append(data.get("highway"))
+            maxspeeds.append(data.get("maxspeed"))
+            controls.append(node_control.get(v, 0))
+            lon.extend((node_x[u], node_x[v]))
+            lat.extend((node_y[u], node_y[v]))
+            continue
+        coords = (
+            list(line.coords)
+            if line is not None
+            else [(node_x[u], node_y[u]), (node_x[v], node_y[v])]
+        )
+        if segs is not None and len(coords) == len(segs) + 1:
+            parts = [(hw, ms, ln, _CONTROLS.get(str(c), 0)) for hw, ms, ln, c in segs]
+        elif segs is None and len(coords) == 2:  # one straight piece: what _pieces_along gives
+            parts = [(data.get("highway"), data.get("maxspeed"), length, 0)]
+        else:
+            parts = _pieces_along(coords, segs, data, length)
+        for i, (hw, ms, ln, ctl) in enumerate(parts):
+            edge_of.append(k)
+            lengths.append(ln)
+            highways.append(hw)
+            maxspeeds.append(ms)
+            controls.append(node_control.get(v, ctl) if i == len(parts) - 1 else ctl)
+        lon.extend(c[0] for c in coords)
+        lat.extend(c[1] for c in coords)
+    nodes = list(graph.nodes)
+    return pieces_from_lists(
+        n_edges=n_edges,
+        edge=np.asarray(edge_of, dtype=np.int64),
+        length=np.asarray(lengths, dtype=float),
+        highway=highways,
+        maxspeed=maxspeeds,
+        control=np.asarray(controls, dtype=np.int64),
+        lon=lon,
+        lat=lat,
+        node_lon=np.array([node_x[n] for n in nodes], dtype=float),
+        node_lat=np.array([node_y[n] for n in nodes], dtype=float),
+        junction_at_end=junction,
+        speeds=speeds,
+        model=model,
+    )
+
+
+def pieces_from_lists(
+    *,
+    n_edges: int,
+    edge: np.ndarray,
+    length: np.ndarray,
+    highway: list[object],
+    maxspeed: list[object],
+    control: np.ndarray,
+    lon: list[float] | np.ndarray,
+    lat: list[float] | np.ndarray,
+    node_lon: np.ndarray,
+    node_lat: np.ndarray,
+    junction_at_end: np.ndarray,
+    speeds: Mapping[str, float],
+    model: SpeedModel,
+) -> EdgePieces:
+    """Make :class:`EdgePieces` from each piece's tags and each edge's vertices (WGS84).
+
+    What :func:`edge_pieces` does once it has read the graph, also used by the
+    array-built networks of OSM files (:mod:`optimizer._roads`), which have no graph.
+
+    Parameters
+    ----------
+    n_edges
+        Number of edges.
+    edge, length, control
+        Per piece, in edge order: its edge, its length (m) and the control at its end.
+    highway, maxspeed
+        Per piece: its ``highway`` and ``maxspeed`` values (strings, lists or None).
+    lon, lat
+        The vertices of every edge, edge after edge (``n_pieces + n_edges`` of them).
+    node_lon, node_lat
+        Every node of the network (for the built-up rule).
+    junction_at_end
+        Per edge: whether it ends at a junction of three roads or more.
+    speeds
+        km/h per ``highway`` class (the profile).
+    model
+        The speed model (its built-up rule's radius and count).
+
+    Returns
+    -------
+    EdgePieces
+        The pieces.
+    """
     from optimizer.network import class_speed, parse_maxspeed  # network imports this module
 
     limit_cache: dict[tuple[str, str], tuple[float, bool, str]] = {}
@@ -386,61 +498,19 @@ def edge_pieces(
             limit_cache[key] = found
         return found
 
-    node_x = dict(graph.nodes(data="x"))
-    node_y = dict(graph.nodes(data="y"))
-    node_control = {
-        n: _CONTROLS.get(str(h), 0) for n, h in graph.nodes(data="highway") if h is not None
-    }
-    streets = _streets_per_node(graph)
-
-    edge_of: list[int] = []
-    lengths: list[float] = []
-    limits: list[float] = []
-    tagged: list[bool] = []
-    names: list[str] = []
-    controls: list[int] = []
-    lon: list[float] = []
-    lat: list[float] = []
-    n_edges = graph.number_of_edges()
-    junction = np.zeros(n_edges, dtype=bool)
-    for k, (u, v, data) in enumerate(graph.edges(data=True)):
-        length = float(data["length"])
-        segs = parse_segments(data.get("segments"))
-        line = data.get("geometry")
-        coords = (
-            list(line.coords)
-            if line is not None
-            else [(node_x[u], node_y[u]), (node_x[v], node_y[v])]
-        )
-        junction[k] = streets.get(v, 0) >= 3
-        if segs is not None and len(coords) == len(segs) + 1:
-            parts = [(hw, ms, ln, _CONTROLS.get(str(c), 0)) for hw, ms, ln, c in segs]
-        elif segs is None and len(coords) == 2:  # one straight piece: what _pieces_along gives
-            parts = [(data.get("highway"), data.get("maxspeed"), length, 0)]
-        else:
-            parts = _pieces_along(coords, segs, data, length)
-        for i, (hw, ms, ln, ctl) in enumerate(parts):
-            lim, tag, name = limit_of(hw, ms)
-            edge_of.append(k)
-            lengths.append(ln)
-            limits.append(lim)
-            tagged.append(tag)
-            names.append(name)
-            controls.append(node_control.get(v, ctl) if i == len(parts) - 1 else ctl)
-        lon.extend(c[0] for c in coords)
-        lat.extend(c[1] for c in coords)
+    found = [limit_of(hw, ms) for hw, ms in zip(highway, maxspeed, strict=True)]
+    limits = [f[0] for f in found]
+    tagged = [f[1] for f in found]
+    names = [f[2] for f in found]
     to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
     vx, vy = (np.asarray(a, dtype=float) for a in to_metric.transform(lon, lat))
     classes, codes = np.unique(np.asarray(names, dtype=object).astype(str), return_inverse=True)
-    edge = np.asarray(edge_of, dtype=np.int64)
+    edge = np.asarray(edge, dtype=np.int64)
     built_up = np.zeros(edge.size, dtype=bool)
     if edge.size:  # always known, so that any model can time these pieces
         start = np.arange(edge.size) + edge  # vertex index of each piece's start
         mx, my = (vx[start] + vx[start + 1]) / 2.0, (vy[start] + vy[start + 1]) / 2.0
-        nodes = list(graph.nodes)
-        nx_, ny_ = to_metric.transform(
-            np.array([node_x[n] for n in nodes]), np.array([node_y[n] for n in nodes])
-        )
+        nx_, ny_ = to_metric.transform(node_lon, node_lat)
         tree = cKDTree(np.column_stack([nx_, ny_]))
         near = tree.query_ball_point(
             np.column_stack([mx, my]), model.urban_radius_m, return_length=True
@@ -449,15 +519,15 @@ def edge_pieces(
     return EdgePieces(
         n_edges=n_edges,
         edge=edge,
-        length=np.asarray(lengths, dtype=float),
+        length=np.asarray(length, dtype=float),
         limit_kmh=np.asarray(limits, dtype=float),
         tagged=np.asarray(tagged, dtype=bool),
         highway=codes.astype(np.int64),
         classes=tuple(str(c) for c in classes),
-        control=np.asarray(controls, dtype=np.int64),
+        control=np.asarray(control, dtype=np.int64),
         vx=vx,
         vy=vy,
-        junction_at_end=junction,
+        junction_at_end=np.asarray(junction_at_end, dtype=bool),
         built_up=built_up,
     )
 
@@ -487,6 +557,18 @@ def _pieces_along(
     middle = np.cumsum(share) - share / 2.0
     which = np.minimum(np.searchsorted(seg_end, middle), len(segs) - 1)
     return [(segs[j][0], segs[j][1], float(s), 0) for j, s in zip(which, share, strict=True)]
+
+
+def _junction_at_end(graph: nx.MultiDiGraph, edges: list[tuple[Any, Any, Any]]) -> np.ndarray:
+    """Whether each edge ends at a node where three distinct roads or more meet."""
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    n = len(index)
+    u = np.fromiter((index[e[0]] for e in edges), dtype=np.int64, count=len(edges))
+    v = np.fromiter((index[e[1]] for e in edges), dtype=np.int64, count=len(edges))
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    pairs = np.unique(a[a != b] * n + b[a != b])
+    streets = np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
+    return streets[v] >= 3
 
 
 def _streets_per_node(graph: nx.MultiDiGraph) -> dict[Any, int]:
