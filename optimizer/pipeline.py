@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ from optimizer.model.explain import (
     REASON_SELECTED_FULL,
     REASON_TIME_LIMIT,
 )
+from optimizer.model.result import gain_of_value
 from optimizer.network import Progress, RoadNetwork
 from optimizer.options import PlanOptions
 from optimizer.replan import incumbent_pairs, previous_days
@@ -63,6 +64,9 @@ from optimizer.ties import (
     ties_fit,
 )
 from optimizer.travel import TravelTable, travel_table
+
+if TYPE_CHECKING:
+    from optimizer.national.travel import FolderTravel, NetworkFolder
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +110,10 @@ class RunResult:
         How ties between equal agents were settled (:mod:`optimizer.ties`).
     selected
         ``(n_agents,)`` booleans: the agents ``--select-by commute`` chose, or None.
+    exactness
+        On a national network folder: whether the plan is the merged network's
+        optimum, or how far from it at most (:func:`exactness`); None on one
+        network file (every pair's time is the network's).
     """
 
     agents: pd.DataFrame
@@ -125,6 +133,7 @@ class RunResult:
     workplaces: pd.DataFrame | None = None
     ties: TieReport | None = None
     selected: np.ndarray | None = None
+    exactness: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +214,7 @@ def run(
     agents: pd.DataFrame,
     telecentres: pd.DataFrame,
     head_office: HeadOffice,
-    network: RoadNetwork,
+    network: RoadNetwork | NetworkFolder,
     options: PlanOptions | None = None,
     *,
     previous: pd.DataFrame | None = None,
@@ -213,6 +222,7 @@ def run(
     progress: Progress | None = None,
     workplaces: pd.DataFrame | None = None,
     scheduler: str | Any | None = None,
+    travel: TravelTable | None = None,
     **changes: Any,
 ) -> RunResult:
     """Compute travel times and the optimal plan.
@@ -231,7 +241,13 @@ def run(
     head_office
         The head office.
     network
-        A prepared road network.
+        A prepared road network, or a national network folder
+        (:func:`optimizer.national.travel.open_network_folder`): its travel
+        stage runs per département (:func:`optimizer.national.travel.folder_travel`,
+        on the scheduler's workers when one is given); a pair no extract
+        certified is missing with the reason "not certified", and the
+        result's :attr:`RunResult.exactness` says whether the plan is the
+        merged network's optimum, or its proven gap.
     options
         The plan's options (default :class:`PlanOptions`, the same defaults as
         the ``assign`` command).
@@ -253,6 +269,9 @@ def run(
         string (``"local:2"``, ``"tcp://HOST:8786"``) or a
         ``dask.distributed.Client``. The plan and every file are the same
         wherever it runs (:mod:`optimizer.dask_travel`).
+    travel
+        A travel table already computed for these agents and destinations
+        (:func:`destination_table`): the travel stage is skipped.
     **changes
         Options to change from ``options`` by name (e.g. ``select=8``).
 
@@ -285,7 +304,14 @@ def run(
         )
     destinations = destination_table(telecentres, head_office, workplaces)
     origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
-    travel = _travel(network, origins, destinations, opts, progress, scheduler)
+    folder = None
+    if travel is None and isinstance(network, RoadNetwork):
+        travel = _travel(network, origins, destinations, opts, progress, scheduler)
+    elif travel is None:
+        folder = _folder_travel(
+            network, agents, telecentres, origins, destinations, opts, progress, scheduler
+        )
+        travel = folder.travel
     timings["travel_s"] = travel.seconds
     unrouted = travel.destinations[~travel.destinations["routed"]]
     if not unrouted.empty:
@@ -401,7 +427,7 @@ def run(
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
-    return RunResult(
+    result = RunResult(
         agents=agents,
         telecentres=telecentres,
         head_office=head_office,
@@ -420,6 +446,204 @@ def run(
         ties=ties,
         selected=selected,
     )
+    if folder is None:
+        return result
+    if progress:
+        progress("bounding the plan: the pairs not certified at their lower bounds")
+    started = time.perf_counter()
+    out = replace(result, exactness=exactness(result, folder))
+    timings["bound_s"] = time.perf_counter() - started
+    return out
+
+
+def _folder_travel(
+    network: NetworkFolder,
+    agents: pd.DataFrame,
+    telecentres: pd.DataFrame,
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    opts: PlanOptions,
+    progress: Progress | None,
+    scheduler: str | Any | None,
+) -> FolderTravel:
+    """Compute the travel stage on a national network folder, here or on the workers."""
+    from optimizer.dask_travel import dask_client
+    from optimizer.national.travel import folder_travel
+
+    n_sites = len(telecentres)
+    place = {HEAD_OFFICE: n_sites}
+    for k, ident in enumerate(destinations["id"].astype(str).tolist()[n_sites + 1 :]):
+        place.setdefault(ident, n_sites + 1 + k)
+    named = (
+        agents["workplace_id"].fillna("").astype(str).replace("", HEAD_OFFICE)
+        if "workplace_id" in agents
+        else pd.Series(HEAD_OFFICE, index=agents.index)
+    )
+    own = named.map(place).fillna(n_sites).to_numpy(np.int64)
+    with dask_client(scheduler, progress=progress) as client:
+        return folder_travel(
+            network,
+            origins,
+            destinations,
+            own,
+            n_sites=n_sites,
+            max_minutes=opts.max_minutes,
+            min_saving=opts.min_saving,
+            no_worse_off=opts.no_worse_off,
+            max_snap_m=opts.max_snap_m,
+            client=client,
+            progress=progress,
+        )
+
+
+def exactness(result: RunResult, folder: FolderTravel) -> dict[str, Any]:
+    """Say whether a plan made on a network folder is the merged network's optimum.
+
+    The plan is made on the certified pairs only, so it is feasible on the
+    merged network (every time it uses is the merged network's). Its bound:
+    the same mode solved once more with every pair not certified that may be
+    eligible at the lower bounds of its times and km
+    (:attr:`FolderTravel.lower`). That problem's feasible set holds the
+    merged network's and its savings are no smaller, so its optimum (or the
+    solver's bound on it) bounds the merged network's optimum. The plan is
+    ``exact`` when its value equals that bound (the same objective, in whole
+    seconds or metres). An agent whose commute is not certified has an
+    unknown saving: then no bound holds, and none is given.
+
+    Parameters
+    ----------
+    result
+        The plan made on the folder's travel table.
+    folder
+        That travel table's bounds and figures.
+
+    Returns
+    -------
+    dict
+        ``exact``, ``objective``, ``value``, ``bound`` (None when none holds),
+        ``gap`` (``absolute``, ``relative``; None without bound),
+        ``pairs_not_certified_maybe_eligible``, ``commutes_not_certified``,
+        ``why`` (when not exact) and the travel stage's figures.
+    """
+    problem = result.assignment.problem.untied_problem()
+    unit = "km a week" if problem.objective == "km" else "minutes a week"
+    base = 1000.0 if problem.objective == "km" else 60.0
+    value = round(gain_of_value(problem, result.assignment.objective_value))
+    out: dict[str, Any] = {
+        "exact": False,
+        "objective": problem.objective,
+        "unit": unit,
+        "value": value / base,
+        "bound": None,
+        "gap": None,
+        "pairs_not_certified_maybe_eligible": len(folder.lower),
+        "commutes_not_certified": folder.commutes_not_certified,
+        "why": "",
+        "travel": {k: v for k, v in folder.summary.items() if k != "tasks"},
+    }
+    if folder.commutes_not_certified:
+        out["why"] = REASON_UNBOUNDED.format(count=folder.commutes_not_certified)
+        return out
+    if len(folder.lower) == 0:
+        bound = round(gain_of_value(problem, result.assignment.best_bound))
+    elif result.options.select is not None and result.options.select_by == "commute":
+        out["why"] = REASON_NO_BOUND_MODE.format(mode="--select-by commute")
+        return out
+    elif "opening_cost" in result.telecentres:
+        out["why"] = REASON_NO_BOUND_MODE.format(mode="opening costs")
+        return out
+    else:
+        relaxed = _relaxed_run(result, folder)
+        if result.mode == "minimax":
+            return _minimax_exactness(result, relaxed, out, base)
+        rp = relaxed.assignment.problem.untied_problem()
+        bound = round(gain_of_value(rp, relaxed.assignment.best_bound))
+    if problem.objective == "travel":  # the bound is on the minutes driven: a least value
+        out["bound"] = result.assignment.objective_value - (bound - value) / base
+    else:
+        out["bound"] = bound / base
+    gap = max(0, bound - value)
+    out["gap"] = {"absolute": gap / base, "relative": gap / max(1.0, abs(bound))}
+    out["exact"] = gap == 0
+    if gap:
+        out["why"] = REASON_GAP
+    return out
+
+
+#: Why a plan on a network folder has no bound.
+REASON_UNBOUNDED = (
+    "{count} agent(s)' commutes are not certified: their savings are unknown, so no bound "
+    "holds (a wider --border-km certifies more)"
+)
+REASON_NO_BOUND_MODE = (
+    "pairs not certified may be eligible, and {mode} gives no bound from their lower bounds"
+)
+REASON_GAP = (
+    "pairs not certified may improve the plan by up to the gap (a wider --border-km certifies more)"
+)
+REASON_MINIMAX_GAP = (
+    "pairs not certified may place more agents or shorten the longest drive (a wider "
+    "--border-km certifies more)"
+)
+
+
+def _relaxed_run(result: RunResult, folder: FolderTravel) -> RunResult:
+    """Solve the same plan with every pair not certified at the lower bounds of its times."""
+    table = result.travel.table.copy()
+    n_dest = len(result.travel.destinations)
+    at = folder.lower["origin"].to_numpy(np.int64) * n_dest + folder.lower["destination"].to_numpy(
+        np.int64
+    )
+    for column in ("minutes_to", "minutes_back", "km_to", "km_back"):
+        values = table[column].to_numpy(float).copy()
+        values[at] = folder.lower[column].to_numpy(float)
+        table[column] = values
+    reasons = table["reason"].to_numpy(object).copy()
+    reasons[at] = ""
+    table["reason"] = reasons
+    relaxed = replace(result.travel, table=table)
+    return run(
+        result.agents,
+        result.telecentres,
+        result.head_office,
+        result.network,
+        result.options,
+        previous=result.previous,
+        workplaces=result.workplaces,
+        travel=relaxed,
+    )
+
+
+def _minimax_exactness(
+    result: RunResult, relaxed: RunResult, out: dict[str, Any], base: float
+) -> dict[str, Any]:
+    """Minimax: most agents placed, then the shortest longest drive, then the most saved.
+
+    The relaxation's (count, longest drive, saving) is lexicographically at
+    least as good as the merged network's optimum; the plan is exact when
+    they are equal.
+    """
+
+    def key(run_: RunResult) -> tuple[int, int, int]:
+        assignment = run_.assignment
+        longest = longest_drive(assignment)
+        problem = assignment.problem.untied_problem()
+        return (
+            int(assignment.assigned.sum()),
+            -round((longest or 0.0) * 60_000),
+            round(gain_of_value(problem, assignment.objective_value)),
+        )
+
+    mine, best = key(result), key(relaxed)
+    if mine[:2] == best[:2]:
+        gap = max(0, best[2] - mine[2])
+        out["bound"] = best[2] / base
+        out["gap"] = {"absolute": gap / base, "relative": gap / max(1.0, abs(best[2]))}
+        out["exact"] = gap == 0 and relaxed.assignment.status == "optimal"
+        out["why"] = "" if out["exact"] else REASON_GAP
+    else:
+        out["why"] = REASON_MINIMAX_GAP
+    return out
 
 
 def _travel(
