@@ -28,12 +28,16 @@ from optimizer.inputs import (
 )
 from optimizer.model import (
     HEAD_OFFICE,
+    REASON_BELOW_MIN,
     REASON_CLOSED_DAYS,
     REASON_FULL,
     REASON_MUST_FIRST,
+    REASON_NO_SAVING,
+    REASON_NO_TELECENTRE_ROUTE,
     REASON_NOT_SELECTED,
     REASON_SHORTER_COMMUTE,
     REASON_TOO_FAR,
+    REASON_WORSE_OFF,
     Assignment,
     AssignmentProblem,
     check_feasible,
@@ -82,7 +86,7 @@ class RunResult:
     head_office
         The head office.
     network
-        The road network used.
+        The road network used (or the national network folder).
     travel
         Times and distances from every agent to every telecentre and the head office.
     problem
@@ -119,7 +123,7 @@ class RunResult:
     agents: pd.DataFrame
     telecentres: pd.DataFrame
     head_office: HeadOffice
-    network: RoadNetwork
+    network: RoadNetwork | NetworkFolder
     travel: TravelTable
     problem: AssignmentProblem
     assignment: Assignment
@@ -305,9 +309,11 @@ def run(
     destinations = destination_table(telecentres, head_office, workplaces)
     origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
     folder = None
-    if travel is None and isinstance(network, RoadNetwork):
+    if travel is not None:
+        pass
+    elif isinstance(network, RoadNetwork):
         travel = _travel(network, origins, destinations, opts, progress, scheduler)
-    elif travel is None:
+    else:
         folder = _folder_travel(
             network, agents, telecentres, origins, destinations, opts, progress, scheduler
         )
@@ -424,6 +430,8 @@ def run(
         plan, assignment=_minimax_far_reasons(plan.assignment, eligible & usable, mode=mode)
     )
     plan = replace(plan, assignment=_tie_reasons(plan.assignment, ties))
+    if folder is not None:
+        plan = replace(plan, assignment=_folder_reasons(plan.assignment, folder))
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
@@ -547,10 +555,10 @@ def exactness(result: RunResult, folder: FolderTravel) -> dict[str, Any]:
     if len(folder.lower) == 0:
         bound = round(gain_of_value(problem, result.assignment.best_bound))
     elif result.options.select is not None and result.options.select_by == "commute":
-        out["why"] = REASON_NO_BOUND_MODE.format(mode="--select-by commute")
+        out["why"] = REASON_NO_BOUND_MODE.format(rule="--select-by commute")
         return out
     elif "opening_cost" in result.telecentres:
-        out["why"] = REASON_NO_BOUND_MODE.format(mode="opening costs")
+        out["why"] = REASON_NO_BOUND_MODE.format(rule="opening costs")
         return out
     else:
         relaxed = _relaxed_run(result, folder)
@@ -576,7 +584,7 @@ REASON_UNBOUNDED = (
     "holds (a wider --border-km certifies more)"
 )
 REASON_NO_BOUND_MODE = (
-    "pairs not certified may be eligible, and {mode} gives no bound from their lower bounds"
+    "pairs not certified may be eligible, and {rule} gives no bound from their lower bounds"
 )
 REASON_GAP = (
     "pairs not certified may improve the plan by up to the gap (a wider --border-km certifies more)"
@@ -585,6 +593,51 @@ REASON_MINIMAX_GAP = (
     "pairs not certified may place more agents or shorten the longest drive (a wider "
     "--border-km certifies more)"
 )
+
+
+#: Why an agent is left out when drive times that may save it time are not certified.
+REASON_MAYBE_NOT_CERTIFIED = (
+    "not placed on the certified drive times: drive times to telecentres that may save it "
+    "time are not certified within the border buffers (a wider --border-km certifies more)"
+)
+#: Why an agent is left out when its only telecentres are not certified and ruled out.
+REASON_RULED_OUT = (
+    "no telecentre saves time under the rules: those whose drive times are not certified are "
+    "ruled out by the lower bounds of their times"
+)
+#: Reasons that say no telecentre would do: not proven where drive times are not certified.
+_NO_OPTION = (
+    REASON_NO_TELECENTRE_ROUTE,
+    REASON_NO_SAVING,
+    REASON_BELOW_MIN,
+    REASON_TOO_FAR,
+    REASON_WORSE_OFF,
+)
+
+
+def _folder_reasons(assignment: Assignment, folder: FolderTravel) -> Assignment:
+    """Say "not certified" where a network folder left a pair or a commute unknown.
+
+    An agent whose commute is not certified is not "unreachable"; an agent
+    left out for want of a telecentre, while one not certified may save it
+    time (its lower bounds pass the rules), is left out on the certified
+    times only; one whose telecentres not certified are all ruled out by
+    their bounds has, proven, no telecentre that saves time.
+    """
+    from optimizer.national.travel import REASON_COMMUTE_NOT_CERTIFIED
+
+    n = assignment.problem.n_agents
+    maybe = np.zeros(n, dtype=bool)
+    maybe[folder.lower["origin"].to_numpy(np.int64)] = True
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero(assignment.telecentre < 0).tolist():
+        if folder.commute_open[i]:
+            reasons[i] = REASON_COMMUTE_NOT_CERTIFIED
+        elif reasons[i] in _NO_OPTION and maybe[i]:
+            reasons[i] = REASON_MAYBE_NOT_CERTIFIED
+        elif reasons[i] == REASON_NO_TELECENTRE_ROUTE and folder.uncertified[i]:
+            reasons[i] = REASON_RULED_OUT
+    return replace(assignment, reasons=tuple(reasons))
 
 
 def _relaxed_run(result: RunResult, folder: FolderTravel) -> RunResult:
@@ -665,6 +718,41 @@ def _travel(
         return travel_table_on(
             client, network, origins, destinations, max_snap_m=opts.max_snap_m, progress=progress
         )
+
+
+def travel_again(
+    result: RunResult, origins: pd.DataFrame, destinations: pd.DataFrame
+) -> TravelTable:
+    """Compute a travel table on a run's network (a network file, or a folder, in this process).
+
+    Parameters
+    ----------
+    result
+        The run (its network, options and agents' workplaces).
+    origins
+        ``id, lon, lat``, one row per agent of the run, in its order.
+    destinations
+        As :func:`destination_table` gives them for the run.
+
+    Returns
+    -------
+    TravelTable
+        The table, with the same meaning as the run's own.
+    """
+    if isinstance(result.network, RoadNetwork):
+        return travel_table(
+            result.network, origins, destinations, max_snap_m=result.options.max_snap_m
+        )
+    return _folder_travel(
+        result.network,
+        result.agents,
+        result.telecentres,
+        origins,
+        destinations,
+        result.options,
+        None,
+        None,
+    ).travel
 
 
 def _settled(

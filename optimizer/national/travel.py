@@ -236,6 +236,10 @@ class FolderTravel:
         eligible, one row per agent and telecentre.
     commutes_not_certified
         Agents whose commute no extract certified (their savings are unknown).
+    commute_open
+        ``(n_origins,)`` booleans: that agent's commute is not certified.
+    uncertified
+        ``(n_origins,)`` booleans: some of the agent's telecentre pairs are not certified.
     summary
         Figures: tasks, widening rounds, pairs certified and not.
     """
@@ -243,6 +247,8 @@ class FolderTravel:
     travel: TravelTable
     lower: pd.DataFrame
     commutes_not_certified: int
+    commute_open: np.ndarray
+    uncertified: np.ndarray
     summary: dict[str, Any]
 
 
@@ -461,9 +467,8 @@ def folder_travel(
         ~sure[lower["origin"].to_numpy(), lower["destination"].to_numpy()]
         & o_ok[lower["origin"].to_numpy()]
     ].reset_index(drop=True)
-    uncertain_commutes = int(
-        np.isin(reason[rows_i, own_place], [REASON_COMMUTE_NOT_CERTIFIED]).sum()
-    )
+    commute_open = reason[rows_i, own_place] == REASON_COMMUTE_NOT_CERTIFIED
+    uncertain_commutes = int(commute_open.sum())
     site_part = reason[:, :n_sites]
     summary = {
         "departements": len(tasks),
@@ -489,6 +494,8 @@ def folder_travel(
         travel=result,
         lower=lower,
         commutes_not_certified=uncertain_commutes,
+        commute_open=commute_open,
+        uncertified=(reason[:, :n_sites] == REASON_NOT_CERTIFIED).any(axis=1),
         summary=summary,
     )
 
@@ -605,3 +612,41 @@ def _widen(
             }
         )
     return state, widened
+
+
+def road_access(network: NetworkFolder, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Each point's nearest point of the nearest road, in its own département's extract.
+
+    Parameters
+    ----------
+    network
+        The folder.
+    lon, lat
+        Points, WGS84 degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 2)`` longitude and latitude of each point's road access (the
+        point itself where it lies in no département).
+    """
+    import shapely
+
+    from optimizer.travel import snap_points
+
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    out = np.column_stack([lon, lat])
+    code = locate(lon, lat, one_row_per_code(network.areas))
+    to_wgs = Transformer.from_crs(settings.WORKING_CRS, settings.INPUT_CRS, always_xy=True)
+    for here in sorted(set(code.tolist()) - {""}):
+        if here not in network.sources:
+            continue
+        rows = np.flatnonzero(code == here)
+        routing = network.sources[here].load().routing
+        snap = snap_points(routing, lon[rows], lat[rows])
+        points = shapely.line_interpolate_point(
+            routing.geometry[snap.edge], snap.fraction, normalized=True
+        )
+        x, y = to_wgs.transform(shapely.get_x(points), shapely.get_y(points))
+        out[rows] = np.column_stack([x, y])
+    return out
