@@ -1410,9 +1410,7 @@ def exactness_line(exactness: dict[str, Any]) -> str:
     gap = exactness["gap"]
     return (
         f"Not proven exact on the merged network: at most {gap['absolute']:,.1f} "
-        f"{exactness['unit']} more ({gap['relative']:.2%}) by the bound; "
-        f"{exactness['pairs_not_certified_maybe_eligible']:,} (agent, telecentre) pair(s) not "
-        "certified may be eligible (a wider --border-km certifies more)."
+        f"{exactness['unit']} more ({gap['relative']:.2%}) by the bound; {exactness['why']}."
     )
 
 

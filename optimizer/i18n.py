@@ -516,13 +516,14 @@ MESSAGES: dict[str, str] = {
         "Exactitude non prouvée sur le réseau fusionné : {why}."
     ),
     "Not proven exact on the merged network: at most {gap} {unit} more ({relative}) by the "
-    "bound; {pairs} (agent, telecentre) pair(s) not certified may be eligible (a wider "
-    "--border-km certifies more).": (
+    "bound; {why}.": (
         "Exactitude non prouvée sur le réseau fusionné : au plus {gap} {unit} de plus "
-        "({relative}) selon la borne ; {pairs} paire(s) (agent, télécentre) non certifiées "
-        "peuvent être éligibles (un --border-km plus large en certifie davantage)."
+        "({relative}) selon la borne ; {why}."
     ),
     "minutes a week": "minutes par semaine",
+    "the solver stopped at its time limit before proving the plan optimal": (
+        "le solveur s'est arrêté à sa limite de temps avant de prouver le plan optimal"
+    ),
     "not placed on the certified drive times: drive times to telecentres that may save it "
     "time are not certified within the border buffers (a wider --border-km certifies more)": (
         "non placé sur les seuls temps certifiés : les temps vers des télécentres qui pourraient "

@@ -552,8 +552,9 @@ def exactness(result: RunResult, folder: FolderTravel) -> dict[str, Any]:
     if folder.commutes_not_certified:
         out["why"] = REASON_UNBOUNDED.format(count=folder.commutes_not_certified)
         return out
-    if len(folder.lower) == 0:
-        bound = round(gain_of_value(problem, result.assignment.best_bound))
+    if len(folder.lower) == 0:  # the merged network's problem itself: the solver's word
+        optimal = result.assignment.status == "optimal"
+        bound = value if optimal else round(gain_of_value(problem, result.assignment.best_bound))
     elif result.options.select is not None and result.options.select_by == "commute":
         out["why"] = REASON_NO_BOUND_MODE.format(rule="--select-by commute")
         return out
@@ -574,7 +575,7 @@ def exactness(result: RunResult, folder: FolderTravel) -> dict[str, Any]:
     out["gap"] = {"absolute": gap / base, "relative": gap / max(1.0, abs(bound))}
     out["exact"] = gap == 0
     if gap:
-        out["why"] = REASON_GAP
+        out["why"] = REASON_GAP if len(folder.lower) else REASON_SOLVER_GAP
     return out
 
 
@@ -589,6 +590,7 @@ REASON_NO_BOUND_MODE = (
 REASON_GAP = (
     "pairs not certified may improve the plan by up to the gap (a wider --border-km certifies more)"
 )
+REASON_SOLVER_GAP = "the solver stopped at its time limit before proving the plan optimal"
 REASON_MINIMAX_GAP = (
     "pairs not certified may place more agents or shorten the longest drive (a wider "
     "--border-km certifies more)"
