@@ -554,16 +554,16 @@ class _OneLineErrors(click.Group):
     "--scheduler",
     default=None,
     metavar="local[:N]|tcp://HOST:8786",
-    help="National run on Dask: every département in one exact plan. local:N starts N worker "
-    "processes here; tcp://HOST:8786 uses a running cluster. --network is then a folder "
-    "(département boundaries and OSM files, see README). Without it, one process as usual.",
+    help="Where the travel stage runs: local:N starts N Dask worker processes here; "
+    "tcp://HOST:8786 uses a running cluster. The plan and files are the same. With a network "
+    "folder (département boundaries and OSM files), one task per département.",
 )
 @click.option(
     "--border-km",
     "border_km",
     type=_Finite(min=0, max=500),
     default=None,
-    help="With --scheduler: the border buffer of each département's network, in km (default "
+    help="With a network folder: the border of each département's network, in km (default "
     "30). Wider certifies more drive times across borders, at more work per département; "
     "files given one per département must cover it.",
 )
