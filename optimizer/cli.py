@@ -635,6 +635,7 @@ def main(
             EXIT_INPUT,
         )
         return
+    pairs = 0  # agent x destination pairs of a network folder's travel table
     if national and network_path is not None:
         try:
             pairs = _dense_pairs(agents, telecentres, workplaces)
