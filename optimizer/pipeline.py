@@ -566,7 +566,11 @@ def exactness(result: RunResult, folder: FolderTravel) -> dict[str, Any]:
         if result.mode == "minimax":
             return _minimax_exactness(result, relaxed, out, base)
         rp = relaxed.assignment.problem.untied_problem()
-        bound = round(gain_of_value(rp, relaxed.assignment.best_bound))
+        # proven optimal: its value is the relaxation's optimum; else the solver's bound on it
+        done = relaxed.assignment
+        bound = round(
+            gain_of_value(rp, done.objective_value if done.status == "optimal" else done.best_bound)
+        )
     if problem.objective == "travel":  # the bound is on the minutes driven: a least value
         out["bound"] = result.assignment.objective_value - (bound - value) / base
     else:

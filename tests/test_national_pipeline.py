@@ -221,6 +221,7 @@ def _gain(result) -> float:
         ((10_000, 8_000), 2.0, True, {"objective": "km"}),
         ((30_000, 8_000), 0.0, True, {"minimax": True}),
         ((20_000, 30_000), 8.0, False, {}),
+        ((30_000, 8_000), 2.0, True, {"max_open": 3, "dedicated_desks": True}),
     ],
 )
 def test_narrow_borders_say_exact_only_when_it_is_and_bound_the_optimum(
