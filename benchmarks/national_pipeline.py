@@ -123,6 +123,7 @@ def main() -> None:
             workplaces=tables["workplaces"],
             max_minutes=args.max_minutes,
             scheduler=client,
+            progress=lambda m: print(f"  {time.perf_counter() - started:7.1f}s {m}", flush=True),
         )
         out["pipeline_wall_s"] = round(time.perf_counter() - started, 1)
         out["pipeline_timings_s"] = {k: round(v, 2) for k, v in result.timings.items()}

@@ -456,7 +456,7 @@ def run(
     )
     if folder is None:
         return result
-    if progress:
+    if progress and len(folder.lower) and not folder.commutes_not_certified:
         progress("bounding the plan: the pairs not certified at their lower bounds")
     started = time.perf_counter()
     out = replace(result, exactness=exactness(result, folder))
