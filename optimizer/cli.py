@@ -59,6 +59,8 @@ from optimizer.inputs import (
 )
 from optimizer.model import Objective, counted
 from optimizer.national.cluster import parse_scheduler
+from optimizer.national.plan import DEFAULT_BUFFER_KM as NATIONAL_BUFFER_KM
+from optimizer.national.travel import DENSE_LIMIT_PAIRS, NetworkFolder, open_network_folder
 from optimizer.network import (
     DEFAULT_BUFFER_KM,
     RoadNetwork,
@@ -581,16 +583,16 @@ class _OneLineErrors(click.Group):
     "--scheduler",
     default=None,
     metavar="local[:N]|tcp://HOST:8786",
-    help="National run on Dask: every département in one exact plan. local:N starts N worker "
-    "processes here; tcp://HOST:8786 uses a running cluster. --network is then a folder "
-    "(département boundaries and OSM files, see README). Without it, one process as usual.",
+    help="Where the travel stage runs: local:N starts N Dask worker processes here; "
+    "tcp://HOST:8786 uses a running cluster. The plan and files are the same. With a network "
+    "folder (département boundaries and OSM files), one task per département.",
 )
 @click.option(
     "--border-km",
     "border_km",
     type=_Finite(min=0, max=500),
     default=None,
-    help="With --scheduler: the border buffer of each département's network, in km (default "
+    help="With a network folder: the border of each département's network, in km (default "
     "30). Wider certifies more drive times across borders, at more work per département; "
     "files given one per département must cover it.",
 )
@@ -655,14 +657,22 @@ def main(
         click.echo(translate(line, language))
 
     national = network_path is not None and network_path.is_dir()
-    if border_km is not None and (scheduler is None or not national):
+    if border_km is not None and not national:
         _fail(
-            "--border-km is for national runs: give --scheduler and a national network "
-            "folder as --network too.",
+            "--border-km is for national runs: give a national network folder (département "
+            "boundaries and their OSM files) as --network.",
             EXIT_INPUT,
         )
         return
-    if scheduler is not None and national:
+    pairs = 0  # agent x destination pairs of a network folder's travel table
+    if national and network_path is not None:
+        try:
+            pairs = _dense_pairs(agents, telecentres, workplaces)
+        except (InputError, NetworkError) as exc:
+            _fail_input(exc)
+            return
+    if national and network_path is not None and pairs > DENSE_LIMIT_PAIRS:
+        # too many pairs for one dense table: the grouped national solver
         unsupported = [
             name
             for name, given in (
@@ -690,9 +700,9 @@ def main(
             return
         if unsupported:
             _fail(
-                f"a national run (--scheduler with a network folder) does not take "
-                f"{', '.join(unsupported)} yet; give one network file (one or a few "
-                "départements) for those: every option works there, with --scheduler too.",
+                f"{pairs:,} agent x destination pairs exceed the {DENSE_LIMIT_PAIRS:,} of one "
+                f"table: the grouped national plan takes them, without {', '.join(unsupported)}; "
+                "plan fewer agents at a time for those.",
                 EXIT_INPUT,
             )
             return
@@ -828,13 +838,28 @@ def main(
                 scheduler, progress=steps, log_level=logging.INFO if verbose else logging.CRITICAL
             )
         )
-        network = load_network(
-            net_src,
-            speed_profile=speeds,
-            speed_model=model,
-            progress=steps,
-            cache_dir=None if no_network_cache else settings.CACHE_DIR,
-        )
+        if national:
+            if speed_uncertainty is not None:
+                msg = (
+                    "--speed-uncertainty retimes one road network; a national network folder "
+                    "is timed département by département: give one network file for it."
+                )
+                raise InputError(msg)
+            network: RoadNetwork | NetworkFolder = open_network_folder(
+                Path(net_src),
+                buffer_km=NATIONAL_BUFFER_KM if border_km is None else border_km,
+                speed_profile=speed_profile,
+                speed_model_name=speed_model_name,
+                progress=steps,
+            )
+        else:
+            network = load_network(
+                net_src,
+                speed_profile=speeds,
+                speed_model=model,
+                progress=steps,
+                cache_dir=None if no_network_cache else settings.CACHE_DIR,
+            )
         earlier = (
             match_previous(
                 read_previous_allocation(previous),
@@ -964,6 +989,8 @@ def main(
         )
     for line in plan_notes(result, whole_minutes=salt is not None)["lines"]:
         say(line)
+    if result.exactness is not None:
+        say(exactness_line(result.exactness))
     replan = replan_summary(result)
     if replan is not None:
         say(replan_line(replan))
@@ -1390,6 +1417,55 @@ def replan_line(replan: dict[str, Any]) -> str:
     )
 
 
+def exactness_line(exactness: dict[str, Any]) -> str:
+    """Say in one console line whether a plan on a network folder is the merged network's optimum.
+
+    Parameters
+    ----------
+    exactness
+        :attr:`optimizer.pipeline.RunResult.exactness`.
+
+    Returns
+    -------
+    str
+        The line (the words of the catalogue, :mod:`optimizer.i18n`).
+    """
+    if exactness["exact"]:
+        return (
+            "Exact on the merged network: every pair that could improve the plan is certified, "
+            "or bounded without improving it."
+        )
+    if exactness["gap"] is None:
+        return f"Not proven exact on the merged network: {exactness['why']}."
+    gap = exactness["gap"]
+    return (
+        f"Not proven exact on the merged network: at most {gap['absolute']:,.1f} "
+        f"{exactness['unit']} more ({gap['relative']:.2%}) by the bound; {exactness['why']}."
+    )
+
+
+def _dense_pairs(agents: Path | None, telecentres: Path | None, workplaces: Path | None) -> int:
+    """Agent x destination pairs of a run's travel table, from the files' row counts."""
+    n_agents = _rows(agents) if agents is not None else len(datasets.agents())
+    n_sites = _rows(telecentres) if telecentres is not None else len(datasets.telecentres())
+    n_work = _rows(workplaces) if workplaces is not None else 0
+    return n_agents * (n_sites + 1 + n_work)
+
+
+def _rows(path: Path) -> int:
+    """Count the data rows of a table file: lines less the header for text, else rows read."""
+    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        try:
+            with path.open("rb") as handle:
+                return max(0, sum(1 for line in handle if line.strip()) - 1)
+        except OSError:
+            return 0  # the reader says what is wrong with it
+    try:
+        return len(read_table(path))
+    except (InputError, OSError):
+        return 0
+
+
 #: Options a national run has no use for: refused when given, never silently ignored.
 _NOT_NATIONAL = (
     ("--engine", "engine"),
@@ -1467,7 +1543,7 @@ def _given(ctx: click.Context, param: str) -> bool:
 
 
 def _national(
-    scheduler: str,
+    scheduler: str | None,
     agents: Path | None,
     telecentres: Path | None,
     workplaces: Path | None,
@@ -1489,14 +1565,15 @@ def _national(
     seed: int = DEFAULT_SEED,
     lang: Lang = "en",
 ) -> None:
-    """Run ``assign --scheduler``: the national layer on Dask, errors as one line.
+    """Run the grouped national plan (a folder whose table exceeds ``DENSE_LIMIT_PAIRS``).
+
+    Errors come back as one line.
 
     Dask's own log lines (start-up, shut-down, a failed task's traceback on a
     worker) are shown with ``--verbose`` only: a failure comes back here and
     is said in one line. ``--quiet`` prints nothing but errors.
     """
     from optimizer.national.files import run_national_files
-    from optimizer.national.plan import DEFAULT_BUFFER_KM as NATIONAL_BUFFER_KM
     from optimizer.national.plan import DEFAULT_MAX_MINUTES, NationalOptions
 
     try:

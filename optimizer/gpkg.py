@@ -48,6 +48,7 @@ from pyproj import Transformer
 from optimizer import datasets, settings
 from optimizer.i18n import Lang, localise_table, localise_value, translate, translate_column
 from optimizer.maps import SHARE_CMAP, UNREACHABLE_COLOUR, home_communes
+from optimizer.network import RoadNetwork
 from optimizer.pipeline import RunResult
 from optimizer.report import GPKG_FILE
 from optimizer.sharing import OTHER_COMMUNES, group_small_cells
@@ -211,6 +212,15 @@ def road_access(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         ``(lon, lat)``, WGS84 degrees.
     """
+    if not isinstance(result.network, RoadNetwork):  # a network folder: never loaded whole
+        from optimizer.national.travel import road_access as folder_access
+
+        at = folder_access(
+            result.network,
+            result.agents["lon"].to_numpy(float),
+            result.agents["lat"].to_numpy(float),
+        )
+        return at[:, 0], at[:, 1]
     routing = result.network.routing
     snap = snap_points(
         routing,

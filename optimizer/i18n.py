@@ -479,6 +479,63 @@ MESSAGES: dict[str, str] = {
         "des marges jusqu'à {margin} km (un --border-km plus large en certifie davantage : voir "
         "summary.json)."
     ),
+    # a plan on a national network folder (optimizer.national.travel, optimizer.pipeline)
+    "drive time not certified within the border buffers (a wider --border-km certifies more)": (
+        "temps de trajet non certifié dans les bordures (un --border-km plus large en certifie "
+        "davantage)"
+    ),
+    "commute not certified within the border buffers (a wider --border-km certifies more)": (
+        "trajet domicile-travail non certifié dans les bordures (un --border-km plus large en "
+        "certifie davantage)"
+    ),
+    "{count} agent(s)' commutes are not certified: their savings are unknown, so no bound "
+    "holds (a wider --border-km certifies more)": (
+        "{count} trajet(s) domicile-travail non certifiés : leurs gains sont inconnus, aucune "
+        "borne ne tient (un --border-km plus large en certifie davantage)"
+    ),
+    "pairs not certified may be eligible, and {rule} gives no bound from their lower bounds": (
+        "des paires non certifiées peuvent être éligibles, et {rule} ne donne pas de borne à "
+        "partir de leurs bornes inférieures"
+    ),
+    "pairs not certified may improve the plan by up to the gap (a wider --border-km certifies "
+    "more)": (
+        "des paires non certifiées peuvent améliorer le plan d'au plus l'écart (un --border-km "
+        "plus large en certifie davantage)"
+    ),
+    "pairs not certified may place more agents or shorten the longest drive (a wider "
+    "--border-km certifies more)": (
+        "des paires non certifiées peuvent placer plus d'agents ou raccourcir le trajet le plus "
+        "long (un --border-km plus large en certifie davantage)"
+    ),
+    "Exact on the merged network: every pair that could improve the plan is certified, or "
+    "bounded without improving it.": (
+        "Exact sur le réseau fusionné : toute paire qui pourrait améliorer le plan est "
+        "certifiée, ou bornée sans l'améliorer."
+    ),
+    "Not proven exact on the merged network: {why}.": (
+        "Exactitude non prouvée sur le réseau fusionné : {why}."
+    ),
+    "Not proven exact on the merged network: at most {gap} {unit} more ({relative}) by the "
+    "bound; {why}.": (
+        "Exactitude non prouvée sur le réseau fusionné : au plus {gap} {unit} de plus "
+        "({relative}) selon la borne ; {why}."
+    ),
+    "minutes a week": "minutes par semaine",
+    "the solver stopped at its time limit before proving the plan optimal": (
+        "le solveur s'est arrêté à sa limite de temps avant de prouver le plan optimal"
+    ),
+    "not placed on the certified drive times: drive times to telecentres that may save it "
+    "time are not certified within the border buffers (a wider --border-km certifies more)": (
+        "non placé sur les seuls temps certifiés : les temps vers des télécentres qui pourraient "
+        "lui faire gagner du temps ne sont pas certifiés dans les bordures (un --border-km plus "
+        "large en certifie davantage)"
+    ),
+    "no telecentre saves time under the rules: those whose drive times are not certified are "
+    "ruled out by the lower bounds of their times": (
+        "aucun télécentre ne fait gagner de temps selon les règles : ceux dont les temps ne sont "
+        "pas certifiés sont exclus par les bornes inférieures de leurs temps"
+    ),
+    "km a week": "km par semaine",
     # national reasons (optimizer.national.plan)
     "workplace outside every département": "lieu de travail hors de tout département",
     "home outside the buffer of its workplace's département": (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,12 +28,16 @@ from optimizer.inputs import (
 )
 from optimizer.model import (
     HEAD_OFFICE,
+    REASON_BELOW_MIN,
     REASON_CLOSED_DAYS,
     REASON_FULL,
     REASON_MUST_FIRST,
+    REASON_NO_SAVING,
+    REASON_NO_TELECENTRE_ROUTE,
     REASON_NOT_SELECTED,
     REASON_SHORTER_COMMUTE,
     REASON_TOO_FAR,
+    REASON_WORSE_OFF,
     Assignment,
     AssignmentProblem,
     check_feasible,
@@ -48,6 +52,7 @@ from optimizer.model.explain import (
     REASON_SELECTED_FULL,
     REASON_TIME_LIMIT,
 )
+from optimizer.model.result import gain_of_value
 from optimizer.network import Progress, RoadNetwork
 from optimizer.options import PlanOptions
 from optimizer.replan import incumbent_pairs, previous_days
@@ -64,6 +69,9 @@ from optimizer.ties import (
 )
 from optimizer.travel import TravelTable, travel_table
 
+if TYPE_CHECKING:
+    from optimizer.national.travel import FolderTravel, NetworkFolder
+
 logger = logging.getLogger(__name__)
 
 
@@ -78,7 +86,7 @@ class RunResult:
     head_office
         The head office.
     network
-        The road network used.
+        The road network used (or the national network folder).
     travel
         Times and distances from every agent to every telecentre and the head office.
     problem
@@ -106,12 +114,16 @@ class RunResult:
         How ties between equal agents were settled (:mod:`optimizer.ties`).
     selected
         ``(n_agents,)`` booleans: the agents ``--select-by commute`` chose, or None.
+    exactness
+        On a national network folder: whether the plan is the merged network's
+        optimum, or how far from it at most (:func:`exactness`); None on one
+        network file (every pair's time is the network's).
     """
 
     agents: pd.DataFrame
     telecentres: pd.DataFrame
     head_office: HeadOffice
-    network: RoadNetwork
+    network: RoadNetwork | NetworkFolder
     travel: TravelTable
     problem: AssignmentProblem
     assignment: Assignment
@@ -125,6 +137,7 @@ class RunResult:
     workplaces: pd.DataFrame | None = None
     ties: TieReport | None = None
     selected: np.ndarray | None = None
+    exactness: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +218,7 @@ def run(
     agents: pd.DataFrame,
     telecentres: pd.DataFrame,
     head_office: HeadOffice,
-    network: RoadNetwork,
+    network: RoadNetwork | NetworkFolder,
     options: PlanOptions | None = None,
     *,
     previous: pd.DataFrame | None = None,
@@ -213,6 +226,7 @@ def run(
     progress: Progress | None = None,
     workplaces: pd.DataFrame | None = None,
     scheduler: str | Any | None = None,
+    travel: TravelTable | None = None,
     **changes: Any,
 ) -> RunResult:
     """Compute travel times and the optimal plan.
@@ -231,7 +245,13 @@ def run(
     head_office
         The head office.
     network
-        A prepared road network.
+        A prepared road network, or a national network folder
+        (:func:`optimizer.national.travel.open_network_folder`): its travel
+        stage runs per département (:func:`optimizer.national.travel.folder_travel`,
+        on the scheduler's workers when one is given); a pair no extract
+        certified is missing with the reason "not certified", and the
+        result's :attr:`RunResult.exactness` says whether the plan is the
+        merged network's optimum, or its proven gap.
     options
         The plan's options (default :class:`PlanOptions`, the same defaults as
         the ``assign`` command).
@@ -253,6 +273,9 @@ def run(
         string (``"local:2"``, ``"tcp://HOST:8786"``) or a
         ``dask.distributed.Client``. The plan and every file are the same
         wherever it runs (:mod:`optimizer.dask_travel`).
+    travel
+        A travel table already computed for these agents and destinations
+        (:func:`destination_table`): the travel stage is skipped.
     **changes
         Options to change from ``options`` by name (e.g. ``select=8``).
 
@@ -285,7 +308,16 @@ def run(
         )
     destinations = destination_table(telecentres, head_office, workplaces)
     origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
-    travel = _travel(network, origins, destinations, opts, progress, scheduler)
+    folder = None
+    if travel is not None:
+        pass
+    elif isinstance(network, RoadNetwork):
+        travel = _travel(network, origins, destinations, opts, progress, scheduler)
+    else:
+        folder = _folder_travel(
+            network, agents, telecentres, origins, destinations, opts, progress, scheduler
+        )
+        travel = folder.travel
     timings["travel_s"] = travel.seconds
     unrouted = travel.destinations[~travel.destinations["routed"]]
     if not unrouted.empty:
@@ -398,10 +430,12 @@ def run(
         plan, assignment=_minimax_far_reasons(plan.assignment, eligible & usable, mode=mode)
     )
     plan = replace(plan, assignment=_tie_reasons(plan.assignment, ties))
+    if folder is not None:
+        plan = replace(plan, assignment=_folder_reasons(plan.assignment, folder))
     assignment = plan.assignment
     problem = assignment.problem
     timings["solve_s"] = time.perf_counter() - started
-    return RunResult(
+    result = RunResult(
         agents=agents,
         telecentres=telecentres,
         head_office=head_office,
@@ -420,6 +454,255 @@ def run(
         ties=ties,
         selected=selected,
     )
+    if folder is None:
+        return result
+    if progress and len(folder.lower) and not folder.commutes_not_certified:
+        progress("bounding the plan: the pairs not certified at their lower bounds")
+    started = time.perf_counter()
+    out = replace(result, exactness=exactness(result, folder))
+    timings["bound_s"] = time.perf_counter() - started
+    return out
+
+
+def _folder_travel(
+    network: NetworkFolder,
+    agents: pd.DataFrame,
+    telecentres: pd.DataFrame,
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    opts: PlanOptions,
+    progress: Progress | None,
+    scheduler: str | Any | None,
+) -> FolderTravel:
+    """Compute the travel stage on a national network folder, here or on the workers."""
+    from optimizer.dask_travel import dask_client
+    from optimizer.national.travel import folder_travel
+
+    n_sites = len(telecentres)
+    place = {HEAD_OFFICE: n_sites}
+    for k, ident in enumerate(destinations["id"].astype(str).tolist()[n_sites + 1 :]):
+        place.setdefault(ident, n_sites + 1 + k)
+    named = (
+        agents["workplace_id"].fillna("").astype(str).replace("", HEAD_OFFICE)
+        if "workplace_id" in agents
+        else pd.Series(HEAD_OFFICE, index=agents.index)
+    )
+    own = named.map(place).fillna(n_sites).to_numpy(np.int64)
+    with dask_client(scheduler, progress=progress) as client:
+        return folder_travel(
+            network,
+            origins,
+            destinations,
+            own,
+            n_sites=n_sites,
+            max_minutes=opts.max_minutes,
+            min_saving=opts.min_saving,
+            no_worse_off=opts.no_worse_off,
+            max_snap_m=opts.max_snap_m,
+            client=client,
+            progress=progress,
+        )
+
+
+def exactness(result: RunResult, folder: FolderTravel) -> dict[str, Any]:
+    """Say whether a plan made on a network folder is the merged network's optimum.
+
+    The plan is made on the certified pairs only, so it is feasible on the
+    merged network (every time it uses is the merged network's). Its bound:
+    the same mode solved once more with every pair not certified that may be
+    eligible at the lower bounds of its times and km
+    (:attr:`FolderTravel.lower`). That problem's feasible set holds the
+    merged network's and its savings are no smaller, so its optimum (or the
+    solver's bound on it) bounds the merged network's optimum. The plan is
+    ``exact`` when its value equals that bound (the same objective, in whole
+    seconds or metres). An agent whose commute is not certified has an
+    unknown saving: then no bound holds, and none is given.
+
+    Parameters
+    ----------
+    result
+        The plan made on the folder's travel table.
+    folder
+        That travel table's bounds and figures.
+
+    Returns
+    -------
+    dict
+        ``exact``, ``objective``, ``value``, ``bound`` (None when none holds),
+        ``gap`` (``absolute``, ``relative``; None without bound),
+        ``pairs_not_certified_maybe_eligible``, ``commutes_not_certified``,
+        ``why`` (when not exact) and the travel stage's figures.
+    """
+    problem = result.assignment.problem.untied_problem()
+    unit = "km a week" if problem.objective == "km" else "minutes a week"
+    base = 1000.0 if problem.objective == "km" else 60.0
+    value = round(gain_of_value(problem, result.assignment.objective_value))
+    out: dict[str, Any] = {
+        "exact": False,
+        "objective": problem.objective,
+        "unit": unit,
+        "value": value / base,
+        "bound": None,
+        "gap": None,
+        "pairs_not_certified_maybe_eligible": len(folder.lower),
+        "commutes_not_certified": folder.commutes_not_certified,
+        "why": "",
+        "travel": {k: v for k, v in folder.summary.items() if k != "tasks"},
+    }
+    if folder.commutes_not_certified:
+        out["why"] = REASON_UNBOUNDED.format(count=folder.commutes_not_certified)
+        return out
+    if len(folder.lower) == 0:  # the merged network's problem itself: the solver's word
+        optimal = result.assignment.status == "optimal"
+        bound = value if optimal else round(gain_of_value(problem, result.assignment.best_bound))
+    elif result.options.select is not None and result.options.select_by == "commute":
+        out["why"] = REASON_NO_BOUND_MODE.format(rule="--select-by commute")
+        return out
+    elif "opening_cost" in result.telecentres:
+        out["why"] = REASON_NO_BOUND_MODE.format(rule="opening costs")
+        return out
+    else:
+        relaxed = _relaxed_run(result, folder)
+        if result.mode == "minimax":
+            return _minimax_exactness(result, relaxed, out, base)
+        rp = relaxed.assignment.problem.untied_problem()
+        # proven optimal: its value is the relaxation's optimum; else the solver's bound on it
+        done = relaxed.assignment
+        bound = round(
+            gain_of_value(rp, done.objective_value if done.status == "optimal" else done.best_bound)
+        )
+    if problem.objective == "travel":  # the bound is on the minutes driven: a least value
+        out["bound"] = result.assignment.objective_value - (bound - value) / base
+    else:
+        out["bound"] = bound / base
+    gap = max(0, bound - value)
+    out["gap"] = {"absolute": gap / base, "relative": gap / max(1.0, abs(bound))}
+    out["exact"] = gap == 0
+    if gap:
+        out["why"] = REASON_GAP if len(folder.lower) else REASON_SOLVER_GAP
+    return out
+
+
+#: Why a plan on a network folder has no bound.
+REASON_UNBOUNDED = (
+    "{count} agent(s)' commutes are not certified: their savings are unknown, so no bound "
+    "holds (a wider --border-km certifies more)"
+)
+REASON_NO_BOUND_MODE = (
+    "pairs not certified may be eligible, and {rule} gives no bound from their lower bounds"
+)
+REASON_GAP = (
+    "pairs not certified may improve the plan by up to the gap (a wider --border-km certifies more)"
+)
+REASON_SOLVER_GAP = "the solver stopped at its time limit before proving the plan optimal"
+REASON_MINIMAX_GAP = (
+    "pairs not certified may place more agents or shorten the longest drive (a wider "
+    "--border-km certifies more)"
+)
+
+
+#: Why an agent is left out when drive times that may save it time are not certified.
+REASON_MAYBE_NOT_CERTIFIED = (
+    "not placed on the certified drive times: drive times to telecentres that may save it "
+    "time are not certified within the border buffers (a wider --border-km certifies more)"
+)
+#: Why an agent is left out when its only telecentres are not certified and ruled out.
+REASON_RULED_OUT = (
+    "no telecentre saves time under the rules: those whose drive times are not certified are "
+    "ruled out by the lower bounds of their times"
+)
+#: Reasons that say no telecentre would do: not proven where drive times are not certified.
+_NO_OPTION = (
+    REASON_NO_TELECENTRE_ROUTE,
+    REASON_NO_SAVING,
+    REASON_BELOW_MIN,
+    REASON_TOO_FAR,
+    REASON_WORSE_OFF,
+)
+
+
+def _folder_reasons(assignment: Assignment, folder: FolderTravel) -> Assignment:
+    """Say "not certified" where a network folder left a pair or a commute unknown.
+
+    An agent whose commute is not certified is not "unreachable"; an agent
+    left out for want of a telecentre, while one not certified may save it
+    time (its lower bounds pass the rules), is left out on the certified
+    times only; one whose telecentres not certified are all ruled out by
+    their bounds has, proven, no telecentre that saves time.
+    """
+    from optimizer.national.travel import REASON_COMMUTE_NOT_CERTIFIED
+
+    n = assignment.problem.n_agents
+    maybe = np.zeros(n, dtype=bool)
+    maybe[folder.lower["origin"].to_numpy(np.int64)] = True
+    reasons = list(assignment.reasons)
+    for i in np.flatnonzero(assignment.telecentre < 0).tolist():
+        if folder.commute_open[i]:
+            reasons[i] = REASON_COMMUTE_NOT_CERTIFIED
+        elif reasons[i] in _NO_OPTION and maybe[i]:
+            reasons[i] = REASON_MAYBE_NOT_CERTIFIED
+        elif reasons[i] == REASON_NO_TELECENTRE_ROUTE and folder.uncertified[i]:
+            reasons[i] = REASON_RULED_OUT
+    return replace(assignment, reasons=tuple(reasons))
+
+
+def _relaxed_run(result: RunResult, folder: FolderTravel) -> RunResult:
+    """Solve the same plan with every pair not certified at the lower bounds of its times."""
+    table = result.travel.table.copy()
+    n_dest = len(result.travel.destinations)
+    at = folder.lower["origin"].to_numpy(np.int64) * n_dest + folder.lower["destination"].to_numpy(
+        np.int64
+    )
+    for column in ("minutes_to", "minutes_back", "km_to", "km_back"):
+        values = table[column].to_numpy(float).copy()
+        values[at] = folder.lower[column].to_numpy(float)
+        table[column] = values
+    reasons = table["reason"].to_numpy(object).copy()
+    reasons[at] = ""
+    table["reason"] = reasons
+    relaxed = replace(result.travel, table=table)
+    return run(
+        result.agents,
+        result.telecentres,
+        result.head_office,
+        result.network,
+        result.options,
+        previous=result.previous,
+        workplaces=result.workplaces,
+        travel=relaxed,
+    )
+
+
+def _minimax_exactness(
+    result: RunResult, relaxed: RunResult, out: dict[str, Any], base: float
+) -> dict[str, Any]:
+    """Minimax: most agents placed, then the shortest longest drive, then the most saved.
+
+    The relaxation's (count, longest drive, saving) is lexicographically at
+    least as good as the merged network's optimum; the plan is exact when
+    they are equal.
+    """
+
+    def key(run_: RunResult) -> tuple[int, int, int]:
+        assignment = run_.assignment
+        longest = longest_drive(assignment)
+        problem = assignment.problem.untied_problem()
+        return (
+            int(assignment.assigned.sum()),
+            -round((longest or 0.0) * 60_000),
+            round(gain_of_value(problem, assignment.objective_value)),
+        )
+
+    mine, best = key(result), key(relaxed)
+    if mine[:2] == best[:2]:
+        gap = max(0, best[2] - mine[2])
+        out["bound"] = best[2] / base
+        out["gap"] = {"absolute": gap / base, "relative": gap / max(1.0, abs(best[2]))}
+        out["exact"] = gap == 0 and relaxed.assignment.status == "optimal"
+        out["why"] = "" if out["exact"] else REASON_GAP
+    else:
+        out["why"] = REASON_MINIMAX_GAP
+    return out
 
 
 def _travel(
@@ -441,6 +724,41 @@ def _travel(
         return travel_table_on(
             client, network, origins, destinations, max_snap_m=opts.max_snap_m, progress=progress
         )
+
+
+def travel_again(
+    result: RunResult, origins: pd.DataFrame, destinations: pd.DataFrame
+) -> TravelTable:
+    """Compute a travel table on a run's network (a network file, or a folder, in this process).
+
+    Parameters
+    ----------
+    result
+        The run (its network, options and agents' workplaces).
+    origins
+        ``id, lon, lat``, one row per agent of the run, in its order.
+    destinations
+        As :func:`destination_table` gives them for the run.
+
+    Returns
+    -------
+    TravelTable
+        The table, with the same meaning as the run's own.
+    """
+    if isinstance(result.network, RoadNetwork):
+        return travel_table(
+            result.network, origins, destinations, max_snap_m=result.options.max_snap_m
+        )
+    return _folder_travel(
+        result.network,
+        result.agents,
+        result.telecentres,
+        origins,
+        destinations,
+        result.options,
+        None,
+        None,
+    ).travel
 
 
 def _settled(

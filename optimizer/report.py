@@ -949,6 +949,7 @@ def summary(
             "working_weeks_per_year": settings.WORKING_WEEKS_PER_YEAR,
         },
         "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
+        **({"exactness": result.exactness} if result.exactness is not None else {}),
     }
 
 

@@ -42,8 +42,8 @@ from optimizer import settings
 from optimizer.csvout import csv_text
 from optimizer.errors import InputError
 from optimizer.model import HEAD_OFFICE
-from optimizer.pipeline import RunResult, destination_table, own_workplace_times
-from optimizer.travel import TravelTable, travel_table
+from optimizer.pipeline import RunResult, destination_table, own_workplace_times, travel_again
+from optimizer.travel import TravelTable
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +123,7 @@ def shared_result(result: RunResult, salt: str) -> RunResult:
     lon, lat = to_wgs.transform(np.asarray(x) + dx, np.asarray(y) + dy)
     origins = pd.DataFrame({"id": agents["agent_id"].astype(str), "lon": lon, "lat": lat})
     destinations = destination_table(result.telecentres, result.head_office, result.workplaces)
-    moved = travel_table(
-        result.network, origins, destinations, max_snap_m=result.options.max_snap_m
-    )
+    moved = travel_again(result, origins, destinations)
     table = moved.table.copy()
     # an agent the run could not route stays unrouted, whatever its displaced point gives
     kept = result.travel.table["reason"].to_numpy() != ""

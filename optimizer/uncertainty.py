@@ -285,6 +285,12 @@ def assess(
     low, high = own.copy(), own.copy()
     rows = []
     broken: list[str] = []
+    if not isinstance(result.network, RoadNetwork):
+        msg = (
+            "--speed-uncertainty retimes one road network; a national network folder is timed "
+            "département by département: give one network file for it."
+        )
+        raise InputError(msg)
     cases = scenarios(uncertainty)
     for k, case in enumerate(cases):
         if progress:

@@ -85,11 +85,13 @@ def _code_reasons() -> dict[str, str]:
     """Every reason constant of the code, placeholders filled as the code fills them."""
     from optimizer import pipeline, report, ties, travel
     from optimizer.national import plan as national_plan
+    from optimizer.national import travel as national_travel
 
     sample = {"rule": "--max-open 2", "nearest": "T-01", "select": "20", "longest": "38.5"}
     sample["count"] = "17"
     found = {}
-    for module in (explain_module, pipeline, travel, ties, report, national_plan):
+    modules = (explain_module, pipeline, travel, ties, report, national_plan, national_travel)
+    for module in modules:
         for name, value in vars(module).items():
             if (name.startswith("REASON_") or name.endswith("_WARNING")) and isinstance(value, str):
                 found[f"{module.__name__}.{name}"] = value.format(**sample)

@@ -58,6 +58,18 @@ N_AGENTS = 900
 DAYS = ("mon", "tue", "wed", "thu", "fri")
 
 
+@pytest.fixture(autouse=True)
+def _grouped_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command plans these small folders as it plans those too large for one table.
+
+    ``assign --network FOLDER`` goes through the one pipeline up to
+    :data:`optimizer.national.travel.DENSE_LIMIT_PAIRS` agent x destination pairs, and by
+    the grouped national plan beyond: this module tests the latter (the former:
+    ``tests/test_national_pipeline.py``).
+    """
+    monkeypatch.setattr("optimizer.cli.DENSE_LIMIT_PAIRS", 0)
+
+
 def _instance() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
     lon, lat = COUNTRY.points(60, seed=11)
@@ -1105,9 +1117,9 @@ def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tm
     args = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
     args += ["--network", str(folder), "--max-minutes", str(OPTIONS.max_minutes)]
     args += ["--out", str(tmp_path / "out"), "--border-km", "1"]
-    refused = CliRunner().invoke(main, args)
-    assert refused.exit_code == 2
-    assert "--border-km is for national runs" in refused.output
+    # without --scheduler the same plan is made in this process: the scheduler says where only
+    here = CliRunner().invoke(main, [*args[:-4], "--out", str(tmp_path / "here"), *args[-2:]])
+    assert here.exit_code == 0, here.output
     done = CliRunner().invoke(main, [*args, "--scheduler", "local:1", "--csv-style", "excel-fr"])
     assert done.exit_code == 0, done.output
     # written for French Excel: the same rows
@@ -1124,6 +1136,8 @@ def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tm
     assert f"{summary['open_pairs']:,} (agent, site) pair(s) that may improve" in last
     assert f"{summary['agents_commute_unknown']:,} agent(s)' commutes" in last
     assert "1 km border buffers" in last and "--border-km" in last
+    same = pd.read_csv(tmp_path / "here" / "allocation.csv")
+    pd.testing.assert_frame_equal(same, allocation)
 
 
 def test_a_large_file_is_split_again_wider_for_what_a_narrow_border_left(
@@ -1542,7 +1556,8 @@ def test_options_a_national_run_would_ignore_are_refused(tmp_path, extra, named)
     output = _refused_in_one_line(
         tmp_path, ["--scheduler", "local:1", "--network", str(folder), *extra]
     )
-    assert f"does not take {named} yet" in output
+    assert f"the grouped national plan takes them, without {named};" in output
+    assert "exceed the 0 of one table" in output  # the size and the limit, in one line
 
 
 def test_an_unknown_speed_profile_name_is_named_as_such(tmp_path) -> None:

@@ -11,7 +11,9 @@ whole country as one min-cost flow. The stages know nothing of it.
 - :mod:`.tasks`: the per-département task and its Parquet tables;
 - :mod:`.solve`: the exact group flow over (site, weekday);
 - :mod:`.cluster`: ``local[:N]`` or ``tcp://`` schedulers;
-- :mod:`.plan`: :func:`plan_national`, the whole chain;
+- :mod:`.travel`: a network folder as the travel stage of :func:`optimizer.pipeline.run`
+  (the plain travel table, certified pairs only, and the lower bounds of the others);
+- :mod:`.plan`: :func:`plan_national`, the grouped chain for tables too large to hold;
 - :mod:`.synthetic`: a synthetic France for tests and benchmarks.
 """
 

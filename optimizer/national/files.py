@@ -542,7 +542,7 @@ def run_national_files(
     network: Path,
     out: Path,
     *,
-    scheduler: str,
+    scheduler: str | None,
     head_office: HeadOffice | None = None,
     workplaces: Path | None = None,
     options: NationalOptions | None = None,
@@ -593,7 +593,8 @@ def run_national_files(
         The plan (also written to ``out``).
     """
     opts = options or NationalOptions()
-    parse_scheduler(scheduler)  # a bad value said before any long work (the split)
+    if scheduler is not None:
+        parse_scheduler(scheduler)  # a bad value said before any long work (the split)
     agents = read_agents(agents_file, crs=crs)
     refuse_unapplied_rules(agents)  # before any long work
     places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None

@@ -1248,14 +1248,23 @@ def _unknown_pairs(
     ``raw`` holds every task's rows (``departement`` the task), ``horizons``
     every task's destinations.
 
-    Returns ``group, site`` (indices), one row per such pair, and
+    Returns ``group, site`` (indices), one row per such pair,
     ``best_saving_s``: its round-trip saving a day at those bounds, whole
-    seconds (no time the merged network may give saves more).
+    seconds (no time the merged network may give saves more), and
+    ``lower_to, lower_back``: those bounds, minutes.
     """
     usable = np.flatnonzero(commute["reason"].to_numpy() == "")
     if usable.size == 0 or len(site_ids) == 0:
         empty = np.zeros(0, np.int64)
-        return pd.DataFrame({"group": empty, "site": empty, "best_saving_s": empty})
+        return pd.DataFrame(
+            {
+                "group": empty,
+                "site": empty,
+                "best_saving_s": empty,
+                "lower_to": np.zeros(0),
+                "lower_back": np.zeros(0),
+            }
+        )
     home_ids, first, home_of = np.unique(
         groups["home_id"].to_numpy()[usable], return_index=True, return_inverse=True
     )
@@ -1298,6 +1307,8 @@ def _unknown_pairs(
     found_g: list[np.ndarray] = [np.zeros(0, np.int64)]
     found_j: list[np.ndarray] = [np.zeros(0, np.int64)]
     found_w: list[np.ndarray] = [np.zeros(0, np.int64)]
+    found_lt: list[np.ndarray] = [np.zeros(0)]
+    found_lb: list[np.ndarray] = [np.zeros(0)]
     step = max(1, 2_000_000 // max(usable.size, n_homes))
     # sites a block at a time, a département's together: few extracts searched a block's sites
     order = np.argsort(site_code, kind="stable")
@@ -1333,11 +1344,15 @@ def _unknown_pairs(
             rows, cols = home_of[g_idx[new]], j_idx[new]
             best = np.rint((wp_sum[g_idx[new]] - lb_to[rows, cols] - lb_back[rows, cols]) * 60.0)
             found_w.append(best.astype(np.int64))
+            found_lt.append(lb_to[rows, cols])
+            found_lb.append(lb_back[rows, cols])
     return pd.DataFrame(
         {
             "group": np.concatenate(found_g),
             "site": np.concatenate(found_j),
             "best_saving_s": np.concatenate(found_w),
+            "lower_to": np.concatenate(found_lt),
+            "lower_back": np.concatenate(found_lb),
         }
     )
 
