@@ -115,13 +115,19 @@ def osrm_peer(pbf: Path, work: Path, pts: dict[str, np.ndarray], algorithm: str,
             destinations=targets,
             annotations=["duration", "distance"],
         )
+        clock = Clock()
         answer = engine.Table(params)
-        return _osrm_array(answer["durations"]), _osrm_array(answer["distances"])
+        spent.append(clock.read())
+        clock = Clock()
+        arrays = _osrm_array(answer["durations"]), _osrm_array(answer["distances"])
+        converting.append(clock.read())
+        return arrays
 
-    clock = Clock()
+    spent: list[tuple[float, float]] = []
+    converting: list[tuple[float, float]] = []
     to_s, to_m = table(origins, dests)
     back_s, back_m = table(dests, origins)
-    matrix = clock.read()
+    matrix = _total(spent)
     result = {"to_s": to_s, "to_m": to_m, "back_s": back_s.T, "back_m": back_m.T}
     size = sum(f.stat().st_size for f in folder.glob("*.osrm*"))
     info = {
@@ -130,9 +136,14 @@ def osrm_peer(pbf: Path, work: Path, pts: dict[str, np.ndarray], algorithm: str,
         "open": opened,
         "matrix": matrix,
         "files_mb": size / 1e6,
+        "convert": _total(converting),
         "notes": "extract + contract" if algorithm == "CH" else "extract + partition + customize",
     }
     return result, info
+
+
+def _total(parts: list[tuple[float, float]]) -> tuple[float, float]:
+    return sum(p[0] for p in parts), sum(p[1] for p in parts)
 
 
 def _osrm_array(rows: Any) -> np.ndarray:
@@ -195,18 +206,24 @@ def valhalla_peer(pbf: Path, work: Path, pts: dict[str, np.ndarray], threads: in
             "units": "kilometers",
             "verbose": False,
         }
-        answer = actor.matrix(json.dumps(request))
+        text = json.dumps(request)
+        clock = Clock()
+        answer = actor.matrix(text)
+        spent.append(clock.read())
+        clock = Clock()
         reply = json.loads(answer)
         used.add(reply.get("algorithm", "?"))
         grid = reply["sources_to_targets"]
         seconds = _none_to_nan(grid["durations"])
         metres = _none_to_nan(grid["distances"]) * 1000.0
+        converting.append(clock.read())
         return seconds, metres
 
-    clock = Clock()
+    spent: list[tuple[float, float]] = []
+    converting: list[tuple[float, float]] = []
     to_s, to_m = table(origins, dests)
     back_s, back_m = table(dests, origins)
-    matrix = clock.read()
+    matrix = _total(spent)
     size = sum(f.stat().st_size for f in tiles.rglob("*") if f.is_file())
     info = {
         "engine": f"Valhalla auto (pyvalhalla {version('pyvalhalla')}, {'/'.join(sorted(used))})",
@@ -214,6 +231,7 @@ def valhalla_peer(pbf: Path, work: Path, pts: dict[str, np.ndarray], threads: in
         "open": opened,
         "matrix": matrix,
         "files_mb": size / 1e6,
+        "convert": _total(converting),
         "notes": "valhalla_build_tiles (no admin, timezone or elevation data)"
         + ("; costmatrix without hierarchy culling" if algorithm == "costmatrix" else ""),
     }
