@@ -224,6 +224,17 @@ def valhalla_peer(pbf: Path, work: Path, pts: dict[str, np.ndarray], threads: in
     to_s, to_m = table(origins, dests)
     back_s, back_m = table(dests, origins)
     matrix = _total(spent)
+    # check a sample of each way against Valhalla's own route service for the same points
+    rng = np.random.default_rng(7)
+    off = {}
+    for way, km, frm, to in (("to", to_m, origins, dests), ("back", back_m.T, origins, dests)):
+        stray = 0
+        for i, j in zip(rng.integers(0, len(frm), 100), rng.integers(0, len(to), 100), strict=True):
+            a, b = (frm[i], to[j]) if way == "to" else (to[j], frm[i])
+            route = actor.route({"locations": [a, b], "costing": "auto", "units": "kilometers"})
+            route_m = route["trip"]["summary"]["length"] * 1000.0
+            stray += bool(km[i, j] > route_m * 1.01 + 10.0)
+        off[way] = stray
     size = sum(f.stat().st_size for f in tiles.rglob("*") if f.is_file())
     info = {
         "engine": f"Valhalla auto (pyvalhalla {version('pyvalhalla')}, {'/'.join(sorted(used))})",
@@ -232,6 +243,16 @@ def valhalla_peer(pbf: Path, work: Path, pts: dict[str, np.ndarray], threads: in
         "matrix": matrix,
         "files_mb": size / 1e6,
         "convert": _total(converting),
+        # timedistancematrix searches from the smaller side: backwards from each target
+        # when there are more sources than targets (the way there, origins to destinations)
+        "longer_than_route": off,  # of 100 sampled pairs per way
+        "backward": (
+            []
+            if algorithm != "timedistancematrix" or len(origins) == len(dests)
+            else ["to"]
+            if len(origins) > len(dests)
+            else ["back"]
+        ),
         "notes": "valhalla_build_tiles (no admin, timezone or elevation data)"
         + ("; costmatrix without hierarchy culling" if algorithm == "costmatrix" else ""),
     }

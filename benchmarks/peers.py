@@ -84,6 +84,9 @@ class Engine:
     note: str = ""
     result: Matrix | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    ways: tuple[str, ...] = ("to", "back")  # the ways whose ratios are reported
+    backward: tuple[str, ...] = ()  # ways a one-to-many engine searched backwards
+    longer: dict[str, int] = field(default_factory=dict)  # sampled pairs longer than its routes
 
 
 def write_synthetic_pbf(n_nodes: int, path: Path) -> tuple[int, int]:
@@ -202,9 +205,18 @@ def run_peers(
     peers: list[str],
     python: Path,
     threads: int,
+    *,
+    reuse: bool = False,
 ) -> list[Engine]:
     work.mkdir(parents=True, exist_ok=True)
-    np.savez(work / "points.npz", **points)
+    saved = work / "points.npz"
+    if reuse and saved.exists():
+        old = np.load(saved)
+        if set(old.files) != set(points) or not all(
+            np.array_equal(old[k], points[k]) for k in points
+        ):
+            reuse = False  # other points: every peer runs again
+    np.savez(saved, **points)
     speeds = {
         "profile": dict(settings.SPEED_PROFILES[settings.DEFAULT_SPEED_PROFILE]),
         "implicit": dict(settings.IMPLICIT_MAXSPEEDS),
@@ -212,29 +224,40 @@ def run_peers(
     }
     (work / "speeds.json").write_text(json.dumps(speeds))
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    done = subprocess.run(
-        [
-            str(python),
-            str(WORKER),
-            "--pbf",
-            str(pbf),
-            "--points",
-            str(work / "points.npz"),
-            "--speeds",
-            str(work / "speeds.json"),
-            "--work",
-            str(work),
-            "--peers",
-            ",".join(peers),
-            "--threads",
-            str(threads),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
+    if reuse:
+        before = [p for p in peers if (work / f"{p}.json").exists()]
+        peers_to_run = [p for p in peers if p not in before]
+        if before:
+            print(f"   reusing {', '.join(before)} from {work}", file=sys.stderr, flush=True)
+    else:
+        peers_to_run = peers
+    done = (
+        subprocess.run(
+            [
+                str(python),
+                str(WORKER),
+                "--pbf",
+                str(pbf),
+                "--points",
+                str(work / "points.npz"),
+                "--speeds",
+                str(work / "speeds.json"),
+                "--work",
+                str(work),
+                "--peers",
+                ",".join(peers_to_run),
+                "--threads",
+                str(threads),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        if peers_to_run
+        else None
     )
-    if done.returncode != 0:
+    if done is not None and done.returncode != 0:
         msg = f"the peers' worker failed ({done.returncode}):\n{done.stderr[-3000:]}"
         raise SystemExit(msg)
     engines = []
@@ -267,17 +290,21 @@ def run_peers(
                 note=note,
                 result=Matrix(**{k: arrays[k] for k in ("to_s", "to_m", "back_s", "back_m")}),
                 extra=extra,
+                backward=tuple(info.get("backward", ())),
+                longer=info.get("longer_than_route", {}),
             )
         )
     return engines
 
 
-def ratios(mine: Matrix, peer: Matrix) -> dict[str, str]:
-    """Our road time and km over the peer's, per pair, both ways pooled."""
-    t_ours = np.concatenate([mine.to_s.ravel(), mine.back_s.ravel()])
-    m_ours = np.concatenate([mine.to_m.ravel(), mine.back_m.ravel()])
-    t_peer = np.concatenate([peer.to_s.ravel(), peer.back_s.ravel()])
-    m_peer = np.concatenate([peer.to_m.ravel(), peer.back_m.ravel()])
+def _ways(m: Matrix, what: str, ways: tuple[str, ...]) -> np.ndarray:
+    return np.concatenate([getattr(m, f"{way}_{what}").ravel() for way in ways])
+
+
+def ratios(mine: Matrix, peer: Matrix, ways: tuple[str, ...] = ("to", "back")) -> dict[str, str]:
+    """Our road time and km over the peer's, per pair, the ``ways`` pooled."""
+    t_ours, m_ours = _ways(mine, "s", ways), _ways(mine, "m", ways)
+    t_peer, m_peer = _ways(peer, "s", ways), _ways(peer, "m", ways)
     ok = (
         np.isfinite(t_ours)
         & np.isfinite(t_peer)
@@ -345,7 +372,43 @@ def _km_differ(a: Matrix, b: Matrix) -> float:
     return float(np.mean(np.concatenate([d.ravel() for d in differ])))
 
 
+def _check_backward(engines: list[Engine], mine: Matrix) -> None:
+    """Compare an engine only on the ways where its matrix agrees with its own routes.
+
+    The worker checks 100 sampled pairs of each way of Valhalla's matrix against its
+    route service for the same two points. Its one-to-many matrix (timedistancematrix),
+    where it searches backwards from each destination, can return longer routes than
+    the route service; such a way is left out of the ratios (and said so).
+    """
+    for e in engines:
+        if e.result is None or not e.longer:
+            continue
+        stray = {}
+        for way in ("to", "back"):
+            ours_m = getattr(mine, f"{way}_m")
+            theirs = getattr(e.result, f"{way}_m")
+            ok = np.isfinite(ours_m) & np.isfinite(theirs) & (ours_m > 0)
+            stray[way] = float(np.mean(theirs[ok] > 1.05 * ours_m[ok]))
+        name = {"to": "way there", "back": "way back"}
+        e.note += "; matrix km over 1 % above its own route service's for the same points: " + (
+            ", ".join(
+                f"{e.longer[w]} of 100 sampled pairs on the {name[w]}" for w in ("to", "back")
+            )
+        )
+        if e.backward:
+            e.note += f" (the {name[e.backward[0]]} searched backwards from each end point)"
+        e.note += "; km over 5 % above ours: " + ", ".join(
+            f"{stray[w]:.1%} of pairs on the {name[w]}" for w in ("to", "back")
+        )
+        good = tuple(w for w in ("to", "back") if e.longer[w] <= 2)
+        if good and len(good) < 2:
+            e.ways = good
+            e.note += f"; compared on the {name[good[0]]} only"
+
+
 def report(title: str, engines: list[Engine], ours_rows: list[Engine]) -> str:
+    assert ours_rows[0].result is not None
+    _check_backward(engines, ours_rows[0].result)
     distinct = _distinct(engines)
     lines = [f"### {title}", ""]
     lines += [
@@ -368,8 +431,13 @@ def report(title: str, engines: list[Engine], ours_rows: list[Engine]) -> str:
         assert mine.result is not None
         model = mine.name.split("(")[1].split(")")[0]
         for e in distinct:
-            row = ratios(mine.result, e.result)
-            cells = [f"{model} / {e.name.split(' (')[0]}", row["pairs"]] + [
+            row = ratios(mine.result, e.result, e.ways)
+            only = (
+                ""
+                if len(e.ways) == 2
+                else f" ({'way back' if e.ways[0] == 'back' else 'way there'} only)"
+            )
+            cells = [f"{model} / {e.name.split(' (')[0]}{only}", row["pairs"]] + [
                 row.get(k, "-") for k in header[2:]
             ]
             lines.append("| " + " | ".join(cells) + " |")
@@ -394,6 +462,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads given to the peers")
     parser.add_argument("--work", type=Path, default=None, help="folder for the peers' files")
     parser.add_argument("--out", type=Path, default=None, help="also write the report here")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the peers' results already in --work for the same points (report again)",
+    )
     args = parser.parse_args()
     peers = [p for p in args.peers.split(",") if p]
     models = [m for m in args.models.split(",") if m]
@@ -435,7 +508,13 @@ def main() -> None:
             )
         assert points is not None
         engines = run_peers(
-            pbf, points, work / pbf.name.split(".")[0], peers, args.peer_python, args.threads
+            pbf,
+            points,
+            work / pbf.name.split(".")[0],
+            peers,
+            args.peer_python,
+            args.threads,
+            reuse=args.reuse,
         )
         sections.append(report(title, engines, ours_rows))
     text = "\n".join(sections)
