@@ -227,14 +227,20 @@ def valhalla_peer(pbf: Path, work: Path, pts: dict[str, np.ndarray], threads: in
     # check a sample of each way against Valhalla's own route service for the same points
     rng = np.random.default_rng(7)
     off = {}
+    no_route = {}
     for way, km, frm, to in (("to", to_m, origins, dests), ("back", back_m.T, origins, dests)):
-        stray = 0
+        stray = unrouted = 0
         for i, j in zip(rng.integers(0, len(frm), 100), rng.integers(0, len(to), 100), strict=True):
             a, b = (frm[i], to[j]) if way == "to" else (to[j], frm[i])
-            route = actor.route({"locations": [a, b], "costing": "auto", "units": "kilometers"})
+            try:
+                route = actor.route({"locations": [a, b], "costing": "auto", "units": "kilometers"})
+            except valhalla.ValhallaError:
+                unrouted += 1  # the route service found none where the matrix did
+                continue
             route_m = route["trip"]["summary"]["length"] * 1000.0
             stray += bool(km[i, j] > route_m * 1.01 + 10.0)
         off[way] = stray
+        no_route[way] = unrouted
     size = sum(f.stat().st_size for f in tiles.rglob("*") if f.is_file())
     info = {
         "engine": f"Valhalla auto (pyvalhalla {version('pyvalhalla')}, {'/'.join(sorted(used))})",
@@ -246,6 +252,7 @@ def valhalla_peer(pbf: Path, work: Path, pts: dict[str, np.ndarray], threads: in
         # timedistancematrix searches from the smaller side: backwards from each target
         # when there are more sources than targets (the way there, origins to destinations)
         "longer_than_route": off,  # of 100 sampled pairs per way
+        "no_route": no_route,  # of the same: the route service found no route
         "backward": (
             []
             if algorithm != "timedistancematrix" or len(origins) == len(dests)

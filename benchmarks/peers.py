@@ -87,6 +87,7 @@ class Engine:
     ways: tuple[str, ...] = ("to", "back")  # the ways whose ratios are reported
     backward: tuple[str, ...] = ()  # ways a one-to-many engine searched backwards
     longer: dict[str, int] = field(default_factory=dict)  # sampled pairs longer than its routes
+    no_route: dict[str, int] = field(default_factory=dict)  # sampled pairs its routes missed
 
 
 def write_synthetic_pbf(n_nodes: int, path: Path) -> tuple[int, int]:
@@ -292,6 +293,7 @@ def run_peers(
                 extra=extra,
                 backward=tuple(info.get("backward", ())),
                 longer=info.get("longer_than_route", {}),
+                no_route=info.get("no_route", {}),
             )
         )
     return engines
@@ -395,6 +397,12 @@ def _check_backward(engines: list[Engine], mine: Matrix) -> None:
                 f"{e.longer[w]} of 100 sampled pairs on the {name[w]}" for w in ("to", "back")
             )
         )
+        if any(e.no_route.values()):
+            e.note += (
+                " (the route service found no route for "
+                + ", ".join(f"{e.no_route[w]} on the {name[w]}" for w in ("to", "back"))
+                + ")"
+            )
         if e.backward:
             e.note += f" (the {name[e.backward[0]]} searched backwards from each end point)"
         e.note += "; km over 5 % above ours: " + ", ".join(
