@@ -1,6 +1,8 @@
 """Our travel_table beside OSRM, Valhalla and pandana, built on the same OSM file.
 
-Run by hand (several minutes; ``--help`` for sizes)::
+Run by hand (``--help`` for sizes; the table in docs/guide/drive-times.md took about
+half an hour on a loaded 2-core machine with ``--nodes 100000``, most of it OSRM's
+contraction of the grid, Valhalla's matrix and pandana's per-pair queries)::
 
     python benchmarks/peers.py --out peers.md
 
@@ -8,7 +10,7 @@ On the Andorra extract (``data/osm/andorra.osm.pbf``, real OSM data) and on a
 synthetic road-like grid written as an OSM PBF (``--nodes``, 40,000 by default;
 0 to skip), it prepares each engine from the same file and computes the same
 origins x destinations matrix both ways, then prints one Markdown report:
-preparation and matrix times (wall clock and CPU, single-threaded everywhere), and
+preparation and matrix times (wall clock and CPU; the peers given one thread), and
 per pair our times and km over each peer's (median, middle half, by trip length).
 
 Our side runs here (``load_network`` then ``travel_table``); the peers run in
@@ -25,7 +27,11 @@ What is compared: the time and km on the road. Our table's straight access legs
 (point to road, at ``settings.ACCESS_SPEED_KMH``) are taken off, as the peers
 have none (OSRM and Valhalla snap to the nearest edge; pandana to the nearest
 node). Trip-length bands are by our road km. pandana's km are the shortest km,
-not the km along its fastest route.
+not the km along its fastest route. Valhalla's matrix is checked in the run
+against its own route service on 100 sampled pairs each way; a way where it
+returns longer routes (its one-to-many search run backwards) is left out of
+its ratios, and the report says so. ``--reuse`` keeps the peers' results
+already in ``--work`` for the same points and reports again.
 """
 
 from __future__ import annotations
