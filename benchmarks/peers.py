@@ -1,6 +1,6 @@
 """Our travel_table beside OSRM, Valhalla and pandana, built on the same OSM file.
 
-Run by hand (``--help`` for sizes; the table in docs/guide/drive-times.md took about
+Run by hand (``--help`` for sizes; the table in docs/guide/drive-times.md took over
 half an hour on a loaded 2-core machine with ``--nodes 100000``, most of it OSRM's
 contraction of the grid, Valhalla's matrix and pandana's per-pair queries)::
 
