@@ -57,7 +57,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from optimizer.network import GraphRecipe, RoadNetwork, RoutingArrays
+from optimizer.roadnet import GraphRecipe, RoadNetwork, RoutingArrays
 from optimizer.speed_model import EdgePieces, EdgeTimes, SpeedModel
 
 logger = logging.getLogger(__name__)
@@ -133,10 +133,8 @@ def _code_digest() -> str:
 
     Read once per process: the code that runs is the code that was imported.
     """
-    import optimizer
-
     digest = hashlib.sha256()
-    folder = Path(optimizer.__file__).parent
+    folder = Path(__file__).resolve().parent
     for name in ("network.py", "speed_model.py", "_osm.py", "settings.py", "netcache.py"):
         with (folder / name).open("rb") as handle:
             digest.update(handle.read())
@@ -167,11 +165,11 @@ def cache_key(
     import osmium
     import osmnx as ox
 
-    import optimizer
+    from optimizer._version import __version__
 
     recipe = {
         "format": FORMAT_VERSION,
-        "package": optimizer.__version__,
+        "package": __version__,
         "code": _code_digest(),
         "osmnx": ox.__version__,
         "osmium": getattr(osmium, "__version__", ""),

@@ -38,7 +38,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InputError
 from optimizer.i18n import Lang, localise_summary, localise_table
 from optimizer.inputs import (
