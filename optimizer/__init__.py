@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 
+from optimizer._version import __version__
 from optimizer.errors import (
     InfeasibleError,
     InputError,
@@ -50,7 +51,6 @@ from optimizer.travel import TravelTable, travel_table
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Assignment",

@@ -28,7 +28,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer._osm import Node, Way, write_osm_xml
 from optimizer.network import APPROXIMATION_MARKER
 

@@ -46,10 +46,10 @@ from pyproj import Transformer
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer._osm import drivable_located
 from optimizer.errors import NetworkError
-from optimizer.network import GraphRecipe, RoadNetwork, RoutingArrays, with_shares
+from optimizer.roadnet import GraphRecipe, RoadNetwork, RoutingArrays, plain_tag, with_shares
 from optimizer.speed_model import (
     EdgePieces,
     EdgeTimes,
@@ -426,10 +426,8 @@ def edge_attributes(roads: Roads, seconds: np.ndarray) -> list[dict[str, Any]]:
 
     ``geometry`` apart (see :func:`edge_lines`). ``seconds`` are the edges' unrounded times.
     """
-    from optimizer.network import _plain
-
-    highway = [_plain(a.get("highway")) for a in roads.way_attrs]
-    maxspeed = [_plain(a.get("maxspeed")) for a in roads.way_attrs]
+    highway = [plain_tag(a.get("highway")) for a in roads.way_attrs]
+    maxspeed = [plain_tag(a.get("maxspeed")) for a in roads.way_attrs]
     seg_data: dict[int, dict[str, Any]] = {}
 
     def data_of(seg: int) -> dict[str, Any]:
@@ -680,12 +678,10 @@ def _build_from(columns: _Columns) -> nx.MultiDiGraph:
 
 def _pieces(roads: Roads, speeds: Mapping[str, float], model: SpeedModel) -> EdgePieces:
     """Cut every edge into its segments (what ``edge_pieces`` reads from a graph)."""
-    from optimizer.network import _plain
-
     seg = roads.segs
     way = roads.seg_way[seg].tolist()
-    highway_of = [_plain(a.get("highway")) for a in roads.way_attrs]
-    maxspeed_of = [_plain(a.get("maxspeed")) for a in roads.way_attrs]
+    highway_of = [plain_tag(a.get("highway")) for a in roads.way_attrs]
+    maxspeed_of = [plain_tag(a.get("maxspeed")) for a in roads.way_attrs]
     vertex = roads.vertices()
     streets = streets_per_node(roads)
     return pieces_from_lists(

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InputError
 from optimizer.network import Progress, RoadNetwork, retime
 from optimizer.outfile import write_atomic

@@ -20,7 +20,8 @@ import click
 import numpy as np
 import pandas as pd
 
-from optimizer import datasets, settings
+import optimizer.datasets as datasets
+import optimizer.settings as settings
 from optimizer.calibration import calibrate, is_profile, profile_text
 from optimizer.dask_travel import dask_client
 from optimizer.errors import (

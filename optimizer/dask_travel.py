@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.network import Progress, RoadNetwork
 from optimizer.travel import TravelTable, travel_table
 

@@ -1,14 +1,14 @@
-"""The embedded Lozère default: where its files are, and how the demo roster is made.
+"""The embedded Lozère default, ready to use: telecentres, demo roster, head office, communes.
 
-The files live in the repository's ``data/`` folder; a wheel carries them as
-``optimizer/_embedded``. See ``data/README.md`` for their sources and licences.
+Read through :mod:`optimizer.inputs` (the same readers and checks as a user's
+files); the files' names and folder are :mod:`optimizer.datafiles`' (and stay
+importable from here). See ``data/README.md`` for their sources and licences.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,25 +16,23 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer._offline import town_points
-from optimizer.errors import InputError
+from optimizer.datafiles import (  # the files are named there; importable from here too
+    AGENTS_FILE,
+    COMMUNES_FILE,
+    FRANCE_COMMUNES_FILE,
+    HEAD_OFFICE_FILE,
+    NETWORK_FACTORS_FILE,
+    NETWORK_FILE,
+    REFERENCE_TRIPS_FILE,
+    TELECENTRES_FILE,
+    data_dir,
+    path,
+)
 from optimizer.inputs import HeadOffice, read_agents, read_telecentres
 
 logger = logging.getLogger(__name__)
-
-COMMUNES_FILE = "lozere_communes_2026.gpkg"
-#: Every commune of France (INSEE code, name, postcodes, town-hall point, extent), gzip CSV.
-FRANCE_COMMUNES_FILE = "communes_france.csv.gz"
-TELECENTRES_FILE = "telecentres_solozere.csv"
-HEAD_OFFICE_FILE = "head_office.csv"
-AGENTS_FILE = "agents_demo.csv"
-NETWORK_FILE = "lozere_offline.osm"
-#: Cruising factors of the realistic speed model for the offline network, calibrated on
-#: the public reference trips of ``REFERENCE_TRIPS_FILE`` (``data/build.py`` writes it).
-NETWORK_FACTORS_FILE = "lozere_offline_factors.csv"
-#: Public reference trips between Lozère towns, with their sources.
-REFERENCE_TRIPS_FILE = "reference_trips.csv"
 
 #: Seed of the demo roster: the year the scheme opened.
 DEMO_SEED = 2015
@@ -42,24 +40,6 @@ DEMO_SEED = 2015
 DEMO_AGENTS = 150
 #: Spread of homes around their commune's town hall (standard deviation, metres).
 DEMO_SPREAD_M = 1500.0
-
-
-def data_dir() -> Path:
-    """Return the folder of the embedded data (installed copy first, then the repository's)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_embedded", here.parent / "data"):
-        if (candidate / TELECENTRES_FILE).exists():
-            return candidate
-    msg = (
-        "the embedded Lozère data is missing (no optimizer/_embedded nor data/ folder). "
-        "Reinstall the package with 'pip install .' from the repository."
-    )
-    raise InputError(msg)
-
-
-def path(name: str) -> Path:
-    """Return the path of one embedded file, e.g. ``path(NETWORK_FILE)``."""
-    return data_dir() / name
 
 
 def communes() -> gpd.GeoDataFrame:
@@ -154,3 +134,25 @@ def make_demo_roster(
             }
         )
     return pd.DataFrame(rows)
+
+
+__all__ = [
+    "AGENTS_FILE",
+    "COMMUNES_FILE",
+    "DEMO_AGENTS",
+    "DEMO_SEED",
+    "DEMO_SPREAD_M",
+    "FRANCE_COMMUNES_FILE",
+    "HEAD_OFFICE_FILE",
+    "NETWORK_FACTORS_FILE",
+    "NETWORK_FILE",
+    "REFERENCE_TRIPS_FILE",
+    "TELECENTRES_FILE",
+    "agents",
+    "communes",
+    "data_dir",
+    "head_office",
+    "make_demo_roster",
+    "path",
+    "telecentres",
+]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InfeasibleError, InputError
 from optimizer.model import (
     Assignment,

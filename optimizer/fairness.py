@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InfeasibleError
 from optimizer.model import (
     Assignment,

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InputError, NetworkError
 from optimizer.inputs import AGENT_ALIASES, _header_key
 from optimizer.outfile import remove_stale_temporaries, write_atomic

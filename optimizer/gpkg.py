@@ -45,13 +45,14 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from optimizer import datasets, settings
+import optimizer.datasets as datasets
+import optimizer.settings as settings
 from optimizer.i18n import Lang, localise_table, localise_value, translate, translate_column
 from optimizer.maps import SHARE_CMAP, UNREACHABLE_COLOUR, home_communes
 from optimizer.network import RoadNetwork
 from optimizer.pipeline import RunResult
-from optimizer.report import GPKG_FILE
 from optimizer.sharing import OTHER_COMMUNES, group_small_cells
+from optimizer.tables import GPKG_FILE
 from optimizer.travel import snap_points
 
 logger = logging.getLogger(__name__)

@@ -47,9 +47,9 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from optimizer import settings
+import optimizer.settings as settings
+from optimizer._text import counted
 from optimizer.errors import InputError
-from optimizer.model.feasibility import counted
 
 logger = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 from branca.element import Figure
 
-from optimizer import datasets
+import optimizer.datasets as datasets
 from optimizer.i18n import Lang, translate, translate_column
 from optimizer.pipeline import RunResult
 from optimizer.places import commune_table
-from optimizer.report import made_up, telecentre_table
+from optimizer.tables import made_up, telecentre_table
 
 logger = logging.getLogger(__name__)
 

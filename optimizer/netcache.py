@@ -57,7 +57,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from optimizer.network import GraphRecipe, LazyLines, RoadNetwork, RoutingArrays
+from optimizer.roadnet import GraphRecipe, LazyLines, RoadNetwork, RoutingArrays
 from optimizer.speed_model import EdgePieces, EdgeTimes, SpeedModel
 
 logger = logging.getLogger(__name__)
@@ -133,12 +133,11 @@ def _code_digest() -> str:
 
     Read once per process: the code that runs is the code that was imported.
     """
-    import optimizer
-
     digest = hashlib.sha256()
-    folder = Path(optimizer.__file__).parent
+    folder = Path(__file__).resolve().parent
     for name in (
         "network.py",
+        "roadnet.py",
         "speed_model.py",
         "_osm.py",
         "_roads.py",
@@ -175,11 +174,11 @@ def cache_key(
     import osmium
     import osmnx as ox
 
-    import optimizer
+    from optimizer._version import __version__
 
     recipe = {
         "format": FORMAT_VERSION,
-        "package": optimizer.__version__,
+        "package": __version__,
         "code": _code_digest(),
         "osmnx": ox.__version__,
         "osmium": getattr(osmium, "__version__", ""),

@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InputError
 from optimizer.model import ENGINES, OBJECTIVES, Engine, Objective
 

@@ -223,7 +223,7 @@ def commune_table() -> pd.DataFrame:
         ``parent``), ``parent, postcodes`` (``|``-joined), ``lon, lat, point,
         population, extent_m``.
     """
-    from optimizer import datasets
+    import optimizer.datafiles as datasets
 
     table = pd.read_csv(
         datasets.path(datasets.FRANCE_COMMUNES_FILE),

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InfeasibleError, InputError
 from optimizer.model import (
     Assignment,

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.csvout import csv_text
 from optimizer.errors import InputError
 from optimizer.model import HEAD_OFFICE

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -46,7 +47,7 @@ import numpy as np
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InputError, NetworkError
 
 logger = logging.getLogger(__name__)
@@ -479,8 +480,6 @@ def pieces_from_lists(
     EdgePieces
         The pieces.
     """
-    from optimizer.network import class_speed, parse_maxspeed  # network imports this module
-
     limit_cache: dict[tuple[str, str], tuple[float, bool, str]] = {}
 
     def limit_of(highway: object, maxspeed: object) -> tuple[float, bool, str]:
@@ -805,3 +804,60 @@ def _segmented_cummin(values: np.ndarray, group: np.ndarray, big: float) -> np.n
     change[1:] = group[1:] != group[:-1]
     lift = big * (np.cumsum(change) - 1).astype(float)
     return np.minimum.accumulate(values - lift) + lift
+
+
+#: km/h in one mile an hour.
+_MPH = 1.609344
+
+
+def parse_maxspeed(value: object) -> float | None:
+    """Turn an OSM ``maxspeed`` value into km/h, or None when it is not usable.
+
+    Handles plain numbers, ``"km/h"`` and ``"mph"`` units, several values
+    (``"50;30"``: the lowest wins) and the implicit values of
+    :data:`optimizer.settings.IMPLICIT_MAXSPEEDS` (``FR:rural`` ...).
+
+    Parameters
+    ----------
+    value
+        The tag value (a string, a number, or a list after osmnx simplification:
+        then the mean of the usable values).
+
+    Returns
+    -------
+    float or None
+        Speed in km/h.
+    """
+    if isinstance(value, (list, tuple)):
+        parsed = [s for s in (parse_maxspeed(v) for v in value) if s is not None]
+        return sum(parsed) / len(parsed) if parsed else None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) and value > 0 else None
+    if not isinstance(value, str):
+        return None
+    speeds = [_parse_one_speed(part) for part in re.split(r"[;|]", value)]
+    usable = [s for s in speeds if s is not None]
+    return min(usable) if usable else None
+
+
+def _parse_one_speed(text: str) -> float | None:
+    text = text.strip().lower()
+    if text in settings.IMPLICIT_MAXSPEEDS:
+        return settings.IMPLICIT_MAXSPEEDS[text]
+    match = re.fullmatch(r"(\d+(?:[.,]\d+)?)\s*(km/h|kmh|kph|mph)?", text)
+    if not match:
+        return None
+    speed = float(match.group(1).replace(",", "."))
+    if match.group(2) == "mph":
+        speed *= _MPH
+    return speed if speed > 0 else None
+
+
+def class_speed(highway: object, speeds: Mapping[str, float]) -> float:
+    """km/h of a ``highway`` class in ``speeds`` (mean over a list; else the fallback speed)."""
+    if isinstance(highway, (list, tuple)):
+        known = [speeds[h] for h in highway if isinstance(h, str) and h in speeds]
+        return sum(known) / len(known) if known else settings.FALLBACK_SPEED_KMH
+    if isinstance(highway, str) and highway in speeds:
+        return speeds[highway]
+    return settings.FALLBACK_SPEED_KMH

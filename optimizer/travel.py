@@ -48,7 +48,7 @@ import shapely
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InputError, NetworkError
 from optimizer.network import Progress, RoadNetwork, RoutingArrays, csr, prepare_network
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -179,3 +180,149 @@ def render_offline(browser: str, page: Path) -> subprocess.CompletedProcess[str]
             timeout=120,
             check=False,
         )
+
+
+# --- spreading the suite over the workers (pytest-xdist, ``--dist loadgroup``) -----------------
+
+#: The tests measured slowest (``--durations``, heaviest first): their work units are sent
+#: first, so that no long test is left to run alone at the end while the other worker idles.
+SLOW_FIRST = (
+    "test_publish.py::test_kill_9_at_every_step_of_publishing_leaves_one_whole_run",
+    # one unit of 30 tests sharing a Dask cluster and the merged network's tables
+    "test_national.py::test_distributed_plan_equals_single_process",
+    "test_national.py::test_a_home_in_no_departement_is_not_routed_again",
+    "test_national.py::test_a_national_run_in_french_writes_french_files_and_says_its_line_in_",
+    "test_national.py::test_a_damaged_split_extract_is_split_again_and_the_run_succeeds",
+    "test_scheduler.py::test_a_scheduler_gives_the_plain_runs_files",
+    "test_lang.py::test_french_files_are_the_english_files_in_french",
+    "test_facilities.py::test_gap_published_optima_both_senses",
+    "test_national.py::test_roster_by_commune_and_workplaces_file_equals_single_process",
+    "test_national.py::test_a_failed_run_leaves_the_tables_of_the_run_the_folder_holds",
+    "test_plans.py::test_assign_minimax_frontier_and_max_open",
+    "test_bad_input.py::test_random_rosters_every_agent_once_capacities_hold_outputs_parse",
+    "test_benchmarks.py::test_assignment_benchmarks_run_on_a_small_size",
+    "test_national.py::test_unknown_pairs_are_sound_on_sparse_countries",
+    "test_hr_roster.py::test_quiet_prints_nothing_and_warnings_print_once",
+    "test_publish.py::test_a_run_replaces_the_tool_files_and_keeps_the_users",
+    "test_notebooks.py::test_notebook_runs_and_charts",
+    "test_national.py::test_pairs_beyond_the_sites_buffer_are_certified_in_the_homes_extract",
+    "test_national.py::test_a_large_file_is_split_again_wider_for_what_a_narrow_border_left",
+    "test_national.py::test_certified_times_equal_the_merged_network_on_a_sparse_country",
+    "test_publish.py::test_two_concurrent_runs_with_different_options_leave_one_whole_run",
+    "test_plans.py::test_no_mode_exceeds_the_desks_of_any_weekday",
+    "test_reasons_catalogue.py::test_every_reason_is_true_and_every_count_adds_up",
+    "test_weekly_scale.py::test_pairs_plan_is_feasible_bounded_and_optimal_when_it_says_so",
+    "test_weekly_scale.py::test_kept_weekdays_are_worth_their_bonus_and_plans_stay_optimal",
+    "test_uncertainty.py::test_assign_with_a_marginal_must_assign_agent_still_reports_the_sce",
+    "test_sharing.py::test_trilateration_finds_homes_in_the_planners_files",
+)
+#: Module fixtures cheap enough to build once on each worker (a seeded table): sharing
+#: one of them does not tie tests to one worker.
+CHEAP_MODULE_FIXTURES = {"test_national.py": {"instance"}}
+
+
+def _shared_fixtures(item: pytest.Item) -> set[str]:
+    """The module-, class- or package-scoped fixtures of ``item``'s own file that it uses."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return set()
+    file = item.nodeid.split("::", 1)[0]
+    cheap = CHEAP_MODULE_FIXTURES.get(Path(file).name, set())
+    shared = set()
+    for name in info.names_closure:
+        for definition in info.name2fixturedefs.get(name, ()):
+            if definition.scope in {"module", "class", "package"} and name not in cheap:
+                shared.add(f"{definition.baseid}::{name}")
+    return shared
+
+
+def _short_id(item: pytest.Item) -> str:
+    """``file.py::test_name`` without the folder and the parameters."""
+    file, _, rest = item.nodeid.partition("::")
+    return f"{Path(file).name}::{rest.split('[', 1)[0]}"
+
+
+def work_units(items: list[pytest.Item]) -> list[list[pytest.Item]]:
+    """Split ``items`` into units that one worker runs in a row, heaviest known first.
+
+    Tests that share a module (or class) fixture are one unit, so that the fixture is
+    built once; every other test is a unit of its own and goes to whichever worker is
+    free. Units holding a test of :data:`SLOW_FIRST` come first, in its order; the rest
+    keep the collection's order.
+    """
+    parent = list(range(len(items)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first_user: dict[str, int] = {}
+    for k, item in enumerate(items):
+        for name in _shared_fixtures(item):
+            other = first_user.setdefault(name, k)
+            parent[root(k)] = root(other)
+    units: dict[int, list[pytest.Item]] = {}
+    for k, item in enumerate(items):
+        units.setdefault(root(k), []).append(item)
+
+    def rank(unit: list[pytest.Item]) -> int:
+        names = [_short_id(item) for item in unit]
+        found = [i for i, slow in enumerate(SLOW_FIRST) for n in names if n.startswith(slow)]
+        return min(found, default=len(SLOW_FIRST))
+
+    return sorted(units.values(), key=rank)  # stable: collection order among equals
+
+
+#: Where xdist's workers leave the units for the controller's scheduler (in the run's basetemp).
+UNITS_FILE = "work-units.json"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker under ``--dist loadgroup``: order the items by :func:`work_units`.
+
+    The units themselves go to the controller through :data:`UNITS_FILE` (the
+    ``xdist_group`` mark would be the usual way, but this pytest gives node ids
+    that xdist 3.8 cannot suffix with a group). Only the order and the grouping
+    change; every test runs, with the same fixtures.
+    """
+    worker = getattr(config, "workerinput", None)
+    if worker is None or not getattr(config.option, "loadgroup", False):
+        return
+    ordered, groups = [], {}
+    for number, unit in enumerate(work_units(items)):
+        if len(unit) > 1:
+            for item in unit:
+                groups[item.nodeid] = f"{_short_id(unit[0]).split('::')[0]}#{number}"
+        ordered += unit
+    items[:] = ordered
+    folder = Path(config.option.basetemp).parent  # the controller's basetemp
+    made = folder / f".{UNITS_FILE}.{worker['workerid']}"
+    made.write_text(json.dumps(groups), encoding="utf-8")
+    made.replace(folder / UNITS_FILE)  # every worker writes the same; one whole file wins
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadgroup``: the units of :func:`work_units`, in the workers' order."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        """A unit per group of tests sharing module fixtures, else per test."""
+
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:
+                found = config._tmp_path_factory.getbasetemp() / UNITS_FILE  # type: ignore[attr-defined]
+                try:
+                    self.groups = json.loads(found.read_text(encoding="utf-8"))
+                except FileNotFoundError:  # no worker wrote it: one unit per file
+                    self.groups = {}
+                    return nodeid.split("::", 1)[0]
+            return self.groups.get(nodeid, nodeid) if self.groups else nodeid.split("::", 1)[0]
+
+    return UnitScheduling(config, log)

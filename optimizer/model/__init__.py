@@ -45,6 +45,8 @@ The solvers are a package, one responsibility a file:
 - :mod:`optimizer.model.flow`: the min-cost flow engine and its pricing;
 - :mod:`optimizer.model.certificate`: the optimality certificate;
 - :mod:`optimizer.model.cpsat`: the CP-SAT engine and shared CP-SAT settings;
+- :mod:`optimizer.model.engines`: :func:`solve`, the feasibility check then the
+  engine asked for (what :meth:`AssignmentProblem.solve` calls);
 - :mod:`optimizer.model.weekly`: weekly plans with multi-day agents on sparse
   pairs and groups (the configuration model: column generation with HiGHS,
   a Lagrangian bound, reduced-cost fixing);
@@ -58,6 +60,7 @@ from __future__ import annotations
 
 from optimizer.model.certificate import _candidate_mask, _compressed_residual, is_optimal
 from optimizer.model.cpsat import SMALL_MODEL, configure, cp_workers, run_cp_sat, solve_cp_sat
+from optimizer.model.engines import solve
 from optimizer.model.explain import (
     REASON_BELOW_MIN,
     REASON_CLOSED_DAYS,
@@ -138,6 +141,7 @@ __all__ = [
     "explain",
     "is_optimal",
     "run_cp_sat",
+    "solve",
     "solve_cp_sat",
     "solve_flow",
     "solve_min_cost_flow",

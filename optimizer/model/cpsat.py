@@ -7,7 +7,7 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InfeasibleError, SolverError
 from optimizer.model.flow import _candidates
 from optimizer.model.problem import AssignmentProblem

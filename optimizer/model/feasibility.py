@@ -5,14 +5,10 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import max_flow
 
+from optimizer._text import counted as counted  # re-exported (inputs says counts too)
 from optimizer.errors import InfeasibleError, SolverError
 from optimizer.model.explain import explain
 from optimizer.model.problem import AssignmentProblem
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """Say ``1 agent``, ``2 agents`` (``plural`` when adding an s is wrong)."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
 
 
 def check_feasible(problem: AssignmentProblem, *, places: str = "desk") -> None:

@@ -3,7 +3,8 @@
 :class:`AssignmentProblem` is built from plain arrays or a travel table,
 validated, and gives the eligibility and integer gain of every pair, a block
 of agents at a time. Solving is delegated to the engines (:mod:`.flow`,
-:mod:`.cpsat`).
+:mod:`.cpsat`) through :func:`optimizer.model.engines.solve`, which registers
+itself here: the problem does not import the engines that import it.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
-from optimizer import settings
-from optimizer.errors import InputError
+import optimizer.settings as settings
+from optimizer.errors import InputError, SolverError
 
 if TYPE_CHECKING:
     from optimizer.model.result import Assignment
@@ -570,11 +571,28 @@ class AssignmentProblem:
         if engine not in ENGINES:
             msg = f"engine must be one of {', '.join(ENGINES)}, got {engine!r}."
             raise InputError(msg)
-        from optimizer.model.cpsat import solve_cp_sat
-        from optimizer.model.feasibility import check_feasible
-        from optimizer.model.flow import solve_min_cost_flow
+        solver = _SOLVER.get("solve")
+        if solver is None:
+            msg = "no solver is registered: import optimizer.model, which registers its engines."
+            raise SolverError(msg)
+        return solver(self, engine, time_limit_s=time_limit_s)
 
-        check_feasible(self)
-        if engine == "cp-sat":
-            return solve_cp_sat(self, time_limit_s=time_limit_s)
-        return solve_min_cost_flow(self)
+
+class Solver(Protocol):
+    """What :meth:`AssignmentProblem.solve` hands a problem to."""
+
+    def __call__(
+        self, problem: AssignmentProblem, engine: Engine, *, time_limit_s: float
+    ) -> Assignment:
+        """Solve ``problem`` with ``engine``."""
+
+
+#: The solver (:func:`optimizer.model.engines.solve`, registered when that module is
+#: imported, as :mod:`optimizer.model` does): the problem does not import its engines,
+#: which import it.
+_SOLVER: dict[str, Solver] = {}
+
+
+def register_solver(solver: Solver) -> None:
+    """Make ``solver`` what :meth:`AssignmentProblem.solve` calls."""
+    _SOLVER["solve"] = solver

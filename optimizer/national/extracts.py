@@ -45,7 +45,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import breadth_first_order, dijkstra
 from scipy.spatial import cKDTree
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import NetworkError
 from optimizer.network import RoadNetwork, RoutingArrays, csr, prepare_network
 from optimizer.speed_model import DEFAULT_SPEED_MODEL, SpeedModel

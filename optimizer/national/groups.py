@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InputError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")

@@ -42,7 +42,7 @@ import osmium
 import shapely
 from pyproj import Transformer
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer._osm import NODE_TAGS, WAY_TAGS, Node, Way, is_drivable, write_osm_xml
 from optimizer.errors import InputError, NetworkError
 from optimizer.national.extracts import Extract, load_or_rebuild, prepare_extract

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.national.extracts import Extract, load_or_rebuild, prepare_extract
 
 _CLASSES = np.array(["primary", "secondary", "tertiary", "unclassified", "residential"])

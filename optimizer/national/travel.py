@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from optimizer import settings
+import optimizer.settings as settings
 from optimizer.errors import InputError
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import group_agents, locate, one_row_per_code, within_buffers
@@ -187,7 +187,7 @@ def open_network_folder(
     InputError
         No boundaries, no OSM files, or both kinds of OSM files.
     """
-    from optimizer.national.files import national_sources, read_departements, wider_sources
+    from optimizer.national.sources import national_sources, read_departements, wider_sources
 
     started = time.perf_counter()
     folder = Path(path)
