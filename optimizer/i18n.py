@@ -2058,6 +2058,31 @@ ERRORS: dict[str, str] = {
         "--speed-uncertainty doit être un pourcentage au-dessus de 0 et au plus "
         "{max_uncertainty}, reçu {p}."
     ),
+    # ------------------------------------------------ network folders, prepared networks
+    "--speed-uncertainty retimes one road network; a national network folder is timed "
+    "département by département: give one network file for it.": (
+        "--speed-uncertainty recalcule les temps d'un seul réseau routier ; un dossier de réseau "
+        "national est minuté département par département : donnez pour cela un seul fichier de "
+        "réseau."
+    ),
+    "--speed-profile: '{speed_profile}' is not a profile ({known}); a network folder is timed "
+    "by a named profile.": (
+        "--speed-profile : '{speed_profile}' n'est pas un profil ({known}) ; un dossier de réseau "
+        "est minuté par un profil nommé."
+    ),
+    "{what} '{ident}' at ({lon}, {lat}) lies outside every département of {network} ({count} "
+    "destination(s) do): check its coordinates, or add that département (its polygon and its "
+    "road network).": (
+        "{what} '{ident}' en ({lon}, {lat}) est hors de tout département de {network} ({count} "
+        "destination(s) le sont) : vérifiez ses coordonnées, ou ajoutez ce département (son "
+        "polygone et son réseau routier)."
+    ),
+    "impossible simplify pattern near OSM node at position {successor}": (
+        "motif de simplification impossible près du nœud OSM en position {successor}"
+    ),
+    "no solver is registered: import optimizer.model, which registers its engines.": (
+        "aucun solveur n'est enregistré : importez optimizer.model, qui enregistre ses moteurs."
+    ),
 }
 MESSAGES.update(ERRORS)
 

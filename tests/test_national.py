@@ -1251,7 +1251,7 @@ def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_loc
     at once."""
     import fcntl
 
-    from optimizer.national import files
+    from optimizer.national import files, sources
 
     folder = tmp_path / "france"
     folder.mkdir()
@@ -1266,7 +1266,7 @@ def test_split_is_redone_when_buffer_or_departements_change_and_runs_under_a_loc
         calls.append((sorted(areas["code"]), buffer_km))
         return _empty_extracts(out, areas["code"])
 
-    monkeypatch.setattr(files, "split_osm", fake_split)
+    monkeypatch.setattr(sources, "split_osm", fake_split)  # the split lives there
     areas = COUNTRY.areas()
     first = files.national_sources(folder, areas, buffer_km=10.0)
     again = files.national_sources(folder, areas, buffer_km=10.0)
@@ -1289,7 +1289,7 @@ def test_extracts_of_an_earlier_split_are_not_reused_for_departements_the_new_fi
     """The large file replaced by one without roads in D00 and D01 (a region's file, say): the
     new split writes D02 only, and the next run took D00's and D01's extracts of the old
     file, still in the folder, as the new file's (the first run said they had no network)."""
-    from optimizer.national import files
+    from optimizer.national import files, sources
 
     folder = tmp_path / "france"
     folder.mkdir()
@@ -1300,7 +1300,7 @@ def test_extracts_of_an_earlier_split_are_not_reused_for_departements_the_new_fi
     def fake_split(big, areas, out, *, buffer_km, progress=None):
         return _empty_extracts(out, roads["codes"], borders=True)
 
-    monkeypatch.setattr(files, "split_osm", fake_split)
+    monkeypatch.setattr(sources, "split_osm", fake_split)  # the split lives there
     areas = COUNTRY.areas()
     assert sorted(files.national_sources(folder, areas, buffer_km=10.0)) == COUNTRY.codes
     roads["codes"] = ["D02"]
@@ -1320,7 +1320,7 @@ def test_a_large_file_replaced_by_an_older_one_is_split_again(tmp_path, monkeypa
     """The split was kept while newer than the large file: a file put back with its own,
     older time (``cp -p``, a download keeping the server's date) was never split, and the run
     went on with the extracts of the file it replaced."""
-    from optimizer.national import files
+    from optimizer.national import files, sources
 
     folder = tmp_path / "france"
     folder.mkdir()
@@ -1332,7 +1332,7 @@ def test_a_large_file_replaced_by_an_older_one_is_split_again(tmp_path, monkeypa
         calls.append(buffer_km)
         return _empty_extracts(out, areas["code"])
 
-    monkeypatch.setattr(files, "split_osm", fake_split)
+    monkeypatch.setattr(sources, "split_osm", fake_split)  # the split lives there
     areas = COUNTRY.areas()
     files.national_sources(folder, areas, buffer_km=10.0)
     files.national_sources(folder, areas, buffer_km=10.0)

@@ -1,4 +1,4 @@
-"""A national run from files: what ``assign --scheduler`` calls.
+"""The grouped national plan from files: ``assign --network FOLDER`` above the dense limit.
 
 The network is a folder holding the département boundaries
 (``departements.gpkg`` or ``departements.geojson``, a ``code`` column) and
