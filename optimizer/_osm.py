@@ -19,13 +19,16 @@ and builds the same graph on arrays (:mod:`optimizer._roads`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 import osmium
 import osmium.filter
+
+from optimizer.errors import NetworkError
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +107,26 @@ def is_drivable(tags: Mapping[str, str]) -> bool:
 
 Node = tuple[int, float, float, Mapping[str, str]]
 Way = tuple[int, list[int], Mapping[str, str]]
+
+
+@contextmanager
+def reading_osm(path: Path) -> Iterator[None]:
+    """Turn a reader's failure on ``path`` into a :class:`NetworkError` naming the file."""
+    try:
+        yield
+    except (RuntimeError, ValueError, OSError) as exc:
+        msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
+        raise NetworkError(msg) from None
+
+
+def check_drivable(path: Path, counts: Mapping[str, int]) -> None:
+    """Raise when a reader kept no drivable way of ``path`` (``counts`` as the readers give)."""
+    if counts["ways_kept"] == 0:
+        msg = (
+            f"{path}: no drivable road in this extract ({counts['ways_read']} highway ways "
+            "read). Check that it covers the area and holds roads (highway=*)."
+        )
+        raise NetworkError(msg)
 
 
 def write_osm_xml(
@@ -250,16 +273,7 @@ def drivable_elements(source: Path) -> tuple[list[Node], list[Way], dict[str, in
             node_tags = {tag.k: tag.v for tag in node.tags if tag.k in NODE_TAGS}
             nodes.append((node.id, node.location.lon, node.location.lat, node_tags))
     present = {node[0] for node in nodes}
-    # a way cut by the extract's border is split into its runs of nodes inside the extract
-    complete: list[Way] = []
-    next_piece = -1
-    for way_id, refs, way_tags in ways:
-        for k, piece in enumerate(_runs(refs, present)):
-            if k == 0:
-                complete.append((way_id, piece, way_tags))
-            else:
-                complete.append((next_piece, piece, way_tags))
-                next_piece -= 1
+    complete = _cut_at_border(ways, present)
     counts = {"ways_read": read, "ways_kept": len(complete), "nodes_kept": len(nodes)}
     logger.info("%s: %s", source, counts)
     return nodes, complete, counts
@@ -279,6 +293,23 @@ def _runs(refs: list[int], present: set[int]) -> list[list[int]]:
     if len(current) >= 2:
         runs.append(current)
     return runs
+
+
+def _cut_at_border(ways: list[Way], present: set[int]) -> list[Way]:
+    """Split each way cut by the extract's border into its runs of nodes inside the extract.
+
+    A way's first run keeps its id; the others get negative ids, -1, -2, ... in order.
+    """
+    complete: list[Way] = []
+    next_piece = -1
+    for way_id, refs, way_tags in ways:
+        for k, piece in enumerate(_runs(refs, present)):
+            if k == 0:
+                complete.append((way_id, piece, way_tags))
+            else:
+                complete.append((next_piece, piece, way_tags))
+                next_piece -= 1
+    return complete
 
 
 def drivable_located(
@@ -340,15 +371,7 @@ def drivable_located(
             continue
         ways.append((element.id, refs, {k: tags[k] for k in WAY_TAGS if k in tags}))
     present = set(located)
-    complete: list[Way] = []
-    next_piece = -1
-    for way_id, refs, way_tags in ways:
-        for k, piece in enumerate(_runs(refs, present)):
-            if k == 0:
-                complete.append((way_id, piece, way_tags))
-            else:
-                complete.append((next_piece, piece, way_tags))
-                next_piece -= 1
+    complete = _cut_at_border(ways, present)
     ids = np.fromiter(located, dtype=np.int64, count=len(located))
     xy = np.array(list(located.values()), dtype=np.int64).reshape(-1, 2)
     order = np.argsort(ids, kind="stable")

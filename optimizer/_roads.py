@@ -47,7 +47,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 import optimizer.settings as settings
-from optimizer._osm import drivable_located
+from optimizer._osm import check_drivable, drivable_located, reading_osm
 from optimizer.errors import NetworkError
 from optimizer.roadnet import GraphRecipe, RoadNetwork, RoutingArrays, plain_tag, with_shares
 from optimizer.speed_model import (
@@ -580,17 +580,9 @@ def prepare_osm_file(
         The file is not readable OSM data or has no drivable road.
     """
     started = time.perf_counter()
-    try:
+    with reading_osm(path):
         ids, lon, lat, node_tags, ways, counts = drivable_located(path)
-    except (RuntimeError, ValueError, OSError) as exc:
-        msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
-        raise NetworkError(msg) from None
-    if counts["ways_kept"] == 0:
-        msg = (
-            f"{path}: no drivable road in this extract ({counts['ways_read']} highway ways "
-            "read). Check that it covers the area and holds roads (highway=*)."
-        )
-        raise NetworkError(msg)
+    check_drivable(path, counts)
     roads = simplify_roads(raw_roads(ids, lon, lat, node_tags, ways))
     logger.info("%s: %s -> %d nodes, %d edges", path, counts, roads.node_ids.size, roads.n_edges)
     read_s = time.perf_counter() - started

@@ -50,7 +50,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 import optimizer.settings as settings
-from optimizer._osm import drivable_overpass_json, write_osm_xml
+from optimizer._osm import check_drivable, drivable_overpass_json, reading_osm, write_osm_xml
 from optimizer.errors import InputError, NetworkError
 from optimizer.roadnet import AT_NODE_M as AT_NODE_M  # re-exported: the data classes live there
 from optimizer.roadnet import GraphRecipe as GraphRecipe
@@ -260,17 +260,9 @@ def graph_from_osm_file(path: str | Path) -> nx.MultiDiGraph:
         The raw osmnx graph (edges not yet timed).
     """
     path = Path(path)
-    try:
+    with reading_osm(path):
         data, counts = drivable_overpass_json(path)
-    except (RuntimeError, ValueError, OSError) as exc:
-        msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
-        raise NetworkError(msg) from None
-    if counts["ways_kept"] == 0:
-        msg = (
-            f"{path}: no drivable road in this extract ({counts['ways_read']} highway ways "
-            "read). Check that it covers the area and holds roads (highway=*)."
-        )
-        raise NetworkError(msg)
+    check_drivable(path, counts)
     try:
         raw = _graph_from_overpass_json(data)
     except NetworkError:
