@@ -27,7 +27,8 @@ from click.testing import CliRunner
 
 from optimizer.cli import main
 from optimizer.inputs import HeadOffice, read_agents, read_telecentres, read_workplaces
-from optimizer.national.travel import REASON_NOT_CERTIFIED, open_network_folder
+from optimizer.national import NationalOptions
+from optimizer.national.travel import REASON_NOT_CERTIFIED, open_network_folder, rounds_to_cover
 from optimizer.network import load_network
 from optimizer.pipeline import run
 from tests.test_national_cert import _wgs, _write_river_country
@@ -214,28 +215,36 @@ def _gain(result) -> float:
 
 
 @pytest.mark.parametrize(
-    ("office", "border_km", "widen", "changes"),
+    ("office", "border_km", "rounds", "changes"),
     [
-        ((20_000, 30_000), 2.0, True, {}),
-        ((20_000, 30_000), 8.0, True, {"max_minutes": 20.0}),
-        ((10_000, 8_000), 2.0, True, {"objective": "km"}),
-        ((30_000, 8_000), 0.0, True, {"minimax": True}),
-        ((20_000, 30_000), 8.0, False, {}),
-        ((30_000, 8_000), 2.0, True, {"max_open": 3, "dedicated_desks": True}),
+        ((20_000, 30_000), 2.0, None, {}),
+        ((20_000, 30_000), 8.0, None, {"max_minutes": 20.0}),
+        ((10_000, 8_000), 2.0, None, {"objective": "km"}),
+        ((30_000, 8_000), 0.0, None, {"minimax": True}),
+        ((20_000, 30_000), 8.0, 0, {}),
+        ((30_000, 8_000), 2.0, None, {"max_open": 3, "dedicated_desks": True}),
+        ((20_000, 30_000), 2.0, 2, {}),
+        ((10_000, 8_000), 2.0, 2, {"objective": "km"}),
     ],
 )
 def test_narrow_borders_say_exact_only_when_it_is_and_bound_the_optimum(
-    office, border_km, widen, changes, country, tables
+    office, border_km, rounds, changes, country, tables
 ) -> None:
-    """Compare with the merged network's optimum: exact means equal, else the bound holds it."""
+    """Compare with the merged network's optimum: exact means equal, else the bound holds it.
+
+    ``rounds``: widening rounds (None: the folder's own, until a region spans the country;
+    0: no widening; 2: two rounds, which leave pairs not certified on narrow borders).
+    """
     ho = HeadOffice(*_wgs(*office), name="head office")
     merged = load_network(country / "country.osm")
     # must_assign aside: an agent that must be placed may have no saving at some offices
     args = (tables["agents"].drop(columns="must_assign"), tables["telecentres"], ho)
     plain = run(*args, merged, workplaces=tables["workplaces"], **changes)
     folder = open_network_folder(country, buffer_km=border_km)
-    if not widen:
+    if rounds == 0:
         folder = dataclasses.replace(folder, widen=None)
+    elif rounds is not None:
+        folder = dataclasses.replace(folder, widen_rounds=rounds)
     mine = run(*args, folder, workplaces=tables["workplaces"], **changes)
     exactness = mine.exactness
     assert exactness is not None
@@ -262,6 +271,11 @@ def test_narrow_borders_say_exact_only_when_it_is_and_bound_the_optimum(
     for ours, theirs in zip(mine.assignment.reasons, plain.assignment.reasons, strict=True):
         if ours.startswith("unreachable"):
             assert theirs.startswith("unreachable")
+    if rounds is None:  # widened until a region spans the folder: every pair that may count known
+        assert exactness["exact"], exactness
+        assert exactness["pairs_not_certified_maybe_eligible"] == 0
+    elif rounds == 2 and not changes.get("minimax"):  # two rounds leave a few: a bound, not exact
+        assert exactness["bound"] is not None and not exactness["exact"], exactness
     if changes.get("minimax"):
         if exactness["exact"]:
             assert mine.assignment.assigned.sum() == plain.assignment.assigned.sum()
@@ -279,3 +293,15 @@ def test_narrow_borders_say_exact_only_when_it_is_and_bound_the_optimum(
         assert exactness["gap"]["absolute"] == pytest.approx(
             exactness["bound"] - _gain(mine), abs=1e-6
         )
+
+
+@pytest.mark.parametrize("border_km", [0.0, 2.0, 8.0, 45.0])
+def test_a_folder_widens_until_a_region_spans_it(border_km, country) -> None:
+    """The last round's margin spans the départements; the one before does not (or is round 2)."""
+    folder = open_network_folder(country, buffer_km=border_km)
+    west, south, east, north = folder.areas.to_crs("EPSG:2154").total_bounds
+    extent_km = max(east - west, north - south) / 1000.0
+    margins = NationalOptions(buffer_km=border_km)
+    assert folder.widen_rounds == rounds_to_cover(folder.areas, border_km)
+    assert margins.margin_km(folder.widen_rounds) >= extent_km
+    assert folder.widen_rounds == 2 or margins.margin_km(folder.widen_rounds - 1) < extent_km

@@ -118,7 +118,9 @@ class NetworkFolder:
     speed_model
         The speed model of every extract.
     widen_rounds
-        Rounds of wider extracts for the pairs the first did not certify.
+        Rounds of wider extracts for the pairs the first did not certify
+        (:func:`open_network_folder`: enough for the last round's regions to
+        span the whole folder, :func:`rounds_to_cover`).
     timings
         Seconds spent preparing (splitting the big file, if any).
     """
@@ -218,8 +220,41 @@ def open_network_folder(
         buffer_km=buffer_km,
         speed_profile=speed_profile,
         speed_model=speed_model(speed_model_name),
+        widen_rounds=rounds_to_cover(areas, buffer_km),
         timings={"network_s": time.perf_counter() - started},
     )
+
+
+def rounds_to_cover(areas: gpd.GeoDataFrame, buffer_km: float) -> int:
+    """Widening rounds until a region's margin spans every département of a folder.
+
+    Round ``r`` routes the pairs not yet certified again in their region and
+    :meth:`NationalOptions.margin_km` ``(r)`` around it (doubled each round).
+    Once that margin is as wide as the départements' extent, a region holds
+    every département: what it routes is the merged network's, so every pair
+    that may be eligible ends certified or proven out of reach. The rounds stop
+    sooner when no pair is left to route; the pairs left are few by then (the
+    first rounds certify most), so the wide regions are routed for them only.
+
+    Parameters
+    ----------
+    areas
+        The folder's département polygons.
+    buffer_km
+        Their border buffer (the first round's margin is at least that).
+
+    Returns
+    -------
+    int
+        At least :data:`DEFAULT_WIDEN_ROUNDS`.
+    """
+    west, south, east, north = (float(v) for v in areas.to_crs(settings.WORKING_CRS).total_bounds)
+    extent_km = max(east - west, north - south) / 1000.0
+    margins = NationalOptions(buffer_km=buffer_km)
+    rounds = DEFAULT_WIDEN_ROUNDS
+    while margins.margin_km(rounds) < extent_km:
+        rounds += 1
+    return rounds
 
 
 @dataclass(frozen=True)
