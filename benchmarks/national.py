@@ -108,13 +108,25 @@ def locate_codes(country: SyntheticFrance, sites: pd.DataFrame) -> np.ndarray:
 
 
 def run(
-    country, agents, sites, workers: int, buffer_km: float, limit: float, widen_rounds: int = 2
+    country,
+    agents,
+    sites,
+    workers: int,
+    buffer_km: float,
+    limit: float,
+    widen_rounds: int = 2,
+    time_limit_s: float = 60.0,
 ) -> dict:
     cache = tempfile.mkdtemp(prefix="national-cache-")
     work = tempfile.mkdtemp(prefix="national-work-")
     codes = sorted(set(locate_codes(country, sites)))
     sources = {c: country.source(c, buffer_km=buffer_km, cache_dir=cache) for c in codes}
-    options = NationalOptions(max_minutes=limit, buffer_km=buffer_km, widen_rounds=widen_rounds)
+    options = NationalOptions(
+        max_minutes=limit,
+        buffer_km=buffer_km,
+        widen_rounds=widen_rounds,
+        time_limit_s=time_limit_s,
+    )
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with connect(f"local:{workers}", progress=print) as client:
@@ -179,6 +191,12 @@ def main() -> None:
         default=1,
         help="each group teleworks 1 to this many days (above 1: the weekly model solves)",
     )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds the weekly model may search (1 day: the flow is exact, no limit)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("distributed").setLevel(logging.WARNING)
@@ -196,7 +214,14 @@ def main() -> None:
     results = []
     for workers in (int(w) for w in args.workers.split(",")):
         result = run(
-            country, agents, sites, workers, args.buffer_km, args.max_minutes, args.widen_rounds
+            country,
+            agents,
+            sites,
+            workers,
+            args.buffer_km,
+            args.max_minutes,
+            args.widen_rounds,
+            args.time_limit,
         )
         print(json.dumps(result, indent=1), flush=True)
         results.append(result)
