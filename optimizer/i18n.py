@@ -430,7 +430,7 @@ MESSAGES: dict[str, str] = {
         "siège pour {commute}, par le tirage au sort (graine {seed}) pour {draw} : voir "
         "'motif' dans allocation.csv."
     ),
-    # the result line of a national run (optimizer.cli._national), "; "-separated parts
+    # the result line of a national run (optimizer.cli.national), "; "-separated parts
     "{count} agents in {groups} groups: {placed} assigned": (
         "{count} agents en {groups} groupes : {placed} affectés"
     ),
@@ -927,7 +927,7 @@ ERRORS: dict[str, str] = {
         "trajet de référence {label} : aucun itinéraire entre ses points sur ce réseau. "
         "Vérifiez que ses deux extrémités sont sur les routes du réseau."
     ),
-    # optimizer/cli.py
+    # optimizer/cli/
     "give --place or --from-file (or --polygon): exactly one source.": (
         "donnez --place ou --from-file (ou --polygon) : une seule source."
     ),

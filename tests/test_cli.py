@@ -434,3 +434,56 @@ def test_an_embedded_default_is_named_as_such(runner, tmp_path) -> None:
     result = runner.invoke(main, [*args, "--head-office", "24.93,60.17", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "embedded telecentres" in result.output
+
+
+#: The options of assign that set a field of PlanOptions: option -> (field, negated).
+PLAN_OPTION_FIELDS = {
+    "--select": ("select", False),
+    "--select-by": ("select_by", False),
+    "--max-minutes": ("max_minutes", False),
+    "--min-saving": ("min_saving", False),
+    "--objective": ("objective", False),
+    "--preference-bonus": ("preference_bonus", False),
+    "--allow-worse-off": ("no_worse_off", True),
+    "--minimax": ("minimax", False),
+    "--max-open": ("max_open", False),
+    "--day-bonus": ("day_bonus", False),
+    "--move-penalty": ("move_penalty", False),
+    "--day-change-penalty": ("day_change_penalty", False),
+    "--dedicated-desks": ("dedicated_desks", False),
+    "--engine": ("engine", False),
+    "--time-limit": ("time_limit_s", False),
+    "--seed": ("seed", False),
+}
+
+
+def test_plan_option_defaults_are_the_dataclass_defaults() -> None:
+    # a default lives in one place: PlanOptions; the command's options take theirs from it
+    from dataclasses import fields
+
+    from optimizer.cli.assign_options import PLAN_FIELDS, plan_options
+    from optimizer.options import PlanOptions
+
+    defaults = PlanOptions()
+    options = {opt: p for p in main.params for opt in p.opts}
+    exposed = {field for field, _ in PLAN_OPTION_FIELDS.values()}
+    assert exposed == {f.name for f in fields(PlanOptions)} - {"max_snap_m"}
+    assert exposed == set(PLAN_FIELDS.values())
+    for option, (field, negated) in PLAN_OPTION_FIELDS.items():
+        param = options[option]
+        expected = getattr(defaults, field)
+        assert param.default == ((not expected) if negated else expected), option
+        assert PLAN_FIELDS[param.name] == field
+    # the options as parsed by default build the default plan
+    parsed = main.make_context("assign", []).params
+    assert plan_options(parsed) == defaults
+    assert plan_options({**parsed, "allow_worse_off": True, "time_limit": 7.0}) == PlanOptions(
+        no_worse_off=False, time_limit_s=7.0
+    )
+
+
+def test_help_lists_the_plan_options(runner) -> None:
+    result = runner.invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for option in PLAN_OPTION_FIELDS:
+        assert option in result.output

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from optimizer import cli
 from optimizer.cli import main
+from optimizer.cli.console import _Said
 from optimizer.i18n import knows
 from tests.test_bad_input import CATALOGUE, _write
 
@@ -129,10 +130,10 @@ def test_a_log_record_in_french() -> None:
         "optimizer.netcache", logging.WARNING, __file__, 1,
         "network cache %s: cannot be read (%s)", ("/tmp/c.npz", "Permission denied"), None,
     )  # fmt: skip
-    assert cli._Said("fr").format(record) == (
+    assert _Said("fr").format(record) == (
         "ATTENTION optimizer.netcache : cache réseau /tmp/c.npz : illisible (Permission denied)"
     )
-    assert cli._Said("en").format(record) == (
+    assert _Said("en").format(record) == (
         "WARNING optimizer.netcache: network cache /tmp/c.npz: cannot be read (Permission denied)"
     )
     assert record.getMessage() == "network cache /tmp/c.npz: cannot be read (Permission denied)"

@@ -67,7 +67,7 @@ def _grouped_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     the grouped national plan beyond: this module tests the latter (the former:
     ``tests/test_national_pipeline.py``).
     """
-    monkeypatch.setattr("optimizer.cli.DENSE_LIMIT_PAIRS", 0)
+    monkeypatch.setattr("optimizer.cli.national.DENSE_LIMIT_PAIRS", 0)
 
 
 def _instance() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:

@@ -293,7 +293,7 @@ def test_assign_tells_ties_between_agents_of_one_commune_from_flips(tmp_path, mo
     # A scenario's plan that trades two of them is a tie, not a drive-time flip
     from dataclasses import replace
 
-    import optimizer.cli as cli
+    import optimizer.cli.assign as cli
     from optimizer import datasets
 
     # one desk a day at Fournels: 5 of the 8 one-day agents of Fournels get one, or fewer
