@@ -103,6 +103,17 @@ def check_out_file(
     if not text.strip():
         msg = f"{option}: the file name is empty. Give a file to write."
         raise InputError(msg)
+    target, info = _target(text, option)
+    if info is not None:
+        _check_existing(target, info, text, option, inputs=inputs, ours=ours, force=force)
+    folder = target.parent
+    _check_folder(folder, text, option)
+    remove_stale_temporaries(folder, target.name)
+    return target
+
+
+def _target(text: str, option: str) -> tuple[Path, os.stat_result | None]:
+    """Return the file to write (absolute, a symbolic link resolved) and its status if it exists."""
     given = Path(os.path.abspath(text))  # noqa: PTH100 - keep '..' as the user wrote it
     try:
         target = given.resolve() if given.is_symlink() else given
@@ -119,31 +130,47 @@ def check_out_file(
         reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         msg = f"{option}: cannot use '{text}' ({reason}). Choose another file."
         raise InputError(msg) from None
-    if info is not None:
-        kind = _kind(info.st_mode)
-        if kind is not None:
-            msg = f"{option}: '{text}' is {kind}, not a file. Give the name of a file to write."
-            raise InputError(msg)
-        for name, source in inputs:
-            if source is None:
-                continue
-            try:
-                same = os.path.samestat(info, Path(source).stat())
-            except OSError:
-                same = False
-            if same:
-                msg = (
-                    f"{option}: '{text}' is the file given to {name} ('{source}'); it would be "
-                    "overwritten. Write the output to another file."
-                )
-                raise InputError(msg)
-        if not force and not (ours is not None and ours(_head(target))):
+    return target, info
+
+
+def _check_existing(
+    target: Path,
+    info: os.stat_result,
+    text: str,
+    option: str,
+    *,
+    inputs: Iterable[tuple[str, str | Path | None]],
+    ours: Callable[[bytes], bool] | None,
+    force: bool,
+) -> None:
+    """Refuse an existing output that is not a file, is an input, or is not ours (unforced)."""
+    kind = _kind(info.st_mode)
+    if kind is not None:
+        msg = f"{option}: '{text}' is {kind}, not a file. Give the name of a file to write."
+        raise InputError(msg)
+    for name, source in inputs:
+        if source is None:
+            continue
+        try:
+            same = os.path.samestat(info, Path(source).stat())
+        except OSError:
+            same = False
+        if same:
             msg = (
-                f"{option}: '{text}' exists and was not written by this tool; it is left as it "
-                "is. Choose another file, or pass --force to replace it."
+                f"{option}: '{text}' is the file given to {name} ('{source}'); it would be "
+                "overwritten. Write the output to another file."
             )
             raise InputError(msg)
-    folder = target.parent
+    if not force and not (ours is not None and ours(_head(target))):
+        msg = (
+            f"{option}: '{text}' exists and was not written by this tool; it is left as it "
+            "is. Choose another file, or pass --force to replace it."
+        )
+        raise InputError(msg)
+
+
+def _check_folder(folder: Path, text: str, option: str) -> None:
+    """Refuse a folder that is a file, or the nearest existing one when it is not writable."""
     for ancestor in (folder, *folder.parents):
         if os.path.lexists(ancestor):
             if not ancestor.is_dir():
@@ -161,8 +188,6 @@ def check_out_file(
                 )
                 raise InputError(msg) from None
             break
-    remove_stale_temporaries(folder, target.name)
-    return target
 
 
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.tmp(\.[A-Za-z]+)?$")

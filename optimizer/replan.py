@@ -382,30 +382,11 @@ def changes_table(
         if new == old and (not new or not known or new_days == old_days):
             continue
         if new == old:
-            rows.append(
-                (
-                    agent,
-                    OTHER_WEEKDAYS,
-                    old,
-                    new,
-                    old_days,
-                    new_days,
-                    _weekday_why(old, old_days, new_days, explain, day_change_penalty),
-                )
-            )
+            why = _weekday_why(old, old_days, new_days, explain, day_change_penalty)
+            rows.append((agent, OTHER_WEEKDAYS, old, new, old_days, new_days, why))
             continue
         change = "added" if not old else "removed" if not new else "moved"
-        cut = explain.why(old) if old in desks else None
-        if old and old not in desks:
-            why = f"telecentre {old} is no longer in the telecentres file (closed)"
-        elif old and cut:
-            why = cut
-        elif not new:
-            why = reasons.get(agent, "") or "not kept by the new plan"
-        elif not old:
-            why = "a place became worth giving (changed rules, capacities or roster)"
-        else:
-            why = f"the plan gains more than the move penalty ({move_penalty:g} min a week)"
+        why = _move_why(old, new, desks, explain, reasons.get(agent, ""), move_penalty)
         rows.append((agent, change, old, new, old_days, new_days, why))
     for agent, new in now.items():
         if agent not in before:
@@ -416,6 +397,27 @@ def changes_table(
 
 #: ``change`` of an agent at the same telecentre on other weekdays.
 OTHER_WEEKDAYS = "other_weekdays"
+
+
+def _move_why(
+    old: str,
+    new: str,
+    desks: dict[str, np.ndarray],
+    explain: _CutExplainer,
+    reason: str,
+    move_penalty: float,
+) -> str:
+    """Say why an agent moved, was added or was removed (``reason``: its new plan's reason)."""
+    cut = explain.why(old) if old in desks else None
+    if old and old not in desks:
+        return f"telecentre {old} is no longer in the telecentres file (closed)"
+    if old and cut:
+        return cut
+    if not new:
+        return reason or "not kept by the new plan"
+    if not old:
+        return "a place became worth giving (changed rules, capacities or roster)"
+    return f"the plan gains more than the move penalty ({move_penalty:g} min a week)"
 
 
 def _weekdays_of(schedule: pd.DataFrame, where: dict[str, str]) -> dict[str, str]:

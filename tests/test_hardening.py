@@ -199,7 +199,7 @@ def test_library_warnings_do_not_reach_the_user(tmp_path, monkeypatch) -> None:
         msg = "Failed to read GeoJSON data"
         raise RuntimeError(msg)
 
-    monkeypatch.setattr("optimizer.inputs.gpd.read_file", noisy)
+    monkeypatch.setattr("optimizer.inputs.loading.gpd.read_file", noisy)
     path = tmp_path / "agents.geojson"
     path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
     result = CliRunner().invoke(main, ["--agents", str(path), "--out", str(tmp_path / "o"), "-q"])

@@ -97,7 +97,7 @@ def _code_reasons() -> dict[str, str]:
                 found[f"{module.__name__}.{name}"] = value.format(**sample)
     found["ties.TIE_RULE"] = ties.TIE_RULE
     for rule in ties.DECIDED_BY:
-        found[f"tie_reason.{rule}"] = pipeline.tie_reason("A-07", rule, 2015)
+        found[f"tie_reason.{rule}"] = ties.tie_reason("A-07", rule, 2015)
     for key, text in report.OBJECTIVE_TEXT.items():
         found[f"objective.{key}"] = text
     return found
