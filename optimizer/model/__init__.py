@@ -49,7 +49,12 @@ The solvers are a package, one responsibility a file:
   engine asked for (what :meth:`AssignmentProblem.solve` calls);
 - :mod:`optimizer.model.weekly`: weekly plans with multi-day agents on sparse
   pairs and groups (the configuration model: column generation with HiGHS,
-  a Lagrangian bound, reduced-cost fixing);
+  a Lagrangian bound, reduced-cost fixing), in steps of their own:
+  :mod:`~optimizer.model.weekly_data` (inputs, plans, prices),
+  :mod:`~optimizer.model.weekly_lp` (the LP, the integer programs, the proof),
+  :mod:`~optimizer.model.weekly_greedy` (rounding and greedy plans),
+  :mod:`~optimizer.model.weekly_large` (many groups: a sample and a core),
+  :mod:`~optimizer.model.weekly_split` (the split-days bound);
 - :mod:`optimizer.model.explain`: reasons for agents left out, and the
   ranking of volunteers.
 
@@ -97,7 +102,8 @@ from optimizer.model.problem import (
     _pairs,
 )
 from optimizer.model.result import Assignment, _gain_of, _report_value, _result
-from optimizer.model.weekly import WeeklyPairsPlan, solve_weekly_pairs
+from optimizer.model.weekly import solve_weekly_pairs
+from optimizer.model.weekly_data import WeeklyPairsPlan
 
 __all__ = [
     "CACHE_PAIRS",
