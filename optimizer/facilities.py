@@ -38,7 +38,7 @@ from optimizer.model import (
     cp_workers,
     run_cp_sat,
 )
-from optimizer.model.flow import _eligible_pairs
+from optimizer.model.flow_network import _eligible_pairs
 
 logger = logging.getLogger(__name__)
 

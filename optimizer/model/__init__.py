@@ -83,14 +83,8 @@ from optimizer.model.explain import (
     explain,
 )
 from optimizer.model.feasibility import bipartite_max_flow, check_feasible, counted
-from optimizer.model.flow import (
-    _candidates,
-    _flow_on,
-    _pair_gains,
-    _price_out,
-    solve_flow,
-    solve_min_cost_flow,
-)
+from optimizer.model.flow import _candidates, _price_out, solve_min_cost_flow
+from optimizer.model.flow_network import _flow_on, _pair_gains, solve_flow
 from optimizer.model.problem import (
     CACHE_PAIRS,
     ENGINES,

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from optimizer.errors import SolverError
-from optimizer.model.flow import solve_flow
+from optimizer.model.flow_network import solve_flow
 from optimizer.model.weekly_data import _BITS, _Data
 
 logger = logging.getLogger(__name__)
