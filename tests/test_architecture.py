@@ -52,9 +52,6 @@ FUNCTIONS_OVER: dict[str, int] = {
     "optimizer.calibration:calibrate": 142,
     "optimizer.inputs:read_agents": 141,
     "optimizer.national.plan:_wide_tasks": 131,
-    "optimizer.facilities:solve_core": 130,
-    "optimizer.fairness:solve_minimax_weekly": 125,
-    "optimizer.uncertainty:assess": 117,
     "optimizer.national.solve:solve_groups": 115,
     "optimizer.cli:network_command": 112,
     "optimizer.travel:travel_table": 110,
@@ -80,7 +77,6 @@ FUNCTIONS_OVER: dict[str, int] = {
     "optimizer.speed_model:edge_pieces": 86,
     "optimizer.network:download_network": 85,
     "optimizer.national.cluster:connect": 84,
-    "optimizer.model.explain:explain": 83,
     "optimizer.national.plan:_extract_bounds": 81,
 }
 
