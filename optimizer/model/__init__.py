@@ -42,7 +42,9 @@ The solvers are a package, one responsibility a file:
 - :mod:`optimizer.model.result`: :class:`Assignment`;
 - :mod:`optimizer.model.feasibility`: why must-assign agents cannot all be
   placed (max-flow and its minimum cut);
-- :mod:`optimizer.model.flow`: the min-cost flow engine and its pricing;
+- :mod:`optimizer.model.flow`: the min-cost flow engine and its pricing, with
+  :mod:`~optimizer.model.flow_network` (its network and the OR-Tools solve) and
+  :mod:`~optimizer.model.flow_cycles` (cancelling negative cycles);
 - :mod:`optimizer.model.certificate`: the optimality certificate;
 - :mod:`optimizer.model.cpsat`: the CP-SAT engine and shared CP-SAT settings;
 - :mod:`optimizer.model.engines`: :func:`solve`, the feasibility check then the
