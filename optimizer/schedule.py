@@ -44,6 +44,10 @@ each) adds :math:`o_j` (telecentre open) to the CP-SAT model:
 
 :func:`dedicated_plan` gives the weekdays of a plan with dedicated desks (one
 desk per agent for the whole week), so that every plan has a schedule.
+
+This module owns the plan and the choice of planner; the CP-SAT model lives in
+:mod:`optimizer.schedule_cpsat`, the split-days bound in
+:mod:`optimizer.schedule_bound`.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ from optimizer.model import AssignmentProblem, cp_workers, run_cp_sat
 
 logger = logging.getLogger(__name__)
 
+#: The model's variables: ``y[i, j]`` agent at telecentre, ``z[i, j, day]`` there that day.
+_Y = dict[tuple[int, int], cp_model.IntVar]
+_Z = dict[tuple[int, int, int], cp_model.IntVar]
+
 
 #: Telecentres per agent kept in the CP-SAT model (besides those the bound's flow uses).
 CANDIDATES = 8
@@ -65,12 +69,7 @@ def _cp_sat_plan(
     hint_centre, hint_days = _greedy_plan(
         problem, gain, top, eligible, usable, preferred, desks, max_open=max_open, keeping=keeping
     )
-    for (i, j), var in y.items():
-        model.add_hint(var, int(hint_centre[i] == j))
-    for (i, j, day), var in z.items():
-        model.add_hint(var, int(hint_centre[i] == j and hint_days[i, day]))
-    for j, var in enumerate(is_open):
-        model.add_hint(var, int((hint_centre == j).any()))
+    _hint(model, (y, z, is_open), hint_centre, hint_days)
     solver, proven = run_cp_sat(
         model,
         time_limit_s=time_limit_s,
@@ -90,14 +89,7 @@ def _cp_sat_plan(
         solver.objective_value,
         solver.best_objective_bound,
     )
-    telecentre = np.full(n, -1, dtype=np.int64)
-    days = np.zeros((n, 5), dtype=bool)
-    for (i, j), var in y.items():
-        if solver.boolean_value(var):
-            telecentre[i] = j
-    for (i, _, day), var in z.items():
-        if solver.boolean_value(var):
-            days[i, day] = True
+    telecentre, days = _read(solver, (y, z), n)
     opened = np.array([solver.boolean_value(v) for v in is_open], dtype=bool) if deciding else None
     return (
         telecentre,
@@ -138,10 +130,6 @@ def _candidates(
         else np.tile(np.arange(m), (n, 1))
     )
     return eligible, top, width
-
-
-_Y = dict[tuple[int, int], cp_model.IntVar]
-_Z = dict[tuple[int, int, int], cp_model.IntVar]
 
 
 def _variables(
@@ -223,6 +211,38 @@ def _objective(
             coefficients += [-int(f) for f in fixed.tolist()]
     model.maximize(cp_model.LinearExpr.weighted_sum(terms, coefficients))
     return is_open
+
+
+def _hint(
+    model: cp_model.CpModel,
+    variables: tuple[_Y, _Z, list[cp_model.IntVar]],
+    hint_centre: np.ndarray,
+    hint_days: np.ndarray,
+) -> None:
+    """Give CP-SAT the greedy plan as a hint: ``y``, ``z`` and the "open" variables."""
+    y, z, is_open = variables
+    for (i, j), var in y.items():
+        model.add_hint(var, int(hint_centre[i] == j))
+    for (i, j, day), var in z.items():
+        model.add_hint(var, int(hint_centre[i] == j and hint_days[i, day]))
+    for j, var in enumerate(is_open):
+        model.add_hint(var, int((hint_centre == j).any()))
+
+
+def _read(
+    solver: cp_model.CpSolver, variables: tuple[_Y, _Z], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read each agent's telecentre (-1: none) and weekdays from the solved model."""
+    y, z = variables
+    telecentre = np.full(n, -1, dtype=np.int64)
+    days = np.zeros((n, 5), dtype=bool)
+    for (i, j), var in y.items():
+        if solver.boolean_value(var):
+            telecentre[i] = j
+    for (i, _, day), var in z.items():
+        if solver.boolean_value(var):
+            days[i, day] = True
+    return telecentre, days
 
 
 def _top_mask(score: np.ndarray, width: int) -> np.ndarray:

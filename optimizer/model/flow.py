@@ -32,6 +32,11 @@ from candidate pairs from both sides (each agent's best few telecentres,
 each telecentre's best agents, several times its desks, and every pair of
 an agent who must be assigned) and are priced the same way. The samples
 and the candidates only decide how fast the proof comes, never the optimum.
+
+This module owns the engine's strategy: which pairs to start from, the
+samples' prices and pricing; the network and its OR-Tools solve live in
+:mod:`optimizer.model.flow_network`, the cycle cancelling in
+:mod:`optimizer.model.flow_cycles`.
 """
 
 from __future__ import annotations

@@ -79,6 +79,14 @@ its columns, or subgradient steps, :func:`_subgradient`: valid at any
 whichever is smaller; the status is ``optimal`` only when the plan reaches
 it, else ``feasible`` with the gap. The split-days flow (OR-Tools, no time
 limit of its own) is polynomial and bounded in size (:data:`SPLIT_DAYS_ARCS`).
+
+**Modules.** This one owns :func:`solve_weekly_pairs` and the order of its
+stages; the stages live in :mod:`optimizer.model.weekly_data` (inputs, plans,
+the deadline, prices and :math:`L`), :mod:`optimizer.model.weekly_lp` (column
+generation, subgradient steps, integer programs, the proof),
+:mod:`optimizer.model.weekly_greedy` (rounding and greedy plans),
+:mod:`optimizer.model.weekly_large` (many groups) and
+:mod:`optimizer.model.weekly_split` (the split-days bound).
 """
 
 from __future__ import annotations
