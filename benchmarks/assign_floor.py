@@ -33,13 +33,13 @@ import numpy as np
 from assign import SHAPES, instance, plain_flow
 
 from optimizer.model.flow import (
-    _cancel_cycles,
     _candidates,
-    _flow_on,
     _margin_candidates,
     _priced_flow,
     _sample_potentials,
 )
+from optimizer.model.flow_cycles import _cancel_cycles
+from optimizer.model.flow_network import _flow_on
 from optimizer.model.result import _result
 
 T = TypeVar("T")

@@ -38,7 +38,7 @@ from optimizer.model import (
     cp_workers,
     run_cp_sat,
 )
-from optimizer.model.flow import _eligible_pairs
+from optimizer.model.flow_network import _eligible_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -138,32 +138,54 @@ def solve_core(
         When no solution exists.
     """
     started = time.perf_counter()
+    deciding = fixed_costs is not None or max_open is not None
+    must = np.zeros(n_rows, bool) if required is None else np.asarray(required, bool)
+    model, x, y = _core_model(
+        (rows, cols, values, weights, capacities), must, deciding, (fixed_costs, max_open, max_rows)
+    )
+    _core_objective(model, (x, y), values, fixed_costs, maximise)
+    run = (time_limit_s, workers if workers is not None else cp_workers(rows.size), reproducible)
+    return _core_solution(model, (x, y), capacities.size, run, infeasible, started)
+
+
+def _core_model(
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    must: np.ndarray,
+    deciding: bool,
+    limits: tuple[np.ndarray | None, int | None, int | None],
+) -> tuple[cp_model.CpModel, list[cp_model.IntVar], list[cp_model.IntVar]]:
+    """Build the core model's variables and constraints: ``(model, x, y)``.
+
+    ``pairs`` is ``(rows, cols, values, weights, capacities)``, ``limits``
+    ``(fixed_costs, max_open, max_rows)``; ``x`` says a pair is chosen, ``y`` a
+    column open (only when ``deciding``).
+    """
+    rows, cols, _, weights, capacities = pairs
+    _, max_open, max_rows = limits
     m = capacities.size
     model = cp_model.CpModel()
     x = [model.new_bool_var("") for _ in range(rows.size)]
-    deciding = fixed_costs is not None or max_open is not None
     y = [model.new_bool_var(f"open{j}") for j in range(m)] if deciding else []
-    by_row: list[list[int]] = [[] for _ in range(n_rows)]
+    by_row: list[list[int]] = [[] for _ in range(must.size)]
     by_col: list[list[int]] = [[] for _ in range(m)]
     for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         by_row[i].append(k)
         by_col[j].append(k)
-    must = np.zeros(n_rows, bool) if required is None else np.asarray(required, bool)
-    for i, pairs in enumerate(by_row):
+    for i, chosen in enumerate(by_row):
         if must[i]:
-            if not pairs:
+            if not chosen:
                 msg = f"row {i} must be assigned but has no allowed column."
                 raise InfeasibleError(msg)
-            model.add_exactly_one(x[k] for k in pairs)
-        elif len(pairs) > 1:
-            model.add_at_most_one(x[k] for k in pairs)
-    for j, pairs in enumerate(by_col):
-        if not pairs:
+            model.add_exactly_one(x[k] for k in chosen)
+        elif len(chosen) > 1:
+            model.add_at_most_one(x[k] for k in chosen)
+    for j, chosen in enumerate(by_col):
+        if not chosen:
             continue
-        load = sum(int(weights[k]) * x[k] for k in pairs)
+        load = sum(int(weights[k]) * x[k] for k in chosen)
         if deciding:
             model.add(load <= int(capacities[j]) * y[j])
-            for k in pairs:
+            for k in chosen:
                 model.add_implication(x[k], y[j])
         else:
             model.add(load <= int(capacities[j]))
@@ -171,6 +193,18 @@ def solve_core(
         model.add(sum(y) <= max_open)
     if max_rows is not None:
         model.add(sum(x) <= max_rows)
+    return model, x, y
+
+
+def _core_objective(
+    model: cp_model.CpModel,
+    variables: tuple[list[cp_model.IntVar], list[cp_model.IntVar]],
+    values: np.ndarray,
+    fixed_costs: np.ndarray | None,
+    maximise: bool,
+) -> None:
+    """Set the objective: the chosen pairs' values, less (or plus) the opening costs."""
+    x, y = variables
     terms = list(x)
     coefficients = [int(v) for v in values.tolist()]
     if fixed_costs is not None:
@@ -182,10 +216,23 @@ def solve_core(
         model.maximize(objective)
     else:
         model.minimize(objective)
+
+
+def _core_solution(
+    model: cp_model.CpModel,
+    variables: tuple[list[cp_model.IntVar], list[cp_model.IntVar]],
+    m: int,
+    run: tuple[float, int, bool],
+    infeasible: str,
+    started: float,
+) -> CoreSolution:
+    """Solve the core model (``run``: time limit, workers, reproducible) and read it."""
+    x, y = variables
+    time_limit_s, workers, reproducible = run
     solver, proven = run_cp_sat(
         model,
         time_limit_s=time_limit_s,
-        workers=workers if workers is not None else cp_workers(rows.size),
+        workers=workers,
         reproducible=reproducible,
         what="solution",
         infeasible=infeasible,
@@ -193,7 +240,7 @@ def solve_core(
     chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
     opened = (
         np.array([solver.boolean_value(v) for v in y], dtype=bool)
-        if deciding
+        if y  # the columns are opened by decision
         else np.ones(m, dtype=bool)
     )
     return CoreSolution(

@@ -188,26 +188,57 @@ def solve_minimax_weekly(
     started = time.perf_counter()
     total = float(weekly.pop("time_limit_s", settings.SOLVER_TIME_LIMIT_S))
     deadline = _now() + total
-
-    def within(budget: float) -> float:
-        return max(_STEP_FLOOR_S, min(budget, deadline - _now()))
-
-    given, begun = within(total / 2), _now()
+    given, begun = _budget(deadline, total / 2), _now()
     best = solve_weekly(problem, desks, time_limit_s=given, **weekly)
     overrun = _now() - begun - given  # how far the last solve ran past its budget
     count = int(best.assignment.assigned.sum())
     if count == 0:
         return best
-    proven = best.assignment.status == "optimal"
     drives = np.unique(problem.minutes_to[problem.eligible()])
     # at most ceil(log2(drives)) steps, and the last solve: each an equal share
     share = total / 2 / (int(np.ceil(np.log2(max(drives.size, 2)))) + 1)
+    lo, steps, steps_proven, cut = _shortest_drive(
+        problem, desks, weekly, (drives, count), (share, deadline, overrun)
+    )
+    proven = best.assignment.status == "optimal" and steps_proven
+    plan = steps.get(lo, best)
+    if cut and int(plan.assignment.assigned.sum()) != count:  # no time to place just count
+        plan = best
+    if int(plan.assignment.assigned.sum()) != count:  # more agents fit: keep the best plan's count
+        limited = _within(problem, drives[lo]).with_rules(select=count)
+        budget = _budget(deadline, share)
+        plan = solve_weekly(limited, desks, count_first=True, time_limit_s=budget, **weekly)
+        proven &= plan.assignment.status == "optimal"
+    return _minimax_plan(problem, (best, plan), proven, count, started)
+
+
+def _budget(deadline: float, budget: float) -> float:
+    """Return a solve's time limit: ``budget``, within the deadline, at least a floor."""
+    return max(_STEP_FLOOR_S, min(budget, deadline - _now()))
+
+
+def _shortest_drive(
+    problem: AssignmentProblem,
+    desks: np.ndarray,
+    weekly: dict[str, Any],
+    target: tuple[np.ndarray, int],
+    timing: tuple[float, float, float],
+) -> tuple[int, dict[int, WeeklyPlan], bool, bool]:
+    """Search the drive times for the shortest within which ``count`` agents are placed.
+
+    ``target`` is ``(drives, count)``, ``timing`` ``(share, deadline, overrun)``:
+    each step's budget, the search's deadline and how far the last solve ran
+    past its budget. Returns the index of the drive found, the plan of each
+    step, whether every step was proven, and whether the search was cut short.
+    """
+    drives, count = target
+    share, deadline, overrun = timing
     lo, hi = 0, drives.size - 1
     steps: dict[int, WeeklyPlan] = {}
     tried = 1
-    cut = False
+    proven = True
     while lo < hi:
-        budget = within(share)
+        budget = _budget(deadline, share)
         if _now() + budget + max(0.0, overrun) > deadline + _STEP_FLOOR_S * (tried + 1):
             # the solves overran their shares (parts of a large weekly solve have no time
             # limit of their own) and the next would end past the limit and a floor per
@@ -218,8 +249,7 @@ def solve_minimax_weekly(
                 "not proven the shortest",
                 tried,
             )
-            cut, proven, lo = True, False, hi
-            break
+            return hi, steps, False, True
         mid = (lo + hi) // 2
         tried += 1
         begun = _now()
@@ -242,13 +272,18 @@ def solve_minimax_weekly(
             hi = mid
         else:
             lo = mid + 1
-    plan = steps.get(lo, best)
-    if cut and int(plan.assignment.assigned.sum()) != count:  # no time to place just count
-        plan = best
-    if int(plan.assignment.assigned.sum()) != count:  # more agents fit: keep the best plan's count
-        limited = _within(problem, drives[lo]).with_rules(select=count)
-        plan = solve_weekly(limited, desks, count_first=True, time_limit_s=within(share), **weekly)
-        proven &= plan.assignment.status == "optimal"
+    return lo, steps, proven, False
+
+
+def _minimax_plan(
+    problem: AssignmentProblem,
+    plans: tuple[WeeklyPlan, WeeklyPlan],
+    proven: bool,
+    count: int,
+    started: float,
+) -> WeeklyPlan:
+    """Return the minimax plan, bounded by the plan that saves the most (``plans``: both)."""
+    best, plan = plans
     assignment = _result(
         plan.assignment.problem,
         plan.assignment.telecentre,

@@ -44,6 +44,10 @@ each) adds :math:`o_j` (telecentre open) to the CP-SAT model:
 
 :func:`dedicated_plan` gives the weekdays of a plan with dedicated desks (one
 desk per agent for the whole week), so that every plan has a schedule.
+
+This module owns the plan and the choice of planner; the CP-SAT model lives in
+:mod:`optimizer.schedule_cpsat`, the split-days bound in
+:mod:`optimizer.schedule_bound`.
 """
 
 from __future__ import annotations
@@ -54,32 +58,23 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from ortools.sat.python import cp_model
 
 import optimizer.settings as settings
-from optimizer.errors import InfeasibleError, InputError
+from optimizer.errors import InputError
 from optimizer.model import (
     Assignment,
     AssignmentProblem,
     Engine,
     _result,
     check_feasible,
-    cp_workers,
-    run_cp_sat,
-    solve_flow,
 )
 from optimizer.model.weekly import solve_weekly_pairs
+from optimizer.schedule_bound import _split_days_bound
+from optimizer.schedule_cpsat import CANDIDATES, FOCUS_PAIRS, _cp_sat_plan
 
 logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
-#: Telecentres per agent kept in the CP-SAT model (besides those the bound's flow uses).
-CANDIDATES = 8
-#: Above this many agent-telecentre pairs, CP-SAT only sees the agents the bound's flow uses.
-FOCUS_PAIRS = 20_000
-#: Telecentres per agent (besides those the flow uses) when the model is focused.
-FOCUS_CANDIDATES = 3
-_SCALE = 60  # divisible by every number of days 1..5: per-day values stay whole
 
 
 @dataclass(frozen=True)
@@ -198,6 +193,80 @@ def solve_weekly(
         The plan.
     """
     started = time.perf_counter()
+    desks, allowed, preferred = _checked(problem, desks, allowed_days, preferred_days, max_open)
+    choosing = max_open is not None or opening_cost is not None
+    problem, one_day_flow, by_pairs = _route(problem, engine, choosing)
+    fixed = _opening_costs(problem, opening_cost)
+    weekly = _weekly_problem(problem, desks)
+    bonus = int(problem.whole_units(day_bonus))
+    keeping = _kept(problem, kept_days, keep_bonus)
+    opened: np.ndarray | None = None
+    if by_pairs:
+        solved = _pairs_plan(
+            weekly, desks, allowed, preferred, bonus, count_first, time_limit_s, keeping
+        )
+    else:
+        week = (desks, allowed, preferred, bonus, keeping)
+        opening = (max_open if choosing else None, fixed, choosing)
+        solved, opened = _flow_or_cp_sat(
+            weekly, week, count_first, time_limit_s, one_day_flow, opening
+        )
+    return _weekly_plan(weekly, solved, (desks, preferred, bonus, keeping), opened, started)
+
+
+def _route(
+    problem: AssignmentProblem, engine: Engine, choosing: bool
+) -> tuple[AssignmentProblem, bool, bool]:
+    """Which planner: ``(problem, one_day_flow, by_pairs)`` (else CP-SAT).
+
+    The min-cost flow when every agent has one day and no telecentre is
+    chosen; CP-SAT when it sees every pair (a small problem) or telecentres
+    are chosen; else the configuration LP on pairs. The problem loses its tie
+    order for the last two.
+    """
+    n, m = problem.n_agents, problem.n_telecentres
+    one_day_flow = bool(np.all(problem.days == 1)) and engine == "flow" and not choosing
+    # CP-SAT sees every pair when the problem is small: then it is exact and kept
+    small = n * m <= FOCUS_PAIRS and m <= CANDIDATES
+    by_pairs = not one_day_flow and not choosing and engine == "flow" and not small
+    if not one_day_flow:
+        # the tie order stays in the flow's objective only: CP-SAT could not prove the
+        # lexicographic optimum in its time limit (60 s for 400 agents, 1.8 s without),
+        # HiGHS works in floats and groups interchangeable agents; there the ties are
+        # settled by exchange after the solve (optimizer.ties)
+        problem = problem.untied_problem()
+    return problem, one_day_flow, by_pairs
+
+
+def _opening_costs(
+    problem: AssignmentProblem, opening_cost: np.ndarray | None
+) -> np.ndarray | None:
+    """Return the cost of opening each telecentre in whole units (None: none given)."""
+    m = problem.n_telecentres
+    fixed = None if opening_cost is None else problem.whole_units(opening_cost)
+    if fixed is not None and (fixed.shape != (m,) or np.any(fixed < 0)):
+        msg = f"opening costs must be {m} numbers >= 0, one per telecentre."
+        raise InputError(msg)
+    return fixed
+
+
+def _weekly_problem(problem: AssignmentProblem, desks: np.ndarray) -> AssignmentProblem:
+    """Return the problem with a telecentre's most desks a day as its capacity, if feasible."""
+    # at most max(desks) agents a telecentre: the capacity used for checks and reasons
+    weekly = problem.with_rules(capacities=desks.max(axis=1))
+    # each agent takes at least one desk-day: a necessary condition, worded in desk-days
+    check_feasible(weekly.with_rules(capacities=desks.sum(axis=1)), places="desk-day")
+    return weekly
+
+
+def _checked(
+    problem: AssignmentProblem,
+    desks: np.ndarray,
+    allowed_days: np.ndarray | None,
+    preferred_days: np.ndarray | None,
+    max_open: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check the inputs of :func:`solve_weekly`: the desks, allowed and preferred days."""
     n, m = problem.n_agents, problem.n_telecentres
     desks = np.asarray(desks, dtype=np.int64)
     if desks.shape != (m, 5) or np.any(desks < 0):
@@ -213,76 +282,82 @@ def solve_weekly(
     if np.any(problem.days > 5):
         msg = "telework days must be 5 or fewer for a weekly plan."
         raise InputError(msg)
-    choosing = max_open is not None or opening_cost is not None
     if max_open is not None and max_open < 0:
         msg = f"max_open must be 0 or more, got {max_open}."
         raise InputError(msg)
-    one_day_flow = bool(np.all(problem.days == 1)) and engine == "flow" and not choosing
-    # CP-SAT sees every pair when the problem is small: then it is exact and kept
-    small = n * m <= FOCUS_PAIRS and m <= CANDIDATES
-    by_pairs = not one_day_flow and not choosing and engine == "flow" and not small
-    if not one_day_flow:
-        # the tie order stays in the flow's objective only: CP-SAT could not prove the
-        # lexicographic optimum in its time limit (60 s for 400 agents, 1.8 s without),
-        # HiGHS works in floats and groups interchangeable agents; there the ties are
-        # settled by exchange after the solve (optimizer.ties)
-        problem = problem.untied_problem()
-    fixed = None if opening_cost is None else problem.whole_units(opening_cost)
-    if fixed is not None and (fixed.shape != (m,) or np.any(fixed < 0)):
-        msg = f"opening costs must be {m} numbers >= 0, one per telecentre."
-        raise InputError(msg)
-    # at most max(desks) agents a telecentre: the capacity used for checks and reasons
-    weekly = problem.with_rules(capacities=desks.max(axis=1))
-    # each agent takes at least one desk-day: a necessary condition, worded in desk-days
-    check_feasible(weekly.with_rules(capacities=desks.sum(axis=1)), places="desk-day")
-    bonus = int(problem.whole_units(day_bonus))
-    keep, kept, before = _kept(problem, kept_days, keep_bonus)
-    opened: np.ndarray | None = None
-    if by_pairs:
-        telecentre, days, bound, heavy, status, label = _pairs_plan(
-            weekly,
-            desks,
-            allowed,
-            preferred,
-            bonus,
-            count_first,
-            time_limit_s,
-            (keep, kept, before),
-        )
-    else:
-        eligible, gain = weekly.eligible(), weekly.weekly_gain()
-        usable = allowed[:, None, :] & (desks > 0)[None, :, :]  # (n, m, 5)
-        enough_days = usable.sum(axis=2) >= problem.days[:, None]
-        eligible &= enough_days
-        # count first: one more agent placed is worth more than any saving
-        heavy = int(np.abs(gain).sum() + (bonus + keep) * 5 * n + 1) if count_first else 0
-        gain = np.where(eligible, gain + heavy, 0)
-        bound, flow_plan, units = _split_days_bound(
-            weekly, eligible, gain, usable, preferred, desks, bonus, (keep, kept, before)
-        )
-        if one_day_flow:
-            telecentre, days, total = flow_plan
-            status, label = "optimal", "ortools-min-cost-flow (weekly)"
-        else:
-            telecentre, days, total, proven, opened = _cp_sat_plan(
-                weekly,
-                eligible,
-                gain,
-                usable,
-                preferred,
-                desks,
-                bonus,
-                time_limit_s,
-                units,
-                (keep, kept, before),
-                max_open=max_open if choosing else None,
-                fixed=fixed,
-                deciding=choosing,
-            )
-            status = "optimal" if proven or total >= bound else "feasible"
-            label = "ortools-cp-sat (weekly" + (", choosing telecentres)" if choosing else ")")
+    return desks, allowed, preferred
+
+
+#: What a planner returns: ``(telecentre, days, bound, heavy, status, engine)``, the bound
+#: in whole units with the day bonuses and the count-first weight ``heavy`` included.
+_Solved = tuple[np.ndarray, np.ndarray, float, int, str, str]
+#: The week's data: ``(desks, allowed, preferred, bonus, keeping)`` (``keeping`` from
+#: :func:`_kept`).
+_Week = tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[int, np.ndarray, np.ndarray]]
+
+
+def _flow_or_cp_sat(
+    weekly: AssignmentProblem,
+    week: _Week,
+    count_first: bool,
+    time_limit_s: float,
+    one_day_flow: bool,
+    opening: tuple[int | None, np.ndarray | None, bool],
+) -> tuple[_Solved, np.ndarray | None]:
+    """Plan with the split-days flow (one day each) or CP-SAT, on dense agent x telecentre arrays.
+
+    ``opening`` is ``(max_open, fixed, choosing)``. Returns the plan and, when
+    telecentres are chosen, those open.
+    """
+    desks, allowed, preferred, bonus, keeping = week
+    max_open, fixed, choosing = opening
+    n = weekly.n_agents
+    keep = keeping[0]
+    eligible, gain = weekly.eligible(), weekly.weekly_gain()
+    usable = allowed[:, None, :] & (desks > 0)[None, :, :]  # (n, m, 5)
+    enough_days = usable.sum(axis=2) >= weekly.days[:, None]
+    eligible &= enough_days
+    # count first: one more agent placed is worth more than any saving
+    heavy = int(np.abs(gain).sum() + (bonus + keep) * 5 * n + 1) if count_first else 0
+    gain = np.where(eligible, gain + heavy, 0)
+    bound, flow_plan, units = _split_days_bound(
+        weekly, eligible, gain, usable, preferred, desks, bonus, keeping
+    )
+    if one_day_flow:
+        telecentre, days, _ = flow_plan
+        return (telecentre, days, bound, heavy, "optimal", "ortools-min-cost-flow (weekly)"), None
+    telecentre, days, total, proven, opened = _cp_sat_plan(
+        weekly,
+        eligible,
+        gain,
+        usable,
+        preferred,
+        desks,
+        bonus,
+        time_limit_s,
+        units,
+        keeping,
+        max_open=max_open,
+        fixed=fixed,
+        deciding=choosing,
+    )
+    status = "optimal" if proven or total >= bound else "feasible"
+    label = "ortools-cp-sat (weekly" + (", choosing telecentres)" if choosing else ")")
+    return (telecentre, days, bound, heavy, status, label), opened
+
+
+def _weekly_plan(
+    weekly: AssignmentProblem,
+    solved: _Solved,
+    week: tuple[np.ndarray, np.ndarray, int, tuple[int, np.ndarray, np.ndarray]],
+    opened: np.ndarray | None,
+    started: float,
+) -> WeeklyPlan:
+    """Build the plan's assignment (its bound without the bonuses) and log it."""
+    telecentre, days, bound, heavy, status, label = solved
+    desks, preferred, bonus, (keep, kept, before) = week
     granted = float((days & preferred).sum())
-    day_bonus_total = float(bonus * granted) / problem.objective_unit
+    day_bonus_total = float(bonus * granted) / weekly.objective_unit
     held = float((days & kept & (telecentre == before)[:, None]).sum())
     assignment = _result(
         weekly,
@@ -294,8 +369,8 @@ def solve_weekly(
     )
     logger.info(
         "weekly plan: %d agents x %d telecentres, %s, objective %.1f, bound %.1f, %.2f s",
-        n,
-        m,
+        weekly.n_agents,
+        weekly.n_telecentres,
         status,
         assignment.objective_value,
         assignment.best_bound,
@@ -475,290 +550,3 @@ def usable_pairs(
     allowed = np.ones((n, 5), bool) if allowed_days is None else np.asarray(allowed_days, bool)
     usable = allowed[:, None, :] & (np.asarray(desks) > 0)[None, :, :]
     return np.asarray(usable.sum(axis=2) >= days[:, None])
-
-
-def _split_days_bound(
-    problem: AssignmentProblem,
-    eligible: np.ndarray,
-    gain: np.ndarray,
-    usable: np.ndarray,
-    preferred: np.ndarray,
-    desks: np.ndarray,
-    bonus: int,
-    keeping: tuple[int, np.ndarray, np.ndarray],
-) -> tuple[float, tuple[np.ndarray, np.ndarray, float], np.ndarray]:
-    """Upper bound by min-cost flow when agents may split their days (exact with one day each).
-
-    An agent may spread its days over telecentres, but takes at most one desk a
-    weekday (agent -> (agent, weekday) -> (telecentre, weekday) slot).
-    A day is worth the preferred-day bonus, and the kept-day bonus at the
-    agent's previous telecentre (``keeping``, from :func:`_kept`).
-
-    Returns the bound (objective units x unit), the flow's plan read as
-    (telecentre, days, total), which is a valid plan when every agent has one
-    day, and the days each agent spends at each telecentre in that flow.
-    """
-    n, m = problem.n_agents, problem.n_telecentres
-    d = problem.days.astype(np.int64)
-    one_day = bool(np.all(d == 1))
-    i_idx, j_idx, day_idx = np.nonzero(eligible[:, :, None] & usable)
-    keep, kept, before = keeping
-    value = gain[i_idx, j_idx] * (_SCALE // d[i_idx]) + _SCALE * (
-        bonus * preferred[i_idx, day_idx] + keep * (kept[i_idx, day_idx] & (j_idx == before[i_idx]))
-    )
-    # agent -> (agent, weekday) -> (telecentre, weekday): one desk a day at most for each agent
-    agent_day = n + np.arange(5 * n)
-    slots = m * 5
-    first_slot = 6 * n
-    source, hub, sink, stay = first_slot + slots + np.arange(4)
-    slot = first_slot + j_idx * 5 + day_idx
-    free = ~problem.must if one_day else np.ones(n, bool)
-    # one agent per unit with one day each; otherwise the K agents with most days
-    limit = problem.limit if one_day else int(np.sort(d)[::-1][: problem.limit].sum())
-    agents = np.arange(n)
-    n_free = int(free.sum())
-    tails = np.concatenate(
-        [
-            np.full(n, source),
-            np.repeat(agents, 5),
-            n + i_idx * 5 + day_idx,
-            agents[free],
-            first_slot + np.arange(slots),
-            [hub, stay],
-        ]
-    )
-    heads = np.concatenate(
-        [agents, agent_day, slot, np.full(n_free, stay), np.full(slots, hub), [sink, sink]]
-    )
-    flow = solve_flow(
-        tails,
-        heads,
-        np.concatenate(
-            [d, np.ones(5 * n), np.ones(i_idx.size), d[free], desks.ravel(), [limit, d.sum()]]
-        ),
-        np.concatenate([np.zeros(6 * n), -value, np.zeros(n_free + slots + 2)]),
-        n_nodes=first_slot + slots + 4,
-        source=int(source),
-        sink=int(sink),
-        amount=int(d.sum()),
-    )
-    if flow is None:
-        msg = "the agents who must be assigned cannot all get desks on their days."
-        raise InfeasibleError(msg)
-    first = 6 * n  # the (agent, weekday) -> slot arcs follow the 6n arcs before them
-    used = flow.flows(np.arange(first, first + i_idx.size, dtype=np.int32)) > 0
-    telecentre = np.full(n, -1, dtype=np.int64)
-    days = np.zeros((n, 5), dtype=bool)
-    telecentre[i_idx[used]] = j_idx[used]
-    days[i_idx[used], day_idx[used]] = True
-    bound = -flow.optimal_cost() / _SCALE
-    units = np.zeros((n, m), dtype=np.int64)
-    np.add.at(units, (i_idx[used], j_idx[used]), 1)
-    return bound, (telecentre, days, bound), units
-
-
-def _cp_sat_plan(
-    problem: AssignmentProblem,
-    eligible: np.ndarray,
-    gain: np.ndarray,
-    usable: np.ndarray,
-    preferred: np.ndarray,
-    desks: np.ndarray,
-    bonus: int,
-    time_limit_s: float,
-    units: np.ndarray,
-    keeping: tuple[int, np.ndarray, np.ndarray],
-    *,
-    max_open: int | None = None,
-    fixed: np.ndarray | None = None,
-    deciding: bool = False,
-) -> tuple[np.ndarray, np.ndarray, float, bool, np.ndarray | None]:
-    """CP-SAT on the agents and telecentres the split-days bound points to.
-
-    An agent gets variables for its best telecentres and those where the
-    bound's flow put some of its days (an agent who must be assigned, for
-    every eligible telecentre); on problems larger than
-    :data:`FOCUS_PAIRS` pairs, agents to whom that flow gave no day are left
-    out of the model (they would displace better agents). The returned flag
-    says whether the optimum of the model is an optimum of the whole problem.
-    When ``deciding``, telecentres are opened by decision (at most
-    ``max_open``, each at its ``fixed`` cost) and the open ones are returned.
-    """
-    n, m = problem.n_agents, problem.n_telecentres
-    must = problem.must
-    focus = n * m > FOCUS_PAIRS
-    eligible = eligible & ~(focus & (units.sum(axis=1) == 0) & ~must)[:, None]
-    # an agent who must be assigned keeps every telecentre: else the model may have no
-    # plan while the problem has one (the flow engine places them)
-    eligible = eligible & (
-        (units > 0)
-        | _top_mask(np.where(eligible, gain, -1), FOCUS_CANDIDATES if focus else CANDIDATES)
-        | must[:, None]
-    )
-    score = np.where(eligible, gain, -1)
-    width = min(CANDIDATES, m)
-    top = (
-        np.argpartition(-score, width - 1, axis=1)[:, :width]
-        if width < m
-        else np.tile(np.arange(m), (n, 1))
-    )
-    model = cp_model.CpModel()
-    y: dict[tuple[int, int], cp_model.IntVar] = {}
-    z: dict[tuple[int, int, int], cp_model.IntVar] = {}
-    for i in range(n):
-        for j in (np.flatnonzero(eligible[i]) if must[i] else top[i]).tolist():
-            if not eligible[i, j]:
-                continue
-            y[i, j] = model.new_bool_var("")
-            for day in np.flatnonzero(usable[i, j]).tolist():
-                z[i, j, day] = model.new_bool_var("")
-    by_agent: dict[int, list[cp_model.IntVar]] = {}
-    for (i, j), var in y.items():
-        by_agent.setdefault(i, []).append(var)
-        model.add(
-            sum(z[i, j, day] for day in range(5) if (i, j, day) in z) == int(problem.days[i]) * var
-        )
-    for i, vars_ in by_agent.items():
-        if must[i]:
-            model.add_exactly_one(vars_)
-        else:
-            model.add_at_most_one(vars_)
-    if any(must[i] and i not in by_agent for i in range(n)):
-        msg = "an agent who must be assigned has no telecentre open on enough of its days."
-        raise InfeasibleError(msg)
-    per_slot: dict[tuple[int, int], list[cp_model.IntVar]] = {}
-    for (_, j, day), var in z.items():
-        per_slot.setdefault((j, day), []).append(var)
-    for (j, day), vars_ in per_slot.items():
-        model.add(sum(vars_) <= int(desks[j, day]))
-    if problem.limit < n:
-        model.add(sum(y.values()) <= problem.limit)
-    keep, kept, before = keeping
-
-    def day_worth(i: int, j: int, day: int) -> int:
-        return bonus * int(preferred[i, day]) + keep * int(kept[i, day] and before[i] == j)
-
-    worth = {key: day_worth(*key) for key in z}
-    terms = list(y.values()) + [v for key, v in z.items() if worth[key]]
-    coefficients = [int(gain[i, j]) for (i, j) in y] + [w for w in worth.values() if w]
-    is_open = [model.new_bool_var(f"open{j}") for j in range(m)] if deciding else []
-    if deciding:
-        for (_, j), var in y.items():
-            model.add_implication(var, is_open[j])
-        if max_open is not None:
-            model.add(sum(is_open) <= max_open)
-        if fixed is not None:
-            terms += is_open
-            coefficients += [-int(f) for f in fixed.tolist()]
-    model.maximize(cp_model.LinearExpr.weighted_sum(terms, coefficients))
-    hint_centre, hint_days = _greedy_plan(
-        problem, gain, top, eligible, usable, preferred, desks, max_open=max_open, keeping=keeping
-    )
-    for (i, j), var in y.items():
-        model.add_hint(var, int(hint_centre[i] == j))
-    for (i, j, day), var in z.items():
-        model.add_hint(var, int(hint_centre[i] == j and hint_days[i, day]))
-    for j, var in enumerate(is_open):
-        model.add_hint(var, int((hint_centre == j).any()))
-    solver, proven = run_cp_sat(
-        model,
-        time_limit_s=time_limit_s,
-        workers=cp_workers(len(y) + len(z)),
-        what="weekly plan",
-        infeasible="the agents who must be assigned cannot all get desks on their days"
-        + (
-            f" with at most {max_open} telecentre(s) open (--max-open)."
-            if deciding and max_open is not None
-            else "."
-        ),
-    )
-    logger.info(
-        "weekly CP-SAT: %d + %d variables, objective %.0f, its bound %.0f",
-        len(y),
-        len(z),
-        solver.objective_value,
-        solver.best_objective_bound,
-    )
-    telecentre = np.full(n, -1, dtype=np.int64)
-    days = np.zeros((n, 5), dtype=bool)
-    for (i, j), var in y.items():
-        if solver.boolean_value(var):
-            telecentre[i] = j
-    for (i, _, day), var in z.items():
-        if solver.boolean_value(var):
-            days[i, day] = True
-    opened = np.array([solver.boolean_value(v) for v in is_open], dtype=bool) if deciding else None
-    return (
-        telecentre,
-        days,
-        float(solver.objective_value),
-        proven and width >= m and not focus,
-        opened,
-    )
-
-
-def _top_mask(score: np.ndarray, width: int) -> np.ndarray:
-    """Booleans marking each row's ``width`` largest scores."""
-    if width >= score.shape[1]:
-        return np.ones(score.shape, dtype=bool)
-    top = np.argpartition(-score, width - 1, axis=1)[:, :width]
-    mask = np.zeros(score.shape, dtype=bool)
-    np.put_along_axis(mask, top, values=True, axis=1)
-    return mask
-
-
-def _greedy_plan(
-    problem: AssignmentProblem,
-    gain: np.ndarray,
-    top: np.ndarray,
-    eligible: np.ndarray,
-    usable: np.ndarray,
-    preferred: np.ndarray,
-    desks: np.ndarray,
-    *,
-    max_open: int | None = None,
-    keeping: tuple[int, np.ndarray, np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Build a first plan for CP-SAT: agents by saving per desk-day, each to its best room.
-
-    Must-assign agents go first. Each agent takes its best candidate
-    telecentre with enough free desks on its allowed days, preferring its
-    kept weekdays there (``keeping``, from :func:`_kept`), then its preferred
-    weekdays, then the emptiest days; no more than ``max_open`` telecentres
-    are used.
-    """
-    n = problem.n_agents
-    free = desks.copy()
-    centre = np.full(n, -1, dtype=np.int64)
-    days = np.zeros((n, 5), dtype=bool)
-    per_day = np.where(eligible, gain, -1) / problem.days[:, None]
-    best = per_day.max(axis=1, initial=-1.0)
-    order = np.lexsort((-best, ~problem.must))
-    used = np.zeros(desks.shape[0], dtype=bool)
-    placed = 0
-    for i in order.tolist():
-        if placed >= problem.limit or best[i] < 0:
-            break
-        need = int(problem.days[i])
-        for j in sorted(top[i].tolist(), key=lambda c: -gain[i, c]):
-            if not eligible[i, j]:
-                continue
-            if max_open is not None and not used[j] and used.sum() >= max_open:
-                continue
-            open_days = np.flatnonzero(usable[i, j] & (free[j] > 0))
-            if open_days.size < need:
-                continue
-            keeps = (
-                keeping[1][i, open_days] & (keeping[2][i] == j)
-                if keeping is not None
-                else np.zeros(open_days.size, dtype=bool)
-            )
-            rank = np.lexsort((-free[j, open_days], ~preferred[i, open_days], ~keeps))
-            chosen = open_days[rank[:need]]
-            centre[i] = j
-            used[j] = True
-            days[i, chosen] = True
-            free[j, chosen] -= 1
-            placed += 1
-            break
-    return centre, days

@@ -278,13 +278,8 @@ def assess(
     """
     base = result.assignment.telecentre
     ids = list(result.problem.agent_ids)
-    same = np.zeros(base.size, dtype=int)
-    swapped = np.zeros(base.size, dtype=int)
     groups = twin_groups(result.agents, result.previous)
-    own = _plan_saving(result.problem, base)
-    low, high = own.copy(), own.copy()
-    rows = []
-    broken: list[str] = []
+    tally = _Tally(base, _plan_saving(result.problem, base))
     if not isinstance(result.network, RoadNetwork):
         msg = (
             "--speed-uncertainty retimes one road network; a national network folder is timed "
@@ -295,27 +290,76 @@ def assess(
     for k, case in enumerate(cases):
         if progress:
             progress(f"drive-time scenario {k + 1} of {len(cases)}: {case.name}")
-        network = scenario_network(result.network, case)
-        try:
-            other = solve(network)
-        except InfeasibleError as exc:
-            if relaxed is None:
-                raise
-            logger.warning("scenario %r: %s Solved without must-assign.", case.name, exc)
-            broken.append(case.name)
-            other = relaxed(network)
+        other = _scenario_run(result.network, case, solve, relaxed, tally.broken)
         if list(other.problem.agent_ids) != ids:  # pragma: no cover - same inputs, same order
             msg = "a scenario's plan lists other agents; this is a bug."
             raise RuntimeError(msg)
+        tally.add(case.name, other, groups)
+    agents = pd.DataFrame(
+        {
+            "agent_id": ids,
+            "holds": tally.same + tally.swapped == len(cases),
+            "scenarios_same": tally.same,
+            "scenarios_twin_swap": tally.swapped,
+            "saving_week_low": tally.low.round(1),
+            "saving_week_high": tally.high.round(1),
+        }
+    )
+    table = pd.DataFrame(tally.rows)
+    summary = tally.summary(uncertainty, len(cases), agents, table)
+    logger.info(
+        "drive-time uncertainty %.0f%%: %d of %d agents keep their plan in all %d scenarios",
+        uncertainty * 100,
+        summary["agents_holding"],
+        base.size,
+        len(cases),
+    )
+    return Robustness(agents=agents, scenarios=table, uncertainty=uncertainty, summary=summary)
+
+
+def _scenario_run(
+    network: RoadNetwork,
+    case: Scenario,
+    solve: Callable[[RoadNetwork], RunResult],
+    relaxed: Callable[[RoadNetwork], RunResult] | None,
+    broken: list[str],
+) -> RunResult:
+    """Solve the plan in one scenario's times; without must-assign (``broken``) if it must."""
+    retimed = scenario_network(network, case)
+    try:
+        return solve(retimed)
+    except InfeasibleError as exc:
+        if relaxed is None:
+            raise
+        logger.warning("scenario %r: %s Solved without must-assign.", case.name, exc)
+        broken.append(case.name)
+        return relaxed(retimed)
+
+
+class _Tally:
+    """What holds of a plan over the scenarios: per agent, and one row per scenario."""
+
+    def __init__(self, base: np.ndarray, own: np.ndarray) -> None:
+        self.base = base  # each agent's telecentre in the plan assessed (-1: none)
+        self.own = own  # each agent's saving in that plan
+        self.same = np.zeros(base.size, dtype=int)
+        self.swapped = np.zeros(base.size, dtype=int)
+        self.low, self.high = own.copy(), own.copy()
+        self.rows: list[dict[str, Any]] = []
+        self.broken: list[str] = []  # scenarios solved without must-assign
+
+    def add(self, name: str, other: RunResult, groups: np.ndarray) -> None:
+        """Count one scenario's plan ``other`` against the plan assessed."""
+        base = self.base
         kept = other.assignment.telecentre == base
         swap = twin_swaps(groups, base, other.assignment.telecentre)
-        same += kept
-        swapped += swap
+        self.same += kept
+        self.swapped += swap
         saving = _plan_saving(other.problem, base)
-        low, high = np.minimum(low, saving), np.maximum(high, saving)
-        rows.append(
+        self.low, self.high = np.minimum(self.low, saving), np.maximum(self.high, saving)
+        self.rows.append(
             {
-                "scenario": case.name,
+                "scenario": name,
                 "assigned": int((other.assignment.telecentre >= 0).sum()),
                 "agents_same": int(kept.sum()),
                 "agents_twin_swap": int(swap.sum()),
@@ -325,38 +369,25 @@ def assess(
                 ),
             }
         )
-    agents = pd.DataFrame(
-        {
-            "agent_id": ids,
-            "holds": same + swapped == len(cases),
-            "scenarios_same": same,
-            "scenarios_twin_swap": swapped,
-            "saving_week_low": low.round(1),
-            "saving_week_high": high.round(1),
+
+    def summary(
+        self, uncertainty: float, n_cases: int, agents: pd.DataFrame, table: pd.DataFrame
+    ) -> dict[str, Any]:
+        """Return the summary of :class:`Robustness`."""
+        same, swapped = self.same, self.swapped
+        assigned = self.base >= 0
+        return {
+            "uncertainty": uncertainty,
+            "scenarios": n_cases,
+            "agents_holding": int(agents["holds"].sum()),
+            "assigned_agents_holding": int((agents["holds"] & assigned).sum()),
+            "assigned_agents_holding_exactly": int(((same == n_cases) & assigned).sum()),
+            "assigned_agents_twin_swap": int((agents["holds"] & (swapped > 0) & assigned).sum()),
+            "assigned_agents_flipping": int((~agents["holds"] & assigned).sum()),
+            "assigned_agents": int(assigned.sum()),
+            "plan_saving_week": round(float(self.own.sum()), 1),
+            "plan_saving_week_low": round(float(table["plan_saving_week"].min()), 1),
+            "plan_saving_week_high": round(float(table["plan_saving_week"].max()), 1),
+            "scenarios_without_must_assign": self.broken,
+            "per_scenario": self.rows,
         }
-    )
-    table = pd.DataFrame(rows)
-    assigned = base >= 0
-    summary = {
-        "uncertainty": uncertainty,
-        "scenarios": len(cases),
-        "agents_holding": int(agents["holds"].sum()),
-        "assigned_agents_holding": int((agents["holds"] & assigned).sum()),
-        "assigned_agents_holding_exactly": int(((same == len(cases)) & assigned).sum()),
-        "assigned_agents_twin_swap": int((agents["holds"] & (swapped > 0) & assigned).sum()),
-        "assigned_agents_flipping": int((~agents["holds"] & assigned).sum()),
-        "assigned_agents": int(assigned.sum()),
-        "plan_saving_week": round(float(own.sum()), 1),
-        "plan_saving_week_low": round(float(table["plan_saving_week"].min()), 1),
-        "plan_saving_week_high": round(float(table["plan_saving_week"].max()), 1),
-        "scenarios_without_must_assign": broken,
-        "per_scenario": rows,
-    }
-    logger.info(
-        "drive-time uncertainty %.0f%%: %d of %d agents keep their plan in all %d scenarios",
-        uncertainty * 100,
-        summary["agents_holding"],
-        base.size,
-        len(cases),
-    )
-    return Robustness(agents=agents, scenarios=table, uncertainty=uncertainty, summary=summary)

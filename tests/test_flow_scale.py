@@ -14,7 +14,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 from optimizer.errors import InfeasibleError
-from optimizer.model import AssignmentProblem, is_optimal, solve_flow
+from optimizer.model import AssignmentProblem, flow_cycles, is_optimal, solve_flow
 from optimizer.model import flow as flow_module
 from optimizer.model import problem as problem_module
 from optimizer.model.feasibility import check_feasible
@@ -112,7 +112,7 @@ def test_sampled_prices_reach_the_optimum_on_every_shape(
     # again) must bring the rest; 2.0: nearly every pair from the start
     sampled.setattr(flow_module, "_PRICE_MARGIN", margin)
     sampled.setattr(flow_module, "_SPREAD_WEIGHT", margin)
-    sampled.setattr(flow_module, "_MOST_CYCLES", cycles)
+    sampled.setattr(flow_cycles, "_MOST_CYCLES", cycles)
     rng = np.random.default_rng(1500 + 7 * len(shape) + 3 * select + ties)
     problem = _shaped(rng, shape, 360, 12, select=select, ties=ties)
     result = problem.solve()

@@ -13,8 +13,26 @@ import pytest
 from scipy.optimize import OptimizeResult
 
 from optimizer.errors import InfeasibleError, SolverError
-from optimizer.model import weekly
+from optimizer.model import (
+    weekly,
+    weekly_data,
+    weekly_greedy,
+    weekly_large,
+    weekly_lp,
+    weekly_split,
+)
 from optimizer.model.weekly import solve_weekly_pairs
+
+#: The weekly planner's modules: a name patched is patched wherever they look it up.
+WEEKLY_MODULES = (weekly, weekly_data, weekly_greedy, weekly_large, weekly_lp, weekly_split)
+
+
+def _patch(monkeypatch: pytest.MonkeyPatch, name: str, value: object) -> None:
+    """Set ``name`` to ``value`` in every module of the weekly planner that has it."""
+    found = [module for module in WEEKLY_MODULES if hasattr(module, name)]
+    assert found, name
+    for module in found:
+        monkeypatch.setattr(module, name, value)
 
 
 def _instance(seed: int) -> dict[str, object]:
@@ -164,7 +182,7 @@ def test_pairs_plan_is_feasible_bounded_and_optimal_when_it_says_so(
     # without the integer program on the LP's columns, the proof starts from the rounded
     # LP plan, so reduced-cost fixing works with a wider slack
     if not restricted:
-        monkeypatch.setattr(weekly, "RESTRICTED_SHARE", 0.0)
+        _patch(monkeypatch, "RESTRICTED_SHARE", 0.0)
     inst = _instance(seed)
     plan = _solved_against(inst, _brute(inst))
     assert plan is None or plan.status == "optimal"  # tiny instances are always proven
@@ -199,7 +217,7 @@ def test_reduced_cost_fixing_never_removes_a_better_plan(seed: int) -> None:
         data, weekly.Deadline.after(1e9), lambda *_: None
     )
     assert lagrangian >= best - 1e-6  # L is a valid bound
-    pair, mask, _ = weekly._surviving(data, lam, mu, lagrangian, best - 1)
+    pair, mask, _ = weekly_lp._surviving(data, lam, mu, lagrangian, best - 1)
     cols = {
         (int(g), int(t), int(mk))
         for g, t, mk in zip(data.agent[pair], data.site[pair], mask, strict=True)
@@ -247,9 +265,9 @@ def _mip_optimum(inst: dict[str, object]) -> int | None:
 
 def _force_large_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """Take the path for many groups on small instances by lowering its thresholds."""
-    monkeypatch.setattr(weekly, "LARGE_GROUPS", 4)
-    monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 4)
-    monkeypatch.setattr(weekly, "CORE_GROUPS", 2)
+    _patch(monkeypatch, "LARGE_GROUPS", 4)
+    _patch(monkeypatch, "SAMPLE_GROUPS", 4)
+    _patch(monkeypatch, "CORE_GROUPS", 2)
 
 
 def _groups_instance(
@@ -431,7 +449,7 @@ def test_a_plan_out_of_time_reports_the_split_days_bound(
     split = weekly._split_days_bound(_data(inst))
     assert split is not None
     assert plan.objective <= plan.bound <= split
-    assert plan.bound < 0.5 * weekly._lagrangian(_data(inst), np.zeros((m, 5)), 0.0)[0]
+    assert plan.bound < 0.5 * weekly_data._lagrangian(_data(inst), np.zeros((m, 5)), 0.0)[0]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -442,7 +460,7 @@ def test_the_large_path_keeps_the_limit_when_must_assign_groups_are_released(
     # fixed at the sample's prices (which ignore must-assign) exceed the limit, the released
     # must-assign groups go to the core, and the plan must still place at most `limit`
     _force_large_path(monkeypatch)
-    monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 10)
+    _patch(monkeypatch, "SAMPLE_GROUPS", 10)
     rng = np.random.default_rng(seed)
     g, m = 30, 3
     agent, site = np.nonzero(rng.random((g, m)) < 0.8)
@@ -472,7 +490,7 @@ def test_a_split_days_flow_that_fails_leaves_the_plan_and_its_lagrangian_bound(
         msg = "min-cost flow stopped with status 5; please report this."
         raise SolverError(msg)
 
-    monkeypatch.setattr(weekly, "solve_flow", broken)
+    _patch(monkeypatch, "solve_flow", broken)
     inst = _instance(2)
     plan = _solved_against(inst, _brute(inst))
     assert weekly._split_days_bound(_data(inst)) is None
@@ -489,7 +507,7 @@ def test_the_fallback_of_the_large_path_keeps_to_the_time_limit(
     _force_large_path(monkeypatch)
     limit = 60.0
     clock = {"now": 1000.0}
-    monkeypatch.setattr(weekly, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
+    _patch(monkeypatch, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
 
     def sampled_plan(
         data: weekly._Data, deadline: weekly.Deadline, report: weekly.Progress
@@ -497,7 +515,7 @@ def test_the_fallback_of_the_large_path_keeps_to_the_time_limit(
         clock["now"] = deadline.start + 0.95 * deadline.limit
         lam = np.zeros((data.desks.shape[0], 5))
         nothing = np.zeros(0, dtype=np.int64)
-        return lam, 0.0, weekly._lagrangian(data, lam, 0.0)[0], (nothing, nothing, nothing)
+        return lam, 0.0, weekly_data._lagrangian(data, lam, 0.0)[0], (nothing, nothing, nothing)
 
     ends: list[float] = []
     real_cg, real_mip = weekly._column_generation, weekly._mip
@@ -510,9 +528,9 @@ def test_the_fallback_of_the_large_path_keeps_to_the_time_limit(
         ends.append(clock["now"] + float(args[-1]))  # type: ignore[arg-type]
         return real_mip(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(weekly, "_large_plan", sampled_plan)
-    monkeypatch.setattr(weekly, "_column_generation", column_generation)
-    monkeypatch.setattr(weekly, "_mip", mip)
+    _patch(monkeypatch, "_large_plan", sampled_plan)
+    _patch(monkeypatch, "_column_generation", column_generation)
+    _patch(monkeypatch, "_mip", mip)
     inst = _groups_instance(
         np.random.default_rng(101), desks=(1, 4), must=np.arange(14) < 2, limit=None
     )
@@ -530,7 +548,7 @@ def test_a_must_assign_group_of_no_agents_with_no_pair_is_no_infeasibility(
     # group 0: must be assigned, but 0 agents and no pair; group 1: one agent, one pair
     if large:
         _force_large_path(monkeypatch)
-        monkeypatch.setattr(weekly, "LARGE_GROUPS", 1)
+        _patch(monkeypatch, "LARGE_GROUPS", 1)
     plan = solve_weekly_pairs(
         np.array([1]),
         np.array([0]),
@@ -744,8 +762,8 @@ def test_lps_stopped_by_the_time_limit_leave_a_feasible_plan_and_a_valid_bound(
     if large:
         _force_large_path(monkeypatch)
         if large == "whole sample":  # multipliers by subgradient steps, not a sample LP
-            monkeypatch.setattr(weekly, "SAMPLE_GROUPS", 100)
-    monkeypatch.setattr(weekly, "linprog", _stopped_lp)
+            _patch(monkeypatch, "SAMPLE_GROUPS", 100)
+    _patch(monkeypatch, "linprog", _stopped_lp)
     rng = np.random.default_rng(300 + seed)
     must = np.arange(14) < 2 if seed % 4 == 1 else None
     inst = _groups_instance(rng, desks=(0, 4), must=must, limit=None)
@@ -761,7 +779,7 @@ def test_lps_stopped_by_the_time_limit_leave_a_feasible_plan_and_a_valid_bound(
 
 
 def test_a_plan_cut_short_says_feasible_with_its_gap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(weekly, "linprog", _stopped_lp)
+    _patch(monkeypatch, "linprog", _stopped_lp)
     inst = _groups_instance(np.random.default_rng(7), desks=(0, 3), must=None, limit=None)
     best = _mip_optimum(inst)
     plan = _solved_against(inst, best)
@@ -781,7 +799,7 @@ def test_every_lp_and_integer_program_gets_the_time_left(
         _force_large_path(monkeypatch)
     limit = 20.0
     clock = {"now": 500.0}
-    monkeypatch.setattr(weekly, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
+    _patch(monkeypatch, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
     given: list[tuple[float, float]] = []  # (time left then, limit given)
 
     def ran_to_its_limit(options: dict[str, float]) -> None:
@@ -797,13 +815,13 @@ def test_every_lp_and_integer_program_gets_the_time_left(
         ran_to_its_limit(kwargs["options"])  # type: ignore[arg-type]
         return OptimizeResult(status=1, x=None, message="Time limit reached.")
 
-    monkeypatch.setattr(weekly, "linprog", linprog)
-    monkeypatch.setattr(weekly, "milp", milp)
+    _patch(monkeypatch, "linprog", linprog)
+    _patch(monkeypatch, "milp", milp)
     inst = _groups_instance(np.random.default_rng(11), desks=(1, 4), must=None, limit=None)
     plan = solve_weekly_pairs(**inst, time_limit_s=limit)  # type: ignore[arg-type]
     _check(plan, inst)
     assert given  # the LPs were tried, each within the time left
-    assert all(0 < budget <= max(left, weekly.MIN_LP_S) for left, budget in given)
+    assert all(0 < budget <= max(left, weekly_lp.MIN_LP_S) for left, budget in given)
     assert clock["now"] <= 500.0 + limit
     assert plan.status == "feasible" or plan.objective == plan.bound
 
@@ -819,11 +837,11 @@ def test_subgradient_steps_give_a_valid_bound_below_the_first(seed: int) -> None
     if best is None:
         return
     data = _data(inst)
-    lam, mu, bound = weekly._subgradient(data, 0.0, weekly.Deadline.after(60), lambda *_: None)
+    lam, mu, bound = weekly_lp._subgradient(data, 0.0, weekly.Deadline.after(60), lambda *_: None)
     assert np.all(lam >= 0) and mu >= 0
-    assert bound == pytest.approx(weekly._lagrangian(data, lam, mu)[0])
+    assert bound == pytest.approx(weekly_data._lagrangian(data, lam, mu)[0])
     assert bound >= best - 1e-6  # valid
-    assert bound <= weekly._lagrangian(data, np.zeros_like(lam), 0.0)[0] + 1e-6
+    assert bound <= weekly_data._lagrangian(data, np.zeros_like(lam), 0.0)[0] + 1e-6
 
 
 def test_assign_cut_short_publishes_a_feasible_plan_with_its_gap(
@@ -837,7 +855,7 @@ def test_assign_cut_short_publishes_a_feasible_plan_with_its_gap(
     from optimizer.cli import main
 
     monkeypatch.setattr(schedule, "FOCUS_PAIRS", 0)  # not small: the pairs engine plans
-    monkeypatch.setattr(weekly, "linprog", _stopped_lp)
+    _patch(monkeypatch, "linprog", _stopped_lp)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["--out", str(out), "--no-maps", "--time-limit", "5"])
     assert result.exit_code == 0, result.output

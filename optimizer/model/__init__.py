@@ -42,14 +42,21 @@ The solvers are a package, one responsibility a file:
 - :mod:`optimizer.model.result`: :class:`Assignment`;
 - :mod:`optimizer.model.feasibility`: why must-assign agents cannot all be
   placed (max-flow and its minimum cut);
-- :mod:`optimizer.model.flow`: the min-cost flow engine and its pricing;
+- :mod:`optimizer.model.flow`: the min-cost flow engine and its pricing, with
+  :mod:`~optimizer.model.flow_network` (its network and the OR-Tools solve) and
+  :mod:`~optimizer.model.flow_cycles` (cancelling negative cycles);
 - :mod:`optimizer.model.certificate`: the optimality certificate;
 - :mod:`optimizer.model.cpsat`: the CP-SAT engine and shared CP-SAT settings;
 - :mod:`optimizer.model.engines`: :func:`solve`, the feasibility check then the
   engine asked for (what :meth:`AssignmentProblem.solve` calls);
 - :mod:`optimizer.model.weekly`: weekly plans with multi-day agents on sparse
   pairs and groups (the configuration model: column generation with HiGHS,
-  a Lagrangian bound, reduced-cost fixing);
+  a Lagrangian bound, reduced-cost fixing), in steps of their own:
+  :mod:`~optimizer.model.weekly_data` (inputs, plans, prices),
+  :mod:`~optimizer.model.weekly_lp` (the LP, the integer programs, the proof),
+  :mod:`~optimizer.model.weekly_greedy` (rounding and greedy plans),
+  :mod:`~optimizer.model.weekly_large` (many groups: a sample and a core),
+  :mod:`~optimizer.model.weekly_split` (the split-days bound);
 - :mod:`optimizer.model.explain`: reasons for agents left out, and the
   ranking of volunteers.
 
@@ -78,14 +85,8 @@ from optimizer.model.explain import (
     explain,
 )
 from optimizer.model.feasibility import bipartite_max_flow, check_feasible, counted
-from optimizer.model.flow import (
-    _candidates,
-    _flow_on,
-    _pair_gains,
-    _price_out,
-    solve_flow,
-    solve_min_cost_flow,
-)
+from optimizer.model.flow import _candidates, _price_out, solve_min_cost_flow
+from optimizer.model.flow_network import _flow_on, _pair_gains, solve_flow
 from optimizer.model.problem import (
     CACHE_PAIRS,
     ENGINES,
@@ -97,7 +98,8 @@ from optimizer.model.problem import (
     _pairs,
 )
 from optimizer.model.result import Assignment, _gain_of, _report_value, _result
-from optimizer.model.weekly import WeeklyPairsPlan, solve_weekly_pairs
+from optimizer.model.weekly import solve_weekly_pairs
+from optimizer.model.weekly_data import WeeklyPairsPlan
 
 __all__ = [
     "CACHE_PAIRS",

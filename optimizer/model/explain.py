@@ -69,6 +69,22 @@ REASON_TIME_LIMIT = (
 )
 
 
+#: The reason of each code :func:`explain` gives ("" for an assigned agent).
+_BY_CODE = (
+    "",
+    REASON_UNREACHABLE,
+    REASON_NO_TELECENTRE_ROUTE,
+    REASON_NO_SAVING,
+    REASON_BELOW_MIN,
+    REASON_FORBIDDEN,
+    REASON_TOO_FAR,
+    REASON_NOT_SELECTED,
+    REASON_FULL,
+    REASON_WORSE_OFF,
+    REASON_SHORTER_COMMUTE,
+)
+
+
 def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ...]:
     """Say why each agent left out is left out ("" for assigned agents).
 
@@ -98,22 +114,7 @@ def explain(problem: AssignmentProblem, telecentre: np.ndarray) -> tuple[str, ..
     # the limit is a reason only when it was reached (with desks per weekday, a
     # telecentre may host fewer agents than its desks when their days clash)
     limit_reached = int((telecentre >= 0).sum()) >= problem.limit
-    labels = np.array(
-        [
-            "",
-            REASON_UNREACHABLE,
-            REASON_NO_TELECENTRE_ROUTE,
-            REASON_NO_SAVING,
-            REASON_BELOW_MIN,
-            REASON_FORBIDDEN,
-            REASON_TOO_FAR,
-            REASON_NOT_SELECTED,
-            REASON_FULL,
-            REASON_WORSE_OFF,
-            REASON_SHORTER_COMMUTE,
-        ],
-        dtype=object,
-    )
+    labels = np.array(_BY_CODE, dtype=object)
     codes = np.empty(problem.n_agents, dtype=np.int64)
     for lo, hi, ok, _ in problem.blocks():
         rows = slice(lo, hi)

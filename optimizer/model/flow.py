@@ -32,27 +32,37 @@ from candidate pairs from both sides (each agent's best few telecentres,
 each telecentre's best agents, several times its desks, and every pair of
 an agent who must be assigned) and are priced the same way. The samples
 and the candidates only decide how fast the proof comes, never the optimum.
+
+This module owns the engine's strategy: which pairs to start from, the
+samples' prices and pricing; the network and its OR-Tools solve live in
+:mod:`optimizer.model.flow_network`, the cycle cancelling in
+:mod:`optimizer.model.flow_cycles`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from typing import NamedTuple, cast
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 from scipy import sparse
 from scipy.sparse.csgraph import floyd_warshall
 
-from optimizer.errors import SolverError
-from optimizer.model.certificate import _cheapest_moves, _residual_arcs
-from optimizer.model.feasibility import check_feasible
-from optimizer.model.problem import CACHE_PAIRS, AssignmentProblem, _pairs
+from optimizer.model.certificate import _residual_arcs
+from optimizer.model.flow_cycles import _cancel_cycles
+from optimizer.model.flow_network import (
+    _agents_subset,
+    _assigned_pairs,
+    _eligible_pairs,
+    _flow_on,
+    _pair_gains,
+)
+from optimizer.model.problem import CACHE_PAIRS, AssignmentProblem
 from optimizer.model.result import Assignment, _result
 
 logger = logging.getLogger(__name__)
+
 
 #: Telecentres per agent in the first min-cost flow solve (pricing adds more where needed).
 _FIRST_CANDIDATES = 3
@@ -64,9 +74,6 @@ _DESK_EXTRA = 16
 _PRICED_PER_AGENT = 2
 #: Pricing also adds pairs whose reduced cost is below this share of the mean gain of a pair.
 _MARGIN = 0.05
-#: Negative cycles cancelled at most after a pruned solve, before solving again instead
-#: (:func:`_cancel_cycles`).
-_MOST_CYCLES = 100
 #: Up to this many eligible agent-telecentre pairs, the flow takes them all in one solve
 #: (below it, estimating prices on samples costs more than it saves: see
 #: ``benchmarks/assign.py``) ...
@@ -86,20 +93,6 @@ _PRICE_MARGIN = 0.08
 #: ... plus this many times the spread of the two estimates of the prices at the two
 #: telecentres (their price error), so that one solve is usually proven optimal at once.
 _SPREAD_WEIGHT = 0.75
-
-
-def _eligible_pairs(problem: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every eligible pair ``(agent, telecentre, gain)``, sorted by agent then telecentre."""
-    rows_out, cols_out, gains_out = [], [], []
-    for lo, _, ok, gain in problem.blocks():
-        r, c = np.nonzero(ok)
-        rows_out.append(r + lo)
-        cols_out.append(c)
-        gains_out.append(gain[r, c])
-    if not rows_out:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, empty
-    return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(gains_out)
 
 
 def _all_at_once(problem: AssignmentProblem) -> bool:
@@ -228,109 +221,6 @@ def _margin_candidates(
         cols_out.append(c)
         gains_out.append(gain[r, c])
     return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(gains_out)
-
-
-def solve_flow(
-    tails: np.ndarray,
-    heads: np.ndarray,
-    capacities: np.ndarray,
-    costs: np.ndarray,
-    *,
-    n_nodes: int,
-    source: int,
-    sink: int,
-    amount: int,
-) -> min_cost_flow.SimpleMinCostFlow | None:
-    """Send ``amount`` units from ``source`` to ``sink`` at least cost (OR-Tools).
-
-    Parameters
-    ----------
-    tails, heads, capacities, costs
-        The arcs, integer costs.
-    n_nodes
-        Number of nodes.
-    source, sink
-        Where the flow starts and ends.
-    amount
-        Units to send.
-
-    Returns
-    -------
-    SimpleMinCostFlow or None
-        The solved flow (read ``flows`` and ``optimal_cost``), or None when
-        the amount cannot be sent.
-    """
-    supplies = np.zeros(n_nodes, dtype=np.int64)
-    supplies[source], supplies[sink] = amount, -amount
-    return _solve_supplied(tails, heads, capacities, costs, supplies)
-
-
-def _solve_supplied(
-    tails: np.ndarray,
-    heads: np.ndarray,
-    capacities: np.ndarray,
-    costs: np.ndarray,
-    supplies: np.ndarray,
-) -> min_cost_flow.SimpleMinCostFlow | None:
-    """Min-cost flow with a supply (> 0) or demand (< 0) per node; None when infeasible."""
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32),
-        heads.astype(np.int32),
-        capacities.astype(np.int64),
-        costs.astype(np.int64),
-    )
-    flow.set_nodes_supplies(np.arange(supplies.size, dtype=np.int32), supplies)
-    status = flow.solve()
-    if status == flow.INFEASIBLE:
-        return None
-    if status != flow.OPTIMAL:
-        msg = f"min-cost flow stopped with status {status}; please report this."
-        raise SolverError(msg)
-    return flow
-
-
-def _flow_on(
-    problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray, gains: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """Solve the assignment flow on the given pairs: each agent's telecentre and the gain.
-
-    Only agents with a pair (or who must be assigned) are nodes; the others stay.
-    """
-    n_all, m = problem.n_agents, problem.n_telecentres
-    must_all = problem.must
-    present = np.zeros(n_all, dtype=bool)
-    present[rows] = True
-    present |= must_all
-    agents_in = np.flatnonzero(present)
-    compact = np.full(n_all, -1, dtype=np.int64)
-    compact[agents_in] = np.arange(agents_in.size)
-    n = agents_in.size
-    rows_c = compact[rows]
-    # each agent supplies its unit (no source node: OR-Tools is 3-18 % faster so)
-    hub, sink, stay = n + m, n + m + 1, n + m + 2
-    agents = np.arange(n)
-    free = ~must_all[agents_in]
-    n_free = int(free.sum())
-    supplies = np.zeros(n + m + 3, dtype=np.int64)
-    supplies[:n], supplies[sink] = 1, -n
-    flow = _solve_supplied(
-        np.concatenate([rows_c, agents[free], n + np.arange(m), [hub, stay]]),
-        np.concatenate([n + cols, np.full(n_free, stay), np.full(m, hub), [sink, sink]]),
-        np.concatenate(
-            [np.ones(rows.size), np.ones(n_free), problem.capacities, [problem.limit, n]]
-        ),
-        np.concatenate([-gains, np.zeros(n_free + m + 2)]),
-        supplies,
-    )
-    if flow is None:
-        check_feasible(problem)  # says why, in words
-        msg = "min-cost flow found the problem infeasible; please report this."
-        raise SolverError(msg)
-    used = flow.flows(np.arange(rows.size, dtype=np.int32)) > 0
-    telecentre = np.full(n_all, -1, dtype=np.int64)
-    telecentre[rows[used]] = cols[used]
-    return telecentre, -int(flow.optimal_cost())
 
 
 def _pruned_residual(
@@ -546,174 +436,6 @@ def _priced_flow(
         gains = _pair_gains(problem, rows, cols)
 
 
-def _cancel_cycles(
-    problem: AssignmentProblem, telecentre: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Certify an assignment over all pairs, improving it first by cancelling negative cycles.
-
-    The compressed residual network over all eligible pairs
-    (:mod:`optimizer.model.certificate`: telecentres, "stays", hub, sink; the
-    cheapest agent for each move) is searched for a negative cycle with
-    Bellman-Ford; each one found is an improving exchange of agents, applied
-    at once as many times as it gains (the k-th cheapest agent of each move
-    making the k-th exchange, within the free desks and the limit), and only
-    the cheapest moves it can have changed are recomputed. None left: the
-    assignment is optimal over all pairs, and the distances are its node
-    potentials. Meant for the pruned optimum on candidates from a sample's
-    prices, a few exchanges from the optimum at most: they replace pricing
-    and a whole solve. Returns None when the whole matrices are not kept in
-    memory or after :data:`_MOST_CYCLES` cycles (the caller solves again).
-    """
-    whole = problem._cache.get("pairs")
-    if not isinstance(whole, tuple):
-        return None
-    ok_all, gain_all = whole
-    m = problem.n_telecentres
-    must = problem.must
-    telecentre = telecentre.copy()
-    position = np.where(telecentre >= 0, telecentre, m)
-    best = _cheapest_moves(problem, telecentre)
-
-    def moves(agents: np.ndarray, place: int, cols: np.ndarray) -> np.ndarray:
-        """Cost of moving ``agents`` (all at ``place``) to ``cols``: ``(agents, cols)``."""
-        own = gain_all[agents, place] if place < m else np.zeros(agents.size, dtype=np.int64)
-        out = np.full((agents.size, cols.size), np.inf)
-        to_centre = cols < m
-        rows = agents[:, None]
-        out[:, to_centre] = np.where(
-            ok_all[rows, cols[to_centre]], own[:, None] - gain_all[rows, cols[to_centre]], np.inf
-        )
-        out[:, ~to_centre] = np.where(must[agents], np.inf, own)[:, None]
-        return out
-
-    every = np.arange(m + 1)
-    centres = np.arange(m)
-    for count in range(_MOST_CYCLES):
-        cycle, dist = _negative_cycle(_dense_residual(problem, telecentre, best))
-        if cycle is None:
-            logger.debug("cancelled %d cycle(s)", count)
-            return telecentre, np.minimum(dist, 0.0)
-        if not cycle:
-            return None
-        steps = _steps(cycle)
-        load = np.bincount(telecentre[telecentre >= 0], minlength=m)
-        assigned = int(load.sum())
-        room = np.full((m + 3, m + 3), problem.n_agents)  # units each arc can carry
-        room[centres, m + 1] = problem.capacities - load  # free desks
-        room[m + 1, m + 2] = problem.limit - assigned  # room under the limit
-        room[m + 2, m + 1] = room[m, m + 2] = assigned
-        room[m + 2, m] = problem.n_agents - assigned
-        units = min(int(room[tail, head]) for tail, head in steps)
-        queues = []
-        for tail, head in steps:
-            if tail <= m and head <= m:  # agents move (the other arcs: desks, the limit)
-                members = np.flatnonzero(position == tail)
-                cost = moves(members, tail, np.array([head]))[:, 0]
-                order = np.argsort(cost, kind="stable")
-                queues.append((members[order], cost[order], tail, head))
-                units = min(units, members.size)
-        if not queues or units < 1:
-            return None  # not an exchange of agents: let a solve decide
-        # the k-th cheapest agent of every move makes the k-th exchange: take all that gain
-        marginal = np.sum([cost[:units] for _, cost, _, _ in queues], axis=0)
-        units = int(np.searchsorted(marginal >= 0, True))  # marginal costs only grow
-        if units == 0:
-            return None  # not an improving exchange after all: let a solve decide
-        before = []
-        for members, _, tail, head in queues:
-            agents = members[:units]
-            before.append(moves(agents, tail, every).min(axis=0))
-            telecentre[agents] = head if head < m else -1
-            position[agents] = head
-        for (members, _, tail, head), old in zip(queues, before, strict=True):
-            stale = np.flatnonzero(old <= best[tail])  # a leaver may have been the cheapest
-            staying = np.flatnonzero(position == tail)
-            best[tail, stale] = moves(staying, tail, stale).min(axis=0, initial=np.inf)
-            joined = moves(members[:units], head, every).min(axis=0)
-            best[head] = np.minimum(best[head], joined)
-    return None
-
-
-def _dense_residual(
-    problem: AssignmentProblem, telecentre: np.ndarray, best: np.ndarray
-) -> np.ndarray:
-    """Build the compressed residual network as a dense matrix (inf: no arc).
-
-    The same arcs as :func:`optimizer.model.certificate._residual_arcs`.
-    """
-    m = problem.n_telecentres
-    stay, hub, sink = m, m + 1, m + 2
-    weight = np.full((m + 3, m + 3), np.inf)
-    weight[: m + 1, : m + 1] = best
-    np.fill_diagonal(weight, np.inf)
-    load = np.bincount(telecentre[telecentre >= 0], minlength=m)
-    assigned = int(load.sum())
-    centres = np.arange(m)
-    weight[centres[load < problem.capacities], hub] = 0.0  # a free desk
-    weight[hub, centres[load > 0]] = 0.0
-    if assigned < problem.limit:
-        weight[hub, sink] = 0.0  # room under the limit on agents
-    if assigned > 0:
-        weight[sink, hub] = weight[stay, sink] = 0.0
-    if assigned < problem.n_agents:
-        weight[sink, stay] = 0.0
-    return weight
-
-
-def _negative_cycle(weight: np.ndarray) -> tuple[list[int] | None, np.ndarray]:
-    """Find a negative cycle of the dense graph ``weight`` (inf: no arc), or None and distances.
-
-    Bellman-Ford from a virtual root joined to every node at no cost, all
-    nodes relaxed at once; every few rounds, a cycle among the predecessors
-    is looked for and returned if negative. No improvement left: no negative
-    cycle, and the distances are node potentials.
-    """
-    size = weight.shape[0]
-    dist = np.zeros(size)
-    pred = np.full(size, -1, dtype=np.int64)
-    columns = np.arange(size)
-    for rounds in range(1, 2 * size + 2):
-        through = dist[:, None] + weight
-        tails = through.argmin(axis=0)
-        offer = through[tails, columns]
-        better = offer < dist - 0.5  # integer costs
-        if not better.any():
-            return None, dist
-        dist[better] = offer[better]
-        pred[better] = tails[better]
-        if rounds % 8 == 0 or rounds > size:
-            cycle = _predecessor_cycle(pred)
-            if cycle is not None and sum(weight[t, h] for t, h in _steps(cycle)) < -0.5:
-                return cycle, dist
-    return [], dist  # improving still, but no cycle seen: the caller gives up
-
-
-def _predecessor_cycle(pred: np.ndarray) -> list[int] | None:
-    """Find a cycle of the predecessor graph ``pred`` (-1: none), in arc order, or None."""
-    size = pred.size
-    follow = np.append(pred, -1)  # -1 leads to the sentinel, which stays there
-    follow[follow < 0] = size
-    node = np.arange(size + 1)
-    for _ in range(size):
-        node = follow[node]
-    on_cycle = np.flatnonzero(node[:size] < size)
-    if on_cycle.size == 0:
-        return None
-    start = int(node[on_cycle[0]])
-    cycle = [start]
-    back = int(pred[start])
-    while back != start:
-        cycle.append(back)
-        back = int(pred[back])
-    cycle.reverse()
-    return cycle
-
-
-def _steps(cycle: list[int]) -> list[tuple[int, int]]:
-    """List the arcs ``(tail, head)`` of a cycle given as its nodes in order."""
-    return list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
-
-
 class _Prices(NamedTuple):
     """Estimated node potentials of the telecentres, from two halves of a sample."""
 
@@ -760,56 +482,3 @@ def _sample_potentials(problem: AssignmentProblem) -> _Prices | None:
         spread=np.abs(estimates[0] - estimates[1]),
         scale=total / max(count, 1),
     )
-
-
-def _agents_subset(
-    problem: AssignmentProblem, chosen: np.ndarray, *, capacities: np.ndarray, select: int | None
-) -> AssignmentProblem:
-    """Restrict the problem to agents ``chosen`` (sorted): other desks and limit, none forced."""
-    position = np.full(problem.n_agents, -1, dtype=np.int64)
-    position[chosen] = np.arange(chosen.size)
-
-    def pairs(given: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
-        if given is None:
-            return None
-        rows, cols = _pairs(given)
-        inside = position[rows] >= 0
-        return position[rows[inside]], cols[inside]
-
-    def rows_of(values: np.ndarray | None) -> np.ndarray | None:
-        return None if values is None else np.asarray(values)[chosen]
-
-    return replace(
-        problem,
-        agent_ids=tuple(problem.agent_ids[i] for i in chosen.tolist()),
-        minutes_to=problem.minutes_to[chosen],
-        minutes_back=problem.minutes_back[chosen],
-        head_office_minutes_to=problem.head_office_minutes_to[chosen],
-        head_office_minutes_back=problem.head_office_minutes_back[chosen],
-        km_to=rows_of(problem.km_to),
-        km_back=rows_of(problem.km_back),
-        head_office_km_to=rows_of(problem.head_office_km_to),
-        head_office_km_back=rows_of(problem.head_office_km_back),
-        capacities=capacities,
-        days=problem.days[chosen],
-        select=select,
-        must_assign=None,
-        forbidden=pairs(problem.forbidden),
-        preferred=pairs(problem.preferred),
-        incumbent=pairs(problem.incumbent),
-        excluded=rows_of(problem.excluded),
-        _cache={},
-    )
-
-
-def _assigned_pairs(telecentre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.flatnonzero(telecentre >= 0)
-    return rows, telecentre[rows]
-
-
-def _pair_gains(problem: AssignmentProblem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    out = np.empty(rows.size, dtype=np.int64)
-    for lo, hi, _, gain in problem.blocks():
-        first, last = np.searchsorted(rows, [lo, hi])
-        out[first:last] = gain[rows[first:last] - lo, cols[first:last]]
-    return out
