@@ -46,15 +46,11 @@ from optimizer.inputs import (
     read_telecentres,
     read_workplaces,
 )
+from optimizer.national.checks import refuse_unapplied_rules, site_desks
 from optimizer.national.cluster import connect, parse_scheduler
 from optimizer.national.groups import Resolver, locate, row_name
-from optimizer.national.plan import (
-    NationalOptions,
-    NationalPlan,
-    plan_national,
-    refuse_unapplied_rules,
-    site_desks,
-)
+from optimizer.national.options import NationalOptions
+from optimizer.national.plan import NationalPlan, plan_national
 from optimizer.national.sources import BOUNDARY_FILES as BOUNDARY_FILES  # re-exported
 from optimizer.national.sources import national_sources as national_sources
 from optimizer.national.sources import read_departements as read_departements
