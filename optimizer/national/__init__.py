@@ -22,7 +22,8 @@ whole country as one min-cost flow. The stages know nothing of it.
   :func:`optimizer.pipeline.run` (the plain travel table, certified pairs only,
   and the lower bounds of the others);
 - :mod:`.plan`: :func:`plan_national`, the grouped chain for tables too large to hold;
-- :mod:`.files`: a national run from and to files;
+- :mod:`.checks`: what a national run refuses of its rosters and sites;
+- :mod:`.files`, :mod:`.results`: a national run from and to files; its CSV tables;
 - :mod:`.synthetic`: a synthetic France for tests and benchmarks.
 """
 
