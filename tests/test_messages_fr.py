@@ -415,7 +415,11 @@ def test_the_walk_finds_the_messages() -> None:
     """The walk sees the errors of every kind: hundreds of raises, logged warnings, row errors."""
     wheres = {m.where.split(":")[0] for m in MESSAGES}
     assert len(MESSAGES) > 300
-    assert {"optimizer/inputs/loading.py", "optimizer/netcache.py", "optimizer/cli/network.py"} <= wheres
+    assert {
+        "optimizer/inputs/loading.py",
+        "optimizer/netcache.py",
+        "optimizer/cli/network.py",
+    } <= wheres
     english = {m.english for m in MESSAGES}
     assert "{}: file not found. Check the path." in english  # raise InputError(msg)
     assert "network cache {}: cannot be read ({})" in english  # logger.warning("... %s", ...)

@@ -411,7 +411,7 @@ def test_widening_certifies_what_a_small_buffer_left_and_equals_the_merged_netwo
 
 
 def test_regions_are_packed_only_where_that_adds_no_area():
-    from optimizer.national.plan import _pack_boxes
+    from optimizer.national.widen import pack_boxes as _pack_boxes
 
     boxes = np.array(
         [

@@ -28,7 +28,8 @@ from click.testing import CliRunner
 from optimizer.cli import main
 from optimizer.inputs import HeadOffice, read_agents, read_telecentres, read_workplaces
 from optimizer.national import NationalOptions
-from optimizer.national.travel import REASON_NOT_CERTIFIED, open_network_folder, rounds_to_cover
+from optimizer.national.folder import rounds_to_cover
+from optimizer.national.travel import REASON_NOT_CERTIFIED, open_network_folder
 from optimizer.network import load_network
 from optimizer.pipeline import run
 from tests.test_national_cert import _wgs, _write_river_country

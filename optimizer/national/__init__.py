@@ -5,15 +5,25 @@ département, runs the same stages as tasks (in this process or on
 ``dask.distributed`` workers), gathers their tables (Parquet) and solves the
 whole country as one min-cost flow. The stages know nothing of it.
 
+- :mod:`.options`: the rules of a national run and their defaults;
 - :mod:`.groups`: interchangeable agents grouped; points located in départements;
 - :mod:`.extracts`: buffered département networks, their cut and certificate, the cache;
-- :mod:`.pbf`: one pass over a large PBF into département extracts;
+- :mod:`.sources`, :mod:`.pbf`: a folder's boundaries and OSM files; one pass over a
+  large PBF into département extracts;
 - :mod:`.tasks`: the per-département task and its Parquet tables;
+- :mod:`.routing`: where everything is; the tasks built, run (here or on Dask) and read;
+- :mod:`.evaluation`: what the tables say is certified (pairs, commutes);
+- :mod:`.bounds`: lower bounds of the pairs not certified that may be eligible;
+- :mod:`.widen`: the one widening loop (wider regions for what is not certified);
 - :mod:`.solve`: the exact group flow over (site, weekday);
+- :mod:`.allocation`: each agent's row of a plan, placed or with its reason;
 - :mod:`.cluster`: ``local[:N]`` or ``tcp://`` schedulers;
-- :mod:`.travel`: a network folder as the travel stage of :func:`optimizer.pipeline.run`
-  (the plain travel table, certified pairs only, and the lower bounds of the others);
+- :mod:`.folder`, :mod:`.travel`: a network folder, and its travel stage for
+  :func:`optimizer.pipeline.run` (the plain travel table, certified pairs only,
+  and the lower bounds of the others);
 - :mod:`.plan`: :func:`plan_national`, the grouped chain for tables too large to hold;
+- :mod:`.checks`: what a national run refuses of its rosters and sites;
+- :mod:`.files`, :mod:`.results`: a national run from and to files; its CSV tables;
 - :mod:`.synthetic`: a synthetic France for tests and benchmarks.
 """
 

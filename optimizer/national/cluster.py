@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from optimizer.errors import ClusterError, InputError
+from optimizer.errors import ClusterError, InputError, OptimizerError
 from optimizer.network import Progress
 
 logger = logging.getLogger(__name__)
@@ -108,38 +108,11 @@ def connect(
     dask_logger = logging.getLogger("distributed")
     previous_level = dask_logger.level
     dask_logger.setLevel(log_level)
-    cluster = None
     try:
-        if kind == "local":
-            cluster = LocalCluster(
-                n_workers=int(value),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                silence_logs=max(log_level, logging.WARNING),
-            )
-            client = Client(cluster)
-        else:
-            try:
-                client = Client(str(value), timeout="10s")
-            except (TypeError, ValueError) as exc:  # e.g. tls:// without Dask's TLS settings
-                dask_logger.setLevel(previous_level)
-                msg = (
-                    f"--scheduler {scheduler}: Dask cannot use this address ({exc}). Give a "
-                    "scheduler address such as tcp://HOST:8786 (tls:// needs Dask's TLS "
-                    "settings, distributed.comm.tls)."
-                )
-                raise InputError(msg) from None
-    except OSError as exc:
-        if cluster is not None:
-            cluster.close()
+        client, cluster = _start(Client, LocalCluster, kind, value, scheduler, log_level)
+    except OptimizerError:
         dask_logger.setLevel(previous_level)
-        msg = (
-            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}). Check that it "
-            "runs (dask scheduler) and that this machine can reach its address and port, or "
-            "use --scheduler local:N for a cluster on this machine."
-        )
-        raise ClusterError(msg) from None
+        raise
     workers = len(client.scheduler_info().get("workers", {}))
     link = client.dashboard_link
     logger.info("Dask: %d workers, dashboard %s", workers, link)
@@ -152,3 +125,53 @@ def connect(
         if cluster is not None:
             cluster.close()
         dask_logger.setLevel(previous_level)
+
+
+def _start(
+    client_class: Any,
+    cluster_class: Any,
+    kind: str,
+    value: str | int,
+    scheduler: str,
+    log_level: int,
+) -> tuple[Any, Any]:
+    """Start a ``LocalCluster`` and its client, or connect to a scheduler's address.
+
+    Returns the client and the cluster started here (None for an address).
+
+    Raises
+    ------
+    InputError
+        An address Dask cannot use.
+    ClusterError
+        A scheduler that cannot be reached (a cluster started here is closed).
+    """
+    cluster = None
+    try:
+        if kind == "local":
+            cluster = cluster_class(
+                n_workers=int(value),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=max(log_level, logging.WARNING),
+            )
+            return client_class(cluster), cluster
+        try:
+            return client_class(str(value), timeout="10s"), None
+        except (TypeError, ValueError) as exc:  # e.g. tls:// without Dask's TLS settings
+            msg = (
+                f"--scheduler {scheduler}: Dask cannot use this address ({exc}). Give a "
+                "scheduler address such as tcp://HOST:8786 (tls:// needs Dask's TLS "
+                "settings, distributed.comm.tls)."
+            )
+            raise InputError(msg) from None
+    except OSError as exc:
+        if cluster is not None:
+            cluster.close()
+        msg = (
+            f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc}). Check that it "
+            "runs (dask scheduler) and that this machine can reach its address and port, or "
+            "use --scheduler local:N for a cluster on this machine."
+        )
+        raise ClusterError(msg) from None

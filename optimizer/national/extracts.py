@@ -211,6 +211,43 @@ def prepare_extract(
     NetworkError
         No drivable road; a ``boundary`` without the ``area`` it bounds.
     """
+    _check_graph(graph, code, boundary, area, source)
+    # what the dropped parts tell needs the whole graph: found first, then it is timed in place
+    kept = max(nx.strongly_connected_components(graph), key=len)
+    missing = _missing_roads(graph, kept, _maybe_kept(graph, kept, boundary), boundary)
+    metric_area = None
+    if area is not None:
+        metric_area = _to_metric(area)
+        missing = np.concatenate([missing, _edge_pieces(metric_area)])
+    cut_ids = _cut_ids(graph, kept, boundary)
+    net = prepare_network(
+        graph,
+        source=source or f"département {code}",
+        speed_profile=speed_profile,
+        speed_model=speed_model,
+        in_place=True,
+    )
+    if net.routing.n_nodes != len(kept):  # the same largest part, found twice
+        msg = f"extract {code}: its main part changed while it was prepared."
+        raise NetworkError(msg)
+    return Extract(
+        code=code,
+        routing=net.routing,
+        cut=_cut(net.routing, cut_ids, code),
+        source=net.source,
+        missing=missing,
+        area=metric_area,
+    )
+
+
+def _check_graph(
+    graph: nx.MultiDiGraph,
+    code: str,
+    boundary: set[int] | frozenset[int],
+    area: shapely.Geometry | None,
+    source: str,
+) -> None:
+    """Raise when the graph has no road, or a boundary but no area."""
     if next(iter(graph.edges()), None) is None:
         msg = f"{source or code}: the extract has no drivable road (0 edges). Check its file."
         raise NetworkError(msg)
@@ -220,17 +257,19 @@ def prepare_extract(
             "give the area it holds every road of."
         )
         raise NetworkError(msg)
-    # what the dropped parts tell needs the whole graph: found first, then it is timed in place
-    n_nodes = graph.number_of_nodes()
-    kept = max(nx.strongly_connected_components(graph), key=len)
+
+
+def _cut_ids(
+    graph: nx.MultiDiGraph, kept: set[int], boundary: set[int] | frozenset[int]
+) -> set[int]:
+    """OSM ids of the main part's border nodes: on the boundary, or beside a dropped part.
+
+    A dropped part (not in ``kept``, the main part) that touches the
+    boundary may join the merged network's main part only through the
+    border: the main part's nodes beside it are border nodes too.
+    """
     cut_ids = {node for node in boundary if node in kept}
-    missing = _missing_roads(graph, kept, _maybe_kept(graph, kept, boundary), boundary)
-    metric_area = None
-    if area is not None:
-        metric_area = _to_metric(area)
-        missing = np.concatenate([missing, _edge_pieces(metric_area)])
-    if len(kept) < n_nodes:
-        # a dropped part may join the merged network's main part only through the border
+    if len(kept) < graph.number_of_nodes():
         dropped = graph.subgraph(node for node in graph.nodes if node not in kept)
         opened = {
             node
@@ -243,17 +282,11 @@ def prepare_extract(
                 cut_ids.add(v)
             elif v in opened and u in kept:
                 cut_ids.add(u)
-    net = prepare_network(
-        graph,
-        source=source or f"département {code}",
-        speed_profile=speed_profile,
-        speed_model=speed_model,
-        in_place=True,
-    )
-    routing = net.routing
-    if routing.n_nodes != len(kept):  # the same largest part, found twice
-        msg = f"extract {code}: its main part changed while it was prepared."
-        raise NetworkError(msg)
+    return cut_ids
+
+
+def _cut(routing: RoutingArrays, cut_ids: set[int], code: str) -> np.ndarray:
+    """Return the cut: the border nodes and every node within :data:`CUT_MARGIN_M` of one."""
     position = {node: i for i, node in enumerate(routing.node_ids.tolist())}
     seeds = np.array(sorted(position[node] for node in cut_ids), dtype=np.int64)
     cut = seeds
@@ -270,14 +303,7 @@ def prepare_extract(
         cut.size,
         seeds.size,
     )
-    return Extract(
-        code=code,
-        routing=routing,
-        cut=cut,
-        source=net.source,
-        missing=missing,
-        area=metric_area,
-    )
+    return cut
 
 
 def _to_metric(area: shapely.Geometry) -> shapely.Geometry:

@@ -26,7 +26,9 @@ import logging
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +40,6 @@ from optimizer.errors import InputError
 from optimizer.i18n import Lang, localise_summary, localise_table
 from optimizer.inputs import (
     NUMBER,
-    WEEKDAYS,
     HeadOffice,
     check_workplace_refs,
     read_agents,
@@ -46,15 +47,13 @@ from optimizer.inputs import (
     read_telecentres,
     read_workplaces,
 )
+from optimizer.national.checks import refuse_unapplied_rules
 from optimizer.national.cluster import connect, parse_scheduler
 from optimizer.national.groups import Resolver, locate, row_name
-from optimizer.national.plan import (
-    NationalOptions,
-    NationalPlan,
-    plan_national,
-    refuse_unapplied_rules,
-    site_desks,
-)
+from optimizer.national.options import NationalOptions
+from optimizer.national.plan import NationalPlan, plan_national
+from optimizer.national.results import allocation_file as allocation_file
+from optimizer.national.results import site_file as site_file
 from optimizer.national.sources import BOUNDARY_FILES as BOUNDARY_FILES  # re-exported
 from optimizer.national.sources import national_sources as national_sources
 from optimizer.national.sources import read_departements as read_departements
@@ -285,6 +284,37 @@ def run_national_files(
     opts = options or NationalOptions()
     if scheduler is not None:
         parse_scheduler(scheduler)  # a bad value said before any long work (the split)
+    agents, places, sites, areas = _read_inputs(
+        agents_file, telecentres_file, network, head_office, workplaces, crs
+    )
+    asked = _Asked(
+        network, out, scheduler, head_office, opts, speed_profile, speed_model, progress,
+        log_level, csv_style, lang,
+    )  # fmt: skip
+    folder = OutputFolder(out, own_names=OWN_FILES)
+    folder.acquire()  # one run at a time on a folder, before any long work (the split)
+    try:
+        plan = _plan_and_write(asked, folder, agents, sites, areas, places)
+    finally:
+        for stale in _run_tables(out):  # this run's, when it failed
+            shutil.rmtree(stale, ignore_errors=True)
+        folder.release()
+    return plan
+
+
+def _read_inputs(
+    agents_file: Path,
+    telecentres_file: Path,
+    network: Path,
+    head_office: HeadOffice | None,
+    workplaces: Path | None,
+    crs: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame, gpd.GeoDataFrame]:
+    """Read and check the roster, the workplaces, the sites and the départements.
+
+    Returns the agents (with the file's workplace coordinates, if any), the
+    workplaces (None when not given), the sites and the département polygons.
+    """
     agents = read_agents(agents_file, crs=crs)
     refuse_unapplied_rules(agents)  # before any long work
     places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
@@ -305,76 +335,94 @@ def run_national_files(
     areas = read_departements(network)
     if head_office is not None:
         _check_head_office(head_office, areas, network)
-    folder = OutputFolder(out, own_names=OWN_FILES)
-    folder.acquire()  # one run at a time on a folder, before any long work (the split)
-    try:
-        sources = national_sources(
-            network,
+    return agents, places, sites, areas
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What a call of :func:`run_national_files` asks, beside the files it reads."""
+
+    network: Path
+    out: Path
+    scheduler: str | None
+    head_office: HeadOffice | None
+    opts: NationalOptions
+    speed_profile: str
+    speed_model: str
+    progress: Progress | None
+    log_level: int
+    csv_style: CsvStyle
+    lang: Lang
+
+
+def _plan_and_write(
+    asked: _Asked,
+    folder: OutputFolder,
+    agents: pd.DataFrame,
+    sites: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    places: pd.DataFrame | None,
+) -> NationalPlan:
+    """Prepare the extracts, plan on the cluster, publish the files and keep the tables."""
+    network, opts, progress = asked.network, asked.opts, asked.progress
+    speed = {"speed_profile": asked.speed_profile, "speed_model": asked.speed_model}
+    sources = national_sources(network, areas, buffer_km=opts.buffer_km, **speed, progress=progress)
+    tables = asked.out.parent / f"{asked.out.name}.tables"
+    work = _fresh_tables(asked.out)
+    with connect(asked.scheduler, progress=progress, log_level=asked.log_level) as client:
+        plan = plan_national(
+            agents,
+            sites,
             areas,
-            buffer_km=opts.buffer_km,
-            speed_profile=speed_profile,
-            speed_model=speed_model,
+            sources,
+            work_dir=work,
+            options=opts,
+            client=client,
+            resolver=roster_resolver(workplaces=places, head_office=asked.head_office),
             progress=progress,
+            widen=wider_sources(network, areas, **speed, progress=progress),
         )
-        tables = out.parent / f"{out.name}.tables"
-        work = _fresh_tables(out)
-        with connect(scheduler, progress=progress, log_level=log_level) as client:
-            plan = plan_national(
-                agents,
-                sites,
-                areas,
-                sources,
-                work_dir=work,
-                options=opts,
-                client=client,
-                resolver=roster_resolver(workplaces=places, head_office=head_office),
-                progress=progress,
-                widen=wider_sources(
-                    network,
-                    areas,
-                    speed_profile=speed_profile,
-                    speed_model=speed_model,
-                    progress=progress,
-                ),
-            )
-        summary = {k: v for k, v in plan.summary.items() if k != "tasks"}
-        summary["options"] = {
-            "max_minutes": opts.max_minutes,
-            "min_saving": opts.min_saving,
-            "no_worse_off": opts.no_worse_off,
-            "buffer_km": opts.buffer_km,
-            "widen_rounds": opts.widen_rounds,
-            "time_limit_s": opts.time_limit_s,
-            "speed_profile": speed_profile,
-            "speed_model": speed_model,
-            "objective": "minutes",
-            "seed": opts.seed,
+    summary = _summary(plan, asked, tables)
+    tables_out = {
+        ALLOCATION_FILE: allocation_file(plan.allocation, agents),
+        TELECENTRES_FILE: site_file(plan.allocation, sites),
+        SCHEDULE_FILE: plan.schedule_table(),
+    }
+    lang = asked.lang
+    folder.publish(
+        {
+            **{
+                name: csv_text(localise_table(table, lang), asked.csv_style)
+                for name, table in tables_out.items()
+            },
+            SUMMARY_FILE: json.dumps(localise_summary(summary, lang), indent=1, default=str) + "\n",
         }
-        summary["departements_routed"] = plan.summary["tasks"]
-        summary["files"] = [ALLOCATION_FILE, TELECENTRES_FILE, SCHEDULE_FILE, SUMMARY_FILE]
-        summary["parquet_tables"] = summary["work_dir"] = str(tables)
-        summary["language"] = lang
-        tables_out = {
-            ALLOCATION_FILE: allocation_file(plan.allocation, agents),
-            TELECENTRES_FILE: site_file(plan.allocation, sites),
-            SCHEDULE_FILE: plan.schedule_table(),
-        }
-        folder.publish(
-            {
-                **{
-                    name: csv_text(localise_table(table, lang), csv_style)
-                    for name, table in tables_out.items()
-                },
-                SUMMARY_FILE: json.dumps(localise_summary(summary, lang), indent=1, default=str)
-                + "\n",
-            }
-        )
-        _install_tables(work, tables)
-    finally:
-        for stale in _run_tables(out):  # this run's, when it failed
-            shutil.rmtree(stale, ignore_errors=True)
-        folder.release()
+    )
+    _install_tables(work, tables)
     return plan
+
+
+def _summary(plan: NationalPlan, asked: _Asked, tables: Path) -> dict[str, Any]:
+    """Return ``summary.json``: the plan's figures, the options, the files written."""
+    opts = asked.opts
+    summary = {k: v for k, v in plan.summary.items() if k != "tasks"}
+    summary["options"] = {
+        "max_minutes": opts.max_minutes,
+        "min_saving": opts.min_saving,
+        "no_worse_off": opts.no_worse_off,
+        "buffer_km": opts.buffer_km,
+        "widen_rounds": opts.widen_rounds,
+        "time_limit_s": opts.time_limit_s,
+        "speed_profile": asked.speed_profile,
+        "speed_model": asked.speed_model,
+        "objective": "minutes",
+        "seed": opts.seed,
+    }
+    summary["departements_routed"] = plan.summary["tasks"]
+    summary["files"] = [ALLOCATION_FILE, TELECENTRES_FILE, SCHEDULE_FILE, SUMMARY_FILE]
+    summary["parquet_tables"] = summary["work_dir"] = str(tables)
+    summary["language"] = asked.lang
+    return summary
 
 
 def _run_tables(out: Path) -> list[Path]:
@@ -408,129 +456,6 @@ def _install_tables(work: Path, tables: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         work.rename(tables)
-
-
-#: Decimals of the minutes written to ``allocation.csv`` (6 s, as a plain run writes them).
-MINUTE_DECIMALS = 1
-
-
-#: How each home was placed, copied from the roster as a plain run's ``allocation.csv`` has it.
-LOCATION_COLUMNS = ("location", "location_precision_m")
-
-
-#: The plan's columns and the names a plain run's ``allocation.csv`` gives them (the weekly
-#: saving becomes the saving per telework day, beside ``telework_days``).
-PLAIN_NAMES = {
-    "minutes_to_site": "minutes_to_telecentre",
-    "minutes_to_work": "minutes_to_head_office",
-    "saving_minutes_week": "minutes_saved_per_day",
-}
-
-
-def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Return the allocation as written to ``allocation.csv``: what was asked for, no more.
-
-    The columns have a plain run's names and meaning (:data:`PLAIN_NAMES`:
-    ``minutes_to_telecentre``, ``minutes_to_head_office`` (to the agent's own
-    workplace), ``minutes_saved_per_day`` (round trip) and ``telework_days``),
-    ``agent_id`` and ``status`` first, so that one filter serves both.
-
-    ``group`` (an internal number shared by the agents of one home point,
-    workplace and days: it would tell who lives with whom) is left out, and
-    minutes are rounded to :data:`MINUTE_DECIMALS` decimals, as a plain run
-    writes them, instead of sixteen digits that pin each home's route to the
-    centimetre.
-
-    Parameters
-    ----------
-    allocation
-        The plan's allocation (:attr:`.plan.NationalPlan.allocation`).
-    agents
-        The roster planned (same rows, same order), as
-        :func:`optimizer.inputs.read_agents` or :func:`roster_resolver` give
-        it: its ``location`` (``coordinates``, ``address`` or ``commune``) and
-        ``location_precision_m`` (for a home at its commune's town hall, the
-        largest distance from there to the commune's boundary; NaN for
-        coordinates) are written before ``reason``, as a plain run writes them.
-        Columns it lacks are left out.
-
-    Raises
-    ------
-    InputError
-        ``agents`` is not the roster of ``allocation`` (other ids or order).
-    """
-    out = allocation.drop(columns=["group"], errors="ignore").copy()
-    days = (
-        agents["telework_days"].to_numpy(np.int64)
-        if agents is not None and "telework_days" in agents
-        else np.ones(len(out), np.int64)
-    )
-    if "saving_minutes_week" in out:
-        out["saving_minutes_week"] = out["saving_minutes_week"].astype(float) / days
-        at = out.columns.tolist().index("saving_minutes_week") + 1
-        out.insert(at, "telework_days", days)
-    out = out.rename(columns=PLAIN_NAMES)
-    for column in ("minutes_to_telecentre", "minutes_to_head_office", "minutes_saved_per_day"):
-        if column in out:
-            out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
-    first = [c for c in ("agent_id", "status") if c in out]
-    out = out[first + [c for c in out.columns if c not in first]]
-    if agents is not None:
-        ids = agents["agent_id"].astype(str).to_numpy()
-        if len(ids) != len(out) or not np.array_equal(ids, out["agent_id"].astype(str)):
-            msg = (
-                "allocation_file: agents must be the roster the allocation was planned for, "
-                "in its order."
-            )
-            raise InputError(msg)
-        names = out.columns.tolist()
-        at = names.index("reason") if "reason" in names else len(names)
-        for column in reversed([c for c in LOCATION_COLUMNS if c in agents and c not in out]):
-            out.insert(at, column, agents[column].to_numpy())
-    return out
-
-
-def site_file(allocation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
-    """Return each site's use, as a plain run's ``telecentres.csv`` gives it.
-
-    Parameters
-    ----------
-    allocation
-        The plan's allocation (``telecentre_id``, ``weekday`` as ``mon|tue``).
-    sites
-        The sites planned (``telecentre_id``, optionally ``name``, and desks).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``telecentre_id, [name,] assigned, desk_days_offered, desk_days_used,
-        utilisation, desks_mon..desks_fri, used_mon..used_fri``, one row per
-        site in the file's order.
-    """
-    desks = site_desks(sites)
-    ids = sites["telecentre_id"].astype(str).to_numpy()
-    placed = allocation[allocation["telecentre_id"].astype(str) != ""]
-    row = pd.Index(ids).get_indexer(pd.Index(placed["telecentre_id"].astype(str)))
-    used = np.zeros_like(desks)
-    days = placed["weekday"].astype(str).str.split("|")  # split once, read for each weekday
-    for k, day in enumerate(WEEKDAYS):
-        on = days.map(lambda d, day=day: day in d)
-        np.add.at(used[:, k], row[on.to_numpy(bool)], 1)
-    offered, taken = desks.sum(axis=1), used.sum(axis=1)
-    table = pd.DataFrame({"telecentre_id": ids})
-    if "name" in sites:
-        table["name"] = sites["name"].to_numpy()
-    table["assigned"] = np.bincount(row, minlength=len(ids))
-    table["desk_days_offered"] = offered
-    table["desk_days_used"] = taken
-    table["utilisation"] = np.round(
-        np.divide(taken, offered, out=np.zeros(len(ids)), where=offered > 0), 3
-    )
-    for k, day in enumerate(WEEKDAYS):
-        table[f"desks_{day}"] = desks[:, k]
-    for k, day in enumerate(WEEKDAYS):
-        table[f"used_{day}"] = used[:, k]
-    return table
 
 
 def _raw_columns(

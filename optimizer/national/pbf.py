@@ -33,8 +33,9 @@ import json
 import logging
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -94,72 +95,104 @@ def split_osm(
     started = time.perf_counter()
     path, out = Path(path), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    grown = buffered_areas(areas, buffer_km)
-    codes = list(grown)
-    shapes = [grown[c] for c in codes]
-    for shape in shapes:
-        shapely.prepare(shape)
-    tree = shapely.STRtree(shapes)
+    parts = _Parts.of(buffered_areas(areas, buffer_km))
     if progress:
-        progress(f"splitting {path.name} into {len(codes)} buffered extracts (one pass)")
-    controls: dict[int, dict[str, str]] = {}
-    nodes: dict[str, dict[int, tuple[float, float]]] = {c: {} for c in codes}
-    ways: dict[str, list[Way]] = {c: [] for c in codes}
-    border: dict[str, set[int]] = {c: set() for c in codes}
+        progress(f"splitting {path.name} into {len(parts.codes)} buffered extracts (one pass)")
     try:
         reader = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         for obj in reader.with_locations():
-            if isinstance(obj, osmium.osm.Node):
-                if obj.tags.get("highway") in NODE_CONTROLS:
-                    controls[obj.id] = {t.k: t.v for t in obj.tags if t.k in NODE_TAGS}
-                continue
-            if not isinstance(obj, osmium.osm.Way):
-                continue
-            tags = {t.k: t.v for t in obj.tags}
-            if not is_drivable(tags):
-                continue
-            refs = [n.ref for n in obj.nodes if n.location.valid()]
-            if len(refs) < 2:
-                continue
-            lon = np.array([n.location.lon for n in obj.nodes if n.location.valid()])
-            lat = np.array([n.location.lat for n in obj.nodes if n.location.valid()])
-            box = shapely.box(lon.min(), lat.min(), lon.max(), lat.max())
-            kept = {k: tags[k] for k in WAY_TAGS if k in tags}
-            line: shapely.Geometry | None = None
-            for a in tree.query(box).tolist():
-                inside = shapely.contains_xy(shapes[a], lon, lat)
-                if not inside.any():
-                    # a way crossing the area with no node inside is one of its roads too
-                    line = line if line is not None else shapely.linestrings(lon, lat)
-                    if not shapely.intersects(shapes[a], line):
-                        continue
-                code = codes[a]
-                ways[code].append((obj.id, refs, kept))
-                where = nodes[code]
-                for ref, x, y in zip(refs, lon.tolist(), lat.tolist(), strict=True):
-                    where[ref] = (x, y)
-                border[code].update(
-                    r for r, ok in zip(refs, inside.tolist(), strict=True) if not ok
-                )
+            parts.read(obj)
     except (RuntimeError, ValueError, OSError) as exc:
         msg = f"{path}: cannot be read as OpenStreetMap data ({exc}). Is the file complete?"
         raise NetworkError(msg) from None
-    written: dict[str, Path] = {}
-    for code in codes:
-        if not ways[code]:
-            continue
-        target = out / f"{code}.osm"
-        node_rows: list[Node] = [
-            (ref, x, y, controls.get(ref, {})) for ref, (x, y) in sorted(nodes[code].items())
-        ]
-        write_osm_xml(target, node_rows, ways[code], generator="lozere-optimizer national split")
-        (out / f"{code}.border.json").write_text(json.dumps(sorted(border[code])))
-        written[code] = target
+    written = parts.write(out)
     elapsed = time.perf_counter() - started
     logger.info("split %s into %d extracts in %.1f s", path, len(written), elapsed)
     if progress:
         progress(f"split into {len(written)} extracts in {elapsed:.1f} s")
     return written
+
+
+@dataclass
+class _Parts:
+    """What one pass over an OSM file gathers for each buffered area (:func:`split_osm`)."""
+
+    codes: list[str]
+    shapes: list[shapely.Geometry]
+    tree: shapely.STRtree
+    controls: dict[int, dict[str, str]] = field(default_factory=dict)  # tagged nodes
+    nodes: dict[str, dict[int, tuple[float, float]]] = field(default_factory=dict)
+    ways: dict[str, list[Way]] = field(default_factory=dict)
+    border: dict[str, set[int]] = field(default_factory=dict)  # nodes outside the area
+
+    @classmethod
+    def of(cls, grown: dict[str, shapely.Geometry]) -> _Parts:
+        """Empty parts for the areas ``grown`` (``code -> polygon``)."""
+        codes = list(grown)
+        shapes = [grown[c] for c in codes]
+        for shape in shapes:
+            shapely.prepare(shape)
+        return cls(
+            codes=codes,
+            shapes=shapes,
+            tree=shapely.STRtree(shapes),
+            nodes={c: {} for c in codes},
+            ways={c: [] for c in codes},
+            border={c: set() for c in codes},
+        )
+
+    def read(self, obj: Any) -> None:
+        """Keep a node's controls, or a drivable way in every area it enters."""
+        if isinstance(obj, osmium.osm.Node):
+            if obj.tags.get("highway") in NODE_CONTROLS:
+                self.controls[obj.id] = {t.k: t.v for t in obj.tags if t.k in NODE_TAGS}
+            return
+        if not isinstance(obj, osmium.osm.Way):
+            return
+        tags = {t.k: t.v for t in obj.tags}
+        if not is_drivable(tags):
+            return
+        refs = [n.ref for n in obj.nodes if n.location.valid()]
+        if len(refs) < 2:
+            return
+        lon = np.array([n.location.lon for n in obj.nodes if n.location.valid()])
+        lat = np.array([n.location.lat for n in obj.nodes if n.location.valid()])
+        box = shapely.box(lon.min(), lat.min(), lon.max(), lat.max())
+        kept = {k: tags[k] for k in WAY_TAGS if k in tags}
+        line: shapely.Geometry | None = None
+        for a in self.tree.query(box).tolist():
+            inside = shapely.contains_xy(self.shapes[a], lon, lat)
+            if not inside.any():
+                # a way crossing the area with no node inside is one of its roads too
+                line = line if line is not None else shapely.linestrings(lon, lat)
+                if not shapely.intersects(self.shapes[a], line):
+                    continue
+            code = self.codes[a]
+            self.ways[code].append((obj.id, refs, kept))
+            where = self.nodes[code]
+            for ref, x, y in zip(refs, lon.tolist(), lat.tolist(), strict=True):
+                where[ref] = (x, y)
+            self.border[code].update(
+                r for r, ok in zip(refs, inside.tolist(), strict=True) if not ok
+            )
+
+    def write(self, out: Path) -> dict[str, Path]:
+        """Write ``CODE.osm`` and ``CODE.border.json`` of every area holding a road."""
+        written: dict[str, Path] = {}
+        for code in self.codes:
+            if not self.ways[code]:
+                continue
+            target = out / f"{code}.osm"
+            node_rows: list[Node] = [
+                (ref, x, y, self.controls.get(ref, {}))
+                for ref, (x, y) in sorted(self.nodes[code].items())
+            ]
+            write_osm_xml(
+                target, node_rows, self.ways[code], generator="lozere-optimizer national split"
+            )
+            (out / f"{code}.border.json").write_text(json.dumps(sorted(self.border[code])))
+            written[code] = target
+        return written
 
 
 @dataclass(frozen=True)

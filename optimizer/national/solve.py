@@ -214,82 +214,38 @@ def solve_groups(
         The optimal placements.
     """
     started = time.perf_counter()
-    n, m = sizes.size, desks.shape[0]
     desks = np.asarray(desks, dtype=np.int64)
     if np.any(desks < 0):
         msg = "desks must be whole numbers >= 0."
         raise InputError(msg)
-    # keep pairs whose site is open on one of the group's days
-    open_mask = (desks > 0) @ (1 << np.arange(5))
-    useful = (open_mask[pair_site] & patterns[pair_group]) > 0
-    g, j, w = pair_group[useful], pair_site[useful], pair_gain[useful]
-    pat_codes, pat_index = np.unique(patterns[g], return_inverse=True)
-    # node numbering: groups, (site, pattern) nodes, (site, day) nodes, stay, sink
-    sp_key = j * pat_codes.size + pat_index
-    sp_unique, sp_of_pair = np.unique(sp_key, return_inverse=True)
-    n_sp = sp_unique.size
-    base_sp, base_sd = n, n + n_sp
-    stay, sink = base_sd + m * 5, base_sd + m * 5 + 1
-    sp_site = sp_unique // pat_codes.size
-    sp_pattern = pat_codes[sp_unique % pat_codes.size]
-    day_of = np.arange(5)
-    sp_rows, sp_days = np.nonzero(((sp_pattern[:, None] >> day_of) & 1) > 0)
-    sp_ok = desks[sp_site[sp_rows], sp_days] > 0
-    sp_rows, sp_days = sp_rows[sp_ok], sp_days[sp_ok]
-    total = int(sizes.sum())
-    tails = np.concatenate(
-        [
-            g,
-            np.arange(n),
-            base_sp + sp_rows,
-            base_sd + np.arange(m * 5),
-            [stay],
-        ]
-    )
-    heads = np.concatenate(
-        [
-            base_sp + sp_of_pair,
-            np.full(n, stay),
-            base_sd + sp_site[sp_rows] * 5 + sp_days,
-            np.full(m * 5, sink),
-            [sink],
-        ]
-    )
-    caps = np.concatenate([sizes[g], sizes, np.full(sp_rows.size, total), desks.ravel(), [total]])
-    costs = np.concatenate([-w, np.zeros(n + sp_rows.size + m * 5 + 1, dtype=np.int64)])
+    net = _GroupFlow.of(sizes, patterns, pair_group, pair_site, pair_gain, desks)
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64), costs
+        net.tails.astype(np.int32), net.heads.astype(np.int32), net.caps.astype(np.int64), net.costs
     )
-    supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n] = sizes
-    supplies[sink] = -total
-    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    supplies = np.zeros(net.sink + 1, dtype=np.int64)
+    supplies[: sizes.size] = sizes
+    supplies[net.sink] = -int(sizes.sum())
+    flow.set_nodes_supplies(np.arange(net.sink + 1, dtype=np.int32), supplies)
     status = flow.solve()
     if status != flow.OPTIMAL:
         msg = f"the national min-cost flow stopped with status {status}; please report this."
         raise SolverError(msg)
-    every = flow.flows(np.arange(tails.size, dtype=np.int32))
-    pair_flow = every[: g.size]
-    first_sp = n + g.size
-    day_flow = flow.flows(np.arange(first_sp, first_sp + sp_rows.size, dtype=np.int32))
-    placements = _to_days(g, j, sp_of_pair, pair_flow, sp_rows, sp_days, day_flow)
+    every = flow.flows(np.arange(net.tails.size, dtype=np.int32))
+    pair_flow = every[: net.g.size]
+    first_sp = sizes.size + net.g.size
+    day_flow = flow.flows(np.arange(first_sp, first_sp + net.sp_rows.size, dtype=np.int32))
+    placements = _to_days(
+        net.g, net.j, net.sp_of_pair, pair_flow, net.sp_rows, net.sp_days, day_flow
+    )
     gain = int(-flow.optimal_cost())
-    d = _potentials(sink + 1, tails, heads, caps, costs, every)
-    prices = None
-    if d is not None:
-        prices = FlowPrices(
-            group=d[:n],
-            day=d[base_sd : base_sd + m * 5].reshape(m, 5),
-            pattern_key=sp_site * 32 + sp_pattern,
-            pattern=d[base_sp : base_sp + n_sp],
-        )
+    prices = net.prices(every)
     elapsed = time.perf_counter() - started
     logger.info(
         "national flow: %d groups, %d pairs, %d arcs, gain %d s, %.2f s (prices %s)",
-        n,
-        g.size,
-        tails.size,
+        sizes.size,
+        net.g.size,
+        net.tails.size,
         gain,
         elapsed,
         "found" if prices is not None else "not found",
@@ -298,10 +254,96 @@ def solve_groups(
         placements=placements,
         gain=gain,
         seconds=elapsed,
-        arcs=int(tails.size),
+        arcs=int(net.tails.size),
         bound=gain,
         prices=prices,
     )
+
+
+@dataclass(frozen=True)
+class _GroupFlow:
+    """The network of :func:`solve_groups`: its arcs, and what each node stands for.
+
+    Nodes: groups, (site, pattern) nodes, (site, day) nodes, stay, sink.
+    """
+
+    tails: np.ndarray
+    heads: np.ndarray
+    caps: np.ndarray
+    costs: np.ndarray
+    g: np.ndarray  # the useful pairs: group, site
+    j: np.ndarray
+    sp_of_pair: np.ndarray  # each pair's (site, pattern) node
+    sp_site: np.ndarray  # each (site, pattern) node's site and pattern
+    sp_pattern: np.ndarray
+    sp_rows: np.ndarray  # the (site, pattern) -> (site, day) arcs
+    sp_days: np.ndarray
+    n_groups: int
+    n_sites: int
+    sink: int
+
+    @classmethod
+    def of(
+        cls,
+        sizes: np.ndarray,
+        patterns: np.ndarray,
+        pair_group: np.ndarray,
+        pair_site: np.ndarray,
+        pair_gain: np.ndarray,
+        desks: np.ndarray,
+    ) -> _GroupFlow:
+        """Build the arcs (the arguments of :func:`solve_groups`)."""
+        n, m = sizes.size, desks.shape[0]
+        # keep pairs whose site is open on one of the group's days
+        open_mask = (desks > 0) @ (1 << np.arange(5))
+        useful = (open_mask[pair_site] & patterns[pair_group]) > 0
+        g, j, w = pair_group[useful], pair_site[useful], pair_gain[useful]
+        pat_codes, pat_index = np.unique(patterns[g], return_inverse=True)
+        sp_key = j * pat_codes.size + pat_index
+        sp_unique, sp_of_pair = np.unique(sp_key, return_inverse=True)
+        base_sp, base_sd = n, n + sp_unique.size
+        stay, sink = base_sd + m * 5, base_sd + m * 5 + 1
+        sp_site = sp_unique // pat_codes.size
+        sp_pattern = pat_codes[sp_unique % pat_codes.size]
+        day_of = np.arange(5)
+        sp_rows, sp_days = np.nonzero(((sp_pattern[:, None] >> day_of) & 1) > 0)
+        sp_ok = desks[sp_site[sp_rows], sp_days] > 0
+        sp_rows, sp_days = sp_rows[sp_ok], sp_days[sp_ok]
+        total = int(sizes.sum())
+        tails = np.concatenate(
+            [g, np.arange(n), base_sp + sp_rows, base_sd + np.arange(m * 5), [stay]]
+        )
+        heads = np.concatenate(
+            [
+                base_sp + sp_of_pair,
+                np.full(n, stay),
+                base_sd + sp_site[sp_rows] * 5 + sp_days,
+                np.full(m * 5, sink),
+                [sink],
+            ]
+        )
+        caps = np.concatenate(
+            [sizes[g], sizes, np.full(sp_rows.size, total), desks.ravel(), [total]]
+        )
+        costs = np.concatenate([-w, np.zeros(n + sp_rows.size + m * 5 + 1, dtype=np.int64)])
+        return cls(
+            tails, heads, caps, costs, g, j, sp_of_pair, sp_site, sp_pattern, sp_rows, sp_days,
+            n_groups=n, n_sites=m, sink=sink,
+        )  # fmt: skip
+
+    def prices(self, flows: np.ndarray) -> FlowPrices | None:
+        """Return the optimal flow's prices (None when they are not found)."""
+        n, m, n_sp = self.n_groups, self.n_sites, self.sp_site.size
+        d = _potentials(self.sink + 1, self.tails, self.heads, self.caps, self.costs, flows)
+        if d is None:
+            return None
+        base_sp, base_sd = n, n + n_sp
+        return FlowPrices(
+            group=d[:n],
+            day=d[base_sd : base_sd + m * 5].reshape(m, 5),
+            pattern_key=self.sp_site * 32 + self.sp_pattern,
+            pattern=d[base_sp : base_sp + n_sp],
+        )
 
 
 def solve_weekly_groups(

@@ -41,7 +41,7 @@ from optimizer.network import OSM_SUFFIXES, Progress
 from optimizer.speed_model import DEFAULT_SPEED_MODEL
 
 if TYPE_CHECKING:
-    from optimizer.national.plan import Widen
+    from optimizer.national.options import Widen
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def wider_sources(
     speed_model: str = DEFAULT_SPEED_MODEL,
     progress: Progress | None = None,
 ) -> Widen | None:
-    """Give extracts of regions of a folder's large OSM file (see :data:`.plan.Widen`).
+    """Give extracts of regions of a folder's large OSM file (see :data:`.options.Widen`).
 
     Each call splits the large file once more, in one pass, into the regions
     asked, in a folder of their own (``extracts/wider/<hash of the regions>/``:

@@ -35,7 +35,7 @@ decides the saving), certifies each time against the extract's cut
   each other département's site is from the nearest road of this extract.
 
 The last three bound the pairs no task certified
-(:func:`optimizer.national.plan._unknown_pairs`): for instance, a route from
+(:func:`optimizer.national.bounds.unknown_pairs`): for instance, a route from
 a home to a site whose road is not in this extract leaves it through the
 cut, so it drives at least ``out`` minutes.
 
@@ -57,8 +57,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from optimizer.national.extracts import NetworkSource
-from optimizer.network import RoadNetwork
+from optimizer.national.extracts import Extract, NetworkSource
+from optimizer.network import RoadNetwork, RoutingArrays
 from optimizer.travel import snap_points, travel_table
 
 logger = logging.getLogger(__name__)
@@ -134,151 +134,16 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
     extract = task.source.load()
     loaded = time.perf_counter() - started
     routing = extract.routing
-    network = extract.network()
-    # sites: searches bounded by the longest acceptable drive; workplaces: their commuters only
-    commuters = task.origins[task.origins["id"].isin(set(task.commutes["origin_id"]))]
-    table = pd.concat(
-        [
-            _table(network, task.origins, task.sites, task.max_minutes).assign(kind="site"),
-            _table(network, commuters, task.workplaces, None).assign(kind="workplace"),
-        ],
-        ignore_index=True,
-    )
+    table, destinations = _route(task, extract.network())
     routed = time.perf_counter() - started - loaded
-    destinations = pd.concat(
-        [task.sites.assign(kind="site"), task.workplaces.assign(kind="workplace")],
-        ignore_index=True,
-    )
-    own = (
-        destinations["own"].fillna(True).to_numpy(bool)
-        if "own" in destinations
-        else np.ones(len(destinations), dtype=bool)
-    )
-
-    # certificate: both points join the same roads as in the merged network, roads that do
-    # not touch the cut, and the times stay under the horizons
     in_cut = np.zeros(routing.n_nodes, dtype=bool)
     in_cut[extract.cut] = True
-    to_cut, from_cut = extract.horizons()
-    d_lon, d_lat = destinations["lon"].to_numpy(), destinations["lat"].to_numpy()
-    snap_d = snap_points(routing, d_lon, d_lat)
-    tail, head = routing.tail[snap_d.edge], routing.head[snap_d.edge]
-    alike = extract.snaps_alike(d_lon, d_lat, snap_d.snap_m)
-    # a destination that may join another road in the merged network, or a road timed
-    # otherwise there (it touches the cut), certifies nothing and bounds nothing
-    d_clear = alike & ~(in_cut[tail] | in_cut[head]) & snap_d.ok
-    h_to = np.where(d_clear, np.minimum(to_cut[tail], to_cut[head]) / 60.0, 0.0)
-    h_back = np.where(d_clear, np.minimum(from_cut[tail], from_cut[head]) / 60.0, 0.0)
-    o_lon, o_lat = task.origins["lon"].to_numpy(), task.origins["lat"].to_numpy()
-    snap_o = snap_points(routing, o_lon, o_lat)
-    o_tail, o_head = routing.tail[snap_o.edge], routing.head[snap_o.edge]
-    o_alike = extract.snaps_alike(o_lon, o_lat, snap_o.snap_m)
-    per_origin = pd.DataFrame(
-        {
-            "clear": ~(in_cut[o_tail] | in_cut[o_head]) & o_alike,
-            # from the origin to the nearest cut node, and from the nearest cut node to it
-            "out": np.minimum(from_cut[o_tail], from_cut[o_head]) / 60.0,
-            "in": np.minimum(to_cut[o_tail], to_cut[o_head]) / 60.0,
-            # beyond the snapping limit here, and surely in the merged network too
-            "lost": ~snap_o.ok & o_alike,
-        },
-        index=task.origins["id"].astype(str).to_numpy(),
-    )
-    origin = per_origin.reindex(table["origin_id"].to_numpy())
-    horizon = pd.DataFrame(
-        {
-            "h_to": h_to,
-            "h_back": h_back,
-            "clear": d_clear,
-            "lost": ~snap_d.ok & alike,
-            "own": own,
-        },
-        index=pd.MultiIndex.from_arrays(
-            [destinations["kind"].to_numpy(), destinations["id"].astype(str).to_numpy()]
-        ),
-    )
-    key = pd.MultiIndex.from_arrays([table["kind"].to_numpy(), table["destination_id"].to_numpy()])
-    limits = horizon.reindex(key)
-    # a route through the cut drives from the origin to the cut, then from the cut here
-    certified = (
-        origin["clear"].to_numpy(bool)
-        & limits["clear"].to_numpy(bool)
-        & (table["minutes_to"].to_numpy() <= origin["out"].to_numpy() + limits["h_to"].to_numpy())
-        & (
-            table["minutes_back"].to_numpy()
-            <= limits["h_back"].to_numpy() + origin["in"].to_numpy()
-        )
-    )
-    # no route: certified only where a point is beyond the snapping limit in the merged
-    # network too (no road of it within the limit); a route the extract lacks is not proof
-    lost = origin["lost"].to_numpy(bool) | limits["lost"].to_numpy(bool)
-    no_route = ~(
-        np.isfinite(table["minutes_to"].to_numpy(float))
-        & np.isfinite(table["minutes_back"].to_numpy(float))
-    )
-    table["certified"] = np.where(no_route, lost, certified)
-    table["own"] = limits["own"].to_numpy(bool)
-
-    is_site = table["kind"].to_numpy() == "site"
-    with np.errstate(invalid="ignore"):
-        keep_site = is_site & (table["minutes_to"].to_numpy() <= task.max_minutes)
-    wanted = pd.MultiIndex.from_frame(task.commutes[["origin_id", "destination_id"]])
-    keep_work = ~is_site & pd.MultiIndex.from_frame(table[["origin_id", "destination_id"]]).isin(
-        wanted
-    )
-    kept = table.loc[
-        keep_site | keep_work,
-        [
-            "origin_id",
-            "destination_id",
-            "kind",
-            "minutes_to",
-            "km_to",
-            "minutes_back",
-            "km_back",
-            "certified",
-            "own",
-        ],
-    ].reset_index(drop=True)
-    horizons = pd.DataFrame(
-        {
-            "destination_id": destinations["id"].astype(str).to_numpy(),
-            "kind": destinations["kind"].to_numpy(),
-            "horizon_to": h_to,
-            "horizon_back": h_back,
-            "snap_m": snap_d.snap_m,
-            "alike": alike,
-            "clear": d_clear,
-            "own": own,
-        }
-    )
-    clear = per_origin["clear"].to_numpy(bool)
-    homes = pd.DataFrame(
-        {
-            "origin_id": per_origin.index.to_numpy(),
-            "out": np.where(clear, per_origin["out"].to_numpy(float), 0.0),
-            "in": np.where(clear, per_origin["in"].to_numpy(float), 0.0),
-            "snap_m": snap_o.snap_m,
-            "alike": o_alike,
-            "clear": clear & snap_o.ok,
-        }
-    )
-    roads = shapely.multipoints(shapely.get_coordinates(routing.geometry))
-    extent = pd.DataFrame({"hull": [shapely.to_wkt(shapely.convex_hull(roads))]})
-    others = pd.DataFrame({"id": [], "lon": [], "lat": []})
-    if task.sites_file:
-        every = pd.read_parquet(task.sites_file)
-        others = every[every["departement"] != task.code]
-    away = pd.DataFrame(
-        {
-            "destination_id": others["id"].astype(str).to_numpy(),
-            "near_m": snap_points(
-                routing, others["lon"].to_numpy(float), others["lat"].to_numpy(float)
-            ).snap_m
-            if len(others)
-            else np.zeros(0),
-        }
-    )
+    cut = (in_cut, *extract.horizons())
+    horizons, lost = _destination_horizons(extract, cut, destinations)
+    per_origin, homes = _origin_reach(extract, cut, task.origins)
+    _certify(table, per_origin, horizons, lost)
+    kept = _kept(table, task)
+    extent, away = _extent_and_away(task, routing)
     folder = f"departement={task.code}"
     _write(kept, Path(task.out_dir) / TRAVEL / folder)
     _write(horizons, Path(task.out_dir) / HORIZONS / folder)
@@ -309,6 +174,181 @@ def route_departement(task: DepartementTask) -> dict[str, Any]:
         "pid": os.getpid(),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
     }
+
+
+def _route(task: DepartementTask, network: RoadNetwork) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Route the task's pairs; return the table (``kind`` on each row) and the destinations."""
+    # sites: searches bounded by the longest acceptable drive; workplaces: their commuters only
+    commuters = task.origins[task.origins["id"].isin(set(task.commutes["origin_id"]))]
+    table = pd.concat(
+        [
+            _table(network, task.origins, task.sites, task.max_minutes).assign(kind="site"),
+            _table(network, commuters, task.workplaces, None).assign(kind="workplace"),
+        ],
+        ignore_index=True,
+    )
+    destinations = pd.concat(
+        [task.sites.assign(kind="site"), task.workplaces.assign(kind="workplace")],
+        ignore_index=True,
+    )
+    return table, destinations
+
+
+def _destination_horizons(
+    extract: Extract, cut: tuple[np.ndarray, np.ndarray, np.ndarray], destinations: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the ``horizons`` table, and where a destination is surely off every road.
+
+    ``cut``: whether each node is in the extract's cut, the seconds from the
+    nearest cut node to each node and from each node to the nearest.
+    """
+    routing = extract.routing
+    in_cut, to_cut, from_cut = cut
+    own = (
+        destinations["own"].fillna(True).to_numpy(bool)
+        if "own" in destinations
+        else np.ones(len(destinations), dtype=bool)
+    )
+    # certificate: both points join the same roads as in the merged network, roads that do
+    # not touch the cut, and the times stay under the horizons
+    d_lon, d_lat = destinations["lon"].to_numpy(), destinations["lat"].to_numpy()
+    snap_d = snap_points(routing, d_lon, d_lat)
+    tail, head = routing.tail[snap_d.edge], routing.head[snap_d.edge]
+    alike = extract.snaps_alike(d_lon, d_lat, snap_d.snap_m)
+    # a destination that may join another road in the merged network, or a road timed
+    # otherwise there (it touches the cut), certifies nothing and bounds nothing
+    d_clear = alike & ~(in_cut[tail] | in_cut[head]) & snap_d.ok
+    horizons = pd.DataFrame(
+        {
+            "destination_id": destinations["id"].astype(str).to_numpy(),
+            "kind": destinations["kind"].to_numpy(),
+            "horizon_to": np.where(d_clear, np.minimum(to_cut[tail], to_cut[head]) / 60.0, 0.0),
+            "horizon_back": np.where(
+                d_clear, np.minimum(from_cut[tail], from_cut[head]) / 60.0, 0.0
+            ),
+            "snap_m": snap_d.snap_m,
+            "alike": alike,
+            "clear": d_clear,
+            "own": own,
+        }
+    )
+    # beyond the snapping limit here, and surely in the merged network too
+    return horizons, ~snap_d.ok & alike
+
+
+def _origin_reach(
+    extract: Extract, cut: tuple[np.ndarray, np.ndarray, np.ndarray], origins: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return each origin's minutes to and from the cut (by id), and the ``origins`` table."""
+    routing = extract.routing
+    in_cut, to_cut, from_cut = cut
+    o_lon, o_lat = origins["lon"].to_numpy(), origins["lat"].to_numpy()
+    snap_o = snap_points(routing, o_lon, o_lat)
+    o_tail, o_head = routing.tail[snap_o.edge], routing.head[snap_o.edge]
+    o_alike = extract.snaps_alike(o_lon, o_lat, snap_o.snap_m)
+    per_origin = pd.DataFrame(
+        {
+            "clear": ~(in_cut[o_tail] | in_cut[o_head]) & o_alike,
+            # from the origin to the nearest cut node, and from the nearest cut node to it
+            "out": np.minimum(from_cut[o_tail], from_cut[o_head]) / 60.0,
+            "in": np.minimum(to_cut[o_tail], to_cut[o_head]) / 60.0,
+            # beyond the snapping limit here, and surely in the merged network too
+            "lost": ~snap_o.ok & o_alike,
+        },
+        index=origins["id"].astype(str).to_numpy(),
+    )
+    clear = per_origin["clear"].to_numpy(bool)
+    homes = pd.DataFrame(
+        {
+            "origin_id": per_origin.index.to_numpy(),
+            "out": np.where(clear, per_origin["out"].to_numpy(float), 0.0),
+            "in": np.where(clear, per_origin["in"].to_numpy(float), 0.0),
+            "snap_m": snap_o.snap_m,
+            "alike": o_alike,
+            "clear": clear & snap_o.ok,
+        }
+    )
+    return per_origin, homes
+
+
+def _certify(
+    table: pd.DataFrame, per_origin: pd.DataFrame, horizons: pd.DataFrame, lost: np.ndarray
+) -> None:
+    """Add ``certified`` and ``own`` to the routed ``table``.
+
+    ``lost``: the destinations (rows of ``horizons``) surely beyond the
+    snapping limit of the merged network too.
+    """
+    origin = per_origin.reindex(table["origin_id"].to_numpy())
+    horizon = pd.DataFrame(
+        {
+            "h_to": horizons["horizon_to"].to_numpy(),
+            "h_back": horizons["horizon_back"].to_numpy(),
+            "clear": horizons["clear"].to_numpy(),
+            "lost": lost,
+            "own": horizons["own"].to_numpy(),
+        },
+        index=pd.MultiIndex.from_arrays(
+            [horizons["kind"].to_numpy(), horizons["destination_id"].to_numpy()]
+        ),
+    )
+    key = pd.MultiIndex.from_arrays([table["kind"].to_numpy(), table["destination_id"].to_numpy()])
+    limits = horizon.reindex(key)
+    # a route through the cut drives from the origin to the cut, then from the cut here
+    certified = (
+        origin["clear"].to_numpy(bool)
+        & limits["clear"].to_numpy(bool)
+        & (table["minutes_to"].to_numpy() <= origin["out"].to_numpy() + limits["h_to"].to_numpy())
+        & (
+            table["minutes_back"].to_numpy()
+            <= limits["h_back"].to_numpy() + origin["in"].to_numpy()
+        )
+    )
+    # no route: certified only where a point is beyond the snapping limit in the merged
+    # network too (no road of it within the limit); a route the extract lacks is not proof
+    lost = origin["lost"].to_numpy(bool) | limits["lost"].to_numpy(bool)
+    no_route = ~(
+        np.isfinite(table["minutes_to"].to_numpy(float))
+        & np.isfinite(table["minutes_back"].to_numpy(float))
+    )
+    table["certified"] = np.where(no_route, lost, certified)
+    table["own"] = limits["own"].to_numpy(bool)
+
+
+def _kept(table: pd.DataFrame, task: DepartementTask) -> pd.DataFrame:
+    """Keep the rows to write: site pairs within the limit, and the commutes wanted."""
+    is_site = table["kind"].to_numpy() == "site"
+    with np.errstate(invalid="ignore"):
+        keep_site = is_site & (table["minutes_to"].to_numpy() <= task.max_minutes)
+    wanted = pd.MultiIndex.from_frame(task.commutes[["origin_id", "destination_id"]])
+    keep_work = ~is_site & pd.MultiIndex.from_frame(table[["origin_id", "destination_id"]]).isin(
+        wanted
+    )
+    columns = ["origin_id", "destination_id", "kind", *_TIMES, "certified", "own"]
+    return pd.DataFrame(table.loc[keep_site | keep_work, columns].reset_index(drop=True))
+
+
+def _extent_and_away(
+    task: DepartementTask, routing: RoutingArrays
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the ``extent`` table (the hull of the roads) and ``away`` (other sites' distance)."""
+    roads = shapely.multipoints(shapely.get_coordinates(routing.geometry))
+    extent = pd.DataFrame({"hull": [shapely.to_wkt(shapely.convex_hull(roads))]})
+    others = pd.DataFrame({"id": [], "lon": [], "lat": []})
+    if task.sites_file:
+        every = pd.read_parquet(task.sites_file)
+        others = every[every["departement"] != task.code]
+    away = pd.DataFrame(
+        {
+            "destination_id": others["id"].astype(str).to_numpy(),
+            "near_m": snap_points(
+                routing, others["lon"].to_numpy(float), others["lat"].to_numpy(float)
+            ).snap_m
+            if len(others)
+            else np.zeros(0),
+        }
+    )
+    return extent, away
 
 
 def _table(

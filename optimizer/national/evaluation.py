@@ -1,0 +1,253 @@
+"""What the tables written so far say: the pairs certified, the commutes, what is not known.
+
+:class:`Evaluation` reads the tasks' tables (:class:`.routing.Routing`) and
+applies the rules of the assignment problem: one row per pair (a certified
+one, else the own task's, :func:`best_rows`), each group's commute and the
+reason it is not usable (:func:`commutes`), the eligible (group, site) pairs
+and their weekly gain (:func:`eligible_pairs`), and the pairs whose time is
+not known that may still be eligible (:func:`.bounds.unknown_pairs`); the
+plan's prices may rule some of those out (:meth:`Evaluation.priced`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from optimizer.national.bounds import Reach, unknown_pairs
+from optimizer.national.options import (
+    REASON_COMMUTE_UNCERTIFIED,
+    REASON_HOME_OUTSIDE,
+    REASON_NO_COMMUTE,
+    REASON_WORKPLACE_OUTSIDE,
+    NationalOptions,
+)
+from optimizer.national.routing import Places, Routing
+from optimizer.national.solve import FlowPrices, GroupPlan
+from optimizer.national.tasks import AWAY, EXTENT, HORIZONS, ORIGINS, TRAVEL
+from optimizer.settings import ACCESS_SPEED_KMH
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the tables written so far say: the pairs, commutes and what is not certified."""
+
+    raw: pd.DataFrame  # every task's rows (``departement``: the task's name)
+    travel: pd.DataFrame  # one row per pair (:func:`best_rows`)
+    horizons: pd.DataFrame  # the own extract's destinations
+    commute: pd.DataFrame
+    pairs: pd.DataFrame
+    counts: dict[str, int]
+    doubtful: pd.DataFrame  # routed, not certified, eligible at the time found
+    unknown: pd.DataFrame  # not routed or not certified, possibly eligible
+    top_kmh: float
+    priced_out: np.ndarray | None = None  # per unknown pair: cannot improve the plan
+    plan: GroupPlan | None = None  # the plan on the certified pairs whose prices did that
+
+    def priced(
+        self, prices: FlowPrices | None, groups: pd.DataFrame, desks: np.ndarray
+    ) -> Evaluation:
+        """Return this evaluation with the unknown pairs the plan's ``prices`` rule out.
+
+        A pair's best case is its saving at the lower bounds of its times
+        (``best_saving_s``, times the telework days): when even that cannot
+        beat the prices (:meth:`.solve.FlowPrices.cannot_improve`), the plan on
+        the certified pairs stays optimal whatever its time (LP duality; for
+        every such pair at once).
+        """
+        if prices is None or len(self.unknown) == 0:
+            return replace(self, priced_out=None)
+        group = self.unknown["group"].to_numpy(np.int64)
+        gain = self.unknown["best_saving_s"].to_numpy(np.int64)
+        gain = gain * groups["days"].to_numpy(np.int64)[group]
+        patterns = groups["pattern"].to_numpy(np.int64)
+        site = self.unknown["site"].to_numpy(np.int64)
+        out = prices.cannot_improve(group, site, gain, patterns, desks)
+        return replace(self, priced_out=out)
+
+    def needed(self) -> pd.DataFrame:
+        """``group, site``: the pairs not certified that may still improve the plan.
+
+        The pairs whose bounds pass the rules (:attr:`unknown`), less those
+        the plan's prices rule out. A pair an extract routed without
+        certifying it (:attr:`doubtful`) is among them unless its bounds rule
+        it out: a time not certified bounds nothing (its points may join
+        other roads in the merged network).
+        """
+        keep = (
+            np.ones(len(self.unknown), dtype=bool)
+            if self.priced_out is None
+            else ~np.asarray(self.priced_out, dtype=bool)
+        )
+        return self.unknown.loc[keep, ["group", "site"]].reset_index(drop=True)
+
+    @classmethod
+    def of(cls, routing: Routing, places: Places, opts: NationalOptions) -> Evaluation:
+        """Read the tables of the tasks run so far (``routing``) and evaluate every pair."""
+        raw = routing.read(TRAVEL)
+        travel = best_rows(raw)
+        every_horizon = routing.read(HORIZONS)
+        reach = Reach(
+            origins=routing.read(ORIGINS),
+            away=routing.read(AWAY),
+            extent=routing.read(EXTENT),
+        )
+        groups = places.groups
+        commute = commutes(groups, travel, places.work_code_of, places.inside)
+        pairs, counts, doubtful = eligible_pairs(groups, commute, travel, places.site_ids, opts)
+        top_kmh = max(
+            [float(r.get("top_speed_kmh", 0.0)) for r in routing.results] + [ACCESS_SPEED_KMH]
+        )
+        unknown = unknown_pairs(
+            groups,
+            commute,
+            travel,
+            raw,
+            places.sites,
+            places.site_ids,
+            places.site_code,
+            every_horizon,
+            reach,
+            top_kmh,
+            opts,
+        )
+        return cls(
+            raw=raw,
+            travel=travel,
+            horizons=every_horizon[every_horizon["own"].to_numpy(bool)],
+            commute=commute,
+            pairs=pairs,
+            counts=counts,
+            doubtful=doubtful,
+            unknown=unknown,
+            top_kmh=top_kmh,
+        )
+
+    def unresolved(self, groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``home_id, site`` and ``home_id, workplace_id`` that no extract has certified.
+
+        The site pairs that may be eligible and improve the plan
+        (:meth:`needed`) and the commutes not certified or not routed (the
+        home outside its workplace's buffer), each once.
+        """
+        both = self.needed()
+        home = groups["home_id"].to_numpy()
+        todo_sites = pd.DataFrame(
+            {
+                "home_id": home[both["group"].to_numpy(np.int64)],
+                "site": both["site"].to_numpy(np.int64),
+            }
+        ).drop_duplicates(ignore_index=True)
+        reasons = self.commute["reason"].to_numpy()
+        open_ = np.isin(reasons, [REASON_COMMUTE_UNCERTIFIED, REASON_HOME_OUTSIDE])
+        todo_work = groups.loc[open_, ["home_id", "workplace_id"]].drop_duplicates(
+            ignore_index=True
+        )
+        return todo_sites, todo_work
+
+
+def best_rows(travel: pd.DataFrame) -> pd.DataFrame:
+    """Keep one row per (origin, destination): a certified one, else the own task's.
+
+    A pair routed in several extracts has the merged network's time in every
+    one that certifies it; an uncertified row of another département's
+    extract is dropped (the bounds of :func:`.bounds.unknown_pairs` are the own
+    extract's). Rows keep their order.
+    """
+    origin = pd.factorize(travel["origin_id"])[0].astype(np.int64)
+    destination = pd.factorize(travel["destination_id"])[0].astype(np.int64)
+    key = (origin * (int(destination.max(initial=0)) + 1) + destination) * 2 + (
+        travel["kind"].to_numpy() == "site"
+    )
+    certified, own = travel["certified"].to_numpy(bool), travel["own"].to_numpy(bool)
+    order = np.lexsort((~own, ~certified))  # certified first, then the own task's
+    _, first = np.unique(key[order], return_index=True)
+    best = np.sort(order[first])
+    best = best[certified[best] | own[best]]
+    return pd.DataFrame(travel.iloc[best].reset_index(drop=True))
+
+
+def commutes(
+    groups: pd.DataFrame,
+    travel: pd.DataFrame,
+    work_code_of: dict[str, str],
+    inside: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """Per group: minutes to the workplace and back, and the reason when not usable."""
+    work = travel[travel["kind"] == "workplace"].set_index(["origin_id", "destination_id"])
+    key = pd.MultiIndex.from_frame(groups[["home_id", "workplace_id"]])
+    found = work.reindex(key)
+    out = pd.DataFrame(
+        {
+            "minutes_to": found["minutes_to"].to_numpy(float),
+            "minutes_back": found["minutes_back"].to_numpy(float),
+            "certified": found["certified"].fillna(False).to_numpy(bool),
+        }
+    )
+    reason = np.full(len(groups), "", dtype=object)
+    code = groups["workplace_id"].map(work_code_of).to_numpy()
+    routed = found["minutes_to"].notna().to_numpy() | found.index.isin(work.index)
+    reason[~routed] = REASON_HOME_OUTSIDE
+    reason[code == ""] = REASON_WORKPLACE_OUTSIDE
+    no_route = routed & ~(np.isfinite(out["minutes_to"]) & np.isfinite(out["minutes_back"]))
+    certified = out["certified"].to_numpy(bool)
+    # unreachable only where proven (a point beyond the snapping limit of the merged network
+    # too, see .tasks); an extract that found no route proves nothing: the commute is unknown
+    reason[no_route & certified & (reason == "")] = REASON_NO_COMMUTE
+    reason[routed & ~certified & (reason == "")] = REASON_COMMUTE_UNCERTIFIED
+    out["reason"] = reason
+    return out
+
+
+def eligible_pairs(
+    groups: pd.DataFrame,
+    commute: pd.DataFrame,
+    travel: pd.DataFrame,
+    site_ids: np.ndarray,
+    opts: NationalOptions,
+) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
+    """Eligible (group, site) pairs and their whole weekly gain (the rules of the model stage).
+
+    Also returns ``group, site``: the pairs a task routed without certifying
+    them that would be eligible at the time found.
+    """
+    site_rows = travel[travel["kind"] == "site"]
+    site_pos = pd.Series(np.arange(site_ids.size), index=site_ids)
+    usable = groups[commute["reason"].to_numpy() == ""]
+    merged = usable[["group", "home_id", "days"]].merge(
+        site_rows, left_on="home_id", right_on="origin_id", how="inner"
+    )
+    wp_to = commute["minutes_to"].to_numpy()[merged["group"].to_numpy()]
+    wp_back = commute["minutes_back"].to_numpy()[merged["group"].to_numpy()]
+    s_to, s_back = merged["minutes_to"].to_numpy(), merged["minutes_back"].to_numpy()
+    saving = np.rint((wp_to + wp_back - (s_to + s_back)) * 60.0)
+    with np.errstate(invalid="ignore"):
+        ok = (saving > 0) & (saving >= np.rint(opts.min_saving * 60.0))
+        ok &= s_to <= opts.max_minutes
+        if opts.no_worse_off:
+            ok &= s_to <= wp_to
+        ok &= np.isfinite(s_to) & np.isfinite(s_back)
+    certified = merged["certified"].to_numpy(bool)
+    counts = {
+        "routed_site_pairs": len(merged),
+        "uncertified_pairs": int((ok & ~certified).sum()),
+    }
+    doubt = ok & ~certified
+    doubtful = pd.DataFrame(
+        {
+            "group": merged["group"].to_numpy()[doubt],
+            "site": site_pos.reindex(merged["destination_id"].to_numpy()[doubt]).to_numpy(np.int64),
+        }
+    )
+    ok &= certified
+    pairs = pd.DataFrame(
+        {
+            "group": merged["group"].to_numpy()[ok],
+            "site": site_pos.reindex(merged["destination_id"].to_numpy()[ok]).to_numpy(np.int64),
+            "gain": (saving[ok] * merged["days"].to_numpy()[ok]).astype(np.int64),
+            "minutes_to": s_to[ok],
+        }
+    )
+    return pairs, counts, doubtful

@@ -1,0 +1,138 @@
+"""The CSV tables of a national plan, as a plain run writes them.
+
+:func:`allocation_file` (``allocation.csv``: a plain run's columns and
+rounding, nothing that tells who lives with whom) and :func:`site_file`
+(``telecentres.csv``: each site's desks and use per weekday), written by
+:func:`.files.run_national_files`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import InputError
+from optimizer.inputs import WEEKDAYS
+from optimizer.national.checks import site_desks
+
+#: Decimals of the minutes written to ``allocation.csv`` (6 s, as a plain run writes them).
+MINUTE_DECIMALS = 1
+
+
+#: How each home was placed, copied from the roster as a plain run's ``allocation.csv`` has it.
+LOCATION_COLUMNS = ("location", "location_precision_m")
+
+
+#: The plan's columns and the names a plain run's ``allocation.csv`` gives them (the weekly
+#: saving becomes the saving per telework day, beside ``telework_days``).
+PLAIN_NAMES = {
+    "minutes_to_site": "minutes_to_telecentre",
+    "minutes_to_work": "minutes_to_head_office",
+    "saving_minutes_week": "minutes_saved_per_day",
+}
+
+
+def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the allocation as written to ``allocation.csv``: what was asked for, no more.
+
+    The columns have a plain run's names and meaning (:data:`PLAIN_NAMES`:
+    ``minutes_to_telecentre``, ``minutes_to_head_office`` (to the agent's own
+    workplace), ``minutes_saved_per_day`` (round trip) and ``telework_days``),
+    ``agent_id`` and ``status`` first, so that one filter serves both.
+
+    ``group`` (an internal number shared by the agents of one home point,
+    workplace and days: it would tell who lives with whom) is left out, and
+    minutes are rounded to :data:`MINUTE_DECIMALS` decimals, as a plain run
+    writes them, instead of sixteen digits that pin each home's route to the
+    centimetre.
+
+    Parameters
+    ----------
+    allocation
+        The plan's allocation (:attr:`.plan.NationalPlan.allocation`).
+    agents
+        The roster planned (same rows, same order), as
+        :func:`optimizer.inputs.read_agents` or :func:`roster_resolver` give
+        it: its ``location`` (``coordinates``, ``address`` or ``commune``) and
+        ``location_precision_m`` (for a home at its commune's town hall, the
+        largest distance from there to the commune's boundary; NaN for
+        coordinates) are written before ``reason``, as a plain run writes them.
+        Columns it lacks are left out.
+
+    Raises
+    ------
+    InputError
+        ``agents`` is not the roster of ``allocation`` (other ids or order).
+    """
+    out = allocation.drop(columns=["group"], errors="ignore").copy()
+    days = (
+        agents["telework_days"].to_numpy(np.int64)
+        if agents is not None and "telework_days" in agents
+        else np.ones(len(out), np.int64)
+    )
+    if "saving_minutes_week" in out:
+        out["saving_minutes_week"] = out["saving_minutes_week"].astype(float) / days
+        at = out.columns.tolist().index("saving_minutes_week") + 1
+        out.insert(at, "telework_days", days)
+    out = out.rename(columns=PLAIN_NAMES)
+    for column in ("minutes_to_telecentre", "minutes_to_head_office", "minutes_saved_per_day"):
+        if column in out:
+            out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
+    first = [c for c in ("agent_id", "status") if c in out]
+    out = out[first + [c for c in out.columns if c not in first]]
+    if agents is not None:
+        ids = agents["agent_id"].astype(str).to_numpy()
+        if len(ids) != len(out) or not np.array_equal(ids, out["agent_id"].astype(str)):
+            msg = (
+                "allocation_file: agents must be the roster the allocation was planned for, "
+                "in its order."
+            )
+            raise InputError(msg)
+        names = out.columns.tolist()
+        at = names.index("reason") if "reason" in names else len(names)
+        for column in reversed([c for c in LOCATION_COLUMNS if c in agents and c not in out]):
+            out.insert(at, column, agents[column].to_numpy())
+    return out
+
+
+def site_file(allocation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Return each site's use, as a plain run's ``telecentres.csv`` gives it.
+
+    Parameters
+    ----------
+    allocation
+        The plan's allocation (``telecentre_id``, ``weekday`` as ``mon|tue``).
+    sites
+        The sites planned (``telecentre_id``, optionally ``name``, and desks).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``telecentre_id, [name,] assigned, desk_days_offered, desk_days_used,
+        utilisation, desks_mon..desks_fri, used_mon..used_fri``, one row per
+        site in the file's order.
+    """
+    desks = site_desks(sites)
+    ids = sites["telecentre_id"].astype(str).to_numpy()
+    placed = allocation[allocation["telecentre_id"].astype(str) != ""]
+    row = pd.Index(ids).get_indexer(pd.Index(placed["telecentre_id"].astype(str)))
+    used = np.zeros_like(desks)
+    days = placed["weekday"].astype(str).str.split("|")  # split once, read for each weekday
+    for k, day in enumerate(WEEKDAYS):
+        on = days.map(lambda d, day=day: day in d)
+        np.add.at(used[:, k], row[on.to_numpy(bool)], 1)
+    offered, taken = desks.sum(axis=1), used.sum(axis=1)
+    table = pd.DataFrame({"telecentre_id": ids})
+    if "name" in sites:
+        table["name"] = sites["name"].to_numpy()
+    table["assigned"] = np.bincount(row, minlength=len(ids))
+    table["desk_days_offered"] = offered
+    table["desk_days_used"] = taken
+    table["utilisation"] = np.round(
+        np.divide(taken, offered, out=np.zeros(len(ids)), where=offered > 0), 3
+    )
+    for k, day in enumerate(WEEKDAYS):
+        table[f"desks_{day}"] = desks[:, k]
+    for k, day in enumerate(WEEKDAYS):
+        table[f"used_{day}"] = used[:, k]
+    return table
