@@ -29,7 +29,7 @@ Exact times and the distance of the fastest route, from one search
     shorter than 1,677 km and faster than 149 h; beyond that the packing
     switches to whole metres (134,217 km, 18.6 h), and past that an error says
     so. Edge times are rounded to the millisecond when the network is
-    prepared (:func:`optimizer.network.add_travel_times`), so routing is exact
+    prepared (:func:`optimizer.routing.add_travel_times`), so routing is exact
     on the network's own times.
 
 Unreachable pairs are a missing value (NaN) with a reason, never a sentinel.
