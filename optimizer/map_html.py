@@ -92,11 +92,7 @@ def render_html(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> s
 
     by_commune = agents_by_commune(result, min_cell=min_cell)
     outside = agents_outside(result, min_cell=min_cell)
-    fmap = _offline_map(_extent(result, by_commune, outside))
-    root = fmap.get_root()
-    if not isinstance(root, Figure):  # pragma: no cover - folium roots every map in a Figure
-        msg = "folium map without a figure"
-        raise TypeError(msg)
+    fmap, root = _offline_map(_extent(result, by_commune, outside))
     if not by_commune.empty:
         _add_communes(fmap, by_commune, min_cell=min_cell, t=t, lang=lang)
     if not outside.empty:
@@ -127,8 +123,8 @@ def render_html(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> s
     return stable_ids(str(root.render()))
 
 
-def _offline_map(extent: tuple[float, float, float, float]) -> folium.Map:
-    """Return a folium map of the extent with Leaflet and jQuery inlined (no CDN)."""
+def _offline_map(extent: tuple[float, float, float, float]) -> tuple[folium.Map, Figure]:
+    """Return a folium map of the extent with Leaflet and jQuery inlined (no CDN), and its root."""
     import folium
 
     class OfflineMap(folium.Map):
@@ -144,13 +140,16 @@ def _offline_map(extent: tuple[float, float, float, float]) -> folium.Map:
     )
     fmap.fit_bounds([[south, west], [north, east]])
     root = fmap.get_root()
+    if not isinstance(root, Figure):  # pragma: no cover - folium roots every map in a Figure
+        msg = "folium map without a figure"
+        raise TypeError(msg)
     for name, tag, content in (
         ("leaflet_css", "style", _static("leaflet", "leaflet.css")),
         ("leaflet_js", "script", _static("leaflet", "leaflet.js")),
         ("jquery_js", "script", _static("jquery", "jquery.min.js")),
     ):
         root.header.add_child(folium.Element(f"<{tag}>{content}</{tag}>"), name=name)
-    return fmap
+    return fmap, root
 
 
 def _add_communes(

@@ -325,8 +325,9 @@ def time_edges(pieces: EdgePieces, model: SpeedModel) -> EdgeTimes:
     )
     width = len(GROUPS) + 1
     cell = pieces.edge * width + group_of_class[pieces.highway]
-    by_group = np.bincount(cell, weights=piece_s, minlength=pieces.n_edges * width)
-    by_group = by_group.reshape(pieces.n_edges, width)
+    by_group = np.bincount(cell, weights=piece_s, minlength=pieces.n_edges * width).reshape(
+        pieces.n_edges, width
+    )
     by_group[:, DELAY_COLUMN] = delays
     if n:  # the junction an edge ends on delays the end of its last piece
         last = np.ones(n, dtype=bool)
