@@ -1,63 +1,44 @@
-"""A local OSM file made into a timed, compiled road network on flat arrays (no networkx).
+"""An OSM file's drivable roads as osmnx's simplified graph, on flat arrays (no networkx).
 
 :func:`optimizer.network.load_network` used to build osmnx's graph of an
 extract (``_create_graph``), simplify it (``simplify_graph``), then copy it,
 time it edge by edge and compile it: most of its time went into networkx
-dictionaries and shapely objects made one at a time. Here the same steps run
-on the arrays of the drivable ways (:func:`optimizer._osm.drivable_located`):
+dictionaries and shapely objects made one at a time. Here the same graph is
+made on the arrays of the drivable ways (:func:`optimizer._osm.drivable_located`):
 
-1. osmnx's graph building, rule for rule: consecutive duplicate nodes
-   dropped, one-way rules (``oneway`` values, roundabouts, reversed ways),
-   each way's segments in its order and then (two-way roads) reversed,
-   great-circle lengths by osmnx's own :func:`osmnx.distance.great_circle`;
-2. osmnx's simplification with its default arguments, step for step and in
-   the same order (endpoint rules, the paths from each endpoint, the first of
-   parallel segments inside a path, edge keys, isolated rings removed), so
-   that the merged edges and their order are those of ``simplify_graph``;
-3. the largest strongly connected part (:mod:`scipy.sparse.csgraph`), the
-   road pieces (:func:`optimizer.speed_model.pieces_from_lists`), their times
-   and the routing arrays, straight from the arrays.
+1. osmnx's graph building, rule for rule (:func:`raw_roads`): consecutive
+   duplicate nodes dropped, one-way rules (``oneway`` values, roundabouts,
+   reversed ways), each way's segments in its order and then (two-way roads)
+   reversed, great-circle lengths by osmnx's own :func:`osmnx.distance.great_circle`;
+2. osmnx's simplification with its default arguments (:func:`simplify_roads`),
+   step for step and in the same order (endpoint rules, the paths from each
+   endpoint, the first of parallel segments inside a path, edge keys,
+   isolated rings removed), so that the merged edges and their order are
+   those of ``simplify_graph``;
+3. the largest strongly connected part (:func:`largest_strong_part`).
 
-The osmnx graph (GraphML, plots) is built only when something reads
-``network.graph``, from the same arrays and with the attributes osmnx and
-:func:`optimizer.network.simplify` give it; the prepared-network cache writes
-its columns without building it.
+The timing and routing arrays are made from these arrays by
+:mod:`optimizer._roads_prepare`; the osmnx graph (GraphML, plots) is built
+only when something reads ``network.graph`` (:mod:`optimizer._roads_graph`),
+with the attributes osmnx and :func:`optimizer.osmgraph.simplify` give it; the
+prepared-network cache writes its columns without building it.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
-import json
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from importlib.metadata import version
 from itertools import groupby
-from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import osmnx as ox
-import shapely
-from pyproj import Transformer
 from scipy import sparse
 from scipy.sparse import csgraph
 
-import optimizer.settings as settings
-from optimizer._osm import check_drivable, drivable_located, reading_osm
 from optimizer.errors import NetworkError
-from optimizer.roadnet import GraphRecipe, RoadNetwork, RoutingArrays, plain_tag, with_shares
-from optimizer.speed_model import (
-    EdgePieces,
-    EdgeTimes,
-    SpeedModel,
-    pieces_from_lists,
-    time_edges,
-    time_shares,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -270,61 +251,12 @@ def simplify_roads(raw: Roads) -> Roads:
     keys of the new edges, the interstitial nodes removed, and the
     weakly connected parts with no endpoint left removed (``remove_rings``).
     """
-    n = raw.node_ids.size
-    m = raw.seg_u.size
-    su, sv = raw.seg_u.tolist(), raw.seg_v.tolist()
-    succ: list[dict[int, list[int]]] = [{} for _ in range(n)]
-    for s in range(m):
-        succ[su[s]].setdefault(sv[s], []).append(s)
-    is_end = _endpoints(n, raw.seg_u, raw.seg_v)
-    ids = raw.node_ids.tolist()
-    position = {node: i for i, node in enumerate(ids)}
-    endpoints = {ids[p] for p in np.flatnonzero(is_end).tolist()}  # osmnx's set, same order
-    paths: list[list[int]] = []
-    for endpoint_id in endpoints:
-        endpoint = position[endpoint_id]
-        paths.extend(
-            _build_path(succ, endpoint, successor, is_end)
-            for successor in succ[endpoint]
-            if not is_end[successor]
-        )
-    removed = np.zeros(n, dtype=bool)
-    # the new edges: keys after those of the segments (and earlier new edges) of the same pair
-    pair_count: dict[tuple[int, int], int] = {}
-    pair_rank: dict[tuple[int, int], int] = {}
-    keys = np.empty(m, dtype=np.int64)
-    for s in range(m):
-        pair = (su[s], sv[s])
-        k = pair_count.get(pair, 0)
-        keys[s] = k
-        pair_count[pair] = k + 1
-        pair_rank.setdefault(pair, s)
-    new_u: list[int] = []
-    new_v: list[int] = []
-    new_key: list[int] = []
-    new_rank: list[int] = []
-    new_segs: list[int] = []
-    new_count: list[int] = []
-    for i, path in enumerate(paths):
+    succ, paths = _paths(raw)
+    removed = np.zeros(raw.node_ids.size, dtype=bool)
+    for path in paths:
         removed[path[1:-1]] = True
-        chosen = [succ[a][b][0] for a, b in itertools.pairwise(path)]
-        pair = (path[0], path[-1])
-        k = pair_count.get(pair, 0)
-        pair_count[pair] = k + 1
-        new_u.append(pair[0])
-        new_v.append(pair[1])
-        new_key.append(k)
-        new_rank.append(pair_rank.setdefault(pair, m + i))
-        new_segs.extend(chosen)
-        new_count.append(len(chosen))
-    seg_rank = np.array([pair_rank[(a, b)] for a, b in zip(su, sv, strict=True)], dtype=np.int64)
-    u = np.concatenate([raw.seg_u, np.asarray(new_u, dtype=np.int64)])
-    v = np.concatenate([raw.seg_v, np.asarray(new_v, dtype=np.int64)])
-    key = np.concatenate([keys, np.asarray(new_key, dtype=np.int64)])
-    rank = np.concatenate([seg_rank, np.asarray(new_rank, dtype=np.int64)])
-    count = np.concatenate([np.ones(m, dtype=np.int64), np.asarray(new_count, dtype=np.int64)])
-    segs = np.concatenate([np.arange(m, dtype=np.int64), np.asarray(new_segs, dtype=np.int64)])
-    merged = np.concatenate([np.zeros(m, dtype=bool), np.ones(len(paths), dtype=bool)])
+    u, v, key, rank, count, segs = _edges_with_paths(raw, succ, paths)
+    merged = np.concatenate([np.zeros(raw.seg_u.size, dtype=bool), np.ones(len(paths), dtype=bool)])
     ptr = np.zeros(u.size + 1, dtype=np.int64)
     np.cumsum(count, out=ptr[1:])
     # the graph's order: nodes as added, each node's neighbours as first linked, then keys
@@ -351,8 +283,80 @@ def simplify_roads(raw: Roads) -> Roads:
         merged=merged[order],
         length=lengths,
     )
-    kept = simplified.subset(~removed)
-    # remove_rings: weakly connected parts where no node is an endpoint (in the new graph)
+    return _remove_rings(simplified.subset(~removed))
+
+
+def _paths(raw: Roads) -> tuple[list[dict[int, list[int]]], list[list[int]]]:
+    """Return each node's successors (and the segments to them) and the paths to merge."""
+    n = raw.node_ids.size
+    su, sv = raw.seg_u.tolist(), raw.seg_v.tolist()
+    succ: list[dict[int, list[int]]] = [{} for _ in range(n)]
+    for s in range(raw.seg_u.size):
+        succ[su[s]].setdefault(sv[s], []).append(s)
+    is_end = _endpoints(n, raw.seg_u, raw.seg_v)
+    ids = raw.node_ids.tolist()
+    position = {node: i for i, node in enumerate(ids)}
+    endpoints = {ids[p] for p in np.flatnonzero(is_end).tolist()}  # osmnx's set, same order
+    paths: list[list[int]] = []
+    for endpoint_id in endpoints:
+        endpoint = position[endpoint_id]
+        paths.extend(
+            _build_path(succ, endpoint, successor, is_end)
+            for successor in succ[endpoint]
+            if not is_end[successor]
+        )
+    return succ, paths
+
+
+def _edges_with_paths(
+    raw: Roads, succ: list[dict[int, list[int]]], paths: list[list[int]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the segments, then one edge per path: ends, key, rank, segment count, segments.
+
+    A new edge's key comes after those of the segments (and earlier new edges)
+    of the same node pair; its rank is where its pair was first linked.
+    """
+    m = raw.seg_u.size
+    su, sv = raw.seg_u.tolist(), raw.seg_v.tolist()
+    pair_count: dict[tuple[int, int], int] = {}
+    pair_rank: dict[tuple[int, int], int] = {}
+    keys = np.empty(m, dtype=np.int64)
+    for s in range(m):
+        pair = (su[s], sv[s])
+        k = pair_count.get(pair, 0)
+        keys[s] = k
+        pair_count[pair] = k + 1
+        pair_rank.setdefault(pair, s)
+    new_u: list[int] = []
+    new_v: list[int] = []
+    new_key: list[int] = []
+    new_rank: list[int] = []
+    new_segs: list[int] = []
+    new_count: list[int] = []
+    for i, path in enumerate(paths):
+        chosen = [succ[a][b][0] for a, b in itertools.pairwise(path)]
+        pair = (path[0], path[-1])
+        k = pair_count.get(pair, 0)
+        pair_count[pair] = k + 1
+        new_u.append(pair[0])
+        new_v.append(pair[1])
+        new_key.append(k)
+        new_rank.append(pair_rank.setdefault(pair, m + i))
+        new_segs.extend(chosen)
+        new_count.append(len(chosen))
+    seg_rank = np.array([pair_rank[(a, b)] for a, b in zip(su, sv, strict=True)], dtype=np.int64)
+    return (
+        np.concatenate([raw.seg_u, np.asarray(new_u, dtype=np.int64)]),
+        np.concatenate([raw.seg_v, np.asarray(new_v, dtype=np.int64)]),
+        np.concatenate([keys, np.asarray(new_key, dtype=np.int64)]),
+        np.concatenate([seg_rank, np.asarray(new_rank, dtype=np.int64)]),
+        np.concatenate([np.ones(m, dtype=np.int64), np.asarray(new_count, dtype=np.int64)]),
+        np.concatenate([np.arange(m, dtype=np.int64), np.asarray(new_segs, dtype=np.int64)]),
+    )
+
+
+def _remove_rings(kept: Roads) -> Roads:
+    """Remove the weakly connected parts where no node is an endpoint (osmnx's ``remove_rings``)."""
     n_kept = kept.node_ids.size
     is_end = _endpoints(n_kept, kept.u, kept.v)
     graph = sparse.coo_matrix(
@@ -408,323 +412,3 @@ def streets_per_node(roads: Roads) -> np.ndarray:
     a, b = np.minimum(u, v), np.maximum(u, v)
     pairs = np.unique(a[a != b] * n + b[a != b])
     return np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
-
-
-# --------------------------------------------------------------------------- the graph
-
-
-def _segment_json(roads: Roads, seg: int, highway: list[Any], maxspeed: list[Any]) -> str:
-    control = {1: "traffic_signals", 2: "stop", 3: "give_way"}.get(
-        int(roads.raw_control[roads.seg_v[seg]])
-    )
-    w = int(roads.seg_way[seg])
-    return json.dumps([[highway[w], maxspeed[w], float(roads.seg_len[seg]), control]])
-
-
-def edge_attributes(roads: Roads, seconds: np.ndarray) -> list[dict[str, Any]]:
-    """Each edge's attributes as osmnx, :func:`~optimizer.network.simplify` and timing set them.
-
-    ``geometry`` apart (see :func:`edge_lines`). ``seconds`` are the edges' unrounded times.
-    """
-    highway = [plain_tag(a.get("highway")) for a in roads.way_attrs]
-    maxspeed = [plain_tag(a.get("maxspeed")) for a in roads.way_attrs]
-    seg_data: dict[int, dict[str, Any]] = {}
-
-    def data_of(seg: int) -> dict[str, Any]:
-        found = seg_data.get(seg)
-        if found is None:
-            found = dict(roads.way_attrs[int(roads.seg_way[seg])])
-            found["reversed"] = bool(roads.seg_reversed[seg])
-            found["length"] = float(roads.seg_len[seg])
-            found["segments"] = _segment_json(roads, seg, highway, maxspeed)
-            seg_data[seg] = found
-        return found
-
-    ptr, segs = roads.ptr.tolist(), roads.segs.tolist()
-    merged = roads.merged.tolist()
-    out: list[dict[str, Any]] = []
-    for k in range(roads.n_edges):
-        chain = segs[ptr[k] : ptr[k + 1]]
-        if not merged[k]:
-            attrs = dict(data_of(chain[0]))
-        else:
-            values: dict[str, list[Any]] = {}
-            for seg in chain:
-                for name, value in data_of(seg).items():
-                    values.setdefault(name, []).append(value)
-            attrs = {}
-            for name, found in values.items():
-                if name == "length":
-                    attrs[name] = sum(found)
-                elif name == "segments":
-                    attrs[name] = "[" + ",".join(text[1:-1] for text in found) + "]"
-                elif len(set(found)) == 1:
-                    attrs[name] = found[0]
-                else:
-                    attrs[name] = list(set(found))
-        attrs["travel_time"] = round(float(seconds[k]), 3)
-        length = float(attrs["length"])
-        attrs["speed_kph"] = round(length / seconds[k] * 3.6, 3) if seconds[k] > 0 else 0.0
-        out.append(attrs)
-    return out
-
-
-def edge_lines(roads: Roads) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 coordinates of the merged edges' lines, and each edge's offset into them."""
-    vertex = roads.vertices()
-    count = np.diff(roads.ptr) + 1
-    ptr = np.zeros(roads.n_edges + 1, dtype=np.int64)
-    np.cumsum(np.where(roads.merged, count, 0), out=ptr[1:])
-    keep = np.repeat(roads.merged, count)
-    xy = np.column_stack([roads.raw_lon[vertex[keep]], roads.raw_lat[vertex[keep]]])
-    return xy, ptr
-
-
-def graph_columns(
-    roads: Roads, seconds: np.ndarray, graph_attrs: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Return the graph as the columns of the prepared-network cache (:mod:`optimizer.netcache`)."""
-    xy, line_ptr = edge_lines(roads)
-    return {
-        "ids": roads.node_ids,
-        "lon": roads.lon,
-        "lat": roads.lat,
-        "node_attrs": [roads.node_attrs.get(p, {}) for p in roads.node_raw.tolist()],
-        "u": roads.node_ids[roads.u],
-        "v": roads.node_ids[roads.v],
-        "key": roads.key,
-        "edge_attrs": edge_attributes(roads, seconds),
-        "line_xy": xy,
-        "line_ptr": line_ptr,
-        "graph": dict(graph_attrs),
-    }
-
-
-def build_graph(columns: Mapping[str, Any]) -> nx.MultiDiGraph:
-    """Build the osmnx graph of :func:`graph_columns` (lines as shapely ``LineString``)."""
-    graph = nx.MultiDiGraph(**columns["graph"])
-    graph.add_nodes_from(
-        (n, {"y": y, "x": x, **a})
-        for n, x, y, a in zip(
-            columns["ids"].tolist(),
-            columns["lon"].tolist(),
-            columns["lat"].tolist(),
-            columns["node_attrs"],
-            strict=True,
-        )
-    )
-    attrs = [dict(a) for a in columns["edge_attrs"]]
-    ptr = columns["line_ptr"]
-    drawn = np.flatnonzero(np.diff(ptr) > 0)
-    if drawn.size:
-        counts = np.diff(ptr)[drawn]
-        lines = shapely.linestrings(
-            columns["line_xy"], indices=np.repeat(np.arange(drawn.size), counts)
-        )
-        for k, line in zip(drawn.tolist(), lines, strict=True):
-            attrs[k]["geometry"] = line
-    graph.add_edges_from(
-        zip(
-            columns["u"].tolist(),
-            columns["v"].tolist(),
-            columns["key"].tolist(),
-            attrs,
-            strict=True,
-        )
-    )
-    return graph
-
-
-def osmnx_graph_attrs() -> dict[str, Any]:
-    """Return the graph attributes osmnx gives a graph it builds and simplifies."""
-    return {
-        "created_date": ox.utils.ts(),
-        "created_with": f"OSMnx {version('osmnx')}",
-        "crs": ox.settings.default_crs,
-        "simplified": True,
-    }
-
-
-# --------------------------------------------------------------------------- preparing
-
-
-def prepare_osm_file(
-    path: Path,
-    *,
-    speeds: Mapping[str, float],
-    profile_name: str,
-    model: SpeedModel,
-    approximate: bool,
-) -> RoadNetwork:
-    """Read, simplify, time and compile an OSM file (what ``load_network`` does), on arrays.
-
-    Parameters
-    ----------
-    path
-        ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.osm.gz``.
-    speeds, profile_name
-        The resolved speed profile.
-    model
-        The resolved speed model.
-    approximate
-        Whether the file is an approximation of the real roads.
-
-    Returns
-    -------
-    RoadNetwork
-        The network, its graph built when first read.
-
-    Raises
-    ------
-    NetworkError
-        The file is not readable OSM data or has no drivable road.
-    """
-    started = time.perf_counter()
-    with reading_osm(path):
-        ids, lon, lat, node_tags, ways, counts = drivable_located(path)
-    check_drivable(path, counts)
-    roads = simplify_roads(raw_roads(ids, lon, lat, node_tags, ways))
-    logger.info("%s: %s -> %d nodes, %d edges", path, counts, roads.node_ids.size, roads.n_edges)
-    read_s = time.perf_counter() - started
-    started = time.perf_counter()
-    source = str(path)
-    if roads.n_edges == 0:
-        msg = f"{source}: the network has no drivable road (0 edges). Check the extract."
-        raise NetworkError(msg)
-    n_before = roads.node_ids.size
-    keep = largest_strong_part(roads)
-    if not keep.all():
-        roads = roads.subset(keep)
-    dropped = n_before - roads.node_ids.size
-    if dropped:
-        logger.info(
-            "kept the largest strongly connected part: %d of %d nodes (%d dropped)",
-            roads.node_ids.size,
-            n_before,
-            dropped,
-        )
-    pieces = _pieces(roads, speeds, model)
-    times = time_edges(pieces, model)
-    routing = _routing(roads, pieces, times)
-    graph_attrs = {
-        **osmnx_graph_attrs(),
-        "approximate": approximate,
-        "speed_profile": profile_name,
-        "speed_model": model.name,
-    }
-    columns = _Columns(roads, times.seconds, graph_attrs)
-    recipe = GraphRecipe(
-        functools.partial(_build_from, columns),  # no lambdas: a network pickles (Dask)
-        n_nodes=int(roads.node_ids.size),
-        n_edges=roads.n_edges,
-        bounds=(
-            float(roads.lon.min()),
-            float(roads.lat.min()),
-            float(roads.lon.max()),
-            float(roads.lat.max()),
-        ),
-        columns=columns,
-    )
-    elapsed = time.perf_counter() - started
-    logger.info(
-        "network %s: %d nodes, %d edges (%d routing edges), prepared in %.2f s",
-        source,
-        roads.node_ids.size,
-        roads.n_edges,
-        routing.n_edges,
-        elapsed,
-    )
-    return RoadNetwork(
-        graph=recipe,
-        routing=routing,
-        source=source,
-        approximate=approximate,
-        speed_profile=profile_name,
-        dropped_nodes=dropped,
-        timings={"prepare_s": elapsed, "read_s": read_s},
-        speed_model=model,
-        pieces=pieces,
-        edge_times=times,
-    )
-
-
-class _Columns:
-    """The graph's columns (:func:`graph_columns`), made once when first asked for."""
-
-    def __init__(self, roads: Roads, seconds: np.ndarray, graph_attrs: dict[str, Any]) -> None:
-        self.roads = roads
-        self.seconds = seconds
-        self.graph_attrs = graph_attrs
-        self.made: dict[str, Any] | None = None
-
-    def __call__(self) -> dict[str, Any]:
-        if self.made is None:
-            self.made = graph_columns(self.roads, self.seconds, self.graph_attrs)
-        return self.made
-
-
-def _build_from(columns: _Columns) -> nx.MultiDiGraph:
-    """Build the osmnx graph of a network prepared on arrays."""
-    return build_graph(columns())
-
-
-def _pieces(roads: Roads, speeds: Mapping[str, float], model: SpeedModel) -> EdgePieces:
-    """Cut every edge into its segments (what ``edge_pieces`` reads from a graph)."""
-    seg = roads.segs
-    way = roads.seg_way[seg].tolist()
-    highway_of = [plain_tag(a.get("highway")) for a in roads.way_attrs]
-    maxspeed_of = [plain_tag(a.get("maxspeed")) for a in roads.way_attrs]
-    vertex = roads.vertices()
-    streets = streets_per_node(roads)
-    return pieces_from_lists(
-        n_edges=roads.n_edges,
-        edge=np.repeat(np.arange(roads.n_edges, dtype=np.int64), np.diff(roads.ptr)),
-        length=roads.seg_len[seg],
-        highway=[highway_of[w] for w in way],
-        maxspeed=[maxspeed_of[w] for w in way],
-        control=roads.raw_control[roads.seg_v[seg]],
-        lon=roads.raw_lon[vertex],
-        lat=roads.raw_lat[vertex],
-        node_lon=roads.lon,
-        node_lat=roads.lat,
-        junction_at_end=streets[roads.v] >= 3,
-        speeds=speeds,
-        model=model,
-    )
-
-
-def _routing(roads: Roads, pieces: EdgePieces, times: EdgeTimes) -> RoutingArrays:
-    """Compile the routing arrays (what ``compile_routing`` makes of the timed graph)."""
-    to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
-    x, y = (np.asarray(a, dtype=float) for a in to_metric.transform(roads.lon, roads.lat))
-    tail, head, metres = roads.u, roads.v, roads.length
-    # the graph's travel_time: rounded to the millisecond as Python rounds
-    seconds = np.array([round(s, 3) for s in times.seconds.tolist()], dtype=float)
-    order = np.lexsort((metres, seconds, head, tail))
-    keep = np.ones(order.size, dtype=bool)
-    keep[1:] = (np.diff(tail[order]) != 0) | (np.diff(head[order]) != 0)
-    chosen = order[keep]
-    # each chosen edge's line: its vertices, projected with the pieces
-    first = roads.ptr[:-1] + np.arange(roads.n_edges)
-    count = np.diff(roads.ptr)[chosen] + 1
-    start = np.zeros(chosen.size, dtype=np.int64)
-    np.cumsum(count[:-1], out=start[1:])
-    take = np.repeat(first[chosen] - start, count) + np.arange(int(count.sum()))
-    geometry = np.empty(chosen.size, dtype=object)
-    if chosen.size:
-        geometry[:] = shapely.linestrings(
-            np.column_stack([pieces.vx[take], pieces.vy[take]]),
-            indices=np.repeat(np.arange(chosen.size), count),
-        )
-    routing = RoutingArrays(
-        node_ids=roads.node_ids,
-        x=x,
-        y=y,
-        tail=tail[chosen],
-        head=head[chosen],
-        seconds=seconds[chosen],
-        metres=metres[chosen],
-        geometry=geometry,
-        edge_source=chosen,
-    )
-    return with_shares(routing, time_shares(pieces, times))

@@ -133,26 +133,8 @@ def calibrate(
     base = speed_model("realistic") if own.name == "free-flow" else own
     pieces = network.pieces
     n = len(trips)
-    origins = pd.DataFrame(
-        {"id": [f"o{i}" for i in range(n)], "lon": trips["from_lon"], "lat": trips["from_lat"]}
-    )
-    ends = trips[["to_lon", "to_lat"]].drop_duplicates().reset_index(drop=True)
-    dests = pd.DataFrame(
-        {"id": [f"d{j}" for j in range(len(ends))], "lon": ends["to_lon"], "lat": ends["to_lat"]}
-    )
-    end_of = {(r.to_lon, r.to_lat): f"d{j}" for j, r in enumerate(ends.itertuples())}
-    pair_keys = [
-        (f"o{i}", end_of[(lo, la)])
-        for i, (lo, la) in enumerate(zip(trips["to_lon"], trips["to_lat"], strict=True))
-    ]
+    route = _TripRouter.of(network, trips)
     reference = trips["minutes"].to_numpy(dtype=float)
-
-    def route(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Minutes and km of every trip with these edge times."""
-        net = retime(network, seconds)
-        table = travel_table(net, origins, dests).table.set_index(["origin_id", "destination_id"])
-        rows = table.loc[pair_keys]
-        return rows["minutes_to"].to_numpy(float), rows["km_to"].to_numpy(float)
 
     def minutes_under(model: SpeedModel) -> tuple[np.ndarray, np.ndarray]:
         return route(time_edges(pieces, model).seconds)
@@ -160,33 +142,11 @@ def calibrate(
     if progress:
         progress(f"routing {n} reference trips")
     before, _ = minutes_under(own)
-    unrouted = np.flatnonzero(~np.isfinite(before))
-    if unrouted.size:
-        i = int(unrouted[0])
-        msg = (
-            f"reference trip {_label(trips, i)}: no route between its points on this network. "
-            "Check that both ends are on the network's roads."
-        )
-        raise InputError(msg)
+    _check_routed(trips, before)
     if groups is None:
         groups = _groups_used(time_edges(pieces, base).by_group, route)
     names = list(groups)
-    start = np.array([_group_factor(base, g) for g in names])
-    low = np.full(len(names), FACTOR_BOUNDS[0])
-    high = np.full(len(names), FACTOR_BOUNDS[1])
-    if fit_junction_delay:
-        start = np.append(start, base.junction_delay_s)
-        low, high = np.append(low, 0.0), np.append(high, JUNCTION_DELAY_MAX_S)
-
-    def model_of(x: np.ndarray) -> SpeedModel:
-        factors: dict[str, float] = {}
-        for g, value in zip(names, x[: len(names)], strict=True):
-            for cls in _classes_of(g, pieces.classes):
-                factors[cls] = float(value)
-        model = base.with_factors(factors, source="calibrated")
-        if fit_junction_delay:
-            model = replace(model, junction_delay_s=round(float(x[-1]), 2))
-        return model
+    model_of = _ModelOf(base, names, pieces.classes, fit_junction_delay)
 
     def residuals(x: np.ndarray) -> np.ndarray:
         got, _ = minutes_under(model_of(x))
@@ -194,24 +154,137 @@ def calibrate(
 
     if progress:
         progress(f"fitting {len(names)} factors ({', '.join(names)}) by least squares")
-    if start.size:
-        fit = least_squares(
-            residuals,
-            start,
-            bounds=(low, high),
-            # steps large enough to move times past their millisecond rounding
-            diff_step=np.where(np.arange(start.size) < len(names), 1e-3, 0.1),
-            loss="soft_l1",
-            f_scale=ROBUST_SCALE,
-            x_scale="jac",
-            xtol=1e-6,
-            ftol=1e-8,
-        )
-        best = fit.x
-    else:
-        best = start
+    best = _least_squares(residuals, model_of.start(), n_factors=len(names))
     fitted = model_of(best)
     after, km_after = minutes_under(fitted)
+    table = _trip_table(trips, reference, before, after, km_after)
+    factors = {g: round(float(v), 4) for g, v in zip(names, best[: len(names)], strict=True)}
+    if fit_junction_delay:
+        factors["junction_delay_s"] = fitted.junction_delay_s
+    logger.info("calibrated factors %s on %d trips", factors, n)
+    profile = dict(speeds) if speeds is not None else {}
+    return Calibration(model=fitted, factors=factors, trips=table, speeds=profile)
+
+
+def _check_routed(trips: pd.DataFrame, minutes: np.ndarray) -> None:
+    """Refuse reference trips that have no route on the network (the first one named)."""
+    unrouted = np.flatnonzero(~np.isfinite(minutes))
+    if unrouted.size:
+        i = int(unrouted[0])
+        msg = (
+            f"reference trip {_label(trips, i)}: no route between its points on this network. "
+            "Check that both ends are on the network's roads."
+        )
+        raise InputError(msg)
+
+
+@dataclass(frozen=True)
+class _TripRouter:
+    """Routes the reference trips on a network re-timed with given edge seconds."""
+
+    network: RoadNetwork
+    origins: pd.DataFrame
+    dests: pd.DataFrame
+    pair_keys: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, network: RoadNetwork, trips: pd.DataFrame) -> _TripRouter:
+        """Return the router of the trips: one origin per trip, one destination per end."""
+        n = len(trips)
+        origins = pd.DataFrame(
+            {"id": [f"o{i}" for i in range(n)], "lon": trips["from_lon"], "lat": trips["from_lat"]}
+        )
+        ends = trips[["to_lon", "to_lat"]].drop_duplicates().reset_index(drop=True)
+        dests = pd.DataFrame(
+            {
+                "id": [f"d{j}" for j in range(len(ends))],
+                "lon": ends["to_lon"],
+                "lat": ends["to_lat"],
+            }
+        )
+        end_of = {(r.to_lon, r.to_lat): f"d{j}" for j, r in enumerate(ends.itertuples())}
+        pair_keys = [
+            (f"o{i}", end_of[(lo, la)])
+            for i, (lo, la) in enumerate(zip(trips["to_lon"], trips["to_lat"], strict=True))
+        ]
+        return cls(network, origins, dests, pair_keys)
+
+    def __call__(self, seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes and km of every trip with these edge times."""
+        net = retime(self.network, seconds)
+        table = travel_table(net, self.origins, self.dests).table
+        rows = table.set_index(["origin_id", "destination_id"]).loc[self.pair_keys]
+        return rows["minutes_to"].to_numpy(float), rows["km_to"].to_numpy(float)
+
+
+@dataclass(frozen=True)
+class _ModelOf:
+    """The speed model of a vector of fitted values: one factor per group, then the delay."""
+
+    base: SpeedModel
+    names: list[str]
+    classes: tuple[str, ...]
+    fit_junction_delay: bool
+
+    def start(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the starting values and their lower and upper bounds."""
+        start = np.array([_group_factor(self.base, g) for g in self.names])
+        low = np.full(len(self.names), FACTOR_BOUNDS[0])
+        high = np.full(len(self.names), FACTOR_BOUNDS[1])
+        if self.fit_junction_delay:
+            start = np.append(start, self.base.junction_delay_s)
+            low, high = np.append(low, 0.0), np.append(high, JUNCTION_DELAY_MAX_S)
+        return start, low, high
+
+    def __call__(self, x: np.ndarray) -> SpeedModel:
+        """Return the base model with the factors (and delay) of ``x``."""
+        factors: dict[str, float] = {}
+        for g, value in zip(self.names, x[: len(self.names)], strict=True):
+            for cls in _classes_of(g, self.classes):
+                factors[cls] = float(value)
+        model = self.base.with_factors(factors, source="calibrated")
+        if self.fit_junction_delay:
+            model = replace(model, junction_delay_s=round(float(x[-1]), 2))
+        return model
+
+
+def _least_squares(
+    residuals: Callable[[np.ndarray], np.ndarray],
+    bounded: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    n_factors: int,
+) -> np.ndarray:
+    """Return the values minimising the robust sum of squared relative errors.
+
+    The first ``n_factors`` values are factors, the others (a delay) seconds.
+    """
+    start, low, high = bounded
+    if not start.size:
+        return start
+    fit = least_squares(
+        residuals,
+        start,
+        bounds=(low, high),
+        # steps large enough to move times past their millisecond rounding
+        diff_step=np.where(np.arange(start.size) < n_factors, 1e-3, 0.1),
+        loss="soft_l1",
+        f_scale=ROBUST_SCALE,
+        x_scale="jac",
+        xtol=1e-6,
+        ftol=1e-8,
+    )
+    return np.asarray(fit.x)
+
+
+def _trip_table(
+    trips: pd.DataFrame,
+    reference: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    km_after: np.ndarray,
+) -> pd.DataFrame:
+    """Return every trip's reference and modelled minutes and km, and the errors."""
+    n = len(trips)
     table = pd.DataFrame(
         {
             "label": [_label(trips, i) for i in range(n)],
@@ -224,12 +297,7 @@ def calibrate(
     )
     table["error_before"] = table["minutes_before"] / table["minutes"] - 1.0
     table["error_after"] = table["minutes_after"] / table["minutes"] - 1.0
-    factors = {g: round(float(v), 4) for g, v in zip(names, best[: len(names)], strict=True)}
-    if fit_junction_delay:
-        factors["junction_delay_s"] = fitted.junction_delay_s
-    logger.info("calibrated factors %s on %d trips", factors, n)
-    profile = dict(speeds) if speeds is not None else {}
-    return Calibration(model=fitted, factors=factors, trips=table, speeds=profile)
+    return table
 
 
 def _label(trips: pd.DataFrame, i: int) -> str:

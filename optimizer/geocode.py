@@ -82,57 +82,17 @@ def geocode_addresses(
         Per row: ``lon, lat, score`` (NaN when not found), ``label, type``
         (the BAN's ``result_label`` and ``result_type``), ``cached``.
     """
-    import requests
-
     folder = Path(cache_dir) if cache_dir is not None else Path(settings.CACHE_DIR) / "ban"
     posts = [str(p or "") for p in postcodes] if postcodes is not None else [""] * len(addresses)
     keys = [_key(str(a), p) for a, p in zip(addresses, posts, strict=True)]
     remove_stale_temporaries(folder)  # entries a killed run was writing
-    found: dict[str, dict[str, object]] = {}
-    unusable: set[str] = set()  # cache entries that are not files: neither read nor replaced
-    for key in set(keys):
-        entry, usable = _read_cache(folder / f"{key}.json")
-        if entry is not None:
-            found[key] = entry
-        elif not usable:
-            unusable.add(key)
+    found, unusable = _cached_entries(folder, keys)
     cached = set(found)
     todo = list(dict.fromkeys(k for k in keys if k not in found))
     if todo:
         first = {k: i for i, k in reversed(list(enumerate(keys)))}
         rows = [(str(addresses[first[k]]), posts[first[k]]) for k in todo]
-        with_post = any(p for _, p in rows)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["adresse", "code_postal"] if with_post else ["adresse"])
-        for address, post in rows:
-            writer.writerow([address, post] if with_post else [address])
-        data: list[tuple[str, str]] = [("columns", "adresse")]
-        if with_post:
-            data.append(("postcode", "code_postal"))
-        url = base_url.rstrip("/") + "/search/csv/"
-        try:
-            response = requests.post(
-                url,
-                files={"data": ("addresses.csv", buffer.getvalue().encode("utf-8"), "text/csv")},
-                data=data,
-                timeout=timeout_s,
-            )
-            status, content = response.status_code, response.content
-        except requests.RequestException as exc:
-            msg = (
-                f"the address service {base_url} cannot be reached ({type(exc).__name__}): "
-                "geocoding needs a connection. Offline, give each agent's commune instead "
-                "(column commune, insee or code_postal), which needs none."
-            )
-            raise NetworkError(msg) from None
-        if status != 200:
-            excerpt = content[:80].decode("utf-8", "replace").strip()
-            msg = (
-                f"the address service {base_url} answered {status} "
-                f"({excerpt!r}). Try again later, or give communes instead."
-            )
-            raise NetworkError(msg)
+        content, url = _post_batch(rows, base_url, timeout_s)
         answer = _read_answer(content, [a for a, _ in rows], base_url)
         for key, record in zip(todo, answer, strict=True):
             found[key] = record
@@ -143,6 +103,61 @@ def geocode_addresses(
     table = pd.DataFrame([found[k] for k in keys], columns=["lon", "lat", "score", "label", "type"])
     table["cached"] = [k in cached for k in keys]
     return table
+
+
+def _cached_entries(folder: Path, keys: list[str]) -> tuple[dict[str, dict[str, object]], set[str]]:
+    """Return the cached answers of these keys, and the keys whose entry is not a file.
+
+    Entries that are not files are neither read nor replaced.
+    """
+    found: dict[str, dict[str, object]] = {}
+    unusable: set[str] = set()
+    for key in set(keys):
+        entry, usable = _read_cache(folder / f"{key}.json")
+        if entry is not None:
+            found[key] = entry
+        elif not usable:
+            unusable.add(key)
+    return found, unusable
+
+
+def _post_batch(rows: list[tuple[str, str]], base_url: str, timeout_s: float) -> tuple[bytes, str]:
+    """Send the addresses (and postcodes) as one CSV; return the answer's bytes and the URL."""
+    import requests
+
+    with_post = any(p for _, p in rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["adresse", "code_postal"] if with_post else ["adresse"])
+    for address, post in rows:
+        writer.writerow([address, post] if with_post else [address])
+    data: list[tuple[str, str]] = [("columns", "adresse")]
+    if with_post:
+        data.append(("postcode", "code_postal"))
+    url = base_url.rstrip("/") + "/search/csv/"
+    try:
+        response = requests.post(
+            url,
+            files={"data": ("addresses.csv", buffer.getvalue().encode("utf-8"), "text/csv")},
+            data=data,
+            timeout=timeout_s,
+        )
+        status, content = response.status_code, response.content
+    except requests.RequestException as exc:
+        msg = (
+            f"the address service {base_url} cannot be reached ({type(exc).__name__}): "
+            "geocoding needs a connection. Offline, give each agent's commune instead "
+            "(column commune, insee or code_postal), which needs none."
+        )
+        raise NetworkError(msg) from None
+    if status != 200:
+        excerpt = content[:80].decode("utf-8", "replace").strip()
+        msg = (
+            f"the address service {base_url} answered {status} "
+            f"({excerpt!r}). Try again later, or give communes instead."
+        )
+        raise NetworkError(msg)
+    return content, url
 
 
 #: ``type`` of a row whose answer was malformed (numbers missing or out of range).
@@ -334,19 +349,9 @@ def geocode_roster(
         name assign reads, e.g. ``longitude, latitude``) is not sent and keeps
         them; those columns are written in place, not added again.
     """
-    lower = {_header_key(str(c)): c for c in table.columns}  # 'Adresse postale' is adresse_postale
-    column = next((lower[c] for c in ADDRESS_COLUMNS if c in lower), None)
-    if column is None:
-        msg = (
-            f"{name}: no address column ({', '.join(ADDRESS_COLUMNS)}). The file has: "
-            f"{', '.join(map(str, table.columns))}."
-        )
-        raise InputError(msg)
-    post = next((lower[c] for c in POSTCODE_COLUMNS if c in lower), None)
+    column, post, lon_col, lat_col = _roster_columns(table, name)
     addresses = table[column].fillna("").astype(str).str.strip().tolist()
     # rows that already have coordinates keep them, in the columns assign reads
-    lon_col = next((lower[c] for c in AGENT_ALIASES["lon"] if c in lower), "lon")
-    lat_col = next((lower[c] for c in AGENT_ALIASES["lat"] if c in lower), "lat")
     given = np.ones(len(table), dtype=bool)
     for col in (lon_col, lat_col):
         cells = table[col] if col in table.columns else pd.Series([""] * len(table))
@@ -373,8 +378,39 @@ def geocode_roster(
     status = np.where(bad, BAD_ANSWER, status)
     status = np.where(has, status, "no address")
     status = np.where(given, COORDINATES_GIVEN, status)
+    out = _with_matches(table, result, given=given, ok=ok, columns=(lon_col, lat_col))
+    out["geocode_status"] = status
+    return out
+
+
+def _roster_columns(table: pd.DataFrame, name: str) -> tuple[str, str | None, str, str]:
+    """Return the roster's address, postcode (None: none), longitude and latitude columns."""
+    lower = {_header_key(str(c)): c for c in table.columns}  # 'Adresse postale' is adresse_postale
+    column = next((lower[c] for c in ADDRESS_COLUMNS if c in lower), None)
+    if column is None:
+        msg = (
+            f"{name}: no address column ({', '.join(ADDRESS_COLUMNS)}). The file has: "
+            f"{', '.join(map(str, table.columns))}."
+        )
+        raise InputError(msg)
+    post = next((lower[c] for c in POSTCODE_COLUMNS if c in lower), None)
+    lon_col = next((lower[c] for c in AGENT_ALIASES["lon"] if c in lower), "lon")
+    lat_col = next((lower[c] for c in AGENT_ALIASES["lat"] if c in lower), "lat")
+    return column, post, lon_col, lat_col
+
+
+def _with_matches(
+    table: pd.DataFrame,
+    result: pd.DataFrame,
+    *,
+    given: np.ndarray,
+    ok: np.ndarray,
+    columns: tuple[str, str],
+) -> pd.DataFrame:
+    """Return the roster with each row's coordinates and match (given rows keep theirs)."""
+    score = result["score"].to_numpy(float)
     out = table.copy()
-    for key, col in (("lon", lon_col), ("lat", lat_col)):
+    for key, col in zip(("lon", "lat"), columns, strict=True):
         before = out[col].to_numpy(object) if col in out.columns else np.full(len(out), "")
         coded = result[key].to_numpy(float).round(6)
         values = [
@@ -400,7 +436,6 @@ def geocode_roster(
             [k if g else f for k, g, f in zip(kept[column], given, fresh, strict=True)],
             dtype=object,
         )
-    out["geocode_status"] = status
     return out
 
 

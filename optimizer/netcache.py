@@ -137,10 +137,16 @@ def _code_digest() -> str:
     folder = Path(__file__).resolve().parent
     for name in (
         "network.py",
+        "osmgraph.py",
+        "routing.py",
+        "_graphlists.py",
         "roadnet.py",
         "speed_model.py",
+        "road_pieces.py",
         "_osm.py",
         "_roads.py",
+        "_roads_graph.py",
+        "_roads_prepare.py",
         "_graphml.py",
         "settings.py",
         "netcache.py",

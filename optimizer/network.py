@@ -19,54 +19,54 @@ graph as osmnx's, edge for edge), a GraphML file is read into lists
 (:mod:`optimizer._graphml`), and a graph given to :func:`prepare_network` is
 read once. The network's ``graph`` is built when first read (saving GraphML,
 drawing); :func:`graph_from_osm_file` still builds it through osmnx.
+
+This module owns reading a network file or graph and preparing it (the cache
+included); its steps live beside it and are re-exported from here:
+:mod:`optimizer.osmgraph` (osmnx's graph of an OSM file, simplified),
+:mod:`optimizer.osm_download` (downloads), :mod:`optimizer.routing` (timing a
+graph's edges and compiling it) and :mod:`optimizer._graphlists`.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import logging
-import math
 import re
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
-import osmnx.graph as ox_graph
-import requests
 import shapely
-from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
-from pyproj import Transformer
 from scipy import sparse
 from scipy.sparse import csgraph
 
 import optimizer.settings as settings
-from optimizer._osm import check_drivable, drivable_overpass_json, reading_osm, write_osm_xml
+from optimizer._graphlists import GraphLists
 from optimizer.errors import InputError, NetworkError
+from optimizer.osm_download import fetch_drive_graph
+from optimizer.osmgraph import NODE_CONTROLS as NODE_CONTROLS  # re-exported: moved there
+from optimizer.osmgraph import SEGMENTS as SEGMENTS
+from optimizer.osmgraph import graph_from_osm_file as graph_from_osm_file
+from optimizer.osmgraph import simplify as simplify
 from optimizer.roadnet import AT_NODE_M as AT_NODE_M  # re-exported: the data classes live there
 from optimizer.roadnet import GraphRecipe as GraphRecipe
 from optimizer.roadnet import LazyLines as LazyLines
+from optimizer.roadnet import Progress as Progress
 from optimizer.roadnet import RoadNetwork as RoadNetwork
 from optimizer.roadnet import RoutingArrays as RoutingArrays
-from optimizer.roadnet import plain_tag as _plain
 from optimizer.roadnet import with_shares as with_shares
+from optimizer.routing import add_travel_times as add_travel_times  # re-exported: moved there
+from optimizer.routing import compile_routing as compile_routing
+from optimizer.routing import csr as csr
 from optimizer.speed_model import (
     DEFAULT_SPEED_MODEL,
-    EdgePieces,
     EdgeTimes,
     SpeedModel,
-    edge_pieces,
     speed_model,
-    time_edges,
     time_shares,
 )
 from optimizer.speed_model import class_speed as class_speed  # re-exported (moved there)
@@ -75,18 +75,11 @@ from optimizer.speed_model import speed_model as speed_model_of
 
 logger = logging.getLogger(__name__)
 
-#: A progress callback: called with a short message before each step of long work.
-Progress = Callable[[str], None]
-
 #: Marker written in the ``generator`` attribute of OSM XML files that are approximations.
 APPROXIMATION_MARKER = "approximation"
 _XML_SUFFIXES = (".osm", ".xml", ".osm.bz2", ".osm.gz", ".xml.bz2", ".xml.gz")
 #: File endings read as OpenStreetMap data.
 OSM_SUFFIXES = (*_XML_SUFFIXES, ".pbf")
-#: Edge attribute listing what a simplified edge is made of (see :func:`simplify`).
-SEGMENTS = "segments"
-#: Node ``highway`` values that delay traffic (kept on the segments of merged edges).
-NODE_CONTROLS = frozenset({"traffic_signals", "stop", "give_way"})
 #: Default border added around a downloaded area, km.
 DEFAULT_BUFFER_KM = 10.0
 
@@ -131,6 +124,14 @@ def load_network(
         ``cache`` says whether it was read from the cache or written to it.
     """
     path = Path(path)
+    _check_network_file(path)
+    if cache_dir is None:
+        return _load_network(path, speed_profile, speed_model, progress)
+    return _load_cached(path, Path(cache_dir), speed_profile, speed_model, progress)
+
+
+def _check_network_file(path: Path) -> None:
+    """Refuse a missing file, a folder, or a file of no known network format."""
     if not path.exists():
         msg = f"{path}: network file not found. Check the path."
         raise InputError(msg)
@@ -140,17 +141,25 @@ def load_network(
             "national network folder (departements.gpkg and OSM files), --scheduler local:N too."
         )
         raise InputError(msg)
-    name = path.name.lower()
-    if not name.endswith((".graphml", *OSM_SUFFIXES)):
+    if not path.name.lower().endswith((".graphml", *OSM_SUFFIXES)):
         msg = (
             f"{path}: unknown network format. Give an OpenStreetMap extract (.osm.pbf, .osm, "
             ".osm.bz2, .osm.gz) or a GraphML file (.graphml)."
         )
         raise InputError(msg)
-    if cache_dir is None:
-        return _load_network(path, speed_profile, speed_model, progress)
+
+
+def _load_cached(
+    path: Path,
+    cache_dir: Path,
+    speed_profile: str | Mapping[str, float],
+    speed_model: str | SpeedModel,
+    progress: Progress | None,
+) -> RoadNetwork:
+    """Read a network file's prepared network from the cache, or prepare it and write it there."""
     import optimizer.netcache as netcache
 
+    name = path.name.lower()
     started = time.perf_counter()
     speeds, profile_name = _resolve_profile(speed_profile)
     model = _speed_model(speed_model)
@@ -169,7 +178,7 @@ def load_network(
         profile_name=profile_name,
         model=model,
     )
-    entry = netcache.entry_path(Path(cache_dir), key)
+    entry = netcache.entry_path(cache_dir, key)
     try:
         cached = netcache.read_entry(entry, key, source=str(path))
     except netcache.CacheCorruptError as exc:
@@ -206,7 +215,7 @@ def _load_network(
         try:
             # osmnx's graph as lists, read as osmnx reads it; osmnx itself for unusual files
             lists = read_graphml(path)
-            graph = ox.load_graphml(path) if lists is None else _GraphLists.of(*lists)
+            graph = ox.load_graphml(path) if lists is None else GraphLists.of(*lists)
         except Exception as exc:
             msg = f"{path}: cannot be read as GraphML ({type(exc).__name__}: {exc})."
             raise NetworkError(msg) from None
@@ -216,7 +225,7 @@ def _load_network(
         if approximate:
             speed_model = _offline_calibration(speed_model)
         # the same network as graph_from_osm_file and prepare_network give, built on arrays
-        from optimizer._roads import prepare_osm_file
+        from optimizer._roads_prepare import prepare_osm_file
 
         speeds, profile_name = _resolve_profile(speed_profile)
         return prepare_osm_file(
@@ -239,107 +248,6 @@ def _load_network(
     )
     net.timings["read_s"] = read_s
     return net
-
-
-def graph_from_osm_file(path: str | Path) -> nx.MultiDiGraph:
-    """Build the drivable-road graph of a local OpenStreetMap file with osmnx.
-
-    The drivable ways (osmnx's ``"drive"`` rules: no footways, tracks, service
-    roads or private roads) are read with pyosmium and handed to osmnx's graph
-    builder as the Overpass-like JSON that :func:`osmnx.graph_from_xml` would
-    make of them (no temporary XML), then simplified (:func:`simplify`).
-
-    Parameters
-    ----------
-    path
-        ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.osm.gz``.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        The raw osmnx graph (edges not yet timed).
-    """
-    path = Path(path)
-    with reading_osm(path):
-        data, counts = drivable_overpass_json(path)
-    check_drivable(path, counts)
-    try:
-        raw = _graph_from_overpass_json(data)
-    except NetworkError:
-        raise
-    except Exception as exc:
-        msg = f"{path}: osmnx cannot build a graph from it ({type(exc).__name__}: {exc})."
-        raise NetworkError(msg) from None
-    graph = simplify(raw, in_place=True)
-    logger.info("%s: %s -> %d nodes, %d edges", path, counts, len(graph), graph.number_of_edges())
-    return graph
-
-
-def _graph_from_overpass_json(data: dict[str, Any]) -> nx.MultiDiGraph:
-    """Build osmnx's unsimplified graph from Overpass-like JSON, as ``graph_from_xml`` would.
-
-    osmnx turns an OSM XML file into this JSON, then calls its graph builder;
-    handing it the JSON directly skips writing and parsing the XML. When this
-    osmnx has no such builder, the XML is written and read as before.
-    """
-    create = getattr(ox_graph, "_create_graph", None)
-    if create is not None:
-        return create([data], False)  # osmnx: (response_jsons, bidirectional)
-    with tempfile.TemporaryDirectory(prefix="lozere-osm-") as folder:
-        xml = Path(folder) / "drivable.osm"
-        elements = data["elements"]
-        nodes = [(e["id"], e["lon"], e["lat"], e["tags"]) for e in elements if e["type"] == "node"]
-        ways = [(e["id"], e["nodes"], e["tags"]) for e in elements if e["type"] == "way"]
-        write_osm_xml(xml, nodes, ways, generator=str(data["generator"]))
-        return ox.graph_from_xml(xml, simplify=False, retain_all=True)
-
-
-def simplify(raw: nx.MultiDiGraph, *, in_place: bool = False) -> nx.MultiDiGraph:
-    """Simplify an unsimplified osmnx graph, keeping what each merged edge is made of.
-
-    osmnx's simplification merges chains of OSM segments into one edge and
-    keeps only the distinct values of their tags, so the speed of a merged
-    edge can no longer be known exactly (osmnx averages ``maxspeed`` lists),
-    and the nodes it removes (a traffic signal along a road) are lost. Here
-    every segment's ``highway``, ``maxspeed``, length and the control at its
-    end (``traffic_signals``, ``stop``, ``give_way`` or null) are kept in the
-    merged edge's ``segments`` attribute (JSON), from which
-    :func:`add_travel_times` times the edge exactly, under any speed model and
-    profile, also after a GraphML round trip; the edge's ``geometry`` keeps
-    the segments' points, which the bends are read from.
-
-    Parameters
-    ----------
-    raw
-        An osmnx graph that is not yet simplified (left unchanged unless ``in_place``).
-    in_place
-        Annotate ``raw``'s own edges rather than a copy's: for a graph built for this call.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        The simplified graph.
-    """
-    annotated = raw if in_place else raw.copy()
-    node_highway = dict(raw.nodes(data="highway"))
-    for _, v, data in annotated.edges(data=True):
-        control = node_highway.get(v)
-        data[SEGMENTS] = json.dumps(
-            [
-                [
-                    _plain(data.get("highway")),
-                    _plain(data.get("maxspeed")),
-                    float(data["length"]),
-                    control if control in NODE_CONTROLS else None,
-                ]
-            ]
-        )
-    return ox.simplify_graph(annotated, edge_attr_aggs={"length": sum, SEGMENTS: _join_segments})
-
-
-def _join_segments(values: list[str]) -> str:
-    """Concatenate JSON lists of segments, in path order."""
-    return "[" + ",".join(value[1:-1] for value in values) + "]"
 
 
 def download_network(
@@ -384,45 +292,18 @@ def download_network(
     RoadNetwork
         The prepared network (not approximate).
     """
-    if (place is None) == (polygon is None):
-        msg = "give a place name or a polygon (one of the two)."
-        raise InputError(msg)
-    if not buffer_km >= 0:
-        msg = f"--buffer-km must be 0 or more, got {buffer_km}."
-        raise InputError(msg)
     folder = Path(cache_dir) if cache_dir is not None else settings.CACHE_DIR
-    query = place if place is not None else shapely.to_wkt(polygon, rounding_precision=7)
-    key = hashlib.sha256(
-        json.dumps(
-            {"query": query, "buffer_km": buffer_km, "network": "drive", "osmnx": ox.__version__},
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()[:20]
-    cached = folder / f"osm-drive-{key}.graphml"
-    label = f"OpenStreetMap: {place or 'polygon'} + {buffer_km:g} km border"
-    if cached.exists():
+    found = fetch_drive_graph(place, polygon, buffer_km=buffer_km, folder=folder, progress=progress)
+    if found.graph is None:
         if progress:
-            progress(f"reading cached network {cached.name}")
+            progress(f"reading cached network {found.path.name}")
         net = load_network(
-            cached, speed_profile=speed_profile, speed_model=speed_model, cache_dir=folder
+            found.path, speed_profile=speed_profile, speed_model=speed_model, cache_dir=folder
         )
-        return _relabel(net, f"{label} (cache {cached})")
-    folder.mkdir(parents=True, exist_ok=True)
-    with _osmnx_http_cache(folder / "http"):
-        if place is not None:
-            if progress:
-                progress(f"finding '{place}' (Nominatim)")
-            area = _geocode(place)
-        else:
-            area = polygon
-        if progress:
-            progress(f"downloading drivable roads (Overpass), {buffer_km:g} km border")
-        graph = _download_graph(_buffered(area, buffer_km), label)
-    ox.save_graphml(graph, cached)
-    logger.info("cached %s as %s", label, cached)
+        return _relabel(net, f"{found.label} (cache {found.path})")
     return prepare_network(
-        graph,
-        source=label,
+        found.graph,
+        source=found.label,
         approximate=False,
         speed_profile=speed_profile,
         speed_model=speed_model,
@@ -437,72 +318,6 @@ def replace_network(net: RoadNetwork, **changes: Any) -> RoadNetwork:
     """:func:`dataclasses.replace` for a network, not building a cached network's graph."""
     changes.setdefault("graph", net.__dict__["_graph"])
     return replace(net, **changes)
-
-
-@contextmanager
-def _osmnx_http_cache(folder: Path) -> Iterator[None]:
-    """Keep osmnx's HTTP cache in our cache folder (not the working directory) for a call."""
-    before = ox.settings.cache_folder
-    ox.settings.cache_folder = folder
-    try:
-        yield
-    finally:
-        ox.settings.cache_folder = before
-
-
-_OFFLINE_HINT = (
-    "To work offline, get a département extract (e.g. lozere.osm.pbf) where there is "
-    "internet and run: assign network --from-file lozere.osm.pbf --out lozere.graphml"
-)
-
-
-def _geocode(place: str) -> shapely.Polygon | shapely.MultiPolygon:
-    try:
-        found = ox.geocode_to_gdf(place)
-    except InsufficientResponseError:
-        msg = f"place '{place}' was not found by OpenStreetMap's geocoder. Check the spelling."
-        raise InputError(msg) from None
-    except TypeError:
-        msg = f"place '{place}' is not an area in OpenStreetMap. Give a commune, département..."
-        raise InputError(msg) from None
-    except requests.exceptions.RequestException as exc:
-        msg = f"cannot reach OpenStreetMap's geocoder ({type(exc).__name__}). {_OFFLINE_HINT}"
-        raise NetworkError(msg) from None
-    except ResponseStatusCodeError as exc:
-        msg = f"OpenStreetMap's geocoder refused the request ({exc}). Try again later."
-        raise NetworkError(msg) from None
-    geometry = found.geometry.iloc[0]
-    if not isinstance(geometry, (shapely.Polygon, shapely.MultiPolygon)):
-        msg = f"place '{place}' is a {geometry.geom_type}, not an area. Give an area's name."
-        raise InputError(msg)
-    return geometry
-
-
-def _buffered(
-    area: shapely.Polygon | shapely.MultiPolygon, buffer_km: float
-) -> shapely.Polygon | shapely.MultiPolygon:
-    """``area`` (WGS84) widened by ``buffer_km``, computed in the working CRS."""
-    if buffer_km == 0:
-        return area
-    series = gpd.GeoSeries([area], crs=settings.INPUT_CRS).to_crs(settings.WORKING_CRS)
-    return series.buffer(buffer_km * 1000.0).to_crs(settings.INPUT_CRS).iloc[0]
-
-
-def _download_graph(area: shapely.Polygon | shapely.MultiPolygon, label: str) -> nx.MultiDiGraph:
-    try:
-        raw = ox.graph_from_polygon(
-            area, network_type="drive", simplify=False, retain_all=True, truncate_by_edge=True
-        )
-    except requests.exceptions.RequestException as exc:
-        msg = f"cannot reach the OpenStreetMap servers ({type(exc).__name__}). {_OFFLINE_HINT}"
-        raise NetworkError(msg) from None
-    except ResponseStatusCodeError as exc:
-        msg = f"the OpenStreetMap server refused the request ({exc}). Try again later."
-        raise NetworkError(msg) from None
-    except InsufficientResponseError:
-        msg = f"{label}: OpenStreetMap has no drivable road in this area."
-        raise NetworkError(msg) from None
-    return simplify(raw, in_place=True)
 
 
 def prepare_network(
@@ -553,26 +368,11 @@ def prepare_network(
     speeds, profile_name = _resolve_profile(speed_profile)
     model = _speed_model(speed_model)
     n_before = graph.number_of_nodes()
-    outside = _outside_largest_strong_part(graph)
-    lists_given = isinstance(graph, _GraphLists)  # a file read for this call (GraphML)
-    if in_place and outside and not lists_given:
-        graph.remove_nodes_from(outside)
-    # the timed graph's nodes and edges (copies, unless in_place), read once: the osmnx
-    # graph of them is built when the network's graph is first read
-    timed = _GraphLists(
-        graph, skip=set(outside) if lists_given or not in_place else set(), copy=not in_place
-    )
+    timed, timed_graph = _strong_part(graph, in_place=in_place)
     pieces, times = add_travel_times(
         cast("nx.MultiDiGraph", timed), speeds, model=model, keep_times=keep_times
     )
-    dropped = n_before - timed.number_of_nodes()
-    if dropped:
-        logger.info(
-            "kept the largest strongly connected part: %d of %d nodes (%d dropped)",
-            timed.number_of_nodes(),
-            n_before,
-            dropped,
-        )
+    dropped = _log_dropped(timed.number_of_nodes(), n_before)
     timed.graph["approximate"] = approximate
     timed.graph["speed_profile"] = profile_name
     timed.graph["speed_model"] = model.name
@@ -587,7 +387,7 @@ def prepare_network(
         elapsed,
     )
     return RoadNetwork(
-        graph=timed.recipe(graph if in_place and not lists_given else None),
+        graph=timed.recipe(timed_graph),
         routing=routing,
         source=source,
         approximate=approximate,
@@ -600,137 +400,38 @@ def prepare_network(
     )
 
 
-class _GraphLists:
-    """A graph's nodes and edges read once into lists, standing in for the graph.
-
-    What :func:`add_travel_times`, :func:`~optimizer.speed_model.edge_pieces`
-    and :func:`compile_routing` read of a graph (``nodes``, ``edges``,
-    ``graph``), without networkx's views (each pass over them costs as much
-    as the timing itself). With ``copy``, the attribute dicts are copies, so
-    that timing leaves the given graph unchanged; :meth:`recipe` builds the
-    osmnx graph of them when it is first read.
-    """
-
-    @classmethod
-    def of(
-        cls,
-        nodes: list[tuple[Any, dict[str, Any]]],
-        edges: list[tuple[Any, Any, Any, dict[str, Any]]],
-        attrs: dict[str, Any],
-    ) -> _GraphLists:
-        """Return the lists of a graph read without networkx (:mod:`optimizer._graphml`)."""
-        lists = cls.__new__(cls)
-        lists.node_list, lists.edge_list, lists.graph = nodes, edges, attrs
-        lists._with_data = None
-        return lists
-
-    def __init__(self, graph: nx.MultiDiGraph, *, skip: set[Any], copy: bool) -> None:
-        if skip:
-            nodes = [(n, d) for n, d in graph.nodes(data=True) if n not in skip]
-            edges = [
-                e
-                for e in graph.edges(keys=True, data=True)
-                if e[0] not in skip and e[1] not in skip
-            ]
-        else:
-            nodes = list(graph.nodes(data=True))
-            edges = list(graph.edges(keys=True, data=True))
-        if copy:
-            nodes = [(n, dict(d)) for n, d in nodes]
-            edges = [(u, v, k, dict(d)) for u, v, k, d in edges]
-        self.node_list: list[tuple[Any, dict[str, Any]]] = nodes
-        self.edge_list: list[tuple[Any, Any, Any, dict[str, Any]]] = edges
-        self.graph: dict[str, Any] = dict(graph.graph)
-        self._with_data: list[tuple[Any, Any, dict[str, Any]]] | None = None
-
-    @property
-    def nodes(self) -> _NodeList:
-        """The nodes, as ``graph.nodes`` gives them (iterated, or called with ``data``)."""
-        return _NodeList(self.node_list)
-
-    def number_of_nodes(self) -> int:
-        """Return the number of nodes."""
-        return len(self.node_list)
-
-    def edges(self, *, keys: bool = False, data: bool = False) -> list[Any]:
-        """Return the edges, as ``graph.edges(keys=..., data=...)`` gives them."""
-        if keys and data:
-            return self.edge_list
-        if keys:
-            return [(u, v, k) for u, v, k, _ in self.edge_list]
-        if data:
-            if self._with_data is None or len(self._with_data) != len(self.edge_list):
-                self._with_data = [(u, v, d) for u, v, _, d in self.edge_list]
-            return self._with_data
-        return [(u, v) for u, v, _, _ in self.edge_list]
-
-    def recipe(self, graph: nx.MultiDiGraph | None) -> GraphRecipe:
-        """Return what builds the osmnx graph (``graph``, already timed in place, if given)."""
-        lon = [d["x"] for _, d in self.node_list]
-        lat = [d["y"] for _, d in self.node_list]
-
-        return GraphRecipe(
-            functools.partial(self.build, graph),  # plain functions: a network pickles (Dask)
-            n_nodes=len(self.node_list),
-            n_edges=len(self.edge_list),
-            bounds=(min(lon), min(lat), max(lon), max(lat)),
-            columns=self.columns,
+def _log_dropped(kept: int, before: int) -> int:
+    """Log how many nodes the largest strongly connected part left out, and return it."""
+    dropped = before - kept
+    if dropped:
+        logger.info(
+            "kept the largest strongly connected part: %d of %d nodes (%d dropped)",
+            kept,
+            before,
+            dropped,
         )
-
-    def build(self, graph: nx.MultiDiGraph | None) -> nx.MultiDiGraph:
-        """Build the osmnx graph of the lists (or give ``graph``, timed in place)."""
-        if graph is not None:
-            graph.graph.update(self.graph)
-            return graph
-        built = nx.MultiDiGraph(**self.graph)
-        built.add_nodes_from(self.node_list)
-        built.add_edges_from(self.edge_list)
-        return built
-
-    def columns(self) -> dict[str, Any]:
-        """Return the graph as columns (see :class:`GraphRecipe`)."""
-        lines = [d.get("geometry") for _, _, _, d in self.edge_list]
-        counts = np.array([0 if g is None else shapely.get_num_coordinates(g) for g in lines])
-        ptr = np.zeros(len(lines) + 1, dtype=np.int64)
-        np.cumsum(counts, out=ptr[1:])
-        drawn = [g for g in lines if g is not None]
-        return {
-            "ids": np.array([n for n, _ in self.node_list], dtype=np.int64),
-            "lon": np.array([d["x"] for _, d in self.node_list], dtype=float),
-            "lat": np.array([d["y"] for _, d in self.node_list], dtype=float),
-            "node_attrs": [
-                {k: v for k, v in d.items() if k not in ("x", "y")} for _, d in self.node_list
-            ],
-            "u": np.array([e[0] for e in self.edge_list], dtype=np.int64),
-            "v": np.array([e[1] for e in self.edge_list], dtype=np.int64),
-            "key": np.array([e[2] for e in self.edge_list], dtype=np.int64),
-            "edge_attrs": [
-                {n: x for n, x in d.items() if n != "geometry"} for _, _, _, d in self.edge_list
-            ],
-            "line_xy": shapely.get_coordinates(drawn) if drawn else np.zeros((0, 2)),
-            "line_ptr": ptr,
-            "graph": dict(self.graph),
-        }
+    return dropped
 
 
-class _NodeList:
-    """``graph.nodes`` of :class:`_GraphLists`."""
+def _strong_part(
+    graph: nx.MultiDiGraph, *, in_place: bool
+) -> tuple[GraphLists, nx.MultiDiGraph | None]:
+    """Read the graph's largest strongly connected part once into lists, to be timed.
 
-    def __init__(self, nodes: list[tuple[Any, dict[str, Any]]]) -> None:
-        self._nodes = nodes
-
-    def __iter__(self) -> Iterator[Any]:
-        return (n for n, _ in self._nodes)
-
-    def __len__(self) -> int:
-        return len(self._nodes)
-
-    def __call__(self, data: bool | str = False) -> list[Any]:
-        if data is True:
-            return self._nodes
-        if data is False:
-            return [n for n, _ in self._nodes]
-        return [(n, d.get(data)) for n, d in self._nodes]
+    The lists hold copies of the attributes unless ``in_place``; then ``graph``
+    itself loses the nodes outside the part and is given back as the
+    network's graph (None: the graph is built from the lists when first read).
+    """
+    outside = _outside_largest_strong_part(graph)
+    lists_given = isinstance(graph, GraphLists)  # a file read for this call (GraphML)
+    if in_place and outside and not lists_given:
+        graph.remove_nodes_from(outside)
+    # the timed graph's nodes and edges (copies, unless in_place), read once: the osmnx
+    # graph of them is built when the network's graph is first read
+    timed = GraphLists(
+        graph, skip=set(outside) if lists_given or not in_place else set(), copy=not in_place
+    )
+    return timed, graph if in_place and not lists_given else None
 
 
 def _outside_largest_strong_part(graph: nx.MultiDiGraph) -> list[Any]:
@@ -840,182 +541,7 @@ def _resolve_profile(profile: str | Mapping[str, float]) -> tuple[Mapping[str, f
     return profile, "custom"
 
 
-def add_travel_times(
-    graph: nx.MultiDiGraph,
-    speeds: Mapping[str, float],
-    *,
-    model: str | SpeedModel = DEFAULT_SPEED_MODEL,
-    keep_times: bool = False,
-) -> tuple[EdgePieces, EdgeTimes]:
-    """Set ``speed_kph`` and ``travel_time`` (seconds) on every edge, in place.
-
-    Each road piece's limit is its usable ``maxspeed`` tag, otherwise the
-    speed of its ``highway`` class in ``speeds``, otherwise
-    :data:`optimizer.settings.FALLBACK_SPEED_KMH`, never above 130 km/h; the
-    speed model (:mod:`optimizer.speed_model`) turns limits into times
-    (``free-flow``: at the limit; ``realistic``: cruising factor, bends,
-    delays at nodes, built-up areas). ``speed_kph`` is the edge's resulting
-    mean speed. Times are rounded to the millisecond, the resolution of
-    routing (see :mod:`optimizer.travel`).
-
-    Parameters
-    ----------
-    graph
-        Graph whose edges carry ``length`` in metres.
-    speeds
-        km/h per ``highway`` class.
-    model
-        Speed model or its name.
-    keep_times
-        Keep the ``travel_time`` an edge already has (rounded to the millisecond).
-
-    Returns
-    -------
-    tuple of EdgePieces and EdgeTimes
-        The pieces (for re-timing) and the times, in ``graph.edges`` order.
-    """
-    edges = list(graph.edges(data=True))
-    for u, v, data in edges:
-        length = data.get("length")
-        try:
-            ok = length is not None and math.isfinite(float(length)) and float(length) >= 0
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            msg = f"edge {u}->{v} has no valid length ({length!r}); the network file is damaged."
-            raise NetworkError(msg)
-    chosen = speed_model(model)
-    pieces = edge_pieces(graph, speeds, chosen)
-    times = time_edges(pieces, chosen)
-    seconds = times.seconds
-    if keep_times:
-        given = np.array([_finite_or_nan(d.get("travel_time")) for _, _, d in edges])
-        keep = np.isfinite(given) & (given >= 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(seconds > 0, given / seconds, 0.0)
-        times.by_group[keep] *= ratio[keep, None]
-        seconds = np.where(keep, given, seconds)
-        times = replace(times, seconds=seconds)
-    # travel_time: rounded as Python rounds a float; speed_kph as NumPy rounds (what
-    # round(length / seconds * 3.6, 3) of a NumPy float gives), all at once
-    lengths = np.fromiter((float(d["length"]) for _, _, d in edges), dtype=float, count=len(edges))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kph = np.where(seconds > 0, np.round(lengths / seconds * 3.6, 3), 0.0)
-    for (_, _, data), edge_s, edge_kph in zip(edges, seconds.tolist(), kph.tolist(), strict=True):
-        data["travel_time"] = round(edge_s, 3)
-        data["speed_kph"] = edge_kph
-    return pieces, times
-
-
-def _finite_or_nan(value: object) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-    return number if math.isfinite(number) else math.nan
-
-
 # --------------------------------------------------------------------------- compiling
-
-
-def compile_routing(
-    graph: nx.MultiDiGraph,
-    *,
-    shares: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
-) -> RoutingArrays:
-    """Compile a timed graph into sorted edge arrays (fastest edge per node pair).
-
-    Parameters
-    ----------
-    graph
-        Graph whose nodes have ``x``, ``y`` (WGS84) and edges ``travel_time``
-        and ``length``.
-    shares
-        How time grows along each graph edge (:func:`~optimizer.speed_model.time_shares`);
-        None: in proportion to length.
-
-    Returns
-    -------
-    RoutingArrays
-        The arrays, coordinates projected to the working CRS.
-    """
-    node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
-    index = {node: i for i, node in enumerate(graph.nodes)}
-    lon = np.array([d["x"] for _, d in graph.nodes(data=True)], dtype=float)
-    lat = np.array([d["y"] for _, d in graph.nodes(data=True)], dtype=float)
-    to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
-    x, y = (np.asarray(a, dtype=float) for a in to_metric.transform(lon, lat))
-
-    edges = list(graph.edges(data=True))
-    m = len(edges)
-    tail = np.fromiter((index[u] for u, _, _ in edges), dtype=np.int64, count=m)
-    head = np.fromiter((index[v] for _, v, _ in edges), dtype=np.int64, count=m)
-    seconds = np.fromiter((float(d["travel_time"]) for _, _, d in edges), dtype=float, count=m)
-    metres = np.fromiter((float(d["length"]) for _, _, d in edges), dtype=float, count=m)
-    lines: list[Any] = [d.get("geometry") for _, _, d in edges]
-    # fastest edge of each (tail, head) pair (shortest among equally fast), in (tail, head) order
-    order = np.lexsort((metres, seconds, head, tail))
-    keep = np.ones(m, dtype=bool)
-    keep[1:] = (np.diff(tail[order]) != 0) | (np.diff(head[order]) != 0)
-    chosen = order[keep]
-    geometry = np.empty(chosen.size, dtype=object)
-    curved = np.array([lines[k] is not None for k in chosen.tolist()], dtype=bool)
-    straight = chosen[~curved]  # from the nodes' projected points, all at once
-    ends = np.stack(
-        [
-            np.column_stack([x[tail[straight]], y[tail[straight]]]),
-            np.column_stack([x[head[straight]], y[head[straight]]]),
-        ],
-        axis=1,
-    )
-    geometry[~curved] = shapely.linestrings(ends) if straight.size else []
-    if curved.any():  # every vertex projected in one call, then cut back into lines
-        shapes = [lines[k] for k in chosen[curved].tolist()]
-        counts = shapely.get_num_coordinates(shapes)
-        coords = shapely.get_coordinates(shapes)
-        px, py = to_metric.transform(coords[:, 0], coords[:, 1])
-        geometry[curved] = shapely.linestrings(
-            np.column_stack([px, py]), indices=np.repeat(np.arange(len(shapes)), counts)
-        )
-    routing = RoutingArrays(
-        node_ids=node_ids,
-        x=x,
-        y=y,
-        tail=tail[chosen],
-        head=head[chosen],
-        seconds=seconds[chosen],
-        metres=metres[chosen],
-        geometry=geometry,
-        edge_source=chosen,
-    )
-    return with_shares(routing, shares) if shares is not None else routing
-
-
-def csr(n: int, tail: np.ndarray, head: np.ndarray, *weights: np.ndarray) -> list[sparse.csr_array]:
-    """Build CSR matrices sharing one structure, one per weight array.
-
-    Edges must be unique per ``(tail, head)``. The matrices have sorted indices,
-    so ``tail * n + head`` of their stored entries is increasing.
-
-    Parameters
-    ----------
-    n
-        Number of nodes.
-    tail, head
-        Edge ends.
-    *weights
-        One array per matrix wanted, aligned with the edges.
-
-    Returns
-    -------
-    list of scipy.sparse.csr_array
-        One matrix per weight array.
-    """
-    order = np.lexsort((head, tail))
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
-    indices = head[order]
-    return [sparse.csr_array((w[order], indices, indptr), shape=(n, n)) for w in weights]
 
 
 def _xml_is_approximation(path: Path) -> bool:

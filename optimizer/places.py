@@ -22,7 +22,7 @@ import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -361,21 +361,7 @@ def _find(
     if dep is not None:  # "48.0": a number column read by a spreadsheet
         dep = dep.removesuffix(".0").zfill(2)
     if code is not None:
-        rows = _prefer_current(by_code.get(code, []))
-        if not rows:
-            msg = f"'{insee}' is not an INSEE commune code. Give the 5-character code (e.g. 48095)."
-            raise PlaceError(msg)
-        commune = _commune(rows[0])
-        names = [_commune(i).name for i in by_code[code]]
-        names += [former for former, at in FORMER_COMMUNES.items() if at == code]
-        keys = {normalise_name(n) for n in names}
-        if name is not None and normalise_name(name) not in keys | set(map(_without_article, keys)):
-            msg = (
-                f"INSEE code {code} is {commune.name}, not '{name}'. Check which of the two "
-                "is right."
-            )
-            raise PlaceError(msg, [commune])
-        return commune, False
+        return _by_code(code, insee, name, by_code), False
     if name is None:
         if post is None:
             msg = "no commune, INSEE code or postcode given. Give one of them."
@@ -391,6 +377,52 @@ def _find(
             )
             raise PlaceError(msg, [_commune(i) for i in rows])
         return _commune(rows[0]), False
+    narrowed = _prefer_current(_named(name, post, dep, by_name, suggest=suggest))
+    by_area = False
+    if len(narrowed) > 1 and area:
+        inside = [i for i in narrowed if _commune(i).departement in area]
+        if inside:  # several inside: the error lists those
+            narrowed, by_area = inside, True
+    if len(narrowed) > 1:
+        msg = (
+            f"'{name}' names {len(narrowed)} communes: {_shown(narrowed)}. Add a code_postal, "
+            "departement or insee column to tell them apart."
+        )
+        raise PlaceError(msg, [_commune(i) for i in narrowed])
+    return _commune(narrowed[0]), by_area
+
+
+def _by_code(
+    code: str, insee: str | None, name: str | None, by_code: Mapping[str, list[int]]
+) -> Commune:
+    """Return the commune of an INSEE code, refusing a name that is not one of its names."""
+    rows = _prefer_current(by_code.get(code, []))
+    if not rows:
+        msg = f"'{insee}' is not an INSEE commune code. Give the 5-character code (e.g. 48095)."
+        raise PlaceError(msg)
+    commune = _commune(rows[0])
+    names = [_commune(i).name for i in by_code[code]]
+    names += [former for former, at in FORMER_COMMUNES.items() if at == code]
+    keys = {normalise_name(n) for n in names}
+    if name is not None and normalise_name(name) not in keys | set(map(_without_article, keys)):
+        msg = f"INSEE code {code} is {commune.name}, not '{name}'. Check which of the two is right."
+        raise PlaceError(msg, [commune])
+    return commune
+
+
+def _named(
+    name: str,
+    post: str | None,
+    dep: str | None,
+    by_name: Mapping[str, list[int]],
+    *,
+    suggest: bool,
+) -> list[int]:
+    """Return the communes of this name with the postcode and département given (if any).
+
+    The exact name first, then the names it is without their article; an
+    unknown name, or none of that name with the postcode or département, is refused.
+    """
     key = normalise_name(name)
     exact = by_name.get(key, [])
     # then the names it is without their article: 'Buisson' is Buisson (84) or Le Buisson (48)
@@ -420,19 +452,7 @@ def _find(
             "Check the postcode or the département."
         )
         raise PlaceError(msg, [_commune(i) for i in rows])
-    narrowed = _prefer_current(narrowed)
-    by_area = False
-    if len(narrowed) > 1 and area:
-        inside = [i for i in narrowed if _commune(i).departement in area]
-        if inside:  # several inside: the error lists those
-            narrowed, by_area = inside, True
-    if len(narrowed) > 1:
-        msg = (
-            f"'{name}' names {len(narrowed)} communes: {_shown(narrowed)}. Add a code_postal, "
-            "departement or insee column to tell them apart."
-        )
-        raise PlaceError(msg, [_commune(i) for i in narrowed])
-    return _commune(narrowed[0]), by_area
+    return narrowed
 
 
 def nearest_commune(lon: float, lat: float) -> Commune:

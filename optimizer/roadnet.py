@@ -3,7 +3,8 @@
 :class:`RoadNetwork` and :class:`RoutingArrays` hold what preparation made
 (:mod:`optimizer.network`) and what the prepared-network cache stores and reads
 back (:mod:`optimizer.netcache`); both import them from here, so that neither
-imports the other's user. :mod:`optimizer.network` re-exports them.
+imports the other's user. :mod:`optimizer.network` re-exports them, and the
+:data:`Progress` callback type that the network's modules take.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from optimizer.speed_model import (
 
 #: A point this close to the end of an edge is timed as at its end node, m.
 AT_NODE_M = 1.0
+#: A progress callback: called with a short message before each step of long work.
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,7 @@ class GraphRecipe:
     columns
         Returns the graph as columns (``ids``, ``lon``, ``lat``, ``node_attrs``,
         ``u``, ``v``, ``key``, ``edge_attrs``, ``line_xy``, ``line_ptr``,
-        ``graph``: see :func:`optimizer._roads.graph_columns`), for writing it
+        ``graph``: see :func:`optimizer._roads_graph.graph_columns`), for writing it
         without building it; None: build it.
     """
 

@@ -29,7 +29,7 @@ Exact times and the distance of the fastest route, from one search
     shorter than 1,677 km and faster than 149 h; beyond that the packing
     switches to whole metres (134,217 km, 18.6 h), and past that an error says
     so. Edge times are rounded to the millisecond when the network is
-    prepared (:func:`optimizer.network.add_travel_times`), so routing is exact
+    prepared (:func:`optimizer.routing.add_travel_times`), so routing is exact
     on the network's own times.
 
 Unreachable pairs are a missing value (NaN) with a reason, never a sentinel.
@@ -278,14 +278,7 @@ def travel_table(
     (21, 7)
     """
     started = time.perf_counter()
-    if limit is not None and not limit > 0:
-        msg = f"travel_table: limit must be positive minutes, got {limit}."
-        raise InputError(msg)
-    for frame, what in ((origins, "origins"), (destinations, "destinations")):
-        missing = {"id", "lon", "lat"} - set(frame.columns)
-        if missing:
-            msg = f"travel_table: {what} lack column(s) {sorted(missing)}."
-            raise InputError(msg)
+    _check_tables(origins, destinations, limit)
     if isinstance(network, nx.Graph):
         network = prepare_network(nx.MultiDiGraph(network), source="graph", keep_times=True)
     routing = network.routing
@@ -301,8 +294,46 @@ def travel_table(
     if progress:
         progress(f"shortest paths from {n_dest} destinations, both directions")
     limit_s = None if limit is None else limit * 60.0
-    to_s, to_m, back_s, back_m = _route(routing, snap, n_orig, limit_s=limit_s)
+    routed = _route(routing, snap, n_orig, limit_s=limit_s)
+    table = _long_table(origins, destinations, snap, routed, access_speed_kmh, limit_s)
+    snaps = pd.DataFrame({"snap_m": snap.snap_m, "routed": snap.ok})
+    elapsed = time.perf_counter() - started
+    logger.info("travel table %d origins x %d destinations in %.3f s", n_orig, n_dest, elapsed)
+    return TravelTable(
+        table=table,
+        origins=_snap_report(origins, snaps.iloc[:n_orig]),
+        destinations=_snap_report(destinations, snaps.iloc[n_orig:]),
+        seconds=elapsed,
+    )
 
+
+def _check_tables(origins: pd.DataFrame, destinations: pd.DataFrame, limit: float | None) -> None:
+    """Refuse a limit that is not positive, and points without ``id``, ``lon``, ``lat``."""
+    if limit is not None and not limit > 0:
+        msg = f"travel_table: limit must be positive minutes, got {limit}."
+        raise InputError(msg)
+    for frame, what in ((origins, "origins"), (destinations, "destinations")):
+        missing = {"id", "lon", "lat"} - set(frame.columns)
+        if missing:
+            msg = f"travel_table: {what} lack column(s) {sorted(missing)}."
+            raise InputError(msg)
+
+
+def _long_table(
+    origins: pd.DataFrame,
+    destinations: pd.DataFrame,
+    snap: Snap,
+    routed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    access_speed_kmh: float,
+    limit_s: float | None,
+) -> pd.DataFrame:
+    """Return the long table: each pair's drive both ways, access legs added, and its reason.
+
+    ``routed`` is the network part of each drive (seconds and metres there and
+    back); pairs beyond ``limit_s`` lose theirs, as pairs with a point off the roads.
+    """
+    to_s, to_m, back_s, back_m = routed
+    n_orig, n_dest = len(origins), len(destinations)
     access_s = snap.snap_m / (access_speed_kmh / 3.6)
     leg_s = access_s[:n_orig, None] + access_s[None, n_orig:]
     leg_m = snap.snap_m[:n_orig, None] + snap.snap_m[None, n_orig:]
@@ -317,7 +348,7 @@ def travel_table(
         reason[beyond] = REASON_BEYOND_LIMIT
     reason[:, ~snap.ok[n_orig:]] = REASON_DESTINATION_FAR
     reason[~snap.ok[:n_orig], :] = REASON_HOME_FAR
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "origin_id": np.repeat(origins["id"].astype(str).to_numpy(), n_dest),
             "destination_id": np.tile(destinations["id"].astype(str).to_numpy(), n_orig),
@@ -327,15 +358,6 @@ def travel_table(
             "km_back": ((back_m + leg_m) / 1000.0).ravel(),
             "reason": reason.ravel(),
         }
-    )
-    snaps = pd.DataFrame({"snap_m": snap.snap_m, "routed": snap.ok})
-    elapsed = time.perf_counter() - started
-    logger.info("travel table %d origins x %d destinations in %.3f s", n_orig, n_dest, elapsed)
-    return TravelTable(
-        table=table,
-        origins=_snap_report(origins, snaps.iloc[:n_orig]),
-        destinations=_snap_report(destinations, snaps.iloc[n_orig:]),
-        seconds=elapsed,
     )
 
 

@@ -127,7 +127,8 @@ def _grid_network_outside_lozere():
 
 def test_maps_of_a_network_outside_lozere_show_its_area() -> None:
     from optimizer import HeadOffice, read_agents, read_telecentres, run
-    from optimizer.maps import _extent, agents_by_commune, render_html, render_png
+    from optimizer.map_data import _extent
+    from optimizer.maps import agents_by_commune, render_html, render_png
 
     net = _grid_network_outside_lozere()
     rng = np.random.default_rng(1)

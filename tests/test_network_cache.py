@@ -284,12 +284,12 @@ def test_a_downloaded_network_is_read_prepared_from_the_same_folder(tmp_path) ->
 def test_the_graph_is_built_without_xml_as_osmnx_builds_it_from_xml(roads, monkeypatch) -> None:
     import types
 
-    from optimizer import network
+    from optimizer import osmgraph
     from optimizer.network import graph_from_osm_file
 
     direct = graph_from_osm_file(roads)
     # an osmnx without its graph builder: the XML is written and read
-    monkeypatch.setattr(network, "ox_graph", types.SimpleNamespace())
+    monkeypatch.setattr(osmgraph, "ox_graph", types.SimpleNamespace())
     through_xml = graph_from_osm_file(roads)
 
     def rows(graph):

@@ -1,0 +1,208 @@
+"""A graph's edges timed and compiled for routing.
+
+:func:`add_travel_times` sets every edge's ``travel_time`` and ``speed_kph``
+under a speed model (:mod:`optimizer.speed_model`); :func:`compile_routing`
+turns the timed graph into :class:`~optimizer.roadnet.RoutingArrays` (the
+fastest edge of each node pair); :func:`csr` makes sparse matrices of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import shapely
+from pyproj import Transformer
+from scipy import sparse
+
+import optimizer.settings as settings
+from optimizer.errors import NetworkError
+from optimizer.roadnet import RoutingArrays, with_shares
+from optimizer.speed_model import (
+    DEFAULT_SPEED_MODEL,
+    EdgePieces,
+    EdgeTimes,
+    SpeedModel,
+    edge_pieces,
+    speed_model,
+    time_edges,
+)
+
+
+def add_travel_times(
+    graph: nx.MultiDiGraph,
+    speeds: Mapping[str, float],
+    *,
+    model: str | SpeedModel = DEFAULT_SPEED_MODEL,
+    keep_times: bool = False,
+) -> tuple[EdgePieces, EdgeTimes]:
+    """Set ``speed_kph`` and ``travel_time`` (seconds) on every edge, in place.
+
+    Each road piece's limit is its usable ``maxspeed`` tag, otherwise the
+    speed of its ``highway`` class in ``speeds``, otherwise
+    :data:`optimizer.settings.FALLBACK_SPEED_KMH`, never above 130 km/h; the
+    speed model (:mod:`optimizer.speed_model`) turns limits into times
+    (``free-flow``: at the limit; ``realistic``: cruising factor, bends,
+    delays at nodes, built-up areas). ``speed_kph`` is the edge's resulting
+    mean speed. Times are rounded to the millisecond, the resolution of
+    routing (see :mod:`optimizer.travel`).
+
+    Parameters
+    ----------
+    graph
+        Graph whose edges carry ``length`` in metres.
+    speeds
+        km/h per ``highway`` class.
+    model
+        Speed model or its name.
+    keep_times
+        Keep the ``travel_time`` an edge already has (rounded to the millisecond).
+
+    Returns
+    -------
+    tuple of EdgePieces and EdgeTimes
+        The pieces (for re-timing) and the times, in ``graph.edges`` order.
+    """
+    edges = list(graph.edges(data=True))
+    for u, v, data in edges:
+        length = data.get("length")
+        try:
+            ok = length is not None and math.isfinite(float(length)) and float(length) >= 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            msg = f"edge {u}->{v} has no valid length ({length!r}); the network file is damaged."
+            raise NetworkError(msg)
+    chosen = speed_model(model)
+    pieces = edge_pieces(graph, speeds, chosen)
+    times = time_edges(pieces, chosen)
+    seconds = times.seconds
+    if keep_times:
+        given = np.array([_finite_or_nan(d.get("travel_time")) for _, _, d in edges])
+        keep = np.isfinite(given) & (given >= 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(seconds > 0, given / seconds, 0.0)
+        times.by_group[keep] *= ratio[keep, None]
+        seconds = np.where(keep, given, seconds)
+        times = replace(times, seconds=seconds)
+    # travel_time: rounded as Python rounds a float; speed_kph as NumPy rounds (what
+    # round(length / seconds * 3.6, 3) of a NumPy float gives), all at once
+    lengths = np.fromiter((float(d["length"]) for _, _, d in edges), dtype=float, count=len(edges))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kph = np.where(seconds > 0, np.round(lengths / seconds * 3.6, 3), 0.0)
+    for (_, _, data), edge_s, edge_kph in zip(edges, seconds.tolist(), kph.tolist(), strict=True):
+        data["travel_time"] = round(edge_s, 3)
+        data["speed_kph"] = edge_kph
+    return pieces, times
+
+
+def _finite_or_nan(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return number if math.isfinite(number) else math.nan
+
+
+def compile_routing(
+    graph: nx.MultiDiGraph,
+    *,
+    shares: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> RoutingArrays:
+    """Compile a timed graph into sorted edge arrays (fastest edge per node pair).
+
+    Parameters
+    ----------
+    graph
+        Graph whose nodes have ``x``, ``y`` (WGS84) and edges ``travel_time``
+        and ``length``.
+    shares
+        How time grows along each graph edge (:func:`~optimizer.speed_model.time_shares`);
+        None: in proportion to length.
+
+    Returns
+    -------
+    RoutingArrays
+        The arrays, coordinates projected to the working CRS.
+    """
+    node_ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    lon = np.array([d["x"] for _, d in graph.nodes(data=True)], dtype=float)
+    lat = np.array([d["y"] for _, d in graph.nodes(data=True)], dtype=float)
+    to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
+    x, y = (np.asarray(a, dtype=float) for a in to_metric.transform(lon, lat))
+
+    edges = list(graph.edges(data=True))
+    m = len(edges)
+    tail = np.fromiter((index[u] for u, _, _ in edges), dtype=np.int64, count=m)
+    head = np.fromiter((index[v] for _, v, _ in edges), dtype=np.int64, count=m)
+    seconds = np.fromiter((float(d["travel_time"]) for _, _, d in edges), dtype=float, count=m)
+    metres = np.fromiter((float(d["length"]) for _, _, d in edges), dtype=float, count=m)
+    lines: list[Any] = [d.get("geometry") for _, _, d in edges]
+    # fastest edge of each (tail, head) pair (shortest among equally fast), in (tail, head) order
+    order = np.lexsort((metres, seconds, head, tail))
+    keep = np.ones(m, dtype=bool)
+    keep[1:] = (np.diff(tail[order]) != 0) | (np.diff(head[order]) != 0)
+    chosen = order[keep]
+    geometry = np.empty(chosen.size, dtype=object)
+    curved = np.array([lines[k] is not None for k in chosen.tolist()], dtype=bool)
+    straight = chosen[~curved]  # from the nodes' projected points, all at once
+    ends = np.stack(
+        [
+            np.column_stack([x[tail[straight]], y[tail[straight]]]),
+            np.column_stack([x[head[straight]], y[head[straight]]]),
+        ],
+        axis=1,
+    )
+    geometry[~curved] = shapely.linestrings(ends) if straight.size else []
+    if curved.any():  # every vertex projected in one call, then cut back into lines
+        shapes = [lines[k] for k in chosen[curved].tolist()]
+        counts = shapely.get_num_coordinates(shapes)
+        coords = shapely.get_coordinates(shapes)
+        px, py = to_metric.transform(coords[:, 0], coords[:, 1])
+        geometry[curved] = shapely.linestrings(
+            np.column_stack([px, py]), indices=np.repeat(np.arange(len(shapes)), counts)
+        )
+    routing = RoutingArrays(
+        node_ids=node_ids,
+        x=x,
+        y=y,
+        tail=tail[chosen],
+        head=head[chosen],
+        seconds=seconds[chosen],
+        metres=metres[chosen],
+        geometry=geometry,
+        edge_source=chosen,
+    )
+    return with_shares(routing, shares) if shares is not None else routing
+
+
+def csr(n: int, tail: np.ndarray, head: np.ndarray, *weights: np.ndarray) -> list[sparse.csr_array]:
+    """Build CSR matrices sharing one structure, one per weight array.
+
+    Edges must be unique per ``(tail, head)``. The matrices have sorted indices,
+    so ``tail * n + head`` of their stored entries is increasing.
+
+    Parameters
+    ----------
+    n
+        Number of nodes.
+    tail, head
+        Edge ends.
+    *weights
+        One array per matrix wanted, aligned with the edges.
+
+    Returns
+    -------
+    list of scipy.sparse.csr_array
+        One matrix per weight array.
+    """
+    order = np.lexsort((head, tail))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
+    indices = head[order]
+    return [sparse.csr_array((w[order], indices, indptr), shape=(n, n)) for w in weights]
