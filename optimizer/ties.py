@@ -273,7 +273,7 @@ def _options_of(
 def _slot_key(site: np.ndarray, gain: np.ndarray, days: np.ndarray, m: int) -> np.ndarray:
     """One number per (telecentre of ``m``, gain, days): the key of a place equals can trade."""
     site, gain, days = (np.asarray(x, dtype=np.int64) for x in (site, gain, days))
-    return (gain * (m + 1) + site) * 8 + days
+    return np.asarray((gain * (m + 1) + site) * 8 + days, dtype=np.int64)
 
 
 Kept = tuple[np.ndarray, np.ndarray]

@@ -490,7 +490,7 @@ def _route(
             finite = np.isfinite(best)
             whole = np.where(finite, best, 0.0).astype(np.int64)
             ms_part = whole >> bits
-            longest_ms = int(ms_part.max(initial=0))
+            longest_ms = int(np.max(ms_part, initial=0))
             if longest_ms / 1000.0 * top_speed >= (2**bits) * length_unit or longest_ms >= 2 ** (
                 _EXACT_BITS - bits
             ):

@@ -159,7 +159,7 @@ def _candidates(
         cols_out.append(top[keep])
         if depth > 0:  # each telecentre's best of this block, merged after the pass
             by_centre = np.ascontiguousarray(score.T)
-            r = int(min(want.max(), hi - lo))
+            r = int(min(np.max(want), hi - lo))
             best = np.argpartition(-by_centre, r - 1, axis=1)[:, :r] if r < hi - lo else None
             if best is None:
                 pool_score.append(by_centre)

@@ -158,7 +158,7 @@ def best_rows(travel: pd.DataFrame) -> pd.DataFrame:
     """
     origin = pd.factorize(travel["origin_id"])[0].astype(np.int64)
     destination = pd.factorize(travel["destination_id"])[0].astype(np.int64)
-    key = (origin * (int(destination.max(initial=0)) + 1) + destination) * 2 + (
+    key = (origin * (int(np.max(destination, initial=0)) + 1) + destination) * 2 + (
         travel["kind"].to_numpy() == "site"
     )
     certified, own = travel["certified"].to_numpy(bool), travel["own"].to_numpy(bool)

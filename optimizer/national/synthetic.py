@@ -34,7 +34,7 @@ def _unit(ids: np.ndarray, salt: int) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) / float(2**53)
+    return np.asarray((z >> np.uint64(11)).astype(np.float64) / float(2**53), dtype=np.float64)
 
 
 @dataclass(frozen=True)
