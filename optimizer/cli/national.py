@@ -108,12 +108,15 @@ def _national(args: AssignArgs, steps: Steps, lang: Lang) -> NationalPlan:
     is said in one line.
     """
     from optimizer.national.files import run_national_files
+    from optimizer.national.folder import rounds_to_cover
     from optimizer.national.plan import DEFAULT_MAX_MINUTES, NationalOptions
+    from optimizer.national.sources import read_departements
 
     agents, telecentres, network = args.agents, args.telecentres, args.network_path
     if agents is None or telecentres is None or network is None:
         msg = "--scheduler needs --agents, --telecentres and --network (a national folder)."
         raise InputError(msg)
+    border_km = NATIONAL_BUFFER_KM if args.border_km is None else args.border_km
     return run_national_files(
         agents,
         telecentres,
@@ -129,7 +132,9 @@ def _national(args: AssignArgs, steps: Steps, lang: Lang) -> NationalPlan:
             min_saving=args.min_saving,
             no_worse_off=not args.allow_worse_off,
             time_limit_s=args.time_limit,
-            buffer_km=NATIONAL_BUFFER_KM if args.border_km is None else args.border_km,
+            buffer_km=border_km,
+            # as a dense folder run widens: until a region spans the folder, if pairs are left
+            widen_rounds=rounds_to_cover(read_departements(Path(network)), border_km),
             seed=args.seed,
         ),
         crs=args.crs,
