@@ -26,8 +26,10 @@ prepared-network cache writes its columns without building it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from itertools import groupby
@@ -242,6 +244,16 @@ def _endpoints(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.asarray(loop | (out_deg == 0) | (in_deg == 0) | ~two, dtype=bool)
 
 
+def plain_sum(values: list[float]) -> float:
+    """Add ``values`` one after another, as osmnx adds a merged edge's lengths.
+
+    osmnx's lengths are numpy floats, which Python's ``sum`` adds one after
+    another; from Python 3.12 ``sum`` of plain floats is compensated and may
+    differ in the last digit, so the same order and rounding are kept here.
+    """
+    return functools.reduce(operator.add, values, 0.0)
+
+
 def simplify_roads(raw: Roads) -> Roads:
     """Simplify an unsimplified graph as osmnx's ``simplify_graph`` does (default arguments).
 
@@ -270,7 +282,7 @@ def simplify_roads(raw: Roads) -> Roads:
     seg_list = segs_in_order.tolist()
     # summed in path order, as osmnx sums a merged edge's lengths
     lengths = np.array(
-        [sum([seg_len[s] for s in seg_list[a:b]]) for a, b in itertools.pairwise(ptr_list)],
+        [plain_sum([seg_len[s] for s in seg_list[a:b]]) for a, b in itertools.pairwise(ptr_list)],
         dtype=float,
     )
     simplified = replace(

@@ -18,7 +18,7 @@ import numpy as np
 import osmnx as ox
 import shapely
 
-from optimizer._roads import Roads
+from optimizer._roads import Roads, plain_sum
 from optimizer.roadnet import plain_tag
 
 
@@ -64,7 +64,7 @@ def edge_attributes(roads: Roads, seconds: np.ndarray) -> list[dict[str, Any]]:
             attrs = {}
             for name, found in values.items():
                 if name == "length":
-                    attrs[name] = sum(found)
+                    attrs[name] = plain_sum(found)
                 elif name == "segments":
                     attrs[name] = "[" + ",".join(text[1:-1] for text in found) + "]"
                 elif len(set(found)) == 1:
