@@ -169,7 +169,7 @@ def run(
         The inputs, travel table, problem and solution.
     """
     opts = plan_options(options, **changes)
-    _check_inputs(agents, telecentres, head_office, network.bounds, opts, sources, workplaces)
+    _check_inputs(agents, telecentres, head_office, network, opts, sources, workplaces)
     travel, folder = _travel_stage(
         network, agents, telecentres, head_office, workplaces, opts, travel, progress, scheduler
     )
@@ -185,7 +185,7 @@ def _check_inputs(
     agents: pd.DataFrame,
     telecentres: pd.DataFrame,
     head_office: HeadOffice,
-    bounds: tuple[float, float, float, float],
+    network: RoadNetwork | NetworkFolder,
     opts: PlanOptions,
     sources: dict[str, str] | None,
     workplaces: pd.DataFrame | None,
@@ -195,6 +195,7 @@ def _check_inputs(
     check_workplace_refs(agents, workplaces, telecentres)
     choosing = opts.max_open is not None or "opening_cost" in telecentres
     _check_combination(choosing=choosing, options=opts)
+    bounds = network.bounds
     check_in_area(agents, bounds, name=_name(sources, "agents"), id_column="agent_id")
     check_in_area(
         telecentres, bounds, name=_name(sources, "telecentres"), id_column="telecentre_id"
