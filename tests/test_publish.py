@@ -61,15 +61,15 @@ def test_own_names_match_the_map_module() -> None:
     assert {maps.MAP_PNG, maps.MAP_HTML} <= set(OWN_FILES)
 
 
-def test_a_run_replaces_the_tool_files_and_keeps_the_users(tmp_path) -> None:
+def test_a_run_replaces_the_tool_files_and_keeps_the_users(tmp_path, roster) -> None:
     out = tmp_path / "out"
-    assert CliRunner().invoke(main, ["--out", str(out), "-q", "--frontier"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--out", str(out), "-q", "--frontier", *roster]).exit_code == 0
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     (out / "mine").mkdir()
     (out / "mine" / "draft.csv").write_text("a,b\n", encoding="utf-8")
     # an old writer's leftover, as its tempfile.mkstemp named them (8 of a-z0-9_)
     (out / ".allocation.csv.k2j4x7_q.tmp").write_bytes(b"x" * 1000)
-    assert CliRunner().invoke(main, ["--out", str(out), "-q", "--no-maps"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--out", str(out), "-q", "--no-maps", *roster]).exit_code == 0
     names = sorted(p.name for p in out.iterdir())
     assert FRONTIER_FILE not in names and "map.html" not in names
     assert ".allocation.csv.k2j4x7_q.tmp" not in names
