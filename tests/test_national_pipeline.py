@@ -103,8 +103,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
     """A two-process Dask cluster; yields its address."""
+    # the scheduler's HTTP server on a free port, as optimizer.national.connect does: with
+    # None it still takes 8787, and a cluster of the other xdist worker (or of another run
+    # on the machine) holding it is a warning, an error under filterwarnings
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as local:
         yield str(local.scheduler_address)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from optimizer import maps
+from optimizer import datasets, maps
 from optimizer.cli import EXIT_BUSY, main
 from optimizer.publish import KILL_AT_ENV, OutputFolder
 from optimizer.report import ALLOCATION_FILE, FRONTIER_FILE, OWN_FILES, SUMMARY_FILE
@@ -19,6 +19,19 @@ from optimizer.report import ALLOCATION_FILE, FRONTIER_FILE, OWN_FILES, SUMMARY_
 REPO = Path(__file__).resolve().parents[1]
 OLD_RUN = ["--no-maps", "--select", "3"]
 NEW_RUN = ["--frontier"]
+
+
+@pytest.fixture(scope="module")
+def roster(tmp_path_factory) -> list[str]:
+    """``--agents`` for the runs in a subprocess: 30 agents of the default roster.
+
+    A run costs its imports and maps whatever the roster: about 5.5 s of CPU with 30
+    agents (or 10), 10.5 s with the default 150 (their frontier). It writes the same files,
+    and the kill test makes some 20 runs.
+    """
+    path = tmp_path_factory.mktemp("roster") / "agents.csv"
+    datasets.agents().head(30).to_csv(path, index=False)
+    return ["--agents", str(path)]
 
 
 def _assign(out: Path, *args: str, kill_at: int | None = None) -> subprocess.CompletedProcess[str]:
@@ -48,15 +61,15 @@ def test_own_names_match_the_map_module() -> None:
     assert {maps.MAP_PNG, maps.MAP_HTML} <= set(OWN_FILES)
 
 
-def test_a_run_replaces_the_tool_files_and_keeps_the_users(tmp_path) -> None:
+def test_a_run_replaces_the_tool_files_and_keeps_the_users(tmp_path, roster) -> None:
     out = tmp_path / "out"
-    assert CliRunner().invoke(main, ["--out", str(out), "-q", "--frontier"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--out", str(out), "-q", "--frontier", *roster]).exit_code == 0
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     (out / "mine").mkdir()
     (out / "mine" / "draft.csv").write_text("a,b\n", encoding="utf-8")
     # an old writer's leftover, as its tempfile.mkstemp named them (8 of a-z0-9_)
     (out / ".allocation.csv.k2j4x7_q.tmp").write_bytes(b"x" * 1000)
-    assert CliRunner().invoke(main, ["--out", str(out), "-q", "--no-maps"]).exit_code == 0
+    assert CliRunner().invoke(main, ["--out", str(out), "-q", "--no-maps", *roster]).exit_code == 0
     names = sorted(p.name for p in out.iterdir())
     assert FRONTIER_FILE not in names and "map.html" not in names
     assert ".allocation.csv.k2j4x7_q.tmp" not in names
@@ -99,21 +112,21 @@ def test_without_an_atomic_exchange_two_renames_and_a_restore(tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_kill_9_at_every_step_of_publishing_leaves_one_whole_run(tmp_path) -> None:
+def test_kill_9_at_every_step_of_publishing_leaves_one_whole_run(tmp_path, roster) -> None:
     out = tmp_path / "out"
-    assert _assign(out, *OLD_RUN).returncode == 0
+    assert _assign(out, *OLD_RUN, *roster).returncode == 0
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     (out / "mine").mkdir()
     (out / "mine" / "draft.csv").write_text("a,b\n", encoding="utf-8")
     old = _own(out)
     reference = tmp_path / "reference"
-    assert _assign(reference, *NEW_RUN).returncode == 0
+    assert _assign(reference, *NEW_RUN, *roster).returncode == 0
     new = _own(reference)
     assert set(old) != set(new) and old[ALLOCATION_FILE] != new[ALLOCATION_FILE]
 
     outcomes = []
     for step in range(1, 40):
-        done = _assign(out, *NEW_RUN, kill_at=step)
+        done = _assign(out, *NEW_RUN, *roster, kill_at=step)
         now = _own(out)
         if set(now) == set(old) and now == old:
             outcomes.append("old")
@@ -140,13 +153,13 @@ def test_kill_9_at_every_step_of_publishing_leaves_one_whole_run(tmp_path) -> No
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_two_concurrent_runs_with_different_options_leave_one_whole_run(tmp_path) -> None:
+def test_two_concurrent_runs_with_different_options_leave_one_whole_run(tmp_path, roster) -> None:
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop(KILL_AT_ENV, None)
     runs = [
         subprocess.Popen(
-            [sys.executable, "-m", "optimizer", "--out", str(out), "-q", *args],
+            [sys.executable, "-m", "optimizer", "--out", str(out), "-q", *args, *roster],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
