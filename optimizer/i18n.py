@@ -479,6 +479,9 @@ MESSAGES: dict[str, str] = {
         "des marges jusqu'à {margin} km (un --border-km plus large en certifie davantage : voir "
         "summary.json)."
     ),
+    "every plan on the merged network saves at most {minutes} minutes a week.": (
+        "tout plan sur le réseau fusionné gagne au plus {minutes} minutes par semaine."
+    ),
     # a plan on a national network folder (optimizer.national.travel, optimizer.pipeline)
     "drive time not certified within the border buffers (a wider --border-km certifies more)": (
         "temps de trajet non certifié dans les bordures (un --border-km plus large en certifie "
@@ -1442,6 +1445,10 @@ ERRORS: dict[str, str] = {
         "les paires doivent nommer des groupes et des télécentres du problème."
     ),
     "limit must be 0 or more, got {limit}.": "la limite doit valoir 0 ou plus, reçu {limit}.",
+    "hopeful pairs cannot be priced with kept weekdays (keep must be 0).": (
+        "les paires incertaines ne peuvent pas être évaluées avec des jours conservés (keep "
+        "doit valoir 0)."
+    ),
     "kept must be {size} weekday masks 0-31 (one per pair), keep >= 0.": (
         "kept doit être {size} masques de jours 0-31 (un par paire), keep >= 0."
     ),

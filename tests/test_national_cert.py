@@ -27,6 +27,8 @@ import shapely
 from pyproj import Transformer
 
 from optimizer._osm import write_osm_xml
+from optimizer.cli.national import _national_line
+from optimizer.i18n import translate
 from optimizer.inputs import day_mask
 from optimizer.model import AssignmentProblem
 from optimizer.model.weekly import solve_weekly_pairs
@@ -295,6 +297,69 @@ def test_pairs_the_bounds_rule_out_are_not_open_and_an_optimal_plan_is_exact(
     assert plan.summary["unknown_pairs"] > 0  # E's pairs: their time is not known
     assert plan.summary["open_pairs"] == 0
     assert plan.exact
+
+
+def test_the_weekly_models_prices_spare_the_widening_of_pairs_that_cannot_matter(
+    river, merged, tmp_path
+):
+    """The same agents of two days, now with wider extracts at hand: site E's pairs, not
+    certified, cannot raise the weekly model's bound even at their least time (its prices
+    rule them out), so nothing is routed again and the optimal plan is exact.
+
+    (Before: the weekly model gave no prices, and every pair not certified was routed again
+    in a wider region before the plan was judged.)"""
+    opts = NationalOptions(max_minutes=20.0, min_saving=5.0, buffer_km=1.0, widen_rounds=3)
+    agents = _roster([(18_500, 5_020)] * 3, (1_020, 5_000), days=2)
+    sites = _sites(
+        {"G": ((18_000, 5_020), (3, 3, 3, 3, 3)), "E": ((25_000, 5_020), (3, 3, 3, 3, 3))}
+    )
+    best, _ = _single_process(merged, agents, sites, opts)
+    plan = _national(river, agents, sites, opts, tmp_path / "w")
+    assert plan.gain_seconds == best
+    assert plan.summary["unknown_pairs"] > 0
+    assert plan.summary["unknown_pairs_priced_out"] == plan.summary["unknown_pairs"]
+    assert not plan.summary["widened"]
+    assert plan.exact
+    assert plan.summary["merged_bound_minutes_week"] == best / 60.0
+
+
+@pytest.mark.parametrize("rounds", [0, 3])
+def test_a_pair_not_certified_that_could_beat_the_plan_is_open_and_bounded(
+    river, merged, tmp_path, rounds
+):
+    """Site G has desks for two of the three agents of two days; site E, across the river,
+    would take the third if it were as near as the straight line says. It is not: on the
+    merged network E is round by the bridge, beyond the 20 minutes. Without wider extracts
+    E's pairs stay open: the plan is not exact, and its bound on the merged network (E at
+    its least time) holds the single-process optimum. With them, E is routed again, found
+    too far, and the plan is the optimum, exact."""
+    opts = NationalOptions(max_minutes=20.0, min_saving=5.0, buffer_km=1.0, widen_rounds=rounds)
+    agents = _roster([(18_500, 5_020)] * 3, (1_020, 5_000), days=2)
+    sites = _sites(
+        {"G": ((18_000, 5_020), (1, 1, 1, 1, 0)), "E": ((25_000, 5_020), (3, 3, 3, 3, 3))}
+    )
+    best, _ = _single_process(merged, agents, sites, opts)
+    plan = _national(river, agents, sites, opts, tmp_path / "w")
+    assert plan.gain_seconds == best
+    assert (plan.allocation["status"] == "assigned").sum() == 2
+    bound = plan.summary["merged_bound_minutes_week"]
+    line = _national_line(plan)
+    if rounds == 0:
+        assert plan.summary["open_pairs"] > 0
+        assert not plan.exact
+        assert bound > best / 60.0
+        # the command says by how much at most, in English and in French
+        assert line.endswith(
+            f"; every plan on the merged network saves at most {bound:,.0f} minutes a week."
+        )
+        assert translate(line, "fr").endswith(
+            f" ; tout plan sur le réseau fusionné gagne au plus {bound:,.0f} minutes par semaine."
+        )
+    else:
+        assert plan.summary["widened"]
+        assert plan.exact
+        assert bound == best / 60.0
+        assert "at most" not in line
 
 
 def test_split_keeps_a_way_that_crosses_a_departement_without_a_node_in_it(tmp_path):

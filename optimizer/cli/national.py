@@ -171,7 +171,16 @@ def _national_line(plan: NationalPlan) -> str:
             else f"best plan found, within {summary['gap']:.2%} of the bound (not proven)"
             + ("." if plan.exact else f"; {unsure}")
         )
+        + _merged_bound_part(plan)
     )
+
+
+def _merged_bound_part(plan: NationalPlan) -> str:
+    """Return the part that bounds a plan not exact on the merged network, when known."""
+    bound = plan.summary.get("merged_bound_minutes_week")
+    if plan.exact or bound is None:
+        return ""
+    return f"; every plan on the merged network saves at most {bound:,.0f} minutes a week."
 
 
 def _dense_pairs(agents: Path | None, telecentres: Path | None, workplaces: Path | None) -> int:

@@ -93,14 +93,16 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import numpy as np
 
-from optimizer.errors import InfeasibleError, SolverError
+from optimizer.errors import InfeasibleError, InputError, SolverError
 from optimizer.model.weekly_data import (
     Deadline,
     Progress,
     WeeklyPairsPlan,
+    WeeklyPrices,
     _better,
     _column_value,
     _Data,
@@ -112,6 +114,7 @@ from optimizer.model.weekly_data import (
     _whole_bound,
 )
 from optimizer.model.weekly_greedy import _round
+from optimizer.model.weekly_hopeful import Hopeful, with_hopeful
 from optimizer.model.weekly_large import _large_plan
 from optimizer.model.weekly_lp import MIP_COLUMNS, _column_generation, _mip, _prove
 from optimizer.model.weekly_split import _split_days, _split_days_bound
@@ -155,6 +158,7 @@ def solve_weekly_pairs(
     time_limit_s: float = 60.0,
     prove: bool = True,
     progress: Progress | None = None,
+    hopeful: Hopeful | None = None,
 ) -> WeeklyPairsPlan:
     """Plan telecentres and weekdays for groups of identical agents, on sparse pairs.
 
@@ -193,6 +197,12 @@ def solve_weekly_pairs(
         Try to prove the plan optimal (skip for a quick plan within the LP gap).
     progress
         Called with ``(stage, objective, bound)`` after each stage.
+    hopeful
+        ``(group, site, gain)``: pairs that may exist with a gain of at most
+        ``gain`` (a time not known yet). They are not used in the plan; the
+        plan's :attr:`~WeeklyPairsPlan.wider_bound` covers every plan that
+        uses them too, and :attr:`~WeeklyPairsPlan.hopeful_out` says which
+        cannot matter (see :mod:`optimizer.model.weekly_hopeful`).
 
     Returns
     -------
@@ -207,7 +217,30 @@ def solve_weekly_pairs(
     deadline = Deadline.after(time_limit_s)  # a later one after the large path falls back
     inputs = (pair_agent, pair_site, pair_gain, counts, days, allowed, preferred, bonus)
     data = _validated(*inputs, desks, must, limit, kept, keep)
-    return _solve(data, deadline, _reporter(deadline.start, progress), prove, time_limit_s)
+    given = None if hopeful is None else _hopeful_data(hopeful, inputs, (desks, must, limit), keep)
+    plan = _solve(data, deadline, _reporter(deadline.start, progress), prove, time_limit_s)
+    return plan if given is None else with_hopeful(data, *given, plan, SPLIT_DAYS_ARCS)
+
+
+def _hopeful_data(
+    hopeful: Hopeful,
+    inputs: tuple[Any, ...],
+    rest: tuple[np.ndarray, np.ndarray | None, int | None],
+    keep: int,
+) -> tuple[_Data, int]:
+    """Validate the hopeful pairs as the pairs solved (``inputs``: those pairs and the groups).
+
+    Returns them and how many were given.
+    """
+    if keep:
+        msg = "hopeful pairs cannot be priced with kept weekdays (keep must be 0)."
+        raise InputError(msg)
+    h_agent, h_site, h_gain = hopeful
+    counts, days, allowed, preferred, bonus = inputs[3:]
+    desks, must, limit = rest
+    groups = (counts, days, allowed, preferred, bonus)
+    others = _validated(h_agent, h_site, h_gain, *groups, desks, must, limit)
+    return others, int(np.size(h_agent))
 
 
 def _solve(
@@ -292,7 +325,8 @@ def _large_path(
     Returns None when that plan leaves agents who must be assigned out: the
     caller then solves the whole configuration model.
     """
-    _, _, lagrangian, placed = _large_plan(data, deadline, report)
+    lam, mu, lagrangian, placed = _large_plan(data, deadline, report)
+    prices = WeeklyPrices(lam, mu, lagrangian)
     bound = _whole_bound(lagrangian)
     placed = _better(data, placed, flow_plan)
     objective = _value(data, *placed)
@@ -303,7 +337,7 @@ def _large_path(
         if split is not None and split < bound:
             bound = float(split)
             report("split-days bound", objective, bound)
-        return _plan(data, placed, objective, bound, objective >= bound)
+        return _plan(data, placed, objective, bound, objective >= bound, prices)
     # the groups fixed at the sample's prices took desks that agents who must be
     # assigned need: that says nothing of the problem, so solve it whole
     logger.warning(
@@ -356,7 +390,8 @@ def _whole_model(
         if objective >= bound and _placed_all_must(data, placed):
             status = "optimal"
     _check_must(data, placed, status == "optimal", time_limit_s)
-    return _plan(data, placed, objective, bound, status == "optimal")
+    prices = WeeklyPrices(lam, mu, lagrangian)
+    return _plan(data, placed, objective, bound, status == "optimal", prices)
 
 
 def _restricted_mip(

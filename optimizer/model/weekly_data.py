@@ -74,6 +74,25 @@ class _OutOfTimeError(Exception):
 
 
 @dataclass(frozen=True)
+class WeeklyPrices:
+    r"""The multipliers of the plan's Lagrangian bound and :math:`L` at them.
+
+    Attributes
+    ----------
+    day
+        ``(n_sites, 5)`` :math:`\lambda_{td} \ge 0`: the price of a desk-day.
+    mu
+        :math:`\mu \ge 0`: the price of the limit on agents placed.
+    lagrangian
+        :math:`L(\lambda, \mu)` on the pairs solved (not rounded).
+    """
+
+    day: np.ndarray
+    mu: float
+    lagrangian: float
+
+
+@dataclass(frozen=True)
 class WeeklyPairsPlan:
     """A weekly plan on pairs.
 
@@ -88,6 +107,16 @@ class WeeklyPairsPlan:
         A valid upper bound on every plan's value (whole units).
     status
         ``"optimal"`` when proven, else ``"feasible"``.
+    prices
+        The multipliers of the Lagrangian bound met (None when the plan was
+        proven without them: the split-days flow, or no pair).
+    wider_bound
+        With ``hopeful`` pairs (see :func:`optimizer.model.weekly.solve_weekly_pairs`):
+        a bound on every plan that may also use them, at any gain up to theirs.
+    hopeful_out
+        With ``hopeful`` pairs: for each, in the order given, True when it
+        cannot raise that bound above :attr:`bound` (on its own; see
+        :mod:`optimizer.model.weekly_hopeful`).
     """
 
     group: np.ndarray
@@ -97,6 +126,9 @@ class WeeklyPairsPlan:
     objective: int
     bound: int
     status: str
+    prices: WeeklyPrices | None = None
+    wider_bound: int | None = None
+    hopeful_out: np.ndarray | None = None
 
     @property
     def proven(self) -> bool:
@@ -131,6 +163,7 @@ class _Data:
     desks: np.ndarray
     must: np.ndarray
     limit: float | None
+    index: np.ndarray | None = None  # each pair's position in the pairs given
 
     @property
     def n_groups(self) -> int:
@@ -191,6 +224,7 @@ def _validated(
         desks=desks_,
         must=must_,
         limit=limit,
+        index=idx,
     )
 
 
@@ -252,6 +286,7 @@ def _plan(
     objective: int,
     bound: float,
     proven: bool,
+    prices: WeeklyPrices | None = None,
 ) -> WeeklyPairsPlan:
     pairs, masks, number = placed
     return WeeklyPairsPlan(
@@ -262,6 +297,7 @@ def _plan(
         objective=int(objective),
         bound=int(max(bound, objective)),
         status="optimal" if proven else "feasible",
+        prices=prices,
     )
 
 

@@ -89,8 +89,10 @@ class NationalPlan:
         True when every pair the plan could use was certified (see
         :mod:`.extracts`) or ruled out: by the bounds of its times (it cannot
         meet the rules), by the plan's prices
-        (:meth:`.solve.FlowPrices.cannot_improve`), or by the plan's bound
-        (every such pair at its best case cannot raise it); and every
+        (:meth:`.solve.FlowPrices.cannot_improve` for one day each, the
+        weekly model's multipliers for more: :mod:`optimizer.model.weekly_hopeful`),
+        or by the plan's bound (every such pair at its best case cannot
+        raise it); and every
         commute certified (a commute without a route only where the merged
         network surely has none either). The plan is then optimal on the
         merged network if it is ``proven`` (else its bound holds there).
@@ -99,7 +101,10 @@ class NationalPlan:
         day each; the weekly model may stop with a bound, ``summary["gap"]``).
     summary
         Figures: groups, pairs, uncertified pairs, sites whose reach is not
-        covered by the buffer, per-département task figures, timings.
+        covered by the buffer, per-département task figures, timings;
+        ``merged_bound_minutes_week`` bounds every plan on the merged network
+        (the plan's bound when exact; with every pair not certified at its
+        best case when not; None when a commute is not certified).
     groups
         The groups (see :func:`.groups.group_agents`).
     unknown
@@ -317,28 +322,52 @@ class _Run:
 def _evaluate(
     routing: Routing, places: Places, opts: NationalOptions, desks: np.ndarray
 ) -> Evaluation:
-    """Evaluate the tables written so far; price the unknown pairs where the flow can.
+    """Evaluate the tables written so far; price the unknown pairs with the plan on the others.
 
     One telework day each: the flow on the certified pairs prices the others
-    (:meth:`.evaluation.Evaluation.priced`); that plan is kept with the evaluation.
+    (:meth:`.evaluation.Evaluation.priced`). More days: the weekly model on
+    the certified pairs is given the others at their best gains, and says
+    which cannot raise its bound (:mod:`optimizer.model.weekly_hopeful`). That
+    plan is kept with the evaluation.
     """
     state = Evaluation.of(routing, places, opts)
     groups = places.groups
-    if not bool(np.all(groups["days"].to_numpy() == 1)) or len(state.unknown) == 0:
+    if len(state.unknown) == 0:
         return state
-    plan = _solve(state.pairs, groups, desks, opts)
-    return replace(state.priced(plan.prices, groups, desks), plan=plan)
+    if bool(np.all(groups["days"].to_numpy() == 1)):
+        plan = _solve(state.pairs, groups, desks, opts)
+        return replace(state.priced(plan.prices, groups, desks), plan=plan)
+    plan = _solve(state.pairs, groups, desks, opts, hopeful=_best_case(state, groups))
+    return replace(state, priced_out=plan.hopeful_out, plan=plan)
+
+
+def _best_case(state: Evaluation, groups: pd.DataFrame) -> pd.DataFrame:
+    """``group, site, gain``: every pair not certified at its best weekly gain.
+
+    Its saving at the lower bounds of its times (``best_saving_s``, which no
+    time of the merged network beats), times the group's telework days.
+    """
+    best = state.unknown
+    days = groups["days"].to_numpy(np.int64)[best["group"].to_numpy(np.int64)]
+    return pd.DataFrame(
+        {
+            "group": best["group"].to_numpy(np.int64),
+            "site": best["site"].to_numpy(np.int64),
+            "gain": best["best_saving_s"].to_numpy(np.int64) * days,
+        }
+    )
 
 
 @dataclass(frozen=True)
 class _Exactness:
-    """What makes the plan exact: no open pair, no commute unknown."""
+    """What makes the plan exact: no open pair, no commute unknown; the merged network's bound."""
 
     open_pairs: pd.DataFrame  # not certified, may still improve the plan
     priced_out: np.ndarray  # per unknown pair: cannot improve the plan
     ruled_out: int  # open pairs the plan's bound rules out together
     commutes_unknown: int  # agents whose commute is not certified
     exact: bool
+    merged_bound: int | None  # bounds every plan on the merged network (None: not known)
 
     @classmethod
     def of(
@@ -364,13 +393,15 @@ class _Exactness:
             else np.asarray(state.priced_out, dtype=bool).copy()
         )
         ruled_out = 0
-        if len(open_pairs) and _cannot_improve_together(
-            state, open_pairs, plan, groups, desks, opts
-        ):
-            ruled_out, open_pairs = len(open_pairs), open_pairs.iloc[:0]
-            priced_out[:] = True
+        merged: int | None = int(plan.bound)
+        if len(open_pairs):
+            merged = _wider_bound(state, plan, groups, desks, opts)
+            if merged <= plan.bound:
+                ruled_out, open_pairs = len(open_pairs), open_pairs.iloc[:0]
+                priced_out[:] = True
         exact = len(open_pairs) == 0 and commutes_unknown == 0
-        return cls(open_pairs, priced_out, ruled_out, commutes_unknown, exact)
+        merged = merged if commutes_unknown == 0 else None
+        return cls(open_pairs, priced_out, ruled_out, commutes_unknown, exact, merged)
 
 
 def _plan_figures(
@@ -401,6 +432,10 @@ def _plan_figures(
         "unknown_pairs_ruled_out_by_bound": exactness.ruled_out,
         "open_pairs": len(exactness.open_pairs),
         "agents_commute_unknown": exactness.commutes_unknown,
+        # every plan on the merged network is worth at most this (None: a commute not known)
+        "merged_bound_minutes_week": (
+            None if exactness.merged_bound is None else exactness.merged_bound / 60.0
+        ),
         "buffer_km": opts.buffer_km,
     }
 
@@ -456,49 +491,51 @@ def _national_plan(
     )
 
 
-def _cannot_improve_together(
+def _wider_bound(
     state: Evaluation,
-    open_pairs: pd.DataFrame,
     plan: GroupPlan,
     groups: pd.DataFrame,
     desks: np.ndarray,
     opts: NationalOptions,
-) -> bool:
-    """Whether the open pairs, all at their best savings, cannot beat the plan's bound.
+) -> int:
+    """Bound every plan on the merged network: the pairs not certified at their best savings.
 
-    The plan is solved again with every open pair added at its best case
-    (``best_saving_s``: its saving at the lower bounds of its times, which no
-    time of the merged network beats), beside the certified pairs. That
-    problem's optimum bounds the merged network's; when its bound is no more
-    than the plan's (``plan.bound``, the plan's gain when proven), no time
-    the open pairs may have improves on the plan's bound, each pair alone or
-    all together.
+    The plan is solved again with every pair not certified added at its best
+    case (``best_saving_s``: its saving at the lower bounds of its times,
+    which no time of the merged network beats), beside the certified pairs.
+    That problem's bound bounds the merged network's plans; when it is no
+    more than the plan's (``plan.bound``, the plan's gain when proven), no
+    time the pairs not certified may have improves on the plan's bound, each
+    pair alone or all together. The weekly model computed it already, when
+    given those pairs (``plan.wider_bound``).
     """
-    best = state.unknown.merge(open_pairs, on=["group", "site"])
-    days = groups["days"].to_numpy(np.int64)[best["group"].to_numpy(np.int64)]
-    hopeful = pd.DataFrame(
-        {
-            "group": best["group"].to_numpy(np.int64),
-            "site": best["site"].to_numpy(np.int64),
-            "gain": best["best_saving_s"].to_numpy(np.int64) * days,
-        }
-    )
+    if plan.wider_bound is not None:
+        return int(plan.wider_bound)
+    hopeful = _best_case(state, groups)
     # the unknown pairs are none of the certified ones: no pair twice
     wider = pd.concat([state.pairs[["group", "site", "gain"]], hopeful], ignore_index=True)
     bound = _solve(wider, groups, desks, opts).bound
     logger.info(
-        "%d open pair(s) at their best: bound %d s against the plan's %d s",
+        "%d pair(s) not certified at their best: bound %d s against the plan's %d s",
         len(hopeful),
         bound,
         plan.bound,
     )
-    return bound <= plan.bound
+    return int(max(bound, plan.bound))
 
 
 def _solve(
-    pairs: pd.DataFrame, groups: pd.DataFrame, desks: np.ndarray, opts: NationalOptions
+    pairs: pd.DataFrame,
+    groups: pd.DataFrame,
+    desks: np.ndarray,
+    opts: NationalOptions,
+    hopeful: pd.DataFrame | None = None,
 ) -> GroupPlan:
-    """Solve the plan on ``pairs``: the group flow (one day each), else the weekly model."""
+    """Solve the plan on ``pairs``: the group flow (one day each), else the weekly model.
+
+    ``hopeful`` (``group, site, gain``, the weekly model only): pairs not
+    certified, at their best gains, to price.
+    """
     arrays = (
         pairs["group"].to_numpy(np.int64),
         pairs["site"].to_numpy(np.int64),
@@ -509,4 +546,13 @@ def _solve(
     days = groups["days"].to_numpy(np.int64)
     if bool(np.all(days == 1)):
         return solve_groups(sizes, patterns, *arrays)
-    return solve_weekly_groups(sizes, days, patterns, *arrays, time_limit_s=opts.time_limit_s)
+    given = None
+    if hopeful is not None:
+        given = (
+            hopeful["group"].to_numpy(np.int64),
+            hopeful["site"].to_numpy(np.int64),
+            hopeful["gain"].to_numpy(np.int64),
+        )
+    return solve_weekly_groups(
+        sizes, days, patterns, *arrays, time_limit_s=opts.time_limit_s, hopeful=given
+    )

@@ -74,6 +74,11 @@ class GroupPlan:
         ``"optimal"`` (proven) or ``"feasible"``.
     prices
         The flow's node potentials (:class:`FlowPrices`), when found.
+    wider_bound, hopeful_out
+        The weekly model's, when given hopeful pairs (see
+        :class:`optimizer.model.weekly_data.WeeklyPairsPlan`): a bound on every
+        plan that may use them too, and which of them cannot raise
+        :attr:`bound`.
     """
 
     placements: pd.DataFrame
@@ -83,6 +88,8 @@ class GroupPlan:
     bound: int = 0
     status: str = "optimal"
     prices: FlowPrices | None = None
+    wider_bound: int | None = None
+    hopeful_out: np.ndarray | None = None
 
     @property
     def proven(self) -> bool:
@@ -356,6 +363,7 @@ def solve_weekly_groups(
     desks: np.ndarray,
     *,
     time_limit_s: float = 60.0,
+    hopeful: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> GroupPlan:
     """Plan groups teleworking one to five days a week (the configuration model).
 
@@ -373,6 +381,9 @@ def solve_weekly_groups(
         ``(n_sites, 5)`` desks per weekday.
     time_limit_s
         Time for the solve and its proof.
+    hopeful
+        ``(group, site, gain)``: pairs not certified, at their best weekly
+        gain; not used, but priced (:mod:`optimizer.model.weekly_hopeful`).
 
     Returns
     -------
@@ -395,6 +406,7 @@ def solve_weekly_groups(
         bonus=0,
         desks=np.asarray(desks, dtype=np.int64),
         time_limit_s=time_limit_s,
+        hopeful=hopeful,
     )
     placements = pd.DataFrame(
         {
@@ -405,14 +417,9 @@ def solve_weekly_groups(
         }
     )
     elapsed = time.perf_counter() - started
+    figures = (sizes.size, pair_group.size, result.objective, result.bound, result.status, elapsed)
     logger.info(
-        "national weekly model: %d groups, %d pairs, gain %d s, bound %d s (%s), %.2f s",
-        sizes.size,
-        pair_group.size,
-        result.objective,
-        result.bound,
-        result.status,
-        elapsed,
+        "national weekly model: %d groups, %d pairs, gain %d s, bound %d s (%s), %.2f s", *figures
     )
     return GroupPlan(
         placements=placements,
@@ -421,6 +428,8 @@ def solve_weekly_groups(
         arcs=int(pair_group.size),
         bound=int(result.bound),
         status=result.status,
+        wider_bound=result.wider_bound,
+        hopeful_out=result.hopeful_out,
     )
 
 
