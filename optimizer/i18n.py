@@ -479,6 +479,11 @@ MESSAGES: dict[str, str] = {
         "des marges jusqu'à {margin} km (un --border-km plus large en certifie davantage : voir "
         "summary.json)."
     ),
+    "the time limit ended the search before it was done (a longer --time-limit, or another "
+    "run, may find another plan).": (
+        "la limite de temps a arrêté la recherche avant son terme (un --time-limit plus long, "
+        "ou une autre exécution, peut trouver un autre plan)."
+    ),
     "every plan on the merged network saves at most {minutes} minutes a week.": (
         "tout plan sur le réseau fusionné gagne au plus {minutes} minutes par semaine."
     ),

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -288,9 +288,9 @@ def _checked(
     return desks, allowed, preferred
 
 
-#: What a planner returns: ``(telecentre, days, bound, heavy, status, engine)``, the bound
+#: What a planner returns: ``(telecentre, days, bound, heavy, status, engine, time_cut)``, the bound
 #: in whole units with the day bonuses and the count-first weight ``heavy`` included.
-_Solved = tuple[np.ndarray, np.ndarray, float, int, str, str]
+_Solved = tuple[np.ndarray, np.ndarray, float, int, str, str, tuple[str, ...]]
 #: The week's data: ``(desks, allowed, preferred, bonus, keeping)`` (``keeping`` from
 #: :func:`_kept`).
 _Week = tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[int, np.ndarray, np.ndarray]]
@@ -325,7 +325,8 @@ def _flow_or_cp_sat(
     )
     if one_day_flow:
         telecentre, days, _ = flow_plan
-        return (telecentre, days, bound, heavy, "optimal", "ortools-min-cost-flow (weekly)"), None
+        flow = "ortools-min-cost-flow (weekly)"
+        return (telecentre, days, bound, heavy, "optimal", flow, ()), None
     telecentre, days, total, proven, opened = _cp_sat_plan(
         weekly,
         eligible,
@@ -343,7 +344,7 @@ def _flow_or_cp_sat(
     )
     status = "optimal" if proven or total >= bound else "feasible"
     label = "ortools-cp-sat (weekly" + (", choosing telecentres)" if choosing else ")")
-    return (telecentre, days, bound, heavy, status, label), opened
+    return (telecentre, days, bound, heavy, status, label, ()), opened
 
 
 def _weekly_plan(
@@ -354,7 +355,7 @@ def _weekly_plan(
     started: float,
 ) -> WeeklyPlan:
     """Build the plan's assignment (its bound without the bonuses) and log it."""
-    telecentre, days, bound, heavy, status, label = solved
+    telecentre, days, bound, heavy, status, label, cut = solved
     desks, preferred, bonus, (keep, kept, before) = week
     granted = float((days & preferred).sum())
     day_bonus_total = float(bonus * granted) / weekly.objective_unit
@@ -367,6 +368,7 @@ def _weekly_plan(
         engine=label,
         started=started,
     )
+    assignment = replace(assignment, time_cut=cut)
     logger.info(
         "weekly plan: %d agents x %d telecentres, %s, objective %.1f, bound %.1f, %.2f s",
         weekly.n_agents,
@@ -416,12 +418,12 @@ def _pairs_plan(
     count_first: bool,
     time_limit_s: float,
     keeping: tuple[int, np.ndarray, np.ndarray],
-) -> tuple[np.ndarray, np.ndarray, float, int, str, str]:
+) -> _Solved:
     """Plan with :func:`optimizer.model.weekly.solve_weekly_pairs` on the eligible pairs.
 
     The pairs are read a block of agents at a time (no dense agents x
     telecentres x weekdays array). Returns ``(telecentre, days, bound, heavy,
-    status, engine)``, the bound in whole units with the day bonuses and the
+    status, engine, time_cut)``, the bound in whole units with the day bonuses and the
     count-first weight ``heavy`` included. ``keeping`` is ``(keep, kept, before)``
     from :func:`_kept`: the kept days are worth ``keep`` on the previous telecentre's pair.
     """
@@ -466,6 +468,7 @@ def _pairs_plan(
         heavy,
         plan.status,
         "highs (weekly configuration LP)",
+        plan.time_cut,
     )
 
 

@@ -321,6 +321,24 @@ def test_the_weekly_models_prices_spare_the_widening_of_pairs_that_cannot_matter
     assert not plan.summary["widened"]
     assert plan.exact
     assert plan.summary["merged_bound_minutes_week"] == best / 60.0
+    assert plan.summary["time_limit_cut"] == []  # proven: no stage was ended by the clock
+
+
+@pytest.mark.parametrize("cut", [[], ["column generation"]])
+def test_the_result_line_says_when_the_time_limit_ended_the_search(cut):
+    summary = {
+        "placed": 3, "groups": 2, "open_pairs": 0, "agents_commute_unknown": 0,
+        "buffer_km": 30.0, "gap": 0.0123, "merged_bound_minutes_week": 99.0,
+        "time_limit_cut": cut,
+    }  # fmt: skip
+    allocation = pd.DataFrame({"agent_id": ["a", "b", "c"]})
+    plan = NationalPlan(allocation, 6_000, exact=True, proven=False, summary=summary)
+    line = _national_line(plan)
+    assert line.startswith("3 agents in 2 groups: 3 assigned; 100 minutes saved a week; ")
+    assert "within 1.23% of the bound (not proven)" in line
+    said = "the time limit ended the search before it was done"
+    assert (said in line) == bool(cut)
+    assert ("la limite de temps a arrêté la recherche" in translate(line, "fr")) == bool(cut)
 
 
 @pytest.mark.parametrize("rounds", [0, 3])

@@ -172,6 +172,17 @@ def _national_line(plan: NationalPlan) -> str:
             + ("." if plan.exact else f"; {unsure}")
         )
         + _merged_bound_part(plan)
+        + _time_part(plan)
+    )
+
+
+def _time_part(plan: NationalPlan) -> str:
+    """Return the part that says the time limit ended the search, when it did."""
+    if not plan.summary.get("time_limit_cut"):
+        return ""
+    return (
+        "; the time limit ended the search before it was done "
+        "(a longer --time-limit, or another run, may find another plan)."
     )
 
 

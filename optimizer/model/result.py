@@ -34,6 +34,11 @@ class Assignment:
         Wall time of the solve.
     reasons
         ``(n_agents,)`` why each agent is not assigned ("" when assigned).
+    time_cut
+        The weekly configuration model's stages that the time limit ended
+        before their work was done (see
+        :attr:`optimizer.model.weekly_data.WeeklyPairsPlan.time_cut`): empty
+        when the plan does not depend on the machine's speed.
     """
 
     problem: AssignmentProblem
@@ -44,6 +49,7 @@ class Assignment:
     engine: str
     solve_seconds: float
     reasons: tuple[str, ...]
+    time_cut: tuple[str, ...] = ()
 
     @property
     def assigned(self) -> np.ndarray:

@@ -79,6 +79,17 @@ its columns, or subgradient steps, :func:`_subgradient`: valid at any
 whichever is smaller; the status is ``optimal`` only when the plan reaches
 it, else ``feasible`` with the gap. The split-days flow (OR-Tools, no time
 limit of its own) is polynomial and bounded in size (:data:`SPLIT_DAYS_ARCS`).
+When the path for many groups falls back to the whole model, that model gets
+what is left of the limit, but at least :data:`FALLBACK_SHARE` of it.
+
+**The same plan every time.** The clock is a backstop, not the rule that ends
+a stage: the column generation ends at convergence (or
+:data:`~optimizer.model.weekly_lp.MAX_ROUNDS`), the integer programs at their
+node limits (:data:`~optimizer.model.weekly_lp.RESTRICTED_NODES`,
+:data:`~optimizer.model.weekly_lp.PROOF_NODES`) or their optimum. Every stage
+the clock ends or skips instead is named in the plan's ``time_cut``: when it
+is empty, the plan does not depend on the machine's speed or load, and two
+runs give the same plan; when not, another run may find another.
 
 **Modules.** This one owns :func:`solve_weekly_pairs` and the order of its
 stages; the stages live in :mod:`optimizer.model.weekly_data` (inputs, plans,
@@ -93,6 +104,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -116,7 +128,15 @@ from optimizer.model.weekly_data import (
 from optimizer.model.weekly_greedy import _round
 from optimizer.model.weekly_hopeful import Hopeful, with_hopeful
 from optimizer.model.weekly_large import _large_plan
-from optimizer.model.weekly_lp import MIP_COLUMNS, _column_generation, _mip, _prove
+from optimizer.model.weekly_lp import (
+    MIP_COLUMNS,
+    PROOF_CUT,
+    RESTRICTED_NODES,
+    _column_generation,
+    _mip,
+    _prove,
+    timed_out,
+)
 from optimizer.model.weekly_split import _split_days, _split_days_bound
 
 logger = logging.getLogger(__name__)
@@ -188,11 +208,8 @@ def solve_weekly_pairs(
     keep
         Whole bonus per kept weekday taken.
     time_limit_s
-        Time for the whole solve: every LP and integer program is given the
-        time left of it (see the module docstring); the proof (integer program
-        on the columns that survive reduced-cost fixing) gets what is left.
-        When the path for many groups falls back to the whole model, that model
-        gets what is left too, but at least :data:`FALLBACK_SHARE` of it.
+        Time for the whole solve, each stage given the time left (see the
+        module docstring); the stages it ends are in ``time_cut``.
     prove
         Try to prove the plan optimal (skip for a quick plan within the LP gap).
     progress
@@ -218,7 +235,10 @@ def solve_weekly_pairs(
     inputs = (pair_agent, pair_site, pair_gain, counts, days, allowed, preferred, bonus)
     data = _validated(*inputs, desks, must, limit, kept, keep)
     given = None if hopeful is None else _hopeful_data(hopeful, inputs, (desks, must, limit), keep)
-    plan = _solve(data, deadline, _reporter(deadline.start, progress), prove, time_limit_s)
+    plan = replace(
+        _solve(data, deadline, _reporter(deadline.start, progress), prove, time_limit_s),
+        time_cut=tuple(deadline.cut),
+    )
     return plan if given is None else with_hopeful(data, *given, plan, SPLIT_DAYS_ARCS)
 
 
@@ -258,7 +278,7 @@ def _solve(
             return plan
         # the whole model gets what is left of the limit (a share of it at least), not a
         # fresh limit
-        deadline = Deadline.after(max(deadline.left(), FALLBACK_SHARE * time_limit_s))
+        deadline = Deadline.after(max(deadline.left(), FALLBACK_SHARE * time_limit_s), deadline.cut)
     return _whole_model(data, deadline, report, (split, flow_plan), prove, time_limit_s)
 
 
@@ -382,6 +402,8 @@ def _whole_model(
             placed, objective, bound, proven = better
             status = "optimal" if proven or objective >= bound else "feasible"
             report("integer program on surviving columns", objective, bound)
+    elif status != "optimal" and (prove or not must_ok):
+        deadline.note_cut(PROOF_CUT)
     if split is None and status != "optimal" and 5 * data.agent.size <= SPLIT_DAYS_ARCS:
         split = _split_days_bound(data)
     if split is not None and split < bound:
@@ -390,6 +412,8 @@ def _whole_model(
         if objective >= bound and _placed_all_must(data, placed):
             status = "optimal"
     _check_must(data, placed, status == "optimal", time_limit_s)
+    if status == "optimal" and PROOF_CUT in deadline.cut:  # it looks for better plans only:
+        deadline.cut.remove(PROOF_CUT)  # there are none, so cutting it changed nothing
     prices = WeeklyPrices(lam, mu, lagrangian)
     return _plan(data, placed, objective, bound, status == "optimal", prices)
 
@@ -415,13 +439,10 @@ def _restricted_mip(
     # loaded machine): one is started only when it has MIP_LP_TIMES that LP's time
     left = deadline.left()
     mip_time = min(left * RESTRICTED_SHARE, left - 1.0)
-    if (
-        RESTRICTED_SHARE > 0
-        and objective < bound
-        and cols_pair.size <= MIP_COLUMNS
-        and left > 2
-        and mip_time >= MIP_LP_TIMES * lp_seconds
-    ):
+    wanted = RESTRICTED_SHARE > 0 and objective < bound and cols_pair.size <= MIP_COLUMNS
+    if wanted and not (left > 2 and mip_time >= MIP_LP_TIMES * lp_seconds):
+        deadline.note_cut("integer program on the LP's columns")
+    elif wanted:
         res = _mip(
             data,
             cols_pair,
@@ -429,7 +450,10 @@ def _restricted_mip(
             _column_value(data, cols_pair, cols_mask).astype(np.float64),
             data.must,
             mip_time,
+            node_limit=RESTRICTED_NODES,
         )
+        if timed_out(res):
+            deadline.note_cut("integer program on the LP's columns")
         if res.x is not None and -res.fun > objective + 0.5:
             x_int = np.rint(res.x).astype(np.int64)
             use = x_int > 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -45,11 +45,14 @@ class Deadline:
 
     start: float
     limit: float
+    #: The stages the clock, not their work, ended (shared by every share of the deadline):
+    #: where they are, another run on a faster or slower machine may find another plan.
+    cut: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
-    def after(cls, limit: float) -> Deadline:
-        """Return the deadline ``limit`` seconds from now."""
-        return cls(time.perf_counter(), float(limit))
+    def after(cls, limit: float, cut: list[str] | None = None) -> Deadline:
+        """Return the deadline ``limit`` seconds from now (recording cuts in ``cut``)."""
+        return cls(time.perf_counter(), float(limit), [] if cut is None else cut)
 
     @property
     def end(self) -> float:
@@ -66,7 +69,12 @@ class Deadline:
 
     def share(self, fraction: float) -> Deadline:
         """Return the deadline at ``fraction`` of this one's limit, from the same start."""
-        return Deadline(self.start, fraction * self.limit)
+        return Deadline(self.start, fraction * self.limit, self.cut)
+
+    def note_cut(self, stage: str) -> None:
+        """Record that the clock ended (or skipped) ``stage`` before its work was done."""
+        if stage not in self.cut:
+            self.cut.append(stage)
 
 
 class _OutOfTimeError(Exception):
@@ -117,6 +125,12 @@ class WeeklyPairsPlan:
         With ``hopeful`` pairs: for each, in the order given, True when it
         cannot raise that bound above :attr:`bound` (on its own; see
         :mod:`optimizer.model.weekly_hopeful`).
+    time_cut
+        The stages that the time limit ended before their work was done
+        (column generation, subgradient steps, integer programs): empty when
+        every stage ended by its own rule (convergence, node limits), so that
+        the plan does not depend on the machine's speed; else another run may
+        find another plan.
     """
 
     group: np.ndarray
@@ -129,6 +143,7 @@ class WeeklyPairsPlan:
     prices: WeeklyPrices | None = None
     wider_bound: int | None = None
     hopeful_out: np.ndarray | None = None
+    time_cut: tuple[str, ...] = ()
 
     @property
     def proven(self) -> bool:

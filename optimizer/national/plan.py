@@ -455,6 +455,8 @@ def _solve_figures(placed: pd.DataFrame, plan: GroupPlan, groups: pd.DataFrame) 
         "proven": plan.proven,
         "bound_minutes_week": plan.bound / 60.0,
         "gap": round(plan.gap, 6),
+        # the solver's stages the time limit ended: another run may find another plan
+        "time_limit_cut": list(plan.time_cut),
         "flow_arcs": plan.arcs,
     }
 

@@ -79,6 +79,9 @@ class GroupPlan:
         :class:`optimizer.model.weekly_data.WeeklyPairsPlan`): a bound on every
         plan that may use them too, and which of them cannot raise
         :attr:`bound`.
+    time_cut
+        The weekly model's stages the time limit ended (empty: the plan does
+        not depend on the machine's speed).
     """
 
     placements: pd.DataFrame
@@ -90,6 +93,7 @@ class GroupPlan:
     prices: FlowPrices | None = None
     wider_bound: int | None = None
     hopeful_out: np.ndarray | None = None
+    time_cut: tuple[str, ...] = ()
 
     @property
     def proven(self) -> bool:
@@ -430,6 +434,7 @@ def solve_weekly_groups(
         status=result.status,
         wider_bound=result.wider_bound,
         hopeful_out=result.hopeful_out,
+        time_cut=result.time_cut,
     )
 
 

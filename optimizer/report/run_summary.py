@@ -307,6 +307,8 @@ def summary(
             "objective": OBJECTIVE_TEXT[problem.objective],
             **outcome,
             "proven_optimal": outcome["status"] == "optimal",
+            # the solver's stages the time limit ended: another run may find another plan
+            "time_limit_cut": list(assignment.time_cut),
             "solve_seconds": round(assignment.solve_seconds, 4),
         },
         "totals": _totals(result, allocation),
