@@ -56,8 +56,12 @@ SUBGRADIENT_PATIENCE = 5
 MIN_LP_S = 1e-3
 #: The shortest time left in which an integer program is still started.
 MIN_MIP_S = 0.5
-#: Above this many surviving columns, the integer program is not attempted.
+#: Above this many columns, the integer program on the LP's columns is not attempted.
 MIP_COLUMNS = 400_000
+#: Above this many surviving columns, the proof is not attempted (a rule of size, not of
+#: time, so that whether it runs does not depend on the machine: 12 départements of 1 to 3
+#: days kept all their 308,789 columns, and HiGHS found nothing better on them in 300 s).
+PROOF_COLUMNS = 100_000
 #: The proof's stage, as :attr:`~.weekly_data.Deadline.cut` names it.
 PROOF_CUT = "integer program on surviving columns"
 #: Branch-and-bound nodes of the integer program on the LP's columns (a search for a better
@@ -462,7 +466,7 @@ def _prove(
     fix_at = objective if must_ok else -math.inf
     bound = _whole_bound(lagrangian)
     pair, mask, forced = _surviving(data, lam, mu, lagrangian, fix_at)
-    if pair.size > MIP_COLUMNS:
+    if pair.size > PROOF_COLUMNS:
         return None
     if pair.size == 0:
         return placed, objective, float(objective), True
