@@ -52,7 +52,7 @@ def agents_by_commune(result: RunResult, *, min_cell: int = 1) -> gpd.GeoDataFra
         {
             "commune": home_communes(result, communes),
             "assigned": result.assignment.assigned,
-            "unreachable": _unreachable(result),
+            "unreachable": unreachable_homes(result),
             "minutes": result.problem.head_office_minutes_to,
         }
     )
@@ -107,7 +107,7 @@ def home_communes(result: RunResult, communes: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(homes["commune"].to_numpy())
 
 
-def _unreachable(result: RunResult) -> np.ndarray:
+def unreachable_homes(result: RunResult) -> np.ndarray:
     """``(n_agents,)`` True where the home is too far from every road to be routed."""
     return ~result.travel.origins["routed"].to_numpy(bool)
 
@@ -177,7 +177,7 @@ def agents_outside(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
             "lon": np.where(inside, table["lon"].to_numpy()[nearest], cell_lon),
             "lat": np.where(inside, table["lat"].to_numpy()[nearest], cell_lat),
             "assigned": result.assignment.assigned[outside],
-            "unreachable": _unreachable(result)[outside],
+            "unreachable": unreachable_homes(result)[outside],
         }
     )
     grouped = frame.groupby(["commune", "lon", "lat"], sort=False).agg(
@@ -191,7 +191,7 @@ def agents_outside(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
     return out
 
 
-def _rows(outside: pd.DataFrame) -> list[tuple[str, float, float, int, int, int]]:
+def outside_rows(outside: pd.DataFrame) -> list[tuple[str, float, float, int, int, int]]:
     """``commune, lon, lat, agents, assigned, unreachable`` of :func:`agents_outside`, typed."""
     return [
         (str(c), float(x), float(y), int(n), int(a), int(u))
@@ -203,7 +203,7 @@ def _rows(outside: pd.DataFrame) -> list[tuple[str, float, float, int, int, int]
     ]
 
 
-def _others_note(by_commune: gpd.GeoDataFrame, outside: pd.DataFrame | None = None) -> str:
+def others_note(by_commune: gpd.GeoDataFrame, outside: pd.DataFrame | None = None) -> str:
     """``12 agents in other communes (fewer than 3 each), not shown``, or ""."""
     other = int(by_commune.attrs.get("other_agents", 0))
     if outside is not None:
@@ -220,7 +220,7 @@ SHARE_CMAP = "YlGn"
 UNREACHABLE_COLOUR = "#c0392b"
 
 
-def _agents_text(agents: int, assigned: int, unreachable: int) -> str:
+def agents_text(agents: int, assigned: int, unreachable: int) -> str:
     """``3 agents, 1 assigned, 2 unreachable (off the road network)``."""
     text = f"{agents} agent{'s' if agents != 1 else ''}, {assigned} assigned"
     if unreachable:
@@ -232,7 +232,7 @@ def _agents_text(agents: int, assigned: int, unreachable: int) -> str:
 MIN_SPAN_DEG = 0.02
 
 
-def _text(value: object) -> str:
+def page_text(value: object) -> str:
     """Escape a text for the page: HTML, and the JavaScript template literals folium puts it in.
 
     Parameters
@@ -254,14 +254,15 @@ def _text(value: object) -> str:
     )
 
 
-def _sites(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
+def site_table(result: RunResult, *, min_cell: int = 1) -> pd.DataFrame:
+    """Return the telecentres as the maps show them: ``telecentres.csv``'s table, with points."""
     table = telecentre_table(result, min_cell=min_cell)
     return table.assign(
         lon=result.telecentres["lon"].to_numpy(), lat=result.telecentres["lat"].to_numpy()
     )
 
 
-def _share_colour(share: float) -> str:
+def share_colour(share: float) -> str:
     """Hex colour of a share of agents assigned, as in ``map.png``."""
     import matplotlib as mpl
     from matplotlib.colors import to_hex
@@ -269,7 +270,7 @@ def _share_colour(share: float) -> str:
     return str(to_hex(mpl.colormaps[SHARE_CMAP](float(np.clip(share, 0.0, 1.0)))))
 
 
-def _extent(
+def map_extent(
     result: RunResult, by_commune: gpd.GeoDataFrame, outside: pd.DataFrame | None = None
 ) -> tuple[float, float, float, float]:
     """``(west, south, east, north)`` the maps show: the département, or the network's area.

@@ -22,15 +22,15 @@ import optimizer.datasets as datasets
 from optimizer.i18n import Lang, translate, translate_column
 from optimizer.map_data import (
     UNREACHABLE_COLOUR,
-    _agents_text,
-    _extent,
-    _others_note,
-    _rows,
-    _share_colour,
-    _sites,
-    _text,
     agents_by_commune,
     agents_outside,
+    agents_text,
+    map_extent,
+    others_note,
+    outside_rows,
+    page_text,
+    share_colour,
+    site_table,
 )
 from optimizer.pipeline import RunResult
 from optimizer.tables import made_up
@@ -92,15 +92,15 @@ def render_html(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> s
 
     by_commune = agents_by_commune(result, min_cell=min_cell)
     outside = agents_outside(result, min_cell=min_cell)
-    fmap, root = _offline_map(_extent(result, by_commune, outside))
+    fmap, root = _offline_map(map_extent(result, by_commune, outside))
     if not by_commune.empty:
         _add_communes(fmap, by_commune, min_cell=min_cell, t=t, lang=lang)
     if not outside.empty:
         _add_outside(fmap, outside, t)
-    _add_sites(fmap, _sites(result, min_cell=min_cell), t)
+    _add_sites(fmap, site_table(result, min_cell=min_cell), t)
     _add_workplaces(fmap, result, t)
     if made_up(result):
-        note = _text(
+        note = page_text(
             t("; ".join(w.split(":")[0] for w in made_up(result)) + ": figures not for decisions")
         )
         root.html.add_child(
@@ -113,7 +113,7 @@ def render_html(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> s
         folium.Element(
             _legend_html(
                 empty=by_commune.empty,
-                note=t(_others_note(by_commune, outside)),
+                note=t(others_note(by_commune, outside)),
                 outside=not outside.empty,
                 lang=lang,
             )
@@ -180,11 +180,11 @@ def _add_communes(
             color="#3d3d3d",
             weight=1,
             fill=True,
-            fill_color=_share_colour(row.assigned / max(row.agents, 1)),
+            fill_color=share_colour(row.assigned / max(row.agents, 1)),
             fill_opacity=0.85,
             popup=folium.Popup(
-                f"<b>{_text(row.commune)}</b><br>"
-                f"{t(_agents_text(row.agents, row.assigned, row.unreachable))}"
+                f"<b>{page_text(row.commune)}</b><br>"
+                f"{t(agents_text(row.agents, row.assigned, row.unreachable))}"
                 + (
                     "<br>"
                     + t(f"median drive to the head office {row.minutes_to_head_office:.0f} min")
@@ -202,7 +202,7 @@ def _add_outside(fmap: folium.Map, outside: pd.DataFrame, t: Translate) -> None:
     import folium
 
     beyond = folium.FeatureGroup(name=t("agents outside the département"))
-    for commune, lon, lat, agents, assigned, unreachable in _rows(outside):
+    for commune, lon, lat, agents, assigned, unreachable in outside_rows(outside):
         folium.RegularPolygonMarker(
             location=[lat, lon],
             number_of_sides=4,
@@ -211,16 +211,16 @@ def _add_outside(fmap: folium.Map, outside: pd.DataFrame, t: Translate) -> None:
             color=UNREACHABLE_COLOUR if unreachable else "#3d3d3d",
             weight=3 if unreachable else 1,
             fill=True,
-            fill_color=_share_colour(assigned / max(agents, 1)),
+            fill_color=share_colour(assigned / max(agents, 1)),
             fill_opacity=0.85,
             popup=folium.Popup(
-                f"<b>{_text(commune)}</b> {t('(outside the département)')}<br>"
-                f"{t(_agents_text(agents, assigned, unreachable))}",
+                f"<b>{page_text(commune)}</b> {t('(outside the département)')}<br>"
+                f"{t(agents_text(agents, assigned, unreachable))}",
                 max_width=260,
             ),
-            tooltip=_text(f"{commune}: {t(f'{unreachable} unreachable')}")
+            tooltip=page_text(f"{commune}: {t(f'{unreachable} unreachable')}")
             if unreachable
-            else _text(commune),
+            else page_text(commune),
         ).add_to(beyond)
     beyond.add_to(fmap)
 
@@ -240,17 +240,17 @@ def _add_sites(fmap: folium.Map, sites: pd.DataFrame, t: Translate) -> None:
             fill_color="#1f5fa8",
             fill_opacity=0.7,
             popup=folium.Popup(
-                f"<b>{_text(site['telecentre_id'])}</b>: "
-                f"{_text(site['name'])}<br>"
+                f"<b>{page_text(site['telecentre_id'])}</b>: "
+                f"{page_text(site['name'])}<br>"
                 + t(
                     f"{site['assigned']} agents; {site['desk_days_used']} of "
                     f"{site['desk_days_offered']} desk-days used a week "
                     f"({site['capacity']} desks each weekday)"
                 )
-                + (f"<br><i>{_text(t(site['note']))}</i>" if site["note"] else ""),
+                + (f"<br><i>{page_text(t(site['note']))}</i>" if site["note"] else ""),
                 max_width=300,
             ),
-            tooltip=_text(site["telecentre_id"]),
+            tooltip=page_text(site["telecentre_id"]),
         ).add_to(centres)
     centres.add_to(fmap)
 
@@ -266,7 +266,7 @@ def _add_workplaces(fmap: folium.Map, result: RunResult, t: Translate) -> None:
         color="#c0392b",
         fill=True,
         fill_color="#c0392b",
-        popup=folium.Popup(_text(ho.name), max_width=260),
+        popup=folium.Popup(page_text(ho.name), max_width=260),
         tooltip=t("head office"),
     ).add_to(fmap)
     for place in result.workplaces.to_dict("records") if result.workplaces is not None else []:
@@ -277,7 +277,8 @@ def _add_workplaces(fmap: folium.Map, result: RunResult, t: Translate) -> None:
             fill=True,
             fill_color="#7b1d12",
             popup=folium.Popup(
-                f"<b>{_text(place['workplace_id'])}</b>: {_text(place['name'])}", max_width=260
+                f"<b>{page_text(place['workplace_id'])}</b>: {page_text(place['name'])}",
+                max_width=260,
             ),
             tooltip=t("workplace"),
         ).add_to(fmap)
@@ -315,7 +316,7 @@ def _legend_html(*, empty: bool, note: str = "", outside: bool = False, lang: La
         return translate(text, lang)
 
     swatch = "display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:4px;"
-    ramp = ", ".join(_share_colour(v) for v in (0.0, 0.25, 0.5, 0.75, 1.0))
+    ramp = ", ".join(share_colour(v) for v in (0.0, 0.25, 0.5, 0.75, 1.0))
     rows = [
         f'<span style="{swatch}background:#1f5fa8"></span>' + t("telecentre (size: agents hosted)"),
         f'<span style="{swatch}background:#c0392b"></span>' + t("head office"),
@@ -338,7 +339,7 @@ def _legend_html(*, empty: bool, note: str = "", outside: bool = False, lang: La
             )
         )
     if note:
-        rows.append(_text(note))
+        rows.append(page_text(note))
     return (
         '<div style="position:fixed;bottom:24px;left:10px;z-index:1000;background:white;'
         'padding:6px 8px;border:1px solid #999;font:12px sans-serif;line-height:18px">'

@@ -22,14 +22,14 @@ from optimizer.i18n import Lang, translate
 from optimizer.map_data import (
     SHARE_CMAP,
     UNREACHABLE_COLOUR,
-    _agents_text,
-    _extent,
-    _others_note,
-    _rows,
-    _sites,
-    _unreachable,
     agents_by_commune,
     agents_outside,
+    agents_text,
+    map_extent,
+    others_note,
+    outside_rows,
+    site_table,
+    unreachable_homes,
 )
 from optimizer.pipeline import RunResult
 from optimizer.tables import made_up
@@ -87,14 +87,14 @@ def render_png(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> by
 
     by_commune = agents_by_commune(result, min_cell=min_cell)
     outside = agents_outside(result, min_cell=min_cell)
-    west, south, east, north = _extent(result, by_commune, outside)
+    west, south, east, north = map_extent(result, by_commune, outside)
     fig = Figure(figsize=(9, 9), dpi=110)
     ax = fig.subplots()
     if not by_commune.empty:
         _draw_communes(fig, ax, by_commune, t)
     if not outside.empty:
         _draw_outside(ax, outside, t)
-    _draw_sites(ax, _sites(result, min_cell=min_cell), t)
+    _draw_sites(ax, site_table(result, min_cell=min_cell), t)
     _draw_workplaces(ax, result, t)
     _legend_entries(ax, by_commune, outside, t)
     ax.set_title(_title(result, by_commune, outside, t))
@@ -148,9 +148,9 @@ def _draw_outside(ax: Axes, outside: pd.DataFrame, t: Translate) -> None:
         linewidth=np.where(outside["unreachable"] > 0, 2.0, 0.5),
         zorder=3,
     )
-    for commune, lon, lat, agents, assigned, unreachable in _rows(outside):
+    for commune, lon, lat, agents, assigned, unreachable in outside_rows(outside):
         ax.annotate(
-            f"{commune}: {t(_agents_text(agents, assigned, unreachable))}",
+            f"{commune}: {t(agents_text(agents, assigned, unreachable))}",
             (lon, lat),
             xytext=(6, -10),
             textcoords="offset points",
@@ -244,12 +244,12 @@ def _title(
 ) -> str:
     """Return the map's title: agents assigned, unreachable, grouped, made-up figures."""
     title = f"{int(result.assignment.assigned.sum())} of {result.problem.n_agents} agents assigned"
-    unreachable = int(_unreachable(result).sum())
+    unreachable = int(unreachable_homes(result).sum())
     if unreachable:
         title += f"; {unreachable} unreachable (off the road network)"
     title = t(title)
-    if _others_note(by_commune, outside):
-        title += f"\n{t(_others_note(by_commune, outside))}"
+    if others_note(by_commune, outside):
+        title += f"\n{t(others_note(by_commune, outside))}"
     for warning in made_up(result):
         title += "\n" + t(warning.split(":")[0] + ": not for decisions")
     return title

@@ -393,16 +393,6 @@ def _junction_at_end(graph: nx.MultiDiGraph, edges: list[tuple[Any, Any, Any]]) 
     return streets[v] >= 3
 
 
-def _streets_per_node(graph: nx.MultiDiGraph) -> dict[Any, int]:
-    """Count the distinct roads (neighbours, either direction) meeting at each node."""
-    neighbours: dict[Any, set[Any]] = {}
-    for u, v in graph.edges():
-        if u != v:
-            neighbours.setdefault(u, set()).add(v)
-            neighbours.setdefault(v, set()).add(u)
-    return {n: len(s) for n, s in neighbours.items()}
-
-
 #: km/h in one mile an hour.
 _MPH = 1.609344
 

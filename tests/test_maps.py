@@ -127,7 +127,7 @@ def _grid_network_outside_lozere():
 
 def test_maps_of_a_network_outside_lozere_show_its_area() -> None:
     from optimizer import HeadOffice, read_agents, read_telecentres, run
-    from optimizer.map_data import _extent
+    from optimizer.map_data import map_extent
     from optimizer.maps import agents_by_commune, render_html, render_png
 
     net = _grid_network_outside_lozere()
@@ -147,7 +147,7 @@ def test_maps_of_a_network_outside_lozere_show_its_area() -> None:
         pd.DataFrame({"telecentre_id": ["t1"], "lon": [24.91], "lat": [60.175], "capacity": [2]})
     )
     result = run(agents, sites, HeadOffice(24.96, 60.175), net, min_saving=0.0)
-    west, south, east, north = _extent(result, agents_by_commune(result))
+    west, south, east, north = map_extent(result, agents_by_commune(result))
     assert north - south >= 0.02 and east - west >= 0.02  # never a zero-width axis
     assert west <= 24.90 and east >= 24.97 and south <= 60.16 and north >= 60.195
     assert render_png(result)[:8] == b"\x89PNG\r\n\x1a\n"
