@@ -939,8 +939,12 @@ ERRORS: dict[str, str] = {
     "give --place or --from-file (or --polygon): exactly one source.": (
         "donnez --place ou --from-file (ou --polygon) : une seule source."
     ),
-    "--out must end in .graphml, got '{out}'.": "--out doit finir par .graphml, reçu '{out}'.",
-    "--out must end in .csv, got '{out}'.": "--out doit finir par .csv, reçu '{out}'.",
+    "{option} must end in {suffix}, got '{path}'.": (
+        "{option} doit finir par {suffix}, reçu '{path}'."
+    ),
+    # the suffixes of check_out_file's message above: file name endings, the same in French
+    ".csv": ".csv",
+    ".graphml": ".graphml",
     "--scheduler needs --agents, --telecentres and --network (a national folder).": (
         "--scheduler demande --agents, --telecentres et --network (un dossier national)."
     ),

@@ -77,6 +77,7 @@ def check_out_file(
     inputs: Iterable[tuple[str, str | Path | None]] = (),
     ours: Callable[[bytes], bool] | None = None,
     force: bool = False,
+    suffix: str | None = None,
 ) -> Path:
     """Check, before any work, that ``path`` may receive the command's output file.
 
@@ -93,6 +94,8 @@ def check_out_file(
         it (such a file is replaced; another one only with ``force``).
     force
         Replace an existing regular file even if the tool did not write it.
+    suffix
+        The name must end in it (``".csv"``; any case), or None.
 
     Returns
     -------
@@ -100,6 +103,9 @@ def check_out_file(
         The file to write: absolute, symbolic links resolved.
     """
     text = str(path)
+    if suffix is not None and Path(text).suffix.lower() != suffix:
+        msg = f"{option} must end in {suffix}, got '{text}'."
+        raise InputError(msg)
     if not text.strip():
         msg = f"{option}: the file name is empty. Give a file to write."
         raise InputError(msg)

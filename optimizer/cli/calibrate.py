@@ -18,7 +18,6 @@ from optimizer.cli.common import (
     with_options,
 )
 from optimizer.cli.console import Steps, exit_codes
-from optimizer.errors import InputError
 from optimizer.inputs import check_in_area, read_reference_trips
 from optimizer.network import load_network
 from optimizer.outfile import check_out_file, write_out_file
@@ -74,11 +73,9 @@ def calibrate_command(
     """
     steps = Steps(quiet=quiet)
     with exit_codes():
-        if out.suffix.lower() != ".csv":
-            msg = f"--out must end in .csv, got '{out}'."
-            raise InputError(msg)
         target = check_out_file(
             out,
+            suffix=".csv",
             inputs=[
                 ("--reference", reference),
                 ("--network", network_path),

@@ -12,7 +12,6 @@ import pandas as pd
 import optimizer.settings as settings
 from optimizer.cli.common import FORCE_OPTION, QUIET_OPTION, Finite, with_options
 from optimizer.cli.console import Steps, exit_codes
-from optimizer.errors import InputError
 from optimizer.geocode import (
     BAD_ANSWER,
     BAN_URL,
@@ -77,11 +76,8 @@ def geocode_command(
     """
     steps = Steps(quiet=quiet)
     with exit_codes():
-        if out.suffix.lower() != ".csv":
-            msg = f"--out must end in .csv, got '{out}'."
-            raise InputError(msg)
         target = check_out_file(
-            out, inputs=[("ROSTER", roster)], ours=is_geocode_output, force=force
+            out, suffix=".csv", inputs=[("ROSTER", roster)], ours=is_geocode_output, force=force
         )
         cache = check_cache_dir(cache_dir, default=Path(settings.CACHE_DIR) / "ban")
         table, name = read_table(roster)

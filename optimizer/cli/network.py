@@ -96,11 +96,9 @@ def network_command(
         if sum(x is not None for x in (place, polygon, from_file)) != 1:
             msg = "give --place or --from-file (or --polygon): exactly one source."
             raise InputError(msg)
-        if out.suffix.lower() != ".graphml":
-            msg = f"--out must end in .graphml, got '{out}'."
-            raise InputError(msg)
         target = check_out_file(
             out,
+            suffix=".graphml",
             inputs=[
                 ("--from-file", from_file),
                 ("--polygon", polygon),
