@@ -222,13 +222,17 @@ CHEAP_MODULE_FIXTURES = {"test_national.py": {"instance"}}
 
 
 def _shared_fixtures(item: pytest.Item) -> set[str]:
-    """The module-, class- or package-scoped fixtures of ``item``'s own file that it uses."""
+    """The module-, class- or package-scoped fixtures of ``item``'s own file that it uses.
+
+    And the names of its ``shares`` marks: tests marked ``@pytest.mark.shares(NAME)``
+    share something their module builds once (a notebook run...) without a fixture.
+    """
+    file = item.nodeid.split("::", 1)[0]
+    shared = {f"{file}::shares::{m.args[0]}" for m in item.iter_markers("shares")}
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
-        return set()
-    file = item.nodeid.split("::", 1)[0]
+        return shared
     cheap = CHEAP_MODULE_FIXTURES.get(Path(file).name, set())
-    shared = set()
     for name in info.names_closure:
         for definition in info.name2fixturedefs.get(name, ()):
             if definition.scope in {"module", "class", "package"} and name not in cheap:
