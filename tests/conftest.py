@@ -52,6 +52,31 @@ def _own_cache_folder(tmp_path_factory) -> object:
     patch.undo()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _dask_workers_forked(_own_cache_folder: Path) -> Iterator[None]:
+    """Start the Dask workers of the tests' clusters from a fork server, not each afresh.
+
+    Every ``LocalCluster`` (``--scheduler local:N``, the modules' clusters) starts its
+    workers as new processes, ``spawn`` by default: each imports Dask, numpy, pandas and
+    this package again, some 3 s of CPU a worker, for dozens of clusters. Dask's own
+    ``forkserver`` method forks them from one process that imported those once (here
+    with this package too). The workers run the same code on the same data; the fork
+    server starts after the session's environment is set (the cache folder above), the
+    environment a spawned worker would inherit.
+    """
+    import multiprocessing.forkserver
+
+    import dask
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        from distributed.utils import get_mp_context
+
+        context = get_mp_context()  # Dask's preload list: distributed, numpy, pandas...
+        preload = getattr(multiprocessing.forkserver._forkserver, "_preload_modules", None) or []
+        context.set_forkserver_preload([*preload, "optimizer", "optimizer.national"])
+        yield
+
+
 def lambert_node(x_m: float, y_m: float) -> dict[str, float]:
     """Node attributes for a point ``x_m``, ``y_m`` metres from the fixture origin."""
     lon, lat = TO_WGS.transform(ORIGIN_X + x_m, ORIGIN_Y + y_m)
@@ -187,26 +212,32 @@ def render_offline(browser: str, page: Path) -> subprocess.CompletedProcess[str]
 #: The tests measured slowest (``--durations``, heaviest first): their work units are sent
 #: first, so that no long test is left to run alone at the end while the other worker idles.
 SLOW_FIRST = (
-    "test_publish.py::test_kill_9_at_every_step_of_publishing_leaves_one_whole_run",
+    # one unit: the module's cluster and inputs, 8 cases run twice (some 140 s)
+    "test_scheduler.py::test_a_scheduler_gives_the_plain_runs_files",
     # one unit of 30 tests sharing a Dask cluster and the merged network's tables
     "test_national.py::test_distributed_plan_equals_single_process",
+    "test_national.py::test_a_large_file_is_split_again_wider_for_what_a_narrow_border_left",
+    "test_publish.py::test_kill_9_at_every_step_of_publishing_leaves_one_whole_run",
+    "test_bad_input.py::test_random_rosters_every_agent_once_capacities_hold_outputs_parse",
+    "test_national.py::test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified",
+    "test_national_pipeline.py::test_a_folder_gives_the_plain_runs_files",
+    "test_weekly_scale.py::test_split_days_bound_is_never_below_the_optimum",
+    "test_national.py::test_assign_scheduler_runs_the_national_plan",
+    "test_weekly_scale.py::test_reduced_cost_fixing_never_removes_a_better_plan",
     "test_national.py::test_a_home_in_no_departement_is_not_routed_again",
     "test_national.py::test_a_national_run_in_french_writes_french_files_and_says_its_line_in_",
     "test_national.py::test_a_damaged_split_extract_is_split_again_and_the_run_succeeds",
-    "test_scheduler.py::test_a_scheduler_gives_the_plain_runs_files",
     "test_lang.py::test_french_files_are_the_english_files_in_french",
     "test_facilities.py::test_gap_published_optima_both_senses",
     "test_national.py::test_roster_by_commune_and_workplaces_file_equals_single_process",
     "test_national.py::test_a_failed_run_leaves_the_tables_of_the_run_the_folder_holds",
     "test_plans.py::test_assign_minimax_frontier_and_max_open",
-    "test_bad_input.py::test_random_rosters_every_agent_once_capacities_hold_outputs_parse",
     "test_benchmarks.py::test_assignment_benchmarks_run_on_a_small_size",
     "test_national.py::test_unknown_pairs_are_sound_on_sparse_countries",
     "test_hr_roster.py::test_quiet_prints_nothing_and_warnings_print_once",
     "test_publish.py::test_a_run_replaces_the_tool_files_and_keeps_the_users",
     "test_notebooks.py::test_notebook_runs_and_charts",
     "test_national.py::test_pairs_beyond_the_sites_buffer_are_certified_in_the_homes_extract",
-    "test_national.py::test_a_large_file_is_split_again_wider_for_what_a_narrow_border_left",
     "test_national.py::test_certified_times_equal_the_merged_network_on_a_sparse_country",
     "test_publish.py::test_two_concurrent_runs_with_different_options_leave_one_whole_run",
     "test_plans.py::test_no_mode_exceeds_the_desks_of_any_weekday",
@@ -222,13 +253,17 @@ CHEAP_MODULE_FIXTURES = {"test_national.py": {"instance"}}
 
 
 def _shared_fixtures(item: pytest.Item) -> set[str]:
-    """The module-, class- or package-scoped fixtures of ``item``'s own file that it uses."""
+    """The module-, class- or package-scoped fixtures of ``item``'s own file that it uses.
+
+    And the names of its ``shares`` marks: tests marked ``@pytest.mark.shares(NAME)``
+    share something their module builds once (a notebook run...) without a fixture.
+    """
+    file = item.nodeid.split("::", 1)[0]
+    shared = {f"{file}::shares::{m.args[0]}" for m in item.iter_markers("shares")}
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
-        return set()
-    file = item.nodeid.split("::", 1)[0]
+        return shared
     cheap = CHEAP_MODULE_FIXTURES.get(Path(file).name, set())
-    shared = set()
     for name in info.names_closure:
         for definition in info.name2fixturedefs.get(name, ()):
             if definition.scope in {"module", "class", "package"} and name not in cheap:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -273,25 +274,39 @@ def _run(args, out) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_replan_with_nothing_changed_moves_nobody(tmp_path) -> None:
-    _run([], tmp_path / "first")
+@pytest.fixture(scope="module")
+def first(tmp_path_factory) -> Path:
+    """The folder of a default run (no option), read by the replans that start from it."""
+    out = tmp_path_factory.mktemp("default") / "first"
+    _run([], out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def first_no_maps(tmp_path_factory) -> Path:
+    """The folder of a default run without maps (``--no-maps``), read by replans."""
+    out = tmp_path_factory.mktemp("default_no_maps") / "first"
+    _run(["--no-maps"], out)
+    return out
+
+
+def test_replan_with_nothing_changed_moves_nobody(tmp_path, first) -> None:
     _run(
-        ["--previous", str(tmp_path / "first" / ALLOCATION_FILE), "--move-penalty", "1000"],
+        ["--previous", str(first / ALLOCATION_FILE), "--move-penalty", "1000"],
         tmp_path / "again",
     )
     changes = pd.read_csv(tmp_path / "again" / "changes.csv")
     assert changes.empty
-    a = pd.read_csv(tmp_path / "first" / ALLOCATION_FILE)
+    a = pd.read_csv(first / ALLOCATION_FILE)
     b = pd.read_csv(tmp_path / "again" / ALLOCATION_FILE)
     assert a["telecentre_id"].fillna("").tolist() == b["telecentre_id"].fillna("").tolist()
 
 
-def test_replan_after_a_closure_moves_only_who_must(tmp_path) -> None:
-    _run([], tmp_path / "first")
+def test_replan_after_a_closure_moves_only_who_must(tmp_path, first) -> None:
     sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
     closed = sites[sites["telecentre_id"] != "villefort"]
     closed.to_csv(tmp_path / "sites.csv", index=False)
-    previous = tmp_path / "first" / ALLOCATION_FILE
+    previous = first / ALLOCATION_FILE
     _run(
         [
             "--telecentres",
@@ -373,21 +388,21 @@ def test_changes_table_explains_join_leave_and_capacity() -> None:
     assert unknown.loc["b", "why"] == "desks of t1 cut from 4 to 1 a day"
 
 
-def test_replan_after_a_desk_cut_keeps_weekdays_and_counts_them(tmp_path) -> None:
+def test_replan_after_a_desk_cut_keeps_weekdays_and_counts_them(tmp_path, first_no_maps) -> None:
     # issue 23: Langogne cut from 4 to 2 desks a day; agents at unchanged telecentres kept
     # their telecentre but were given other weekdays, and nothing said so
-    _run(["--no-maps"], tmp_path / "first")
+    folders = {"first": first_no_maps}
     sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
     sites.loc[sites["telecentre_id"] == "langogne", "capacity"] = 2
     sites.to_csv(tmp_path / "sites.csv", index=False)
     args = ["--telecentres", str(tmp_path / "sites.csv"), "--no-maps"]
-    args += ["--previous", str(tmp_path / "first" / ALLOCATION_FILE)]
+    args += ["--previous", str(first_no_maps / ALLOCATION_FILE)]
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "after")])
     assert result.exit_code == 0, result.output
     _run([*args, "--day-change-penalty", "0"], tmp_path / "loose")
 
     def plan(folder: str) -> dict[str, tuple[str, str]]:
-        schedule = pd.read_csv(tmp_path / folder / "schedule.csv")
+        schedule = pd.read_csv(folders.get(folder, tmp_path / folder) / "schedule.csv")
         return {
             a: (rows["telecentre_id"].iloc[0], "|".join(rows["weekday"]))
             for a, rows in schedule.groupby("agent_id", sort=False)
@@ -428,7 +443,7 @@ def test_replan_after_a_desk_cut_keeps_weekdays_and_counts_them(tmp_path) -> Non
     at_langogne = changes[changes["previous_telecentre_id"] == "langogne"]
     assert len(at_langogne) > 0
     assert (at_langogne["why"] == "desks of langogne cut from 4 to 2 a day").all()
-    used = pd.read_csv(tmp_path / "first" / "telecentres.csv").set_index("telecentre_id")
+    used = pd.read_csv(first_no_maps / "telecentres.csv").set_index("telecentre_id")
     assert used.loc["langogne", "desks_mon"] == 4
     # the day-change penalty is what keeps the weekdays: without it many more change
     loose = plan("loose")
@@ -444,12 +459,13 @@ def test_replan_after_a_desk_cut_keeps_weekdays_and_counts_them(tmp_path) -> Non
     assert saved == ["optimal", "optimal"]
 
 
-def test_replan_without_the_previous_schedule_compares_telecentres_only(tmp_path) -> None:
+def test_replan_without_the_previous_schedule_compares_telecentres_only(
+    tmp_path, first_no_maps
+) -> None:
     # an allocation.csv copied alone: its weekdays are not known, and the line says so
-    _run(["--no-maps"], tmp_path / "first")
     alone = tmp_path / "alone"
     alone.mkdir()
-    (alone / ALLOCATION_FILE).write_bytes((tmp_path / "first" / ALLOCATION_FILE).read_bytes())
+    (alone / ALLOCATION_FILE).write_bytes((first_no_maps / ALLOCATION_FILE).read_bytes())
     sites = pd.read_csv(datasets.path(datasets.TELECENTRES_FILE))
     sites[sites["telecentre_id"] != "villefort"].to_csv(tmp_path / "sites.csv", index=False)
     args = ["--telecentres", str(tmp_path / "sites.csv"), "--no-maps"]

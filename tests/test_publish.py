@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,19 +36,94 @@ def roster(tmp_path_factory) -> list[str]:
     return ["--agents", str(path)]
 
 
-def _assign(out: Path, *args: str, kill_at: int | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop(KILL_AT_ENV, None)
-    if kill_at is not None:
-        env[KILL_AT_ENV] = str(kill_at)
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", "--out", str(out), "-q", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+#: A process that imports the command once, then forks one child a run (``python -m
+#: optimizer`` without the 3 s of imports each time): each child is a whole run of
+#: ``assign`` in its own process, which ``OPTIMIZER_TEST_KILL_AT`` kills with SIGKILL.
+_FORKING_RUNNER = r"""
+import json, os, sys, traceback
+
+from optimizer.cli import main
+import optimizer.gpkg, optimizer.maps  # imported by a run that writes maps
+
+protocol = os.fdopen(os.dup(1), "w")
+for line in sys.stdin:
+    asked = json.loads(line)
+    err = asked["stderr"]
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.environ.pop(asked["kill_env"], None)
+            os.environ.update(asked["env"])
+            fd = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(fd, 2)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            sys.argv = ["assign", *asked["args"]]
+            try:
+                main(args=asked["args"], prog_name="assign")
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    protocol.write(json.dumps(os.waitstatus_to_exitcode(status)) + "\n")
+    protocol.flush()
+"""
+
+
+class _Runs:
+    """Runs of ``assign`` in processes of their own, forked from :data:`_FORKING_RUNNER`."""
+
+    def __init__(self, folder: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env.pop(KILL_AT_ENV, None)
+        self.folder = folder
+        self.count = 0
+        self.runner = subprocess.Popen(
+            [sys.executable, "-c", _FORKING_RUNNER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    def __call__(
+        self, out: Path, *args: str, kill_at: int | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``python -m optimizer --out OUT -q ARGS``, killed at publishing step ``kill_at``."""
+        assert self.runner.stdin is not None and self.runner.stdout is not None
+        self.count += 1
+        err = self.folder / f"stderr-{self.count}.txt"
+        words = ["--out", str(out), "-q", *args]
+        env = {} if kill_at is None else {KILL_AT_ENV: str(kill_at)}
+        asked = {"args": words, "env": env, "kill_env": KILL_AT_ENV, "stderr": str(err)}
+        self.runner.stdin.write(json.dumps(asked) + "\n")
+        self.runner.stdin.flush()
+        ready, _, _ = select.select([self.runner.stdout], [], [], 300)
+        assert ready, "a run took over 300 s"
+        code = json.loads(self.runner.stdout.readline())
+        return subprocess.CompletedProcess(words, code, "", err.read_text(encoding="utf-8"))
+
+    def close(self) -> None:
+        """End the forking process."""
+        if self.runner.stdin is not None:
+            self.runner.stdin.close()
+        self.runner.wait(timeout=60)
+        if self.runner.stdout is not None:
+            self.runner.stdout.close()
+
+
+@pytest.fixture
+def assign_runs(tmp_path_factory) -> Iterator[_Runs]:
+    """Runs of ``assign`` in processes of their own (their stderr in a folder of their own)."""
+    runs = _Runs(tmp_path_factory.mktemp("runs"))
+    yield runs
+    runs.close()
 
 
 def _own(out: Path) -> dict[str, bytes]:
@@ -112,7 +189,10 @@ def test_without_an_atomic_exchange_two_renames_and_a_restore(tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_kill_9_at_every_step_of_publishing_leaves_one_whole_run(tmp_path, roster) -> None:
+def test_kill_9_at_every_step_of_publishing_leaves_one_whole_run(
+    tmp_path, roster, assign_runs
+) -> None:
+    _assign = assign_runs
     out = tmp_path / "out"
     assert _assign(out, *OLD_RUN, *roster).returncode == 0
     (out / "notes.txt").write_text("mine", encoding="utf-8")
