@@ -24,6 +24,10 @@ its best column at its best gain (no bonus: hopeful pairs have none).
   :math:`\bar w_p`, and whatever the other hopeful pairs' gains.
 * Otherwise the pairs with :math:`r_p < 0` raise :math:`\beta_g`: :math:`L`
   priced on every pair at the same :math:`\lambda, \mu` bounds every plan.
+  A pair with :math:`r_p \ge 0` and :math:`L - r_p \le B` still cannot
+  raise the bound on its own (``hopeful_out``: what need not be routed
+  again); not all of them are then, so the wider bound says what they may do
+  together.
 * The split-days relaxation (:mod:`optimizer.model.weekly_split`) on every
   pair, the hopeful ones at their best gains, bounds every plan too; when it
   is no more than :math:`B`, no hopeful pair can raise the bound, all of them
@@ -115,14 +119,14 @@ def _priced(data: _Data, others: _Data, plan: WeeklyPairsPlan) -> tuple[int, np.
     value = _price(others, lam)[1] - mu
     reduced = take[others.agent] - value
     tol = 1e-6 * max(1.0, abs(lagrangian))
+    at_most = lagrangian - reduced  # a plan using the pair (alone) is worth no more
+    each = (reduced >= -tol) & (np.floor(at_most + 1e-6 + 1e-10 * np.abs(at_most)) <= plan.bound)
     if bool(np.all(reduced >= -tol)):
-        at_most = lagrangian - reduced  # a plan using the pair is worth no more
-        each = np.floor(at_most + 1e-6 + 1e-10 * np.abs(at_most)) <= plan.bound
         return int(_whole_bound(lagrangian - max(0.0, float(reduced.min())))), each
     # some hopeful pairs raise their group's best column: L on every pair at the same prices
+    # (each of the others still cannot raise the bound on its own)
     raised = np.maximum(_group_best(others, value), take) - take
     wider = lagrangian + float((data.counts * raised).sum())
-    each = np.zeros(others.agent.size, dtype=bool)
     return int(_whole_bound(wider)), each
 
 
