@@ -109,60 +109,41 @@ def test_the_wider_bound_holds_on_every_plan_the_hopeful_pairs_allow(seed: int, 
         assert best.objective <= plan.bound
 
 
-def test_pairs_without_enough_open_days_never_matter() -> None:
-    desks = np.array([[2, 2, 2, 2, 2], [1, 0, 0, 0, 0]], dtype=np.int64)
-    allowed = np.ones((2, 5), dtype=bool)
-    plan = solve_weekly_pairs(
+def _one_pair(days: list[int], desks: np.ndarray, hopeful: tuple, **kw: object):  # type: ignore[no-untyped-def,type-arg]
+    """Group 0 may go to site 0 for 100; the other groups have no certified pair."""
+    allowed = np.ones((len(days), 5), dtype=bool)
+    return solve_weekly_pairs(
         np.array([0]),
         np.array([0]),
         np.array([100]),
-        counts=np.array([1, 1]),
-        days=np.array([2, 2]),
+        counts=np.ones(len(days), dtype=np.int64),
+        days=np.array(days),
         allowed=allowed,
         preferred=np.zeros_like(allowed),
         bonus=0,
         desks=desks,
-        hopeful=(np.array([1, 0]), np.array([1, 1]), np.array([10_000, 10_000])),
+        hopeful=tuple(np.array(h) for h in hopeful),
+        **kw,
     )
+
+
+def test_pairs_without_enough_open_days_never_matter() -> None:
+    desks = np.array([[2, 2, 2, 2, 2], [1, 0, 0, 0, 0]], dtype=np.int64)
+    plan = _one_pair([2, 2], desks, ([1, 0], [1, 1], [10_000, 10_000]))
     # site 1 opens one weekday: no two-day agent can go there, whatever its gain
     assert plan.hopeful_out is not None and plan.hopeful_out.tolist() == [True, True]
     assert plan.wider_bound == plan.bound == plan.objective == 100
 
 
 def test_a_hopeful_pair_that_beats_the_plan_raises_the_bound() -> None:
-    desks = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 1, 1]], dtype=np.int64)
-    allowed = np.ones((1, 5), dtype=bool)
-    plan = solve_weekly_pairs(
-        np.array([0]),
-        np.array([0]),
-        np.array([100]),
-        counts=np.array([1]),
-        days=np.array([1]),
-        allowed=allowed,
-        preferred=np.zeros_like(allowed),
-        bonus=0,
-        desks=desks,
-        hopeful=(np.array([0]), np.array([1]), np.array([250])),
-    )
+    plan = _one_pair([1], np.ones((2, 5), dtype=np.int64), ([0], [1], [250]))
     assert plan.objective == plan.bound == 100
     assert plan.hopeful_out is not None and plan.hopeful_out.tolist() == [False]
     assert plan.wider_bound == 250
 
 
 def test_hopeful_pairs_are_refused_with_kept_weekdays() -> None:
-    allowed = np.ones((1, 5), dtype=bool)
     with pytest.raises(InputError, match="keep must be 0"):
-        solve_weekly_pairs(
-            np.array([0]),
-            np.array([0]),
-            np.array([100]),
-            counts=np.array([1]),
-            days=np.array([1]),
-            allowed=allowed,
-            preferred=np.zeros_like(allowed),
-            bonus=0,
-            desks=np.ones((1, 5), dtype=np.int64),
-            kept=np.array([1]),
-            keep=5,
-            hopeful=(np.array([0]), np.array([0]), np.array([10])),
+        _one_pair(
+            [1], np.ones((1, 5), dtype=np.int64), ([0], [0], [10]), kept=np.array([1]), keep=5
         )
