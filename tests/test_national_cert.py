@@ -206,6 +206,18 @@ def _placed_minutes_on_merged(plan: NationalPlan, table: pd.DataFrame) -> pd.Dat
     )
 
 
+def _west_bank_two_days(
+    river: Path, merged, g_desks: tuple[int, ...], opts: NationalOptions, work: Path
+) -> tuple[int, NationalPlan]:
+    """Three agents of two days at home on the west bank, working far west; site G beside
+    their homes (``g_desks``), site E across the river (3 desks a day): the single-process
+    optimum and the national plan."""
+    agents = _roster([(18_500, 5_020)] * 3, (1_020, 5_000), days=2)
+    sites = _sites({"G": ((18_000, 5_020), g_desks), "E": ((25_000, 5_020), (3, 3, 3, 3, 3))})
+    best, _ = _single_process(merged, agents, sites, opts)
+    return best, _national(river, agents, sites, opts, work)
+
+
 def test_a_site_nearest_to_the_other_banks_road_is_not_certified_at_a_wrong_time(
     river, merged, tmp_path
 ):
@@ -285,12 +297,7 @@ def test_pairs_the_bounds_rule_out_are_not_open_and_an_optimal_plan_is_exact(
     (Before: the weekly model gives no prices, so every pair not certified stayed "open",
     and the optimal plan said "not exact".)"""
     opts = NationalOptions(max_minutes=20.0, min_saving=5.0, buffer_km=1.0, widen_rounds=0)
-    agents = _roster([(18_500, 5_020)] * 3, (1_020, 5_000), days=2)
-    sites = _sites(
-        {"G": ((18_000, 5_020), (3, 3, 3, 3, 3)), "E": ((25_000, 5_020), (3, 3, 3, 3, 3))}
-    )
-    best, _ = _single_process(merged, agents, sites, opts)
-    plan = _national(river, agents, sites, opts, tmp_path / "w")
+    best, plan = _west_bank_two_days(river, merged, (3, 3, 3, 3, 3), opts, tmp_path / "w")
     assert best > 0
     assert plan.gain_seconds == best
     assert (plan.allocation["telecentre_id"] == "G").all()
@@ -309,12 +316,7 @@ def test_the_weekly_models_prices_spare_the_widening_of_pairs_that_cannot_matter
     (Before: the weekly model gave no prices, and every pair not certified was routed again
     in a wider region before the plan was judged.)"""
     opts = NationalOptions(max_minutes=20.0, min_saving=5.0, buffer_km=1.0, widen_rounds=3)
-    agents = _roster([(18_500, 5_020)] * 3, (1_020, 5_000), days=2)
-    sites = _sites(
-        {"G": ((18_000, 5_020), (3, 3, 3, 3, 3)), "E": ((25_000, 5_020), (3, 3, 3, 3, 3))}
-    )
-    best, _ = _single_process(merged, agents, sites, opts)
-    plan = _national(river, agents, sites, opts, tmp_path / "w")
+    best, plan = _west_bank_two_days(river, merged, (3, 3, 3, 3, 3), opts, tmp_path / "w")
     assert plan.gain_seconds == best
     assert plan.summary["unknown_pairs"] > 0
     assert plan.summary["unknown_pairs_priced_out"] == plan.summary["unknown_pairs"]
@@ -352,12 +354,7 @@ def test_a_pair_not_certified_that_could_beat_the_plan_is_open_and_bounded(
     its least time) holds the single-process optimum. With them, E is routed again, found
     too far, and the plan is the optimum, exact."""
     opts = NationalOptions(max_minutes=20.0, min_saving=5.0, buffer_km=1.0, widen_rounds=rounds)
-    agents = _roster([(18_500, 5_020)] * 3, (1_020, 5_000), days=2)
-    sites = _sites(
-        {"G": ((18_000, 5_020), (1, 1, 1, 1, 0)), "E": ((25_000, 5_020), (3, 3, 3, 3, 3))}
-    )
-    best, _ = _single_process(merged, agents, sites, opts)
-    plan = _national(river, agents, sites, opts, tmp_path / "w")
+    best, plan = _west_bank_two_days(river, merged, (1, 1, 1, 1, 0), opts, tmp_path / "w")
     assert plan.gain_seconds == best
     assert (plan.allocation["status"] == "assigned").sum() == 2
     bound = plan.summary["merged_bound_minutes_week"]

@@ -57,19 +57,24 @@ def _charts(cells: list[nbformat.NotebookNode]) -> list[object]:
     ]
 
 
+def _run(book: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
+    """Execute ``book`` (read from ``path``) in its folder, in place; return it."""
+    NotebookClient(
+        book,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    return book
+
+
 @pytest.mark.parametrize("path", _runs_and_charts_params())
 def test_notebook_runs_and_charts(path: Path, monkeypatch) -> None:
     if path.name.startswith(FRENCH_TESTED):
         book = _executed(path, "C.UTF-8", monkeypatch)
         cells = book.cells[1:-1]  # the notebook's own, without the capture's first and last
     else:
-        book = nbformat.read(path, as_version=4)
-        NotebookClient(
-            book,
-            timeout=600,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        ).execute()
+        book = _run(nbformat.read(path, as_version=4), path)
         cells = book.cells
     assert _charts(cells), f"{path.name} draws no chart"
 
@@ -113,12 +118,7 @@ def _executed(path: Path, locale: str, monkeypatch) -> nbformat.NotebookNode:
             book = nbformat.read(path, as_version=4)
             book.cells.insert(0, nbformat.v4.new_code_cell(CAPTURE))
             book.cells.append(nbformat.v4.new_code_cell(SHOW))
-            NotebookClient(
-                book,
-                timeout=600,
-                kernel_name="python3",
-                resources={"metadata": {"path": str(path.parent)}},
-            ).execute()
+            _run(book, path)
         _EXECUTED[key] = book
     return _EXECUTED[key]
 
