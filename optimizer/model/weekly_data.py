@@ -11,7 +11,6 @@ its proof are described in :mod:`optimizer.model.weekly`.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -318,7 +317,12 @@ def _plan(
 
 def _whole_bound(value: float) -> float:
     """Round a bound down to a whole value, after a margin for floating-point error."""
-    return float(math.floor(value + 1e-6 + 1e-10 * abs(value)))
+    return float(_whole_bounds(np.asarray(value, dtype=np.float64)))
+
+
+def _whole_bounds(values: np.ndarray) -> np.ndarray:
+    """:func:`_whole_bound` of each value."""
+    return np.floor(values + 1e-6 + 1e-10 * np.abs(values))
 
 
 def _placed_all_must(data: _Data, placed: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:

@@ -52,6 +52,7 @@ from optimizer.model.weekly_data import (
     _lagrangian,
     _price,
     _whole_bound,
+    _whole_bounds,
 )
 from optimizer.model.weekly_split import _split_days_bound
 
@@ -85,9 +86,7 @@ def with_hopeful(
         if 5 * both.agent.size <= max_arcs:
             split = _split_days_bound(both)
             if split is not None:
-                candidates.append(split)
-                if split <= bound:  # no hopeful pair can raise it, all of them together
-                    each[:] = True
+                candidates.append(split)  # at most the bound: none can raise it, together
         if plan.prices is None:  # L at zero multipliers: valid, if weak
             zero = np.zeros(data.desks.shape, dtype=np.float64)
             candidates.append(int(_whole_bound(_lagrangian(both, zero, 0.0)[0])))
@@ -110,18 +109,17 @@ def _priced(data: _Data, others: _Data, plan: WeeklyPairsPlan) -> tuple[int, np.
     """Return the bound at the plan's multipliers and which hopeful pairs cannot raise it."""
     assert plan.prices is not None
     lam, mu, lagrangian = plan.prices.day, plan.prices.mu, plan.prices.lagrangian
-    best = _group_best(data, _price(data, lam)[1]) - mu if data.agent.size else None
-    if best is None:
-        best = np.full(data.n_groups, -np.inf)
+    best = _group_best(data, _price(data, lam)[1]) - mu  # -inf for a group with no pair
     take = np.maximum(best, 0.0)
     must = data.must & np.isfinite(best)
     take[must] = best[must]
     value = _price(others, lam)[1] - mu
     reduced = take[others.agent] - value
     tol = 1e-6 * max(1.0, abs(lagrangian))
-    at_most = lagrangian - reduced  # a plan using the pair (alone) is worth no more
-    each = (reduced >= -tol) & (np.floor(at_most + 1e-6 + 1e-10 * np.abs(at_most)) <= plan.bound)
-    if bool(np.all(reduced >= -tol)):
+    keeps_l = reduced >= -tol  # the pair leaves L as it is
+    # a plan using the pair (alone) is worth at most L - r
+    each = keeps_l & (_whole_bounds(lagrangian - reduced) <= plan.bound)
+    if bool(keeps_l.all()):
         return int(_whole_bound(lagrangian - max(0.0, float(reduced.min())))), each
     # some hopeful pairs raise their group's best column: L on every pair at the same prices
     # (each of the others still cannot raise the bound on its own)
