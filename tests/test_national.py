@@ -36,6 +36,7 @@ from optimizer.national import (
     plan_national,
     solve_groups,
 )
+from optimizer.national import locate as national_locate
 from optimizer.national.extracts import Extract, prepare_extract
 from optimizer.national.plan import (
     REASON_CLOSED,
@@ -431,6 +432,27 @@ def test_regions_are_packed_only_where_that_adds_no_area():
     inside = (packed["box"][of, :2] <= boxes[:, :2]) & (packed["box"][of, 2:] >= boxes[:, 2:])
     assert inside.all()
     assert _pack_boxes(boxes, cap=200.0)["of"][3] == _pack_boxes(boxes, cap=200.0)["of"][4]
+
+
+@pytest.mark.parametrize(("cols", "rows"), [(12, 1), (1, 12)])
+def test_synthetic_areas_hold_every_road_of_a_country_wider_than_ten_departements(
+    cols, rows, tmp_path
+):
+    # the benchmark's France is 12 départements across: the last column's extracts once had
+    # an area ending 10 départements from the west, so no point of theirs was certified
+    country = SyntheticFrance(cols=cols, rows=rows, side=6, spacing_m=300.0, seed=2)
+    for code in (country.codes[0], country.codes[-1]):
+        window = country.window(code, 0.6)
+        graph, _ = country.graph(window)
+        lon = np.array([d["x"] for _, d in graph.nodes(data=True)])
+        lat = np.array([d["y"] for _, d in graph.nodes(data=True)])
+        own = national_locate(lon, lat, country.areas()) == code
+        assert shapely.contains_xy(country.window_area(window), lon[own], lat[own]).all(), code
+        extract = country.source(code, buffer_km=0.6, cache_dir=tmp_path).load()
+        routing = extract.routing
+        snap = snap_points(routing, lon[own], lat[own])
+        # the département's own nodes, far from the window's inner edge, join the same road
+        assert extract.snaps_alike(lon[own], lat[own], snap.snap_m).all(), code
 
 
 def test_without_widening_rounds_nothing_is_routed_again(instance, tmp_path):

@@ -182,11 +182,16 @@ class SyntheticFrance:
         c0, r0, c1, r1 = window
         c0, r0 = max(c0, 0), max(r0, 0)
         c1, r1 = min(c1, self.width), min(r1, self.height)
-        far, margin = 10.0 * self.side * self.spacing_m, 0.1 * self.spacing_m
+        # past the country's own edges: a département's width beyond its last nodes
+        far, margin = self.side * self.spacing_m, 0.1 * self.spacing_m
+        east, north = (
+            _X0 + (self.width - 1) * self.spacing_m,
+            _Y0 + (self.height - 1) * self.spacing_m,
+        )
         x0 = _X0 + c0 * self.spacing_m + margin if c0 > 0 else _X0 - far
         y0 = _Y0 + r0 * self.spacing_m + margin if r0 > 0 else _Y0 - far
-        x1 = _X0 + (c1 - 1) * self.spacing_m - margin if c1 < self.width else _X0 + far
-        y1 = _Y0 + (r1 - 1) * self.spacing_m - margin if r1 < self.height else _Y0 + far
+        x1 = _X0 + (c1 - 1) * self.spacing_m - margin if c1 < self.width else east + far
+        y1 = _Y0 + (r1 - 1) * self.spacing_m - margin if r1 < self.height else north + far
         metric = shapely.segmentize(shapely.box(x0, y0, x1, y1), 100.0)
         to_wgs = Transformer.from_crs(settings.WORKING_CRS, settings.INPUT_CRS, always_xy=True)
         return shapely.transform(
