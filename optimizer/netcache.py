@@ -289,7 +289,8 @@ def _payload(network: RoadNetwork, key: str) -> bytes:
     arrays: dict[str, np.ndarray] = {}
     for name in _ROUTING_ARRAYS:
         arrays[f"r_{name}"] = np.asarray(getattr(routing, name))
-    arrays["r_line_xy"], arrays["r_line_ptr"] = _lines(list(routing.geometry))
+    points = routing.line_points()
+    arrays["r_line_xy"], arrays["r_line_ptr"] = points.coords, points.ptr
     for name in _PIECE_ARRAYS:
         arrays[f"p_{name}"] = np.asarray(getattr(pieces, name))
     arrays["p_classes"] = np.asarray(pieces.classes, dtype=str)

@@ -151,6 +151,24 @@ class RoutingArrays:
         """Number of nodes."""
         return int(self.node_ids.size)
 
+    def line_points(self) -> LazyLines:
+        """Return the edges' lines as their points (not making the lines when not made yet)."""
+        return LazyLines.of(self.__dict__[_LinesField.slot])
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the lines as their points and leave out what is rebuilt when read.
+
+        A shapely line pickles on its own (as WKB): 300,000 of them took
+        seconds to write in every cached extract and every scattered network.
+        """
+        state = dict(self.__dict__)
+        for cached in ("_share_key", "twins", "snap_index"):  # cached properties
+            state.pop(cached, None)
+        lines = state[_LinesField.slot]
+        if isinstance(lines, np.ndarray) and bool(np.all(shapely.get_type_id(lines) == 1)):
+            state[_LinesField.slot] = self.line_points()  # only lines are just their points
+        return state
+
     @property
     def n_edges(self) -> int:
         """Number of (deduplicated) directed edges."""
@@ -175,6 +193,18 @@ class LazyLines:
     def __init__(self, coords: np.ndarray, ptr: np.ndarray) -> None:
         self.coords = coords
         self.ptr = ptr
+
+    @classmethod
+    def of(cls, lines: np.ndarray | LazyLines) -> LazyLines:
+        """Return the points of ``lines`` (2D ``LineString``): the inverse of :meth:`build`."""
+        if isinstance(lines, LazyLines):
+            return lines
+        lines = np.asarray(lines, dtype=object)
+        ptr = np.zeros(lines.size + 1, dtype=np.int64)
+        if lines.size:
+            np.cumsum(shapely.get_num_coordinates(lines), out=ptr[1:])
+        coords = shapely.get_coordinates(lines) if lines.size else np.zeros((0, 2))
+        return cls(np.asarray(coords, dtype=float), ptr)
 
     def build(self) -> np.ndarray:
         """Return the lines (an object array of shapely ``LineString``)."""

@@ -543,6 +543,28 @@ def test_worker_always_killed_ends_with_one_clear_error(instance, sources, clien
         )
 
 
+def test_a_cached_extract_reads_back_the_same_roads_lines_and_certificate(tmp_path):
+    from optimizer.national.extracts import load_extract, save_extract
+
+    country = SyntheticFrance(cols=3, rows=1, side=30, seed=3, one_way=0.3)
+    built = country.source("D01", buffer_km=2.0, cache_dir=tmp_path / "a")._build()
+    assert built.missing.size > 0  # one-way dead ends and the border: roads it may lack
+    assert len(built.routing.snap_index[0]) > 0  # a cached index: not written, rebuilt when read
+    again = load_extract(save_extract(built, tmp_path / "b" / "D01.pkl"))
+    for name in ("node_ids", "x", "y", "tail", "head", "seconds", "metres", "share_ptr"):
+        np.testing.assert_array_equal(getattr(again.routing, name), getattr(built.routing, name))
+    assert shapely.equals_exact(again.routing.geometry, built.routing.geometry, 0.0).all()
+    assert shapely.equals_exact(again.missing, built.missing, 0.0).all()
+    assert shapely.equals_exact(again.area, built.area, 0.0)
+    np.testing.assert_array_equal(again.cut, built.cut)
+    lon, lat = country.points(300, seed=4)
+    snap = snap_points(built.routing, lon, lat)
+    np.testing.assert_array_equal(snap_points(again.routing, lon, lat).edge, snap.edge)
+    np.testing.assert_array_equal(
+        again.snaps_alike(lon, lat, snap.snap_m), built.snaps_alike(lon, lat, snap.snap_m)
+    )
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
 def test_a_damaged_cached_extract_is_rebuilt_not_used(tmp_path, caplog, damage):
     """A cache file cut short, with flipped bytes or of garbage is recognised (checksum) and
