@@ -422,7 +422,7 @@ def _strong_part(
     itself loses the nodes outside the part and is given back as the
     network's graph (None: the graph is built from the lists when first read).
     """
-    outside = _outside_largest_strong_part(graph)
+    outside = outside_largest_strong_part(graph)
     lists_given = isinstance(graph, GraphLists)  # a file read for this call (GraphML)
     if in_place and outside and not lists_given:
         graph.remove_nodes_from(outside)
@@ -434,7 +434,7 @@ def _strong_part(
     return timed, graph if in_place and not lists_given else None
 
 
-def _outside_largest_strong_part(graph: nx.MultiDiGraph) -> list[Any]:
+def outside_largest_strong_part(graph: nx.MultiDiGraph) -> list[Any]:
     """Return the nodes outside the largest strongly connected part (the first, at a tie)."""
     nodes = list(graph.nodes)
     index = {node: i for i, node in enumerate(nodes)}

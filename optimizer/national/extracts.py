@@ -35,19 +35,26 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import networkx as nx
 import numpy as np
 import shapely
 from pyproj import Transformer
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import breadth_first_order, dijkstra
+from scipy.sparse import coo_array, sparray
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 import optimizer.settings as settings
+from optimizer._graphlists import GraphLists
 from optimizer.errors import NetworkError
-from optimizer.network import RoadNetwork, RoutingArrays, csr, prepare_network
+from optimizer.network import (
+    RoadNetwork,
+    RoutingArrays,
+    csr,
+    outside_largest_strong_part,
+    prepare_network,
+)
 from optimizer.speed_model import DEFAULT_SPEED_MODEL, SpeedModel
 
 logger = logging.getLogger(__name__)
@@ -186,7 +193,7 @@ class NetworkSource(Protocol):
 
 
 def prepare_extract(
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | GraphLists,
     *,
     code: str,
     boundary: set[int] | frozenset[int],
@@ -201,7 +208,8 @@ def prepare_extract(
     ----------
     graph
         The drivable roads inside the buffered département (osmnx-style,
-        WGS84): timed in place, its nodes outside the main part removed.
+        WGS84), or their lists (:class:`~optimizer._graphlists.GraphLists`,
+        made without networkx): read once, its edges' attributes timed in place.
     code
         The département's code.
     boundary
@@ -228,22 +236,22 @@ def prepare_extract(
         No drivable road; a ``boundary`` without the ``area`` it bounds.
     """
     _check_graph(graph, code, boundary, area, source)
-    # what the dropped parts tell needs the whole graph: found first, then it is timed in place
-    kept = max(nx.strongly_connected_components(graph), key=len)
-    missing = _missing_roads(graph, kept, _maybe_kept(graph, kept, boundary), boundary)
+    # the graph is read once; what the dropped parts tell needs all of it, before timing
+    roads = _Roads.of(graph, boundary)
+    missing = _missing_roads(roads, _maybe_kept(roads))
     metric_area = None
     if area is not None:
         metric_area = _to_metric(area)
         missing = np.concatenate([missing, _edge_pieces(metric_area)])
-    cut_ids = _cut_ids(graph, kept, boundary)
+    cut_ids = _cut_ids(roads)
     net = prepare_network(
-        graph,
+        cast("nx.MultiDiGraph", roads.lists),
         source=source or f"département {code}",
         speed_profile=speed_profile,
         speed_model=speed_model,
         in_place=True,
     )
-    if net.routing.n_nodes != len(kept):  # the same largest part, found twice
+    if net.routing.n_nodes != int(roads.kept.sum()):  # the same largest part, found twice
         msg = f"extract {code}: its main part changed while it was prepared."
         raise NetworkError(msg)
     return Extract(
@@ -256,8 +264,57 @@ def prepare_extract(
     )
 
 
+@dataclass(frozen=True)
+class _Roads:
+    """A graph read once: its lists, node positions, edge ends and which nodes are kept.
+
+    ``kept``: the largest strongly connected part (the part the network
+    keeps, the first at a tie); ``boundary``: the nodes with a road leaving
+    the buffered area.
+    """
+
+    lists: GraphLists
+    ids: list[int]
+    lon: np.ndarray
+    lat: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
+    kept: np.ndarray
+    boundary: np.ndarray
+
+    @classmethod
+    def of(cls, graph: nx.MultiDiGraph | GraphLists, boundary: set[int] | frozenset[int]) -> _Roads:
+        if isinstance(graph, GraphLists):
+            lists = graph
+        else:
+            lists = GraphLists(graph, skip=set(), copy=False)  # timed in place: no copies
+        ids = [node for node, _ in lists.node_list]
+        index = {node: i for i, node in enumerate(ids)}
+        tail = np.fromiter((index[e[0]] for e in lists.edge_list), np.int64, len(lists.edge_list))
+        head = np.fromiter((index[e[1]] for e in lists.edge_list), np.int64, len(lists.edge_list))
+        kept = np.ones(len(ids), dtype=bool)
+        kept[[index[node] for node in outside_largest_strong_part(lists)]] = False
+        on_border = np.zeros(len(ids), dtype=bool)
+        on_border[[index[node] for node in boundary if node in index]] = True
+        return cls(
+            lists=lists,
+            ids=ids,
+            lon=np.array([d["x"] for _, d in lists.node_list], dtype=float),
+            lat=np.array([d["y"] for _, d in lists.node_list], dtype=float),
+            tail=tail,
+            head=head,
+            kept=kept,
+            boundary=on_border,
+        )
+
+    def matrix(self, tail: np.ndarray, head: np.ndarray, extra: int = 0) -> sparray:
+        """Return the matrix of edges ``tail -> head`` over the nodes (and ``extra`` more)."""
+        n = len(self.ids) + extra
+        return coo_array((np.ones(tail.size), (tail, head)), shape=(n, n)).tocsr()
+
+
 def _check_graph(
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | GraphLists,
     code: str,
     boundary: set[int] | frozenset[int],
     area: shapely.Geometry | None,
@@ -275,30 +332,26 @@ def _check_graph(
         raise NetworkError(msg)
 
 
-def _cut_ids(
-    graph: nx.MultiDiGraph, kept: set[int], boundary: set[int] | frozenset[int]
-) -> set[int]:
+def _cut_ids(roads: _Roads) -> set[int]:
     """OSM ids of the main part's border nodes: on the boundary, or beside a dropped part.
 
-    A dropped part (not in ``kept``, the main part) that touches the
+    A dropped part (not kept: outside the main part) that touches the
     boundary may join the merged network's main part only through the
     border: the main part's nodes beside it are border nodes too.
     """
-    cut_ids = {node for node in boundary if node in kept}
-    if len(kept) < graph.number_of_nodes():
-        dropped = graph.subgraph(node for node in graph.nodes if node not in kept)
-        opened = {
-            node
-            for part in nx.weakly_connected_components(dropped)
-            if not part.isdisjoint(boundary)
-            for node in part
-        }
-        for u, v in graph.edges():
-            if u in opened and v in kept:
-                cut_ids.add(v)
-            elif v in opened and u in kept:
-                cut_ids.add(u)
-    return cut_ids
+    kept, tail, head = roads.kept, roads.tail, roads.head
+    cut = roads.boundary & kept
+    if not kept.all():
+        # the dropped nodes' parts (roads between dropped nodes, either way)
+        inner = ~kept[tail] & ~kept[head]
+        _, part = connected_components(
+            roads.matrix(tail[inner], head[inner]), directed=True, connection="weak"
+        )
+        touching = np.unique(part[roads.boundary & ~kept])
+        opened = ~kept & np.isin(part, touching)
+        cut[head[opened[tail] & kept[head]]] = True
+        cut[tail[opened[head] & kept[tail]]] = True
+    return {roads.ids[i] for i in np.flatnonzero(cut).tolist()}
 
 
 def _cut(routing: RoutingArrays, cut_ids: set[int], code: str) -> np.ndarray:
@@ -343,9 +396,7 @@ def _edge_pieces(area: shapely.Geometry) -> np.ndarray:
     return out
 
 
-def _maybe_kept(
-    graph: nx.MultiDiGraph, kept: set[int], boundary: set[int] | frozenset[int]
-) -> set[int]:
+def _maybe_kept(roads: _Roads) -> np.ndarray:
     """Find the dropped nodes that may lie in the merged network's main part.
 
     A node dropped here (not in the extract's largest strongly connected
@@ -354,63 +405,45 @@ def _maybe_kept(
     A node that fails either (a one-way dead end, say) is dropped in the
     merged network too, so the roads to it are missing there as well.
     """
-    nodes = list(graph.nodes)
-    index = {node: i for i, node in enumerate(nodes)}
-    n = len(nodes)
-    if n == len(kept):
-        return set()
-    tail = np.fromiter((index[u] for u, _ in graph.edges()), dtype=np.int64)
-    head = np.fromiter((index[v] for _, v in graph.edges()), dtype=np.int64)
-    seeds = np.array(
-        [index[node] for node in nodes if node in kept or node in boundary], dtype=np.int64
-    )
+    n = len(roads.ids)
+    if roads.kept.all():
+        return np.zeros(n, dtype=bool)
+    seeds = np.flatnonzero(roads.kept | roads.boundary)
     # one extra node joined to every seed: a search from it reaches what the seeds reach
     ends = np.full(seeds.size, n, dtype=np.int64)
     reached = []
-    for a, b in ((tail, head), (head, tail)):
-        rows, cols = np.concatenate([a, ends]), np.concatenate([b, seeds])
-        matrix = coo_array((np.ones(rows.size), (rows, cols)), shape=(n + 1, n + 1)).tocsr()
+    for a, b in ((roads.tail, roads.head), (roads.head, roads.tail)):
+        matrix = roads.matrix(np.concatenate([a, ends]), np.concatenate([b, seeds]), extra=1)
         reached.append(breadth_first_order(matrix, n, directed=True, return_predecessors=False))
-    both = np.intersect1d(reached[0], reached[1])
-    return {nodes[i] for i in both.tolist() if i < n and nodes[i] not in kept}
+    both = np.zeros(n + 1, dtype=bool)
+    both[np.intersect1d(reached[0], reached[1])] = True
+    return np.asarray(both[:n] & ~roads.kept)
 
 
-def _missing_roads(
-    graph: nx.MultiDiGraph,
-    kept: set[int],
-    maybe: set[int],
-    boundary: set[int] | frozenset[int],
-) -> np.ndarray:
+def _missing_roads(roads: _Roads, maybe: np.ndarray) -> np.ndarray:
     """List the roads the extract lacks that the merged network may have, and the border nodes.
 
-    A road with an end not ``kept``, both ends kept or ``maybe`` kept in the
+    A road with an end not kept, both ends kept or ``maybe`` kept in the
     merged network (:func:`_maybe_kept`); in metres.
     """
     to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
+    kept, tail, head = roads.kept, roads.tail, roads.head
+    may = kept | maybe
+    # not both ends kept; both kept or maybe kept (else dropped in the merged network too)
+    lacking = np.flatnonzero(~(kept[tail] & kept[head]) & may[tail] & may[head])
     shapes: list[shapely.Geometry] = []
-    for u, v, data in graph.edges(data=True):
-        if u in kept and v in kept:
-            continue
-        if not ((u in kept or u in maybe) and (v in kept or v in maybe)):
-            continue  # dropped in the merged network too
-        line = data.get("geometry")
+    for k in lacking.tolist():
+        line = roads.lists.edge_list[k][3].get("geometry")
         if line is not None:
             coords = np.asarray(line.coords)
         else:
-            coords = np.array(
-                [
-                    [graph.nodes[u]["x"], graph.nodes[u]["y"]],
-                    [graph.nodes[v]["x"], graph.nodes[v]["y"]],
-                ]
-            )
+            ends = [tail[k], head[k]]
+            coords = np.column_stack([roads.lon[ends], roads.lat[ends]])
         x, y = to_metric.transform(coords[:, 0], coords[:, 1])
         shapes.append(shapely.LineString(np.column_stack([x, y])))
-    ends = [n for n in boundary if n in graph]
-    if ends:
-        x, y = to_metric.transform(
-            np.array([graph.nodes[n]["x"] for n in ends], dtype=float),
-            np.array([graph.nodes[n]["y"] for n in ends], dtype=float),
-        )
+    border = np.flatnonzero(roads.boundary)
+    if border.size:
+        x, y = to_metric.transform(roads.lon[border], roads.lat[border])
         shapes.extend(shapely.points(np.asarray(x), np.asarray(y)).tolist())
     out = np.empty(len(shapes), dtype=object)
     out[:] = shapes

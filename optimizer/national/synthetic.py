@@ -21,6 +21,7 @@ import shapely
 from pyproj import Transformer
 
 import optimizer.settings as settings
+from optimizer._graphlists import GraphLists
 from optimizer.national.extracts import Extract, load_or_rebuild, prepare_extract
 
 _CLASSES = np.array(["primary", "secondary", "tertiary", "unclassified", "residential"])
@@ -119,6 +120,11 @@ class SyntheticFrance:
         graph, boundary
             An osmnx-style graph in WGS84, and the nodes with a road leaving the window.
         """
+        lists, boundary = self.lists(window)
+        return lists.build(None), boundary
+
+    def lists(self, window: tuple[int, int, int, int] | None = None) -> tuple[GraphLists, set[int]]:
+        """Return the roads of :meth:`graph` as lists, without networkx (extracts use them)."""
         c0, r0, c1, r1 = window or (0, 0, self.width, self.height)
         c0, r0 = max(c0, 0), max(r0, 0)
         c1, r1 = min(c1, self.width), min(r1, self.height)
@@ -127,10 +133,9 @@ class SyntheticFrance:
         x, y = self._xy(ids)
         to_wgs = Transformer.from_crs(settings.WORKING_CRS, settings.INPUT_CRS, always_xy=True)
         lon, lat = to_wgs.transform(x, y)
-        g = nx.MultiDiGraph(crs="epsg:4326")
-        g.add_nodes_from(
+        nodes = [
             (int(i), {"x": float(a), "y": float(b)}) for i, a, b in zip(ids, lon, lat, strict=True)
-        )
+        ]
         col, row = ids % self.width, ids // self.width
         right = ids[col + 1 < c1]
         up = ids[row + 1 < r1]
@@ -145,7 +150,7 @@ class SyntheticFrance:
         classes = _CLASSES[(_unit(key, self.seed * 7 + 5) * _CLASSES.size).astype(int)]
         oneway = _unit(key, self.seed * 7 + 6) < self.one_way
         flip = _unit(key, self.seed * 7 + 7) < 0.5
-        edges = []
+        edges: list[tuple[int, int, int, dict[str, object]]] = []
         for u, v, m, hwy, ow, fl in zip(
             tails.tolist(),
             heads.tolist(),
@@ -155,21 +160,23 @@ class SyntheticFrance:
             flip.tolist(),
             strict=True,
         ):
-            data = {"length": round(m, 2), "highway": hwy}
             if ow:
                 a, b = (v, u) if fl else (u, v)
-                edges.append((a, b, {**data, "oneway": True}))
-            else:
-                edges.append((u, v, data))
-                edges.append((v, u, data))
-        g.add_edges_from(edges)
+                edges.append((a, b, 0, {"length": round(m, 2), "highway": hwy, "oneway": True}))
+            else:  # each direction its own attributes: timing writes in them
+                edges.append((u, v, 0, {"length": round(m, 2), "highway": hwy}))
+                edges.append((v, u, 0, {"length": round(m, 2), "highway": hwy}))
+        # networkx's order: a node's edges together, in the order the node was first seen
+        first = {node: k for k, (node, _) in enumerate(nodes)}
+        edges.sort(key=lambda e: first[e[0]])
         border = (
             ((col == c0) & (c0 > 0))
             | ((col == c1 - 1) & (c1 < self.width))
             | ((row == r0) & (r0 > 0))
             | ((row == r1 - 1) & (r1 < self.height))
         )
-        return g, {int(i) for i in ids[border]}
+        lists = GraphLists.of(nodes, edges, {"crs": "epsg:4326"})
+        return lists, {int(i) for i in ids[border]}
 
     def window_area(self, window: tuple[int, int, int, int]) -> shapely.Geometry:
         """Where the graph of ``window`` holds every road of the country (WGS84).
@@ -297,9 +304,9 @@ class SyntheticSource:
     def _build(self) -> Extract:
         """Build the window of the grid (by default the département's and its buffer)."""
         window = self.window or self.country.window(self.code, self.buffer_km)
-        graph, boundary = self.country.graph(window)
+        lists, boundary = self.country.lists(window)
         return prepare_extract(
-            graph,
+            lists,
             code=self.code,
             boundary=boundary,
             area=self.country.window_area(window),
