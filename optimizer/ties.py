@@ -542,6 +542,24 @@ def tie_losses(
     return out
 
 
+def reason_kind(reason: str) -> str:
+    """Return a reason without the agent it names, for counts (ties lost read alike).
+
+    Parameters
+    ----------
+    reason
+        A ``reason`` of ``allocation.csv``.
+
+    Returns
+    -------
+    str
+        The reason, or for a tie lost, the same words for every winner.
+    """
+    if not reason.startswith(TIE_LOST):
+        return reason
+    return f"{TIE_LOST}an equal; decided by {reason.rsplit('decided by ', 1)[-1]}"
+
+
 def tie_reason(winner: str, rule: str, seed: int) -> str:
     """Return the reason of an agent left out while an equal was placed.
 

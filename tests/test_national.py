@@ -2393,7 +2393,7 @@ def test_equals_in_a_group_are_served_by_the_tie_rule_of_a_plain_run(instance, s
     one_desk.loc[:, "mon"] = 1
     rng = np.random.default_rng(5)
     ranked = agents.assign(priority=rng.integers(0, 3, len(agents)))
-    plans = {
+    runs = {
         seed: plan_national(
             ranked,
             one_desk,
@@ -2401,9 +2401,17 @@ def test_equals_in_a_group_are_served_by_the_tie_rule_of_a_plain_run(instance, s
             sources,
             work_dir=tmp_path / str(seed),
             options=replace(OPTIONS, seed=seed),
-        ).allocation
+        )
         for seed in (1, 2)
     }
+    plans = {seed: run.allocation for seed, run in runs.items()}
+    for seed, table in plans.items():
+        # the summary counts the ties lost by how they were decided, never one line per winner
+        left = table.loc[table["status"] != "assigned", "reason"]
+        kinds = left.str.replace(r"^tie lost to [^:]+:.*decided by ", "tie lost: ", regex=True)
+        by_reason = runs[seed].summary["not_assigned_by_reason"]
+        assert sorted(by_reason.values()) == sorted(kinds.value_counts().tolist())
+        assert sum(1 for k in by_reason if k.startswith(TIE_LOST)) <= 2
     for seed, table in plans.items():
         table = table.assign(priority=ranked["priority"].to_numpy())
         placed = table["status"] == "assigned"

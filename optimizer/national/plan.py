@@ -61,7 +61,7 @@ from optimizer.national.routing import Places, Routing, departement_tasks
 from optimizer.national.solve import GroupPlan, solve_groups, solve_weekly_groups
 from optimizer.national.widen import WidenPolicy, widen_unresolved
 from optimizer.network import Progress
-from optimizer.ties import TieOrder, tie_order
+from optimizer.ties import TieOrder, reason_kind, tie_order
 
 logger = logging.getLogger(__name__)
 
@@ -447,7 +447,11 @@ def _solve_figures(placed: pd.DataFrame, plan: GroupPlan, groups: pd.DataFrame) 
         "placed": int((placed["status"] == "assigned").sum()),
         "not_assigned_by_reason": {
             str(k): int(v)
-            for k, v in placed.loc[placed["status"] != "assigned", "reason"].value_counts().items()
+            for k, v in placed.loc[placed["status"] != "assigned", "reason"]
+            .map(reason_kind)
+            .value_counts()
+            .sort_index()
+            .items()
         },
         "saving_minutes_week": plan.gain / 60.0,
         "solver": "group min-cost flow" if one_day else "weekly configuration model",

@@ -34,7 +34,6 @@ from optimizer.report.agents import (
     explanations,
     mileage_eur,
     ranking_table,
-    reason_kind,
     replan_changes,
     travel_times_table,
     weekly_benefits,
@@ -71,6 +70,7 @@ from optimizer.tables import (
     made_up,
     telecentre_table,
 )
+from optimizer.ties import reason_kind
 
 __all__ = [
     "ALLOCATION_FILE",

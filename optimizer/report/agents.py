@@ -144,24 +144,6 @@ def _reason_label(reason: str) -> str:
     return "tie lost to an equal" if reason.startswith(TIE_LOST) else reason.split(":")[0]
 
 
-def reason_kind(reason: str) -> str:
-    """Return a reason without the agent it names, for counts (ties lost read alike).
-
-    Parameters
-    ----------
-    reason
-        A ``reason`` of ``allocation.csv``.
-
-    Returns
-    -------
-    str
-        The reason, or for a tie lost, the same words for every winner.
-    """
-    if not reason.startswith(TIE_LOST):
-        return reason
-    return f"{TIE_LOST}an equal; decided by {reason.rsplit('decided by ', 1)[-1]}"
-
-
 BENEFIT_COLUMNS = (
     "hours_saved_per_week",
     "km_saved_per_week",

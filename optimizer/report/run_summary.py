@@ -24,7 +24,6 @@ from optimizer.report.agents import (
     BENEFIT_COLUMNS,
     _reason_label,
     allocation_table,
-    reason_kind,
     replan_changes,
     weekly_savings,
 )
@@ -35,7 +34,7 @@ from optimizer.tables import (
     made_up,
     telecentre_table,
 )
-from optimizer.ties import TIE_RULE
+from optimizer.ties import TIE_RULE, reason_kind
 
 OBJECTIVE_TEXT = {
     "minutes": "round-trip minutes saved per week (preference bonus included)",
