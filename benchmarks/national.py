@@ -1,6 +1,6 @@
 """National benchmark: a synthetic France planned in one exact plan, with 1 and 2 Dask workers.
 
-Run by hand (about 40 minutes at full size for both runs on 2 quiet cores)::
+Run by hand (about 50 minutes at full size for both runs on 2 quiet cores)::
 
     python benchmarks/national.py                 # 96 départements, 1M agents, 1 then 2 workers
     python benchmarks/national.py --scale 0.1 --workers 1   # a quick look

@@ -284,6 +284,7 @@ class _Roads:
 
     @classmethod
     def of(cls, graph: nx.MultiDiGraph | GraphLists, boundary: set[int] | frozenset[int]) -> _Roads:
+        """Read ``graph`` once (or take its lists) and find its main part and border nodes."""
         if isinstance(graph, GraphLists):
             lists = graph
         else:
