@@ -68,15 +68,7 @@ def add_travel_times(
         The pieces (for re-timing) and the times, in ``graph.edges`` order.
     """
     edges = list(graph.edges(data=True))
-    for u, v, data in edges:
-        length = data.get("length")
-        try:
-            ok = length is not None and math.isfinite(float(length)) and float(length) >= 0
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            msg = f"edge {u}->{v} has no valid length ({length!r}); the network file is damaged."
-            raise NetworkError(msg)
+    lengths = _lengths(edges)
     chosen = speed_model(model)
     pieces = edge_pieces(graph, speeds, chosen)
     times = time_edges(pieces, chosen)
@@ -91,13 +83,30 @@ def add_travel_times(
         times = replace(times, seconds=seconds)
     # travel_time: rounded as Python rounds a float; speed_kph as NumPy rounds (what
     # round(length / seconds * 3.6, 3) of a NumPy float gives), all at once
-    lengths = np.fromiter((float(d["length"]) for _, _, d in edges), dtype=float, count=len(edges))
     with np.errstate(divide="ignore", invalid="ignore"):
         kph = np.where(seconds > 0, np.round(lengths / seconds * 3.6, 3), 0.0)
     for (_, _, data), edge_s, edge_kph in zip(edges, seconds.tolist(), kph.tolist(), strict=True):
         data["travel_time"] = round(edge_s, 3)
         data["speed_kph"] = edge_kph
     return pieces, times
+
+
+def _lengths(edges: list[tuple[Any, Any, dict[str, Any]]]) -> np.ndarray:
+    """Return every edge's ``length`` (m); raise on the first that is missing or not a length."""
+    given = [d.get("length") for _, _, d in edges]
+    if all(type(length) is float for length in given):  # a graph's usual case, all at once
+        lengths = np.array(given, dtype=float)
+        if bool(np.all(np.isfinite(lengths) & (lengths >= 0))):
+            return lengths
+    for (u, v, _), length in zip(edges, given, strict=True):
+        try:
+            ok = length is not None and math.isfinite(float(length)) and float(length) >= 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            msg = f"edge {u}->{v} has no valid length ({length!r}); the network file is damaged."
+            raise NetworkError(msg)
+    return np.array([float(length) for length in given if length is not None], dtype=float)
 
 
 def _finite_or_nan(value: object) -> float:

@@ -162,3 +162,22 @@ def test_bad_network_files(tmp_path, name, content, error, match) -> None:
         path.write_text(content, encoding="utf-8")
     with pytest.raises(error, match=match):
         load_network(path)
+
+
+@pytest.mark.parametrize("bad", [None, "abc", -5.0, float("nan"), float("inf"), [1.0]])
+def test_an_edge_without_a_valid_length_is_named(bad) -> None:
+    graph = five_node_graph()
+    u, v, key = next(iter(graph.edges(keys=True)))
+    graph.edges[u, v, key]["length"] = bad
+    with pytest.raises(NetworkError, match=rf"edge {u}->{v} has no valid length"):
+        prepare_network(graph)
+
+
+def test_lengths_given_as_text_or_whole_numbers_time_as_their_floats() -> None:
+    plain = prepare_network(five_node_graph())
+    graph = five_node_graph()
+    for k, (_, _, data) in enumerate(graph.edges(data=True)):
+        data["length"] = str(data["length"]) if k % 2 else data["length"]
+    again = prepare_network(graph)
+    assert (again.routing.seconds == plain.routing.seconds).all()
+    assert (again.routing.metres == plain.routing.metres).all()

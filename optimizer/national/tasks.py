@@ -332,7 +332,9 @@ def _extent_and_away(
     task: DepartementTask, routing: RoutingArrays
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the ``extent`` table (the hull of the roads) and ``away`` (other sites' distance)."""
-    roads = shapely.multipoints(shapely.get_coordinates(routing.geometry))
+    points = routing.line_points().coords
+    # the hull of one line through every vertex: the vertices' hull, without a point each
+    roads = shapely.linestrings(points) if len(points) >= 2 else shapely.multipoints(points)
     extent = pd.DataFrame({"hull": [shapely.to_wkt(shapely.convex_hull(roads))]})
     others = pd.DataFrame({"id": [], "lon": [], "lat": []})
     if task.sites_file:
