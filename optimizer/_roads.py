@@ -410,8 +410,15 @@ def _build_path(
 
 def largest_strong_part(roads: Roads) -> np.ndarray:
     """Which nodes are in the largest strongly connected part (the first, at a tie)."""
-    n = roads.node_ids.size
-    graph = sparse.coo_matrix((np.ones(roads.u.size), (roads.u, roads.v)), shape=(n, n)).tocsr()
+    return largest_strong_part_of(roads.node_ids.size, roads.u, roads.v)
+
+
+def largest_strong_part_of(n: int, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+    """Which of ``n`` nodes joined by edges ``tail -> head`` are in the largest strong part.
+
+    The first part, at a tie: the rule every prepared network keeps by.
+    """
+    graph = sparse.coo_matrix((np.ones(tail.size), (tail, head)), shape=(n, n)).tocsr()
     _, labels = csgraph.connected_components(graph, directed=True, connection="strong")
     sizes = np.bincount(labels)
     return np.asarray(labels == int(np.argmax(sizes)), dtype=bool)

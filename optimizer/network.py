@@ -41,11 +41,10 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import shapely
-from scipy import sparse
-from scipy.sparse import csgraph
 
 import optimizer.settings as settings
 from optimizer._graphlists import GraphLists
+from optimizer._roads import largest_strong_part_of
 from optimizer.errors import InputError, NetworkError
 from optimizer.osm_download import fetch_drive_graph
 from optimizer.osmgraph import NODE_CONTROLS as NODE_CONTROLS  # re-exported: moved there
@@ -422,7 +421,7 @@ def _strong_part(
     itself loses the nodes outside the part and is given back as the
     network's graph (None: the graph is built from the lists when first read).
     """
-    outside = outside_largest_strong_part(graph)
+    outside = _outside_largest_strong_part(graph)
     lists_given = isinstance(graph, GraphLists)  # a file read for this call (GraphML)
     if in_place and outside and not lists_given:
         graph.remove_nodes_from(outside)
@@ -434,17 +433,13 @@ def _strong_part(
     return timed, graph if in_place and not lists_given else None
 
 
-def outside_largest_strong_part(graph: nx.MultiDiGraph) -> list[Any]:
+def _outside_largest_strong_part(graph: nx.MultiDiGraph) -> list[Any]:
     """Return the nodes outside the largest strongly connected part (the first, at a tie)."""
     nodes = list(graph.nodes)
     index = {node: i for i, node in enumerate(nodes)}
-    n = len(nodes)
-    pairs = [(index[u], index[v]) for u, v in graph.edges()]
-    uv = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    matrix = sparse.coo_array((np.ones(len(pairs)), (uv[:, 0], uv[:, 1])), shape=(n, n)).tocsr()
-    _, labels = csgraph.connected_components(matrix, directed=True, connection="strong")
-    largest = int(np.argmax(np.bincount(labels)))
-    return [nodes[i] for i in np.flatnonzero(labels != largest).tolist()]
+    uv = np.array([(index[u], index[v]) for u, v in graph.edges()], dtype=np.int64).reshape(-1, 2)
+    kept = largest_strong_part_of(len(nodes), uv[:, 0], uv[:, 1])
+    return [nodes[i] for i in np.flatnonzero(~kept).tolist()]
 
 
 def _speed_model(model: str | SpeedModel) -> SpeedModel:

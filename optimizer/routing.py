@@ -106,7 +106,7 @@ def _lengths(edges: list[tuple[Any, Any, dict[str, Any]]]) -> np.ndarray:
         if not ok:
             msg = f"edge {u}->{v} has no valid length ({length!r}); the network file is damaged."
             raise NetworkError(msg)
-    return np.array([float(length) for length in given if length is not None], dtype=float)
+    return np.array([float(length) for length in given], dtype=float)  # type: ignore[arg-type]
 
 
 def _finite_or_nan(value: object) -> float:

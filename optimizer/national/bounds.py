@@ -329,12 +329,22 @@ def _near_far(bound: ExtractBound, search: _Search) -> ExtractBound:
     if bound.far.size == 0 or searched.size == 0:
         return bound
     (hx, hy), (sx, sy) = search.homes_xy, search.sites_xy
-    x, y = hx[bound.far], hy[bound.far]
-    # no farther than any searched site: each coordinate's gap to the box, rounding alike
-    dx = np.maximum(np.maximum(sx[searched].min() - x, x - sx[searched].max()), 0.0)
-    dy = np.maximum(np.maximum(sy[searched].min() - y, y - sy[searched].max()), 0.0)
+    box = (sx[searched].min(), sy[searched].min(), sx[searched].max(), sy[searched].max())
+    gap = _to_box(hx[bound.far], hy[bound.far], box)  # no farther than any searched site
     reach = max(float(bound.h_to[searched].max()), float(bound.h_back[searched].max()))
-    return replace(bound, far=bound.far[np.hypot(dx, dy) * search.per_m < reach])
+    return replace(bound, far=bound.far[gap * search.per_m < reach])
+
+
+def _to_box(x: np.ndarray, y: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Distance from each point to the box ``(x0, y0, x1, y1)``: at most to anything in it.
+
+    Each coordinate's gap is a difference of the same coordinates as the
+    distance to a point inside would take, so rounding keeps it no larger.
+    """
+    x0, y0, x1, y1 = box
+    dx = np.maximum(np.maximum(x0 - x, x - x1), 0.0)
+    dy = np.maximum(np.maximum(y0 - y, y - y1), 0.0)
+    return np.asarray(np.hypot(dx, dy))
 
 
 def extract_bounds(
@@ -477,11 +487,7 @@ def far_homes(
         hull = shapely.from_wkt(wkt)
         # the hull lies in its box: a home a metre farther from the box than the rule asks
         # is far without measuring (most homes of a country, for one extract)
-        x0, y0, x1, y1 = shapely.bounds(hull)
-        boxed = np.hypot(
-            np.maximum(np.maximum(x0 - hx, hx - x1), 0.0),
-            np.maximum(np.maximum(y0 - hy, hy - y1), 0.0),
-        )
+        boxed = _to_box(hx, hy, tuple(shapely.bounds(hull)))
         with np.errstate(invalid="ignore"):
             far = boxed > snap + 1.01
             near = np.flatnonzero(~far & np.isfinite(snap))

@@ -47,12 +47,12 @@ from scipy.spatial import cKDTree
 
 import optimizer.settings as settings
 from optimizer._graphlists import GraphLists
+from optimizer._roads import largest_strong_part_of
 from optimizer.errors import NetworkError
 from optimizer.network import (
     RoadNetwork,
     RoutingArrays,
     csr,
-    outside_largest_strong_part,
     prepare_network,
 )
 from optimizer.speed_model import DEFAULT_SPEED_MODEL, SpeedModel
@@ -293,8 +293,7 @@ class _Roads:
         index = {node: i for i, node in enumerate(ids)}
         tail = np.fromiter((index[e[0]] for e in lists.edge_list), np.int64, len(lists.edge_list))
         head = np.fromiter((index[e[1]] for e in lists.edge_list), np.int64, len(lists.edge_list))
-        kept = np.ones(len(ids), dtype=bool)
-        kept[[index[node] for node in outside_largest_strong_part(lists)]] = False
+        kept = largest_strong_part_of(len(ids), tail, head)  # the part prepare_network keeps
         on_border = np.zeros(len(ids), dtype=bool)
         on_border[[index[node] for node in boundary if node in index]] = True
         return cls(
