@@ -26,7 +26,9 @@ class GraphLists:
     ``graph``), without networkx's views (each pass over them costs as much
     as the timing itself). With ``copy``, the attribute dicts are copies, so
     that timing leaves the given graph unchanged; :meth:`recipe` builds the
-    osmnx graph of them when it is first read.
+    osmnx graph of them when it is first read. ``strong``: the lists are known to
+    be one strongly connected part (:meth:`strong_part`), which
+    :func:`~optimizer.network.prepare_network` then need not look for again.
     """
 
     @classmethod
@@ -40,7 +42,30 @@ class GraphLists:
         lists = cls.__new__(cls)
         lists.node_list, lists.edge_list, lists.graph = nodes, edges, attrs
         lists._with_data = None
+        lists.strong = False
         return lists
+
+    def strong_part(self, kept: np.ndarray) -> GraphLists:
+        """Return the lists of the nodes ``kept`` (a mask in node order) and their edges.
+
+        For a caller that has found ``kept`` to be the graph's largest strongly
+        connected part (the first at a tie, :func:`optimizer._roads.largest_strong_part_of`):
+        the lists returned say so (``strong``). The attribute dicts are shared.
+        """
+        if bool(kept.all()):
+            nodes = list(self.node_list)
+            edges = list(self.edge_list)
+        else:
+            dropped = {
+                node
+                for (node, _), keep in zip(self.node_list, kept.tolist(), strict=True)
+                if not keep
+            }
+            nodes = [item for item, keep in zip(self.node_list, kept.tolist(), strict=True) if keep]
+            edges = [e for e in self.edge_list if e[0] not in dropped and e[1] not in dropped]
+        part = GraphLists.of(nodes, edges, dict(self.graph))
+        part.strong = True
+        return part
 
     def __init__(self, graph: nx.MultiDiGraph, *, skip: set[Any], copy: bool) -> None:
         if skip:
@@ -60,6 +85,7 @@ class GraphLists:
         self.edge_list: list[tuple[Any, Any, Any, dict[str, Any]]] = edges
         self.graph: dict[str, Any] = dict(graph.graph)
         self._with_data: list[tuple[Any, Any, dict[str, Any]]] | None = None
+        self.strong = False
 
     @property
     def nodes(self) -> NodeList:

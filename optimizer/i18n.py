@@ -1505,9 +1505,6 @@ ERRORS: dict[str, str] = {
         "{source_or_code} : l'extrait a {count2} nœud(s) de bordure mais pas de zone : donnez "
         "la zone dont il contient toutes les routes."
     ),
-    "extract {code}: its main part changed while it was prepared.": (
-        "extrait {code} : sa partie principale a changé pendant sa préparation."
-    ),
     "{file}: cannot read the cached extract ({reason}). Delete it to rebuild.": (
         "{file} : impossible de lire l'extrait en cache ({reason}). Supprimez-le pour le "
         "reconstruire."

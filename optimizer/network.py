@@ -421,8 +421,10 @@ def _strong_part(
     itself loses the nodes outside the part and is given back as the
     network's graph (None: the graph is built from the lists when first read).
     """
-    outside = _outside_largest_strong_part(graph)
     lists_given = isinstance(graph, GraphLists)  # a file read for this call (GraphML)
+    # lists its builder found to be the largest part are not searched again (the extracts)
+    known = lists_given and cast("GraphLists", graph).strong
+    outside = [] if known else _outside_largest_strong_part(graph)
     if in_place and outside and not lists_given:
         graph.remove_nodes_from(outside)
     # the timed graph's nodes and edges (copies, unless in_place), read once: the osmnx

@@ -284,20 +284,22 @@ def pieces_from_lists(
     EdgePieces
         The pieces.
     """
-    limits, tagged, names = _limits(highway, maxspeed, speeds)
+    limits, tagged, codes, classes = _limits(highway, maxspeed, speeds)
     to_metric = Transformer.from_crs(settings.INPUT_CRS, settings.WORKING_CRS, always_xy=True)
-    vx, vy = (np.asarray(a, dtype=float) for a in to_metric.transform(lon, lat))
-    classes, codes = np.unique(np.asarray(names, dtype=object).astype(str), return_inverse=True)
+    vx, vy = (
+        np.asarray(a, dtype=float)
+        for a in to_metric.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    )
     edge = np.asarray(edge, dtype=np.int64)
     built_up = _built_up(edge, vx, vy, node_lon, node_lat, model, to_metric)
     return EdgePieces(
         n_edges=n_edges,
         edge=edge,
         length=np.asarray(length, dtype=float),
-        limit_kmh=np.asarray(limits, dtype=float),
-        tagged=np.asarray(tagged, dtype=bool),
-        highway=codes.astype(np.int64),
-        classes=tuple(str(c) for c in classes),
+        limit_kmh=limits,
+        tagged=tagged,
+        highway=codes,
+        classes=classes,
         control=np.asarray(control, dtype=np.int64),
         vx=vx,
         vy=vy,
@@ -308,27 +310,46 @@ def pieces_from_lists(
 
 def _limits(
     highway: list[object], maxspeed: list[object], speeds: Mapping[str, float]
-) -> tuple[list[float], list[bool], list[str]]:
-    """Return each piece's limit (km/h), whether a tag gave it, and its class name."""
-    limit_cache: dict[tuple[str, str], tuple[float, bool, str]] = {}
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Return each piece's limit (km/h), whether a tag gave it, its class code, and the classes.
 
-    def limit_of(highway: object, maxspeed: object) -> tuple[float, bool, str]:
-        key = (repr(highway), repr(maxspeed))
-        found = limit_cache.get(key)
-        if found is None:
-            tag = parse_maxspeed(maxspeed)
-            speed = tag if tag is not None else class_speed(highway, speeds)
-            name = highway[0] if isinstance(highway, (list, tuple)) and highway else highway
-            found = (
-                min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"]),
-                tag is not None,
-                str(name) if name is not None else "",
+    Each distinct pair of tags is read once; the classes are the names sorted.
+    """
+    row_of: dict[object, int] = {}
+    rows: list[tuple[float, bool, str]] = []
+    which = np.empty(len(highway), dtype=np.int64)
+    for i, (hw, ms) in enumerate(zip(highway, maxspeed, strict=True)):
+        key = _tags_key(hw, ms)
+        row = row_of.get(key)
+        if row is None:
+            tag = parse_maxspeed(ms)
+            speed = tag if tag is not None else class_speed(hw, speeds)
+            name = hw[0] if isinstance(hw, (list, tuple)) and hw else hw
+            row = row_of[key] = len(rows)
+            rows.append(
+                (
+                    min(speed, settings.IMPLICIT_MAXSPEEDS["fr:motorway"]),
+                    tag is not None,
+                    str(name) if name is not None else "",
+                )
             )
-            limit_cache[key] = found
-        return found
+        which[i] = row
+    classes = tuple(sorted({name for _, _, name in rows}))
+    code = {name: k for k, name in enumerate(classes)}
+    limit = np.array([r[0] for r in rows], dtype=float).reshape(-1)
+    tagged = np.array([r[1] for r in rows], dtype=bool).reshape(-1)
+    codes = np.array([code[r[2]] for r in rows], dtype=np.int64).reshape(-1)
+    return limit[which], tagged[which], codes[which], classes
 
-    found = [limit_of(hw, ms) for hw, ms in zip(highway, maxspeed, strict=True)]
-    return [f[0] for f in found], [f[1] for f in found], [f[2] for f in found]
+
+def _tags_key(highway: object, maxspeed: object) -> object:
+    """Return a dict key telling two pairs of tag values apart (by type too: ``1``, ``True``)."""
+    key = (type(highway), highway, type(maxspeed), maxspeed)
+    try:
+        hash(key)
+    except TypeError:  # lists of values (after osmnx simplification)
+        return (repr(highway), repr(maxspeed))
+    return key
 
 
 def _built_up(

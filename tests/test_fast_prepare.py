@@ -16,6 +16,9 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
 
 from optimizer import settings
 from optimizer.network import (
@@ -25,6 +28,7 @@ from optimizer.network import (
     prepare_network,
     save_network,
 )
+from optimizer.routing import round_as_python
 
 from .conftest import random_road_graph
 from .test_osm import REAL_EXTRACTS, SMALL, _extract
@@ -181,3 +185,28 @@ def test_a_network_whose_graph_is_not_built_yet_pickles(tmp_path) -> None:
         again = pickle.loads(pickle.dumps(net))
         np.testing.assert_array_equal(again.routing.seconds, net.routing.seconds)
         assert _attrs(again.graph) == _attrs(net.graph)
+
+
+@settings_h(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.floats(min_value=0, max_value=1e5),
+            # halves of the last digit kept, and their neighbours: where rounding is hard
+            st.integers(min_value=-(10**9), max_value=10**9).map(lambda k: (k + 0.5) / 1000.0),
+            st.integers(min_value=0, max_value=10**9).map(
+                lambda k: math.nextafter((k + 0.5) / 1000.0, math.inf)
+            ),
+            st.integers(min_value=0, max_value=10**9).map(
+                lambda k: math.nextafter((k + 0.5) / 1000.0, -math.inf)
+            ),
+        ),
+        max_size=60,
+    ),
+    st.integers(min_value=0, max_value=6),
+)
+def test_travel_times_are_rounded_as_python_rounds_them(values: list[float], digits: int) -> None:
+    rounded = round_as_python(np.array(values, dtype=float), digits)
+    expected = [round(v, digits) for v in values]
+    assert [repr(r) for r in rounded] == [repr(e) for e in expected]  # -0.0 and nan as well

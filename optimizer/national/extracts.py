@@ -245,15 +245,12 @@ def prepare_extract(
         missing = np.concatenate([missing, _edge_pieces(metric_area)])
     cut_ids = _cut_ids(roads)
     net = prepare_network(
-        cast("nx.MultiDiGraph", roads.lists),
+        cast("nx.MultiDiGraph", roads.lists.strong_part(roads.kept)),
         source=source or f"département {code}",
         speed_profile=speed_profile,
         speed_model=speed_model,
         in_place=True,
     )
-    if net.routing.n_nodes != int(roads.kept.sum()):  # the same largest part, found twice
-        msg = f"extract {code}: its main part changed while it was prepared."
-        raise NetworkError(msg)
     return Extract(
         code=code,
         routing=net.routing,
