@@ -336,9 +336,9 @@ def _limits(
         which[i] = row
     classes = tuple(sorted({name for _, _, name in rows}))
     code = {name: k for k, name in enumerate(classes)}
-    limit = np.array([r[0] for r in rows], dtype=float).reshape(-1)
-    tagged = np.array([r[1] for r in rows], dtype=bool).reshape(-1)
-    codes = np.array([code[r[2]] for r in rows], dtype=np.int64).reshape(-1)
+    limit = np.array([r[0] for r in rows], dtype=float)
+    tagged = np.array([r[1] for r in rows], dtype=bool)
+    codes = np.array([code[r[2]] for r in rows], dtype=np.int64)
     return limit[which], tagged[which], codes[which], classes
 
 

@@ -102,7 +102,22 @@ def round_as_python(values: np.ndarray, digits: int) -> list[float]:
     of that integer is correctly rounded. Those near halves (and values that
     are not finite) go through Python's ``round``: the result is the same,
     value for value, about three times faster.
+
+    Parameters
+    ----------
+    values
+        The numbers.
+    digits
+        Decimals kept, 0 or more.
+
+    Returns
+    -------
+    list of float
+        ``round(v, digits)`` of each value.
     """
+    if digits < 0:
+        msg = f"round_as_python: digits must be 0 or more, got {digits}."
+        raise ValueError(msg)
     values = np.asarray(values, dtype=float)
     scale = 10.0**digits
     with np.errstate(over="ignore", invalid="ignore"):  # those go through Python
