@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -38,6 +38,7 @@ from optimizer.model import (
     cp_workers,
     run_cp_sat,
 )
+from optimizer.model.cpsat import clock_cut
 from optimizer.model.flow_network import _eligible_pairs
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ class CoreSolution:
         ``"optimal"`` or ``"feasible"`` (stopped by the time limit).
     seconds
         Wall time.
+    time_cut
+        ``("CP-SAT search",)`` when the wall clock, not the work limit, stopped
+        an unproven search (:func:`~optimizer.model.cpsat.clock_cut`), else empty.
     """
 
     chosen: np.ndarray
@@ -67,6 +71,7 @@ class CoreSolution:
     bound: float
     status: str
     seconds: float
+    time_cut: tuple[str, ...] = ()
 
     @property
     def gap(self) -> float:
@@ -250,6 +255,7 @@ def _core_solution(
         bound=float(solver.best_objective_bound),
         status="optimal" if proven else "feasible",
         seconds=time.perf_counter() - started,
+        time_cut=clock_cut(solver, proven),
     )
 
 
@@ -327,4 +333,4 @@ def choose_telecentres(
         engine="ortools-cp-sat (facility location)",
         started=started,
     )
-    return result, solution.open
+    return replace(result, time_cut=solution.time_cut), solution.open

@@ -327,7 +327,7 @@ def _flow_or_cp_sat(
         telecentre, days, _ = flow_plan
         flow = "ortools-min-cost-flow (weekly)"
         return (telecentre, days, bound, heavy, "optimal", flow, ()), None
-    telecentre, days, total, proven, opened = _cp_sat_plan(
+    telecentre, days, total, proven, opened, cut = _cp_sat_plan(
         weekly,
         eligible,
         gain,
@@ -344,7 +344,7 @@ def _flow_or_cp_sat(
     )
     status = "optimal" if proven or total >= bound else "feasible"
     label = "ortools-cp-sat (weekly" + (", choosing telecentres)" if choosing else ")")
-    return (telecentre, days, bound, heavy, status, label, ()), opened
+    return (telecentre, days, bound, heavy, status, label, cut), opened
 
 
 def _weekly_plan(

@@ -15,6 +15,7 @@ from ortools.sat.python import cp_model
 
 from optimizer.errors import InfeasibleError
 from optimizer.model import AssignmentProblem, cp_workers, run_cp_sat
+from optimizer.model.cpsat import clock_cut
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def _cp_sat_plan(
     max_open: int | None = None,
     fixed: np.ndarray | None = None,
     deciding: bool = False,
-) -> tuple[np.ndarray, np.ndarray, float, bool, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, float, bool, np.ndarray | None, tuple[str, ...]]:
     """CP-SAT on the agents and telecentres the split-days bound points to.
 
     An agent gets variables for its best telecentres and those where the
@@ -57,6 +58,7 @@ def _cp_sat_plan(
     says whether the optimum of the model is an optimum of the whole problem.
     When ``deciding``, telecentres are opened by decision (at most
     ``max_open``, each at its ``fixed`` cost) and the open ones are returned.
+    Last comes the plan's ``time_cut`` (:func:`~optimizer.model.cpsat.clock_cut`).
     """
     n, m = problem.n_agents, problem.n_telecentres
     focus = n * m > FOCUS_PAIRS
@@ -97,6 +99,7 @@ def _cp_sat_plan(
         float(solver.objective_value),
         proven and width >= m and not focus,
         opened,
+        clock_cut(solver, proven),
     )
 
 

@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 from optimizer.errors import InfeasibleError, InputError
-from optimizer.facilities import choose_telecentres
-from optimizer.model import AssignmentProblem
+from optimizer.facilities import choose_telecentres, solve_core
+from optimizer.model import AssignmentProblem, cpsat, solve_cp_sat
+from optimizer.model.cpsat import CLOCK_CUT
 from optimizer.orlib import CFLP_SCALE, read_cflp, read_gap, solve_cflp, solve_gap
+from optimizer.schedule import solve_weekly
 
 ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
 needs_orlib = pytest.mark.skipif(not ORLIB.is_dir(), reason="../shared/benchmarks/orlib is absent")
@@ -168,3 +170,61 @@ def test_choose_says_in_words_when_too_few_telecentres_may_open() -> None:
         "the agents who must be assigned cannot all get desks with at most 1 telecentre(s) "
         "open (--max-open)."
     )
+
+
+def _gapd_first() -> tuple[np.ndarray, np.ndarray, object]:
+    """OR-Library's first GAP instance of type D (5 agents, 100 jobs): not proven in seconds."""
+    instance = read_gap(ORLIB / "gap" / "gapd.txt")[0]
+    m, n = instance.costs.shape
+    return np.repeat(np.arange(n), m), np.tile(np.arange(m), n), instance
+
+
+@needs_orlib
+@pytest.mark.parametrize(
+    ("per_second", "limit_s", "cut"),
+    [
+        (1e9, 0.5, (CLOCK_CUT,)),  # a work limit out of reach: the clock stops the search
+        (0.002, 60.0, ()),  # the work limit (0.12 units) long before the clock
+    ],
+)
+def test_a_search_the_clock_stopped_is_named_in_time_cut(
+    per_second: float, limit_s: float, cut: tuple[str, ...], monkeypatch
+) -> None:
+    monkeypatch.setattr(cpsat, "DETERMINISTIC_PER_SECOND", per_second)
+    jobs, agents, instance = _gapd_first()
+    solution = solve_core(
+        jobs,
+        agents,
+        instance.costs.T.ravel(),
+        instance.resources.T.ravel(),
+        instance.capacities,
+        n_rows=instance.costs.shape[1],
+        required=np.ones(instance.costs.shape[1], bool),
+        maximise=False,
+        time_limit_s=limit_s,
+        workers=1,
+    )
+    assert solution.status == "feasible"  # cut short either way: only the clock's cut is named
+    assert solution.time_cut == cut
+
+
+def test_a_proven_plan_names_no_cut() -> None:
+    problem = _small(3)
+    result, _ = choose_telecentres(problem, max_open=2)
+    assert result.status == "optimal" and result.time_cut == ()
+    assert solve_cp_sat(problem).time_cut == ()
+
+
+def test_the_clocks_cut_reaches_every_cp_sat_plan(monkeypatch) -> None:
+    """What :func:`clock_cut` says reaches the plans of the three CP-SAT models."""
+    import optimizer.facilities as facilities
+    import optimizer.schedule_cpsat as schedule_cpsat
+
+    said = ("said by the clock",)
+    for module in (cpsat, facilities, schedule_cpsat):
+        monkeypatch.setattr(module, "clock_cut", lambda solver, proven: said)
+    problem = _small(4)
+    assert solve_cp_sat(problem).time_cut == said
+    assert choose_telecentres(problem, max_open=2)[0].time_cut == said
+    desks = np.repeat(problem.capacities[:, None], 5, axis=1)
+    assert solve_weekly(problem, desks, engine="cp-sat").assignment.time_cut == said

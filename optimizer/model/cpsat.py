@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -82,6 +83,38 @@ def run_cp_sat(
     return solver, status == cp_model.OPTIMAL
 
 
+#: The stage named in a plan's ``time_cut`` when the wall clock, not CP-SAT's work limit,
+#: stopped its search: on a slower or busier machine another run may stop elsewhere.
+CLOCK_CUT = "CP-SAT search"
+
+
+def clock_cut(solver: cp_model.CpSolver, proven: bool) -> tuple[str, ...]:
+    """Return ``(CLOCK_CUT,)`` when the wall clock stopped an unproven search, else ``()``.
+
+    A search :func:`configure` set up stops at its deterministic (work) limit,
+    the same point on every run, unless the wall-clock limit comes first; an
+    unproven plan whose search used less than its work limit was stopped by the
+    clock, and may differ on another run.
+
+    Parameters
+    ----------
+    solver
+        The solver after :func:`run_cp_sat`.
+    proven
+        Whether its solution is proven optimal.
+
+    Returns
+    -------
+    tuple of str
+        The stage cut, for the plan's ``time_cut``.
+    """
+    if proven:
+        return ()
+    return (
+        (CLOCK_CUT,) if solver.deterministic_time < solver.parameters.max_deterministic_time else ()
+    )
+
+
 def configure(
     solver: cp_model.CpSolver, time_limit_s: float, workers: int, *, reproducible: bool = True
 ) -> None:
@@ -101,7 +134,8 @@ def configure(
     the workers race, and among several optimal plans the one returned
     changed from run to run.) A search stopped by the time limit may still
     stop at another point of that order: such a plan is reported
-    ``feasible``, with its gap.
+    ``feasible``, with its gap, and named in its ``time_cut`` when the clock
+    stopped it (:func:`clock_cut`).
     """
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = workers
@@ -170,7 +204,7 @@ def solve_cp_sat(
     values = np.array([solver.value(v) for v in x], dtype=bool) if x else np.zeros(0, bool)
     telecentre = np.full(problem.n_agents, -1, dtype=np.int64)
     telecentre[rows[values]] = cols[values]
-    return _result(
+    result = _result(
         problem,
         telecentre,
         bound_gain=float(solver.best_objective_bound) if x else 0.0,
@@ -178,3 +212,4 @@ def solve_cp_sat(
         engine="ortools-cp-sat",
         started=started,
     )
+    return replace(result, time_cut=clock_cut(solver, proven))
