@@ -183,7 +183,7 @@ def _gapd_first() -> tuple[np.ndarray, np.ndarray, object]:
 @pytest.mark.parametrize(
     ("per_second", "limit_s", "cut"),
     [
-        (1e9, 0.5, (CLOCK_CUT,)),  # a work limit out of reach: the clock stops the search
+        (1e9, 1.0, (CLOCK_CUT,)),  # a work limit out of reach: the clock stops the search
         (0.002, 60.0, ()),  # the work limit (0.12 units) long before the clock
     ],
 )
