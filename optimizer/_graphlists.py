@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 import numpy as np
@@ -52,18 +52,10 @@ class GraphLists:
         connected part (the first at a tie, :func:`optimizer._roads.largest_strong_part_of`):
         the lists returned say so (``strong``). The attribute dicts are shared.
         """
-        if bool(kept.all()):
-            nodes = list(self.node_list)
-            edges = list(self.edge_list)
-        else:
-            dropped = {
-                node
-                for (node, _), keep in zip(self.node_list, kept.tolist(), strict=True)
-                if not keep
-            }
-            nodes = [item for item, keep in zip(self.node_list, kept.tolist(), strict=True) if keep]
-            edges = [e for e in self.edge_list if e[0] not in dropped and e[1] not in dropped]
-        part = GraphLists.of(nodes, edges, dict(self.graph))
+        dropped = {
+            node for (node, _), keep in zip(self.node_list, kept.tolist(), strict=True) if not keep
+        }
+        part = GraphLists(cast("nx.MultiDiGraph", self), skip=dropped, copy=False)
         part.strong = True
         return part
 

@@ -20,6 +20,7 @@ import shapely
 
 from optimizer._roads import Roads, plain_sum
 from optimizer.roadnet import plain_tag
+from optimizer.routing import round_as_python
 
 
 def _segment_json(roads: Roads, seg: int, highway: list[Any], maxspeed: list[Any]) -> str:
@@ -51,6 +52,7 @@ def edge_attributes(roads: Roads, seconds: np.ndarray) -> list[dict[str, Any]]:
 
     ptr, segs = roads.ptr.tolist(), roads.segs.tolist()
     merged = roads.merged.tolist()
+    travel_time = round_as_python(seconds, 3)
     out: list[dict[str, Any]] = []
     for k in range(roads.n_edges):
         chain = segs[ptr[k] : ptr[k + 1]]
@@ -71,7 +73,7 @@ def edge_attributes(roads: Roads, seconds: np.ndarray) -> list[dict[str, Any]]:
                     attrs[name] = found[0]
                 else:
                     attrs[name] = list(set(found))
-        attrs["travel_time"] = round(float(seconds[k]), 3)
+        attrs["travel_time"] = travel_time[k]
         length = float(attrs["length"])
         attrs["speed_kph"] = round(length / seconds[k] * 3.6, 3) if seconds[k] > 0 else 0.0
         out.append(attrs)

@@ -26,6 +26,7 @@ from optimizer._roads import Roads, largest_strong_part, raw_roads, simplify_roa
 from optimizer._roads_graph import Columns, build_from, osmnx_graph_attrs
 from optimizer.errors import NetworkError
 from optimizer.roadnet import GraphRecipe, RoadNetwork, RoutingArrays, plain_tag, with_shares
+from optimizer.routing import round_as_python
 from optimizer.speed_model import (
     EdgePieces,
     EdgeTimes,
@@ -181,7 +182,7 @@ def _routing(roads: Roads, pieces: EdgePieces, times: EdgeTimes) -> RoutingArray
     x, y = (np.asarray(a, dtype=float) for a in to_metric.transform(roads.lon, roads.lat))
     tail, head, metres = roads.u, roads.v, roads.length
     # the graph's travel_time: rounded to the millisecond as Python rounds
-    seconds = np.array([round(s, 3) for s in times.seconds.tolist()], dtype=float)
+    seconds = np.array(round_as_python(times.seconds, 3), dtype=float)
     order = np.lexsort((metres, seconds, head, tail))
     keep = np.ones(order.size, dtype=bool)
     keep[1:] = (np.diff(tail[order]) != 0) | (np.diff(head[order]) != 0)
