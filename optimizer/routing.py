@@ -108,15 +108,16 @@ def round_as_python(values: np.ndarray, digits: int) -> list[float]:
     values
         The numbers.
     digits
-        Decimals kept, 0 or more.
+        Decimals kept, 0 to 15 (``10**digits`` and the integers rounded to are
+        then exact floats, which the argument above needs).
 
     Returns
     -------
     list of float
         ``round(v, digits)`` of each value.
     """
-    if digits < 0:
-        msg = f"round_as_python: digits must be 0 or more, got {digits}."
+    if not 0 <= digits <= 15:
+        msg = f"round_as_python: digits must be 0 to 15, got {digits}."
         raise ValueError(msg)
     values = np.asarray(values, dtype=float)
     scale = 10.0**digits
