@@ -2275,7 +2275,7 @@ def _labels() -> dict[str, str]:
     return out
 
 
-#: The first words of each reason (see :func:`optimizer.report._reason_label`).
+#: The first words of each reason (see :func:`optimizer.ties.reason_label`).
 LABELS: dict[str, str] = _labels()
 
 

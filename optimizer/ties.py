@@ -560,6 +560,22 @@ def reason_kind(reason: str) -> str:
     return f"{TIE_LOST}an equal; decided by {reason.rsplit('decided by ', 1)[-1]}"
 
 
+def reason_label(reason: str) -> str:
+    """Return a reason's first words, for counts in a sentence (a tie names no one).
+
+    Parameters
+    ----------
+    reason
+        A ``reason`` of ``allocation.csv``.
+
+    Returns
+    -------
+    str
+        ``"tie lost to an equal"`` for a tie lost, else the words before the first colon.
+    """
+    return "tie lost to an equal" if reason.startswith(TIE_LOST) else reason.split(":")[0]
+
+
 def tie_reason(winner: str, rule: str, seed: int) -> str:
     """Return the reason of an agent left out while an equal was placed.
 

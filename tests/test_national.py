@@ -690,24 +690,33 @@ def test_solve_groups_by_hand():
     assert by == {(0, 0): 2, (1, 1): 1}
 
 
-def test_a_pair_the_prices_rule_out_never_improves_the_plan():
+def _random_groups(seed: int):
+    """A small random group-flow instance: sizes, day patterns, pairs and gains, desks."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(2, 12)), int(rng.integers(1, 5))
+    sizes = rng.integers(1, 5, n)
+    patterns = rng.choice([0b11111, 0b00001, 0b00110, 0b10100, 0b01011], n)
+    desks = rng.integers(0, 3 if seed % 2 else 6, (m, 5))
+    count = min(n * m, int(rng.integers(1, 2 * n + 1)))
+    keys = rng.choice(n * m, size=count, replace=False)
+    pair_gain = rng.choice([30, 60, 60, 90, 120, 300], keys.size)
+    return n, m, sizes, patterns, desks, keys, pair_gain
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_a_pair_the_prices_rule_out_never_improves_the_plan(limited):
     """The flow's potentials say which pairs left out cannot improve the optimum (LP
     duality): adding any such pair and solving again gives the same gain, on 40 instances
-    with scarce and plentiful desks and ties. Some pairs they do not rule out improve it
-    (the rule is not empty), and they rule out some (it is not trivial)."""
+    with scarce and plentiful desks and ties, with and without a limit on the agents placed
+    (``--select``: half the agents). Some pairs they do not rule out improve it (the rule
+    is not empty), and they rule out some (it is not trivial)."""
     not_ruled_out: list[bool] = []
     ruled_out_count = 0
     for seed in range(40):
-        rng = np.random.default_rng(seed)
-        n, m = int(rng.integers(2, 12)), int(rng.integers(1, 5))
-        sizes = rng.integers(1, 5, n)
-        patterns = rng.choice([0b11111, 0b00001, 0b00110, 0b10100, 0b01011], n)
-        desks = rng.integers(0, 3 if seed % 2 else 6, (m, 5))
-        count = min(n * m, int(rng.integers(1, 2 * n + 1)))
-        keys = rng.choice(n * m, size=count, replace=False)
+        n, m, sizes, patterns, desks, keys, pair_gain = _random_groups(seed)
         pair_group, pair_site = keys // m, keys % m
-        pair_gain = rng.choice([30, 60, 60, 90, 120, 300], keys.size)
-        plan = solve_groups(sizes, patterns, pair_group, pair_site, pair_gain, desks)
+        limit = int(sizes.sum()) // 2 if limited else None
+        plan = solve_groups(sizes, patterns, pair_group, pair_site, pair_gain, desks, limit)
         assert plan.prices is not None
         for key in np.setdiff1d(np.arange(n * m), keys).tolist():
             g, j = key // m, key % m
@@ -722,6 +731,7 @@ def test_a_pair_the_prices_rule_out_never_improves_the_plan():
                     np.append(pair_site, j),
                     np.append(pair_gain, gain),
                     desks,
+                    limit,
                 )
                 if ruled_out:
                     assert again.gain == plan.gain, (seed, g, j, gain)
@@ -730,6 +740,149 @@ def test_a_pair_the_prices_rule_out_never_improves_the_plan():
                     not_ruled_out.append(again.gain > plan.gain)
     assert ruled_out_count > 50
     assert any(not_ruled_out)
+
+
+def test_solve_groups_with_a_limit_is_the_weekly_model_of_its_agents_with_that_limit():
+    """``--select K`` on one-day groups: the flow through a node that holds K equals the
+    weekly configuration model of the same groups with ``limit=K`` (proven), on 40
+    instances and a limit from 0 to every agent; it places at most K agents, never more
+    than the desks of a day, and with K at least every agent it is the plan without a
+    limit. The limit binds in some instances (it is not idle)."""
+    from optimizer.model.weekly import solve_weekly_pairs
+
+    binding = 0
+    for seed in range(40):
+        n, m, sizes, patterns, desks, keys, pair_gain = _random_groups(seed)
+        pair_group, pair_site = keys // m, keys % m
+        free = solve_groups(sizes, patterns, pair_group, pair_site, pair_gain, desks)
+        for limit in sorted({0, seed % 5, int(sizes.sum()) // 2, int(sizes.sum())}):
+            plan = solve_groups(sizes, patterns, pair_group, pair_site, pair_gain, desks, limit)
+            allowed = ((patterns[:, None] >> np.arange(5)) & 1) > 0
+            weekly = solve_weekly_pairs(
+                pair_group, pair_site, pair_gain,
+                counts=sizes, days=np.ones(n, dtype=np.int64), allowed=allowed,
+                preferred=np.zeros_like(allowed), bonus=0, desks=desks, limit=limit,
+            )  # fmt: skip
+            assert weekly.proven
+            assert plan.gain == weekly.objective, (seed, limit)
+            placements = plan.placements
+            assert placements["agents"].sum() <= limit
+            load = placements.groupby(["site", "weekday"])["agents"].sum()
+            assert all(load[(j, t)] <= desks[j, t] for j, t in load.index)
+            if limit >= sizes.sum():
+                assert plan.gain == free.gain
+            binding += plan.gain < free.gain
+    assert binding > 10
+
+
+def _room_by_hand(allocation: pd.DataFrame, sites: pd.DataFrame, eligible, allowed, days):
+    """Per agent: a site it may use has a free desk, as the plan stands, on as many of its
+    allowed weekdays as it teleworks (recomputed from the allocation alone)."""
+    placed = allocation[allocation["status"] == "assigned"]
+    used = placed.assign(weekday=placed["weekday"].str.split("|")).explode("weekday")
+    load = used.groupby(["telecentre_id", "weekday"]).size()
+    desks = sites.set_index("telecentre_id")[list(DAYS)]
+    free = desks - load.unstack(fill_value=0).reindex(
+        index=desks.index, columns=list(DAYS), fill_value=0
+    )
+    free_days = (free.to_numpy() > 0).astype(int)  # (sites, 5)
+    fits = allowed.astype(int) @ free_days.T >= np.asarray(days)[:, None]
+    return (fits & eligible).any(axis=1)
+
+
+@pytest.mark.parametrize("multi_day", [False, True])
+def test_select_gives_the_single_process_plan_with_k_agents_and_says_who_was_not_selected(
+    instance, merged, sources, client, tmp_path, multi_day
+):
+    """``--select K`` at national scale (Dask, 2 processes): the plan that saves the most
+    with K agents, equal to the single process on the merged network with ``select=K``
+    (one day: the exact flow; 1 to 3 days: the weekly model on the agents' pairs, proven),
+    exact, K placed. Each agent left out is "not selected" exactly when a site it may use
+    has a free desk on enough of its days as the plan stands, recomputed from the files'
+    rows; "capacity full" otherwise; and the summary says so."""
+    from optimizer.model.explain import REASON_NOT_SELECTED
+    from optimizer.model.weekly import solve_weekly_pairs
+
+    agents, sites, wlon, wlat = instance
+    rng = np.random.default_rng(23)
+    few = agents.head(400).assign(
+        telework_days=rng.integers(1, 4, 400) if multi_day else np.ones(400, dtype=np.int64)
+    )
+    problem, allowed = _merged_problem(few, sites, wlon, wlat, merged, few["telework_days"])
+    agent, site = np.nonzero(problem.eligible())
+    desks = sites[list(DAYS)].to_numpy()
+
+    def single(limit: int | None) -> int:
+        plan = solve_weekly_pairs(
+            agent, site, np.rint(problem.weekly_gain()[agent, site]).astype(np.int64),
+            counts=None, days=problem.days, allowed=allowed,
+            preferred=np.zeros_like(allowed), bonus=0, desks=desks, limit=limit,
+        )  # fmt: skip
+        assert plan.proven
+        return int(plan.objective)
+
+    free = plan_national(
+        few, sites, COUNTRY.areas(), sources, work_dir=tmp_path / "all", options=OPTIONS,
+        client=client,
+    )  # fmt: skip
+    k = int((free.allocation["status"] == "assigned").sum()) // 2
+    plan = plan_national(
+        few, sites, COUNTRY.areas(), sources, work_dir=tmp_path / "k",
+        options=replace(OPTIONS, select=k), client=client,
+    )  # fmt: skip
+    assert plan.exact and plan.proven
+    assert plan.gain_seconds == single(k) < single(None) == free.gain_seconds
+    placed = (plan.allocation["status"] == "assigned").to_numpy()
+    assert placed.sum() == k
+    room = _room_by_hand(plan.allocation, sites, problem.eligible(), allowed, problem.days)
+    reasons = plan.allocation["reason"].to_numpy()
+    left = ~placed & problem.eligible().any(axis=1)
+    tie = np.char.startswith(reasons.astype(str), TIE_LOST)
+    assert (reasons[left & room & ~tie] == REASON_NOT_SELECTED).all()
+    assert (reasons[left & room & ~tie] == REASON_NOT_SELECTED).sum() > 0
+    assert (reasons[left & ~room] != REASON_NOT_SELECTED).all()
+    assert plan.summary["selection"] == {
+        "select": k, "select_by": "saving", "placed": k, "why_fewer": ""
+    }  # fmt: skip
+    assert free.summary["selection"] is None
+
+
+@pytest.mark.parametrize(
+    ("limit", "proven", "expected"),
+    [
+        (2, True, "select"),  # the plan holds the --select limit
+        (None, False, "time"),  # the time limit cut the search: it may have placed it
+        (3, False, "time"),  # a limit not reached is no reason
+    ],
+)
+def test_an_agent_that_fits_is_not_called_capacity_full(limit, proven, expected):
+    """Reasons by hand, one site with one desk on Monday, Tuesday and Wednesday; a0 holds
+    Monday, one of d0, d1 Wednesday. b0 (Tuesday only) fits on the free Tuesday: "not
+    selected" when the plan holds the ``--select`` limit, left out by the time limit when
+    the plan is not proven; c0 (Monday only) fits nowhere: "capacity full"; the equal of
+    d0, d1 left out loses a tie."""
+    from optimizer.model.explain import REASON_NOT_SELECTED, REASON_TIME_LIMIT
+    from optimizer.national.allocation import allocation
+    from optimizer.ties import tie_order
+
+    ids = ["a0", "b0", "c0", "d0", "d1"]
+    groups = pd.DataFrame(
+        {"size": [1, 1, 1, 2], "pattern": [0b001, 0b010, 0b001, 0b100], "days": [1, 1, 1, 1]}
+    )
+    commute = pd.DataFrame({"reason": [""] * 4, "minutes_to": [50.0] * 4})
+    pairs = pd.DataFrame({"group": [0, 1, 2, 3], "site": 0, "gain": 600, "minutes_to": 5.0})
+    placements = pd.DataFrame(
+        {"group": [0, 3], "site": [0, 0], "days": [0b001, 0b100], "agents": [1, 1]}
+    )
+    out = allocation(
+        pd.DataFrame({"agent_id": ids}), np.array([0, 1, 2, 3, 3]), groups, commute, pairs,
+        placements, np.array(["S"]), np.array([[1, 1, 1, 0, 0]]), tie_order(ids),
+        limit=limit, proven=proven,
+    ).set_index("agent_id")["reason"]  # fmt: skip
+    assert out["b0"] == {"select": REASON_NOT_SELECTED, "time": REASON_TIME_LIMIT}[expected]
+    assert out["c0"] == REASON_FULL
+    assert out["a0"] == ""
+    assert sorted(out[["d0", "d1"]].str.startswith(TIE_LOST)) == [False, True]
 
 
 def test_capacity_full_reason(instance, sources, tmp_path):
@@ -1145,6 +1298,67 @@ def test_assign_scheduler_runs_the_national_plan(tmp_path, instance, file_refere
     for day in DAYS:
         assert (centres[f"used_{day}"] <= centres[f"desks_{day}"]).all()
     assert "telecentres.csv" in summary["files"]
+
+
+def test_assign_select_on_a_national_folder_places_k_and_says_why_fewer(tmp_path, instance):
+    """``assign --network FOLDER --select K`` by the grouped plan, in this process: K
+    placed, the options and ``selection`` in summary.json; a K beyond what the desks
+    allow places fewer and says why, in the summary and on the console (in French with
+    ``--lang fr``), its counts those of allocation.csv."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+    from optimizer.model.explain import REASON_NOT_SELECTED
+
+    agents, sites, _, _ = instance
+    folder = _national_folder(tmp_path, "one")
+    agents.head(300).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    common = [
+        "--agents",
+        str(tmp_path / "agents.csv"),
+        "--telecentres",
+        str(tmp_path / "sites.csv"),
+    ]
+    common += ["--network", str(folder), "--max-minutes", str(OPTIONS.max_minutes), "--no-maps"]
+
+    def run(*extra: str) -> tuple[Any, dict[str, Any], pd.DataFrame]:
+        out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+        done = CliRunner().invoke(main, [*common, *extra, "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        summary = json.loads((out / "summary.json").read_text())
+        return done, summary, pd.read_csv(out / "allocation.csv", keep_default_na=False)
+
+    _, summary, allocation = run("--select", "20")
+    assert (allocation["status"] == "assigned").sum() == 20
+    assert summary["options"]["select"] == 20
+    assert summary["selection"] == {
+        "select": 20,
+        "select_by": "saving",
+        "placed": 20,
+        "why_fewer": "",
+    }
+    assert (allocation["reason"] == REASON_NOT_SELECTED).sum() > 0
+    assert summary["not_assigned_by_reason"][REASON_NOT_SELECTED] == (
+        (allocation["reason"] == REASON_NOT_SELECTED).sum()
+    )
+    done, summary, allocation = run("--select", "5000")
+    placed = int((allocation["status"] == "assigned").sum())
+    assert 20 < placed < 5000
+    assert (allocation["reason"] == REASON_NOT_SELECTED).sum() == 0  # the limit was not reached
+    why = summary["selection"]["why_fewer"]
+    left = allocation.loc[allocation["status"] != "assigned", "reason"]
+    left = left.where(~left.str.startswith(TIE_LOST), "tie lost to an equal").str.split(":")
+    left = left.str[0]
+    assert why.startswith(f"--select 5000: {placed} placed, not 5000; the {len(left)} agents")
+    for label, count in left.value_counts().items():
+        assert f"{count} {label}" in why
+    assert why in done.output
+    done, _, _ = run("--select", "5000", "--lang", "fr")
+    assert f"--select 5000 : {placed} placés, pas 5000 ; les {len(left)} agents écartés" in (
+        done.output
+    )
+    assert "capacity full" not in done.output and "capacité atteinte" in done.output
 
 
 def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tmp_path, instance):
@@ -1589,7 +1803,7 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
         (["--engine", "flow", "--rank", "5"], "--engine, --rank"),
         (["--preference-bonus", "30"], "--preference-bonus"),
         (["--day-bonus", "5", "--move-penalty", "60"], "--day-bonus, --move-penalty"),
-        (["--select-by", "commute"], "--select-by"),
+        (["--select", "5", "--select-by", "commute"], "--select-by commute"),
         (["--speed-profile", "speeds.csv"], "--speed-profile CSV"),
     ],
 )

@@ -37,7 +37,6 @@ _NOT_NATIONAL = (
     ("--day-bonus", "day_bonus"),
     ("--move-penalty", "move_penalty"),
     ("--day-change-penalty", "day_change_penalty"),
-    ("--select-by", "select_by"),
     ("--rank", "rank"),
 )
 
@@ -72,6 +71,9 @@ def grouped_plan(ctx: click.Context, args: AssignArgs, steps: Steps, lang: Lang)
         steps.finish()
     if not steps.quiet:
         click.echo(translate(_national_line(plan), lang))
+        chosen = plan.summary.get("selection")
+        if chosen is not None and chosen["why_fewer"]:
+            click.echo(translate(chosen["why_fewer"], lang))
     return True
 
 
@@ -80,7 +82,7 @@ def _unsupported(ctx: click.Context, args: AssignArgs) -> list[str]:
     return [
         name
         for name, on in (
-            ("--select", args.select is not None),
+            ("--select-by commute", args.select_by == "commute"),
             ("--minimax", args.minimax),
             ("--frontier", args.write_frontier),
             ("--max-open", args.max_open is not None),
@@ -136,6 +138,7 @@ def _national(args: AssignArgs, steps: Steps, lang: Lang) -> NationalPlan:
             # as a dense folder run widens: until a region spans the folder, if pairs are left
             widen_rounds=rounds_to_cover(read_departements(Path(network)), border_km),
             seed=args.seed,
+            select=args.select,
         ),
         crs=args.crs,
         speed_profile=args.speed_profile,

@@ -2,8 +2,9 @@
 
 :func:`allocation` gives every agent of the roster its row: placed (site,
 weekdays, minutes, saving) or the reason it is not (its commute, no site
-that saves time, sites closed on its days, capacity full, or an equal that
-the tie rule placed first, :mod:`optimizer.ties`).
+that saves time, sites closed on its days, capacity full, not selected
+(``--select``), the time limit, or an equal that the tie rule placed first,
+:mod:`optimizer.ties`), as a plain run words them.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer._text import counted
+from optimizer.model.explain import REASON_NOT_SELECTED, REASON_TIME_LIMIT
 from optimizer.national.groups import WEEKDAYS
-from optimizer.ties import TieOrder, tie_reason
+from optimizer.ties import TieOrder, reason_label, tie_reason
 
 #: Weekday names of each 5-bit mask, ``|``-separated (``"mon|thu"``).
 _DAY_NAMES = np.array(
@@ -43,6 +46,9 @@ def allocation(
     site_ids: np.ndarray,
     desks: np.ndarray,
     ties: TieOrder,
+    *,
+    limit: int | None = None,
+    proven: bool = True,
 ) -> pd.DataFrame:
     """Hand each group's placements to its agents (by the tie rule) and give reasons.
 
@@ -52,7 +58,11 @@ def allocation(
     one left out is told which equal took its place and what decided. An
     agent left out whose eligible sites all open (desks > 0) on fewer of its
     allowed weekdays than its telework days is "closed on its days", not
-    "capacity full": no desk was ever there for it.
+    "capacity full": no desk was ever there for it. An agent left out that
+    would fit at one of its eligible sites as the plan stands (a free desk on
+    as many of its allowed weekdays as it teleworks) is "not selected" when
+    the plan holds ``limit`` agents (``--select``), else left out by the time
+    limit when the plan is not ``proven``; "capacity full" only otherwise.
     """
     n = len(agents)
     site = np.full(n, -1, dtype=np.int64)
@@ -73,12 +83,17 @@ def allocation(
     saving[placed] = gain_of["gain"].reindex(key).to_numpy(float) / 60.0
     to_site[placed] = gain_of["minutes_to"].reindex(key).to_numpy(float)
     reason = _reasons(membership, groups, commute, pairs, desks, placed)
+    room = _room(groups, pairs, desks, placements)[membership] & (reason == REASON_FULL)
+    if limit is not None and int(placed.sum()) >= limit:
+        reason[room] = REASON_NOT_SELECTED
+    elif not proven:
+        reason[room] = REASON_TIME_LIMIT
     ids = agents["agent_id"].astype(str).to_numpy()
     sizes = groups["size"].to_numpy(np.int64)
     for g in np.flatnonzero((taken > 0) & (taken < sizes)):
         winner = int(order[starts[g] + taken[g] - 1])  # the last of its equals placed
         for loser in order[starts[g] + taken[g] : starts[g] + sizes[g]]:
-            if reason[loser] == REASON_FULL:
+            if reason[loser] in (REASON_FULL, REASON_NOT_SELECTED, REASON_TIME_LIMIT):
                 rule = ties.decided_by(winner, int(loser))
                 reason[loser] = tie_reason(ids[winner], rule, ties.seed)
     located = {c: agents[c].to_numpy() for c in ("location", "location_precision_m") if c in agents}
@@ -124,3 +139,56 @@ def _reasons(
     reason[(reason == "") & ~placed] = REASON_FULL
     reason[placed] = ""
     return np.asarray(reason)
+
+
+def _room(
+    groups: pd.DataFrame, pairs: pd.DataFrame, desks: np.ndarray, placements: pd.DataFrame
+) -> np.ndarray:
+    """Per group: an agent of it would fit at one of its eligible sites as the plan stands.
+
+    A free desk on as many of the group's allowed weekdays as it teleworks,
+    at one site (the rule of :func:`optimizer.pipeline.reasons.room_on_days`).
+    """
+    desks = np.asarray(desks, dtype=np.int64)
+    used = np.zeros_like(desks)
+    site = placements["site"].to_numpy(np.int64)
+    mask = placements["days"].to_numpy(np.int64)
+    count = placements["agents"].to_numpy(np.int64)
+    for day in range(5):
+        on = ((mask >> day) & 1) > 0
+        np.add.at(used[:, day], site[on], count[on])
+    free_mask = (desks - used > 0) @ (1 << np.arange(5, dtype=np.int64))
+    pair_group = pairs["group"].to_numpy(np.int64)
+    common = (
+        groups["pattern"].to_numpy(np.int64)[pair_group]
+        & free_mask[pairs["site"].to_numpy(np.int64)]
+    )
+    fits = _DAY_COUNT[common] >= groups["days"].to_numpy(np.int64)[pair_group]
+    room = np.zeros(len(groups), dtype=bool)
+    room[pair_group[fits]] = True
+    return room
+
+
+def selection(allocation: pd.DataFrame, select: int | None) -> dict[str, object] | None:
+    """``--select K``: how many were placed, and why fewer than K, as a plain run says it.
+
+    Returns
+    -------
+    dict or None
+        ``select, select_by, placed, why_fewer`` (the sentence, empty when K
+        were placed), None without ``--select``.
+    """
+    if select is None:
+        return None
+    assigned = (allocation["status"] == "assigned").to_numpy()
+    placed = int(assigned.sum())
+    why = ""
+    if placed < select:
+        counts = allocation.loc[~assigned, "reason"].map(reason_label).value_counts()
+        why = (
+            f"--select {select}: {placed} placed, not {select}; the "
+            f"{counted(int((~assigned).sum()), 'agent')} left out: "
+            + ", ".join(f"{n} {r}" for r, n in counts.items())
+            + " (allocation.csv says why, agent by agent)."
+        )
+    return {"select": select, "select_by": "saving", "placed": placed, "why_fewer": why}

@@ -416,6 +416,7 @@ def _summary(plan: NationalPlan, asked: _Asked, tables: Path) -> dict[str, Any]:
         "speed_profile": asked.speed_profile,
         "speed_model": asked.speed_model,
         "objective": "minutes",
+        "select": opts.select,
         "seed": opts.seed,
     }
     summary["departements_routed"] = plan.summary["tasks"]

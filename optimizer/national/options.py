@@ -62,6 +62,9 @@ class NationalOptions:
         The draw of the tie rule (:mod:`optimizer.ties`): which agents of a
         group (same home, workplace, days and rules) are placed when only
         some can be: the higher ``priority`` first, then the draw.
+    select
+        At most this many agents placed (``--select K``, chosen by saving:
+        the plan that saves the most with K agents); None: no limit.
     """
 
     max_minutes: float = DEFAULT_MAX_MINUTES
@@ -71,6 +74,7 @@ class NationalOptions:
     time_limit_s: float = 60.0
     widen_rounds: int = DEFAULT_WIDEN_ROUNDS
     seed: int = DEFAULT_SEED
+    select: int | None = None
 
     def __post_init__(self) -> None:
         if not self.max_minutes > 0:
@@ -86,6 +90,11 @@ class NationalOptions:
             isinstance(self.widen_rounds, int) and self.widen_rounds >= 0
         ):
             msg = f"widen_rounds must be a whole number 0 or more, got {self.widen_rounds!r}."
+            raise InputError(msg)
+        if self.select is not None and (
+            isinstance(self.select, bool) or not isinstance(self.select, int) or self.select < 0
+        ):
+            msg = f"select must be a whole number of agents, 0 or more, got {self.select!r}."
             raise InputError(msg)
 
     def margin_km(self, round_: int) -> float:

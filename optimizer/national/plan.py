@@ -36,7 +36,7 @@ import pandas as pd
 from optimizer.national.allocation import REASON_CLOSED as REASON_CLOSED
 from optimizer.national.allocation import REASON_FULL as REASON_FULL
 from optimizer.national.allocation import REASON_NO_SITE as REASON_NO_SITE
-from optimizer.national.allocation import allocation
+from optimizer.national.allocation import allocation, selection
 from optimizer.national.checks import UNAPPLIED_RULES as UNAPPLIED_RULES
 from optimizer.national.checks import checked_sites
 from optimizer.national.checks import refuse_unapplied_rules as refuse_unapplied_rules
@@ -205,7 +205,7 @@ def plan_national(
     plan = state.plan or _solve(state.pairs, groups, desks, opts)
     placed = allocation(
         agents, membership, groups, state.commute, state.pairs, plan.placements,
-        places.site_ids, desks, _ties(agents, opts),
+        places.site_ids, desks, _ties(agents, opts), limit=opts.select, proven=plan.proven,
     )  # fmt: skip
     exactness = _Exactness.of(state, plan, groups, desks, opts)
     summary = {
@@ -213,7 +213,7 @@ def plan_national(
         "widened": widened,
         "top_speed_kmh": round(state.top_kmh, 3),
         "exact": exactness.exact,
-        **_solve_figures(placed, plan, groups),
+        **_solve_figures(placed, plan, groups, opts.select),
         **run.timings(plan, routing.results),
     }
     return _national_plan(placed, plan, exactness, summary, groups, state, places)
@@ -440,8 +440,10 @@ def _plan_figures(
     }
 
 
-def _solve_figures(placed: pd.DataFrame, plan: GroupPlan, groups: pd.DataFrame) -> dict[str, Any]:
-    """Count the plan's figures: who is placed, why not, the solve and its bound."""
+def _solve_figures(
+    placed: pd.DataFrame, plan: GroupPlan, groups: pd.DataFrame, select: int | None
+) -> dict[str, Any]:
+    """Count the plan's figures: who is placed, why not, the solve and its bound, ``--select``."""
     one_day = bool(np.all(groups["days"].to_numpy() == 1))
     return {
         "placed": int((placed["status"] == "assigned").sum()),
@@ -462,6 +464,7 @@ def _solve_figures(placed: pd.DataFrame, plan: GroupPlan, groups: pd.DataFrame) 
         # the solver's stages the time limit ended: another run may find another plan
         "time_limit_cut": list(plan.time_cut),
         "flow_arcs": plan.arcs,
+        "selection": selection(placed, select),
     }
 
 
@@ -551,7 +554,7 @@ def _solve(
     sizes, patterns = groups["size"].to_numpy(np.int64), groups["pattern"].to_numpy(np.int64)
     days = groups["days"].to_numpy(np.int64)
     if bool(np.all(days == 1)):
-        return solve_groups(sizes, patterns, *arrays)
+        return solve_groups(sizes, patterns, *arrays, limit=opts.select)
     given = None
     if hopeful is not None:
         given = (
@@ -560,5 +563,11 @@ def _solve(
             hopeful["gain"].to_numpy(np.int64),
         )
     return solve_weekly_groups(
-        sizes, days, patterns, *arrays, time_limit_s=opts.time_limit_s, hopeful=given
+        sizes,
+        days,
+        patterns,
+        *arrays,
+        time_limit_s=opts.time_limit_s,
+        hopeful=given,
+        limit=opts.select,
     )

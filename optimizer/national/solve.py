@@ -205,6 +205,7 @@ def solve_groups(
     pair_site: np.ndarray,
     pair_gain: np.ndarray,
     desks: np.ndarray,
+    limit: int | None = None,
 ) -> GroupPlan:
     """Solve the group flow exactly.
 
@@ -218,6 +219,10 @@ def solve_groups(
         Eligible pairs and their whole weekly gain (> 0).
     desks
         ``(n_sites, 5)`` desks per weekday.
+    limit
+        At most this many agents placed (``--select``; None: no limit): every
+        (site, weekday) node drains through one node whose arc to the sink
+        holds ``limit``, so the plan is still a flow, and exact.
 
     Returns
     -------
@@ -229,7 +234,7 @@ def solve_groups(
     if np.any(desks < 0):
         msg = "desks must be whole numbers >= 0."
         raise InputError(msg)
-    net = _GroupFlow.of(sizes, patterns, pair_group, pair_site, pair_gain, desks)
+    net = _GroupFlow.of(sizes, patterns, pair_group, pair_site, pair_gain, desks, limit)
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
         net.tails.astype(np.int32), net.heads.astype(np.int32), net.caps.astype(np.int64), net.costs
@@ -275,7 +280,9 @@ def solve_groups(
 class _GroupFlow:
     """The network of :func:`solve_groups`: its arcs, and what each node stands for.
 
-    Nodes: groups, (site, pattern) nodes, (site, day) nodes, stay, sink.
+    Nodes: groups, (site, pattern) nodes, (site, day) nodes, stay, placed, sink;
+    every (site, day) node drains into ``placed``, whose arc to the sink holds
+    the limit on agents placed (every agent when there is none).
     """
 
     tails: np.ndarray
@@ -302,6 +309,7 @@ class _GroupFlow:
         pair_site: np.ndarray,
         pair_gain: np.ndarray,
         desks: np.ndarray,
+        limit: int | None = None,
     ) -> _GroupFlow:
         """Build the arcs (the arguments of :func:`solve_groups`)."""
         n, m = sizes.size, desks.shape[0]
@@ -313,7 +321,7 @@ class _GroupFlow:
         sp_key = j * pat_codes.size + pat_index
         sp_unique, sp_of_pair = np.unique(sp_key, return_inverse=True)
         base_sp, base_sd = n, n + sp_unique.size
-        stay, sink = base_sd + m * 5, base_sd + m * 5 + 1
+        stay, placed, sink = base_sd + m * 5, base_sd + m * 5 + 1, base_sd + m * 5 + 2
         sp_site = sp_unique // pat_codes.size
         sp_pattern = pat_codes[sp_unique % pat_codes.size]
         day_of = np.arange(5)
@@ -321,22 +329,23 @@ class _GroupFlow:
         sp_ok = desks[sp_site[sp_rows], sp_days] > 0
         sp_rows, sp_days = sp_rows[sp_ok], sp_days[sp_ok]
         total = int(sizes.sum())
+        most = total if limit is None else min(total, int(limit))
         tails = np.concatenate(
-            [g, np.arange(n), base_sp + sp_rows, base_sd + np.arange(m * 5), [stay]]
+            [g, np.arange(n), base_sp + sp_rows, base_sd + np.arange(m * 5), [stay, placed]]
         )
         heads = np.concatenate(
             [
                 base_sp + sp_of_pair,
                 np.full(n, stay),
                 base_sd + sp_site[sp_rows] * 5 + sp_days,
-                np.full(m * 5, sink),
-                [sink],
+                np.full(m * 5, placed),
+                [sink, sink],
             ]
         )
         caps = np.concatenate(
-            [sizes[g], sizes, np.full(sp_rows.size, total), desks.ravel(), [total]]
+            [sizes[g], sizes, np.full(sp_rows.size, total), desks.ravel(), [total, most]]
         )
-        costs = np.concatenate([-w, np.zeros(n + sp_rows.size + m * 5 + 1, dtype=np.int64)])
+        costs = np.concatenate([-w, np.zeros(n + sp_rows.size + m * 5 + 2, dtype=np.int64)])
         return cls(
             tails, heads, caps, costs, g, j, sp_of_pair, sp_site, sp_pattern, sp_rows, sp_days,
             n_groups=n, n_sites=m, sink=sink,
@@ -368,6 +377,7 @@ def solve_weekly_groups(
     *,
     time_limit_s: float = 60.0,
     hopeful: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    limit: int | None = None,
 ) -> GroupPlan:
     """Plan groups teleworking one to five days a week (the configuration model).
 
@@ -388,6 +398,8 @@ def solve_weekly_groups(
     hopeful
         ``(group, site, gain)``: pairs not certified, at their best weekly
         gain; not used, but priced (:mod:`optimizer.model.weekly_hopeful`).
+    limit
+        At most this many agents placed (``--select``; None: no limit).
 
     Returns
     -------
@@ -399,19 +411,12 @@ def solve_weekly_groups(
 
     started = time.perf_counter()
     allowed = ((np.asarray(patterns)[:, None] >> np.arange(5)) & 1) > 0
+    whole = [np.asarray(a, dtype=np.int64) for a in (pair_group, pair_site, pair_gain, sizes, days)]
     result = solve_weekly_pairs(
-        np.asarray(pair_group, dtype=np.int64),
-        np.asarray(pair_site, dtype=np.int64),
-        np.asarray(pair_gain, dtype=np.int64),
-        counts=np.asarray(sizes, dtype=np.int64),
-        days=np.asarray(days, dtype=np.int64),
-        allowed=allowed,
-        preferred=np.zeros_like(allowed),
-        bonus=0,
-        desks=np.asarray(desks, dtype=np.int64),
-        time_limit_s=time_limit_s,
-        hopeful=hopeful,
-    )
+        *whole[:3], counts=whole[3], days=whole[4], allowed=allowed,
+        preferred=np.zeros_like(allowed), bonus=0, desks=np.asarray(desks, dtype=np.int64),
+        limit=limit, time_limit_s=time_limit_s, hopeful=hopeful,
+    )  # fmt: skip
     placements = pd.DataFrame(
         {
             "group": result.group.astype(np.int64),

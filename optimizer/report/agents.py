@@ -18,7 +18,6 @@ from optimizer.replan import changes_table
 from optimizer.tables import (
     _column,
 )
-from optimizer.ties import TIE_LOST
 from optimizer.uncertainty import Robustness
 
 
@@ -137,11 +136,6 @@ def _tie_winners(result: RunResult) -> list[str]:
         for loser, (winner, _) in result.ties.lost.items():
             out[loser] = ids[winner]
     return out
-
-
-def _reason_label(reason: str) -> str:
-    """Return a reason's first words, for counts in a sentence (a tie names no one)."""
-    return "tie lost to an equal" if reason.startswith(TIE_LOST) else reason.split(":")[0]
 
 
 BENEFIT_COLUMNS = (

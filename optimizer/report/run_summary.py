@@ -22,7 +22,6 @@ from optimizer.pipeline import RunResult, choosing_rule
 from optimizer.replan import no_match_warning, replan_counts
 from optimizer.report.agents import (
     BENEFIT_COLUMNS,
-    _reason_label,
     allocation_table,
     replan_changes,
     weekly_savings,
@@ -34,7 +33,7 @@ from optimizer.tables import (
     made_up,
     telecentre_table,
 )
-from optimizer.ties import TIE_RULE, reason_kind
+from optimizer.ties import TIE_RULE, reason_kind, reason_label
 
 OBJECTIVE_TEXT = {
     "minutes": "round-trip minutes saved per week (preference bonus included)",
@@ -185,7 +184,7 @@ def _selection(result: RunResult, allocation: pd.DataFrame) -> dict[str, Any] | 
                 "telecentres or on days that do not serve them)"
             )
         if (left & ~full).any():
-            counts = reasons[left & ~full].map(_reason_label).value_counts()
+            counts = reasons[left & ~full].map(reason_label).value_counts()
             why.append(
                 f"{int((left & ~full).sum())} of the selected were left out for other reasons ("
                 + ", ".join(f"{n} {r}" for r, n in counts.items())
@@ -199,7 +198,7 @@ def _selection(result: RunResult, allocation: pd.DataFrame) -> dict[str, Any] | 
     if placed >= wanted:
         out["sentence"] = ""
         return out
-    counts = reasons[~assigned].map(_reason_label).value_counts()
+    counts = reasons[~assigned].map(reason_label).value_counts()
     out["sentence"] = (
         f"--select {wanted}: {placed} placed, not {wanted}; the "
         f"{counted(int((~assigned).sum()), 'agent')} left out: "
