@@ -1680,10 +1680,10 @@ ERRORS: dict[str, str] = {
         "widen_rounds doit être un nombre entier, 0 ou plus, reçu {widen_rounds}."
     ),
     "{where}, column '{get}': '{shown}' is a rule a national run does not apply yet ({int} "
-    "row(s) set it). Empty the column, or plan without --scheduler for those rules.": (
+    "row(s) set it). Empty the column, or plan fewer agents at a time for those rules.": (
         "{where}, colonne '{get}' : '{shown}' est une règle qu'un calcul national n'applique "
-        "pas encore ({int} ligne(s) la fixent). Videz la colonne, ou planifiez sans "
-        "--scheduler pour ces règles."
+        "pas encore ({int} ligne(s) la fixent). Videz la colonne, ou planifiez moins "
+        "d'agents à la fois pour ces règles."
     ),
     "sites need desks per weekday (mon..fri) or a capacity column.": (
         "les sites demandent des postes par jour (mon..fri) ou une colonne capacity."

@@ -847,6 +847,58 @@ def test_select_gives_the_single_process_plan_with_k_agents_and_says_who_was_not
     assert free.summary["selection"] is None
 
 
+def test_forbidden_sites_give_the_single_process_plan_and_the_forbidden_reason(
+    instance, merged, sources, client, tmp_path
+):
+    """``forbidden_telecentres`` at national scale (Dask, 2 processes): a third of the
+    agents may not use their best site, some none of their eligible sites; the plan equals
+    the single process on the merged network under the same rule, no agent is placed at a
+    site forbidden to it, and those whose eligible sites are all forbidden say so. Agents
+    of one home with other forbidden sets are other groups."""
+    from optimizer.model.explain import REASON_FORBIDDEN
+
+    agents, sites, wlon, wlat = instance
+    few = agents.head(400).copy()
+    problem, allowed = _merged_problem(few, sites, wlon, wlat, merged, np.ones(400))
+    eligible, gain = problem.eligible(), problem.weekly_gain()
+    ids = np.asarray(sites["telecentre_id"])
+    rng = np.random.default_rng(5)
+    texts = []
+    for i in range(400):
+        mine = np.flatnonzero(eligible[i])
+        if mine.size == 0 or rng.random() > 0.4:
+            texts.append("")
+        elif i % 7 == 0:  # every eligible site, written in another order
+            texts.append(" | ".join(ids[mine[::-1]]))
+        else:
+            texts.append(ids[mine[np.argmax(gain[i, mine])]])
+    few["forbidden_telecentres"] = texts
+    pairs = [
+        (i, j) for i, t in enumerate(texts) for j in np.flatnonzero(np.isin(ids, t.split(" | ")))
+    ]
+    rows, cols = (np.array(v, dtype=np.int64) for v in zip(*pairs, strict=True))
+    ruled = problem.with_rules(forbidden=(rows, cols))
+    single = solve_weekly(ruled, sites[list(DAYS)].to_numpy(), allowed_days=allowed).assignment
+    assert single.status == "optimal"
+    free = solve_weekly(problem, sites[list(DAYS)].to_numpy(), allowed_days=allowed).assignment
+    plan = plan_national(
+        few, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS, client=client
+    )
+    assert plan.exact and plan.proven
+    assert plan.gain_seconds == single.gain_total() < free.gain_total()
+    out = plan.allocation
+    placed = out["status"] == "assigned"
+    for i in np.flatnonzero(placed):
+        assert out["telecentre_id"].iloc[i] not in texts[i].split(" | ")
+    # the agents whose every eligible site is forbidden to them
+    every = np.array(
+        [bool(t) and set(ids[eligible[i]]) <= set(t.split(" | ")) for i, t in enumerate(texts)]
+    )
+    assert every.sum() > 5
+    assert (out.loc[every, "reason"] == REASON_FORBIDDEN).all()
+    assert ((out["reason"] == REASON_FORBIDDEN) == every).all()
+
+
 @pytest.mark.parametrize(
     ("limit", "proven", "expected"),
     [
@@ -1062,7 +1114,6 @@ def test_multi_day_distributed_plan_equals_single_process(
 @pytest.mark.parametrize(
     ("column", "value"),
     [
-        ("forbidden_telecentres", "S00010"),
         ("must_assign", True),
         ("preferred_telecentre", "S00001"),
         ("preferred_days", "mon"),
@@ -1082,6 +1133,14 @@ def test_roster_rules_a_national_plan_does_not_apply_are_refused(
     ruled.loc[4, column] = False if isinstance(value, bool) else " "  # empty: fine
     plan = plan_national(ruled, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
     assert len(plan.allocation) == 30
+
+
+def test_a_forbidden_site_that_is_no_site_is_refused_naming_the_row(instance, sources, tmp_path):
+    agents, sites, _, _ = instance
+    ruled = agents.head(30).assign(forbidden_telecentres=None)
+    ruled.loc[4, "forbidden_telecentres"] = "S00001|S99999"
+    with pytest.raises(InputError, match=r"row 6, column 'forbidden_telecentres': 'S99999' is not"):
+        plan_national(ruled, sites, COUNTRY.areas(), sources, work_dir=tmp_path, options=OPTIONS)
 
 
 def test_opening_costs_a_national_plan_does_not_apply_are_refused(instance, sources, tmp_path):
@@ -1359,6 +1418,44 @@ def test_assign_select_on_a_national_folder_places_k_and_says_why_fewer(tmp_path
         done.output
     )
     assert "capacity full" not in done.output and "capacité atteinte" in done.output
+
+
+def test_assign_on_a_national_folder_reads_forbidden_sites_under_a_french_header(
+    tmp_path, instance
+):
+    """A roster whose ``exclus`` column forbids each agent the site it was placed at in a
+    first run: the grouped plan reads it (the one roster reader) and places no agent at a
+    site forbidden to it; an agent whose eligible sites are all forbidden says so."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+    from optimizer.model.explain import REASON_FORBIDDEN
+
+    agents, sites, _, _ = instance
+    folder = _national_folder(tmp_path, "one")
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    roster = agents.head(200)
+
+    def run(frame: pd.DataFrame, out: str) -> pd.DataFrame:
+        frame.to_csv(tmp_path / "agents.csv", index=False)
+        args = [
+            "--agents",
+            str(tmp_path / "agents.csv"),
+            "--telecentres",
+            str(tmp_path / "sites.csv"),
+        ]
+        args += ["--network", str(folder), "--max-minutes", str(OPTIONS.max_minutes), "--no-maps"]
+        done = CliRunner().invoke(main, [*args, "--out", str(tmp_path / out)])
+        assert done.exit_code == 0, done.output
+        return pd.read_csv(tmp_path / out / "allocation.csv", keep_default_na=False)
+
+    first = run(roster, "first")
+    taken = first["telecentre_id"].to_numpy()
+    again = run(roster.assign(exclus=taken), "again")
+    moved = again["status"] == "assigned"
+    assert ((taken == "") | (again["telecentre_id"] != taken)).all()
+    assert moved.sum() > 0
+    assert (again.loc[taken != "", "reason"] == REASON_FORBIDDEN).any()
 
 
 def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tmp_path, instance):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer._text import counted
-from optimizer.model.explain import REASON_NOT_SELECTED, REASON_TIME_LIMIT
+from optimizer.model.explain import REASON_FORBIDDEN, REASON_NOT_SELECTED, REASON_TIME_LIMIT
 from optimizer.national.groups import WEEKDAYS
 from optimizer.ties import TieOrder, reason_label, tie_reason
 
@@ -49,6 +49,7 @@ def allocation(
     *,
     limit: int | None = None,
     proven: bool = True,
+    forbidden_only: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Hand each group's placements to its agents (by the tie rule) and give reasons.
 
@@ -62,7 +63,9 @@ def allocation(
     would fit at one of its eligible sites as the plan stands (a free desk on
     as many of its allowed weekdays as it teleworks) is "not selected" when
     the plan holds ``limit`` agents (``--select``), else left out by the time
-    limit when the plan is not ``proven``; "capacity full" only otherwise.
+    limit when the plan is not ``proven``; "capacity full" only otherwise. A
+    group whose eligible sites are all forbidden to it (``forbidden_only``)
+    is "forbidden", as in a plain run.
     """
     n = len(agents)
     site = np.full(n, -1, dtype=np.int64)
@@ -83,6 +86,8 @@ def allocation(
     saving[placed] = gain_of["gain"].reindex(key).to_numpy(float) / 60.0
     to_site[placed] = gain_of["minutes_to"].reindex(key).to_numpy(float)
     reason = _reasons(membership, groups, commute, pairs, desks, placed)
+    if forbidden_only is not None:
+        reason[(reason == REASON_NO_SITE) & forbidden_only[membership]] = REASON_FORBIDDEN
     room = _room(groups, pairs, desks, placements)[membership] & (reason == REASON_FULL)
     if limit is not None and int(placed.sum()) >= limit:
         reason[room] = REASON_NOT_SELECTED

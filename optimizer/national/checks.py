@@ -17,16 +17,16 @@ from optimizer.errors import InputError
 from optimizer.national.groups import WEEKDAYS, locate
 
 #: Per-agent rules of a plain run that the national plan does not apply yet.
-UNAPPLIED_RULES = ("must_assign", "forbidden_telecentres", "preferred_telecentre", "preferred_days")
+UNAPPLIED_RULES = ("must_assign", "preferred_telecentre", "preferred_days")
 
 
 def refuse_unapplied_rules(agents: pd.DataFrame) -> None:
     """Raise when a roster row sets a rule the national plan would silently ignore.
 
-    ``must_assign``, ``forbidden_telecentres``, ``preferred_telecentre`` and
-    ``preferred_days`` are rules of a plain run; a national plan that ignored
-    them could send an agent to a site it is forbidden, or leave out an agent
-    who must be placed. A column left empty (or ``no``) is fine.
+    ``must_assign``, ``preferred_telecentre`` and ``preferred_days`` are rules
+    of a plain run; a national plan that ignored them could leave out an agent
+    who must be placed, or give no weight to a preference. A column left empty
+    (or ``no``) is fine. (``forbidden_telecentres`` it applies.)
 
     Raises
     ------
@@ -51,7 +51,7 @@ def refuse_unapplied_rules(agents: pd.DataFrame) -> None:
             msg = (
                 f"{where}, column '{columns.get(rule, rule)}': '{shown}' is a rule a "
                 f"national run does not apply yet ({int(used.sum())} row(s) set it). Empty the "
-                "column, or plan without --scheduler for those rules."
+                "column, or plan fewer agents at a time for those rules."
             )
             raise InputError(msg)
 

@@ -6,7 +6,9 @@ one, else the own task's, :func:`best_rows`), each group's commute and the
 reason it is not usable (:func:`commutes`), the eligible (group, site) pairs
 and their weekly gain (:func:`eligible_pairs`), and the pairs whose time is
 not known that may still be eligible (:func:`.bounds.unknown_pairs`); the
-plan's prices may rule some of those out (:meth:`Evaluation.priced`).
+plan's prices may rule some of those out (:meth:`Evaluation.priced`). A
+group's forbidden sites (``forbidden_telecentres``) are no pair of it, known
+or not (:func:`without_forbidden`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Evaluation:
     top_kmh: float
     priced_out: np.ndarray | None = None  # per unknown pair: cannot improve the plan
     plan: GroupPlan | None = None  # the plan on the certified pairs whose prices did that
+    forbidden_only: np.ndarray | None = None  # per group: its eligible pairs are all forbidden
 
     def priced(
         self, prices: FlowPrices | None, groups: pd.DataFrame, desks: np.ndarray
@@ -113,16 +116,26 @@ class Evaluation:
             top_kmh,
             opts,
         )
+        forbidden = forbidden_keys(groups, places.site_ids)
+        had_pair = np.zeros(len(groups), dtype=bool)
+        had_pair[pairs["group"].to_numpy(np.int64)] = True
+        pairs, doubtful, unknown = (
+            without_forbidden(frame, forbidden, places.site_ids.size)
+            for frame in (pairs, doubtful, unknown)
+        )
+        has_pair = np.zeros(len(groups), dtype=bool)
+        has_pair[pairs["group"].to_numpy(np.int64)] = True
         return cls(
             raw=raw,
             travel=travel,
             horizons=every_horizon[every_horizon["own"].to_numpy(bool)],
             commute=commute,
             pairs=pairs,
-            counts=counts,
+            counts={**counts, "uncertified_pairs": len(doubtful)},
             doubtful=doubtful,
             unknown=unknown,
             top_kmh=top_kmh,
+            forbidden_only=had_pair & ~has_pair,
         )
 
     def unresolved(self, groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -199,6 +212,33 @@ def commutes(
     reason[routed & ~certified & (reason == "")] = REASON_COMMUTE_UNCERTIFIED
     out["reason"] = reason
     return out
+
+
+def forbidden_keys(groups: pd.DataFrame, site_ids: np.ndarray) -> np.ndarray:
+    """Sorted ``group * n_sites + site`` of every pair a group may not use (its forbidden sites).
+
+    ``groups["forbidden"]``: ``|``-joined site ids (:func:`.groups.forbidden_sets`);
+    an id that is no site's is no pair (the roster's ids are checked before).
+    """
+    if "forbidden" not in groups:
+        return np.zeros(0, dtype=np.int64)
+    position = {site: j for j, site in enumerate(site_ids.tolist())}
+    texts = groups["forbidden"].to_numpy()
+    keys = [
+        g * site_ids.size + position[site]
+        for g in np.flatnonzero(texts != "").tolist()
+        for site in str(texts[g]).split("|")
+        if site in position
+    ]
+    return np.unique(np.asarray(keys, dtype=np.int64))
+
+
+def without_forbidden(frame: pd.DataFrame, keys: np.ndarray, n_sites: int) -> pd.DataFrame:
+    """``frame`` (``group, site`` and more) less the pairs of ``keys`` (:func:`forbidden_keys`)."""
+    if keys.size == 0 or len(frame) == 0:
+        return frame
+    key = frame["group"].to_numpy(np.int64) * n_sites + frame["site"].to_numpy(np.int64)
+    return frame[~np.isin(key, keys)].reset_index(drop=True)
 
 
 def eligible_pairs(

@@ -1,7 +1,7 @@
 """Agents grouped by what decides their plan, and where points lie.
 
-Agents with the same home point, workplace, telework days and allowed
-weekdays are interchangeable in the plan: they become one group whose size is
+Agents with the same home point, workplace, telework days, allowed
+weekdays and forbidden sites are interchangeable in the plan: they become one group whose size is
 the group's supply in the flow. A commune-level roster (every agent of a
 commune at the commune's point) of 5.7 million agents is then a few hundred
 thousand groups. Rows given by commune, INSEE code or postcode become points
@@ -78,6 +78,23 @@ def allowed_pattern(agents: pd.DataFrame) -> np.ndarray:
     return masks
 
 
+def forbidden_sets(agents: pd.DataFrame) -> np.ndarray:
+    """Each agent's forbidden sites (``forbidden_telecentres``): sorted ids, ``|``-joined.
+
+    One text per set, whatever the order or spacing the roster wrote them in,
+    so that agents with the same set fall in one group; "" without the column.
+    """
+    if "forbidden_telecentres" not in agents:
+        return np.full(len(agents), "", dtype=object)
+    return np.array(
+        [
+            "|".join(sorted({part.strip() for part in str(text).split("|")} - {""}))
+            for text in agents["forbidden_telecentres"].fillna("").astype(str)
+        ],
+        dtype=object,
+    )
+
+
 def group_agents(
     agents: pd.DataFrame, *, resolver: Resolver | None = None
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -87,7 +104,8 @@ def group_agents(
     ----------
     agents
         ``agent_id, lon, lat, workplace_lon, workplace_lat`` (WGS84), optionally
-        ``telework_days`` (default 1) and ``impossible_days``.
+        ``telework_days`` (default 1), ``impossible_days`` and
+        ``forbidden_telecentres`` (site ids separated by ``|``).
     resolver
         Called first on the roster to give rows without points their points.
 
@@ -95,8 +113,9 @@ def group_agents(
     -------
     groups : pandas.DataFrame
         One row per group: ``group, lon, lat, workplace_lon, workplace_lat,
-        days, pattern, size, home_id, workplace_id`` (``home_id`` and
-        ``workplace_id`` name distinct points).
+        days, pattern, forbidden, size, home_id, workplace_id`` (``home_id`` and
+        ``workplace_id`` name distinct points; ``forbidden`` the sorted site
+        ids the group may not use, ``|``-joined, "" for none).
     membership : numpy.ndarray
         The group of each agent (input order).
 
@@ -122,6 +141,7 @@ def group_agents(
             "workplace_lat": agents["workplace_lat"].to_numpy(float).round(DECIMALS),
             "days": _telework_days(agents),
             "pattern": allowed_pattern(agents),
+            "forbidden": forbidden_sets(agents),
         }
     )
     bad = ~np.isfinite(frame[["lon", "lat", "workplace_lon", "workplace_lat"]].to_numpy()).all(1)
@@ -132,7 +152,7 @@ def group_agents(
             "workplace_lat): give them, or a resolver that makes them."
         )
         raise InputError(msg)
-    keys = ["lon", "lat", "workplace_lon", "workplace_lat", "days", "pattern"]
+    keys = ["lon", "lat", "workplace_lon", "workplace_lat", "days", "pattern", "forbidden"]
     codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
     groups = frame.drop_duplicates(keys)[keys].reset_index(drop=True)
     groups.insert(0, "group", np.arange(len(groups)))

@@ -33,6 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from optimizer.inputs import check_telecentre_refs
 from optimizer.national.allocation import REASON_CLOSED as REASON_CLOSED
 from optimizer.national.allocation import REASON_FULL as REASON_FULL
 from optimizer.national.allocation import REASON_NO_SITE as REASON_NO_SITE
@@ -155,8 +156,8 @@ def plan_national(
     Parameters
     ----------
     agents
-        ``agent_id, lon, lat, workplace_lon, workplace_lat`` (WGS84),
-        optionally ``telework_days`` (1) and ``impossible_days``.
+        ``agent_id, lon, lat, workplace_lon, workplace_lat`` (WGS84), optionally
+        ``telework_days`` (1), ``impossible_days`` and ``forbidden_telecentres``.
     sites
         ``telecentre_id, lon, lat`` and desks per weekday (``mon..fri``) or ``capacity``.
     areas
@@ -189,8 +190,9 @@ def plan_national(
     ------
     InputError
         No site, or sites outside every département; a département with sites or
-        workplaces but no network; telework days outside 1-5; a roster rule
-        (:data:`UNAPPLIED_RULES`) or opening costs, which it does not apply.
+        workplaces but no network; telework days outside 1-5; a forbidden site
+        that is none; a roster rule (:data:`UNAPPLIED_RULES`) or opening costs,
+        which it does not apply.
     ClusterError
         A task's worker kept dying: no plan is returned.
     """
@@ -203,10 +205,7 @@ def plan_national(
     groups = places.groups
     run.say(f"solving one plan: {len(groups)} groups, {len(state.pairs)} eligible pairs")
     plan = state.plan or _solve(state.pairs, groups, desks, opts)
-    placed = allocation(
-        agents, membership, groups, state.commute, state.pairs, plan.placements,
-        places.site_ids, desks, _ties(agents, opts), limit=opts.select, proven=plan.proven,
-    )  # fmt: skip
+    placed = _allocate(agents, membership, places, state, plan, desks, opts)
     exactness = _Exactness.of(state, plan, groups, desks, opts)
     summary = {
         **_plan_figures(places, state, exactness, len(agents), n_tasks, opts),
@@ -232,6 +231,8 @@ def _prepare(
     weekday and the places (:class:`.routing.Places`).
     """
     refuse_unapplied_rules(agents)
+    named = [c for c in ("forbidden_telecentres", "preferred_telecentre") if c in agents]
+    check_telecentre_refs(agents.fillna(dict.fromkeys(named, "")), sites)
     areas = one_row_per_code(areas)
     if resolver is not None:  # once, so that the allocation says how each home was placed
         agents = resolver(agents)
@@ -277,6 +278,23 @@ def _route(
     state, widened = widen_unresolved(state, evaluate, places, routing, widen, opts, PLAN_WIDENING)
     run.mark("widened")
     return state, widened, routing, len(tasks)
+
+
+def _allocate(
+    agents: pd.DataFrame,
+    membership: np.ndarray,
+    places: Places,
+    state: Evaluation,
+    plan: GroupPlan,
+    desks: np.ndarray,
+    opts: NationalOptions,
+) -> pd.DataFrame:
+    """Hand the plan's placements to the agents, with reasons (:func:`.allocation.allocation`)."""
+    return allocation(
+        agents, membership, places.groups, state.commute, state.pairs, plan.placements,
+        places.site_ids, desks, _ties(agents, opts), limit=opts.select, proven=plan.proven,
+        forbidden_only=state.forbidden_only,
+    )  # fmt: skip
 
 
 def _ties(agents: pd.DataFrame, opts: NationalOptions) -> TieOrder:
