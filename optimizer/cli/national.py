@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 #: Options a national run has no use for: refused when given, never silently ignored.
 _NOT_NATIONAL = (
     ("--engine", "engine"),
-    ("--preference-bonus", "preference_bonus"),
     ("--day-bonus", "day_bonus"),
     ("--move-penalty", "move_penalty"),
     ("--day-change-penalty", "day_change_penalty"),
@@ -139,6 +138,7 @@ def _national(args: AssignArgs, steps: Steps, lang: Lang) -> NationalPlan:
             widen_rounds=rounds_to_cover(read_departements(Path(network)), border_km),
             seed=args.seed,
             select=args.select,
+            preference_bonus=args.preference_bonus,
         ),
         crs=args.crs,
         speed_profile=args.speed_profile,

@@ -83,7 +83,7 @@ def allocation(
     key = pd.MultiIndex.from_arrays([membership[placed], site[placed]])
     saving = np.full(n, np.nan)
     to_site = np.full(n, np.nan)
-    saving[placed] = gain_of["gain"].reindex(key).to_numpy(float) / 60.0
+    saving[placed] = gain_of["saving"].reindex(key).to_numpy(float) / 60.0
     to_site[placed] = gain_of["minutes_to"].reindex(key).to_numpy(float)
     reason = _reasons(membership, groups, commute, pairs, desks, placed)
     if forbidden_only is not None:
@@ -197,3 +197,8 @@ def selection(allocation: pd.DataFrame, select: int | None) -> dict[str, object]
             + " (allocation.csv says why, agent by agent)."
         )
     return {"select": select, "select_by": "saving", "placed": placed, "why_fewer": why}
+
+
+def saving_seconds(allocation: pd.DataFrame) -> int:
+    """Round-trip seconds the placed agents save a week (whole seconds each, no bonus)."""
+    return int(np.rint(allocation["saving_minutes_week"].sum() * 60.0))  # NaN (not placed) skipped

@@ -8,7 +8,10 @@ and their weekly gain (:func:`eligible_pairs`), and the pairs whose time is
 not known that may still be eligible (:func:`.bounds.unknown_pairs`); the
 plan's prices may rule some of those out (:meth:`Evaluation.priced`). A
 group's forbidden sites (``forbidden_telecentres``) are no pair of it, known
-or not (:func:`without_forbidden`).
+or not (:func:`without_forbidden`); its preferred site
+(``preferred_telecentre``) adds the preference bonus to the pair's gain, known
+or not (:func:`preference_bonus_s`): ``gain`` is the objective, ``saving`` the
+seconds saved.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class Evaluation:
         """Return this evaluation with the unknown pairs the plan's ``prices`` rule out.
 
         A pair's best case is its saving at the lower bounds of its times
-        (``best_saving_s``, times the telework days): when even that cannot
+        (:meth:`best_gain`): when even that cannot
         beat the prices (:meth:`.solve.FlowPrices.cannot_improve`), the plan on
         the certified pairs stays optimal whatever its time (LP duality; for
         every such pair at once).
@@ -63,12 +66,22 @@ class Evaluation:
         if prices is None or len(self.unknown) == 0:
             return replace(self, priced_out=None)
         group = self.unknown["group"].to_numpy(np.int64)
-        gain = self.unknown["best_saving_s"].to_numpy(np.int64)
-        gain = gain * groups["days"].to_numpy(np.int64)[group]
+        gain = self.best_gain(groups)
         patterns = groups["pattern"].to_numpy(np.int64)
         site = self.unknown["site"].to_numpy(np.int64)
         out = prices.cannot_improve(group, site, gain, patterns, desks)
         return replace(self, priced_out=out)
+
+    def best_gain(self, groups: pd.DataFrame) -> np.ndarray:
+        """Each unknown pair's best weekly gain: no time of the merged network gives more.
+
+        Its saving a day at the lower bounds of its times (``best_saving_s``),
+        times the group's telework days, plus its preference bonus.
+        """
+        group = self.unknown["group"].to_numpy(np.int64)
+        days = groups["days"].to_numpy(np.int64)[group]
+        best = self.unknown["best_saving_s"].to_numpy(np.int64) * days
+        return np.asarray(best + self.unknown["bonus"].to_numpy(np.int64))
 
     def needed(self) -> pd.DataFrame:
         """``group, site``: the pairs not certified that may still improve the plan.
@@ -125,6 +138,13 @@ class Evaluation:
         )
         has_pair = np.zeros(len(groups), dtype=bool)
         has_pair[pairs["group"].to_numpy(np.int64)] = True
+        bonus_s = round(opts.preference_bonus * 60.0)
+        pairs = pairs.assign(
+            gain=pairs["gain"] + preference_bonus_s(pairs, groups, places.site_ids, bonus_s)
+        )
+        unknown = unknown.assign(
+            bonus=preference_bonus_s(unknown, groups, places.site_ids, bonus_s)
+        )
         return cls(
             raw=raw,
             travel=travel,
@@ -233,6 +253,18 @@ def forbidden_keys(groups: pd.DataFrame, site_ids: np.ndarray) -> np.ndarray:
     return np.unique(np.asarray(keys, dtype=np.int64))
 
 
+def preference_bonus_s(
+    frame: pd.DataFrame, groups: pd.DataFrame, site_ids: np.ndarray, bonus_s: int
+) -> np.ndarray:
+    """Per pair (``group, site``): ``bonus_s`` at its group's preferred site, else 0."""
+    if "preferred" not in groups or len(frame) == 0:
+        return np.zeros(len(frame), dtype=np.int64)
+    group = frame["group"].to_numpy(np.int64)
+    site = site_ids[frame["site"].to_numpy(np.int64)]
+    preferred = groups["preferred"].to_numpy()[group] == site
+    return np.where(preferred, np.int64(bonus_s), np.int64(0))
+
+
 def without_forbidden(frame: pd.DataFrame, keys: np.ndarray, n_sites: int) -> pd.DataFrame:
     """``frame`` (``group, site`` and more) less the pairs of ``keys`` (:func:`forbidden_keys`)."""
     if keys.size == 0 or len(frame) == 0:
@@ -287,6 +319,7 @@ def eligible_pairs(
             "group": merged["group"].to_numpy()[ok],
             "site": site_pos.reindex(merged["destination_id"].to_numpy()[ok]).to_numpy(np.int64),
             "gain": (saving[ok] * merged["days"].to_numpy()[ok]).astype(np.int64),
+            "saving": (saving[ok] * merged["days"].to_numpy()[ok]).astype(np.int64),
             "minutes_to": s_to[ok],
         }
     )

@@ -417,6 +417,7 @@ def _summary(plan: NationalPlan, asked: _Asked, tables: Path) -> dict[str, Any]:
         "speed_model": asked.speed_model,
         "objective": "minutes",
         "select": opts.select,
+        "preference_bonus": opts.preference_bonus,
         "seed": opts.seed,
     }
     summary["departements_routed"] = plan.summary["tasks"]

@@ -1,12 +1,13 @@
 """Agents grouped by what decides their plan, and where points lie.
 
 Agents with the same home point, workplace, telework days, allowed
-weekdays and forbidden sites are interchangeable in the plan: they become one group whose size is
-the group's supply in the flow. A commune-level roster (every agent of a
-commune at the commune's point) of 5.7 million agents is then a few hundred
-thousand groups. Rows given by commune, INSEE code or postcode become points
-through a *resolver* (the places stage): a function taking the roster and
-returning it with ``lon, lat, workplace_lon, workplace_lat``.
+weekdays, forbidden sites and preferred site are interchangeable in the
+plan: they become one group whose size is the group's supply in the flow.
+A commune-level roster (every agent of a commune at the commune's point) of
+5.7 million agents is then a few hundred thousand groups. Rows given by
+commune, INSEE code or postcode become points through a *resolver* (the
+places stage): a function taking the roster and returning it with ``lon,
+lat, workplace_lon, workplace_lat``.
 
 Messages name a roster's rows as the user sees them (:func:`row_name`): a
 roster read from a file (:func:`optimizer.inputs.read_agents`, which keeps
@@ -104,8 +105,9 @@ def group_agents(
     ----------
     agents
         ``agent_id, lon, lat, workplace_lon, workplace_lat`` (WGS84), optionally
-        ``telework_days`` (default 1), ``impossible_days`` and
-        ``forbidden_telecentres`` (site ids separated by ``|``).
+        ``telework_days`` (default 1), ``impossible_days``,
+        ``forbidden_telecentres`` (site ids separated by ``|``) and
+        ``preferred_telecentre`` (one site id).
     resolver
         Called first on the roster to give rows without points their points.
 
@@ -113,9 +115,10 @@ def group_agents(
     -------
     groups : pandas.DataFrame
         One row per group: ``group, lon, lat, workplace_lon, workplace_lat,
-        days, pattern, forbidden, size, home_id, workplace_id`` (``home_id`` and
-        ``workplace_id`` name distinct points; ``forbidden`` the sorted site
-        ids the group may not use, ``|``-joined, "" for none).
+        days, pattern, forbidden, preferred, size, home_id, workplace_id``
+        (``home_id`` and ``workplace_id`` name distinct points; ``forbidden``
+        the sorted site ids the group may not use, ``|``-joined, "" for none;
+        ``preferred`` its preferred site's id, "" for none).
     membership : numpy.ndarray
         The group of each agent (input order).
 
@@ -142,6 +145,11 @@ def group_agents(
             "days": _telework_days(agents),
             "pattern": allowed_pattern(agents),
             "forbidden": forbidden_sets(agents),
+            "preferred": (
+                agents["preferred_telecentre"].fillna("").astype(str).str.strip().to_numpy(object)
+                if "preferred_telecentre" in agents
+                else ""
+            ),
         }
     )
     bad = ~np.isfinite(frame[["lon", "lat", "workplace_lon", "workplace_lat"]].to_numpy()).all(1)
@@ -152,7 +160,8 @@ def group_agents(
             "workplace_lat): give them, or a resolver that makes them."
         )
         raise InputError(msg)
-    keys = ["lon", "lat", "workplace_lon", "workplace_lat", "days", "pattern", "forbidden"]
+    keys = ["lon", "lat", "workplace_lon", "workplace_lat", "days", "pattern"]
+    keys += ["forbidden", "preferred"]
     codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
     groups = frame.drop_duplicates(keys)[keys].reset_index(drop=True)
     groups.insert(0, "group", np.arange(len(groups)))

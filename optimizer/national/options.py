@@ -17,7 +17,7 @@ import shapely
 
 from optimizer.errors import InputError
 from optimizer.national.extracts import NetworkSource
-from optimizer.options import DEFAULT_MIN_SAVING, DEFAULT_SEED
+from optimizer.options import DEFAULT_MIN_SAVING, DEFAULT_PREFERENCE_BONUS, DEFAULT_SEED
 
 #: Default border around each département's network, km.
 DEFAULT_BUFFER_KM = 30.0
@@ -65,6 +65,9 @@ class NationalOptions:
     select
         At most this many agents placed (``--select K``, chosen by saving:
         the plan that saves the most with K agents); None: no limit.
+    preference_bonus
+        Minutes a week an agent's ``preferred_telecentre`` is worth in the
+        objective, where that site is eligible (``--preference-bonus``).
     """
 
     max_minutes: float = DEFAULT_MAX_MINUTES
@@ -75,6 +78,7 @@ class NationalOptions:
     widen_rounds: int = DEFAULT_WIDEN_ROUNDS
     seed: int = DEFAULT_SEED
     select: int | None = None
+    preference_bonus: float = DEFAULT_PREFERENCE_BONUS
 
     def __post_init__(self) -> None:
         if not self.max_minutes > 0:
@@ -90,6 +94,9 @@ class NationalOptions:
             isinstance(self.widen_rounds, int) and self.widen_rounds >= 0
         ):
             msg = f"widen_rounds must be a whole number 0 or more, got {self.widen_rounds!r}."
+            raise InputError(msg)
+        if not self.preference_bonus >= 0:
+            msg = f"preference_bonus must be 0 or more, got {self.preference_bonus}."
             raise InputError(msg)
         if self.select is not None and (
             isinstance(self.select, bool) or not isinstance(self.select, int) or self.select < 0

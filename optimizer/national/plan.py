@@ -37,7 +37,7 @@ from optimizer.inputs import check_telecentre_refs
 from optimizer.national.allocation import REASON_CLOSED as REASON_CLOSED
 from optimizer.national.allocation import REASON_FULL as REASON_FULL
 from optimizer.national.allocation import REASON_NO_SITE as REASON_NO_SITE
-from optimizer.national.allocation import allocation, selection
+from optimizer.national.allocation import allocation, saving_seconds, selection
 from optimizer.national.checks import UNAPPLIED_RULES as UNAPPLIED_RULES
 from optimizer.national.checks import checked_sites
 from optimizer.national.checks import refuse_unapplied_rules as refuse_unapplied_rules
@@ -85,7 +85,8 @@ class NationalPlan:
         ``location, location_precision_m`` before ``reason`` when the roster
         (or its resolver) says how each home was placed.
     gain_seconds
-        Objective: round-trip seconds saved a week, whole.
+        Objective: round-trip seconds saved a week, whole, preference bonuses
+        included (``saving_seconds`` without them).
     exact
         True when every pair the plan could use was certified (see
         :mod:`.extracts`) or ruled out: by the bounds of its times (it cannot
@@ -123,11 +124,12 @@ class NationalPlan:
     summary: dict[str, Any] = field(default_factory=dict)
     groups: pd.DataFrame = field(default_factory=pd.DataFrame)
     unknown: pd.DataFrame = field(default_factory=pd.DataFrame)
+    saving_seconds: int | None = None
 
     @property
     def saving_minutes_week(self) -> float:
-        """Round-trip minutes saved a week by the plan."""
-        return self.gain_seconds / 60.0
+        """Round-trip minutes saved a week by the plan (no bonus counted)."""
+        return (self.gain_seconds if self.saving_seconds is None else self.saving_seconds) / 60.0
 
     def schedule_table(self) -> pd.DataFrame:
         """``agent_id, weekday, telecentre_id``: one row per placed agent and weekday."""
@@ -362,16 +364,15 @@ def _evaluate(
 def _best_case(state: Evaluation, groups: pd.DataFrame) -> pd.DataFrame:
     """``group, site, gain``: every pair not certified at its best weekly gain.
 
-    Its saving at the lower bounds of its times (``best_saving_s``, which no
-    time of the merged network beats), times the group's telework days.
+    Its saving at the lower bounds of its times, which no time of the merged
+    network beats (:meth:`.evaluation.Evaluation.best_gain`).
     """
     best = state.unknown
-    days = groups["days"].to_numpy(np.int64)[best["group"].to_numpy(np.int64)]
     return pd.DataFrame(
         {
             "group": best["group"].to_numpy(np.int64),
             "site": best["site"].to_numpy(np.int64),
-            "gain": best["best_saving_s"].to_numpy(np.int64) * days,
+            "gain": state.best_gain(groups),
         }
     )
 
@@ -473,7 +474,10 @@ def _solve_figures(
             .sort_index()
             .items()
         },
-        "saving_minutes_week": plan.gain / 60.0,
+        "saving_minutes_week": saving_seconds(placed) / 60.0,
+        "objective": "round-trip minutes saved per week"
+        + (" (preference bonus included)" if bool((groups["preferred"] != "").any()) else ""),
+        "objective_minutes_week": plan.gain / 60.0,
         "solver": "group min-cost flow" if one_day else "weekly configuration model",
         "status": plan.status,
         "proven": plan.proven,
@@ -507,6 +511,7 @@ def _national_plan(
     return NationalPlan(
         allocation=placed,
         gain_seconds=plan.gain,
+        saving_seconds=saving_seconds(placed),
         exact=exactness.exact,
         proven=plan.proven,
         summary=summary,
