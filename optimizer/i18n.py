@@ -1642,9 +1642,9 @@ ERRORS: dict[str, str] = {
         "{row_name} : agent_id '{text_iloc_k}' est déjà utilisé ligne {row_number}. Les "
         "identifiants doivent être uniques."
     ),
-    "{row_name}: impossible_days {text}: unknown weekday {part}. Write mon, tue, wed, thu, fri "
+    "{row_name}: {column} {text}: unknown weekday {part}. Write mon, tue, wed, thu, fri "
     "separated by |.": (
-        "{row_name} : impossible_days {text} : jour inconnu {part}. Écrivez mon, tue, wed, "
+        "{row_name} : {column} {text} : jour inconnu {part}. Écrivez mon, tue, wed, "
         "thu, fri séparés par |."
     ),
     # optimizer/national/pbf.py

@@ -703,26 +703,29 @@ def _random_groups(seed: int):
     return n, m, sizes, patterns, desks, keys, pair_gain
 
 
-@pytest.mark.parametrize("limited", [False, True])
-def test_a_pair_the_prices_rule_out_never_improves_the_plan(limited):
+@pytest.mark.parametrize(("limited", "preferring"), [(False, False), (True, False), (False, True)])
+def test_a_pair_the_prices_rule_out_never_improves_the_plan(limited, preferring):
     """The flow's potentials say which pairs left out cannot improve the optimum (LP
     duality): adding any such pair and solving again gives the same gain, on 40 instances
     with scarce and plentiful desks and ties, with and without a limit on the agents placed
-    (``--select``: half the agents). Some pairs they do not rule out improve it (the rule
-    is not empty), and they rule out some (it is not trivial)."""
+    (``--select``: half the agents), with and without preferred weekdays worth a bonus.
+    Some pairs they do not rule out improve it (the rule is not empty), and they rule out
+    some (it is not trivial)."""
     not_ruled_out: list[bool] = []
     ruled_out_count = 0
     for seed in range(40):
         n, m, sizes, patterns, desks, keys, pair_gain = _random_groups(seed)
         pair_group, pair_site = keys // m, keys % m
         limit = int(sizes.sum()) // 2 if limited else None
-        plan = solve_groups(sizes, patterns, pair_group, pair_site, pair_gain, desks, limit)
+        wanted = np.random.default_rng(seed + 100).integers(0, 32, n) if preferring else None
+        days = {"preferred": wanted, "day_bonus": 45 if preferring else 0}
+        plan = solve_groups(sizes, patterns, pair_group, pair_site, pair_gain, desks, limit, **days)
         assert plan.prices is not None
         for key in np.setdiff1d(np.arange(n * m), keys).tolist():
             g, j = key // m, key % m
             for gain in (30, 60, 200, 1_000):
                 ruled_out = plan.prices.cannot_improve(
-                    np.array([g]), np.array([j]), np.array([gain]), patterns, desks
+                    np.array([g]), np.array([j]), np.array([gain]), patterns, desks, wanted
                 )[0]
                 again = solve_groups(
                     sizes,
@@ -732,6 +735,7 @@ def test_a_pair_the_prices_rule_out_never_improves_the_plan(limited):
                     np.append(pair_gain, gain),
                     desks,
                     limit,
+                    **days,
                 )
                 if ruled_out:
                     assert again.gain == plan.gain, (seed, g, j, gain)
@@ -960,6 +964,56 @@ def test_preferred_sites_give_the_single_process_objective_and_the_true_saving(
     assert without.saving_seconds > plan.saving_seconds  # the bonus is paid in minutes saved
 
 
+@pytest.mark.parametrize("multi_day", [False, True])
+def test_preferred_days_give_the_single_process_objective(
+    instance, merged, sources, client, tmp_path, multi_day
+):
+    """``preferred_days`` with ``--day-bonus 5`` at national scale (Dask, 2 processes): the
+    objective equals the single process on the merged network (the weekly model on the
+    agents' pairs with the same preferences, proven), one day each (the group flow) and 1
+    to 3 days (the weekly model); it is the agents' own saving plus 5 minutes a week per
+    preferred weekday granted, counted from the schedule; the bonus grants more preferred
+    days than the plan without it."""
+    from optimizer.model.weekly import solve_weekly_pairs
+
+    agents, sites, wlon, wlat = instance
+    rng = np.random.default_rng(31)
+    few = agents.head(400).assign(
+        telework_days=rng.integers(1, 4, 400) if multi_day else 1,
+        preferred_days=rng.choice(["", "mon", "tue|thu", "fri", "wed|fri"], 400),
+    )
+    problem, allowed = _merged_problem(few, sites, wlon, wlat, merged, few["telework_days"])
+    wanted = day_mask(few["preferred_days"])
+    agent, site = np.nonzero(problem.eligible())
+    single = solve_weekly_pairs(
+        agent, site, np.rint(problem.weekly_gain()[agent, site]).astype(np.int64),
+        counts=None, days=problem.days, allowed=allowed, preferred=wanted, bonus=300,
+        desks=sites[list(DAYS)].to_numpy(),
+    )  # fmt: skip
+    assert single.proven
+
+    def plan_with(bonus: float, name: str) -> NationalPlan:
+        return plan_national(
+            few, sites, COUNTRY.areas(), sources, work_dir=tmp_path / name,
+            options=replace(OPTIONS, day_bonus=bonus), client=client,
+        )  # fmt: skip
+
+    def granted(plan: NationalPlan) -> int:
+        schedule = plan.schedule_table()
+        pos = pd.Series(np.arange(400), index=few["agent_id"]).reindex(schedule["agent_id"])
+        day = schedule["weekday"].map({d: k for k, d in enumerate(DAYS)}).to_numpy()
+        return int(wanted[pos.to_numpy(), day].sum())
+
+    plan = plan_with(5.0, "five")
+    assert plan.exact and plan.proven
+    assert plan.gain_seconds == single.objective
+    assert plan.gain_seconds == plan.saving_seconds + 300 * granted(plan)
+    assert plan.summary["objective"].endswith("(preference bonus included)")
+    without = plan_with(0.0, "none")
+    assert granted(without) < granted(plan)
+    assert without.summary["objective"] == "round-trip minutes saved per week"
+
+
 @pytest.mark.parametrize(
     ("limit", "proven", "expected"),
     [
@@ -998,6 +1052,41 @@ def test_an_agent_that_fits_is_not_called_capacity_full(limit, proven, expected)
     assert out["c0"] == REASON_FULL
     assert out["a0"] == ""
     assert sorted(out[["d0", "d1"]].str.startswith(TIE_LOST)) == [False, True]
+
+
+def test_solve_groups_with_preferred_days_is_the_weekly_model_with_their_bonus():
+    """Preferred weekdays worth a bonus (``--day-bonus``) on one-day groups: the flow
+    through (site, allowed days, preferred days) nodes equals the weekly configuration
+    model with the same preferences and bonus (proven), on 40 instances; the plan's gain
+    is its pairs' gains plus the bonus of each agent on a preferred day; the bonus moves
+    agents to their preferred days in some instances (it is not idle)."""
+    from optimizer.model.weekly import solve_weekly_pairs
+
+    moved = 0
+    for seed in range(40):
+        n, m, sizes, patterns, desks, keys, pair_gain = _random_groups(seed)
+        pair_group, pair_site = keys // m, keys % m
+        wanted = np.random.default_rng(seed + 100).integers(0, 32, n)
+        plan = solve_groups(
+            sizes, patterns, pair_group, pair_site, pair_gain, desks, preferred=wanted,
+            day_bonus=45,
+        )  # fmt: skip
+        allowed = ((patterns[:, None] >> np.arange(5)) & 1) > 0
+        weekly = solve_weekly_pairs(
+            pair_group, pair_site, pair_gain,
+            counts=sizes, days=np.ones(n, dtype=np.int64), allowed=allowed,
+            preferred=((wanted[:, None] >> np.arange(5)) & 1) > 0, bonus=45, desks=desks,
+        )  # fmt: skip
+        assert weekly.proven
+        assert plan.gain == weekly.objective, seed
+        placed = plan.placements
+        gains = dict(zip(keys.tolist(), pair_gain.tolist(), strict=True))
+        granted = (wanted[placed["group"]] >> placed["weekday"]) & 1
+        paid = sum(gains[g * m + j] * a for g, j, a in placed[["group", "site", "agents"]].values)
+        assert plan.gain == paid + 45 * int((granted * placed["agents"]).sum())
+        plain = solve_groups(sizes, patterns, pair_group, pair_site, pair_gain, desks)
+        moved += plain.gain == paid and plan.gain > paid
+    assert moved > 5
 
 
 def test_capacity_full_reason(instance, sources, tmp_path):
@@ -1178,7 +1267,6 @@ def test_multi_day_distributed_plan_equals_single_process(
     ("column", "value"),
     [
         ("must_assign", True),
-        ("preferred_days", "mon"),
     ],
 )
 def test_roster_rules_a_national_plan_does_not_apply_are_refused(
@@ -1489,7 +1577,9 @@ def test_assign_on_a_national_folder_reads_forbidden_and_preferred_sites_under_f
     first run: the grouped plan reads it (the one roster reader) and places no agent at a
     site forbidden to it; an agent whose eligible sites are all forbidden says so. The same
     sites as ``préféré`` with ``--preference-bonus 60``: the same plan, 60 minutes a week
-    more in the objective for each agent, the saving said apart."""
+    more in the objective for each agent, the saving said apart. Monday as
+    ``jours_préférés`` with ``--day-bonus 5``: 5 minutes a week more for each agent
+    teleworking on Monday, and more of them than without."""
     from click.testing import CliRunner
 
     from optimizer.cli import main
@@ -1522,7 +1612,17 @@ def test_assign_on_a_national_folder_reads_forbidden_and_preferred_sites_under_f
     assert summary["objective"] == "round-trip minutes saved per week (preference bonus included)"
     assert summary["saving_minutes_week"] == before["saving_minutes_week"]
     placed = int((taken != "").sum())
-    assert summary["objective_minutes_week"] == summary["saving_minutes_week"] + 60 * placed
+    seconds = {k: round(summary[f"{k}_minutes_week"] * 60) for k in ("objective", "saving")}
+    assert seconds["objective"] == seconds["saving"] + 3600 * placed
+    # Monday preferred ("jours_préférés", in French), worth 5 minutes a week when granted
+    run(roster.assign(**{"jours_préférés": "lundi"}), "monday", "--day-bonus", "5")
+    summary = json.loads((tmp_path / "monday" / "summary.json").read_text())
+    schedule = pd.read_csv(tmp_path / "monday" / "schedule.csv")
+    mondays = int((schedule["weekday"] == "mon").sum())
+    assert summary["options"]["day_bonus"] == 5
+    seconds = {k: round(summary[f"{k}_minutes_week"] * 60) for k in ("objective", "saving")}
+    assert seconds["objective"] == seconds["saving"] + 300 * mondays
+    assert mondays > (pd.read_csv(tmp_path / "first" / "schedule.csv")["weekday"] == "mon").sum()
 
 
 def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tmp_path, instance):
@@ -1965,7 +2065,10 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
     [
         (["--objective", "km"], "--objective"),
         (["--engine", "flow", "--rank", "5"], "--engine, --rank"),
-        (["--day-bonus", "5", "--move-penalty", "60"], "--day-bonus, --move-penalty"),
+        (
+            ["--move-penalty", "60", "--day-change-penalty", "5"],
+            "--move-penalty, --day-change-penalty",
+        ),
         (["--select", "5", "--select-by", "commute"], "--select-by commute"),
         (["--speed-profile", "speeds.csv"], "--speed-profile CSV"),
     ],

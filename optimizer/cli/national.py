@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 #: Options a national run has no use for: refused when given, never silently ignored.
 _NOT_NATIONAL = (
     ("--engine", "engine"),
-    ("--day-bonus", "day_bonus"),
     ("--move-penalty", "move_penalty"),
     ("--day-change-penalty", "day_change_penalty"),
     ("--rank", "rank"),
@@ -139,6 +138,7 @@ def _national(args: AssignArgs, steps: Steps, lang: Lang) -> NationalPlan:
             seed=args.seed,
             select=args.select,
             preference_bonus=args.preference_bonus,
+            day_bonus=args.day_bonus,
         ),
         crs=args.crs,
         speed_profile=args.speed_profile,

@@ -4,10 +4,14 @@
 weekdays, minutes, saving) or the reason it is not (its commute, no site
 that saves time, sites closed on its days, capacity full, not selected
 (``--select``), the time limit, or an equal that the tie rule placed first,
-:mod:`optimizer.ties`), as a plain run words them.
+:mod:`optimizer.ties`), as a plain run words them; and from those rows the
+plan's figures (:func:`solve_figures`: who is placed and why not, the
+saving apart from the objective's bonuses, ``--select``'s note).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +19,9 @@ import pandas as pd
 from optimizer._text import counted
 from optimizer.model.explain import REASON_FORBIDDEN, REASON_NOT_SELECTED, REASON_TIME_LIMIT
 from optimizer.national.groups import WEEKDAYS
-from optimizer.ties import TieOrder, reason_label, tie_reason
+from optimizer.national.options import NationalOptions
+from optimizer.national.solve import GroupPlan
+from optimizer.ties import TieOrder, reason_kind, reason_label, tie_reason
 
 #: Weekday names of each 5-bit mask, ``|``-separated (``"mon|thu"``).
 _DAY_NAMES = np.array(
@@ -202,3 +208,37 @@ def selection(allocation: pd.DataFrame, select: int | None) -> dict[str, object]
 def saving_seconds(allocation: pd.DataFrame) -> int:
     """Round-trip seconds the placed agents save a week (whole seconds each, no bonus)."""
     return int(np.rint(allocation["saving_minutes_week"].sum() * 60.0))  # NaN (not placed) skipped
+
+
+def solve_figures(
+    placed: pd.DataFrame, plan: GroupPlan, groups: pd.DataFrame, opts: NationalOptions
+) -> dict[str, Any]:
+    """Count the plan's figures: who is placed, why not, the solve and its bound, ``--select``."""
+    one_day = bool(np.all(groups["days"].to_numpy() == 1))
+    bonus = (opts.preference_bonus > 0 and bool((groups["preferred"] != "").any())) or (
+        opts.day_bonus > 0 and bool((groups["wanted"] > 0).any())
+    )
+    return {
+        "placed": int((placed["status"] == "assigned").sum()),
+        "not_assigned_by_reason": {
+            str(k): int(v)
+            for k, v in placed.loc[placed["status"] != "assigned", "reason"]
+            .map(reason_kind)
+            .value_counts()
+            .sort_index()
+            .items()
+        },
+        "saving_minutes_week": saving_seconds(placed) / 60.0,
+        "objective": "round-trip minutes saved per week"
+        + (" (preference bonus included)" if bonus else ""),
+        "objective_minutes_week": plan.gain / 60.0,
+        "solver": "group min-cost flow" if one_day else "weekly configuration model",
+        "status": plan.status,
+        "proven": plan.proven,
+        "bound_minutes_week": plan.bound / 60.0,
+        "gap": round(plan.gap, 6),
+        # the solver's stages the time limit ended: another run may find another plan
+        "time_limit_cut": list(plan.time_cut),
+        "flow_arcs": plan.arcs,
+        "selection": selection(placed, opts.select),
+    }

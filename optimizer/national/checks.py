@@ -17,17 +17,16 @@ from optimizer.errors import InputError
 from optimizer.national.groups import WEEKDAYS, locate
 
 #: Per-agent rules of a plain run that the national plan does not apply yet.
-UNAPPLIED_RULES = ("must_assign", "preferred_days")
+UNAPPLIED_RULES = ("must_assign",)
 
 
 def refuse_unapplied_rules(agents: pd.DataFrame) -> None:
     """Raise when a roster row sets a rule the national plan would silently ignore.
 
-    ``must_assign`` and ``preferred_days`` are rules of a plain run; a
-    national plan that ignored them could leave out an agent who must be
-    placed, or give no weight to a preferred weekday. A column left empty (or
-    ``no``) is fine. (``forbidden_telecentres`` and ``preferred_telecentre``
-    it applies.)
+    ``must_assign`` is a rule of a plain run; a national plan that ignored it
+    could leave out an agent who must be placed. A column left empty (or
+    ``no``) is fine. (``forbidden_telecentres``, ``preferred_telecentre`` and
+    ``preferred_days`` it applies.)
 
     Raises
     ------

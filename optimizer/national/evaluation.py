@@ -69,7 +69,8 @@ class Evaluation:
         gain = self.best_gain(groups)
         patterns = groups["pattern"].to_numpy(np.int64)
         site = self.unknown["site"].to_numpy(np.int64)
-        out = prices.cannot_improve(group, site, gain, patterns, desks)
+        wanted = groups["wanted"].to_numpy(np.int64)
+        out = prices.cannot_improve(group, site, gain, patterns, desks, wanted)
         return replace(self, priced_out=out)
 
     def best_gain(self, groups: pd.DataFrame) -> np.ndarray:

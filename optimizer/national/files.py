@@ -418,6 +418,7 @@ def _summary(plan: NationalPlan, asked: _Asked, tables: Path) -> dict[str, Any]:
         "objective": "minutes",
         "select": opts.select,
         "preference_bonus": opts.preference_bonus,
+        "day_bonus": opts.day_bonus,
         "seed": opts.seed,
     }
     summary["departements_routed"] = plan.summary["tasks"]

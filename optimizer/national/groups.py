@@ -1,8 +1,8 @@
 """Agents grouped by what decides their plan, and where points lie.
 
-Agents with the same home point, workplace, telework days, allowed
-weekdays, forbidden sites and preferred site are interchangeable in the
-plan: they become one group whose size is the group's supply in the flow.
+Agents with the same home point, workplace, telework days, allowed and
+preferred weekdays, forbidden sites and preferred site are interchangeable
+in the plan: they become one group whose size is the group's supply in the flow.
 A commune-level roster (every agent of a commune at the commune's point) of
 5.7 million agents is then a few hundred thousand groups. Rows given by
 commune, INSEE code or postcode become points through a *resolver* (the
@@ -63,19 +63,23 @@ def allowed_pattern(agents: pd.DataFrame) -> np.ndarray:
 
     ``impossible_days`` holds weekdays separated by ``|`` (``mon|fri``).
     """
-    n = len(agents)
-    if "impossible_days" not in agents:
-        return np.full(n, 31, dtype=np.int64)
-    masks = np.full(n, 31, dtype=np.int64)
-    for k, text in enumerate(agents["impossible_days"].fillna("").astype(str)):
+    return 31 & ~day_bits(agents, "impossible_days")
+
+
+def day_bits(agents: pd.DataFrame, column: str) -> np.ndarray:
+    """Return the weekdays a column names (``mon|fri``) as 5-bit masks (bit 0 Monday); 0 without."""
+    masks = np.zeros(len(agents), dtype=np.int64)
+    if column not in agents:
+        return masks
+    for k, text in enumerate(agents[column].fillna("").astype(str)):
         for part in filter(None, (p.strip().lower()[:3] for p in text.split("|"))):
             if part not in WEEKDAYS:
                 msg = (
-                    f"{row_name(agents, k)}: impossible_days {text!r}: unknown weekday "
+                    f"{row_name(agents, k)}: {column} {text!r}: unknown weekday "
                     f"{part!r}. Write mon, tue, wed, thu, fri separated by |."
                 )
                 raise InputError(msg)
-            masks[k] &= ~(1 << WEEKDAYS.index(part))
+            masks[k] |= 1 << WEEKDAYS.index(part)
     return masks
 
 
@@ -106,8 +110,8 @@ def group_agents(
     agents
         ``agent_id, lon, lat, workplace_lon, workplace_lat`` (WGS84), optionally
         ``telework_days`` (default 1), ``impossible_days``,
-        ``forbidden_telecentres`` (site ids separated by ``|``) and
-        ``preferred_telecentre`` (one site id).
+        ``preferred_days``, ``forbidden_telecentres`` (site ids separated by
+        ``|``) and ``preferred_telecentre`` (one site id).
     resolver
         Called first on the roster to give rows without points their points.
 
@@ -115,8 +119,10 @@ def group_agents(
     -------
     groups : pandas.DataFrame
         One row per group: ``group, lon, lat, workplace_lon, workplace_lat,
-        days, pattern, forbidden, preferred, size, home_id, workplace_id``
-        (``home_id`` and ``workplace_id`` name distinct points; ``forbidden``
+        days, pattern, wanted, forbidden, preferred, size, home_id,
+        workplace_id`` (``pattern`` and ``wanted`` the allowed and preferred
+        weekdays, 5-bit masks, ``wanted`` within ``pattern``; ``home_id`` and
+        ``workplace_id`` name distinct points; ``forbidden``
         the sorted site ids the group may not use, ``|``-joined, "" for none;
         ``preferred`` its preferred site's id, "" for none).
     membership : numpy.ndarray
@@ -144,6 +150,7 @@ def group_agents(
             "workplace_lat": agents["workplace_lat"].to_numpy(float).round(DECIMALS),
             "days": _telework_days(agents),
             "pattern": allowed_pattern(agents),
+            "wanted": day_bits(agents, "preferred_days") & allowed_pattern(agents),
             "forbidden": forbidden_sets(agents),
             "preferred": (
                 agents["preferred_telecentre"].fillna("").astype(str).str.strip().to_numpy(object)
@@ -160,7 +167,7 @@ def group_agents(
             "workplace_lat): give them, or a resolver that makes them."
         )
         raise InputError(msg)
-    keys = ["lon", "lat", "workplace_lon", "workplace_lat", "days", "pattern"]
+    keys = ["lon", "lat", "workplace_lon", "workplace_lat", "days", "pattern", "wanted"]
     keys += ["forbidden", "preferred"]
     codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
     groups = frame.drop_duplicates(keys)[keys].reset_index(drop=True)

@@ -17,7 +17,12 @@ import shapely
 
 from optimizer.errors import InputError
 from optimizer.national.extracts import NetworkSource
-from optimizer.options import DEFAULT_MIN_SAVING, DEFAULT_PREFERENCE_BONUS, DEFAULT_SEED
+from optimizer.options import (
+    DEFAULT_DAY_BONUS,
+    DEFAULT_MIN_SAVING,
+    DEFAULT_PREFERENCE_BONUS,
+    DEFAULT_SEED,
+)
 
 #: Default border around each département's network, km.
 DEFAULT_BUFFER_KM = 30.0
@@ -68,6 +73,9 @@ class NationalOptions:
     preference_bonus
         Minutes a week an agent's ``preferred_telecentre`` is worth in the
         objective, where that site is eligible (``--preference-bonus``).
+    day_bonus
+        Minutes a week each of an agent's ``preferred_days`` granted is worth
+        in the objective (``--day-bonus``).
     """
 
     max_minutes: float = DEFAULT_MAX_MINUTES
@@ -79,6 +87,7 @@ class NationalOptions:
     seed: int = DEFAULT_SEED
     select: int | None = None
     preference_bonus: float = DEFAULT_PREFERENCE_BONUS
+    day_bonus: float = DEFAULT_DAY_BONUS
 
     def __post_init__(self) -> None:
         if not self.max_minutes > 0:
@@ -95,9 +104,13 @@ class NationalOptions:
         ):
             msg = f"widen_rounds must be a whole number 0 or more, got {self.widen_rounds!r}."
             raise InputError(msg)
-        if not self.preference_bonus >= 0:
-            msg = f"preference_bonus must be 0 or more, got {self.preference_bonus}."
-            raise InputError(msg)
+        for name, bonus in (
+            ("preference_bonus", self.preference_bonus),
+            ("day_bonus", self.day_bonus),
+        ):
+            if not bonus >= 0:
+                msg = f"{name} must be 0 or more, got {bonus}."
+                raise InputError(msg)
         if self.select is not None and (
             isinstance(self.select, bool) or not isinstance(self.select, int) or self.select < 0
         ):

@@ -37,7 +37,7 @@ from optimizer.inputs import check_telecentre_refs
 from optimizer.national.allocation import REASON_CLOSED as REASON_CLOSED
 from optimizer.national.allocation import REASON_FULL as REASON_FULL
 from optimizer.national.allocation import REASON_NO_SITE as REASON_NO_SITE
-from optimizer.national.allocation import allocation, saving_seconds, selection
+from optimizer.national.allocation import allocation, saving_seconds, solve_figures
 from optimizer.national.checks import UNAPPLIED_RULES as UNAPPLIED_RULES
 from optimizer.national.checks import checked_sites
 from optimizer.national.checks import refuse_unapplied_rules as refuse_unapplied_rules
@@ -62,7 +62,7 @@ from optimizer.national.routing import Places, Routing, departement_tasks
 from optimizer.national.solve import GroupPlan, solve_groups, solve_weekly_groups
 from optimizer.national.widen import WidenPolicy, widen_unresolved
 from optimizer.network import Progress
-from optimizer.ties import TieOrder, reason_kind, tie_order
+from optimizer.ties import TieOrder, tie_order
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ def plan_national(
         "widened": widened,
         "top_speed_kmh": round(state.top_kmh, 3),
         "exact": exactness.exact,
-        **_solve_figures(placed, plan, groups, opts.select),
+        **solve_figures(placed, plan, groups, opts),
         **run.timings(plan, routing.results),
     }
     return _national_plan(placed, plan, exactness, summary, groups, state, places)
@@ -459,37 +459,6 @@ def _plan_figures(
     }
 
 
-def _solve_figures(
-    placed: pd.DataFrame, plan: GroupPlan, groups: pd.DataFrame, select: int | None
-) -> dict[str, Any]:
-    """Count the plan's figures: who is placed, why not, the solve and its bound, ``--select``."""
-    one_day = bool(np.all(groups["days"].to_numpy() == 1))
-    return {
-        "placed": int((placed["status"] == "assigned").sum()),
-        "not_assigned_by_reason": {
-            str(k): int(v)
-            for k, v in placed.loc[placed["status"] != "assigned", "reason"]
-            .map(reason_kind)
-            .value_counts()
-            .sort_index()
-            .items()
-        },
-        "saving_minutes_week": saving_seconds(placed) / 60.0,
-        "objective": "round-trip minutes saved per week"
-        + (" (preference bonus included)" if bool((groups["preferred"] != "").any()) else ""),
-        "objective_minutes_week": plan.gain / 60.0,
-        "solver": "group min-cost flow" if one_day else "weekly configuration model",
-        "status": plan.status,
-        "proven": plan.proven,
-        "bound_minutes_week": plan.bound / 60.0,
-        "gap": round(plan.gap, 6),
-        # the solver's stages the time limit ended: another run may find another plan
-        "time_limit_cut": list(plan.time_cut),
-        "flow_arcs": plan.arcs,
-        "selection": selection(placed, select),
-    }
-
-
 def _national_plan(
     placed: pd.DataFrame,
     plan: GroupPlan,
@@ -576,8 +545,11 @@ def _solve(
     )
     sizes, patterns = groups["size"].to_numpy(np.int64), groups["pattern"].to_numpy(np.int64)
     days = groups["days"].to_numpy(np.int64)
+    wanted, day_bonus = groups["wanted"].to_numpy(np.int64), round(opts.day_bonus * 60.0)
     if bool(np.all(days == 1)):
-        return solve_groups(sizes, patterns, *arrays, limit=opts.select)
+        return solve_groups(
+            sizes, patterns, *arrays, limit=opts.select, preferred=wanted, day_bonus=day_bonus
+        )
     given = None
     if hopeful is not None:
         given = (
@@ -593,4 +565,6 @@ def _solve(
         time_limit_s=opts.time_limit_s,
         hopeful=given,
         limit=opts.select,
+        preferred=wanted,
+        day_bonus=day_bonus,
     )

@@ -114,10 +114,11 @@ class FlowPrices:
     reduced cost ``cost + d[tail] - d[head]`` (LP duality), so a pair left
     out, group ``g`` to site ``j`` with weekly gain ``w``, cannot improve the
     plan when its arcs' reduced costs are non-negative too: ``w <= d[g] -
-    d[(j, P_g)]`` where that (site, pattern) node exists and ``w <= d[g] -
-    d[(j, t)]`` on each open allowed day ``t`` (a route through a new node
-    reaches the flow at those days). Sufficient, not necessary: a pair that
-    fails it may still not improve the plan.
+    d[(j, P_g, Q_g)]`` where that (site, pattern, preferred days) node exists
+    and ``w <= d[g] - d[(j, t)] - b_t`` on each open allowed day ``t`` (a
+    route through a new node reaches the flow at those days; ``b_t`` the day
+    bonus when ``t`` is a preferred day of ``g``). Sufficient, not necessary:
+    a pair that fails it may still not improve the plan.
 
     Attributes
     ----------
@@ -126,13 +127,17 @@ class FlowPrices:
     day
         ``(n_sites, 5)`` potentials of the (site, weekday) nodes.
     pattern_key, pattern
-        Sorted ``site * 32 + pattern`` of the (site, pattern) nodes, and their potentials.
+        Sorted ``site * 1024 + pattern * 32 + preferred`` of the (site,
+        pattern, preferred days) nodes, and their potentials.
+    day_bonus
+        Whole bonus of each preferred weekday granted.
     """
 
     group: np.ndarray
     day: np.ndarray
     pattern_key: np.ndarray
     pattern: np.ndarray
+    day_bonus: int = 0
 
     def cannot_improve(
         self,
@@ -141,26 +146,38 @@ class FlowPrices:
         gain: np.ndarray,
         patterns: np.ndarray,
         desks: np.ndarray,
+        preferred: np.ndarray | None = None,
     ) -> np.ndarray:
         """Whether each pair (``group, site``, weekly ``gain``) surely cannot improve the plan.
 
-        ``patterns`` are the groups' allowed weekdays (5-bit masks), ``desks``
-        ``(n_sites, 5)``. A pair on no open allowed day cannot be used at all.
+        ``patterns`` are the groups' allowed weekdays and ``preferred`` their
+        preferred ones (5-bit masks, None: none), ``desks`` ``(n_sites, 5)``.
+        A pair on no open allowed day cannot be used at all.
         """
         group, site = np.asarray(group, np.int64), np.asarray(site, np.int64)
         gain = np.asarray(gain, np.int64)
+        wanted = _preferred_masks(patterns, preferred)[group]
         allowed = ((patterns[group][:, None] >> np.arange(5)) & 1).astype(bool)
         usable = allowed & (np.asarray(desks)[site] > 0)
         some = usable.any(axis=1)
-        # the highest potential among the usable days (0 where none: such a pair is useless)
-        reach = np.where(usable, self.day[site], np.iinfo(np.int64).min).max(axis=1)
+        # the highest potential plus bonus among the usable days (0 where none: useless)
+        bonus = ((wanted[:, None] >> np.arange(5)) & 1) * np.int64(self.day_bonus)
+        reach = np.where(usable, self.day[site] + bonus, np.iinfo(np.int64).min).max(axis=1)
         reach = np.where(some, reach, 0)
         if self.pattern_key.size:
-            key = site * 32 + patterns[group]
+            key = site * 1024 + patterns[group] * 32 + wanted
             at = np.minimum(np.searchsorted(self.pattern_key, key), self.pattern_key.size - 1)
             exists = self.pattern_key[at] == key
             reach = np.where(exists, np.maximum(reach, self.pattern[at]), reach)
         return np.asarray(~some | (gain <= self.group[group] - reach))
+
+
+def _preferred_masks(patterns: np.ndarray, preferred: np.ndarray | None) -> np.ndarray:
+    """Each group's preferred weekdays among its allowed ones (5-bit masks; 0 without)."""
+    patterns = np.asarray(patterns, dtype=np.int64)
+    if preferred is None:
+        return np.zeros_like(patterns)
+    return np.asarray(np.asarray(preferred, dtype=np.int64) & patterns)
 
 
 def _potentials(
@@ -206,6 +223,8 @@ def solve_groups(
     pair_gain: np.ndarray,
     desks: np.ndarray,
     limit: int | None = None,
+    preferred: np.ndarray | None = None,
+    day_bonus: int = 0,
 ) -> GroupPlan:
     """Solve the group flow exactly.
 
@@ -223,6 +242,11 @@ def solve_groups(
         At most this many agents placed (``--select``; None: no limit): every
         (site, weekday) node drains through one node whose arc to the sink
         holds ``limit``, so the plan is still a flow, and exact.
+    preferred, day_bonus
+        ``(n_groups,)`` preferred weekdays (5-bit masks; None: none) and the
+        whole bonus of each one granted (``--day-bonus``): groups meet the
+        days through a (site, allowed days, preferred days) node, whose arc
+        to a preferred day earns the bonus, so the plan is still a flow.
 
     Returns
     -------
@@ -234,27 +258,14 @@ def solve_groups(
     if np.any(desks < 0):
         msg = "desks must be whole numbers >= 0."
         raise InputError(msg)
-    net = _GroupFlow.of(sizes, patterns, pair_group, pair_site, pair_gain, desks, limit)
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        net.tails.astype(np.int32), net.heads.astype(np.int32), net.caps.astype(np.int64), net.costs
-    )
-    supplies = np.zeros(net.sink + 1, dtype=np.int64)
-    supplies[: sizes.size] = sizes
-    supplies[net.sink] = -int(sizes.sum())
-    flow.set_nodes_supplies(np.arange(net.sink + 1, dtype=np.int32), supplies)
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        msg = f"the national min-cost flow stopped with status {status}; please report this."
-        raise SolverError(msg)
-    every = flow.flows(np.arange(net.tails.size, dtype=np.int32))
-    pair_flow = every[: net.g.size]
+    days = (_preferred_masks(patterns, preferred), int(day_bonus))
+    net = _GroupFlow.of(sizes, patterns, pair_group, pair_site, pair_gain, desks, limit, days)
+    every, gain = net.solve(sizes)
     first_sp = sizes.size + net.g.size
-    day_flow = flow.flows(np.arange(first_sp, first_sp + net.sp_rows.size, dtype=np.int32))
+    day_flow = every[first_sp : first_sp + net.sp_rows.size]
     placements = _to_days(
-        net.g, net.j, net.sp_of_pair, pair_flow, net.sp_rows, net.sp_days, day_flow
+        net.g, net.j, net.sp_of_pair, every[: net.g.size], net.sp_rows, net.sp_days, day_flow
     )
-    gain = int(-flow.optimal_cost())
     prices = net.prices(every)
     elapsed = time.perf_counter() - started
     logger.info(
@@ -280,9 +291,10 @@ def solve_groups(
 class _GroupFlow:
     """The network of :func:`solve_groups`: its arcs, and what each node stands for.
 
-    Nodes: groups, (site, pattern) nodes, (site, day) nodes, stay, placed, sink;
-    every (site, day) node drains into ``placed``, whose arc to the sink holds
-    the limit on agents placed (every agent when there is none).
+    Nodes: groups, (site, pattern, preferred days) nodes, (site, day) nodes,
+    stay, placed, sink; every (site, day) node drains into ``placed``, whose
+    arc to the sink holds the limit on agents placed (every agent when there
+    is none); an arc into a preferred day earns the day bonus.
     """
 
     tails: np.ndarray
@@ -294,11 +306,13 @@ class _GroupFlow:
     sp_of_pair: np.ndarray  # each pair's (site, pattern) node
     sp_site: np.ndarray  # each (site, pattern) node's site and pattern
     sp_pattern: np.ndarray
+    sp_preferred: np.ndarray
     sp_rows: np.ndarray  # the (site, pattern) -> (site, day) arcs
     sp_days: np.ndarray
     n_groups: int
     n_sites: int
     sink: int
+    day_bonus: int
 
     @classmethod
     def of(
@@ -310,6 +324,7 @@ class _GroupFlow:
         pair_gain: np.ndarray,
         desks: np.ndarray,
         limit: int | None = None,
+        preferred_days: tuple[np.ndarray, int] | None = None,
     ) -> _GroupFlow:
         """Build the arcs (the arguments of :func:`solve_groups`)."""
         n, m = sizes.size, desks.shape[0]
@@ -317,13 +332,14 @@ class _GroupFlow:
         open_mask = (desks > 0) @ (1 << np.arange(5))
         useful = (open_mask[pair_site] & patterns[pair_group]) > 0
         g, j, w = pair_group[useful], pair_site[useful], pair_gain[useful]
-        pat_codes, pat_index = np.unique(patterns[g], return_inverse=True)
+        wanted, bonus = preferred_days or (np.zeros_like(patterns), 0)
+        pat_codes, pat_index = np.unique(patterns[g] * 32 + wanted[g], return_inverse=True)
         sp_key = j * pat_codes.size + pat_index
         sp_unique, sp_of_pair = np.unique(sp_key, return_inverse=True)
         base_sp, base_sd = n, n + sp_unique.size
         stay, placed, sink = base_sd + m * 5, base_sd + m * 5 + 1, base_sd + m * 5 + 2
         sp_site = sp_unique // pat_codes.size
-        sp_pattern = pat_codes[sp_unique % pat_codes.size]
+        sp_pattern, sp_preferred = np.divmod(pat_codes[sp_unique % pat_codes.size], 32)
         day_of = np.arange(5)
         sp_rows, sp_days = np.nonzero(((sp_pattern[:, None] >> day_of) & 1) > 0)
         sp_ok = desks[sp_site[sp_rows], sp_days] > 0
@@ -345,11 +361,34 @@ class _GroupFlow:
         caps = np.concatenate(
             [sizes[g], sizes, np.full(sp_rows.size, total), desks.ravel(), [total, most]]
         )
-        costs = np.concatenate([-w, np.zeros(n + sp_rows.size + m * 5 + 2, dtype=np.int64)])
+        earns = -bonus * ((sp_preferred[sp_rows] >> sp_days) & 1)
+        costs = np.concatenate(
+            [-w, np.zeros(n, dtype=np.int64), earns, np.zeros(m * 5 + 2, dtype=np.int64)]
+        )
         return cls(
-            tails, heads, caps, costs, g, j, sp_of_pair, sp_site, sp_pattern, sp_rows, sp_days,
-            n_groups=n, n_sites=m, sink=sink,
+            tails, heads, caps, costs, g, j, sp_of_pair, sp_site, sp_pattern, sp_preferred,
+            sp_rows, sp_days, n_groups=n, n_sites=m, sink=sink, day_bonus=int(bonus),
         )  # fmt: skip
+
+    def solve(self, sizes: np.ndarray) -> tuple[np.ndarray, int]:
+        """Solve the min-cost flow: every arc's flow, and the gain (the cost's opposite)."""
+        flow = min_cost_flow.SimpleMinCostFlow()
+        flow.add_arcs_with_capacity_and_unit_cost(
+            self.tails.astype(np.int32),
+            self.heads.astype(np.int32),
+            self.caps.astype(np.int64),
+            self.costs,
+        )
+        supplies = np.zeros(self.sink + 1, dtype=np.int64)
+        supplies[: sizes.size] = sizes
+        supplies[self.sink] = -int(sizes.sum())
+        flow.set_nodes_supplies(np.arange(self.sink + 1, dtype=np.int32), supplies)
+        status = flow.solve()
+        if status != flow.OPTIMAL:
+            msg = f"the national min-cost flow stopped with status {status}; please report this."
+            raise SolverError(msg)
+        every = flow.flows(np.arange(self.tails.size, dtype=np.int32))
+        return np.asarray(every), int(-flow.optimal_cost())
 
     def prices(self, flows: np.ndarray) -> FlowPrices | None:
         """Return the optimal flow's prices (None when they are not found)."""
@@ -361,8 +400,9 @@ class _GroupFlow:
         return FlowPrices(
             group=d[:n],
             day=d[base_sd : base_sd + m * 5].reshape(m, 5),
-            pattern_key=self.sp_site * 32 + self.sp_pattern,
+            pattern_key=self.sp_site * 1024 + self.sp_pattern * 32 + self.sp_preferred,
             pattern=d[base_sp : base_sp + n_sp],
+            day_bonus=self.day_bonus,
         )
 
 
@@ -378,6 +418,8 @@ def solve_weekly_groups(
     time_limit_s: float = 60.0,
     hopeful: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     limit: int | None = None,
+    preferred: np.ndarray | None = None,
+    day_bonus: int = 0,
 ) -> GroupPlan:
     """Plan groups teleworking one to five days a week (the configuration model).
 
@@ -400,6 +442,9 @@ def solve_weekly_groups(
         gain; not used, but priced (:mod:`optimizer.model.weekly_hopeful`).
     limit
         At most this many agents placed (``--select``; None: no limit).
+    preferred, day_bonus
+        ``(n_groups,)`` preferred weekdays (5-bit masks; None: none) and the
+        whole bonus of each one granted.
 
     Returns
     -------
@@ -411,20 +456,15 @@ def solve_weekly_groups(
 
     started = time.perf_counter()
     allowed = ((np.asarray(patterns)[:, None] >> np.arange(5)) & 1) > 0
+    wanted = ((_preferred_masks(patterns, preferred)[:, None] >> np.arange(5)) & 1) > 0
     whole = [np.asarray(a, dtype=np.int64) for a in (pair_group, pair_site, pair_gain, sizes, days)]
     result = solve_weekly_pairs(
         *whole[:3], counts=whole[3], days=whole[4], allowed=allowed,
-        preferred=np.zeros_like(allowed), bonus=0, desks=np.asarray(desks, dtype=np.int64),
+        preferred=wanted, bonus=int(day_bonus), desks=np.asarray(desks, dtype=np.int64),
         limit=limit, time_limit_s=time_limit_s, hopeful=hopeful,
     )  # fmt: skip
-    placements = pd.DataFrame(
-        {
-            "group": result.group.astype(np.int64),
-            "site": result.site.astype(np.int64),
-            "days": result.mask.astype(np.int64),
-            "agents": result.count.astype(np.int64),
-        }
-    )
+    columns = {"group": result.group, "site": result.site, "days": result.mask}
+    placements = pd.DataFrame({**columns, "agents": result.count}).astype(np.int64)
     elapsed = time.perf_counter() - started
     figures = (sizes.size, pair_group.size, result.objective, result.bound, result.status, elapsed)
     logger.info(
