@@ -1538,7 +1538,7 @@ def test_assign_select_on_a_national_folder_places_k_and_says_why_fewer(tmp_path
         summary = json.loads((out / "summary.json").read_text())
         return done, summary, pd.read_csv(out / "allocation.csv", keep_default_na=False)
 
-    _, summary, allocation = run("--select", "20")
+    _, summary, allocation = run("--select", "20", "--engine", "flow")  # flow: the grouped plan
     assert (allocation["status"] == "assigned").sum() == 20
     assert summary["options"]["select"] == 20
     assert summary["selection"] == {
@@ -2064,7 +2064,7 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
     ("extra", "named"),
     [
         (["--objective", "km"], "--objective"),
-        (["--engine", "flow", "--rank", "5"], "--engine, --rank"),
+        (["--engine", "cp-sat", "--rank", "5"], "--engine cp-sat, --rank"),
         (
             ["--move-penalty", "60", "--day-change-penalty", "5"],
             "--move-penalty, --day-change-penalty",

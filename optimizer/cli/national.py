@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 #: Options a national run has no use for: refused when given, never silently ignored.
 _NOT_NATIONAL = (
-    ("--engine", "engine"),
     ("--move-penalty", "move_penalty"),
     ("--day-change-penalty", "day_change_penalty"),
     ("--rank", "rank"),
@@ -81,6 +80,8 @@ def _unsupported(ctx: click.Context, args: AssignArgs) -> list[str]:
         name
         for name, on in (
             ("--select-by commute", args.select_by == "commute"),
+            # the grouped plan is the flow wherever it is exact, the weekly model elsewhere
+            ("--engine cp-sat", args.engine == "cp-sat"),
             ("--minimax", args.minimax),
             ("--frontier", args.write_frontier),
             ("--max-open", args.max_open is not None),
