@@ -412,9 +412,9 @@ MESSAGES: dict[str, str] = {
     "{count} drive-time scenarios": "{count} scénarios de temps de trajet",
     "{count} drive-time scenario": "{count} scénario de temps de trajet",
     "optimal": "optimal",
-    "best found in {seconds} s": "meilleur trouvé en {seconds} s",
-    "best found in {seconds} s, at most {gap} from the best possible": (
-        "meilleur trouvé en {seconds} s, à au plus {gap} du meilleur possible"
+    "best found within the {seconds} s limit": "meilleur trouvé dans la limite de {seconds} s",
+    "best found within the {seconds} s limit, at most {gap} from the best possible": (
+        "meilleur trouvé dans la limite de {seconds} s, à au plus {gap} du meilleur possible"
     ),
     "{agents}: {assigned} assigned, {left} not assigned; {used} of {offered} desk-days used "
     "({policy}); {minutes} minutes and {km} km saved a week (round trips); {quality}.": (
@@ -835,6 +835,9 @@ ERRORS: dict[str, str] = {
     "a telecentre": "un télécentre",
     "a workplace": "un lieu de travail",
     "each agent's home": "le domicile de chaque agent",
+    # the roster's columns a message names (optimizer/national/groups.py)
+    "impossible_days": "jours_impossibles",
+    "preferred_days": "jours_préférés",
     "its commune of residence": "sa commune de résidence",
     "each workplace": "chaque lieu de travail",
     "each telecentre": "chaque télécentre",
@@ -1675,6 +1678,10 @@ ERRORS: dict[str, str] = {
     ),
     "buffer_km must be 0 or more, got {buffer_km}.": (
         "buffer_km doit valoir 0 ou plus, reçu {buffer_km}."
+    ),
+    "{name} must be 0 or more, got {bonus}.": "{name} doit être 0 ou plus, reçu {bonus}.",
+    "select must be a whole number of agents, 0 or more, got {select}.": (
+        "select doit être un nombre entier d'agents, 0 ou plus, reçu {select}."
     ),
     "widen_rounds must be a whole number 0 or more, got {widen_rounds}.": (
         "widen_rounds doit être un nombre entier, 0 ou plus, reçu {widen_rounds}."

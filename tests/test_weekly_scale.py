@@ -879,7 +879,7 @@ def test_assign_cut_short_publishes_a_feasible_plan_with_its_gap(
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["--out", str(out), "--no-maps", "--time-limit", "5"])
     assert result.exit_code == 0, result.output
-    assert "best found in 5 s, at most" in result.output
+    assert "best found within the 5 s limit, at most" in result.output
     solver = json.loads((out / "summary.json").read_text(encoding="utf-8"))["solver"]
     assert "highs" in solver["engine"]
     assert solver["status"] == "feasible" and not solver["proven_optimal"]

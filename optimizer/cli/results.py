@@ -95,7 +95,7 @@ def _plan_line(result: RunResult, time_limit: float) -> str:
     quality = (
         "optimal"
         if outcome["status"] == "optimal"
-        else f"best found in {time_limit:g} s"
+        else f"best found within the {time_limit:g} s limit"
         + (f", at most {outcome['gap']:.2%} from the best possible" if outcome["gap"] else "")
     )
     centres = telecentre_table(result)
