@@ -1680,6 +1680,10 @@ ERRORS: dict[str, str] = {
         "buffer_km doit valoir 0 ou plus, reçu {buffer_km}."
     ),
     "{name} must be 0 or more, got {bonus}.": "{name} doit être 0 ou plus, reçu {bonus}.",
+    "workplace id '{clash}' is both given and made from a point: rename it.": (
+        "l'identifiant de lieu de travail '{clash}' est à la fois donné et tiré d'un point : "
+        "renommez-le."
+    ),
     "select must be a whole number of agents, 0 or more, got {select}.": (
         "select doit être un nombre entier d'agents, 0 ou plus, reçu {select}."
     ),

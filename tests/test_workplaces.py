@@ -97,3 +97,46 @@ def test_workplaces_through_the_command(tmp_path) -> None:
     assert table.loc["A2", "minutes_to_head_office"] > table.loc["A1", "minutes_to_head_office"]
     assert table.loc["A2", "minutes_saved_per_day"] > table.loc["A1", "minutes_saved_per_day"]
     assert "Marvejols road depot" in (out / "map.html").read_text(encoding="utf-8")
+
+
+def test_workplace_coordinates_in_the_roster_are_each_rows_workplace(tmp_path) -> None:
+    """A roster that gives rows their workplace's point (``workplace_lon, workplace_lat``, as
+    a national run reads them): the one pipeline plans with it, as with the same point in a
+    workplaces file. It used to plan those agents against the head office, without a word."""
+    depot = "3.2905,44.5540"
+    (tmp_path / "points.csv").write_text(
+        "agent_id,commune,workplace_lon,workplace_lat,telework_days\n"
+        f"A1,Langogne,,,1\nA2,Langogne,{depot},1\nA3,Meyrueis,{depot},2\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "named.csv").write_text(
+        "agent_id,commune,workplace_id,telework_days\n"
+        "A1,Langogne,,1\nA2,Langogne,depot,1\nA3,Meyrueis,depot,2\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "work.csv").write_text(
+        f"workplace_id,name,lon,lat\ndepot,Marvejols road depot,{depot}\n", encoding="utf-8"
+    )
+    tables = {}
+    for name, extra in (("points", []), ("named", ["--workplaces", str(tmp_path / "work.csv")])):
+        out = tmp_path / name
+        args = ["--agents", str(tmp_path / f"{name}.csv"), *extra, "--no-maps"]
+        result = CliRunner().invoke(main, [*args, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        tables[name] = pd.read_csv(out / "allocation.csv", keep_default_na=False)
+    points, named = tables["points"], tables["named"]
+    assert points["workplace_id"].tolist() == ["head_office"] + ["xy:3.290500,44.554000"] * 2
+    same = [c for c in named.columns if c != "workplace_id"]
+    pd.testing.assert_frame_equal(points[same], named[same])
+    assert points.loc[1, "minutes_to_head_office"] > points.loc[0, "minutes_to_head_office"]
+
+
+def test_half_a_workplace_point_is_a_one_line_error(tmp_path) -> None:
+    (tmp_path / "agents.csv").write_text(
+        "agent_id,commune,workplace_lon,workplace_lat\nA1,Langogne,3.29,\n", encoding="utf-8"
+    )
+    args = ["--agents", str(tmp_path / "agents.csv"), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "row 2: one of 'workplace_lon', 'workplace_lat' is empty" in result.output
+    assert not (tmp_path / "out").exists()

@@ -30,6 +30,8 @@ The package, one job a module:
 - :mod:`optimizer.inputs.roster`: the agents (:func:`read_agents`).
 - :mod:`optimizer.inputs.sites`: telecentres, workplaces, the head office, and
   the agents' references to them.
+- :mod:`optimizer.inputs.own_workplaces`: a row's own workplace given as
+  coordinates (``workplace_lon, workplace_lat``), made a workplace.
 - :mod:`optimizer.inputs.reference`: speed tables and factors, an area,
   reference trips.
 - :mod:`optimizer.inputs.placing`: a row's point, from coordinates or its
@@ -62,6 +64,7 @@ from optimizer.inputs.loading import (
     read_table,
     split_layer,
 )
+from optimizer.inputs.own_workplaces import coordinate_workplaces, read_workplace_coordinates
 from optimizer.inputs.placing import check_in_area
 from optimizer.inputs.reference import (
     MAX_KMH,
@@ -107,6 +110,7 @@ __all__ = [
     "check_in_area",
     "check_telecentre_refs",
     "check_workplace_refs",
+    "coordinate_workplaces",
     "day_mask",
     "parse_lonlat",
     "read_agents",
@@ -117,6 +121,7 @@ __all__ = [
     "read_speed_table",
     "read_table",
     "read_telecentres",
+    "read_workplace_coordinates",
     "read_workplaces",
     "split_layer",
 ]

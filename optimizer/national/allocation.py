@@ -215,9 +215,14 @@ def solve_figures(
 ) -> dict[str, Any]:
     """Count the plan's figures: who is placed, why not, the solve and its bound, ``--select``."""
     one_day = bool(np.all(groups["days"].to_numpy() == 1))
-    bonus = (opts.preference_bonus > 0 and bool((groups["preferred"] != "").any())) or (
-        opts.day_bonus > 0 and bool((groups["wanted"] > 0).any())
-    )
+    bonuses = [
+        name
+        for name, on in (
+            ("preference", opts.preference_bonus > 0 and bool((groups["preferred"] != "").any())),
+            ("weekday", opts.day_bonus > 0 and bool((groups["wanted"] > 0).any())),
+        )
+        if on
+    ]
     return {
         "placed": int((placed["status"] == "assigned").sum()),
         "not_assigned_by_reason": {
@@ -229,8 +234,13 @@ def solve_figures(
             .items()
         },
         "saving_minutes_week": saving_seconds(placed) / 60.0,
+        # the solver's objective: a plain run's objective_value leaves the weekday bonus out
         "objective": "round-trip minutes saved per week"
-        + (" (preference bonus included)" if bonus else ""),
+        + (
+            f" ({' and '.join(bonuses)} bonus{'es' if len(bonuses) > 1 else ''} included)"
+            if bonuses
+            else ""
+        ),
         "objective_minutes_week": plan.gain / 60.0,
         "solver": "group min-cost flow" if one_day else "weekly configuration model",
         "status": plan.status,

@@ -33,18 +33,16 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
 import optimizer.settings as settings
 from optimizer.errors import InputError
 from optimizer.i18n import Lang, localise_summary, localise_table
 from optimizer.inputs import (
-    NUMBER,
     HeadOffice,
     check_workplace_refs,
     read_agents,
-    read_table,
     read_telecentres,
+    read_workplace_coordinates,
     read_workplaces,
 )
 from optimizer.national.checks import refuse_unapplied_rules
@@ -318,7 +316,7 @@ def _read_inputs(
     agents = read_agents(agents_file, crs=crs)
     refuse_unapplied_rules(agents)  # before any long work
     places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
-    raw = _raw_columns(agents_file, ("workplace_lon", "workplace_lat"), crs=crs)
+    raw = read_workplace_coordinates(agents_file, crs=crs)
     if raw is not None:
         agents["workplace_lon"], agents["workplace_lat"] = raw[0], raw[1]
     elif head_office is None and places is None:
@@ -459,63 +457,3 @@ def _install_tables(work: Path, tables: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         work.rename(tables)
-
-
-def _raw_columns(
-    path: Path, names: tuple[str, str], *, crs: str | None = None
-) -> list[np.ndarray] | None:
-    """Read a roster's workplace coordinates (None when the file lacks either column).
-
-    The file is read as :func:`optimizer.inputs.read_agents` reads it (CSV of
-    any separator and encoding, decimal comma, point layers). An empty pair
-    of cells is NaN (the row's ``workplace_id`` or the head office then
-    decides); one cell of a pair empty, or a cell that is not a plain number
-    or not a WGS84 degree (after ``crs``), is an error naming the file, row,
-    column and value.
-    """
-    table, name = read_table(path)
-    by_name = {str(c).strip().lower(): c for c in table.columns}
-    if not all(n in by_name for n in names):
-        return None
-    decimal_comma = bool(table.attrs.get("decimal_comma", False))
-    values: list[np.ndarray] = []
-    for wanted in names:
-        column = by_name[wanted]
-        out = np.full(len(table), np.nan)
-        for i, raw in enumerate(table[column].tolist()):
-            text = "" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw)
-            text = text.strip().replace(",", ".") if decimal_comma else text.strip()
-            if not text:
-                continue
-            if not NUMBER.fullmatch(text) or not np.isfinite(float(text)):
-                msg = (
-                    f"{name}: row {i + 2}, column '{column}': '{raw}' is not a number. Give "
-                    "the workplace's coordinates as decimal numbers, or leave both cells empty "
-                    "to use workplace_id or --head-office."
-                )
-                raise InputError(msg)
-            out[i] = float(text)
-        values.append(out)
-    lon, lat = values
-    half = np.isnan(lon) != np.isnan(lat)
-    if half.any():
-        i = int(np.flatnonzero(half)[0])
-        msg = (
-            f"{name}: row {i + 2}: one of '{by_name[names[0]]}', '{by_name[names[1]]}' is empty. "
-            "Give both coordinates of the workplace, or neither."
-        )
-        raise InputError(msg)
-    given = ~np.isnan(lon)
-    if crs is not None and given.any():
-        to_wgs = Transformer.from_crs(crs, settings.INPUT_CRS, always_xy=True)
-        x, y = to_wgs.transform(lon[given], lat[given])
-        lon[given], lat[given] = np.asarray(x), np.asarray(y)
-    wrong = given & ((np.abs(np.nan_to_num(lon)) > 180) | (np.abs(np.nan_to_num(lat)) > 90))
-    if wrong.any():
-        i = int(np.flatnonzero(wrong)[0])
-        msg = (
-            f"{name}: row {i + 2}: workplace point ({lon[i]}, {lat[i]}) is not longitude, "
-            "latitude in degrees. Check the columns, or give --crs."
-        )
-        raise InputError(msg)
-    return [lon, lat]
