@@ -85,8 +85,8 @@ class NationalPlan:
         ``location, location_precision_m`` before ``reason`` when the roster
         (or its resolver) says how each home was placed.
     gain_seconds
-        Objective: round-trip seconds saved a week, whole, preference bonuses
-        included (``saving_seconds`` without them).
+        Objective: round-trip seconds saved a week, whole, the preference and
+        weekday bonuses included (``saving_seconds`` without them).
     exact
         True when every pair the plan could use was certified (see
         :mod:`.extracts`) or ruled out: by the bounds of its times (it cannot
@@ -158,8 +158,8 @@ def plan_national(
     Parameters
     ----------
     agents
-        ``agent_id, lon, lat, workplace_lon, workplace_lat`` (WGS84), optionally
-        ``telework_days`` (1), ``impossible_days`` and ``forbidden_telecentres``.
+        ``agent_id, lon, lat, workplace_lon, workplace_lat`` (WGS84); optionally
+        ``telework_days`` (1), the rules of :func:`.groups.group_agents`.
     sites
         ``telecentre_id, lon, lat`` and desks per weekday (``mon..fri``) or ``capacity``.
     areas
