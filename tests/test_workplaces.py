@@ -63,6 +63,30 @@ def test_savings_are_counted_against_each_agents_workplace(five_node_network) ->
     assert set(travel["destination_id"]) == {"T2", "head_office", "W"}
 
 
+def test_a_rows_workplace_point_is_its_workplace_in_the_library(five_node_network) -> None:
+    """``read_agents`` keeps a roster's ``workplace_lon, workplace_lat`` and ``run`` plans
+    with them: the same plan and times as the same point named in a workplaces table."""
+    agents, telecentres, ho, workplaces = _setup(five_node_network)
+    w = workplaces.iloc[0]
+    pointed = read_agents(
+        pd.DataFrame(
+            {
+                "agent_id": agents["agent_id"],
+                "lon": agents["lon"],
+                "lat": agents["lat"],
+                "workplace_lon": [None, w["lon"]],
+                "workplace_lat": [None, w["lat"]],
+            }
+        )
+    )
+    named = run(agents, telecentres, ho, five_node_network, workplaces=workplaces, min_saving=0.0)
+    result = run(pointed, telecentres, ho, five_node_network, min_saving=0.0)
+    mine, theirs = allocation_table(result), allocation_table(named)
+    assert mine["workplace_id"].tolist() == ["head_office", f"xy:{w['lon']:.6f},{w['lat']:.6f}"]
+    same = [c for c in theirs.columns if c != "workplace_id"]
+    pd.testing.assert_frame_equal(mine[same], theirs[same])
+
+
 def test_unknown_workplace_is_one_line_error(five_node_network) -> None:
     agents, telecentres, ho, workplaces = _setup(five_node_network)
     with pytest.raises(

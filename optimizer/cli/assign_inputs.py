@@ -21,11 +21,9 @@ from optimizer.cli.common import given, same_file, utf8
 from optimizer.errors import InputError
 from optimizer.inputs import (
     HeadOffice,
-    coordinate_workplaces,
     parse_lonlat,
     read_agents,
     read_telecentres,
-    read_workplace_coordinates,
     read_workplaces,
     split_layer,
 )
@@ -179,9 +177,6 @@ def read_tables(
         if args.workplaces is not None
         else None
     )
-    points = read_workplace_coordinates(src.agents, crs=crs)  # each row's own workplace
-    if points is not None:
-        agents, work = coordinate_workplaces(agents, work, *points)
     return agents, sites, work
 
 

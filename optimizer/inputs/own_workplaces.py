@@ -104,8 +104,18 @@ def read_workplace_coordinates(path: Source, *, crs: str | None = None) -> list[
     list of numpy.ndarray or None
         ``[lon, lat]`` per row (NaN where the row gives none), WGS84.
     """
-    names = ("workplace_lon", "workplace_lat")
     table, name = read_table(path)
+    return workplace_points(table, name, crs=crs)
+
+
+def workplace_points(
+    table: pd.DataFrame, name: str, *, crs: str | None = None
+) -> list[np.ndarray] | None:
+    """Read the workplace coordinates of a roster's raw table, ``name`` its file's name.
+
+    As :func:`read_workplace_coordinates` does, on a table already loaded.
+    """
+    names = ("workplace_lon", "workplace_lat")
     by_name = {str(c).strip().lower(): c for c in table.columns}
     if not all(n in by_name for n in names):
         return None

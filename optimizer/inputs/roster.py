@@ -35,6 +35,7 @@ from optimizer.inputs.cells import (
 )
 from optimizer.inputs.headers import AGENT_ALIASES, _resolve_columns, _unread_columns
 from optimizer.inputs.loading import Source, _load_table
+from optimizer.inputs.own_workplaces import workplace_points
 from optimizer.inputs.placing import _homonyms_warning, _place_at_communes, _place_columns, _points
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,10 @@ def read_agents(
         Columns ``agent_id, commune, lon, lat, location, location_precision_m,
         insee, telework_days, must_assign, preferred_telecentre,
         forbidden_telecentres`` (ids joined by ``|``), ``workplace_id,
-        preferred_days, impossible_days`` and ``priority``, in input order. A
+        preferred_days, impossible_days`` and ``priority``, in input order
+        (and ``workplace_lon, workplace_lat`` when the file has them: each
+        row's own workplace, NaN where it names one or none,
+        :mod:`optimizer.inputs.own_workplaces`). A
         row without ``lon``/``lat`` is placed at the town hall of its commune,
         given by ``commune`` (a name), ``insee`` (``code_insee``,
         ``code_commune``) or ``code_postal``, any commune of France; a
@@ -98,6 +102,9 @@ def read_agents(
     out = pd.DataFrame({"agent_id": _ids(table, cols["agent_id"], name)})
     warned = _homes(out, table, cols, places, name, crs=crs, area=area_departements)
     _rules(out, table, cols, name)
+    points = workplace_points(table, name, crs=crs)  # each row's own workplace, when given
+    if points is not None:
+        out["workplace_lon"], out["workplace_lat"] = points
     return _finished(out, table, cols, name, not_read=not_read, warned=warned)
 
 

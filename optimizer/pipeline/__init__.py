@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from optimizer.errors import InputError
-from optimizer.inputs import HeadOffice, check_in_area, check_telecentre_refs, check_workplace_refs
+from optimizer.inputs import (
+    HeadOffice,
+    check_in_area,
+    check_telecentre_refs,
+    check_workplace_refs,
+    coordinate_workplaces,
+)
 from optimizer.model import HEAD_OFFICE
 from optimizer.network import Progress, RoadNetwork
 from optimizer.options import PlanOptions
@@ -169,6 +175,7 @@ def run(
         The inputs, travel table, problem and solution.
     """
     opts = plan_options(options, **changes)
+    agents, workplaces = _own_workplaces(agents, workplaces)
     _check_inputs(agents, telecentres, head_office, network, opts, sources, workplaces)
     travel, folder = _travel_stage(
         network, agents, telecentres, head_office, workplaces, opts, travel, progress, scheduler
@@ -179,6 +186,18 @@ def run(
     timings = {**network.timings, "travel_s": travel.seconds, **result.timings}
     result = replace(result, timings=timings, sources=dict(sources or {}))
     return result if folder is None else _bounded(result, folder, progress)
+
+
+def _own_workplaces(
+    agents: pd.DataFrame, workplaces: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Make the rows' own workplace points (``workplace_lon, workplace_lat``) workplaces."""
+    if not {"workplace_lon", "workplace_lat"} <= set(agents.columns):
+        return agents, workplaces
+    lon = agents["workplace_lon"].to_numpy(float)
+    lat = agents["workplace_lat"].to_numpy(float)
+    rest = agents.drop(columns=["workplace_lon", "workplace_lat"])
+    return coordinate_workplaces(rest, workplaces, lon, lat)
 
 
 def _check_inputs(
