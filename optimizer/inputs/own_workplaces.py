@@ -4,9 +4,10 @@ A roster may give each row its workplace's point instead of naming one of
 the workplaces file (``workplace_id``). :func:`read_workplace_coordinates`
 reads those two columns as :func:`optimizer.inputs.read_agents` reads a file;
 :func:`coordinate_workplaces` turns the points into workplaces of their own,
-so that every path plans with them: the one pipeline routes them as it routes
-the workplaces file's, the grouped national plan reads the points
-(:mod:`optimizer.national.files`).
+so that every path plans with them: ``read_agents`` keeps the two columns and
+:func:`optimizer.pipeline.run` makes the workplaces, which the one pipeline
+routes as it routes the workplaces file's; the grouped national plan reads
+the points themselves (:mod:`optimizer.national.files`).
 """
 
 from __future__ import annotations

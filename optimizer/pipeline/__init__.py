@@ -136,7 +136,9 @@ def run(
         Validated tables from :func:`optimizer.inputs.read_agents` and
         :func:`optimizer.inputs.read_telecentres`; the agents table's
         ``must_assign``, ``preferred_telecentre``, ``forbidden_telecentres``,
-        ``impossible_days`` and ``preferred_days`` columns give per-agent rules.
+        ``impossible_days`` and ``preferred_days`` columns give per-agent rules;
+        ``workplace_lon, workplace_lat`` a row's own workplace (each point
+        becomes a workplace, :func:`optimizer.inputs.coordinate_workplaces`).
     head_office
         The head office.
     network
