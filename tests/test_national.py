@@ -2451,14 +2451,15 @@ def test_numeric_departement_codes_read_as_insee_writes_them(tmp_path) -> None:
 def test_workplace_coordinates_of_a_french_excel_roster_are_read(tmp_path):
     """A roster saved by French Excel (cp1252, ``;``, decimal comma) with workplace
     coordinates: read as any roster (was a UnicodeDecodeError traceback)."""
-    from optimizer.inputs import read_workplace_coordinates
+    from optimizer.inputs import read_agents
 
     path = tmp_path / "agents.csv"
     path.write_bytes(
         "agent_id;lon;lat;commune;workplace_lon;workplace_lat\r\n"
         "a;2,5;43,85;Sérénac;2,55;43,83\r\nb;2,5;43,85;Sérénac;;\r\n".encode("cp1252")
     )
-    lon, lat = read_workplace_coordinates(path)
+    agents = read_agents(path)
+    lon, lat = agents["workplace_lon"].to_numpy(), agents["workplace_lat"].to_numpy()
     assert lon[0] == 2.55 and lat[0] == 43.83
     assert np.isnan(lon[1]) and np.isnan(lat[1])
 
@@ -2468,12 +2469,13 @@ def test_workplace_coordinates_follow_crs_as_the_homes_do(tmp_path):
     columns were taken as degrees: every workplace 'outside every département'."""
     from pyproj import Transformer
 
-    from optimizer.inputs import read_workplace_coordinates
+    from optimizer.inputs import read_agents
 
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(2.55, 43.83)
     path = tmp_path / "agents.csv"
     path.write_text(f"agent_id,lon,lat,workplace_lon,workplace_lat\na,{x},{y},{x},{y}\n")
-    lon, lat = read_workplace_coordinates(path, crs="EPSG:2154")
+    agents = read_agents(path, crs="EPSG:2154")
+    lon, lat = agents["workplace_lon"].to_numpy(), agents["workplace_lat"].to_numpy()
     assert abs(lon[0] - 2.55) < 1e-7 and abs(lat[0] - 43.83) < 1e-7
 
 

@@ -64,7 +64,7 @@ from optimizer.inputs.loading import (
     read_table,
     split_layer,
 )
-from optimizer.inputs.own_workplaces import coordinate_workplaces, read_workplace_coordinates
+from optimizer.inputs.own_workplaces import coordinate_workplaces
 from optimizer.inputs.placing import check_in_area
 from optimizer.inputs.reference import (
     MAX_KMH,
@@ -121,7 +121,6 @@ __all__ = [
     "read_speed_table",
     "read_table",
     "read_telecentres",
-    "read_workplace_coordinates",
     "read_workplaces",
     "split_layer",
 ]

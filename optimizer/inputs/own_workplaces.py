@@ -1,8 +1,8 @@
 """An agent's own workplace given as coordinates (``workplace_lon, workplace_lat``).
 
 A roster may give each row its workplace's point instead of naming one of
-the workplaces file (``workplace_id``). :func:`read_workplace_coordinates`
-reads those two columns as :func:`optimizer.inputs.read_agents` reads a file;
+the workplaces file (``workplace_id``). :func:`workplace_points` reads
+those two columns of the table :func:`optimizer.inputs.read_agents` loaded;
 :func:`coordinate_workplaces` turns the points into workplaces of their own,
 so that every path plans with them: ``read_agents`` keeps the two columns and
 :func:`optimizer.pipeline.run` makes the workplaces, which the one pipeline
@@ -19,7 +19,6 @@ from pyproj import Transformer
 import optimizer.settings as settings
 from optimizer.errors import InputError
 from optimizer.inputs.cells import NUMBER
-from optimizer.inputs.loading import Source, read_table
 
 #: Decimals of a degree that name a workplace given as coordinates (about 10 cm).
 ID_DECIMALS = 6
@@ -37,7 +36,7 @@ def coordinate_workplaces(
     workplaces
         From :func:`optimizer.inputs.read_workplaces`, or None.
     lon, lat
-        Each row's workplace point (:func:`read_workplace_coordinates`; NaN
+        Each row's workplace point (:func:`workplace_points`; NaN
         where the row gives none: its ``workplace_id`` or the head office
         decides).
 
@@ -83,20 +82,22 @@ def coordinate_workplaces(
     return out, merged
 
 
-def read_workplace_coordinates(path: Source, *, crs: str | None = None) -> list[np.ndarray] | None:
-    """Read a roster's own workplace coordinates (None when the file lacks either column).
+def workplace_points(
+    table: pd.DataFrame, name: str, *, crs: str | None = None
+) -> list[np.ndarray] | None:
+    """Read a roster's own workplace coordinates (None when the table lacks either column).
 
-    The file is read as :func:`optimizer.inputs.read_agents` reads it (CSV of
-    any separator and encoding, decimal comma, point layers). An empty pair
+    The raw table is the one :func:`optimizer.inputs.read_agents` loaded (CSV
+    of any separator and encoding, decimal comma, point layers). An empty pair
     of cells is NaN (the row's ``workplace_id`` or the head office then
     decides); one cell of a pair empty, or a cell that is not a plain number
-    or not a WGS84 degree (after ``crs``), is an error naming the file, row,
-    column and value.
+    or not a WGS84 degree (after ``crs``), is an error naming the file
+    (``name``), row, column and value.
 
     Parameters
     ----------
-    path
-        The roster (as :func:`optimizer.inputs.read_agents` takes it).
+    table, name
+        The roster's raw table and its file's name.
     crs
         CRS of the coordinates when they are not WGS84 lon/lat.
 
@@ -104,17 +105,6 @@ def read_workplace_coordinates(path: Source, *, crs: str | None = None) -> list[
     -------
     list of numpy.ndarray or None
         ``[lon, lat]`` per row (NaN where the row gives none), WGS84.
-    """
-    table, name = read_table(path)
-    return workplace_points(table, name, crs=crs)
-
-
-def workplace_points(
-    table: pd.DataFrame, name: str, *, crs: str | None = None
-) -> list[np.ndarray] | None:
-    """Read the workplace coordinates of a roster's raw table, ``name`` its file's name.
-
-    As :func:`read_workplace_coordinates` does, on a table already loaded.
     """
     names = ("workplace_lon", "workplace_lat")
     by_name = {str(c).strip().lower(): c for c in table.columns}

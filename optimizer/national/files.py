@@ -42,7 +42,6 @@ from optimizer.inputs import (
     check_workplace_refs,
     read_agents,
     read_telecentres,
-    read_workplace_coordinates,
     read_workplaces,
 )
 from optimizer.national.checks import refuse_unapplied_rules
@@ -316,10 +315,9 @@ def _read_inputs(
     agents = read_agents(agents_file, crs=crs)
     refuse_unapplied_rules(agents)  # before any long work
     places = read_workplaces(workplaces, crs=crs) if workplaces is not None else None
-    raw = read_workplace_coordinates(agents_file, crs=crs)
-    if raw is not None:
-        agents["workplace_lon"], agents["workplace_lat"] = raw[0], raw[1]
-    elif head_office is None and places is None:
+    # read_agents keeps the rows' own workplace points, when the file gives them
+    pointed = "workplace_lon" in agents
+    if not pointed and head_office is None and places is None:
         msg = (
             f"{agents_file}: give workplace_lon, workplace_lat columns, workplace_id with "
             "--workplaces, or --head-office."
@@ -329,7 +327,7 @@ def _read_inputs(
     # a workplace id that is a site's is refused in every case; the ids the rows name are
     # checked here only when no row gives coordinates (else the resolver checks the rows
     # that give none, since the others need no id of the workplaces file)
-    check_workplace_refs(agents if raw is None else agents.iloc[:0], places, sites)
+    check_workplace_refs(agents.iloc[:0] if pointed else agents, places, sites)
     areas = read_departements(network)
     if head_office is not None:
         _check_head_office(head_office, areas, network)
