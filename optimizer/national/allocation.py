@@ -136,15 +136,7 @@ def _reasons(
     reason = commute["reason"].to_numpy()[membership].copy()
     has_pair = np.zeros(len(groups), dtype=bool)
     has_pair[pairs["group"].to_numpy()] = True
-    open_mask = (np.asarray(desks) > 0) @ (1 << np.arange(5, dtype=np.int64))
-    pair_group = pairs["group"].to_numpy(np.int64)
-    common = (
-        groups["pattern"].to_numpy(np.int64)[pair_group]
-        & open_mask[pairs["site"].to_numpy(np.int64)]
-    )
-    enough = _DAY_COUNT[common] >= groups["days"].to_numpy(np.int64)[pair_group]
-    has_usable = np.zeros(len(groups), dtype=bool)
-    has_usable[pair_group[enough]] = True
+    has_usable = _enough_days(groups, pairs, np.asarray(desks) > 0)
     reason[(reason == "") & ~has_pair[membership]] = REASON_NO_SITE
     reason[(reason == "") & ~has_usable[membership]] = REASON_CLOSED
     reason[(reason == "") & ~placed] = REASON_FULL
@@ -168,16 +160,25 @@ def _room(
     for day in range(5):
         on = ((mask >> day) & 1) > 0
         np.add.at(used[:, day], site[on], count[on])
-    free_mask = (desks - used > 0) @ (1 << np.arange(5, dtype=np.int64))
+    return _enough_days(groups, pairs, desks - used > 0)
+
+
+def _enough_days(groups: pd.DataFrame, pairs: pd.DataFrame, days_on: np.ndarray) -> np.ndarray:
+    """Per group: one of its pairs' sites is on, in ``days_on``, on enough of its days.
+
+    ``days_on`` is ``(n_sites, 5)`` booleans (open, or with a free desk); enough
+    is as many of the group's allowed weekdays as it teleworks.
+    """
+    site_mask = np.asarray(days_on) @ (1 << np.arange(5, dtype=np.int64))
     pair_group = pairs["group"].to_numpy(np.int64)
     common = (
         groups["pattern"].to_numpy(np.int64)[pair_group]
-        & free_mask[pairs["site"].to_numpy(np.int64)]
+        & site_mask[pairs["site"].to_numpy(np.int64)]
     )
-    fits = _DAY_COUNT[common] >= groups["days"].to_numpy(np.int64)[pair_group]
-    room = np.zeros(len(groups), dtype=bool)
-    room[pair_group[fits]] = True
-    return room
+    enough = _DAY_COUNT[common] >= groups["days"].to_numpy(np.int64)[pair_group]
+    out = np.zeros(len(groups), dtype=bool)
+    out[pair_group[enough]] = True
+    return out
 
 
 def selection(allocation: pd.DataFrame, select: int | None) -> dict[str, object] | None:
