@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer._text import counted
+from optimizer._text import fewer_selected
 from optimizer.model.explain import REASON_FORBIDDEN, REASON_NOT_SELECTED, REASON_TIME_LIMIT
 from optimizer.national.groups import WEEKDAYS
 from optimizer.national.options import NationalOptions
@@ -196,13 +196,8 @@ def selection(allocation: pd.DataFrame, select: int | None) -> dict[str, object]
     placed = int(assigned.sum())
     why = ""
     if placed < select:
-        counts = allocation.loc[~assigned, "reason"].map(reason_label).value_counts()
-        why = (
-            f"--select {select}: {placed} placed, not {select}; the "
-            f"{counted(int((~assigned).sum()), 'agent')} left out: "
-            + ", ".join(f"{n} {r}" for r, n in counts.items())
-            + " (allocation.csv says why, agent by agent)."
-        )
+        left_out = allocation.loc[~assigned, "reason"].map(reason_label).value_counts()
+        why = fewer_selected(select, placed, left_out.items())
     return {"select": select, "select_by": "saving", "placed": placed, "why_fewer": why}
 
 

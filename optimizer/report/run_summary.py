@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 import optimizer.settings as settings
+from optimizer._text import fewer_selected
 from optimizer.model import counted
 from optimizer.pipeline import RunResult, choosing_rule
 from optimizer.replan import no_match_warning, replan_counts
@@ -198,13 +199,8 @@ def _selection(result: RunResult, allocation: pd.DataFrame) -> dict[str, Any] | 
     if placed >= wanted:
         out["sentence"] = ""
         return out
-    counts = reasons[~assigned].map(reason_label).value_counts()
-    out["sentence"] = (
-        f"--select {wanted}: {placed} placed, not {wanted}; the "
-        f"{counted(int((~assigned).sum()), 'agent')} left out: "
-        + ", ".join(f"{n} {r}" for r, n in counts.items())
-        + " (allocation.csv says why, agent by agent)."
-    )
+    left_out = reasons[~assigned].map(reason_label).value_counts()
+    out["sentence"] = fewer_selected(wanted, placed, left_out.items())
     return out
 
 
