@@ -564,6 +564,10 @@ MESSAGES: dict[str, str] = {
     "capacity full: the sites that would save time are full on its days": (
         "capacité atteinte : les sites qui feraient gagner du temps sont pleins ses jours"
     ),
+    "capacity full: the sites that would save time have no desk left for the whole week": (
+        "capacité atteinte : les sites qui feraient gagner du temps n'ont plus de bureau "
+        "libre pour toute la semaine"
+    ),
     "closed on its days: the sites that would save time are not open on enough of the days "
     "it can telework": (
         "fermé ses jours : les sites qui feraient gagner du temps ne sont pas ouverts assez de "

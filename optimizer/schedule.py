@@ -43,7 +43,7 @@ each) adds :math:`o_j` (telecentre open) to the CP-SAT model:
 :math:`-\sum_j f_j o_j` in the objective.
 
 :func:`dedicated_plan` gives the weekdays of a plan with dedicated desks (one
-desk per agent for the whole week), so that every plan has a schedule.
+desk per agent all week; :func:`dedicated_capacities`, :func:`dedicated_days`).
 
 This module owns the plan and the choice of planner; the CP-SAT model lives in
 :mod:`optimizer.schedule_cpsat`, the split-days bound in
@@ -517,10 +517,8 @@ def dedicated_plan(
     days = np.zeros((n, 5), dtype=bool)
     for i in np.flatnonzero(assignment.telecentre >= 0).tolist():
         j = int(assignment.telecentre[i])
-        usable = np.flatnonzero(allowed[i] & (desks[j] > 0))
-        keeps = kept[i, usable] & (before[i] == j)
-        order = usable[np.lexsort((usable, ~preferred[i, usable], ~keeps))]
-        days[i, order[: int(problem.days[i])]] = True
+        keeps = kept[i] & (before[i] == j)
+        days[i] = dedicated_days(allowed[i] & (desks[j] > 0), preferred[i], problem.days[i], keeps)
     return WeeklyPlan(
         assignment=assignment,
         days=days,
@@ -528,6 +526,53 @@ def dedicated_plan(
         dedicated=True,
         open_telecentres=open_telecentres,
     )
+
+
+def dedicated_capacities(desks: np.ndarray) -> np.ndarray:
+    """Dedicated desks of each telecentre: the desks it has on every day it is open.
+
+    Parameters
+    ----------
+    desks
+        ``(n_telecentres, 5)`` desks per weekday.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_telecentres,)`` agents each can host all week (0 when never open).
+    """
+    desks = np.asarray(desks, dtype=np.int64)
+    open_days = np.where(desks > 0, desks, np.iinfo(np.int64).max)
+    return np.asarray(np.where((desks > 0).any(axis=1), open_days.min(axis=1), 0))
+
+
+def dedicated_days(
+    usable: np.ndarray, preferred: np.ndarray, days: int, kept: np.ndarray | None = None
+) -> np.ndarray:
+    """Choose the weekdays an agent with a dedicated desk teleworks (as :func:`dedicated_plan`).
+
+    Its previous weekdays first (``kept``, a re-plan at its previous
+    telecentre), then its preferred ones, then the earliest, among ``usable``.
+
+    Parameters
+    ----------
+    usable, preferred, kept
+        ``(5,)`` booleans: the days it can telework and its telecentre is
+        open; its preferred days; its previous days kept (None: none).
+    days
+        How many days it teleworks.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(5,)`` booleans: its telework days.
+    """
+    on = np.flatnonzero(usable)
+    keeps = np.zeros(on.size, bool) if kept is None else np.asarray(kept, bool)[on]
+    order = on[np.lexsort((on, ~np.asarray(preferred, bool)[on], ~keeps))]
+    out = np.zeros(5, dtype=bool)
+    out[order[: int(days)]] = True
+    return out
 
 
 def usable_pairs(

@@ -1089,6 +1089,161 @@ def test_solve_groups_with_preferred_days_is_the_weekly_model_with_their_bonus()
     assert moved > 5
 
 
+def _dedicated_by_milp(sizes, patterns, days, desks, pair_group, pair_site, pair_gain, limit=None):
+    """The agent-level optimum with dedicated desks, by a MILP (scipy's HiGHS), independent of
+    the flow: one binary per agent and usable pair, each agent at most once, each site at most
+    its desks on its least-furnished open day, at most ``limit`` agents."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    open_bits = (desks > 0) @ (1 << np.arange(5))
+    cap = np.where((desks > 0).any(axis=1), np.where(desks > 0, desks, 99).min(axis=1), 0)
+    agent_group = np.repeat(np.arange(sizes.size), sizes)
+    cols = [
+        (a, j, w)
+        for a, g in enumerate(agent_group)
+        for gg, j, w in zip(pair_group, pair_site, pair_gain, strict=True)
+        if gg == g and bin(int(patterns[g]) & int(open_bits[j])).count("1") >= days[g]
+    ]
+    if not cols:
+        return 0
+    each = np.zeros((agent_group.size, len(cols)))
+    site = np.zeros((desks.shape[0], len(cols)))
+    for t, (a, j, _) in enumerate(cols):
+        each[a, t] = site[j, t] = 1
+    rows = [LinearConstraint(each, 0, 1), LinearConstraint(site, 0, cap)]
+    if limit is not None:
+        rows.append(LinearConstraint(np.ones((1, len(cols))), 0, limit))
+    gain = np.array([w for _, _, w in cols], float)
+    done = milp(-gain, constraints=rows, integrality=np.ones(len(cols)), bounds=Bounds(0, 1))
+    return round(-done.fun)
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_dedicated_desks_flow_is_the_agents_optimum_and_its_days_follow_the_plain_rule(limited):
+    """``--dedicated-desks`` on groups of 1 to 3 telework days: the flow's gain equals an
+    agent-level MILP (each site hosts at most its desks on its least-furnished open day,
+    only where it opens on enough of the agent's days), on 40 instances, with and without a
+    limit on the agents placed; each placed group teleworks its number of days, all allowed
+    and open, its preferred ones first then the earliest; and its prices rule out only
+    pairs whose addition leaves the optimum unchanged."""
+    from optimizer.national.dedicated import priced_out, solve_dedicated
+
+    checked = ruled = 0
+    for seed in range(40):
+        n, m, sizes, patterns, desks, keys, pair_gain = _random_groups(seed)
+        rng = np.random.default_rng(seed + 7)
+        days = rng.integers(1, 4, n)
+        wanted = rng.integers(0, 32, n) & patterns
+        groups = pd.DataFrame({"size": sizes, "pattern": patterns, "days": days, "wanted": wanted})
+        pair_group, pair_site = keys // m, keys % m
+        limit = int(sizes.sum()) // 2 if limited else None
+        pairs = pd.DataFrame({"group": pair_group, "site": pair_site, "gain": pair_gain})
+        plan = solve_dedicated(pairs, groups, desks, limit)
+        assert plan.gain == _dedicated_by_milp(
+            sizes, patterns, days, desks, pair_group, pair_site, pair_gain, limit
+        ), seed
+        for g, j, mask, _count in plan.placements.itertuples(index=False):
+            on = [d for d in range(5) if (patterns[g] >> d) & 1 and desks[j, d] > 0]
+            first = sorted(on, key=lambda d: (not (wanted[g] >> d) & 1, d))[: days[g]]
+            assert mask == sum(1 << d for d in first), (seed, g, j)
+        checked += len(plan.placements)
+        assert plan.prices is not None
+        for key in np.setdiff1d(np.arange(n * m), keys).tolist()[:6]:
+            g, j = key // m, key % m
+            for gain in (60, 1_000):
+                out = priced_out(plan.prices, groups, desks, np.array([g]), np.array([j]),
+                                 np.array([gain]))[0]  # fmt: skip
+                if out:
+                    more = pd.concat(
+                        [pairs, pd.DataFrame({"group": [g], "site": [j], "gain": [gain]})]
+                    )
+                    assert solve_dedicated(more, groups, desks, limit).gain == plan.gain
+                    ruled += 1
+    assert checked > 40 and ruled > 20
+
+
+def test_dedicated_desks_give_the_single_process_plan_and_hold_a_desk_all_week(
+    instance, merged, sources, client, tmp_path
+):
+    """``--dedicated-desks`` at national scale (Dask, 2 processes), agents of 1 to 3 days with
+    preferred weekdays and a day bonus: the plan equals the single process on the merged
+    network (the library's dedicated-desk path: its flow on dedicated capacities, then
+    :func:`dedicated_plan`), exact; no site hosts more agents than its desks on its
+    least-furnished open day; each agent's days are its number, allowed, open, preferred
+    first; the bonus is not in the objective (as in a plain run). With ``select`` at half:
+    the single process's plan with that limit, and "not selected" exactly where a site that
+    opens on enough of its days has a dedicated desk left."""
+    from optimizer.model.explain import REASON_NOT_SELECTED
+    from optimizer.national.allocation import REASON_FULL_DEDICATED
+    from optimizer.schedule import dedicated_capacities, dedicated_plan, usable_pairs
+
+    agents, sites, wlon, wlat = instance
+    rng = np.random.default_rng(41)
+    few = agents.head(400).assign(
+        telework_days=rng.integers(1, 4, 400),
+        preferred_days=rng.choice(["", "mon", "tue|thu", "fri", "wed|fri"], 400),
+    )
+    problem, allowed = _merged_problem(few, sites, wlon, wlat, merged, few["telework_days"])
+    desks = sites[list(DAYS)].to_numpy()
+    usable = usable_pairs(desks, allowed, problem.days)
+    capacity = dedicated_capacities(desks)
+    ruled = problem.with_rules(capacities=capacity, forbidden=np.nonzero(~usable))
+
+    def single(limit: int | None) -> Any:
+        done = ruled.with_rules(select=limit).solve("flow")
+        assert done.status == "optimal"
+        return done
+
+    def national(name: str, **more: Any) -> NationalPlan:
+        options = replace(OPTIONS, dedicated_desks=True, day_bonus=5.0, **more)
+        return plan_national(
+            few, sites, COUNTRY.areas(), sources, work_dir=tmp_path / name, options=options,
+            client=client,
+        )  # fmt: skip
+
+    plan = national("all")
+    reference = single(None)
+    assert plan.exact and plan.proven
+    assert plan.summary["solver"] == "group min-cost flow (dedicated desks)"
+    assert plan.gain_seconds == plan.saving_seconds == round(reference.gain_total()) > 0
+    assert plan.summary["objective"] == "round-trip minutes saved per week"
+    out = plan.allocation
+    placed = (out["status"] == "assigned").to_numpy()
+    load = out.loc[placed, "telecentre_id"].value_counts()
+    ids = list(sites["telecentre_id"])
+    assert all(load[s] <= capacity[ids.index(s)] for s in load.index)
+    # the desks bind: a site full all week, though agents of fewer days could share its desks
+    assert any(load[s] == capacity[ids.index(s)] for s in load.index)
+    wanted = day_mask(few["preferred_days"])
+    same = dedicated_plan(reference, desks, allowed_days=allowed, preferred_days=wanted)
+    for i in np.flatnonzero(placed):
+        j = ids.index(out["telecentre_id"].iloc[i])
+        on = [d for d in range(5) if allowed[i, d] and desks[j, d] > 0]
+        first = sorted(on, key=lambda d: (not wanted[i, d], d))[: int(problem.days[i])]
+        assert out["weekday"].iloc[i] == "|".join(DAYS[d] for d in sorted(first))
+    assert same.days.sum() == sum(len(w.split("|")) for w in out.loc[placed, "weekday"])
+    left = ~placed & (problem.eligible() & usable).any(axis=1)
+    reasons = out["reason"].to_numpy().astype(str)
+    assert (
+        (reasons[left] == REASON_FULL_DEDICATED) | np.char.startswith(reasons[left], TIE_LOST)
+    ).all()
+
+    k = int(placed.sum()) // 2
+    chosen = national("k", select=k)
+    assert chosen.exact and chosen.gain_seconds == round(single(k).gain_total())
+    got = chosen.allocation
+    took = (got["status"] == "assigned").to_numpy()
+    assert took.sum() == k
+    hosted = got.loc[took, "telecentre_id"].map(ids.index).value_counts()
+    free = capacity - hosted.reindex(range(len(ids)), fill_value=0).to_numpy()
+    fits = (problem.eligible() & usable & (free > 0)[None, :]).any(axis=1)
+    reasons = got["reason"].to_numpy().astype(str)
+    tie = np.char.startswith(reasons, TIE_LOST)
+    assert (reasons[~took & fits & ~tie] == REASON_NOT_SELECTED).all()
+    assert (reasons[~took & fits & ~tie] == REASON_NOT_SELECTED).sum() > 0
+    assert (reasons[~took & ~fits] != REASON_NOT_SELECTED).all()
+
+
 def test_capacity_full_reason(instance, sources, tmp_path):
     agents, sites, _, _ = instance
     one_desk = sites.copy()
@@ -1623,6 +1778,71 @@ def test_assign_on_a_national_folder_reads_forbidden_and_preferred_sites_under_f
     seconds = {k: round(summary[f"{k}_minutes_week"] * 60) for k in ("objective", "saving")}
     assert seconds["objective"] == seconds["saving"] + 300 * mondays
     assert mondays > (pd.read_csv(tmp_path / "first" / "schedule.csv")["weekday"] == "mon").sum()
+
+
+def test_assign_dedicated_desks_on_a_national_folder_is_the_one_pipeline_plan(
+    tmp_path, instance, monkeypatch
+):
+    """``assign --dedicated-desks`` on a network folder, agents of 1 to 3 days: the grouped
+    national plan and the one pipeline (the same folder under the size that sends it there)
+    save the same minutes a week and write the same ``capacity`` (the desks of each site's
+    least-furnished open day), the same agents hosted per site and desk-days used per weekday
+    (each agent holds its desk every day its site is open); ``summary.json`` says the policy,
+    and the French files word "capacity full" for a desk held all week."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+    from optimizer.i18n import translate
+    from optimizer.national.allocation import REASON_FULL_DEDICATED
+
+    agents, sites, wlon, wlat = instance
+    folder = _national_folder(tmp_path, "one")
+    roster = agents.head(300).assign(telework_days=np.random.default_rng(3).integers(1, 4, 300))
+    roster.to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    files = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
+    files += ["--network", str(folder), "--max-minutes", str(OPTIONS.max_minutes), "--no-maps"]
+    files += ["--head-office", f"{wlon[0]},{wlat[0]}"]  # every agent has its own workplace
+
+    def run(out: str, *extra: str) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+        done = CliRunner().invoke(main, [*files, "--dedicated-desks", *extra, "--out", out])
+        assert done.exit_code == 0, done.output
+        path = tmp_path / out
+        summary = json.loads((path / "summary.json").read_text())
+        read = {"keep_default_na": False}
+        return (
+            summary,
+            pd.read_csv(path / "allocation.csv", **read),
+            pd.read_csv(path / "telecentres.csv", **read),
+        )
+
+    grouped, allocation, table = run(str(tmp_path / "grouped"))
+    assert grouped["solver"] == "group min-cost flow (dedicated desks)"
+    assert grouped["options"]["dedicated_desks"] is True
+    assert grouped["exact"] is True
+    monkeypatch.setattr("optimizer.cli.national.DENSE_LIMIT_PAIRS", 10**9)
+    plain, plain_allocation, plain_table = run(str(tmp_path / "plain"))
+    assert "solver" not in plain or plain["solver"] != grouped["solver"]  # the other path ran
+    assert grouped["saving_minutes_week"] == pytest.approx(
+        plain["totals"]["minutes_saved_per_week"], abs=0.05
+    )
+    assert (allocation["status"] == "assigned").sum() == (
+        plain_allocation["status"] == "assigned"
+    ).sum()
+    columns = ["telecentre_id", "capacity", "assigned", "desk_days_used"]
+    columns += [f"used_{d}" for d in DAYS]
+    pd.testing.assert_frame_equal(table[columns], plain_table[columns])
+    desks = sites[list(DAYS)].to_numpy()
+    assert (table["capacity"].to_numpy() < desks.max(axis=1)).any()  # not a weekday's desks
+    for k, day in enumerate(DAYS):
+        assert (table[f"used_{day}"] == table["assigned"] * (desks[:, k] > 0)).all()
+    monkeypatch.setattr("optimizer.cli.national.DENSE_LIMIT_PAIRS", 0)
+    _, french, _ = run(str(tmp_path / "fr"), "--lang", "fr")
+    full = (allocation["reason"] == REASON_FULL_DEDICATED).to_numpy()
+    assert full.sum() > 0
+    words = french.iloc[:, -1].astype(str).to_numpy()
+    assert (words[full] == translate(REASON_FULL_DEDICATED, "fr")).all()
+    assert translate(REASON_FULL_DEDICATED, "fr").startswith("capacité atteinte")
 
 
 def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tmp_path, instance):

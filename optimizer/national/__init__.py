@@ -16,6 +16,7 @@ whole country as one min-cost flow. The stages know nothing of it.
 - :mod:`.bounds`: lower bounds of the pairs not certified that may be eligible;
 - :mod:`.widen`: the one widening loop (wider regions for what is not certified);
 - :mod:`.solve`: the exact group flow over (site, weekday);
+- :mod:`.dedicated`: dedicated desks (a desk per agent all week): one exact flow, any days;
 - :mod:`.allocation`: each agent's row of a plan, placed or with its reason;
 - :mod:`.cluster`: ``local[:N]`` or ``tcp://`` schedulers;
 - :mod:`.folder`, :mod:`.travel`: a network folder, and its travel stage for

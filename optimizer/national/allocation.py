@@ -18,7 +18,8 @@ import pandas as pd
 
 from optimizer._text import fewer_selected
 from optimizer.model.explain import REASON_FORBIDDEN, REASON_NOT_SELECTED, REASON_TIME_LIMIT
-from optimizer.national.groups import WEEKDAYS
+from optimizer.national.dedicated import room as dedicated_room
+from optimizer.national.groups import WEEKDAYS, pairs_on_enough_days
 from optimizer.national.options import NationalOptions
 from optimizer.national.solve import GroupPlan
 from optimizer.ties import TieOrder, reason_kind, reason_label, tie_reason
@@ -28,14 +29,16 @@ _DAY_NAMES = np.array(
     ["|".join(d for k, d in enumerate(WEEKDAYS) if (mask >> k) & 1) for mask in range(32)],
     dtype=object,
 )
-#: Weekdays in each 5-bit mask.
-_DAY_COUNT = np.array([bin(mask).count("1") for mask in range(32)], dtype=np.int64)
 
 REASON_NO_SITE = (
     "no site saves time: none within the longest acceptable drive saves at least the "
     "minimum saving on a day it can telework"
 )
 REASON_FULL = "capacity full: the sites that would save time are full on its days"
+#: "capacity full" with dedicated desks: a desk held all week, so no "on its days".
+REASON_FULL_DEDICATED = (
+    "capacity full: the sites that would save time have no desk left for the whole week"
+)
 REASON_CLOSED = (
     "closed on its days: the sites that would save time are not open on enough of the days "
     "it can telework"
@@ -56,6 +59,7 @@ def allocation(
     limit: int | None = None,
     proven: bool = True,
     forbidden_only: np.ndarray | None = None,
+    dedicated: bool = False,
 ) -> pd.DataFrame:
     """Hand each group's placements to its agents (by the tie rule) and give reasons.
 
@@ -71,7 +75,7 @@ def allocation(
     the plan holds ``limit`` agents (``--select``), else left out by the time
     limit when the plan is not ``proven``; "capacity full" only otherwise. A
     group whose eligible sites are all forbidden to it (``forbidden_only``)
-    is "forbidden", as in a plain run.
+    is "forbidden", as in a plain run. ``dedicated`` desks: see :mod:`.dedicated`.
     """
     n = len(agents)
     site = np.full(n, -1, dtype=np.int64)
@@ -91,20 +95,17 @@ def allocation(
     to_site = np.full(n, np.nan)
     saving[placed] = gain_of["saving"].reindex(key).to_numpy(float) / 60.0
     to_site[placed] = gain_of["minutes_to"].reindex(key).to_numpy(float)
-    reason = _reasons(membership, groups, commute, pairs, desks, placed)
-    if forbidden_only is not None:
-        reason[(reason == REASON_NO_SITE) & forbidden_only[membership]] = REASON_FORBIDDEN
-    room = _room(groups, pairs, desks, placements)[membership] & (reason == REASON_FULL)
-    if limit is not None and int(placed.sum()) >= limit:
-        reason[room] = REASON_NOT_SELECTED
-    elif not proven:
-        reason[room] = REASON_TIME_LIMIT
+    reason = _why_not(
+        membership, groups, commute, pairs, desks, placements, placed,
+        limit=limit, proven=proven, forbidden_only=forbidden_only, dedicated=dedicated,
+    )  # fmt: skip
     ids = agents["agent_id"].astype(str).to_numpy()
     sizes = groups["size"].to_numpy(np.int64)
+    full = (REASON_FULL, REASON_FULL_DEDICATED, REASON_NOT_SELECTED, REASON_TIME_LIMIT)
     for g in np.flatnonzero((taken > 0) & (taken < sizes)):
         winner = int(order[starts[g] + taken[g] - 1])  # the last of its equals placed
         for loser in order[starts[g] + taken[g] : starts[g] + sizes[g]]:
-            if reason[loser] in (REASON_FULL, REASON_NOT_SELECTED, REASON_TIME_LIMIT):
+            if reason[loser] in full:
                 rule = ties.decided_by(winner, int(loser))
                 reason[loser] = tie_reason(ids[winner], rule, ties.seed)
     located = {c: agents[c].to_numpy() for c in ("location", "location_precision_m") if c in agents}
@@ -122,6 +123,35 @@ def allocation(
             "reason": reason,
         }
     )
+
+
+def _why_not(
+    membership: np.ndarray,
+    groups: pd.DataFrame,
+    commute: pd.DataFrame,
+    pairs: pd.DataFrame,
+    desks: np.ndarray,
+    placements: pd.DataFrame,
+    placed: np.ndarray,
+    *,
+    limit: int | None,
+    proven: bool,
+    forbidden_only: np.ndarray | None,
+    dedicated: bool,
+) -> np.ndarray:
+    """Each agent's reason ("" when placed) before ties: forbidden, not selected, time limit."""
+    reason = _reasons(membership, groups, commute, pairs, desks, placed)
+    if forbidden_only is not None:
+        reason[(reason == REASON_NO_SITE) & forbidden_only[membership]] = REASON_FORBIDDEN
+    fits = (dedicated_room if dedicated else _room)(groups, pairs, desks, placements)
+    room = fits[membership] & (reason == REASON_FULL)
+    if limit is not None and int(placed.sum()) >= limit:
+        reason[room] = REASON_NOT_SELECTED
+    elif not proven:
+        reason[room] = REASON_TIME_LIMIT
+    if dedicated:
+        reason[reason == REASON_FULL] = REASON_FULL_DEDICATED
+    return reason
 
 
 def _reasons(
@@ -169,13 +199,8 @@ def _enough_days(groups: pd.DataFrame, pairs: pd.DataFrame, days_on: np.ndarray)
     ``days_on`` is ``(n_sites, 5)`` booleans (open, or with a free desk); enough
     is as many of the group's allowed weekdays as it teleworks.
     """
-    site_mask = np.asarray(days_on) @ (1 << np.arange(5, dtype=np.int64))
     pair_group = pairs["group"].to_numpy(np.int64)
-    common = (
-        groups["pattern"].to_numpy(np.int64)[pair_group]
-        & site_mask[pairs["site"].to_numpy(np.int64)]
-    )
-    enough = _DAY_COUNT[common] >= groups["days"].to_numpy(np.int64)[pair_group]
+    enough = pairs_on_enough_days(groups, pair_group, pairs["site"].to_numpy(np.int64), days_on)
     out = np.zeros(len(groups), dtype=bool)
     out[pair_group[enough]] = True
     return out
@@ -211,11 +236,13 @@ def solve_figures(
 ) -> dict[str, Any]:
     """Count the plan's figures: who is placed, why not, the solve and its bound, ``--select``."""
     one_day = bool(np.all(groups["days"].to_numpy() == 1))
+    # with dedicated desks the day bonus chooses days only, as in a plain run
+    day_bonus = opts.day_bonus > 0 and not opts.dedicated_desks
     bonuses = [
         name
         for name, on in (
             ("preference", opts.preference_bonus > 0 and bool((groups["preferred"] != "").any())),
-            ("weekday", opts.day_bonus > 0 and bool((groups["wanted"] > 0).any())),
+            ("weekday", day_bonus and bool((groups["wanted"] > 0).any())),
         )
         if on
     ]
@@ -238,7 +265,11 @@ def solve_figures(
             else ""
         ),
         "objective_minutes_week": plan.gain / 60.0,
-        "solver": "group min-cost flow" if one_day else "weekly configuration model",
+        "solver": "group min-cost flow (dedicated desks)"
+        if opts.dedicated_desks
+        else "group min-cost flow"
+        if one_day
+        else "weekly configuration model",
         "status": plan.status,
         "proven": plan.proven,
         "bound_minutes_week": plan.bound / 60.0,

@@ -381,7 +381,7 @@ def _plan_and_write(
     summary = _summary(plan, asked, tables)
     tables_out = {
         ALLOCATION_FILE: allocation_file(plan.allocation, agents),
-        TELECENTRES_FILE: site_file(plan.allocation, sites),
+        TELECENTRES_FILE: site_file(plan.allocation, sites, dedicated=opts.dedicated_desks),
         SCHEDULE_FILE: plan.schedule_table(),
     }
     lang = asked.lang
@@ -415,6 +415,7 @@ def _summary(plan: NationalPlan, asked: _Asked, tables: Path) -> dict[str, Any]:
         "select": opts.select,
         "preference_bonus": opts.preference_bonus,
         "day_bonus": opts.day_bonus,
+        "dedicated_desks": opts.dedicated_desks,
         "seed": opts.seed,
     }
     summary["departements_routed"] = plan.summary["tasks"]

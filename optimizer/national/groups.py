@@ -35,6 +35,9 @@ DECIMALS = 7
 #: Turns roster rows (communes, codes) into points; see the module docstring.
 Resolver = Callable[[pd.DataFrame], pd.DataFrame]
 
+#: Weekdays in each 5-bit mask.
+DAY_COUNT = np.array([bin(mask).count("1") for mask in range(32)], dtype=np.int64)
+
 _REQUIRED = ("agent_id", "lon", "lat", "workplace_lon", "workplace_lat")
 
 
@@ -64,6 +67,20 @@ def allowed_pattern(agents: pd.DataFrame) -> np.ndarray:
     ``impossible_days`` holds weekdays separated by ``|`` (``mon|fri``).
     """
     return 31 & ~day_bits(agents, "impossible_days")
+
+
+def pairs_on_enough_days(
+    groups: pd.DataFrame, group: np.ndarray, site: np.ndarray, days_on: np.ndarray
+) -> np.ndarray:
+    """Per (``group``, ``site``) pair: the site is on, in ``days_on``, on enough of its days.
+
+    ``days_on`` is ``(n_sites, 5)`` booleans (open, or with a free desk);
+    enough is as many of the group's allowed weekdays as it teleworks.
+    """
+    group, site = np.asarray(group, np.int64), np.asarray(site, np.int64)
+    site_mask = np.asarray(days_on, bool) @ (1 << np.arange(5, dtype=np.int64))
+    common = groups["pattern"].to_numpy(np.int64)[group] & site_mask[site]
+    return np.asarray(DAY_COUNT[common] >= groups["days"].to_numpy(np.int64)[group])
 
 
 def day_bits(agents: pd.DataFrame, column: str) -> np.ndarray:

@@ -75,7 +75,12 @@ class NationalOptions:
         objective, where that site is eligible (``--preference-bonus``).
     day_bonus
         Minutes a week each of an agent's ``preferred_days`` granted is worth
-        in the objective (``--day-bonus``).
+        in the objective (``--day-bonus``); with dedicated desks it only
+        chooses an agent's days, as in a plain run.
+    dedicated_desks
+        One desk per agent all week (``--dedicated-desks``): a site hosts at
+        most its dedicated desks (:mod:`.dedicated`), whatever the agents'
+        telework days.
     """
 
     max_minutes: float = DEFAULT_MAX_MINUTES
@@ -88,6 +93,7 @@ class NationalOptions:
     select: int | None = None
     preference_bonus: float = DEFAULT_PREFERENCE_BONUS
     day_bonus: float = DEFAULT_DAY_BONUS
+    dedicated_desks: bool = False
 
     def __post_init__(self) -> None:
         if not self.max_minutes > 0:

@@ -42,6 +42,8 @@ from optimizer.national.checks import UNAPPLIED_RULES as UNAPPLIED_RULES
 from optimizer.national.checks import checked_sites
 from optimizer.national.checks import refuse_unapplied_rules as refuse_unapplied_rules
 from optimizer.national.checks import site_desks as site_desks
+from optimizer.national.dedicated import priced_out as dedicated_priced_out
+from optimizer.national.dedicated import solve_dedicated
 from optimizer.national.evaluation import Evaluation
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import (
@@ -295,7 +297,7 @@ def _allocate(
     return allocation(
         agents, membership, places.groups, state.commute, state.pairs, plan.placements,
         places.site_ids, desks, _ties(agents, opts), limit=opts.select, proven=plan.proven,
-        forbidden_only=state.forbidden_only,
+        forbidden_only=state.forbidden_only, dedicated=opts.dedicated_desks,
     )  # fmt: skip
 
 
@@ -347,13 +349,22 @@ def _evaluate(
     One telework day each: the flow on the certified pairs prices the others
     (:meth:`.evaluation.Evaluation.priced`). More days: the weekly model on
     the certified pairs is given the others at their best gains, and says
-    which cannot raise its bound (:mod:`optimizer.model.weekly_hopeful`). That
-    plan is kept with the evaluation.
+    which cannot raise its bound (:mod:`optimizer.model.weekly_hopeful`).
+    Dedicated desks, any days: the flow's prices on its view
+    (:func:`.dedicated.priced_out`). That plan is kept with the evaluation.
     """
     state = Evaluation.of(routing, places, opts)
     groups = places.groups
     if len(state.unknown) == 0:
         return state
+    if opts.dedicated_desks:  # a flow, whatever the days: its prices, on its view
+        plan = _solve(state.pairs, groups, desks, opts)
+        if plan.prices is None:
+            return replace(state, priced_out=None, plan=plan)
+        unknown = state.unknown
+        group, site = unknown["group"].to_numpy(np.int64), unknown["site"].to_numpy(np.int64)
+        out = dedicated_priced_out(plan.prices, groups, desks, group, site, state.best_gain(groups))
+        return replace(state, priced_out=out, plan=plan)
     if bool(np.all(groups["days"].to_numpy() == 1)):
         plan = _solve(state.pairs, groups, desks, opts)
         return replace(state.priced(plan.prices, groups, desks), plan=plan)
@@ -532,11 +543,14 @@ def _solve(
     opts: NationalOptions,
     hopeful: pd.DataFrame | None = None,
 ) -> GroupPlan:
-    """Solve the plan on ``pairs``: the group flow (one day each), else the weekly model.
+    """Solve the plan on ``pairs``: a flow (one day each, or dedicated desks), else weekly.
 
+    The weekly model plans agents of 1 to 5 days on desks shared by weekday.
     ``hopeful`` (``group, site, gain``, the weekly model only): pairs not
     certified, at their best gains, to price.
     """
+    if opts.dedicated_desks:
+        return solve_dedicated(pairs, groups, desks, opts.select)
     arrays = (
         pairs["group"].to_numpy(np.int64),
         pairs["site"].to_numpy(np.int64),

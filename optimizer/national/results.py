@@ -14,6 +14,7 @@ import pandas as pd
 from optimizer.errors import InputError
 from optimizer.inputs import WEEKDAYS
 from optimizer.national.checks import site_desks
+from optimizer.schedule import dedicated_capacities
 
 #: Decimals of the minutes written to ``allocation.csv`` (6 s, as a plain run writes them).
 MINUTE_DECIMALS = 1
@@ -95,7 +96,9 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
     return out
 
 
-def site_file(allocation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+def site_file(
+    allocation: pd.DataFrame, sites: pd.DataFrame, *, dedicated: bool = False
+) -> pd.DataFrame:
     """Return each site's use, as a plain run's ``telecentres.csv`` gives it.
 
     Parameters
@@ -104,28 +107,38 @@ def site_file(allocation: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
         The plan's allocation (``telecentre_id``, ``weekday`` as ``mon|tue``).
     sites
         The sites planned (``telecentre_id``, optionally ``name``, and desks).
+    dedicated
+        Dedicated desks (``--dedicated-desks``): ``capacity`` is the agents a
+        site hosts all week, and each of them holds a desk on every day its
+        site is open (as a plain run counts them).
 
     Returns
     -------
     pandas.DataFrame
-        ``telecentre_id, [name,] assigned, desk_days_offered, desk_days_used,
-        utilisation, desks_mon..desks_fri, used_mon..used_fri``, one row per
-        site in the file's order.
+        ``telecentre_id, [name,] capacity, assigned, desk_days_offered,
+        desk_days_used, utilisation, desks_mon..desks_fri, used_mon..used_fri``,
+        one row per site in the file's order; ``capacity`` is the most desks
+        of a weekday (shared desks) or the dedicated desks.
     """
     desks = site_desks(sites)
     ids = sites["telecentre_id"].astype(str).to_numpy()
     placed = allocation[allocation["telecentre_id"].astype(str) != ""]
     row = pd.Index(ids).get_indexer(pd.Index(placed["telecentre_id"].astype(str)))
+    assigned = np.bincount(row, minlength=len(ids))
     used = np.zeros_like(desks)
-    days = placed["weekday"].astype(str).str.split("|")  # split once, read for each weekday
-    for k, day in enumerate(WEEKDAYS):
-        on = days.map(lambda d, day=day: day in d)
-        np.add.at(used[:, k], row[on.to_numpy(bool)], 1)
+    if dedicated:
+        used = assigned[:, None] * (desks > 0)
+    else:
+        days = placed["weekday"].astype(str).str.split("|")  # split once, read for each weekday
+        for k, day in enumerate(WEEKDAYS):
+            on = days.map(lambda d, day=day: day in d)
+            np.add.at(used[:, k], row[on.to_numpy(bool)], 1)
     offered, taken = desks.sum(axis=1), used.sum(axis=1)
     table = pd.DataFrame({"telecentre_id": ids})
     if "name" in sites:
         table["name"] = sites["name"].to_numpy()
-    table["assigned"] = np.bincount(row, minlength=len(ids))
+    table["capacity"] = dedicated_capacities(desks) if dedicated else desks.max(axis=1)
+    table["assigned"] = assigned
     table["desk_days_offered"] = offered
     table["desk_days_used"] = taken
     table["utilisation"] = np.round(

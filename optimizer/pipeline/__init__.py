@@ -54,7 +54,6 @@ from optimizer.pipeline.folder_bounds import (
 from optimizer.pipeline.planning import (
     agent_rules,
     by_commute,
-    dedicated_capacities,
     desks_per_day,
     make_plan,
     plan_frontier,
@@ -74,6 +73,7 @@ from optimizer.pipeline.travel_stage import (
     own_workplace_times,
     travel_again,
 )
+from optimizer.schedule import dedicated_capacities
 from optimizer.travel import TravelTable
 
 if TYPE_CHECKING:

@@ -25,7 +25,13 @@ from optimizer.pipeline.reasons import explained
 from optimizer.pipeline.result import RunResult, TieReport
 from optimizer.pipeline.travel_stage import own_workplace_times
 from optimizer.replan import incumbent_pairs, previous_days
-from optimizer.schedule import WeeklyPlan, dedicated_plan, solve_weekly, usable_pairs
+from optimizer.schedule import (
+    WeeklyPlan,
+    dedicated_capacities,
+    dedicated_plan,
+    solve_weekly,
+    usable_pairs,
+)
 from optimizer.ties import TieOrder, settle_ties, tie_losses, tie_objective, tie_order, ties_fit
 from optimizer.travel import TravelTable
 
@@ -352,24 +358,6 @@ def plan_frontier(result: RunResult, *, points: int = 20) -> pd.DataFrame:
         ).assignment
 
     return frontier(result.problem, points=points, solve=solve)
-
-
-def dedicated_capacities(desks: np.ndarray) -> np.ndarray:
-    """Dedicated desks of each telecentre: the desks it has on every day it is open.
-
-    Parameters
-    ----------
-    desks
-        ``(n_telecentres, 5)`` desks per weekday.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n_telecentres,)`` agents each can host all week (0 when never open).
-    """
-    desks = np.asarray(desks, dtype=np.int64)
-    open_days = np.where(desks > 0, desks, np.iinfo(np.int64).max)
-    return np.asarray(np.where((desks > 0).any(axis=1), open_days.min(axis=1), 0))
 
 
 def by_commute(
