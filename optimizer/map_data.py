@@ -277,14 +277,15 @@ def map_extent(
 
     The département (the embedded communes) when agents live in it;
     otherwise the road network's area with the telecentres and the head
-    office; either way with the communes of agents living outside it, never
-    narrower than :data:`MIN_SPAN_DEG`.
+    office (when some agent commutes there); either way with the communes of
+    agents living outside it, never narrower than :data:`MIN_SPAN_DEG`.
     """
     if not by_commune.empty:
         west, south, east, north = (float(v) for v in datasets.communes().total_bounds)
     else:
-        lons = [*result.telecentres["lon"], result.head_office.lon]
-        lats = [*result.telecentres["lat"], result.head_office.lat]
+        office = [result.head_office] if result.head_office_in_use else []
+        lons = [*result.telecentres["lon"], *(o.lon for o in office)]
+        lats = [*result.telecentres["lat"], *(o.lat for o in office)]
         w, s, e, n = result.network.bounds
         west, east = min(w, *lons), max(e, *lons)
         south, north = min(s, *lats), max(n, *lats)

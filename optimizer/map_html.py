@@ -116,6 +116,7 @@ def render_html(result: RunResult, *, min_cell: int = 1, lang: Lang = "en") -> s
                 note=t(others_note(by_commune, outside)),
                 outside=not outside.empty,
                 lang=lang,
+                head_office=result.head_office_in_use,
             )
         )
     )
@@ -256,19 +257,20 @@ def _add_sites(fmap: folium.Map, sites: pd.DataFrame, t: Translate) -> None:
 
 
 def _add_workplaces(fmap: folium.Map, result: RunResult, t: Translate) -> None:
-    """Add the head office and the other workplaces."""
+    """Add the head office (when some agent commutes there) and the other workplaces."""
     import folium
 
     ho = result.head_office
-    folium.CircleMarker(
-        location=[ho.lat, ho.lon],
-        radius=10,
-        color="#c0392b",
-        fill=True,
-        fill_color="#c0392b",
-        popup=folium.Popup(page_text(ho.name), max_width=260),
-        tooltip=t("head office"),
-    ).add_to(fmap)
+    if result.head_office_in_use:
+        folium.CircleMarker(
+            location=[ho.lat, ho.lon],
+            radius=10,
+            color="#c0392b",
+            fill=True,
+            fill_color="#c0392b",
+            popup=folium.Popup(page_text(ho.name), max_width=260),
+            tooltip=t("head office"),
+        ).add_to(fmap)
     for place in result.workplaces.to_dict("records") if result.workplaces is not None else []:
         folium.CircleMarker(
             location=[float(place["lat"]), float(place["lon"])],
@@ -309,7 +311,14 @@ def stable_ids(page: str) -> str:
     return _FOLIUM_ID.sub(numbered, page)
 
 
-def _legend_html(*, empty: bool, note: str = "", outside: bool = False, lang: Lang = "en") -> str:
+def _legend_html(
+    *,
+    empty: bool,
+    note: str = "",
+    outside: bool = False,
+    lang: Lang = "en",
+    head_office: bool = True,
+) -> str:
     """Build the HTML map legend: telecentres, head office, communes coloured as in map.png."""
 
     def t(text: str) -> str:
@@ -318,9 +327,10 @@ def _legend_html(*, empty: bool, note: str = "", outside: bool = False, lang: La
     swatch = "display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:4px;"
     ramp = ", ".join(share_colour(v) for v in (0.0, 0.25, 0.5, 0.75, 1.0))
     rows = [
-        f'<span style="{swatch}background:#1f5fa8"></span>' + t("telecentre (size: agents hosted)"),
-        f'<span style="{swatch}background:#c0392b"></span>' + t("head office"),
+        f'<span style="{swatch}background:#1f5fa8"></span>' + t("telecentre (size: agents hosted)")
     ]
+    if head_office:
+        rows.append(f'<span style="{swatch}background:#c0392b"></span>' + t("head office"))
     if not empty:
         rows += [
             f'<span style="{swatch}background:#b7d7a8;border:1px solid #3d3d3d"></span>'

@@ -193,11 +193,13 @@ def _draw_sites(ax: Axes, sites: pd.DataFrame, t: Translate) -> None:
 
 
 def _draw_workplaces(ax: Axes, result: RunResult, t: Translate) -> None:
-    """Draw the head office and the other workplaces (stars)."""
+    """Draw the head office (when some agent commutes there) and the other workplaces (stars)."""
     ho = result.head_office
-    ax.scatter(
-        [ho.lon], [ho.lat], s=260, marker="*", color="#c0392b", zorder=5, label=t("head office")
-    )
+    if result.head_office_in_use:
+        ax.scatter(
+            [ho.lon], [ho.lat], s=260, marker="*", color="#c0392b", zorder=5,
+            label=t("head office"),
+        )  # fmt: skip
     if result.workplaces is not None:
         ax.scatter(
             result.workplaces["lon"],

@@ -1795,14 +1795,13 @@ def test_assign_dedicated_desks_on_a_national_folder_is_the_one_pipeline_plan(
     from optimizer.i18n import translate
     from optimizer.national.allocation import REASON_FULL_DEDICATED
 
-    agents, sites, wlon, wlat = instance
+    agents, sites, _, _ = instance
     folder = _national_folder(tmp_path, "one")
     roster = agents.head(300).assign(telework_days=np.random.default_rng(3).integers(1, 4, 300))
     roster.to_csv(tmp_path / "agents.csv", index=False)
     sites.to_csv(tmp_path / "sites.csv", index=False)
     files = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
     files += ["--network", str(folder), "--max-minutes", str(OPTIONS.max_minutes), "--no-maps"]
-    files += ["--head-office", f"{wlon[0]},{wlat[0]}"]  # every agent has its own workplace
 
     def run(out: str, *extra: str) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
         done = CliRunner().invoke(main, [*files, "--dedicated-desks", *extra, "--out", out])
@@ -1843,6 +1842,48 @@ def test_assign_dedicated_desks_on_a_national_folder_is_the_one_pipeline_plan(
     words = french.iloc[:, -1].astype(str).to_numpy()
     assert (words[full] == translate(REASON_FULL_DEDICATED, "fr")).all()
     assert translate(REASON_FULL_DEDICATED, "fr").startswith("capacité atteinte")
+
+
+def test_a_roster_of_own_workplaces_needs_no_head_office_on_any_path(
+    tmp_path, instance, country_file, monkeypatch
+):
+    """Every agent drives to its own workplace (``workplace_lon, workplace_lat``) and no
+    ``--head-office`` is given: the default head office (Mende) lies outside this country.
+    The grouped national plan, the one pipeline on the same folder and the plain run on the
+    merged file all plan it, and save the same minutes a week; the head office is nobody's
+    commute, so it is not asked to be on the roads (before, both plain paths refused it), and
+    the maps leave it out."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+
+    agents, sites, _, _ = instance
+    folder = _national_folder(tmp_path, "one")
+    agents.head(200).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    files = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
+    files += ["--max-minutes", str(OPTIONS.max_minutes)]
+
+    def saving(out: str, network: Path, *extra: str) -> float:
+        done = CliRunner().invoke(main, [*files, "--network", str(network), *extra, "--out", out])
+        assert done.exit_code == 0, done.output
+        summary = json.loads((tmp_path / out / "summary.json").read_text())
+        return summary.get("saving_minutes_week", summary.get("totals", {}).get(
+            "minutes_saved_per_week"))  # fmt: skip
+
+    grouped = saving(str(tmp_path / "grouped"), folder)
+    monkeypatch.setattr("optimizer.cli.national.DENSE_LIMIT_PAIRS", 10**9)
+    dense = saving(str(tmp_path / "dense"), folder, "--no-maps")
+    merged = saving(str(tmp_path / "merged"), country_file)
+    # nobody's commute: not drawn (it would stretch the map to Mende), its rows say why
+    assert "head office" not in (tmp_path / "merged" / "map.html").read_text()
+    times = pd.read_csv(tmp_path / "merged" / "travel_times.csv", keep_default_na=False)
+    office = times[times["destination_id"] == "head_office"]
+    assert len(office) == 200 and (office["minutes_to"] == "").all()
+    assert office["reason"].str.contains("from any road").all()
+    assert grouped > 0
+    assert dense == pytest.approx(grouped, abs=0.15)  # written to 0.1 min
+    assert merged == pytest.approx(grouped, abs=0.15)
 
 
 def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tmp_path, instance):

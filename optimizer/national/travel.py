@@ -46,6 +46,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 
 import optimizer.settings as settings
@@ -197,7 +198,7 @@ def _folder_places(
     """
     areas = one_row_per_code(network.areas)
     groups, membership = group_agents(_agents(origins, destinations, own_place))
-    site_code = _locate_destinations(network, destinations, n_sites, areas)
+    site_code = _locate_destinations(network, destinations, n_sites, areas, own_place)
     # every destination is a "site" of the tasks (searched from every home of its buffer);
     # internal ids: a telecentre and a workplace may share an id
     sites = pd.DataFrame(
@@ -294,12 +295,32 @@ def _agents(
 
 
 def _locate_destinations(
-    network: NetworkFolder, destinations: pd.DataFrame, n_sites: int, areas: gpd.GeoDataFrame
+    network: NetworkFolder,
+    destinations: pd.DataFrame,
+    n_sites: int,
+    areas: gpd.GeoDataFrame,
+    own_place: np.ndarray,
 ) -> np.ndarray:
-    """Return each destination's département; raise when one lies outside every département."""
+    """Return each destination's département; raise when one in use lies outside every one.
+
+    A destination no agent drives to and no telecentre (the head office when
+    every agent has its own workplace) is located in the nearest département
+    instead: it is routed there, off its roads, and its pairs say so.
+    """
     d_lon = destinations["lon"].to_numpy(float)
     d_lat = destinations["lat"].to_numpy(float)
     site_code = locate(d_lon, d_lat, areas)
+    unused = np.ones(len(destinations), dtype=bool)
+    unused[:n_sites] = False
+    unused[np.asarray(own_place, dtype=np.int64)] = False
+    astray = np.flatnonzero((site_code == "") & unused)
+    if astray.size:
+        metric = areas.to_crs(settings.WORKING_CRS).geometry.to_numpy()
+        points = gpd.GeoSeries(
+            gpd.points_from_xy(d_lon[astray], d_lat[astray]), crs=settings.INPUT_CRS
+        ).to_crs(settings.WORKING_CRS)
+        for k, point in zip(astray.tolist(), points.to_numpy(), strict=True):
+            site_code[k] = areas["code"].to_numpy()[int(np.argmin(shapely.distance(metric, point)))]
     outside = np.flatnonzero(site_code == "")
     if outside.size:
         k = int(outside[0])

@@ -65,7 +65,7 @@ from optimizer.pipeline.reasons import (
     longest_drive,
     room_on_days,
 )
-from optimizer.pipeline.result import RunResult, TieReport, plan_options
+from optimizer.pipeline.result import RunResult, TieReport, drives_to_head_office, plan_options
 from optimizer.pipeline.travel_stage import (
     _folder_travel,
     _travel,
@@ -221,13 +221,14 @@ def _check_inputs(
     check_in_area(
         telecentres, bounds, name=_name(sources, "telecentres"), id_column="telecentre_id"
     )
-    check_in_area(
-        pd.DataFrame({"id": [HEAD_OFFICE], "lon": [head_office.lon], "lat": [head_office.lat]}),
-        bounds,
-        name=_name(sources, "head_office", "--head-office"),
-        id_column="id",
-        one_point=True,
-    )
+    if drives_to_head_office(agents):  # else it is nobody's commute: not needed on the roads
+        check_in_area(
+            pd.DataFrame({"id": [HEAD_OFFICE], "lon": [head_office.lon], "lat": [head_office.lat]}),
+            bounds,
+            name=_name(sources, "head_office", "--head-office"),
+            id_column="id",
+            one_point=True,
+        )
     if workplaces is not None:
         check_in_area(
             workplaces, bounds, name=_name(sources, "workplaces"), id_column="workplace_id"
@@ -262,6 +263,8 @@ def _travel_stage(
         )
         travel = folder.travel
     unrouted = travel.destinations[~travel.destinations["routed"]]
+    if not drives_to_head_office(agents):  # nobody's commute: its rows say it is off the roads
+        unrouted = unrouted[unrouted["id"] != HEAD_OFFICE]
     if not unrouted.empty:
         first = unrouted.iloc[0]
         kind = "telecentre" if first["id"] in set(telecentres["telecentre_id"]) else "workplace"

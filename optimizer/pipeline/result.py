@@ -84,6 +84,22 @@ class RunResult:
     selected: np.ndarray | None = None
     exactness: dict[str, Any] | None = None
 
+    @property
+    def head_office_in_use(self) -> bool:
+        """Whether some agent commutes to the head office (not all to their own workplace)."""
+        return drives_to_head_office(self.agents)
+
+
+def drives_to_head_office(agents: pd.DataFrame) -> bool:
+    """Whether some agent of a roster commutes to the head office (a row without workplace).
+
+    When none does, the head office is nobody's commute: it need not lie on
+    the network's roads, and the maps leave it out.
+    """
+    if "workplace_id" not in agents:
+        return True
+    return bool((agents["workplace_id"].fillna("").astype(str) == "").any())
+
 
 @dataclass(frozen=True)
 class TieReport:
