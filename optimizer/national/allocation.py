@@ -88,13 +88,8 @@ def allocation(
         members = order[lo : lo + count]
         site[members], weekday[members] = j, d
         taken[g] += count
-    gain_of = pairs.set_index(["group", "site"])
     placed = site >= 0
-    key = pd.MultiIndex.from_arrays([membership[placed], site[placed]])
-    saving = np.full(n, np.nan)
-    to_site = np.full(n, np.nan)
-    saving[placed] = gain_of["saving"].reindex(key).to_numpy(float) / 60.0
-    to_site[placed] = gain_of["minutes_to"].reindex(key).to_numpy(float)
+    figures = _pair_figures(pairs, membership, site)
     reason = _why_not(
         membership, groups, commute, pairs, desks, placements, placed,
         limit=limit, proven=proven, forbidden_only=forbidden_only, dedicated=dedicated,
@@ -102,12 +97,14 @@ def allocation(
     ids = agents["agent_id"].astype(str).to_numpy()
     sizes = groups["size"].to_numpy(np.int64)
     full = (REASON_FULL, REASON_FULL_DEDICATED, REASON_NOT_SELECTED, REASON_TIME_LIMIT)
+    won_by = np.full(n, "", dtype=object)
     for g in np.flatnonzero((taken > 0) & (taken < sizes)):
         winner = int(order[starts[g] + taken[g] - 1])  # the last of its equals placed
         for loser in order[starts[g] + taken[g] : starts[g] + sizes[g]]:
             if reason[loser] in full:
                 rule = ties.decided_by(winner, int(loser))
                 reason[loser] = tie_reason(ids[winner], rule, ties.seed)
+                won_by[loser] = ids[winner]
     located = {c: agents[c].to_numpy() for c in ("location", "location_precision_m") if c in agents}
     return pd.DataFrame(
         {
@@ -115,14 +112,38 @@ def allocation(
             "group": membership,
             "telecentre_id": np.where(placed, site_ids[np.maximum(site, 0)], ""),
             "weekday": np.where(placed, _DAY_NAMES[weekday], ""),
-            "minutes_to_site": to_site,
+            "minutes_to_site": figures["minutes_to"],
+            "km_to_site": figures["km_to"],
             "minutes_to_work": commute["minutes_to"].to_numpy()[membership],
-            "saving_minutes_week": saving,
+            "km_to_work": _column(commute, "km_to")[membership],
+            "saving_minutes_week": figures["saving"] / 60.0,
+            "km_saving_day": figures["km_saving"],
             "status": np.where(placed, "assigned", "not_assigned"),
             **located,
             "reason": reason,
+            "tie_won_by": won_by,
         }
     )
+
+
+def _pair_figures(
+    pairs: pd.DataFrame, membership: np.ndarray, site: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each agent's pair figures (``saving, minutes_to, km_to, km_saving``); NaN if not placed."""
+    placed = site >= 0
+    key = pd.MultiIndex.from_arrays([membership[placed], site[placed]])
+    of = pairs.set_index(["group", "site"])
+    out = {}
+    for name in ("saving", "minutes_to", "km_to", "km_saving"):
+        out[name] = np.full(site.size, np.nan)
+        if name in of:
+            out[name][placed] = of[name].reindex(key).to_numpy(float)
+    return out
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Return a float column of ``frame``, NaN when it lacks it (a table made by hand)."""
+    return frame[name].to_numpy(float) if name in frame else np.full(len(frame), np.nan)
 
 
 def _why_not(

@@ -209,7 +209,7 @@ def commutes(
     work_code_of: dict[str, str],
     inside: dict[str, np.ndarray],
 ) -> pd.DataFrame:
-    """Per group: minutes to the workplace and back, and the reason when not usable."""
+    """Per group: minutes and km to the workplace and back, and the reason when not usable."""
     work = travel[travel["kind"] == "workplace"].set_index(["origin_id", "destination_id"])
     key = pd.MultiIndex.from_frame(groups[["home_id", "workplace_id"]])
     found = work.reindex(key)
@@ -217,6 +217,8 @@ def commutes(
         {
             "minutes_to": found["minutes_to"].to_numpy(float),
             "minutes_back": found["minutes_back"].to_numpy(float),
+            "km_to": found["km_to"].to_numpy(float),
+            "km_back": found["km_back"].to_numpy(float),
             "certified": found["certified"].fillna(False).to_numpy(bool),
         }
     )
@@ -283,7 +285,9 @@ def eligible_pairs(
 ) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
     """Eligible (group, site) pairs and their whole weekly gain (the rules of the model stage).
 
-    Also returns ``group, site``: the pairs a task routed without certifying
+    Each pair's ``gain`` and ``saving`` (whole seconds a week), one-way
+    ``minutes_to`` and ``km_to`` the site, and ``km_saving`` (round-trip km
+    a telework day). Also returns ``group, site``: the pairs a task routed without certifying
     them that would be eligible at the time found.
     """
     site_rows = travel[travel["kind"] == "site"]
@@ -322,6 +326,15 @@ def eligible_pairs(
             "gain": (saving[ok] * merged["days"].to_numpy()[ok]).astype(np.int64),
             "saving": (saving[ok] * merged["days"].to_numpy()[ok]).astype(np.int64),
             "minutes_to": s_to[ok],
+            "km_to": merged["km_to"].to_numpy(float)[ok],
+            "km_saving": _km_saving(commute, merged)[ok],
         }
     )
     return pairs, counts, doubtful
+
+
+def _km_saving(commute: pd.DataFrame, merged: pd.DataFrame) -> np.ndarray:
+    """Round-trip km a telework day saves, per routed (group, site) row of ``merged``."""
+    group = merged["group"].to_numpy()
+    work = commute["km_to"].to_numpy(float)[group] + commute["km_back"].to_numpy(float)[group]
+    return np.asarray(work - merged["km_to"].to_numpy(float) - merged["km_back"].to_numpy(float))

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 import optimizer.settings as settings
+from optimizer.benefits import factors
 from optimizer.errors import InputError
 from optimizer.i18n import Lang, localise_summary, localise_table
 from optimizer.inputs import (
@@ -51,6 +52,7 @@ from optimizer.national.options import NationalOptions
 from optimizer.national.plan import NationalPlan, plan_national
 from optimizer.national.results import allocation_file as allocation_file
 from optimizer.national.results import site_file as site_file
+from optimizer.national.results import totals
 from optimizer.national.sources import BOUNDARY_FILES as BOUNDARY_FILES  # re-exported
 from optimizer.national.sources import national_sources as national_sources
 from optimizer.national.sources import read_departements as read_departements
@@ -378,12 +380,16 @@ def _plan_and_write(
             progress=progress,
             widen=wider_sources(network, areas, **speed, progress=progress),
         )
-    summary = _summary(plan, asked, tables)
     tables_out = {
         ALLOCATION_FILE: allocation_file(plan.allocation, agents),
         TELECENTRES_FILE: site_file(plan.allocation, sites, dedicated=opts.dedicated_desks),
         SCHEDULE_FILE: plan.schedule_table(),
     }
+    summary = _summary(plan, asked, tables)
+    summary["totals"] = totals(
+        plan.allocation, tables_out[ALLOCATION_FILE], tables_out[TELECENTRES_FILE]
+    )
+    summary["factors"] = factors()
     lang = asked.lang
     folder.publish(
         {

@@ -1,9 +1,10 @@
 """The CSV tables of a national plan, as a plain run writes them.
 
 :func:`allocation_file` (``allocation.csv``: a plain run's columns and
-rounding, nothing that tells who lives with whom) and :func:`site_file`
-(``telecentres.csv``: each site's desks and use per weekday), written by
-:func:`.files.run_national_files`.
+rounding, its km and benefits, nothing that tells who lives with whom),
+:func:`site_file` (``telecentres.csv``: each site's desks and use per
+weekday) and :func:`totals` (``summary.json``'s ``totals``, a plain run's
+keys), written by :func:`.files.run_national_files`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer.benefits import BENEFIT_COLUMNS, benefit_totals, weekly_benefits
 from optimizer.errors import InputError
 from optimizer.inputs import WEEKDAYS
 from optimizer.national.checks import site_desks
 from optimizer.schedule import dedicated_capacities
+from optimizer.ties import reason_kind
 
 #: Decimals of the minutes written to ``allocation.csv`` (6 s, as a plain run writes them).
 MINUTE_DECIMALS = 1
@@ -24,12 +27,18 @@ MINUTE_DECIMALS = 1
 LOCATION_COLUMNS = ("location", "location_precision_m")
 
 
+#: Decimals of the km written to ``allocation.csv`` (10 m, as a plain run writes them).
+KM_DECIMALS = 2
+
 #: The plan's columns and the names a plain run's ``allocation.csv`` gives them (the weekly
 #: saving becomes the saving per telework day, beside ``telework_days``).
 PLAIN_NAMES = {
     "minutes_to_site": "minutes_to_telecentre",
+    "km_to_site": "km_to_telecentre",
     "minutes_to_work": "minutes_to_head_office",
+    "km_to_work": "km_to_head_office",
     "saving_minutes_week": "minutes_saved_per_day",
+    "km_saving_day": "km_saved_per_day",
 }
 
 
@@ -37,15 +46,19 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
     """Return the allocation as written to ``allocation.csv``: what was asked for, no more.
 
     The columns have a plain run's names and meaning (:data:`PLAIN_NAMES`:
-    ``minutes_to_telecentre``, ``minutes_to_head_office`` (to the agent's own
-    workplace), ``minutes_saved_per_day`` (round trip) and ``telework_days``),
-    ``agent_id`` and ``status`` first, so that one filter serves both.
+    ``minutes_to_telecentre``, ``km_to_telecentre``, ``minutes_to_head_office``
+    and ``km_to_head_office`` (to the agent's own workplace),
+    ``minutes_saved_per_day`` and ``km_saved_per_day`` (round trip) and
+    ``telework_days``), ``agent_id`` and ``status`` first, so that one filter
+    serves both; ``tie_won_by`` names the equal placed instead; then the
+    hours, km, CO2 and euros saved per week and per year
+    (:func:`optimizer.benefits.weekly_benefits`).
 
     ``group`` (an internal number shared by the agents of one home point,
     workplace and days: it would tell who lives with whom) is left out, and
-    minutes are rounded to :data:`MINUTE_DECIMALS` decimals, as a plain run
-    writes them, instead of sixteen digits that pin each home's route to the
-    centimetre.
+    minutes are rounded to :data:`MINUTE_DECIMALS` decimals and km to
+    :data:`KM_DECIMALS`, as a plain run writes them, instead of sixteen
+    digits that pin each home's route to the centimetre.
 
     Parameters
     ----------
@@ -73,27 +86,41 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
     )
     if "saving_minutes_week" in out:
         out["saving_minutes_week"] = out["saving_minutes_week"].astype(float) / days
-        at = out.columns.tolist().index("saving_minutes_week") + 1
-        out.insert(at, "telework_days", days)
+        last = "km_saving_day" if "km_saving_day" in out else "saving_minutes_week"
+        out.insert(out.columns.tolist().index(last) + 1, "telework_days", days)
     out = out.rename(columns=PLAIN_NAMES)
-    for column in ("minutes_to_telecentre", "minutes_to_head_office", "minutes_saved_per_day"):
-        if column in out:
-            out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
     first = [c for c in ("agent_id", "status") if c in out]
     out = out[first + [c for c in out.columns if c not in first]]
     if agents is not None:
-        ids = agents["agent_id"].astype(str).to_numpy()
-        if len(ids) != len(out) or not np.array_equal(ids, out["agent_id"].astype(str)):
-            msg = (
-                "allocation_file: agents must be the roster the allocation was planned for, "
-                "in its order."
-            )
-            raise InputError(msg)
+        _check_roster(out, agents)
         names = out.columns.tolist()
         at = names.index("reason") if "reason" in names else len(names)
         for column in reversed([c for c in LOCATION_COLUMNS if c in agents and c not in out]):
             out.insert(at, column, agents[column].to_numpy())
+    if "minutes_saved_per_day" in out:  # hours, km, CO2 and euros, as a plain run gives them
+        km = out.get("km_saved_per_day", pd.Series(np.nan, index=out.index))
+        benefits = weekly_benefits(
+            out["minutes_saved_per_day"].to_numpy(float), km.to_numpy(float), days
+        )
+        for name, values in benefits.items():
+            out[name] = np.round(np.asarray(values, dtype=float), 2)
+    for column in out.columns:
+        if column.startswith("minutes_"):
+            out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
+        elif column.startswith("km_") and column not in BENEFIT_COLUMNS:
+            out[column] = out[column].astype(float).round(KM_DECIMALS)
     return out
+
+
+def _check_roster(out: pd.DataFrame, agents: pd.DataFrame) -> None:
+    """Raise when ``agents`` is not the roster of the allocation ``out`` (ids and order)."""
+    ids = agents["agent_id"].astype(str).to_numpy()
+    if len(ids) != len(out) or not np.array_equal(ids, out["agent_id"].astype(str)):
+        msg = (
+            "allocation_file: agents must be the roster the allocation was planned for, "
+            "in its order."
+        )
+        raise InputError(msg)
 
 
 def site_file(
@@ -149,3 +176,40 @@ def site_file(
     for k, day in enumerate(WEEKDAYS):
         table[f"used_{day}"] = used[:, k]
     return table
+
+
+def totals(
+    allocation: pd.DataFrame, written: pd.DataFrame, sites: pd.DataFrame
+) -> dict[str, object]:
+    """Return ``summary.json``'s ``totals``, with a plain run's keys and meaning.
+
+    Parameters
+    ----------
+    allocation
+        The plan's allocation (unrounded: the weekly saving in minutes, the
+        km a telework day).
+    written
+        The same as written (:func:`allocation_file`: ``telework_days`` and
+        the benefit columns).
+    sites
+        ``telecentres.csv`` (:func:`site_file`).
+    """
+    assigned = (allocation["status"] == "assigned").to_numpy()
+    left = allocation.loc[~assigned, "reason"].map(reason_kind).value_counts().sort_index()
+    minutes = float(np.nansum(allocation["saving_minutes_week"].to_numpy(float)))
+    km_day = allocation.get("km_saving_day", pd.Series(np.nan, index=allocation.index))
+    km = float(np.nansum(km_day.to_numpy(float) * written["telework_days"].to_numpy(float)))
+    offered = sites["desk_days_offered"].to_numpy() > 0
+    return {
+        "agents": len(allocation),
+        "assigned": int(assigned.sum()),
+        "not_assigned": int((~assigned).sum()),
+        "not_assigned_by_reason": {str(k): int(v) for k, v in left.items()},
+        "desks_each_weekday": int(sites["capacity"].to_numpy()[offered].sum()),
+        "desk_days_offered": int(sites["desk_days_offered"].sum()),
+        "desk_days_used": int(sites["desk_days_used"].sum()),
+        "minutes_saved_per_week": round(minutes, 1),
+        "hours_saved_per_week": round(minutes / 60.0, 2),
+        "km_saved_per_week": round(km, 1),
+        **benefit_totals(written),
+    }

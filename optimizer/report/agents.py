@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import optimizer.settings as settings
+from optimizer.benefits import BENEFIT_COLUMNS as BENEFIT_COLUMNS
+from optimizer.benefits import mileage_eur as mileage_eur
+from optimizer.benefits import weekly_benefits as weekly_benefits
 from optimizer.inputs import WEEKDAYS
 from optimizer.model import HEAD_OFFICE, AssignmentProblem, candidate_ranking, explain
 from optimizer.pipeline import RunResult
@@ -136,78 +138,6 @@ def _tie_winners(result: RunResult) -> list[str]:
         for loser, (winner, _) in result.ties.lost.items():
             out[loser] = ids[winner]
     return out
-
-
-BENEFIT_COLUMNS = (
-    "hours_saved_per_week",
-    "km_saved_per_week",
-    "kg_co2_saved_per_week",
-    "eur_saved_per_week",
-    "hours_saved_per_year",
-    "km_saved_per_year",
-    "kg_co2_saved_per_year",
-    "eur_saved_per_year",
-)
-
-
-def mileage_eur(km_per_year: np.ndarray) -> np.ndarray:
-    """Value of kilometres a year at the civil-service mileage rates, band by band.
-
-    Parameters
-    ----------
-    km_per_year
-        Kilometres a year (NaN stays NaN).
-
-    Returns
-    -------
-    numpy.ndarray
-        Euros a year (:data:`optimizer.settings.MILEAGE_TIERS`).
-    """
-    km = np.asarray(km_per_year, dtype=float)
-    out = np.zeros_like(km)
-    lower = 0.0
-    for upper, rate in settings.MILEAGE_TIERS:
-        out += np.clip(km - lower, 0.0, upper - lower) * rate
-        lower = upper
-    return np.where(np.isnan(km), np.nan, out)
-
-
-def weekly_benefits(
-    minutes_per_day: np.ndarray, km_per_day: np.ndarray, days: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Hours, km, kgCO2e and euros saved per week and per year, per agent.
-
-    Per week: the round-trip saving per telework day times the telework days.
-    Per year: times :data:`optimizer.settings.WORKING_WEEKS_PER_YEAR`. CO2 at
-    :data:`optimizer.settings.CO2_KG_PER_KM` (ADEME); euros at the
-    civil-service mileage rates (:func:`mileage_eur`, on the yearly km).
-
-    Parameters
-    ----------
-    minutes_per_day, km_per_day
-        Round-trip saving per telework day (NaN when not assigned).
-    days
-        Telework days a week.
-
-    Returns
-    -------
-    dict
-        Column name to values (:data:`BENEFIT_COLUMNS`).
-    """
-    weeks = settings.WORKING_WEEKS_PER_YEAR
-    km_week = km_per_day * days
-    km_year = km_week * weeks
-    eur_year = mileage_eur(km_year)
-    return {
-        "hours_saved_per_week": minutes_per_day * days / 60.0,
-        "km_saved_per_week": km_week,
-        "kg_co2_saved_per_week": km_week * settings.CO2_KG_PER_KM,
-        "eur_saved_per_week": eur_year / weeks,
-        "hours_saved_per_year": minutes_per_day * days / 60.0 * weeks,
-        "km_saved_per_year": km_year,
-        "kg_co2_saved_per_year": km_year * settings.CO2_KG_PER_KM,
-        "eur_saved_per_year": eur_year,
-    }
 
 
 def explanations(

@@ -16,13 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import optimizer.settings as settings
 from optimizer._text import fewer_selected
+from optimizer.benefits import benefit_totals, factors
 from optimizer.model import counted
 from optimizer.pipeline import RunResult, choosing_rule
 from optimizer.replan import no_match_warning, replan_counts
 from optimizer.report.agents import (
-    BENEFIT_COLUMNS,
     allocation_table,
     replan_changes,
     weekly_savings,
@@ -306,7 +305,7 @@ def summary(
             "solve_seconds": round(assignment.solve_seconds, 4),
         },
         "totals": _totals(result, allocation),
-        "factors": _factors(),
+        "factors": factors(),
         "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
         **({"exactness": result.exactness} if result.exactness is not None else {}),
     }
@@ -391,24 +390,7 @@ def _totals(result: RunResult, allocation: pd.DataFrame) -> dict[str, Any]:
         "minutes_saved_per_week": round(weekly_min, 1),
         "hours_saved_per_week": round(weekly_min / 60.0, 2),
         "km_saved_per_week": round(weekly_km, 1),
-        **{
-            name: round(float(allocation[name].sum()), 1)
-            for name in BENEFIT_COLUMNS
-            if name.startswith(("kg_co2", "eur", "hours_saved_per_year", "km_saved_per_year"))
-        },
-    }
-
-
-def _factors() -> dict[str, Any]:
-    """Return the summary's ``factors``: CO2, mileage allowance and working weeks, sourced."""
-    return {
-        "co2_kg_per_km": settings.CO2_KG_PER_KM,
-        "co2_source": "ADEME Base Carbone, average car, fuel production and combustion",
-        "mileage_eur_per_km_by_band": [list(t) for t in settings.MILEAGE_TIERS[:-1]]
-        + [["beyond", settings.MILEAGE_TIERS[-1][1]]],
-        "mileage_source": "civil-service mileage allowance, car of 5 CV or less "
-        "(arrêté of 3 July 2006 as amended 14 March 2022)",
-        "working_weeks_per_year": settings.WORKING_WEEKS_PER_YEAR,
+        **benefit_totals(allocation),
     }
 
 
