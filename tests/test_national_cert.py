@@ -127,7 +127,8 @@ def _sites(places: dict[str, tuple[tuple[float, float], tuple[int, ...]]]) -> pd
 def _single_process(
     merged, agents: pd.DataFrame, sites: pd.DataFrame, opts: NationalOptions
 ) -> tuple[int, pd.DataFrame]:
-    """The optimum on the merged network (whole seconds a week) and its travel table."""
+    """The optimum on the merged network (whole seconds, or metres for km, a week) and its
+    travel table."""
     origins = agents.rename(columns={"agent_id": "id"})[["id", "lon", "lat"]]
     places = pd.concat(
         [
@@ -147,7 +148,7 @@ def _single_process(
         c: table.pivot(index="origin_id", columns="destination_id", values=c).reindex(
             agents["agent_id"]
         )
-        for c in ("minutes_to", "minutes_back")
+        for c in ("minutes_to", "minutes_back", "km_to", "km_back")
     }
     ids = sites["telecentre_id"].tolist()
     problem = AssignmentProblem(
@@ -161,6 +162,11 @@ def _single_process(
         days=agents["telework_days"].to_numpy(np.int64),
         max_minutes=opts.max_minutes,
         min_saving=opts.min_saving,
+        km_to=wide["km_to"][ids].to_numpy(),
+        km_back=wide["km_back"][ids].to_numpy(),
+        head_office_km_to=wide["km_to"]["work"].to_numpy(),
+        head_office_km_back=wide["km_back"]["work"].to_numpy(),
+        objective=opts.objective,  # type: ignore[arg-type]
     ).validated()
     agent, site = np.nonzero(problem.eligible())
     allowed = ~day_mask(pd.Series([""] * len(agents)))
@@ -375,6 +381,52 @@ def test_a_pair_not_certified_that_could_beat_the_plan_is_open_and_bounded(
         assert plan.exact
         assert bound == best / 60.0
         assert "at most" not in line
+
+
+@pytest.mark.parametrize("rounds", [0, 3])
+def test_the_km_objective_is_the_merged_networks_optimum_or_bounds_it(
+    river, merged, tmp_path, rounds
+):
+    """``--objective km`` at national scale: the west-bank agents of two days, site G with
+    desks for two, site E across the river. Its pairs' best case is the commute's km less
+    the straight line there and back (no road is shorter): without wider extracts E's pairs
+    stay open, the plan says it is not exact, and its bound in km holds the single-process
+    km optimum on the merged network; with them, E is routed, the plan is that optimum,
+    exact, its bound equal to it. The objective is the placed agents' km saved, recomputed
+    from the merged network's table, and the rules in minutes still hold."""
+    opts = NationalOptions(
+        max_minutes=20.0, min_saving=5.0, buffer_km=1.0, widen_rounds=rounds, objective="km"
+    )
+    best, plan = _west_bank_two_days(river, merged, (1, 1, 1, 1, 0), opts, tmp_path / "w")
+    agents = _roster([(18_500, 5_020)] * 3, (1_020, 5_000), days=2)
+    sites = _sites({"G": ((18_000, 5_020), (1, 1, 1, 1, 0)), "E": ((25_000, 5_020), (3,) * 5)})
+    _, table = _single_process(merged, agents, sites, opts)
+    assert best > 0
+    assert plan.gain_seconds == best  # whole metres a week, here
+    truth = table.set_index(["origin_id", "destination_id"])
+    placed = plan.allocation[plan.allocation["status"] == "assigned"]
+    metres = 0
+    for agent, site in placed[["agent_id", "telecentre_id"]].itertuples(index=False):
+        work, there = truth.loc[(agent, "work")], truth.loc[(agent, site)]
+        day = work["km_to"] + work["km_back"] - there["km_to"] - there["km_back"]
+        metres += 2 * round(day * 1000)
+        assert there["minutes_to"] <= 20.0
+    assert plan.gain_seconds == metres
+    assert plan.summary["objective"] == "round-trip km saved per week"
+    bound = plan.summary["merged_bound_km_week"]
+    assert "merged_bound_minutes_week" not in plan.summary
+    if rounds == 0:
+        assert plan.summary["open_pairs"] > 0
+        assert not plan.exact
+        assert bound >= best / 1000.0
+        line = _national_line(plan)
+        assert line.endswith(
+            f"; every plan on the merged network saves at most {bound:,.0f} km a week."
+        )
+        assert translate(line, "fr").endswith(f" gagne au plus {bound:,.0f} km par semaine.")
+    else:
+        assert plan.exact
+        assert bound == best / 1000.0
 
 
 def test_split_keeps_a_way_that_crosses_a_departement_without_a_node_in_it(tmp_path):

@@ -89,7 +89,7 @@ def _unsupported(ctx: click.Context, args: AssignArgs) -> list[str]:
             ("--pseudonymise", args.salt is not None),
             ("--key-file", args.key_file is not None),
             ("--speed-uncertainty", args.speed_uncertainty is not None),
-            ("--objective", args.objective != "minutes"),
+            ("--objective travel", args.objective == "travel"),
             *((name, given(ctx, param)) for name, param in _NOT_NATIONAL),
             (
                 "--speed-profile CSV",
@@ -140,6 +140,7 @@ def _national(args: AssignArgs, steps: Steps, lang: Lang) -> NationalPlan:
             preference_bonus=args.preference_bonus,
             day_bonus=args.day_bonus,
             dedicated_desks=args.dedicated_desks,
+            objective=args.objective,
         ),
         crs=args.crs,
         speed_profile=args.speed_profile,
@@ -192,10 +193,12 @@ def _time_part(plan: NationalPlan) -> str:
 
 def _merged_bound_part(plan: NationalPlan) -> str:
     """Return the part that bounds a plan not exact on the merged network, when known."""
-    bound = plan.summary.get("merged_bound_minutes_week")
+    km = "merged_bound_km_week" in plan.summary  # the km objective
+    bound = plan.summary.get("merged_bound_km_week" if km else "merged_bound_minutes_week")
     if plan.exact or bound is None:
         return ""
-    return f"; every plan on the merged network saves at most {bound:,.0f} minutes a week."
+    unit = "km" if km else "minutes"
+    return f"; every plan on the merged network saves at most {bound:,.0f} {unit} a week."
 
 
 def _dense_pairs(agents: Path | None, telecentres: Path | None, workplaces: Path | None) -> int:

@@ -279,13 +279,13 @@ def solve_figures(
         },
         "saving_minutes_week": saving_seconds(placed) / 60.0,
         # the solver's objective: a plain run's objective_value leaves the weekday bonus out
-        "objective": "round-trip minutes saved per week"
+        "objective": f"round-trip {opts.objective} saved per week"
         + (
             f" ({' and '.join(bonuses)} bonus{'es' if len(bonuses) > 1 else ''} included)"
             if bonuses
             else ""
         ),
-        "objective_minutes_week": plan.gain / 60.0,
+        f"objective_{opts.objective}_week": plan.gain / opts.unit,
         "solver": "group min-cost flow (dedicated desks)"
         if opts.dedicated_desks
         else "group min-cost flow"
@@ -293,7 +293,7 @@ def solve_figures(
         else "weekly configuration model",
         "status": plan.status,
         "proven": plan.proven,
-        "bound_minutes_week": plan.bound / 60.0,
+        f"bound_{opts.objective}_week": plan.bound / opts.unit,
         "gap": round(plan.gap, 6),
         # the solver's stages the time limit ended: another run may find another plan
         "time_limit_cut": list(plan.time_cut),

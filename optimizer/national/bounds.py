@@ -26,6 +26,7 @@ _COLUMNS = {
     "group": np.int64,
     "site": np.int64,
     "best_saving_s": np.int64,
+    "best_km_m": np.int64,
     "lower_to": np.float64,
     "lower_back": np.float64,
 }
@@ -135,6 +136,7 @@ class _Search:
     floor_s: float  # the least saving a day, seconds
     beyond: float  # just past the limit: where a search stopped
     opts: NationalOptions
+    wp_km: np.ndarray | None = None  # each usable group's commute, km both ways
 
     @classmethod
     def of(
@@ -178,6 +180,10 @@ class _Search:
             floor_s=max(1.0, float(np.rint(opts.min_saving * 60.0))),
             beyond=float(np.nextafter(opts.max_minutes, np.inf)),  # searched to the limit there
             opts=opts,
+            wp_km=commute["km_to"].to_numpy(float)[usable]
+            + commute["km_back"].to_numpy(float)[usable]
+            if "km_to" in commute
+            else None,
         )
 
     def line(self, j: np.ndarray) -> np.ndarray:
@@ -206,13 +212,30 @@ class _Search:
         new = certified[at] != key if certified.size else np.ones(key.size, dtype=bool)
         rows, cols = home_of[g_idx[new]], j_idx[new]
         best = np.rint((self.wp_sum[g_idx[new]] - lb_to[rows, cols] - lb_back[rows, cols]) * 60.0)
+        best_km = self.best_km(g_idx[new], rows, j[cols])
+        keep = best_km > 0 if opts.objective == "km" else np.ones(best_km.size, dtype=bool)
         return {
-            "group": self.usable[g_idx[new]],
-            "site": j[j_idx[new]],
-            "best_saving_s": best.astype(np.int64),
-            "lower_to": lb_to[rows, cols],
-            "lower_back": lb_back[rows, cols],
+            "group": self.usable[g_idx[new]][keep],
+            "site": j[j_idx[new]][keep],
+            "best_saving_s": best.astype(np.int64)[keep],
+            "best_km_m": best_km[keep],
+            "lower_to": lb_to[rows, cols][keep],
+            "lower_back": lb_back[rows, cols][keep],
         }
+
+    def best_km(self, g: np.ndarray, home: np.ndarray, site: np.ndarray) -> np.ndarray:
+        """Round-trip metres a day each pair may save at most (-1 where the commute has no km).
+
+        The commute's km less the straight line there and back: a route, access
+        legs included, is no shorter than the straight line between its ends (1 %
+        for the projection's scale error).
+        """
+        if self.wp_km is None:
+            return np.full(g.size, -1, dtype=np.int64)
+        (hx, hy), (sx, sy) = self.homes_xy, self.sites_xy
+        line = np.hypot(hx[home] - sx[site], hy[home] - sy[site]) / 1.01
+        best = self.wp_km[g] * 1000.0 - 2.0 * line
+        return np.where(np.isfinite(best), np.rint(best), -1).astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ class Evaluation:
     priced_out: np.ndarray | None = None  # per unknown pair: cannot improve the plan
     plan: GroupPlan | None = None  # the plan on the certified pairs whose prices did that
     forbidden_only: np.ndarray | None = None  # per group: its eligible pairs are all forbidden
+    objective: str = "minutes"  # what a pair's gain counts: seconds, or metres ("km")
 
     def priced(
         self, prices: FlowPrices | None, groups: pd.DataFrame, desks: np.ndarray
@@ -76,12 +77,14 @@ class Evaluation:
     def best_gain(self, groups: pd.DataFrame) -> np.ndarray:
         """Each unknown pair's best weekly gain: no time of the merged network gives more.
 
-        Its saving a day at the lower bounds of its times (``best_saving_s``),
+        Its saving a day at the lower bounds of its times (``best_saving_s``;
+        ``best_km_m`` at the straight line's km with the ``km`` objective),
         times the group's telework days, plus its preference bonus.
         """
         group = self.unknown["group"].to_numpy(np.int64)
         days = groups["days"].to_numpy(np.int64)[group]
-        best = self.unknown["best_saving_s"].to_numpy(np.int64) * days
+        column = "best_km_m" if self.objective == "km" else "best_saving_s"
+        best = self.unknown[column].to_numpy(np.int64) * days
         return np.asarray(best + self.unknown["bonus"].to_numpy(np.int64))
 
     def needed(self) -> pd.DataFrame:
@@ -139,7 +142,7 @@ class Evaluation:
         )
         has_pair = np.zeros(len(groups), dtype=bool)
         has_pair[pairs["group"].to_numpy(np.int64)] = True
-        bonus_s = round(opts.preference_bonus * 60.0)
+        bonus_s = round(opts.preference_bonus * opts.unit)
         pairs = pairs.assign(
             gain=pairs["gain"] + preference_bonus_s(pairs, groups, places.site_ids, bonus_s)
         )
@@ -157,6 +160,7 @@ class Evaluation:
             unknown=unknown,
             top_kmh=top_kmh,
             forbidden_only=had_pair & ~has_pair,
+            objective=opts.objective,
         )
 
     def unresolved(self, groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -285,7 +289,9 @@ def eligible_pairs(
 ) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
     """Eligible (group, site) pairs and their whole weekly gain (the rules of the model stage).
 
-    Each pair's ``gain`` and ``saving`` (whole seconds a week), one-way
+    Each pair's ``gain`` (the objective's: whole seconds or metres a week,
+    :attr:`.options.NationalOptions.unit`) and ``saving`` (whole seconds a
+    week), one-way
     ``minutes_to`` and ``km_to`` the site, and ``km_saving`` (round-trip km
     a telework day). Also returns ``group, site``: the pairs a task routed without certifying
     them that would be eligible at the time found.
@@ -300,12 +306,17 @@ def eligible_pairs(
     wp_back = commute["minutes_back"].to_numpy()[merged["group"].to_numpy()]
     s_to, s_back = merged["minutes_to"].to_numpy(), merged["minutes_back"].to_numpy()
     saving = np.rint((wp_to + wp_back - (s_to + s_back)) * 60.0)
+    km_saving = _km_saving(commute, merged)
     with np.errstate(invalid="ignore"):
         ok = (saving > 0) & (saving >= np.rint(opts.min_saving * 60.0))
         ok &= s_to <= opts.max_minutes
         if opts.no_worse_off:
             ok &= s_to <= wp_to
         ok &= np.isfinite(s_to) & np.isfinite(s_back)
+        per_day = saving  # the objective's gain a telework day: seconds, or metres
+        if opts.objective == "km":
+            per_day = np.rint(km_saving * 1000.0)
+            ok &= per_day > 0
     certified = merged["certified"].to_numpy(bool)
     counts = {
         "routed_site_pairs": len(merged),
@@ -323,11 +334,11 @@ def eligible_pairs(
         {
             "group": merged["group"].to_numpy()[ok],
             "site": site_pos.reindex(merged["destination_id"].to_numpy()[ok]).to_numpy(np.int64),
-            "gain": (saving[ok] * merged["days"].to_numpy()[ok]).astype(np.int64),
+            "gain": (per_day[ok] * merged["days"].to_numpy()[ok]).astype(np.int64),
             "saving": (saving[ok] * merged["days"].to_numpy()[ok]).astype(np.int64),
             "minutes_to": s_to[ok],
             "km_to": merged["km_to"].to_numpy(float)[ok],
-            "km_saving": _km_saving(commute, merged)[ok],
+            "km_saving": km_saving[ok],
         }
     )
     return pairs, counts, doubtful

@@ -417,7 +417,7 @@ def _summary(plan: NationalPlan, asked: _Asked, tables: Path) -> dict[str, Any]:
         "time_limit_s": opts.time_limit_s,
         "speed_profile": asked.speed_profile,
         "speed_model": asked.speed_model,
-        "objective": "minutes",
+        "objective": opts.objective,
         "select": opts.select,
         "preference_bonus": opts.preference_bonus,
         "day_bonus": opts.day_bonus,

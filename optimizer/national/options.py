@@ -81,6 +81,11 @@ class NationalOptions:
         One desk per agent all week (``--dedicated-desks``): a site hosts at
         most its dedicated desks (:mod:`.dedicated`), whatever the agents'
         telework days.
+    objective
+        ``"minutes"``: maximise the round-trip minutes saved a week;
+        ``"km"``: the km (hence CO2), among the pairs the same rules in
+        minutes allow and that save km, as in a plain run. Gains are whole
+        seconds or whole metres (:attr:`unit`), bonuses too.
     """
 
     max_minutes: float = DEFAULT_MAX_MINUTES
@@ -94,6 +99,7 @@ class NationalOptions:
     preference_bonus: float = DEFAULT_PREFERENCE_BONUS
     day_bonus: float = DEFAULT_DAY_BONUS
     dedicated_desks: bool = False
+    objective: str = "minutes"
 
     def __post_init__(self) -> None:
         if not self.max_minutes > 0:
@@ -117,11 +123,19 @@ class NationalOptions:
             if not bonus >= 0:
                 msg = f"{name} must be 0 or more, got {bonus}."
                 raise InputError(msg)
+        if self.objective not in ("minutes", "km"):
+            msg = f"objective must be 'minutes' or 'km', got {self.objective!r}."
+            raise InputError(msg)
         if self.select is not None and (
             isinstance(self.select, bool) or not isinstance(self.select, int) or self.select < 0
         ):
             msg = f"select must be a whole number of agents, 0 or more, got {self.select!r}."
             raise InputError(msg)
+
+    @property
+    def unit(self) -> float:
+        """Whole units of gain per unit of the objective: 60 (seconds a minute) or 1000 (m a km)."""
+        return 1000.0 if self.objective == "km" else 60.0
 
     def margin_km(self, round_: int) -> float:
         """Return the margin of widening round ``round_`` (1, 2, ...): doubled each round."""

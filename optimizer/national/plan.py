@@ -88,7 +88,8 @@ class NationalPlan:
         (or its resolver) says how each home was placed.
     gain_seconds
         Objective: round-trip seconds saved a week, whole, the preference and
-        weekday bonuses included (``saving_seconds`` without them).
+        weekday bonuses included (``saving_seconds`` without them); whole
+        metres with the ``km`` objective.
     exact
         True when every pair the plan could use was certified (see
         :mod:`.extracts`) or ruled out: by the bounds of its times (it cannot
@@ -106,9 +107,10 @@ class NationalPlan:
     summary
         Figures: groups, pairs, uncertified pairs, sites whose reach is not
         covered by the buffer, per-département task figures, timings;
-        ``merged_bound_minutes_week`` bounds every plan on the merged network
-        (the plan's bound when exact; with every pair not certified at its
-        best case when not; None when a commute is not certified).
+        ``merged_bound_minutes_week`` (``merged_bound_km_week`` with the
+        ``km`` objective) bounds every plan on the merged network (the plan's
+        bound when exact; with every pair not certified at its best case when
+        not; None when a commute is not certified).
     groups
         The groups (see :func:`.groups.group_agents`).
     unknown
@@ -463,8 +465,8 @@ def _plan_figures(
         "open_pairs": len(exactness.open_pairs),
         "agents_commute_unknown": exactness.commutes_unknown,
         # every plan on the merged network is worth at most this (None: a commute not known)
-        "merged_bound_minutes_week": (
-            None if exactness.merged_bound is None else exactness.merged_bound / 60.0
+        f"merged_bound_{opts.objective}_week": (
+            None if exactness.merged_bound is None else exactness.merged_bound / opts.unit
         ),
         "buffer_km": opts.buffer_km,
     }
@@ -481,10 +483,10 @@ def _national_plan(
 ) -> NationalPlan:
     """Log the plan's outcome and return it."""
     logger.info(
-        "national plan: %d of %d agents placed, %.1f minutes a week, exact=%s",
+        "national plan: %d of %d agents placed, %.1f minutes a week saved, exact=%s",
         summary["placed"],
         len(placed),
-        plan.gain / 60.0,
+        summary["saving_minutes_week"],
         exactness.exact,
     )
     unknown = state.unknown
@@ -559,7 +561,7 @@ def _solve(
     )
     sizes, patterns = groups["size"].to_numpy(np.int64), groups["pattern"].to_numpy(np.int64)
     days = groups["days"].to_numpy(np.int64)
-    wanted, day_bonus = groups["wanted"].to_numpy(np.int64), round(opts.day_bonus * 60.0)
+    wanted, day_bonus = groups["wanted"].to_numpy(np.int64), round(opts.day_bonus * opts.unit)
     if bool(np.all(days == 1)):
         return solve_groups(
             sizes, patterns, *arrays, limit=opts.select, preferred=wanted, day_bonus=day_bonus
