@@ -490,6 +490,9 @@ MESSAGES: dict[str, str] = {
     "every plan on the merged network saves at most {km} km a week.": (
         "tout plan sur le réseau fusionné gagne au plus {km} km par semaine."
     ),
+    "every plan on the merged network drives at least {minutes} minutes a week.": (
+        "tout plan sur le réseau fusionné roule au moins {minutes} minutes par semaine."
+    ),
     # a plan on a national network folder (optimizer.national.travel, optimizer.pipeline)
     "drive time not certified within the border buffers (a wider --border-km certifies more)": (
         "temps de trajet non certifié dans les bordures (un --border-km plus large en certifie "

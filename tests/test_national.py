@@ -1932,7 +1932,8 @@ def test_assign_objective_km_on_a_national_folder_is_the_one_pipelines_km_plan(
     national plan maximises the km saved a week, as the one pipeline does on the same folder
     (its objective value in km, equal to 0.01 km), the totals and the agents at the same site
     agree, the summary names the objective, and it saves more km and fewer minutes than the
-    minutes plan."""
+    minutes plan. ``--objective travel``: the minutes plan's very files, its value the minutes
+    all agents drive a week, as the one pipeline (its own travel table) says it."""
     from click.testing import CliRunner
 
     from optimizer.cli import main
@@ -1962,6 +1963,17 @@ def test_assign_objective_km_on_a_national_folder_is_the_one_pipelines_km_plan(
     _same_totals_and_columns(tmp_path / "grouped", tmp_path / "plain", least=50)
     assert grouped["totals"]["km_saved_per_week"] > by_minutes["totals"]["km_saved_per_week"]
     assert grouped["saving_minutes_week"] < by_minutes["saving_minutes_week"]
+    # --objective travel: the minutes plan, its value said as the minutes all agents drive
+    plain_travel = run("plain_travel", "--objective", "travel")
+    monkeypatch.setattr("optimizer.cli.national.DENSE_LIMIT_PAIRS", 0)
+    travel = run("travel", "--objective", "travel")
+    assert travel["objective"] == "minutes driven per week by all agents"
+    assert (tmp_path / "travel" / "allocation.csv").read_bytes() == (
+        tmp_path / "minutes" / "allocation.csv"
+    ).read_bytes()
+    value = plain_travel["solver"]["objective_value"]
+    assert travel["objective_travel_week"] == pytest.approx(value, abs=0.15)
+    assert travel["exact"] and travel["bound_travel_week"] == travel["objective_travel_week"]
 
 
 def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tmp_path, instance):
@@ -2402,7 +2414,7 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
-        (["--objective", "travel"], "--objective travel"),
+        (["--frontier"], "--frontier"),
         (["--engine", "cp-sat", "--rank", "5"], "--engine cp-sat, --rank"),
         (
             ["--move-penalty", "60", "--day-change-penalty", "5"],
@@ -2414,8 +2426,8 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
 )
 def test_options_a_national_run_would_ignore_are_refused(tmp_path, extra, named) -> None:
     """An option the national plan does not apply is refused in one line, never ignored
-    (``--objective km`` used to give the minutes plan as if it were the km plan; it is
-    applied now, ``travel`` is not yet)."""
+    (``--objective km`` used to give the minutes plan as if it were the km plan; both
+    objectives are applied now)."""
     folder = _national_folder(tmp_path)
     output = _refused_in_one_line(
         tmp_path, ["--scheduler", "local:1", "--network", str(folder), *extra]

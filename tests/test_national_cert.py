@@ -429,6 +429,35 @@ def test_the_km_objective_is_the_merged_networks_optimum_or_bounds_it(
         assert bound == best / 1000.0
 
 
+def test_the_travel_objective_says_the_least_minutes_any_merged_plan_drives(
+    river, merged, tmp_path
+):
+    """``--objective travel`` on the same open case: the minutes plan, its value the minutes
+    the three agents drive a week (five round trips each, recomputed from the merged
+    network's table) less its saving; not exact, so its merged-network figure is a least
+    value, no more than the single process's optimum, and the command says "at least"."""
+    opts = NationalOptions(
+        max_minutes=20.0, min_saving=5.0, buffer_km=1.0, widen_rounds=0, objective="travel"
+    )
+    best, plan = _west_bank_two_days(river, merged, (1, 1, 1, 1, 0), opts, tmp_path / "w")
+    agents = _roster([(18_500, 5_020)] * 3, (1_020, 5_000), days=2)
+    sites = _sites({"G": ((18_000, 5_020), (1, 1, 1, 1, 0)), "E": ((25_000, 5_020), (3,) * 5)})
+    _, table = _single_process(merged, agents, sites, opts)
+    work = table[table["destination_id"] == "work"]
+    drive = 5 * float((work["minutes_to"] + work["minutes_back"]).sum())
+    assert plan.gain_seconds == best
+    assert plan.summary["objective_travel_week"] == pytest.approx(drive - best / 60.0)
+    assert plan.summary["objective"] == "minutes driven per week by all agents"
+    assert not plan.exact
+    least = plan.summary["merged_bound_travel_week"]
+    assert least <= drive - best / 60.0 + 1e-9
+    line = _national_line(plan)
+    assert line.endswith(
+        f"; every plan on the merged network drives at least {least:,.0f} minutes a week."
+    )
+    assert translate(line, "fr").endswith(f" roule au moins {least:,.0f} minutes par semaine.")
+
+
 def test_split_keeps_a_way_that_crosses_a_departement_without_a_node_in_it(tmp_path):
     """A straight road whose two nodes lie either side of a narrow département is one of its
     roads: the extract holds every road of its area, or a point beside that road would join

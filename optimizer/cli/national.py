@@ -89,7 +89,6 @@ def _unsupported(ctx: click.Context, args: AssignArgs) -> list[str]:
             ("--pseudonymise", args.salt is not None),
             ("--key-file", args.key_file is not None),
             ("--speed-uncertainty", args.speed_uncertainty is not None),
-            ("--objective travel", args.objective == "travel"),
             *((name, given(ctx, param)) for name, param in _NOT_NATIONAL),
             (
                 "--speed-profile CSV",
@@ -193,9 +192,15 @@ def _time_part(plan: NationalPlan) -> str:
 
 def _merged_bound_part(plan: NationalPlan) -> str:
     """Return the part that bounds a plan not exact on the merged network, when known."""
-    km = "merged_bound_km_week" in plan.summary  # the km objective
-    bound = plan.summary.get("merged_bound_km_week" if km else "merged_bound_minutes_week")
-    if plan.exact or bound is None:
+    summary = plan.summary
+    if plan.exact:
+        return ""
+    if summary.get("merged_bound_travel_week") is not None:  # the travel objective
+        least = summary["merged_bound_travel_week"]
+        return f"; every plan on the merged network drives at least {least:,.0f} minutes a week."
+    km = "merged_bound_km_week" in summary  # the km objective
+    bound = summary.get("merged_bound_km_week" if km else "merged_bound_minutes_week")
+    if bound is None:
         return ""
     unit = "km" if km else "minutes"
     return f"; every plan on the merged network saves at most {bound:,.0f} {unit} a week."

@@ -84,7 +84,9 @@ class NationalOptions:
     objective
         ``"minutes"``: maximise the round-trip minutes saved a week;
         ``"km"``: the km (hence CO2), among the pairs the same rules in
-        minutes allow and that save km, as in a plain run. Gains are whole
+        minutes allow and that save km, as in a plain run; ``"travel"``:
+        minimise the minutes all agents drive a week (the same plan as
+        ``"minutes"``, its value said as minutes driven). Gains are whole
         seconds or whole metres (:attr:`unit`), bonuses too.
     """
 
@@ -123,8 +125,8 @@ class NationalOptions:
             if not bonus >= 0:
                 msg = f"{name} must be 0 or more, got {bonus}."
                 raise InputError(msg)
-        if self.objective not in ("minutes", "km"):
-            msg = f"objective must be 'minutes' or 'km', got {self.objective!r}."
+        if self.objective not in ("minutes", "km", "travel"):
+            msg = f"objective must be 'minutes', 'km' or 'travel', got {self.objective!r}."
             raise InputError(msg)
         if self.select is not None and (
             isinstance(self.select, bool) or not isinstance(self.select, int) or self.select < 0

@@ -37,7 +37,13 @@ from optimizer.inputs import check_telecentre_refs
 from optimizer.national.allocation import REASON_CLOSED as REASON_CLOSED
 from optimizer.national.allocation import REASON_FULL as REASON_FULL
 from optimizer.national.allocation import REASON_NO_SITE as REASON_NO_SITE
-from optimizer.national.allocation import allocation, saving_seconds, solve_figures
+from optimizer.national.allocation import (
+    allocation,
+    as_minutes_driven,
+    drive_minutes,
+    saving_seconds,
+    solve_figures,
+)
 from optimizer.national.checks import UNAPPLIED_RULES as UNAPPLIED_RULES
 from optimizer.national.checks import checked_sites
 from optimizer.national.checks import refuse_unapplied_rules as refuse_unapplied_rules
@@ -221,6 +227,11 @@ def plan_national(
         **solve_figures(placed, plan, groups, opts),
         **run.timings(plan, routing.results),
     }
+    if opts.objective == "travel":
+        unknown = exactness.commutes_unknown > 0
+        summary = as_minutes_driven(
+            summary, None if unknown else drive_minutes(state.commute, groups)
+        )
     return _national_plan(placed, plan, exactness, summary, groups, state, places)
 
 
