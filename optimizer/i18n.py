@@ -1697,6 +1697,12 @@ ERRORS: dict[str, str] = {
     "select must be a whole number of agents, 0 or more, got {select}.": (
         "select doit être un nombre entier d'agents, 0 ou plus, reçu {select}."
     ),
+    "select_by must be 'saving' or 'commute', got {select_by}.": (
+        "select_by doit être 'saving' ou 'commute', reçu {select_by}."
+    ),
+    "objective must be 'minutes', 'km' or 'travel', got {objective}.": (
+        "objective doit être 'minutes', 'km' ou 'travel', reçu {objective}."
+    ),
     "widen_rounds must be a whole number 0 or more, got {widen_rounds}.": (
         "widen_rounds doit être un nombre entier, 0 ou plus, reçu {widen_rounds}."
     ),

@@ -851,6 +851,57 @@ def test_select_gives_the_single_process_plan_with_k_agents_and_says_who_was_not
     assert free.summary["selection"] is None
 
 
+@pytest.mark.parametrize("multi_day", [False, True])
+def test_select_by_commute_chooses_the_plain_runs_agents_and_gives_their_plan(
+    instance, merged, sources, client, tmp_path, multi_day
+):
+    """``--select K --select-by commute`` at national scale (Dask, 2 processes): among the
+    agents some site saves time (eligible, open on enough of their days), the K with the
+    longest commutes, equal ones by the tie rule, exactly as the library's plain path chooses
+    them (:func:`optimizer.pipeline.by_commute` on the merged network); the plan is the
+    single-process optimum for those agents, exact; the others who gain say "not selected"
+    for longer commutes, and no chosen agent says so."""
+    from optimizer.model.explain import REASON_SHORTER_COMMUTE
+    from optimizer.model.weekly import solve_weekly_pairs
+    from optimizer.pipeline import by_commute
+    from optimizer.schedule import usable_pairs
+    from optimizer.ties import tie_order
+
+    agents, sites, wlon, wlat = instance
+    rng = np.random.default_rng(47)
+    few = agents.head(400).assign(
+        telework_days=rng.integers(1, 4, 400) if multi_day else np.ones(400, dtype=np.int64)
+    )
+    problem, allowed = _merged_problem(few, sites, wlon, wlat, merged, few["telework_days"])
+    desks = sites[list(DAYS)].to_numpy()
+    usable = usable_pairs(desks, allowed, problem.days)
+    gainers = int((problem.eligible() & usable).any(axis=1).sum())
+    k = gainers // 2
+    order = tie_order(problem.agent_ids, commute=problem.head_office_minutes_to, seed=OPTIONS.seed)
+    left_out = by_commute(problem, k, usable, rank=order.rank)
+    kept = problem.with_rules(excluded=left_out)
+    agent, site = np.nonzero(kept.eligible())
+    single = solve_weekly_pairs(
+        agent, site, np.rint(kept.weekly_gain()[agent, site]).astype(np.int64),
+        counts=None, days=kept.days, allowed=allowed, preferred=np.zeros_like(allowed),
+        bonus=0, desks=desks,
+    )  # fmt: skip
+    assert single.proven
+    plan = plan_national(
+        few, sites, COUNTRY.areas(), sources, work_dir=tmp_path,
+        options=replace(OPTIONS, select=k, select_by="commute"), client=client,
+    )  # fmt: skip
+    assert plan.exact and plan.proven
+    assert plan.gain_seconds == single.objective > 0
+    reasons = plan.allocation["reason"].to_numpy().astype(str)
+    assert ((reasons == REASON_SHORTER_COMMUTE) == left_out).all()
+    assert left_out.sum() == gainers - k > 0
+    placed = (plan.allocation["status"] == "assigned").to_numpy()
+    assert not (placed & left_out).any()
+    assert plan.summary["selection"]["select_by"] == "commute"
+    assert plan.summary["selection"]["placed"] == int(placed.sum())
+
+
 def test_forbidden_sites_give_the_single_process_plan_and_the_forbidden_reason(
     instance, merged, sources, client, tmp_path
 ):
@@ -1976,6 +2027,45 @@ def test_assign_objective_km_on_a_national_folder_is_the_one_pipelines_km_plan(
     assert travel["exact"] and travel["bound_travel_week"] == travel["objective_travel_week"]
 
 
+def test_assign_select_by_commute_on_a_national_folder_is_the_one_pipelines_choice(
+    tmp_path, instance, monkeypatch
+):
+    """``assign --select 60 --select-by commute`` on a network folder: the grouped national
+    plan and the one pipeline on the same folder choose the same agents (the same ones say
+    "not selected" for longer commutes), save the same minutes, and both say how they chose."""
+    from click.testing import CliRunner
+
+    from optimizer.cli import main
+    from optimizer.model.explain import REASON_SHORTER_COMMUTE
+
+    agents, sites, _, _ = instance
+    folder = _national_folder(tmp_path, "one")
+    agents.head(300).to_csv(tmp_path / "agents.csv", index=False)
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    files = ["--agents", str(tmp_path / "agents.csv"), "--telecentres", str(tmp_path / "sites.csv")]
+    files += ["--network", str(folder), "--max-minutes", str(OPTIONS.max_minutes), "--no-maps"]
+    files += ["--select", "60", "--select-by", "commute"]
+
+    def run(name: str) -> tuple[dict[str, Any], pd.DataFrame]:
+        done = CliRunner().invoke(main, [*files, "--out", str(tmp_path / name)])
+        assert done.exit_code == 0, done.output
+        summary = json.loads((tmp_path / name / "summary.json").read_text())
+        rows = pd.read_csv(tmp_path / name / "allocation.csv", keep_default_na=False)
+        return summary, rows
+
+    grouped, ours = run("grouped")
+    monkeypatch.setattr("optimizer.cli.national.DENSE_LIMIT_PAIRS", 10**9)
+    plain, theirs = run("plain")
+    assert grouped["exact"] and grouped["selection"]["select_by"] == "commute"
+    assert plain["selection"]["select_by"] == "commute"
+    later = (ours["reason"] == REASON_SHORTER_COMMUTE).to_numpy()
+    assert later.sum() > 0
+    assert (later == (theirs["reason"] == REASON_SHORTER_COMMUTE).to_numpy()).all()
+    assert grouped["totals"]["minutes_saved_per_week"] == pytest.approx(
+        plain["totals"]["minutes_saved_per_week"], abs=0.15
+    )
+
+
 def test_border_km_sets_the_buffer_and_the_console_says_what_is_not_certified(tmp_path, instance):
     """``--border-km 1``: too narrow for an 8-minute limit; the run still ends with a plan,
     and its last line counts the pairs and commutes not certified and names the option."""
@@ -2420,7 +2510,7 @@ def test_options_a_national_run_does_not_take_are_refused_in_one_line(tmp_path) 
             ["--move-penalty", "60", "--day-change-penalty", "5"],
             "--move-penalty, --day-change-penalty",
         ),
-        (["--select", "5", "--select-by", "commute"], "--select-by commute"),
+        (["--speed-uncertainty", "10"], "--speed-uncertainty"),
         (["--speed-profile", "speeds.csv"], "--speed-profile CSV"),
     ],
 )

@@ -458,6 +458,41 @@ def test_the_travel_objective_says_the_least_minutes_any_merged_plan_drives(
     assert translate(line, "fr").endswith(f" roule au moins {least:,.0f} minutes par semaine.")
 
 
+@pytest.mark.parametrize("rounds", [0, 3])
+def test_select_by_commute_that_hangs_on_a_pair_not_certified_is_not_exact_until_routed(
+    river, merged, tmp_path, rounds
+):
+    """``--select 1 --select-by commute``: agent A (the longer commute, on the west bank; its
+    near site G2 forbidden to it) could gain only at site E across the river, which the 1 km
+    borders do not certify; agent B (the shorter commute) gains at G2 for sure. Whether A is
+    chosen depends on E: without wider extracts the plan says it is not exact and gives no
+    bound; with them, E is routed, found beyond the 20 minutes, and B is chosen, as the plain
+    path chooses on the merged network, exact."""
+    from optimizer.model.explain import REASON_SHORTER_COMMUTE
+
+    agents = _roster([(18_500, 5_020), (10_000, 5_020)], (1_020, 5_000))
+    agents["forbidden_telecentres"] = ["G2", ""]
+    sites = _sites({"G2": ((9_500, 5_020), (2,) * 5), "E": ((25_000, 5_020), (3,) * 5)})
+    opts = NationalOptions(
+        max_minutes=20.0, min_saving=5.0, buffer_km=1.0, widen_rounds=rounds,
+        select=1, select_by="commute",
+    )  # fmt: skip
+    plan = _national(river, agents, sites, opts, tmp_path / "w")
+    out = plan.allocation.set_index("agent_id")
+    if rounds == 0:
+        assert not plan.exact
+        assert plan.summary["merged_bound_minutes_week"] is None
+        assert plan.summary["open_pairs"] > 0  # E's pair for A: to route again
+    else:
+        assert plan.exact
+        assert out.loc["a1", "telecentre_id"] == "G2"
+        assert out.loc["a0", "status"] == "not_assigned"
+        assert out.loc["a0", "reason"] != REASON_SHORTER_COMMUTE  # it gains nowhere
+        _, table = _single_process(merged, agents, sites, opts)
+        truth = table.set_index(["origin_id", "destination_id"])["minutes_to"]
+        assert truth[("a0", "E")] > 20.0  # the merged network: E is beyond the limit for A
+
+
 def test_split_keeps_a_way_that_crosses_a_departement_without_a_node_in_it(tmp_path):
     """A straight road whose two nodes lie either side of a narrow département is one of its
     roads: the extract holds every road of its area, or a point beside that road would join

@@ -79,7 +79,6 @@ def _unsupported(ctx: click.Context, args: AssignArgs) -> list[str]:
     return [
         name
         for name, on in (
-            ("--select-by commute", args.select_by == "commute"),
             # the grouped plan is the flow wherever it is exact, the weekly model elsewhere
             ("--engine cp-sat", args.engine == "cp-sat"),
             ("--minimax", args.minimax),
@@ -136,6 +135,7 @@ def _national(args: AssignArgs, steps: Steps, lang: Lang) -> NationalPlan:
             widen_rounds=rounds_to_cover(read_departements(Path(network)), border_km),
             seed=args.seed,
             select=args.select,
+            select_by=args.select_by,
             preference_bonus=args.preference_bonus,
             day_bonus=args.day_bonus,
             dedicated_desks=args.dedicated_desks,

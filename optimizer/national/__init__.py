@@ -17,6 +17,8 @@ whole country as one min-cost flow. The stages know nothing of it.
 - :mod:`.widen`: the one widening loop (wider regions for what is not certified);
 - :mod:`.solve`: the exact group flow over (site, weekday);
 - :mod:`.dedicated`: dedicated desks (a desk per agent all week): one exact flow, any days;
+- :mod:`.selection`: ``--select-by commute``: the K longest commutes that gain;
+- :mod:`.solving`: which solver plans the pairs; the bound of the pairs not certified;
 - :mod:`.allocation`: each agent's row of a plan, placed or with its reason;
 - :mod:`.cluster`: ``local[:N]`` or ``tcp://`` schedulers;
 - :mod:`.folder`, :mod:`.travel`: a network folder, and its travel stage for

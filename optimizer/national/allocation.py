@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from optimizer._text import fewer_selected
-from optimizer.model.explain import REASON_FORBIDDEN, REASON_NOT_SELECTED, REASON_TIME_LIMIT
+from optimizer.model.explain import (
+    REASON_FORBIDDEN,
+    REASON_NOT_SELECTED,
+    REASON_SELECTED_FULL,
+    REASON_SHORTER_COMMUTE,
+    REASON_TIME_LIMIT,
+)
 from optimizer.national.dedicated import room as dedicated_room
 from optimizer.national.groups import WEEKDAYS, pairs_on_enough_days
 from optimizer.national.options import NationalOptions
@@ -60,6 +66,7 @@ def allocation(
     proven: bool = True,
     forbidden_only: np.ndarray | None = None,
     dedicated: bool = False,
+    chosen: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Hand each group's placements to its agents (by the tie rule) and give reasons.
 
@@ -76,6 +83,10 @@ def allocation(
     limit when the plan is not ``proven``; "capacity full" only otherwise. A
     group whose eligible sites are all forbidden to it (``forbidden_only``)
     is "forbidden", as in a plain run. ``dedicated`` desks: see :mod:`.dedicated`.
+    ``chosen`` (``--select-by commute``, :mod:`.selection`): per group, its
+    first agents by the tie rule that were chosen; the others it saves time
+    are "not selected" for longer commutes, and a chosen agent left out by
+    full sites says it was selected.
     """
     n = len(agents)
     site = np.full(n, -1, dtype=np.int64)
@@ -94,17 +105,9 @@ def allocation(
         membership, groups, commute, pairs, desks, placements, placed,
         limit=limit, proven=proven, forbidden_only=forbidden_only, dedicated=dedicated,
     )  # fmt: skip
-    ids = agents["agent_id"].astype(str).to_numpy()
-    sizes = groups["size"].to_numpy(np.int64)
-    full = (REASON_FULL, REASON_FULL_DEDICATED, REASON_NOT_SELECTED, REASON_TIME_LIMIT)
-    won_by = np.full(n, "", dtype=object)
-    for g in np.flatnonzero((taken > 0) & (taken < sizes)):
-        winner = int(order[starts[g] + taken[g] - 1])  # the last of its equals placed
-        for loser in order[starts[g] + taken[g] : starts[g] + sizes[g]]:
-            if reason[loser] in full:
-                rule = ties.decided_by(winner, int(loser))
-                reason[loser] = tie_reason(ids[winner], rule, ties.seed)
-                won_by[loser] = ids[winner]
+    if chosen is not None:
+        _commute_reasons(reason, chosen, order, starts, membership, limit)
+    won_by = _ties_lost(reason, order, starts, taken, groups, agents, ties, limit)
     located = {c: agents[c].to_numpy() for c in ("location", "location_precision_m") if c in agents}
     return pd.DataFrame(
         {
@@ -144,6 +147,58 @@ def _pair_figures(
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     """Return a float column of ``frame``, NaN when it lacks it (a table made by hand)."""
     return frame[name].to_numpy(float) if name in frame else np.full(len(frame), np.nan)
+
+
+def _ties_lost(
+    reason: np.ndarray,
+    order: np.ndarray,
+    starts: np.ndarray,
+    taken: np.ndarray,
+    groups: pd.DataFrame,
+    agents: pd.DataFrame,
+    ties: TieOrder,
+    select: int | None,
+) -> np.ndarray:
+    """Tell each agent left out for an equal of its group which one and why (in place).
+
+    Returns each agent's ``tie_won_by``: the id of the equal placed instead ("" otherwise).
+    """
+    ids = agents["agent_id"].astype(str).to_numpy()
+    sizes = groups["size"].to_numpy(np.int64)
+    full = {REASON_FULL, REASON_FULL_DEDICATED, REASON_NOT_SELECTED, REASON_TIME_LIMIT}
+    full.add(REASON_SELECTED_FULL.format(select=select))
+    won_by = np.full(ids.size, "", dtype=object)
+    for g in np.flatnonzero((taken > 0) & (taken < sizes)):
+        winner = int(order[starts[g] + taken[g] - 1])  # the last of its equals placed
+        for loser in order[starts[g] + taken[g] : starts[g] + sizes[g]]:
+            if reason[loser] in full:
+                rule = ties.decided_by(winner, int(loser))
+                reason[loser] = tie_reason(ids[winner], rule, ties.seed)
+                won_by[loser] = ids[winner]
+    return won_by
+
+
+def _commute_reasons(
+    reason: np.ndarray,
+    chosen: np.ndarray,
+    order: np.ndarray,
+    starts: np.ndarray,
+    membership: np.ndarray,
+    select: int | None,
+) -> None:
+    """Word the reasons of ``--select-by commute`` (in place), as a plain run does.
+
+    An agent not chosen that a site would place ("capacity full", or "not
+    selected" for lack of room) went after longer commutes; a chosen one
+    left out by full sites was selected, and the sites are full.
+    """
+    position = np.empty(order.size, dtype=np.int64)
+    position[order] = np.arange(order.size) - starts[membership[order]]
+    picked = position < chosen[membership]
+    waiting = np.isin(reason, [REASON_FULL, REASON_FULL_DEDICATED, REASON_NOT_SELECTED])
+    reason[waiting & ~picked] = REASON_SHORTER_COMMUTE
+    full = np.isin(reason, [REASON_FULL, REASON_FULL_DEDICATED]) & picked
+    reason[full] = REASON_SELECTED_FULL.format(select=select)
 
 
 def _why_not(
@@ -227,7 +282,9 @@ def _enough_days(groups: pd.DataFrame, pairs: pd.DataFrame, days_on: np.ndarray)
     return out
 
 
-def selection(allocation: pd.DataFrame, select: int | None) -> dict[str, object] | None:
+def selection(
+    allocation: pd.DataFrame, select: int | None, select_by: str = "saving"
+) -> dict[str, object] | None:
     """``--select K``: how many were placed, and why fewer than K, as a plain run says it.
 
     Returns
@@ -244,7 +301,7 @@ def selection(allocation: pd.DataFrame, select: int | None) -> dict[str, object]
     if placed < select:
         left_out = allocation.loc[~assigned, "reason"].map(reason_label).value_counts()
         why = fewer_selected(select, placed, left_out.items())
-    return {"select": select, "select_by": "saving", "placed": placed, "why_fewer": why}
+    return {"select": select, "select_by": select_by, "placed": placed, "why_fewer": why}
 
 
 def saving_seconds(allocation: pd.DataFrame) -> int:
@@ -303,7 +360,7 @@ def solve_figures(
         # the solver's stages the time limit ended: another run may find another plan
         "time_limit_cut": list(plan.time_cut),
         "flow_arcs": plan.arcs,
-        "selection": selection(placed, opts.select),
+        "selection": selection(placed, opts.select, opts.select_by),
     }
 
 

@@ -68,8 +68,11 @@ class NationalOptions:
         group (same home, workplace, days and rules) are placed when only
         some can be: the higher ``priority`` first, then the draw.
     select
-        At most this many agents placed (``--select K``, chosen by saving:
-        the plan that saves the most with K agents); None: no limit.
+        At most this many agents placed (``--select K``); None: no limit.
+    select_by
+        How the K are chosen: ``"saving"``, the plan that saves the most with
+        K agents; ``"commute"``, the K longest commutes among the agents some
+        site saves time, then the best plan for them (:mod:`.selection`).
     preference_bonus
         Minutes a week an agent's ``preferred_telecentre`` is worth in the
         objective, where that site is eligible (``--preference-bonus``).
@@ -98,6 +101,7 @@ class NationalOptions:
     widen_rounds: int = DEFAULT_WIDEN_ROUNDS
     seed: int = DEFAULT_SEED
     select: int | None = None
+    select_by: str = "saving"
     preference_bonus: float = DEFAULT_PREFERENCE_BONUS
     day_bonus: float = DEFAULT_DAY_BONUS
     dedicated_desks: bool = False
@@ -125,6 +129,9 @@ class NationalOptions:
             if not bonus >= 0:
                 msg = f"{name} must be 0 or more, got {bonus}."
                 raise InputError(msg)
+        if self.select_by not in ("saving", "commute"):
+            msg = f"select_by must be 'saving' or 'commute', got {self.select_by!r}."
+            raise InputError(msg)
         if self.objective not in ("minutes", "km", "travel"):
             msg = f"objective must be 'minutes', 'km' or 'travel', got {self.objective!r}."
             raise InputError(msg)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -49,7 +49,6 @@ from optimizer.national.checks import checked_sites
 from optimizer.national.checks import refuse_unapplied_rules as refuse_unapplied_rules
 from optimizer.national.checks import site_desks as site_desks
 from optimizer.national.dedicated import priced_out as dedicated_priced_out
-from optimizer.national.dedicated import solve_dedicated
 from optimizer.national.evaluation import Evaluation
 from optimizer.national.extracts import NetworkSource
 from optimizer.national.groups import (
@@ -67,7 +66,9 @@ from optimizer.national.options import REASON_WORKPLACE_OUTSIDE as REASON_WORKPL
 from optimizer.national.options import NationalOptions as NationalOptions
 from optimizer.national.options import Widen as Widen
 from optimizer.national.routing import Places, Routing, departement_tasks
-from optimizer.national.solve import GroupPlan, solve_groups, solve_weekly_groups
+from optimizer.national.selection import Selection, by_commute
+from optimizer.national.solve import GroupPlan
+from optimizer.national.solving import best_case, solve_pairs, wider_bound
 from optimizer.national.widen import WidenPolicy, widen_unresolved
 from optimizer.network import Progress
 from optimizer.ties import TieOrder, tie_order
@@ -211,14 +212,13 @@ def plan_national(
     opts = options or NationalOptions()
     run = _Run(time.perf_counter(), opts, work_dir, progress or (lambda _msg: None))
     agents, membership, desks, places = _prepare(agents, sites, areas, resolver, opts)
+    groups, ties = places.groups, _ties(agents, opts)
+    choose = partial(_choice, groups=groups, desks=desks, membership=membership, ties=ties)
     state, widened, routing, n_tasks = _route(
-        run, places, sources, desks, client, widen, n_agents=len(agents)
+        run, places, sources, desks, client, widen, n_agents=len(agents), choose=choose
     )
-    groups = places.groups
     run.say(f"solving one plan: {len(groups)} groups, {len(state.pairs)} eligible pairs")
-    plan = state.plan or _solve(state.pairs, groups, desks, opts)
-    placed = _allocate(agents, membership, places, state, plan, desks, opts)
-    exactness = _Exactness.of(state, plan, groups, desks, opts)
+    plan, placed, exactness = _solved(agents, membership, places, state, desks, opts, ties, choose)
     summary = {
         **_plan_figures(places, state, exactness, len(agents), n_tasks, opts),
         "widened": widened,
@@ -227,11 +227,9 @@ def plan_national(
         **solve_figures(placed, plan, groups, opts),
         **run.timings(plan, routing.results),
     }
-    if opts.objective == "travel":
-        unknown = exactness.commutes_unknown > 0
-        summary = as_minutes_driven(
-            summary, None if unknown else drive_minutes(state.commute, groups)
-        )
+    if opts.objective == "travel":  # the minutes plan, said as minutes driven
+        drive = None if exactness.commutes_unknown else drive_minutes(state.commute, groups)
+        summary = as_minutes_driven(summary, drive)
     return _national_plan(placed, plan, exactness, summary, groups, state, places)
 
 
@@ -268,6 +266,7 @@ def _route(
     widen: Widen | None,
     *,
     n_agents: int,
+    choose: Callable[[Evaluation, NationalOptions], Selection | None],
 ) -> tuple[Evaluation, list[dict[str, Any]], Routing, int]:
     """Route every département, evaluate, widen where not certified.
 
@@ -282,7 +281,7 @@ def _route(
     routing = Routing(Path(run.work_dir), client, say)
     routing.run(tasks)
     run.mark("routed")
-    evaluate = partial(_evaluate, routing, places, opts, desks)
+    evaluate = partial(_evaluate, routing, places, opts, desks, choose)
     state = evaluate()
     run.mark("read")
     astray = places.astray()
@@ -297,6 +296,25 @@ def _route(
     return state, widened, routing, len(tasks)
 
 
+def _solved(
+    agents: pd.DataFrame,
+    membership: np.ndarray,
+    places: Places,
+    state: Evaluation,
+    desks: np.ndarray,
+    opts: NationalOptions,
+    ties: TieOrder,
+    choose: Callable[[Evaluation, NationalOptions], Selection | None],
+) -> tuple[GroupPlan, pd.DataFrame, _Exactness]:
+    """Solve on the last evaluation (its groups cut to the agents chosen), allocate, judge."""
+    chosen = choose(state, opts)
+    groups = places.groups
+    view = groups if chosen is None else chosen.view(groups)
+    plan = state.plan or solve_pairs(state.pairs, view, desks, opts)
+    placed = _allocate(agents, membership, places, state, plan, desks, opts, ties, chosen)
+    return plan, placed, _Exactness.of(state, plan, groups, desks, opts, chosen)
+
+
 def _allocate(
     agents: pd.DataFrame,
     membership: np.ndarray,
@@ -305,12 +323,15 @@ def _allocate(
     plan: GroupPlan,
     desks: np.ndarray,
     opts: NationalOptions,
+    ties: TieOrder,
+    chosen: Selection | None,
 ) -> pd.DataFrame:
     """Hand the plan's placements to the agents, with reasons (:func:`.allocation.allocation`)."""
     return allocation(
         agents, membership, places.groups, state.commute, state.pairs, plan.placements,
-        places.site_ids, desks, _ties(agents, opts), limit=opts.select, proven=plan.proven,
+        places.site_ids, desks, ties, limit=opts.select, proven=plan.proven,
         forbidden_only=state.forbidden_only, dedicated=opts.dedicated_desks,
+        chosen=None if chosen is None else chosen.chosen,
     )  # fmt: skip
 
 
@@ -355,7 +376,11 @@ class _Run:
 
 
 def _evaluate(
-    routing: Routing, places: Places, opts: NationalOptions, desks: np.ndarray
+    routing: Routing,
+    places: Places,
+    opts: NationalOptions,
+    desks: np.ndarray,
+    choose: Callable[[Evaluation, NationalOptions], Selection | None],
 ) -> Evaluation:
     """Evaluate the tables written so far; price the unknown pairs with the plan on the others.
 
@@ -365,39 +390,48 @@ def _evaluate(
     which cannot raise its bound (:mod:`optimizer.model.weekly_hopeful`).
     Dedicated desks, any days: the flow's prices on its view
     (:func:`.dedicated.priced_out`). That plan is kept with the evaluation.
+    With ``--select-by commute`` (``choose``), the groups are cut to their
+    chosen agents first (:mod:`.selection`).
     """
     state = Evaluation.of(routing, places, opts)
-    groups = places.groups
+    chosen = choose(state, opts)
+    groups = places.groups if chosen is None else chosen.view(places.groups)
     if len(state.unknown) == 0:
         return state
     if opts.dedicated_desks:  # a flow, whatever the days: its prices, on its view
-        plan = _solve(state.pairs, groups, desks, opts)
-        if plan.prices is None:
-            return replace(state, priced_out=None, plan=plan)
-        unknown = state.unknown
-        group, site = unknown["group"].to_numpy(np.int64), unknown["site"].to_numpy(np.int64)
-        out = dedicated_priced_out(plan.prices, groups, desks, group, site, state.best_gain(groups))
-        return replace(state, priced_out=out, plan=plan)
-    if bool(np.all(groups["days"].to_numpy() == 1)):
-        plan = _solve(state.pairs, groups, desks, opts)
-        return replace(state.priced(plan.prices, groups, desks), plan=plan)
-    plan = _solve(state.pairs, groups, desks, opts, hopeful=_best_case(state, groups))
-    return replace(state, priced_out=plan.hopeful_out, plan=plan)
+        plan = solve_pairs(state.pairs, groups, desks, opts)
+        out = None
+        if plan.prices is not None:
+            unknown = state.unknown
+            group, site = unknown["group"].to_numpy(np.int64), unknown["site"].to_numpy(np.int64)
+            gain = state.best_gain(groups)
+            out = dedicated_priced_out(plan.prices, groups, desks, group, site, gain)
+        state = replace(state, priced_out=out, plan=plan)
+    elif bool(np.all(groups["days"].to_numpy() == 1)):
+        plan = solve_pairs(state.pairs, groups, desks, opts)
+        state = replace(state.priced(plan.prices, groups, desks), plan=plan)
+    else:
+        plan = solve_pairs(state.pairs, groups, desks, opts, hopeful=best_case(state, groups))
+        state = replace(state, priced_out=plan.hopeful_out, plan=plan)
+    if chosen is not None:
+        state = replace(state, priced_out=chosen.priced_out(state.unknown, state.priced_out))
+    return state
 
 
-def _best_case(state: Evaluation, groups: pd.DataFrame) -> pd.DataFrame:
-    """``group, site, gain``: every pair not certified at its best weekly gain.
-
-    Its saving at the lower bounds of its times, which no time of the merged
-    network beats (:meth:`.evaluation.Evaluation.best_gain`).
-    """
-    best = state.unknown
-    return pd.DataFrame(
-        {
-            "group": best["group"].to_numpy(np.int64),
-            "site": best["site"].to_numpy(np.int64),
-            "gain": state.best_gain(groups),
-        }
+def _choice(
+    state: Evaluation,
+    opts: NationalOptions,
+    *,
+    groups: pd.DataFrame,
+    desks: np.ndarray,
+    membership: np.ndarray,
+    ties: TieOrder,
+) -> Selection | None:
+    """Choose the agents of ``--select-by commute`` on what ``state`` certifies (None without)."""
+    if opts.select is None or opts.select_by != "commute":
+        return None
+    return by_commute(
+        groups, state.commute, state.pairs, state.unknown, desks, membership, ties.rank, opts.select
     )
 
 
@@ -420,8 +454,14 @@ class _Exactness:
         groups: pd.DataFrame,
         desks: np.ndarray,
         opts: NationalOptions,
+        chosen: Selection | None = None,
     ) -> _Exactness:
-        """Judge ``plan`` against what ``state`` leaves not certified."""
+        """Judge ``plan`` against what ``state`` leaves not certified.
+
+        With ``--select-by commute`` (``chosen``), the bound is the chosen
+        agents' (the groups cut to them); while the choice depends on pairs
+        not certified, the plan is not exact and no bound holds.
+        """
         reasons = state.commute["reason"].to_numpy()
         commutes_unknown = int(
             groups["size"]
@@ -437,13 +477,15 @@ class _Exactness:
         )
         ruled_out = 0
         merged: int | None = int(plan.bound)
-        if len(open_pairs):
-            merged = _wider_bound(state, plan, groups, desks, opts)
+        certain = chosen is None or chosen.certain
+        view = groups if chosen is None else chosen.view(groups)
+        if len(open_pairs) and certain:
+            merged = wider_bound(state, plan, view, desks, opts)
             if merged <= plan.bound:
                 ruled_out, open_pairs = len(open_pairs), open_pairs.iloc[:0]
                 priced_out[:] = True
-        exact = len(open_pairs) == 0 and commutes_unknown == 0
-        merged = merged if commutes_unknown == 0 else None
+        exact = len(open_pairs) == 0 and commutes_unknown == 0 and certain
+        merged = merged if commutes_unknown == 0 and certain else None
         return cls(open_pairs, priced_out, ruled_out, commutes_unknown, exact, merged)
 
 
@@ -513,85 +555,4 @@ def _national_plan(
             telecentre_id=places.site_ids[unknown["site"].to_numpy()],
             priced_out=exactness.priced_out,
         )[["group", "telecentre_id", "priced_out"]],
-    )
-
-
-def _wider_bound(
-    state: Evaluation,
-    plan: GroupPlan,
-    groups: pd.DataFrame,
-    desks: np.ndarray,
-    opts: NationalOptions,
-) -> int:
-    """Bound every plan on the merged network: the pairs not certified at their best savings.
-
-    The plan is solved again with every pair not certified added at its best
-    case (``best_saving_s``: its saving at the lower bounds of its times,
-    which no time of the merged network beats), beside the certified pairs.
-    That problem's bound bounds the merged network's plans; when it is no
-    more than the plan's (``plan.bound``, the plan's gain when proven), no
-    time the pairs not certified may have improves on the plan's bound, each
-    pair alone or all together. The weekly model computed it already, when
-    given those pairs (``plan.wider_bound``).
-    """
-    if plan.wider_bound is not None:
-        return int(plan.wider_bound)
-    hopeful = _best_case(state, groups)
-    # the unknown pairs are none of the certified ones: no pair twice
-    wider = pd.concat([state.pairs[["group", "site", "gain"]], hopeful], ignore_index=True)
-    bound = _solve(wider, groups, desks, opts).bound
-    logger.info(
-        "%d pair(s) not certified at their best: bound %d s against the plan's %d s",
-        len(hopeful),
-        bound,
-        plan.bound,
-    )
-    return int(max(bound, plan.bound))
-
-
-def _solve(
-    pairs: pd.DataFrame,
-    groups: pd.DataFrame,
-    desks: np.ndarray,
-    opts: NationalOptions,
-    hopeful: pd.DataFrame | None = None,
-) -> GroupPlan:
-    """Solve the plan on ``pairs``: a flow (one day each, or dedicated desks), else weekly.
-
-    The weekly model plans agents of 1 to 5 days on desks shared by weekday.
-    ``hopeful`` (``group, site, gain``, the weekly model only): pairs not
-    certified, at their best gains, to price.
-    """
-    if opts.dedicated_desks:
-        return solve_dedicated(pairs, groups, desks, opts.select)
-    arrays = (
-        pairs["group"].to_numpy(np.int64),
-        pairs["site"].to_numpy(np.int64),
-        pairs["gain"].to_numpy(np.int64),
-        desks,
-    )
-    sizes, patterns = groups["size"].to_numpy(np.int64), groups["pattern"].to_numpy(np.int64)
-    days = groups["days"].to_numpy(np.int64)
-    wanted, day_bonus = groups["wanted"].to_numpy(np.int64), round(opts.day_bonus * opts.unit)
-    if bool(np.all(days == 1)):
-        return solve_groups(
-            sizes, patterns, *arrays, limit=opts.select, preferred=wanted, day_bonus=day_bonus
-        )
-    given = None
-    if hopeful is not None:
-        given = (
-            hopeful["group"].to_numpy(np.int64),
-            hopeful["site"].to_numpy(np.int64),
-            hopeful["gain"].to_numpy(np.int64),
-        )
-    return solve_weekly_groups(
-        sizes,
-        days,
-        patterns,
-        *arrays,
-        time_limit_s=opts.time_limit_s,
-        hopeful=given,
-        limit=opts.select,
-        preferred=wanted,
-        day_bonus=day_bonus,
     )
