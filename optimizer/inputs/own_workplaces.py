@@ -51,10 +51,7 @@ def coordinate_workplaces(
     given = ~(np.isnan(lon) | np.isnan(lat))
     if not given.any():
         return agents, workplaces
-    ids = np.array(
-        [f"xy:{x:.{ID_DECIMALS}f},{y:.{ID_DECIMALS}f}" for x, y in zip(lon, lat, strict=True)],
-        dtype=object,
-    )
+    ids = point_ids(lon, lat)
     out = agents.copy()
     current = out["workplace_id"] if "workplace_id" in out else pd.Series("", index=out.index)
     out["workplace_id"] = np.where(given, ids, current.fillna("").astype(str).to_numpy())
@@ -80,6 +77,20 @@ def coordinate_workplaces(
     merged = pd.concat([known, points], ignore_index=True)
     merged.attrs = dict(known.attrs) if workplaces is not None else {"name": "workplace points"}
     return out, merged
+
+
+def point_ids(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Name the workplace of each point: ``xy:LON,LAT`` (:data:`ID_DECIMALS` decimals).
+
+    Examples
+    --------
+    >>> point_ids(np.array([3.5]), np.array([44.5])).tolist()
+    ['xy:3.500000,44.500000']
+    """
+    return np.array(
+        [f"xy:{x:.{ID_DECIMALS}f},{y:.{ID_DECIMALS}f}" for x, y in zip(lon, lat, strict=True)],
+        dtype=object,
+    )
 
 
 def workplace_points(

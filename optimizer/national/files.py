@@ -381,7 +381,7 @@ def _plan_and_write(
             widen=wider_sources(network, areas, **speed, progress=progress),
         )
     tables_out = {
-        ALLOCATION_FILE: allocation_file(plan.allocation, agents),
+        ALLOCATION_FILE: allocation_file(plan.allocation, agents, workplaces=places is not None),
         TELECENTRES_FILE: site_file(plan.allocation, sites, dedicated=opts.dedicated_desks),
         SCHEDULE_FILE: plan.schedule_table(),
     }

@@ -15,6 +15,8 @@ import pandas as pd
 from optimizer.benefits import BENEFIT_COLUMNS, benefit_totals, weekly_benefits
 from optimizer.errors import InputError
 from optimizer.inputs import WEEKDAYS
+from optimizer.inputs.own_workplaces import point_ids
+from optimizer.model import HEAD_OFFICE
 from optimizer.national.checks import site_desks
 from optimizer.schedule import dedicated_capacities
 from optimizer.ties import reason_kind
@@ -42,7 +44,9 @@ PLAIN_NAMES = {
 }
 
 
-def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None) -> pd.DataFrame:
+def allocation_file(
+    allocation: pd.DataFrame, agents: pd.DataFrame | None = None, *, workplaces: bool = False
+) -> pd.DataFrame:
     """Return the allocation as written to ``allocation.csv``: what was asked for, no more.
 
     The columns have a plain run's names and meaning (:data:`PLAIN_NAMES`:
@@ -72,6 +76,11 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
         largest distance from there to the commune's boundary; NaN for
         coordinates) are written before ``reason``, as a plain run writes them.
         Columns it lacks are left out.
+    workplaces
+        The run has workplaces besides the head office (a workplaces file, or
+        rows with their workplace's point): ``workplace_id`` says each
+        agent's, before ``minutes_to_head_office``, as a plain run writes it
+        (``xy:LON,LAT`` for a point, ``head_office`` for none).
 
     Raises
     ------
@@ -93,6 +102,11 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
     out = out[first + [c for c in out.columns if c not in first]]
     if agents is not None:
         _check_roster(out, agents)
+        ids = workplace_ids(agents)
+        if workplaces or (ids != HEAD_OFFICE).any():  # as a plain run: with workplaces only
+            names = out.columns.tolist()
+            head = "minutes_to_head_office"
+            out.insert(names.index(head) if head in names else len(names), "workplace_id", ids)
         names = out.columns.tolist()
         at = names.index("reason") if "reason" in names else len(names)
         for column in reversed([c for c in LOCATION_COLUMNS if c in agents and c not in out]):
@@ -110,6 +124,21 @@ def allocation_file(allocation: pd.DataFrame, agents: pd.DataFrame | None = None
         elif column.startswith("km_") and column not in BENEFIT_COLUMNS:
             out[column] = out[column].astype(float).round(KM_DECIMALS)
     return out
+
+
+def workplace_ids(agents: pd.DataFrame) -> np.ndarray:
+    """Each agent's workplace as a plain run names it: its point's, its id's, or the head office."""
+    named = (
+        agents["workplace_id"].fillna("").astype(str).to_numpy()
+        if "workplace_id" in agents
+        else np.full(len(agents), "", dtype=object)
+    )
+    if "workplace_lon" in agents:
+        lon = agents["workplace_lon"].to_numpy(float)
+        lat = agents["workplace_lat"].to_numpy(float)
+        given = ~(np.isnan(lon) | np.isnan(lat))
+        named = np.where(given, point_ids(lon, lat), named)
+    return np.where(named == "", HEAD_OFFICE, named)
 
 
 def _check_roster(out: pd.DataFrame, agents: pd.DataFrame) -> None:
