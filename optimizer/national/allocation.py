@@ -121,6 +121,7 @@ def allocation(
             "km_to_work": _column(commute, "km_to")[membership],
             "saving_minutes_week": figures["saving"] / 60.0,
             "km_saving_day": figures["km_saving"],
+            "snap_m": _column(commute, "snap_m")[membership],
             "status": np.where(placed, "assigned", "not_assigned"),
             **located,
             "reason": reason,

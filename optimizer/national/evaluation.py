@@ -116,6 +116,7 @@ class Evaluation:
         )
         groups = places.groups
         commute = commutes(groups, travel, places.work_code_of, places.inside)
+        commute["snap_m"] = access_legs(reach.origins, "origin_id", groups["home_id"].to_numpy())
         pairs, counts, doubtful = eligible_pairs(groups, commute, travel, places.site_ids, opts)
         top_kmh = max(
             [float(r.get("top_speed_kmh", 0.0)) for r in routing.results] + [ACCESS_SPEED_KMH]
@@ -205,6 +206,18 @@ def best_rows(travel: pd.DataFrame) -> pd.DataFrame:
     best = np.sort(order[first])
     best = best[certified[best] | own[best]]
     return pd.DataFrame(travel.iloc[best].reset_index(drop=True))
+
+
+def access_legs(frame: pd.DataFrame, column: str, ids: np.ndarray) -> np.ndarray:
+    """Each point's access leg, metres: the least of the tasks where its road is surely its own.
+
+    ``frame`` holds the tasks' rows of the points (``column``, ``snap_m``,
+    ``alike``); NaN for a point no task placed.
+    """
+    alike = frame[frame["alike"].to_numpy(bool)]
+    best = alike.groupby(column)["snap_m"].min().reindex(ids).to_numpy(float)
+    anywhere = frame.groupby(column)["snap_m"].min().reindex(ids).to_numpy(float)
+    return np.asarray(np.where(np.isnan(best), anywhere, best))
 
 
 def commutes(

@@ -54,7 +54,8 @@ def allocation_file(
     and ``km_to_head_office`` (to the agent's own workplace),
     ``minutes_saved_per_day`` and ``km_saved_per_day`` (round trip) and
     ``telework_days``), ``agent_id`` and ``status`` first, so that one filter
-    serves both; ``tie_won_by`` names the equal placed instead; then the
+    serves both; ``snap_m`` (the home's access leg to its road, whole
+    metres); ``tie_won_by`` names the equal placed instead; then the
     hours, km, CO2 and euros saved per week and per year
     (:func:`optimizer.benefits.weekly_benefits`).
 
@@ -97,6 +98,8 @@ def allocation_file(
         out["saving_minutes_week"] = out["saving_minutes_week"].astype(float) / days
         last = "km_saving_day" if "km_saving_day" in out else "saving_minutes_week"
         out.insert(out.columns.tolist().index(last) + 1, "telework_days", days)
+    if "snap_m" in out:  # the access leg, whole metres as a plain run writes it
+        out["snap_m"] = out["snap_m"].astype(float).round(0)
     out = out.rename(columns=PLAIN_NAMES)
     first = [c for c in ("agent_id", "status") if c in out]
     out = out[first + [c for c in out.columns if c not in first]]
@@ -111,19 +114,7 @@ def allocation_file(
         at = names.index("reason") if "reason" in names else len(names)
         for column in reversed([c for c in LOCATION_COLUMNS if c in agents and c not in out]):
             out.insert(at, column, agents[column].to_numpy())
-    if "minutes_saved_per_day" in out:  # hours, km, CO2 and euros, as a plain run gives them
-        km = out.get("km_saved_per_day", pd.Series(np.nan, index=out.index))
-        benefits = weekly_benefits(
-            out["minutes_saved_per_day"].to_numpy(float), km.to_numpy(float), days
-        )
-        for name, values in benefits.items():
-            out[name] = np.round(np.asarray(values, dtype=float), 2)
-    for column in out.columns:
-        if column.startswith("minutes_"):
-            out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
-        elif column.startswith("km_") and column not in BENEFIT_COLUMNS:
-            out[column] = out[column].astype(float).round(KM_DECIMALS)
-    return out
+    return _with_benefits(out, days)
 
 
 def workplace_ids(agents: pd.DataFrame) -> np.ndarray:
@@ -139,6 +130,23 @@ def workplace_ids(agents: pd.DataFrame) -> np.ndarray:
         given = ~(np.isnan(lon) | np.isnan(lat))
         named = np.where(given, point_ids(lon, lat), named)
     return np.where(named == "", HEAD_OFFICE, named)
+
+
+def _with_benefits(out: pd.DataFrame, days: np.ndarray) -> pd.DataFrame:
+    """Add the hours, km, CO2 and euros saved; round minutes and km as a plain run does."""
+    if "minutes_saved_per_day" in out:  # hours, km, CO2 and euros, as a plain run gives them
+        km = out.get("km_saved_per_day", pd.Series(np.nan, index=out.index))
+        benefits = weekly_benefits(
+            out["minutes_saved_per_day"].to_numpy(float), km.to_numpy(float), days
+        )
+        for name, values in benefits.items():
+            out[name] = np.round(np.asarray(values, dtype=float), 2)
+    for column in out.columns:
+        if column.startswith("minutes_"):
+            out[column] = out[column].astype(float).round(MINUTE_DECIMALS)
+        elif column.startswith("km_") and column not in BENEFIT_COLUMNS:
+            out[column] = out[column].astype(float).round(KM_DECIMALS)
+    return out
 
 
 def _check_roster(out: pd.DataFrame, agents: pd.DataFrame) -> None:

@@ -51,7 +51,7 @@ from pyproj import Transformer
 
 import optimizer.settings as settings
 from optimizer.errors import InputError
-from optimizer.national.evaluation import Evaluation
+from optimizer.national.evaluation import Evaluation, access_legs
 from optimizer.national.folder import NetworkFolder as NetworkFolder
 from optimizer.national.folder import open_network_folder as open_network_folder
 from optimizer.national.folder import road_access as road_access
@@ -234,9 +234,11 @@ def _folder_travel(
 ) -> FolderTravel:
     """Build the plain travel table, the lower bounds and the figures from what was routed."""
     grid = _Grid.of(routed.state, places, membership, own_place)
-    o_snap = _snap_m(routed.origins, "origin_id", places.homes["home_id"].to_numpy())[grid.home_of]
+    o_snap = access_legs(routed.origins, "origin_id", places.homes["home_id"].to_numpy())[
+        grid.home_of
+    ]
     own_h = routed.horizons[routed.horizons["own"].to_numpy(bool)]
-    d_snap = _snap_m(own_h, "destination_id", places.site_ids)
+    d_snap = access_legs(own_h, "destination_id", places.site_ids)
     o_ok, d_ok = ~(o_snap > max_snap_m), ~(d_snap > max_snap_m)
     reason = grid.reasons(o_ok, d_ok)
     elapsed = time.perf_counter() - started
@@ -521,14 +523,6 @@ def _summary(
         "task_cpu_s": round(sum(float(r.get("cpu_s", 0.0)) for r in results), 3),
         "tasks": [{k: v for k, v in r.items() if k != "pid"} for r in results],
     }
-
-
-def _snap_m(frame: pd.DataFrame, column: str, ids: np.ndarray) -> np.ndarray:
-    """Each point's access leg: the least of the tasks where its road is surely its own."""
-    alike = frame[frame["alike"].to_numpy(bool)]
-    best = alike.groupby(column)["snap_m"].min().reindex(ids).to_numpy(float)
-    anywhere = frame.groupby(column)["snap_m"].min().reindex(ids).to_numpy(float)
-    return np.where(np.isnan(best), anywhere, best)
 
 
 def _lower_bounds(
