@@ -1110,6 +1110,33 @@ def test_an_agent_that_fits_is_not_called_capacity_full(limit, proven, expected)
     assert (rows.drop(index=loser)["tie_won_by"] == "").all()
 
 
+@pytest.mark.parametrize("proven", [True, False])
+def test_an_agent_select_by_commute_left_out_says_so_even_with_a_desk_free(proven):
+    """``--select-by commute`` by hand: a group of two equals, one chosen and placed, a desk
+    still free. The other was not chosen: it says "not selected" for longer commutes, not
+    "not selected" by the limit, not the time limit when the plan is not proven, and not a
+    tie lost to its equal."""
+    from optimizer.model.explain import REASON_SHORTER_COMMUTE
+    from optimizer.national.allocation import allocation
+    from optimizer.ties import tie_order
+
+    ids = ["a", "b"]
+    out = allocation(
+        pd.DataFrame({"agent_id": ids}), np.array([0, 0]),
+        pd.DataFrame({"size": [2], "pattern": [0b001], "days": [1]}),
+        pd.DataFrame({"reason": [""], "minutes_to": [50.0]}),
+        pd.DataFrame({"group": [0], "site": 0, "gain": 600, "saving": 600, "minutes_to": 5.0}),
+        pd.DataFrame({"group": [0], "site": [0], "days": [0b001], "agents": [1]}),
+        np.array(["S"]), np.array([[2, 0, 0, 0, 0]]), tie_order(ids),
+        limit=5, proven=proven, chosen=np.array([1]),
+    ).set_index("agent_id")  # fmt: skip
+    placed = out.index[out["status"] == "assigned"].tolist()
+    assert len(placed) == 1
+    other = ({"a", "b"} - set(placed)).pop()
+    assert out.loc[other, "reason"] == REASON_SHORTER_COMMUTE
+    assert out.loc[other, "tie_won_by"] == ""
+
+
 def test_solve_groups_with_preferred_days_is_the_weekly_model_with_their_bonus():
     """Preferred weekdays worth a bonus (``--day-bonus``) on one-day groups: the flow
     through (site, allowed days, preferred days) nodes equals the weekly configuration

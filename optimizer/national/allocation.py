@@ -189,14 +189,17 @@ def _commute_reasons(
 ) -> None:
     """Word the reasons of ``--select-by commute`` (in place), as a plain run does.
 
-    An agent not chosen that a site would place ("capacity full", or "not
-    selected" for lack of room) went after longer commutes; a chosen one
-    left out by full sites was selected, and the sites are full.
+    An agent not chosen that a site would place ("capacity full", or a free
+    desk left: "not selected", or the time limit) went after longer
+    commutes; a chosen one left out by full sites was selected, and the
+    sites are full.
     """
     position = np.empty(order.size, dtype=np.int64)
     position[order] = np.arange(order.size) - starts[membership[order]]
     picked = position < chosen[membership]
-    waiting = np.isin(reason, [REASON_FULL, REASON_FULL_DEDICATED, REASON_NOT_SELECTED])
+    waiting = np.isin(
+        reason, [REASON_FULL, REASON_FULL_DEDICATED, REASON_NOT_SELECTED, REASON_TIME_LIMIT]
+    )
     reason[waiting & ~picked] = REASON_SHORTER_COMMUTE
     full = np.isin(reason, [REASON_FULL, REASON_FULL_DEDICATED]) & picked
     reason[full] = REASON_SELECTED_FULL.format(select=select)
